@@ -1,0 +1,84 @@
+/**
+ * Picks the TensorFlow.js backend for a worker: tfjs-node-gpu > tfjs-node > wasm > cpu.
+ *
+ * The native packages are optional dependencies: their install scripts download libtensorflow,
+ * which fails where the network does not allow it, and npm then leaves them out. So every
+ * candidate is probed by actually loading it; the first that loads and initialises wins.
+ * Override with `--backend` or `CAIRN_BACKEND` (auto | tensorflow-gpu | tensorflow | wasm | cpu).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+const require = createRequire(import.meta.url);
+
+export interface BackendInfo {
+  /** What we record on the run: tensorflow-gpu | tensorflow | wasm | cpu. */
+  name: Exclude<BackendChoice, 'auto'>;
+  /** Why others were skipped (shown in logs). */
+  skipped: string[];
+}
+
+async function tryNative(pkg: string): Promise<boolean> {
+  try {
+    // Loading registers the "tensorflow" backend on the shared tfjs-core instance.
+    require(pkg);
+    return await tf.setBackend('tensorflow');
+  } catch {
+    return false;
+  }
+}
+
+async function tryWasm(): Promise<boolean> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    wasm.setWasmPaths(dist + path.sep);
+    return await tf.setBackend('wasm');
+  } catch {
+    return false;
+  }
+}
+
+async function tryCpu(): Promise<boolean> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  return tf.setBackend('cpu');
+}
+
+/** Initialise and return the chosen backend; throws only if an explicit choice cannot load. */
+export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
+    throw new Error(`backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(choice)}`);
+  }
+  const order: Exclude<BackendChoice, 'auto'>[] =
+    choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  const skipped: string[] = [];
+  for (const name of order) {
+    const ok =
+      name === 'tensorflow-gpu'
+        ? await tryNative('@tensorflow/tfjs-node-gpu')
+        : name === 'tensorflow'
+          ? await tryNative('@tensorflow/tfjs-node')
+          : name === 'wasm'
+            ? await tryWasm()
+            : await tryCpu();
+    if (ok) {
+      await tf.ready();
+      return { name, skipped };
+    }
+    skipped.push(`${name}: not available on this machine`);
+  }
+  throw new Error(`backend: ${choice} could not be loaded on this machine (${skipped.join('; ')})`);
+}
+
+/** Resolve the user's choice from flag, then CAIRN_BACKEND, then auto. */
+export function backendChoice(flag?: string): BackendChoice {
+  const v = flag ?? process.env.CAIRN_BACKEND ?? 'auto';
+  if (!(BACKEND_CHOICES as readonly string[]).includes(v)) {
+    throw new Error(`backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as BackendChoice;
+}

@@ -1,0 +1,131 @@
+/**
+ * Experiment config = { env, algo, train }. A run is (experiment config, seed).
+ *
+ * Users address any field as `env.<key>`, `algo.<key>` or `train.<key>` (CLI `--set`, the
+ * UI form, presets). Resolution fills defaults from the schemas and rejects unknown keys and
+ * out-of-range values with a ConfigError naming the field.
+ */
+import { ConfigError, coerceField, resolve, type Schema, type Values } from './schema';
+import { getAlgo, getEnv, listAlgos, listEnvs } from '../registry';
+
+export const trainSchema = {
+  episodes: {
+    type: 'int',
+    default: 10000,
+    min: 1,
+    max: 10_000_000,
+    doc: "Training rounds, counted as the paper counts episodes: one episode in each of the B parallel envs, then one update (so episodes x numEnvs episodes in all).",
+  },
+  numEnvs: { type: 'int', default: 32, min: 1, max: 4096, doc: 'Parallel environment copies B (paper: 32).' },
+  checkpointEvery: {
+    type: 'int',
+    default: 100,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Save a checkpoint every M updates (also at the end and on stop); resume starts from the last one.',
+  },
+  replayEvery: {
+    type: 'int',
+    default: 10,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Store the replay of copy 0 every N rounds (0: only the final round). The final round is always stored.',
+  },
+} as const satisfies Schema;
+
+export interface ExperimentConfig {
+  env: { id: string } & Values;
+  algo: { id: string } & Values;
+  train: Values;
+}
+
+/** A partial config as written in presets, files, or accumulated from `--set`. */
+export interface PartialExperiment {
+  env?: { id?: string } & Record<string, unknown>;
+  algo?: { id?: string } & Record<string, unknown>;
+  train?: Record<string, unknown>;
+}
+
+export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
+  const envId = raw.env?.id ?? 'manitokan';
+  const algoId = raw.algo?.id ?? 'random';
+  const env = getEnv(envId);
+  if (!env) throw new ConfigError('env.id', `one of ${listEnvs().map((e) => e.id).join(', ')}`, envId);
+  const algo = getAlgo(algoId);
+  if (!algo) throw new ConfigError('algo.id', `one of ${listAlgos().map((a) => a.id).join(', ')}`, algoId);
+  if (algo.envs && !algo.envs.includes(envId)) {
+    throw new ConfigError('algo.id', `an algorithm that supports env ${envId}`, algoId);
+  }
+  const { id: _e, ...envRest } = raw.env ?? {};
+  const { id: _a, ...algoRest } = raw.algo ?? {};
+  return {
+    env: { id: envId, ...resolve('env', env.schema, envRest) },
+    algo: { id: algoId, ...resolve('algo', algo.schema, algoRest) },
+    train: resolve('train', trainSchema, raw.train),
+  };
+}
+
+/** Schema of a section for the current ids (for `--set` coercion and UI forms). */
+export function sectionSchema(section: 'env' | 'algo' | 'train', cfg: PartialExperiment): Schema {
+  if (section === 'train') return trainSchema;
+  if (section === 'env') return getEnv(cfg.env?.id ?? 'manitokan')?.schema ?? {};
+  return getAlgo(cfg.algo?.id ?? 'random')?.schema ?? {};
+}
+
+/**
+ * Apply one `key=value` assignment (CLI `--set`) to a partial config, coercing the value by
+ * the field's schema so errors name the field at once.
+ */
+export function applySet(cfg: PartialExperiment, assignment: string): PartialExperiment {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ConfigError('--set', 'key=value, e.g. env.episodeLimit=300', assignment);
+  const key = assignment.slice(0, eq).trim();
+  const value = assignment.slice(eq + 1).trim();
+  const dot = key.indexOf('.');
+  const section = dot > 0 ? key.slice(0, dot) : '';
+  const field = key.slice(dot + 1);
+  if (section !== 'env' && section !== 'algo' && section !== 'train') {
+    throw new ConfigError(`--set ${key}`, 'a key starting with env., algo. or train.');
+  }
+  const next: PartialExperiment = {
+    env: { ...cfg.env },
+    algo: { ...cfg.algo },
+    train: { ...cfg.train },
+  };
+  if (field === 'id' && section !== 'train') {
+    const ids = section === 'env' ? listEnvs().map((e) => e.id) : listAlgos().map((a) => a.id);
+    if (!ids.includes(value)) throw new ConfigError(key, `one of ${ids.join(', ')}`, value);
+    next[section]!.id = value;
+    return next;
+  }
+  const schema = sectionSchema(section, cfg);
+  const spec = schema[field];
+  if (!spec) throw new ConfigError(key, `unknown key; allowed keys are ${Object.keys(schema).join(', ')}`);
+  (next[section] as Record<string, unknown>)[field] = coerceField(key, spec, value);
+  return next;
+}
+
+/** Deep-merge presets/overrides: later wins, per section. */
+export function mergeExperiment(...parts: PartialExperiment[]): PartialExperiment {
+  const out: PartialExperiment = { env: {}, algo: {}, train: {} };
+  for (const p of parts) {
+    Object.assign(out.env!, p.env);
+    Object.assign(out.algo!, p.algo);
+    Object.assign(out.train!, p.train);
+  }
+  return out;
+}
+
+/** Fields whose value differs between two resolved configs, as dotted keys. */
+export function diffExperiment(a: ExperimentConfig, b: ExperimentConfig): { key: string; a: unknown; b: unknown }[] {
+  const out: { key: string; a: unknown; b: unknown }[] = [];
+  for (const section of ['env', 'algo', 'train'] as const) {
+    const keys = new Set([...Object.keys(a[section]), ...Object.keys(b[section])]);
+    for (const k of keys) {
+      const va = (a[section] as Record<string, unknown>)[k];
+      const vb = (b[section] as Record<string, unknown>)[k];
+      if (JSON.stringify(va) !== JSON.stringify(vb)) out.push({ key: `${section}.${k}`, a: va, b: vb });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+/**
+ * Config schema: one declarative description per env/algorithm/training option.
+ *
+ * The same field list drives CLI `--set key=value` parsing, validation with messages that name
+ * the field and the allowed values, the UI's generated forms, and report config tables.
+ */
+
+export type FieldSpec =
+  | { type: 'int'; default: number; min?: number; max?: number; doc: string }
+  | { type: 'float'; default: number; min?: number; max?: number; doc: string }
+  | { type: 'bool'; default: boolean; doc: string }
+  | { type: 'enum'; default: string; values: readonly string[]; doc: string }
+  | { type: 'floatList'; default: number[]; min?: number; max?: number; doc: string };
+
+/** Ordered map from field name to its spec. */
+export type Schema = Readonly<Record<string, FieldSpec>>;
+
+export type FieldValue = number | boolean | string | number[];
+export type Values = Record<string, FieldValue>;
+
+/** A validation failure that names the field and what is allowed (shown to users verbatim). */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly allowed: string,
+    readonly got?: unknown,
+  ) {
+    super(
+      got === undefined
+        ? `${field}: ${allowed}`
+        : `${field}: expected ${allowed}, got ${JSON.stringify(got)}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export function describeAllowed(spec: FieldSpec): string {
+  const range = (s: { min?: number; max?: number }) =>
+    s.min !== undefined && s.max !== undefined
+      ? ` in [${s.min}, ${s.max}]`
+      : s.min !== undefined
+        ? ` >= ${s.min}`
+        : s.max !== undefined
+          ? ` <= ${s.max}`
+          : '';
+  switch (spec.type) {
+    case 'int':
+      return `an integer${range(spec)}`;
+    case 'float':
+      return `a number${range(spec)}`;
+    case 'bool':
+      return 'true or false';
+    case 'enum':
+      return `one of ${spec.values.join(', ')}`;
+    case 'floatList':
+      return `a comma-separated list of numbers${range(spec)}`;
+  }
+}
+
+function checkRange(path: string, spec: FieldSpec & { min?: number; max?: number }, v: number, raw: unknown): void {
+  if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
+    throw new ConfigError(path, describeAllowed(spec), raw);
+  }
+}
+
+/** Coerce one value (from JSON or from a `--set` string) to the field's type, or throw. */
+export function coerceField(path: string, spec: FieldSpec, raw: unknown): FieldValue {
+  const allowed = describeAllowed(spec);
+  switch (spec.type) {
+    case 'int':
+    case 'float': {
+      const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      if (typeof v !== 'number' || !Number.isFinite(v) || (spec.type === 'int' && !Number.isInteger(v))) {
+        throw new ConfigError(path, allowed, raw);
+      }
+      checkRange(path, spec, v, raw);
+      return v;
+    }
+    case 'bool': {
+      if (raw === true || raw === 'true') return true;
+      if (raw === false || raw === 'false') return false;
+      throw new ConfigError(path, allowed, raw);
+    }
+    case 'enum': {
+      if (typeof raw !== 'string' || !spec.values.includes(raw)) throw new ConfigError(path, allowed, raw);
+      return raw;
+    }
+    case 'floatList': {
+      const parts = Array.isArray(raw)
+        ? raw
+        : typeof raw === 'string' && raw.trim() !== ''
+          ? raw.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)))
+          : typeof raw === 'number'
+            ? [raw]
+            : null;
+      if (!parts || parts.length === 0) throw new ConfigError(path, allowed, raw);
+      return parts.map((p) => {
+        if (typeof p !== 'number' || !Number.isFinite(p)) throw new ConfigError(path, allowed, raw);
+        checkRange(path, spec, p, raw);
+        return p;
+      });
+    }
+  }
+}
+
+/** Defaults of a schema. */
+export function defaults(schema: Schema): Values {
+  const out: Values = {};
+  for (const [k, s] of Object.entries(schema)) out[k] = Array.isArray(s.default) ? [...s.default] : s.default;
+  return out;
+}
+
+/**
+ * Validate a partial object against a schema: unknown keys are errors (they are typos more
+ * often than not), missing keys take defaults.
+ */
+export function resolve(prefix: string, schema: Schema, given: Record<string, unknown> | undefined): Values {
+  const out = defaults(schema);
+  for (const [k, v] of Object.entries(given ?? {})) {
+    const spec = schema[k];
+    if (!spec) {
+      throw new ConfigError(`${prefix}.${k}`, `unknown key; allowed keys are ${Object.keys(schema).join(', ')}`);
+    }
+    out[k] = coerceField(`${prefix}.${k}`, spec, v);
+  }
+  return out;
+}

@@ -1,0 +1,25 @@
+/**
+ * Registries of environments and algorithms. Adding an env or algorithm = one import here;
+ * the conformance test and the smoke test run over every entry.
+ */
+import type { EnvEntry } from './envs/types';
+import type { AlgoEntry } from './algos/types';
+import { manitokanEntry } from './envs/manitokan';
+import { randomEntry } from './algos/random';
+import { pgEntry } from './algos/pg';
+
+const envs: EnvEntry[] = [manitokanEntry];
+const algos: AlgoEntry[] = [randomEntry, pgEntry];
+
+export function listEnvs(): readonly EnvEntry[] {
+  return envs;
+}
+export function getEnv(id: string): EnvEntry | undefined {
+  return envs.find((e) => e.id === id);
+}
+export function listAlgos(): readonly AlgoEntry[] {
+  return algos;
+}
+export function getAlgo(id: string): AlgoEntry | undefined {
+  return algos.find((a) => a.id === id);
+}
