@@ -45,7 +45,11 @@ async function tryWasm(): Promise<boolean> {
 
 async function tryCpu(): Promise<boolean> {
   await import('@tensorflow/tfjs-backend-cpu');
-  return tf.setBackend('cpu');
+  const ok = await tf.setBackend('cpu');
+  // The cpu backend greets Node users with a banner recommending tfjs-node; the selection
+  // above already tried it, and the banner would land in our CLI output.
+  if (ok) (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  return ok;
 }
 
 /** Initialise and return the chosen backend; throws only if an explicit choice cannot load. */

@@ -1,0 +1,112 @@
+import { listPresets } from '../../src-shared/config/presets';
+import { launch } from '../service/launch';
+import { parse, intFlag, runIdArg } from './args';
+import { makeRunner, openStore, runToCompletion, runsJson } from './common';
+import { Progress } from './progress';
+import { UsageError } from './errors';
+
+export const TRAIN_HELP = `Usage: cairn train --preset NAME [options]
+
+Train one run per seed (in parallel worker processes) and record everything in the database.
+
+Options:
+  --preset NAME        experiment preset (see \`cairn presets\`)
+  --seed S             seed (default 1); with --seeds, the first seed
+  --seeds K            run K seeds: S, S+1, ..., S+K-1
+  --episodes N         training rounds, counted as the paper does: one episode in each of
+                       the B parallel envs per round (N x B episodes in all)
+  --envs B             parallel environments per run (train.numEnvs)
+  --set key=value      override any field: env.*, algo.*, train.* (repeatable)
+  --name NAME          experiment name (default: the preset name)
+  --parallel P         runs at once (default: number of cores)
+  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu (or CAIRN_BACKEND)
+  --db PATH            database file (or CAIRN_DB; default in your data folder)
+  --json               last stdout line: {"runs":[{"id","seed","status","summary"}]}
+`;
+
+export async function train(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    preset: { type: 'string' },
+    seed: { type: 'string' },
+    seeds: { type: 'string' },
+    episodes: { type: 'string' },
+    envs: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    name: { type: 'string' },
+    parallel: { type: 'string' },
+    backend: { type: 'string' },
+    db: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) return void process.stdout.write(TRAIN_HELP);
+  if (!values.preset) {
+    throw new UsageError(`--preset: required; one of ${listPresets().map((p) => p.name).join(', ')}`);
+  }
+  const seed = intFlag('seed', values.seed, 1, 0, 2 ** 31 - 1);
+  const k = intFlag('seeds', values.seeds, 1, 1, 1000);
+  const seeds = Array.from({ length: k }, (_, i) => seed + i);
+  const train: Record<string, unknown> = {};
+  if (values.episodes !== undefined) train.episodes = intFlag('episodes', values.episodes, 0, 1);
+  if (values.envs !== undefined) train.numEnvs = intFlag('envs', values.envs, 0, 1, 4096);
+
+  const store = await openStore(values.db);
+  try {
+    const runner = makeRunner(store, values);
+    const progress = new Progress();
+    const launched = await launch(store, runner, {
+      preset: values.preset,
+      overrides: { train },
+      sets: values.set,
+      seeds,
+      name: values.name,
+    });
+    for (const r of launched.runs) progress.add(r.id, r.seed, Number(launched.config.train.episodes));
+    process.stderr.write(
+      `cairn: experiment ${launched.experimentId}: ${launched.runs.length} run(s) [${launched.runs.map((r) => r.id).join(', ')}] in ${store.file}\n`,
+    );
+    await runToCompletion(runner, progress);
+    const out = await runsJson(store, launched.runs.map((r) => r.id));
+    if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
+    else printSummaries(out.runs);
+    if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
+  } finally {
+    await store.close();
+  }
+}
+
+export const RESUME_HELP = `Usage: cairn resume ID [--db PATH] [--backend NAME] [--json]
+
+Continue a stopped or failed run from its latest checkpoint, in this process.
+`;
+
+export async function resume(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  if (values.help) return void process.stdout.write(RESUME_HELP);
+  const id = runIdArg(positionals[0]);
+  const store = await openStore(values.db);
+  try {
+    const runner = makeRunner(store, values);
+    const progress = new Progress();
+    const run = await store.getRun(id);
+    const { fromRound } = await runner.resume(id);
+    progress.add(id, run!.seed, run!.episodesTotal, fromRound);
+    process.stderr.write(`cairn: resuming run ${id} from round ${fromRound}\n`);
+    await runToCompletion(runner, progress);
+    const out = await runsJson(store, [id]);
+    if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
+    else printSummaries(out.runs);
+    if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
+  } finally {
+    await store.close();
+  }
+}
+
+function printSummaries(runs: { id: number; seed: number; status: string; error?: string | null; summary: Record<string, number | null> }[]): void {
+  for (const r of runs) {
+    const s = Object.entries(r.summary)
+      .filter(([k]) => ['collective_success', 'return_total', 'key_drops', 'episode_length'].includes(k))
+      .map(([k, v]) => `${k}=${v === null ? 'n/a' : v.toFixed(3)}`)
+      .join(' ');
+    process.stdout.write(`run ${r.id} seed ${r.seed}: ${r.status}${r.error ? ` (${r.error})` : ''}  last 10%: ${s}\n`);
+  }
+}

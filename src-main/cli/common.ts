@@ -1,0 +1,58 @@
+/** Shared pieces of CLI commands: opening the database, running a runner to completion. */
+import { Store } from '../db/store';
+import { defaultDbPath } from '../db/paths';
+import { backendChoice } from '../backend/select';
+import { Runner } from '../runner/runner';
+import { Progress } from './progress';
+import { intFlag } from './args';
+import { UsageError } from './errors';
+
+export function dbPath(flag: string | undefined): string {
+  return flag ?? defaultDbPath();
+}
+
+export async function openStore(flag: string | undefined, readonly = false): Promise<Store> {
+  return Store.open(dbPath(flag), { readonly });
+}
+
+export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {
+  let backend;
+  try {
+    backend = backendChoice(flags.backend);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const maxParallel = flags.parallel === undefined ? undefined : intFlag('parallel', flags.parallel, 1, 1, 256);
+  return new Runner({ store, backend, maxParallel });
+}
+
+/**
+ * Show progress until the runner is idle. Ctrl-C stops every run cleanly (checkpoint, status
+ * stopped) so `cairn resume` can continue it; a second Ctrl-C exits at once.
+ */
+export async function runToCompletion(runner: Runner, progress: Progress): Promise<void> {
+  runner.on('event', (e) => progress.on(e));
+  let interrupted = false;
+  const onSig = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ncairn: stopping runs after their current round (Ctrl-C again to quit at once)\n');
+    void runner.shutdown();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  await runner.idle();
+  progress.finish();
+  process.off('SIGINT', onSig);
+  process.off('SIGTERM', onSig);
+  runner.close();
+}
+
+export async function runsJson(store: Store, ids: number[]) {
+  const runs = [];
+  for (const id of ids) {
+    const r = await store.getRun(id);
+    if (r) runs.push({ id: r.id, seed: r.seed, status: r.status, backend: r.backend, error: r.error, summary: r.summary ?? {} });
+  }
+  return { runs };
+}

@@ -1,0 +1,51 @@
+/**
+ * The `cairn` command line. Every command has --help; bad input exits 2 with one line that
+ * names the field and what is allowed.
+ */
+import { reportAndExit, UsageError } from './errors';
+
+const HELP = `cairn: a workbench for multi-agent reinforcement learning research
+
+Usage: cairn <command> [options]      (cairn <command> --help for details)
+
+Commands:
+  train    train runs from a preset, one per seed, in parallel workers
+  eval     evaluate a policy (random or a run's checkpoint) without learning
+  runs     list runs in the database
+  show     show one run
+  stop     stop a running run (it checkpoints first)
+  resume   continue a stopped or failed run from its last checkpoint
+  export   export a run's metrics as csv or json
+  presets  list experiment presets
+  serve    serve the workbench UI over HTTP on loopback
+  bench    measure env, training and database throughput
+
+Data lives in one SQLite file: --db PATH, else $CAIRN_DB, else your data folder
+(Linux: $XDG_DATA_HOME/cairn/cairn.db, default ~/.local/share/cairn/cairn.db).
+`;
+
+const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
+  train: async () => (await import('./cmd-train')).train,
+  resume: async () => (await import('./cmd-train')).resume,
+  eval: async () => (await import('./cmd-eval')).evalCmd,
+  runs: async () => (await import('./cmd-runs')).runs,
+  show: async () => (await import('./cmd-runs')).show,
+  stop: async () => (await import('./cmd-runs')).stop,
+  export: async () => (await import('./cmd-runs')).exportCmd,
+  presets: async () => (await import('./cmd-runs')).presets,
+  serve: async () => (await import('./cmd-serve')).serve,
+  bench: async () => (await import('./cmd-bench')).bench,
+};
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  const load = commands[cmd];
+  if (!load) throw new UsageError(`unknown command ${JSON.stringify(cmd)}; one of ${Object.keys(commands).join(', ')}`);
+  await (await load())(rest);
+}
+
+main(process.argv.slice(2)).catch(reportAndExit);

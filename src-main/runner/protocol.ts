@@ -1,0 +1,54 @@
+/** Messages between the runner (parent) and a run's worker process. */
+import type { ExperimentConfig } from '../../src-shared/config/experiment';
+import type { Replay } from '../../src-shared/envs/types';
+import type { BackendChoice } from '../backend/select';
+
+export interface StartMessage {
+  type: 'start';
+  runId: number;
+  config: ExperimentConfig;
+  seed: number;
+  backend: BackendChoice;
+  /** Directory for this run's checkpoint files. */
+  checkpointDir: string;
+  /** Checkpoint file to resume from, if any. */
+  resumeFrom?: string;
+}
+
+export type ParentMessage = StartMessage | { type: 'stop' };
+
+export interface EpisodeOut {
+  idx: number;
+  round: number;
+  envIndex: number;
+  length: number;
+  returnTotal: number;
+  success: number;
+  values: (number | null)[];
+  /** Present when this episode's replay is to be stored. */
+  replay?: Replay;
+}
+
+export interface MetricOut {
+  key: string;
+  step: number;
+  episode: number;
+  wallTime: number;
+  value: number;
+}
+
+export type WorkerMessage =
+  | { type: 'started'; backend: string; metricKeys: string[]; round: number; envSteps: number }
+  | {
+      type: 'round';
+      round: number;
+      envSteps: number;
+      metrics: MetricOut[];
+      episodes: EpisodeOut[];
+      /** The latest episode of copy 0, for live replay viewers (not necessarily stored). */
+      live?: Replay;
+    }
+  | { type: 'checkpoint'; round: number; envSteps: number; path: string; bytes: number }
+  | { type: 'done'; round: number; envSteps: number }
+  | { type: 'stopped'; round: number; envSteps: number }
+  | { type: 'error'; message: string; stack?: string };

@@ -1,0 +1,409 @@
+/**
+ * The runner: a pool of worker processes, one per run, at most `maxParallel` at once.
+ *
+ * Owns the run lifecycle in the database (queued -> running -> done | stopped | failed) and is
+ * the only writer of a run's metrics and episodes: worker messages are buffered and flushed
+ * in batched transactions, then fanned out to subscribers (CLI progress bars, the UI's live
+ * charts). A worker that throws or dies marks its own run failed and nothing else.
+ * `cairn stop ID` from another process sets `stop_requested` in the database; the runner that
+ * owns the run polls for it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Replay } from '../../src-shared/envs/types';
+import type { BackendChoice } from '../backend/select';
+import type { Store } from '../db/store';
+import { checkpointDir } from '../db/paths';
+import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
+
+export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
+
+export type RunnerEvent =
+  | { type: 'status'; runId: number; status: RunStatus; error?: string | null }
+  | { type: 'progress'; runId: number; round: number; total: number; envSteps: number; latest: Record<string, number> }
+  | { type: 'metrics'; runId: number; points: MetricOut[] }
+  | { type: 'episodes'; runId: number; episodes: Omit<EpisodeOut, 'replay'>[] }
+  | { type: 'live'; runId: number; round: number; replay: Replay };
+
+export interface RunnerOptions {
+  store: Store;
+  /** Concurrent runs; default: number of cores. */
+  maxParallel?: number;
+  backend?: BackendChoice;
+  /** How often to look for stop requests made by other processes. */
+  pollMs?: number;
+  /** Worker entry (a .ts run through tsx, or a built .js). */
+  workerFile?: string;
+  /** Extra environment for workers (tests use it for fault injection). */
+  workerEnv?: Record<string, string>;
+}
+
+interface Active {
+  runId: number;
+  child: ChildProcess;
+  total: number;
+  final?: 'done' | 'stopped';
+  error?: string;
+  stderr: string;
+  metrics: MetricOut[];
+  episodes: EpisodeOut[];
+  round: number;
+  envSteps: number;
+  flushTimer?: NodeJS.Timeout;
+  writing: Promise<void>;
+  exited: Promise<void>;
+}
+
+const FLUSH_MS = 250;
+const FLUSH_POINTS = 20_000;
+
+export class Runner extends EventEmitter {
+  readonly maxParallel: number;
+  private readonly store: Store;
+  private readonly backend: BackendChoice;
+  private readonly workerFile: string;
+  private readonly workerEnv: Record<string, string>;
+  private readonly queue: { runId: number; resumeFrom?: string }[] = [];
+  private readonly active = new Map<number, Active>();
+  private readonly waiters: (() => void)[] = [];
+  private readonly poller: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(opts: RunnerOptions) {
+    super();
+    this.store = opts.store;
+    this.maxParallel = Math.max(1, opts.maxParallel ?? os.availableParallelism());
+    this.backend = opts.backend ?? 'auto';
+    this.workerFile = opts.workerFile ?? process.env.CAIRN_WORKER ?? fileURLToPath(new URL('./worker.ts', import.meta.url));
+    this.workerEnv = opts.workerEnv ?? {};
+    this.poller = setInterval(() => void this.pollStops(), opts.pollMs ?? 500);
+    this.poller.unref();
+  }
+
+  /** Queue a run already created in the store with status `queued`. */
+  enqueue(runId: number, resumeFrom?: string): void {
+    this.queue.push({ runId, resumeFrom });
+    void this.pump();
+  }
+
+  /** Resume a stopped or failed run from its latest checkpoint (or from scratch if none). */
+  async resume(runId: number): Promise<{ fromRound: number }> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new RunnerError(`run ${runId}: no such run`);
+    if (this.active.has(runId) || this.queue.some((q) => q.runId === runId)) {
+      throw new RunnerError(`run ${runId}: already running or queued here`);
+    }
+    if (run.status === 'running' && run.runnerPid && isAlive(run.runnerPid)) {
+      throw new RunnerError(`run ${runId}: is running in process ${run.runnerPid}; stop it first`);
+    }
+    if (run.status === 'done') throw new RunnerError(`run ${runId}: already done`);
+    const ckpt = await this.store.latestCheckpoint(runId);
+    const fromRound = ckpt?.episode ?? 0;
+    // Rows written after the checkpoint (a crash between checkpoints) are recomputed
+    // identically from it; drop them so the series has no duplicate rounds.
+    await this.store.truncateAfter(runId, fromRound);
+    await this.store.updateRun(runId, {
+      status: 'queued',
+      error: null,
+      stopRequested: false,
+      episodesDone: fromRound,
+      envSteps: ckpt?.envSteps ?? 0,
+      endedAt: null,
+    });
+    this.emitEvent({ type: 'status', runId, status: 'queued' });
+    this.enqueue(runId, ckpt?.path);
+    return { fromRound };
+  }
+
+  /** Stop a run: queued runs stop at once; running ones checkpoint after the current round. */
+  async stop(runId: number): Promise<void> {
+    const qi = this.queue.findIndex((q) => q.runId === runId);
+    if (qi >= 0) {
+      this.queue.splice(qi, 1);
+      await this.store.updateRun(runId, { status: 'stopped', endedAt: Date.now() });
+      this.emitEvent({ type: 'status', runId, status: 'stopped' });
+      this.notify();
+      return;
+    }
+    const a = this.active.get(runId);
+    if (a) {
+      a.child.send({ type: 'stop' });
+      return;
+    }
+    await this.store.updateRun(runId, { stopRequested: true });
+  }
+
+  isBusy(): boolean {
+    return this.queue.length > 0 || this.active.size > 0;
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (!this.isBusy()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Stop everything (SIGINT): running runs checkpoint and end as stopped. */
+  async shutdown(): Promise<void> {
+    for (const q of this.queue.splice(0)) {
+      await this.store.updateRun(q.runId, { status: 'stopped', endedAt: Date.now() });
+    }
+    for (const a of this.active.values()) a.child.send({ type: 'stop' });
+    await Promise.all([...this.active.values()].map((a) => a.exited));
+    this.close();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.poller);
+  }
+
+  override on(event: 'event', listener: (e: RunnerEvent) => void): this {
+    return super.on(event, listener);
+  }
+
+  private emitEvent(e: RunnerEvent): void {
+    this.emit('event', e);
+  }
+
+  private notify(): void {
+    if (this.isBusy()) return;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.closed && this.active.size < this.maxParallel && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      try {
+        await this.launch(next.runId, next.resumeFrom);
+      } catch (err) {
+        await this.store.updateRun(next.runId, {
+          status: 'failed',
+          error: err instanceof Error ? err.message : String(err),
+          endedAt: Date.now(),
+        });
+        this.emitEvent({ type: 'status', runId: next.runId, status: 'failed', error: String(err) });
+      }
+    }
+    this.notify();
+  }
+
+  private async launch(runId: number, resumeFrom?: string): Promise<void> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new RunnerError(`run ${runId}: no such run`);
+    const isTs = this.workerFile.endsWith('.ts');
+    const child = fork(this.workerFile, [], {
+      execArgv: isTs ? ['--import', import.meta.resolve('tsx')] : [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...this.workerEnv },
+    });
+    let onExit!: () => void;
+    const a: Active = {
+      runId,
+      child,
+      total: Number(run.config.train.episodes),
+      stderr: '',
+      metrics: [],
+      episodes: [],
+      round: run.episodesDone,
+      envSteps: run.envSteps,
+      writing: Promise.resolve(),
+      exited: new Promise((r) => (onExit = r)),
+    };
+    this.active.set(runId, a);
+    child.stderr?.on('data', (d: Buffer) => {
+      a.stderr = (a.stderr + d.toString()).slice(-4000);
+    });
+    child.on('message', (m) => this.onMessage(a, m as WorkerMessage));
+    child.on('exit', (code, signal) => {
+      void this.onExit(a, code, signal).finally(onExit);
+    });
+    await this.store.updateRun(runId, {
+      status: 'running',
+      runnerPid: process.pid,
+      startedAt: run.startedAt ?? Date.now(),
+      stopRequested: false,
+    });
+    this.emitEvent({ type: 'status', runId, status: 'running' });
+    const start: StartMessage = {
+      type: 'start',
+      runId,
+      config: run.config,
+      seed: run.seed,
+      backend: this.backend,
+      checkpointDir: checkpointDir(this.store.file, runId),
+      resumeFrom,
+    };
+    child.send(start);
+  }
+
+  private onMessage(a: Active, m: WorkerMessage): void {
+    switch (m.type) {
+      case 'started':
+        this.write(a, () => this.store.updateRun(a.runId, { backend: m.backend }));
+        break;
+      case 'round': {
+        a.round = m.round;
+        a.envSteps = m.envSteps;
+        a.metrics.push(...m.metrics);
+        a.episodes.push(...m.episodes);
+        const latest: Record<string, number> = {};
+        for (const p of m.metrics) latest[p.key] = p.value;
+        this.emitEvent({ type: 'metrics', runId: a.runId, points: m.metrics });
+        this.emitEvent({
+          type: 'episodes',
+          runId: a.runId,
+          episodes: m.episodes.map(({ replay: _r, ...rest }) => rest),
+        });
+        this.emitEvent({ type: 'progress', runId: a.runId, round: m.round, total: a.total, envSteps: m.envSteps, latest });
+        if (m.live) this.emitEvent({ type: 'live', runId: a.runId, round: m.round, replay: m.live });
+        if (a.metrics.length >= FLUSH_POINTS) this.flush(a);
+        else a.flushTimer ??= setTimeout(() => this.flush(a), FLUSH_MS);
+        break;
+      }
+      case 'checkpoint':
+        // Flush first so the database never holds a checkpoint newer than its rows.
+        this.flush(a);
+        this.write(a, () =>
+          this.store.addCheckpoint({
+            runId: a.runId,
+            update: m.round,
+            episode: m.round,
+            envSteps: m.envSteps,
+            path: m.path,
+            bytes: m.bytes,
+          }),
+        );
+        break;
+      case 'done':
+      case 'stopped':
+        a.final = m.type;
+        break;
+      case 'error':
+        a.error = m.message;
+        a.stderr = (a.stderr + '\n' + (m.stack ?? '')).slice(-4000);
+        break;
+    }
+  }
+
+  /** Serialise this run's DB writes; a write error fails the run rather than the process. */
+  private write(a: Active, fn: () => Promise<unknown>): void {
+    a.writing = a.writing.then(fn).then(
+      () => undefined,
+      (err: unknown) => {
+        a.error ??= `database write failed: ${err instanceof Error ? err.message : String(err)}`;
+        a.child.kill('SIGKILL');
+      },
+    );
+  }
+
+  private flush(a: Active): void {
+    if (a.flushTimer) clearTimeout(a.flushTimer);
+    a.flushTimer = undefined;
+    const metrics = a.metrics.splice(0);
+    const episodes = a.episodes.splice(0);
+    const round = a.round;
+    const envSteps = a.envSteps;
+    if (metrics.length === 0 && episodes.length === 0) return;
+    this.write(a, async () => {
+      await this.store.appendMetrics(a.runId, metrics);
+      await this.store.appendEpisodes(a.runId, episodes);
+      await this.store.updateRun(a.runId, { episodesDone: round, envSteps });
+    });
+  }
+
+  private async onExit(a: Active, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    this.flush(a);
+    await a.writing;
+    this.active.delete(a.runId);
+    let status: RunStatus;
+    let error: string | null = null;
+    if (a.final && !a.error) {
+      status = a.final;
+    } else {
+      status = 'failed';
+      error =
+        a.error ??
+        `worker exited ${signal ? `on signal ${signal}` : `with code ${code}`}` +
+          (a.stderr.trim() ? `: ${a.stderr.trim().split('\n').slice(-3).join(' | ')}` : '');
+    }
+    try {
+      const summary = await this.summary(a.runId);
+      await this.store.updateRun(a.runId, {
+        status,
+        error,
+        summary,
+        endedAt: Date.now(),
+        runnerPid: null,
+        stopRequested: false,
+      });
+    } catch (err) {
+      error = `${error ?? ''} (could not record the end: ${String(err)})`;
+    }
+    this.emitEvent({ type: 'status', runId: a.runId, status, error });
+    void this.pump();
+  }
+
+  /** Mean of every episode metric over the last 10% of rounds (at least one round). */
+  async summary(runId: number): Promise<Record<string, number | null>> {
+    const run = await this.store.getRun(runId);
+    if (!run || run.episodesDone === 0) return {};
+    const fromRound = Math.floor(run.episodesDone * 0.9) + 1;
+    const rows = await this.store.listEpisodes(runId, { fromRound });
+    const out: Record<string, number | null> = {};
+    run.metricKeys.forEach((key, i) => {
+      let s = 0;
+      let n = 0;
+      for (const r of rows) {
+        const v = r.values[i];
+        if (v !== null && v !== undefined) {
+          s += v;
+          n++;
+        }
+      }
+      out[key] = n > 0 ? s / n : null;
+    });
+    return out;
+  }
+
+  private async pollStops(): Promise<void> {
+    for (const q of [...this.queue]) {
+      try {
+        const run = await this.store.getRun(q.runId);
+        if (run?.stopRequested) await this.stop(q.runId);
+      } catch {
+        // retried on the next tick
+      }
+    }
+    for (const a of this.active.values()) {
+      try {
+        const run = await this.store.getRun(a.runId);
+        if (run?.stopRequested) a.child.send({ type: 'stop' });
+      } catch {
+        // A busy database this tick is retried on the next one.
+      }
+    }
+  }
+}
+
+export class RunnerError extends Error {
+  override name = 'RunnerError';
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove a run's checkpoint files (after the user confirmed deleting the run). */
+export function removeFiles(paths: string[]): void {
+  for (const p of paths) fs.rmSync(p, { force: true });
+}

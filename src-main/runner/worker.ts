@@ -1,0 +1,167 @@
+/**
+ * A run's worker: a child process that owns the run's environments, networks and RNG.
+ *
+ * A child process per run (not a worker thread) because tfjs-node misbehaves in a second
+ * worker thread (tensorflow/tfjs#8388) and because a crash here (native abort, OOM) must fail
+ * this run only. The worker never touches SQLite: it posts one message per round and the
+ * runner batches the writes, so there is one writer per database per runner.
+ *
+ * Test-only fault injection: CAIRN_FAULT="throw:<round>" throws and "exit:<round>" kills the
+ * process hard after that round, so tests can check that only this run fails.
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { getAlgo, getEnv } from '../../src-shared/registry';
+import { Rng } from '../../src-shared/rng';
+import type { EpisodeRecord } from '../../src-shared/envs/types';
+import { initBackend } from '../backend/select';
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
+import type { EpisodeOut, ParentMessage, StartMessage, WorkerMessage } from './protocol';
+import { roundPoints } from './round-metrics';
+
+/** Stream id of the algorithm's RNG; env copies use their own streams derived from the seed. */
+const ALGO_STREAM = 1_000_003;
+
+let stopRequested = false;
+
+function send(msg: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(msg, undefined, undefined, () => resolve());
+  });
+}
+
+function fault(round: number): void {
+  const f = process.env.CAIRN_FAULT;
+  if (!f) return;
+  const [kind, at] = f.split(':');
+  if (Number(at) !== round) return;
+  if (kind === 'throw') throw new Error(`injected fault after round ${round}`);
+  if (kind === 'exit') process.kill(process.pid, 'SIGKILL');
+}
+
+function episodeRow(metricKeys: readonly string[], ep: EpisodeRecord, idx: number, round: number): EpisodeOut {
+  const m = ep.metrics;
+  return {
+    idx,
+    round,
+    envIndex: ep.envIndex,
+    length: m.episode_length ?? 0,
+    returnTotal: m.return_total ?? 0,
+    success: m.collective_success ?? m.success ?? 0,
+    values: metricKeys.map((k) => m[k] ?? null),
+  };
+}
+
+async function run(msg: StartMessage): Promise<void> {
+  const info = await initBackend(msg.backend);
+  const cfg = msg.config;
+  const envEntry = getEnv(cfg.env.id);
+  const algoEntry = getAlgo(cfg.algo.id);
+  if (!envEntry) throw new Error(`env.id: unknown environment ${cfg.env.id}`);
+  if (!algoEntry) throw new Error(`algo.id: unknown algorithm ${cfg.algo.id}`);
+  const { id: _e, ...envConfig } = cfg.env;
+  const { id: _a, ...algoConfig } = cfg.algo;
+  const numEnvs = Number(cfg.train.numEnvs);
+  const total = Number(cfg.train.episodes);
+  const checkpointEvery = Number(cfg.train.checkpointEvery);
+  const replayEvery = Number(cfg.train.replayEvery);
+
+  const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
+  const metricKeys = env.spec.metricKeys;
+  const trainer = algoEntry.createTrainer({
+    tf,
+    env,
+    envConfig,
+    config: algoConfig,
+    seed: msg.seed,
+    rng: new Rng(msg.seed, ALGO_STREAM),
+  });
+
+  let round = 0;
+  let envSteps = 0;
+  let episodeIdx = 0;
+  if (msg.resumeFrom) {
+    const ckpt = readCheckpointFile(msg.resumeFrom);
+    trainer.load(ckpt);
+    const c = ckpt.extra.cairn as { round: number; envSteps: number; episodeIdx: number };
+    ({ round, envSteps, episodeIdx } = c);
+  }
+  await send({ type: 'started', backend: info.name, metricKeys: [...metricKeys], round, envSteps });
+
+  let lastSaved = round;
+  const checkpoint = async () => {
+    const ckpt = await trainer.save();
+    const file = path.join(msg.checkpointDir, `round-${String(round).padStart(8, '0')}.ckpt`);
+    const bytes = writeCheckpointFile(file, {
+      tensors: ckpt.tensors,
+      extra: { ...ckpt.extra, cairn: { round, envSteps, episodeIdx } },
+    });
+    lastSaved = round;
+    await send({ type: 'checkpoint', round, envSteps, path: file, bytes });
+  };
+
+  // Copy 0 is always recorded (one copy of B: cheap) so live viewers get every round's
+  // episode; only every replayEvery-th round, and the last, is stored.
+  env.setRecording(0, true);
+  let t0 = performance.now();
+  let stepsSince = 0;
+  while (round < total && !stopRequested) {
+    const res = await trainer.round();
+    round++;
+    envSteps += res.envSteps;
+    stepsSince += res.envSteps;
+    const store = (replayEvery > 0 && round % replayEvery === 0) || round === total;
+    let live;
+    const episodes = res.episodes.map((ep) => {
+      const row = episodeRow(metricKeys, ep, episodeIdx++, round);
+      if (ep.replay) {
+        live = ep.replay;
+        if (store) row.replay = ep.replay;
+      }
+      return row;
+    });
+    const now = performance.now();
+    const stats = { ...res.stats };
+    if (now - t0 >= 1000) {
+      stats['charts/env_steps_per_s'] = (stepsSince * 1000) / (now - t0);
+      t0 = now;
+      stepsSince = 0;
+    }
+    const metrics = roundPoints(metricKeys, res.episodes, stats, {
+      step: envSteps,
+      episode: round,
+      wallTime: Date.now(),
+    });
+    await send({ type: 'round', round, envSteps, metrics, episodes, live });
+    fault(round);
+    if (round % checkpointEvery === 0 || round === total) await checkpoint();
+  }
+  if (round < total) {
+    if (lastSaved !== round) await checkpoint();
+    await send({ type: 'stopped', round, envSteps });
+  } else {
+    await send({ type: 'done', round, envSteps });
+  }
+  trainer.dispose();
+}
+
+process.on('message', (raw: unknown) => {
+  const msg = raw as ParentMessage;
+  if (msg.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  if (msg.type === 'start') {
+    run(msg)
+      .then(() => process.exit(0))
+      .catch(async (err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        await send({ type: 'error', message: e.message, stack: e.stack });
+        process.exit(1);
+      });
+  }
+});
+
+// If the runner dies, do not train on as an orphan.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,256 @@
+/**
+ * The Workbench API: everything the UI does, as one typed interface with two hosts (Electron
+ * IPC and HTTP + WebSocket) and one client. Types here are plain JSON so both transports
+ * carry them unchanged; typed arrays travel as number[].
+ */
+import type { ExperimentConfig, PartialExperiment } from './config/experiment';
+import type { Schema } from './config/schema';
+import type { Replay } from './envs/types';
+
+export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stopped', 'done', 'failed'];
+
+export interface PresetInfo {
+  name: string;
+  title: string;
+  description: string;
+  paper?: string;
+  config: PartialExperiment;
+}
+
+export interface SchemaCatalogue {
+  envs: { id: string; title: string; schema: Schema }[];
+  algos: { id: string; title: string; schema: Schema; envs?: readonly string[] }[];
+  train: Schema;
+}
+
+export interface FieldError {
+  /** Dotted field, e.g. "env.episodeLimit", or "preset" / "seeds". */
+  field: string;
+  message: string;
+}
+
+export type ResolveResult =
+  | { ok: true; config: ExperimentConfig; diff: { key: string; preset: unknown; value: unknown }[] }
+  | { ok: false; errors: FieldError[] };
+
+export interface LaunchRequest {
+  preset?: string;
+  overrides?: PartialExperiment;
+  seeds: number[];
+  name?: string;
+}
+
+export interface RunInfo {
+  id: number;
+  experimentId: number | null;
+  name: string;
+  preset: string | null;
+  envId: string;
+  algoId: string;
+  config: ExperimentConfig;
+  seed: number;
+  status: RunStatus;
+  backend: string | null;
+  host: string;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  episodesTotal: number;
+  episodesDone: number;
+  envSteps: number;
+  error: string | null;
+  summary: Record<string, number | null> | null;
+  tags: string[];
+  notes: string;
+  metricKeys: string[];
+}
+
+export interface RunQuery {
+  status?: RunStatus[];
+  envId?: string;
+  algoId?: string;
+  tag?: string;
+  search?: string;
+  experimentId?: number;
+  since?: number;
+  until?: number;
+  orderBy?: 'id' | 'created_at' | 'started_at' | 'status' | 'name' | 'duration';
+  desc?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ExperimentInfo {
+  id: number;
+  name: string;
+  preset: string | null;
+  createdAt: number;
+  notes: string;
+  runIds: number[];
+}
+
+export type XAxis = 'episode' | 'step' | 'wall';
+
+export interface SeriesRequest {
+  runId: number;
+  key: string;
+  x?: XAxis;
+  /** Visible x-range (in the chosen axis units); omitted = all. */
+  from?: number;
+  to?: number;
+  /** Target number of points; the host downsamples keeping each bucket's min and max. */
+  maxPoints?: number;
+}
+
+export interface SeriesData {
+  runId: number;
+  key: string;
+  x: number[];
+  y: number[];
+  /** Points in the stored series (before downsampling) within the range. */
+  total: number;
+  downsampled: boolean;
+}
+
+export interface CompareRequest {
+  runIds: number[];
+  key: string;
+  x?: XAxis;
+  /** Group runs by experiment (mean + 95% bootstrap CI over seeds) or show each run. */
+  groupBy?: 'experiment' | 'run';
+  maxPoints?: number;
+  /** Moving-average window (points) applied per run before aggregation; 0 = none. */
+  smoothing?: number;
+}
+
+export interface CompareGroup {
+  label: string;
+  experimentId: number | null;
+  runIds: number[];
+  x: number[];
+  mean: number[];
+  lo: number[];
+  hi: number[];
+}
+
+export interface SummaryRow {
+  label: string;
+  runIds: number[];
+  key: string;
+  /** Mean over seeds of each seed's final-10% mean. */
+  mean: number | null;
+  iqm: number | null;
+  ciLo: number | null;
+  ciHi: number | null;
+  n: number;
+}
+
+export interface CompareResult {
+  key: string;
+  groups: CompareGroup[];
+  runs: SeriesData[];
+  summary: SummaryRow[];
+  configDiff: { key: string; values: Record<number, unknown> }[];
+}
+
+export interface EpisodeInfo {
+  idx: number;
+  round: number;
+  envIndex: number;
+  length: number;
+  returnTotal: number;
+  success: number;
+  values: (number | null)[];
+  hasReplay: boolean;
+}
+
+export type ReportFormat = 'html' | 'pdf' | 'csv' | 'json' | 'latex';
+
+export interface ReportRequest {
+  /** A run, an experiment (all its runs) or a comparison (any runs). */
+  kind: 'run' | 'experiment' | 'compare';
+  ids: number[];
+  format: ReportFormat;
+  /** Metric keys to chart; default: the env's headline metrics. */
+  keys?: string[];
+}
+
+export interface ReportFile {
+  filename: string;
+  mime: string;
+  /** base64 of the file's bytes. */
+  base64: string;
+}
+
+export interface HostInfo {
+  version: string;
+  host: 'electron' | 'http';
+  dbFile: string;
+  backend: string;
+  cores: number;
+  maxParallel: number;
+}
+
+export type WorkbenchEvent =
+  | { type: 'status'; runId: number; status: RunStatus; error?: string | null }
+  | { type: 'progress'; runId: number; round: number; total: number; envSteps: number; latest: Record<string, number> }
+  | { type: 'metrics'; runId: number; points: { key: string; step: number; episode: number; wallTime: number; value: number }[] }
+  | { type: 'episodes'; runId: number; episodes: Omit<EpisodeInfo, 'hasReplay'>[] }
+  | { type: 'live'; runId: number; round: number; replay: Replay }
+  | { type: 'runs-changed' };
+
+export interface WorkbenchApi {
+  info(): Promise<HostInfo>;
+  listPresets(): Promise<PresetInfo[]>;
+  getSchemas(): Promise<SchemaCatalogue>;
+  resolveConfig(req: { preset?: string; overrides?: PartialExperiment }): Promise<ResolveResult>;
+  launch(req: LaunchRequest): Promise<{ experimentId: number; runIds: number[] }>;
+  listRuns(q: RunQuery): Promise<{ rows: RunInfo[]; total: number }>;
+  getRun(id: number): Promise<RunInfo | null>;
+  stopRun(id: number): Promise<void>;
+  resumeRun(id: number): Promise<void>;
+  deleteRun(id: number): Promise<void>;
+  setTags(id: number, tags: string[]): Promise<void>;
+  setNotes(id: number, notes: string): Promise<void>;
+  listExperiments(): Promise<ExperimentInfo[]>;
+  metricKeys(runId: number): Promise<string[]>;
+  metricSeries(req: SeriesRequest): Promise<SeriesData>;
+  compare(req: CompareRequest): Promise<CompareResult>;
+  listEpisodes(runId: number, q: { withReplay?: boolean; limit?: number; offset?: number; desc?: boolean }): Promise<{ rows: EpisodeInfo[]; total: number }>;
+  getReplay(runId: number, idx: number): Promise<Replay | null>;
+  exportReport(req: ReportRequest): Promise<ReportFile>;
+}
+
+/** The method names: the one channel registry both hosts and the client share. */
+export const API_METHODS = [
+  'info',
+  'listPresets',
+  'getSchemas',
+  'resolveConfig',
+  'launch',
+  'listRuns',
+  'getRun',
+  'stopRun',
+  'resumeRun',
+  'deleteRun',
+  'setTags',
+  'setNotes',
+  'listExperiments',
+  'metricKeys',
+  'metricSeries',
+  'compare',
+  'listEpisodes',
+  'getReplay',
+  'exportReport',
+] as const satisfies readonly (keyof WorkbenchApi)[];
+
+export type ApiMethod = (typeof API_METHODS)[number];
+
+/** Error shape both transports carry; `field` is set for input errors. */
+export interface ApiErrorBody {
+  message: string;
+  field?: string;
+  /** 'input' for bad requests (HTTP 400), 'not-found', 'internal'. */
+  kind: 'input' | 'not-found' | 'internal';
+}
