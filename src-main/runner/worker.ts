@@ -6,8 +6,9 @@
  * this run only. The worker never touches SQLite: it posts one message per round and the
  * runner batches the writes, so there is one writer per database per runner.
  *
- * Test-only fault injection: CAIRN_FAULT="throw:<round>" throws and "exit:<round>" kills the
- * process hard after that round, so tests can check that only this run fails.
+ * Test-only fault injection: CAIRN_FAULT="throw:<round>[:<runId>]" throws and
+ * "exit:<round>[:<runId>]" kills the process hard after that round (optionally only in one
+ * run), so tests can check that only that run fails.
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -31,11 +32,11 @@ function send(msg: WorkerMessage): Promise<void> {
   });
 }
 
-function fault(round: number): void {
+function fault(runId: number, round: number): void {
   const f = process.env.CAIRN_FAULT;
   if (!f) return;
-  const [kind, at] = f.split(':');
-  if (Number(at) !== round) return;
+  const [kind, at, only] = f.split(':');
+  if (Number(at) !== round || (only !== undefined && Number(only) !== runId)) return;
   if (kind === 'throw') throw new Error(`injected fault after round ${round}`);
   if (kind === 'exit') process.kill(process.pid, 'SIGKILL');
 }
@@ -134,7 +135,7 @@ async function run(msg: StartMessage): Promise<void> {
       wallTime: Date.now(),
     });
     await send({ type: 'round', round, envSteps, metrics, episodes, live });
-    fault(round);
+    fault(msg.runId, round);
     if (round % checkpointEvery === 0 || round === total) await checkpoint();
   }
   if (round < total) {
