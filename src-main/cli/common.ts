@@ -12,7 +12,10 @@ export function dbPath(flag: string | undefined): string {
 }
 
 export async function openStore(flag: string | undefined, readonly = false): Promise<Store> {
-  return Store.open(dbPath(flag), { readonly });
+  // CAIRN_BUSY_TIMEOUT_MS: how long to wait for a database another process holds locked.
+  const t = process.env.CAIRN_BUSY_TIMEOUT_MS;
+  const busyTimeoutMs = t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
+  return Store.open(dbPath(flag), { readonly, busyTimeoutMs });
 }
 
 export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {

@@ -68,6 +68,8 @@ export class Runner extends EventEmitter {
   private readonly workerEnv: Record<string, string>;
   private readonly queue: { runId: number; resumeFrom?: string }[] = [];
   private readonly active = new Map<number, Active>();
+  /** Runs taken off the queue whose worker is not registered yet (counted as busy). */
+  private launching = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly poller: NodeJS.Timeout;
   private closed = false;
@@ -137,7 +139,7 @@ export class Runner extends EventEmitter {
   }
 
   isBusy(): boolean {
-    return this.queue.length > 0 || this.active.size > 0;
+    return this.queue.length > 0 || this.active.size > 0 || this.launching > 0;
   }
 
   /** Resolves when nothing is queued or running. */
@@ -175,8 +177,9 @@ export class Runner extends EventEmitter {
   }
 
   private async pump(): Promise<void> {
-    while (!this.closed && this.active.size < this.maxParallel && this.queue.length > 0) {
+    while (!this.closed && this.active.size + this.launching < this.maxParallel && this.queue.length > 0) {
       const next = this.queue.shift()!;
+      this.launching++;
       try {
         await this.launch(next.runId, next.resumeFrom);
       } catch (err) {
@@ -186,6 +189,8 @@ export class Runner extends EventEmitter {
           endedAt: Date.now(),
         });
         this.emitEvent({ type: 'status', runId: next.runId, status: 'failed', error: String(err) });
+      } finally {
+        this.launching--;
       }
     }
     this.notify();

@@ -136,6 +136,9 @@ async function run(msg: StartMessage): Promise<void> {
     });
     await send({ type: 'round', round, envSteps, metrics, episodes, live });
     fault(msg.runId, round);
+    // Rounds on the wasm/cpu backends never leave the microtask queue; yield to the event
+    // loop so the runner's stop message is read.
+    await new Promise((r) => setImmediate(r));
     if (round % checkpointEvery === 0 || round === total) await checkpoint();
   }
   if (round < total) {

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src-main/db/store';
 import { Runner, type RunnerEvent } from '../../src-main/runner/runner';
 import { buildConfig } from '../../src-main/service/launch';
+import { getEnv } from '../../src-shared/registry';
 import { tmpDir } from '../helpers/cli';
 
 const dir = tmpDir('cairn-runner-');
@@ -15,6 +16,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 async function createRuns(store: Store, preset: string, sets: string[], seeds: number[]): Promise<number[]> {
   const config = buildConfig({ preset, sets });
+  const { id: envId, ...envValues } = config.env;
+  const metricKeys = [...getEnv(envId)!.spec(envValues).metricKeys];
   const ids: number[] = [];
   for (const seed of seeds) {
     ids.push(
@@ -25,7 +28,7 @@ async function createRuns(store: Store, preset: string, sets: string[], seeds: n
         seed,
         episodesTotal: Number(config.train.episodes),
         host: 'test',
-        metricKeys: [],
+        metricKeys,
       }),
     );
   }

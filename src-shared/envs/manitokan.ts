@@ -1,0 +1,1194 @@
+/**
+ * Manitokan ("hidden gifts") task, Malenfant & Richards 2025 (arXiv 2505.20579), vectorised.
+ *
+ * N agents in a walled square grid (side = interiorSize + N; 6x6 with a 4x4 interior for the
+ * paper's N = 2). One key, N locked doors, door i owned by agent i. An agent opens its own door
+ * by toggling it while carrying the key: the door disappears, the agent gets its individual
+ * reward r_i and keeps the key. The next agent can only open its door if the key is dropped
+ * for it, and nothing in anyone's observation says so: the drop is a "hidden gift". When the
+ * last door opens the episode ends and every agent gets the collective reward sum_j r_j.
+ * Rules, encodings and layout follow shared/specs/environments.md §1-2 (written from the
+ * released code, `sfw3r43gegya/Manitokan` at 99ffe1e); the paper's text wins where they differ.
+ *
+ * Layout (fresh every episode, from the copy's own RNG stream, never re-seeded between episodes;
+ * draws in this order): border walls; split = uniform int in [2, W); each agent i in order by
+ * rejection sampling x in [0, split), y in [0, H) over empty cells without an agent, then its
+ * direction in 0..3; door i for i = 0..N-1 and then the key by rejection sampling over the whole
+ * grid (empty cells without agents); then, with agentOrder = random, the episode's permutation.
+ * Actions 0 left, 1 right, 2 forward, 3 pickup, 4 drop, 5 toggle act one agent at a time in the
+ * episode's agent order, each on the current grid (fronts are the pre-step fronts, which is the
+ * same thing here since only agent i moves agent i). Agents are not grid objects: they never
+ * block each other, may share a cell, and a key may be dropped onto a cell where an agent stands.
+ *
+ * Observation row per agent: the 3x3 egocentric MiniGrid view (27 raw integers as float32,
+ * `obs[(vx*3 + vy)*3 + c]`, agent at (1, 2), MiniGrid occlusion, cells outside the grid read as
+ * walls; behind the border ring they are always occluded, so they show as unseen), then when on: door flag (3 x 23 if own door opened else 3 x 37), key flag (3 x 53 if
+ * carrying else 3 x 59), last-action one-hot (6, zeros at an episode's first observation). The
+ * last-action block is agent-side history, so `spec.envObsSize = obsSize - 6` when it is on.
+ * Global state: full-grid encoding W*H*3 ([x][y][c], walls included, no agents), then x, y of
+ * each agent, then each agent's direction (114 values for N = 2).
+ *
+ * Paper text vs released code, and what Cairn does (option: default / alternative):
+ * - Episode length: paper T = 150; yaml 300.                      `episodeLimit`: 150.
+ * - Other agents in the view: paper "the key, the doors and the other agents are all visible";
+ *   code never draws agents.                                       `showOtherAgents`: true / false.
+ *   When drawn: (10, that agent's door colour, its direction) over the cell's object, only in
+ *   visible cells; agents never occlude; the viewer itself is never drawn, but another agent on
+ *   its cell is; if several agents share a visible cell the highest index is shown.
+ * - Individual reward: paper r^i; code p = 0.5 (a per-agent list).  `individualReward`: [0.5]
+ *   broadcast to every agent, or one value per agent.
+ * - Reward parts: paper both; code only_immediate / only_sparse.   `rewardMode`: both /
+ *   individual-only (no collective) / collective-only (no r_i; the payout stays sum_j r_j).
+ * - Door/key inputs (paper §3.2): code completion_signal/key_signal. `obsDoorFlag`, `obsKeyFlag`: off.
+ * - Last action (paper §3.3): code appends it in the controller.  `obsLastAction`: off.
+ * - Agent order: paper/code fixed [0..N-1]; App. E.3 alternates or randomises the first mover.
+ *   `agentOrder`: fixed / alternating (first mover = episode index mod N, then cyclic) / random
+ *   (a uniform permutation per episode).
+ * - Action pruning (App. M.3, code): drop/toggle masked when not carrying. `pruneActions`: true /
+ *   false (mask all ones; those actions are then no-ops).
+ * - Oracle (App. E.6): paper +1 once for the first drop after opening; code +2*p_i on a
+ *   successful drop after opening, once (and it also clears the agent's door-open flag, which
+ *   flips its door flag back to "closed": not reproduced). `oracleDropReward`: 0 (paper 1), paid
+ *   once per agent per episode, on its first successful drop after its own door opened.
+ * - Holding-key punishment (App. E.6): paper -0.5 "each step" an agent holds the key after its
+ *   door opened (figure caption says -1); code -0.5 only on steps where it executes toggle while
+ *   holding the key after opening, including the opening step itself. `holdingKeyPenalty`: 0
+ *   (paper 0.5), `holdingKeyPenaltyMode`: every-step / toggle-only.
+ * - Termination: paper all doors; code any two doors (same for N = 2). `terminateOn`: all-doors
+ *   / two-doors. The collective payout is sum_j r_j * opened_j as in the code, which is sum_j r_j
+ *   whenever all doors are open.
+ * - Injection reward (App. E.6): applied by the learner, not here.
+ *
+ * Where both are silent, Cairn chose:
+ * - every-step punishment: charged on each step that *starts* with agent i holding the key and
+ *   its door already open (not on the opening step; yes on the step it drops the key).
+ * - first_reward_step: 0-based index of the step (0 = the episode's first step) on which any
+ *   agent first got a non-zero reward of any kind (penalties and oracle included); null if none.
+ *   (The code logs an average over 0.5-reward steps instead; not reproduced.)
+ * - collective_success: 1 when the episode ended by the door condition (the collective reward was
+ *   due, even under individual-only); with terminateOn = all-doors that is "all doors opened".
+ *   (The code's logged success is "agent 0's return >= 1.5"; not reproduced.)
+ * - A time-limit step that also opens the last door counts as termination (truncated = 0).
+ * - agent_distance: mean over the episode's steps of the mean pairwise Euclidean distance between
+ *   agents' cells, measured after each step. Returns are summed in double precision.
+ * - RNG: copy b draws from `new Rng(deriveSeed(seed, ENV_STREAM), b)`, so an algorithm's
+ *   `new Rng(seed)` never shares a stream with copy 0.
+ *
+ * Replays: see manitokan-replay.ts for the columns (positions, headings, carrier, key, doors,
+ * compact view codes, actions, rewards, event bits) and `replayObservation`.
+ */
+import { ConfigError, coerceField, defaults, type Schema, type Values } from '../config/schema';
+import { Rng, deriveSeed } from '../rng';
+import type { EnvEntry, EnvOptions, EnvSpec, EpisodeRecord, VecEnv } from './types';
+import {
+  ACTION_NAMES,
+  A_DROP,
+  A_FORWARD,
+  A_LEFT,
+  A_PICKUP,
+  A_RIGHT,
+  A_TOGGLE,
+  CELL_DOOR0,
+  CELL_EMPTY,
+  CELL_ENC,
+  CELL_KEY,
+  CELL_SEE_THROUGH,
+  CELL_WALL,
+  DIR_DX,
+  DIR_DY,
+  DOOR_COLOR_IDX,
+  DOOR_COLOR_NAMES,
+  DOOR_FLAG_CLOSED,
+  DOOR_FLAG_OPEN,
+  KEY_COLOR_NAME,
+  KEY_FLAG_CARRYING,
+  KEY_FLAG_EMPTY,
+  NUM_ACTIONS,
+  OBJ,
+  VIEW_CELLS,
+  VIEW_DX,
+  VIEW_DY,
+  VIEW_SIZE,
+  VIS_TABLE,
+  viewCodeOf,
+  viewCodeTable,
+} from './manitokan-observe';
+import {
+  EVENT_BITS,
+  EVENT_DOOR_OPENED,
+  EVENT_DROP,
+  EVENT_NO_EFFECT,
+  EVENT_PICKUP,
+  ManitokanRecorder,
+} from './manitokan-replay';
+
+export { replayObservation } from './manitokan-replay';
+
+// Module-local aliases of the hot tables and constants: loaders that compile modules to
+// CommonJS (tsx when the caller is CommonJS, some test runners) turn imported bindings into
+// property getters, which made the step loop ~10x slower in measurements.
+const VDX = VIEW_DX;
+const VDY = VIEW_DY;
+const ENC = CELL_ENC;
+const SEE = CELL_SEE_THROUGH;
+const VIS = VIS_TABLE;
+const DDX = DIR_DX;
+const DDY = DIR_DY;
+const DCOL = DOOR_COLOR_IDX;
+const C_EMPTY = CELL_EMPTY;
+const C_WALL = CELL_WALL;
+const C_KEY = CELL_KEY;
+const C_DOOR0 = CELL_DOOR0;
+const NA = NUM_ACTIONS;
+const NV = VIEW_CELLS;
+const ACT_LEFT = A_LEFT;
+const ACT_RIGHT = A_RIGHT;
+const ACT_FORWARD = A_FORWARD;
+const ACT_PICKUP = A_PICKUP;
+const ACT_DROP = A_DROP;
+const ACT_TOGGLE = A_TOGGLE;
+const EV_PICKUP = EVENT_PICKUP;
+const EV_DROP = EVENT_DROP;
+const EV_DOOR = EVENT_DOOR_OPENED;
+const EV_NONE = EVENT_NO_EFFECT;
+const OBJ_AGENT = OBJ.agent;
+const F_DOOR_OPEN = DOOR_FLAG_OPEN;
+const F_DOOR_CLOSED = DOOR_FLAG_CLOSED;
+const F_KEY_CARRY = KEY_FLAG_CARRYING;
+const F_KEY_EMPTY = KEY_FLAG_EMPTY;
+const VSIZE = VIEW_SIZE;
+
+/** Stream tag mixed into the user seed for env copies (ASCII "mani"). */
+export const ENV_STREAM = 0x6d616e69;
+
+export const manitokanSchema = {
+  numAgents: { type: 'int', default: 2, min: 2, max: 4, doc: 'Number of agents N (paper: 2). Each owns one door; there is one key.' },
+  interiorSize: {
+    type: 'int',
+    default: 4,
+    min: 2,
+    max: 16,
+    doc: 'Grid size parameter: the full grid side is interiorSize + N with a wall border (paper: 4, i.e. a 6x6 grid with a 4x4 interior for N = 2).',
+  },
+  episodeLimit: {
+    type: 'int',
+    default: 150,
+    min: 1,
+    max: 100_000,
+    doc: 'Time limit T in steps (paper: 150; released code: 300). Reaching it ends the episode as truncated.',
+  },
+  individualReward: {
+    type: 'floatList',
+    default: [0.5],
+    doc: 'Individual reward r_i for opening your own door: one value for every agent, or one per agent. The collective reward is the sum of the r_i.',
+  },
+  rewardMode: {
+    type: 'enum',
+    default: 'both',
+    values: ['both', 'individual-only', 'collective-only'],
+    doc: 'Which rewards are paid (App. E.6 dissociation): both (paper), individual-only (no collective), collective-only (no r_i; the collective payout stays sum r_j).',
+  },
+  obsDoorFlag: {
+    type: 'bool',
+    default: false,
+    doc: 'Append 3 copies of 23 (own door opened) or 37 to the observation (paper §3.2; code completion_signal).',
+  },
+  obsKeyFlag: {
+    type: 'bool',
+    default: false,
+    doc: 'Append 3 copies of 53 (carrying the key) or 59 to the observation (paper §3.2; code key_signal).',
+  },
+  obsLastAction: {
+    type: 'bool',
+    default: false,
+    doc: "Append the one-hot of the agent's own previous action (6; zeros at an episode's first step) (paper §3.3). Critics read only the env part.",
+  },
+  showOtherAgents: {
+    type: 'bool',
+    default: true,
+    doc: 'Draw other agents in the view as MiniGrid agents (paper text: other agents are visible). Off reproduces the released code, which never draws agents.',
+  },
+  agentOrder: {
+    type: 'enum',
+    default: 'fixed',
+    values: ['fixed', 'alternating', 'random'],
+    doc: 'Order in which agents act within a step: fixed 0..N-1 (paper, code); alternating first mover between episodes; random permutation per episode (App. E.3).',
+  },
+  pruneActions: {
+    type: 'bool',
+    default: true,
+    doc: 'Mask drop and toggle when not carrying the key (App. M.3, released code). Off: all actions available (those are then no-ops).',
+  },
+  oracleDropReward: {
+    type: 'float',
+    default: 0,
+    min: 0,
+    doc: 'App. E.6 oracle: reward paid once to an agent for its first successful key drop after its own door opened (paper: 1; 0 = off).',
+  },
+  holdingKeyPenalty: {
+    type: 'float',
+    default: 0,
+    min: 0,
+    doc: 'App. E.6 punishment subtracted while an agent holds the key after its door opened (paper: 0.5; 0 = off). See holdingKeyPenaltyMode.',
+  },
+  holdingKeyPenaltyMode: {
+    type: 'enum',
+    default: 'every-step',
+    values: ['every-step', 'toggle-only'],
+    doc: 'every-step (paper text): each step that starts with the agent holding the key after its door opened; toggle-only (released code): only steps where it toggles while holding the key after opening, including the opening step.',
+  },
+  terminateOn: {
+    type: 'enum',
+    default: 'all-doors',
+    values: ['all-doors', 'two-doors'],
+    doc: 'End the episode when all doors are open (paper) or when any two are (released code; identical for N = 2).',
+  },
+} as const satisfies Schema;
+
+export type RewardMode = 'both' | 'individual-only' | 'collective-only';
+export type AgentOrderMode = 'fixed' | 'alternating' | 'random';
+
+/** Resolved, validated Manitokan options. */
+export interface ManitokanConfig {
+  readonly numAgents: number;
+  readonly interiorSize: number;
+  /** Full grid side (width = height) = interiorSize + numAgents. */
+  readonly size: number;
+  readonly episodeLimit: number;
+  /** One value per agent. */
+  readonly individualReward: readonly number[];
+  readonly rewardMode: RewardMode;
+  readonly obsDoorFlag: boolean;
+  readonly obsKeyFlag: boolean;
+  readonly obsLastAction: boolean;
+  readonly showOtherAgents: boolean;
+  readonly agentOrder: AgentOrderMode;
+  readonly pruneActions: boolean;
+  readonly oracleDropReward: number;
+  readonly holdingKeyPenalty: number;
+  readonly holdingKeyPenaltyMode: 'every-step' | 'toggle-only';
+  readonly terminateOn: 'all-doors' | 'two-doors';
+}
+
+/**
+ * Validate env values (missing keys take defaults; keys outside the schema, such as `id`, are
+ * ignored) and derive the grid size. Errors name the field as `env.<key>`.
+ */
+export function parseManitokanConfig(config: Values): ManitokanConfig {
+  const v: Values = defaults(manitokanSchema);
+  for (const [k, spec] of Object.entries(manitokanSchema as Schema)) {
+    if (config[k] !== undefined) v[k] = coerceField(`env.${k}`, spec, config[k]);
+  }
+  const N = v.numAgents as number;
+  const interiorSize = v.interiorSize as number;
+  const size = interiorSize + N;
+  const free = (size - 2) * (size - 2);
+  if (free < 2 * N + 1) {
+    throw new ConfigError(
+      'env.interiorSize',
+      `at least ${interiorSize + 1} for numAgents = ${N}: the ${size - 2}x${size - 2} interior must hold ${N} agents, ${N} doors and the key`,
+      interiorSize,
+    );
+  }
+  const r = v.individualReward as number[];
+  if (r.length !== 1 && r.length !== N) {
+    throw new ConfigError('env.individualReward', `one value or ${N} values (one per agent, numAgents = ${N})`, r);
+  }
+  return {
+    numAgents: N,
+    interiorSize,
+    size,
+    episodeLimit: v.episodeLimit as number,
+    individualReward: r.length === 1 ? new Array<number>(N).fill(r[0]) : [...r],
+    rewardMode: v.rewardMode as RewardMode,
+    obsDoorFlag: v.obsDoorFlag as boolean,
+    obsKeyFlag: v.obsKeyFlag as boolean,
+    obsLastAction: v.obsLastAction as boolean,
+    showOtherAgents: v.showOtherAgents as boolean,
+    agentOrder: v.agentOrder as AgentOrderMode,
+    pruneActions: v.pruneActions as boolean,
+    oracleDropReward: v.oracleDropReward as number,
+    holdingKeyPenalty: v.holdingKeyPenalty as number,
+    holdingKeyPenaltyMode: v.holdingKeyPenaltyMode as 'every-step' | 'toggle-only',
+    terminateOn: v.terminateOn as 'all-doors' | 'two-doors',
+  };
+}
+
+/** Episode metric names for N agents, in `spec.metricKeys` order. */
+export function manitokanMetricKeys(N: number): string[] {
+  const per = (name: string) => Array.from({ length: N }, (_, i) => `${name}_${i}`);
+  return [
+    'collective_success',
+    ...per('door_opened'),
+    ...per('return'),
+    'return_total',
+    ...per('key_pickups'),
+    ...per('key_drops'),
+    'key_drops',
+    'first_reward_step',
+    'agent_distance',
+    'episode_length',
+  ];
+}
+
+export function manitokanSpec(cfg: ManitokanConfig): EnvSpec {
+  const N = cfg.numAgents;
+  const envObsSize = VSIZE + (cfg.obsDoorFlag ? 3 : 0) + (cfg.obsKeyFlag ? 3 : 0);
+  return {
+    id: 'manitokan',
+    numAgents: N,
+    obsSize: envObsSize + (cfg.obsLastAction ? NA : 0),
+    envObsSize,
+    numActions: NA,
+    actionNames: [...ACTION_NAMES],
+    stateSize: cfg.size * cfg.size * 3 + 3 * N,
+    episodeLimit: cfg.episodeLimit,
+    metricKeys: manitokanMetricKeys(N),
+  };
+}
+
+/** Layout for `setLayoutForTest` (test-only). */
+export interface TestLayout {
+  /** One entry per agent. Cells must be inside the grid and not walls/doors/key. */
+  agents: readonly { x: number; y: number; dir: number }[];
+  /** One entry per agent; null = that door is already opened (removed) at the start. */
+  doors: readonly ({ x: number; y: number } | null)[];
+  /** Key cell, or null when `carrier` holds it. */
+  key: { x: number; y: number } | null;
+  /** Agent carrying the key (requires key: null). */
+  carrier?: number;
+  /** Extra interior walls (not in the real task; lets tests build occlusion patterns). */
+  walls?: readonly { x: number; y: number }[];
+  /** Override the episode's agent order. */
+  order?: readonly number[];
+}
+
+/** Serialised env state (`getState`), plain JSON. */
+interface ManitokanState {
+  version: 1;
+  numEnvs: number;
+  numAgents: number;
+  size: number;
+  obsSize: number;
+  rng: number[];
+  [field: string]: unknown;
+}
+
+/** Typed-array fields saved by `getState`, in a fixed order. */
+const SAVED_ARRAYS = [
+  'grid',
+  'ax',
+  'ay',
+  'adir',
+  'carrier',
+  'keyPos',
+  'doorPos',
+  'opened',
+  'numOpened',
+  'stepCount',
+  'order',
+  'episodeIndex',
+  'lastAction',
+  'oraclePaid',
+  'ret',
+  'pickups',
+  'drops',
+  'firstReward',
+  'distSum',
+  'finished',
+  'dones',
+  'truncated',
+  'rewards',
+  'finalObs',
+] as const;
+
+export class ManitokanVecEnv implements VecEnv {
+  readonly spec: EnvSpec;
+  readonly numEnvs: number;
+  readonly config: ManitokanConfig;
+  readonly obs: Float32Array;
+  readonly state: Float32Array;
+  readonly actionMask: Uint8Array;
+  readonly rewards: Float32Array;
+  readonly dones: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly finished: Uint8Array;
+  readonly finalObs: Float32Array;
+
+  private readonly autoReset: boolean;
+  private readonly N: number;
+  private readonly S: number;
+  private readonly cells: number;
+  private readonly obsSize: number;
+  private readonly stateSize: number;
+  private readonly r: Float64Array;
+  private readonly needOpen: number;
+  private readonly payIndividual: boolean;
+  private readonly payCollective: boolean;
+  private readonly penaltyEvery: number;
+  private readonly penaltyToggle: number;
+  private readonly oracle: number;
+  private readonly limit: number;
+  private readonly prune: boolean;
+  private readonly drawAgents: boolean;
+  private readonly doorFlag: boolean;
+  private readonly keyFlag: boolean;
+  private readonly lastActFlag: boolean;
+
+  // Per-copy dynamic state. Grid: [B, S, S] cell codes, index b*S*S + y*S + x.
+  private readonly grid: Uint8Array;
+  /**
+   * Copy of the grid with a 2-cell wall margin ([B, P, P], P = S + 4, cell (x, y) at
+   * (y+2)*P + x+2) so the 3x3 view reads need no bounds checks; rebuilt from `grid` by
+   * `refreshCopy`, kept in sync by `setCell`.
+   */
+  private readonly vgrid: Uint8Array;
+  private readonly P: number;
+  /** `vOff[d*9 + k]`: offset in `vgrid` of view cell k for heading d. */
+  private readonly vOff: Int32Array;
+  private readonly ax: Int32Array;
+  private readonly ay: Int32Array;
+  private readonly adir: Int32Array;
+  /** [B] agent carrying the key, -1 none. */
+  private readonly carrier: Int32Array;
+  /** [B] key cell y*S + x, -1 while carried. */
+  private readonly keyPos: Int32Array;
+  /** [B, N] door cell at the episode start (kept after the door is removed). */
+  private readonly doorPos: Int32Array;
+  private readonly opened: Uint8Array;
+  private readonly numOpened: Int32Array;
+  private readonly stepCount: Int32Array;
+  /** [B, N] this episode's resolution order. */
+  private readonly order: Int32Array;
+  /** [B] episodes started since reset(seed) (the alternating order reads it). */
+  private readonly episodeIndex: Int32Array;
+  /** [B, N] previous action, -1 at an episode's start. */
+  private readonly lastAction: Int32Array;
+  private readonly oraclePaid: Uint8Array;
+  // Current-episode metric accumulators.
+  private readonly ret: Float64Array;
+  private readonly pickups: Int32Array;
+  private readonly drops: Int32Array;
+  private readonly firstReward: Int32Array;
+  private readonly distSum: Float64Array;
+
+  private rngs: Rng[] = [];
+  private readonly recordOn: boolean[];
+  private readonly recorders: (ManitokanRecorder | null)[];
+  private pending: EpisodeRecord[] = [];
+  private readonly metricKeys: readonly string[];
+
+  // Scratch (no allocation per step).
+  private readonly rew: Float64Array;
+  private readonly ev: Int32Array;
+  private readonly codes: Int32Array;
+
+  constructor(config: ManitokanConfig, options: EnvOptions) {
+    const B = options.numEnvs;
+    if (!Number.isInteger(B) || B < 1) throw new ConfigError('train.numEnvs', 'an integer >= 1', B);
+    this.config = config;
+    this.spec = manitokanSpec(config);
+    this.numEnvs = B;
+    this.autoReset = options.autoReset ?? true;
+    const N = (this.N = config.numAgents);
+    const S = (this.S = config.size);
+    this.cells = S * S;
+    this.obsSize = this.spec.obsSize;
+    this.stateSize = this.spec.stateSize;
+    this.r = Float64Array.from(config.individualReward);
+    this.needOpen = config.terminateOn === 'two-doors' ? Math.min(2, N) : N;
+    this.payIndividual = config.rewardMode !== 'collective-only';
+    this.payCollective = config.rewardMode !== 'individual-only';
+    const pen = config.holdingKeyPenalty;
+    this.penaltyEvery = config.holdingKeyPenaltyMode === 'every-step' ? pen : 0;
+    this.penaltyToggle = config.holdingKeyPenaltyMode === 'toggle-only' ? pen : 0;
+    this.oracle = config.oracleDropReward;
+    this.limit = config.episodeLimit;
+    this.prune = config.pruneActions;
+    this.drawAgents = config.showOtherAgents;
+    this.doorFlag = config.obsDoorFlag;
+    this.keyFlag = config.obsKeyFlag;
+    this.lastActFlag = config.obsLastAction;
+    this.metricKeys = this.spec.metricKeys;
+
+    this.obs = new Float32Array(B * N * this.obsSize);
+    this.finalObs = new Float32Array(B * N * this.obsSize);
+    this.state = new Float32Array(B * this.stateSize);
+    this.actionMask = new Uint8Array(B * N * NA).fill(1);
+    this.rewards = new Float32Array(B * N);
+    this.dones = new Uint8Array(B);
+    this.truncated = new Uint8Array(B);
+    this.finished = new Uint8Array(B);
+
+    this.grid = new Uint8Array(B * this.cells);
+    const P = (this.P = S + 4);
+    this.vgrid = new Uint8Array(B * P * P).fill(C_WALL);
+    this.vOff = new Int32Array(4 * NV);
+    for (let k = 0; k < 4 * NV; k++) this.vOff[k] = VDY[k] * P + VDX[k];
+    this.ax = new Int32Array(B * N);
+    this.ay = new Int32Array(B * N);
+    this.adir = new Int32Array(B * N);
+    this.carrier = new Int32Array(B);
+    this.keyPos = new Int32Array(B);
+    this.doorPos = new Int32Array(B * N);
+    this.opened = new Uint8Array(B * N);
+    this.numOpened = new Int32Array(B);
+    this.stepCount = new Int32Array(B);
+    this.order = new Int32Array(B * N);
+    this.episodeIndex = new Int32Array(B);
+    this.lastAction = new Int32Array(B * N);
+    this.oraclePaid = new Uint8Array(B * N);
+    this.ret = new Float64Array(B * N);
+    this.pickups = new Int32Array(B * N);
+    this.drops = new Int32Array(B * N);
+    this.firstReward = new Int32Array(B);
+    this.distSum = new Float64Array(B);
+    this.recordOn = new Array<boolean>(B).fill(false);
+    this.recorders = new Array<ManitokanRecorder | null>(B).fill(null);
+    this.rew = new Float64Array(N);
+    this.ev = new Int32Array(N);
+    this.codes = new Int32Array(NV);
+    this.reset(0);
+  }
+
+  // ------------------------------------------------------------------ episodes
+
+  reset(seed: number): void {
+    const base = deriveSeed(seed, ENV_STREAM);
+    for (let b = 0; b < this.numEnvs; b++) {
+      this.rngs[b] = new Rng(base, b);
+      this.episodeIndex[b] = 0;
+      this.finished[b] = 0;
+      this.dones[b] = 0;
+      this.truncated[b] = 0;
+      this.recorders[b] = null;
+      this.startEpisode(b);
+    }
+    this.rewards.fill(0);
+    this.finalObs.fill(0);
+  }
+
+  resetFinished(): void {
+    for (let b = 0; b < this.numEnvs; b++) {
+      if (!this.finished[b]) continue;
+      this.finished[b] = 0;
+      this.startEpisode(b);
+    }
+  }
+
+  /** Draw a fresh layout for copy b and start its episode (counters, obs, state, recording). */
+  private startEpisode(b: number): void {
+    const N = this.N;
+    const S = this.S;
+    const rng = this.rngs[b];
+    const g = this.grid;
+    const gOff = b * this.cells;
+    const aOff = b * N;
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        g[gOff + y * S + x] = x === 0 || y === 0 || x === S - 1 || y === S - 1 ? C_WALL : C_EMPTY;
+      }
+    }
+    const split = rng.range(2, S);
+    for (let i = 0; i < N; i++) {
+      for (;;) {
+        const x = rng.int(split);
+        const y = rng.int(S);
+        if (g[gOff + y * S + x] !== C_EMPTY || this.agentAt(b, x, y, i)) continue;
+        this.ax[aOff + i] = x;
+        this.ay[aOff + i] = y;
+        break;
+      }
+      this.adir[aOff + i] = rng.int(4);
+    }
+    for (let i = 0; i <= N; i++) {
+      // i < N: door of agent i; i = N: the key.
+      for (;;) {
+        const x = rng.int(S);
+        const y = rng.int(S);
+        const c = y * S + x;
+        if (g[gOff + c] !== C_EMPTY || this.agentAt(b, x, y, N)) continue;
+        if (i < N) {
+          g[gOff + c] = C_DOOR0 + i;
+          this.doorPos[aOff + i] = c;
+        } else {
+          g[gOff + c] = C_KEY;
+          this.keyPos[b] = c;
+        }
+        break;
+      }
+    }
+    const mode = this.config.agentOrder;
+    if (mode === 'random') {
+      for (let i = 0; i < N; i++) this.order[aOff + i] = i;
+      for (let i = N - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        const t = this.order[aOff + i];
+        this.order[aOff + i] = this.order[aOff + j];
+        this.order[aOff + j] = t;
+      }
+    } else {
+      const first = mode === 'alternating' ? this.episodeIndex[b] % N : 0;
+      for (let k = 0; k < N; k++) this.order[aOff + k] = (first + k) % N;
+    }
+    this.episodeIndex[b]++;
+    this.carrier[b] = -1;
+    for (let i = 0; i < N; i++) this.opened[aOff + i] = 0;
+    this.beginEpisodeCounters(b);
+  }
+
+  /** Zero the per-episode counters of copy b and publish its first observation. */
+  private beginEpisodeCounters(b: number): void {
+    const N = this.N;
+    const aOff = b * N;
+    let opened = 0;
+    for (let i = 0; i < N; i++) {
+      opened += this.opened[aOff + i];
+      this.lastAction[aOff + i] = -1;
+      this.oraclePaid[aOff + i] = 0;
+      this.ret[aOff + i] = 0;
+      this.pickups[aOff + i] = 0;
+      this.drops[aOff + i] = 0;
+    }
+    this.numOpened[b] = opened;
+    this.stepCount[b] = 0;
+    this.firstReward[b] = -1;
+    this.distSum[b] = 0;
+    this.refreshCopy(b);
+    this.recorders[b] = null;
+    if (this.recordOn[b]) this.startRecording(b);
+  }
+
+  private agentAt(b: number, x: number, y: number, upTo: number): boolean {
+    const aOff = b * this.N;
+    for (let j = 0; j < upTo; j++) if (this.ax[aOff + j] === x && this.ay[aOff + j] === y) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------------ step
+
+  step(actions: Int32Array): void {
+    const B = this.numEnvs;
+    if (actions.length < B * this.N) throw new Error(`manitokan.step: expected ${B * this.N} actions, got ${actions.length}`);
+    for (let b = 0; b < B; b++) this.stepCopy(b, actions);
+  }
+
+  private stepCopy(b: number, actions: Int32Array): void {
+    const N = this.N;
+    const aOff = b * N;
+    const rewards = this.rewards;
+    if (this.finished[b]) {
+      for (let i = 0; i < N; i++) rewards[aOff + i] = 0;
+      this.dones[b] = 0;
+      this.truncated[b] = 0;
+      return;
+    }
+    const S = this.S;
+    const g = this.grid;
+    const gOff = b * this.cells;
+    const ax = this.ax;
+    const ay = this.ay;
+    const adir = this.adir;
+    const opened = this.opened;
+    const rew = this.rew;
+    const ev = this.ev;
+    for (let i = 0; i < N; i++) {
+      rew[i] = 0;
+      ev[i] = 0;
+    }
+    let carrier = this.carrier[b];
+    if (this.penaltyEvery !== 0 && carrier >= 0 && opened[aOff + carrier] === 1) rew[carrier] -= this.penaltyEvery;
+
+    for (let k = 0; k < N; k++) {
+      const i = this.order[aOff + k];
+      const p = aOff + i;
+      const a = actions[p];
+      const d = adir[p];
+      const fx = ax[p] + DDX[d];
+      const fy = ay[p] + DDY[d];
+      // Agents stay inside the border, so the front cell is always on the grid.
+      const front = fy * S + fx;
+      const cell = g[gOff + front];
+      let e = 0;
+      switch (a) {
+        case ACT_LEFT:
+          adir[p] = (d + 3) & 3;
+          break;
+        case ACT_RIGHT:
+          adir[p] = (d + 1) & 3;
+          break;
+        case ACT_FORWARD:
+          if (cell === C_EMPTY) {
+            ax[p] = fx;
+            ay[p] = fy;
+          } else e = EV_NONE;
+          break;
+        case ACT_PICKUP:
+          // The only pickable object is the key; if it is on the grid nobody carries it.
+          if (cell === C_KEY) {
+            this.setCell(b, front, C_EMPTY);
+            carrier = i;
+            this.keyPos[b] = -1;
+            this.pickups[p]++;
+            e = EV_PICKUP;
+          } else e = EV_NONE;
+          break;
+        case ACT_DROP:
+          if (carrier === i && cell === C_EMPTY) {
+            this.setCell(b, front, C_KEY);
+            carrier = -1;
+            this.keyPos[b] = front;
+            this.drops[p]++;
+            e = EV_DROP;
+            if (this.oracle !== 0 && opened[p] === 1 && this.oraclePaid[p] === 0) {
+              rew[i] += this.oracle;
+              this.oraclePaid[p] = 1;
+            }
+          } else e = EV_NONE;
+          break;
+        case ACT_TOGGLE:
+          if (carrier === i && cell === C_DOOR0 + i) {
+            this.setCell(b, front, C_EMPTY);
+            opened[p] = 1;
+            this.numOpened[b]++;
+            if (this.payIndividual) rew[i] += this.r[i];
+            e = EV_DOOR;
+          } else e = EV_NONE;
+          if (this.penaltyToggle !== 0 && carrier === i && opened[p] === 1) rew[i] -= this.penaltyToggle;
+          break;
+        default:
+          throw new Error(`manitokan.step: action ${a} of copy ${b}, agent ${i} is not in 0..${NA - 1}`);
+      }
+      ev[i] = e;
+    }
+    this.carrier[b] = carrier;
+
+    const t = this.stepCount[b]++;
+    const terminated = this.numOpened[b] >= this.needOpen;
+    if (terminated && this.payCollective) {
+      let c = 0;
+      for (let j = 0; j < N; j++) if (opened[aOff + j] === 1) c += this.r[j];
+      for (let i = 0; i < N; i++) rew[i] += c;
+    }
+    const trunc = !terminated && t + 1 >= this.limit;
+
+    let any = false;
+    for (let i = 0; i < N; i++) {
+      const v = rew[i];
+      rewards[aOff + i] = v;
+      this.ret[aOff + i] += v;
+      if (v !== 0) any = true;
+      this.lastAction[aOff + i] = actions[aOff + i];
+    }
+    if (any && this.firstReward[b] < 0) this.firstReward[b] = t;
+
+    let dist = 0;
+    for (let i = 0; i < N; i++) {
+      for (let j = i + 1; j < N; j++) {
+        const dx = ax[aOff + i] - ax[aOff + j];
+        const dy = ay[aOff + i] - ay[aOff + j];
+        dist += Math.sqrt(dx * dx + dy * dy);
+      }
+    }
+    this.distSum[b] += dist / ((N * (N - 1)) / 2);
+
+    this.writeMask(b);
+    this.writeObs(b);
+    this.writeStateAgents(b);
+
+    const rec = this.recorders[b];
+    if (rec !== null) {
+      for (let i = 0; i < N; i++) {
+        rec.action.push(actions[aOff + i]);
+        rec.reward.push(rew[i]);
+        rec.event.push(ev[i]);
+      }
+      rec.steps++;
+      this.pushFrame(b, rec);
+    }
+
+    if (terminated || trunc) {
+      this.dones[b] = 1;
+      this.truncated[b] = trunc ? 1 : 0;
+      const o = this.obsSize * N;
+      const start = b * o;
+      for (let k = 0; k < o; k++) this.finalObs[start + k] = this.obs[start + k];
+      this.pending.push(this.episodeRecord(b, terminated, rec));
+      this.recorders[b] = null;
+      if (this.autoReset) this.startEpisode(b);
+      else this.finished[b] = 1;
+    } else {
+      this.dones[b] = 0;
+      this.truncated[b] = 0;
+    }
+  }
+
+  private episodeRecord(b: number, terminated: boolean, rec: ManitokanRecorder | null): EpisodeRecord {
+    const N = this.N;
+    const aOff = b * N;
+    const m: Record<string, number | null> = {};
+    m.collective_success = terminated ? 1 : 0;
+    for (let i = 0; i < N; i++) m[`door_opened_${i}`] = this.opened[aOff + i];
+    let total = 0;
+    for (let i = 0; i < N; i++) {
+      m[`return_${i}`] = this.ret[aOff + i];
+      total += this.ret[aOff + i];
+    }
+    m.return_total = total;
+    for (let i = 0; i < N; i++) m[`key_pickups_${i}`] = this.pickups[aOff + i];
+    let drops = 0;
+    for (let i = 0; i < N; i++) {
+      m[`key_drops_${i}`] = this.drops[aOff + i];
+      drops += this.drops[aOff + i];
+    }
+    m.key_drops = drops;
+    m.first_reward_step = this.firstReward[b] >= 0 ? this.firstReward[b] : null;
+    const len = this.stepCount[b];
+    m.agent_distance = len > 0 ? this.distSum[b] / len : 0;
+    m.episode_length = len;
+    // Key order = spec.metricKeys (built in that order above).
+    const metrics: Record<string, number | null> = {};
+    for (const k of this.metricKeys) metrics[k] = m[k];
+    return rec ? { envIndex: b, metrics, replay: rec.finish(terminated ? 'terminated' : 'truncated') } : { envIndex: b, metrics };
+  }
+
+  drainEpisodes(): EpisodeRecord[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  // ------------------------------------------------------------------ observation, mask, state
+
+  /** Recompute every buffer of copy b that derives from its dynamic state. */
+  private refreshCopy(b: number): void {
+    const g = this.grid;
+    const gOff = b * this.cells;
+    const S = this.S;
+    const P = this.P;
+    const vOff = b * P * P;
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) this.vgrid[vOff + (y + 2) * P + x + 2] = g[gOff + y * S + x];
+    this.writeMask(b);
+    this.writeObs(b);
+    const st = this.state;
+    const sOff = b * this.stateSize;
+    for (let x = 0; x < S; x++) {
+      for (let y = 0; y < S; y++) {
+        const e = g[gOff + y * S + x] * 3;
+        const o = sOff + (x * S + y) * 3;
+        st[o] = ENC[e];
+        st[o + 1] = ENC[e + 1];
+        st[o + 2] = ENC[e + 2];
+      }
+    }
+    this.writeStateAgents(b);
+  }
+
+  /** Change one grid cell (cell = y*S + x) of copy b and its padded copy and state encoding. */
+  private setCell(b: number, cell: number, code: number): void {
+    const S = this.S;
+    const x = cell % S;
+    const y = (cell - x) / S;
+    this.grid[b * this.cells + cell] = code;
+    this.vgrid[b * this.P * this.P + (y + 2) * this.P + x + 2] = code;
+    const e = code * 3;
+    const o = b * this.stateSize + (x * S + y) * 3;
+    this.state[o] = ENC[e];
+    this.state[o + 1] = ENC[e + 1];
+    this.state[o + 2] = ENC[e + 2];
+  }
+
+  private writeStateAgents(b: number): void {
+    const N = this.N;
+    const aOff = b * N;
+    const o = b * this.stateSize + this.cells * 3;
+    const st = this.state;
+    for (let i = 0; i < N; i++) {
+      st[o + 2 * i] = this.ax[aOff + i];
+      st[o + 2 * i + 1] = this.ay[aOff + i];
+      st[o + 2 * N + i] = this.adir[aOff + i];
+    }
+  }
+
+  private writeMask(b: number): void {
+    if (!this.prune) return; // all ones since construction
+    const N = this.N;
+    const c = this.carrier[b];
+    const m = this.actionMask;
+    for (let i = 0; i < N; i++) {
+      const o = (b * N + i) * NA;
+      const v = c === i ? 1 : 0;
+      m[o + ACT_DROP] = v;
+      m[o + ACT_TOGGLE] = v;
+    }
+  }
+
+  private writeObs(b: number): void {
+    const N = this.N;
+    const O = this.obsSize;
+    const P = this.P;
+    const vg = this.vgrid;
+    const vOffs = this.vOff;
+    const gOff = b * P * P;
+    const ax = this.ax;
+    const ay = this.ay;
+    const adir = this.adir;
+    const obs = this.obs;
+    const codes = this.codes;
+    const aOff = b * N;
+    for (let i = 0; i < N; i++) {
+      const p = aOff + i;
+      const x = ax[p];
+      const y = ay[p];
+      const d = adir[p];
+      const vo = d * NV;
+      const at = gOff + (y + 2) * P + x + 2;
+      let see = 0;
+      for (let k = 0; k < NV; k++) {
+        // Cells outside the grid are in the wall margin of vgrid: they read as walls.
+        const c = vg[at + vOffs[vo + k]];
+        codes[k] = c;
+        see |= SEE[c] << k;
+      }
+      const vis = VIS[see];
+      const base = p * O;
+      for (let k = 0; k < NV; k++) {
+        const o = base + k * 3;
+        if ((vis >> k) & 1) {
+          const e = codes[k] * 3;
+          obs[o] = ENC[e];
+          obs[o + 1] = ENC[e + 1];
+          obs[o + 2] = ENC[e + 2];
+        } else {
+          obs[o] = 0;
+          obs[o + 1] = 0;
+          obs[o + 2] = 0;
+        }
+      }
+      if (this.drawAgents) {
+        const fx = DDX[d];
+        const fy = DDY[d];
+        for (let j = 0; j < N; j++) {
+          if (j === i) continue;
+          const dx = ax[aOff + j] - x;
+          const dy = ay[aOff + j] - y;
+          const vy = 2 - (dx * fx + dy * fy);
+          const vx = 1 + (dy * fx - dx * fy); // right vector r = (-fy, fx)
+          if (vx < 0 || vx > 2 || vy < 0 || vy > 2) continue;
+          const k = vx * 3 + vy;
+          if (((vis >> k) & 1) === 0) continue;
+          const o = base + k * 3;
+          obs[o] = OBJ_AGENT;
+          obs[o + 1] = DCOL[j];
+          obs[o + 2] = adir[aOff + j];
+        }
+      }
+      let off = base + VSIZE;
+      if (this.doorFlag) {
+        const v = this.opened[p] === 1 ? F_DOOR_OPEN : F_DOOR_CLOSED;
+        obs[off] = v;
+        obs[off + 1] = v;
+        obs[off + 2] = v;
+        off += 3;
+      }
+      if (this.keyFlag) {
+        const v = this.carrier[b] === i ? F_KEY_CARRY : F_KEY_EMPTY;
+        obs[off] = v;
+        obs[off + 1] = v;
+        obs[off + 2] = v;
+        off += 3;
+      }
+      if (this.lastActFlag) {
+        for (let a = 0; a < NA; a++) obs[off + a] = 0;
+        const la = this.lastAction[p];
+        if (la >= 0) obs[off + la] = 1;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ replays
+
+  setRecording(envIndex: number, on: boolean): void {
+    if (!Number.isInteger(envIndex) || envIndex < 0 || envIndex >= this.numEnvs) {
+      throw new Error(`manitokan.setRecording: copy ${envIndex} out of range 0..${this.numEnvs - 1}`);
+    }
+    this.recordOn[envIndex] = on;
+    if (!on) this.recorders[envIndex] = null;
+    // A copy that has not stepped since its reset is at "its next reset": record from now.
+    else if (this.recorders[envIndex] === null && this.stepCount[envIndex] === 0 && !this.finished[envIndex]) {
+      this.startRecording(envIndex);
+    }
+  }
+
+  private startRecording(b: number): void {
+    const N = this.N;
+    const S = this.S;
+    const cfg = this.config;
+    const doors: { x: number; y: number; owner: number }[] = [];
+    for (let i = 0; i < N; i++) {
+      const c = this.doorPos[b * N + i]; // -1: opened before the episode (test layouts only)
+      doors.push({ x: c < 0 ? -1 : c % S, y: c < 0 ? -1 : Math.floor(c / S), owner: i });
+    }
+    const rec = new ManitokanRecorder({
+      width: S,
+      height: S,
+      numAgents: N,
+      walls: 'border',
+      doors,
+      doorColors: DOOR_COLOR_NAMES.slice(0, N),
+      doorColorIdx: DCOL.slice(0, N),
+      keyColor: KEY_COLOR_NAME,
+      actionNames: [...ACTION_NAMES],
+      agentOrder: Array.from(this.order.subarray(b * N, b * N + N)),
+      obsSize: this.obsSize,
+      envObsSize: this.spec.envObsSize,
+      obsLayout: { view: VSIZE, doorFlag: cfg.obsDoorFlag, keyFlag: cfg.obsKeyFlag, lastAction: cfg.obsLastAction },
+      showOtherAgents: cfg.showOtherAgents,
+      viewCodes: viewCodeTable(N),
+      eventBits: EVENT_BITS,
+      individualReward: [...cfg.individualReward],
+      episodeLimit: cfg.episodeLimit,
+    });
+    this.recorders[b] = rec;
+    this.pushFrame(b, rec);
+  }
+
+  private pushFrame(b: number, rec: ManitokanRecorder): void {
+    const N = this.N;
+    const S = this.S;
+    const aOff = b * N;
+    for (let i = 0; i < N; i++) {
+      rec.agent_x.push(this.ax[aOff + i]);
+      rec.agent_y.push(this.ay[aOff + i]);
+      rec.agent_dir.push(this.adir[aOff + i]);
+      rec.door_open.push(this.opened[aOff + i]);
+      const o = (aOff + i) * this.obsSize;
+      for (let k = 0; k < NV; k++) {
+        rec.view.push(viewCodeOf(N, this.obs[o + 3 * k], this.obs[o + 3 * k + 1], this.obs[o + 3 * k + 2]));
+      }
+    }
+    rec.carrier.push(this.carrier[b]);
+    const kp = this.keyPos[b];
+    rec.key_x.push(kp < 0 ? -1 : kp % S);
+    rec.key_y.push(kp < 0 ? -1 : Math.floor(kp / S));
+  }
+
+  // ------------------------------------------------------------------ checkpoints
+
+  getState(): unknown {
+    const s: ManitokanState = {
+      version: 1,
+      numEnvs: this.numEnvs,
+      numAgents: this.N,
+      size: this.S,
+      obsSize: this.obsSize,
+      rng: this.rngs.flatMap((r) => r.getState()),
+    };
+    for (const k of SAVED_ARRAYS) s[k] = Array.from(this[k]);
+    return s;
+  }
+
+  setState(raw: unknown): void {
+    const s = raw as ManitokanState;
+    if (!s || s.version !== 1 || s.numEnvs !== this.numEnvs || s.numAgents !== this.N || s.size !== this.S || s.obsSize !== this.obsSize) {
+      throw new Error(
+        `manitokan.setState: state is for numEnvs=${s?.numEnvs}, numAgents=${s?.numAgents}, size=${s?.size}, obsSize=${s?.obsSize}; ` +
+          `this env has ${this.numEnvs}, ${this.N}, ${this.S}, ${this.obsSize}`,
+      );
+    }
+    for (const k of SAVED_ARRAYS) {
+      const src = s[k] as number[];
+      const dst = this[k];
+      if (!Array.isArray(src) || src.length !== dst.length) throw new Error(`manitokan.setState: field ${k} has the wrong length`);
+      dst.set(src);
+    }
+    for (let b = 0; b < this.numEnvs; b++) {
+      this.rngs[b] = new Rng(0, b);
+      this.rngs[b].setState(s.rng.slice(4 * b, 4 * b + 4));
+      // obs/state/mask derive from the restored fields (a finished copy keeps its terminal obs).
+      this.refreshCopy(b);
+      this.recorders[b] = null;
+    }
+    this.pending = [];
+  }
+
+  // ------------------------------------------------------------------ inspection (tests, tools)
+
+  /** The resolution order of copy b's current episode. */
+  episodeOrder(b: number): number[] {
+    return Array.from(this.order.subarray(b * this.N, b * this.N + this.N));
+  }
+
+  /** @internal Test-only: see `setLayoutForTest`. */
+  _setLayout(b: number, layout: TestLayout): void {
+    const N = this.N;
+    const S = this.S;
+    const g = this.grid;
+    const gOff = b * this.cells;
+    const aOff = b * N;
+    const inside = (x: number, y: number) => x > 0 && y > 0 && x < S - 1 && y < S - 1;
+    if (layout.agents.length !== N || layout.doors.length !== N) throw new Error(`setLayoutForTest: need ${N} agents and ${N} doors`);
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        g[gOff + y * S + x] = x === 0 || y === 0 || x === S - 1 || y === S - 1 ? C_WALL : C_EMPTY;
+      }
+    }
+    const put = (p: { x: number; y: number }, code: number, what: string) => {
+      if (!inside(p.x, p.y) || g[gOff + p.y * S + p.x] !== C_EMPTY) throw new Error(`setLayoutForTest: ${what} at (${p.x}, ${p.y}) is not a free interior cell`);
+      g[gOff + p.y * S + p.x] = code;
+    };
+    for (const w of layout.walls ?? []) put(w, C_WALL, 'wall');
+    layout.doors.forEach((d, i) => {
+      this.opened[aOff + i] = d ? 0 : 1;
+      if (d) {
+        put(d, C_DOOR0 + i, `door ${i}`);
+        this.doorPos[aOff + i] = d.y * S + d.x;
+      } else this.doorPos[aOff + i] = -1;
+    });
+    if (layout.key) {
+      if (layout.carrier !== undefined && layout.carrier >= 0) throw new Error('setLayoutForTest: key on the floor and a carrier');
+      put(layout.key, C_KEY, 'key');
+      this.keyPos[b] = layout.key.y * S + layout.key.x;
+      this.carrier[b] = -1;
+    } else {
+      if (layout.carrier === undefined || layout.carrier < 0 || layout.carrier >= N) throw new Error('setLayoutForTest: key: null needs a carrier');
+      this.keyPos[b] = -1;
+      this.carrier[b] = layout.carrier;
+    }
+    layout.agents.forEach((a, i) => {
+      if (!inside(a.x, a.y) || g[gOff + a.y * S + a.x] === C_WALL || (g[gOff + a.y * S + a.x] >= C_DOOR0)) {
+        throw new Error(`setLayoutForTest: agent ${i} at (${a.x}, ${a.y}) is not on a free interior cell`);
+      }
+      this.ax[aOff + i] = a.x;
+      this.ay[aOff + i] = a.y;
+      this.adir[aOff + i] = a.dir & 3;
+    });
+    if (layout.order) {
+      if ([...layout.order].sort().join() !== Array.from({ length: N }, (_, i) => i).join()) throw new Error('setLayoutForTest: order must be a permutation');
+      layout.order.forEach((v, k) => (this.order[aOff + k] = v));
+    }
+    this.finished[b] = 0;
+    this.dones[b] = 0;
+    this.truncated[b] = 0;
+    for (let i = 0; i < N; i++) this.rewards[aOff + i] = 0;
+    this.beginEpisodeCounters(b);
+  }
+}
+
+/**
+ * TEST-ONLY: replace copy b's current episode by a hand-built layout (step 0, counters and
+ * metric accumulators zeroed, the episode's agent order kept unless `order` is given, RNG
+ * untouched; recording restarts if on). Not used by training code.
+ */
+export function setLayoutForTest(env: VecEnv, b: number, layout: TestLayout): void {
+  if (!(env instanceof ManitokanVecEnv)) throw new Error('setLayoutForTest: not a Manitokan env');
+  env._setLayout(b, layout);
+}
+
+export const manitokanEntry: EnvEntry = {
+  id: 'manitokan',
+  title: 'Manitokan (hidden gifts)',
+  schema: manitokanSchema,
+  spec: (config: Values) => manitokanSpec(parseManitokanConfig(config)),
+  create: (config: Values, options: EnvOptions) => new ManitokanVecEnv(parseManitokanConfig(config), options),
+};
