@@ -1,0 +1,280 @@
+/**
+ * End to end in a real browser: the REAL `cairn serve` on a temporary database, Debian's
+ * Chromium driven by playwright-core. One researcher's session, in order: create an experiment
+ * from a preset with 2 seeds and a small budget, launch, watch both runs progress in the
+ * history, watch a chart gain points live, open a stored replay and jump to a key drop, stop
+ * and resume a run, compare the two seeds with a confidence band, export HTML, PDF, CSV and
+ * LaTeX and check what is in them. A screenshot of each view goes to
+ * test-results/screenshots/.
+ *
+ * The renderer is built fresh from src-renderer (the same Vite settings as the renderer part of
+ * electron.vite.config.ts) into a temporary folder handed to `cairn serve` through
+ * CAIRN_RENDERER_DIR, so the test never runs a stale out/renderer.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Download, Page } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+/** Training budget: small enough for 2 cores, long enough to still run when we stop it. */
+const EPISODES = 150;
+
+if (!HAVE_CHROMIUM) {
+  console.warn(`workbench e2e skipped: ${CHROMIUM} is absent (Debian: apt-get install chromium)`);
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve', () => {
+  let tmp = '';
+  let server: ChildProcess | null = null;
+  let serverLog = '';
+  let url = '';
+  let browser: Browser | null = null;
+  let page: Page;
+  const runIds: number[] = [];
+
+  async function shot(name: string): Promise<void> {
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  }
+
+  /** Poll a browser-side condition; fails with `what` and the server log on timeout. */
+  async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (await fn().catch(() => false)) return;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- server log ---\n${serverLog.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async function download(trigger: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
+    const [dl] = (await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), trigger()])) as [Download, void];
+    const file = await dl.path();
+    return { name: dl.suggestedFilename(), bytes: fs.readFileSync(file) };
+  }
+
+  async function exportAs(format: string): Promise<{ name: string; bytes: Buffer }> {
+    return download(async () => {
+      await page.locator('[data-view="compare"] .head [data-testid="export-menu"]').click();
+      await page.locator(`[data-view="compare"] .head [data-format="${format}"]`).click();
+    });
+  }
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-e2e-'));
+    fs.mkdirSync(SHOTS, { recursive: true });
+
+    const { build } = await import('vite');
+    const vue = (await import('@vitejs/plugin-vue')).default;
+    const rendererDir = path.join(tmp, 'renderer');
+    await build({
+      root: path.join(ROOT, 'src-renderer'),
+      base: './',
+      plugins: [vue()],
+      logLevel: 'error',
+      configFile: false,
+      build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000 },
+    });
+
+    server = spawn(process.execPath, [path.join(ROOT, 'bin/cairn.mjs'), 'serve', '--port', '0', '--db', path.join(tmp, 'e2e.db'), '--no-open', '--parallel', '2'], {
+      cwd: ROOT,
+      env: { ...process.env, CAIRN_RENDERER_DIR: rendererDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cairn serve printed no URL\n${serverLog}`)), 45_000);
+      let out = '';
+      server!.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        serverLog += d.toString();
+        const m = /Cairn workbench: (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      server!.once('exit', (code) => reject(new Error(`cairn serve exited with ${code}\n${serverLog}`)));
+    });
+
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (e) => (serverLog += `\n[page error] ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') serverLog += `\n[console] ${m.text()}`;
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      const timer = setTimeout(() => server?.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }, 30_000);
+
+  it('creates an experiment from a preset with 2 seeds and a small budget, and launches it', async () => {
+    await page.goto(url);
+    await page.locator('[data-view="history"]').waitFor();
+    await shot('history-empty');
+    await page.locator('[data-nav="new"]').click();
+    await page.locator('[data-testid="preset-select"] option[value="manitokan-pg-history"]').waitFor({ state: 'attached' });
+    await page.selectOption('[data-testid="preset-select"]', 'manitokan-pg-history');
+    await until('the preset to load', async () => (await page.inputValue('[data-field="train.episodes"] input')) === '10000');
+
+    // A bad value is named next to its field before anything is sent.
+    await page.fill('[data-field="train.numEnvs"] input', '0');
+    await expect(page.locator('[data-error-for="train.numEnvs"]').textContent()).resolves.toContain('train.numEnvs');
+    expect(await page.locator('[data-testid="launch"]').isDisabled()).toBe(true);
+
+    await page.fill('[data-field="train.episodes"] input', String(EPISODES));
+    await page.fill('[data-field="train.numEnvs"] input', '8');
+    await page.fill('[data-field="train.replayEvery"] input', '5');
+    await page.fill('#f-seeds', '2');
+    await page.fill('#exp-name', 'e2e pg-history');
+    await until('the host to validate the config', async () => (await page.locator('[data-testid="validation-state"]').textContent())?.includes('valid') ?? false);
+    await until('the diff to list the edits', async () => ((await page.locator('[data-testid="config-diff"]').textContent()) ?? '').includes('train.numEnvs'));
+    await shot('new-experiment');
+
+    await page.locator('[data-testid="launch"]').click();
+    await page.waitForURL(/#\/history\?exp=\d+/);
+  });
+
+  it('shows both runs progressing in the history', async () => {
+    const rows = page.locator('.run-table [data-run-id]');
+    await until('two rows', async () => (await rows.count()) === 2);
+    for (const id of await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-run-id'))))) runIds.push(id);
+    runIds.sort((a, b) => a - b);
+    await until(
+      'both runs to report progress',
+      async () => {
+        const done = await rows.evaluateAll((els) =>
+          els.map((e) => Number(e.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow') ?? 0)),
+        );
+        return done.length === 2 && done.every((d) => d >= 2);
+      },
+      60_000,
+    );
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['running', 'running']);
+    await shot('history-running');
+  });
+
+  it('shows a chart gaining points live', async () => {
+    await page.locator(`.run-table [data-run-id="${runIds[0]}"]`).click();
+    await page.locator('[data-view="run"]').waitFor();
+    const chart = page.locator('.metric-chart[data-metric="collective_success"]');
+    const points = async () => Number(await chart.getAttribute('data-points'));
+    await until('the first points', async () => (await points()) > 0);
+    const before = await points();
+    await until('the chart to gain points while the run trains', async () => (await points()) > before, 30_000);
+    expect(await page.locator('.metric-chart').count()).toBeGreaterThanOrEqual(3);
+    await shot('run-charts');
+  });
+
+  it('opens a stored replay and scrubs to a key drop', async () => {
+    await page.locator('[data-tab="replay"]').click();
+    await page.locator('[data-testid="replay-viewer"]').waitFor();
+    // Stored episodes (every 5th round) with at least one drop, newest first.
+    const withDrops = page.locator('[data-testid="episode-list"] tr[data-drops]:not([data-drops="0"])');
+    await until('a stored episode with a key drop', async () => (await withDrops.count()) > 0, 60_000);
+    let marker = page.locator('.marker[data-kind="drop"]').first();
+    const candidates = await withDrops.evaluateAll((els) => els.map((e) => e.getAttribute('data-episode')));
+    for (const idx of candidates) {
+      await page.locator(`[data-testid="episode-list"] tr[data-episode="${idx}"]`).click();
+      await until(`episode ${idx} to open`, async () => (await page.locator('[data-testid="replay-source"]').textContent()) === `stored episode #${idx}`);
+      if ((await page.locator('.marker[data-kind="drop"]').count()) > 0) break;
+    }
+    marker = page.locator('.marker[data-kind="drop"]').first();
+    expect(await marker.count()).toBe(1);
+    const frame = Number(await marker.getAttribute('data-frame'));
+    const agent = Number(await marker.getAttribute('data-agent'));
+    // Scrub to the start with the slider, then jump to the drop from the timeline.
+    await page.locator('[data-testid="scrub"]').fill('0');
+    expect(await page.locator('[data-testid="frame-label"]').textContent()).toMatch(/^0 \//);
+    await marker.click();
+    expect(await page.locator('[data-testid="frame-label"]').textContent()).toMatch(new RegExp(`^${frame} /`));
+    expect(await page.locator('[data-testid="scrub"]').inputValue()).toBe(String(frame));
+    expect(await page.locator('[data-testid="replay-canvas"]').getAttribute('data-frame')).toBe(String(frame));
+    // The side panel shows the drop as that agent's action at this step.
+    expect(await page.locator(`[data-testid="agent-panel"] [data-agent="${agent}"] [data-testid="agent-action"]`).textContent()).toBe('drop');
+    await shot('replay-key-drop');
+    // Step back and forward from there.
+    await page.locator('[data-testid="step-back"]').click();
+    expect(await page.locator('[data-testid="frame-label"]').textContent()).toMatch(new RegExp(`^${frame - 1} /`));
+    await page.locator('[data-testid="step-forward"]').click();
+    expect(await page.locator('[data-testid="frame-label"]').textContent()).toMatch(new RegExp(`^${frame} /`));
+  });
+
+  it('stops a run and resumes it', async () => {
+    await page.goto(url.replace(/#.*$/, '') + `#/run/${runIds[1]}`);
+    const status = page.locator('[data-testid="run-status"]');
+    await until('run 2 to be running', async () => (await status.getAttribute('data-status')) === 'running');
+    await page.locator('[data-testid="stop-run"]').click();
+    await until('run 2 to stop', async () => (await status.getAttribute('data-status')) === 'stopped', 60_000);
+    await shot('run-stopped');
+    await page.locator('[data-testid="resume-run"]').click();
+    await until('run 2 to resume', async () => ['queued', 'running'].includes((await status.getAttribute('data-status')) ?? ''), 30_000);
+    await until('run 2 to train again', async () => (await status.getAttribute('data-status')) === 'running', 60_000);
+  });
+
+  it('compares the two seeds with a confidence band', async () => {
+    await page.locator('[data-nav="history"]').click();
+    await page.locator('[data-view="history"]').waitFor();
+    await page.locator('[data-testid="group-toggle"]').check();
+    await page.locator('.run-table [data-experiment-id]').first().waitFor();
+    await until('the experiment to list its two seeds', async () => (await page.locator('.run-table [data-run-id]').count()) === 2);
+    await shot('history-grouped');
+    await page.locator('[data-testid="group-toggle"]').uncheck();
+    await until('the flat list', async () => (await page.locator('.run-table [data-experiment-id]').count()) === 0);
+    for (const id of runIds) await page.locator(`.run-table [data-run-id="${id}"] input[type="checkbox"]`).check();
+    await page.locator('[data-testid="compare-selected"]').click();
+    await page.locator('[data-view="compare"]').waitFor();
+    await until('the metric list', async () => (await page.locator('[data-testid="compare-metric"] option[value="return_total"]').count()) === 1);
+    await page.selectOption('[data-testid="compare-metric"]', 'return_total');
+    const chart = page.locator('[data-testid="compare-chart"]');
+    await until('one group with a band', async () => (await chart.getAttribute('data-groups')) === '1' && (await chart.getAttribute('data-band')) === 'yes');
+    const row = page.locator('[data-testid="summary-table"] tbody tr');
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('td').nth(1).textContent()).toBe('2');
+    expect(await row.locator('td').nth(4).textContent()).toMatch(/^\[-?[\d.]+, -?[\d.]+\]$/);
+    await page.waitForTimeout(300);
+    await shot('compare');
+  });
+
+  it('exports the comparison as HTML, PDF, CSV and LaTeX', async () => {
+    const html = await exportAs('html');
+    expect(html.name).toMatch(/\.html$/);
+    const text = html.bytes.toString('utf8');
+    expect(text).toContain('<svg');
+    expect(text).toContain('return_total');
+
+    const csv = await exportAs('csv');
+    expect(csv.name).toMatch(/\.csv$/);
+    const header = csv.bytes.toString('utf8').split('\n')[0];
+    expect(header).toMatch(/run_id/);
+    expect(header).toMatch(/value/);
+
+    const latex = await exportAs('latex');
+    expect(latex.bytes.toString('utf8')).toContain('\\begin{tabular}');
+
+    const pdf = await exportAs('pdf');
+    expect(pdf.name).toMatch(/\.pdf$/);
+    expect(pdf.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    await shot('compare-exported');
+  });
+});
