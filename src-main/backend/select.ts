@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite's ESM shim declares its own `require` in bundled chunks.
+const nodeRequire = createRequire(import.meta.url);
 
 export interface BackendInfo {
   /** What we record on the run: tensorflow-gpu | tensorflow | wasm | cpu. */
@@ -25,7 +26,7 @@ export interface BackendInfo {
 async function tryNative(pkg: string): Promise<boolean> {
   try {
     // Loading registers the "tensorflow" backend on the shared tfjs-core instance.
-    require(pkg);
+    nodeRequire(pkg);
     return await tf.setBackend('tensorflow');
   } catch {
     return false;
@@ -35,7 +36,7 @@ async function tryNative(pkg: string): Promise<boolean> {
 async function tryWasm(): Promise<boolean> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    const dist = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
     wasm.setWasmPaths(dist + path.sep);
     return await tf.setBackend('wasm');
   } catch {

@@ -5,6 +5,7 @@ import { exportRun, EXPORT_FORMATS } from '../report/export';
 import { parse, intFlag, runIdArg } from './args';
 import { openStore } from './common';
 import { fmtDuration } from './progress';
+import type { ReportFormat } from '../../src-shared/api';
 import { UsageError } from './errors';
 
 export const RUNS_HELP = `Usage: cairn runs [--status S] [--limit N] [--db PATH] [--json]
@@ -118,13 +119,29 @@ export async function stop(argv: string[]): Promise<void> {
   }
 }
 
-export const EXPORT_HELP = `Usage: cairn export ID --format ${EXPORT_FORMATS.join('|')} --out FILE [--db PATH]
+export const EXPORT_HELP = `Usage: cairn export ID --format ${EXPORT_FORMATS.join('|')} --out FILE [--experiment] [--key K]... [--db PATH]
 
-Export a run's metric series (csv: one row per point; json: run, config, series, episodes).
+Export a run (or with --experiment, every seed of experiment ID):
+  csv    one row per metric point (run_id, seed, key, episode, step, wall_time, value)
+  json   run, config, every metric series, episode summaries
+  html   self-contained report: charts with 95% CI bands, summary statistics, config, versions
+  pdf    the HTML report printed by headless Chromium
+  latex  booktabs table of the summary (mean with 95% CI, IQM)
+--key chooses the charted metrics (default: the headline metrics of the env).
 `;
 
 export async function exportCmd(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { db: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, 1);
+  const { values, positionals } = parse(
+    argv,
+    {
+      db: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      experiment: { type: 'boolean' },
+      key: { type: 'string', multiple: true },
+    },
+    1,
+  );
   if (values.help) return void process.stdout.write(EXPORT_HELP);
   const id = runIdArg(positionals[0]);
   const format = values.format ?? 'csv';
@@ -134,9 +151,28 @@ export async function exportCmd(argv: string[]): Promise<void> {
   if (!values.out) throw new UsageError('--out: required (the file to write)');
   const store = await openStore(values.db, true);
   try {
-    const run = await store.getRun(id);
-    if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
-    const data = await exportRun(store, id, format as (typeof EXPORT_FORMATS)[number]);
+    let data: Buffer;
+    if (!values.experiment && (format === 'csv' || format === 'json')) {
+      const run = await store.getRun(id);
+      if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+      data = await exportRun(store, id, format);
+    } else {
+      const { exportReportFromStore } = await import('../service/workbench');
+      const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      let file;
+      try {
+        file = await exportReportFromStore(
+          store,
+          { kind: values.experiment ? 'experiment' : 'run', ids: [id], format: format as ReportFormat, keys: values.key },
+          pkg.version,
+        );
+      } catch (err) {
+        const body = (err as { body?: { kind: string; message: string } }).body;
+        if (body && body.kind !== 'internal') throw new UsageError(`${body.kind === 'not-found' ? 'ID: ' : ''}${body.message}`);
+        throw err;
+      }
+      data = Buffer.from(file.base64, 'base64');
+    }
     fs.writeFileSync(values.out, data);
     process.stdout.write(`wrote ${values.out} (${data.length} bytes)\n`);
   } finally {

@@ -1,0 +1,198 @@
+/**
+ * Schema migrations, numbered in code. `PRAGMA user_version` holds the version a file is at;
+ * opening read-write applies each newer migration in its own transaction, so a crash leaves
+ * the file at the last whole version. Never edit a released migration: append a new one.
+ */
+import type { Connection } from './connection';
+import { StoreError } from './errors';
+
+export interface Migration {
+  /** 1, 2, 3 ... in array order. */
+  version: number;
+  name: string;
+  /** SQL run in one transaction. */
+  up: string;
+}
+
+/** `PRAGMA application_id` of Cairn files ('CAIR'): tells our databases from other programs'. */
+export const APPLICATION_ID = 0x43414952;
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'run history: experiments, runs, tags, metrics, episodes, checkpoints',
+    up: `
+      PRAGMA application_id = ${APPLICATION_ID};
+
+      CREATE TABLE experiments (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        preset      TEXT,
+        created_at  INTEGER NOT NULL,
+        notes       TEXT    NOT NULL DEFAULT ''
+      );
+
+      CREATE TABLE runs (
+        id              INTEGER PRIMARY KEY,
+        experiment_id   INTEGER REFERENCES experiments (id) ON DELETE SET NULL,
+        name            TEXT    NOT NULL,
+        preset          TEXT,
+        env_id          TEXT    NOT NULL,
+        algo_id         TEXT    NOT NULL,
+        config          TEXT    NOT NULL CHECK (json_valid(config)),
+        seed            INTEGER NOT NULL,
+        status          TEXT    NOT NULL DEFAULT 'queued'
+                                CHECK (status IN ('queued', 'running', 'stopped', 'done', 'failed')),
+        backend         TEXT,
+        host            TEXT    NOT NULL,
+        runner_pid      INTEGER,
+        created_at      INTEGER NOT NULL,
+        started_at      INTEGER,
+        ended_at        INTEGER,
+        updated_at      INTEGER NOT NULL,
+        episodes_total  INTEGER NOT NULL,
+        episodes_done   INTEGER NOT NULL DEFAULT 0,
+        env_steps       INTEGER NOT NULL DEFAULT 0,
+        error           TEXT,
+        summary         TEXT    CHECK (summary IS NULL OR json_valid(summary)),
+        stop_requested  INTEGER NOT NULL DEFAULT 0 CHECK (stop_requested IN (0, 1)),
+        notes           TEXT    NOT NULL DEFAULT '',
+        metric_keys     TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(metric_keys))
+      );
+      CREATE INDEX runs_experiment ON runs (experiment_id);
+      CREATE INDEX runs_status ON runs (status);
+      CREATE INDEX runs_created ON runs (created_at);
+
+      CREATE TABLE run_tags (
+        run_id  INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        tag     TEXT    NOT NULL,
+        PRIMARY KEY (run_id, tag)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_tags_tag ON run_tags (tag);
+
+      -- Metric names are shared by all runs, so each point stores a small integer.
+      CREATE TABLE metric_keys (
+        id    INTEGER PRIMARY KEY,
+        name  TEXT NOT NULL UNIQUE
+      );
+
+      -- Narrow on purpose: ~20 points per round, thousands of rounds, dozens of runs.
+      -- No foreign key on key_id: keys are never deleted, and the check would cost every insert.
+      CREATE TABLE metrics (
+        run_id     INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key_id     INTEGER NOT NULL,
+        step       INTEGER NOT NULL,
+        episode    INTEGER NOT NULL,
+        wall_time  REAL    NOT NULL,
+        value      REAL    NOT NULL
+      );
+      CREATE INDEX metrics_run_key_episode ON metrics (run_id, key_id, episode);
+
+      CREATE TABLE episodes (
+        run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        idx           INTEGER NOT NULL,
+        round         INTEGER NOT NULL,
+        env_index     INTEGER NOT NULL,
+        length        INTEGER NOT NULL,
+        return_total  REAL,
+        success       REAL,
+        "values"      TEXT    NOT NULL CHECK (json_valid("values")),
+        has_replay    INTEGER NOT NULL DEFAULT 0 CHECK (has_replay IN (0, 1)),
+        -- Last, so listing episodes never reads the blob's overflow pages.
+        replay        BLOB,
+        PRIMARY KEY (run_id, idx)
+      );
+      CREATE INDEX episodes_round ON episodes (run_id, round);
+      CREATE INDEX episodes_with_replay ON episodes (run_id, idx) WHERE has_replay = 1;
+
+      CREATE TABLE checkpoints (
+        id          INTEGER PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        "update"    INTEGER NOT NULL,
+        episode     INTEGER NOT NULL,
+        env_steps   INTEGER NOT NULL,
+        path        TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        bytes       INTEGER NOT NULL
+      );
+      CREATE INDEX checkpoints_run ON checkpoints (run_id, "update");
+    `,
+  },
+];
+
+/** The schema version this Cairn writes. */
+export const SCHEMA_VERSION = migrations.length;
+
+/** What a file is, read before anything is written to it. */
+export interface FileState {
+  version: number;
+  applicationId: number;
+  tables: string[];
+}
+
+export async function readFileState(conn: Connection): Promise<FileState> {
+  // The first real read: a file that is not a database fails here with SQLITE_NOTADB.
+  return conn.read(async (tx) => {
+    const v = await tx.get<{ user_version: number }>('PRAGMA user_version');
+    const a = await tx.get<{ application_id: number }>('PRAGMA application_id');
+    const t = await tx.all<{ name: string }>(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    );
+    return { version: v?.user_version ?? 0, applicationId: a?.application_id ?? 0, tables: t.map((r) => r.name) };
+  }, true);
+}
+
+/** Refuse files that are not ours or that a newer Cairn wrote. */
+export function checkFileState(conn: Connection, s: FileState): void {
+  const foreign = s.applicationId !== 0 && s.applicationId !== APPLICATION_ID;
+  if (foreign || (s.applicationId === 0 && s.tables.length > 0)) {
+    const what = s.tables.length ? ` (it has tables ${s.tables.slice(0, 5).join(', ')})` : '';
+    throw new StoreError(
+      'NOT_CAIRN',
+      conn.file,
+      `Cannot open run history ${conn.file}: it is a SQLite database of another program, not a Cairn run history${what}`,
+    );
+  }
+  if (s.version > SCHEMA_VERSION) {
+    throw new StoreError(
+      'NEWER_SCHEMA',
+      conn.file,
+      `Cannot open run history ${conn.file}: its schema version ${s.version} is newer than this Cairn supports ` +
+        `(${SCHEMA_VERSION}); it was written by a newer Cairn, upgrade to open it`,
+    );
+  }
+}
+
+/**
+ * Bring the file to SCHEMA_VERSION (read-write) or check that it is there (read-only).
+ * Safe against another process migrating the same file at once: each step re-reads the
+ * version under the write lock.
+ */
+export async function migrate(conn: Connection, state?: FileState): Promise<{ from: number; to: number }> {
+  state ??= await readFileState(conn);
+  checkFileState(conn, state);
+  if (conn.readonly) {
+    if (state.version < SCHEMA_VERSION) {
+      const why = state.version === 0 ? 'it is empty' : `its schema version ${state.version} is older than ${SCHEMA_VERSION}`;
+      throw new StoreError(
+        'OLDER_SCHEMA',
+        conn.file,
+        `Cannot open run history ${conn.file} read-only: ${why}; open it once read-write (any cairn command that writes) to upgrade it`,
+      );
+    }
+    return { from: state.version, to: state.version };
+  }
+  for (const m of migrations) {
+    if (m.version <= state.version) continue;
+    await conn.write(async (tx) => {
+      const now = (await tx.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+      if (now >= m.version) return; // another process got there first
+      if (now !== m.version - 1) {
+        throw new StoreError('SQLITE', conn.file, `Run history ${conn.file}: cannot apply migration ${m.version} to version ${now}`);
+      }
+      await tx.exec(m.up);
+      await tx.exec(`PRAGMA user_version = ${m.version}`);
+    }, true);
+  }
+  return { from: state.version, to: SCHEMA_VERSION };
+}

@@ -1,0 +1,95 @@
+/**
+ * Report data: what the HTML, PDF and LaTeX renderers show for a run, an experiment (all its
+ * seeds) or a comparison (any runs), gathered through a small context so the workbench and
+ * `cairn export` build identical reports.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import type { CompareResult, HostInfo, RunInfo, XAxis } from '../../src-shared/api';
+import type { RunRow } from '../db/types';
+
+/** Bootstrap settings of every report and comparison (seeded: the same data gives the same CIs). */
+export const REPORT_BOOTSTRAP = { resamples: 10_000, bandResamples: 1000, seed: 0 } as const;
+
+/** Metrics charted when a report request names none, in this order, where the runs have them. */
+export const HEADLINE_KEYS = ['collective_success', 'return_total', 'episode_length', 'key_drops', 'first_reward_step'];
+
+/** A report request that cannot be satisfied as asked (the API maps it to an input error). */
+export class ReportInputError extends Error {
+  override name = 'ReportInputError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export interface ReportContext {
+  info(): Promise<HostInfo>;
+  runs(ids: number[]): Promise<RunRow[]>;
+  experimentRuns(experimentIds: number[]): Promise<RunRow[]>;
+  experimentNames(): Promise<Map<number, string>>;
+  metricKeys(runId: number): Promise<string[]>;
+  compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run'): Promise<CompareResult>;
+}
+
+export interface ReportData {
+  title: string;
+  kind: 'run' | 'experiment' | 'compare';
+  createdAt: number;
+  runs: RunInfo[];
+  charts: { key: string; x: XAxis; result: CompareResult }[];
+  configDiff: CompareResult['configDiff'];
+  host: HostInfo & { node: string; platform: string; hostname: string; tfjs?: string };
+  bootstrap: { resamples: number; seed: number };
+}
+
+function tfjsVersion(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('@tensorflow/tfjs-core/package.json') as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function buildReportData(
+  ctx: ReportContext,
+  req: { kind: 'run' | 'experiment' | 'compare'; ids: number[]; keys?: string[] },
+  now = Date.now(),
+): Promise<ReportData> {
+  const runs = req.kind === 'experiment' ? await ctx.experimentRuns(req.ids) : await ctx.runs(req.ids);
+  const names = await ctx.experimentNames();
+  let keys = req.keys;
+  const have = new Set<string>();
+  for (const r of runs) for (const k of await ctx.metricKeys(r.id)) have.add(k);
+  const unknown = (keys ?? []).filter((k) => !have.has(k));
+  if (unknown.length > 0) {
+    throw new ReportInputError('keys', `no run has metric ${unknown.map((k) => JSON.stringify(k)).join(', ')}; available: ${[...have].sort().join(', ') || 'none yet'}`);
+  }
+  if (!keys || keys.length === 0) {
+    keys = HEADLINE_KEYS.filter((k) => have.has(k));
+    if (keys.length === 0) keys = [...have].sort().slice(0, 3);
+  }
+  const groupBy = req.kind === 'run' ? 'run' : 'experiment';
+  const charts = [];
+  for (const key of keys) charts.push({ key, x: 'episode' as XAxis, result: await ctx.compare(runs, key, 'episode', groupBy) });
+  const title =
+    req.kind === 'run'
+      ? `Run ${runs[0].id}: ${runs[0].name}`
+      : req.kind === 'experiment'
+        ? req.ids.map((e) => `Experiment ${e}${names.has(e) ? `: ${names.get(e)}` : ''}`).join(', ')
+        : `Comparison of runs ${runs.map((r) => r.id).join(', ')}`;
+  const info = await ctx.info();
+  return {
+    title,
+    kind: req.kind,
+    createdAt: now,
+    runs,
+    charts,
+    configDiff: charts[0]?.result.configDiff ?? [],
+    host: { ...info, node: process.version, platform: `${process.platform} ${os.release()} ${process.arch}`, hostname: os.hostname(), tfjs: tfjsVersion() },
+    bootstrap: { resamples: REPORT_BOOTSTRAP.resamples, seed: REPORT_BOOTSTRAP.seed },
+  };
+}
