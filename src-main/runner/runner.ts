@@ -249,7 +249,7 @@ export class Runner extends EventEmitter {
   private onMessage(a: Active, m: WorkerMessage): void {
     switch (m.type) {
       case 'started':
-        this.write(a, () => this.store.updateRun(a.runId, { backend: m.backend }));
+        this.write(a, () => this.store.updateRun(a.runId, { backend: m.backend, metricKeys: m.metricKeys }));
         break;
       case 'round': {
         a.round = m.round;
