@@ -64,6 +64,8 @@ export interface RunInfo {
   tags: string[];
   notes: string;
   metricKeys: string[];
+  /** Label of the run within its experiment (a reproduction's variant), or null. */
+  variant: string | null;
 }
 
 export interface RunQuery {
@@ -127,11 +129,15 @@ export interface CompareRequest {
 export interface CompareGroup {
   label: string;
   experimentId: number | null;
+  /** The variant within the experiment, when runs carry one. */
+  variant: string | null;
   runIds: number[];
   x: number[];
   mean: number[];
   lo: number[];
   hi: number[];
+  /** Standard deviation over seeds at each x (the paper's Fig. 6c plots its square). */
+  sd: number[];
 }
 
 export interface SummaryRow {

@@ -118,6 +118,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX checkpoints_run ON checkpoints (run_id, "update");
     `,
   },
+  {
+    version: 2,
+    name: 'runs.variant: the label of a run within its experiment (a reproduction launches several)',
+    up: `
+      ALTER TABLE runs ADD COLUMN variant TEXT;
+    `,
+  },
 ];
 
 /** The schema version this Cairn writes. */

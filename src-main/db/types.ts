@@ -59,6 +59,8 @@ export interface RunRow {
   notes: string;
   /** The env's episode metric names: the order of `EpisodeRow.values`. */
   metricKeys: string[];
+  /** Label of the run within its experiment; null for single-config experiments. */
+  variant: string | null;
   /** Sorted. */
   tags: string[];
 }
@@ -72,6 +74,8 @@ export interface NewRun {
   episodesTotal: number;
   host: string;
   metricKeys: string[];
+  /** Label of the run within its experiment (e.g. "self-correction" in a reproduction). */
+  variant?: string | null;
 }
 
 /** Fields `updateRun` may change; `undefined` leaves a field as it is, `null` clears it. */

@@ -418,7 +418,9 @@ export class SeriesService {
     const order: string[] = [];
     const members = new Map<string, number[]>();
     raw.forEach((r, i) => {
-      const gk = req.groupBy === 'experiment' && r.run.experimentId !== null ? `e${r.run.experimentId}` : `r${r.run.id}`;
+      // A reproduction puts several variants in one experiment: group by (experiment, variant).
+      const gk =
+        req.groupBy === 'experiment' && r.run.experimentId !== null ? `e${r.run.experimentId}|${r.run.variant ?? ''}` : `r${r.run.id}`;
       if (!members.has(gk)) {
         members.set(gk, []);
         order.push(gk);
@@ -428,7 +430,7 @@ export class SeriesService {
     const nameCount = new Map<string, number>();
     for (const gk of order) {
       const first = raw[members.get(gk)![0]].run;
-      const nm = gk.startsWith('e') ? (experimentNames.get(first.experimentId!) ?? `experiment ${first.experimentId}`) : first.name;
+      const nm = gk.startsWith('e') ? groupLabel(experimentNames, first) : first.name;
       nameCount.set(nm, (nameCount.get(nm) ?? 0) + 1);
     }
     const groups: CompareGroup[] = [];
@@ -437,19 +439,30 @@ export class SeriesService {
       const idx = members.get(gk)!;
       const first = raw[idx[0]].run;
       const isExp = gk.startsWith('e');
-      let label = isExp ? (experimentNames.get(first.experimentId!) ?? `experiment ${first.experimentId}`) : first.name;
+      let label = isExp ? groupLabel(experimentNames, first) : first.name;
       if ((nameCount.get(label) ?? 0) > 1) label += isExp ? ` (experiment ${first.experimentId})` : ` (run ${first.id})`;
       const band = bootstrapBand(
         idx.map((i) => gridded[i]),
         { resamples: REPORT_BOOTSTRAP.bandResamples, seed: REPORT_BOOTSTRAP.seed },
       );
-      const g: CompareGroup = { label, experimentId: isExp ? first.experimentId : null, runIds: idx.map((i) => raw[i].run.id), x: [], mean: [], lo: [], hi: [] };
+      const g: CompareGroup = {
+        label,
+        experimentId: isExp ? first.experimentId : null,
+        variant: isExp ? first.variant : null,
+        runIds: idx.map((i) => raw[i].run.id),
+        x: [],
+        mean: [],
+        lo: [],
+        hi: [],
+        sd: [],
+      };
       for (let k = 0; k < G; k++) {
         if (band.n[k] === 0) continue;
         g.x.push(grid[k]);
         g.mean.push(band.mean[k]);
         g.lo.push(band.lo[k]);
         g.hi.push(band.hi[k]);
+        g.sd.push(seedSd(idx.map((i) => gridded[i][k])));
       }
       groups.push(g);
       // Summary over seeds of each seed's final-10% mean (raw points, not smoothed).
@@ -473,6 +486,19 @@ export class SeriesService {
     }
     return { key: req.key, groups, runs: seriesOut, summary, configDiff: configDiff(runs) };
   }
+}
+
+function groupLabel(experimentNames: Map<number, string>, run: { experimentId: number | null; variant: string | null }): string {
+  const name = experimentNames.get(run.experimentId!) ?? `experiment ${run.experimentId}`;
+  return run.variant ? `${name} · ${run.variant}` : name;
+}
+
+/** Sample standard deviation over seeds at one x (NaN where fewer than two seeds have a value). */
+export function seedSd(values: number[]): number {
+  const v = values.filter(Number.isFinite);
+  if (v.length < 2) return NaN;
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 }
 
 /** Mean of the last 10% of a series' finite points (at least one), or null. */
@@ -630,6 +656,7 @@ function toRunInfo(r: RunRow): RunInfo {
     tags: r.tags,
     notes: r.notes,
     metricKeys: r.metricKeys,
+    variant: r.variant,
   };
 }
 

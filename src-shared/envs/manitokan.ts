@@ -69,6 +69,9 @@
  *   due, even under individual-only); with terminateOn = all-doors that is "all doors opened".
  *   (The code's logged success is "agent 0's return >= 1.5"; not reproduced.)
  * - A time-limit step that also opens the last door counts as termination (truncated = 0).
+ * - key_drops_nonzero: key_drops of an episode in which the key was picked up at all, else null,
+ *   so its mean over a round is the paper's "non-zero key drop rate" (Fig. 3b: drops in
+ *   episodes where the key was picked up; averaging in only those episodes).
  * - agent_distance: mean over the episode's steps of the mean pairwise Euclidean distance between
  *   agents' cells, measured after each step. Returns are summed in double precision.
  * - RNG: copy b draws from `new Rng(deriveSeed(seed, ENV_STREAM), b)`, so an algorithm's
@@ -325,6 +328,7 @@ export function manitokanMetricKeys(N: number): string[] {
     ...per('key_pickups'),
     ...per('key_drops'),
     'key_drops',
+    'key_drops_nonzero',
     'first_reward_step',
     'agent_distance',
     'episode_length',
@@ -842,6 +846,9 @@ export class ManitokanVecEnv implements VecEnv {
       drops += this.drops[aOff + i];
     }
     m.key_drops = drops;
+    let pickups = 0;
+    for (let i = 0; i < N; i++) pickups += this.pickups[aOff + i];
+    m.key_drops_nonzero = pickups > 0 ? drops : null;
     m.first_reward_step = this.firstReward[b] >= 0 ? this.firstReward[b] : null;
     const len = this.stepCount[b];
     m.agent_distance = len > 0 ? this.distSum[b] / len : 0;

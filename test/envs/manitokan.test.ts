@@ -581,6 +581,7 @@ describe('manitokan metrics', () => {
       key_drops_0: 1,
       key_drops_1: 0,
       key_drops: 1,
+      key_drops_nonzero: 1,
       first_reward_step: 2,
       agent_distance: (6 * 2 + Math.sqrt(5)) / 7,
       episode_length: 7,
@@ -600,7 +601,17 @@ describe('manitokan metrics', () => {
     step(env, DROP, L);
     const m = finish(env);
     expect([m.key_pickups_0, m.key_pickups_1, m.key_drops_0, m.key_drops_1, m.key_drops]).toEqual([2, 0, 2, 0, 2]);
+    expect(m.key_drops_nonzero).toBe(2);
     expect(m.first_reward_step).toBeNull();
+  });
+
+  it('key_drops_nonzero is null in an episode where the key was never picked up', () => {
+    const env = make({});
+    setLayoutForTest(env, 0, { ...SCRIPT_LAYOUT, agents: [{ x: 1, y: 2, dir: 0 }, { x: 3, y: 3, dir: 0 }] });
+    const m = finish(env);
+    expect(m.key_pickups_0! + m.key_pickups_1!).toBe(0);
+    expect(m.key_drops).toBe(0);
+    expect(m.key_drops_nonzero).toBeNull();
   });
 });
 

@@ -38,6 +38,7 @@ export interface RunRecord {
   stop_requested: number;
   notes: string;
   metric_keys: string;
+  variant: string | null;
   tags: string;
 }
 
@@ -67,6 +68,7 @@ export function toRunRow(r: RunRecord): RunRow {
     stopRequested: r.stop_requested === 1,
     notes: r.notes,
     metricKeys: JSON.parse(r.metric_keys) as string[],
+    variant: r.variant,
     tags: JSON.parse(r.tags) as string[],
   };
 }
@@ -96,6 +98,7 @@ export function runInsertParams(file: string, r: NewRun, now: number): unknown[]
     now,
     checkInt(file, `${what}: episodesTotal`, r.episodesTotal, 0),
     toJson(checkStringArray(file, `${what}: metricKeys`, r.metricKeys)),
+    checkOptionalString(file, `${what}: variant`, r.variant),
   ];
 }
 

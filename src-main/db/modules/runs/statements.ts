@@ -7,13 +7,13 @@ export const RUN_EXISTS = 'SELECT 1 AS ok FROM runs WHERE id = ?';
 const RUN_COLUMNS = `
   r.id, r.experiment_id, r.name, r.preset, r.env_id, r.algo_id, r.config, r.seed, r.status, r.backend,
   r.host, r.runner_pid, r.created_at, r.started_at, r.ended_at, r.updated_at, r.episodes_total,
-  r.episodes_done, r.env_steps, r.error, r.summary, r.stop_requested, r.notes, r.metric_keys,
+  r.episodes_done, r.env_steps, r.error, r.summary, r.stop_requested, r.notes, r.metric_keys, r.variant,
   (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tags`;
 
 export const INSERT_RUN = `
   INSERT INTO runs (experiment_id, name, preset, env_id, algo_id, config, seed, status, host,
-                    created_at, updated_at, episodes_total, metric_keys)
-  VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`;
+                    created_at, updated_at, episodes_total, metric_keys, variant)
+  VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`;
 
 export const SELECT_RUN = `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ?`;
 
