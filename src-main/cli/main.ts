@@ -17,6 +17,7 @@ Commands:
   resume   continue a stopped or failed run from its last checkpoint
   export   export a run's metrics as csv or json
   presets  list experiment presets
+  repro    reproduce a figure of the hidden-gifts paper (all variants x seeds) with its report
   serve    serve the workbench UI over HTTP on loopback
   bench    measure env, training and database throughput
 
@@ -34,6 +35,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   export: async () => (await import('./cmd-runs')).exportCmd,
   presets: async () => (await import('./cmd-runs')).presets,
   serve: async () => (await import('./cmd-serve')).serve,
+  repro: async () => (await import('./cmd-repro')).repro,
   bench: async () => (await import('./cmd-bench')).bench,
 };
 

@@ -132,6 +132,21 @@ export function renderHtml(d: ReportData): string {
         (grouped ? '; lines: mean over seeds, shaded: 95% bootstrap CI over seeds.' : '.') +
         '</figcaption></figure>',
     );
+    // The hidden-gifts paper's Fig. 6c: how much seeds disagree on collective success.
+    if (grouped && c.key === 'collective_success') {
+      const varSvg = lineChartSvg({
+        title: `variance of ${c.key} across seeds`,
+        xLabel: X_LABEL[c.x],
+        yLabel: 'variance over seeds',
+        series: c.result.groups
+          .filter((g) => g.runIds.length > 1)
+          .map((g) => ({ label: `${g.label} (n=${g.runIds.length})`, x: g.x, y: g.sd.map((v) => (v === null ? NaN : v * v)) })),
+      });
+      out.push(
+        `<figure>${varSvg}<figcaption>Sample variance over seeds of <code>${esc(c.key)}</code> at each ${esc(X_LABEL[c.x])} ` +
+          '(as in Fig. 6c of the hidden-gifts paper).</figcaption></figure>',
+      );
+    }
   }
 
   // Runs.

@@ -73,3 +73,48 @@ export async function launch(store: Store, runner: Runner, req: LaunchRequest): 
   for (const r of runs) runner.enqueue(r.id);
   return { experimentId, runs, config };
 }
+
+export interface SetRequest {
+  name: string;
+  /** Stored as the experiment's preset, e.g. "repro:fig5". */
+  preset: string;
+  variants: { label: string; preset?: string; overrides?: PartialExperiment; sets?: string[] }[];
+  seeds: number[];
+}
+
+/**
+ * Several configurations over the same seeds as ONE experiment (a reproduction): each run
+ * carries its variant label. Every variant is validated before anything is written, so a bad
+ * variant leaves no half-launched experiment behind.
+ */
+export async function launchSet(
+  store: Store,
+  runner: Runner,
+  req: SetRequest,
+): Promise<{ experimentId: number; runs: { id: number; seed: number; variant: string }[]; configs: ExperimentConfig[] }> {
+  if (req.seeds.length === 0) throw new ConfigError('seeds', 'at least one seed');
+  const configs = req.variants.map((v) => buildConfig(v));
+  const experimentId = await store.createExperiment({ name: req.name, preset: req.preset });
+  const runs: { id: number; seed: number; variant: string }[] = [];
+  for (let i = 0; i < req.variants.length; i++) {
+    const config = configs[i];
+    const { id: envId, ...envValues } = config.env;
+    const metricKeys = [...getEnv(envId)!.spec(envValues).metricKeys];
+    for (const seed of req.seeds) {
+      const id = await store.createRun({
+        experimentId,
+        name: `${req.variants[i].label} s${seed}`,
+        preset: req.variants[i].preset ?? null,
+        config,
+        seed,
+        episodesTotal: Number(config.train.episodes),
+        host: os.hostname(),
+        metricKeys,
+        variant: req.variants[i].label,
+      });
+      runs.push({ id, seed, variant: req.variants[i].label });
+    }
+  }
+  for (const r of runs) runner.enqueue(r.id);
+  return { experimentId, runs, configs };
+}

@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { getRepro, listRepros } from '../../src-shared/config/repro';
+import { ConfigError } from '../../src-shared/config/schema';
+import { launchSet } from '../service/launch';
+import { parse, intFlag } from './args';
+import { makeRunner, openStore, runToCompletion, runsJson } from './common';
+import { Progress } from './progress';
+import { UsageError } from './errors';
+
+export const REPRO_HELP = `Usage: cairn repro --list
+       cairn repro NAME [--budget paper|small] [--seeds K] [--episodes N] [--envs B] [options]
+
+Reproduce a figure of the hidden-gifts paper: launch every variant of the figure over the same
+seeds as one experiment, then write its report (charts with seed bands, the summary table)
+next to the database, in reports/.
+
+Options:
+  --list               list the reproductions with their variants and budgets
+  --budget B           paper (the paper's seeds and rounds; default) or small (minutes)
+  --seeds K            override the number of seeds (seeds 1..K, or S..S+K-1 with --seed)
+  --seed S             first seed (default 1)
+  --episodes N         override the rounds per run
+  --envs B             override the parallel environments per run
+  --parallel P         runs at once (default: number of cores)
+  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu
+  --db PATH            database file
+  --no-report          do not write the report
+  --json               last stdout line: {"experimentId","report","runs":[...]}
+`;
+
+export async function repro(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      list: { type: 'boolean' },
+      budget: { type: 'string' },
+      seeds: { type: 'string' },
+      seed: { type: 'string' },
+      episodes: { type: 'string' },
+      envs: { type: 'string' },
+      parallel: { type: 'string' },
+      backend: { type: 'string' },
+      db: { type: 'string' },
+      'no-report': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    1,
+  );
+  if (values.help) return void process.stdout.write(REPRO_HELP);
+  if (values.list) {
+    if (values.json) return void process.stdout.write(JSON.stringify(listRepros()) + '\n');
+    for (const r of listRepros()) {
+      const p = r.budgets.paper;
+      const s = r.budgets.small;
+      process.stdout.write(`${r.name.padEnd(6)} ${r.figure}: ${r.title}\n`);
+      process.stdout.write(`       variants: ${r.variants.map((v) => v.label).join(', ')}\n`);
+      process.stdout.write(`       paper: ${p.seeds} seeds x ${p.episodes} rounds x ${p.numEnvs} envs; small: ${s.seeds} x ${s.episodes} x ${s.numEnvs}\n`);
+    }
+    return;
+  }
+  const name = positionals[0];
+  const all = listRepros().map((r) => r.name).join(', ');
+  if (!name) throw new UsageError(`NAME: required; one of ${all} (or --list)`);
+  const rep = getRepro(name);
+  if (!rep) throw new ConfigError('NAME', `one of ${all}`, name);
+  const budgetName = values.budget ?? 'paper';
+  if (budgetName !== 'paper' && budgetName !== 'small') {
+    throw new UsageError(`--budget: expected one of paper, small, got ${JSON.stringify(budgetName)}`);
+  }
+  const budget = rep.budgets[budgetName];
+  const k = intFlag('seeds', values.seeds, budget.seeds, 1, 1000);
+  const first = intFlag('seed', values.seed, 1, 0, 2 ** 31 - 1);
+  const episodes = intFlag('episodes', values.episodes, budget.episodes, 1);
+  const numEnvs = intFlag('envs', values.envs, budget.numEnvs, 1, 4096);
+  const seeds = Array.from({ length: k }, (_, i) => first + i);
+
+  const store = await openStore(values.db);
+  try {
+    const runner = makeRunner(store, values);
+    const progress = new Progress();
+    const launched = await launchSet(store, runner, {
+      name: `repro ${rep.name} (${rep.figure}, ${budgetName} budget): ${rep.title}`,
+      preset: `repro:${rep.name}`,
+      seeds,
+      variants: rep.variants.map((v) => ({
+        label: v.label,
+        preset: v.preset,
+        overrides: { ...v.overrides, train: { ...v.overrides?.train, episodes, numEnvs } },
+      })),
+    });
+    for (const r of launched.runs) progress.add(r.id, r.seed, episodes);
+    process.stderr.write(
+      `cairn: experiment ${launched.experimentId}: ${rep.variants.length} variants x ${seeds.length} seeds = ${launched.runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
+    );
+    await runToCompletion(runner, progress);
+    let report: string | null = null;
+    if (!values['no-report']) {
+      const { exportReportFromStore } = await import('../service/workbench');
+      const present = new Set<string>();
+      for (const r of launched.runs) for (const key of await store.metricKeys(r.id)) present.add(key);
+      const file = await exportReportFromStore(
+        store,
+        { kind: 'experiment', ids: [launched.experimentId], format: 'html', keys: rep.keys.filter((key) => present.has(key)) },
+        (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+      );
+      const dir = path.join(path.dirname(store.file), 'reports');
+      fs.mkdirSync(dir, { recursive: true });
+      report = path.join(dir, `repro-${rep.name}-experiment-${launched.experimentId}.html`);
+      fs.writeFileSync(report, Buffer.from(file.base64, 'base64'));
+      process.stderr.write(`cairn: report written to ${report}\n`);
+    }
+    const out = { experimentId: launched.experimentId, report, ...(await runsJson(store, launched.runs.map((r) => r.id))) };
+    if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
+    else {
+      for (const r of out.runs) {
+        const v = launched.runs.find((x) => x.id === r.id)!.variant;
+        const s = r.summary.collective_success;
+        process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}  collective_success (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}\n`);
+      }
+    }
+    if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * One-click reproductions of the hidden-gifts paper's figures (Malenfant & Richards 2025).
+ *
+ * A reproduction is a set of variants (preset + overrides) run over the same seeds as ONE
+ * experiment; each run carries its variant label, so comparisons and the report group by
+ * variant with bands over seeds. The `paper` budget is the paper's (10 seeds x 10,000 rounds
+ * of 32 envs, 26,000 for Fig. 6, 11,000 for Fig. 15); `small` finishes in minutes on a laptop
+ * and is meant for a quick look, not for conclusions.
+ *
+ * Out of scope here (other issues): the value-mixing baselines VDN, QMIX, QTRAN, MAVEN and SAF
+ * that the paper also plots in Figs. 2-5, 8, 10-12.
+ */
+import type { PartialExperiment } from './experiment';
+
+export interface ReproVariant {
+  label: string;
+  preset: string;
+  overrides?: PartialExperiment;
+}
+
+export interface Budget {
+  episodes: number;
+  seeds: number;
+  numEnvs: number;
+}
+
+export interface Repro {
+  name: string;
+  figure: string;
+  title: string;
+  description: string;
+  variants: ReproVariant[];
+  /** Metrics charted in the report, in order. */
+  keys: string[];
+  budgets: { paper: Budget; small: Budget };
+}
+
+const PAPER: Budget = { episodes: 10_000, seeds: 10, numEnvs: 32 };
+const SMALL: Budget = { episodes: 200, seeds: 3, numEnvs: 8 };
+
+const HEADLINE = ['collective_success', 'return_total', 'key_drops', 'key_drops_nonzero', 'agent_distance', 'first_reward_step'];
+
+/** The four agent families of Figs. 2-5 plus the uniform random baseline, on one observation setting. */
+function baselines(suffix: '' | '-doorkey' | '-history', env: Record<string, unknown>): ReproVariant[] {
+  return [
+    { label: 'PG', preset: `manitokan-pg${suffix}` },
+    { label: 'IPPO', preset: `manitokan-ippo${suffix}` },
+    { label: 'MAPPO', preset: `manitokan-mappo${suffix}` },
+    { label: 'COMA', preset: `manitokan-coma${suffix}` },
+    { label: 'random', preset: 'manitokan-random', overrides: { env } },
+  ];
+}
+
+const pgHistory = (label: string, overrides?: PartialExperiment): ReproVariant => ({ label, preset: 'manitokan-pg-history', overrides });
+
+export const REPROS: readonly Repro[] = [
+  {
+    name: 'fig2',
+    figure: 'Figs. 2, 3, 11a, 12a',
+    title: 'All algorithms on the basic task (observation only)',
+    description:
+      'Collective success (Fig. 2a), cumulative reward (2b), key-drop rate (3a), non-zero key-drop rate (3b), agent distance (11a) and first-reward step (12a) of PG, IPPO, MAPPO and COMA against the uniform random policy. Paper: every method ends below random in collective success.',
+    variants: baselines('', {}),
+    keys: HEADLINE,
+    budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig4',
+    figure: 'Fig. 4',
+    title: 'Door and key flags in the observation',
+    description: 'The same agents with door-open and has-key flags (section 3.2). Paper: no rescue; MAPPO and COMA still collapse.',
+    variants: baselines('-doorkey', { obsDoorFlag: true, obsKeyFlag: true }),
+    keys: HEADLINE,
+    budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig5',
+    figure: 'Fig. 5',
+    title: 'Last action in the observation',
+    description:
+      'The same agents with their own last action as input (section 3.3). Paper: PG with action history rises well above random; the MARL baselines do not.',
+    variants: baselines('-history', { obsLastAction: true }),
+    keys: HEADLINE,
+    budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig6',
+    figure: 'Figs. 6, 11b, 12b',
+    title: 'PG with action history: max-entropy, correction and self-correction',
+    description:
+      'Vanilla PG vs max-entropy PG vs the correction term (eq. 5) vs the self-correction term (section 4.1), all with last-action input, over 26,000 rounds. Paper: similar success; variance across seeds (6c) lowest with self-correction, then correction.',
+    variants: [
+      pgHistory('PG'),
+      { label: 'max entropy', preset: 'manitokan-pg-history-maxent' },
+      { label: 'correction', preset: 'manitokan-pg-history-correction' },
+      { label: 'self-correction', preset: 'manitokan-pg-history-self-correction' },
+    ],
+    keys: ['collective_success', 'return_total', 'agent_distance', 'first_reward_step', 'key_drops'],
+    budgets: { paper: { ...PAPER, episodes: 26_000 }, small: { ...SMALL, episodes: 300 } },
+  },
+  {
+    name: 'fig7',
+    figure: 'Fig. 7 (App. E.1)',
+    title: "COMA's policy loss and counterfactual baseline",
+    description: "COMA on the basic task: its policy loss and counterfactual baseline grow unstable before settling near 0 (appendix E.1).",
+    variants: [{ label: 'COMA', preset: 'manitokan-coma' }],
+    keys: ['losses/actor', 'charts/counterfactual_baseline', 'collective_success', 'key_drops'],
+    budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig9',
+    figure: 'Fig. 9 (App. E.3)',
+    title: 'Which agent acts first',
+    description: 'PG with action history under a fixed, alternating or random agent order. Paper: alternating and random orders hurt collective success.',
+    variants: [
+      pgHistory('fixed order'),
+      pgHistory('alternating order', { env: { agentOrder: 'alternating' } }),
+      pgHistory('random order', { env: { agentOrder: 'random' } }),
+    ],
+    keys: ['collective_success', 'return_0', 'return_1', 'return_total'],
+    budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig13',
+    figure: 'Fig. 13 (App. E.6)',
+    title: 'Reward variants: oracle, punishment, injection',
+    description:
+      'PG with action history under the normal reward, an oracle reward for the first key drop after opening one\'s door, a punishment for holding the key after opening, and decaying reward injection. Paper: oracle learns faster; punishment makes agents avoid the key; injection lowers success but also variance.',
+    variants: [
+      pgHistory('normal'),
+      pgHistory('oracle', { env: { oracleDropReward: 1 } }),
+      pgHistory('punishment', { env: { holdingKeyPenalty: 0.5 } }),
+      pgHistory('injection', { algo: { rewardInjection: true } }),
+    ],
+    keys: ['collective_success', 'return_total', 'key_drops'],
+    budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig14',
+    figure: 'Fig. 14 (App. E.6)',
+    title: 'Dissociated rewards',
+    description:
+      'PG with action history with both rewards, only the individual reward, or only the collective reward. Paper: individual-only removes collective success; collective-only severely inhibits it.',
+    variants: [
+      pgHistory('both rewards'),
+      pgHistory('individual only', { env: { rewardMode: 'individual-only' } }),
+      pgHistory('collective only', { env: { rewardMode: 'collective-only' } }),
+    ],
+    keys: ['collective_success', 'return_total', 'door_opened_0', 'door_opened_1'],
+    budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig15',
+    figure: 'Fig. 15 (App. E.7)',
+    title: 'Anti-collective PG (negated self-correction)',
+    description:
+      'PG with action history minimising the self-correction term, over 11,000 rounds and 9 seeds. Paper: rewards rise while collective success falls; agents compete for the key.',
+    variants: [{ label: 'anti-collective', preset: 'manitokan-pg-history-anti-collective' }, pgHistory('PG')],
+    keys: ['collective_success', 'return_total', 'key_drops'],
+    budgets: { paper: { ...PAPER, episodes: 11_000, seeds: 9 }, small: SMALL },
+  },
+];
+
+export function listRepros(): readonly Repro[] {
+  return REPROS;
+}
+
+export function getRepro(name: string): Repro | undefined {
+  return REPROS.find((r) => r.name === name);
+}
