@@ -50,4 +50,10 @@ export async function main(argv: string[]): Promise<void> {
   await (await load())(rest);
 }
 
+// `cairn runs | head`: a closed pipe ends the command quietly, not with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).catch(reportAndExit);
