@@ -7,9 +7,10 @@ import type { AlgoEntry } from './algos/types';
 import { manitokanEntry } from './envs/manitokan';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
+import { comaEntry } from './algos/coma';
 
 const envs: EnvEntry[] = [manitokanEntry];
-const algos: AlgoEntry[] = [randomEntry, pgEntry];
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry];
 
 export function listEnvs(): readonly EnvEntry[] {
   return envs;

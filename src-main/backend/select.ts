@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerGradients } from '../../src-shared/nn/gradients';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -72,6 +73,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
             : await tryCpu();
     if (ok) {
       await tf.ready();
+      // tfjs-core's Node build registers no gradients (see nn/gradients.ts): every worker
+      // gets them here, whatever algorithm it runs.
+      registerGradients(tf);
       return { name, skipped };
     }
     skipped.push(`${name}: not available on this machine`);

@@ -1,0 +1,1304 @@
+/**
+ * COMA: counterfactual multi-agent policy gradients (Foerster et al. 2018) as run in Malenfant &
+ * Richards 2025 (Table 4, App. E.1; specs/manitokan-learners.md §0, §1.5, §4 "COMA").
+ *
+ * Networks. Actor, shared by the agents (Table 4 "Policy (Joint)", no agent id), exactly PG's:
+ * Linear(obs -> 64) -> act -> GRUCell(64) -> Linear(64 -> A) logits. Critic ("Joint": ONE
+ * network shared by all agents) Linear(F -> 64) -> act -> Linear(64 -> 64) -> act -> Linear(64
+ * -> A): one Q per action of the agent whose row it is, plus a target copy. PyTorch default
+ * initialisation from the run's Rng (actor first, then critic, then target).
+ *
+ * Critic input per (step t, agent a, copy b), `criticInput`:
+ *   centralised            [ state s_t (spec.stateSize) | o^a_t (spec.envObsSize) |
+ *                            one-hot u^j_t of every agent j, agent a's own block zeroed (N*A) |
+ *                            one-hot agent id (N) | optionally the previous joint action (N*A,
+ *                            zeros at t = 0; `criticLastActions`) ]
+ *   observation (default)  [ o^a_t ] only: paper Table 4 (the critic is "Joint", which in Table 3
+ *                            marks one network shared by the agents, and its first layer has
+ *                            "input = 27", the own-observation width), and the released code
+ *                            (modules/critics/coma.py has the state, action and id inputs
+ *                            commented out).
+ * Why the table wins over the name: defaults follow the paper's text and tables, and Table 4 is
+ * explicit about the width. The consequence is worth knowing: with Q(o^a, .) the "counterfactual"
+ * baseline sum_u' pi(u') Q(o^a, u') is a learned state-value baseline that never sees the other
+ * agent, which may be part of why COMA collapses in the paper. `centralised` is Foerster et
+ * al.'s credit-assignment critic, for comparison.
+ * o^a_t is the env part of the observation (never the last-action one-hot, as in PG), frozen or
+ * fresh per `observation`; the state is always fresh. Manitokan's state (full-grid encoding,
+ * agent positions and headings) does not say which agent carries the key.
+ *
+ * One round = one paper "episode": all B copies start an episode together and step in lock-step
+ * until every copy has finished, then one update:
+ *   rollout  one actor call per step for all B x N rows; probabilities read back once and
+ *            sampled on the CPU with the Rng; GRU activations recorded. After the last step,
+ *            one more actor call samples an action at every copy's final observation: the
+ *            critic's bootstrap slot T needs the joint action there (PyMARL's runner does the
+ *            same; the released Manitokan runner stores a dummy action).
+ *   data     on-policy (bufferSize = 0): this round's B episodes. Otherwise the episodes go into
+ *            a ring buffer of `bufferSize` episodes and `batchSize` of them are drawn uniformly
+ *            without replacement (all of them while the buffer holds fewer).
+ *   targets  y = TD(lambda) targets from the target critic's Q of the taken actions
+ *            (lambda = 1: Monte-Carlo return plus the bootstrap at truncation).
+ *   critic   loss = sum m (Q(x, u) - y)^2 / sum m over valid agent-steps; the pre-update Q of
+ *            every action is kept for the actor (as PyMARL's q_vals).
+ *   actor    pi = the behaviour distribution (softmax, epsilon floor, masked, renormalised)
+ *            recomputed with full BPTT from a zero state (nn/gru.ts fused op; the rollout trace
+ *            is reused on-policy), counterfactual baseline b = sum_u pi(u) Q(x, u),
+ *            A = Q(x, u_taken) - b (detached, not normalised),
+ *            loss = -sum m A log pi(u_taken) / sum m over valid agent-steps.
+ *   target   hard copy every `targetUpdate` rounds, or every `targetUpdateCriticSteps` critic
+ *            steps (checked once per round, after the actor step, as the released code does).
+ *
+ * Paper (Table 4) vs released code (sfw3r43gegya/Manitokan @ 99ffe1e, coma.yaml, coma_learner.py,
+ * modules/critics/coma.py), and Cairn's defaults. The `manitokan-coma*-released-code` presets
+ * switch every code value on together.
+ *
+ *   option                     paper (default here)           released code
+ *   criticInput                observation (Table 4, above)   observation (own obs only)
+ *   lr, criticLr               5e-5                           5e-4 (yaml; command-line values
+ *                                                             arrive as strings, so the yaml ran)
+ *   hiddenDim, criticHiddenDim 64 / 64                        128 / 128 (manito.yaml; coma.yaml
+ *                                                             does not override)
+ *   activation                 relu                           gelu (exact erf GELU)
+ *   bufferSize / batchSize     320 / 32 (Table 4: "replay     1000 / 32, uniform sampling
+ *                              buffer size 320", batch 32:    (off-policy reuse; coma.yaml at
+ *                              the last 10 rounds, sampled    commit 0d71e5d says 320)
+ *                              uniformly; 0 = on-policy)
+ *   epsilonStart/Finish/       0 / 0 (no floor mentioned)     0.8 -> 0.01 over 2e6 t_env
+ *   epsilonAnnealSteps                                        (multinomial selector; t_env counts
+ *                                                             lock-step steps, NOT x B; the same
+ *                                                             eps is in the loss and baseline)
+ *   targetUpdate /             1 round ("1 episode")          every 200 critic steps
+ *   targetUpdateCriticSteps
+ *   actorGradClip              0 = none (paper silent)        10 (grad_norm_clip)
+ *   criticGradClip             10 (paper silent: code value)  10
+ *   observation                fresh                          frozen-initial (§0.1)
+ *   criticBootstrap            standard                       terminated-sum (§0.2)
+ *   criticUpdate               batch (paper silent)           per-step-reverse (§1.5): up to T
+ *                                                             critic steps per round, t = T-1..0,
+ *                                                             each recording that step's Q
+ *   env episodeLimit           150                            300
+ *   env showOtherAgents        true                           false
+ *
+ * Where the paper is silent, Cairn chose:
+ * - centralised critic inputs as listed above; the previous joint action, which Foerster et al.
+ *   and PyMARL also feed, is off by default (`criticLastActions`) because Table 4 does not
+ *   list it.
+ * - each agent's Q predicts the return of its OWN reward (`reward = individual`), as the released
+ *   code does (per-agent reward vector) and as PG does; Foerster et al.'s single team reward
+ *   (the sum over agents, same target for every agent) is `reward = team`.
+ * - batch critic update: one RMSprop step per round on all valid agent-steps over [T x B x N]
+ *   rows at once ("one update per episode", and fast); the released per-step loop is an option.
+ * - standard bootstrap: none after a true termination; the target Q of the action sampled at the
+ *   final observation after a time-limit truncation.
+ * - slots after a copy's last step repeat its final observation and state (our envs do not step
+ *   finished copies; PyMARL's did) and hold action 0, except the slot right after the last step
+ *   and the batch's last slot T, which hold the action sampled at the final observation.
+ * - the actor is not clipped by default (the paper lists no clipping; the code clips at 10).
+ * - the buffer is part of the checkpoint (bit-exact resume), so checkpoints of buffered runs
+ *   are large (~N * (obsSize + A + 2) floats per stored step, plus the state when centralised).
+ * - evaluation policies sample the learned softmax without the epsilon floor (or act greedily).
+ * - no reward injection / max-entropy options: the released code applies neither to COMA.
+ *
+ * Logging: `charts/counterfactual_baseline` is the mean over valid agent-steps of
+ * sum_u pi(u) Q(x, u) (Fig. 7b). The released code logs `base_line` = -sum(b) / sum(m) with the
+ * sum over ALL rows (padding included) and the sign flipped: negate ours to compare the sign.
+ * `losses/actor` is Fig. 7a's policy loss.
+ */
+import { type Schema, type Values, defaults } from '../config/schema';
+import type { EnvSpec, VecEnv } from '../envs/types';
+import { argmaxMasked, entropy, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
+import { clipByGlobalNorm } from '../nn/clip';
+import { registerGradients } from '../nn/gradients';
+import { GRUCell, GruTrace } from '../nn/gru';
+import { Linear, Mlp, type Activation } from '../nn/mlp';
+import { RMSprop } from '../nn/optim';
+import { ParamSet } from '../nn/params';
+import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
+import type { Tensor, Tf } from '../nn/tf';
+import { deriveSeed, type Rng } from '../rng';
+import { ENV_RESET_STREAM } from './random';
+import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
+
+// ================================================================= config
+
+export const comaSchema = {
+  lr: { type: 'float', default: 5e-5, min: 0, max: 1, doc: 'Actor learning rate (paper Table 4: 5e-5; released code: 5e-4).' },
+  criticLr: { type: 'float', default: 5e-5, min: 0, max: 1, doc: 'Critic learning rate (paper Table 4: 5e-5; released code: 5e-4).' },
+  gamma: { type: 'float', default: 0.99, min: 0, max: 1, doc: 'Discount factor (paper and code: 0.99).' },
+  tdLambda: { type: 'float', default: 1, min: 0, max: 1, doc: "Lambda of the critic's TD(lambda) targets (paper and code: 1)." },
+  rmspropAlpha: { type: 'float', default: 0.99, min: 0, max: 1, doc: 'RMSprop smoothing constant alpha (paper and code: 0.99).' },
+  rmspropEps: { type: 'float', default: 1e-5, min: 0, doc: 'RMSprop epsilon, added outside the square root as PyTorch does (paper and code: 1e-5).' },
+  hiddenDim: { type: 'int', default: 64, min: 1, max: 4096, doc: 'Actor width: input layer and GRU hidden size (paper Table 4: 64; released code: 128).' },
+  criticHiddenDim: { type: 'int', default: 64, min: 1, max: 4096, doc: 'Critic hidden width (paper Table 4: 64; released code: 128).' },
+  activation: { type: 'enum', default: 'relu', values: ['relu', 'gelu'], doc: 'Hidden activation of actor and critic (paper: relu; released code: exact GELU).' },
+  criticInput: {
+    type: 'enum',
+    default: 'observation',
+    values: ['observation', 'centralised'],
+    doc: "observation: the agent's own observation only (paper Table 4: critic input = 27, shared 'Joint' critic; also the released code); centralised: global state, own observation, the other agents' one-hot actions and the agent id (Foerster et al.'s original COMA).",
+  },
+  criticLastActions: {
+    type: 'bool',
+    default: false,
+    doc: "Also feed the centralised critic the previous joint action (one-hot, zeros at t = 0), as Foerster et al. and PyMARL do (Table 4 silent: off).",
+  },
+  reward: {
+    type: 'enum',
+    default: 'individual',
+    values: ['individual', 'team'],
+    doc: "Reward the critic's Q predicts: individual = each agent's own reward (released code; paper silent), team = the sum over agents for every agent (Foerster et al.'s single team reward).",
+  },
+  criticGradClip: { type: 'float', default: 10, min: 0, doc: 'Global-norm clip of critic gradients, 0 = none (paper silent; code: 10).' },
+  actorGradClip: { type: 'float', default: 0, min: 0, doc: 'Global-norm clip of actor gradients, 0 = none (paper silent: none; code: 10).' },
+  epsilonStart: {
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 1,
+    doc: 'Epsilon floor pi = (1-eps) softmax + eps/A before masking, at t_env = 0 (paper: none, 0; code: 0.8).',
+  },
+  epsilonFinish: { type: 'float', default: 0, min: 0, max: 1, doc: 'Epsilon floor after annealing (paper: 0; code: 0.01).' },
+  epsilonAnnealSteps: {
+    type: 'int',
+    default: 2_000_000,
+    min: 0,
+    doc: 'Lock-step env steps t_env (not multiplied by the number of copies) over which epsilon anneals linearly (code: 2e6).',
+  },
+  observation: {
+    type: 'enum',
+    default: 'fresh',
+    values: ['fresh', 'frozen-initial'],
+    doc: "fresh (intended), or frozen-initial: the env part of the observation stays the episode's first one for actor and critic (released-code runner quirk); the last-action one-hot and the state stay fresh.",
+  },
+  criticBootstrap: {
+    type: 'enum',
+    default: 'standard',
+    values: ['standard', 'terminated-sum'],
+    doc: 'Critic target after the last step: standard (none after termination, target Q at the final observation after the time limit) or terminated-sum (released code: G_T = Q_T (1 - sum of sticky terminated flags)).',
+  },
+  criticUpdate: {
+    type: 'enum',
+    default: 'batch',
+    values: ['batch', 'per-step-reverse'],
+    doc: 'batch: one critic step per round on all valid agent-steps (paper silent); per-step-reverse: one step per time step, t = T-1..0, each recording its Q (released code).',
+  },
+  targetUpdate: { type: 'int', default: 1, min: 1, doc: 'Rounds between hard target-critic copies (paper: 1 episode). Ignored when targetUpdateCriticSteps > 0.' },
+  targetUpdateCriticSteps: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    doc: 'If > 0: copy the target when this many critic steps have passed since the last copy, checked once per round (released code: 200). 0 = use targetUpdate.',
+  },
+  bufferSize: {
+    type: 'int',
+    default: 320,
+    min: 0,
+    max: 1_000_000,
+    doc: "Episodes kept for off-policy reuse, sampled batchSize at a time (paper Table 4: 320, i.e. the last 10 rounds of 32; released code: 1000); 0 = on-policy, train on this round's episodes.",
+  },
+  batchSize: {
+    type: 'int',
+    default: 32,
+    min: 1,
+    max: 100_000,
+    doc: 'Episodes drawn uniformly without replacement from the buffer per update when bufferSize > 0 (paper and code: 32).',
+  },
+} as const satisfies Schema;
+
+/** Typed view of the resolved hyperparameters. */
+interface ComaConfig {
+  lr: number;
+  criticLr: number;
+  gamma: number;
+  tdLambda: number;
+  rmspropAlpha: number;
+  rmspropEps: number;
+  hiddenDim: number;
+  criticHiddenDim: number;
+  activation: Activation;
+  criticInput: 'centralised' | 'observation';
+  criticLastActions: boolean;
+  reward: 'individual' | 'team';
+  criticGradClip: number;
+  actorGradClip: number;
+  epsilonStart: number;
+  epsilonFinish: number;
+  epsilonAnnealSteps: number;
+  observation: 'fresh' | 'frozen-initial';
+  criticBootstrap: 'standard' | 'terminated-sum';
+  criticUpdate: 'batch' | 'per-step-reverse';
+  targetUpdate: number;
+  targetUpdateCriticSteps: number;
+  bufferSize: number;
+  batchSize: number;
+}
+
+function parseConfig(values: Values): ComaConfig {
+  const v: Values = defaults(comaSchema);
+  for (const k of Object.keys(comaSchema)) if (values[k] !== undefined) v[k] = values[k];
+  return v as unknown as ComaConfig;
+}
+
+/** PyMARL's DecayThenFlat schedule: linear from start to finish over `steps`, then flat. */
+function epsilonAt(cfg: ComaConfig, tEnv: number): number {
+  if (cfg.epsilonAnnealSteps <= 0) return cfg.epsilonFinish;
+  const frac = Math.min(1, tEnv / cfg.epsilonAnnealSteps);
+  return cfg.epsilonStart + (cfg.epsilonFinish - cfg.epsilonStart) * frac;
+}
+
+// ================================================================= pure pieces (exported for tests)
+
+/** What the critic sees; `stateSize` is ignored unless centralised. */
+export interface CriticLayout {
+  mode: 'centralised' | 'observation';
+  lastActions: boolean;
+  numAgents: number;
+  numActions: number;
+  envObsSize: number;
+  stateSize: number;
+}
+
+/** Width F of one critic input row. */
+export function criticInputSize(l: CriticLayout): number {
+  if (l.mode === 'observation') return l.envObsSize;
+  const NA = l.numAgents * l.numActions;
+  return l.stateSize + l.envObsSize + NA + l.numAgents + (l.lastActions ? NA : 0);
+}
+
+/**
+ * Critic input rows for `slots` time slots of B copies, time-major: row (t, a, b) at
+ * (t * N + a) * B + b, each F = criticInputSize(l) wide.
+ *   cobs   [slots][N][B][envObs]  the agents' own (env) observations
+ *   states [slots][B][stateSize]  (unused for mode = observation)
+ *   acts   [slots][N][B]          actions taken at each slot
+ * Centralised row: [state | own obs | one-hot action of every agent, own block zero | one-hot
+ * agent id | (previous joint action one-hot, zeros at t = 0)].
+ */
+export function buildCriticInputs(
+  l: CriticLayout,
+  slots: number,
+  B: number,
+  cobs: Float32Array,
+  states: Float32Array,
+  acts: Int32Array,
+  out: Float32Array,
+): void {
+  const N = l.numAgents;
+  const A = l.numActions;
+  const E = l.envObsSize;
+  const S = l.stateSize;
+  const F = criticInputSize(l);
+  if (out.length < slots * N * B * F) throw new Error(`coma: critic input buffer holds ${out.length} values, need ${slots * N * B * F}`);
+  if (l.mode === 'observation') {
+    out.set(cobs.subarray(0, slots * N * B * E));
+    return;
+  }
+  const NA = N * A;
+  const oObs = S;
+  const oAct = S + E;
+  const oId = oAct + NA;
+  const oLast = oId + N;
+  out.fill(0, 0, slots * N * B * F);
+  for (let t = 0; t < slots; t++) {
+    for (let a = 0; a < N; a++) {
+      for (let b = 0; b < B; b++) {
+        const r = (t * N + a) * B + b;
+        const o = r * F;
+        out.set(states.subarray((t * B + b) * S, (t * B + b + 1) * S), o);
+        out.set(cobs.subarray(r * E, (r + 1) * E), o + oObs);
+        for (let j = 0; j < N; j++) {
+          if (j !== a) out[o + oAct + j * A + acts[(t * N + j) * B + b]] = 1;
+        }
+        out[o + oId + a] = 1;
+        if (l.lastActions && t > 0) {
+          for (let j = 0; j < N; j++) out[o + oLast + j * A + acts[((t - 1) * N + j) * B + b]] = 1;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The counterfactual baseline and advantage per row (rows where mask = 0 get zeros):
+ *   baseline = sum_u pi(u) Q(u),  qTaken = Q(u_taken),  adv = qTaken - baseline.
+ * q and pi are [rows][A]; actions and mask [rows].
+ */
+export function counterfactualAdvantage(
+  q: ArrayLike<number>,
+  pi: ArrayLike<number>,
+  actions: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  rows: number,
+  A: number,
+  baseline: Float32Array,
+  qTaken: Float32Array,
+  adv: Float32Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    if (!mask[r]) {
+      baseline[r] = 0;
+      qTaken[r] = 0;
+      adv[r] = 0;
+      continue;
+    }
+    let s = 0;
+    for (let u = 0; u < A; u++) s += pi[r * A + u] * q[r * A + u];
+    const qt = q[r * A + actions[r]];
+    baseline[r] = s;
+    qTaken[r] = qt;
+    adv[r] = qt - s;
+  }
+}
+
+/** CPU workspaces of `comaActorLoss` (at least rows * A, resp. rows, values). */
+export interface ActorLossWork {
+  pi: Float32Array;
+  coef: Float32Array;
+  baseline: Float32Array;
+  qTaken: Float32Array;
+  adv: Float32Array;
+}
+
+/**
+ * COMA's actor loss for log-probabilities `logp` [1, rows, A] (from maskedLogProbs: the
+ * behaviour distribution, unavailable actions at MASKED_LOGP):
+ *   loss = -sum_r m_r A_r log pi_r(u_r) / count,  A_r = Q_r(u_r) - sum_u pi_r(u) Q_r(u),
+ * with A read back and held constant (no gradient through the baseline or Q). q [rows][A],
+ * actions and mask [rows]. Fills `work` (pi, baseline, qTaken, adv) as a side effect.
+ */
+export function comaActorLoss(
+  tf: Tf,
+  logp: Tensor,
+  q: ArrayLike<number>,
+  actions: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  count: number,
+  work: ActorLossWork,
+): Tensor {
+  const [, rows, A] = logp.shape as number[];
+  const lp = logp.dataSync() as Float32Array;
+  const pi = work.pi.subarray(0, rows * A);
+  for (let i = 0; i < rows * A; i++) pi[i] = Math.exp(lp[i]);
+  counterfactualAdvantage(q, pi, actions, mask, rows, A, work.baseline, work.qTaken, work.adv);
+  const coef = work.coef.subarray(0, rows * A);
+  coef.fill(0);
+  for (let r = 0; r < rows; r++) if (mask[r]) coef[r * A + actions[r]] = work.adv[r] / count;
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.tensor3d(coef, [1, rows, A]), logp))));
+}
+
+/**
+ * The critic's TD(lambda) targets for one batch, time-major [t][agent][copy] (M = N * B columns).
+ * `values` [T+1][N][B] holds the target critic's Q of the action at each slot (slot T: the action
+ * sampled at the final observation). Copy b's steps 0..endStep[b] are valid; endTrunc[b] = 1
+ * when it ended by the time limit.
+ *   standard        tdLambdaTargets with terminated = 1 on a true termination's last step only
+ *   terminated-sum  PyMARL's build_td_lambda_targets fed the released code's sticky flags
+ *                   (terminated = 1 from the ending step on, time limit included).
+ * Returns the targets and the masks [T][N][B].
+ */
+export function comaCriticTargets(
+  bootstrap: 'standard' | 'terminated-sum',
+  rewards: Float32Array,
+  values: Float32Array,
+  endStep: Int32Array,
+  endTrunc: Uint8Array,
+  T: number,
+  N: number,
+  B: number,
+  gamma: number,
+  lambda: number,
+): { targets: Float32Array; masks: Float32Array } {
+  const M = N * B;
+  const masks = new Float32Array(T * M);
+  const terminated = new Float32Array(T * M);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t <= Math.min(endStep[b], T - 1); t++) for (let a = 0; a < N; a++) masks[t * M + a * B + b] = 1;
+  }
+  if (bootstrap === 'standard') {
+    for (let b = 0; b < B; b++) {
+      if (endTrunc[b] || endStep[b] >= T) continue;
+      for (let a = 0; a < N; a++) terminated[endStep[b] * M + a * B + b] = 1;
+    }
+    return { targets: tdLambdaTargets(rewards, terminated, masks, values, T, M, gamma, lambda), masks };
+  }
+  for (let b = 0; b < B; b++) {
+    for (let t = Math.max(endStep[b], 0); t < T; t++) for (let a = 0; a < N; a++) terminated[t * M + a * B + b] = 1;
+  }
+  return { targets: tdLambdaTargetsPymarl(rewards, terminated, masks, values, T, M, gamma, lambda), masks };
+}
+
+// ================================================================= networks
+
+/** The actor: Linear(obs -> H) -> act -> GRUCell(H) -> Linear(H -> A), shared by all agents. */
+class Actor {
+  readonly params: ParamSet;
+  readonly input: Linear;
+  readonly gru: GRUCell;
+  readonly head: Linear;
+
+  constructor(
+    private readonly tf: Tf,
+    spec: EnvSpec,
+    readonly cfg: ComaConfig,
+    rng: Rng,
+  ) {
+    const H = cfg.hiddenDim;
+    this.params = new ParamSet(tf);
+    this.input = new Linear(tf, this.params, 'input', spec.obsSize, H, 1, rng);
+    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H }, rng);
+    this.head = new Linear(tf, this.params, 'head', H, spec.numActions, 1, rng);
+  }
+
+  /** One acting step for all rows x [1, rows, obs]; returns the logits [rows * A] (read back). */
+  stepLogits(x: Tensor, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
+    const tf = this.tf;
+    let logits!: Float32Array;
+    // Read back inside the scope: tf.tidy would walk a returned typed array element by element.
+    tf.tidy(() => {
+      const e = this.input.infer(x, this.cfg.activation);
+      const h = this.gru.stepRows(e, hPrev, hNext, trace, t);
+      logits = this.head.infer(h).dataSync() as Float32Array;
+    });
+    return logits;
+  }
+
+  /** Training forward over [N][T][B] rows from a zero state: logits [1, N*T*B, A]. */
+  sequenceLogits(x: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
+    const tf = this.tf;
+    return tf.tidy(() => {
+      const e = this.input.forward(x, this.cfg.activation, false);
+      return this.head.forward(this.gru.sequence(e, N, T, B, trace));
+    });
+  }
+}
+
+function makeCritic(tf: Tf, params: ParamSet, spec: EnvSpec, cfg: ComaConfig, F: number, rng: Rng): Mlp {
+  const H = cfg.criticHiddenDim;
+  return new Mlp(tf, params, 'critic', [F, H, H, spec.numActions], cfg.activation, 1, rng);
+}
+
+/**
+ * Actor input for one step from env buffers, rows in [agent][copy] order. With `frozen`, the
+ * first envObsSize entries come from `frozen` ([agent][copy][envObs]).
+ */
+function actorInput(
+  obs: Float32Array,
+  N: number,
+  B: number,
+  obsSize: number,
+  envObsSize: number,
+  frozen: Float32Array | null,
+  out: Float32Array,
+): void {
+  for (let a = 0; a < N; a++) {
+    for (let b = 0; b < B; b++) {
+      const src = (b * N + a) * obsSize;
+      const dst = (a * B + b) * obsSize;
+      out.set(obs.subarray(src, src + obsSize), dst);
+      if (frozen) out.set(frozen.subarray((a * B + b) * envObsSize, (a * B + b + 1) * envObsSize), dst);
+    }
+  }
+}
+
+/** [T][N][B][F] (time-major) -> [N][T][B][F] (group-major, the GRU sequence layout). */
+function timeToGroup<A extends Float32Array | Int32Array>(src: A, T: number, N: number, B: number, F: number, out: A): A {
+  const blk = B * F;
+  for (let a = 0; a < N; a++) {
+    for (let t = 0; t < T; t++) out.set(src.subarray((t * N + a) * blk, (t * N + a + 1) * blk), (a * T + t) * blk);
+  }
+  return out.subarray(0, N * T * blk) as A;
+}
+
+// ================================================================= episode data
+
+/**
+ * One batch of episodes in lock-step layout: step t, agent a, copy b at (t * N + a) * B + b.
+ * Sized for `cap` steps (the episode limit) and up to `maxB` copies; `B` and `T` say what is in use.
+ */
+class EpisodeBatch {
+  B: number;
+  T = 0;
+  readonly xs: Float32Array; //      actor inputs [cap][N][B][obs]
+  readonly avail: Float32Array; //   action masks [cap][N][B][A] (all ones on padding)
+  readonly acts: Int32Array; //      actions [cap+1][N][B]
+  readonly rews: Float32Array; //    rewards [cap][N][B]
+  readonly cobs: Float32Array; //    critic observations [cap+1][N][B][envObs]
+  readonly states: Float32Array; //  global states [cap+1][B][S] (S = 0 unless centralised)
+  readonly endStep: Int32Array; //   [B] last valid step
+  readonly endTrunc: Uint8Array; //  [B] ended by the time limit
+
+  constructor(
+    readonly cap: number,
+    readonly maxB: number,
+    readonly N: number,
+    readonly O: number,
+    readonly E: number,
+    readonly A: number,
+    readonly S: number,
+  ) {
+    this.B = maxB;
+    const rows = N * maxB;
+    this.xs = new Float32Array(cap * rows * O);
+    this.avail = new Float32Array(cap * rows * A);
+    this.acts = new Int32Array((cap + 1) * rows);
+    this.rews = new Float32Array(cap * rows);
+    this.cobs = new Float32Array((cap + 1) * rows * E);
+    this.states = new Float32Array((cap + 1) * maxB * S);
+    this.endStep = new Int32Array(maxB);
+    this.endTrunc = new Uint8Array(maxB);
+  }
+}
+
+/** One stored episode of n valid steps (agent-major within a step). */
+interface StoredEpisode {
+  n: number;
+  trunc: number;
+  xs: Float32Array; //       [n][N][obs]
+  avail: Float32Array; //    [n][N][A]
+  acts: Int32Array; //       [n][N]
+  finalAct: Int32Array; //   [N] action sampled at the final observation
+  rews: Float32Array; //     [n][N]
+  finalObs: Float32Array; // [N][envObs] critic observation after the last step
+  states: Float32Array; //   [n+1][S]
+}
+
+/** Ring buffer of episodes (PyMARL ReplayBuffer semantics: overwrite the oldest). */
+class EpisodeBuffer {
+  readonly eps: StoredEpisode[] = [];
+  next = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get count(): number {
+    return this.eps.length;
+  }
+
+  /** Store every copy of a rollout batch (copy order). */
+  insert(d: EpisodeBatch): void {
+    const { N, O, E, A, S, B } = d;
+    const T = d.T;
+    for (let b = 0; b < B; b++) {
+      const n = d.endStep[b] + 1;
+      const ep: StoredEpisode = {
+        n,
+        trunc: d.endTrunc[b],
+        xs: new Float32Array(n * N * O),
+        avail: new Float32Array(n * N * A),
+        acts: new Int32Array(n * N),
+        finalAct: new Int32Array(N),
+        rews: new Float32Array(n * N),
+        finalObs: new Float32Array(N * E),
+        states: new Float32Array((n + 1) * S),
+      };
+      for (let t = 0; t < n; t++) {
+        for (let a = 0; a < N; a++) {
+          const r = (t * N + a) * B + b;
+          const s = t * N + a;
+          ep.xs.set(d.xs.subarray(r * O, (r + 1) * O), s * O);
+          ep.avail.set(d.avail.subarray(r * A, (r + 1) * A), s * A);
+          ep.acts[s] = d.acts[r];
+          ep.rews[s] = d.rews[r];
+        }
+      }
+      for (let a = 0; a < N; a++) {
+        ep.finalAct[a] = d.acts[(T * N + a) * B + b];
+        const r = (n * N + a) * B + b;
+        ep.finalObs.set(d.cobs.subarray(r * E, (r + 1) * E), a * E);
+      }
+      for (let t = 0; t <= n; t++) ep.states.set(d.states.subarray((t * B + b) * S, (t * B + b + 1) * S), t * S);
+      if (this.eps.length < this.capacity) this.eps.push(ep);
+      else this.eps[this.next] = ep;
+      this.next = (this.next + 1) % this.capacity;
+    }
+  }
+
+  /**
+   * Draw `k` episodes uniformly without replacement (all of them, in storage order, when the
+   * buffer holds exactly k) and lay them out in `out` as a lock-step batch.
+   */
+  sample(k: number, rng: Rng, out: EpisodeBatch): void {
+    const idx = Array.from({ length: this.count }, (_, i) => i);
+    if (k < this.count) {
+      for (let i = 0; i < k; i++) {
+        const j = i + rng.int(this.count - i);
+        [idx[i], idx[j]] = [idx[j], idx[i]];
+      }
+    }
+    const chosen = idx.slice(0, k).map((i) => this.eps[i]);
+    const { N, O, E, A, S } = out;
+    const B = chosen.length;
+    const T = Math.max(...chosen.map((e) => e.n));
+    out.B = B;
+    out.T = T;
+    out.xs.fill(0, 0, T * N * B * O);
+    out.avail.fill(1, 0, T * N * B * A);
+    out.acts.fill(0, 0, (T + 1) * N * B);
+    out.rews.fill(0, 0, T * N * B);
+    chosen.forEach((ep, b) => {
+      const n = ep.n;
+      out.endStep[b] = n - 1;
+      out.endTrunc[b] = ep.trunc;
+      for (let t = 0; t <= T; t++) {
+        const st = Math.min(t, n);
+        out.states.set(ep.states.subarray(st * S, (st + 1) * S), (t * B + b) * S);
+        for (let a = 0; a < N; a++) {
+          const r = (t * N + a) * B + b;
+          const c = out.cobs.subarray(r * E, (r + 1) * E);
+          if (t < n) {
+            const s = t * N + a;
+            // At valid steps the critic's observation is the actor input's env prefix (fresh or frozen).
+            c.set(ep.xs.subarray(s * O, s * O + E));
+            out.xs.set(ep.xs.subarray(s * O, (s + 1) * O), r * O);
+            out.avail.set(ep.avail.subarray(s * A, (s + 1) * A), r * A);
+            out.acts[r] = ep.acts[s];
+            out.rews[r] = ep.rews[s];
+          } else {
+            c.set(ep.finalObs.subarray(a * E, (a + 1) * E));
+            if (t === n || t === T) out.acts[r] = ep.finalAct[a];
+          }
+        }
+      }
+    });
+  }
+
+  /** Flat records for checkpoints (every field concatenated in storage order). */
+  toRecords(): { tensors: Checkpoint['tensors']; meta: { next: number; n: number[]; trunc: number[] } } {
+    const cat = (f: (e: StoredEpisode) => ArrayLike<number>): Float32Array => {
+      const total = this.eps.reduce((s, e) => s + f(e).length, 0);
+      const out = new Float32Array(total);
+      let o = 0;
+      for (const e of this.eps) {
+        const a = f(e);
+        out.set(a, o);
+        o += a.length;
+      }
+      return out;
+    };
+    const fields: Record<string, (e: StoredEpisode) => ArrayLike<number>> = {
+      xs: (e) => e.xs,
+      avail: (e) => e.avail,
+      acts: (e) => e.acts,
+      finalAct: (e) => e.finalAct,
+      rews: (e) => e.rews,
+      finalObs: (e) => e.finalObs,
+      states: (e) => e.states,
+    };
+    const tensors: Checkpoint['tensors'] = {};
+    for (const [k, f] of Object.entries(fields)) {
+      const data = cat(f);
+      tensors[`buffer/${k}`] = { shape: [data.length], data };
+    }
+    return { tensors, meta: { next: this.next, n: this.eps.map((e) => e.n), trunc: this.eps.map((e) => e.trunc) } };
+  }
+
+  fromRecords(
+    tensors: Checkpoint['tensors'],
+    meta: { next: number; n: number[]; trunc: number[] },
+    dims: { N: number; O: number; E: number; A: number; S: number },
+  ): void {
+    const { N, O, E, A, S } = dims;
+    const get = (k: string) => {
+      const t = tensors[`buffer/${k}`];
+      if (!t) throw new Error(`coma: checkpoint has no "buffer/${k}"`);
+      return t.data;
+    };
+    const src = { xs: get('xs'), avail: get('avail'), acts: get('acts'), finalAct: get('finalAct'), rews: get('rews'), finalObs: get('finalObs'), states: get('states') };
+    const off = { xs: 0, avail: 0, acts: 0, finalAct: 0, rews: 0, finalObs: 0, states: 0 };
+    const take = (k: keyof typeof src, len: number) => {
+      const a = src[k].slice(off[k], off[k] + len);
+      off[k] += len;
+      if (a.length !== len) throw new Error(`coma: checkpoint buffer field "${k}" is too short`);
+      return a;
+    };
+    this.eps.length = 0;
+    meta.n.forEach((n, i) => {
+      this.eps.push({
+        n,
+        trunc: meta.trunc[i],
+        xs: take('xs', n * N * O),
+        avail: take('avail', n * N * A),
+        acts: Int32Array.from(take('acts', n * N)),
+        finalAct: Int32Array.from(take('finalAct', N)),
+        rews: take('rews', n * N),
+        finalObs: take('finalObs', N * E),
+        states: take('states', (n + 1) * S),
+      });
+    });
+    this.next = meta.next;
+  }
+}
+
+// ================================================================= trainer
+
+class ComaTrainer implements Trainer {
+  private readonly tf: Tf;
+  private readonly cfg: ComaConfig;
+  private readonly N: number;
+  private readonly B: number;
+  private readonly A: number;
+  private readonly L: number;
+  private readonly O: number;
+  private readonly E: number;
+  private readonly S: number;
+  private readonly F: number;
+  private readonly H: number;
+  private readonly layout: CriticLayout;
+
+  private readonly actor: Actor;
+  private readonly criticParams: ParamSet;
+  private readonly critic: Mlp;
+  private readonly targetParams: ParamSet;
+  private readonly target: Mlp;
+  private readonly actorOpt: RMSprop;
+  private readonly criticOpt: RMSprop;
+
+  private readonly roll: EpisodeBatch;
+  private readonly sampled: EpisodeBatch | null;
+  private readonly buffer: EpisodeBuffer | null;
+  private readonly valid: Uint8Array; //      [L][B] rollout validity
+  private readonly frozen: Float32Array; //   [N][B][envObs] first env observation
+  private readonly trace: GruTrace;
+  private hA: Float32Array;
+  private hB: Float32Array;
+  private readonly xFinal: Float32Array;
+  private readonly probs: Float64Array;
+  private readonly envActions: Int32Array;
+  // Update workspaces, sized for the largest batch.
+  private readonly feats: Float32Array; //    critic inputs [L+1][N][maxB][F]
+  private readonly qPre: Float32Array; //     pre-update Q [L][N][maxB][A]
+  private readonly stage: Float32Array; //    group-major actor inputs
+  private readonly stageA: Float32Array; //   group-major avail
+  private readonly stageQ: Float32Array; //   group-major Q
+  private readonly stageI: Int32Array; //     group-major actions
+  private readonly stageM: Float32Array; //   group-major masks
+  private readonly pi: Float32Array;
+  private readonly coef: Float32Array;
+
+  // Counters (checkpointed).
+  private started = false;
+  private tEnv = 0;
+  private updates = 0;
+  private criticSteps = 0;
+  private criticStepsSinceTarget = 0;
+  private roundsSinceTarget = 0;
+
+  constructor(private readonly ctx: TrainContext) {
+    const tf = ctx.tf;
+    this.tf = tf;
+    registerGradients(tf);
+    const cfg = parseConfig(ctx.config);
+    this.cfg = cfg;
+    const spec = ctx.env.spec;
+    this.N = spec.numAgents;
+    this.B = ctx.env.numEnvs;
+    this.A = spec.numActions;
+    this.L = spec.episodeLimit;
+    this.O = spec.obsSize;
+    this.E = spec.envObsSize;
+    this.S = cfg.criticInput === 'centralised' ? spec.stateSize : 0;
+    this.H = cfg.hiddenDim;
+    this.layout = {
+      mode: cfg.criticInput,
+      lastActions: cfg.criticLastActions,
+      numAgents: this.N,
+      numActions: this.A,
+      envObsSize: this.E,
+      stateSize: this.S,
+    };
+    this.F = criticInputSize(this.layout);
+    const { N, B, A, L, H, O, E, S, F } = this;
+
+    // Initialisation order (actor, critic, target) is part of what the seed determines.
+    this.actor = new Actor(tf, spec, cfg, ctx.rng);
+    this.criticParams = new ParamSet(tf);
+    this.critic = makeCritic(tf, this.criticParams, spec, cfg, F, ctx.rng);
+    this.targetParams = new ParamSet(tf, false);
+    this.target = makeCritic(tf, this.targetParams, spec, cfg, F, ctx.rng);
+    this.targetParams.copyFrom(this.criticParams);
+    this.actorOpt = new RMSprop(tf, this.actor.params, { lr: cfg.lr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
+    this.criticOpt = new RMSprop(tf, this.criticParams, { lr: cfg.criticLr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
+
+    this.roll = new EpisodeBatch(L, B, N, O, E, A, S);
+    this.buffer = cfg.bufferSize > 0 ? new EpisodeBuffer(cfg.bufferSize) : null;
+    const maxSample = Math.min(cfg.batchSize, cfg.bufferSize);
+    this.sampled = this.buffer ? new EpisodeBatch(L, maxSample, N, O, E, A, S) : null;
+    const maxB = Math.max(B, this.sampled ? maxSample : 0);
+    const rows = N * B;
+    this.valid = new Uint8Array(L * B);
+    this.frozen = new Float32Array(rows * E);
+    this.trace = new GruTrace(L, rows, H);
+    this.hA = new Float32Array(rows * H);
+    this.hB = new Float32Array(rows * H);
+    this.xFinal = new Float32Array(rows * O);
+    this.probs = new Float64Array(A);
+    this.envActions = new Int32Array(B * N);
+    const R = L * N * maxB;
+    this.feats = new Float32Array((L + 1) * N * maxB * F);
+    this.qPre = new Float32Array(R * A);
+    this.stage = new Float32Array(R * O);
+    this.stageA = new Float32Array(R * A);
+    this.stageQ = new Float32Array(R * A);
+    this.stageI = new Int32Array(R);
+    this.stageM = new Float32Array(R);
+    this.pi = new Float32Array(R * A);
+    this.coef = new Float32Array(R * A);
+  }
+
+  async round(): Promise<RoundResult> {
+    const { tf, cfg, N, B, A, L, O, E, S } = this;
+    const env = this.ctx.env;
+    const rng = this.ctx.rng;
+    const rows = N * B;
+    const d = this.roll;
+    const eps = epsilonAt(cfg, this.tEnv);
+
+    // ---------------------------------------------------------------- rollout
+    if (!this.started) env.reset(deriveSeed(this.ctx.seed, ENV_RESET_STREAM));
+    else env.resetFinished();
+    this.started = true;
+    this.hA.fill(0);
+    for (let a = 0; a < N; a++) {
+      for (let b = 0; b < B; b++) {
+        const src = (b * N + a) * O;
+        this.frozen.set(env.obs.subarray(src, src + E), (a * B + b) * E);
+      }
+    }
+    const frozen = cfg.observation === 'frozen-initial' ? this.frozen : null;
+    /** Final observation and state of copy b into slot `slot`. */
+    const putFinal = (b: number, slot: number) => {
+      for (let a = 0; a < N; a++) {
+        const src = (b * N + a) * O;
+        d.cobs.set(env.obs.subarray(src, src + E), ((slot * N + a) * B + b) * E);
+      }
+      if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (slot * B + b) * S);
+    };
+    let T = 0;
+    let envSteps = 0;
+    let entSum = 0;
+    let entCount = 0;
+    for (let t = 0; t < L; t++) {
+      let live = 0;
+      for (let b = 0; b < B; b++) {
+        this.valid[t * B + b] = env.finished[b] ? 0 : 1;
+        live += this.valid[t * B + b];
+      }
+      if (live === 0) break;
+      const x = d.xs.subarray(t * rows * O, (t + 1) * rows * O);
+      actorInput(env.obs, N, B, O, E, frozen, x);
+      for (let b = 0; b < B; b++) {
+        if (!this.valid[t * B + b]) continue;
+        for (let a = 0; a < N; a++) {
+          const r = a * B + b;
+          d.cobs.set(x.subarray(r * O, r * O + E), (t * rows + r) * E);
+        }
+        if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (t * B + b) * S);
+      }
+      const xT = tf.tensor3d(x, [1, rows, O]);
+      const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
+      xT.dispose();
+      [this.hA, this.hB] = [this.hB, this.hA];
+      for (let a = 0; a < N; a++) {
+        for (let b = 0; b < B; b++) {
+          const r = a * B + b; // row in [agent][copy] order
+          const mOff = (t * rows + r) * A;
+          if (!this.valid[t * B + b]) {
+            d.acts[t * rows + r] = 0;
+            d.avail.fill(1, mOff, mOff + A); // keeps the masked log-softmax finite; weight 0
+            this.envActions[b * N + a] = 0;
+            continue;
+          }
+          const envRow = (b * N + a) * A;
+          for (let k = 0; k < A; k++) d.avail[mOff + k] = env.actionMask[envRow + k];
+          maskedProbs(logits, r * A, env.actionMask, envRow, A, eps, this.probs, 0);
+          const act = sampleIndex(this.probs, 0, A, rng);
+          entSum += entropy(this.probs, 0, A);
+          entCount++;
+          d.acts[t * rows + r] = act;
+          this.envActions[b * N + a] = act;
+        }
+      }
+      env.step(this.envActions);
+      envSteps += live;
+      T = t + 1;
+      for (let b = 0; b < B; b++) {
+        for (let a = 0; a < N; a++) d.rews[t * rows + a * B + b] = this.valid[t * B + b] ? env.rewards[b * N + a] : 0;
+        if (this.valid[t * B + b]) {
+          if (env.dones[b]) {
+            d.endStep[b] = t;
+            d.endTrunc[b] = env.truncated[b];
+            putFinal(b, t + 1); // fresh in both observation modes
+          }
+        } else {
+          // Padding repeats the final observation and state.
+          for (let a = 0; a < N; a++) {
+            const s = (t * N + a) * B + b;
+            d.cobs.copyWithin((s + rows) * E, s * E, (s + 1) * E);
+          }
+          if (S > 0) d.states.copyWithin(((t + 1) * B + b) * S, (t * B + b) * S, (t * B + b + 1) * S);
+        }
+      }
+    }
+    // A copy still running at the episode limit (cannot happen with the env's own time limit).
+    for (let b = 0; b < B; b++) {
+      if (!env.finished[b]) {
+        d.endStep[b] = T - 1;
+        d.endTrunc[b] = 1;
+        putFinal(b, T);
+      }
+    }
+    // The action at every copy's final observation: slot T, and the slot after its last step.
+    {
+      actorInput(env.obs, N, B, O, E, frozen, this.xFinal);
+      const xT = tf.tensor3d(this.xFinal, [1, rows, O]);
+      const logits = this.actor.stepLogits(xT, this.hA, this.hB);
+      xT.dispose();
+      for (let a = 0; a < N; a++) {
+        for (let b = 0; b < B; b++) {
+          const r = a * B + b;
+          const envRow = (b * N + a) * A;
+          const ok = maskedProbs(logits, r * A, env.actionMask, envRow, A, eps, this.probs, 0);
+          const act = ok ? sampleIndex(this.probs, 0, A, rng) : 0;
+          d.acts[T * rows + r] = act;
+          d.acts[(d.endStep[b] + 1) * rows + r] = act;
+        }
+      }
+    }
+    d.B = B;
+    d.T = T;
+    this.trace.steps = T;
+    const episodes = env.drainEpisodes();
+    this.tEnv += T;
+
+    // ---------------------------------------------------------------- data
+    let data = d;
+    let trace: GruTrace | undefined = this.trace;
+    if (this.buffer && this.sampled) {
+      this.buffer.insert(d);
+      this.buffer.sample(Math.min(cfg.batchSize, this.buffer.count), rng, this.sampled);
+      data = this.sampled;
+      trace = undefined; // other weights or other episodes: the sequence op recomputes
+    }
+    const stats = this.update(data, trace, eps);
+    stats['charts/entropy'] = entCount > 0 ? entSum / entCount : 0;
+    stats['charts/epsilon'] = eps;
+    return { episodes, envSteps, stats };
+  }
+
+  /** Critic, actor and target updates on one batch; returns the update statistics. */
+  private update(d: EpisodeBatch, trace: GruTrace | undefined, eps: number): Record<string, number> {
+    const { tf, cfg, N, A, O, F } = this;
+    const { T, B } = d;
+    const M = N * B;
+    const R = T * M;
+
+    // ---------------------------------------------------------------- targets
+    const feats = this.feats.subarray(0, (T + 1) * M * F);
+    buildCriticInputs(this.layout, T + 1, B, d.cobs, d.states, d.acts, feats);
+    const values = new Float32Array((T + 1) * M);
+    tf.tidy(() => {
+      const q = this.target.infer(tf.tensor3d(feats, [1, (T + 1) * M, F])).dataSync() as Float32Array;
+      for (let i = 0; i < (T + 1) * M; i++) values[i] = q[i * A + d.acts[i]];
+    });
+    const rewards = Float32Array.from(d.rews.subarray(0, R));
+    if (cfg.reward === 'team') {
+      for (let t = 0; t < T; t++) {
+        for (let b = 0; b < B; b++) {
+          let sum = 0;
+          for (let a = 0; a < N; a++) sum += d.rews[t * M + a * B + b];
+          for (let a = 0; a < N; a++) rewards[t * M + a * B + b] = sum;
+        }
+      }
+    }
+    const { targets, masks } = comaCriticTargets(cfg.criticBootstrap, rewards, values, d.endStep, d.endTrunc, T, N, B, cfg.gamma, cfg.tdLambda);
+
+    // ---------------------------------------------------------------- critic update
+    const qPre = this.qPre.subarray(0, R * A);
+    let criticLoss = 0;
+    let criticNorm = 0;
+    let steps = 0;
+    /**
+     * One critic step on rows [r0, r0 + n) of the time-major batch: loss = sum of
+     * W (Q - y)^2 with W = m one-hot(u) / count. Records the pre-update Q of those rows.
+     */
+    const criticStep = (r0: number, n: number, count: number) => {
+      const w = new Float32Array(n * A);
+      for (let i = 0; i < n; i++) if (masks[r0 + i]) w[i * A + d.acts[r0 + i]] = 1 / count;
+      let held: Tensor | null = null;
+      const { value, grads } = tf.tidy(() => {
+        const X = tf.tensor3d(feats.subarray(r0 * F, (r0 + n) * F), [1, n, F]);
+        const W = tf.tensor3d(w, [1, n, A]);
+        const Y = tf.tensor3d(targets.subarray(r0, r0 + n), [1, n, 1]);
+        return this.criticParams.grads(() => {
+          const q = this.critic.forward(X, false);
+          held = tf.keep(q); // the pre-update values feed the actor's baseline
+          return tf.sum(tf.mul(W, tf.square(tf.sub(q, Y)))) as never;
+        }) as never;
+      }) as { value: number; grads: Record<string, Tensor> };
+      const q = held as unknown as Tensor;
+      qPre.set(q.dataSync() as Float32Array, r0 * A);
+      q.dispose();
+      criticNorm += clipByGlobalNorm(tf, grads, cfg.criticGradClip);
+      this.criticOpt.step(grads);
+      for (const g of Object.values(grads)) g.dispose();
+      criticLoss += value;
+      steps++;
+    };
+    if (cfg.criticUpdate === 'batch') {
+      let count = 0;
+      for (let i = 0; i < R; i++) count += masks[i];
+      if (count > 0) criticStep(0, R, count);
+    } else {
+      qPre.fill(0);
+      for (let t = T - 1; t >= 0; t--) {
+        let count = 0;
+        for (let i = 0; i < M; i++) count += masks[t * M + i];
+        if (count === 0) continue;
+        criticStep(t * M, M, count);
+      }
+    }
+    this.criticSteps += steps;
+    this.criticStepsSinceTarget += steps;
+    let valid = 0;
+    let targetSum = 0;
+    for (let i = 0; i < R; i++) {
+      if (!masks[i]) continue;
+      valid++;
+      targetSum += targets[i];
+    }
+
+    // ---------------------------------------------------------------- actor update
+    const xsG = timeToGroup(d.xs, T, N, B, O, this.stage);
+    const availG = timeToGroup(d.avail, T, N, B, A, this.stageA);
+    const qG = timeToGroup(qPre, T, N, B, A, this.stageQ);
+    const actsG = timeToGroup(d.acts, T, N, B, 1, this.stageI);
+    const masksG = timeToGroup(masks, T, N, B, 1, this.stageM);
+    const work: ActorLossWork = {
+      pi: this.pi,
+      coef: this.coef,
+      baseline: new Float32Array(R),
+      qTaken: new Float32Array(R),
+      adv: new Float32Array(R),
+    };
+    const { value: actorLoss, grads: actorGrads } = tf.tidy(() => {
+      const X = tf.tensor3d(xsG, [1, R, O]);
+      const avail = tf.tensor3d(availG, [1, R, A]);
+      const res = this.actor.params.grads(() => {
+        const logp = maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, trace), avail, eps);
+        // pi, baseline and advantage on the CPU from the very log-probs being differentiated.
+        return comaActorLoss(tf, logp, qG, actsG, masksG, valid, work) as never;
+      });
+      return res as never; // tidy keeps tensors found in the returned object (the gradients)
+    }) as { value: number; grads: Record<string, Tensor> };
+    const actorNorm = clipByGlobalNorm(tf, actorGrads, cfg.actorGradClip);
+    this.actorOpt.step(actorGrads);
+    for (const g of Object.values(actorGrads)) g.dispose();
+    this.updates++;
+    let bSum = 0;
+    let qSum = 0;
+    let aSum = 0;
+    let piMax = 0;
+    for (let r = 0; r < R; r++) {
+      bSum += work.baseline[r];
+      qSum += work.qTaken[r];
+      aSum += work.adv[r];
+      if (!masksG[r]) continue;
+      let m = 0;
+      for (let u = 0; u < A; u++) m = Math.max(m, work.pi[r * A + u]);
+      piMax += m;
+    }
+
+    // ---------------------------------------------------------------- target critic
+    this.roundsSinceTarget++;
+    const copy =
+      cfg.targetUpdateCriticSteps > 0
+        ? this.criticStepsSinceTarget >= cfg.targetUpdateCriticSteps
+        : this.roundsSinceTarget >= cfg.targetUpdate;
+    if (copy) {
+      this.targetParams.copyFrom(this.criticParams);
+      this.criticStepsSinceTarget = 0;
+      this.roundsSinceTarget = 0;
+    }
+
+    // ---------------------------------------------------------------- log
+    const mean = (s: number) => (valid > 0 ? s / valid : 0);
+    return {
+      'losses/actor': actorLoss,
+      'losses/critic': steps > 0 ? criticLoss / steps : 0,
+      'charts/counterfactual_baseline': mean(bSum),
+      'charts/q_taken_mean': mean(qSum),
+      'charts/advantage_mean': mean(aSum),
+      'charts/target_mean': mean(targetSum),
+      'charts/pi_max': mean(piMax),
+      'charts/grad_norm_actor': actorNorm,
+      'charts/grad_norm_critic': steps > 0 ? criticNorm / steps : 0,
+    };
+  }
+
+  async save(): Promise<Checkpoint> {
+    const actorOpt = this.actorOpt.getState();
+    const criticOpt = this.criticOpt.getState();
+    const buf = this.buffer ? this.buffer.toRecords() : null;
+    const tensors = {
+      ...this.actor.params.toRecords('actor/'),
+      ...this.criticParams.toRecords('critic/'),
+      ...this.targetParams.toRecords('target/'),
+      ...prefixed(actorOpt.tensors, 'optim/actor/'),
+      ...prefixed(criticOpt.tensors, 'optim/critic/'),
+      ...(buf ? buf.tensors : {}),
+    };
+    return {
+      tensors,
+      extra: {
+        algo: 'coma',
+        version: 1,
+        rng: this.ctx.rng.getState(),
+        env: this.ctx.env.getState(),
+        started: this.started,
+        tEnv: this.tEnv,
+        updates: this.updates,
+        criticSteps: this.criticSteps,
+        criticStepsSinceTarget: this.criticStepsSinceTarget,
+        roundsSinceTarget: this.roundsSinceTarget,
+        optimActor: actorOpt.extra,
+        optimCritic: criticOpt.extra,
+        buffer: buf ? buf.meta : null,
+      },
+    };
+  }
+
+  load(ckpt: Checkpoint): void {
+    const e = ckpt.extra as Record<string, unknown>;
+    if (e.algo !== 'coma' || e.version !== 1) throw new Error('coma: checkpoint was not written by this COMA trainer (algo/version mismatch)');
+    this.actor.params.loadRecords(ckpt.tensors, 'actor/');
+    this.criticParams.loadRecords(ckpt.tensors, 'critic/');
+    this.targetParams.loadRecords(ckpt.tensors, 'target/');
+    this.actorOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/actor/'), extra: e.optimActor as Record<string, number> });
+    this.criticOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/critic/'), extra: e.optimCritic as Record<string, number> });
+    if (this.buffer) {
+      const meta = e.buffer as { next: number; n: number[]; trunc: number[] } | null;
+      if (!meta) throw new Error('coma: checkpoint has no replay buffer, but bufferSize > 0');
+      this.buffer.fromRecords(ckpt.tensors, meta, { N: this.N, O: this.O, E: this.E, A: this.A, S: this.S });
+    }
+    this.ctx.rng.setState(e.rng as number[]);
+    this.ctx.env.setState(e.env);
+    this.started = Boolean(e.started);
+    this.tEnv = Number(e.tEnv);
+    this.updates = Number(e.updates);
+    this.criticSteps = Number(e.criticSteps);
+    this.criticStepsSinceTarget = Number(e.criticStepsSinceTarget);
+    this.roundsSinceTarget = Number(e.roundsSinceTarget);
+  }
+
+  dispose(): void {
+    this.actorOpt.dispose();
+    this.criticOpt.dispose();
+    this.actor.params.dispose();
+    this.criticParams.dispose();
+    this.targetParams.dispose();
+  }
+}
+
+function prefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(rec)) out[prefix + k] = v;
+  return out;
+}
+
+function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+// ================================================================= evaluation policy
+
+/** The trained actor acting on a VecEnv: sampling from the masked softmax, or greedy. */
+class ComaPolicy implements Policy {
+  private readonly actor: Actor;
+  private readonly tf: Tf;
+  private readonly N: number;
+  private readonly B: number;
+  private hA: Float32Array;
+  private hB: Float32Array;
+  private readonly x: Float32Array;
+  private readonly frozen: Float32Array;
+  private readonly capture: Uint8Array;
+  private readonly probs: Float64Array;
+
+  constructor(private readonly ctx: PolicyContext) {
+    this.tf = ctx.tf;
+    registerGradients(ctx.tf);
+    const cfg = parseConfig(ctx.config);
+    const spec = ctx.spec;
+    this.N = spec.numAgents;
+    this.B = ctx.numEnvs;
+    this.actor = new Actor(ctx.tf, spec, cfg, ctx.rng);
+    if (ctx.checkpoint) this.actor.params.loadRecords(ctx.checkpoint.tensors, 'actor/');
+    const rows = this.N * this.B;
+    this.hA = new Float32Array(rows * cfg.hiddenDim);
+    this.hB = new Float32Array(rows * cfg.hiddenDim);
+    this.x = new Float32Array(rows * spec.obsSize);
+    this.frozen = new Float32Array(rows * spec.envObsSize);
+    this.capture = new Uint8Array(this.B).fill(1);
+    this.probs = new Float64Array(spec.numActions);
+  }
+
+  resetCopy(b: number): void {
+    const H = this.actor.cfg.hiddenDim;
+    for (let a = 0; a < this.N; a++) this.hA.fill(0, (a * this.B + b) * H, (a * this.B + b + 1) * H);
+    this.capture[b] = 1;
+  }
+
+  act(env: VecEnv, actions: Int32Array, greedy: boolean): void {
+    const { N, B } = this;
+    const spec = env.spec;
+    const O = spec.obsSize;
+    const E = spec.envObsSize;
+    const A = spec.numActions;
+    const frozenMode = this.actor.cfg.observation === 'frozen-initial';
+    if (frozenMode) {
+      for (let b = 0; b < B; b++) {
+        if (!this.capture[b]) continue;
+        this.capture[b] = 0;
+        for (let a = 0; a < N; a++) {
+          const src = (b * N + a) * O;
+          this.frozen.set(env.obs.subarray(src, src + E), (a * B + b) * E);
+        }
+      }
+    }
+    actorInput(env.obs, N, B, O, E, frozenMode ? this.frozen : null, this.x);
+    const xT = this.tf.tensor3d(this.x, [1, N * B, O]);
+    const logits = this.actor.stepLogits(xT, this.hA, this.hB);
+    xT.dispose();
+    [this.hA, this.hB] = [this.hB, this.hA];
+    for (let b = 0; b < B; b++) {
+      for (let a = 0; a < N; a++) {
+        const envRow = (b * N + a) * A;
+        const r = a * B + b;
+        if (env.finished[b]) {
+          actions[b * N + a] = 0;
+          continue;
+        }
+        if (greedy) {
+          actions[b * N + a] = argmaxMasked(logits, r * A, env.actionMask, envRow, A);
+        } else {
+          maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
+          actions[b * N + a] = sampleIndex(this.probs, 0, A, this.ctx.rng);
+        }
+      }
+    }
+  }
+
+  dispose(): void {
+    this.actor.params.dispose();
+  }
+}
+
+export const comaEntry: AlgoEntry = {
+  id: 'coma',
+  title: 'COMA: counterfactual multi-agent policy gradients (Foerster et al. 2018; Malenfant & Richards 2025, Table 4)',
+  schema: comaSchema,
+  createTrainer: (ctx: TrainContext) => new ComaTrainer(ctx),
+  createPolicy: (ctx: PolicyContext) => new ComaPolicy(ctx),
+};

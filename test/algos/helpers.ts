@@ -1,0 +1,51 @@
+/** Build env + trainer/policy pairs for algorithm tests (wasm backend, Cairn gradients). */
+import { resolve, type Values } from '../../src-shared/config/schema';
+import type { AlgoEntry, Trainer } from '../../src-shared/algos/types';
+import type { EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
+import { manitokanEntry } from '../../src-shared/envs/manitokan';
+import { Rng } from '../../src-shared/rng';
+import { tf } from '../nn/tf-setup';
+
+export { setupTf, tf } from '../nn/tf-setup';
+
+export interface Built {
+  env: VecEnv;
+  trainer: Trainer;
+  envConfig: Values;
+}
+
+export function build(
+  entry: AlgoEntry,
+  opts: { numEnvs?: number; env?: Record<string, unknown>; algo?: Record<string, unknown>; seed?: number } = {},
+): Built {
+  const envConfig = resolve('env', manitokanEntry.schema, opts.env ?? {});
+  const env = manitokanEntry.create(envConfig, { numEnvs: opts.numEnvs ?? 4, autoReset: false });
+  const seed = opts.seed ?? 1;
+  const trainer = entry.createTrainer({
+    tf,
+    env,
+    envConfig,
+    config: resolve('algo', entry.schema, opts.algo ?? {}),
+    seed,
+    rng: new Rng(seed, 3),
+  });
+  return { env, trainer, envConfig };
+}
+
+/** A comparable summary of a round's episodes. */
+export function episodeSummary(eps: EpisodeRecord[]): string {
+  return JSON.stringify(eps.map((e) => [e.envIndex, e.metrics]));
+}
+
+export function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Doors opened per episode (sum over agents) for each episode. */
+export function doorsPerEpisode(eps: EpisodeRecord[], N = 2): number[] {
+  return eps.map((e) => {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += e.metrics[`door_opened_${i}`] ?? 0;
+    return s;
+  });
+}
