@@ -38,6 +38,23 @@ function run(cmd, args, opts = {}) {
   });
 }
 
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when out/renderer is missing or older than the sources it is built from. */
+function rendererStale() {
+  const index = path.join(ROOT, 'out', 'renderer', 'index.html');
+  if (!fs.existsSync(index)) return true;
+  const built = fs.statSync(index).mtimeMs;
+  return ['src-renderer', 'src-shared'].some((d) => newestMtime(path.join(ROOT, d)) > built);
+}
+
 async function main() {
   const extra = process.argv.slice(2);
   const electron = electronBinary();
@@ -56,7 +73,16 @@ async function main() {
   process.stdout.write(
     'cairn: the Electron binary is not installed (`node node_modules/electron/install.js` fetches it where the network allows); serving the workbench to your browser instead\n',
   );
-  // `cairn serve` builds the renderer first when out/renderer is missing, and prints the URL.
+  // A pulled checkout may carry a UI built from older sources: rebuild it before serving.
+  if (rendererStale()) {
+    const vite = path.join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js');
+    const built = spawnSync(process.execPath, [vite, 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (built.status !== 0) {
+      process.stderr.write('cairn: the workbench UI did not build (see above)\n');
+      process.exit(built.status ?? 1);
+    }
+  }
+  // `cairn serve` prints the URL to open.
   process.exit(await run(process.execPath, [path.join(ROOT, 'bin', 'cairn.mjs'), 'serve', ...extra]));
 }
 

@@ -3,16 +3,17 @@
  * run so numbers are comparable across machines as ratios.
  *   env:    batched Manitokan steps (B=256, observations computed, random legal actions)
  *           vs the same env stepped one copy at a time (B=1).
- *   train:  PG training env-steps/s (32 envs x 2 agents) vs the random-policy trainer on the
- *           same envs (the rollout loop without learning).
+ *   train:  each algorithm's training env-steps/s (32 envs x 2 agents, its `-history` preset)
+ *           vs the random-policy trainer on the same envs (the rollout loop without learning).
  *   ingest: batched SQLite metric ingest vs one INSERT per point in a transaction.
+ *   ui:     Workbench API latency on a 1M-point series and a 10,000-run history (`--ui`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import sqlite3 from 'sqlite3';
-import { getAlgo, getEnv } from '../../src-shared/registry';
+import { getAlgo, getEnv, listAlgos } from '../../src-shared/registry';
 import { resolve } from '../../src-shared/config/schema';
 import { getPreset } from '../../src-shared/config/presets';
 import { Rng } from '../../src-shared/rng';
@@ -100,10 +101,26 @@ async function perRowIngest(file: string, points: number): Promise<number> {
   return (points * 1000) / dt;
 }
 
+/** Algorithms to time, with the preset each is timed on (their action-history setting). */
+function trainedAlgos(): { id: string; preset: string }[] {
+  const out: { id: string; preset: string }[] = [];
+  for (const a of listAlgos()) {
+    if (a.id === 'random') continue;
+    const preset = `manitokan-${a.id}-history`;
+    if (getPreset(preset)) out.push({ id: a.id, preset });
+  }
+  for (const extra of ['manitokan-pg-history-self-correction']) {
+    if (getPreset(extra)) out.push({ id: 'pg', preset: extra });
+  }
+  return out;
+}
+
 export async function bench(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { json: { type: 'boolean' }, backend: { type: 'string' }, seconds: { type: 'string' } });
+  const { values } = parse(argv, { json: { type: 'boolean' }, backend: { type: 'string' }, seconds: { type: 'string' }, ui: { type: 'boolean' } });
   if (values.help) {
-    return void process.stdout.write('Usage: cairn bench [--json] [--backend NAME] [--seconds S]\n\nThroughput of env, training and SQLite ingest, each with a baseline ratio.\n');
+    return void process.stdout.write(
+      'Usage: cairn bench [--json] [--backend NAME] [--seconds S] [--ui]\n\nThroughput of the env, of every algorithm\'s training and of SQLite ingest, each with a baseline ratio;\n--ui adds Workbench API latencies (1M-point series, 10,000 runs).\n',
+    );
   }
   const secs = values.seconds ? Number(values.seconds) : 3;
   const log = (s: string) => process.stderr.write(s + '\n');
@@ -113,8 +130,12 @@ export async function bench(argv: string[]): Promise<void> {
   const env = envStepsPerSecond(256, secs);
   log('env: baseline B=1 ...');
   const env1 = envStepsPerSecond(1, secs);
-  log(`train: pg (manitokan-pg-history) on ${backend} ...`);
-  const trainPg = await trainStepsPerSecond('manitokan-pg-history', 'pg', secs * 2);
+  const trained: { id: string; preset: string; sps: number }[] = [];
+  for (const a of trainedAlgos()) {
+    log(`train: ${a.id} (${a.preset}) on ${backend} ...`);
+    trained.push({ ...a, sps: await trainStepsPerSecond(a.preset, a.id, secs * 2) });
+  }
+  const trainPg = trained.find((t) => t.preset === 'manitokan-pg-history')!.sps;
   log('train: baseline random policy ...');
   const trainRandom = await trainStepsPerSecond('manitokan-pg-history', 'random', secs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
@@ -124,18 +145,36 @@ export async function bench(argv: string[]): Promise<void> {
   const ingest1 = await perRowIngest(path.join(dir, 'b.db'), 100_000);
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const rows = [
+  let ui: Record<string, number> | null = null;
+  if (values.ui) {
+    log('ui: Workbench API latencies (1M points, 10,000 runs) ...');
+    const { benchUi } = await import('../service/bench-ui');
+    ui = await benchUi({ log });
+  }
+
+  const rows: [string, number, number, string, number | null][] = [
     ['manitokan env-steps/s (B=256)', env, env1, 'B=1', 2_000_000],
-    [`PG training env-steps/s (${backend})`, trainPg, trainRandom, 'random policy', 20_000],
+    ...trained.map(
+      (t): [string, number, number, string, number | null] => [
+        `${t.preset} training env-steps/s`,
+        t.sps,
+        trainRandom,
+        'random policy',
+        t.preset === 'manitokan-pg-history' ? 20_000 : null,
+      ],
+    ),
     ['SQLite ingest points/s', ingest, ingest1, 'row-by-row', 200_000],
-  ] as const;
+  ];
   const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
   process.stdout.write(`\nbackend ${backend}, ${os.cpus().length} cores, node ${process.version}\n`);
-  process.stdout.write(`${'measure'.padEnd(40)} ${'value'.padStart(9)} ${'baseline'.padStart(9)}  ratio   target\n`);
+  process.stdout.write(`${'measure'.padEnd(58)} ${'value'.padStart(9)} ${'baseline'.padStart(9)}  ratio   target\n`);
   for (const [name, v, b, bname, target] of rows) {
-    process.stdout.write(
-      `${name.padEnd(40)} ${fmt(v).padStart(9)} ${fmt(b).padStart(9)}  ${(v / b).toFixed(2)}x vs ${bname}  ${v >= target ? 'met' : 'below'} ${fmt(target)}\n`,
-    );
+    const t = target === null ? '' : `${v >= target ? 'met' : 'below'} ${fmt(target)}`;
+    process.stdout.write(`${name.padEnd(58)} ${fmt(v).padStart(9)} ${fmt(b).padStart(9)}  ${(v / b).toFixed(2)}x vs ${bname}  ${t}\n`);
+  }
+  if (ui) {
+    process.stdout.write('\nWorkbench API latency (ms, median)\n');
+    for (const [k, v] of Object.entries(ui)) process.stdout.write(`  ${k.padEnd(40)} ${v.toFixed(1)}\n`);
   }
   if (values.json) {
     process.stdout.write(
@@ -146,6 +185,8 @@ export async function bench(argv: string[]): Promise<void> {
         random_policy_env_steps_per_s: Math.round(trainRandom),
         ingest_points_per_s: Math.round(ingest),
         ingest_row_by_row_points_per_s: Math.round(ingest1),
+        train_by_preset: Object.fromEntries(trained.map((t) => [t.preset, Math.round(t.sps)])),
+        ...(ui ? { ui_ms: ui } : {}),
         backend,
       }) + '\n',
     );
