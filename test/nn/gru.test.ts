@@ -1,0 +1,176 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GRUCell, GruTrace } from '../../src-shared/nn/gru';
+import { ParamSet } from '../../src-shared/nn/params';
+import { Rng } from '../../src-shared/rng';
+import { maxAbsDiff, setupTf, tf } from './tf-setup';
+
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
+
+describe('GRUCell', () => {
+  beforeAll(setupTf);
+
+  it('one step matches a hand computation with PyTorch gate semantics', () => {
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: 1, hiddenSize: 2 }, new Rng(1));
+    // Columns: r0 r1 z0 z1 n0 n1.
+    const wih = [0.5, -0.3, 0.2, 0.1, -0.4, 0.6];
+    const whh = [
+      [0.1, 0.2, -0.1, 0.3, 0.5, -0.2], // from h0
+      [-0.3, 0.4, 0.2, -0.1, 0.3, 0.7], // from h1
+    ];
+    const bih = [0.05, -0.05, 0.1, 0.0, -0.1, 0.2];
+    const bhh = [0.0, 0.1, -0.2, 0.05, 0.3, -0.1];
+    params.loadRecords({
+      'g/weight_ih': { shape: [1, 1, 6], data: Float32Array.from(wih) },
+      'g/weight_hh': { shape: [1, 2, 6], data: Float32Array.from(whh.flat()) },
+      'g/bias_ih': { shape: [6], data: Float32Array.from(bih) },
+      'g/bias_hh': { shape: [6], data: Float32Array.from(bhh) },
+    });
+    const x = 0.8;
+    const h = [0.3, -0.6];
+    const expected = [0, 1].map((j) => {
+      const gh = (c: number) => h[0] * whh[0][c] + h[1] * whh[1][c] + bhh[c];
+      const r = sig(x * wih[j] + bih[j] + gh(j));
+      const z = sig(x * wih[2 + j] + bih[2 + j] + gh(2 + j));
+      // PyTorch: r multiplies (W_hn h + b_hn), after the matmul.
+      const n = Math.tanh(x * wih[4 + j] + bih[4 + j] + r * gh(4 + j));
+      return (1 - z) * n + z * h[j];
+    });
+    const out = tf.tidy(() => cell.step(tf.tensor3d([[[x]]]), tf.tensor3d([[h]])).dataSync());
+    expect(maxAbsDiff(out, expected)).toBeLessThan(1e-6);
+    // Keras' reset-before-matmul variant gives a different value for these weights.
+    const keras0 = (() => {
+      const r = [0, 1].map((j) => sig(x * wih[j] + bih[j] + h[0] * whh[0][j] + h[1] * whh[1][j] + bhh[j]));
+      const z = sig(x * wih[2] + bih[2] + h[0] * whh[0][2] + h[1] * whh[1][2] + bhh[2]);
+      const n = Math.tanh(x * wih[4] + bih[4] + r[0] * h[0] * whh[0][4] + r[1] * h[1] * whh[1][4] + bhh[4]);
+      return (1 - z) * n + z * h[0];
+    })();
+    expect(Math.abs(out[0] - keras0)).toBeGreaterThan(1e-3);
+    params.dispose();
+  });
+
+  it('initialises every weight in U(-1/sqrt(H), 1/sqrt(H))', () => {
+    const params = new ParamSet(tf);
+    new GRUCell(tf, params, 'g', { inputSize: 5, hiddenSize: 16 }, new Rng(3));
+    for (const v of params.variables()) {
+      const d = v.dataSync();
+      const m = Math.max(...Array.from(d, Math.abs));
+      expect(m).toBeLessThanOrEqual(0.25);
+      expect(m).toBeGreaterThan(0.2); // the bound is actually used
+    }
+    params.dispose();
+  });
+
+  it.each([1, 2])('stepRows (CPU gates) equals step, groups=%i', (G) => {
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: 3, hiddenSize: 4, groups: G }, new Rng(5));
+    const rng = new Rng(6);
+    const rows = 6;
+    const x = Float32Array.from({ length: rows * 3 }, () => rng.normal());
+    const h = Float32Array.from({ length: rows * 4 }, () => rng.normal() * 0.5);
+    const ref = tf.tidy(() => cell.step(tf.tensor3d(x, [G, rows / G, 3]), tf.tensor3d(h, [G, rows / G, 4])).dataSync());
+    const hNext = new Float32Array(rows * 4);
+    const trace = new GruTrace(2, rows, 4);
+    const before = tf.memory().numTensors;
+    const xt = tf.tensor3d(x, [G, rows / G, 3]);
+    const out = cell.stepRows(xt, h, hNext, trace, 1);
+    xt.dispose();
+    expect(maxAbsDiff(hNext, ref)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(out.dataSync(), ref)).toBeLessThan(1e-6);
+    out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(trace.steps).toBe(2);
+    expect(maxAbsDiff(trace.h.subarray(rows * 4), ref)).toBeLessThan(1e-6);
+    params.dispose();
+  });
+
+  /**
+   * The fused sequence op vs the tape through `step`: same hidden states, same gradients for
+   * the input and all four weight tensors, with and without a rollout trace.
+   */
+  it.each([
+    [1, false],
+    [2, false],
+    [1, true],
+    [2, true],
+  ])('sequence (fused BPTT) matches the unrolled tape, groups=%i, trace=%s', (G, useTrace) => {
+    const N = 2;
+    const T = 5;
+    const B = 3;
+    const I = 4;
+    const H = 3;
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G }, new Rng(8));
+    const rng = new Rng(9);
+    // e laid out [N][T][B][I]; w weights the loss sum(w * Hs).
+    const e = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
+    const w = Float32Array.from({ length: N * T * B * H }, () => rng.normal());
+    const rows = N * B;
+    const shape = (f: number): [number, number, number] => [G, (N * T * B) / G, f];
+
+    let trace: GruTrace | undefined;
+    if (useTrace) {
+      trace = new GruTrace(T + 2, rows, H); // longer than needed: only T steps are read
+      let hp = new Float32Array(rows * H);
+      for (let t = 0; t < T; t++) {
+        const step = new Float32Array(rows * I);
+        for (let a = 0; a < N; a++) step.set(e.subarray(((a * T + t) * B) * I, ((a * T + t + 1) * B) * I), a * B * I);
+        const hn = new Float32Array(rows * H);
+        tf.tidy(() => cell.stepRows(tf.tensor3d(step, [G, rows / G, I]), hp, hn, trace, t));
+        hp = hn;
+      }
+    }
+
+    // Reference: unroll `step` on the tape, in [N][B] row order per step.
+    const refLoss = (eT: tf.Tensor) =>
+      tf.tidy(() => {
+        const e4 = tf.reshape(eT, [N, T, B, I]);
+        let h: tf.Tensor = tf.zeros([G, rows / G, H]);
+        let loss: tf.Tensor = tf.scalar(0);
+        const w4 = tf.reshape(tf.tensor(w), [N, T, B, H]);
+        for (let t = 0; t < T; t++) {
+          const xt = tf.reshape(tf.slice(e4, [0, t, 0, 0], [N, 1, B, I]), [G, rows / G, I]);
+          h = cell.step(xt, h);
+          const wt = tf.reshape(tf.slice(w4, [0, t, 0, 0], [N, 1, B, H]), [G, rows / G, H]);
+          loss = tf.add(loss, tf.sum(tf.mul(h, wt)));
+        }
+        return loss as tf.Scalar;
+      });
+    const fusedLoss = (eT: tf.Tensor) =>
+      tf.tidy(() => tf.sum(tf.mul(cell.sequence(eT, N, T, B, trace), tf.tensor(w, shape(H)))) as tf.Scalar);
+
+    const grads = (f: (x: tf.Tensor) => tf.Scalar) =>
+      tf.tidy(() => {
+        const eT = tf.variable(tf.tensor(e, shape(I)));
+        const { value, grads } = tf.variableGrads(() => f(eT), [eT, ...params.variables()]);
+        const out = [value, grads[eT.name], ...params.variables().map((v) => grads[v.name])].map((t) =>
+          Float32Array.from(t.dataSync()),
+        );
+        eT.dispose();
+        return out;
+      });
+    const ref = grads(refLoss);
+    const before = tf.memory().numTensors;
+    const fused = grads(fusedLoss);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Math.abs(fused[0][0] - ref[0][0])).toBeLessThan(1e-4);
+    for (let i = 1; i < ref.length; i++) {
+      const scale = Math.max(1, ...Array.from(ref[i], Math.abs));
+      expect(maxAbsDiff(fused[i], ref[i]) / scale, `gradient ${i}`).toBeLessThan(1e-4);
+    }
+    params.dispose();
+  });
+
+  it('LayerNorm normalises the output, not the state', () => {
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: 2, hiddenSize: 4, layerNorm: true }, new Rng(2));
+    expect(params.names()).toContain('g/ln_weight');
+    const out = tf.tidy(() => cell.output(tf.tensor3d([[[1, 2, 3, 6]]])).dataSync());
+    const vals = Array.from(out);
+    const mean = vals.reduce((a, b) => a + b, 0) / 4;
+    const variance = vals.reduce((a, b) => a + (b - mean) ** 2, 0) / 4;
+    expect(Math.abs(mean)).toBeLessThan(1e-6);
+    expect(Math.abs(variance - 1)).toBeLessThan(1e-3);
+    params.dispose();
+  });
+});
