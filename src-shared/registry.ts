@@ -8,9 +8,11 @@ import { manitokanEntry } from './envs/manitokan';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
+import { ippoEntry } from './algos/ippo';
+import { mappoEntry } from './algos/mappo';
 
 const envs: EnvEntry[] = [manitokanEntry];
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry];
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry];
 
 export function listEnvs(): readonly EnvEntry[] {
   return envs;

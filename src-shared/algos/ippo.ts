@@ -7,7 +7,7 @@
  * header documents the layer stack, the initialisation and every shared choice). What makes
  * this IPPO:
  * - actor and critic are "Disjoint": N networks stored as N parameter groups (nn/mlp.ts), run
- *   in one batched call per step; agent i's actor and critic only ever see agent i's rows.
+ *   in one batched call per rollout step; agent i's actor and critic only ever see agent i's rows.
  * - each critic sees its agent's own env observation (view + door/key flags when on), and
  *   regresses on its agent's return; no centralised information anywhere.
  * - losses are means over the agent's own valid steps, summed over agents (so the agents'
@@ -38,9 +38,10 @@
  *   actorGradClip   10                               10 (a literal 10 in the per-agent branch)
  *   criticGradClip  10                               1 (use_max_grad_norm = True as the norm)
  *   inputScale      1 (paper silent)                 1/255
- *   actorObservation own                             joint when last_action_obs is on
+ *   actorObservation own                             joint-with-last-action (joint observation
+ *                                                    + own last action when last_action_obs is on)
  *   env episodeLimit 150                             300; agents not drawn in views
- *   App. E.4 ("randomised PPO"): lr 1e-6, criticLr 1e-3 (the -randomized presets).
+ *   App. E.4 ("randomised PPO"): lr 1e-6, criticLr 1e-3 (`lr`, `criticLr`).
  *
  * Not reproduced: the released per-agent branch clamps each agent's policy loss to
  * [-100, 100] (with normalised advantages the loss never gets near), and averages the value

@@ -43,6 +43,10 @@
  *            chunk starting from the hidden state stored in the rollout (MAPPO's recurrent
  *            generator), then one Adam step for the actor (clipped surrogate + entropy bonus)
  *            and one for the critic (Huber value loss, clipped around the rollout value).
+ *   speed    the minibatch's inputs are staged on the CPU in [group][step][sequence] order and
+ *            each (group, step) block, all sequences at once, is uploaded as its own tensor and
+ *            run through that group's network (nn/ppo-gru.ts): on wasm, splitting or unstacking
+ *            a large activation copies it whole per piece, which cost more than the matmuls.
  *
  *   loss  actor  -sum w min(r A, clip(r, 1 - 0.2, 1 + 0.2) A) - 1e-4 sum w H(pi)
  *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
@@ -63,11 +67,12 @@
  *   actorGradClip,  10                               1 (use_max_grad_norm = True is passed
  *   criticGradClip                                   as the norm; yaml grad_norm_clip 0.5 unused)
  *   inputScale      1 (paper silent)                 1/255
- *   actorObservation own                             joint when last_action_obs is on (the
- *                                                    actor then sees every agent's observation
- *                                                    plus its own last action, specs §3.2)
+ *   actorObservation own                             joint-with-last-action: with
+ *                                                    last_action_obs on, the actor sees every
+ *                                                    agent's observation plus its own last
+ *                                                    action (specs §3.2); own otherwise
  *   env episodeLimit 150                             300; agents not drawn in views
- *   App. E.4 ("randomised PPO"): lr 1e-6, criticLr 1e-3 (the -randomized presets).
+ *   App. E.4 ("randomised PPO"): lr 1e-6, criticLr 1e-3 (`lr`, `criticLr`).
  *
  * Where the paper is silent, Cairn chose (and the released code agrees unless noted):
  * - Adam eps 1e-5 (opti_eps), separate Adam optimisers for actor and critic, lr 1e-5 each.
@@ -88,7 +93,8 @@ import { argmaxMasked, entropyFromLogProbs, maskedLogProbs, maskedProbs, sampleI
 import { concatDiff, im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
 import { GRUCell } from '../nn/gru';
-import { Linear, type Activation } from '../nn/mlp';
+import { gateStep, gateWeights, layerNormWeights, layerNormLast } from '../nn/ppo-gru';
+import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import {
@@ -129,8 +135,10 @@ export const ppoCommonSchema = {
   actorObservation: {
     type: 'enum',
     default: 'own',
-    values: ['own', 'joint'],
-    doc: "Actor input: own observation (paper), or every agent's env observation plus its own last action (released code with last_action_obs).",
+    values: ['own', 'joint', 'joint-with-last-action'],
+    doc:
+      "Actor input: own observation (paper); joint = every agent's env observation plus its own last action; " +
+      'joint-with-last-action = joint only when the last action is observed (released code, last_action_obs quirk), else own.',
   },
 } as const satisfies Schema;
 
@@ -159,7 +167,7 @@ export interface PpoConfig {
   valueNorm: boolean;
   advantageNorm: boolean;
   inputScale: number;
-  actorObservation: 'own' | 'joint';
+  actorObservation: 'own' | 'joint' | 'joint-with-last-action';
 }
 
 export const mappoSchema = {
@@ -349,16 +357,14 @@ export class PpoNet {
     assignConstant(tf, this.head.bias, 0);
   }
 
-  /** CNN and MLPs: patches [G, R*P, K], extras [G, R, E] or null -> [G, R, H]. */
-  private features(patches: Tensor, extras: Tensor | null, R: number, train: boolean): Tensor {
+  /** Inference: CNN and MLPs, patches [G, R*P, K], extras [G, R, E] or null -> [G, R, H]. */
+  private features(patches: Tensor, extras: Tensor | null, R: number): Tensor {
     const tf = this.tf;
     const act = this.activation;
     return tf.tidy(() => {
-      const c = train ? this.conv.forward(patches, act, false) : this.conv.infer(patches, act);
-      let f = tf.reshape(c, [this.groups, R, this.shape.P * this.C]);
-      if (extras) f = train ? concatDiff(tf, [f, extras], 2) : tf.concat([f, extras], 2);
-      const h1 = train ? this.fc1.forward(f, act) : this.fc1.infer(f, act);
-      return train ? this.fc2.forward(h1, act) : this.fc2.infer(h1, act);
+      let f = tf.reshape(this.conv.infer(patches, act), [this.groups, R, this.shape.P * this.C]);
+      if (extras) f = tf.concat([f, extras], 2);
+      return this.fc2.infer(this.fc1.infer(f, act), act);
     });
   }
 
@@ -370,31 +376,57 @@ export class PpoNet {
     const tf = this.tf;
     let out!: Float32Array;
     tf.tidy(() => {
-      const x = this.features(patches, extras, R, false);
+      const x = this.features(patches, extras, R);
       const h = this.gru.stepRows(x, hPrev, hNext);
       out = this.head.infer(this.gru.output(h)).dataSync() as Float32Array;
     });
     return out;
   }
 
-  /**
-   * Training forward over S sequences of L steps per group, each from its stored hidden state:
-   * patches [G, L*S*P, K], extras [G, L*S, E] (rows ordered [step][sequence]), h0 [G, S, H].
-   * Returns the head outputs [G, L*S, outputs]; differentiable w.r.t. the parameters.
-   */
-  sequence(patches: Tensor, extras: Tensor | null, h0: Tensor, L: number, S: number): Tensor {
+  /** Group g's weight [1, in, out] and bias [out] of a layer (slices when G > 1). */
+  private groupLayer(layer: Linear, g: number): { w: Tensor; b: Tensor } {
+    if (this.groups === 1) return { w: layer.weight, b: layer.bias };
     const tf = this.tf;
+    return { w: tf.slice(layer.weight, [g, 0, 0], [1, layer.inDim, layer.outDim]), b: tf.slice(layer.bias, g * layer.outDim, layer.outDim) };
+  }
+
+  /**
+   * Training forward over S sequences of L steps per group, each from its stored hidden state.
+   * Inputs come from CPU arrays laid out [group][step][sequence]: patches (P * K per row),
+   * extras (E per row), h0 [G * S * H]. Returns the head outputs [G, L*S, outputs] in the same
+   * row order, differentiable w.r.t. the parameters.
+   *
+   * Each (group, step) block of S rows is uploaded as its own tensor and run through the whole
+   * network with that group's weights, so no large activation is ever split or unstacked (on
+   * wasm those copy their whole input per piece); only the small head outputs are concatenated.
+   */
+  sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
+    const tf = this.tf;
+    const { P, K, E } = this.shape;
+    const { C, hidden: H, activation: act } = this;
     return tf.tidy(() => {
-      const x = this.features(patches, extras, L * S, true);
-      const xs = L === 1 ? [x] : tf.split(x, L, 1);
-      let h = h0;
-      const hs: Tensor[] = [];
-      for (let k = 0; k < L; k++) {
-        h = this.gru.step(xs[k], h);
-        hs.push(h);
+      const outs: Tensor[] = [];
+      for (let g = 0; g < this.groups; g++) {
+        const conv = this.groupLayer(this.conv, g);
+        const fc1 = this.groupLayer(this.fc1, g);
+        const fc2 = this.groupLayer(this.fc2, g);
+        const head = this.groupLayer(this.head, g);
+        const gates = gateWeights(tf, this.gru, g);
+        const ln = layerNormWeights(tf, this.gru, g)!;
+        let h: Tensor = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
+        const ys: Tensor[] = [];
+        for (let k = 0; k < L; k++) {
+          const q0 = (g * L + k) * S;
+          const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + S) * P * K), [1, S * P, K]);
+          let f = tf.reshape(groupedLinear(tf, p, conv.w, conv.b, act, false), [1, S, P * C]);
+          if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + S) * E), [1, S, E])], 2);
+          const x = groupedLinear(tf, groupedLinear(tf, f, fc1.w, fc1.b, act), fc2.w, fc2.b, act);
+          h = gateStep(tf, gates, x, h);
+          ys.push(groupedLinear(tf, layerNormLast(tf, h, ln.gain, ln.bias), head.w, head.b));
+        }
+        outs.push(L === 1 ? ys[0] : concatDiff(tf, ys, 1));
       }
-      const all = L === 1 ? hs[0] : concatDiff(tf, hs, 1);
-      return this.head.forward(this.gru.output(all));
+      return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
     });
   }
 }
@@ -412,11 +444,18 @@ interface Sides {
   J: number; // targets per critic row: 1, or N for the shared V
 }
 
-function sides(variant: PpoVariant, cfg: PpoConfig, N: number, B: number): Sides {
+/** The actor's input source: `joint-with-last-action` is joint only when the last action is observed. */
+function actorSource(cfg: PpoConfig, l: EnvLayout): 'own' | 'joint' {
+  if (cfg.actorObservation === 'joint-with-last-action') return l.lastAct > 0 ? 'joint' : 'own';
+  return cfg.actorObservation;
+}
+
+function sides(variant: PpoVariant, cfg: PpoConfig, l: EnvLayout, N: number, B: number): Sides {
+  const actorSrc = actorSource(cfg, l);
   const criticSrc: Source = cfg.criticInput === 'own-obs' ? 'own' : cfg.criticInput === 'joint-obs' ? 'joint' : 'state';
   const GA = cfg.actorSharing === 'shared' ? 1 : N;
-  if (variant.independent) return { actorSrc: cfg.actorObservation, criticSrc, GA, GC: N, rowsA: N * B, rowsC: N * B, J: 1 };
-  return { actorSrc: cfg.actorObservation, criticSrc, GA, GC: 1, rowsA: N * B, rowsC: B, J: N };
+  if (variant.independent) return { actorSrc, criticSrc, GA, GC: N, rowsA: N * B, rowsC: N * B, J: 1 };
+  return { actorSrc, criticSrc, GA, GC: 1, rowsA: N * B, rowsC: B, J: N };
 }
 
 /** Shared trainer of IPPO and MAPPO. */
@@ -486,7 +525,7 @@ export class PpoTrainer implements Trainer {
     this.H = cfg.hiddenDim;
     this.CL = cfg.chunkLength;
     const { N, B, A, L, H } = this;
-    this.sd = sides(variant, cfg, N, B);
+    this.sd = sides(variant, cfg, this.lay, N, B);
     const sd = this.sd;
     this.shA = inputShape(this.lay, sd.actorSrc, true);
     this.shC = inputShape(this.lay, sd.criticSrc, false);
@@ -800,9 +839,6 @@ export class PpoTrainer implements Trainer {
 
     let side!: Float32Array;
     const actorRes = tf.tidy(() => {
-      const P = tf.tensor3d(aP, [GA, CL * SA * shA.P, shA.K]);
-      const E = shA.E > 0 ? tf.tensor3d(aE, [GA, CL * SA, shA.E]) : null;
-      const H0 = tf.tensor3d(aH, [GA, SA, H]);
       const avail = tf.tensor3d(aAv, [GA, CL * SA, A]);
       const onehot = tf.tensor3d(aOne, [GA, CL * SA, A]);
       const old = tf.tensor2d(aOld, [GA, CL * SA]);
@@ -810,7 +846,7 @@ export class PpoTrainer implements Trainer {
       const w = tf.tensor2d(aW, [GA, CL * SA]);
       let sideT!: Tensor;
       const res = this.actor.params.grads(() => {
-        const logits = this.actor.sequence(P, E, H0, CL, SA);
+        const logits = this.actor.sequence(aP, aE, aH, CL, SA);
         const logp = maskedLogProbs(tf, logits, avail);
         const lpa = tf.sum(tf.mul(logp, onehot), -1);
         const { surrogate, ratio } = clippedSurrogate(tf, lpa, old, advT, cfg.clip);
@@ -833,7 +869,7 @@ export class PpoTrainer implements Trainer {
 
     // ---- critic batch
     const GC = sd.GC;
-    const SC = U * (sd.rowsC / B / GC); // sequences per group: U (one row per unit and group)
+    const SC = U; // sequences per group: one per unit (the unit's copy, or the agent's row of it)
     const J = sd.J;
     const nC = GC * CL * SC;
     const pkC = shC.P * shC.K;
@@ -849,7 +885,7 @@ export class PpoTrainer implements Trainer {
         const unit = units[s];
         const c = Math.floor(unit / B);
         const b = unit % B;
-        const r = GC === 1 ? b : b; // critic row
+        const r = GC === 1 ? b : g * B + b; // critic row
         const t0 = c * CL;
         cH.set(this.hCStore.subarray((c * sd.rowsC + r) * H, (c * sd.rowsC + r + 1) * H), (g * SC + s) * H);
         for (let k = 0; k < CL; k++) {
@@ -884,14 +920,11 @@ export class PpoTrainer implements Trainer {
       for (let q = g * CL * SC * J; q < (g + 1) * CL * SC * J; q++) cW[q] = denom > 0 ? cW[q] / denom : 0;
     }
     const criticRes = tf.tidy(() => {
-      const P = tf.tensor3d(cP, [GC, CL * SC * shC.P, shC.K]);
-      const E = shC.E > 0 ? tf.tensor3d(cE, [GC, CL * SC, shC.E]) : null;
-      const H0 = tf.tensor3d(cH, [GC, SC, H]);
       const vOld = tf.tensor3d(cOld, [GC, CL * SC, 1]);
       const tgt = tf.tensor3d(cTgt, [GC, CL * SC, J]);
       const w = tf.tensor3d(cW, [GC, CL * SC, J]);
       const res = this.critic.params.grads(() => {
-        const v = this.critic.sequence(P, E, H0, CL, SC);
+        const v = this.critic.sequence(cP, cE, cH, CL, SC);
         const el = valueLossElements(tf, v, vOld, tgt, cfg.valueClip ? cfg.clip : 0, cfg.huberDelta);
         return tf.mul(tf.sum(tf.mul(w, el)), cfg.valueCoef) as never;
       });
@@ -1000,7 +1033,7 @@ export class PpoPolicy implements Policy {
     this.lay = envLayout(spec);
     this.N = spec.numAgents;
     this.B = ctx.numEnvs;
-    this.src = cfg.actorObservation;
+    this.src = actorSource(cfg, this.lay);
     this.scale = cfg.inputScale;
     const shape = inputShape(this.lay, this.src, true);
     const G = cfg.actorSharing === 'shared' ? 1 : this.N;

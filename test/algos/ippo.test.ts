@@ -5,9 +5,9 @@ import { manitokanEntry } from '../../src-shared/envs/manitokan';
 import { Rng } from '../../src-shared/rng';
 import { build, episodeSummary, setupTf, tf } from './helpers';
 
-/** Small, fast settings for mechanics tests (2 epochs instead of 15). */
+/** Small, fast settings for mechanics tests (1 epoch instead of 15). */
 const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFlag: true };
-const SMALL = { numEnvs: 3, env: ENV, algo: { epochs: 2 } };
+const SMALL = { numEnvs: 3, env: ENV, algo: { epochs: 1 } };
 /** The released code's IPPO values (the manitokan-ippo-released-code preset's algo part). */
 const RELEASED = {
   gaeLambda: 0.95,
@@ -19,7 +19,7 @@ const RELEASED = {
   actorGradClip: 10,
   criticGradClip: 1,
   inputScale: 1 / 255,
-  actorObservation: 'joint',
+  actorObservation: 'joint-with-last-action',
 };
 const STATS = [
   'losses/policy',
@@ -102,7 +102,7 @@ describe('IPPO trainer', () => {
       const { trainer } = build(ippoEntry, {
         numEnvs: 4,
         env: { ...ENV, episodeLimit: 60, rewardMode: 'individual-only', individualReward: [0.5, r1] },
-        algo: { epochs: 2, lr: 1e-3, criticLr: 1e-3, minibatches: 2 },
+        algo: { epochs: 1, lr: 1e-3, criticLr: 1e-3, minibatches: 2 },
         seed: 12, // a seed where agent 1 opens its door in the first round
       });
       const r = await trainer.round();
@@ -143,11 +143,11 @@ describe('IPPO trainer', () => {
       losses.push(out);
       trainer.dispose();
     }
-    for (let i = 0; i < 2; i++) expect(losses[0][i]).toBeCloseTo(losses[1][i], 9);
+    for (let i = 0; i < 2; i++) expect(losses[0][i]).toBeCloseTo(losses[1][i], 7);
   });
 
   it('keeps tf.memory().numTensors constant across rounds after the first, and frees everything', async () => {
-    for (const algo of [SMALL.algo, { ...RELEASED, hiddenDim: 16, epochs: 2 }]) {
+    for (const algo of [SMALL.algo, { ...RELEASED, hiddenDim: 16, epochs: 1, minibatches: 2 }]) {
       const before = tf.memory().numTensors;
       const { trainer } = build(ippoEntry, { ...SMALL, algo });
       await trainer.round();
@@ -180,7 +180,7 @@ describe('IPPO trainer', () => {
 
   it.each([
     ['paper defaults', {}],
-    ['released code (hidden 16 for speed)', { ...RELEASED, hiddenDim: 16 }],
+    ['released code (hidden 16, 2 minibatches)', { ...RELEASED, hiddenDim: 16, minibatches: 2 }],
   ])('save -> load in a fresh trainer -> next round identical (%s)', async (_name, algo) => {
     const cfg = { ...SMALL, algo: { ...SMALL.algo, ...algo, lr: 1e-3, criticLr: 1e-3 } };
     const a = build(ippoEntry, { ...cfg, seed: 11 });

@@ -5,9 +5,9 @@ import { manitokanEntry } from '../../src-shared/envs/manitokan';
 import { Rng } from '../../src-shared/rng';
 import { build, episodeSummary, setupTf, tf } from './helpers';
 
-/** Small, fast settings for mechanics tests (2 epochs instead of 15). */
+/** Small, fast settings for mechanics tests (1 epoch instead of 15). */
 const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFlag: true };
-const SMALL = { numEnvs: 3, env: ENV, algo: { epochs: 2 } };
+const SMALL = { numEnvs: 3, env: ENV, algo: { epochs: 1 } };
 /** The released code's MAPPO values (the manitokan-mappo-released-code preset's algo part). */
 const RELEASED = {
   actorSharing: 'per-agent',
@@ -19,7 +19,7 @@ const RELEASED = {
   actorGradClip: 1,
   criticGradClip: 1,
   inputScale: 1 / 255,
-  actorObservation: 'joint',
+  actorObservation: 'joint-with-last-action',
 };
 const STATS = [
   'losses/policy',
@@ -110,6 +110,12 @@ describe('MAPPO trainer', () => {
     expect(s2['critic/conv/weight']).toEqual([1, 54, 32]);
     expect(s2['critic/fc1/weight']).toEqual([1, 32 + 12, 64]);
     rel.trainer.dispose();
+    // The joint-observation quirk only applies when the last action is observed.
+    const noHist = build(mappoEntry, { ...SMALL, env: { episodeLimit: 20 }, algo: { ...RELEASED, epochs: 1 } });
+    const s3 = Object.fromEntries(Object.entries((await noHist.trainer.save()).tensors).map(([k, t]) => [k, t.shape]));
+    expect(s3['actor/conv/weight']).toEqual([2, 27, 32]);
+    expect(s3['actor/fc1/weight']).toEqual([2, 32, 64]);
+    noHist.trainer.dispose();
   });
 
   it.each([
@@ -132,11 +138,11 @@ describe('MAPPO trainer', () => {
       losses.push(out);
       trainer.dispose();
     }
-    for (let i = 0; i < 2; i++) expect(losses[0][i]).toBeCloseTo(losses[1][i], 9);
+    for (let i = 0; i < 2; i++) expect(losses[0][i]).toBeCloseTo(losses[1][i], 7);
   });
 
   it('keeps tf.memory().numTensors constant across rounds after the first, and frees everything', async () => {
-    for (const algo of [SMALL.algo, { ...RELEASED, epochs: 2 }]) {
+    for (const algo of [SMALL.algo, { ...RELEASED, epochs: 1, minibatches: 2 }]) {
       const before = tf.memory().numTensors;
       const { trainer } = build(mappoEntry, { ...SMALL, algo });
       await trainer.round();
@@ -169,7 +175,7 @@ describe('MAPPO trainer', () => {
 
   it.each([
     ['paper defaults', {}],
-    ['released code', RELEASED],
+    ['released code (2 minibatches)', { ...RELEASED, minibatches: 2 }],
   ])('save -> load in a fresh trainer -> next round identical (%s)', async (_name, algo) => {
     const cfg = { ...SMALL, algo: { ...SMALL.algo, ...algo, lr: 1e-3, criticLr: 1e-3 } };
     const a = build(mappoEntry, { ...cfg, seed: 11 });
