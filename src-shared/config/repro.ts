@@ -37,6 +37,8 @@ export interface Repro {
 
 const PAPER: Budget = { episodes: 10_000, seeds: 10, numEnvs: 32 };
 const SMALL: Budget = { episodes: 200, seeds: 3, numEnvs: 8 };
+/** IPPO and MAPPO run 15 epochs per round (~0.5k env-steps/s on two wasm cores): fewer rounds. */
+const SMALL_PPO: Budget = { episodes: 100, seeds: 3, numEnvs: 8 };
 
 const HEADLINE = ['collective_success', 'return_total', 'key_drops', 'key_drops_nonzero', 'agent_distance', 'first_reward_step'];
 
@@ -62,7 +64,7 @@ export const REPROS: readonly Repro[] = [
       'Collective success (Fig. 2a), cumulative reward (2b), key-drop rate (3a), non-zero key-drop rate (3b), agent distance (11a) and first-reward step (12a) of PG, IPPO, MAPPO and COMA against the uniform random policy. Paper: every method ends below random in collective success.',
     variants: baselines('', {}),
     keys: HEADLINE,
-    budgets: { paper: PAPER, small: SMALL },
+    budgets: { paper: PAPER, small: SMALL_PPO },
   },
   {
     name: 'fig4',
@@ -71,7 +73,7 @@ export const REPROS: readonly Repro[] = [
     description: 'The same agents with door-open and has-key flags (section 3.2). Paper: no rescue; MAPPO and COMA still collapse.',
     variants: baselines('-doorkey', { obsDoorFlag: true, obsKeyFlag: true }),
     keys: HEADLINE,
-    budgets: { paper: PAPER, small: SMALL },
+    budgets: { paper: PAPER, small: SMALL_PPO },
   },
   {
     name: 'fig5',
@@ -81,7 +83,7 @@ export const REPROS: readonly Repro[] = [
       'The same agents with their own last action as input (section 3.3). Paper: PG with action history rises well above random; the MARL baselines do not.',
     variants: baselines('-history', { obsLastAction: true }),
     keys: HEADLINE,
-    budgets: { paper: PAPER, small: SMALL },
+    budgets: { paper: PAPER, small: SMALL_PPO },
   },
   {
     name: 'fig6',
