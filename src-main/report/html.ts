@@ -129,7 +129,8 @@ export function renderHtml(d: ReportData): string {
     });
     out.push(
       `<figure>${svg}<figcaption><code>${esc(c.key)}</code> against ${esc(X_LABEL[c.x])}` +
-        (grouped ? '; lines: mean over seeds, shaded: 95% bootstrap CI over seeds.' : '.') +
+        (grouped ? '; lines: mean over seeds, shaded: 95% bootstrap CI over seeds' : '') +
+        '; each run smoothed with a moving average over 2% of its rounds.' +
         '</figcaption></figure>',
     );
     // The hidden-gifts paper's Fig. 6c: how much seeds disagree on collective success.

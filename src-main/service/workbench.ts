@@ -427,6 +427,10 @@ export class SeriesService {
       }
       members.get(gk)!.push(i);
     });
+    // Within one experiment (a reproduction), the variant alone names a group.
+    const oneExperiment = new Set(raw.map((r) => r.run.experimentId)).size === 1;
+    const groupLabel = (names: Map<number, string>, run: { experimentId: number | null; variant: string | null }) =>
+      oneExperiment && run.variant ? run.variant : experimentLabel(names, run);
     const nameCount = new Map<string, number>();
     for (const gk of order) {
       const first = raw[members.get(gk)![0]].run;
@@ -488,7 +492,7 @@ export class SeriesService {
   }
 }
 
-function groupLabel(experimentNames: Map<number, string>, run: { experimentId: number | null; variant: string | null }): string {
+function experimentLabel(experimentNames: Map<number, string>, run: { experimentId: number | null; variant: string | null }): string {
   const name = experimentNames.get(run.experimentId!) ?? `experiment ${run.experimentId}`;
   return run.variant ? `${name} · ${run.variant}` : name;
 }
@@ -699,7 +703,15 @@ export function reportContext(store: Store, series: SeriesService, info: () => P
     experimentNames: () => experimentNames(store),
     metricKeys: (runId) => store.metricKeys(runId),
     compare: async (runs, key, x, groupBy) =>
-      series.compare(runs, await experimentNames(store), { key, x, groupBy, maxPoints: 400, smoothing: 0 }),
+      // Reports smooth each run with a moving average over 2% of its points (at least 1): raw
+      // per-round means of 32 episodes are too noisy to read; the summary uses raw points.
+      series.compare(runs, await experimentNames(store), {
+        key,
+        x,
+        groupBy,
+        maxPoints: 400,
+        smoothing: Math.max(1, Math.round(Math.max(...runs.map((r) => r.episodesDone)) / 50)),
+      }),
   };
 }
 
