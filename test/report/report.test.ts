@@ -54,7 +54,9 @@ describe('html report', () => {
 
   it('is one self-contained file: inline SVG charts with a CI band, no scripts, no external requests', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect((html.match(/<svg /g) ?? []).length).toBe(2);
+    // Two learning curves, plus the variance of collective_success across seeds (Fig. 6c).
+    expect((html.match(/<svg /g) ?? []).length).toBe(3);
+    expect(html).toContain('variance of collective_success across seeds');
     expect(html).toContain('class="band"');
     expect(html).toContain('class="line"');
     expect(html).not.toMatch(/<script/i);
