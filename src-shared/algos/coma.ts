@@ -2,11 +2,12 @@
  * COMA: counterfactual multi-agent policy gradients (Foerster et al. 2018) as run in Malenfant &
  * Richards 2025 (Table 4, App. E.1; specs/manitokan-learners.md §0, §1.5, §4 "COMA").
  *
- * Networks. Actor, shared by the agents (Table 4 "Policy (Joint)", no agent id), exactly PG's:
- * Linear(obs -> 64) -> act -> GRUCell(64) -> Linear(64 -> A) logits. Critic ("Joint": ONE
- * network shared by all agents) Linear(F -> 64) -> act -> Linear(64 -> 64) -> act -> Linear(64
- * -> A): one Q per action of the agent whose row it is, plus a target copy. PyTorch default
- * initialisation from the run's Rng (actor first, then critic, then target).
+ * Networks. Actor, shared by the agents (Table 4 "Policy (Joint)", no agent id), exactly PG's
+ * (algos/recurrent-actor.ts): Linear(obs -> 64) -> act -> GRUCell(64) -> Linear(64 -> A)
+ * logits. Critic ("Joint": ONE network shared by all agents) Linear(F -> 64) -> act ->
+ * Linear(64 -> 64) -> act -> Linear(64 -> A): one Q per action of the agent whose row it is,
+ * plus a target copy. PyTorch default initialisation from the run's Rng (actor first, then
+ * critic, then target).
  *
  * Critic input per (step t, agent a, copy b), `criticInput`:
  *   centralised            [ state s_t (spec.stateSize) | o^a_t (spec.envObsSize) |
@@ -110,14 +111,15 @@ import type { EnvSpec, VecEnv } from '../envs/types';
 import { argmaxMasked, entropy, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
-import { GRUCell, GruTrace } from '../nn/gru';
-import { Linear, Mlp, type Activation } from '../nn/mlp';
+import { GruTrace } from '../nn/gru';
+import { Mlp, type Activation } from '../nn/mlp';
 import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
 import { ENV_RESET_STREAM } from './random';
+import { RecurrentActor, actorInput, epsilonAt, prefixed, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -238,13 +240,6 @@ function parseConfig(values: Values): ComaConfig {
   const v: Values = defaults(comaSchema);
   for (const k of Object.keys(comaSchema)) if (values[k] !== undefined) v[k] = values[k];
   return v as unknown as ComaConfig;
-}
-
-/** PyMARL's DecayThenFlat schedule: linear from start to finish over `steps`, then flat. */
-function epsilonAt(cfg: ComaConfig, tEnv: number): number {
-  if (cfg.epsilonAnnealSteps <= 0) return cfg.epsilonFinish;
-  const frac = Math.min(1, tEnv / cfg.epsilonAnnealSteps);
-  return cfg.epsilonStart + (cfg.epsilonFinish - cfg.epsilonStart) * frac;
 }
 
 // ================================================================= pure pieces (exported for tests)
@@ -430,84 +425,9 @@ export function comaCriticTargets(
 
 // ================================================================= networks
 
-/** The actor: Linear(obs -> H) -> act -> GRUCell(H) -> Linear(H -> A), shared by all agents. */
-class Actor {
-  readonly params: ParamSet;
-  readonly input: Linear;
-  readonly gru: GRUCell;
-  readonly head: Linear;
-
-  constructor(
-    private readonly tf: Tf,
-    spec: EnvSpec,
-    readonly cfg: ComaConfig,
-    rng: Rng,
-  ) {
-    const H = cfg.hiddenDim;
-    this.params = new ParamSet(tf);
-    this.input = new Linear(tf, this.params, 'input', spec.obsSize, H, 1, rng);
-    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H }, rng);
-    this.head = new Linear(tf, this.params, 'head', H, spec.numActions, 1, rng);
-  }
-
-  /** One acting step for all rows x [1, rows, obs]; returns the logits [rows * A] (read back). */
-  stepLogits(x: Tensor, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
-    const tf = this.tf;
-    let logits!: Float32Array;
-    // Read back inside the scope: tf.tidy would walk a returned typed array element by element.
-    tf.tidy(() => {
-      const e = this.input.infer(x, this.cfg.activation);
-      const h = this.gru.stepRows(e, hPrev, hNext, trace, t);
-      logits = this.head.infer(h).dataSync() as Float32Array;
-    });
-    return logits;
-  }
-
-  /** Training forward over [N][T][B] rows from a zero state: logits [1, N*T*B, A]. */
-  sequenceLogits(x: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
-    const tf = this.tf;
-    return tf.tidy(() => {
-      const e = this.input.forward(x, this.cfg.activation, false);
-      return this.head.forward(this.gru.sequence(e, N, T, B, trace));
-    });
-  }
-}
-
 function makeCritic(tf: Tf, params: ParamSet, spec: EnvSpec, cfg: ComaConfig, F: number, rng: Rng): Mlp {
   const H = cfg.criticHiddenDim;
   return new Mlp(tf, params, 'critic', [F, H, H, spec.numActions], cfg.activation, 1, rng);
-}
-
-/**
- * Actor input for one step from env buffers, rows in [agent][copy] order. With `frozen`, the
- * first envObsSize entries come from `frozen` ([agent][copy][envObs]).
- */
-function actorInput(
-  obs: Float32Array,
-  N: number,
-  B: number,
-  obsSize: number,
-  envObsSize: number,
-  frozen: Float32Array | null,
-  out: Float32Array,
-): void {
-  for (let a = 0; a < N; a++) {
-    for (let b = 0; b < B; b++) {
-      const src = (b * N + a) * obsSize;
-      const dst = (a * B + b) * obsSize;
-      out.set(obs.subarray(src, src + obsSize), dst);
-      if (frozen) out.set(frozen.subarray((a * B + b) * envObsSize, (a * B + b + 1) * envObsSize), dst);
-    }
-  }
-}
-
-/** [T][N][B][F] (time-major) -> [N][T][B][F] (group-major, the GRU sequence layout). */
-function timeToGroup<A extends Float32Array | Int32Array>(src: A, T: number, N: number, B: number, F: number, out: A): A {
-  const blk = B * F;
-  for (let a = 0; a < N; a++) {
-    for (let t = 0; t < T; t++) out.set(src.subarray((t * N + a) * blk, (t * N + a + 1) * blk), (a * T + t) * blk);
-  }
-  return out.subarray(0, N * T * blk) as A;
 }
 
 // ================================================================= episode data
@@ -745,7 +665,7 @@ class ComaTrainer implements Trainer {
   private readonly H: number;
   private readonly layout: CriticLayout;
 
-  private readonly actor: Actor;
+  private readonly actor: RecurrentActor;
   private readonly criticParams: ParamSet;
   private readonly critic: Mlp;
   private readonly targetParams: ParamSet;
@@ -810,7 +730,7 @@ class ComaTrainer implements Trainer {
     const { N, B, A, L, H, O, E, S, F } = this;
 
     // Initialisation order (actor, critic, target) is part of what the seed determines.
-    this.actor = new Actor(tf, spec, cfg, ctx.rng);
+    this.actor = new RecurrentActor(tf, spec, cfg, 1, ctx.rng);
     this.criticParams = new ParamSet(tf);
     this.critic = makeCritic(tf, this.criticParams, spec, cfg, F, ctx.rng);
     this.targetParams = new ParamSet(tf, false);
@@ -1199,23 +1119,11 @@ class ComaTrainer implements Trainer {
   }
 }
 
-function prefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) out[prefix + k] = v;
-  return out;
-}
-
-function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-  return out;
-}
-
 // ================================================================= evaluation policy
 
 /** The trained actor acting on a VecEnv: sampling from the masked softmax, or greedy. */
 class ComaPolicy implements Policy {
-  private readonly actor: Actor;
+  private readonly actor: RecurrentActor;
   private readonly tf: Tf;
   private readonly N: number;
   private readonly B: number;
@@ -1225,15 +1133,17 @@ class ComaPolicy implements Policy {
   private readonly frozen: Float32Array;
   private readonly capture: Uint8Array;
   private readonly probs: Float64Array;
+  private readonly cfg: ComaConfig;
 
   constructor(private readonly ctx: PolicyContext) {
     this.tf = ctx.tf;
     registerGradients(ctx.tf);
     const cfg = parseConfig(ctx.config);
+    this.cfg = cfg;
     const spec = ctx.spec;
     this.N = spec.numAgents;
     this.B = ctx.numEnvs;
-    this.actor = new Actor(ctx.tf, spec, cfg, ctx.rng);
+    this.actor = new RecurrentActor(ctx.tf, spec, cfg, 1, ctx.rng);
     if (ctx.checkpoint) this.actor.params.loadRecords(ctx.checkpoint.tensors, 'actor/');
     const rows = this.N * this.B;
     this.hA = new Float32Array(rows * cfg.hiddenDim);
@@ -1245,7 +1155,7 @@ class ComaPolicy implements Policy {
   }
 
   resetCopy(b: number): void {
-    const H = this.actor.cfg.hiddenDim;
+    const H = this.cfg.hiddenDim;
     for (let a = 0; a < this.N; a++) this.hA.fill(0, (a * this.B + b) * H, (a * this.B + b + 1) * H);
     this.capture[b] = 1;
   }
@@ -1256,7 +1166,7 @@ class ComaPolicy implements Policy {
     const O = spec.obsSize;
     const E = spec.envObsSize;
     const A = spec.numActions;
-    const frozenMode = this.actor.cfg.observation === 'frozen-initial';
+    const frozenMode = this.cfg.observation === 'frozen-initial';
     if (frozenMode) {
       for (let b = 0; b < B; b++) {
         if (!this.capture[b]) continue;

@@ -24,7 +24,8 @@
  *            steps (checked once per round, after the actor step, as the released code does).
  *
  * Paper text vs released code (sfw3r43gegya/Manitokan @ 99ffe1e), and Cairn's defaults. The
- * `manitokan-pg*-released-code` presets switch every code value on together.
+ * `manitokan-pg*-released-code` presets switch every code value on together (the correction
+ * and max-entropy presets add the last four rows where they apply).
  *
  *   option                     paper (default here)         released code
  *   lr, criticLr               5e-5 (Table 3)               5e-4 (pg.yaml; command-line
@@ -54,6 +55,14 @@
  *   env showOtherAgents        true ("other agents are      false (agents never drawn)
  *                              visible")
  *   rewardInjection            off (App. E.6 variant)       spike_variation (see injectRewards)
+ *   correctionImpl             hvp (M.2: "Pearlmutter's     released-fd: a 2x2 finite
+ *                              trick")                      difference in (p, V), Psi = 1/log p
+ *   correction cross           eq. 5, agent j's J_c         = self (update_order only permutes
+ *                                                           agents before a total sum)
+ *   antiCollectiveScope        collective (E.7: negate the  released-individual: anti_coop
+ *                              term)                        negates only the his_disc term
+ *   maxEntropySign             bonus (entropy-regularised   released-penalty: r <- r - 1e-4 H
+ *                              policy)
  *
  * Where the paper is silent, Cairn chose:
  * - batch critic update: one RMSprop step per round on all valid agent-steps, so that "one
@@ -70,25 +79,109 @@
  *   instead of the code's literal 0.5 and 1.5 (equal under the default rewards).
  * - per-agent actors (`actorSharing: per-agent`) are one network per agent (not the released
  *   code's iid_agents split by env copy), with one optimiser and clip over all of them.
- * Not implemented: the max-entropy variant (spec §1.9) and the correction terms (spec §2).
+ *
+ * CORRECTION TERMS (paper §4-4.1, eq. 2-5, Theorem 1, App. P; `correction`, default `hvp`).
+ * The actor's ascent direction becomes  grad(sum m A log pi / sum m) + coef * s * C  (s = -1
+ * under `antiCollective`, App. E.7, which minimises the term), with C a Hessian-vector product
+ * of a collective objective J_c (eq. 5: the term is added to the policy gradient):
+ *     C = grad_theta [ grad_theta J_c(theta) . Psi ]  =  H(J_c) Psi      (Psi held constant)
+ * computed by double backprop through the GRU (nn/hvp.ts; recurrent-actor.ts `tapeLogits` runs
+ * the cell on the tape, because the fused BPTT op is first-order only). M.2 says the paper
+ * approximated the Hessian with Pearlmutter's trick: this is that, exactly (no approximation
+ * beyond float32). How each symbol is realised, and why:
+ * - J_c (eq. 2: the sub-objective E[sum_t r^c]) as the REINFORCE surrogate
+ *       J_c = sum_a sum_{(t,b) in S_a} (G_c - V) log pi(a_t | h_t) / |S_a|
+ *   G_c = the discounted Monte-Carlo return of the collective reward alone (the individual r_i
+ *   is excluded, as J_c = J - E[sum r^i]); the collective reward is the part all agents receive
+ *   alike on a copy's terminating step (`collectiveSplit`). V = the agent's critic, the PG
+ *   term's baseline (G_c - V detached): after the agent's door is open no individual reward
+ *   is left, so V predicts G_c on those steps. The Hessian is the surrogate's, sum (G_c - V)
+ *   grad^2 log pi: what Pearlmutter's trick on a policy-gradient loss gives. (It omits the
+ *   score-outer-product part E[G grad log p grad log p^T] of the Hessian of E[G], which needs
+ *   trajectory-level score products as in DiCE; the paper does not mention it.)
+ * - S_a, the steps of agent a's collective sub-policy pi_c^a (`correctionSteps`):
+ *     self  (§4.1, grad_i grad_i J_c(theta_i) Psi(pi_c^i)): a's steps strictly after a's own
+ *           door opened. Eq. 3 conditions J_c on the door being open, where J_c no longer
+ *           depends on pi_d.
+ *     cross (eq. 5, grad_i grad_j J_c(theta_j) Psi(pi_c^j)): for each copy whose first door was
+ *           opened by agent i, every valid step of the other agents j. Theorem 1 assumes i
+ *           opened first, so j's whole policy is its collective policy. The term is agent i's;
+ *           with the shared actor (paper "Joint"), theta_i = theta_j = theta and grad_i grad_j
+ *           is the Hessian in theta, so the terms of all pairs add into the one update. With
+ *           per-agent actors the mixed derivative of j's surrogate w.r.t. theta_i is zero, so
+ *           `cross` is refused there (under hvp).
+ *   A door's opening is read from the rewards (the env interface has no door state): an
+ *   agent's first positive non-collective reward (r_i = 0.5 by default). Limits: under
+ *   rewardMode collective-only no opening is visible (the terms are then zero), and the
+ *   toggle-only holding penalty makes the opening step net 0 (missed).
+ * - Psi, "the reciprocal of the expected grad log pi_c" (eq. 4 and P.1, a vector in parameter
+ *   space): the Moore-Penrose inverse of the mean score g = mean_{S} grad_theta log pi(a_t|h_t),
+ *       Psi = g / (|g|^2 + lambda),   lambda = `psiDamping` (0: the exact pseudo-inverse).
+ *   It is the minimum-norm vector with g . Psi = 1, the property eq. 15 uses (grad J_c . Psi =
+ *   E[Q_c] when grad J_c = g E[Q_c], eq. 14). An elementwise reciprocal would instead give
+ *   (number of parameters) x E[Q_c] and blow up on near-zero components. Eq. 4 (expectation
+ *   outside the reciprocal) and P.1 (inside) disagree; we follow P.1, the form that is finite.
+ *   Psi is data (no gradient through it), as v in Pearlmutter's H v; g comes from one
+ *   first-order pass of the fused BPTT. Shared actor: one Psi from the pooled S steps (one
+ *   policy network); per-agent actors: one Psi per agent, in its own parameter block.
+ *   Caveat, measured: on-policy E[grad log pi] = 0, so g is a small, noisy vector. At
+ *   initialisation (history preset, 32 copies) |g|^2 ~ 0.02-0.09 and the term's gradient norm
+ *   is ~1-8 against ~0.01-0.02 for the PG term, so RMSprop follows the term; in a 200-round
+ *   test (8 copies, lr 1e-3) `self` drove door opening below the random policy's rate while
+ *   vanilla PG tripled it. `psiDamping` and `correctionCoef` are the knobs;
+ *   `charts/correction_value` logs grad J_c . Psi, which eq. 15 identifies with E[Q_c].
+ * - `correctionStart` (the code's kick_in): the term acts from that update on (1 = always).
+ * - Stats (when correction is not none): charts/correction_norm = norm of the term's share of
+ *   the actor-loss gradient; charts/correction_dot_pg = cosine between that and the PG loss
+ *   gradient (> 0: the term pushes the way PG does); charts/correction_steps = agent-steps in
+ *   J_c (hvp) or gated entries (released-fd); charts/correction_value as above (hvp).
+ * The released code's version (`correctionImpl: released-fd`, specs §2.1) is a per-entry
+ * scalar, not a parameter-space product: at steps with reward >= 1 (the success step, both
+ * agents) C = (H00 + H11) / log p with H the diagonal of a 2x2 central finite difference
+ * (eps 1e-6, float32) of f(p, v) = m (G_c - v) log p in the taken action's probability p and
+ * the baseline v; analytic limit m [(G_c - V)/(p log p) - 1] (`releasedFdTerm`). Loss -(sum L
+ * + sum C)/sum m, gradient through p only. `cross` under released-fd is the code's
+ * update_order, which swaps agents before a total sum: identical to self. Under
+ * antiCollectiveScope released-individual, the code's his_disc + anti_coop path adds the
+ * individual analogue C_i = D_i / p (specs §2.4: at individual-reward steps, D_i from
+ * f_i = m (G_ind - v'') log p, v'' = V - (sum r_col / 1.5) p) while C keeps its sign; with
+ * scope collective, C is negated (what E.7 describes; no flag of the code does that).
+ * correctionCoef scales every correction term, released ones included (the code: 1).
+ *
+ * MAX-ENTROPY (§4.1, Fig. 6; `maxEntropy`, `entropyCoef` 1e-4 = the code's policy_ent_coeff:
+ * the paper gives no coefficient). `bonus`: an entropy-regularised PG (the paper cites Ahmed et
+ * al. 2019 and Haarnoja et al. 2018): the actor loss gets - alpha sum m H(pi(.|o_t)) / sum m,
+ * the entropy's own gradient at the visited states, which makes the updated policy more random
+ * there. Not the soft-RL reward r + alpha H: measured on one batch, that raises the returns of
+ * every sampled action before the critic catches up and SHARPENS the policy. `released-penalty`:
+ * the code's r <- r - alpha H (H of the behaviour distribution, detached) before the critic
+ * targets and returns (specs §1.9; `entropyPenalty`). On one batch that too RAISES the policy's
+ * entropy (every sampled action's return drops, so all are pushed down; measured dH = +1.7e-4
+ * at alpha 1e-4, lr 1e-3, 6 copies); an entropy-lowering effect can only come through which
+ * states are reached, over many updates.
  *
  * Speed (tiny networks are dispatch-bound, and the wasm backend is what runs here): see the
  * headers of nn/gru.ts (fused BPTT reusing the rollout's activations) and nn/mlp.ts (plain
- * matmuls only, direct kernel calls when acting).
+ * matmuls only, direct kernel calls when acting). The hvp correction runs the GRU on the tape
+ * over the sequences that have S steps, up to the last such step, and differentiates it twice:
+ * measured at 32 copies once doors open, ~2 s per round for self (~2,400 env-steps/s against
+ * ~13,000 for vanilla PG; cross ~4,300), while released-fd and max-entropy cost next to nothing.
  */
-import { type Schema, type Values, defaults } from '../config/schema';
+import { ConfigError, type Schema, type Values, defaults } from '../config/schema';
 import type { EnvSpec, VecEnv } from '../envs/types';
-import { maskedLogProbs, maskedProbs, sampleIndex, entropy, argmaxMasked } from '../nn/categorical';
+import { maskedLogProbs, maskedProbs, sampleIndex, entropy, entropyFromLogProbs, argmaxMasked } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
-import { GRUCell, GruTrace } from '../nn/gru';
-import { Linear, Mlp, type Activation } from '../nn/mlp';
+import { doubleBackprop, registerSecondOrderGradients, secondOrderOps } from '../nn/hvp';
+import { GruTrace } from '../nn/gru';
+import { Mlp, type Activation } from '../nn/mlp';
 import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import { discountedReturns, tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
 import { ENV_RESET_STREAM } from './random';
+import { RecurrentActor, actorInput, epsilonAt, groupToTime, prefixed, tapeLogits, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -157,6 +250,45 @@ export const pgSchema = {
   },
   injectionScale: { type: 'float', default: 1e-4, min: 0, doc: 'Injection scale kappa (code: policy_ent_coeff = 1e-4).' },
   injectionDecayUpdates: { type: 'int', default: 10_000, min: 1, doc: 'Updates over which the injection decays linearly to 0 (code: 10,000).' },
+  correction: {
+    type: 'enum',
+    default: 'none',
+    values: ['none', 'cross', 'self'],
+    doc: "Paper §4-4.1 correction term added to the policy gradient: none; cross = eq. 5's grad_i grad_j J_c(theta_j) Psi(pi_c^j) (agent j's collective objective in episodes where agent i opened its door first); self = §4.1's grad_i grad_i J_c(theta_i) Psi(pi_c^i) (own collective objective, steps after the own door opened). See the file header for Psi and J_c.",
+  },
+  correctionCoef: { type: 'float', default: 1, min: 0, doc: 'Scale of the correction term in the update (paper: 1, the term is simply added; released code: 1).' },
+  antiCollective: {
+    type: 'bool',
+    default: false,
+    doc: 'App. E.7 anti-collective: minimise the correction term instead of maximising it (negate it). Only acts when correction is not none.',
+  },
+  antiCollectiveScope: {
+    type: 'enum',
+    default: 'collective',
+    values: ['collective', 'released-individual'],
+    doc: "What antiCollective negates: collective = the correction term (paper E.7); released-individual = the released code's anti_coop: the collective term keeps its sign and the individual-reward analogue (his_disc, specs §2.4) is added with the negated sign.",
+  },
+  correctionStart: { type: 'int', default: 1, min: 1, doc: 'First update (1-based) at which the correction term is active (released code kick_in: 1 = from the first update).' },
+  correctionImpl: {
+    type: 'enum',
+    default: 'hvp',
+    values: ['hvp', 'released-fd'],
+    doc: "hvp: Hessian-vector product through the GRU policy by double backprop (paper M.2, Pearlmutter's trick); released-fd: the released code's 2x2 finite difference in (p, V) with Psi = 1/log p at collective-reward steps (specs §2.1; there cross = self).",
+  },
+  psiDamping: {
+    type: 'float',
+    default: 0,
+    min: 0,
+    doc: "hvp only: Tikhonov damping lambda of Psi = g / (|g|^2 + lambda), g = mean score of the collective sub-policy (0 = the exact pseudo-inverse, the paper's 'reciprocal'; not in the paper).",
+  },
+  maxEntropy: { type: 'bool', default: false, doc: 'Max-entropy PG (paper §4.1, Fig. 6; released code entropy_method=max).' },
+  entropyCoef: { type: 'float', default: 1e-4, min: 0, doc: 'Entropy coefficient alpha (paper: no value given; released code policy_ent_coeff 1e-4).' },
+  maxEntropySign: {
+    type: 'enum',
+    default: 'bonus',
+    values: ['bonus', 'released-penalty'],
+    doc: "bonus: entropy-regularised PG, the policy loss gets - alpha * mean H(pi(.|o_t)) over valid steps (raises the entropy where the agents go); released-penalty: the released code's r <- r - alpha H (H detached, before the critic targets and the returns), which penalises entropy.",
+  },
 } as const satisfies Schema;
 
 /** Typed view of the resolved hyperparameters. */
@@ -184,6 +316,16 @@ interface PgConfig {
   rewardInjection: boolean;
   injectionScale: number;
   injectionDecayUpdates: number;
+  correction: 'none' | 'cross' | 'self';
+  correctionCoef: number;
+  antiCollective: boolean;
+  antiCollectiveScope: 'collective' | 'released-individual';
+  correctionStart: number;
+  correctionImpl: 'hvp' | 'released-fd';
+  psiDamping: number;
+  maxEntropy: boolean;
+  entropyCoef: number;
+  maxEntropySign: 'bonus' | 'released-penalty';
 }
 
 function parseConfig(values: Values): PgConfig {
@@ -192,61 +334,7 @@ function parseConfig(values: Values): PgConfig {
   return v as unknown as PgConfig;
 }
 
-/** PyMARL's DecayThenFlat schedule: linear from start to finish over `steps`, then flat. */
-function epsilonAt(cfg: PgConfig, tEnv: number): number {
-  if (cfg.epsilonAnnealSteps <= 0) return cfg.epsilonFinish;
-  const frac = Math.min(1, tEnv / cfg.epsilonAnnealSteps);
-  return cfg.epsilonStart + (cfg.epsilonFinish - cfg.epsilonStart) * frac;
-}
-
 // ================================================================= networks
-
-/** The actor: Linear(obs -> H) -> act -> GRUCell(H) -> Linear(H -> A). G = 1 or N groups. */
-class Actor {
-  readonly params: ParamSet;
-  readonly input: Linear;
-  readonly gru: GRUCell;
-  readonly head: Linear;
-
-  constructor(
-    private readonly tf: Tf,
-    spec: EnvSpec,
-    readonly cfg: PgConfig,
-    readonly groups: number,
-    rng: Rng,
-  ) {
-    const H = cfg.hiddenDim;
-    this.params = new ParamSet(tf);
-    this.input = new Linear(tf, this.params, 'input', spec.obsSize, H, groups, rng);
-    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups }, rng);
-    this.head = new Linear(tf, this.params, 'head', H, spec.numActions, groups, rng);
-  }
-
-  /**
-   * One acting step for all rows: x [G, rows/G, obs]. Reads hPrev, writes hNext (and the trace
-   * at step t). Returns the logits [rows * A], read back once.
-   */
-  stepLogits(x: Tensor, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
-    const tf = this.tf;
-    let logits!: Float32Array;
-    // Read back inside the scope: tf.tidy would walk a returned typed array element by element.
-    tf.tidy(() => {
-      const e = this.input.infer(x, this.cfg.activation);
-      const h = this.gru.stepRows(e, hPrev, hNext, trace, t);
-      logits = this.head.infer(h).dataSync() as Float32Array;
-    });
-    return logits;
-  }
-
-  /** Training forward over [N][T][B] rows from a zero state: logits [G, N*T*B/G, A]. */
-  sequenceLogits(x: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
-    const tf = this.tf;
-    return tf.tidy(() => {
-      const e = this.input.forward(x, this.cfg.activation, false);
-      return this.head.forward(this.gru.sequence(e, N, T, B, trace));
-    });
-  }
-}
 
 /**
  * N disjoint critics envObs -> H -> H -> 1, one MLP per agent in one parameter set (one
@@ -260,48 +348,6 @@ function makeCritics(tf: Tf, params: ParamSet, spec: EnvSpec, cfg: PgConfig, rng
     { length: spec.numAgents },
     (_, a) => new Mlp(tf, params, `critic/${a}`, [spec.envObsSize, H, H, 1], cfg.activation, 1, rng),
   );
-}
-
-/**
- * Build the actor input for one step from env buffers: rows in [agent][copy] order. With
- * `frozen`, the first envObsSize entries come from `frozen` ([agent][copy][envObs]).
- */
-function actorInput(
-  obs: Float32Array,
-  N: number,
-  B: number,
-  obsSize: number,
-  envObsSize: number,
-  frozen: Float32Array | null,
-  out: Float32Array,
-): void {
-  for (let a = 0; a < N; a++) {
-    for (let b = 0; b < B; b++) {
-      const src = (b * N + a) * obsSize;
-      const dst = (a * B + b) * obsSize;
-      out.set(obs.subarray(src, src + obsSize), dst);
-      if (frozen) out.set(frozen.subarray((a * B + b) * envObsSize, (a * B + b + 1) * envObsSize), dst);
-    }
-  }
-}
-
-/** [T][N][B][F] (time-major, as recorded) -> [N][T][B][F] (group-major, for grouped tensors). */
-function timeToGroup(src: Float32Array, T: number, N: number, B: number, F: number, out: Float32Array): Float32Array {
-  const blk = B * F;
-  for (let a = 0; a < N; a++) {
-    for (let t = 0; t < T; t++) out.set(src.subarray((t * N + a) * blk, (t * N + a + 1) * blk), (a * T + t) * blk);
-  }
-  return out.subarray(0, N * T * blk);
-}
-
-/** [N][T][B] -> [T][N][B] (F = 1). */
-function groupToTime(src: ArrayLike<number>, T: number, N: number, B: number, out: Float32Array): Float32Array {
-  for (let a = 0; a < N; a++) {
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) out[(t * N + a) * B + b] = src[(a * T + t) * B + b];
-    }
-  }
-  return out.subarray(0, N * T * B);
 }
 
 // ================================================================= reward injection (App. E.6)
@@ -354,6 +400,172 @@ export function injectRewards(
   }
 }
 
+// ================================================================= correction terms (paper §4, App. P)
+
+/**
+ * The collective part of each reward and the step each agent's door opened, from the raw env
+ * rewards [T][N][B] (before injection or entropy terms) and how each copy ended. The
+ * collective reward is what every agent receives alike on a copy's terminating step (not a
+ * time-limit end): the minimum over the agents of that step's rewards, if positive. A door
+ * opening is an agent's first step with a positive non-collective reward (the individual
+ * reward r_i; under the default rewards 0.5 at the opening step, or 0.5 on top of the
+ * collective 1.0 for the last opener). tOpen[a * B + b] = that step, or -1. Exported for tests.
+ */
+export function collectiveSplit(
+  raw: Float32Array,
+  masks: Float32Array,
+  endStep: Int32Array,
+  endTrunc: Uint8Array,
+  T: number,
+  N: number,
+  B: number,
+): { collective: Float32Array; tOpen: Int32Array } {
+  const M = N * B;
+  const collective = new Float32Array(T * M);
+  for (let b = 0; b < B; b++) {
+    const t = endStep[b];
+    if (endTrunc[b] || t < 0 || t >= T) continue;
+    let min = Infinity;
+    for (let a = 0; a < N; a++) min = Math.min(min, raw[t * M + a * B + b]);
+    if (min > 0) for (let a = 0; a < N; a++) collective[t * M + a * B + b] = min;
+  }
+  const tOpen = new Int32Array(M).fill(-1);
+  for (let col = 0; col < M; col++) {
+    for (let t = 0; t < T; t++) {
+      const i = t * M + col;
+      if (masks[i] && raw[i] - collective[i] > 0) {
+        tOpen[col] = t;
+        break;
+      }
+    }
+  }
+  return { collective, tOpen };
+}
+
+/**
+ * Which agent-steps enter agent a's collective objective J_c^a, as a 0/1 mask [T][N][B]:
+ *   self   steps strictly after a's own door opened (eq. 3: J_c conditioned on the door being
+ *          open, where the collective sub-policy pi_c^a acts);
+ *   cross  every valid step of a in copies where another agent opened its door first (Theorem
+ *          1: agent i opened first, so agent j's whole policy is its collective policy); the
+ *          resulting term is the one agent i receives. No first opener (nobody opened, or a
+ *          tie) means no term.
+ * Exported for tests.
+ */
+export function correctionSteps(kind: 'self' | 'cross', tOpen: Int32Array, masks: Float32Array, T: number, N: number, B: number): Float32Array {
+  const M = N * B;
+  const out = new Float32Array(T * M);
+  const first = new Int32Array(B).fill(-1);
+  if (kind === 'cross') {
+    for (let b = 0; b < B; b++) {
+      let best = -1;
+      let tie = false;
+      for (let a = 0; a < N; a++) {
+        const t = tOpen[a * B + b];
+        if (t < 0) continue;
+        if (best < 0 || t < tOpen[best * B + b]) {
+          best = a;
+          tie = false;
+        } else if (t === tOpen[best * B + b]) tie = true;
+      }
+      first[b] = tie ? -1 : best;
+    }
+  }
+  for (let t = 0; t < T; t++) {
+    for (let a = 0; a < N; a++) {
+      for (let b = 0; b < B; b++) {
+        const i = t * M + a * B + b;
+        if (!masks[i]) continue;
+        const open = tOpen[a * B + b];
+        const inS = kind === 'self' ? open >= 0 && t > open : first[b] >= 0 && first[b] !== a;
+        if (inS) out[i] = 1;
+      }
+    }
+  }
+  return out;
+}
+
+/** Released code §2.1 step 1: r_ind = r where r < 1 (else 0), r_col = r where r >= 1 (else 0). */
+export function releasedRewardSplit(r: Float32Array): { ind: Float32Array; col: Float32Array } {
+  const ind = new Float32Array(r.length);
+  const col = new Float32Array(r.length);
+  for (let i = 0; i < r.length; i++) {
+    if (r[i] >= 1) col[i] = r[i];
+    else ind[i] = r[i];
+  }
+  return { ind, col };
+}
+
+/**
+ * The released code's max-entropy reward adjustment (specs §1.9, §2.1 step 2), in place:
+ * r <- r - alpha H on valid steps, H the behaviour entropy at that step (detached); with the
+ * released reward split, also r_ind and r_col where they are non-zero. Exported for tests.
+ */
+export function entropyPenalty(
+  rewards: Float32Array,
+  ents: Float32Array,
+  masks: Float32Array,
+  alpha: number,
+  split: { ind: Float32Array; col: Float32Array } | null,
+): void {
+  for (let i = 0; i < rewards.length; i++) {
+    if (!masks[i]) continue;
+    const d = alpha * ents[i];
+    rewards[i] -= d;
+    if (split && split.ind[i] !== 0) split.ind[i] -= d;
+    if (split && split.col[i] !== 0) split.col[i] -= d;
+  }
+}
+
+/** The released code's finite-difference step (specs §2.1 step 6). */
+export const RELEASED_FD_EPS = 1e-6;
+
+/**
+ * The released code's per-entry term (specs §2.1 steps 5-8; §2.4 for the individual
+ * analogue): with f(p, v) = m (G - v) log p and (G - v) a constant, the diagonal of the 2x2
+ * central finite difference in x = (p, v), eps = 1e-6, in float32 as PyTorch computes it:
+ *   H00 = (f(p + eps/2, v) - f(p - eps/2, v)) / eps  ~  m (G - v) / p
+ *   H11 = (f(p, v + eps/2) - f(p, v - eps/2)) / eps  ~  -m log p
+ * times Psi = gate / log p (`psi` 'inv-log-p', collective) or gate / p ('inv-p', individual),
+ * where gate = 1 on the entries the code gates in (r_col != 0, resp. r_ind != 0). Analytic
+ * limit of the collective term: m [(G - v) / (p log p) - 1]. p carries the gradient (inside
+ * the logs and through Psi, as in the code); G, v, m, gate are data. Exported for tests.
+ */
+export function releasedFdTerm(
+  tf: Tf,
+  p: Tensor,
+  m: Float32Array,
+  G: Float32Array,
+  v: Float32Array,
+  gate: Float32Array,
+  psi: 'inv-log-p' | 'inv-p',
+): Tensor {
+  const h = RELEASED_FD_EPS / 2;
+  const n = m.length;
+  const adv = new Float32Array(n);
+  const advUp = new Float32Array(n); // G - (v + eps/2)
+  const advDown = new Float32Array(n); // G - (v - eps/2)
+  for (let i = 0; i < n; i++) {
+    adv[i] = G[i] - v[i];
+    advUp[i] = G[i] - Math.fround(v[i] + h);
+    advDown[i] = G[i] - Math.fround(v[i] - h);
+  }
+  return tf.tidy(() => {
+    const shape = p.shape;
+    const mk = (a: Float32Array) => tf.tensor(a, shape, 'float32');
+    const mt = mk(m);
+    const g = mk(gate);
+    // Ungated entries get p = 0.5: finite everywhere, and gate = 0 removes them (and their gradient).
+    const pg = tf.add(tf.mul(p, g), tf.mul(tf.sub(1, g), 0.5));
+    const logp = tf.log(pg);
+    const ma = tf.mul(mt, mk(adv));
+    const h00 = tf.div(tf.sub(tf.mul(ma, tf.log(tf.add(pg, h))), tf.mul(ma, tf.log(tf.sub(pg, h)))), RELEASED_FD_EPS);
+    const h11 = tf.div(tf.sub(tf.mul(tf.mul(mt, mk(advUp)), logp), tf.mul(tf.mul(mt, mk(advDown)), logp)), RELEASED_FD_EPS);
+    const psiT = tf.div(g, psi === 'inv-log-p' ? logp : pg);
+    return tf.mul(tf.add(h00, h11), psiT);
+  });
+}
+
 // ================================================================= trainer
 
 class PgTrainer implements Trainer {
@@ -367,7 +579,7 @@ class PgTrainer implements Trainer {
   private readonly envObs: number;
   private readonly H: number;
 
-  private readonly actor: Actor;
+  private readonly actor: RecurrentActor;
   private readonly criticParams: ParamSet;
   private readonly critics: Mlp[];
   private readonly targetParams: ParamSet;
@@ -381,6 +593,8 @@ class PgTrainer implements Trainer {
   private readonly avail: Float32Array; //     action masks [L][N][B][A]
   private readonly acts: Int32Array; //        actions [L][N][B]
   private readonly rews: Float32Array; //      rewards [L][N][B]
+  private readonly ents: Float32Array; //      behaviour entropy [L][N][B]
+  private readonly pTaken: Float32Array; //    behaviour probability of the taken action [L][N][B]
   private readonly valid: Uint8Array; //       [L][B]
   private readonly endStep: Int32Array; //     [B] step on which the copy's episode ended
   private readonly endTrunc: Uint8Array; //    [B] ...by the time limit
@@ -407,6 +621,14 @@ class PgTrainer implements Trainer {
     const cfg = parseConfig(ctx.config);
     this.cfg = cfg;
     const spec = ctx.env.spec;
+    if (cfg.correction === 'cross' && cfg.correctionImpl === 'hvp' && cfg.actorSharing === 'per-agent') {
+      throw new ConfigError(
+        'algo.correction',
+        "'self' or 'none' with per-agent actors: the cross term grad_i grad_j J_c(theta_j) of independent learners is zero when theta_i and theta_j are separate networks (it needs the shared actor)",
+        'cross',
+      );
+    }
+    if (cfg.correction !== 'none' && cfg.correctionImpl === 'hvp') registerSecondOrderGradients(tf);
     this.N = spec.numAgents;
     this.B = ctx.env.numEnvs;
     this.A = spec.numActions;
@@ -417,7 +639,7 @@ class PgTrainer implements Trainer {
     const { N, B, A, L, H } = this;
 
     // Initialisation order (actor, critic) is part of what the seed determines.
-    this.actor = new Actor(tf, spec, cfg, cfg.actorSharing === 'shared' ? 1 : N, ctx.rng);
+    this.actor = new RecurrentActor(tf, spec, cfg, cfg.actorSharing === 'shared' ? 1 : N, ctx.rng);
     this.criticParams = new ParamSet(tf);
     this.critics = makeCritics(tf, this.criticParams, spec, cfg, ctx.rng);
     this.targetParams = new ParamSet(tf, false);
@@ -432,6 +654,8 @@ class PgTrainer implements Trainer {
     this.avail = new Float32Array(L * rows * A);
     this.acts = new Int32Array(L * rows);
     this.rews = new Float32Array(L * rows);
+    this.ents = new Float32Array(L * rows);
+    this.pTaken = new Float32Array(L * rows);
     this.valid = new Uint8Array(L * B);
     this.endStep = new Int32Array(B);
     this.endTrunc = new Uint8Array(B);
@@ -497,6 +721,8 @@ class PgTrainer implements Trainer {
           const mOff = ((t * N + a) * B + b) * A;
           if (!this.valid[t * B + b]) {
             this.acts[t * rows + r] = 0;
+            this.ents[t * rows + r] = 0;
+            this.pTaken[t * rows + r] = 1;
             this.avail.fill(1, mOff, mOff + A); // keeps the masked log-softmax finite; weight 0
             this.envActions[b * N + a] = 0;
             continue;
@@ -505,7 +731,10 @@ class PgTrainer implements Trainer {
           for (let k = 0; k < A; k++) this.avail[mOff + k] = env.actionMask[envRow + k];
           maskedProbs(logits, r * A, env.actionMask, envRow, A, eps, this.probs, 0);
           const act = sampleIndex(this.probs, 0, A, rng);
-          entSum += entropy(this.probs, 0, A);
+          const ent = entropy(this.probs, 0, A);
+          entSum += ent;
+          this.ents[t * rows + r] = ent;
+          this.pTaken[t * rows + r] = this.probs[act];
           entCount++;
           this.acts[t * rows + r] = act;
           this.envActions[b * N + a] = act;
@@ -563,6 +792,15 @@ class PgTrainer implements Trainer {
       const rBig = rInd + (rI.length === 1 ? rInd * N : rI.reduce((s, v) => s + v, 0));
       const d = Math.max(0, 1 - this.updates / cfg.injectionDecayUpdates);
       injectRewards(rewards, T, N, B, rInd, rBig, d, cfg.injectionScale, L, rng);
+    }
+    // Correction terms (see the header): active from update `correctionStart` on (1-based).
+    const corrOn = cfg.correction !== 'none' && this.updates + 1 >= cfg.correctionStart;
+    const releasedIndividual = corrOn && cfg.antiCollective && cfg.antiCollectiveScope === 'released-individual';
+    const releasedCollective = corrOn && cfg.correctionImpl === 'released-fd';
+    // The released code splits the (injected) rewards at 1.0 before its entropy adjustment.
+    const split = releasedCollective || releasedIndividual ? releasedRewardSplit(rewards) : null;
+    if (cfg.maxEntropy && cfg.maxEntropySign === 'released-penalty') {
+      entropyPenalty(rewards, this.ents.subarray(0, T * M), masks, cfg.entropyCoef, split);
     }
     // Target critic values V[t] for slots 0..T, time-major. With lambda = 1 only each copy's
     // final observation enters the targets (the other slots have weight 1 - lambda = 0), so
@@ -701,16 +939,63 @@ class PgTrainer implements Trainer {
       }
     }
     const rowsAll = (N * T * B) / G;
+    const entropyBonus = cfg.maxEntropy && cfg.maxEntropySign === 'bonus' && cfg.entropyCoef > 0;
+    const X = tf.tensor3d(timeToGroup(this.xs, T, N, B, O, this.stage), [G, rowsAll, O]);
+    const avail = tf.tensor3d(timeToGroup(this.avail, T, N, B, A, new Float32Array(T * M * A)), [G, rowsAll, A]);
     const { value: actorLoss, grads: actorGrads } = tf.tidy(() => {
-      const X = tf.tensor3d(timeToGroup(this.xs, T, N, B, O, this.stage), [G, rowsAll, O]);
-      const avail = tf.tensor3d(timeToGroup(this.avail, T, N, B, A, new Float32Array(T * M * A)), [G, rowsAll, A]);
       const C = tf.tensor3d(coef, [G, rowsAll, A]);
+      // Max-entropy bonus: - alpha sum(m H(pi(.|o_t))) / sum(m), the entropy's direct gradient.
+      const entW = entropyBonus
+        ? tf.tensor2d(timeToGroup(masks, T, N, B, 1, new Float32Array(T * M)).map((m) => (m * cfg.entropyCoef) / valid), [G, rowsAll])
+        : null;
       const res = this.actor.params.grads(() => {
         const logp = maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, this.trace), avail, eps);
-        return tf.neg(tf.sum(tf.mul(C, logp))) as never;
+        const pg = tf.neg(tf.sum(tf.mul(C, logp)));
+        if (!entW) return pg as never;
+        return tf.sub(pg, tf.sum(tf.mul(entW, entropyFromLogProbs(tf, logp, avail)))) as never;
       });
       return res as never; // tidy keeps tensors found in the returned object (the gradients)
     }) as { value: number; grads: Record<string, Tensor> };
+    const corrStats: Record<string, number> = {};
+    if (cfg.correction !== 'none') {
+      // Gradients of the correction's share of the loss (minus the term it ascends).
+      const parts: Array<{ grads: Record<string, Tensor>; steps: number; value?: number }> = [];
+      if (corrOn && cfg.correctionImpl === 'hvp') {
+        const h = this.hvpCorrection(X, avail, T, masks, baseline, eps);
+        if (h) parts.push(h);
+      }
+      if (releasedCollective || releasedIndividual) {
+        parts.push(this.releasedCorrection(X, avail, T, masks, baseline, split!, releasedCollective, releasedIndividual, eps, valid));
+      }
+      corrStats['charts/correction_steps'] = parts.reduce((n, p) => n + p.steps, 0);
+      corrStats['charts/correction_value'] = parts.reduce((n, p) => n + (p.value ?? 0), 0);
+      const corr: Record<string, Tensor> = {};
+      for (const name of Object.keys(actorGrads)) {
+        const ts = parts.map((p) => p.grads[name]).filter((t) => t !== undefined);
+        corr[name] = ts.length === 0 ? tf.zerosLike(actorGrads[name]) : ts.length === 1 ? ts[0] : tf.addN(ts);
+        if (ts.length > 1) ts.forEach((t) => t.dispose());
+      }
+      let dot = 0;
+      let nc = 0;
+      let np = 0;
+      tf.tidy(() => {
+        for (const name of Object.keys(actorGrads)) {
+          dot += tf.sum(tf.mul(corr[name], actorGrads[name])).dataSync()[0];
+          nc += tf.sum(tf.square(corr[name])).dataSync()[0];
+          np += tf.sum(tf.square(actorGrads[name])).dataSync()[0];
+        }
+      });
+      corrStats['charts/correction_norm'] = Math.sqrt(nc);
+      corrStats['charts/correction_dot_pg'] = nc > 0 && np > 0 ? dot / Math.sqrt(nc * np) : 0;
+      for (const name of Object.keys(actorGrads)) {
+        const sum = tf.add(actorGrads[name], corr[name]);
+        actorGrads[name].dispose();
+        corr[name].dispose();
+        actorGrads[name] = sum;
+      }
+    }
+    X.dispose();
+    avail.dispose();
     const actorNorm = clipByGlobalNorm(tf, actorGrads, cfg.actorGradClip);
     this.actorOpt.step(actorGrads);
     for (const g of Object.values(actorGrads)) g.dispose();
@@ -741,8 +1026,202 @@ class PgTrainer implements Trainer {
         'charts/epsilon': eps,
         'charts/grad_norm_actor': actorNorm,
         'charts/grad_norm_critic': steps > 0 ? criticNorm / steps : 0,
+        ...corrStats,
       },
     };
+  }
+
+  /**
+   * The paper's term by double backprop (see the header), as the gradient of its share of the
+   * actor LOSS: -coef * sign * H(J_c) Psi. Null when no agent-step qualifies. X / avail: the
+   * round's actor inputs in the fused layout (for the mean score, first order).
+   */
+  private hvpCorrection(
+    X: Tensor,
+    avail: Tensor,
+    T: number,
+    masks: Float32Array,
+    baseline: Float32Array,
+    eps: number,
+  ): { grads: Record<string, Tensor>; steps: number; value: number } | null {
+    const { tf, cfg, N, B, A } = this;
+    const O = this.obsSize;
+    const M = N * B;
+    const G = this.actor.groups;
+    const { collective, tOpen } = collectiveSplit(this.rews.subarray(0, T * M), masks, this.endStep, this.endTrunc, T, N, B);
+    const inS = correctionSteps(cfg.correction === 'cross' ? 'cross' : 'self', tOpen, masks, T, N, B);
+    const Gc = discountedReturns(collective, masks, T, M, cfg.gamma);
+    // Sequences (agent a, copy b) with steps in S_a, each run from t = 0 (the GRU state) to the
+    // last step any of them needs; grouped like the actor (G = 1: all in one group).
+    const count = new Float64Array(N);
+    const seqs: number[][] = Array.from({ length: G }, () => []); // column a * B + b per group
+    let Tp = 0;
+    for (let a = 0; a < N; a++) {
+      for (let b = 0; b < B; b++) {
+        let any = false;
+        for (let t = 0; t < T; t++) {
+          if (!inS[t * M + a * B + b]) continue;
+          any = true;
+          count[a]++;
+          Tp = Math.max(Tp, t + 1);
+        }
+        if (any) seqs[G === 1 ? 0 : a].push(a * B + b);
+      }
+    }
+    const steps = count.reduce((x, y) => x + y, 0);
+    if (steps === 0) return null;
+    const total = G === 1 ? [steps] : Array.from(count);
+
+    // Psi = g / (|g|^2 + lambda) per group, g = the mean score over the group's S steps, by the
+    // fused first-order BPTT on the round's full batch (rows [N][T][B] per the PG loss).
+    const rowsAll = (N * T * B) / G;
+    const wLall = new Float32Array(N * T * B * A);
+    for (let t = 0; t < T; t++) {
+      for (let a = 0; a < N; a++) {
+        for (let b = 0; b < B; b++) {
+          const i = t * M + a * B + b;
+          if (inS[i]) wLall[((a * T + t) * B + b) * A + this.acts[i]] = 1 / total[G === 1 ? 0 : a];
+        }
+      }
+    }
+    const names = this.actor.params.names();
+    const vars = this.actor.params.variables();
+    const psi = tf.tidy(() => {
+      const W = tf.tensor3d(wLall, [G, rowsAll, A]);
+      const { grads } = this.actor.params.grads(
+        () => tf.sum(tf.mul(W, maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, this.trace), avail, eps))) as never,
+      );
+      const gs = names.map((n) => grads[n].dataSync() as Float32Array);
+      const norm2 = new Float64Array(G);
+      for (const g of gs) {
+        const n = g.length / G;
+        for (let k = 0; k < g.length; k++) norm2[Math.floor(k / n)] += g[k] * g[k];
+      }
+      return gs.map((g, i) => {
+        const n = g.length / G;
+        const out = new Float32Array(g.length);
+        for (let k = 0; k < g.length; k++) {
+          const d = norm2[Math.floor(k / n)] + cfg.psiDamping;
+          out[k] = d > 0 ? g[k] / d : 0;
+        }
+        return tf.tensor(out, vars[i].shape, 'float32');
+      });
+    });
+
+    // The sequences on the tape: x [G, Tp * R, O], rows time-major; weights (G_c - V) / n on S.
+    const R = Math.max(...seqs.map((q) => q.length));
+    const x = new Float32Array(G * Tp * R * O);
+    const av = new Float32Array(G * Tp * R * A).fill(1);
+    const wJ = new Float32Array(G * Tp * R * A);
+    for (let g = 0; g < G; g++) {
+      seqs[g].forEach((col, r) => {
+        const a = Math.floor(col / B);
+        for (let t = 0; t < Tp; t++) {
+          const src = t * M + col;
+          const dst = (g * Tp + t) * R + r;
+          x.set(this.xs.subarray(src * O, (src + 1) * O), dst * O);
+          av.set(this.avail.subarray(src * A, (src + 1) * A), dst * A);
+          if (inS[src]) wJ[dst * A + this.acts[src]] = (Gc[src] - baseline[src]) / count[a];
+        }
+      });
+    }
+    const so = secondOrderOps(tf);
+    const { value: psiDotGrad, grads } = doubleBackprop(tf, vars, (grad) => {
+      const logits = tapeLogits(tf, this.actor.weights(), tf.tensor3d(x, [G, Tp * R, O]), Tp, cfg.activation);
+      const J = tf.sum(tf.mul(tf.tensor3d(wJ, [G, Tp * R, A]), so.maskedLogProbs(logits, tf.tensor3d(av, [G, Tp * R, A]), eps)));
+      const gJ = grad(J as never, vars);
+      let dot: Tensor = tf.scalar(0);
+      gJ.forEach((g, i) => {
+        dot = tf.add(dot, tf.sum(tf.mul(g, psi[i])));
+      });
+      return dot as never;
+    });
+    psi.forEach((t) => t.dispose());
+    const sign = cfg.antiCollective && cfg.antiCollectiveScope === 'collective' ? -1 : 1;
+    const k = -cfg.correctionCoef * sign;
+    const out: Record<string, Tensor> = {};
+    names.forEach((n, i) => {
+      out[n] = tf.mul(grads[i], k);
+      grads[i].dispose();
+    });
+    return { grads: out, steps, value: psiDotGrad };
+  }
+
+  /**
+   * The released code's terms (specs §2.1, §2.4) as the gradient of their share of the actor
+   * loss, -coef (s_c sum C + sum C_i) / sum(m), through the fused BPTT (first order suffices:
+   * the terms are functions of the taken action's probability p). `collectiveTerm`: C, gated
+   * at r_col != 0, with s_c = -1 under antiCollective with scope collective; `individualTerm`:
+   * C_i = -s D_i Psi_i with s = -1 (it is only on under antiCollective, scope
+   * released-individual, where the code's anti_coop flips it).
+   */
+  private releasedCorrection(
+    X: Tensor,
+    avail: Tensor,
+    T: number,
+    masks: Float32Array,
+    baseline: Float32Array,
+    split: { ind: Float32Array; col: Float32Array },
+    collectiveTerm: boolean,
+    individualTerm: boolean,
+    eps: number,
+    valid: number,
+  ): { grads: Record<string, Tensor>; steps: number } {
+    const { tf, cfg, N, B, A } = this;
+    const M = N * B;
+    const G = this.actor.groups;
+    const n = T * M;
+    const rowsAll = n / G;
+    const group = (src: Float32Array) => timeToGroup(src, T, N, B, 1, new Float32Array(n));
+    const onehot = new Float32Array(n * A);
+    for (let t = 0; t < T; t++) {
+      for (let a = 0; a < N; a++) {
+        for (let b = 0; b < B; b++) {
+          const i = t * M + a * B + b;
+          onehot[((a * T + t) * B + b) * A + this.acts[i]] = 1;
+        }
+      }
+    }
+    let steps = 0;
+    const terms: Array<{ G: Float32Array; v: Float32Array; gate: Float32Array; psi: 'inv-log-p' | 'inv-p'; sign: number }> = [];
+    if (collectiveTerm) {
+      const gate = new Float32Array(n);
+      for (let i = 0; i < n; i++) gate[i] = masks[i] && split.col[i] !== 0 ? 1 : 0;
+      const Gc = discountedReturns(split.col, masks, T, M, cfg.gamma);
+      const sc = cfg.antiCollective && cfg.antiCollectiveScope === 'collective' ? -1 : 1;
+      terms.push({ G: group(Gc), v: group(baseline.subarray(0, n)), gate: group(gate), psi: 'inv-log-p', sign: sc });
+    }
+    if (individualTerm) {
+      // v'' = V - c p with c = sum(r_col) / 1.5, one scalar for the batch (the code's literal 1.5).
+      let c = 0;
+      const col = split.col;
+      for (let i = 0; i < n; i++) c += col[i];
+      c /= 1.5;
+      const v2 = new Float32Array(n);
+      const gate = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        v2[i] = baseline[i] - c * this.pTaken[i];
+        gate[i] = masks[i] && split.ind[i] !== 0 ? 1 : 0;
+      }
+      const Gi = discountedReturns(split.ind, masks, T, M, cfg.gamma);
+      terms.push({ G: group(Gi), v: group(v2), gate: group(gate), psi: 'inv-p', sign: 1 });
+    }
+    for (const term of terms) for (const g of term.gate) steps += g;
+    const mG = group(masks);
+    const { grads } = tf.tidy(() => {
+      const oh = tf.tensor3d(onehot, [G, rowsAll, A]);
+      return this.actor.params.grads(() => {
+        const logp = maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, this.trace), avail, eps);
+        const p = tf.reshape(tf.exp(tf.sum(tf.mul(oh, logp), -1)), [n]);
+        let obj: Tensor = tf.scalar(0);
+        for (const term of terms) {
+          const c = tf.sum(releasedFdTerm(tf, p, mG, term.G, term.v, term.gate, term.psi));
+          obj = tf.add(obj, tf.mul(c, term.sign));
+        }
+        return tf.mul(obj, -cfg.correctionCoef / valid) as never;
+      }) as never;
+    }) as { value: number; grads: Record<string, Tensor> };
+    return { grads, steps };
   }
 
   async save(): Promise<Checkpoint> {
@@ -801,23 +1280,11 @@ class PgTrainer implements Trainer {
   }
 }
 
-function prefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) out[prefix + k] = v;
-  return out;
-}
-
-function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-  return out;
-}
-
 // ================================================================= evaluation policy
 
 /** The trained actor acting on a VecEnv: sampling from the masked softmax, or greedy. */
 class PgPolicy implements Policy {
-  private readonly actor: Actor;
+  private readonly actor: RecurrentActor;
   private readonly tf: Tf;
   private readonly N: number;
   private readonly B: number;
@@ -827,15 +1294,17 @@ class PgPolicy implements Policy {
   private readonly frozen: Float32Array;
   private readonly capture: Uint8Array;
   private readonly probs: Float64Array;
+  private readonly cfg: PgConfig;
 
   constructor(private readonly ctx: PolicyContext) {
     this.tf = ctx.tf;
     registerGradients(ctx.tf);
     const cfg = parseConfig(ctx.config);
+    this.cfg = cfg;
     const spec = ctx.spec;
     this.N = spec.numAgents;
     this.B = ctx.numEnvs;
-    this.actor = new Actor(ctx.tf, spec, cfg, cfg.actorSharing === 'shared' ? 1 : this.N, ctx.rng);
+    this.actor = new RecurrentActor(ctx.tf, spec, cfg, cfg.actorSharing === 'shared' ? 1 : this.N, ctx.rng);
     if (ctx.checkpoint) this.actor.params.loadRecords(ctx.checkpoint.tensors, 'actor/');
     const rows = this.N * this.B;
     this.hA = new Float32Array(rows * cfg.hiddenDim);
@@ -847,7 +1316,7 @@ class PgPolicy implements Policy {
   }
 
   resetCopy(b: number): void {
-    const H = this.actor.cfg.hiddenDim;
+    const H = this.cfg.hiddenDim;
     for (let a = 0; a < this.N; a++) this.hA.fill(0, (a * this.B + b) * H, (a * this.B + b + 1) * H);
     this.capture[b] = 1;
   }
@@ -859,7 +1328,7 @@ class PgPolicy implements Policy {
     const E = spec.envObsSize;
     const A = spec.numActions;
     const G = this.actor.groups;
-    const frozenMode = this.actor.cfg.observation === 'frozen-initial';
+    const frozenMode = this.cfg.observation === 'frozen-initial';
     if (frozenMode) {
       for (let b = 0; b < B; b++) {
         if (!this.capture[b]) continue;

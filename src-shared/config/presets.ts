@@ -8,7 +8,9 @@
  * shared/specs/manitokan-learners.md): 300-step episodes, agents not drawn in observations,
  * lr 5e-4, exact GELU, an epsilon floor annealed 0.8 -> 0.01 over 2e6 lock-step steps, frozen
  * initial observations, the terminated-sum critic bootstrap, per-step reverse-time critic
- * updates, and a target copy every 200 critic steps.
+ * updates, and a target copy every 200 critic steps. The PG correction and max-entropy presets
+ * (Fig. 6, App. E.7) exist for the history variant only, at the paper's budgets for those
+ * figures (26,000 rounds; 11,000 for the anti-collective).
  */
 import type { PartialExperiment } from './experiment';
 
@@ -92,6 +94,54 @@ const COMA: Family = {
   },
 };
 
+const IPPO: Family = {
+  algo: 'ippo',
+  label: 'IPPO',
+  paperSummary:
+    'Paper hyperparameters (Table 2): independent recurrent PPO, one actor and one critic per agent (CNN 32, MLP 64-64, GRU 64 with ' +
+    'LayerNorm), critics on the own observation, no GAE (advantage = discounted return - V), Adam 1e-5, clip 0.2, entropy 1e-4, ' +
+    '15 epochs on one minibatch of 10-step chunks, grad clip 10, Huber value loss (delta 10), 150-step episodes, 10,000 rounds of 32 parallel episodes.',
+  releasedSummary:
+    "300-step episodes, agents not drawn, critics on both agents' observations, GAE lambda 0.95, 5 minibatches, PopArt value " +
+    'normalisation, hidden 128, GELU, critic grad clip 1, inputs / 255, actors on the joint observation when the last action is observed.',
+  releasedAlgo: {
+    gaeLambda: 0.95,
+    criticInput: 'joint-obs',
+    minibatches: 5,
+    valueNorm: true,
+    hiddenDim: 128,
+    activation: 'gelu',
+    actorGradClip: 10,
+    criticGradClip: 1,
+    inputScale: 1 / 255,
+    actorObservation: 'joint-with-last-action',
+  },
+};
+
+const MAPPO: Family = {
+  algo: 'mappo',
+  label: 'MAPPO',
+  paperSummary:
+    'Paper hyperparameters (Table 1): recurrent PPO with one policy shared by the agents (CNN 32, MLP 64-64, GRU 64 with LayerNorm) and a ' +
+    'centralised value on the global state, GAE lambda 0.95, Adam 1e-5, clip 0.2, entropy 1e-4, 15 epochs on one minibatch of 10-step ' +
+    'chunks, grad clip 10, Huber value loss (delta 10), 150-step episodes, 10,000 rounds of 32 parallel episodes.',
+  releasedSummary:
+    "300-step episodes, agents not drawn, one actor per agent, critic on the agents' concatenated observations, GAE lambda 1, " +
+    '5 minibatches, ValueNorm, GELU, grad clip 1, inputs / 255, actors on the joint observation when the last action is observed.',
+  releasedAlgo: {
+    actorSharing: 'per-agent',
+    criticInput: 'joint-obs',
+    gaeLambda: 1,
+    minibatches: 5,
+    valueNorm: true,
+    activation: 'gelu',
+    actorGradClip: 1,
+    criticGradClip: 1,
+    inputScale: 1 / 255,
+    actorObservation: 'joint-with-last-action',
+  },
+};
+
 interface Variant {
   suffix: string;
   title: string;
@@ -154,9 +204,110 @@ function familyPresets(f: Family): Preset[] {
   ];
 }
 
+/**
+ * PG with action history plus one of the paper's variance-reduction terms (§4.1, Fig. 6) or the
+ * anti-collective term (App. E.7), each with a `-released-code` twin: the PG released-code
+ * values plus the released code's version of the term (see the header of algos/pg.ts).
+ */
+interface PgTerm {
+  suffix: string;
+  title: string;
+  what: string;
+  paper: string;
+  episodes: number;
+  algo: Record<string, unknown>;
+  releasedAlgo: Record<string, unknown>;
+  releasedWhat: string;
+}
+
+const PG_TERMS: PgTerm[] = [
+  {
+    suffix: '-maxent',
+    title: 'max-entropy',
+    what: 'Max-entropy PG: an entropy bonus on the policy (coefficient 1e-4, the released value; the paper gives none).',
+    paper: '§4.1, Fig. 6',
+    episodes: 26_000,
+    algo: { maxEntropy: true },
+    releasedAlgo: { maxEntropy: true, maxEntropySign: 'released-penalty' },
+    releasedWhat: 'the released max-entropy term r <- r - 1e-4 H, which penalises entropy',
+  },
+  {
+    suffix: '-correction',
+    title: 'correction term',
+    what: "The correction term of eq. 5: the Hessian of the other agent's collective objective times Psi, in episodes where this agent opened its door first, as a Hessian-vector product through the GRU.",
+    paper: '§4, eq. 5, Fig. 6',
+    episodes: 26_000,
+    algo: { correction: 'cross' },
+    releasedAlgo: { correction: 'cross', correctionImpl: 'released-fd' },
+    releasedWhat: "the released term (a 2x2 finite difference in (p, V) with Psi = 1/log p at success steps; the code's cross-agent order gives the same update as self-correction)",
+  },
+  {
+    suffix: '-self-correction',
+    title: 'self-correction term',
+    what: "The self-correction term of §4.1: the Hessian of the agent's own collective objective (steps after its door opened) times Psi, as a Hessian-vector product through the GRU.",
+    paper: '§4.1, Fig. 6',
+    episodes: 26_000,
+    algo: { correction: 'self' },
+    releasedAlgo: { correction: 'self', correctionImpl: 'released-fd' },
+    releasedWhat: 'the released term (a 2x2 finite difference in (p, V) with Psi = 1/log p at success steps)',
+  },
+  {
+    suffix: '-anti-collective',
+    title: 'anti-collective (negated self-correction)',
+    what: 'Minimises the self-correction term instead of maximising it (App. E.7).',
+    paper: 'App. E.7, Fig. 15',
+    episodes: 11_000,
+    algo: { correction: 'self', antiCollective: true },
+    releasedAlgo: { correction: 'self', correctionImpl: 'released-fd', antiCollective: true, antiCollectiveScope: 'released-individual' },
+    releasedWhat:
+      "the released anti_coop: the finite-difference self-correction keeps its sign and the individual-reward analogue (his_disc) is added negated",
+  },
+];
+
+function pgTermPresets(): Preset[] {
+  const history = VARIANTS.find((v) => v.suffix === '-history')!;
+  return PG_TERMS.flatMap((term): Preset[] => [
+    {
+      name: `manitokan-pg-history${term.suffix}`,
+      title: `PG + last action, ${term.title}`,
+      description: `${term.what} ${history.what} ${PG.paperSummary.replace('10,000 rounds', `${term.episodes.toLocaleString('en-US')} rounds`)}`,
+      paper: term.paper,
+      config: { env: { id: 'manitokan', ...history.env }, algo: { id: 'pg', ...term.algo }, train: { ...PAPER_TRAIN, episodes: term.episodes } },
+    },
+    {
+      name: `manitokan-pg-history${term.suffix}-released-code`,
+      title: `PG + last action, ${term.title} (released code)`,
+      description: `${term.what} With what the released code runs instead: ${term.releasedWhat}; ${PG.releasedSummary}`,
+      paper: `${term.paper} (released code)`,
+      config: {
+        env: { id: 'manitokan', ...history.env, ...RELEASED_ENV },
+        algo: { id: 'pg', ...PG.releasedAlgo, ...term.releasedAlgo },
+        train: { ...PAPER_TRAIN, episodes: term.episodes },
+      },
+    },
+  ]);
+}
+
 const PRESETS: Preset[] = [
   ...familyPresets(PG),
+  ...pgTermPresets(),
   ...familyPresets(COMA),
+  ...familyPresets(IPPO),
+  ...familyPresets(MAPPO),
+  {
+    name: 'manitokan-ippo-randomized',
+    title: 'IPPO, randomised policy (App. E.4)',
+    description: 'IPPO with actor lr 1e-6 and critic lr 1e-3 (App. E.4), so the policy stays near its random start; otherwise Table 2.',
+    paper: 'App. E.4, Fig. 10',
+    config: { env: { id: 'manitokan' }, algo: { id: 'ippo', lr: 1e-6, criticLr: 1e-3 }, train: { ...PAPER_TRAIN } },
+  },
+  {
+    name: 'manitokan-mappo-randomized',
+    title: 'MAPPO, randomised policy (App. E.4)',
+    description: 'MAPPO with actor lr 1e-6 and critic lr 1e-3 (App. E.4), so the policy stays near its random start; otherwise Table 1.',
+    paper: 'App. E.4, Fig. 10',
+    config: { env: { id: 'manitokan' }, algo: { id: 'mappo', lr: 1e-6, criticLr: 1e-3 }, train: { ...PAPER_TRAIN } },
+  },
   {
     name: 'manitokan-random',
     title: 'Uniform random policy',

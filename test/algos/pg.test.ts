@@ -176,6 +176,16 @@ describe('PG trainer', () => {
       criticBootstrap: 'standard',
       criticUpdate: 'batch',
       targetUpdate: 1,
+      correction: 'none',
+      correctionCoef: 1,
+      antiCollective: false,
+      antiCollectiveScope: 'collective',
+      correctionStart: 1,
+      correctionImpl: 'hvp',
+      psiDamping: 0,
+      maxEntropy: false,
+      entropyCoef: 1e-4,
+      maxEntropySign: 'bonus',
     });
     for (const [k, f] of Object.entries(pgSchema)) expect(f.doc.length, k).toBeGreaterThan(10);
   });

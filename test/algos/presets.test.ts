@@ -11,12 +11,34 @@ describe('presets', () => {
       'manitokan-pg-released-code',
       'manitokan-pg-doorkey-released-code',
       'manitokan-pg-history-released-code',
+      'manitokan-pg-history-maxent',
+      'manitokan-pg-history-maxent-released-code',
+      'manitokan-pg-history-correction',
+      'manitokan-pg-history-correction-released-code',
+      'manitokan-pg-history-self-correction',
+      'manitokan-pg-history-self-correction-released-code',
+      'manitokan-pg-history-anti-collective',
+      'manitokan-pg-history-anti-collective-released-code',
       'manitokan-coma',
       'manitokan-coma-doorkey',
       'manitokan-coma-history',
       'manitokan-coma-released-code',
       'manitokan-coma-doorkey-released-code',
       'manitokan-coma-history-released-code',
+      'manitokan-ippo',
+      'manitokan-ippo-doorkey',
+      'manitokan-ippo-history',
+      'manitokan-ippo-released-code',
+      'manitokan-ippo-doorkey-released-code',
+      'manitokan-ippo-history-released-code',
+      'manitokan-mappo',
+      'manitokan-mappo-doorkey',
+      'manitokan-mappo-history',
+      'manitokan-mappo-released-code',
+      'manitokan-mappo-doorkey-released-code',
+      'manitokan-mappo-history-released-code',
+      'manitokan-ippo-randomized',
+      'manitokan-mappo-randomized',
       'manitokan-random',
     ]);
     expect(getPreset('nope')).toBeUndefined();
@@ -27,7 +49,9 @@ describe('presets', () => {
     expect(p.title.length).toBeGreaterThan(0);
     expect(p.description.length).toBeGreaterThan(20);
     const cfg = resolveExperiment(p.config);
-    expect(cfg.train.episodes).toBe(10000);
+    // The paper's budgets: 10,000 rounds; Fig. 6 26,000; App. E.7 11,000.
+    const episodes = /-(maxent|correction|self-correction)(-released-code)?$/.test(name) ? 26000 : name.includes('anti-collective') ? 11000 : 10000;
+    expect(cfg.train.episodes).toBe(episodes);
     expect(cfg.train.numEnvs).toBe(32);
     expect(cfg.env.id).toBe('manitokan');
   });
@@ -59,6 +83,34 @@ describe('presets', () => {
       });
       // Same observation variant as the paper twin.
       for (const k of ['obsDoorFlag', 'obsKeyFlag', 'obsLastAction']) expect(cfg.env[k]).toBe(paper.env[k]);
+    }
+  });
+
+  it('PG correction and max-entropy presets: the paper term on the history preset, and the released term on its released twin', () => {
+    const history = resolveExperiment(getPreset('manitokan-pg-history')!.config);
+    const historyReleased = resolveExperiment(getPreset('manitokan-pg-history-released-code')!.config);
+    const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      ['maxent', { maxEntropy: true, entropyCoef: 1e-4, maxEntropySign: 'bonus', correction: 'none' }, { maxEntropy: true, maxEntropySign: 'released-penalty' }],
+      ['correction', { correction: 'cross', correctionImpl: 'hvp', correctionCoef: 1, correctionStart: 1, maxEntropy: false }, { correction: 'cross', correctionImpl: 'released-fd' }],
+      ['self-correction', { correction: 'self', correctionImpl: 'hvp', antiCollective: false }, { correction: 'self', correctionImpl: 'released-fd' }],
+      [
+        'anti-collective',
+        { correction: 'self', correctionImpl: 'hvp', antiCollective: true, antiCollectiveScope: 'collective' },
+        { correction: 'self', correctionImpl: 'released-fd', antiCollective: true, antiCollectiveScope: 'released-individual' },
+      ],
+    ];
+    const strip = (a: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(a).filter(([k]) => !keys.includes(k)));
+    for (const [suffix, paperAlgo, releasedAlgo] of cases) {
+      const paper = resolveExperiment(getPreset(`manitokan-pg-history-${suffix}`)!.config);
+      const released = resolveExperiment(getPreset(`manitokan-pg-history-${suffix}-released-code`)!.config);
+      expect(paper.algo, suffix).toMatchObject(paperAlgo);
+      expect(released.algo, suffix).toMatchObject(releasedAlgo);
+      // Otherwise identical to their bases: same env, same other algorithm values.
+      expect(paper.env).toEqual(history.env);
+      expect(released.env).toEqual(historyReleased.env);
+      const changed = Object.keys({ ...paperAlgo, ...releasedAlgo });
+      expect(strip(paper.algo, changed)).toEqual(strip(history.algo, changed));
+      expect(strip(released.algo, changed)).toEqual(strip(historyReleased.algo, changed));
     }
   });
 

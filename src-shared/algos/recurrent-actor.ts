@@ -1,0 +1,216 @@
+/**
+ * What the PG and COMA trainers share: the recurrent actor of Tables 3-4, its input layout, the
+ * epsilon schedule, the time-major <-> group-major re-layouts, and checkpoint key prefixes.
+ *
+ * The actor: Linear(obs -> H) -> act -> GRUCell(H) -> Linear(H -> A) logits, no agent id,
+ * G = 1 (shared by the agents) or G = N groups (one network per agent). Parameters are created
+ * input, gru, head, in that order, from the run's Rng (the order is part of what a seed fixes).
+ *
+ * Three ways to run it (see nn/gru.ts):
+ * - `stepLogits`: one rollout step for all rows, read back once (not differentiable);
+ * - `sequenceLogits`: full BPTT through the fused GRU op (first-order gradients only);
+ * - `tapeLogits` (with `weights()`): the same values with every op on the gradient tape,
+ *   whose gradient is itself built from differentiable ops, so it can be differentiated again
+ *   (Hessian-vector products, nn/hvp.ts). Much slower: only where second order is needed.
+ */
+import type { EnvSpec } from '../envs/types';
+import { GRUCell, type GruTrace } from '../nn/gru';
+import { Linear, groupedLinear, type Activation } from '../nn/mlp';
+import { ParamSet } from '../nn/params';
+import { secondOrderOps } from '../nn/hvp';
+import type { Tensor, Tf } from '../nn/tf';
+import type { Rng } from '../rng';
+
+/** The hyperparameters the actor reads. */
+export interface ActorOptions {
+  hiddenDim: number;
+  activation: Activation;
+}
+
+/** The actor: Linear(obs -> H) -> act -> GRUCell(H) -> Linear(H -> A). G = 1 or N groups. */
+export class RecurrentActor {
+  readonly params: ParamSet;
+  readonly input: Linear;
+  readonly gru: GRUCell;
+  readonly head: Linear;
+
+  constructor(
+    private readonly tf: Tf,
+    spec: EnvSpec,
+    readonly opts: ActorOptions,
+    readonly groups: number,
+    rng: Rng,
+  ) {
+    const H = opts.hiddenDim;
+    this.params = new ParamSet(tf);
+    this.input = new Linear(tf, this.params, 'input', spec.obsSize, H, groups, rng);
+    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups }, rng);
+    this.head = new Linear(tf, this.params, 'head', H, spec.numActions, groups, rng);
+  }
+
+  /**
+   * One acting step for all rows: x [G, rows/G, obs]. Reads hPrev, writes hNext (and the trace
+   * at step t). Returns the logits [rows * A], read back once.
+   */
+  stepLogits(x: Tensor, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
+    const tf = this.tf;
+    let logits!: Float32Array;
+    // Read back inside the scope: tf.tidy would walk a returned typed array element by element.
+    tf.tidy(() => {
+      const e = this.input.infer(x, this.opts.activation);
+      const h = this.gru.stepRows(e, hPrev, hNext, trace, t);
+      logits = this.head.infer(h).dataSync() as Float32Array;
+    });
+    return logits;
+  }
+
+  /** Training forward over [N][T][B] rows from a zero state: logits [G, N*T*B/G, A]. */
+  sequenceLogits(x: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
+    const tf = this.tf;
+    return tf.tidy(() => {
+      const e = this.input.forward(x, this.opts.activation, false);
+      return this.head.forward(this.gru.sequence(e, N, T, B, trace));
+    });
+  }
+
+  /** The parameters by stable name ("input/weight", "gru/weight_ih", ...), for `tapeLogits`. */
+  weights(): ActorWeights {
+    const w: Record<string, Tensor> = {};
+    for (const name of this.params.names()) w[name] = this.params.get(name);
+    return w as unknown as ActorWeights;
+  }
+}
+
+/** The actor's parameter tensors by stable name; any tensors of the right shapes will do. */
+export interface ActorWeights {
+  'input/weight': Tensor;
+  'input/bias': Tensor;
+  'gru/weight_ih': Tensor;
+  'gru/weight_hh': Tensor;
+  'gru/bias_ih': Tensor;
+  'gru/bias_hh': Tensor;
+  'head/weight': Tensor;
+  'head/bias': Tensor;
+}
+
+export const ACTOR_WEIGHT_NAMES: readonly (keyof ActorWeights)[] = [
+  'input/weight',
+  'input/bias',
+  'gru/weight_ih',
+  'gru/weight_hh',
+  'gru/bias_ih',
+  'gru/bias_hh',
+  'head/weight',
+  'head/bias',
+];
+
+/**
+ * The actor's forward on the gradient tape with explicit weights, so that it can be
+ * differentiated twice (nn/hvp.ts) and run with weights derived from the variables (e.g. one
+ * copy per group). x is [G, T*R, obs]: in each group R sequences of T steps from a zero state,
+ * rows time-major (row t*R + r). Returns logits [G, T*R, A] in the same row order. The GRU is
+ * PyTorch's cell exactly as GRUCell.step computes it (r applied after the recurrent matmul),
+ * with nn/hvp.ts's second-order-safe sigmoid and tanh.
+ */
+export function tapeLogits(tf: Tf, w: ActorWeights, x: Tensor, T: number, activation: Activation): Tensor {
+  const so = secondOrderOps(tf);
+  return tf.tidy(() => {
+    const [G, TR] = x.shape as number[];
+    const R = TR / T;
+    const H = (w['gru/weight_hh'].shape as number[])[1];
+    const A = (w['head/weight'].shape as number[])[2];
+    // relu / linear / gelu (erf) are twice differentiable as they are; tanh needs so.tanh.
+    const pre = groupedLinear(tf, x, w['input/weight'], w['input/bias'], activation === 'tanh' ? 'linear' : activation, false);
+    const e = activation === 'tanh' ? so.tanh(pre) : pre;
+    // Input-side gate pre-activations for every step in one matmul, split and unstacked once;
+    // per step only the recurrent matmul (a dispatch-bound loop: every op counts three times,
+    // forward, backward and the backward of the backward).
+    const gi = groupedLinear(tf, e, w['gru/weight_ih'], w['gru/bias_ih']);
+    const [giR, giZ, giN] = tf.split(gi, 3, 2).map((g) => tf.unstack(tf.reshape(g, [G, T, R, H]), 1));
+    let h: Tensor | null = null;
+    const hs: Tensor[] = [];
+    for (let t = 0; t < T; t++) {
+      // h_0 = 0: the recurrent pre-activations are just the bias.
+      const gh = h === null ? tf.reshape(w['gru/bias_hh'], [G, 1, 3 * H]) : groupedLinear(tf, h, w['gru/weight_hh'], w['gru/bias_hh']);
+      const [ghR, ghZ, ghN] = tf.split(gh, 3, 2);
+      const r = so.sigmoid(tf.add(giR[t], ghR));
+      const z = so.sigmoid(tf.add(giZ[t], ghZ));
+      const n = so.tanh(tf.add(giN[t], tf.mul(r, ghN)));
+      // (1 - z) n + z h = n + z (h - n), one op fewer; h_1 = (1 - z) n.
+      h = h === null ? tf.mul(tf.sub(1, z), n) : tf.add(n, tf.mul(z, tf.sub(h, n)));
+      hs.push(h);
+    }
+    const seq = tf.reshape(tf.stack(hs, 1), [G, T * R, H]);
+    return tf.reshape(groupedLinear(tf, seq, w['head/weight'], w['head/bias']), [G, T * R, A]);
+  });
+}
+
+/**
+ * Build the actor input for one step from env buffers: rows in [agent][copy] order. With
+ * `frozen`, the first envObsSize entries come from `frozen` ([agent][copy][envObs]).
+ */
+export function actorInput(
+  obs: Float32Array,
+  N: number,
+  B: number,
+  obsSize: number,
+  envObsSize: number,
+  frozen: Float32Array | null,
+  out: Float32Array,
+): void {
+  for (let a = 0; a < N; a++) {
+    for (let b = 0; b < B; b++) {
+      const src = (b * N + a) * obsSize;
+      const dst = (a * B + b) * obsSize;
+      out.set(obs.subarray(src, src + obsSize), dst);
+      if (frozen) out.set(frozen.subarray((a * B + b) * envObsSize, (a * B + b + 1) * envObsSize), dst);
+    }
+  }
+}
+
+/** The epsilon-floor schedule fields both trainers' schemas define. */
+export interface EpsilonSchedule {
+  epsilonStart: number;
+  epsilonFinish: number;
+  epsilonAnnealSteps: number;
+}
+
+/** PyMARL's DecayThenFlat schedule: linear from start to finish over `steps`, then flat. */
+export function epsilonAt(cfg: EpsilonSchedule, tEnv: number): number {
+  if (cfg.epsilonAnnealSteps <= 0) return cfg.epsilonFinish;
+  const frac = Math.min(1, tEnv / cfg.epsilonAnnealSteps);
+  return cfg.epsilonStart + (cfg.epsilonFinish - cfg.epsilonStart) * frac;
+}
+
+/** [T][N][B][F] (time-major, as recorded) -> [N][T][B][F] (group-major, the GRU sequence layout). */
+export function timeToGroup<A extends Float32Array | Int32Array>(src: A, T: number, N: number, B: number, F: number, out: A): A {
+  const blk = B * F;
+  for (let a = 0; a < N; a++) {
+    for (let t = 0; t < T; t++) out.set(src.subarray((t * N + a) * blk, (t * N + a + 1) * blk), (a * T + t) * blk);
+  }
+  return out.subarray(0, N * T * blk) as A;
+}
+
+/** [N][T][B] -> [T][N][B] (F = 1). */
+export function groupToTime(src: ArrayLike<number>, T: number, N: number, B: number, out: Float32Array): Float32Array {
+  for (let a = 0; a < N; a++) {
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) out[(t * N + a) * B + b] = src[(a * T + t) * B + b];
+    }
+  }
+  return out.subarray(0, N * T * B);
+}
+
+/** Checkpoint keys: `${prefix}${key}`. */
+export function prefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(rec)) out[prefix + k] = v;
+  return out;
+}
+
+/** The entries of `rec` under `prefix`, with the prefix removed. */
+export function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
