@@ -107,8 +107,8 @@
  * `losses/actor` is Fig. 7a's policy loss.
  */
 import { type Schema, type Values, defaults } from '../config/schema';
-import type { EnvSpec, VecEnv } from '../envs/types';
-import { argmaxMasked, entropy, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
+import type { EnvSpec } from '../envs/types';
+import { entropy, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
 import { GruTrace } from '../nn/gru';
@@ -119,7 +119,7 @@ import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
 import { ENV_RESET_STREAM } from './random';
-import { RecurrentActor, actorInput, epsilonAt, prefixed, timeToGroup, unprefixed } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, actorInput, epsilonAt, prefixed, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -1119,96 +1119,15 @@ class ComaTrainer implements Trainer {
   }
 }
 
-// ================================================================= evaluation policy
-
-/** The trained actor acting on a VecEnv: sampling from the masked softmax, or greedy. */
-class ComaPolicy implements Policy {
-  private readonly actor: RecurrentActor;
-  private readonly tf: Tf;
-  private readonly N: number;
-  private readonly B: number;
-  private hA: Float32Array;
-  private hB: Float32Array;
-  private readonly x: Float32Array;
-  private readonly frozen: Float32Array;
-  private readonly capture: Uint8Array;
-  private readonly probs: Float64Array;
-  private readonly cfg: ComaConfig;
-
-  constructor(private readonly ctx: PolicyContext) {
-    this.tf = ctx.tf;
-    registerGradients(ctx.tf);
-    const cfg = parseConfig(ctx.config);
-    this.cfg = cfg;
-    const spec = ctx.spec;
-    this.N = spec.numAgents;
-    this.B = ctx.numEnvs;
-    this.actor = new RecurrentActor(ctx.tf, spec, cfg, 1, ctx.rng);
-    if (ctx.checkpoint) this.actor.params.loadRecords(ctx.checkpoint.tensors, 'actor/');
-    const rows = this.N * this.B;
-    this.hA = new Float32Array(rows * cfg.hiddenDim);
-    this.hB = new Float32Array(rows * cfg.hiddenDim);
-    this.x = new Float32Array(rows * spec.obsSize);
-    this.frozen = new Float32Array(rows * spec.envObsSize);
-    this.capture = new Uint8Array(this.B).fill(1);
-    this.probs = new Float64Array(spec.numActions);
-  }
-
-  resetCopy(b: number): void {
-    const H = this.cfg.hiddenDim;
-    for (let a = 0; a < this.N; a++) this.hA.fill(0, (a * this.B + b) * H, (a * this.B + b + 1) * H);
-    this.capture[b] = 1;
-  }
-
-  act(env: VecEnv, actions: Int32Array, greedy: boolean): void {
-    const { N, B } = this;
-    const spec = env.spec;
-    const O = spec.obsSize;
-    const E = spec.envObsSize;
-    const A = spec.numActions;
-    const frozenMode = this.cfg.observation === 'frozen-initial';
-    if (frozenMode) {
-      for (let b = 0; b < B; b++) {
-        if (!this.capture[b]) continue;
-        this.capture[b] = 0;
-        for (let a = 0; a < N; a++) {
-          const src = (b * N + a) * O;
-          this.frozen.set(env.obs.subarray(src, src + E), (a * B + b) * E);
-        }
-      }
-    }
-    actorInput(env.obs, N, B, O, E, frozenMode ? this.frozen : null, this.x);
-    const xT = this.tf.tensor3d(this.x, [1, N * B, O]);
-    const logits = this.actor.stepLogits(xT, this.hA, this.hB);
-    xT.dispose();
-    [this.hA, this.hB] = [this.hB, this.hA];
-    for (let b = 0; b < B; b++) {
-      for (let a = 0; a < N; a++) {
-        const envRow = (b * N + a) * A;
-        const r = a * B + b;
-        if (env.finished[b]) {
-          actions[b * N + a] = 0;
-          continue;
-        }
-        if (greedy) {
-          actions[b * N + a] = argmaxMasked(logits, r * A, env.actionMask, envRow, A);
-        } else {
-          maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
-          actions[b * N + a] = sampleIndex(this.probs, 0, A, this.ctx.rng);
-        }
-      }
-    }
-  }
-
-  dispose(): void {
-    this.actor.params.dispose();
-  }
-}
+// ================================================================= entry (evaluation: RecurrentActorPolicy)
 
 export const comaEntry: AlgoEntry = {
   id: 'coma',
   title: 'COMA: counterfactual multi-agent policy gradients (Foerster et al. 2018; Malenfant & Richards 2025, Table 4)',
   schema: comaSchema,
   createTrainer: (ctx: TrainContext) => new ComaTrainer(ctx),
-  createPolicy: (ctx: PolicyContext) => new ComaPolicy(ctx),
+  createPolicy: (ctx: PolicyContext) => {
+    const cfg = parseConfig(ctx.config);
+    return new RecurrentActorPolicy(ctx, cfg, 1);
+  },
 };

@@ -13,13 +13,16 @@
  *   whose gradient is itself built from differentiable ops, so it can be differentiated again
  *   (Hessian-vector products, nn/hvp.ts). Much slower: only where second order is needed.
  */
-import type { EnvSpec } from '../envs/types';
+import type { EnvSpec, VecEnv } from '../envs/types';
+import { argmaxMasked, maskedProbs, sampleIndex } from '../nn/categorical';
+import { registerGradients } from '../nn/gradients';
 import { GRUCell, type GruTrace } from '../nn/gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { ParamSet } from '../nn/params';
 import { secondOrderOps } from '../nn/hvp';
 import type { Tensor, Tf } from '../nn/tf';
 import type { Rng } from '../rng';
+import type { Policy, PolicyContext } from './types';
 
 /** The hyperparameters the actor reads. */
 export interface ActorOptions {
@@ -213,4 +216,97 @@ export function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<st
   const out: Record<string, T> = {};
   for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
   return out;
+}
+
+/**
+ * The trained recurrent actor acting on a VecEnv (evaluation, `cairn eval --policy run:ID`):
+ * sampling from the masked softmax without the epsilon floor, or greedy. Shared by every
+ * algorithm whose actor is a RecurrentActor (PG, COMA).
+ */
+export class RecurrentActorPolicy implements Policy {
+  private readonly actor: RecurrentActor;
+  private readonly tf: Tf;
+  private readonly N: number;
+  private readonly B: number;
+  private hA: Float32Array;
+  private hB: Float32Array;
+  private readonly x: Float32Array;
+  private readonly frozen: Float32Array;
+  private readonly capture: Uint8Array;
+  private readonly probs: Float64Array;
+  private readonly cfg: ActorOptions & { observation: string };
+
+  /** `groups`: 1 for an actor shared by the agents, N for one actor per agent. */
+  constructor(
+    private readonly ctx: PolicyContext,
+    cfg: ActorOptions & { observation: string },
+    groups: number,
+  ) {
+    this.tf = ctx.tf;
+    registerGradients(ctx.tf);
+    this.cfg = cfg;
+    const spec = ctx.spec;
+    this.N = spec.numAgents;
+    this.B = ctx.numEnvs;
+    this.actor = new RecurrentActor(ctx.tf, spec, cfg, groups, ctx.rng);
+    if (ctx.checkpoint) this.actor.params.loadRecords(ctx.checkpoint.tensors, 'actor/');
+    const rows = this.N * this.B;
+    this.hA = new Float32Array(rows * cfg.hiddenDim);
+    this.hB = new Float32Array(rows * cfg.hiddenDim);
+    this.x = new Float32Array(rows * spec.obsSize);
+    this.frozen = new Float32Array(rows * spec.envObsSize);
+    this.capture = new Uint8Array(this.B).fill(1);
+    this.probs = new Float64Array(spec.numActions);
+  }
+
+  resetCopy(b: number): void {
+    const H = this.cfg.hiddenDim;
+    for (let a = 0; a < this.N; a++) this.hA.fill(0, (a * this.B + b) * H, (a * this.B + b + 1) * H);
+    this.capture[b] = 1;
+  }
+
+  act(env: VecEnv, actions: Int32Array, greedy: boolean): void {
+    const { N, B } = this;
+    const spec = env.spec;
+    const O = spec.obsSize;
+    const E = spec.envObsSize;
+    const A = spec.numActions;
+    const G = this.actor.groups;
+    const frozenMode = this.cfg.observation === 'frozen-initial';
+    if (frozenMode) {
+      for (let b = 0; b < B; b++) {
+        if (!this.capture[b]) continue;
+        this.capture[b] = 0;
+        for (let a = 0; a < N; a++) {
+          const src = (b * N + a) * O;
+          this.frozen.set(env.obs.subarray(src, src + E), (a * B + b) * E);
+        }
+      }
+    }
+    actorInput(env.obs, N, B, O, E, frozenMode ? this.frozen : null, this.x);
+    const xT = this.tf.tensor3d(this.x, [G, (N * B) / G, O]);
+    const logits = this.actor.stepLogits(xT, this.hA, this.hB);
+    xT.dispose();
+    [this.hA, this.hB] = [this.hB, this.hA];
+    for (let b = 0; b < B; b++) {
+      for (let a = 0; a < N; a++) {
+        const envRow = (b * N + a) * A;
+        const r = a * B + b;
+        if (env.finished[b]) {
+          actions[b * N + a] = 0;
+          continue;
+        }
+        if (greedy) {
+          actions[b * N + a] = argmaxMasked(logits, r * A, env.actionMask, envRow, A);
+        } else {
+          maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
+          actions[b * N + a] = sampleIndex(this.probs, 0, A, this.ctx.rng);
+        }
+      }
+    }
+  }
+
+  dispose(): void {
+    this.actor.params.dispose();
+  }
 }
