@@ -98,7 +98,7 @@ export const REPROS: readonly Repro[] = [
       { label: 'self-correction', preset: 'manitokan-pg-history-self-correction' },
     ],
     keys: ['collective_success', 'return_total', 'agent_distance', 'first_reward_step', 'key_drops'],
-    budgets: { paper: { ...PAPER, episodes: 26_000 }, small: { ...SMALL, episodes: 300 } },
+    budgets: { paper: { ...PAPER, episodes: 26_000 }, small: { ...SMALL, episodes: 150 } },
   },
   {
     name: 'fig7',
