@@ -171,6 +171,13 @@ export interface EpisodeInfo {
   hasReplay: boolean;
 }
 
+/** One line of a run's log: lifecycle events (started, checkpoints, stop, end) and worker output. */
+export interface RunLogLine {
+  time: number;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
 export type ReportFormat = 'html' | 'pdf' | 'csv' | 'json' | 'latex';
 
 export interface ReportRequest {
@@ -221,6 +228,8 @@ export interface WorkbenchApi {
   setNotes(id: number, notes: string): Promise<void>;
   listExperiments(): Promise<ExperimentInfo[]>;
   metricKeys(runId: number): Promise<string[]>;
+  /** The last `limit` lines (default 1000) of the run's log, oldest first. */
+  runLog(runId: number, limit?: number): Promise<RunLogLine[]>;
   metricSeries(req: SeriesRequest): Promise<SeriesData>;
   compare(req: CompareRequest): Promise<CompareResult>;
   listEpisodes(runId: number, q: { withReplay?: boolean; limit?: number; offset?: number; desc?: boolean }): Promise<{ rows: EpisodeInfo[]; total: number }>;
@@ -244,6 +253,7 @@ export const API_METHODS = [
   'setNotes',
   'listExperiments',
   'metricKeys',
+  'runLog',
   'metricSeries',
   'compare',
   'listEpisodes',

@@ -125,6 +125,19 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN variant TEXT;
     `,
   },
+  {
+    version: 3,
+    name: "run_log: a run's lifecycle events and worker output",
+    up: `
+      CREATE TABLE run_log (
+        run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        time     INTEGER NOT NULL,
+        level    TEXT    NOT NULL CHECK (level IN ('info', 'warn', 'error')),
+        message  TEXT    NOT NULL
+      );
+      CREATE INDEX run_log_run ON run_log (run_id);
+    `,
+  },
 ];
 
 /** The schema version this Cairn writes. */

@@ -23,6 +23,7 @@ import { experimentInsertParams, toExperimentRow } from './modules/experiments/m
 import * as metricsDb from './modules/metrics/db-helper';
 import { checkPoints, pointBatches, toSeries } from './modules/metrics/mapping';
 import * as runsDb from './modules/runs/db-helper';
+import * as logsDb from './modules/logs/db-helper';
 import { normalizeTags, runInsertParams, runListSql, runPatchColumns, toRunRow } from './modules/runs/mapping';
 import type {
   CheckpointRow,
@@ -295,5 +296,22 @@ export class Store {
   /** In update order. */
   async listCheckpoints(runId: number): Promise<CheckpointRow[]> {
     return (await checkpointsDb.queryCheckpoints(this.conn, runId)).map(toCheckpointRow);
+  }
+
+  /** Append lines to a run's log (lifecycle events, worker output); one transaction. */
+  async appendLog(runId: number, lines: { time: number; level: 'info' | 'warn' | 'error'; message: string }[]): Promise<void> {
+    checkInt(this.file, 'appendLog: runId', runId, 1);
+    if (lines.length === 0) return;
+    await logsDb.insertLog(
+      this.conn,
+      runId,
+      lines.map((l) => ({ time: l.time, level: l.level, message: String(l.message).slice(0, 4000) })),
+    );
+  }
+
+  /** The last `limit` lines of a run's log, oldest first. */
+  async runLog(runId: number, limit = 1000): Promise<{ time: number; level: 'info' | 'warn' | 'error'; message: string }[]> {
+    checkInt(this.file, 'runLog: limit', limit, 1);
+    return logsDb.queryLog(this.conn, runId, limit);
   }
 }

@@ -48,6 +48,8 @@ interface Active {
   final?: 'done' | 'stopped';
   error?: string;
   stderr: string;
+  /** Worker stderr lines not yet written to the run's log. */
+  stderrLines: string[];
   metrics: MetricOut[];
   episodes: EpisodeOut[];
   round: number;
@@ -106,7 +108,15 @@ export class Runner extends EventEmitter {
     const fromRound = ckpt?.episode ?? 0;
     // Rows written after the checkpoint (a crash between checkpoints) are recomputed
     // identically from it; drop them so the series has no duplicate rounds.
-    await this.store.truncateAfter(runId, fromRound);
+    const removed = await this.store.truncateAfter(runId, fromRound);
+    await this.log(
+      runId,
+      'info',
+      `resume requested from round ${fromRound}` +
+        (removed.metrics + removed.episodes > 0
+          ? `: ${removed.metrics} metric points and ${removed.episodes} episodes recorded after that checkpoint are recomputed`
+          : ''),
+    );
     await this.store.updateRun(runId, {
       status: 'queued',
       error: null,
@@ -133,6 +143,7 @@ export class Runner extends EventEmitter {
     const a = this.active.get(runId);
     if (a) {
       a.child.send({ type: 'stop' });
+      this.write(a, () => this.log(runId, 'info', 'stop requested: stopping after the current round'));
       return;
     }
     await this.store.updateRun(runId, { stopRequested: true });
@@ -212,6 +223,7 @@ export class Runner extends EventEmitter {
       child,
       total: Number(run.config.train.episodes),
       stderr: '',
+      stderrLines: [],
       metrics: [],
       episodes: [],
       round: run.episodesDone,
@@ -222,6 +234,9 @@ export class Runner extends EventEmitter {
     this.active.set(runId, a);
     child.stderr?.on('data', (d: Buffer) => {
       a.stderr = (a.stderr + d.toString()).slice(-4000);
+      for (const line of d.toString().split('\n')) if (line.trim()) a.stderrLines.push(line);
+      // A chatty worker must not grow memory without bound: keep the newest lines.
+      if (a.stderrLines.length > 200) a.stderrLines.splice(0, a.stderrLines.length - 200);
     });
     child.on('message', (m) => this.onMessage(a, m as WorkerMessage));
     child.on('exit', (code, signal) => {
@@ -234,6 +249,9 @@ export class Runner extends EventEmitter {
       stopRequested: false,
     });
     this.emitEvent({ type: 'status', runId, status: 'running' });
+    this.write(a, () =>
+      this.log(runId, 'info', `worker process ${child.pid} started${resumeFrom ? `, resuming from ${resumeFrom}` : ''}`),
+    );
     const start: StartMessage = {
       type: 'start',
       runId,
@@ -250,6 +268,7 @@ export class Runner extends EventEmitter {
     switch (m.type) {
       case 'started':
         this.write(a, () => this.store.updateRun(a.runId, { backend: m.backend, metricKeys: m.metricKeys }));
+        this.write(a, () => this.log(a.runId, 'info', `training on the ${m.backend} backend from round ${m.round} of ${a.total}`));
         break;
       case 'round': {
         a.round = m.round;
@@ -283,6 +302,7 @@ export class Runner extends EventEmitter {
             bytes: m.bytes,
           }),
         );
+        this.write(a, () => this.log(a.runId, 'info', `checkpoint at round ${m.round} (${(m.bytes / 1024).toFixed(0)} KiB)`));
         break;
       case 'done':
       case 'stopped':
@@ -311,8 +331,13 @@ export class Runner extends EventEmitter {
     a.flushTimer = undefined;
     const metrics = a.metrics.splice(0);
     const episodes = a.episodes.splice(0);
+    const stderr = a.stderrLines.splice(0);
     const round = a.round;
     const envSteps = a.envSteps;
+    if (stderr.length > 0) {
+      const time = Date.now();
+      this.write(a, () => this.store.appendLog(a.runId, stderr.map((message) => ({ time, level: 'warn' as const, message }))));
+    }
     if (metrics.length === 0 && episodes.length === 0) return;
     this.write(a, async () => {
       await this.store.appendMetrics(a.runId, metrics);
@@ -337,6 +362,11 @@ export class Runner extends EventEmitter {
           (a.stderr.trim() ? `: ${a.stderr.trim().split('\n').slice(-3).join(' | ')}` : '');
     }
     try {
+      await this.log(
+        a.runId,
+        status === 'failed' ? 'error' : 'info',
+        status === 'failed' ? `failed at round ${a.round}: ${error}` : `${status} at round ${a.round} of ${a.total} (${a.envSteps} env steps)`,
+      );
       const summary = await this.summary(a.runId);
       await this.store.updateRun(a.runId, {
         status,
@@ -373,6 +403,15 @@ export class Runner extends EventEmitter {
       out[key] = n > 0 ? s / n : null;
     });
     return out;
+  }
+
+  /** One line in the run's log; a log write never fails a run. */
+  private async log(runId: number, level: 'info' | 'warn' | 'error', message: string): Promise<void> {
+    try {
+      await this.store.appendLog(runId, [{ time: Date.now(), level, message }]);
+    } catch {
+      // The log is a convenience: a busy or closed database must not fail the run over it.
+    }
   }
 
   private async pollStops(): Promise<void> {

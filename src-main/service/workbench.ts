@@ -968,6 +968,11 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       return store.metricKeys(run.id);
     },
 
+    async runLog(runId: number, limit?: number) {
+      const run = await requireRun('runId', runId);
+      return store.runLog(run.id, optInt('limit', limit, 1, 100_000) ?? 1000);
+    },
+
     async metricSeries(req: SeriesRequest) {
       const r = reqObj('req', req);
       const run = await requireRun('runId', r.runId);

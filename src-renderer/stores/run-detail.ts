@@ -35,7 +35,7 @@ export interface ZoomDetail extends XY {
 
 export interface LogLine {
   at: number;
-  level: 'info' | 'error';
+  level: 'info' | 'warn' | 'error';
   text: string;
 }
 
@@ -135,6 +135,8 @@ export const useRunDetailStore = defineStore('runDetail', () => {
         if (run.value) run.value = applyToRun(run.value, e);
         addLog(e.status === 'failed' ? 'error' : 'info', `status → ${e.status}${e.error ? `: ${e.error}` : ''}`);
         if (e.status !== 'queued') void refreshRun();
+        // The host's log has the details (backend, checkpoints, worker output): re-read it.
+        if (e.status !== 'running') void loadLog();
         break;
       case 'progress':
         if (run.value) run.value = applyToRun(run.value, e);
@@ -175,9 +177,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
       return;
     }
     run.value = r;
-    addLog('info', `created (${r.preset ?? r.algoId + ' on ' + r.envId}, seed ${r.seed})`, r.createdAt);
-    if (r.startedAt) addLog('info', `started on ${r.backend ?? 'unknown backend'}`, r.startedAt);
-    if (r.endedAt) addLog(r.status === 'failed' ? 'error' : 'info', `${r.status}${r.error ? `: ${r.error}` : ''}`, r.endedAt);
+    await loadLog(gen);
     const k = await useApi().metricKeys(id);
     if (gen !== openGen) return;
     keys.value = [...new Set([...r.metricKeys, ...k])];
@@ -186,6 +186,23 @@ export const useRunDetailStore = defineStore('runDetail', () => {
       selected.value = defaults.length ? defaults : keys.value.slice(0, 4);
     }
     await Promise.all([...selected.value.map((key) => fetchOverview(key, gen)), loadEpisodes(0)]);
+  }
+
+  /** The run's log from the host (lifecycle events and worker output), after its creation. */
+  async function loadLog(gen = openGen): Promise<void> {
+    const r = run.value;
+    if (!r) return;
+    let lines: Awaited<ReturnType<ReturnType<typeof useApi>['runLog']>> = [];
+    try {
+      lines = await useApi().runLog(r.id);
+    } catch (err) {
+      lines = [{ time: Date.now(), level: 'error', message: `could not read the run's log: ${(err as Error).message}` }];
+    }
+    if (gen !== openGen) return;
+    log.value = [
+      { at: r.createdAt, level: 'info', text: `created (${r.preset ?? r.algoId + ' on ' + r.envId}, seed ${r.seed})` },
+      ...lines.map((l) => ({ at: l.time, level: l.level, text: l.message })),
+    ];
   }
 
   async function reload(): Promise<void> {

@@ -44,3 +44,25 @@ describe('migrations', () => {
     await check.close();
   });
 });
+
+describe('run log', () => {
+  it('appends lines, returns the newest ones oldest first, and goes with its run', async () => {
+    const store = await Store.open(path.join(dir, 'log.db'));
+    const id = await store.createRun({ name: 'r', config: sampleConfig(), seed: 1, episodesTotal: 1, host: 'h', metricKeys: [] });
+    await store.appendLog(id, [
+      { time: 1, level: 'info', message: 'one' },
+      { time: 2, level: 'warn', message: 'two' },
+      { time: 3, level: 'error', message: 'three' },
+    ]);
+    expect(await store.runLog(id)).toEqual([
+      { time: 1, level: 'info', message: 'one' },
+      { time: 2, level: 'warn', message: 'two' },
+      { time: 3, level: 'error', message: 'three' },
+    ]);
+    expect((await store.runLog(id, 2)).map((l) => l.message)).toEqual(['two', 'three']);
+    await expect(store.appendLog(id + 1, [{ time: 1, level: 'info', message: 'x' }])).rejects.toThrow(/run/);
+    await store.deleteRun(id);
+    expect(await store.runLog(id)).toEqual([]);
+    await store.close();
+  });
+});

@@ -12,6 +12,10 @@ function host(): FakeClient {
   return fakeClient({
     getRun: async (id: number) => makeRun({ id, status: 'running', metricKeys: ['collective_success', 'return_total'] }),
     metricKeys: async () => ['collective_success', 'return_total', 'losses/actor'],
+    runLog: async () => [
+      { time: 1, level: 'info', message: 'training on the wasm backend from round 0 of 100' },
+      { time: 2, level: 'warn', message: 'worker says hello' },
+    ],
     metricSeries: async (req: SeriesRequest) => ({
       runId: req.runId,
       key: req.key,
@@ -44,6 +48,17 @@ describe('run detail store', () => {
     expect(d.selected).toEqual(['collective_success', 'return_total', 'losses/actor']);
     expect(d.series.collective_success.y).toEqual([0.1, 0.2, 0.3]);
     expect(api.metricSeries).toHaveBeenCalledWith(expect.objectContaining({ runId: 7, key: 'collective_success', x: 'episode', maxPoints: 2000 }));
+  });
+
+  it("shows the host's run log after the creation line", async () => {
+    const s = useRunDetailStore();
+    await s.open(7);
+    expect(s.log.map((l) => [l.level, l.text])).toEqual([
+      ['info', expect.stringMatching(/^created/)],
+      ['info', 'training on the wasm backend from round 0 of 100'],
+      ['warn', 'worker says hello'],
+    ]);
+    expect(api.runLog).toHaveBeenCalledWith(7);
   });
 
   it('buffers live points and applies them in throttled batches (2-3 updates a second)', async () => {

@@ -132,6 +132,19 @@ describe('runner', () => {
     const resumed = (await store.getRun(ids[1]))!;
     expect(resumed.status).toBe('done');
     expect(resumed.error).toBeNull();
+    // The run's log tells the story: start, checkpoints, the crash, the resume, the end.
+    const log = (await store.runLog(ids[1])).map((l) => `${l.level} ${l.message}`);
+    expect(log).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^info training on the wasm backend from round 0 of 30$/),
+        expect.stringMatching(/^info checkpoint at round 8 /),
+        expect.stringMatching(/^error failed at round 10: worker exited on signal SIGKILL/),
+        expect.stringMatching(/^info resume requested from round 8: \d+ metric points and 4 episodes recorded after that checkpoint are recomputed$/),
+        expect.stringMatching(/^info training on the wasm backend from round 8 of 30$/),
+        expect.stringMatching(/^info done at round 30 of 30/),
+      ]),
+    );
+    expect(log.findIndex((l) => l.startsWith('error failed'))).toBeLessThan(log.findIndex((l) => l.startsWith('info resume requested')));
     const eps = await series(store, ids[1], 'episode_length');
     expect(eps).toHaveLength(30); // rounds 9-10 written before the crash were replaced, not duplicated
     await store.close();
