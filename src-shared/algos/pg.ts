@@ -181,7 +181,7 @@ import { discountedReturns, tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
 import { ENV_RESET_STREAM } from './random';
-import { RecurrentActor, RecurrentActorPolicy, actorInput, epsilonAt, groupToTime, prefixed, tapeLogits, timeToGroup, unprefixed } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, prefixed, tapeLogits, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -204,20 +204,7 @@ export const pgSchema = {
   },
   criticGradClip: { type: 'float', default: 10, min: 0, doc: 'Global-norm clip of critic gradients, 0 = none (paper silent; code: 10).' },
   actorGradClip: { type: 'float', default: 0, min: 0, doc: 'Global-norm clip of actor gradients, 0 = none (paper silent; code: none).' },
-  epsilonStart: {
-    type: 'float',
-    default: 0,
-    min: 0,
-    max: 1,
-    doc: 'Epsilon floor pi = (1-eps) softmax + eps/A before masking, at t_env = 0 (paper: none, 0; code: 0.8).',
-  },
-  epsilonFinish: { type: 'float', default: 0, min: 0, max: 1, doc: 'Epsilon floor after annealing (paper: 0; code: 0.01).' },
-  epsilonAnnealSteps: {
-    type: 'int',
-    default: 2_000_000,
-    min: 0,
-    doc: 'Lock-step env steps t_env (not multiplied by the number of copies) over which epsilon anneals linearly (code: 2e6).',
-  },
+  ...epsilonSchema,
   observation: {
     type: 'enum',
     default: 'fresh',
@@ -236,13 +223,7 @@ export const pgSchema = {
     values: ['batch', 'per-step-reverse'],
     doc: 'batch: one critic step per round on all valid steps (paper silent); per-step-reverse: one step per time step, t = T-1..0, each recording its baseline (released code).',
   },
-  targetUpdate: { type: 'int', default: 1, min: 1, doc: 'Rounds between hard target-critic copies (paper: 1 episode). Ignored when targetUpdateCriticSteps > 0.' },
-  targetUpdateCriticSteps: {
-    type: 'int',
-    default: 0,
-    min: 0,
-    doc: 'If > 0: copy the target when this many critic steps have passed since the last copy, checked once per round (released code: 200). 0 = use targetUpdate.',
-  },
+  ...targetCopySchema,
   rewardInjection: {
     type: 'bool',
     default: false,

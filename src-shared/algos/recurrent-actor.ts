@@ -13,6 +13,7 @@
  *   whose gradient is itself built from differentiable ops, so it can be differentiated again
  *   (Hessian-vector products, nn/hvp.ts). Much slower: only where second order is needed.
  */
+import type { Schema } from '../config/schema';
 import type { EnvSpec, VecEnv } from '../envs/types';
 import { argmaxMasked, maskedProbs, sampleIndex } from '../nn/categorical';
 import { registerGradients } from '../nn/gradients';
@@ -170,6 +171,35 @@ export function actorInput(
     }
   }
 }
+
+/** Schema fields of the released code's epsilon floor, shared by PG and COMA (read by epsilonAt). */
+export const epsilonSchema = {
+  epsilonStart: {
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 1,
+    doc: 'Epsilon floor pi = (1-eps) softmax + eps/A before masking, at t_env = 0 (paper: none, 0; code: 0.8).',
+  },
+  epsilonFinish: { type: 'float', default: 0, min: 0, max: 1, doc: 'Epsilon floor after annealing (paper: 0; code: 0.01).' },
+  epsilonAnnealSteps: {
+    type: 'int',
+    default: 2_000_000,
+    min: 0,
+    doc: 'Lock-step env steps t_env (not multiplied by the number of copies) over which epsilon anneals linearly (code: 2e6).',
+  },
+} as const satisfies Schema;
+
+/** Schema fields of the hard target-critic copy, shared by PG and COMA. */
+export const targetCopySchema = {
+  targetUpdate: { type: 'int', default: 1, min: 1, doc: 'Rounds between hard target-critic copies (paper: 1 episode). Ignored when targetUpdateCriticSteps > 0.' },
+  targetUpdateCriticSteps: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    doc: 'If > 0: copy the target when this many critic steps have passed since the last copy, checked once per round (released code: 200). 0 = use targetUpdate.',
+  },
+} as const satisfies Schema;
 
 /** The epsilon-floor schedule fields both trainers' schemas define. */
 export interface EpsilonSchedule {

@@ -1,3 +1,4 @@
+import { getPreset } from '../../src-shared/config/presets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildCriticInputs,
@@ -19,25 +20,8 @@ import { build, episodeSummary, mean, setupTf, tf } from './helpers';
 /** Small, fast settings for mechanics tests. */
 const SMALL = { numEnvs: 3, env: { episodeLimit: 25, obsLastAction: true } };
 
-/** Every released-code value (what the `-released-code` presets switch on), episode limit aside. */
-const RELEASED = {
-  lr: 5e-4,
-  criticLr: 5e-4,
-  hiddenDim: 128,
-  criticHiddenDim: 128,
-  activation: 'gelu',
-  criticInput: 'observation',
-  bufferSize: 1000,
-  batchSize: 32,
-  epsilonStart: 0.8,
-  epsilonFinish: 0.01,
-  epsilonAnnealSteps: 2_000_000,
-  observation: 'frozen-initial',
-  criticBootstrap: 'terminated-sum',
-  criticUpdate: 'per-step-reverse',
-  targetUpdateCriticSteps: 200,
-  actorGradClip: 10,
-};
+/** Every released-code value: what the `-released-code` presets switch on (episode limit aside). */
+const { id: _comaId, ...RELEASED } = getPreset('manitokan-coma-released-code')!.config.algo!;
 
 const STAT_KEYS = [
   'losses/actor',
