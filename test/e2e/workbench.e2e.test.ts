@@ -136,10 +136,15 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
     await page.locator('[data-testid="preset-select"] option[value="manitokan-pg-history"]').waitFor({ state: 'attached' });
     await page.selectOption('[data-testid="preset-select"]', 'manitokan-pg-history');
     await until('the preset to load', async () => (await page.inputValue('[data-field="train.episodes"] input')) === '10000');
+    // Wait for the host's verdict on the preset too: on a loaded machine its answer can land
+    // after our edit and re-render the form, wiping the value we typed.
+    await until('the host to validate the preset', async () => ((await page.locator('[data-testid="validation-state"]').textContent()) ?? '').includes('config is valid'));
 
     // A bad value is named next to its field before anything is sent.
     await page.fill('[data-field="train.numEnvs"] input', '0');
-    await expect(page.locator('[data-error-for="train.numEnvs"]').textContent()).resolves.toContain('train.numEnvs');
+    await until('the inline error on train.numEnvs', async () =>
+      ((await page.locator('[data-error-for="train.numEnvs"]').first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').includes('train.numEnvs'),
+    );
     expect(await page.locator('[data-testid="launch"]').isDisabled()).toBe(true);
 
     await page.fill('[data-field="train.episodes"] input', String(EPISODES));
@@ -147,7 +152,7 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
     await page.fill('[data-field="train.replayEvery"] input', '5');
     await page.fill('#f-seeds', '2');
     await page.fill('#exp-name', 'e2e pg-history');
-    await until('the host to validate the config', async () => (await page.locator('[data-testid="validation-state"]').textContent())?.includes('valid') ?? false);
+    await until('the host to validate the config', async () => (await page.locator('[data-testid="validation-state"]').textContent())?.includes('config is valid') ?? false);
     await until('the diff to list the edits', async () => ((await page.locator('[data-testid="config-diff"]').textContent()) ?? '').includes('train.numEnvs'));
     await shot('new-experiment');
 
