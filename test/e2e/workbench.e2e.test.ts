@@ -135,9 +135,9 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
     await page.locator('[data-nav="new"]').click();
     await page.locator('[data-testid="preset-select"] option[value="manitokan-pg-history"]').waitFor({ state: 'attached' });
     await page.selectOption('[data-testid="preset-select"]', 'manitokan-pg-history');
-    await until('the preset to load', async () => (await page.inputValue('[data-field="train.episodes"] input')) === '10000');
-    // Wait for the host's verdict on the preset too: on a loaded machine its answer can land
-    // after our edit and re-render the form, wiping the value we typed.
+    // Wait for THIS preset (the form opens on another one with the same budget): on a loaded
+    // machine its answer can land after our first edit and replace the form's values.
+    await until('the preset to load', async () => await page.isChecked('[data-field="env.obsLastAction"] input'));
     await until('the host to validate the preset', async () => ((await page.locator('[data-testid="validation-state"]').textContent()) ?? '').includes('config is valid'));
 
     // A bad value is named next to its field before anything is sent.
