@@ -349,7 +349,6 @@ export class Runner extends EventEmitter {
   private async onExit(a: Active, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.flush(a);
     await a.writing;
-    this.active.delete(a.runId);
     let status: RunStatus;
     let error: string | null = null;
     if (a.final && !a.error) {
@@ -379,6 +378,8 @@ export class Runner extends EventEmitter {
     } catch (err) {
       error = `${error ?? ''} (could not record the end: ${String(err)})`;
     }
+    // Only now is the run no longer busy: idle() must not resolve before its end is recorded.
+    this.active.delete(a.runId);
     this.emitEvent({ type: 'status', runId: a.runId, status, error });
     void this.pump();
   }
