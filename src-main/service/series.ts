@@ -10,7 +10,6 @@ import type { Store } from '../db/store';
 import type { MetricSeries, RunRow } from '../db/types';
 import { compareRuns } from './compare';
 
-
 interface CachedSeries {
   series: MetricSeries;
   /** Number of valid points (arrays may have spare capacity). */
