@@ -4,7 +4,7 @@
  * cannot declare them inconsistently. `specProblems` lists what is wrong with a spec in plain
  * words (the conformance test and `cairn env check` print it).
  */
-import type { ActionSpace, AgentSpec, BoxSpace, DiscreteSpace, EnvSpec, ObsBlock, TeamSpec } from './types';
+import type { ActionSpace, AgentSpec, BoxSpace, DiscreteSpace, EnvSpec, MetricSpec, ObsBlock, TeamSpec } from './types';
 
 export function discrete(names: readonly string[]): DiscreteSpace {
   return { kind: 'discrete', n: names.length, names: [...names] };
@@ -50,6 +50,8 @@ export interface SpecParts {
   stateLayout: readonly ObsBlock[];
   episodeLimit: number;
   metricKeys: readonly string[];
+  /** Declared metrics in `metricKeys` order; undefined declares each key with itself as title. */
+  metrics?: readonly MetricSpec[];
 }
 
 /** The full spec, with the flat-buffer sizes derived from the agents. */
@@ -83,6 +85,7 @@ export function buildSpec(p: SpecParts): EnvSpec {
     stateLayout: p.stateLayout,
     episodeLimit: p.episodeLimit,
     metricKeys: p.metricKeys,
+    metrics: p.metrics ?? p.metricKeys.map((key) => ({ key, title: key })),
   };
 }
 
@@ -148,6 +151,7 @@ export interface UniformParts {
   stateSize: number;
   episodeLimit: number;
   metricKeys: readonly string[];
+  metrics?: readonly MetricSpec[];
 }
 
 /** A spec where every agent shares one discrete space and one flat observation, in one learner team. */
@@ -163,5 +167,6 @@ export function uniformSpec(p: UniformParts): EnvSpec {
     stateLayout: [features('state', p.stateSize)],
     episodeLimit: p.episodeLimit,
     metricKeys: p.metricKeys,
+    metrics: p.metrics,
   });
 }
