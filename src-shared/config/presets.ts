@@ -14,6 +14,7 @@
  */
 import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
+import { spreadPresets } from '../envs/spread-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -317,6 +318,7 @@ const PRESETS: Preset[] = [
     config: { env: { id: 'manitokan' }, algo: { id: 'random' }, train: { ...PAPER_TRAIN } },
   },
   ...matrixGamePresets,
+  ...spreadPresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

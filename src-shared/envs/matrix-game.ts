@@ -390,6 +390,12 @@ export const matrixGameEntry: EnvEntry = {
   id: 'matrix-game',
   title: 'Repeated matrix game',
   schema: matrixGameSchema,
+  deterministic: true,
+  variants: [
+    { name: 'maintain, previous joint action, one-shot terminal', config: { game: 'maintain', observation: 'previous-joint-action', episodeLimit: 1, terminal: true } },
+    { name: 'meet-covid (3 players, 3/3/2 actions)', config: { game: 'meet-covid', observation: 'previous-joint-action' } },
+    { name: 'custom common-payoff 2x2x2', config: { game: 'custom', actionsPerPlayer: [2, 2, 2], payoffs: [1, 0, 0, 0, 0, 0, 0, 5], episodeLimit: 7 } },
+  ],
   spec: (config: Values) => matrixGameSpec(parseMatrixGameConfig(config)),
   create: (config: Values, options: EnvOptions) => new MatrixGameVecEnv(parseMatrixGameConfig(config), options),
 };
