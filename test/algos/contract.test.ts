@@ -137,7 +137,11 @@ describe('every (learner, compatible env) pair', () => {
           const row = bi * spec.numAgents + i;
           const space = spec.agents[i].action;
           if (space.kind === 'discrete') expect(env.actionMask[row * spec.numActions + actions[row]], `agent ${i} action ${actions[row]}`).toBe(1);
-          else for (let k = 0; k < space.size; k++) expect(box[row * spec.boxSize + k]).toBeGreaterThanOrEqual(space.low[k]);
+          else {
+            const v = Array.from(box.subarray(row * spec.boxSize, row * spec.boxSize + space.size));
+            expect(v.some((x) => x !== 0), `agent ${i} box action`).toBe(true);
+            v.forEach((x, k) => expect(x >= space.low[k] && x <= space.high[k], `agent ${i} box[${k}] = ${x}`).toBe(true));
+          }
         }
       }
       env.step(actions, spec.boxSize > 0 ? box : undefined);
