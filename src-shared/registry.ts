@@ -1,6 +1,6 @@
 /**
  * Registries of environments and algorithms. Adding an env or algorithm = one import here;
- * the conformance test and the smoke test run over every entry.
+ * the conformance test and the (learner, env) contract test run over every entry.
  */
 import type { EnvEntry } from './envs/types';
 import type { AlgoEntry } from './algos/types';
@@ -12,9 +12,14 @@ import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
 import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
+import { defaults } from './config/schema';
 
 const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry];
+/** Each learner with the ids of the registered envs it accepts at their default configs. */
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry].map((a) => ({
+  ...a,
+  envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
+}));
 
 export function listEnvs(): readonly EnvEntry[] {
   return envs;
