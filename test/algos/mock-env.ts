@@ -4,21 +4,21 @@
  * step) and is truncated at the limit when b is odd. Observations encode (step, copy, agent).
  */
 import type { EnvSpec, EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
+import { uniformSpec } from '../../src-shared/envs/spaces';
 
 export function mockEnv(numEnvs: number, limit = 8, N = 2): VecEnv {
   const A = 3;
   const O = 4;
-  const spec: EnvSpec = {
+  const spec: EnvSpec = uniformSpec({
     id: 'mock',
     numAgents: N,
     obsSize: O,
     envObsSize: O,
-    numActions: A,
     actionNames: ['a', 'b', 'c'],
     stateSize: 1,
     episodeLimit: limit,
     metricKeys: ['episode_length', 'return_total'],
-  };
+  });
   const B = numEnvs;
   const obs = new Float32Array(B * N * O);
   const steps = new Int32Array(B);
