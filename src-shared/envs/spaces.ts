@@ -4,7 +4,7 @@
  * cannot declare them inconsistently. `specProblems` lists what is wrong with a spec in plain
  * words (the conformance test and `cairn env check` print it).
  */
-import type { ActionSpace, AgentSpec, BoxSpace, DiscreteSpace, EnvSpec, ObsBlock, TeamSpec } from './types';
+import type { ActionSpace, AgentSpec, BoxSpace, DiscreteSpace, EnvSpec, MetricSpec, ObsBlock, TeamSpec } from './types';
 
 export function discrete(names: readonly string[]): DiscreteSpace {
   return { kind: 'discrete', n: names.length, names: [...names] };
@@ -49,7 +49,8 @@ export interface SpecParts {
   teams: readonly TeamSpec[];
   stateLayout: readonly ObsBlock[];
   episodeLimit: number;
-  metricKeys: readonly string[];
+  /** The declared episode metrics; `metricKeys` is derived from them. */
+  metrics: readonly MetricSpec[];
 }
 
 /** The full spec, with the flat-buffer sizes derived from the agents. */
@@ -82,7 +83,8 @@ export function buildSpec(p: SpecParts): EnvSpec {
     stateSize: blocksSize(p.stateLayout),
     stateLayout: p.stateLayout,
     episodeLimit: p.episodeLimit,
-    metricKeys: p.metricKeys,
+    metricKeys: p.metrics.map((m) => m.key),
+    metrics: p.metrics,
   };
 }
 
@@ -148,6 +150,8 @@ export interface UniformParts {
   stateSize: number;
   episodeLimit: number;
   metricKeys: readonly string[];
+  /** Declarations of `metricKeys`; default: undeclared (title = key, no role). */
+  metrics?: readonly MetricSpec[];
 }
 
 /** A spec where every agent shares one discrete space and one flat observation, in one learner team. */
@@ -162,6 +166,6 @@ export function uniformSpec(p: UniformParts): EnvSpec {
     teams: [team('agents', agents.map((_, i) => i))],
     stateLayout: [features('state', p.stateSize)],
     episodeLimit: p.episodeLimit,
-    metricKeys: p.metricKeys,
+    metrics: p.metrics ?? p.metricKeys.map((key) => ({ key, title: key })),
   });
 }

@@ -104,6 +104,26 @@ export interface TeamSpec {
   readonly sharedReward: boolean;
 }
 
+/** Which headline a metric is: the env's success measure, or its team return. */
+export type MetricRole = 'success' | 'return';
+
+/**
+ * One declared episode metric. Everything outside an env's own files (worker, store, UI,
+ * reports, CLI) learns metric names from these declarations, never by name.
+ */
+export interface MetricSpec {
+  readonly key: string;
+  /** Human label for tables and chart titles. */
+  readonly title: string;
+  /** At most one metric per role: what summaries, tables and default charts lead with. */
+  readonly role?: MetricRole;
+  /** Shown by default (run header, default charts, reports, CLI summaries). */
+  readonly headline?: boolean;
+  readonly description?: string;
+  /** Direction for "best run" sorting and report highlights; default true. */
+  readonly higherIsBetter?: boolean;
+}
+
 export interface EnvSpec {
   /** Registry id, e.g. "manitokan". */
   readonly id: string;
@@ -131,8 +151,10 @@ export interface EnvSpec {
   /** Blocks covering `stateSize`. */
   readonly stateLayout: readonly ObsBlock[];
   readonly episodeLimit: number;
-  /** Names of the per-episode metrics, in the order of `EpisodeRecord.metrics`. */
+  /** Names of the per-episode metrics, in the order of `EpisodeRecord.metrics` (= `metrics` keys). */
   readonly metricKeys: readonly string[];
+  /** The declared episode metrics, in `metricKeys` order. */
+  readonly metrics: readonly MetricSpec[];
 }
 
 /** Metrics of one finished episode; `null` where a metric has no value (e.g. no reward yet). */
