@@ -13,7 +13,8 @@ import { UsageError } from './errors';
 export const EVAL_HELP = `Usage: cairn eval --env manitokan --policy random|run:ID --episodes N --seed S [options]
 
 Play N episodes in all (not rounds) without learning and print the mean of every episode
-metric (so collective_success is the success rate).
+metric (so the mean of the env's success measure is its success rate; \`cairn envs\` lists
+each env's metrics).
 
 Options:
   --env ID             environment (default: the run's env for run:ID, else manitokan)

@@ -1,7 +1,8 @@
 import { listPresets } from '../../src-shared/config/presets';
 import { launch } from '../service/launch';
 import { parse, intFlag, runIdArg } from './args';
-import { makeRunner, openStore, runToCompletion, runsJson } from './common';
+import { addToProgress, makeRunner, openStore, runHeadlineKeys, runToCompletion, runsJson } from './common';
+import type { Store } from '../db/store';
 import { Progress } from './progress';
 import { UsageError } from './errors';
 
@@ -60,14 +61,14 @@ export async function train(argv: string[]): Promise<void> {
       seeds,
       name: values.name,
     });
-    for (const r of launched.runs) progress.add(r.id, r.seed, Number(launched.config.train.episodes));
+    await addToProgress(store, progress, launched.runs.map((r) => r.id));
     process.stderr.write(
       `cairn: experiment ${launched.experimentId}: ${launched.runs.length} run(s) [${launched.runs.map((r) => r.id).join(', ')}] in ${store.file}\n`,
     );
     await runToCompletion(runner, progress);
     const out = await runsJson(store, launched.runs.map((r) => r.id));
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
-    else printSummaries(out.runs);
+    else await printSummaries(store, out.runs);
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await store.close();
@@ -87,25 +88,29 @@ export async function resume(argv: string[]): Promise<void> {
   try {
     const runner = makeRunner(store, values);
     const progress = new Progress();
-    const run = await store.getRun(id);
     const { fromRound } = await runner.resume(id);
-    progress.add(id, run!.seed, run!.episodesTotal, fromRound);
+    await addToProgress(store, progress, [id], fromRound);
     process.stderr.write(`cairn: resuming run ${id} from round ${fromRound}\n`);
     await runToCompletion(runner, progress);
     const out = await runsJson(store, [id]);
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
-    else printSummaries(out.runs);
+    else await printSummaries(store, out.runs);
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await store.close();
   }
 }
 
-function printSummaries(runs: { id: number; seed: number; status: string; error?: string | null; summary: Record<string, number | null> }[]): void {
+/** One line per run: status and the final-10% means of its env's headline metrics. */
+async function printSummaries(
+  store: Store,
+  runs: { id: number; seed: number; status: string; error?: string | null; summary: Record<string, number | null> }[],
+): Promise<void> {
   for (const r of runs) {
-    const s = Object.entries(r.summary)
-      .filter(([k]) => ['collective_success', 'return_total', 'key_drops', 'episode_length'].includes(k))
-      .map(([k, v]) => `${k}=${v === null ? 'n/a' : v.toFixed(3)}`)
+    const row = await store.getRun(r.id);
+    const s = (row ? runHeadlineKeys(row) : [])
+      .filter((k) => k in r.summary)
+      .map((k) => `${k}=${r.summary[k] === null ? 'n/a' : r.summary[k]!.toFixed(3)}`)
       .join(' ');
     process.stdout.write(`run ${r.id} seed ${r.seed}: ${r.status}${r.error ? ` (${r.error})` : ''}  last 10%: ${s}\n`);
   }
