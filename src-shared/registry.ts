@@ -14,6 +14,18 @@ import { mappoEntry } from './algos/mappo';
 const envs: EnvEntry[] = [manitokanEntry];
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry];
 
+/**
+ * Add an environment from outside the built-in list (a researcher's module loaded with
+ * `--env-module` or the desktop app's file dialog). Ids are unique: a module cannot replace a
+ * built-in env, and loading the same entry twice is a no-op.
+ */
+export function registerEnv(entry: EnvEntry): void {
+  const have = getEnv(entry.id);
+  if (have === entry) return;
+  if (have) throw new Error(`env id ${JSON.stringify(entry.id)} is already taken by ${have.title}; choose another id`);
+  envs.push(entry);
+}
+
 export function listEnvs(): readonly EnvEntry[] {
   return envs;
 }

@@ -5,13 +5,18 @@ import { addToProgress, makeRunner, openStore, runHeadlineKeys, runToCompletion,
 import type { Store } from '../db/store';
 import { Progress } from './progress';
 import { UsageError } from './errors';
+import { loadEnvModule } from '../service/env-module';
 
 export const TRAIN_HELP = `Usage: cairn train --preset NAME [options]
+       cairn train --env-module PATH [--preset NAME] [options]
 
 Train one run per seed (in parallel worker processes) and record everything in the database.
 
 Options:
   --preset NAME        experiment preset (see \`cairn presets\`)
+  --env-module PATH    train on your own env, a TypeScript module written against the env
+                       contract (docs/env-contract.md); its path is recorded on the runs.
+                       Without --preset: the module's env with --set algo.id=ID (default random)
   --seed S             seed (default 1); with --seeds, the first seed
   --seeds K            run K seeds: S, S+1, ..., S+K-1
   --episodes N         training rounds, counted as the paper does: one episode in each of
@@ -28,6 +33,7 @@ Options:
 export async function train(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     preset: { type: 'string' },
+    'env-module': { type: 'string' },
     seed: { type: 'string' },
     seeds: { type: 'string' },
     episodes: { type: 'string' },
@@ -40,8 +46,9 @@ export async function train(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
   });
   if (values.help) return void process.stdout.write(TRAIN_HELP);
-  if (!values.preset) {
-    throw new UsageError(`--preset: required; one of ${listPresets().map((p) => p.name).join(', ')}`);
+  const moduleEnv = values['env-module'] === undefined ? undefined : await loadEnvModule(values['env-module']);
+  if (!values.preset && !moduleEnv) {
+    throw new UsageError(`--preset: required (or --env-module PATH); one of ${listPresets().map((p) => p.name).join(', ')}`);
   }
   const seed = intFlag('seed', values.seed, 1, 0, 2 ** 31 - 1);
   const k = intFlag('seeds', values.seeds, 1, 1, 1000);
@@ -56,7 +63,7 @@ export async function train(argv: string[]): Promise<void> {
     const progress = new Progress();
     const launched = await launch(store, runner, {
       preset: values.preset,
-      overrides: { train },
+      overrides: moduleEnv ? { env: { id: moduleEnv.id }, train } : { train },
       sets: values.set,
       seeds,
       name: values.name,

@@ -20,6 +20,7 @@ import { initBackend } from '../backend/select';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import type { EpisodeOut, ParentMessage, StartMessage, WorkerMessage } from './protocol';
 import { roundPoints } from './round-metrics';
+import { loadEnvModule } from '../service/env-module';
 
 /** Stream id of the algorithm's RNG; env copies use their own streams derived from the seed. */
 const ALGO_STREAM = 1_000_003;
@@ -70,6 +71,9 @@ function episodeRowMaker(spec: EnvSpec): (ep: EpisodeRecord, idx: number, round:
 async function run(msg: StartMessage): Promise<void> {
   const info = await initBackend(msg.backend);
   const cfg = msg.config;
+  // A researcher's env: load the module the run recorded (the launcher only records modules
+  // the user chose through the CLI flag or the native file dialog).
+  if (cfg.envModule) await loadEnvModule(cfg.envModule, 'envModule');
   const envEntry = getEnv(cfg.env.id);
   const algoEntry = getAlgo(cfg.algo.id);
   if (!envEntry) throw new Error(`env.id: unknown environment ${cfg.env.id}`);

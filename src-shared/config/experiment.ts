@@ -37,6 +37,12 @@ export interface ExperimentConfig {
   env: { id: string } & Values;
   algo: { id: string } & Values;
   train: Values;
+  /**
+   * Absolute path of the module that provides the env when it is not built in (a researcher's
+   * own env, loaded with `--env-module` or the desktop app's file dialog); the worker and
+   * `cairn resume` load it before building the env.
+   */
+  envModule?: string;
 }
 
 /** A partial config as written in presets, files, or accumulated from `--set`. */
@@ -44,6 +50,7 @@ export interface PartialExperiment {
   env?: { id?: string } & Record<string, unknown>;
   algo?: { id?: string } & Record<string, unknown>;
   train?: Record<string, unknown>;
+  envModule?: string;
 }
 
 export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
@@ -58,11 +65,13 @@ export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
   }
   const { id: _e, ...envRest } = raw.env ?? {};
   const { id: _a, ...algoRest } = raw.algo ?? {};
-  return {
+  const out: ExperimentConfig = {
     env: { id: envId, ...resolve('env', env.schema, envRest) },
     algo: { id: algoId, ...resolve('algo', algo.schema, algoRest) },
     train: resolve('train', trainSchema, raw.train),
   };
+  if (raw.envModule !== undefined) out.envModule = raw.envModule;
+  return out;
 }
 
 /** Schema of a section for the current ids (for `--set` coercion and UI forms). */
@@ -88,6 +97,7 @@ export function applySet(cfg: PartialExperiment, assignment: string): PartialExp
     throw new ConfigError(`--set ${key}`, 'a key starting with env., algo. or train.');
   }
   const next: PartialExperiment = {
+    ...cfg,
     env: { ...cfg.env },
     algo: { ...cfg.algo },
     train: { ...cfg.train },
@@ -112,6 +122,7 @@ export function mergeExperiment(...parts: PartialExperiment[]): PartialExperimen
     Object.assign(out.env!, p.env);
     Object.assign(out.algo!, p.algo);
     Object.assign(out.train!, p.train);
+    if (p.envModule !== undefined) out.envModule = p.envModule;
   }
   return out;
 }
