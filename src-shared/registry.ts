@@ -5,13 +5,15 @@
 import type { EnvEntry } from './envs/types';
 import type { AlgoEntry } from './algos/types';
 import { manitokanEntry } from './envs/manitokan';
+import { matrixGameEntry } from './envs/matrix-game';
+import { spreadEntry } from './envs/spread';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
 import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 
-const envs: EnvEntry[] = [manitokanEntry];
+const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry];
 
 /**

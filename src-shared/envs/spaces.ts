@@ -49,8 +49,9 @@ export interface SpecParts {
   teams: readonly TeamSpec[];
   stateLayout: readonly ObsBlock[];
   episodeLimit: number;
-  /** The declared episode metrics; `metricKeys` is derived from them. */
-  metrics: readonly MetricSpec[];
+  metricKeys: readonly string[];
+  /** Declared metrics in `metricKeys` order; undefined declares each key with itself as title. */
+  metrics?: readonly MetricSpec[];
 }
 
 /** The full spec, with the flat-buffer sizes derived from the agents. */
@@ -83,8 +84,8 @@ export function buildSpec(p: SpecParts): EnvSpec {
     stateSize: blocksSize(p.stateLayout),
     stateLayout: p.stateLayout,
     episodeLimit: p.episodeLimit,
-    metricKeys: p.metrics.map((m) => m.key),
-    metrics: p.metrics,
+    metricKeys: p.metricKeys,
+    metrics: p.metrics ?? p.metricKeys.map((key) => ({ key, title: key })),
   };
 }
 
@@ -150,7 +151,6 @@ export interface UniformParts {
   stateSize: number;
   episodeLimit: number;
   metricKeys: readonly string[];
-  /** Declarations of `metricKeys`; default: undeclared (title = key, no role). */
   metrics?: readonly MetricSpec[];
 }
 
@@ -166,6 +166,7 @@ export function uniformSpec(p: UniformParts): EnvSpec {
     teams: [team('agents', agents.map((_, i) => i))],
     stateLayout: [features('state', p.stateSize)],
     episodeLimit: p.episodeLimit,
-    metrics: p.metrics ?? p.metricKeys.map((key) => ({ key, title: key })),
+    metricKeys: p.metricKeys,
+    metrics: p.metrics,
   });
 }

@@ -19,6 +19,26 @@
  */
 import type { Schema, Values } from '../config/schema';
 
+/** Which headline a metric is: the env's success measure, or its team return. */
+export type MetricRole = 'success' | 'return';
+
+/**
+ * One declared episode metric. Everything outside an env's own files (worker, store, UI,
+ * reports, CLI) learns metric names from these declarations, never by name.
+ */
+export interface MetricSpec {
+  readonly key: string;
+  /** Human label for tables and chart titles. */
+  readonly title: string;
+  /** At most one metric per role: what summaries, tables and default charts lead with. */
+  readonly role?: MetricRole;
+  /** Shown by default (run header, default charts, reports, CLI summaries). */
+  readonly headline?: boolean;
+  readonly description?: string;
+  /** Direction for "best run" sorting and report highlights; default true. */
+  readonly higherIsBetter?: boolean;
+}
+
 /** One agent's action space. */
 export type ActionSpace = DiscreteSpace | BoxSpace;
 
@@ -102,26 +122,6 @@ export interface TeamSpec {
   readonly script?: string;
   /** True when every agent of the team receives the same reward at every step. */
   readonly sharedReward: boolean;
-}
-
-/** Which headline a metric is: the env's success measure, or its team return. */
-export type MetricRole = 'success' | 'return';
-
-/**
- * One declared episode metric. Everything outside an env's own files (worker, store, UI,
- * reports, CLI) learns metric names from these declarations, never by name.
- */
-export interface MetricSpec {
-  readonly key: string;
-  /** Human label for tables and chart titles. */
-  readonly title: string;
-  /** At most one metric per role: what summaries, tables and default charts lead with. */
-  readonly role?: MetricRole;
-  /** Shown by default (run header, default charts, reports, CLI summaries). */
-  readonly headline?: boolean;
-  readonly description?: string;
-  /** Direction for "best run" sorting and report highlights; default true. */
-  readonly higherIsBetter?: boolean;
 }
 
 export interface EnvSpec {
@@ -239,6 +239,13 @@ export interface EnvEntry {
   readonly id: string;
   readonly title: string;
   readonly schema: Schema;
+  /**
+   * True when the env draws nothing at random (a matrix game): every seed gives the same
+   * episodes, so the conformance test does not ask different seeds to differ.
+   */
+  readonly deterministic?: boolean;
+  /** Configs besides the defaults that the conformance test also runs (other action modes, sizes). */
+  readonly variants?: readonly { readonly name: string; readonly config: Values }[];
   /** Cheap: the spec that a given config produces (for network sizes, UI). */
   spec(config: Values): EnvSpec;
   create(config: Values, options: EnvOptions): VecEnv;
