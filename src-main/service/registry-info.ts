@@ -6,7 +6,6 @@
  */
 import { defaults } from '../../src-shared/config/schema';
 import { listPresets } from '../../src-shared/config/presets';
-import { isUniformDiscrete } from '../../src-shared/envs/spaces';
 import type { ActionSpace, EnvEntry, ObsBlock, TeamSpec } from '../../src-shared/envs/types';
 import type { AlgoEntry } from '../../src-shared/algos/types';
 import type { MetricSpec } from '../../src-shared/metrics';
@@ -64,13 +63,12 @@ export function describeEnv(e: EnvEntry, presets = presetIndex().byEnv): EnvInfo
   return module === undefined ? info : { ...info, module };
 }
 
-/** Envs a learner trains on: those it names, else every env whose agents share one discrete space. */
+/** Registered envs (module ones too) whose default config the learner accepts. */
 export function compatibleEnvs(a: AlgoEntry, envs: readonly EnvEntry[] = listEnvs()): string[] {
   return envs
     .filter((e) => {
-      if (a.envs) return a.envs.includes(e.id);
       try {
-        return isUniformDiscrete(e.spec(defaults(e.schema)));
+        return a.accepts(e.spec(defaults(e.schema))).length === 0;
       } catch {
         return false;
       }
