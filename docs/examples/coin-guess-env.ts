@@ -1,5 +1,5 @@
 /**
- * A worked example of the env contract (docs/env-contract.md): "coin guess".
+ * A worked example of the env contract (docs/env-modules.md): "coin guess".
  *
  * Every step a fair coin is flipped in each copy; each of two agents sees a hint that shows the
  * coin with probability `hintAccuracy` (else a fair random bit) and guesses heads or tails. A

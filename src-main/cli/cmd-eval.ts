@@ -20,7 +20,7 @@ each env's metrics).
 Options:
   --env ID             environment (default: the run's env for run:ID, the module's env
                        with --env-module, else manitokan)
-  --env-module PATH    load your own env from a TypeScript module (docs/env-contract.md)
+  --env-module PATH    load your own env from a TypeScript module (docs/env-modules.md)
   --set env.key=value  override an env field (repeatable)
   --policy P           random | run:ID (latest checkpoint of that run)
   --episodes N         episodes in all (default 1000)

@@ -66,7 +66,7 @@ export async function algos(argv: string[]): Promise<void> {
 export const ENV_HELP = `Usage: cairn env check PATH [--json]
 
 Load the env module at PATH (TypeScript written against the env contract, see
-docs/env-contract.md) and run the conformance checks on it: a documented schema, a consistent
+docs/env-modules.md) and run the conformance checks on it: a documented schema, a consistent
 spec, buffer sizes, valid masks and finite values under random play, episode ends within the
 limit (truncated only at the limit), finished copies waiting without auto-reset, determinism
 per seed, and getState/setState round trips. Prints each check; exits 2 when any fails.
@@ -89,7 +89,7 @@ export async function env(argv: string[]): Promise<void> {
       process.stdout.write(`  ${r.problems.length ? 'FAIL' : 'ok  '}  ${r.name}\n`);
       for (const p of r.problems) process.stdout.write(`          ${p}\n`);
     }
-    process.stdout.write(failures.length ? `${failures.length} problem(s); see docs/env-contract.md\n` : 'all checks passed\n');
+    process.stdout.write(failures.length ? `${failures.length} problem(s); see docs/env-modules.md\n` : 'all checks passed\n');
   }
   // Exit 2 (bad input) without the one-line error: the lines above already say what fails.
   if (failures.length) process.exitCode = 2;

@@ -15,7 +15,7 @@ Train one run per seed (in parallel worker processes) and record everything in t
 Options:
   --preset NAME        experiment preset (see \`cairn presets\`)
   --env-module PATH    train on your own env, a TypeScript module written against the env
-                       contract (docs/env-contract.md); its path is recorded on the runs.
+                       contract (docs/env-modules.md); its path is recorded on the runs.
                        Without --preset: the module's env with --set algo.id=ID (default random)
   --seed S             seed (default 1); with --seeds, the first seed
   --seeds K            run K seeds: S, S+1, ..., S+K-1

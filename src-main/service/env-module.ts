@@ -1,6 +1,6 @@
 /**
  * A researcher's own environment: a TypeScript (or JavaScript) module written against the env
- * contract (docs/env-contract.md), loaded at run time and added to the env registry.
+ * contract (docs/env-modules.md), loaded at run time and added to the env registry.
  *
  * Loading a module runs its code with the user's rights, so only the user chooses one: the
  * CLI's `--env-module PATH` and the desktop app's native file dialog call `loadEnvModule`;
@@ -57,7 +57,7 @@ export async function loadEnvModule(file: string, field = '--env-module'): Promi
   if (!entry) {
     throw new EnvModuleError(
       field,
-      `${abs} exports no single env entry (an object with id, title, schema, spec(config) and create(config, options); see docs/env-contract.md); its exports: ${Object.keys(mod).join(', ') || 'none'}`,
+      `${abs} exports no single env entry (an object with id, title, schema, spec(config) and create(config, options); see docs/env-modules.md); its exports: ${Object.keys(mod).join(', ') || 'none'}`,
     );
   }
   try {
