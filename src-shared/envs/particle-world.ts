@@ -121,6 +121,7 @@ export abstract class ParticleEnv extends VecEnvBase {
   private readonly speaks: Uint8Array;
   private readonly colliders: Int32Array;
   private readonly force: Float64Array;
+  private readonly discreteActions: boolean;
 
   constructor(spec: EnvSpec, world: WorldDef, mode: ActionMode, options: EnvOptions, streamTag: number) {
     super(spec, options, streamTag);
@@ -143,6 +144,7 @@ export abstract class ParticleEnv extends VecEnvBase {
     this.speaks = Uint8Array.from(world.agents.map((e) => (e.silent === false && world.dimC > 0 ? 1 : 0)));
     this.colliders = Int32Array.from(ents.flatMap((e, k) => (e.collide ? [k] : [])));
     this.force = new Float64Array(E * 2);
+    this.discreteActions = mode === 'discrete';
   }
 
   // ------------------------------------------------------------------ what a scenario writes
@@ -176,7 +178,7 @@ export abstract class ParticleEnv extends VecEnvBase {
       let uy = 0;
       const moves = this.moves[i];
       const speaks = this.speaks[i];
-      if (this.actionMode === 'discrete') {
+      if (this.discreteActions) {
         const a = actions[b * N + i];
         const n = (moves ? 5 : 1) * (speaks ? C : 1);
         if (!(a >= 0 && a < n)) throw new Error(`${this.spec.id}.step: action ${a} of copy ${b}, agent ${i} is not in 0..${n - 1}`);

@@ -9,8 +9,11 @@ import { Rng } from '../../src-shared/rng';
 import { specProblems } from '../../src-shared/envs/spaces';
 import type { EnvEntry, EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
 import { listEnvs } from '../../src-shared/registry';
+import { seekEntry } from './seek-example';
 
 const ENVS: readonly EnvEntry[] = listEnvs();
+/** Registered envs plus the docs' worked example. */
+const CHECKED: readonly EnvEntry[] = [...ENVS, seekEntry];
 
 const B = 6;
 
@@ -95,7 +98,7 @@ function paddingProblem(env: VecEnv, obs: Float32Array): string | null {
   return null;
 }
 
-const CASES: [string, EnvEntry, Values][] = ENVS.flatMap((e) => [
+const CASES: [string, EnvEntry, Values][] = CHECKED.flatMap((e) => [
   [`${e.id} (defaults)`, e, defaults(e.schema)] as [string, EnvEntry, Values],
   ...(e.variants ?? []).map((v) => [`${e.id} (${v.name})`, e, resolve('env', e.schema, v.config)] as [string, EnvEntry, Values]),
 ]);
