@@ -109,8 +109,9 @@ import {
 } from '../nn/ppo';
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
-import { ENV_RESET_STREAM } from './random';
-import { envProblems, type EnvNeeds } from './core/compat';
+import { LockstepRollout } from './core/rollout';
+import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
+import { envProblems, leadingPlanes, type EnvNeeds } from './core/compat';
 
 /** Discrete agents alike, a convolutional view and a convolutional state (the critic's grid). */
 export const PPO_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true, planesFirst: true, statePlanesFirst: true };
@@ -220,10 +221,7 @@ function parseConfig(variant: PpoVariant, values: Values): PpoConfig {
 
 // ================================================================= inputs
 
-/** Manitokan's egocentric view: 3 x 3 cells x 3 channels, the first values of an observation. */
-const VIEW = 27;
-const VIEW_SIDE = 3;
-const CHANNELS = 3;
+/** Kernel of the state critic's convolution (paper Table 1: 3x3, stride 1). */
 const KERNEL = 3;
 
 type Source = 'own' | 'joint' | 'state';
@@ -235,36 +233,67 @@ interface InputShape {
   readonly E: number;
 }
 
-/** Row geometry of the env (checked once). */
+/**
+ * Row geometry, read from the env's declared layouts (checked once): each observation starts
+ * with a planes block (the view, encoded as ONE patch: a convolution whose kernel covers the
+ * view, i.e. a dense layer over it), followed by env features (flags) and agent-side history
+ * (the last-action one-hot); the state starts with a planes grid in x-y-channel order
+ * (convolved with 3x3 kernels), followed by features.
+ */
 interface EnvLayout {
   readonly N: number;
   readonly O: number; // obs row length
   readonly envObs: number; // env part of an obs row
-  readonly flags: number; // envObs - VIEW
+  readonly view: number; // values of the view planes block
+  readonly flags: number; // envObs - view
   readonly lastAct: number; // O - envObs
-  readonly S: number; // state grid side
+  readonly SW: number; // state grid width
+  readonly SH: number; // state grid height
+  readonly SC: number; // state grid channels
+  readonly stateExtra: number; // state features after the grid
   readonly stateSize: number;
 }
 
+/** What PPO needs of an env beyond the common needs, in plain words. */
+export function ppoProblems(spec: EnvSpec): string[] {
+  const out = envProblems(PPO_NEEDS, spec);
+  const grid = leadingPlanes(spec.stateLayout);
+  if (grid && grid.order !== 'xyc') out.push(`the state grid is stored in '${grid.order}' order (the critic's convolution reads 'xyc')`);
+  if (grid && (grid.width < KERNEL || grid.height < KERNEL)) out.push(`the state grid ${grid.width}x${grid.height} is smaller than the ${KERNEL}x${KERNEL} kernel`);
+  return out;
+}
+
 function envLayout(spec: EnvSpec): EnvLayout {
-  const N = spec.numAgents;
-  if (spec.envObsSize < VIEW) throw new Error(`ppo: needs Manitokan's 27-value egocentric view at the start of each observation (env "${spec.id}")`);
-  const S = Math.round(Math.sqrt((spec.stateSize - 3 * N) / 3));
-  if (S * S * 3 + 3 * N !== spec.stateSize || S < KERNEL) {
-    throw new Error(`ppo: state of size ${spec.stateSize} is not a Manitokan state (grid S x S x 3 + 3N)`);
-  }
-  return { N, O: spec.obsSize, envObs: spec.envObsSize, flags: spec.envObsSize - VIEW, lastAct: spec.obsSize - spec.envObsSize, S, stateSize: spec.stateSize };
+  const problems = ppoProblems(spec);
+  if (problems.length > 0) throw new Error(`ppo: env "${spec.id}" cannot be used: ${problems.join('; ')}`);
+  const view = leadingPlanes(spec.agents[0].obsLayout)!;
+  const grid = leadingPlanes(spec.stateLayout)!;
+  const V = view.width * view.height * view.channels;
+  const G = grid.width * grid.height * grid.channels;
+  return {
+    N: spec.numAgents,
+    O: spec.obsSize,
+    envObs: spec.envObsSize,
+    view: V,
+    flags: spec.envObsSize - V,
+    lastAct: spec.obsSize - spec.envObsSize,
+    SW: grid.width,
+    SH: grid.height,
+    SC: grid.channels,
+    stateExtra: spec.stateSize - G,
+    stateSize: spec.stateSize,
+  };
 }
 
 function inputShape(l: EnvLayout, src: Source, lastAction: boolean): InputShape {
   const la = lastAction ? l.lastAct : 0;
   switch (src) {
     case 'own':
-      return { P: 1, K: VIEW, E: l.flags + la };
+      return { P: 1, K: l.view, E: l.flags + la };
     case 'joint':
-      return { P: 1, K: VIEW * l.N, E: l.flags * l.N + la };
+      return { P: 1, K: l.view * l.N, E: l.flags * l.N + la };
     case 'state':
-      return { P: patchCount(l.S, l.S, KERNEL), K: KERNEL * KERNEL * CHANNELS, E: 3 * l.N };
+      return { P: patchCount(l.SW, l.SH, KERNEL), K: KERNEL * KERNEL * l.SC, E: l.stateExtra };
   }
 }
 
@@ -287,13 +316,13 @@ function writeRow(
   eOff: number,
 ): void {
   const obs = env.obs;
-  const { N, O, envObs, flags } = l;
+  const { N, O, envObs, flags, view } = l;
   let e = eOff;
   if (src === 'state') {
     const s0 = b * l.stateSize;
-    im2col(env.state, s0, l.S, l.S, CHANNELS, KERNEL, patches, pOff, scale);
-    const tail = s0 + l.S * l.S * CHANNELS;
-    for (let i = 0; i < 3 * N; i++) extras[e++] = env.state[tail + i] * scale;
+    im2col(env.state, s0, l.SW, l.SH, l.SC, KERNEL, patches, pOff, scale);
+    const tail = s0 + l.SW * l.SH * l.SC;
+    for (let i = 0; i < l.stateExtra; i++) extras[e++] = env.state[tail + i] * scale;
     return;
   }
   const first = src === 'own' ? a : 0;
@@ -301,10 +330,10 @@ function writeRow(
   let p = pOff;
   for (let i = first; i < last; i++) {
     const o = (b * N + i) * O;
-    for (let k = 0; k < VIEW; k++) patches[p++] = obs[o + k] * scale;
+    for (let k = 0; k < view; k++) patches[p++] = obs[o + k] * scale;
   }
   for (let i = first; i < last; i++) {
-    const o = (b * N + i) * O + VIEW;
+    const o = (b * N + i) * O + view;
     for (let k = 0; k < flags; k++) extras[e++] = obs[o + k] * scale;
   }
   if (lastAction) {
@@ -493,7 +522,8 @@ export class PpoTrainer implements Trainer {
   private readonly oldLogp: Float32Array; // [L][rowsA]
   private readonly vals: Float32Array; //  [L+1][rowsC] critic outputs (normalised if valueNorm)
   private readonly rews: Float32Array; //  [L][N][B]
-  private readonly valid: Uint8Array; //   [L][B]
+  private readonly rollout: LockstepRollout;
+  private readonly valid: Uint8Array; //   [L][B] (the rollout's)
   private readonly endStep: Int32Array;
   private readonly endTrunc: Uint8Array;
   private readonly hAStore: Float32Array; // [chunks][rowsA][H] actor state at chunk starts
@@ -503,12 +533,10 @@ export class PpoTrainer implements Trainer {
   private hC: Float32Array;
   private hC2: Float32Array;
   private readonly probs: Float64Array;
-  private readonly envActions: Int32Array;
   private readonly units: Int32Array;
   private readonly stage: Record<string, Float32Array> = {};
 
   // Counters (checkpointed).
-  private started = false;
   private updates = 0;
 
   constructor(
@@ -552,9 +580,10 @@ export class PpoTrainer implements Trainer {
     this.oldLogp = new Float32Array(L * rowsA);
     this.vals = new Float32Array((L + 1) * rowsC);
     this.rews = new Float32Array(L * N * B);
-    this.valid = new Uint8Array(L * B);
-    this.endStep = new Int32Array(B);
-    this.endTrunc = new Uint8Array(B);
+    this.rollout = new LockstepRollout(ctx.env, ctx.seed, L);
+    this.valid = this.rollout.valid;
+    this.endStep = this.rollout.endStep;
+    this.endTrunc = this.rollout.endTrunc;
     this.hAStore = new Float32Array(chunks * rowsA * H);
     this.hCStore = new Float32Array(chunks * rowsC * H);
     this.hA = new Float32Array(rowsA * H);
@@ -562,7 +591,6 @@ export class PpoTrainer implements Trainer {
     this.hC = new Float32Array(rowsC * H);
     this.hC2 = new Float32Array(rowsC * H);
     this.probs = new Float64Array(A);
-    this.envActions = new Int32Array(B * N);
     this.units = new Int32Array(chunks * B);
   }
 
@@ -625,82 +653,61 @@ export class PpoTrainer implements Trainer {
     const { rowsA, rowsC, GA } = sd;
 
     // ---------------------------------------------------------------- rollout
-    if (!this.started) env.reset(deriveSeed(this.ctx.seed, ENV_RESET_STREAM));
-    else env.resetFinished();
-    this.started = true;
+    const ro = this.rollout;
+    const live = this.valid;
+    ro.begin();
     this.hA.fill(0);
     this.hC.fill(0);
-    let T = 0;
-    let envSteps = 0;
     const pkA = shA.P * shA.K;
-    for (let t = 0; t < L; t++) {
-      let live = 0;
-      for (let b = 0; b < B; b++) {
-        this.valid[t * B + b] = env.finished[b] ? 0 : 1;
-        live += this.valid[t * B + b];
-      }
-      if (live === 0) break;
-      this.writeInputs(t, true, true);
-      if (t % CL === 0) {
-        const c = t / CL;
-        this.hAStore.set(this.hA, c * rowsA * H);
-        this.hCStore.set(this.hC, c * rowsC * H);
-      }
-      const R = rowsA / GA;
-      const xp = tf.tensor3d(this.aPatch.subarray(t * rowsA * pkA, (t + 1) * rowsA * pkA), [GA, R * shA.P, shA.K]);
-      const xe = shA.E > 0 ? tf.tensor3d(this.aExtra.subarray(t * rowsA * shA.E, (t + 1) * rowsA * shA.E), [GA, R, shA.E]) : null;
-      const logits = this.actor.step(xp, xe, R, this.hA, this.hA2);
-      xp.dispose();
-      xe?.dispose();
-      [this.hA, this.hA2] = [this.hA2, this.hA];
-      this.criticStep(t);
-      for (let a = 0; a < N; a++) {
-        for (let b = 0; b < B; b++) {
-          const r = a * B + b;
-          const i = t * rowsA + r;
-          if (!this.valid[t * B + b]) {
-            this.acts[i] = 0;
-            this.oldLogp[i] = 0;
-            this.avail.fill(1, i * A, (i + 1) * A); // keeps the masked log-softmax finite; weight 0
-            this.envActions[b * N + a] = 0;
-            continue;
+    const { T, envSteps, episodes } = ro.run({
+      act: (t) => {
+        this.writeInputs(t, true, true);
+        if (t % CL === 0) {
+          const c = t / CL;
+          this.hAStore.set(this.hA, c * rowsA * H);
+          this.hCStore.set(this.hC, c * rowsC * H);
+        }
+        const R = rowsA / GA;
+        const xp = tf.tensor3d(this.aPatch.subarray(t * rowsA * pkA, (t + 1) * rowsA * pkA), [GA, R * shA.P, shA.K]);
+        const xe = shA.E > 0 ? tf.tensor3d(this.aExtra.subarray(t * rowsA * shA.E, (t + 1) * rowsA * shA.E), [GA, R, shA.E]) : null;
+        const logits = this.actor.step(xp, xe, R, this.hA, this.hA2);
+        xp.dispose();
+        xe?.dispose();
+        [this.hA, this.hA2] = [this.hA2, this.hA];
+        this.criticStep(t);
+        for (let a = 0; a < N; a++) {
+          for (let b = 0; b < B; b++) {
+            const r = a * B + b;
+            const i = t * rowsA + r;
+            if (!live[t * B + b]) {
+              this.acts[i] = 0;
+              this.oldLogp[i] = 0;
+              this.avail.fill(1, i * A, (i + 1) * A); // keeps the masked log-softmax finite; weight 0
+              ro.actions[b * N + a] = 0;
+              continue;
+            }
+            const envRow = (b * N + a) * A;
+            for (let k = 0; k < A; k++) this.avail[i * A + k] = env.actionMask[envRow + k];
+            maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
+            const act = sampleIndex(this.probs, 0, A, rng);
+            this.acts[i] = act;
+            this.oldLogp[i] = Math.log(this.probs[act]);
+            ro.actions[b * N + a] = act;
           }
-          const envRow = (b * N + a) * A;
-          for (let k = 0; k < A; k++) this.avail[i * A + k] = env.actionMask[envRow + k];
-          maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
-          const act = sampleIndex(this.probs, 0, A, rng);
-          this.acts[i] = act;
-          this.oldLogp[i] = Math.log(this.probs[act]);
-          this.envActions[b * N + a] = act;
         }
-      }
-      env.step(this.envActions);
-      envSteps += live;
-      T = t + 1;
-      for (let b = 0; b < B; b++) {
-        for (let a = 0; a < N; a++) this.rews[t * N * B + a * B + b] = env.rewards[b * N + a];
-        if (this.valid[t * B + b] && env.dones[b]) {
-          this.endStep[b] = t;
-          this.endTrunc[b] = env.truncated[b];
-        }
-      }
-    }
+      },
+      observe: (t) => {
+        for (let b = 0; b < B; b++) for (let a = 0; a < N; a++) this.rews[t * N * B + a * B + b] = env.rewards[b * N + a];
+      },
+    });
     let anyTrunc = false;
-    for (let b = 0; b < B; b++) {
-      if (!env.finished[b]) {
-        // Still running at the limit (not with the env's own time limit): a truncation.
-        this.endStep[b] = T - 1;
-        this.endTrunc[b] = 1;
-      }
-      if (this.endTrunc[b]) anyTrunc = true;
-    }
+    for (let b = 0; b < B; b++) if (this.endTrunc[b]) anyTrunc = true;
     // Bootstrap values V(final observation) for copies cut by the time limit (all at step T-1).
     this.vals.fill(0, T * rowsC, (T + 1) * rowsC);
     if (anyTrunc) {
       this.writeInputs(T, false, true);
       this.criticStep(T);
     }
-    const episodes = env.drainEpisodes();
 
     // ---------------------------------------------------------------- returns
     const M = N * B; // columns [agent][copy]
@@ -948,45 +955,31 @@ export class PpoTrainer implements Trainer {
     acc.n++;
   }
 
-  async save(): Promise<Checkpoint> {
-    const actorOpt = this.actorOpt.getState();
-    const criticOpt = this.criticOpt.getState();
+  /** What the checkpoint helpers save and restore for every trainer. */
+  private parts(): LearnerParts {
     return {
-      tensors: {
-        ...this.actor.params.toRecords('actor/'),
-        ...this.critic.params.toRecords('critic/'),
-        ...prefixed(actorOpt.tensors, 'optim/actor/'),
-        ...prefixed(criticOpt.tensors, 'optim/critic/'),
-      },
-      extra: {
-        algo: this.variant.id,
-        version: 1,
-        rng: this.ctx.rng.getState(),
-        env: this.ctx.env.getState(),
-        started: this.started,
-        updates: this.updates,
-        valueNorms: this.valueNorms.map((v) => v.getState()),
-        optimActor: actorOpt.extra,
-        optimCritic: criticOpt.extra,
-      },
+      algo: this.variant.id,
+      version: 1,
+      ctx: this.ctx,
+      rollout: this.rollout,
+      params: { 'actor/': this.actor.params, 'critic/': this.critic.params },
+      optimisers: { actor: this.actorOpt, critic: this.criticOpt },
     };
   }
 
+  async save(): Promise<Checkpoint> {
+    return saveLearner(this.parts(), { updates: this.updates, valueNorms: this.valueNorms.map((v) => v.getState()) });
+  }
+
   load(ckpt: Checkpoint): void {
-    const e = ckpt.extra as Record<string, unknown>;
     const id = this.variant.id;
-    if (e.algo !== id || e.version !== 1) throw new Error(`${id}: checkpoint was not written by this ${id.toUpperCase()} trainer (algo/version mismatch)`);
-    this.actor.params.loadRecords(ckpt.tensors, 'actor/');
-    this.critic.params.loadRecords(ckpt.tensors, 'critic/');
-    this.actorOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/actor/'), extra: e.optimActor as Record<string, number> });
-    this.criticOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/critic/'), extra: e.optimCritic as Record<string, number> });
-    const vn = e.valueNorms as number[][];
-    if (!Array.isArray(vn) || vn.length !== this.valueNorms.length) throw new Error(`${id}: checkpoint has ${vn?.length} value normalisers, expected ${this.valueNorms.length}`);
-    vn.forEach((s, i) => this.valueNorms[i].setState(s));
-    this.ctx.rng.setState(e.rng as number[]);
-    this.ctx.env.setState(e.env);
-    this.started = Boolean(e.started);
-    this.updates = Number(e.updates);
+    const e = loadLearner(ckpt, this.parts());
+    const vn = e.valueNorms;
+    if (!Array.isArray(vn) || vn.length !== this.valueNorms.length) {
+      throw new Error(`${id}: checkpoint has ${Array.isArray(vn) ? vn.length : 'no'} value normalisers, expected ${this.valueNorms.length}`);
+    }
+    vn.forEach((st: number[], i) => this.valueNorms[i].setState(st));
+    this.updates = counter(e, 'updates', id);
   }
 
   dispose(): void {
@@ -1101,7 +1094,7 @@ export const mappoEntry: AlgoEntry = {
   id: 'mappo',
   title: 'MAPPO: recurrent PPO, shared policy, centralised value (Malenfant & Richards 2025, Table 1)',
   schema: mappoSchema,
-  accepts: (spec) => envProblems(PPO_NEEDS, spec),
+  accepts: ppoProblems,
   createTrainer: (ctx: TrainContext) => new PpoTrainer(ctx, MAPPO_VARIANT),
   createPolicy: (ctx: PolicyContext) => new PpoPolicy(ctx, MAPPO_VARIANT),
 };
