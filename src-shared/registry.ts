@@ -23,7 +23,7 @@ const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEnt
 
 /**
  * Add an environment from outside the built-in list (a researcher's module loaded with
- * `--env-module` or the desktop app's file dialog). Ids are unique: a module cannot replace a
+ * `--env-module`). Ids are unique: a module cannot replace a
  * built-in env, and loading the same entry twice is a no-op.
  */
 export function registerEnv(entry: EnvEntry): void {

@@ -3,7 +3,7 @@
  * contract (docs/env-modules.md), loaded at run time and added to the env registry.
  *
  * Loading a module runs its code with the user's rights, so only the user chooses one: the
- * CLI's `--env-module PATH` and the desktop app's native file dialog call `loadEnvModule`;
+ * CLI's `--env-module PATH` calls `loadEnvModule` (the desktop app's native file dialog is to come);
  * the HTTP host never does, and `checkEnvModuleField` refuses a config naming a module that
  * was not loaded that way in this process (a served page cannot make the host load a path).
  * The run records the module's absolute path in its config (`envModule`), so its worker and
@@ -87,6 +87,6 @@ export function loadedEnvModules(): { path: string; envId: string }[] {
 export function checkEnvModuleField(envModule: unknown): void {
   if (envModule === undefined) return;
   if (typeof envModule !== 'string' || !loaded.has(path.resolve(envModule))) {
-    throw new ConfigError('envModule', 'a module loaded with --env-module (CLI) or through the desktop app\'s file dialog; a request cannot name one', envModule);
+    throw new ConfigError('envModule', 'a module loaded with --env-module in this process; a request cannot name one', envModule);
   }
 }

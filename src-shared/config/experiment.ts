@@ -39,7 +39,7 @@ export interface ExperimentConfig {
   train: Values;
   /**
    * Absolute path of the module that provides the env when it is not built in (a researcher's
-   * own env, loaded with `--env-module` or the desktop app's file dialog); the worker and
+   * own env, loaded with `--env-module`); the worker and
    * `cairn resume` load it before building the env.
    */
   envModule?: string;

@@ -38,7 +38,7 @@ class Chase extends VecEnvBase {
     this.hunter[b] = 0;
     this.prey[b] = 1 + rng.int(3);
   }
-  protected scriptActions(b: number, actions: Int32Array): void {
+  protected override scriptActions(b: number, actions: Int32Array): void {
     actions[b * 3 + 2] = 1;
   }
   protected stepCopy(b: number, actions: Int32Array, boxActions: Float32Array, rew: Float64Array): boolean {
