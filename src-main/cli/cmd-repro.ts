@@ -4,7 +4,7 @@ import { getRepro, listRepros } from '../../src-shared/config/repro';
 import { ConfigError } from '../../src-shared/config/schema';
 import { launchSet } from '../service/launch';
 import { parse, intFlag } from './args';
-import { makeRunner, openStore, runToCompletion, runsJson } from './common';
+import { addToProgress, makeRunner, openStore, runSuccessKey, runToCompletion, runsJson } from './common';
 import { Progress } from './progress';
 import { UsageError } from './errors';
 
@@ -89,7 +89,7 @@ export async function repro(argv: string[]): Promise<void> {
         overrides: { ...v.overrides, train: { ...v.overrides?.train, episodes, numEnvs } },
       })),
     });
-    for (const r of launched.runs) progress.add(r.id, r.seed, episodes);
+    await addToProgress(store, progress, launched.runs.map((r) => r.id));
     process.stderr.write(
       `cairn: experiment ${launched.experimentId}: ${rep.variants.length} variants x ${seeds.length} seeds = ${launched.runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
     );
@@ -115,8 +115,10 @@ export async function repro(argv: string[]): Promise<void> {
     else {
       for (const r of out.runs) {
         const v = launched.runs.find((x) => x.id === r.id)!.variant;
-        const s = r.summary.collective_success;
-        process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}  collective_success (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}\n`);
+        const row = await store.getRun(r.id);
+        const key = row ? runSuccessKey(row) : undefined;
+        const s = key === undefined ? undefined : r.summary[key];
+        process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}${key ? `  ${key} (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}` : ''}\n`);
       }
     }
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;

@@ -17,6 +17,9 @@ Commands:
   resume   continue a stopped or failed run from its last checkpoint
   export   export a run's metrics as csv or json
   presets  list experiment presets
+  envs     list environments: agents, teams, spaces, declared metrics, presets
+  algos    list learners: compatible environments, presets
+  env      env check PATH: run the conformance checks on your own env module
   repro    reproduce a figure of the hidden-gifts paper (all variants x seeds) with its report
   serve    serve the workbench UI over HTTP on loopback
   bench    measure env, training and database throughput
@@ -34,6 +37,9 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   stop: async () => (await import('./cmd-runs')).stop,
   export: async () => (await import('./cmd-runs')).exportCmd,
   presets: async () => (await import('./cmd-runs')).presets,
+  envs: async () => (await import('./cmd-registry')).envs,
+  algos: async () => (await import('./cmd-registry')).algos,
+  env: async () => (await import('./cmd-registry')).env,
   serve: async () => (await import('./cmd-serve')).serve,
   repro: async () => (await import('./cmd-repro')).repro,
   bench: async () => (await import('./cmd-bench')).bench,
