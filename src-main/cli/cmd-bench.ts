@@ -21,6 +21,7 @@ import type { VecEnv } from '../../src-shared/envs/types';
 import { backendChoice, initBackend } from '../backend/select';
 import { benchIngest } from '../db/bench';
 import { parse } from './args';
+import { VS_FLAGS, VS_HELP, benchVsCommand } from '../bench/vs-command';
 
 function randomLegal(env: VecEnv, actions: Int32Array, rng: Rng): void {
   const A = env.spec.numActions;
@@ -116,15 +117,16 @@ function trainedAlgos(): { id: string; preset: string }[] {
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { json: { type: 'boolean' }, backend: { type: 'string' }, seconds: { type: 'string' }, ui: { type: 'boolean' } });
+  const { values } = parse(argv, { json: { type: 'boolean' }, backend: { type: 'string' }, seconds: { type: 'string' }, ui: { type: 'boolean' }, ...VS_FLAGS });
   if (values.help) {
     return void process.stdout.write(
-      'Usage: cairn bench [--json] [--backend NAME] [--seconds S] [--ui]\n\nThroughput of the env, of every algorithm\'s training and of SQLite ingest, each with a baseline ratio;\n--ui adds Workbench API latencies (1M-point series, 10,000 runs).\n',
+      'Usage: cairn bench [--json] [--backend NAME] [--seconds S] [--ui]\n\nThroughput of the env, of every algorithm\'s training and of SQLite ingest, each with a baseline ratio;\n--ui adds Workbench API latencies (1M-point series, 10,000 runs).\n' + VS_HELP,
     );
   }
   const secs = values.seconds ? Number(values.seconds) : 3;
   const log = (s: string) => process.stderr.write(s + '\n');
   const backend = (await initBackend(backendChoice(values.backend))).name;
+  if (values['vs-pytorch'] || values.profile) return benchVsCommand(values, backend, log);
 
   log('env: batched B=256 ...');
   const env = envStepsPerSecond(256, secs);
