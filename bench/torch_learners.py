@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 def parse():
     p = argparse.ArgumentParser()
-    p.add_argument("--algo", required=True, choices=["pg", "coma", "mappo", "ippo"])
+    p.add_argument("--algo", required=True, help="pg, coma, mappo or ippo; a comma list runs each in turn")
     p.add_argument("--envs", type=int, default=32)
     p.add_argument("--agents", type=int, default=2)
     p.add_argument("--steps", type=int, default=150, help="lock-step steps per round")
@@ -386,19 +386,23 @@ class PPO:
 def main():
     a = parse()
     torch.set_num_threads(1)
-    torch.manual_seed(a.seed)
-    learner = {"pg": PG, "coma": COMA, "mappo": lambda a: PPO(a, False), "ippo": lambda a: PPO(a, True)}[a.algo](a)
-    learner.round()  # warm-up, as Cairn's side
-    per_round = a.env_steps_per_round or a.envs * a.steps
-    rounds = 0
-    t0 = time.perf_counter()
-    while True:
-        learner.round()
-        rounds += 1
-        dt = time.perf_counter() - t0
-        if dt >= a.seconds:
-            break
-    print(json.dumps({"algo": a.algo, "rounds": rounds, "seconds": dt, "env_steps_per_s": rounds * per_round / dt, "torch": torch.__version__}))
+    factories = {"pg": PG, "coma": COMA, "mappo": lambda a: PPO(a, False), "ippo": lambda a: PPO(a, True)}
+    for algo in a.algo.split(","):
+        if algo not in factories:
+            raise SystemExit(f"--algo: expected pg, coma, mappo or ippo, got {algo!r}")
+        torch.manual_seed(a.seed)
+        learner = factories[algo](a)
+        learner.round()  # warm-up, as Cairn's side
+        per_round = a.env_steps_per_round or a.envs * a.steps
+        rounds = 0
+        t0 = time.perf_counter()
+        while True:
+            learner.round()
+            rounds += 1
+            dt = time.perf_counter() - t0
+            if dt >= a.seconds:
+                break
+        print(json.dumps({"algo": algo, "rounds": rounds, "seconds": dt, "env_steps_per_s": rounds * per_round / dt, "torch": torch.__version__}), flush=True)
 
 
 if __name__ == "__main__":

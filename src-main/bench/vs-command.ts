@@ -15,7 +15,7 @@ export const VS_HELP =
   '\n--vs-pytorch: each learner beside its PyTorch twin (bench/torch_learners.py, one thread each), interleaved\n' +
   '  --reps N (3) times, S seconds each (--seconds, default 3 here x 2); --learners ' +
   VS_ROWS.map((r) => r.label).join(',') +
-  '\n  picks rows; --python PATH (default $CAIRN_PYTHON or python3). Without PyTorch it says so and times Cairn only.\n' +
+  '\n  picks rows; --python PATH (default $CAIRN_PYTHON, else python3 or /usr/bin/python3, whichever imports torch). Without PyTorch it says so and times Cairn only.\n' +
   '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n';
 
 export async function benchVsCommand(values: Record<string, unknown>, backend: string, log: (s: string) => void): Promise<void> {
@@ -33,7 +33,7 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
   const report = await benchVsPytorch({
     seconds,
     reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100),
-    python: (values.python as string | undefined) ?? process.env.CAIRN_PYTHON ?? 'python3',
+    python: (values.python as string | undefined) ?? process.env.CAIRN_PYTHON,
     labels,
     backend,
     log,

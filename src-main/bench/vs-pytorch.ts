@@ -177,10 +177,24 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/**
+ * The Python to use: the explicit choice only, else the first of `python3` on the PATH and
+ * Debian's /usr/bin/python3 that imports torch (a pyenv or venv python3 on the PATH does not
+ * see Debian's python3-torch).
+ */
+export async function findTorch(explicit: string | undefined): Promise<TorchStatus> {
+  if (explicit) return probeTorch(explicit);
+  const first = await probeTorch('python3');
+  if (first.ok) return first;
+  const debian = await probeTorch('/usr/bin/python3');
+  return debian.ok ? debian : first;
+}
+
 export interface VsOptions {
   seconds: number;
   reps: number;
-  python: string;
+  /** Python interpreter; undefined: see findTorch. */
+  python: string | undefined;
   labels?: string[];
   backend: string;
   log: (s: string) => void;
@@ -188,7 +202,7 @@ export interface VsOptions {
 
 /** Runs the side-by-side benchmark; PyTorch missing leaves the PyTorch columns empty. */
 export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
-  const torch = await probeTorch(o.python);
+  const torch = await findTorch(o.python);
   if (!torch.ok) o.log(`PyTorch missing: ${torch.reason}. Cairn's side only (Debian: apt-get install python3-torch).`);
   const rows = VS_ROWS.filter((r) => !o.labels || o.labels.includes(r.label));
   const load0 = os.loadavg()[0];
