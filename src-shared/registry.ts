@@ -10,9 +10,14 @@ import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
 import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
+import { defaults } from './config/schema';
 
 const envs: EnvEntry[] = [manitokanEntry];
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry];
+/** Each learner with the ids of the registered envs it accepts at their default configs. */
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry].map((a) => ({
+  ...a,
+  envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
+}));
 
 export function listEnvs(): readonly EnvEntry[] {
   return envs;

@@ -119,6 +119,10 @@ import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
 import { ENV_RESET_STREAM } from './random';
+import { envProblems, type EnvNeeds } from './core/compat';
+
+/** Discrete agents (one Q per action); flat rows through MLP/GRU, so any layout. */
+const COMA_NEEDS: EnvNeeds = { actions: 'discrete' };
 import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, prefixed, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
@@ -1106,6 +1110,7 @@ export const comaEntry: AlgoEntry = {
   id: 'coma',
   title: 'COMA: counterfactual multi-agent policy gradients (Foerster et al. 2018; Malenfant & Richards 2025, Table 4)',
   schema: comaSchema,
+  accepts: (spec) => envProblems(COMA_NEEDS, spec),
   createTrainer: (ctx: TrainContext) => new ComaTrainer(ctx),
   createPolicy: (ctx: PolicyContext) => {
     const cfg = parseConfig(ctx.config);

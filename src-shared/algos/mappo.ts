@@ -110,6 +110,10 @@ import {
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
 import { ENV_RESET_STREAM } from './random';
+import { envProblems, type EnvNeeds } from './core/compat';
+
+/** Discrete agents alike, a convolutional view and a convolutional state (the critic's grid). */
+export const PPO_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true, planesFirst: true, statePlanesFirst: true };
 import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -1097,7 +1101,7 @@ export const mappoEntry: AlgoEntry = {
   id: 'mappo',
   title: 'MAPPO: recurrent PPO, shared policy, centralised value (Malenfant & Richards 2025, Table 1)',
   schema: mappoSchema,
-  envs: ['manitokan'],
+  accepts: (spec) => envProblems(PPO_NEEDS, spec),
   createTrainer: (ctx: TrainContext) => new PpoTrainer(ctx, MAPPO_VARIANT),
   createPolicy: (ctx: PolicyContext) => new PpoPolicy(ctx, MAPPO_VARIANT),
 };

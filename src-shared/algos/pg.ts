@@ -181,6 +181,14 @@ import { discountedReturns, tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
 import { ENV_RESET_STREAM } from './random';
+import { envProblems, type EnvNeeds } from './core/compat';
+
+/**
+ * Discrete agents; they may differ in action count and observation size (rows are padded to
+ * the widest and the mask is 0 past an agent's own actions), and any observation layout: the
+ * actor and critics are MLP/GRU on the flat row.
+ */
+const PG_NEEDS: EnvNeeds = { actions: 'discrete' };
 import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, prefixed, tapeLogits, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
@@ -1267,6 +1275,7 @@ export const pgEntry: AlgoEntry = {
   id: 'pg',
   title: 'PG: independent REINFORCE with per-agent baselines (Malenfant & Richards 2025, Table 3)',
   schema: pgSchema,
+  accepts: (spec) => envProblems(PG_NEEDS, spec),
   createTrainer: (ctx: TrainContext) => new PgTrainer(ctx),
   createPolicy: (ctx: PolicyContext) => {
     const cfg = parseConfig(ctx.config);

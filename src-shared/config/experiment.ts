@@ -53,13 +53,15 @@ export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
   if (!env) throw new ConfigError('env.id', `one of ${listEnvs().map((e) => e.id).join(', ')}`, envId);
   const algo = getAlgo(algoId);
   if (!algo) throw new ConfigError('algo.id', `one of ${listAlgos().map((a) => a.id).join(', ')}`, algoId);
-  if (algo.envs && !algo.envs.includes(envId)) {
-    throw new ConfigError('algo.id', `an algorithm that supports env ${envId}`, algoId);
-  }
   const { id: _e, ...envRest } = raw.env ?? {};
   const { id: _a, ...algoRest } = raw.algo ?? {};
+  const envValues = resolve('env', env.schema, envRest);
+  const problems = algo.accepts(env.spec(envValues));
+  if (problems.length > 0) {
+    throw new ConfigError('algo.id', `an algorithm that can train on env ${envId} (${algoId}: ${problems[0]})`, algoId);
+  }
   return {
-    env: { id: envId, ...resolve('env', env.schema, envRest) },
+    env: { id: envId, ...envValues },
     algo: { id: algoId, ...resolve('algo', algo.schema, algoRest) },
     train: resolve('train', trainSchema, raw.train),
   };

@@ -82,7 +82,8 @@
  */
 import { ConfigError, coerceField, defaults, type Schema, type Values } from '../config/schema';
 import { Rng, deriveSeed } from '../rng';
-import type { EnvEntry, EnvOptions, EnvSpec, EpisodeRecord, MetricSpec, VecEnv } from './types';
+import type { EnvEntry, EnvOptions, EnvSpec, EpisodeRecord, MetricSpec, ObsBlock, VecEnv } from './types';
+import { agent, buildSpec, discrete, features, team } from './spaces';
 import {
   ACTION_NAMES,
   A_DROP,
@@ -359,19 +360,25 @@ export function manitokanMetrics(N: number): MetricSpec[] {
 
 export function manitokanSpec(cfg: ManitokanConfig): EnvSpec {
   const N = cfg.numAgents;
-  const envObsSize = VSIZE + (cfg.obsDoorFlag ? 3 : 0) + (cfg.obsKeyFlag ? 3 : 0);
-  return {
+  const layout: ObsBlock[] = [{ kind: 'planes', name: '3x3 egocentric view (object, colour, state)', width: 3, height: 3, channels: 3, order: 'xyc' }];
+  if (cfg.obsDoorFlag) layout.push(features('own door opened flag (3 x 23 or 37)', 3));
+  if (cfg.obsKeyFlag) layout.push(features('carrying-key flag (3 x 53 or 59)', 3));
+  if (cfg.obsLastAction) layout.push(features('own last action (one-hot)', NA, 'history'));
+  const actions = discrete(ACTION_NAMES);
+  const agents = Array.from({ length: N }, (_, i) => agent(`agent ${i}`, 0, actions, layout));
+  return buildSpec({
     id: 'manitokan',
-    numAgents: N,
-    obsSize: envObsSize + (cfg.obsLastAction ? NA : 0),
-    envObsSize,
-    numActions: NA,
-    actionNames: [...ACTION_NAMES],
-    stateSize: cfg.size * cfg.size * 3 + 3 * N,
+    agents,
+    teams: [team('agents', agents.map((_, i) => i))],
+    stateLayout: [
+      { kind: 'planes', name: 'full grid (object, colour, state), no agents', width: cfg.size, height: cfg.size, channels: 3, order: 'xyc' },
+      features('agent cells (x, y per agent)', 2 * N),
+      features('agent headings', N),
+    ],
     episodeLimit: cfg.episodeLimit,
     metricKeys: manitokanMetricKeys(N),
     metrics: manitokanMetrics(N),
-  };
+  });
 }
 
 /** Layout for `setLayoutForTest` (test-only). */
