@@ -2,6 +2,7 @@
 import { UsageError } from '../cli/errors';
 import { intFlag } from '../cli/args';
 import { VS_ROWS, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
+import { formatRss, rssOverRounds } from './memory';
 
 export const VS_FLAGS = {
   'vs-pytorch': { type: 'boolean' },
@@ -9,6 +10,8 @@ export const VS_FLAGS = {
   reps: { type: 'string' },
   learners: { type: 'string' },
   python: { type: 'string' },
+  rss: { type: 'boolean' },
+  rounds: { type: 'string' },
 } as const;
 
 export const VS_HELP =
@@ -16,7 +19,8 @@ export const VS_HELP =
   '  --reps N (3) times, S seconds each (--seconds, default 3 here x 2); --learners ' +
   VS_ROWS.map((r) => r.label).join(',') +
   '\n  picks rows; --python PATH (default $CAIRN_PYTHON, else python3 or /usr/bin/python3, whichever imports torch). Without PyTorch it says so and times Cairn only.\n' +
-  '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n';
+  '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n' +
+  '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
 
 export async function benchVsCommand(values: Record<string, unknown>, backend: string, log: (s: string) => void): Promise<void> {
   const raw = values.seconds as string | undefined;
@@ -25,6 +29,15 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
   const labels = values.learners === undefined ? undefined : String(values.learners).split(',');
   for (const l of labels ?? []) {
     if (!VS_ROWS.some((r) => r.label === l)) throw new UsageError(`--learners: expected some of ${VS_ROWS.map((r) => r.label).join(', ')}, got ${JSON.stringify(l)}`);
+  }
+  if (values.rss) {
+    const rounds = intFlag('rounds', values.rounds as string | undefined, 300, 1);
+    for (const row of VS_ROWS.filter((r) => !labels || labels.includes(r.label))) {
+      const r = await rssOverRounds({ preset: row.preset, rounds, every: Math.max(1, Math.floor(rounds / 10)), numEnvs: 32, log });
+      process.stdout.write(formatRss(r));
+      if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+    }
+    return;
   }
   if (values.profile) {
     process.stdout.write(await profileLearners({ seconds, labels, log }));
