@@ -1,7 +1,7 @@
 /** The `cairn bench --vs-pytorch | --profile` flags, kept out of cmd-bench.ts (a shared file). */
 import { UsageError } from '../cli/errors';
 import { intFlag } from '../cli/args';
-import { VS_ROWS, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
+import { VS_ROWS, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
 import { formatRss, rssOverRounds } from './memory';
 
 export const VS_FLAGS = {
@@ -11,6 +11,7 @@ export const VS_FLAGS = {
   learners: { type: 'string' },
   python: { type: 'string' },
   rss: { type: 'boolean' },
+  'ab-kernels': { type: 'boolean' },
   rounds: { type: 'string' },
 } as const;
 
@@ -20,6 +21,7 @@ export const VS_HELP =
   VS_ROWS.map((r) => r.label).join(',') +
   '\n  picks rows; --python PATH (default $CAIRN_PYTHON, else python3 or /usr/bin/python3, whichever imports torch). Without PyTorch it says so and times Cairn only.\n' +
   '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n' +
+  '--ab-kernels: wasm only, each learner with the stock kernels and with Cairn\'s overrides, alternating --reps times.\n' +
   '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
 
 export async function benchVsCommand(values: Record<string, unknown>, backend: string, log: (s: string) => void): Promise<void> {
@@ -37,6 +39,11 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
       process.stdout.write(formatRss(r));
       if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
     }
+    return;
+  }
+  if (values['ab-kernels']) {
+    if (backend !== 'wasm') throw new UsageError(`--ab-kernels: compares wasm kernels, but the backend is ${backend} (use --backend wasm)`);
+    process.stdout.write(await abWasmKernels({ seconds, reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), labels, log }));
     return;
   }
   if (values.profile) {

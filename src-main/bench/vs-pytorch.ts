@@ -26,6 +26,7 @@ import { Rng } from '../../src-shared/rng';
 import type { Trainer } from '../../src-shared/algos/types';
 import type { VecEnv } from '../../src-shared/envs/types';
 import { RoundProbe, type RoundProfile } from './round-probe';
+import { registerWasmKernels, restoreStockWasmKernels } from '../backend/wasm-kernels';
 
 /** One row: a Cairn preset, and the PyTorch program's learner (null: Cairn only). */
 export interface VsRow {
@@ -288,6 +289,40 @@ export async function profileLearners(o: { seconds: number; labels?: string[]; l
     } finally {
       l.trainer.dispose();
     }
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * `--ab-kernels` (wasm): each learner's ms per round and kernel calls with the stock wasm
+ * kernels (A) and Cairn's overrides (B, backend/wasm-kernels.ts), alternating A B A B ... in
+ * one process on the same trainer, so drift and training progress hit both alike.
+ */
+export async function abWasmKernels(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
+  const rows = VS_ROWS.filter((r) => !o.labels || o.labels.includes(r.label));
+  const out: string[] = [`\nwasm kernels, stock (A) vs overrides (B): ms per lock-step step, median of ${o.reps} alternations (load ${os.loadavg()[0].toFixed(1)})`];
+  out.push(`${'learner'.padEnd(20)} ${'A ms/step'.padStart(10)} ${'B ms/step'.padStart(10)} ${'A/B'.padStart(6)}  per rep`);
+  for (const row of rows) {
+    const l = makeLearner(row.preset);
+    const a: number[] = [];
+    const b: number[] = [];
+    try {
+      await l.trainer.round();
+      for (let rep = 0; rep < o.reps; rep++) {
+        for (const stock of [true, false]) {
+          o.log(`ab: ${row.label} rep ${rep + 1} ${stock ? 'stock' : 'overrides'} ...`);
+          if (stock) restoreStockWasmKernels();
+          else registerWasmKernels();
+          const { profile } = await measure(l, o.seconds, 1, false);
+          (stock ? a : b).push(profile.roundMs / profile.lockSteps);
+        }
+      }
+    } finally {
+      registerWasmKernels();
+      l.trainer.dispose();
+    }
+    const per = a.map((x, i) => (x / b[i]).toFixed(2)).join(' ');
+    out.push(`${row.label.padEnd(20)} ${median(a).toFixed(2).padStart(10)} ${median(b).toFixed(2).padStart(10)} ${(median(a) / median(b)).toFixed(2).padStart(6)}  ${per}`);
   }
   return out.join('\n') + '\n';
 }

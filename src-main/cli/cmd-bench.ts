@@ -126,7 +126,7 @@ export async function bench(argv: string[]): Promise<void> {
   const secs = values.seconds ? Number(values.seconds) : 3;
   const log = (s: string) => process.stderr.write(s + '\n');
   const backend = (await initBackend(backendChoice(values.backend))).name;
-  if (values['vs-pytorch'] || values.profile || values.rss) return benchVsCommand(values, backend, log);
+  if (values['vs-pytorch'] || values.profile || values.rss || values['ab-kernels']) return benchVsCommand(values, backend, log);
 
   log('env: batched B=256 ...');
   const env = envStepsPerSecond(256, secs);
