@@ -88,9 +88,11 @@ export async function resume(argv: string[]): Promise<void> {
     const runner = makeRunner(store, values);
     const progress = new Progress();
     const run = await store.getRun(id);
-    const { fromRound } = await runner.resume(id);
-    progress.add(id, run!.seed, run!.episodesTotal, fromRound);
-    process.stderr.write(`cairn: resuming run ${id} from round ${fromRound}\n`);
+    if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+    const { fromRound, checkpoint, skipped } = await runner.resume(id);
+    progress.add(id, run.seed, run.episodesTotal, fromRound);
+    for (const s of skipped) process.stderr.write(`cairn: skipping ${s.why}\n`);
+    process.stderr.write(`cairn: resuming run ${id} from round ${fromRound}${checkpoint ? ` (${checkpoint})` : ''}\n`);
     await runToCompletion(runner, progress);
     const out = await runsJson(store, [id]);
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n');

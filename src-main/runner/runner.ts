@@ -18,6 +18,7 @@ import type { BackendChoice } from '../backend/select';
 import type { Store } from '../db/store';
 import { checkpointDir } from '../db/paths';
 import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
+import { chooseResumePoint, type ResumePoint } from './resume-point';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 
@@ -94,7 +95,7 @@ export class Runner extends EventEmitter {
   }
 
   /** Resume a stopped or failed run from its latest checkpoint (or from scratch if none). */
-  async resume(runId: number): Promise<{ fromRound: number }> {
+  async resume(runId: number): Promise<{ fromRound: number; checkpoint?: string; skipped: ResumePoint['skipped'] }> {
     const run = await this.store.getRun(runId);
     if (!run) throw new RunnerError(`run ${runId}: no such run`);
     if (this.active.has(runId) || this.queue.some((q) => q.runId === runId)) {
@@ -104,15 +105,17 @@ export class Runner extends EventEmitter {
       throw new RunnerError(`run ${runId}: is running in process ${run.runnerPid}; stop it first`);
     }
     if (run.status === 'done') throw new RunnerError(`run ${runId}: already done`);
-    const ckpt = await this.store.latestCheckpoint(runId);
+    // Choose before deleting anything: a damaged file throws here and leaves the run as it was.
+    const { checkpoint: ckpt, skipped } = await chooseResumePoint(this.store, runId);
     const fromRound = ckpt?.episode ?? 0;
+    for (const s of skipped) await this.log(runId, 'warn', `skipping ${s.why}`);
     // Rows written after the checkpoint (a crash between checkpoints) are recomputed
     // identically from it; drop them so the series has no duplicate rounds.
     const removed = await this.store.truncateAfter(runId, fromRound);
     await this.log(
       runId,
       'info',
-      `resume requested from round ${fromRound}` +
+      `resume requested from ${ckpt ? `checkpoint ${ckpt.path} (round ${fromRound})` : 'the start (no checkpoint)'}` +
         (removed.metrics + removed.episodes > 0
           ? `: ${removed.metrics} metric points and ${removed.episodes} episodes recorded after that checkpoint are recomputed`
           : ''),
@@ -127,7 +130,7 @@ export class Runner extends EventEmitter {
     });
     this.emitEvent({ type: 'status', runId, status: 'queued' });
     this.enqueue(runId, ckpt?.path);
-    return { fromRound };
+    return { fromRound, checkpoint: ckpt?.path, skipped };
   }
 
   /** Stop a run: queued runs stop at once; running ones checkpoint after the current round. */
