@@ -19,6 +19,7 @@ import type { Store } from '../db/store';
 import { checkpointDir } from '../db/paths';
 import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
 import { chooseResumePoint, type ResumePoint } from './resume-point';
+import { HEARTBEAT_MS, runnerAlive, selfIdentity, type RunnerIdentity } from './liveness';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 
@@ -76,6 +77,8 @@ export class Runner extends EventEmitter {
   private readonly waiters: (() => void)[] = [];
   private readonly poller: NodeJS.Timeout;
   private closed = false;
+  private readonly self: RunnerIdentity = selfIdentity();
+  private lastBeat = 0;
 
   constructor(opts: RunnerOptions) {
     super();
@@ -91,6 +94,10 @@ export class Runner extends EventEmitter {
   /** Queue a run already created in the store with status `queued`. */
   enqueue(runId: number, resumeFrom?: string): void {
     this.queue.push({ runId, resumeFrom });
+    // Owned from now on: if this process dies before launching it, the run is found orphaned.
+    void this.store
+      .updateRun(runId, { runnerPid: this.self.pid, runnerHost: this.self.host, runnerStart: this.self.start, heartbeatAt: Date.now() })
+      .catch(() => undefined);
     void this.pump();
   }
 
@@ -101,7 +108,7 @@ export class Runner extends EventEmitter {
     if (this.active.has(runId) || this.queue.some((q) => q.runId === runId)) {
       throw new RunnerError(`run ${runId}: already running or queued here`);
     }
-    if (run.status === 'running' && run.runnerPid && isAlive(run.runnerPid)) {
+    if ((run.status === 'running' || run.status === 'queued') && run.runnerPid && runnerAlive(run)) {
       throw new RunnerError(`run ${runId}: is running in process ${run.runnerPid}; stop it first`);
     }
     if (run.status === 'done') throw new RunnerError(`run ${runId}: already done`);
@@ -247,7 +254,10 @@ export class Runner extends EventEmitter {
     });
     await this.store.updateRun(runId, {
       status: 'running',
-      runnerPid: process.pid,
+      runnerPid: this.self.pid,
+      runnerHost: this.self.host,
+      runnerStart: this.self.start,
+      heartbeatAt: Date.now(),
       startedAt: run.startedAt ?? Date.now(),
       stopRequested: false,
     });
@@ -376,6 +386,7 @@ export class Runner extends EventEmitter {
         summary,
         endedAt: Date.now(),
         runnerPid: null,
+        heartbeatAt: null,
         stopRequested: false,
       });
     } catch (err) {
@@ -419,6 +430,14 @@ export class Runner extends EventEmitter {
   }
 
   private async pollStops(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastBeat >= HEARTBEAT_MS) {
+      this.lastBeat = now;
+      for (const id of [...this.active.keys(), ...this.queue.map((q) => q.runId)]) {
+        // A missed beat is retried on the next tick; staleness is judged over minutes.
+        await this.store.updateRun(id, { heartbeatAt: now }).catch(() => undefined);
+      }
+    }
     for (const q of [...this.queue]) {
       try {
         const run = await this.store.getRun(q.runId);
