@@ -99,7 +99,7 @@ export async function stop(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { db: { type: 'string' } }, 1);
   if (values.help) return void process.stdout.write(STOP_HELP);
   const id = runIdArg(positionals[0]);
-  const store = await openStore(values.db);
+  const store = await openStore(values.db, false, { mustExist: true });
   try {
     const run = await store.getRun(id);
     if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);

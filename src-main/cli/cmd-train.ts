@@ -83,7 +83,7 @@ export async function resume(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } }, 1);
   if (values.help) return void process.stdout.write(RESUME_HELP);
   const id = runIdArg(positionals[0]);
-  const store = await openStore(values.db);
+  const store = await openStore(values.db, false, { mustExist: true });
   try {
     const runner = makeRunner(store, values);
     const progress = new Progress();

@@ -12,11 +12,11 @@ export function dbPath(flag: string | undefined): string {
   return flag ?? defaultDbPath();
 }
 
-export async function openStore(flag: string | undefined, readonly = false): Promise<Store> {
+export async function openStore(flag: string | undefined, readonly = false, opts: { mustExist?: boolean } = {}): Promise<Store> {
   // CAIRN_BUSY_TIMEOUT_MS: how long to wait for a database another process holds locked.
   const t = process.env.CAIRN_BUSY_TIMEOUT_MS;
   const busyTimeoutMs = t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
-  const store = await Store.open(dbPath(flag), { readonly, busyTimeoutMs });
+  const store = await Store.open(dbPath(flag), { readonly, busyTimeoutMs, create: opts.mustExist !== true });
   if (!readonly) {
     try {
       // Runs left "running" by a runner that died are failed (resumable) before anything else reads them.

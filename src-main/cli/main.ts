@@ -15,6 +15,7 @@ Commands:
   show     show one run
   stop     stop a running run (it checkpoints first)
   resume   continue a stopped or failed run from its last checkpoint
+  delete   delete runs with their data and checkpoint files (asks first)
   export   export a run's metrics as csv or json
   presets  list experiment presets
   repro    reproduce a figure of the hidden-gifts paper (all variants x seeds) with its report
@@ -33,6 +34,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   show: async () => (await import('./cmd-runs')).show,
   stop: async () => (await import('./cmd-runs')).stop,
   export: async () => (await import('./cmd-runs')).exportCmd,
+  delete: async () => (await import('./cmd-delete')).deleteCmd,
   presets: async () => (await import('./cmd-runs')).presets,
   serve: async () => (await import('./cmd-serve')).serve,
   repro: async () => (await import('./cmd-repro')).repro,
