@@ -10,7 +10,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Replay } from '../../src-shared/envs/types';
@@ -459,18 +458,4 @@ export class Runner extends EventEmitter {
 
 export class RunnerError extends Error {
   override name = 'RunnerError';
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Remove a run's checkpoint files (after the user confirmed deleting the run). */
-export function removeFiles(paths: string[]): void {
-  for (const p of paths) fs.rmSync(p, { force: true });
 }
