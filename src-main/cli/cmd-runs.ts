@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { listPresets } from '../../src-shared/config/presets';
-import { isAlive } from '../runner/runner';
+import { runnerAlive } from '../runner/liveness';
 import { exportRun, EXPORT_FORMATS } from '../report/export';
 import { parse, intFlag, runIdArg } from './args';
 import { openStore, runSuccessKey } from './common';
@@ -99,14 +99,14 @@ export async function stop(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { db: { type: 'string' } }, 1);
   if (values.help) return void process.stdout.write(STOP_HELP);
   const id = runIdArg(positionals[0]);
-  const store = await openStore(values.db);
+  const store = await openStore(values.db, false, { mustExist: true });
   try {
     const run = await store.getRun(id);
     if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
     if (run.status !== 'running' && run.status !== 'queued') {
       throw new UsageError(`ID: run ${id} is ${run.status}; only queued or running runs can be stopped`);
     }
-    if (run.runnerPid && !isAlive(run.runnerPid)) {
+    if (run.runnerPid && !runnerAlive(run)) {
       // Its runner died (killed terminal, reboot): nothing will answer the request.
       await store.updateRun(id, { status: 'stopped', runnerPid: null, endedAt: Date.now() });
       process.stdout.write(`run ${id}: its process is gone; marked stopped (resume continues from the last checkpoint)\n`);

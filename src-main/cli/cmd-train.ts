@@ -91,13 +91,15 @@ export async function resume(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { db: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } }, 1);
   if (values.help) return void process.stdout.write(RESUME_HELP);
   const id = runIdArg(positionals[0]);
-  const store = await openStore(values.db);
+  const store = await openStore(values.db, false, { mustExist: true });
   try {
     const runner = makeRunner(store, values);
     const progress = new Progress();
-    const { fromRound } = await runner.resume(id);
+    if (!(await store.getRun(id))) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+    const { fromRound, checkpoint, skipped } = await runner.resume(id);
     await addToProgress(store, progress, [id], fromRound);
-    process.stderr.write(`cairn: resuming run ${id} from round ${fromRound}\n`);
+    for (const s of skipped) process.stderr.write(`cairn: skipping ${s.why}\n`);
+    process.stderr.write(`cairn: resuming run ${id} from round ${fromRound}${checkpoint ? ` (${checkpoint})` : ''}\n`);
     await runToCompletion(runner, progress);
     const out = await runsJson(store, [id]);
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n');

@@ -15,6 +15,7 @@ Commands:
   show     show one run
   stop     stop a running run (it checkpoints first)
   resume   continue a stopped or failed run from its last checkpoint
+  delete   delete runs with their data and checkpoint files (asks first)
   export   export a run's metrics as csv or json
   presets  list experiment presets
   envs     list environments: agents, teams, spaces, declared metrics, presets
@@ -36,6 +37,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   show: async () => (await import('./cmd-runs')).show,
   stop: async () => (await import('./cmd-runs')).stop,
   export: async () => (await import('./cmd-runs')).exportCmd,
+  delete: async () => (await import('./cmd-delete')).deleteCmd,
   presets: async () => (await import('./cmd-runs')).presets,
   envs: async () => (await import('./cmd-registry')).envs,
   algos: async () => (await import('./cmd-registry')).algos,

@@ -145,6 +145,16 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN metric_specs TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(metric_specs));
     `,
   },
+  {
+    version: 5,
+    name: "runs.runner_host, runner_start, heartbeat_at: which process on which machine owns a running run, and when it last said so",
+    up: `
+      ALTER TABLE runs ADD COLUMN runner_host TEXT;
+      -- The owning process's start time as the OS reports it: tells the runner from a later process given the same pid.
+      ALTER TABLE runs ADD COLUMN runner_start TEXT;
+      ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this Cairn writes. */
