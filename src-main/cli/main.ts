@@ -18,6 +18,7 @@ Commands:
   export   export a run's metrics as csv or json
   presets  list experiment presets
   repro    reproduce a figure of the hidden-gifts paper (all variants x seeds) with its report
+  sweep    axes over config fields x seeds as one experiment, locally or on Slurm
   serve    serve the workbench UI over HTTP on loopback
   bench    measure env, training and database throughput
 
@@ -36,6 +37,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   presets: async () => (await import('./cmd-runs')).presets,
   serve: async () => (await import('./cmd-serve')).serve,
   repro: async () => (await import('./cmd-repro')).repro,
+  sweep: async () => (await import('./cmd-sweep')).sweep,
   bench: async () => (await import('./cmd-bench')).bench,
 };
 
