@@ -139,6 +139,13 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: "runs.metric_specs: the env's declared episode metrics (titles, headline roles)",
+    up: `
+      ALTER TABLE runs ADD COLUMN metric_specs TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(metric_specs));
+    `,
+  },
+  {
     version: 6,
     name: 'sweeps: axes x seeds as one experiment, run on the local pool or a Slurm array; runs.origin makes collecting idempotent',
     up: `
