@@ -20,6 +20,7 @@ import {
   type SweepSpec,
 } from '../../src-shared/config/sweep';
 import { getEnv } from '../../src-shared/registry';
+import type { MetricSpec } from '../../src-shared/metrics';
 import type { Store, SweepExecutor } from '../db/store';
 import type { Runner } from '../runner/runner';
 import { buildConfig } from './launch';
@@ -27,6 +28,7 @@ import { buildConfig } from './launch';
 export interface PlannedCell extends SweepCell {
   config: ExperimentConfig;
   metricKeys: string[];
+  metricSpecs: MetricSpec[];
 }
 
 export interface SweepPlan {
@@ -68,7 +70,8 @@ export function planSweep(raw: unknown): SweepPlan {
       throw e;
     }
     const { id: envId, ...envValues } = config.env;
-    return { ...cell, config, metricKeys: [...getEnv(envId)!.spec(envValues).metricKeys] };
+    const envSpec = getEnv(envId)!.spec(envValues);
+    return { ...cell, config, metricKeys: [...envSpec.metricKeys], metricSpecs: [...envSpec.metrics] };
   });
   return { spec, name: spec.name ?? defaultName(spec), cells, runs: expandRuns(spec), seeds: sweepSeeds(spec) };
 }
@@ -129,6 +132,7 @@ export async function recordSweep(
       episodesTotal: Number(cell.config.train.episodes),
       host: opts.host ?? os.hostname(),
       metricKeys: cell.metricKeys,
+      metricSpecs: cell.metricSpecs,
       variant: multiCell ? cell.label : null,
     });
     await store.setRunOrigin(id, opts.executor === 'slurm' ? taskOrigin(uid, r.task) : null, cell.values);

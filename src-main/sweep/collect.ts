@@ -42,7 +42,7 @@ export async function ensureSweep(store: Store, t: Transport, dir: string): Prom
     const plan: SweepPlan = {
       spec: file.spec as SweepSpec,
       name: file.name,
-      cells: file.cells.map((c, index) => ({ index, label: c.label, values: c.values, preset: c.preset ?? undefined, overrides: {}, config: c.config, metricKeys: c.metricKeys })),
+      cells: file.cells.map((c, index) => ({ index, label: c.label, values: c.values, preset: c.preset ?? undefined, overrides: {}, config: c.config, metricKeys: c.metricKeys, metricSpecs: c.metricSpecs ?? [] })),
       runs: file.runs,
       seeds: [...new Set(file.runs.map((r) => r.seed))],
     };
@@ -121,7 +121,7 @@ export async function collectSweep(store: Store, t: Transport, dir: string): Pro
           status = cancelled ? 'stopped' : 'failed';
           error = cancelled
             ? `cancelled on the cluster (job ${jobId}_${r.task}) at round ${now.episodesDone}`
-            : `killed by the scheduler: ${sched} (job ${jobId}_${r.task}) at round ${now.episodesDone}; see ${L.logsDir}/task-${r.task}.out`;
+            : `the scheduler reports ${sched} for job ${jobId}_${r.task} at round ${now.episodesDone}; see ${L.logsDir}/task-${r.task}.out`;
         } else if (sched && ACTIVE_STATES.includes(sched)) {
           status = sched === 'PENDING' || sched.startsWith('REQUEUE') ? 'queued' : 'running';
           error = null;
@@ -145,7 +145,7 @@ export async function collectSweep(store: Store, t: Transport, dir: string): Pro
   for (const id of ids) counts[(await store.getRun(id))!.status]++;
   for (const [task, s] of states ?? []) {
     if (KILLED_STATES.includes(s) && s !== 'CANCELLED' && statuses.get(task)?.status !== 'done') {
-      problems.push(`task ${task}: killed by the scheduler (${s})`);
+      problems.push(`task ${task}: the scheduler reports ${s}`);
     }
   }
   const total = ids.length;

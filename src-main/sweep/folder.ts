@@ -16,6 +16,7 @@
 import path from 'node:path';
 import type { ExperimentConfig } from '../../src-shared/config/experiment';
 import type { AxisValue, SweepRun, SweepSpec } from '../../src-shared/config/sweep';
+import type { MetricSpec } from '../../src-shared/metrics';
 import type { SweepPlan } from '../service/sweep';
 
 export const SWEEP_FORMAT = 1;
@@ -27,7 +28,7 @@ export interface SweepFile {
   /** Stored as the experiment's preset ("repro:fig5" for a reproduction). */
   experimentPreset: string | null;
   spec: SweepSpec;
-  cells: { label: string; values: Record<string, AxisValue>; preset: string | null; config: ExperimentConfig; metricKeys: string[] }[];
+  cells: { label: string; values: Record<string, AxisValue>; preset: string | null; config: ExperimentConfig; metricKeys: string[]; metricSpecs: MetricSpec[] }[];
   runs: SweepRun[];
   createdAt: string;
 }
@@ -53,7 +54,7 @@ export function sweepFile(plan: SweepPlan, uid: string, experimentPreset: string
     name: plan.name,
     experimentPreset,
     spec: plan.spec,
-    cells: plan.cells.map((c) => ({ label: c.label, values: c.values, preset: c.preset ?? null, config: c.config, metricKeys: c.metricKeys })),
+    cells: plan.cells.map((c) => ({ label: c.label, values: c.values, preset: c.preset ?? null, config: c.config, metricKeys: c.metricKeys, metricSpecs: c.metricSpecs })),
     runs: plan.runs,
     createdAt,
   };

@@ -94,7 +94,7 @@ export async function schedulerStates(t: Transport, jobId: string): Promise<Map<
       add(out, jobId, jid, state);
     }
   }
-  const sq = await t.sh(`squeue -h -r -j ${q(jobId)} -o '%i|%T' 2>/dev/null`);
+  const sq = await t.sh(`squeue -h -r -t all -j ${q(jobId)} -o '%i|%T' 2>/dev/null`);
   if (sq.code === 0) {
     known = true;
     for (const line of sq.stdout.split('\n')) {

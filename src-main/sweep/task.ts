@@ -104,6 +104,7 @@ export async function runTask(opts: TaskOptions): Promise<TaskStatus['status']> 
         episodesTotal: total,
         host: os.hostname(),
         metricKeys: cell.metricKeys,
+        metricSpecs: cell.metricSpecs,
         variant: sweep.cells.length > 1 ? cell.label : null,
       });
       await store.setRunOrigin(runId, taskOrigin(sweep.uid, opts.index), cell.values);
