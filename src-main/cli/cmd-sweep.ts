@@ -285,7 +285,11 @@ async function sub(cmd: string, argv: string[]): Promise<void> {
     const every = intFlag('every', values.every, 5, 1, 3600);
     const t = transportFor(ssh);
     for (;;) {
-      const report = await collectSweep(store, t, dir);
+      const report = await collectSweep(store, t, dir).catch(async (e: unknown) => {
+        // Say it on the sweep as well, where the workbench shows it; its runs stay as they are.
+        if (row) await store.updateSweep(row.id, { state: row.state, message: (e as Error).message.split('\n')[0] });
+        throw e;
+      });
       const line = `sweep ${report.sweepId}: ${report.state}; ${report.rounds} new rounds in ${report.updated} runs; ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`;
       if (values.json && (!values.wait || !['submitted', 'running'].includes(report.state))) process.stdout.write(JSON.stringify(report) + '\n');
       else process.stderr.write(`cairn: ${line}\n`);

@@ -97,6 +97,7 @@ export async function collectSweep(store: Store, t: Transport, dir: string): Pro
       const local = (await store.getRun(runId))!;
       const ts = statuses.get(r.task);
       let changed = false;
+      let unread = false;
       if (ts && (ts.publishedRound > local.episodesDone || (ts.status !== local.status && ts.status !== 'running'))) {
         try {
           const got = await importTask(store, runId, t, L.runFile(r.task), path.join(tmp, `task-${r.task}.db`));
@@ -107,6 +108,7 @@ export async function collectSweep(store: Store, t: Transport, dir: string): Pro
         } catch (e) {
           const msg = `task ${r.task}: run file ${L.runFile(r.task)} could not be read (${(e as Error).message.split('\n')[0]}); kept the ${local.episodesDone} rounds collected before`;
           problems.push(msg);
+          unread = true;
           await store.appendLog(runId, [{ time: Date.now(), level: 'warn', message: msg }]);
         }
       }
@@ -125,7 +127,8 @@ export async function collectSweep(store: Store, t: Transport, dir: string): Pro
         } else if (sched && ACTIVE_STATES.includes(sched)) {
           status = sched === 'PENDING' || sched.startsWith('REQUEUE') ? 'queued' : 'running';
           error = null;
-        } else if (ts) {
+        } else if (ts && !(unread && ts.status === 'done')) {
+          // A run is done here only once its last rounds are here.
           status = ts.status;
           error = ts.error;
         }

@@ -54,6 +54,8 @@ export async function startSshd(extraEnv: Record<string, string> = {}): Promise<
       'PermitRootLogin prohibit-password',
       'StrictModes no',
       'UsePAM no',
+      // scp speaks SFTP since OpenSSH 9.0.
+      'Subsystem sftp /usr/lib/openssh/sftp-server',
       `SetEnv ${setEnv.map((e) => `"${e}"`).join(' ')}`,
       'LogLevel ERROR',
       '',
