@@ -58,7 +58,7 @@ Slurm (--executor slurm):
 
 Follow-up (ID: the sweep's id in \`cairn sweep list\`; DIR with --ssh HOST for a sweep
 submitted elsewhere):
-  status     tasks by state, from squeue/sacct and the run files
+  status     runs by state, from squeue/sacct and the run files (collects what is new first)
   collect    import finished and in-progress runs (idempotent); --wait repeats until done
   cancel     scancel the array; tasks checkpoint, collected rounds stay
 `;
