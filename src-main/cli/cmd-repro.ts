@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getRepro, listRepros } from '../../src-shared/config/repro';
 import { ConfigError } from '../../src-shared/config/schema';
-import { launchSet } from '../service/launch';
+import { reproSweep } from '../../src-shared/config/sweep-repro';
+import { finishLocalSweep, launchSweepLocal, planSweep } from '../service/sweep';
 import { parse, intFlag } from './args';
 import { addToProgress, makeRunner, openStore, runSuccessKey, runToCompletion, runsJson } from './common';
 import { Progress } from './progress';
@@ -79,21 +80,19 @@ export async function repro(argv: string[]): Promise<void> {
   try {
     const runner = makeRunner(store, values);
     const progress = new Progress();
-    const launched = await launchSet(store, runner, {
-      name: `repro ${rep.name} (${rep.figure}, ${budgetName} budget): ${rep.title}`,
-      preset: `repro:${rep.name}`,
-      seeds,
-      variants: rep.variants.map((v) => ({
-        label: v.label,
-        preset: v.preset,
-        overrides: { ...v.overrides, train: { ...v.overrides?.train, episodes, numEnvs } },
-      })),
-    });
+    // A reproduction is a named sweep: one variants axis over the budget's seeds.
+    const plan = planSweep(reproSweep(rep, budgetName, { episodes, numEnvs, seeds: seeds.length }, seeds));
+    const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
+    const launched = {
+      experimentId: rec.experimentId,
+      runs: plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label })),
+    };
     await addToProgress(store, progress, launched.runs.map((r) => r.id));
     process.stderr.write(
       `cairn: experiment ${launched.experimentId}: ${rep.variants.length} variants x ${seeds.length} seeds = ${launched.runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
     );
     await runToCompletion(runner, progress);
+    await finishLocalSweep(store, rec);
     let report: string | null = null;
     if (!values['no-report']) {
       const { exportReportFromStore } = await import('../service/reports');

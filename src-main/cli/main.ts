@@ -22,6 +22,7 @@ Commands:
   algos    list learners: compatible environments, presets
   env      env check PATH: run the conformance checks on your own env module
   repro    reproduce a figure of the hidden-gifts paper (all variants x seeds) with its report
+  sweep    axes over config fields x seeds as one experiment, locally or on Slurm
   serve    serve the workbench UI over HTTP on loopback
   bench    measure env, training and database throughput
 
@@ -44,6 +45,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   env: async () => (await import('./cmd-registry')).env,
   serve: async () => (await import('./cmd-serve')).serve,
   repro: async () => (await import('./cmd-repro')).repro,
+  sweep: async () => (await import('./cmd-sweep')).sweep,
   bench: async () => (await import('./cmd-bench')).bench,
 };
 
