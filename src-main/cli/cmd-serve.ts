@@ -127,6 +127,8 @@ export async function serve(argv: string[]): Promise<void> {
     throw err;
   }
   process.stdout.write(`Cairn workbench: ${server.url}\n`);
+  // Which history this is (npm start passes through here when Electron is absent).
+  process.stdout.write(`Database: ${store.file}\n`);
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
     process.stderr.write(`cairn: listening on ${host}: reachable from your network (token required)\n`);
   }

@@ -229,6 +229,7 @@ async function start(): Promise<void> {
   const dbFile = flag('db') ?? defaultDbPath();
   fs.mkdirSync(path.dirname(dbFile), { recursive: true });
   const store = await Store.open(dbFile);
+  process.stdout.write(`Cairn: database ${store.file}\n`);
   const backend = backendChoice(flag('backend'));
   const parallel = flag('parallel');
   const runner = new Runner({
