@@ -5,7 +5,7 @@
  */
 import type { ExperimentConfig, PartialExperiment } from './config/experiment';
 import type { Schema } from './config/schema';
-import type { Replay } from './envs/types';
+import type { MetricSpec, Replay } from './envs/types';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stopped', 'done', 'failed'];
@@ -64,6 +64,11 @@ export interface RunInfo {
   tags: string[];
   notes: string;
   metricKeys: string[];
+  /**
+   * The env's declared episode metrics (titles, the 'success' and 'return' roles, headlines).
+   * Views lead with these instead of naming any env's metric.
+   */
+  metrics: MetricSpec[];
   /** Label of the run within its experiment (a reproduction's variant), or null. */
   variant: string | null;
 }

@@ -138,6 +138,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX run_log_run ON run_log (run_id);
     `,
   },
+  {
+    version: 4,
+    name: "runs.metric_specs: the env's declared episode metrics (titles, headline roles)",
+    up: `
+      ALTER TABLE runs ADD COLUMN metric_specs TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(metric_specs));
+    `,
+  },
 ];
 
 /** The schema version this Cairn writes. */

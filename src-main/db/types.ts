@@ -5,6 +5,7 @@
  * and their mapping live beside each table in `modules/<table>/`.
  */
 import type { ExperimentConfig } from '../../src-shared/config/experiment';
+import type { MetricSpec } from '../../src-shared/metrics';
 
 /** Every status a run can have; the `runs.status` CHECK constraint lists the same values. */
 export const RUN_STATUSES = ['queued', 'running', 'stopped', 'done', 'failed'] as const;
@@ -59,6 +60,8 @@ export interface RunRow {
   notes: string;
   /** The env's episode metric names: the order of `EpisodeRow.values`. */
   metricKeys: string[];
+  /** The env's declared metrics (empty for runs stored before migration 4). */
+  metricSpecs: MetricSpec[];
   /** Label of the run within its experiment; null for single-config experiments. */
   variant: string | null;
   /** Sorted. */
@@ -74,6 +77,7 @@ export interface NewRun {
   episodesTotal: number;
   host: string;
   metricKeys: string[];
+  metricSpecs?: MetricSpec[];
   /** Label of the run within its experiment (e.g. "self-correction" in a reproduction). */
   variant?: string | null;
 }
@@ -95,6 +99,7 @@ export interface RunPatch {
   episodesTotal: number;
   /** The env's episode metric names, when only known once the worker has started. */
   metricKeys: string[];
+  metricSpecs: MetricSpec[];
 }
 
 export const RUN_ORDERS = ['id', 'created_at', 'started_at', 'status', 'name', 'duration'] as const;

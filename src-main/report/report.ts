@@ -3,6 +3,7 @@
  * seeds) or a comparison (any runs), gathered through a small context so the workbench and
  * `cairn export` build identical reports.
  */
+import { runMetricSpecs } from '../service/run-metrics';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { CompareResult, HostInfo, RunInfo, XAxis } from '../../src-shared/api';
@@ -86,7 +87,7 @@ export async function buildReportData(
     title,
     kind: req.kind,
     createdAt: now,
-    runs,
+    runs: runs.map((r) => ({ ...r, metrics: runMetricSpecs(r) })),
     charts,
     configDiff: charts[0]?.result.configDiff ?? [],
     host: { ...info, node: process.version, platform: `${process.platform} ${os.release()} ${process.arch}`, hostname: os.hostname(), tfjs: tfjsVersion() },

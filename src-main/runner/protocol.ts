@@ -1,6 +1,7 @@
 /** Messages between the runner (parent) and a run's worker process. */
 import type { ExperimentConfig } from '../../src-shared/config/experiment';
 import type { Replay } from '../../src-shared/envs/types';
+import type { MetricSpec } from '../../src-shared/metrics';
 import type { BackendChoice } from '../backend/select';
 
 export interface StartMessage {
@@ -38,7 +39,7 @@ export interface MetricOut {
 }
 
 export type WorkerMessage =
-  | { type: 'started'; backend: string; metricKeys: string[]; round: number; envSteps: number }
+  | { type: 'started'; backend: string; metricKeys: string[]; metricSpecs: MetricSpec[]; round: number; envSteps: number }
   | {
       type: 'round';
       round: number;

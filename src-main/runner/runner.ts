@@ -267,7 +267,7 @@ export class Runner extends EventEmitter {
   private onMessage(a: Active, m: WorkerMessage): void {
     switch (m.type) {
       case 'started':
-        this.write(a, () => this.store.updateRun(a.runId, { backend: m.backend, metricKeys: m.metricKeys }));
+        this.write(a, () => this.store.updateRun(a.runId, { backend: m.backend, metricKeys: m.metricKeys, metricSpecs: m.metricSpecs }));
         this.write(a, () => this.log(a.runId, 'info', `training on the ${m.backend} backend from round ${m.round} of ${a.total}`));
         break;
       case 'round': {

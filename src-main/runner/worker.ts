@@ -88,7 +88,7 @@ async function run(msg: StartMessage): Promise<void> {
     const c = ckpt.extra.cairn as { round: number; envSteps: number; episodeIdx: number };
     ({ round, envSteps, episodeIdx } = c);
   }
-  await send({ type: 'started', backend: info.name, metricKeys: [...metricKeys], round, envSteps });
+  await send({ type: 'started', backend: info.name, metricKeys: [...metricKeys], metricSpecs: [...env.spec.metrics], round, envSteps });
 
   let lastSaved = round;
   const checkpoint = async () => {

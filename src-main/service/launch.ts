@@ -53,7 +53,9 @@ export async function launch(store: Store, runner: Runner, req: LaunchRequest): 
   const config = buildConfig(req);
   const envEntry = getEnv(config.env.id)!;
   const { id: _id, ...envValues } = config.env;
-  const metricKeys = [...envEntry.spec(envValues).metricKeys];
+  const envSpec = envEntry.spec(envValues);
+  const metricKeys = [...envSpec.metricKeys];
+  const metricSpecs = [...envSpec.metrics];
   const name = req.name ?? `${req.preset ?? `${config.algo.id}-${config.env.id}`}`;
   const experimentId = await store.createExperiment({ name, preset: req.preset ?? null });
   const runs: { id: number; seed: number }[] = [];
@@ -67,6 +69,7 @@ export async function launch(store: Store, runner: Runner, req: LaunchRequest): 
       episodesTotal: Number(config.train.episodes),
       host: os.hostname(),
       metricKeys,
+      metricSpecs,
     });
     runs.push({ id, seed });
   }
@@ -99,7 +102,9 @@ export async function launchSet(
   for (let i = 0; i < req.variants.length; i++) {
     const config = configs[i];
     const { id: envId, ...envValues } = config.env;
-    const metricKeys = [...getEnv(envId)!.spec(envValues).metricKeys];
+    const envSpec = getEnv(envId)!.spec(envValues);
+    const metricKeys = [...envSpec.metricKeys];
+    const metricSpecs = [...envSpec.metrics];
     for (const seed of req.seeds) {
       const id = await store.createRun({
         experimentId,
@@ -110,6 +115,7 @@ export async function launchSet(
         episodesTotal: Number(config.train.episodes),
         host: os.hostname(),
         metricKeys,
+        metricSpecs,
         variant: req.variants[i].label,
       });
       runs.push({ id, seed, variant: req.variants[i].label });

@@ -13,6 +13,7 @@
  * - The workbench owns the store and the runner it is given: close() stops runs cleanly
  *   (they checkpoint and end as "stopped") and closes the database.
  */
+import { runMetricSpecs } from './run-metrics';
 import fs from 'node:fs';
 import os from 'node:os';
 import {
@@ -660,6 +661,7 @@ function toRunInfo(r: RunRow): RunInfo {
     tags: r.tags,
     notes: r.notes,
     metricKeys: r.metricKeys,
+    metrics: runMetricSpecs(r),
     variant: r.variant,
   };
 }

@@ -82,7 +82,7 @@
  */
 import { ConfigError, coerceField, defaults, type Schema, type Values } from '../config/schema';
 import { Rng, deriveSeed } from '../rng';
-import type { EnvEntry, EnvOptions, EnvSpec, EpisodeRecord, VecEnv } from './types';
+import type { EnvEntry, EnvOptions, EnvSpec, EpisodeRecord, MetricSpec, VecEnv } from './types';
 import {
   ACTION_NAMES,
   A_DROP,
@@ -335,6 +335,28 @@ export function manitokanMetricKeys(N: number): string[] {
   ];
 }
 
+/** The declared metrics (titles, roles, headlines) for N agents, in `manitokanMetricKeys` order. */
+export function manitokanMetrics(N: number): MetricSpec[] {
+  const lower = new Set(['key_drops', 'key_drops_nonzero', 'first_reward_step', 'episode_length']);
+  const known: Record<string, Omit<MetricSpec, 'key'>> = {
+    collective_success: { title: 'Collective success', role: 'success', headline: true, description: 'the episode ended by the door condition (the collective reward was due)' },
+    return_total: { title: 'Return (all agents)', role: 'return', headline: true, description: 'sum over agents of the episode return' },
+    key_drops: { title: 'Key drops', headline: true, description: 'successful key drops per episode, all agents' },
+    key_drops_nonzero: { title: 'Key drops (key picked up)', description: 'key drops in episodes where the key was picked up, else null' },
+    first_reward_step: { title: 'First reward step', description: 'step of the first non-zero reward, else null' },
+    agent_distance: { title: 'Agent distance', description: 'mean pairwise distance between agents over the episode' },
+    episode_length: { title: 'Episode length', description: 'steps taken' },
+  };
+  const perAgent: Record<string, string> = { door_opened: 'Door opened', return: 'Return', key_pickups: 'Key pickups', key_drops: 'Key drops' };
+  return manitokanMetricKeys(N).map((key) => {
+    const k = known[key];
+    if (k) return { key, ...k, ...(lower.has(key) ? { higherIsBetter: false } : {}) };
+    const m = /^(.*)_(\d+)$/.exec(key);
+    const title = m && perAgent[m[1]] ? `${perAgent[m[1]]}, agent ${m[2]}` : key;
+    return { key, title, ...(m && m[1] === 'key_drops' ? { higherIsBetter: false } : {}) };
+  });
+}
+
 export function manitokanSpec(cfg: ManitokanConfig): EnvSpec {
   const N = cfg.numAgents;
   const envObsSize = VSIZE + (cfg.obsDoorFlag ? 3 : 0) + (cfg.obsKeyFlag ? 3 : 0);
@@ -348,6 +370,7 @@ export function manitokanSpec(cfg: ManitokanConfig): EnvSpec {
     stateSize: cfg.size * cfg.size * 3 + 3 * N,
     episodeLimit: cfg.episodeLimit,
     metricKeys: manitokanMetricKeys(N),
+    metrics: manitokanMetrics(N),
   };
 }
 

@@ -7,6 +7,26 @@
  */
 import type { Schema, Values } from '../config/schema';
 
+/** Which headline a metric is: the env's success measure, or its team return. */
+export type MetricRole = 'success' | 'return';
+
+/**
+ * One declared episode metric. Everything outside an env's own files (worker, store, UI,
+ * reports, CLI) learns metric names from these declarations, never by name.
+ */
+export interface MetricSpec {
+  readonly key: string;
+  /** Human label for tables and chart titles. */
+  readonly title: string;
+  /** At most one metric per role: what summaries, tables and default charts lead with. */
+  readonly role?: MetricRole;
+  /** Shown by default (run header, default charts, reports, CLI summaries). */
+  readonly headline?: boolean;
+  readonly description?: string;
+  /** Direction for "best run" sorting and report highlights; default true. */
+  readonly higherIsBetter?: boolean;
+}
+
 export interface EnvSpec {
   /** Registry id, e.g. "manitokan". */
   readonly id: string;
@@ -24,8 +44,10 @@ export interface EnvSpec {
   /** Length of the global state row (for centralised critics). */
   readonly stateSize: number;
   readonly episodeLimit: number;
-  /** Names of the per-episode metrics, in the order of `EpisodeRecord.metrics`. */
+  /** Names of the per-episode metrics, in the order of `EpisodeRecord.metrics` (= `metrics` keys). */
   readonly metricKeys: readonly string[];
+  /** The declared episode metrics, in `metricKeys` order. */
+  readonly metrics: readonly MetricSpec[];
 }
 
 /** Metrics of one finished episode; `null` where a metric has no value (e.g. no reward yet). */

@@ -18,6 +18,10 @@ export function mockEnv(numEnvs: number, limit = 8, N = 2): VecEnv {
     stateSize: 1,
     episodeLimit: limit,
     metricKeys: ['episode_length', 'return_total'],
+    metrics: [
+      { key: 'episode_length', title: 'Episode length' },
+      { key: 'return_total', title: 'Return', role: 'return' },
+    ],
   };
   const B = numEnvs;
   const obs = new Float32Array(B * N * O);

@@ -44,6 +44,7 @@ function giftEnv(B = 8, limit = 10): VecEnv {
     stateSize: 1,
     episodeLimit: limit,
     metricKeys: ['episode_length'],
+    metrics: [{ key: 'episode_length', title: 'Episode length' }],
   };
   const steps = new Int32Array(B);
   const last = new Int32Array(B * N);

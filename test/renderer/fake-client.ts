@@ -58,6 +58,11 @@ export function makeRun(over: Partial<RunInfo> & { id: number }): RunInfo {
     tags: [],
     notes: '',
     metricKeys: ['collective_success', 'return_total', 'key_drops'],
+    metrics: [
+      { key: 'collective_success', title: 'Collective success', role: 'success', headline: true },
+      { key: 'return_total', title: 'Return (all agents)', role: 'return', headline: true },
+      { key: 'key_drops', title: 'Key drops', headline: true, higherIsBetter: false },
+    ],
     ...over,
   };
 }

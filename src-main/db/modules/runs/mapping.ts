@@ -1,5 +1,6 @@
 /** Runs: database records <-> domain rows, and listRuns queries -> SQL fragments. */
 import type { ExperimentConfig } from '../../../../src-shared/config/experiment';
+import type { MetricSpec } from '../../../../src-shared/metrics';
 import { fromJson, toJson } from '../../codec';
 import {
   RUN_ORDERS,
@@ -38,6 +39,7 @@ export interface RunRecord {
   stop_requested: number;
   notes: string;
   metric_keys: string;
+  metric_specs: string;
   variant: string | null;
   tags: string;
 }
@@ -68,9 +70,24 @@ export function toRunRow(r: RunRecord): RunRow {
     stopRequested: r.stop_requested === 1,
     notes: r.notes,
     metricKeys: JSON.parse(r.metric_keys) as string[],
+    metricSpecs: JSON.parse(r.metric_specs) as MetricSpec[],
     variant: r.variant,
     tags: JSON.parse(r.tags) as string[],
   };
+}
+
+const ROLES = ['success', 'return'];
+
+function checkMetricSpecs(file: string, what: string, v: unknown): MetricSpec[] {
+  if (!Array.isArray(v)) throw invalid(file, `${what} must be an array of metric declarations`);
+  for (const [i, m] of v.entries()) {
+    const o = m as Record<string, unknown>;
+    if (!o || typeof o !== 'object' || typeof o.key !== 'string' || typeof o.title !== 'string') {
+      throw invalid(file, `${what}[${i}] must be { key: string, title: string, ... }`);
+    }
+    if (o.role !== undefined && !ROLES.includes(o.role as string)) throw invalid(file, `${what}[${i}].role must be one of ${ROLES.join(', ')}`);
+  }
+  return v as MetricSpec[];
 }
 
 function checkStringArray(file: string, what: string, v: unknown): string[] {
@@ -98,6 +115,7 @@ export function runInsertParams(file: string, r: NewRun, now: number): unknown[]
     now,
     checkInt(file, `${what}: episodesTotal`, r.episodesTotal, 0),
     toJson(checkStringArray(file, `${what}: metricKeys`, r.metricKeys)),
+    toJson(checkMetricSpecs(file, `${what}: metricSpecs`, r.metricSpecs ?? [])),
     checkOptionalString(file, `${what}: variant`, r.variant),
   ];
 }
@@ -157,6 +175,9 @@ export function runPatchColumns(file: string, patch: Partial<RunPatch>): { colum
         break;
       case 'metricKeys':
         v = toJson(checkStringArray(file, what(field), value));
+        break;
+      case 'metricSpecs':
+        v = toJson(checkMetricSpecs(file, what(field), value));
         break;
       case 'stopRequested':
         if (typeof value !== 'boolean') throw invalid(file, `${what(field)} must be a boolean`);

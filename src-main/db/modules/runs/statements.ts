@@ -7,13 +7,13 @@ export const RUN_EXISTS = 'SELECT 1 AS ok FROM runs WHERE id = ?';
 const RUN_COLUMNS = `
   r.id, r.experiment_id, r.name, r.preset, r.env_id, r.algo_id, r.config, r.seed, r.status, r.backend,
   r.host, r.runner_pid, r.created_at, r.started_at, r.ended_at, r.updated_at, r.episodes_total,
-  r.episodes_done, r.env_steps, r.error, r.summary, r.stop_requested, r.notes, r.metric_keys, r.variant,
+  r.episodes_done, r.env_steps, r.error, r.summary, r.stop_requested, r.notes, r.metric_keys, r.metric_specs, r.variant,
   (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tags`;
 
 export const INSERT_RUN = `
   INSERT INTO runs (experiment_id, name, preset, env_id, algo_id, config, seed, status, host,
-                    created_at, updated_at, episodes_total, metric_keys, variant)
-  VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`;
+                    created_at, updated_at, episodes_total, metric_keys, metric_specs, variant)
+  VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`;
 
 export const SELECT_RUN = `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ?`;
 
@@ -72,6 +72,7 @@ export const RUN_PATCH_COLUMNS: Record<keyof RunPatch, string> = {
   name: 'name',
   episodesTotal: 'episodes_total',
   metricKeys: 'metric_keys',
+  metricSpecs: 'metric_specs',
 };
 
 /** `UPDATE runs SET <columns>, updated_at WHERE id`: parameters are the values, then now, then the id. */
