@@ -7,12 +7,15 @@ import { computed, ref, shallowRef } from 'vue';
 import type { CompareResult, ExperimentInfo, ReportFormat, RunInfo, XAxis } from '../../src-shared/api';
 import { useApi } from '../api/use-api';
 import { saveReport } from '../lib/download';
+import { roleKey } from '../lib/metric-groups';
+import { headlineMetrics } from '../../src-shared/metrics';
 
 export const useCompareStore = defineStore('compare', () => {
   const runIds = ref<number[]>([]);
   const runs = shallowRef<RunInfo[]>([]);
   const experiments = shallowRef<ExperimentInfo[]>([]);
-  const key = ref('collective_success');
+  /** The metric compared: the first run's success metric until the user picks another. */
+  const key = ref('');
   const xAxis = ref<XAxis>('episode');
   const groupBy = ref<'experiment' | 'run'>('experiment');
   const showRuns = ref(false);
@@ -38,7 +41,10 @@ export const useCompareStore = defineStore('compare', () => {
     const api = useApi();
     const infos = await Promise.all(runIds.value.map((id) => api.getRun(id)));
     runs.value = infos.filter((r): r is RunInfo => r !== null);
-    if (runs.value.length && !availableKeys.value.includes(key.value)) key.value = availableKeys.value[0] ?? key.value;
+    if (runs.value.length && !availableKeys.value.includes(key.value)) {
+      const declared = runs.value[0].metrics;
+      key.value = roleKey(declared, 'success') ?? headlineMetrics(declared)[0]?.key ?? availableKeys.value[0] ?? key.value;
+    }
     await load();
   }
 
@@ -54,7 +60,7 @@ export const useCompareStore = defineStore('compare', () => {
 
   async function load(): Promise<void> {
     const g = ++gen;
-    if (runIds.value.length === 0) {
+    if (runIds.value.length === 0 || key.value === '') {
       result.value = null;
       return;
     }

@@ -11,6 +11,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { EpisodeInfo, RunInfo, WorkbenchEvent } from '../../src-shared/api';
 import { hostAxis, type ChartX } from '../lib/chart-axis';
+import { defaultChartKeys } from '../lib/metric-groups';
 import { useApi } from '../api/use-api';
 import { applyToRun } from './runs';
 import { appendXY, pointX, wallToMs, type XY } from '../lib/series';
@@ -20,8 +21,9 @@ import { debounce, throttle } from '../lib/throttle';
 export const FLUSH_MS = 400;
 /** Points asked for the whole-run overview of each key. */
 export const OVERVIEW_POINTS = 2000;
-export const DEFAULT_KEYS = ['collective_success', 'return_total', 'key_drops', 'losses/actor'];
 export const EPISODE_PAGE = 50;
+/** While a running run has no backend recorded yet, progress re-reads it at most this often. */
+export const BACKEND_RETRY_MS = 2000;
 
 export interface Series extends XY {
   /** Points stored on the host for this key (before downsampling). */
@@ -64,6 +66,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
   let pending: { key: string; step: number; episode: number; wallTime: number; value: number }[] = [];
   let unsubscribe: (() => void) | null = null;
   let openGen = 0;
+  let backendAskedAt = 0;
 
   function addLog(level: LogLine['level'], text: string, at = Date.now()): void {
     log.value = [...log.value.slice(-499), { at, level, text }];
@@ -157,7 +160,14 @@ export const useRunDetailStore = defineStore('runDetail', () => {
         if (e.status !== 'running') void loadLog();
         break;
       case 'progress':
-        if (run.value) run.value = applyToRun(run.value, e);
+        if (run.value) {
+          // The backend is recorded after "running", once the worker has loaded it.
+          if (run.value.backend === null && Date.now() - backendAskedAt > BACKEND_RETRY_MS) {
+            backendAskedAt = Date.now();
+            void refreshRun();
+          }
+          run.value = applyToRun(run.value, e);
+        }
         break;
       case 'episodes':
         // The newest-first first page follows the run; later pages stay put while you read.
@@ -184,6 +194,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
     const gen = ++openGen;
     runId.value = id;
     xAxis.value = x;
+    backendAskedAt = 0;
     notFound.value = false;
     series.value = {};
     detail.value = {};
@@ -204,8 +215,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
     if (gen !== openGen) return;
     keys.value = [...new Set([...r.metricKeys, ...k])];
     if (selected.value.length === 0 || !selected.value.some((s) => keys.value.includes(s))) {
-      const defaults = DEFAULT_KEYS.filter((d) => keys.value.includes(d));
-      selected.value = defaults.length ? defaults : keys.value.slice(0, 4);
+      selected.value = defaultChartKeys(keys.value, r.metrics);
     }
     await Promise.all([...selected.value.map((key) => fetchOverview(key, gen)), loadEpisodes(0)]);
   }
