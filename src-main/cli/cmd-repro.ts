@@ -105,7 +105,7 @@ export async function repro(argv: string[]): Promise<void> {
     await runToCompletion(runner, progress);
     let report: string | null = null;
     if (!values['no-report']) {
-      const { exportReportFromStore } = await import('../service/workbench');
+      const { exportReportFromStore } = await import('../service/reports');
       const present = new Set<string>();
       for (const r of launched.runs) for (const key of await store.metricKeys(r.id)) present.add(key);
       const file = await exportReportFromStore(

@@ -157,7 +157,7 @@ export async function exportCmd(argv: string[]): Promise<void> {
       if (!run) throw new UsageError(`run ${id} does not exist in ${store.file}`);
       data = await exportRun(store, id, format);
     } else {
-      const { exportReportFromStore } = await import('../service/workbench');
+      const { exportReportFromStore } = await import('../service/reports');
       const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
       let file;
       try {

@@ -27,7 +27,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_METHODS, type ApiErrorBody, type WorkbenchEvent } from '../../src-shared/api';
-import { coalesceEvents, errorBody, type Workbench } from '../service/workbench';
+import { errorBody } from '../service/api-errors';
+import { coalesceEvents } from '../service/events';
+import type { Workbench } from '../service/workbench';
 
 export interface HttpHostOptions {
   workbench: Workbench;

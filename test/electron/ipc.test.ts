@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkbenchApi } from '../../src-shared/api';
 import { CALL_CHANNEL, dispatch, setupIpc } from '../../src-main/hosts/electron/ipc';
-import { ApiError } from '../../src-main/service/workbench';
+import { ApiError } from '../../src-main/service/api-errors';
 
 type Handler = (event: unknown, ...args: unknown[]) => Promise<unknown>;
 

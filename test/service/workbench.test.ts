@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkbenchEvent } from '../../src-shared/api';
 import { Store } from '../../src-main/db/store';
 import { Runner } from '../../src-main/runner/runner';
-import { ApiError, coalesceEvents, createWorkbench, errorBody, type Workbench } from '../../src-main/service/workbench';
+import { ApiError, errorBody } from '../../src-main/service/api-errors';
+import { coalesceEvents } from '../../src-main/service/events';
+import { createWorkbench, type Workbench } from '../../src-main/service/workbench';
 import { tmpDir } from '../helpers/cli';
 import { waitForRuns } from './wait';
 

@@ -23,7 +23,8 @@ import { backendChoice } from '../../backend/select';
 import { Store } from '../../db/store';
 import { defaultDbPath } from '../../db/paths';
 import { Runner } from '../../runner/runner';
-import { coalesceEvents, createWorkbench, type Workbench } from '../../service/workbench';
+import { coalesceEvents } from '../../service/events';
+import { createWorkbench, type Workbench } from '../../service/workbench';
 import { EVENT_CHANNEL, setupIpc } from './ipc';
 
 const MAIN_DIR = path.dirname(fileURLToPath(import.meta.url));
