@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { CompareResult, ExperimentInfo, ReportFormat, RunInfo, XAxis } from '../../src-shared/api';
+import type { CompareResult, ExperimentInfo, ReportFormat, ReportSmoothing, RunInfo, XAxis } from '../../src-shared/api';
 import { useApi } from '../api/use-api';
 import { saveReport } from '../lib/download';
 import { roleKey } from '../lib/metric-groups';
@@ -83,8 +83,17 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
 
+  /** A report of this page: the metric on screen first, then the runs' headline metrics. */
+  const reportKeys = computed(() => {
+    const have = new Set(availableKeys.value);
+    const out = key.value ? [key.value] : [];
+    for (const r of runs.value) for (const m of headlineMetrics(r.metrics)) if (have.has(m.key) && !out.includes(m.key)) out.push(m.key);
+    return out;
+  });
+  const reportSmoothing = computed<ReportSmoothing>(() => (smoothing.value > 1 ? { method: 'window', points: smoothing.value } : { method: 'none' }));
+
   async function exportAs(format: ReportFormat): Promise<void> {
-    const file = await useApi().exportReport({ kind: 'compare', ids: runIds.value, format, keys: [key.value] });
+    const file = await useApi().exportReport({ kind: 'compare', ids: runIds.value, format, keys: reportKeys.value, smoothing: reportSmoothing.value });
     saveReport(file);
   }
 
@@ -101,6 +110,8 @@ export const useCompareStore = defineStore('compare', () => {
     loading,
     error,
     availableKeys,
+    reportKeys,
+    reportSmoothing,
     loadExperiments,
     setRuns,
     toggleExperiment,
