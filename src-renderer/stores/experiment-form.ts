@@ -251,6 +251,16 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     validateSoon();
   }
 
+  /** Start from a stored run: its preset, every field as the run had it, its seeds. */
+  async function cloneRun(run: { preset: string | null; config: ExperimentConfig; name: string }, seeds: { first: number; count: number }): Promise<void> {
+    await selectPreset(run.preset ?? '');
+    draft.value = clone(run.config) as unknown as Draft;
+    firstSeed.value = seeds.first;
+    seedCount.value = seeds.count;
+    name.value = `${run.name.replace(/ s\d+$/, '')} (clone)`;
+    await validate();
+  }
+
   function resetToPreset(): void {
     if (base.value) draft.value = clone(base.value) as unknown as Draft;
     jsonError.value = null;
@@ -320,6 +330,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     setField,
     setJson,
     resetToPreset,
+    cloneRun,
     launch,
   };
 });
