@@ -275,3 +275,44 @@ describe('6. replay', () => {
     expect(rows[0].find('[data-metric="collisions"]').text()).toBe('3');
   });
 });
+
+describe('views: experiment overview and learner internals', () => {
+  it('lays an experiment out as variants x seeds, a missing cell as a gap', async () => {
+    const { experimentGrid } = await import('../../src-renderer/stores/experiment-overview');
+    const runs = [
+      otherEnvRun({ id: 1, seed: 1, variant: 'PG' }),
+      otherEnvRun({ id: 2, seed: 2, variant: 'PG' }),
+      otherEnvRun({ id: 3, seed: 1, variant: 'COMA' }),
+    ];
+    const g = experimentGrid(runs);
+    expect(g.seeds).toEqual([1, 2]);
+    expect(g.rows.map((r) => [r.variant, r.cells.map((c) => c?.id ?? null)])).toEqual([
+      ['PG', [1, 2]],
+      ['COMA', [3, null]],
+    ]);
+  });
+
+  it('the learner tab charts every prefixed stat, grouped, and none of the env’s episode metrics', async () => {
+    const LearnerPanel = (await import('../../src-renderer/components/run/LearnerPanel.vue')).default;
+    api = fakeClient({
+      getRun: async (id: number) => otherEnvRun({ id, status: 'done' }),
+      metricKeys: async () => ['losses/actor', 'losses/entropy', 'charts/correction_norm', 'charts/trigger_rate', 'diagnostics/consensus_residual'],
+      runLog: async () => [],
+      metricSeries: vi.fn(async (req: SeriesRequest) => ({ runId: req.runId, key: req.key, x: [1, 2], y: [0.5, 0.4], total: 2, downsampled: false })),
+      listEpisodes: async () => ({ rows: [], total: 0 }),
+    });
+    setApi(api);
+    await useRunDetailStore().open(8);
+    // The charts themselves need a canvas (the browser e2e draws them); here, what is charted.
+    const MetricChart = { props: ['metric', 'series'], template: '<div class="metric-chart" :data-metric="metric" :data-points="series ? series.x.length : 0" />' };
+    const w = mount(LearnerPanel, { global: { stubs: { MetricChart } } });
+    await flushPromises();
+    expect(w.find('.metric-chart').attributes('data-points')).toBe('2');
+    expect(w.findAll('.group').map((g) => g.attributes('data-group'))).toEqual(['losses', 'charts', 'diagnostics']);
+    const charted = w.findAll('.metric-chart').map((c) => c.attributes('data-metric'));
+    expect(charted).toContain('charts/correction_norm');
+    expect(charted).not.toContain('coverage');
+    expect(charted).toHaveLength(5);
+    w.unmount();
+  });
+});
