@@ -32,7 +32,8 @@ export async function openStore(flag: string | undefined, readonly = false, opts
   return store;
 }
 
-export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {
+/** The runner's flags, checked (call before opening the database: a bad flag creates no file). */
+export function runnerFlags(flags: { parallel?: string; backend?: string }) {
   let backend;
   try {
     backend = backendChoice(flags.backend);
@@ -40,7 +41,11 @@ export function makeRunner(store: Store, flags: { parallel?: string; backend?: s
     throw new UsageError((e as Error).message);
   }
   const maxParallel = flags.parallel === undefined ? undefined : intFlag('parallel', flags.parallel, 1, 1, 256);
-  return new Runner({ store, backend, maxParallel });
+  return { backend, maxParallel };
+}
+
+export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {
+  return new Runner({ store, ...runnerFlags(flags) });
 }
 
 /**
