@@ -1,10 +1,12 @@
 /**
  * Registries of environments and algorithms. Adding an env or algorithm = one import here;
- * the conformance test and the smoke test run over every entry.
+ * the conformance test and the (learner, env) contract test run over every entry.
  */
 import type { EnvEntry } from './envs/types';
 import type { AlgoEntry } from './algos/types';
 import { manitokanEntry } from './envs/manitokan';
+import { matrixGameEntry } from './envs/matrix-game';
+import { spreadEntry } from './envs/spread';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -12,7 +14,7 @@ import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 import { defaults } from './config/schema';
 
-const envs: EnvEntry[] = [manitokanEntry];
+const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
 /** Each learner with the ids of the registered envs it accepts at their default configs. */
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry].map((a) => ({
   ...a,

@@ -48,8 +48,7 @@
  * loss over padding steps too.
  */
 import type { Schema } from '../config/schema';
-import { PPO_NEEDS, PpoPolicy, PpoTrainer, type PpoVariant, ppoCommonSchema } from './mappo';
-import { envProblems } from './core/compat';
+import { ppoProblems, PpoPolicy, PpoTrainer, type PpoVariant, ppoCommonSchema } from './ppo-trainer';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
 
 export const ippoSchema = {
@@ -79,7 +78,7 @@ export const ippoEntry: AlgoEntry = {
   id: 'ippo',
   title: 'IPPO: independent recurrent PPO learners (Malenfant & Richards 2025, Table 2)',
   schema: ippoSchema,
-  accepts: (spec) => envProblems(PPO_NEEDS, spec),
+  accepts: ppoProblems,
   createTrainer: (ctx: TrainContext) => new PpoTrainer(ctx, IPPO_VARIANT),
   createPolicy: (ctx: PolicyContext) => new PpoPolicy(ctx, IPPO_VARIANT),
 };

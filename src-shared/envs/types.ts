@@ -239,6 +239,13 @@ export interface EnvEntry {
   readonly id: string;
   readonly title: string;
   readonly schema: Schema;
+  /**
+   * True when the env draws nothing at random (a matrix game): every seed gives the same
+   * episodes, so the conformance test does not ask different seeds to differ.
+   */
+  readonly deterministic?: boolean;
+  /** Configs besides the defaults that the conformance test also runs (other action modes, sizes). */
+  readonly variants?: readonly { readonly name: string; readonly config: Values }[];
   /** Cheap: the spec that a given config produces (for network sizes, UI). */
   spec(config: Values): EnvSpec;
   create(config: Values, options: EnvOptions): VecEnv;
