@@ -5,7 +5,7 @@
  * UI form, presets). Resolution fills defaults from the schemas and rejects unknown keys and
  * out-of-range values with a ConfigError naming the field.
  */
-import { ConfigError, coerceField, resolve, type Schema, type Values } from './schema';
+import { ConfigError, coerceField, fieldSpec, resolve, type Schema, type Values } from './schema';
 import { getAlgo, getEnv, listAlgos, listEnvs } from '../registry';
 
 export const trainSchema = {
@@ -37,6 +37,12 @@ export interface ExperimentConfig {
   env: { id: string } & Values;
   algo: { id: string } & Values;
   train: Values;
+  /**
+   * Absolute path of the module that provides the env when it is not built in (a researcher's
+   * own env, loaded with `--env-module`); the worker and
+   * `cairn resume` load it before building the env.
+   */
+  envModule?: string;
 }
 
 /** A partial config as written in presets, files, or accumulated from `--set`. */
@@ -44,6 +50,7 @@ export interface PartialExperiment {
   env?: { id?: string } & Record<string, unknown>;
   algo?: { id?: string } & Record<string, unknown>;
   train?: Record<string, unknown>;
+  envModule?: string;
 }
 
 export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
@@ -60,11 +67,13 @@ export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
   if (problems.length > 0) {
     throw new ConfigError('algo.id', `an algorithm that can train on env ${envId} (${algoId}: ${problems[0]})`, algoId);
   }
-  return {
+  const out: ExperimentConfig = {
     env: { id: envId, ...envValues },
     algo: { id: algoId, ...resolve('algo', algo.schema, algoRest) },
     train: resolve('train', trainSchema, raw.train),
   };
+  if (raw.envModule !== undefined) out.envModule = raw.envModule;
+  return out;
 }
 
 /** Schema of a section for the current ids (for `--set` coercion and UI forms). */
@@ -90,6 +99,7 @@ export function applySet(cfg: PartialExperiment, assignment: string): PartialExp
     throw new ConfigError(`--set ${key}`, 'a key starting with env., algo. or train.');
   }
   const next: PartialExperiment = {
+    ...cfg,
     env: { ...cfg.env },
     algo: { ...cfg.algo },
     train: { ...cfg.train },
@@ -101,7 +111,7 @@ export function applySet(cfg: PartialExperiment, assignment: string): PartialExp
     return next;
   }
   const schema = sectionSchema(section, cfg);
-  const spec = schema[field];
+  const spec = fieldSpec(schema, field);
   if (!spec) throw new ConfigError(key, `unknown key; allowed keys are ${Object.keys(schema).join(', ')}`);
   (next[section] as Record<string, unknown>)[field] = coerceField(key, spec, value);
   return next;
@@ -114,6 +124,7 @@ export function mergeExperiment(...parts: PartialExperiment[]): PartialExperimen
     Object.assign(out.env!, p.env);
     Object.assign(out.algo!, p.algo);
     Object.assign(out.train!, p.train);
+    if (p.envModule !== undefined) out.envModule = p.envModule;
   }
   return out;
 }
