@@ -51,10 +51,22 @@ export function registerReplayRenderer(kind: string, component: Component, extra
   });
 }
 
-/** The renderer kind a replay asks for: `meta.renderer`, else its env id. */
+/**
+ * Kinds recognised from a replay's declared structure when its meta names none: any env
+ * recording entities with positions is a 2-D world, any env recording players and a payoff
+ * table is a matrix game. Checked in order, after `meta.renderer`.
+ */
+const structuralKinds: { kind: string; test: (replay: Replay) => boolean }[] = [];
+
+export function registerStructuralKind(kind: string, test: (replay: Replay) => boolean): void {
+  structuralKinds.push({ kind, test });
+}
+
+/** The renderer kind a replay asks for: `meta.renderer`, else its structure's, else its env id. */
 export function replayKind(replay: Replay): string {
   const k = (replay.meta as { renderer?: unknown }).renderer;
-  return typeof k === 'string' && k !== '' ? k : replay.envId;
+  if (typeof k === 'string' && k !== '') return k;
+  return structuralKinds.find((s) => s.test(replay))?.kind ?? replay.envId;
 }
 
 /** The renderer for a replay: its kind's, else the generic one (undefined only if none is registered). */
