@@ -30,6 +30,7 @@ export function registerBuiltinReplayRenderers(): void {
   registerReplayRenderer('manitokan', ManitokanFrame, {
     panel: ManitokanPanel,
     markers: manitokanMarkers,
+    markerKinds: ['pickup', 'drop', 'door', 'reward'],
     agentColors: (r) => {
       const meta = r.meta as Partial<ManitokanReplayMeta>;
       return Array.from({ length: Number(meta.numAgents ?? 0) }, (_, i) => agentColor(meta, i));

@@ -11,7 +11,7 @@
  */
 import { markRaw, type Component } from 'vue';
 import type { Replay } from '../../../src-shared/envs/types';
-import type { ReplayMarker } from './markers';
+import type { MarkerKind, ReplayMarker } from './markers';
 import { replayAgents } from './generic/replay-read';
 
 /** Props every replay frame component and side panel receive. */
@@ -26,6 +26,8 @@ export interface ReplayRendererExtras {
   markers?: (replay: Replay) => ReplayMarker[];
   /** Colour of each agent (timeline markers); default: from the replay's meta. */
   agentColors?: (replay: Replay) => string[];
+  /** Timeline lanes this renderer's markers use; default: rewards only. */
+  markerKinds?: readonly MarkerKind[];
 }
 
 export interface ReplayRenderer {
@@ -34,6 +36,7 @@ export interface ReplayRenderer {
   panel?: Component;
   markers: (replay: Replay) => ReplayMarker[];
   agentColors: (replay: Replay) => string[];
+  markerKinds: readonly MarkerKind[];
 }
 
 /** The kind every replay can be drawn with. */
@@ -48,6 +51,7 @@ export function registerReplayRenderer(kind: string, component: Component, extra
     panel: extras.panel ? markRaw(extras.panel) : undefined,
     markers: extras.markers ?? genericMarkers,
     agentColors: extras.agentColors ?? ((r) => replayAgents(r).map((a) => a.color)),
+    markerKinds: extras.markerKinds ?? ['reward'],
   });
 }
 
