@@ -1,6 +1,6 @@
 /**
  * Registries of environments and algorithms. Adding an env or algorithm = one import here;
- * the conformance test and the smoke test run over every entry.
+ * the conformance test and the (learner, env) contract test run over every entry.
  */
 import type { EnvEntry } from './envs/types';
 import type { AlgoEntry } from './algos/types';

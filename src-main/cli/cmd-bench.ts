@@ -16,6 +16,7 @@ import { benchEnvs, benchLearners, type Measure } from '../service/bench-registr
 import { backendChoice, initBackend } from '../backend/select';
 import { benchIngest } from '../db/bench';
 import { parse } from './args';
+import { VS_FLAGS, VS_HELP, benchVsCommand } from '../bench/vs-command';
 
 async function perRowIngest(file: string, points: number): Promise<number> {
   const db = new sqlite3.Database(file);
@@ -40,15 +41,16 @@ async function perRowIngest(file: string, points: number): Promise<number> {
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { json: { type: 'boolean' }, backend: { type: 'string' }, seconds: { type: 'string' }, ui: { type: 'boolean' } });
+  const { values } = parse(argv, { json: { type: 'boolean' }, backend: { type: 'string' }, seconds: { type: 'string' }, ui: { type: 'boolean' }, ...VS_FLAGS });
   if (values.help) {
     return void process.stdout.write(
-      'Usage: cairn bench [--json] [--backend NAME] [--seconds S] [--ui]\n\nThroughput of the env, of every algorithm\'s training and of SQLite ingest, each with a baseline ratio;\n--ui adds Workbench API latencies (1M-point series, 10,000 runs).\n',
+      'Usage: cairn bench [--json] [--backend NAME] [--seconds S] [--ui]\n\nThroughput of the env, of every algorithm\'s training and of SQLite ingest, each with a baseline ratio;\n--ui adds Workbench API latencies (1M-point series, 10,000 runs).\n' + VS_HELP,
     );
   }
   const secs = values.seconds ? Number(values.seconds) : 3;
   const log = (s: string) => process.stderr.write(s + '\n');
   const backend = (await initBackend(backendChoice(values.backend))).name;
+  if (values['vs-pytorch'] || values.profile || values.rss || values['ab-kernels']) return benchVsCommand(values, backend, log);
 
   const envs = benchEnvs(secs, log);
   const trained = await benchLearners(secs, backend, log);

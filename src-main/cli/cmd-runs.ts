@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { listPresets } from '../../src-shared/config/presets';
-import { isAlive } from '../runner/runner';
+import { runnerAlive } from '../runner/liveness';
 import { exportRun, EXPORT_FORMATS } from '../report/export';
 import { parse, intFlag, runIdArg } from './args';
 import { openStore, runSuccessKey } from './common';
@@ -61,7 +61,7 @@ export async function show(argv: string[]): Promise<void> {
   const store = await openStore(values.db, true);
   try {
     const run = await store.getRun(id);
-    if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+    if (!run) throw new UsageError(`run ${id} does not exist in ${store.file}`);
     const keys = await store.metricKeys(id);
     const latest: Record<string, number> = {};
     for (const k of keys) {
@@ -99,14 +99,14 @@ export async function stop(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { db: { type: 'string' } }, 1);
   if (values.help) return void process.stdout.write(STOP_HELP);
   const id = runIdArg(positionals[0]);
-  const store = await openStore(values.db);
+  const store = await openStore(values.db, false, { mustExist: true });
   try {
     const run = await store.getRun(id);
-    if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+    if (!run) throw new UsageError(`run ${id} does not exist in ${store.file}`);
     if (run.status !== 'running' && run.status !== 'queued') {
       throw new UsageError(`ID: run ${id} is ${run.status}; only queued or running runs can be stopped`);
     }
-    if (run.runnerPid && !isAlive(run.runnerPid)) {
+    if (run.runnerPid && !runnerAlive(run)) {
       // Its runner died (killed terminal, reboot): nothing will answer the request.
       await store.updateRun(id, { status: 'stopped', runnerPid: null, endedAt: Date.now() });
       process.stdout.write(`run ${id}: its process is gone; marked stopped (resume continues from the last checkpoint)\n`);
@@ -154,7 +154,7 @@ export async function exportCmd(argv: string[]): Promise<void> {
     let data: Buffer;
     if (!values.experiment && (format === 'csv' || format === 'json')) {
       const run = await store.getRun(id);
-      if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+      if (!run) throw new UsageError(`run ${id} does not exist in ${store.file}`);
       data = await exportRun(store, id, format);
     } else {
       const { exportReportFromStore } = await import('../service/reports');
@@ -168,7 +168,7 @@ export async function exportCmd(argv: string[]): Promise<void> {
         );
       } catch (err) {
         const body = (err as { body?: { kind: string; message: string } }).body;
-        if (body && body.kind !== 'internal') throw new UsageError(`${body.kind === 'not-found' ? 'ID: ' : ''}${body.message}`);
+        if (body && body.kind !== 'internal') throw new UsageError(`${body.message}`);
         throw err;
       }
       data = Buffer.from(file.base64, 'base64');

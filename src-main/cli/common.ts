@@ -3,6 +3,7 @@ import { Store } from '../db/store';
 import { defaultDbPath } from '../db/paths';
 import { backendChoice } from '../backend/select';
 import { Runner } from '../runner/runner';
+import { failOrphans } from '../runner/liveness';
 import { Progress } from './progress';
 import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
 import { runMetricSpecs } from '../service/run-metrics';
@@ -14,14 +15,25 @@ export function dbPath(flag: string | undefined): string {
   return flag ?? defaultDbPath();
 }
 
-export async function openStore(flag: string | undefined, readonly = false): Promise<Store> {
+export async function openStore(flag: string | undefined, readonly = false, opts: { mustExist?: boolean } = {}): Promise<Store> {
   // CAIRN_BUSY_TIMEOUT_MS: how long to wait for a database another process holds locked.
   const t = process.env.CAIRN_BUSY_TIMEOUT_MS;
   const busyTimeoutMs = t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
-  return Store.open(dbPath(flag), { readonly, busyTimeoutMs });
+  const store = await Store.open(dbPath(flag), { readonly, busyTimeoutMs, create: opts.mustExist !== true });
+  if (!readonly) {
+    try {
+      // Runs left "running" by a runner that died are failed (resumable) before anything else reads them.
+      await failOrphans(store);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
 }
 
-export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {
+/** The runner's flags, checked (call before opening the database: a bad flag creates no file). */
+export function runnerFlags(flags: { parallel?: string; backend?: string }) {
   let backend;
   try {
     backend = backendChoice(flags.backend);
@@ -29,7 +41,11 @@ export function makeRunner(store: Store, flags: { parallel?: string; backend?: s
     throw new UsageError((e as Error).message);
   }
   const maxParallel = flags.parallel === undefined ? undefined : intFlag('parallel', flags.parallel, 1, 1, 256);
-  return new Runner({ store, backend, maxParallel });
+  return { backend, maxParallel };
+}
+
+export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {
+  return new Runner({ store, ...runnerFlags(flags) });
 }
 
 /**

@@ -6,7 +6,7 @@
 import { runMetricSpecs } from '../service/run-metrics';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import type { CompareResult, HostInfo, RunInfo, XAxis } from '../../src-shared/api';
+import type { CompareResult, HostInfo, ReportSmoothing, RunInfo, XAxis } from '../../src-shared/api';
 import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
 import type { RunRow } from '../db/types';
 
@@ -50,7 +50,31 @@ export interface ReportContext {
   experimentRuns(experimentIds: number[]): Promise<RunRow[]>;
   experimentNames(): Promise<Map<number, string>>;
   metricKeys(runId: number): Promise<string[]>;
-  compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run'): Promise<CompareResult>;
+  compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run', smoothing: SmoothingPlan): Promise<CompareResult>;
+}
+
+/** How a report smooths each run: a moving-average window (points) or an EMA weight, and the words for it. */
+export interface SmoothingPlan {
+  window: number;
+  ema?: number;
+  text: string;
+}
+
+/**
+ * The smoothing a report applies, as requested (what the screen showed) or, when the request
+ * names none (`cairn export`), a moving average over 2% of the rounds: raw per-round means of
+ * 32 episodes are too noisy to read. Summaries always use raw points.
+ */
+export function smoothingPlan(s: ReportSmoothing | undefined, runs: readonly { episodesDone: number }[]): SmoothingPlan {
+  if (!s) {
+    const w = Math.max(1, Math.round(Math.max(0, ...runs.map((r) => r.episodesDone)) / 50));
+    return { window: w, text: `each run smoothed with a trailing moving average over 2% of its rounds (${w} point${w === 1 ? '' : 's'})` };
+  }
+  if (s.method === 'none') return { window: 0, text: 'no smoothing (each point is one round’s mean)' };
+  if (s.method === 'ema') {
+    return { window: 0, ema: s.weight, text: `each run smoothed with a debiased exponential moving average of weight ${s.weight} (as on the run page)` };
+  }
+  return { window: s.points, text: `each run smoothed with a trailing moving average over ${s.points} points (as on the compare page)` };
 }
 
 export interface ReportData {
@@ -62,6 +86,10 @@ export interface ReportData {
   configDiff: CompareResult['configDiff'];
   host: HostInfo & { node: string; platform: string; hostname: string; tfjs?: string };
   bootstrap: { resamples: number; seed: number };
+  /** The smoothing of every chart, in words. */
+  smoothing: string;
+  /** Whether the charted metrics were chosen (on screen) or defaulted to the headlines. */
+  keysChosen: boolean;
 }
 
 function tfjsVersion(): string | undefined {
@@ -75,7 +103,7 @@ function tfjsVersion(): string | undefined {
 
 export async function buildReportData(
   ctx: ReportContext,
-  req: { kind: 'run' | 'experiment' | 'compare'; ids: number[]; keys?: string[] },
+  req: { kind: 'run' | 'experiment' | 'compare'; ids: number[]; keys?: string[]; smoothing?: ReportSmoothing },
   now = Date.now(),
 ): Promise<ReportData> {
   const runs = req.kind === 'experiment' ? await ctx.experimentRuns(req.ids) : await ctx.runs(req.ids);
@@ -92,8 +120,9 @@ export async function buildReportData(
     if (keys.length === 0) keys = [...have].sort().slice(0, 3);
   }
   const groupBy = req.kind === 'run' ? 'run' : 'experiment';
+  const plan = smoothingPlan(req.smoothing, runs);
   const charts = [];
-  for (const key of keys) charts.push({ key, x: 'episode' as XAxis, result: await ctx.compare(runs, key, 'episode', groupBy) });
+  for (const key of keys) charts.push({ key, x: 'episode' as XAxis, result: await ctx.compare(runs, key, 'episode', groupBy, plan) });
   const title =
     req.kind === 'run'
       ? `Run ${runs[0].id}: ${runs[0].name}`
@@ -110,5 +139,7 @@ export async function buildReportData(
     configDiff: charts[0]?.result.configDiff ?? [],
     host: { ...info, node: process.version, platform: `${process.platform} ${os.release()} ${process.arch}`, hostname: os.hostname(), tfjs: tfjsVersion() },
     bootstrap: { resamples: REPORT_BOOTSTRAP.resamples, seed: REPORT_BOOTSTRAP.seed },
+    smoothing: plan.text,
+    keysChosen: !!req.keys && req.keys.length > 0,
   };
 }

@@ -185,5 +185,11 @@ process.on('message', (raw: unknown) => {
   }
 });
 
+// A batch scheduler (Slurm's scancel, requeue, preemption, time limit) signals every process
+// of a job, the worker included: stop after this round with a checkpoint, as the runner asks.
+process.on('SIGTERM', () => {
+  stopRequested = true;
+});
+
 // If the runner dies, do not train on as an orphan.
 process.on('disconnect', () => process.exit(0));

@@ -48,7 +48,7 @@
  * loss over padding steps too.
  */
 import type { Schema } from '../config/schema';
-import { ppoProblems, PpoPolicy, PpoTrainer, type PpoVariant, ppoCommonSchema } from './mappo';
+import { ppoProblems, PpoPolicy, PpoTrainer, type PpoVariant, ppoCommonSchema } from './ppo-trainer';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
 
 export const ippoSchema = {

@@ -87,8 +87,8 @@ class RandomTrainer implements Trainer {
 class RandomPolicy implements Policy {
   constructor(private readonly rng: Rng) {}
   resetCopy(): void {}
-  act(env: VecEnv, actions: Int32Array): void {
-    randomAvailableActions(env, actions, this.rng);
+  act(env: VecEnv, actions: Int32Array, _greedy: boolean, boxActions?: Float32Array): void {
+    randomAvailableActions(env, actions, this.rng, boxActions);
   }
   dispose(): void {}
 }

@@ -5,7 +5,7 @@
  * UI form, presets). Resolution fills defaults from the schemas and rejects unknown keys and
  * out-of-range values with a ConfigError naming the field.
  */
-import { ConfigError, coerceField, resolve, type Schema, type Values } from './schema';
+import { ConfigError, coerceField, fieldSpec, resolve, type Schema, type Values } from './schema';
 import { getAlgo, getEnv, listAlgos, listEnvs } from '../registry';
 
 export const trainSchema = {
@@ -111,7 +111,7 @@ export function applySet(cfg: PartialExperiment, assignment: string): PartialExp
     return next;
   }
   const schema = sectionSchema(section, cfg);
-  const spec = schema[field];
+  const spec = fieldSpec(schema, field);
   if (!spec) throw new ConfigError(key, `unknown key; allowed keys are ${Object.keys(schema).join(', ')}`);
   (next[section] as Record<string, unknown>)[field] = coerceField(key, spec, value);
   return next;
