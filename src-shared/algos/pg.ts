@@ -75,8 +75,9 @@
  *   held a later observation).
  * - evaluation policies sample the learned softmax without the epsilon floor (or act greedily).
  * - reward injection: d = 1 - updates / injectionDecayUpdates is clamped at 0 (the code lets it
- *   turn negative after 10,000 updates), and the thresholds are the env's r_i and r_i + sum r_j
- *   instead of the code's literal 0.5 and 1.5 (equal under the default rewards).
+ *   turn negative after 10,000 updates). The thresholds are the code's literals 0.5 and 1.5
+ *   as options (`injectionIndividualReward`, `injectionCollectiveReward`): a learner does not
+ *   read an env's config, so with other Manitokan rewards set them to r_i and r_i + sum r_j.
  * - per-agent actors (`actorSharing: per-agent`) are one network per agent (not the released
  *   code's iid_agents split by env copy), with one optimiser and clip over all of them.
  *
@@ -242,6 +243,16 @@ export const pgSchema = {
   },
   injectionScale: { type: 'float', default: 1e-4, min: 0, doc: 'Injection scale kappa (code: policy_ent_coeff = 1e-4).' },
   injectionDecayUpdates: { type: 'int', default: 10_000, min: 1, doc: 'Updates over which the injection decays linearly to 0 (code: 10,000).' },
+  injectionIndividualReward: {
+    type: 'float',
+    default: 0.5,
+    doc: "Injection: the reward value whose first occurrence marks an individual reward (code's literal 0.5 = Manitokan's default r_i; set it to the env's r_i if you change it).",
+  },
+  injectionCollectiveReward: {
+    type: 'float',
+    default: 1.5,
+    doc: "Injection: rewards >= this mark the collective payout (code's literal 1.5 = r_i + sum r_j under Manitokan's default rewards).",
+  },
   correction: {
     type: 'enum',
     default: 'none',
@@ -514,11 +525,8 @@ class PgTrainer implements Trainer {
     }
     const rewards = Float32Array.from(this.rews.subarray(0, T * M));
     if (cfg.rewardInjection) {
-      const rI = (this.ctx.envConfig.individualReward as number[] | undefined) ?? [0.5];
-      const rInd = rI[0];
-      const rBig = rInd + (rI.length === 1 ? rInd * N : rI.reduce((s, v) => s + v, 0));
       const d = Math.max(0, 1 - this.updates / cfg.injectionDecayUpdates);
-      injectRewards(rewards, T, N, B, rInd, rBig, d, cfg.injectionScale, L, rng);
+      injectRewards(rewards, T, N, B, cfg.injectionIndividualReward, cfg.injectionCollectiveReward, d, cfg.injectionScale, L, rng);
     }
     // Correction terms (see the header): active from update `correctionStart` on (1-based).
     const corrOn = cfg.correction !== 'none' && this.updates + 1 >= cfg.correctionStart;

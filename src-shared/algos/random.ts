@@ -35,7 +35,7 @@ export function randomAvailableActions(env: VecEnv, actions: Int32Array, rng: Rn
       const space = agents[i].action;
       if (space.kind === 'box') {
         actions[row] = 0;
-        if (boxActions) for (let k = 0; k < space.size; k++) boxActions[row * D + k] = rng.range(space.low[k], space.high[k]);
+        if (boxActions) for (let k = 0; k < space.size; k++) boxActions[row * D + k] = space.low[k] + (space.high[k] - space.low[k]) * rng.float();
         continue;
       }
       let count = 0;

@@ -16,7 +16,10 @@ export interface TrainContext {
   /** tfjs-core namespace with the backend already chosen and ready. */
   readonly tf: Tf;
   readonly env: VecEnv;
-  /** Resolved env config (the env's schema values). */
+  /**
+   * Resolved env config (the env's schema values), for the record only: a learner reads what
+   * it needs from `env.spec` (sizes, layouts, spaces, teams), never env fields by name.
+   */
   readonly envConfig: Values;
   /** Resolved algorithm hyperparameters (the algorithm's schema values). */
   readonly config: Values;

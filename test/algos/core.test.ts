@@ -131,6 +131,8 @@ describe('learner contract: shared parts', () => {
     expect(envProblems({ actions: 'discrete', planesFirst: true, statePlanesFirst: true, uniformAgents: true }, spec)).toEqual([]);
     expect(envProblems({ actions: 'box' }, spec)[0]).toMatch(/acts in a discrete space \(supported: box\)/);
     expect(envProblems({ actions: 'discrete', controllers: ['script'] }, spec)[0]).toMatch(/controlled by 'learner'/);
+    const scripted = { ...spec, teams: spec.teams.map((t) => ({ ...t, controller: 'script' as const })) };
+    expect(envProblems({ actions: 'discrete' }, scripted)).toEqual(["team agents is controlled by 'script' (supported: learner)", 'no team is controlled by the learner']);
     const flat = { ...spec, agents: spec.agents.map((a) => ({ ...a, obsLayout: [{ kind: 'features' as const, name: 'x', size: a.obsSize }] })) };
     expect(envProblems({ actions: 'discrete', planesFirst: true }, flat)[0]).toMatch(/does not start with a planes block/);
   });

@@ -55,6 +55,14 @@ const CASES: Case[] = [
     numEnvs: 4,
     set: { env: SHORT, algo: { ...FAST_LR, targetUpdateCriticSteps: 40 } },
   },
+  {
+    name: 'pg-history-injection',
+    preset: 'manitokan-pg-history',
+    seed: 8,
+    rounds: 2,
+    numEnvs: 6,
+    set: { env: SMALL_GRID, algo: { ...FAST_LR, rewardInjection: true, injectionScale: 0.05 } },
+  },
   { name: 'pg-history-maxent', preset: 'manitokan-pg-history-maxent', seed: 7, rounds: 2, numEnvs: 4, set: { env: SHORT, algo: FAST_LR } },
   {
     name: 'pg-history-maxent-released-code',

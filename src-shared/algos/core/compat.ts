@@ -21,14 +21,18 @@ export interface EnvNeeds {
   readonly planesFirst?: boolean;
   /** The global state starts with a `planes` block (a convolutional centralised critic). */
   readonly statePlanesFirst?: boolean;
-  /** Team controllers the learner supports; default learner and script. */
+  /**
+   * Team controllers the learner supports; default learner only: a trainer that samples for
+   * every agent row would otherwise learn from a scripted agent's actions as if they were its
+   * own samples. A learner that acts only for `learnerAgents(spec)` may add 'script'.
+   */
   readonly controllers?: readonly Controller[];
 }
 
 /** What `spec` lacks for a learner with these needs, in plain words; empty when compatible. */
 export function envProblems(needs: EnvNeeds, spec: EnvSpec): string[] {
   const out: string[] = [];
-  const allowed = needs.controllers ?? ['learner', 'script'];
+  const allowed = needs.controllers ?? ['learner'];
   const learned = new Set<number>();
   for (const t of spec.teams) {
     if (!allowed.includes(t.controller)) out.push(`team ${t.name} is controlled by '${t.controller}' (supported: ${allowed.join(', ')})`);
