@@ -8,6 +8,7 @@ import { getReplayRenderer, registerReplayRenderer, replayKind } from '../../src
 import { actionText, observationAt, replayAgents, returnsUpTo } from '../../src-renderer/components/replay/generic/replay-read';
 import GenericFrame from '../../src-renderer/components/replay/generic/GenericFrame.vue';
 import GenericPanel from '../../src-renderer/components/replay/generic/GenericPanel.vue';
+import ReplayTimeline from '../../src-renderer/components/replay/ReplayTimeline.vue';
 
 /** A speaker (box actions) and a listener (3 discrete actions), 3 steps, observations of 2 values. */
 function replay(meta: Record<string, unknown> = {}): Replay {
@@ -50,6 +51,16 @@ describe('replay renderer registry', () => {
     expect(colors[0]).toBe('#ff0000');
     expect(colors[1]).toMatch(/^#[0-9a-f]{6}$/);
     expect(colors[1]).not.toBe('#ff0000');
+  });
+
+  it('shows only the timeline lanes the renderer has moments for (no key lanes outside Manitokan)', () => {
+    const generic = getReplayRenderer(replay())!;
+    expect(generic.markerKinds).toEqual(['reward']);
+    expect(getReplayRenderer({ envId: 'manitokan', version: 1, steps: 0, meta: {}, columns: {} })!.markerKinds).toEqual(['pickup', 'drop', 'door', 'reward']);
+    const w = mount(ReplayTimeline, { props: { markers: generic.markers(replay()), frame: 0, lastFrame: 3, agentColors: ['#f00', '#0f0'], kinds: generic.markerKinds } });
+    expect(w.findAll('.lane').map((l) => l.classes()).flat()).toContain('reward');
+    expect(w.findAll('.lane')).toHaveLength(1);
+    expect(w.text()).not.toMatch(/key/);
   });
 
   it('marks rewards with the agent names from the meta', () => {

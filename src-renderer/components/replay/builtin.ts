@@ -3,7 +3,12 @@
  * world (every particle env), the payoff table (matrix games) and Manitokan's grid. A new env
  * names one of these kinds in its replay meta, or registers its own here.
  */
-import { GENERIC_KIND, registerReplayRenderer } from './registry';
+import { GENERIC_KIND, registerReplayRenderer, registerStructuralKind } from './registry';
+import World2dFrame from './world2d/World2dFrame.vue';
+import { isWorldReplay, worldEntities } from './world2d/world-read';
+import MatrixFrame from './matrix/MatrixFrame.vue';
+import MatrixPanel from './matrix/MatrixPanel.vue';
+import { isMatrixReplay } from './matrix/matrix-read';
 import GenericFrame from './generic/GenericFrame.vue';
 import GenericPanel from './generic/GenericPanel.vue';
 import ManitokanFrame from './manitokan/ManitokanFrame.vue';
@@ -14,9 +19,18 @@ import type { ManitokanReplayMeta } from '../../../src-shared/envs/manitokan-rep
 
 export function registerBuiltinReplayRenderers(): void {
   registerReplayRenderer(GENERIC_KIND, GenericFrame, { panel: GenericPanel });
+  // The 2-D world's side panel is the generic per-agent view: actions, rewards, returns.
+  registerReplayRenderer('world2d', World2dFrame, {
+    panel: GenericFrame,
+    agentColors: (r) => worldEntities(r).filter((e) => e.kind === 'agent').map((e) => e.color),
+  });
+  registerStructuralKind('world2d', isWorldReplay);
+  registerReplayRenderer('matrix', MatrixFrame, { panel: MatrixPanel });
+  registerStructuralKind('matrix', isMatrixReplay);
   registerReplayRenderer('manitokan', ManitokanFrame, {
     panel: ManitokanPanel,
     markers: manitokanMarkers,
+    markerKinds: ['pickup', 'drop', 'door', 'reward'],
     agentColors: (r) => {
       const meta = r.meta as Partial<ManitokanReplayMeta>;
       return Array.from({ length: Number(meta.numAgents ?? 0) }, (_, i) => agentColor(meta, i));

@@ -11,7 +11,7 @@
  */
 import { markRaw, type Component } from 'vue';
 import type { Replay } from '../../../src-shared/envs/types';
-import type { ReplayMarker } from './markers';
+import type { MarkerKind, ReplayMarker } from './markers';
 import { replayAgents } from './generic/replay-read';
 
 /** Props every replay frame component and side panel receive. */
@@ -26,6 +26,8 @@ export interface ReplayRendererExtras {
   markers?: (replay: Replay) => ReplayMarker[];
   /** Colour of each agent (timeline markers); default: from the replay's meta. */
   agentColors?: (replay: Replay) => string[];
+  /** Timeline lanes this renderer's markers use; default: rewards only. */
+  markerKinds?: readonly MarkerKind[];
 }
 
 export interface ReplayRenderer {
@@ -34,6 +36,7 @@ export interface ReplayRenderer {
   panel?: Component;
   markers: (replay: Replay) => ReplayMarker[];
   agentColors: (replay: Replay) => string[];
+  markerKinds: readonly MarkerKind[];
 }
 
 /** The kind every replay can be drawn with. */
@@ -48,13 +51,26 @@ export function registerReplayRenderer(kind: string, component: Component, extra
     panel: extras.panel ? markRaw(extras.panel) : undefined,
     markers: extras.markers ?? genericMarkers,
     agentColors: extras.agentColors ?? ((r) => replayAgents(r).map((a) => a.color)),
+    markerKinds: extras.markerKinds ?? ['reward'],
   });
 }
 
-/** The renderer kind a replay asks for: `meta.renderer`, else its env id. */
+/**
+ * Kinds recognised from a replay's declared structure when its meta names none: any env
+ * recording entities with positions is a 2-D world, any env recording players and a payoff
+ * table is a matrix game. Checked in order, after `meta.renderer`.
+ */
+const structuralKinds: { kind: string; test: (replay: Replay) => boolean }[] = [];
+
+export function registerStructuralKind(kind: string, test: (replay: Replay) => boolean): void {
+  structuralKinds.push({ kind, test });
+}
+
+/** The renderer kind a replay asks for: `meta.renderer`, else its structure's, else its env id. */
 export function replayKind(replay: Replay): string {
   const k = (replay.meta as { renderer?: unknown }).renderer;
-  return typeof k === 'string' && k !== '' ? k : replay.envId;
+  if (typeof k === 'string' && k !== '') return k;
+  return structuralKinds.find((s) => s.test(replay))?.kind ?? replay.envId;
 }
 
 /** The renderer for a replay: its kind's, else the generic one (undefined only if none is registered). */

@@ -41,16 +41,26 @@ export function replayAgentCount(replay: Replay): number {
   return 0;
 }
 
+/** Agent names some envs give in other meta fields: matrix `players`, 2-D world agent `entities`. */
+function otherNames(m: { players?: unknown; entities?: unknown }): string[] {
+  if (Array.isArray(m.players)) return m.players.map(String);
+  if (Array.isArray(m.entities)) return (m.entities as { name?: unknown; kind?: unknown }[]).filter((e) => e?.kind === 'agent').map((e) => String(e.name));
+  return [];
+}
+
 export function replayAgents(replay: Replay): ReplayAgent[] {
-  const m = replay.meta as { agents?: AgentMeta[]; actionNames?: unknown; agentColors?: unknown };
-  const shared = strings(m.actionNames);
+  const m = replay.meta as { agents?: AgentMeta[]; actionNames?: unknown; agentColors?: unknown; players?: unknown; entities?: unknown };
+  // A shared list of names (not one list per agent, as matrix games give).
+  const shared = Array.isArray(m.actionNames) && m.actionNames.every((a) => typeof a === 'string') ? strings(m.actionNames) : [];
+  const perAgent = Array.isArray(m.actionNames) && m.actionNames.every(Array.isArray) ? (m.actionNames as unknown[][]).map(strings) : [];
   const colors = strings(m.agentColors);
+  const names = otherNames(m);
   return Array.from({ length: replayAgentCount(replay) }, (_, i) => {
     const a: AgentMeta = Array.isArray(m.agents) ? (m.agents[i] ?? {}) : {};
     return {
-      name: typeof a.name === 'string' ? a.name : `agent ${i}`,
+      name: typeof a.name === 'string' ? a.name : (names[i] ?? `agent ${i}`),
       color: typeof a.color === 'string' ? a.color : (colors[i] ?? DEFAULT_AGENT_COLORS[i % DEFAULT_AGENT_COLORS.length]),
-      actionNames: a.actionNames !== undefined ? strings(a.actionNames) : shared,
+      actionNames: a.actionNames !== undefined ? strings(a.actionNames) : (perAgent[i] ?? shared),
       boxNames: strings(a.boxNames),
     };
   });
