@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { CompareResult, HostInfo, RunInfo, XAxis } from '../../src-shared/api';
 import type { RunRow } from '../db/types';
+import { sweepGrid, type SweepGrid } from './sweep-grid';
 
 /** Bootstrap settings of every report and comparison (seeded: the same data gives the same CIs). */
 export const REPORT_BOOTSTRAP = { resamples: 10_000, bandResamples: 1000, seed: 0 } as const;
@@ -33,6 +34,8 @@ export interface ReportContext {
   experimentNames(): Promise<Map<number, string>>;
   metricKeys(runId: number): Promise<string[]>;
   compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run'): Promise<CompareResult>;
+  /** Swept values of each run of a sweep (absent or null for other runs). */
+  sweepValues?(runs: RunRow[]): Promise<Map<number, Record<string, unknown> | null>>;
 }
 
 export interface ReportData {
@@ -44,6 +47,8 @@ export interface ReportData {
   configDiff: CompareResult['configDiff'];
   host: HostInfo & { node: string; platform: string; hostname: string; tfjs?: string };
   bootstrap: { resamples: number; seed: number };
+  /** An experiment that is a sweep over one or two keys: the first metric by swept values. */
+  sweep?: SweepGrid | null;
 }
 
 function tfjsVersion(): string | undefined {
@@ -83,7 +88,13 @@ export async function buildReportData(
         ? req.ids.map((e) => `Experiment ${e}${names.has(e) ? `: ${names.get(e)}` : ''}`).join(', ')
         : `Comparison of runs ${runs.map((r) => r.id).join(', ')}`;
   const info = await ctx.info();
+  let sweep: SweepGrid | null = null;
+  if (req.kind === 'experiment' && ctx.sweepValues && charts[0]) {
+    const values = await ctx.sweepValues(runs);
+    sweep = sweepGrid(runs.map((r) => ({ values: values.get(r.id) ?? null, summary: r.summary })), charts[0].key);
+  }
   return {
+    sweep,
     title,
     kind: req.kind,
     createdAt: now,

@@ -50,6 +50,13 @@ export function reportContext(store: Store, series: SeriesService, info: () => P
     },
     experimentNames: () => experimentNames(store),
     metricKeys: (runId) => store.metricKeys(runId),
+    async sweepValues(runs) {
+      const out = new Map<number, Record<string, unknown> | null>();
+      for (const eid of new Set(runs.map((r) => r.experimentId).filter((e): e is number => e !== null))) {
+        for (const r of await store.sweepRuns(eid)) out.set(r.id, r.values);
+      }
+      return out;
+    },
     compare: async (runs, key, x, groupBy) =>
       // Reports smooth each run with a moving average over 2% of its points (at least 1): raw
       // per-round means of 32 episodes are too noisy to read; the summary uses raw points.
