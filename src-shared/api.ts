@@ -186,6 +186,12 @@ export interface RunLogLine {
 
 export type ReportFormat = 'html' | 'pdf' | 'csv' | 'json' | 'latex';
 
+/**
+ * The smoothing a report applies to each run's curve, as the screen showed it: the run page's
+ * EMA weight or the compare page's moving-average window. Absent: 2% of the rounds (CLI export).
+ */
+export type ReportSmoothing = { method: 'none' } | { method: 'ema'; weight: number } | { method: 'window'; points: number };
+
 export interface ReportRequest {
   /** A run, an experiment (all its runs) or a comparison (any runs). */
   kind: 'run' | 'experiment' | 'compare';
@@ -193,6 +199,7 @@ export interface ReportRequest {
   format: ReportFormat;
   /** Metric keys to chart; default: the env's headline metrics. */
   keys?: string[];
+  smoothing?: ReportSmoothing;
 }
 
 export interface ReportFile {

@@ -146,6 +146,16 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: "runs.runner_host, runner_start, heartbeat_at: which process on which machine owns a running run, and when it last said so",
+    up: `
+      ALTER TABLE runs ADD COLUMN runner_host TEXT;
+      -- The owning process's start time as the OS reports it: tells the runner from a later process given the same pid.
+      ALTER TABLE runs ADD COLUMN runner_start TEXT;
+      ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+    `,
+  },
+  {
     version: 6,
     name: 'sweeps: axes x seeds as one experiment, run on the local pool or a Slurm array; runs.origin makes collecting idempotent',
     up: `

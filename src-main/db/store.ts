@@ -57,16 +57,45 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Wait this long for another connection's lock (default 10 s). */
   busyTimeoutMs?: number;
+  /**
+   * Create the file (and its folder) when missing (default true for read-write). Commands that
+   * act on existing runs (stop, resume, delete) pass false so a mistyped --db is an error, not
+   * a new empty history.
+   */
+  create?: boolean;
+}
+
+/**
+ * mkdir -p, one level at a time: node's recursive mkdir loops forever on some virtual file
+ * systems (a path under /proc answers ENOENT to every attempt).
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let d = dir;
+  for (;;) {
+    const st = await fs.promises.stat(d).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+    if (st) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`${d} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    await fs.promises.mkdir(m).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+  }
 }
 
 /** Check the path before SQLite sees it: its errors for these cases are vague. */
-async function preflight(file: string, readonly: boolean): Promise<void> {
+async function preflight(file: string, readonly: boolean, create: boolean): Promise<void> {
   const cannot = (why: string, cause?: unknown) =>
     new StoreError('CANT_OPEN', file, `Cannot open run history ${file}: ${why}`, { cause });
-  if (!readonly) {
+  if (!readonly && create) {
     const dir = path.dirname(file);
     try {
-      await fs.promises.mkdir(dir, { recursive: true });
+      await makeDirs(dir);
     } catch (err) {
       throw cannot(`cannot create its folder ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
     }
@@ -78,6 +107,7 @@ async function preflight(file: string, readonly: boolean): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       if (readonly) throw new StoreError('NO_FILE', file, `Cannot open run history ${file} read-only: the file does not exist`);
+      if (!create) throw new StoreError('NO_FILE', file, `Cannot open run history ${file}: the file does not exist (check --db or CAIRN_DB)`);
       return; // created by SQLite
     }
     throw cannot(`cannot read it (${code ?? String(err)})`, err);
@@ -118,7 +148,7 @@ export class Store {
     const readonly = opts.readonly === true;
     const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     checkInt(abs, 'open: busyTimeoutMs', busyTimeoutMs, 0);
-    await preflight(abs, readonly);
+    await preflight(abs, readonly, opts.create !== false);
     const conn = await Connection.open(abs, { readonly, busyTimeoutMs });
     try {
       // Look before writing anything: a foreign or newer file must stay untouched.
