@@ -5,6 +5,7 @@
  */
 import { successKeys, type ReportData } from './report';
 import { escapeXml, lineChartSvg } from './svg';
+import { sweepGridHtml } from './sweep-grid';
 
 const esc = escapeXml;
 
@@ -127,6 +128,8 @@ export function renderHtml(d: ReportData): string {
       `Across seeds: the mean, the interquartile mean (IQM, mean of the middle 50% with fractional weights at the quartiles, Agarwal et al. 2021) ` +
       `and a 95% percentile bootstrap confidence interval of the mean (${d.bootstrap.resamples} resamples, seed ${d.bootstrap.seed}).</p>`,
   );
+
+  if (d.sweep) out.push(sweepGridHtml(d.sweep, fmtNum));
 
   // Charts.
   out.push('<h2 id="charts">Learning curves</h2>');

@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { CompareResult, HostInfo, ReportSmoothing, RunInfo, XAxis } from '../../src-shared/api';
 import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
 import type { RunRow } from '../db/types';
+import { sweepGrid, type SweepGrid } from './sweep-grid';
 
 /** Bootstrap settings of every report and comparison (seeded: the same data gives the same CIs). */
 export const REPORT_BOOTSTRAP = { resamples: 10_000, bandResamples: 1000, seed: 0 } as const;
@@ -51,6 +52,8 @@ export interface ReportContext {
   experimentNames(): Promise<Map<number, string>>;
   metricKeys(runId: number): Promise<string[]>;
   compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run', smoothing: SmoothingPlan): Promise<CompareResult>;
+  /** Swept values of each run of a sweep (absent or null for other runs). */
+  sweepValues?(runs: RunRow[]): Promise<Map<number, Record<string, unknown> | null>>;
 }
 
 /** How a report smooths each run: a moving-average window (points) or an EMA weight, and the words for it. */
@@ -90,6 +93,8 @@ export interface ReportData {
   smoothing: string;
   /** Whether the charted metrics were chosen (on screen) or defaulted to the headlines. */
   keysChosen: boolean;
+  /** An experiment that is a sweep over one or two keys: the first metric by swept values. */
+  sweep?: SweepGrid | null;
 }
 
 function tfjsVersion(): string | undefined {
@@ -130,7 +135,13 @@ export async function buildReportData(
         ? req.ids.map((e) => `Experiment ${e}${names.has(e) ? `: ${names.get(e)}` : ''}`).join(', ')
         : `Comparison of runs ${runs.map((r) => r.id).join(', ')}`;
   const info = await ctx.info();
+  let sweep: SweepGrid | null = null;
+  if (req.kind === 'experiment' && ctx.sweepValues && charts[0]) {
+    const values = await ctx.sweepValues(runs);
+    sweep = sweepGrid(runs.map((r) => ({ values: values.get(r.id) ?? null, summary: r.summary })), charts[0].key);
+  }
   return {
+    sweep,
     title,
     kind: req.kind,
     createdAt: now,

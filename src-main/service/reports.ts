@@ -50,6 +50,13 @@ export function reportContext(store: Store, series: SeriesService, info: () => P
     },
     experimentNames: () => experimentNames(store),
     metricKeys: (runId) => store.metricKeys(runId),
+    async sweepValues(runs) {
+      const out = new Map<number, Record<string, unknown> | null>();
+      for (const eid of new Set(runs.map((r) => r.experimentId).filter((e): e is number => e !== null))) {
+        for (const r of await store.sweepRuns(eid)) out.set(r.id, r.values);
+      }
+      return out;
+    },
     compare: async (runs, key, x, groupBy, plan) =>
       series.compare(runs, await experimentNames(store), { key, x, groupBy, maxPoints: 400, smoothing: plan.window, ema: plan.ema }),
   };

@@ -195,15 +195,15 @@ async function importTask(dst: Store, dstRunId: number, t: Transport, remote: st
       await dst.appendEpisodes(dstRunId, rows);
       imported = s.episodesDone - from;
     }
+    // The status comes from the task's status file and the scheduler (collectSweep): a copy
+    // of a live run file says "running" for a process that is not ours to judge.
     await dst.updateRun(dstRunId, {
       episodesDone: Math.max(from, s.episodesDone),
       envSteps: Math.max(d.envSteps, s.envSteps),
-      status: s.status === 'running' || s.status === 'queued' ? 'running' : s.status,
-      error: s.error,
       summary: s.summary,
       backend: s.backend,
       startedAt: s.startedAt,
-      endedAt: s.endedAt,
+      endedAt: s.status === 'done' || s.status === 'failed' || s.status === 'stopped' ? s.endedAt : null,
       metricKeys: s.metricKeys,
     });
     if (imported > 0) {

@@ -65,7 +65,7 @@ describe('add axis', () => {
     await w.find('[data-testid="axis-values"]').setValue('0.001, 0.003');
     await new Promise((r) => setTimeout(r, 400));
     await flushPromises();
-    expect(lastPlan!.spec).toMatchObject({ preset: 'manitokan-pg', axes: [{ key: 'algo.lr', values: [0.001, 0.003] }], seeds: [0, 1, 2] });
+    expect(lastPlan!.spec).toMatchObject({ preset: 'manitokan-pg', axes: [{ key: 'algo.lr', values: [0.001, 0.003] }], seeds: [1, 2, 3] });
     expect(w.find('[data-testid="sweep-summary"]').text()).toMatch(/2\s*cells ×\s*3\s*seeds =\s*6\s*runs/);
     expect(w.find('[data-testid="sweep-estimate"]').text()).toMatch(/about 1\s*h\s*30/);
     await w.find('[data-testid="launch-sweep"]').trigger('click');

@@ -164,3 +164,23 @@ describe('the job array script', () => {
     expect(() => jobScript('/d', 1, 'x', { cairn: 'cairn; rm -rf /' })).toThrow(/--cairn/);
   });
 });
+
+describe('reports by swept values', () => {
+  it('one or two swept keys give a grid of the mean over seeds of each run’s final value; more give none', async () => {
+    const { sweepGrid, sweepGridHtml } = await import('../../src-main/report/sweep-grid');
+    const run = (lr: number, n: number, v: number | null) => ({ values: { 'algo.lr': lr, 'train.numEnvs': n }, summary: { collective_success: v } });
+    const g = sweepGrid([run(1e-3, 4, 0.2), run(1e-3, 4, 0.4), run(1e-3, 8, 0.5), run(3e-3, 4, 0.1), run(3e-3, 8, null)], 'collective_success')!;
+    expect(g).toMatchObject({ rowKey: 'algo.lr', colKey: 'train.numEnvs', rows: ['0.001', '0.003'], cols: ['4', '8'] });
+    expect(g.mean[0][0]).toBeCloseTo(0.3, 12);
+    expect(g.mean[0][1]).toBe(0.5);
+    expect(g.mean[1]).toEqual([0.1, null]);
+    expect(g.n).toEqual([[2, 1], [1, 0]]);
+    const html = sweepGridHtml(g, (v) => (v === null ? '–' : String(v)));
+    expect(html).toContain('<th>algo.lr \\ train.numEnvs</th>');
+    expect(html).toMatch(/<td class="num" style="background:rgba\(46,106,196,0\.680\)">0\.5/);
+    const one = sweepGrid([{ values: { variant: 'PG' }, summary: { r: 1 } }, { values: { variant: 'COMA' }, summary: { r: 2 } }], 'r')!;
+    expect(one).toMatchObject({ rowKey: 'variant', colKey: null, rows: ['PG', 'COMA'], cols: ['r'], mean: [[1], [2]] });
+    expect(sweepGrid([{ values: { a: 1, b: 2, c: 3 }, summary: {} }], 'r')).toBeNull();
+    expect(sweepGrid([{ values: null, summary: {} }], 'r')).toBeNull();
+  });
+});
