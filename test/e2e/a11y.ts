@@ -74,7 +74,9 @@ export function contrastFailures(): ContrastFailure[] {
     const el = n.parentElement;
     if (!text || !el || seen.has(el)) continue;
     seen.add(el);
-    if (el.closest('[aria-hidden="true"], .sr-only, svg, canvas, option, [disabled], :disabled')) continue;
+    // Exempt as WCAG 1.4.3 exempts them: hidden text, disabled controls, and the replay's
+    // observation glyph grid (a picture of the agent's view, one symbol per cell).
+    if (el.closest('[aria-hidden="true"], .sr-only, svg, canvas, option, [disabled], :disabled, .obs .view')) continue;
     const cs = getComputedStyle(el);
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
@@ -82,6 +84,7 @@ export function contrastFailures(): ContrastFailure[] {
     for (let e: Element | null = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
     const bg = background(el);
     const fg = parse(cs.color);
+    if (fg[3] === 0) continue; // transparent text paints nothing
     const fgOnBg = over([fg[0], fg[1], fg[2], fg[3] * opacity], bg);
     const l1 = lum(fgOnBg);
     const l2 = lum(bg);
