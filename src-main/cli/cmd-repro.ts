@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getRepro, listRepros } from '../../src-shared/config/repro';
 import { ConfigError } from '../../src-shared/config/schema';
-import { launchSet } from '../service/launch';
+import { reproSweep } from '../../src-shared/config/sweep-repro';
+import { finishLocalSweep, launchSweepLocal, planSweep } from '../service/sweep';
 import { parse, intFlag } from './args';
-import { makeRunner, openStore, runnerFlags, runToCompletion, runsJson } from './common';
+import { addToProgress, makeRunner, openStore, runnerFlags, runSuccessKey, runToCompletion, runsJson } from './common';
 import { trainSchema } from '../../src-shared/config/experiment';
 import { SEED_DEFAULT_FIRST, SEED_MAX_VALUE, SEEDS_MAX, seedRange } from '../../src-shared/config/limits';
 import { Progress } from './progress';
@@ -88,21 +89,19 @@ export async function repro(argv: string[]): Promise<void> {
   try {
     const runner = makeRunner(store, values);
     const progress = new Progress();
-    const launched = await launchSet(store, runner, {
-      name: `repro ${rep.name} (${rep.figure}, ${budgetName} budget): ${rep.title}`,
-      preset: `repro:${rep.name}`,
-      seeds,
-      variants: rep.variants.map((v) => ({
-        label: v.label,
-        preset: v.preset,
-        overrides: { ...v.overrides, train: { ...v.overrides?.train, episodes, numEnvs } },
-      })),
-    });
-    for (const r of launched.runs) progress.add(r.id, r.seed, episodes);
+    // A reproduction is a named sweep: one variants axis over the budget's seeds.
+    const plan = planSweep(reproSweep(rep, budgetName, { episodes, numEnvs, seeds: seeds.length }, seeds));
+    const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
+    const launched = {
+      experimentId: rec.experimentId,
+      runs: plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label })),
+    };
+    await addToProgress(store, progress, launched.runs.map((r) => r.id));
     process.stderr.write(
       `cairn: experiment ${launched.experimentId}: ${rep.variants.length} variants x ${seeds.length} seeds = ${launched.runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
     );
     await runToCompletion(runner, progress);
+    await finishLocalSweep(store, rec);
     let report: string | null = null;
     if (!values['no-report']) {
       const { exportReportFromStore } = await import('../service/reports');
@@ -124,8 +123,10 @@ export async function repro(argv: string[]): Promise<void> {
     else {
       for (const r of out.runs) {
         const v = launched.runs.find((x) => x.id === r.id)!.variant;
-        const s = r.summary.collective_success;
-        process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}  collective_success (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}\n`);
+        const row = await store.getRun(r.id);
+        const key = row ? runSuccessKey(row) : undefined;
+        const s = key === undefined ? undefined : r.summary[key];
+        process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}${key ? `  ${key} (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}` : ''}\n`);
       }
     }
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;

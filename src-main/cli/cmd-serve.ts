@@ -2,8 +2,9 @@
  * `cairn serve`: the workbench over HTTP + WebSocket on loopback, for a browser on this machine
  * or (through an SSH tunnel) on a laptop while a GPU box trains.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import tlsLib from 'node:tls';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHttpHost } from '../hosts/http';
@@ -11,8 +12,9 @@ import { createWorkbench } from '../service/workbench';
 import { parse, intFlag } from './args';
 import { makeRunner, openStore } from './common';
 import { UsageError } from './errors';
+import { openBrowser, type RedirectFile } from './open-browser';
 
-export const SERVE_HELP = `Usage: cairn serve [--port P] [--host 127.0.0.1] [--db PATH] [--parallel N] [--backend NAME] [--no-open]
+export const SERVE_HELP = `Usage: cairn serve [--port P] [--host 127.0.0.1] [--tls-cert F --tls-key F | --insecure-http] [--db PATH] [--parallel N] [--backend NAME] [--no-open]
 
 Serve the Cairn workbench (the same UI as the desktop app) over HTTP on this machine and print
 its URL. The URL carries a random access token generated at each start: every request must
@@ -20,12 +22,19 @@ present it, so other users of this machine and web pages cannot drive the server
 
 Options:
   --port P         port to listen on (default 0: any free port)
-  --host ADDR      interface to bind (default 127.0.0.1; anything else exposes the server,
-                   still token-protected, to your network: prefer an SSH tunnel)
+  --host ADDR      interface to bind (default 127.0.0.1). Any other address exposes the
+                   server to your network and needs TLS or --insecure-http; prefer an SSH
+                   tunnel to a loopback server
+  --tls-cert FILE  serve HTTPS with this PEM certificate (and --tls-key FILE, its key)
+  --tls-key FILE
+  --insecure-http  allow plain HTTP on a non-loopback --host: anyone on the network path
+                   can read the access token and take over the server
   --db PATH        database file (or CAIRN_DB; default in your data folder)
   --parallel N     runs trained at once (default: number of cores)
   --backend NAME   auto | tensorflow-gpu | tensorflow | wasm | cpu (or CAIRN_BACKEND)
-  --no-open        do not open a browser (it is only opened on an interactive terminal)
+  --open           open a browser even when stdout is not a terminal
+  --no-open        do not open a browser (it is only opened on an interactive terminal);
+                   the browser is given a private redirect file, never the token itself
 
 Ctrl-C stops running runs after their current round (they can be resumed) and exits.
 `;
@@ -73,16 +82,34 @@ function newestMtime(dirs: string[]): number {
   return newest;
 }
 
-function openBrowser(url: string): void {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer.exe' : 'xdg-open';
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return;
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) throw new UsageError('--tls-cert: required with --tls-key (the PEM certificate file)');
+  if (keyFile === undefined) throw new UsageError('--tls-key: required with --tls-cert (the PEM private key file)');
+  const read = (flag: string, file: string, what: string) => {
+    let text: Buffer;
+    try {
+      text = fs.readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`--${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    if (!text.includes(`-----BEGIN ${what}`) && !(what === 'PRIVATE KEY' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text.toString()))) {
+      throw new UsageError(`--${flag}: ${file} is not a PEM ${what.toLowerCase()}`);
+    }
+    return text;
+  };
+  const cert = read('tls-cert', certFile, 'CERTIFICATE');
+  const key = read('tls-key', keyFile, 'PRIVATE KEY');
   try {
-    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
-    child.on('error', () => undefined);
-    child.unref();
-  } catch {
-    // No browser opener: the URL is printed anyway.
+    tlsLib.createSecureContext({ cert, key });
+  } catch (err) {
+    throw new UsageError(`--tls-key: does not match --tls-cert or cannot be used (${(err as Error).message})`);
   }
+  return { cert, key };
 }
 
 export async function serve(argv: string[]): Promise<void> {
@@ -93,11 +120,22 @@ export async function serve(argv: string[]): Promise<void> {
     parallel: { type: 'string' },
     backend: { type: 'string' },
     'no-open': { type: 'boolean' },
+    open: { type: 'boolean' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'insecure-http': { type: 'boolean' },
   });
   if (values.help) return void process.stdout.write(SERVE_HELP);
   const port = intFlag('port', values.port, 0, 0, 65535);
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--host: expected an interface address such as 127.0.0.1');
+  const tls = readTls(values['tls-cert'], values['tls-key']);
+  if (!isLoopback(host) && !tls && !values['insecure-http']) {
+    throw new UsageError(
+      `--host: ${host} is reachable from the network, where plain HTTP shows the access token to anyone on the path; ` +
+        'give --tls-cert and --tls-key, or --insecure-http to accept that (or use 127.0.0.1 and an SSH tunnel)',
+    );
+  }
 
   const rendererDir = ensureRenderer();
   const store = await openStore(values.db);
@@ -118,7 +156,7 @@ export async function serve(argv: string[]): Promise<void> {
   });
   let server;
   try {
-    server = await startHttpHost({ workbench, host, port, rendererDir });
+    server = await startHttpHost({ workbench, host, port, rendererDir, tls });
   } catch (err) {
     await workbench.close();
     const e = err as NodeJS.ErrnoException;
@@ -129,10 +167,15 @@ export async function serve(argv: string[]): Promise<void> {
   process.stdout.write(`Cairn workbench: ${server.url}\n`);
   // Which history this is (npm start passes through here when Electron is absent).
   process.stdout.write(`Database: ${store.file}\n`);
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
-    process.stderr.write(`cairn: listening on ${host}: reachable from your network (token required)\n`);
+  if (!isLoopback(host)) {
+    process.stderr.write(
+      tls
+        ? `cairn: listening on ${host} over HTTPS: reachable from your network (token required)\n`
+        : `cairn: WARNING: listening on ${host} over plain HTTP (--insecure-http): the token crosses the network unencrypted\n`,
+    );
   }
-  if (!values['no-open'] && process.stdout.isTTY) openBrowser(server.url);
+  let redirect: RedirectFile | null = null;
+  if (!values['no-open'] && (values.open || process.stdout.isTTY)) redirect = openBrowser(server.url);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -145,6 +188,7 @@ export async function serve(argv: string[]): Promise<void> {
         .then(() => workbench.close())
         .catch((err: unknown) => process.stderr.write(`cairn: shutdown: ${err instanceof Error ? err.message : String(err)}\n`))
         .finally(() => {
+          redirect?.remove();
           process.off('SIGINT', onSig);
           process.off('SIGTERM', onSig);
           resolve();

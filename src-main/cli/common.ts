@@ -3,7 +3,11 @@ import { Store } from '../db/store';
 import { defaultDbPath } from '../db/paths';
 import { backendChoice } from '../backend/select';
 import { Runner } from '../runner/runner';
+import { failOrphans } from '../runner/liveness';
 import { Progress } from './progress';
+import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
+import { runMetricSpecs } from '../service/run-metrics';
+import type { RunRow } from '../db/types';
 import { intFlag } from './args';
 import { UsageError } from './errors';
 
@@ -11,11 +15,21 @@ export function dbPath(flag: string | undefined): string {
   return flag ?? defaultDbPath();
 }
 
-export async function openStore(flag: string | undefined, readonly = false): Promise<Store> {
+export async function openStore(flag: string | undefined, readonly = false, opts: { mustExist?: boolean } = {}): Promise<Store> {
   // CAIRN_BUSY_TIMEOUT_MS: how long to wait for a database another process holds locked.
   const t = process.env.CAIRN_BUSY_TIMEOUT_MS;
   const busyTimeoutMs = t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
-  return Store.open(dbPath(flag), { readonly, busyTimeoutMs });
+  const store = await Store.open(dbPath(flag), { readonly, busyTimeoutMs, create: opts.mustExist !== true });
+  if (!readonly) {
+    try {
+      // Runs left "running" by a runner that died are failed (resumable) before anything else reads them.
+      await failOrphans(store);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
 }
 
 /** The runner's flags, checked (call before opening the database: a bad flag creates no file). */
@@ -54,6 +68,24 @@ export async function runToCompletion(runner: Runner, progress: Progress): Promi
   process.off('SIGINT', onSig);
   process.off('SIGTERM', onSig);
   runner.close();
+}
+
+/** The run's headline metric keys (its success and return first), from its env's declarations. */
+export function runHeadlineKeys(run: Pick<RunRow, 'metricSpecs' | 'metricKeys' | 'config'>): string[] {
+  return headlineMetrics(runMetricSpecs(run)).map((m) => m.key);
+}
+
+/** The key of the run's success measure, if its env declares one. */
+export function runSuccessKey(run: Pick<RunRow, 'metricSpecs' | 'metricKeys' | 'config'>): string | undefined {
+  return metricByRole(runMetricSpecs(run), 'success')?.key;
+}
+
+/** `progress.add` for stored runs: their headline metrics are what the progress line shows. */
+export async function addToProgress(store: Store, progress: Progress, ids: readonly number[], round = 0): Promise<void> {
+  for (const id of ids) {
+    const r = await store.getRun(id);
+    if (r) progress.add(r.id, r.seed, r.episodesTotal, round, runHeadlineKeys(r));
+  }
 }
 
 export async function runsJson(store: Store, ids: number[]) {

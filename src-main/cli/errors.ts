@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../../src-shared/config/schema';
 import { RunnerError } from '../runner/runner';
+import { CheckpointError } from '../runner/checkpoint-file';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -16,6 +17,7 @@ export function isInputError(err: unknown): boolean {
     err instanceof UsageError ||
     err instanceof ConfigError ||
     err instanceof RunnerError ||
+    err instanceof CheckpointError ||
     err.name === 'StoreError' ||
     // node:util parseArgs: unknown option, missing value, ...
     (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true

@@ -145,6 +145,45 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN metric_specs TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(metric_specs));
     `,
   },
+  {
+    version: 5,
+    name: "runs.runner_host, runner_start, heartbeat_at: which process on which machine owns a running run, and when it last said so",
+    up: `
+      ALTER TABLE runs ADD COLUMN runner_host TEXT;
+      -- The owning process's start time as the OS reports it: tells the runner from a later process given the same pid.
+      ALTER TABLE runs ADD COLUMN runner_start TEXT;
+      ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+    `,
+  },
+  {
+    version: 6,
+    name: 'sweeps: axes x seeds as one experiment, run on the local pool or a Slurm array; runs.origin makes collecting idempotent',
+    up: `
+      CREATE TABLE sweeps (
+        id             INTEGER PRIMARY KEY,
+        uid            TEXT    NOT NULL UNIQUE,
+        experiment_id  INTEGER REFERENCES experiments (id) ON DELETE SET NULL,
+        name           TEXT    NOT NULL,
+        spec           TEXT    NOT NULL CHECK (json_valid(spec)),
+        executor       TEXT    NOT NULL CHECK (executor IN ('local', 'slurm')),
+        location       TEXT,
+        ssh_host       TEXT,
+        job_id         TEXT,
+        state          TEXT    NOT NULL,
+        message        TEXT,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL
+      );
+      CREATE INDEX sweeps_experiment ON sweeps (experiment_id);
+
+      -- "<sweep uid>/task-<i>" for a run of a cluster sweep: collecting finds it again instead of
+      -- creating a second copy.
+      ALTER TABLE runs ADD COLUMN origin TEXT;
+      CREATE UNIQUE INDEX runs_origin ON runs (origin) WHERE origin IS NOT NULL;
+      -- The swept values of the run's cell ({"algo.lr": 0.0003, "variant": "PG"}).
+      ALTER TABLE runs ADD COLUMN sweep_values TEXT CHECK (sweep_values IS NULL OR json_valid(sweep_values));
+    `,
+  },
 ];
 
 /** The schema version this Cairn writes. */

@@ -41,10 +41,13 @@ import type {
   RunRow,
 } from './types';
 import { checkFinite, checkInt } from './validate';
+import * as sweepsDb from './modules/sweeps/db-helper';
+import { sweepInsertParams, toSweepRow, type NewSweep, type SweepRow } from './modules/sweeps/mapping';
 
 export { StoreError } from './errors';
 export type { StoreErrorCode } from './errors';
 export type * from './types';
+export type { SweepRow, NewSweep, SweepExecutor } from './modules/sweeps/mapping';
 
 /** How long a write waits for another connection's lock before failing with LOCKED. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
@@ -54,16 +57,45 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Wait this long for another connection's lock (default 10 s). */
   busyTimeoutMs?: number;
+  /**
+   * Create the file (and its folder) when missing (default true for read-write). Commands that
+   * act on existing runs (stop, resume, delete) pass false so a mistyped --db is an error, not
+   * a new empty history.
+   */
+  create?: boolean;
+}
+
+/**
+ * mkdir -p, one level at a time: node's recursive mkdir loops forever on some virtual file
+ * systems (a path under /proc answers ENOENT to every attempt).
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let d = dir;
+  for (;;) {
+    const st = await fs.promises.stat(d).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+    if (st) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`${d} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    await fs.promises.mkdir(m).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+  }
 }
 
 /** Check the path before SQLite sees it: its errors for these cases are vague. */
-async function preflight(file: string, readonly: boolean): Promise<void> {
+async function preflight(file: string, readonly: boolean, create: boolean): Promise<void> {
   const cannot = (why: string, cause?: unknown) =>
     new StoreError('CANT_OPEN', file, `Cannot open run history ${file}: ${why}`, { cause });
-  if (!readonly) {
+  if (!readonly && create) {
     const dir = path.dirname(file);
     try {
-      await fs.promises.mkdir(dir, { recursive: true });
+      await makeDirs(dir);
     } catch (err) {
       throw cannot(`cannot create its folder ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
     }
@@ -75,6 +107,7 @@ async function preflight(file: string, readonly: boolean): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       if (readonly) throw new StoreError('NO_FILE', file, `Cannot open run history ${file} read-only: the file does not exist`);
+      if (!create) throw new StoreError('NO_FILE', file, `Cannot open run history ${file}: the file does not exist (check --db or CAIRN_DB)`);
       return; // created by SQLite
     }
     throw cannot(`cannot read it (${code ?? String(err)})`, err);
@@ -115,7 +148,7 @@ export class Store {
     const readonly = opts.readonly === true;
     const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     checkInt(abs, 'open: busyTimeoutMs', busyTimeoutMs, 0);
-    await preflight(abs, readonly);
+    await preflight(abs, readonly, opts.create !== false);
     const conn = await Connection.open(abs, { readonly, busyTimeoutMs });
     try {
       // Look before writing anything: a foreign or newer file must stay untouched.
@@ -313,5 +346,54 @@ export class Store {
   async runLog(runId: number, limit = 1000): Promise<{ time: number; level: 'info' | 'warn' | 'error'; message: string }[]> {
     checkInt(this.file, 'runLog: limit', limit, 1);
     return logsDb.queryLog(this.conn, runId, limit);
+  }
+
+  // ---------------------------------------------------------------- sweeps (migration 6)
+
+  /** @returns the new sweep's id */
+  createSweep(s: NewSweep): Promise<number> {
+    return sweepsDb.insertSweep(this.conn, sweepInsertParams(s, Date.now()));
+  }
+
+  async getSweep(id: number): Promise<SweepRow | undefined> {
+    const r = await sweepsDb.querySweep(this.conn, id);
+    return r && toSweepRow(r);
+  }
+
+  async getSweepByUid(uid: string): Promise<SweepRow | undefined> {
+    const r = await sweepsDb.querySweepByUid(this.conn, uid);
+    return r && toSweepRow(r);
+  }
+
+  async listSweeps(): Promise<SweepRow[]> {
+    return (await sweepsDb.querySweeps(this.conn)).map(toSweepRow);
+  }
+
+  /** Record a sweep's state and its last fault (null clears it); a null jobId keeps the stored one. */
+  updateSweep(id: number, p: { jobId?: string | null; state: string; message: string | null }): Promise<void> {
+    return sweepsDb.updateSweep(this.conn, id, [p.jobId ?? null, p.state, p.message, Date.now()]);
+  }
+
+  /** Tie a run to its place in a sweep: its origin (unique) and its cell's swept values. */
+  setRunOrigin(runId: number, origin: string | null, sweepValues: Record<string, unknown> | null): Promise<void> {
+    return sweepsDb.setRunOrigin(this.conn, runId, origin, sweepValues === null ? null : JSON.stringify(sweepValues));
+  }
+
+  runByOrigin(origin: string): Promise<number | undefined> {
+    return sweepsDb.queryRunByOrigin(this.conn, origin);
+  }
+
+  /** The runs of an experiment with their origins and swept values. */
+  async sweepRuns(experimentId: number): Promise<{ id: number; origin: string | null; values: Record<string, unknown> | null }[]> {
+    return (await sweepsDb.querySweepRuns(this.conn, experimentId)).map((r) => ({
+      id: r.id,
+      origin: r.origin,
+      values: r.sweep_values === null ? null : (JSON.parse(r.sweep_values) as Record<string, unknown>),
+    }));
+  }
+
+  /** Write a consistent copy of the whole database to `file` (which must not exist). */
+  snapshotTo(file: string): Promise<void> {
+    return sweepsDb.vacuumInto(this.conn, file);
   }
 }

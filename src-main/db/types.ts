@@ -64,6 +64,12 @@ export interface RunRow {
   metricSpecs: MetricSpec[];
   /** Label of the run within its experiment; null for single-config experiments. */
   variant: string | null;
+  /** Hostname of the machine whose runner owns the run while it runs (migration 5). */
+  runnerHost: string | null;
+  /** The owning runner process's start time as the OS reports it (Linux), to tell it from a reused pid. */
+  runnerStart: string | null;
+  /** Last time (ms) the owning runner said it was alive. */
+  heartbeatAt: number | null;
   /** Sorted. */
   tags: string[];
 }
@@ -100,6 +106,9 @@ export interface RunPatch {
   /** The env's episode metric names, when only known once the worker has started. */
   metricKeys: string[];
   metricSpecs: MetricSpec[];
+  runnerHost: string | null;
+  runnerStart: string | null;
+  heartbeatAt: number | null;
 }
 
 export const RUN_ORDERS = ['id', 'created_at', 'started_at', 'status', 'name', 'duration'] as const;

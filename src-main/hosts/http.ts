@@ -8,10 +8,12 @@
  * Security model (the server drives training and writes files, so a web page in the user's
  * browser or another local user must not be able to use it):
  * - it binds 127.0.0.1 unless told otherwise;
- * - a random 32-byte token is generated per start and printed in the URL; every request (API,
- *   WebSocket and static files) must carry it as `?token=`, `Authorization: Bearer` or the
- *   `cairn_token_<port>` cookie (HttpOnly, SameSite=Strict), which the first valid page load sets;
- *   anything else gets 401 (compared in constant time);
+ * - a random 32-byte token is generated per start and printed in the URL; every API call must
+ *   carry it as `Authorization: Bearer`, and the WebSocket as `?token=` (browsers cannot set
+ *   headers on one) or the same header; anything else gets 401 (compared in constant time).
+ *   No cookie: cookies ignore ports, so any other server on 127.0.0.1 (another user's) would
+ *   receive it. The static files are the public UI bundle and need no token; the page reads
+ *   the token from its URL, keeps it in sessionStorage and removes it from the address bar;
  * - a Host header that is not the bound host, localhost or an IP literal gets 403 (DNS
  *   rebinding: a hostile page on evil.example resolving to 127.0.0.1 sends Host: evil.example);
  * - an Origin header other than this server's own origin gets 403 (cross-site fetch and
@@ -22,6 +24,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +48,8 @@ export interface HttpHostOptions {
   maxBodyBytes?: number;
   /** Event coalescing interval per client (default 100 ms: at most ~10 frames/s). */
   eventIntervalMs?: number;
+  /** Serve HTTPS (and WSS) with this PEM certificate and key instead of plain HTTP. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
 }
 
 export interface HttpHost {
@@ -77,12 +82,6 @@ const MIME: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/**
- * Cookie name prefix; the port is appended because cookies are shared by every port of a host
- * and two `cairn serve` on one machine must not overwrite each other's.
- */
-export const TOKEN_COOKIE = 'cairn_token';
-
 const METHODS = new Set<string>(API_METHODS);
 
 function isWildcard(host: string): boolean {
@@ -107,20 +106,6 @@ function secureEqual(a: string, b: string): boolean {
   return crypto.timingSafeEqual(ha, hb);
 }
 
-function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    try {
-      out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
-    } catch {
-      // A malformed cookie of some other site on this host: ignore it.
-    }
-  }
-  return out;
-}
-
 export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   const wb = opts.workbench;
   const bindHost = opts.host ?? '127.0.0.1';
@@ -128,8 +113,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   const rendererDir = opts.rendererDir ? path.resolve(opts.rendererDir) : undefined;
   const intervalMs = opts.eventIntervalMs ?? 100;
-  let boundPort = 0;
-  const cookieName = () => `${TOKEN_COOKIE}_${boundPort}`;
+  const scheme = opts.tls ? 'https' : 'http';
   const allowedNames = new Set(['localhost', '127.0.0.1', '::1', bindHost.toLowerCase()]);
   if (isWildcard(bindHost)) allowedNames.add(os.hostname().toLowerCase());
 
@@ -148,21 +132,22 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     if (origin === undefined) return true;
     try {
       const u = new URL(origin);
-      return u.protocol === 'http:' && u.host.toLowerCase() === String(req.headers.host ?? '').toLowerCase();
+      return u.protocol === scheme + ':' && u.host.toLowerCase() === String(req.headers.host ?? '').toLowerCase();
     } catch {
       return false;
     }
   }
 
-  /** Which credential the request presents, if a valid one. */
-  function authorise(req: http.IncomingMessage, url: URL): 'query' | 'header' | 'cookie' | null {
-    const q = url.searchParams.get('token');
-    if (q !== null && secureEqual(q, token)) return 'query';
+  /** The bearer header carries the token (every API call). */
+  function bearer(req: http.IncomingMessage): boolean {
     const auth = req.headers.authorization;
-    if (auth && /^Bearer\s+/i.test(auth) && secureEqual(auth.replace(/^Bearer\s+/i, '').trim(), token)) return 'header';
-    const c = parseCookies(req.headers.cookie)[cookieName()];
-    if (c !== undefined && secureEqual(c, token)) return 'cookie';
-    return null;
+    return auth !== undefined && /^Bearer\s+/i.test(auth) && secureEqual(auth.replace(/^Bearer\s+/i, '').trim(), token);
+  }
+
+  /** The WebSocket: `?token=` (what browsers can send) or the bearer header. */
+  function wsAuthorised(req: http.IncomingMessage, url: URL): boolean {
+    const q = url.searchParams.get('token');
+    return (q !== null && secureEqual(q, token)) || bearer(req);
   }
 
   function securityHeaders(req: http.IncomingMessage): Record<string, string> {
@@ -171,7 +156,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     return {
       'Content-Security-Policy': [
         "default-src 'self'",
-        `connect-src 'self' ws://${host}`,
+        `connect-src 'self' ${scheme === 'https' ? 'wss' : 'ws'}://${host}`,
         "img-src 'self' data: blob:",
         "style-src 'self' 'unsafe-inline'",
         "font-src 'self' data:",
@@ -209,13 +194,23 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
 
   function readBody(req: http.IncomingMessage): Promise<Buffer> {
     return new Promise((resolve, reject) => {
+      const tooLarge = () => Object.assign(new Error(`request body larger than ${maxBody} bytes`), { status: 413 });
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBody) {
+        // Answer at once; the connection is closed after the answer, unread body and all.
+        req.resume();
+        return reject(tooLarge());
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
         if (size > maxBody) {
-          reject(Object.assign(new Error(`request body larger than ${maxBody} bytes`), { status: 413 }));
-          req.destroy();
+          // Not req.destroy(): the client would see a connection reset instead of the 413.
+          req.removeAllListeners('data');
+          req.resume();
+          chunks.length = 0;
+          reject(tooLarge());
           return;
         }
         chunks.push(c);
@@ -244,6 +239,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       args = (parsed as { args: unknown[] }).args;
     } catch (err) {
       const status = (err as { status?: number }).status ?? 400;
+      if (status === 413) res.setHeader('Connection', 'close');
       return sendError(req, res, status, { kind: 'input', message: `body: ${(err as Error).message}` });
     }
     try {
@@ -256,16 +252,12 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     }
   }
 
-  function serveStatic(req: http.IncomingMessage, res: http.ServerResponse, url: URL, cred: string): void {
+  function serveStatic(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...securityHeaders(req), Allow: 'GET, HEAD' });
       return void res.end();
     }
     const headers: Record<string, string | string[]> = { ...securityHeaders(req) };
-    if (cred !== 'cookie') {
-      // The SPA's later requests (assets, fetches without the header) carry the cookie.
-      headers['Set-Cookie'] = `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`;
-    }
     if (!rendererDir || !fs.existsSync(path.join(rendererDir, 'index.html'))) {
       res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
       return void res.end('The Cairn UI is not built: run `npx electron-vite build` (the API under /api works).\n');
@@ -317,7 +309,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       .pipe(res);
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     try {
       route(req, res);
     } catch (err) {
@@ -325,7 +317,8 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       if (!res.headersSent) sendError(req, res, 500, { kind: 'internal', message: String(err) });
       else res.destroy();
     }
-  });
+  };
+  const server: http.Server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
 
   function route(req: http.IncomingMessage, res: http.ServerResponse): void {
     let url: URL;
@@ -341,15 +334,14 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     if (!originAllowed(req)) {
       return sendError(req, res, 403, { kind: 'input', message: 'forbidden: cross-origin request' });
     }
-    const cred = authorise(req, url);
-    if (!cred) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="cairn"');
-      return sendError(req, res, 401, {
-        kind: 'input',
-        message: 'unauthorized: open the URL `cairn serve` printed (it carries the access token)',
-      });
-    }
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+      if (!bearer(req)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="cairn"');
+        return sendError(req, res, 401, {
+          kind: 'input',
+          message: 'unauthorized: open the URL `cairn serve` printed (it carries the access token); API calls send it as Authorization: Bearer',
+        });
+      }
       const method = url.pathname.slice('/api/'.length);
       handleApi(req, res, method).catch((err) => {
         if (!res.headersSent) sendError(req, res, 500, { kind: 'internal', message: String(err) });
@@ -357,7 +349,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       });
       return;
     }
-    serveStatic(req, res, url, cred);
+    serveStatic(req, res, url);
   }
   server.headersTimeout = 30_000;
   server.requestTimeout = 300_000;
@@ -380,7 +372,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       return refuse(400, 'Bad Request');
     }
     if (!hostAllowed(req) || !originAllowed(req)) return refuse(403, 'Forbidden');
-    if (!authorise(req, url)) return refuse(401, 'Unauthorized');
+    if (!wsAuthorised(req, url)) return refuse(401, 'Unauthorized');
     if (url.pathname !== '/api/events') return refuse(404, 'Not Found');
     wss.handleUpgrade(req, socket, head, (ws) => {
       const sink = coalesceEvents((events) => {
@@ -403,15 +395,15 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     });
   });
 
-  const port = (boundPort = await new Promise<number>((resolve, reject) => {
+  const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, bindHost, () => {
       server.off('error', reject);
       resolve((server.address() as net.AddressInfo).port);
     });
-  }));
+  });
   const urlHost = isWildcard(bindHost) ? '127.0.0.1' : net.isIPv6(bindHost) ? `[${bindHost}]` : bindHost;
-  const url = `http://${urlHost}:${port}/?token=${token}`;
+  const url = `${scheme}://${urlHost}:${port}/?token=${token}`;
 
   let closing: Promise<void> | null = null;
   return {

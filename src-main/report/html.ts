@@ -3,7 +3,7 @@
  * requests; its own CSP forbids them) that opens offline years later: charts with 95% CI
  * bands, summary statistics with CIs, config tables, runs, and where/how the runs were made.
  */
-import type { ReportData } from './report';
+import { successKeys, type ReportData } from './report';
 import { escapeXml, lineChartSvg } from './svg';
 
 const esc = escapeXml;
@@ -130,6 +130,7 @@ export function renderHtml(d: ReportData): string {
 
   // Charts.
   out.push('<h2 id="charts">Learning curves</h2>');
+  const successes = successKeys(d.runs);
   for (const c of d.charts) {
     const grouped = c.result.groups.some((g) => g.runIds.length > 1);
     const svg = lineChartSvg({
@@ -150,8 +151,8 @@ export function renderHtml(d: ReportData): string {
         `; ${esc(d.smoothing)}.` +
         '</figcaption></figure>',
     );
-    // The hidden-gifts paper's Fig. 6c: how much seeds disagree on collective success.
-    if (grouped && c.key === 'collective_success') {
+    // As the hidden-gifts paper's Fig. 6c: how much seeds disagree on the success measure.
+    if (grouped && successes.has(c.key)) {
       const varSvg = lineChartSvg({
         title: `variance of ${c.key} across seeds`,
         xLabel: X_LABEL[c.x],

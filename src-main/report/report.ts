@@ -7,13 +7,31 @@ import { runMetricSpecs } from '../service/run-metrics';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { CompareResult, HostInfo, ReportSmoothing, RunInfo, XAxis } from '../../src-shared/api';
+import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
 import type { RunRow } from '../db/types';
 
 /** Bootstrap settings of every report and comparison (seeded: the same data gives the same CIs). */
 export const REPORT_BOOTSTRAP = { resamples: 10_000, bandResamples: 1000, seed: 0 } as const;
 
-/** Metrics charted when a report request names none, in this order, where the runs have them. */
-export const HEADLINE_KEYS = ['collective_success', 'return_total', 'episode_length', 'key_drops', 'first_reward_step'];
+/**
+ * Metrics charted when a report request names none: the headline metrics the runs' envs
+ * declare (success and return first), in the first run's order, where the runs have them.
+ */
+export function defaultReportKeys(runs: readonly Pick<RunRow, 'metricSpecs' | 'metricKeys' | 'config'>[]): string[] {
+  const keys: string[] = [];
+  for (const r of runs) for (const m of headlineMetrics(runMetricSpecs(r))) if (!keys.includes(m.key)) keys.push(m.key);
+  return keys;
+}
+
+/** The metric keys that are some run's success measure (the report adds their variance across seeds). */
+export function successKeys(runs: readonly Pick<RunInfo, 'metrics'>[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of runs) {
+    const m = metricByRole(r.metrics, 'success');
+    if (m) out.add(m.key);
+  }
+  return out;
+}
 
 /** A report request that cannot be satisfied as asked (the API maps it to an input error). */
 export class ReportInputError extends Error {
@@ -98,7 +116,7 @@ export async function buildReportData(
     throw new ReportInputError('keys', `no run has metric ${unknown.map((k) => JSON.stringify(k)).join(', ')}; available: ${[...have].sort().join(', ') || 'none yet'}`);
   }
   if (!keys || keys.length === 0) {
-    keys = HEADLINE_KEYS.filter((k) => have.has(k));
+    keys = defaultReportKeys(runs).filter((k) => have.has(k));
     if (keys.length === 0) keys = [...have].sort().slice(0, 3);
   }
   const groupBy = req.kind === 'run' ? 'run' : 'experiment';

@@ -10,7 +10,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Replay } from '../../src-shared/envs/types';
@@ -18,6 +17,8 @@ import type { BackendChoice } from '../backend/select';
 import type { Store } from '../db/store';
 import { checkpointDir } from '../db/paths';
 import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
+import { chooseResumePoint, type ResumePoint } from './resume-point';
+import { HEARTBEAT_MS, runnerAlive, selfIdentity, type RunnerIdentity } from './liveness';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 
@@ -39,6 +40,11 @@ export interface RunnerOptions {
   workerFile?: string;
   /** Extra environment for workers (tests use it for fault injection). */
   workerEnv?: Record<string, string>;
+  /**
+   * Checkpoints go beside this database path instead of the store's file: a cluster task
+   * keeps its working database on node-local disk and its checkpoints on the shared one.
+   */
+  checkpointBase?: string;
 }
 
 interface Active {
@@ -68,6 +74,7 @@ export class Runner extends EventEmitter {
   private readonly backend: BackendChoice;
   private readonly workerFile: string;
   private readonly workerEnv: Record<string, string>;
+  private readonly checkpointBase: string | undefined;
   private readonly queue: { runId: number; resumeFrom?: string }[] = [];
   private readonly active = new Map<number, Active>();
   /** Runs taken off the queue whose worker is not registered yet (counted as busy). */
@@ -75,6 +82,8 @@ export class Runner extends EventEmitter {
   private readonly waiters: (() => void)[] = [];
   private readonly poller: NodeJS.Timeout;
   private closed = false;
+  private readonly self: RunnerIdentity = selfIdentity();
+  private lastBeat = 0;
 
   constructor(opts: RunnerOptions) {
     super();
@@ -83,6 +92,7 @@ export class Runner extends EventEmitter {
     this.backend = opts.backend ?? 'auto';
     this.workerFile = opts.workerFile ?? process.env.CAIRN_WORKER ?? fileURLToPath(new URL('./worker.ts', import.meta.url));
     this.workerEnv = opts.workerEnv ?? {};
+    this.checkpointBase = opts.checkpointBase;
     this.poller = setInterval(() => void this.pollStops(), opts.pollMs ?? 500);
     this.poller.unref();
   }
@@ -90,29 +100,35 @@ export class Runner extends EventEmitter {
   /** Queue a run already created in the store with status `queued`. */
   enqueue(runId: number, resumeFrom?: string): void {
     this.queue.push({ runId, resumeFrom });
+    // Owned from now on: if this process dies before launching it, the run is found orphaned.
+    void this.store
+      .updateRun(runId, { runnerPid: this.self.pid, runnerHost: this.self.host, runnerStart: this.self.start, heartbeatAt: Date.now() })
+      .catch(() => undefined);
     void this.pump();
   }
 
   /** Resume a stopped or failed run from its latest checkpoint (or from scratch if none). */
-  async resume(runId: number): Promise<{ fromRound: number }> {
+  async resume(runId: number): Promise<{ fromRound: number; checkpoint?: string; skipped: ResumePoint['skipped'] }> {
     const run = await this.store.getRun(runId);
     if (!run) throw new RunnerError(`run ${runId}: no such run`);
     if (this.active.has(runId) || this.queue.some((q) => q.runId === runId)) {
       throw new RunnerError(`run ${runId}: already running or queued here`);
     }
-    if (run.status === 'running' && run.runnerPid && isAlive(run.runnerPid)) {
+    if ((run.status === 'running' || run.status === 'queued') && run.runnerPid && runnerAlive(run)) {
       throw new RunnerError(`run ${runId}: is running in process ${run.runnerPid}; stop it first`);
     }
     if (run.status === 'done') throw new RunnerError(`run ${runId}: already done`);
-    const ckpt = await this.store.latestCheckpoint(runId);
+    // Choose before deleting anything: a damaged file throws here and leaves the run as it was.
+    const { checkpoint: ckpt, skipped } = await chooseResumePoint(this.store, runId);
     const fromRound = ckpt?.episode ?? 0;
+    for (const s of skipped) await this.log(runId, 'warn', `skipping ${s.why}`);
     // Rows written after the checkpoint (a crash between checkpoints) are recomputed
     // identically from it; drop them so the series has no duplicate rounds.
     const removed = await this.store.truncateAfter(runId, fromRound);
     await this.log(
       runId,
       'info',
-      `resume requested from round ${fromRound}` +
+      `resume requested from ${ckpt ? `checkpoint ${ckpt.path} (round ${fromRound})` : 'the start (no checkpoint)'}` +
         (removed.metrics + removed.episodes > 0
           ? `: ${removed.metrics} metric points and ${removed.episodes} episodes recorded after that checkpoint are recomputed`
           : ''),
@@ -127,7 +143,7 @@ export class Runner extends EventEmitter {
     });
     this.emitEvent({ type: 'status', runId, status: 'queued' });
     this.enqueue(runId, ckpt?.path);
-    return { fromRound };
+    return { fromRound, checkpoint: ckpt?.path, skipped };
   }
 
   /** Stop a run: queued runs stop at once; running ones checkpoint after the current round. */
@@ -244,7 +260,10 @@ export class Runner extends EventEmitter {
     });
     await this.store.updateRun(runId, {
       status: 'running',
-      runnerPid: process.pid,
+      runnerPid: this.self.pid,
+      runnerHost: this.self.host,
+      runnerStart: this.self.start,
+      heartbeatAt: Date.now(),
       startedAt: run.startedAt ?? Date.now(),
       stopRequested: false,
     });
@@ -258,7 +277,7 @@ export class Runner extends EventEmitter {
       config: run.config,
       seed: run.seed,
       backend: this.backend,
-      checkpointDir: checkpointDir(this.store.file, runId),
+      checkpointDir: checkpointDir(this.checkpointBase ?? this.store.file, runId),
       resumeFrom,
     };
     child.send(start);
@@ -373,6 +392,7 @@ export class Runner extends EventEmitter {
         summary,
         endedAt: Date.now(),
         runnerPid: null,
+        heartbeatAt: null,
         stopRequested: false,
       });
     } catch (err) {
@@ -416,6 +436,14 @@ export class Runner extends EventEmitter {
   }
 
   private async pollStops(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastBeat >= HEARTBEAT_MS) {
+      this.lastBeat = now;
+      for (const id of [...this.active.keys(), ...this.queue.map((q) => q.runId)]) {
+        // A missed beat is retried on the next tick; staleness is judged over minutes.
+        await this.store.updateRun(id, { heartbeatAt: now }).catch(() => undefined);
+      }
+    }
     for (const q of [...this.queue]) {
       try {
         const run = await this.store.getRun(q.runId);
@@ -437,18 +465,4 @@ export class Runner extends EventEmitter {
 
 export class RunnerError extends Error {
   override name = 'RunnerError';
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Remove a run's checkpoint files (after the user confirmed deleting the run). */
-export function removeFiles(paths: string[]): void {
-  for (const p of paths) fs.rmSync(p, { force: true });
 }

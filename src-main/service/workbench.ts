@@ -6,7 +6,6 @@
  * runner it is given: close() stops runs cleanly (they checkpoint and end as "stopped") and
  * closes the database.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import {
   API_METHODS,
@@ -27,11 +26,12 @@ import { trainSchema, type PartialExperiment } from '../../src-shared/config/exp
 import { listPresets } from '../../src-shared/config/presets';
 import type { Replay } from '../../src-shared/envs/types';
 import { listAlgos, listEnvs } from '../../src-shared/registry';
-import { checkpointDir } from '../db/paths';
 import type { Store } from '../db/store';
 import type { RunRow } from '../db/types';
 import { htmlToPdfChromium } from '../report/pdf';
-import { isAlive, removeFiles, type Runner, type RunnerEvent } from '../runner/runner';
+import type { Runner, RunnerEvent } from '../runner/runner';
+import { runnerAlive } from '../runner/liveness';
+import { deleteRunAndFiles, DeleteRefused } from './delete-run';
 import { ApiError, errorBody, input, notFound } from './api-errors';
 import { id, optBool, optEnum, optInt, optNum, optStr, ORDERS, reqObj, STATUSES, X_AXES } from './api-input';
 import { launch as launchRuns } from './launch';
@@ -39,6 +39,7 @@ import { buildReport, experimentNames, reportContext } from './reports';
 import { resolveConfigAll } from './resolve-config';
 import { toRunInfo } from './run-info';
 import { SeriesService } from './series';
+import { sweepApi } from './sweeps-api';
 
 
 export interface WorkbenchOptions {
@@ -93,6 +94,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     maxParallel: runner.maxParallel,
   });
   const ctx = reportContext(store, series, info);
+  const sweeps = sweepApi({ store, runner, invalidate: (runId) => series.invalidate(runId), changed: () => emit({ type: 'runs-changed' }) });
 
   const api: Workbench = {
     info,
@@ -185,7 +187,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       if (run.status !== 'running' && run.status !== 'queued') {
         throw input('id', `run ${run.id} is ${run.status}; only queued or running runs can be stopped`);
       }
-      if (run.status === 'running' && run.runnerPid && run.runnerPid !== process.pid && !isAlive(run.runnerPid)) {
+      if (run.status === 'running' && run.runnerPid && run.runnerPid !== process.pid && !runnerAlive(run)) {
         // Its runner died: nothing would answer a stop request.
         await store.updateRun(run.id, { status: 'stopped', runnerPid: null, endedAt: Date.now() });
         emit({ type: 'status', runId: run.id, status: 'stopped' });
@@ -204,13 +206,14 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
 
     async deleteRun(runId: number) {
       const run = await requireRun('id', runId);
-      if (run.status === 'running' || run.status === 'queued') {
-        throw input('id', `run ${run.id} is ${run.status}; stop it before deleting it`);
+      try {
+        // Only the run's own checkpoint files: the paths in a shared database are not trusted.
+        await deleteRunAndFiles(store, run.id, { ownPid: process.pid });
+      } catch (err) {
+        if (err instanceof DeleteRefused) throw input('id', err.message);
+        throw err;
       }
-      const { checkpointPaths } = await store.deleteRun(run.id);
       series.invalidate(run.id);
-      removeFiles(checkpointPaths);
-      fs.rmSync(checkpointDir(store.file, run.id), { recursive: true, force: true });
       emit({ type: 'runs-changed' });
     },
 
@@ -322,6 +325,8 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       return buildReport(store, ctx, req, opts.pdf ?? ((html) => htmlToPdfChromium(html)));
     },
 
+    ...sweeps.methods,
+
     subscribe(fn) {
       listeners.add(fn);
       return () => {
@@ -330,6 +335,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     },
 
     async close() {
+      sweeps.close();
       runner.off('event', onRunner);
       try {
         await runner.shutdown();

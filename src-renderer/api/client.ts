@@ -103,7 +103,32 @@ export function createElectronTransport(bridge: CairnBridge): Transport {
 /** Pick the transport for this page: the Electron bridge when present, else HTTP on this origin. */
 export function connect(win: Window = window): WorkbenchClient {
   if (win.cairn) return createClient(createElectronTransport(win.cairn));
+  return createClient(createHttpTransport({ baseUrl: new URL(win.location.href).origin, token: takeToken(win) }));
+}
+
+const TOKEN_KEY = 'cairn-token';
+
+/**
+ * The access token from the page URL, then taken out of the address bar (no token in the
+ * history, bookmarks or a screen share) and kept in sessionStorage: this tab and origin only,
+ * and still there on reload.
+ */
+export function takeToken(win: Window): string {
   const url = new URL(win.location.href);
-  const token = url.searchParams.get('token') ?? '';
-  return createClient(createHttpTransport({ baseUrl: url.origin, token }));
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl !== null) {
+    try {
+      win.sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    } catch {
+      // Storage disabled: the token stays in memory for this page's life.
+    }
+    url.searchParams.delete('token');
+    win.history.replaceState(win.history.state, '', url.pathname + url.search + url.hash);
+    return fromUrl;
+  }
+  try {
+    return win.sessionStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return '';
+  }
 }

@@ -16,7 +16,24 @@ export type FieldSpec =
 export type Schema = Readonly<Record<string, FieldSpec>>;
 
 export type FieldValue = number | boolean | string | number[];
-export type Values = Record<string, FieldValue>;
+
+/** The value type one field spec resolves to: an enum's own literals, a list as number[]. */
+export type FieldType<F extends FieldSpec> = F extends { type: 'int' | 'float' }
+  ? number
+  : F extends { type: 'bool' }
+    ? boolean
+    : F extends { type: 'enum'; values: readonly (infer V)[] }
+      ? V
+      : number[];
+
+/**
+ * Resolved values. `Values` alone is the untyped record every schema resolves to; `Values<typeof
+ * someSchema>` (a schema declared `as const satisfies Schema`) is a typed object with one field
+ * per schema entry, so learners read their config without hand-copied interfaces or casts.
+ */
+export type Values<S extends Schema = Schema> = string extends keyof S
+  ? Record<string, FieldValue>
+  : { -readonly [K in keyof S]: FieldType<S[K]> };
 
 /** A validation failure that names the field and what is allowed (shown to users verbatim). */
 export class ConfigError extends Error {
@@ -63,13 +80,37 @@ function checkRange(path: string, spec: FieldSpec & { min?: number; max?: number
   }
 }
 
+/**
+ * The spec of field `key`, only if the schema itself declares it: `schema[key]` alone would
+ * find `toString`, `constructor` or `__proto__` on Object.prototype and let them through.
+ */
+export function fieldSpec(schema: Schema, key: string): FieldSpec | undefined {
+  return Object.hasOwn(schema, key) ? schema[key] : undefined;
+}
+
+/**
+ * Numbers written as text (`--set`, form fields) must be plain decimal literals: `0x10`,
+ * `0b1`, `1_000` and `Infinity` are refused rather than reinterpreted, and so is a literal
+ * that does not survive as a float64 (`1e-400` would silently become 0, `1e400` Infinity).
+ */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function parseDecimal(raw: string): number {
+  const t = raw.trim();
+  if (!DECIMAL.test(t)) return NaN;
+  const v = Number(t);
+  // Underflow: a non-zero mantissa that rounds to 0.
+  if (v === 0 && /[1-9]/.test(t.replace(/[eE].*$/, ''))) return NaN;
+  return v;
+}
+
 /** Coerce one value (from JSON or from a `--set` string) to the field's type, or throw. */
 export function coerceField(path: string, spec: FieldSpec, raw: unknown): FieldValue {
   const allowed = describeAllowed(spec);
   switch (spec.type) {
     case 'int':
     case 'float': {
-      const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      const v = typeof raw === 'string' ? parseDecimal(raw) : raw;
       if (typeof v !== 'number' || !Number.isFinite(v) || (spec.type === 'int' && !Number.isInteger(v))) {
         throw new ConfigError(path, allowed, raw);
       }
@@ -89,7 +130,7 @@ export function coerceField(path: string, spec: FieldSpec, raw: unknown): FieldV
       const parts = Array.isArray(raw)
         ? raw
         : typeof raw === 'string' && raw.trim() !== ''
-          ? raw.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)))
+          ? raw.split(',').map(parseDecimal)
           : typeof raw === 'number'
             ? [raw]
             : null;
@@ -117,11 +158,26 @@ export function defaults(schema: Schema): Values {
 export function resolve(prefix: string, schema: Schema, given: Record<string, unknown> | undefined): Values {
   const out = defaults(schema);
   for (const [k, v] of Object.entries(given ?? {})) {
-    const spec = schema[k];
+    const spec = fieldSpec(schema, k);
     if (!spec) {
       throw new ConfigError(`${prefix}.${k}`, `unknown key; allowed keys are ${Object.keys(schema).join(', ')}`);
     }
     out[k] = coerceField(`${prefix}.${k}`, spec, v);
   }
   return out;
+}
+
+/**
+ * The typed config of a schema, from resolved (or partial) values: every field is checked
+ * against its spec (so a hand-built config cannot smuggle a wrong type in), missing fields take
+ * defaults, and keys of other schemas are ignored (a learner reads only its own fields).
+ */
+export function typedValues<S extends Schema>(prefix: string, schema: S, values: Readonly<Record<string, unknown>>): Values<S> {
+  const out: Record<string, FieldValue> = {};
+  for (const [k, spec] of Object.entries(schema)) {
+    const v = values[k];
+    out[k] = v === undefined ? (Array.isArray(spec.default) ? [...spec.default] : spec.default) : coerceField(`${prefix}.${k}`, spec, v);
+  }
+  // The one place where the mapped type is asserted: every key of S was just set from its spec.
+  return out as Values<S>;
 }

@@ -30,7 +30,7 @@ describe('cairn serve', () => {
     const [, url, port, token] = m!;
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(url)).status).toBe(200);
-    expect((await fetch(`${base}/`)).status).toBe(401);
+    expect((await fetch(`${base}/api/info`, { method: 'POST', body: '{"args":[]}' })).status).toBe(401);
     const call = async (method: string, args: unknown[]) => {
       const r = await fetch(`${base}/api/${method}`, {
         method: 'POST',

@@ -139,7 +139,7 @@ describe('runner', () => {
         expect.stringMatching(/^info training on the wasm backend from round 0 of 30$/),
         expect.stringMatching(/^info checkpoint at round 8 /),
         expect.stringMatching(/^error failed at round 10: worker exited on signal SIGKILL/),
-        expect.stringMatching(/^info resume requested from round 8: \d+ metric points and 4 episodes recorded after that checkpoint are recomputed$/),
+        expect.stringMatching(/^info resume requested from checkpoint \S+round-00000008\.ckpt \(round 8\): \d+ metric points and 4 episodes recorded after that checkpoint are recomputed$/),
         expect.stringMatching(/^info training on the wasm backend from round 8 of 30$/),
         expect.stringMatching(/^info done at round 30 of 30/),
       ]),

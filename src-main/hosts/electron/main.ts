@@ -14,6 +14,7 @@
  * - Quitting stops running runs cleanly (they checkpoint and end as "stopped") and closes the
  *   database.
  */
+import { failOrphans } from '../../runner/liveness';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -230,6 +231,8 @@ async function start(): Promise<void> {
   const dbFile = flag('db') ?? defaultDbPath();
   fs.mkdirSync(path.dirname(dbFile), { recursive: true });
   const store = await Store.open(dbFile);
+  // Runs left "running" by a runner that died are failed (resumable) before the UI lists them.
+  await failOrphans(store).catch(() => undefined);
   process.stdout.write(`Cairn: database ${store.file}\n`);
   const backend = backendChoice(flag('backend'));
   const parallel = flag('parallel');

@@ -41,6 +41,9 @@ export interface RunRecord {
   metric_keys: string;
   metric_specs: string;
   variant: string | null;
+  runner_host: string | null;
+  runner_start: string | null;
+  heartbeat_at: number | null;
   tags: string;
 }
 
@@ -72,6 +75,9 @@ export function toRunRow(r: RunRecord): RunRow {
     metricKeys: JSON.parse(r.metric_keys) as string[],
     metricSpecs: JSON.parse(r.metric_specs) as MetricSpec[],
     variant: r.variant,
+    runnerHost: r.runner_host,
+    runnerStart: r.runner_start,
+    heartbeatAt: r.heartbeat_at,
     tags: JSON.parse(r.tags) as string[],
   };
 }
@@ -152,6 +158,8 @@ export function runPatchColumns(file: string, patch: Partial<RunPatch>): { colum
         break;
       case 'backend':
       case 'error':
+      case 'runnerHost':
+      case 'runnerStart':
         v = checkOptionalString(file, what(field), value);
         break;
       case 'notes':
@@ -161,6 +169,7 @@ export function runPatchColumns(file: string, patch: Partial<RunPatch>): { colum
         v = checkString(file, what(field), value, { nonEmpty: true });
         break;
       case 'runnerPid':
+      case 'heartbeatAt':
       case 'startedAt':
       case 'endedAt':
         v = checkOptionalInt(file, what(field), value, 0);

@@ -8,6 +8,7 @@ const RUN_COLUMNS = `
   r.id, r.experiment_id, r.name, r.preset, r.env_id, r.algo_id, r.config, r.seed, r.status, r.backend,
   r.host, r.runner_pid, r.created_at, r.started_at, r.ended_at, r.updated_at, r.episodes_total,
   r.episodes_done, r.env_steps, r.error, r.summary, r.stop_requested, r.notes, r.metric_keys, r.metric_specs, r.variant,
+  r.runner_host, r.runner_start, r.heartbeat_at,
   (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tags`;
 
 export const INSERT_RUN = `
@@ -73,6 +74,9 @@ export const RUN_PATCH_COLUMNS: Record<keyof RunPatch, string> = {
   episodesTotal: 'episodes_total',
   metricKeys: 'metric_keys',
   metricSpecs: 'metric_specs',
+  runnerHost: 'runner_host',
+  runnerStart: 'runner_start',
+  heartbeatAt: 'heartbeat_at',
 };
 
 /** `UPDATE runs SET <columns>, updated_at WHERE id`: parameters are the values, then now, then the id. */
