@@ -314,7 +314,7 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
     await page.goto(url.replace(/#.*$/, '') + `#/run/${runIds[0]}?tab=learner`);
     const learner = page.locator('[data-testid="learner-panel"]');
     await learner.waitFor();
-    await until('the learner’s stats', async () => (await learner.locator('.metric-chart').count()) > 0);
+    await until('the learner’s stats with points', async () => Number(await learner.locator('.metric-chart').first().getAttribute('data-points')) > 0, 60_000);
     expect(await learner.locator('.group[data-group="losses"]').count()).toBe(1);
     await page.waitForTimeout(400);
     await shot('learner-internals');
