@@ -62,10 +62,14 @@ export async function bench(argv: string[]): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 
   let ui: Record<string, number> | null = null;
+  let browserUi: Awaited<ReturnType<typeof import('../service/bench-ui-browser').benchUiBrowser>> | null = null;
   if (values.ui) {
     log('ui: Workbench API latencies (1M points, 10,000 runs) ...');
     const { benchUi } = await import('../service/bench-ui');
     ui = await benchUi({ log });
+    log('ui: main-thread responsiveness in Chromium while two runs stream ...');
+    const { benchUiBrowser } = await import('../service/bench-ui-browser');
+    browserUi = await benchUiBrowser({ backend, log });
   }
 
   const rows: Measure[] = [
@@ -84,6 +88,18 @@ export async function bench(argv: string[]): Promise<void> {
     process.stdout.write('\nWorkbench API latency (ms, median)\n');
     for (const [k, v] of Object.entries(ui)) process.stdout.write(`  ${k.padEnd(40)} ${v.toFixed(1)}\n`);
   }
+  if (browserUi) {
+    process.stdout.write('\nWorkbench in Chromium: main thread per interaction while two runs stream (Event Timing, ms)\n');
+    if ('skipped' in browserUi) process.stdout.write(`  skipped: ${browserUi.skipped}\n`);
+    else {
+      const b = browserUi;
+      const ratio = (v: number, base: number) => (base > 0 ? `${(v / base).toFixed(2)}x vs idle` : '');
+      process.stdout.write(`  interactions                             ${b.interactions} per pass\n`);
+      process.stdout.write(`  interaction p95                          ${b.interaction_p95_ms.toFixed(1)}  (idle ${b.idle_interaction_p95_ms.toFixed(1)}, ${ratio(b.interaction_p95_ms, b.idle_interaction_p95_ms)})  target < 100\n`);
+      process.stdout.write(`  interaction max                          ${b.interaction_max_ms.toFixed(1)}  (idle ${b.idle_interaction_max_ms.toFixed(1)}, ${ratio(b.interaction_max_ms, b.idle_interaction_max_ms)})\n`);
+      process.stdout.write(`  long tasks while streaming               ${b.longtask_count}, max ${b.longtask_max_ms.toFixed(1)}  (idle max ${b.idle_longtask_max_ms.toFixed(1)})\n`);
+    }
+  }
   if (values.json) {
     process.stdout.write(
       JSON.stringify({
@@ -94,6 +110,7 @@ export async function bench(argv: string[]): Promise<void> {
         ingest_points_per_s: Math.round(ingest),
         ingest_row_by_row_points_per_s: Math.round(ingest1),
         ...(ui ? { ui_ms: ui } : {}),
+        ...(browserUi ? { ui_browser: browserUi } : {}),
         backend,
       }) + '\n',
     );

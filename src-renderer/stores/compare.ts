@@ -83,13 +83,8 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
 
-  /** A report of this page: the metric on screen first, then the runs' headline metrics. */
-  const reportKeys = computed(() => {
-    const have = new Set(availableKeys.value);
-    const out = key.value ? [key.value] : [];
-    for (const r of runs.value) for (const m of headlineMetrics(r.metrics)) if (have.has(m.key) && !out.includes(m.key)) out.push(m.key);
-    return out;
-  });
+  /** A report of this page: the metric on screen (the report states it and the smoothing). */
+  const reportKeys = computed(() => (key.value ? [key.value] : []));
   const reportSmoothing = computed<ReportSmoothing>(() => (smoothing.value > 1 ? { method: 'window', points: smoothing.value } : { method: 'none' }));
 
   async function exportAs(format: ReportFormat): Promise<void> {
