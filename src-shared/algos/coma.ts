@@ -112,12 +112,12 @@ import { entropy, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categor
 import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
 import { GruTrace } from '../nn/gru';
-import { Mlp, type Activation } from '../nn/mlp';
+import { Mlp } from '../nn/mlp';
 import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
-import { deriveSeed, type Rng } from '../rng';
+import type { Rng } from '../rng';
 import { LockstepRollout } from './core/rollout';
 import { EpisodeBatch, EpisodeBuffer } from './core/episode-buffer';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
@@ -126,8 +126,8 @@ import { envProblems, type EnvNeeds } from './core/compat';
 
 /** Discrete agents (one Q per action); flat rows through MLP/GRU, so any layout. */
 const COMA_NEEDS: EnvNeeds = { actions: 'discrete' };
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, prefixed, timeToGroup, unprefixed } from './recurrent-actor';
-import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, timeToGroup } from './recurrent-actor';
+import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
 
@@ -507,7 +507,7 @@ class ComaTrainer implements Trainer {
   }
 
   async round(): Promise<RoundResult> {
-    const { tf, cfg, N, B, A, L, O, E, S } = this;
+    const { tf, cfg, N, B, A, O, E, S } = this;
     const env = this.ctx.env;
     const rng = this.ctx.rng;
     const rows = N * B;

@@ -175,12 +175,12 @@ import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
 import { doubleBackprop, registerSecondOrderGradients, secondOrderOps } from '../nn/hvp';
 import { GruTrace } from '../nn/gru';
-import { Mlp, type Activation } from '../nn/mlp';
+import { Mlp } from '../nn/mlp';
 import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import { discountedReturns, tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
-import { deriveSeed, type Rng } from '../rng';
+import type { Rng } from '../rng';
 import { LockstepRollout } from './core/rollout';
 import { collectiveSplit, correctionSteps, entropyPenalty, injectRewards, releasedFdTerm, releasedRewardSplit } from './pg-correction';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
@@ -193,7 +193,7 @@ import { envProblems, type EnvNeeds } from './core/compat';
  * actor and critics are MLP/GRU on the flat row.
  */
 const PG_NEEDS: EnvNeeds = { actions: 'discrete' };
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, prefixed, tapeLogits, timeToGroup, unprefixed } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, tapeLogits, timeToGroup } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config

@@ -78,14 +78,14 @@ import {
   valueLossElements,
 } from '../nn/ppo';
 import type { Tensor, Tf } from '../nn/tf';
-import { deriveSeed, type Rng } from '../rng';
+import type { Rng } from '../rng';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
 import { envProblems, leadingPlanes, type EnvNeeds } from './core/compat';
 
 /** Discrete agents alike, a convolutional view and a convolutional state (the critic's grid). */
 export const PPO_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true, planesFirst: true, statePlanesFirst: true };
-import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
+import type { Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
 
@@ -567,7 +567,7 @@ export class PpoTrainer implements Trainer {
   }
 
   async round(): Promise<RoundResult> {
-    const { tf, cfg, N, B, A, L, H, sd, shA } = this;
+    const { tf, cfg, N, B, A, H, sd, shA } = this;
     const env = this.ctx.env;
     const rng = this.ctx.rng;
     const CL = this.CL;
@@ -909,18 +909,6 @@ export class PpoTrainer implements Trainer {
     this.actor.params.dispose();
     this.critic.params.dispose();
   }
-}
-
-function prefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) out[prefix + k] = v;
-  return out;
-}
-
-function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-  return out;
 }
 
 // ================================================================= evaluation policy

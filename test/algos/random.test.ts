@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomAvailableActions, randomEntry } from '../../src-shared/algos/random';
 import { Rng } from '../../src-shared/rng';
-import { build, episodeSummary, setupTf } from './helpers';
+import { build, setupTf } from './helpers';
 
 describe('random baseline', () => {
   beforeAll(setupTf);
