@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from './connection';
 import { StoreError } from './errors';
-import { checkFileState, migrate, readFileState, SCHEMA_VERSION } from './migrations';
+import { checkFileState, migrate, readFileState, SCHEMA_VERSION, type FileState } from './migrations';
+import { backupBeforeMigrating, needsCheck, quickCheck } from './open-safety';
 import * as checkpointsDb from './modules/checkpoints/db-helper';
 import { checkpointInsertParams, toCheckpointRow } from './modules/checkpoints/mapping';
 import * as episodesDb from './modules/episodes/db-helper';
@@ -124,6 +125,10 @@ export class Store {
 
   /** Absolute path of the database file. */
   readonly file: string;
+  /** The schema version this open upgraded the file from (null when it was current). */
+  migratedFrom: number | null = null;
+  /** The copy taken before that upgrade. */
+  backupFile: string | null = null;
   /** Metric key name -> id, for keys known to be committed (ids never change). */
   private readonly keyIds = new Map<string, number>();
 
@@ -142,15 +147,37 @@ export class Store {
       throw new StoreError('CANT_OPEN', String(file), 'Cannot open run history: no database file name given');
     }
     const abs = path.resolve(file);
+    let backup: string | null = null;
     const readonly = opts.readonly === true;
     const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     checkInt(abs, 'open: busyTimeoutMs', busyTimeoutMs, 0);
     await preflight(abs, readonly, opts.create !== false);
-    const conn = await Connection.open(abs, { readonly, busyTimeoutMs });
+    const check = !readonly && needsCheck(abs);
+    let conn = await Connection.open(abs, { readonly, busyTimeoutMs });
+    let state: FileState;
     try {
-      // Look before writing anything: a foreign or newer file must stay untouched.
-      const state = await readFileState(conn);
+      state = await readFileState(conn);
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      const unreadable = err instanceof StoreError && (err.code === 'READONLY' || err.code === 'CANT_OPEN' || err.code === 'IO');
+      if (!readonly || !unreadable) throw err;
+      // A WAL file in a folder we cannot write (a colleague's share, a read-only mount): SQLite
+      // cannot create the -shm file a plain read needs. Read it as immutable instead.
+      conn = await Connection.open(abs, { readonly: true, busyTimeoutMs, immutable: true });
+      try {
+        state = await readFileState(conn);
+      } catch (err2) {
+        await conn.close().catch(() => undefined);
+        throw err2;
+      }
+    }
+    try {
+      // Look before writing anything: a foreign, newer or damaged file must stay untouched.
       checkFileState(conn, state);
+      if (check && state.version > 0) await quickCheck(conn);
+      if (!readonly && state.version > 0 && state.version < SCHEMA_VERSION) {
+        backup = await backupBeforeMigrating(conn, state.version);
+      }
       if (!readonly) {
         await conn.session(async (tx) => {
           // WAL: readers (the UI, `cairn runs`) never block the runner's writes, nor it theirs.
@@ -165,7 +192,10 @@ export class Store {
       await conn.close().catch(() => undefined);
       throw err;
     }
-    return new Store(conn);
+    const store = new Store(conn);
+    store.migratedFrom = backup ? state.version : null;
+    store.backupFile = backup;
+    return store;
   }
 
   get readonly(): boolean {
