@@ -6,6 +6,7 @@
 import type { ExperimentConfig, PartialExperiment } from './config/experiment';
 import type { Schema } from './config/schema';
 import type { MetricSpec, Replay } from './envs/types';
+import type { AxisValue, SweepSpec } from './config/sweep';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stopped', 'done', 'failed'];
@@ -185,6 +186,12 @@ export interface RunLogLine {
 
 export type ReportFormat = 'html' | 'pdf' | 'csv' | 'json' | 'latex';
 
+/**
+ * The smoothing a report applies to each run's curve, as the screen showed it: the run page's
+ * EMA weight or the compare page's moving-average window. Absent: 2% of the rounds (CLI export).
+ */
+export type ReportSmoothing = { method: 'none' } | { method: 'ema'; weight: number } | { method: 'window'; points: number };
+
 export interface ReportRequest {
   /** A run, an experiment (all its runs) or a comparison (any runs). */
   kind: 'run' | 'experiment' | 'compare';
@@ -192,6 +199,7 @@ export interface ReportRequest {
   format: ReportFormat;
   /** Metric keys to chart; default: the env's headline metrics. */
   keys?: string[];
+  smoothing?: ReportSmoothing;
 }
 
 export interface ReportFile {
@@ -218,6 +226,58 @@ export type WorkbenchEvent =
   | { type: 'live'; runId: number; round: number; replay: Replay }
   | { type: 'runs-changed' };
 
+/** A sweep from the UI: the spec of src-shared/config/sweep.ts and where to run it. */
+export interface SweepRequest {
+  spec: SweepSpec;
+  /** local (the worker pool; default) or slurm (a job array in `slurm.dir`). */
+  executor?: 'local' | 'slurm';
+  slurm?: {
+    dir: string;
+    sshHost?: string;
+    time?: string;
+    mem?: string;
+    cpusPerTask?: number;
+    partition?: string;
+    account?: string;
+    gres?: string;
+    cairn?: string;
+  };
+}
+
+/** What a sweep would launch, shown before it is launched. */
+export interface SweepPlanInfo {
+  name: string;
+  cells: { label: string; values: Record<string, AxisValue> }[];
+  seeds: number[];
+  runs: number;
+  /** Rounds x envs over all runs: the episodes the sweep plays. */
+  episodes: number;
+  /** Wall time on this host's worker pool, from finished runs of the same algorithm and env; null when none. */
+  estimatedSeconds: number | null;
+  estimateBasis: string;
+}
+
+export interface SweepInfo {
+  id: number;
+  name: string;
+  experimentId: number | null;
+  executor: 'local' | 'slurm';
+  /** running | submitted | done | failed | stopped | cancelled | submitting */
+  state: string;
+  /** The last fault: unreachable host, rejected submission, unreadable run file ... */
+  message: string | null;
+  jobId: string | null;
+  location: string | null;
+  sshHost: string | null;
+  /** Swept keys in axis order ("variant" for a variants axis). */
+  axes: string[];
+  createdAt: number;
+  runIds: number[];
+  counts: Record<RunStatus, number>;
+  roundsDone: number;
+  roundsTotal: number;
+}
+
 export interface WorkbenchApi {
   info(): Promise<HostInfo>;
   listPresets(): Promise<PresetInfo[]>;
@@ -240,6 +300,13 @@ export interface WorkbenchApi {
   listEpisodes(runId: number, q: { withReplay?: boolean; limit?: number; offset?: number; desc?: boolean }): Promise<{ rows: EpisodeInfo[]; total: number }>;
   getReplay(runId: number, idx: number): Promise<Replay | null>;
   exportReport(req: ReportRequest): Promise<ReportFile>;
+  /** Cells, runs and estimated time of a sweep, without launching it (throws on bad input). */
+  planSweep(req: SweepRequest): Promise<SweepPlanInfo>;
+  launchSweep(req: SweepRequest): Promise<{ sweepId: number; experimentId: number; runIds: number[] }>;
+  listSweeps(): Promise<SweepInfo[]>;
+  /** Import a cluster sweep's new rounds now (the host also does it every few seconds). */
+  collectSweep(id: number): Promise<SweepInfo>;
+  cancelSweep(id: number): Promise<void>;
 }
 
 /** The method names: the one channel registry both hosts and the client share. */
@@ -264,6 +331,11 @@ export const API_METHODS = [
   'listEpisodes',
   'getReplay',
   'exportReport',
+  'planSweep',
+  'launchSweep',
+  'listSweeps',
+  'collectSweep',
+  'cancelSweep',
 ] as const satisfies readonly (keyof WorkbenchApi)[];
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from '../../src-shared/nn/gradients';
+import { registerWasmKernels } from './wasm-kernels';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -76,6 +77,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       // tfjs-core's Node build registers no gradients (see nn/gradients.ts): every worker
       // gets them here, whatever algorithm it runs.
       registerGradients(tf);
+      // Copy-free Slice/SplitV/Unpack/Identity and one-pass leading-axis sums, bit-identical to
+      // the stock kernels; CAIRN_WASM_KERNELS=stock keeps the stock ones (A/B measurements).
+      if (name === 'wasm' && process.env.CAIRN_WASM_KERNELS !== 'stock') registerWasmKernels();
       return { name, skipped };
     }
     skipped.push(`${name}: not available on this machine`);

@@ -9,14 +9,18 @@ import { readCheckpointFile } from '../runner/checkpoint-file';
 import { parse, intFlag } from './args';
 import { openStore } from './common';
 import { UsageError } from './errors';
+import { loadEnvModule } from '../service/env-module';
 
 export const EVAL_HELP = `Usage: cairn eval --env manitokan --policy random|run:ID --episodes N --seed S [options]
 
 Play N episodes in all (not rounds) without learning and print the mean of every episode
-metric (so collective_success is the success rate).
+metric (so the mean of the env's success measure is its success rate; \`cairn envs\` lists
+each env's metrics).
 
 Options:
-  --env ID             environment (default: the run's env for run:ID, else manitokan)
+  --env ID             environment (default: the run's env for run:ID, the module's env
+                       with --env-module, else manitokan)
+  --env-module PATH    load your own env from a TypeScript module (docs/env-modules.md)
   --set env.key=value  override an env field (repeatable)
   --policy P           random | run:ID (latest checkpoint of that run)
   --episodes N         episodes in all (default 1000)
@@ -31,6 +35,7 @@ Options:
 export async function evalCmd(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     env: { type: 'string' },
+    'env-module': { type: 'string' },
     set: { type: 'string', multiple: true },
     policy: { type: 'string' },
     episodes: { type: 'string' },
@@ -47,6 +52,7 @@ export async function evalCmd(argv: string[]): Promise<void> {
   const seed = intFlag('seed', values.seed, 1, 0, 2 ** 31 - 1);
   const numEnvs = intFlag('envs', values.envs, 32, 1, 4096);
 
+  const moduleEnv = values['env-module'] === undefined ? undefined : await loadEnvModule(values['env-module']);
   let partial: PartialExperiment = { env: {}, algo: { id: 'random' } };
   let checkpoint = null;
   if (policyArg.startsWith('run:')) {
@@ -59,6 +65,7 @@ export async function evalCmd(argv: string[]): Promise<void> {
       const ck = await store.latestCheckpoint(id);
       if (!ck) throw new UsageError(`--policy: run ${id} has no checkpoint yet`);
       checkpoint = readCheckpointFile(ck.path);
+      if (run.config.envModule) await loadEnvModule(run.config.envModule, `--policy: run ${id}'s envModule`);
       partial = { env: { ...run.config.env }, algo: { ...run.config.algo } };
     } finally {
       await store.close();
@@ -73,7 +80,7 @@ export async function evalCmd(argv: string[]): Promise<void> {
     }
     partial.env = { ...partial.env, id: values.env };
   }
-  partial.env = { id: 'manitokan', ...partial.env };
+  partial.env = { id: moduleEnv?.id ?? 'manitokan', ...partial.env };
   for (const s of values.set ?? []) {
     if (!s.startsWith('env.')) throw new UsageError(`--set: eval takes env.* fields only, got ${JSON.stringify(s)}`);
     partial = applySet(partial, s);

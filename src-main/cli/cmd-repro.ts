@@ -2,14 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getRepro, listRepros } from '../../src-shared/config/repro';
 import { ConfigError } from '../../src-shared/config/schema';
-import { launchSet } from '../service/launch';
+import { reproSweep } from '../../src-shared/config/sweep-repro';
+import { finishLocalSweep, launchSweepLocal, planSweep } from '../service/sweep';
 import { parse, intFlag } from './args';
-import { makeRunner, openStore, runToCompletion, runsJson } from './common';
+import { addToProgress, makeRunner, openStore, runnerFlags, runSuccessKey, runToCompletion, runsJson } from './common';
+import { trainSchema } from '../../src-shared/config/experiment';
+import { SEED_DEFAULT_FIRST, SEED_MAX_VALUE, SEEDS_MAX, seedRange } from '../../src-shared/config/limits';
 import { Progress } from './progress';
 import { UsageError } from './errors';
 
 export const REPRO_HELP = `Usage: cairn repro --list
-       cairn repro NAME [--budget paper|small] [--seeds K] [--episodes N] [--envs B] [options]
+       cairn repro NAME [--budget paper|small] [--seeds K] [--rounds N] [--envs B] [options]
 
 Reproduce a figure of the hidden-gifts paper: launch every variant of the figure over the same
 seeds as one experiment, then write its report (charts with seed bands, the summary table)
@@ -20,7 +23,7 @@ Options:
   --budget B           paper (the paper's seeds and rounds; default) or small (minutes)
   --seeds K            override the number of seeds (seeds 1..K, or S..S+K-1 with --seed)
   --seed S             first seed (default 1)
-  --episodes N         override the rounds per run
+  --rounds N           override the rounds per run (--episodes N is accepted as well)
   --envs B             override the parallel environments per run
   --parallel P         runs at once (default: number of cores)
   --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu
@@ -37,6 +40,7 @@ export async function repro(argv: string[]): Promise<void> {
       budget: { type: 'string' },
       seeds: { type: 'string' },
       seed: { type: 'string' },
+      rounds: { type: 'string' },
       episodes: { type: 'string' },
       envs: { type: 'string' },
       parallel: { type: 'string' },
@@ -69,31 +73,35 @@ export async function repro(argv: string[]): Promise<void> {
     throw new UsageError(`--budget: expected one of paper, small, got ${JSON.stringify(budgetName)}`);
   }
   const budget = rep.budgets[budgetName];
-  const k = intFlag('seeds', values.seeds, budget.seeds, 1, 1000);
-  const first = intFlag('seed', values.seed, 1, 0, 2 ** 31 - 1);
-  const episodes = intFlag('episodes', values.episodes, budget.episodes, 1);
-  const numEnvs = intFlag('envs', values.envs, budget.numEnvs, 1, 4096);
-  const seeds = Array.from({ length: k }, (_, i) => first + i);
+  const k = intFlag('seeds', values.seeds, budget.seeds, 1, SEEDS_MAX);
+  const first = intFlag('seed', values.seed, SEED_DEFAULT_FIRST, 0, SEED_MAX_VALUE - k + 1);
+  if (values.rounds !== undefined && values.episodes !== undefined) {
+    throw new UsageError('--rounds: give --rounds or its alias --episodes, not both');
+  }
+  const ep = trainSchema.episodes;
+  const episodes =
+    values.episodes !== undefined ? intFlag('episodes', values.episodes, 0, ep.min, ep.max) : intFlag('rounds', values.rounds, budget.episodes, ep.min, ep.max);
+  const numEnvs = intFlag('envs', values.envs, budget.numEnvs, trainSchema.numEnvs.min, trainSchema.numEnvs.max);
+  const seeds = seedRange(first, k);
+  runnerFlags(values);
 
   const store = await openStore(values.db);
   try {
     const runner = makeRunner(store, values);
     const progress = new Progress();
-    const launched = await launchSet(store, runner, {
-      name: `repro ${rep.name} (${rep.figure}, ${budgetName} budget): ${rep.title}`,
-      preset: `repro:${rep.name}`,
-      seeds,
-      variants: rep.variants.map((v) => ({
-        label: v.label,
-        preset: v.preset,
-        overrides: { ...v.overrides, train: { ...v.overrides?.train, episodes, numEnvs } },
-      })),
-    });
-    for (const r of launched.runs) progress.add(r.id, r.seed, episodes);
+    // A reproduction is a named sweep: one variants axis over the budget's seeds.
+    const plan = planSweep(reproSweep(rep, budgetName, { episodes, numEnvs, seeds: seeds.length }, seeds));
+    const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
+    const launched = {
+      experimentId: rec.experimentId,
+      runs: plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label })),
+    };
+    await addToProgress(store, progress, launched.runs.map((r) => r.id));
     process.stderr.write(
       `cairn: experiment ${launched.experimentId}: ${rep.variants.length} variants x ${seeds.length} seeds = ${launched.runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
     );
     await runToCompletion(runner, progress);
+    await finishLocalSweep(store, rec);
     let report: string | null = null;
     if (!values['no-report']) {
       const { exportReportFromStore } = await import('../service/reports');
@@ -115,8 +123,10 @@ export async function repro(argv: string[]): Promise<void> {
     else {
       for (const r of out.runs) {
         const v = launched.runs.find((x) => x.id === r.id)!.variant;
-        const s = r.summary.collective_success;
-        process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}  collective_success (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}\n`);
+        const row = await store.getRun(r.id);
+        const key = row ? runSuccessKey(row) : undefined;
+        const s = key === undefined ? undefined : r.summary[key];
+        process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}${key ? `  ${key} (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}` : ''}\n`);
       }
     }
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;

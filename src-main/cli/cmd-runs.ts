@@ -3,7 +3,7 @@ import { listPresets } from '../../src-shared/config/presets';
 import { runnerAlive } from '../runner/liveness';
 import { exportRun, EXPORT_FORMATS } from '../report/export';
 import { parse, intFlag, runIdArg } from './args';
-import { openStore } from './common';
+import { openStore, runSuccessKey } from './common';
 import { fmtDuration } from './progress';
 import type { ReportFormat } from '../../src-shared/api';
 import { UsageError } from './errors';
@@ -40,7 +40,7 @@ export async function runs(argv: string[]): Promise<void> {
       backend: r.backend ?? '-',
       started: r.startedAt ? new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '-',
       duration: r.startedAt ? fmtDuration(((r.endedAt ?? Date.now()) - r.startedAt) / 1000) : '-',
-      success: r.summary?.collective_success != null ? r.summary.collective_success.toFixed(3) : '-',
+      success: successText(r),
     }));
     printTable(table);
     if (total > rows.length) process.stdout.write(`(${rows.length} of ${total}; --limit for more)\n`);
@@ -61,7 +61,7 @@ export async function show(argv: string[]): Promise<void> {
   const store = await openStore(values.db, true);
   try {
     const run = await store.getRun(id);
-    if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+    if (!run) throw new UsageError(`run ${id} does not exist in ${store.file}`);
     const keys = await store.metricKeys(id);
     const latest: Record<string, number> = {};
     for (const k of keys) {
@@ -102,7 +102,7 @@ export async function stop(argv: string[]): Promise<void> {
   const store = await openStore(values.db, false, { mustExist: true });
   try {
     const run = await store.getRun(id);
-    if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+    if (!run) throw new UsageError(`run ${id} does not exist in ${store.file}`);
     if (run.status !== 'running' && run.status !== 'queued') {
       throw new UsageError(`ID: run ${id} is ${run.status}; only queued or running runs can be stopped`);
     }
@@ -154,7 +154,7 @@ export async function exportCmd(argv: string[]): Promise<void> {
     let data: Buffer;
     if (!values.experiment && (format === 'csv' || format === 'json')) {
       const run = await store.getRun(id);
-      if (!run) throw new UsageError(`ID: run ${id} does not exist in ${store.file}`);
+      if (!run) throw new UsageError(`run ${id} does not exist in ${store.file}`);
       data = await exportRun(store, id, format);
     } else {
       const { exportReportFromStore } = await import('../service/reports');
@@ -168,7 +168,7 @@ export async function exportCmd(argv: string[]): Promise<void> {
         );
       } catch (err) {
         const body = (err as { body?: { kind: string; message: string } }).body;
-        if (body && body.kind !== 'internal') throw new UsageError(`${body.kind === 'not-found' ? 'ID: ' : ''}${body.message}`);
+        if (body && body.kind !== 'internal') throw new UsageError(`${body.message}`);
         throw err;
       }
       data = Buffer.from(file.base64, 'base64');
@@ -193,6 +193,13 @@ export async function presets(argv: string[]): Promise<void> {
   if (values.json) return void process.stdout.write(JSON.stringify(list) + '\n');
   const w = Math.max(...list.map((p) => p.name.length));
   for (const p of list) process.stdout.write(`${p.name.padEnd(w)}  ${p.title}${p.paper ? ` (${p.paper})` : ''}\n`);
+}
+
+/** The final-10% mean of the run's success measure (the metric its env declares with role 'success'). */
+function successText(r: Parameters<typeof runSuccessKey>[0] & { summary: Record<string, number | null> | null }): string {
+  const key = runSuccessKey(r);
+  const v = key === undefined ? null : r.summary?.[key];
+  return v == null ? '-' : v.toFixed(3);
 }
 
 function printTable(rows: Record<string, string>[]): void {

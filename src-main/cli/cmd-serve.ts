@@ -165,6 +165,8 @@ export async function serve(argv: string[]): Promise<void> {
     throw err;
   }
   process.stdout.write(`Cairn workbench: ${server.url}\n`);
+  // Which history this is (npm start passes through here when Electron is absent).
+  process.stdout.write(`Database: ${store.file}\n`);
   if (!isLoopback(host)) {
     process.stderr.write(
       tls

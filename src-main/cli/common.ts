@@ -5,6 +5,9 @@ import { backendChoice } from '../backend/select';
 import { Runner } from '../runner/runner';
 import { failOrphans } from '../runner/liveness';
 import { Progress } from './progress';
+import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
+import { runMetricSpecs } from '../service/run-metrics';
+import type { RunRow } from '../db/types';
 import { intFlag } from './args';
 import { UsageError } from './errors';
 
@@ -32,7 +35,8 @@ export async function openStore(flag: string | undefined, readonly = false, opts
   return store;
 }
 
-export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {
+/** The runner's flags, checked (call before opening the database: a bad flag creates no file). */
+export function runnerFlags(flags: { parallel?: string; backend?: string }) {
   let backend;
   try {
     backend = backendChoice(flags.backend);
@@ -40,7 +44,11 @@ export function makeRunner(store: Store, flags: { parallel?: string; backend?: s
     throw new UsageError((e as Error).message);
   }
   const maxParallel = flags.parallel === undefined ? undefined : intFlag('parallel', flags.parallel, 1, 1, 256);
-  return new Runner({ store, backend, maxParallel });
+  return { backend, maxParallel };
+}
+
+export function makeRunner(store: Store, flags: { parallel?: string; backend?: string }): Runner {
+  return new Runner({ store, ...runnerFlags(flags) });
 }
 
 /**
@@ -63,6 +71,24 @@ export async function runToCompletion(runner: Runner, progress: Progress): Promi
   process.off('SIGINT', onSig);
   process.off('SIGTERM', onSig);
   runner.close();
+}
+
+/** The run's headline metric keys (its success and return first), from its env's declarations. */
+export function runHeadlineKeys(run: Pick<RunRow, 'metricSpecs' | 'metricKeys' | 'config'>): string[] {
+  return headlineMetrics(runMetricSpecs(run)).map((m) => m.key);
+}
+
+/** The key of the run's success measure, if its env declares one. */
+export function runSuccessKey(run: Pick<RunRow, 'metricSpecs' | 'metricKeys' | 'config'>): string | undefined {
+  return metricByRole(runMetricSpecs(run), 'success')?.key;
+}
+
+/** `progress.add` for stored runs: their headline metrics are what the progress line shows. */
+export async function addToProgress(store: Store, progress: Progress, ids: readonly number[], round = 0): Promise<void> {
+  for (const id of ids) {
+    const r = await store.getRun(id);
+    if (r) progress.add(r.id, r.seed, r.episodesTotal, round, runHeadlineKeys(r));
+  }
 }
 
 export async function runsJson(store: Store, ids: number[]) {

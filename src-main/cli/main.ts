@@ -18,7 +18,11 @@ Commands:
   delete   delete runs with their data and checkpoint files (asks first)
   export   export a run's metrics as csv or json
   presets  list experiment presets
+  envs     list environments: agents, teams, spaces, declared metrics, presets
+  algos    list learners: compatible environments, presets
+  env      env check PATH: run the conformance checks on your own env module
   repro    reproduce a figure of the hidden-gifts paper (all variants x seeds) with its report
+  sweep    axes over config fields x seeds as one experiment, locally or on Slurm
   serve    serve the workbench UI over HTTP on loopback
   bench    measure env, training and database throughput
 
@@ -36,8 +40,12 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   export: async () => (await import('./cmd-runs')).exportCmd,
   delete: async () => (await import('./cmd-delete')).deleteCmd,
   presets: async () => (await import('./cmd-runs')).presets,
+  envs: async () => (await import('./cmd-registry')).envs,
+  algos: async () => (await import('./cmd-registry')).algos,
+  env: async () => (await import('./cmd-registry')).env,
   serve: async () => (await import('./cmd-serve')).serve,
   repro: async () => (await import('./cmd-repro')).repro,
+  sweep: async () => (await import('./cmd-sweep')).sweep,
   bench: async () => (await import('./cmd-bench')).bench,
 };
 

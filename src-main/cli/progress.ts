@@ -15,9 +15,14 @@ interface Line {
   startRound: number;
   latest: Record<string, number>;
   lastDecile: number;
+  /** Metrics shown on the line: the run's headline metrics, then the actor loss. */
+  highlight: readonly string[];
 }
 
-const HIGHLIGHT = ['collective_success', 'return_total', 'losses/actor'];
+/** A learner statistic worth watching whatever the env (CleanRL-style namespaced key). */
+const LEARNER_HIGHLIGHT = 'losses/actor';
+/** Env headline metrics shown per line, at most (a terminal line has room for a few). */
+const MAX_ENV_HIGHLIGHTS = 2;
 
 export class Progress {
   private readonly lines = new Map<number, Line>();
@@ -29,7 +34,8 @@ export class Progress {
     this.tty = Boolean(out.isTTY) && !process.env.CI;
   }
 
-  add(runId: number, seed: number, total: number, round = 0): void {
+  /** `headline`: the run's headline metric keys (its env's declarations), most important first. */
+  add(runId: number, seed: number, total: number, round = 0, headline: readonly string[] = []): void {
     this.lines.set(runId, {
       runId,
       seed,
@@ -41,6 +47,7 @@ export class Progress {
       startRound: round,
       latest: {},
       lastDecile: Math.floor((10 * round) / total),
+      highlight: [...headline.slice(0, MAX_ENV_HIGHLIGHTS), LEARNER_HIGHLIGHT],
     });
     this.draw(true);
   }
@@ -78,7 +85,8 @@ export class Progress {
     const secs = (Date.now() - l.startedAt) / 1000;
     const rate = secs > 0 ? (l.round - l.startRound) / secs : 0;
     const eta = rate > 0 && l.round < l.total ? ` eta ${fmtDuration((l.total - l.round) / rate)}` : '';
-    const stats = HIGHLIGHT.filter((k) => k in l.latest)
+    const stats = l.highlight
+      .filter((k) => k in l.latest)
       .map((k) => `${k.replace('losses/', '')} ${l.latest[k].toFixed(3)}`)
       .join('  ');
     return `run ${l.runId} seed ${l.seed} [${bar}] ${l.round}/${l.total} ${(frac * 100).toFixed(0)}% ${l.status}${eta}  ${stats}`;

@@ -155,6 +155,35 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
     `,
   },
+  {
+    version: 6,
+    name: 'sweeps: axes x seeds as one experiment, run on the local pool or a Slurm array; runs.origin makes collecting idempotent',
+    up: `
+      CREATE TABLE sweeps (
+        id             INTEGER PRIMARY KEY,
+        uid            TEXT    NOT NULL UNIQUE,
+        experiment_id  INTEGER REFERENCES experiments (id) ON DELETE SET NULL,
+        name           TEXT    NOT NULL,
+        spec           TEXT    NOT NULL CHECK (json_valid(spec)),
+        executor       TEXT    NOT NULL CHECK (executor IN ('local', 'slurm')),
+        location       TEXT,
+        ssh_host       TEXT,
+        job_id         TEXT,
+        state          TEXT    NOT NULL,
+        message        TEXT,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL
+      );
+      CREATE INDEX sweeps_experiment ON sweeps (experiment_id);
+
+      -- "<sweep uid>/task-<i>" for a run of a cluster sweep: collecting finds it again instead of
+      -- creating a second copy.
+      ALTER TABLE runs ADD COLUMN origin TEXT;
+      CREATE UNIQUE INDEX runs_origin ON runs (origin) WHERE origin IS NOT NULL;
+      -- The swept values of the run's cell ({"algo.lr": 0.0003, "variant": "PG"}).
+      ALTER TABLE runs ADD COLUMN sweep_values TEXT CHECK (sweep_values IS NULL OR json_valid(sweep_values));
+    `,
+  },
 ];
 
 /** The schema version this Cairn writes. */

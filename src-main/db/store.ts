@@ -42,10 +42,13 @@ import type {
   RunRow,
 } from './types';
 import { checkFinite, checkInt } from './validate';
+import * as sweepsDb from './modules/sweeps/db-helper';
+import { sweepInsertParams, toSweepRow, type NewSweep, type SweepRow } from './modules/sweeps/mapping';
 
 export { StoreError } from './errors';
 export type { StoreErrorCode } from './errors';
 export type * from './types';
+export type { SweepRow, NewSweep, SweepExecutor } from './modules/sweeps/mapping';
 
 /** How long a write waits for another connection's lock before failing with LOCKED. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
@@ -373,5 +376,54 @@ export class Store {
   async runLog(runId: number, limit = 1000): Promise<{ time: number; level: 'info' | 'warn' | 'error'; message: string }[]> {
     checkInt(this.file, 'runLog: limit', limit, 1);
     return logsDb.queryLog(this.conn, runId, limit);
+  }
+
+  // ---------------------------------------------------------------- sweeps (migration 6)
+
+  /** @returns the new sweep's id */
+  createSweep(s: NewSweep): Promise<number> {
+    return sweepsDb.insertSweep(this.conn, sweepInsertParams(s, Date.now()));
+  }
+
+  async getSweep(id: number): Promise<SweepRow | undefined> {
+    const r = await sweepsDb.querySweep(this.conn, id);
+    return r && toSweepRow(r);
+  }
+
+  async getSweepByUid(uid: string): Promise<SweepRow | undefined> {
+    const r = await sweepsDb.querySweepByUid(this.conn, uid);
+    return r && toSweepRow(r);
+  }
+
+  async listSweeps(): Promise<SweepRow[]> {
+    return (await sweepsDb.querySweeps(this.conn)).map(toSweepRow);
+  }
+
+  /** Record a sweep's state and its last fault (null clears it); a null jobId keeps the stored one. */
+  updateSweep(id: number, p: { jobId?: string | null; state: string; message: string | null }): Promise<void> {
+    return sweepsDb.updateSweep(this.conn, id, [p.jobId ?? null, p.state, p.message, Date.now()]);
+  }
+
+  /** Tie a run to its place in a sweep: its origin (unique) and its cell's swept values. */
+  setRunOrigin(runId: number, origin: string | null, sweepValues: Record<string, unknown> | null): Promise<void> {
+    return sweepsDb.setRunOrigin(this.conn, runId, origin, sweepValues === null ? null : JSON.stringify(sweepValues));
+  }
+
+  runByOrigin(origin: string): Promise<number | undefined> {
+    return sweepsDb.queryRunByOrigin(this.conn, origin);
+  }
+
+  /** The runs of an experiment with their origins and swept values. */
+  async sweepRuns(experimentId: number): Promise<{ id: number; origin: string | null; values: Record<string, unknown> | null }[]> {
+    return (await sweepsDb.querySweepRuns(this.conn, experimentId)).map((r) => ({
+      id: r.id,
+      origin: r.origin,
+      values: r.sweep_values === null ? null : (JSON.parse(r.sweep_values) as Record<string, unknown>),
+    }));
+  }
+
+  /** Write a consistent copy of the whole database to `file` (which must not exist). */
+  snapshotTo(file: string): Promise<void> {
+    return sweepsDb.vacuumInto(this.conn, file);
   }
 }

@@ -3,7 +3,7 @@
  * requests; its own CSP forbids them) that opens offline years later: charts with 95% CI
  * bands, summary statistics with CIs, config tables, runs, and where/how the runs were made.
  */
-import type { ReportData } from './report';
+import { successKeys, type ReportData } from './report';
 import { escapeXml, lineChartSvg } from './svg';
 
 const esc = escapeXml;
@@ -29,6 +29,12 @@ function fmtDate(t: number | null | undefined): string {
   return new Date(t).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 }
 
+/** Start times in the runs table: minutes are enough, and one line (the PDF wrapped seconds + zone onto four). */
+function fmtStarted(t: number | null | undefined): string {
+  if (!t) return '–';
+  return new Date(t).toISOString().replace('T', ' ').slice(0, 16);
+}
+
 function fmtDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms) || ms < 0) return '–';
   const s = Math.round(ms / 1000);
@@ -39,9 +45,12 @@ function fmtDuration(ms: number | null): string {
 
 const X_LABEL = { episode: 'training rounds (episodes per env copy)', step: 'environment steps', wall: 'wall time (s)' } as const;
 
-/** A table; columns listed in `num` are right-aligned numbers. */
-function table(head: string[], rows: string[][], cls = '', num: number[] = []): string {
-  const td = (i: number) => (num.includes(i) ? '<td class="num">' : '<td>');
+/** A table; columns listed in `num` are right-aligned numbers, those in `nowrap` never wrap. */
+function table(head: string[], rows: string[][], cls = '', num: number[] = [], nowrap: number[] = []): string {
+  const td = (i: number) => {
+    const c = [num.includes(i) ? 'num' : '', nowrap.includes(i) ? 'nw' : ''].filter(Boolean).join(' ');
+    return c ? `<td class="${c}">` : '<td>';
+  };
   const th = (i: number) => (num.includes(i) ? '<th class="num">' : '<th>');
   return (
     `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h, i) => `${th(i)}${h}</th>`).join('')}</tr></thead><tbody>` +
@@ -67,7 +76,8 @@ export function renderHtml(d: ReportData): string {
     th,td{border-bottom:1px solid #ddd;padding:3px 9px;text-align:left;vertical-align:top}
     th{border-bottom:2px solid #888} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
     figure{margin:12px 0 20px;page-break-inside:avoid} figcaption{font-size:12px;color:#444;margin-top:2px}
-    .note{font-size:12px;color:#555} code{font-size:12px}
+    .note{font-size:12px;color:#555} code{font-size:12px} td.nw{white-space:nowrap}
+    table.runs{font-size:11px} table.runs th,table.runs td{padding:3px 6px}
     @media print{body{margin:0;max-width:none} h2{page-break-after:avoid}}`;
 
   const envs = [...new Set(d.runs.map((r) => r.envId))];
@@ -87,6 +97,13 @@ export function renderHtml(d: ReportData): string {
   out.push(
     `<div class="sub">${esc(d.kind === 'run' ? 'Run report' : d.kind === 'experiment' ? 'Experiment report' : 'Comparison report')} · ` +
       `${d.runs.length} run${d.runs.length === 1 ? '' : 's'} · ${esc(envs.join(', '))} · ${esc(algos.join(', '))} · generated ${esc(fmtDate(d.createdAt))} by Cairn ${esc(d.host.version)}</div>`,
+  );
+
+  // What the report shows, stated once: it matches the screen it was exported from.
+  out.push(
+    `<p class="note" id="shown">Metrics: ${d.charts.map((c) => `<code>${esc(c.key)}</code>`).join(', ') || 'none'}` +
+      `${d.keysChosen ? ' (as chosen on screen)' : ' (the headline metrics)'}. Curves: ${esc(d.smoothing)}; summaries use the raw points. ` +
+      `Start times in the runs table are UTC.</p>`,
   );
 
   // Summary statistics.
@@ -113,6 +130,7 @@ export function renderHtml(d: ReportData): string {
 
   // Charts.
   out.push('<h2 id="charts">Learning curves</h2>');
+  const successes = successKeys(d.runs);
   for (const c of d.charts) {
     const grouped = c.result.groups.some((g) => g.runIds.length > 1);
     const svg = lineChartSvg({
@@ -130,11 +148,11 @@ export function renderHtml(d: ReportData): string {
     out.push(
       `<figure>${svg}<figcaption><code>${esc(c.key)}</code> against ${esc(X_LABEL[c.x])}` +
         (grouped ? '; lines: mean over seeds, shaded: 95% bootstrap CI over seeds' : '') +
-        '; each run smoothed with a moving average over 2% of its rounds.' +
+        `; ${esc(d.smoothing)}.` +
         '</figcaption></figure>',
     );
-    // The hidden-gifts paper's Fig. 6c: how much seeds disagree on collective success.
-    if (grouped && c.key === 'collective_success') {
+    // As the hidden-gifts paper's Fig. 6c: how much seeds disagree on the success measure.
+    if (grouped && successes.has(c.key)) {
       const varSvg = lineChartSvg({
         title: `variance of ${c.key} across seeds`,
         xLabel: X_LABEL[c.x],
@@ -154,7 +172,7 @@ export function renderHtml(d: ReportData): string {
   out.push('<h2 id="runs">Runs</h2>');
   out.push(
     table(
-      ['ID', 'Name', 'Experiment', 'Seed', 'Status', 'Rounds', 'Env steps', 'Backend', 'Started', 'Duration'],
+      ['ID', 'Name', 'Experiment', 'Seed', 'Status', 'Rounds', 'Env steps', 'Backend', 'Started (UTC)', 'Duration'],
       d.runs.map((r) => [
         String(r.id),
         esc(r.name),
@@ -164,11 +182,12 @@ export function renderHtml(d: ReportData): string {
         `${r.episodesDone}/${r.episodesTotal}`,
         String(r.envSteps),
         esc(r.backend ?? '–'),
-        esc(fmtDate(r.startedAt)),
+        esc(fmtStarted(r.startedAt)),
         esc(fmtDuration(r.startedAt ? (r.endedAt ?? d.createdAt) - r.startedAt : null)),
       ]),
       'runs',
       [0, 3, 5, 6, 9],
+      [2, 7, 8],
     ),
   );
 

@@ -6,14 +6,32 @@
 import { runMetricSpecs } from '../service/run-metrics';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import type { CompareResult, HostInfo, RunInfo, XAxis } from '../../src-shared/api';
+import type { CompareResult, HostInfo, ReportSmoothing, RunInfo, XAxis } from '../../src-shared/api';
+import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
 import type { RunRow } from '../db/types';
 
 /** Bootstrap settings of every report and comparison (seeded: the same data gives the same CIs). */
 export const REPORT_BOOTSTRAP = { resamples: 10_000, bandResamples: 1000, seed: 0 } as const;
 
-/** Metrics charted when a report request names none, in this order, where the runs have them. */
-export const HEADLINE_KEYS = ['collective_success', 'return_total', 'episode_length', 'key_drops', 'first_reward_step'];
+/**
+ * Metrics charted when a report request names none: the headline metrics the runs' envs
+ * declare (success and return first), in the first run's order, where the runs have them.
+ */
+export function defaultReportKeys(runs: readonly Pick<RunRow, 'metricSpecs' | 'metricKeys' | 'config'>[]): string[] {
+  const keys: string[] = [];
+  for (const r of runs) for (const m of headlineMetrics(runMetricSpecs(r))) if (!keys.includes(m.key)) keys.push(m.key);
+  return keys;
+}
+
+/** The metric keys that are some run's success measure (the report adds their variance across seeds). */
+export function successKeys(runs: readonly Pick<RunInfo, 'metrics'>[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of runs) {
+    const m = metricByRole(r.metrics, 'success');
+    if (m) out.add(m.key);
+  }
+  return out;
+}
 
 /** A report request that cannot be satisfied as asked (the API maps it to an input error). */
 export class ReportInputError extends Error {
@@ -32,7 +50,31 @@ export interface ReportContext {
   experimentRuns(experimentIds: number[]): Promise<RunRow[]>;
   experimentNames(): Promise<Map<number, string>>;
   metricKeys(runId: number): Promise<string[]>;
-  compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run'): Promise<CompareResult>;
+  compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run', smoothing: SmoothingPlan): Promise<CompareResult>;
+}
+
+/** How a report smooths each run: a moving-average window (points) or an EMA weight, and the words for it. */
+export interface SmoothingPlan {
+  window: number;
+  ema?: number;
+  text: string;
+}
+
+/**
+ * The smoothing a report applies, as requested (what the screen showed) or, when the request
+ * names none (`cairn export`), a moving average over 2% of the rounds: raw per-round means of
+ * 32 episodes are too noisy to read. Summaries always use raw points.
+ */
+export function smoothingPlan(s: ReportSmoothing | undefined, runs: readonly { episodesDone: number }[]): SmoothingPlan {
+  if (!s) {
+    const w = Math.max(1, Math.round(Math.max(0, ...runs.map((r) => r.episodesDone)) / 50));
+    return { window: w, text: `each run smoothed with a trailing moving average over 2% of its rounds (${w} point${w === 1 ? '' : 's'})` };
+  }
+  if (s.method === 'none') return { window: 0, text: 'no smoothing (each point is one round’s mean)' };
+  if (s.method === 'ema') {
+    return { window: 0, ema: s.weight, text: `each run smoothed with a debiased exponential moving average of weight ${s.weight} (as on the run page)` };
+  }
+  return { window: s.points, text: `each run smoothed with a trailing moving average over ${s.points} points (as on the compare page)` };
 }
 
 export interface ReportData {
@@ -44,6 +86,10 @@ export interface ReportData {
   configDiff: CompareResult['configDiff'];
   host: HostInfo & { node: string; platform: string; hostname: string; tfjs?: string };
   bootstrap: { resamples: number; seed: number };
+  /** The smoothing of every chart, in words. */
+  smoothing: string;
+  /** Whether the charted metrics were chosen (on screen) or defaulted to the headlines. */
+  keysChosen: boolean;
 }
 
 function tfjsVersion(): string | undefined {
@@ -57,7 +103,7 @@ function tfjsVersion(): string | undefined {
 
 export async function buildReportData(
   ctx: ReportContext,
-  req: { kind: 'run' | 'experiment' | 'compare'; ids: number[]; keys?: string[] },
+  req: { kind: 'run' | 'experiment' | 'compare'; ids: number[]; keys?: string[]; smoothing?: ReportSmoothing },
   now = Date.now(),
 ): Promise<ReportData> {
   const runs = req.kind === 'experiment' ? await ctx.experimentRuns(req.ids) : await ctx.runs(req.ids);
@@ -70,12 +116,13 @@ export async function buildReportData(
     throw new ReportInputError('keys', `no run has metric ${unknown.map((k) => JSON.stringify(k)).join(', ')}; available: ${[...have].sort().join(', ') || 'none yet'}`);
   }
   if (!keys || keys.length === 0) {
-    keys = HEADLINE_KEYS.filter((k) => have.has(k));
+    keys = defaultReportKeys(runs).filter((k) => have.has(k));
     if (keys.length === 0) keys = [...have].sort().slice(0, 3);
   }
   const groupBy = req.kind === 'run' ? 'run' : 'experiment';
+  const plan = smoothingPlan(req.smoothing, runs);
   const charts = [];
-  for (const key of keys) charts.push({ key, x: 'episode' as XAxis, result: await ctx.compare(runs, key, 'episode', groupBy) });
+  for (const key of keys) charts.push({ key, x: 'episode' as XAxis, result: await ctx.compare(runs, key, 'episode', groupBy, plan) });
   const title =
     req.kind === 'run'
       ? `Run ${runs[0].id}: ${runs[0].name}`
@@ -92,5 +139,7 @@ export async function buildReportData(
     configDiff: charts[0]?.result.configDiff ?? [],
     host: { ...info, node: process.version, platform: `${process.platform} ${os.release()} ${process.arch}`, hostname: os.hostname(), tfjs: tfjsVersion() },
     bootstrap: { resamples: REPORT_BOOTSTRAP.resamples, seed: REPORT_BOOTSTRAP.seed },
+    smoothing: plan.text,
+    keysChosen: !!req.keys && req.keys.length > 0,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Per-round metric points: the mean of each episode metric over the round's episodes (nulls
- * skipped, so `first_reward_step` averages the episodes that had a reward), plus the
+ * skipped, so a metric that is null in some episodes averages the episodes that have it), plus the
  * learner's statistics. One point per key per round, as the paper logs per 32-episode batch.
  */
 import type { EpisodeRecord } from '../../src-shared/envs/types';

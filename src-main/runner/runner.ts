@@ -40,6 +40,11 @@ export interface RunnerOptions {
   workerFile?: string;
   /** Extra environment for workers (tests use it for fault injection). */
   workerEnv?: Record<string, string>;
+  /**
+   * Checkpoints go beside this database path instead of the store's file: a cluster task
+   * keeps its working database on node-local disk and its checkpoints on the shared one.
+   */
+  checkpointBase?: string;
 }
 
 interface Active {
@@ -69,6 +74,7 @@ export class Runner extends EventEmitter {
   private readonly backend: BackendChoice;
   private readonly workerFile: string;
   private readonly workerEnv: Record<string, string>;
+  private readonly checkpointBase: string | undefined;
   private readonly queue: { runId: number; resumeFrom?: string }[] = [];
   private readonly active = new Map<number, Active>();
   /** Runs taken off the queue whose worker is not registered yet (counted as busy). */
@@ -86,6 +92,7 @@ export class Runner extends EventEmitter {
     this.backend = opts.backend ?? 'auto';
     this.workerFile = opts.workerFile ?? process.env.CAIRN_WORKER ?? fileURLToPath(new URL('./worker.ts', import.meta.url));
     this.workerEnv = opts.workerEnv ?? {};
+    this.checkpointBase = opts.checkpointBase;
     this.poller = setInterval(() => void this.pollStops(), opts.pollMs ?? 500);
     this.poller.unref();
   }
@@ -270,7 +277,7 @@ export class Runner extends EventEmitter {
       config: run.config,
       seed: run.seed,
       backend: this.backend,
-      checkpointDir: checkpointDir(this.store.file, runId),
+      checkpointDir: checkpointDir(this.checkpointBase ?? this.store.file, runId),
       resumeFrom,
     };
     child.send(start);

@@ -14,11 +14,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getAlgo, getEnv } from '../../src-shared/registry';
 import { Rng } from '../../src-shared/rng';
-import type { EpisodeRecord } from '../../src-shared/envs/types';
+import type { EnvSpec, EpisodeRecord } from '../../src-shared/envs/types';
+import { metricByRole } from '../../src-shared/metrics';
 import { initBackend } from '../backend/select';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import type { EpisodeOut, ParentMessage, StartMessage, WorkerMessage } from './protocol';
 import { roundPoints } from './round-metrics';
+import { loadEnvModule } from '../service/env-module';
 
 /** Stream id of the algorithm's RNG; env copies use their own streams derived from the seed. */
 const ALGO_STREAM = 1_000_003;
@@ -41,22 +43,37 @@ function fault(runId: number, round: number): void {
   if (kind === 'exit') process.kill(process.pid, 'SIGKILL');
 }
 
-function episodeRow(metricKeys: readonly string[], ep: EpisodeRecord, idx: number, round: number): EpisodeOut {
-  const m = ep.metrics;
-  return {
-    idx,
-    round,
-    envIndex: ep.envIndex,
-    length: m.episode_length ?? 0,
-    returnTotal: m.return_total ?? 0,
-    success: m.collective_success ?? m.success ?? 0,
-    values: metricKeys.map((k) => m[k] ?? null),
+/**
+ * The episodes table's summary columns, filled from the metrics the env declares with the roles
+ * 'return' and 'success' (0 where it declares none); every declared metric also goes into
+ * `values`, in the spec's order.
+ */
+function episodeRowMaker(spec: EnvSpec): (ep: EpisodeRecord, idx: number, round: number) => EpisodeOut {
+  const returnKey = metricByRole(spec.metrics, 'return')?.key;
+  const successKey = metricByRole(spec.metrics, 'success')?.key;
+  // EpisodeRecord carries no step count, so the length column takes the conventional
+  // `episode_length` metric where an env reports one (0 otherwise).
+  const lengthKey = spec.metricKeys.includes('episode_length') ? 'episode_length' : undefined;
+  return (ep, idx, round) => {
+    const m = ep.metrics;
+    return {
+      idx,
+      round,
+      envIndex: ep.envIndex,
+      length: (lengthKey && m[lengthKey]) || 0,
+      returnTotal: (returnKey && m[returnKey]) || 0,
+      success: (successKey && m[successKey]) || 0,
+      values: spec.metricKeys.map((k) => m[k] ?? null),
+    };
   };
 }
 
 async function run(msg: StartMessage): Promise<void> {
   const info = await initBackend(msg.backend);
   const cfg = msg.config;
+  // A researcher's env: load the module the run recorded (the launcher only records modules
+  // the user chose through the CLI flag or the native file dialog).
+  if (cfg.envModule) await loadEnvModule(cfg.envModule, 'envModule');
   const envEntry = getEnv(cfg.env.id);
   const algoEntry = getAlgo(cfg.algo.id);
   if (!envEntry) throw new Error(`env.id: unknown environment ${cfg.env.id}`);
@@ -70,6 +87,7 @@ async function run(msg: StartMessage): Promise<void> {
 
   const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
   const metricKeys = env.spec.metricKeys;
+  const episodeRow = episodeRowMaker(env.spec);
   const trainer = algoEntry.createTrainer({
     tf,
     env,
@@ -115,7 +133,7 @@ async function run(msg: StartMessage): Promise<void> {
     const store = (replayEvery > 0 && round % replayEvery === 0) || round === total;
     let live;
     const episodes = res.episodes.map((ep) => {
-      const row = episodeRow(metricKeys, ep, episodeIdx++, round);
+      const row = episodeRow(ep, episodeIdx++, round);
       if (ep.replay) {
         live = ep.replay;
         if (store) row.replay = ep.replay;
@@ -165,6 +183,12 @@ process.on('message', (raw: unknown) => {
         process.exit(1);
       });
   }
+});
+
+// A batch scheduler (Slurm's scancel, requeue, preemption, time limit) signals every process
+// of a job, the worker included: stop after this round with a checkpoint, as the runner asks.
+process.on('SIGTERM', () => {
+  stopRequested = true;
 });
 
 // If the runner dies, do not train on as an orphan.

@@ -8,7 +8,7 @@ import { diffExperiment, type ExperimentConfig } from '../../src-shared/config/e
 import { bootstrapBand, bootstrapCI } from '../../src-shared/stats/bootstrap';
 import { toGrid } from '../../src-shared/stats/downsample';
 import { iqm } from '../../src-shared/stats/iqm';
-import { movingAverage } from '../../src-shared/stats/smooth';
+import { ema, movingAverage } from '../../src-shared/stats/smooth';
 import type { RunRow } from '../db/types';
 import { REPORT_BOOTSTRAP } from '../report/report';
 import { axisOf, type SeriesService } from './series';
@@ -18,7 +18,8 @@ export async function compareRuns(
 series: Pick<SeriesService, 'full'>,
 runs: RunRow[],
 experimentNames: Map<number, string>,
-req: Required<Omit<CompareRequest, 'runIds'>>,
+// `ema` (a weight in (0, 1)), when given, replaces the moving average (reports of a run page).
+req: Required<Omit<CompareRequest, 'runIds'>> & { ema?: number },
 ): Promise<CompareResult> {
   const raw: { run: RunRow; x: Float64Array; y: Float64Array }[] = [];
   for (const run of runs) {
@@ -40,7 +41,7 @@ req: Required<Omit<CompareRequest, 'runIds'>>,
   for (let i = 0; i < G; i++) grid[i] = G === 1 ? x0 : x0 + ((x1 - x0) * i) / (G - 1);
 
   const gridded = raw.map((r) => {
-    const y = req.smoothing > 1 ? movingAverage(r.y, req.smoothing) : r.y;
+    const y = req.ema !== undefined && req.ema > 0 ? ema(r.y, req.ema) : req.smoothing > 1 ? movingAverage(r.y, req.smoothing) : r.y;
     return toGrid(r.x, y, grid);
   });
   const seriesOut: SeriesData[] = raw.map((r, i) => {

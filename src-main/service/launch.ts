@@ -15,6 +15,7 @@ import { ConfigError } from '../../src-shared/config/schema';
 import { getEnv } from '../../src-shared/registry';
 import type { Store } from '../db/store';
 import type { Runner } from '../runner/runner';
+import { checkEnvModuleField, envModuleOf } from './env-module';
 
 export interface LaunchRequest {
   preset?: string;
@@ -42,7 +43,14 @@ export function buildConfig(req: Omit<LaunchRequest, 'seeds'>): ExperimentConfig
   }
   let cfg = mergeExperiment(base, req.overrides ?? {});
   for (const s of req.sets ?? []) cfg = applySet(cfg, s);
-  return resolveExperiment(cfg);
+  // A request may not name a module (it would be loaded); the module's path is recorded here,
+  // from what this process itself loaded, whenever the env came from one.
+  checkEnvModuleField(cfg.envModule);
+  const config = resolveExperiment(cfg);
+  const module = envModuleOf(config.env.id);
+  if (module !== undefined) config.envModule = module;
+  else delete config.envModule;
+  return config;
 }
 
 export async function launch(store: Store, runner: Runner, req: LaunchRequest): Promise<Launched> {

@@ -1,6 +1,6 @@
 /** Report files (HTML, PDF, LaTeX, CSV, JSON) for runs, experiments and comparisons. */
 import os from 'node:os';
-import type { HostInfo, ReportFile, ReportFormat, ReportRequest } from '../../src-shared/api';
+import type { HostInfo, ReportFile, ReportFormat, ReportRequest, ReportSmoothing } from '../../src-shared/api';
 import type { Store } from '../db/store';
 import type { RunRow } from '../db/types';
 import { exportRun, exportRuns } from '../report/export';
@@ -50,16 +50,8 @@ export function reportContext(store: Store, series: SeriesService, info: () => P
     },
     experimentNames: () => experimentNames(store),
     metricKeys: (runId) => store.metricKeys(runId),
-    compare: async (runs, key, x, groupBy) =>
-      // Reports smooth each run with a moving average over 2% of its points (at least 1): raw
-      // per-round means of 32 episodes are too noisy to read; the summary uses raw points.
-      series.compare(runs, await experimentNames(store), {
-        key,
-        x,
-        groupBy,
-        maxPoints: 400,
-        smoothing: Math.max(1, Math.round(Math.max(...runs.map((r) => r.episodesDone)) / 50)),
-      }),
+    compare: async (runs, key, x, groupBy, plan) =>
+      series.compare(runs, await experimentNames(store), { key, x, groupBy, maxPoints: 400, smoothing: plan.window, ema: plan.ema }),
   };
 }
 
@@ -82,6 +74,23 @@ export async function exportReportFromStore(store: Store, req: ReportRequest, ve
   } catch (err) {
     throw err instanceof ApiError ? err : new ApiError(errorBody(err));
   }
+}
+
+/** The request's smoothing, checked (the field and the allowed values on a bad one). */
+function reportSmoothing(v: unknown): ReportSmoothing | undefined {
+  if (v === undefined || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof v !== 'object' || Array.isArray(v)) throw input('smoothing', 'expected {method: "none" | "ema" | "window", ...}');
+  if (o.method === 'none') return { method: 'none' };
+  if (o.method === 'ema') {
+    if (typeof o.weight !== 'number' || !(o.weight >= 0 && o.weight < 1)) throw input('smoothing.weight', 'expected a number in [0, 1)');
+    return { method: 'ema', weight: o.weight };
+  }
+  if (o.method === 'window') {
+    if (!Number.isInteger(o.points) || (o.points as number) < 0 || (o.points as number) > 100_000) throw input('smoothing.points', 'expected an integer in [0, 100000]');
+    return { method: 'window', points: o.points as number };
+  }
+  throw input('smoothing.method', 'expected one of none, ema, window');
 }
 
 /** Build a report file (any format) for runs, experiments or a comparison. */
@@ -112,7 +121,8 @@ export async function buildReport(
     if (kind === 'run') return file(await exportRun(store, runs[0].id, format));
     return file(await exportRuns(store, runs.map((x) => x.id), format));
   }
-  const data = await buildReportData(ctx, { kind, ids, keys });
+  const smoothing = reportSmoothing(r.smoothing);
+  const data = await buildReportData(ctx, { kind, ids, keys, smoothing });
   const html = renderHtml(data);
   if (format === 'html') return file(Buffer.from(html));
   if (format === 'latex') return file(Buffer.from(renderLatex(data)));

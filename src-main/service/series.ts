@@ -170,7 +170,7 @@ export class SeriesService {
   }
 
   /** Every run on a common grid, grouped, with bands, summaries and the config diff. */
-  compare(runs: RunRow[], experimentNames: Map<number, string>, req: Required<Omit<CompareRequest, 'runIds'>>): Promise<CompareResult> {
+  compare(runs: RunRow[], experimentNames: Map<number, string>, req: Required<Omit<CompareRequest, 'runIds'>> & { ema?: number }): Promise<CompareResult> {
     return compareRuns(this, runs, experimentNames, req);
   }
 }

@@ -39,6 +39,7 @@ import { buildReport, experimentNames, reportContext } from './reports';
 import { resolveConfigAll } from './resolve-config';
 import { toRunInfo } from './run-info';
 import { SeriesService } from './series';
+import { sweepApi } from './sweeps-api';
 
 
 export interface WorkbenchOptions {
@@ -93,6 +94,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     maxParallel: runner.maxParallel,
   });
   const ctx = reportContext(store, series, info);
+  const sweeps = sweepApi({ store, runner, invalidate: (runId) => series.invalidate(runId), changed: () => emit({ type: 'runs-changed' }) });
 
   const api: Workbench = {
     info,
@@ -323,6 +325,8 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       return buildReport(store, ctx, req, opts.pdf ?? ((html) => htmlToPdfChromium(html)));
     },
 
+    ...sweeps.methods,
+
     subscribe(fn) {
       listeners.add(fn);
       return () => {
@@ -331,6 +335,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     },
 
     async close() {
+      sweeps.close();
       runner.off('event', onRunner);
       try {
         await runner.shutdown();

@@ -4,15 +4,18 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { CompareResult, ExperimentInfo, ReportFormat, RunInfo, XAxis } from '../../src-shared/api';
+import type { CompareResult, ExperimentInfo, ReportFormat, ReportSmoothing, RunInfo, XAxis } from '../../src-shared/api';
 import { useApi } from '../api/use-api';
 import { saveReport } from '../lib/download';
+import { roleKey } from '../lib/metric-groups';
+import { headlineMetrics } from '../../src-shared/metrics';
 
 export const useCompareStore = defineStore('compare', () => {
   const runIds = ref<number[]>([]);
   const runs = shallowRef<RunInfo[]>([]);
   const experiments = shallowRef<ExperimentInfo[]>([]);
-  const key = ref('collective_success');
+  /** The metric compared: the first run's success metric until the user picks another. */
+  const key = ref('');
   const xAxis = ref<XAxis>('episode');
   const groupBy = ref<'experiment' | 'run'>('experiment');
   const showRuns = ref(false);
@@ -38,7 +41,10 @@ export const useCompareStore = defineStore('compare', () => {
     const api = useApi();
     const infos = await Promise.all(runIds.value.map((id) => api.getRun(id)));
     runs.value = infos.filter((r): r is RunInfo => r !== null);
-    if (runs.value.length && !availableKeys.value.includes(key.value)) key.value = availableKeys.value[0] ?? key.value;
+    if (runs.value.length && !availableKeys.value.includes(key.value)) {
+      const declared = runs.value[0].metrics;
+      key.value = roleKey(declared, 'success') ?? headlineMetrics(declared)[0]?.key ?? availableKeys.value[0] ?? key.value;
+    }
     await load();
   }
 
@@ -54,7 +60,7 @@ export const useCompareStore = defineStore('compare', () => {
 
   async function load(): Promise<void> {
     const g = ++gen;
-    if (runIds.value.length === 0) {
+    if (runIds.value.length === 0 || key.value === '') {
       result.value = null;
       return;
     }
@@ -77,8 +83,17 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
 
+  /** A report of this page: the metric on screen first, then the runs' headline metrics. */
+  const reportKeys = computed(() => {
+    const have = new Set(availableKeys.value);
+    const out = key.value ? [key.value] : [];
+    for (const r of runs.value) for (const m of headlineMetrics(r.metrics)) if (have.has(m.key) && !out.includes(m.key)) out.push(m.key);
+    return out;
+  });
+  const reportSmoothing = computed<ReportSmoothing>(() => (smoothing.value > 1 ? { method: 'window', points: smoothing.value } : { method: 'none' }));
+
   async function exportAs(format: ReportFormat): Promise<void> {
-    const file = await useApi().exportReport({ kind: 'compare', ids: runIds.value, format, keys: [key.value] });
+    const file = await useApi().exportReport({ kind: 'compare', ids: runIds.value, format, keys: reportKeys.value, smoothing: reportSmoothing.value });
     saveReport(file);
   }
 
@@ -95,6 +110,8 @@ export const useCompareStore = defineStore('compare', () => {
     loading,
     error,
     availableKeys,
+    reportKeys,
+    reportSmoothing,
     loadExperiments,
     setRuns,
     toggleExperiment,

@@ -14,6 +14,7 @@ import { ConfigError, coerceField, type FieldSpec, type Schema } from '../../src
 import { useApi } from '../api/use-api';
 import { ApiError } from '../api/errors';
 import { debounce } from '../lib/throttle';
+import { SEED_DEFAULT_FIRST, seedProblem, seedRange } from '../../src-shared/config/limits';
 
 export type Section = 'env' | 'algo' | 'train';
 export const SECTIONS: readonly Section[] = ['train', 'env', 'algo'];
@@ -83,7 +84,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   const base = shallowRef<ExperimentConfig | null>(null);
   const draft = ref<Draft>({ env: {}, algo: {}, train: {} });
   const seedCount = ref(3);
-  const firstSeed = ref(0);
+  const firstSeed = ref(SEED_DEFAULT_FIRST);
   const name = ref('');
   const loaded = ref(false);
 
@@ -108,18 +109,11 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     (catalogue.value?.algos ?? []).filter((a) => !a.envs || a.envs.includes(String(draft.value.env.id))),
   );
 
-  const seeds = computed(() => {
-    const n = Math.max(0, Math.floor(seedCount.value || 0));
-    return Array.from({ length: n }, (_, i) => firstSeed.value + i);
-  });
-
-  const seedError = computed(() => {
-    if (!Number.isInteger(seedCount.value) || seedCount.value < 1 || seedCount.value > 100) return 'seeds: expected an integer in [1, 100]';
-    if (!Number.isInteger(firstSeed.value) || firstSeed.value < 0 || firstSeed.value + seedCount.value - 1 > 2 ** 31 - 1) {
-      return 'first seed: expected an integer in [0, 2147483647]';
-    }
-    return null;
-  });
+  /** Which seed input is wrong and why (the same check and numbering as the CLI and host). */
+  const seedIssue = computed(() => seedProblem(seedCount.value, firstSeed.value));
+  const seedError = computed(() => seedIssue.value?.message ?? null);
+  /** The seeds to launch; empty while the seed inputs are invalid (nothing to preview). */
+  const seeds = computed(() => (seedIssue.value ? [] : seedRange(firstSeed.value, seedCount.value)));
 
   const local = computed(() => localErrors(draft.value, schemas.value));
 
@@ -257,6 +251,16 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     validateSoon();
   }
 
+  /** Start from a stored run: its preset, every field as the run had it, its seeds. */
+  async function cloneRun(run: { preset: string | null; config: ExperimentConfig; name: string }, seeds: { first: number; count: number }): Promise<void> {
+    await selectPreset(run.preset ?? '');
+    draft.value = clone(run.config) as unknown as Draft;
+    firstSeed.value = seeds.first;
+    seedCount.value = seeds.count;
+    name.value = `${run.name.replace(/ s\d+$/, '')} (clone)`;
+    await validate();
+  }
+
   function resetToPreset(): void {
     if (base.value) draft.value = clone(base.value) as unknown as Draft;
     jsonError.value = null;
@@ -312,6 +316,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     algoChoices,
     seeds,
     seedError,
+    seedIssue,
     fieldErrors,
     generalErrors,
     diff,
@@ -325,6 +330,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     setField,
     setJson,
     resetToPreset,
+    cloneRun,
     launch,
   };
 });

@@ -5,11 +5,11 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 
-export type ViewName = 'history' | 'new' | 'run' | 'compare';
+export type ViewName = 'history' | 'new' | 'run' | 'compare' | 'experiment';
 
 export interface Route {
   view: ViewName;
-  /** Run id for `run`. */
+  /** Run id for `run`, experiment id for `experiment`. */
   id?: number;
   params: Record<string, string>;
 }
@@ -21,14 +21,14 @@ export function parseHash(hash: string): Route {
   const params: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(query)) params[k] = v;
   const view = parts[0] as ViewName;
-  if (view === 'run' && parts[1] && /^\d+$/.test(parts[1])) return { view, id: Number(parts[1]), params };
+  if ((view === 'run' || view === 'experiment') && parts[1] && /^\d+$/.test(parts[1])) return { view, id: Number(parts[1]), params };
   if (view === 'new' || view === 'compare' || view === 'history') return { view, params };
   return { view: 'history', params };
 }
 
 export function formatHash(r: Route): string {
   const q = new URLSearchParams(Object.entries(r.params).filter(([, v]) => v !== '' && v !== undefined)).toString();
-  const path = r.view === 'run' ? `/run/${r.id}` : `/${r.view}`;
+  const path = r.view === 'run' || r.view === 'experiment' ? `/${r.view}/${r.id}` : `/${r.view}`;
   return `#${path}${q ? `?${q}` : ''}`;
 }
 

@@ -12,7 +12,8 @@ import type { WorkbenchEvent } from '../../src-shared/api';
 import type { Replay } from '../../src-shared/envs/types';
 import { useApi } from '../api/use-api';
 
-export type ReplaySource = { kind: 'episode'; idx: number } | { kind: 'live'; round: number };
+/** A stored episode (`idx` is the run's own index; `round` and `envIndex` say which one it is) or the live one. */
+export type ReplaySource = { kind: 'episode'; idx: number; round?: number; envIndex?: number } | { kind: 'live'; round: number };
 
 export const SPEEDS = [1, 2, 5, 10, 20, 50] as const;
 
@@ -31,6 +32,8 @@ export const useReplayPlayerStore = defineStore('replayPlayer', () => {
   const latestLive = shallowRef<{ round: number; replay: Replay } | null>(null);
 
   let timer: ReturnType<typeof setInterval> | null = null;
+  /** The latest openEpisode call: an older answer arriving late is dropped. */
+  let openTicket = 0;
   let unsubscribe: (() => void) | null = null;
 
   const lastFrame = computed(() => replay.value?.steps ?? 0);
@@ -125,24 +128,28 @@ export const useReplayPlayerStore = defineStore('replayPlayer', () => {
   }
 
   /** Open a stored episode (stops following live). */
-  async function openEpisode(idx: number, atFrame = 0): Promise<void> {
+  async function openEpisode(idx: number, atFrame = 0, where: { round?: number; envIndex?: number } = {}): Promise<void> {
     if (runId.value === null) return;
     followLive.value = false;
     pause();
+    // The old episode's frame must not carry over, not even while the new one loads.
+    frame.value = 0;
+    const ticket = ++openTicket;
     loading.value = true;
     error.value = null;
     try {
       const r = await useApi().getReplay(runId.value, idx);
+      if (ticket !== openTicket) return;
       if (!r) {
         error.value = `episode ${idx} has no stored replay`;
         return;
       }
-      show(r, { kind: 'episode', idx }, false);
+      show(r, { kind: 'episode', idx, ...where }, false);
       seek(atFrame);
     } catch (err) {
       error.value = (err as Error).message;
     } finally {
-      loading.value = false;
+      if (ticket === openTicket) loading.value = false;
     }
   }
 

@@ -9,7 +9,9 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { EpisodeInfo, RunInfo, WorkbenchEvent, XAxis } from '../../src-shared/api';
+import type { EpisodeInfo, RunInfo, WorkbenchEvent } from '../../src-shared/api';
+import { hostAxis, type ChartX } from '../lib/chart-axis';
+import { defaultChartKeys } from '../lib/metric-groups';
 import { useApi } from '../api/use-api';
 import { applyToRun } from './runs';
 import { appendXY, pointX, wallToMs, type XY } from '../lib/series';
@@ -19,8 +21,9 @@ import { debounce, throttle } from '../lib/throttle';
 export const FLUSH_MS = 400;
 /** Points asked for the whole-run overview of each key. */
 export const OVERVIEW_POINTS = 2000;
-export const DEFAULT_KEYS = ['collective_success', 'return_total', 'key_drops', 'losses/actor'];
 export const EPISODE_PAGE = 50;
+/** While a running run has no backend recorded yet, progress re-reads it at most this often. */
+export const BACKEND_RETRY_MS = 2000;
 
 export interface Series extends XY {
   /** Points stored on the host for this key (before downsampling). */
@@ -45,7 +48,8 @@ export const useRunDetailStore = defineStore('runDetail', () => {
   const notFound = ref(false);
   const keys = ref<string[]>([]);
   const selected = ref<string[]>([]);
-  const xAxis = ref<XAxis>('episode');
+  /** Per view and per run: set from the page's URL on open, never carried over from another run. */
+  const xAxis = ref<ChartX>('episode');
   const smoothing = ref(0.6);
   const series = shallowRef<Record<string, Series>>({});
   const zoom = ref<{ from: number; to: number } | null>(null);
@@ -62,6 +66,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
   let pending: { key: string; step: number; episode: number; wallTime: number; value: number }[] = [];
   let unsubscribe: (() => void) | null = null;
   let openGen = 0;
+  let backendAskedAt = 0;
 
   function addLog(level: LogLine['level'], text: string, at = Date.now()): void {
     log.value = [...log.value.slice(-499), { at, level, text }];
@@ -69,16 +74,32 @@ export const useRunDetailStore = defineStore('runDetail', () => {
 
   /** 1000 when the host reports wall time in seconds (the chart always uses epoch ms). */
   let hostWallScale = 1;
+  /** Epoch ms that relative wall time counts from: the run's start. */
+  function origin(): number {
+    return run.value?.startedAt ?? run.value?.createdAt ?? 0;
+  }
   function norm(x: number[]): number[] {
-    if (xAxis.value !== 'wall') return x;
+    if (xAxis.value !== 'wall' && xAxis.value !== 'relative') return x;
     const ms = wallToMs(x);
     if (ms !== x) hostWallScale = 1000;
-    return ms;
+    if (xAxis.value === 'wall') return ms;
+    const o = origin();
+    return ms.map((v) => (v - o) / 1000);
+  }
+  /** A chart x (zoom bound) in the host's units. */
+  function toHost(v: number): number {
+    if (xAxis.value === 'relative') return (v * 1000 + origin()) / hostWallScale;
+    if (xAxis.value === 'wall') return v / hostWallScale;
+    return v;
+  }
+  function liveX(p: { step: number; episode: number; wallTime: number }): number {
+    if (xAxis.value === 'relative') return (p.wallTime - origin()) / 1000;
+    return pointX(p, hostAxis(xAxis.value));
   }
 
   async function fetchOverview(key: string, gen = openGen): Promise<void> {
     if (runId.value === null) return;
-    const s = await useApi().metricSeries({ runId: runId.value, key, x: xAxis.value, maxPoints: OVERVIEW_POINTS });
+    const s = await useApi().metricSeries({ runId: runId.value, key, x: hostAxis(xAxis.value), maxPoints: OVERVIEW_POINTS });
     if (gen !== openGen) return;
     series.value = { ...series.value, [key]: { x: norm(s.x), y: s.y, total: s.total, downsampled: s.downsampled } };
   }
@@ -92,7 +113,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
       if (!selected.value.includes(p.key)) continue;
       let b = byKey.get(p.key);
       if (!b) byKey.set(p.key, (b = { xs: [], ys: [] }));
-      b.xs.push(pointX(p, xAxis.value));
+      b.xs.push(liveX(p));
       b.ys.push(p.value);
     }
     if (byKey.size === 0) return;
@@ -139,7 +160,14 @@ export const useRunDetailStore = defineStore('runDetail', () => {
         if (e.status !== 'running') void loadLog();
         break;
       case 'progress':
-        if (run.value) run.value = applyToRun(run.value, e);
+        if (run.value) {
+          // The backend is recorded after "running", once the worker has loaded it.
+          if (run.value.backend === null && Date.now() - backendAskedAt > BACKEND_RETRY_MS) {
+            backendAskedAt = Date.now();
+            void refreshRun();
+          }
+          run.value = applyToRun(run.value, e);
+        }
         break;
       case 'episodes':
         // The newest-first first page follows the run; later pages stay put while you read.
@@ -157,11 +185,16 @@ export const useRunDetailStore = defineStore('runDetail', () => {
     if (r && r.status !== 'running') void loadEpisodes(episodesOffset.value);
   }
 
-  async function open(id: number): Promise<void> {
-    if (runId.value === id && run.value) return;
+  async function open(id: number, x: ChartX = 'episode'): Promise<void> {
+    if (runId.value === id && run.value) {
+      if (x !== xAxis.value) await setXAxis(x);
+      return;
+    }
     close();
     const gen = ++openGen;
     runId.value = id;
+    xAxis.value = x;
+    backendAskedAt = 0;
     notFound.value = false;
     series.value = {};
     detail.value = {};
@@ -182,8 +215,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
     if (gen !== openGen) return;
     keys.value = [...new Set([...r.metricKeys, ...k])];
     if (selected.value.length === 0 || !selected.value.some((s) => keys.value.includes(s))) {
-      const defaults = DEFAULT_KEYS.filter((d) => keys.value.includes(d));
-      selected.value = defaults.length ? defaults : keys.value.slice(0, 4);
+      selected.value = defaultChartKeys(keys.value, r.metrics);
     }
     await Promise.all([...selected.value.map((key) => fetchOverview(key, gen)), loadEpisodes(0)]);
   }
@@ -231,7 +263,7 @@ export const useRunDetailStore = defineStore('runDetail', () => {
     if (zoom.value) await Promise.all(added.map((k) => fetchDetail(k, zoom.value!.from, zoom.value!.to, 800)));
   }
 
-  async function setXAxis(x: XAxis): Promise<void> {
+  async function setXAxis(x: ChartX): Promise<void> {
     if (xAxis.value === x) return;
     xAxis.value = x;
     zoom.value = null;
@@ -243,13 +275,12 @@ export const useRunDetailStore = defineStore('runDetail', () => {
 
   async function fetchDetail(key: string, from: number, to: number, maxPoints: number): Promise<void> {
     if (runId.value === null) return;
-    const scale = xAxis.value === 'wall' ? hostWallScale : 1;
     const s = await useApi().metricSeries({
       runId: runId.value,
       key,
-      x: xAxis.value,
-      from: from / scale,
-      to: to / scale,
+      x: hostAxis(xAxis.value),
+      from: toHost(from),
+      to: toHost(to),
       maxPoints: Math.max(50, Math.round(maxPoints)),
     });
     if (zoom.value?.from !== from || zoom.value?.to !== to) return;

@@ -14,6 +14,8 @@ import { useApi } from '../api/use-api';
 import { debounce } from '../lib/throttle';
 
 export const PAGE_SIZE = 100;
+/** While a running run has no backend recorded yet, progress re-reads it at most this often. */
+export const BACKEND_RETRY_MS = 2000;
 
 export interface RunFilters {
   search: string;
@@ -105,7 +107,10 @@ export const useRunsStore = defineStore('runs', () => {
   const expRuns = shallowRef(new Map<number, RunInfo[]>());
 
   const inFlight = new Set<number>();
+  /** When each run's missing backend was last re-read. */
+  const backendAsked = new Map<number, number>();
   let generation = 0;
+  let replaceOnLoad = false;
   let unsubscribe: (() => void) | null = null;
 
   const query = computed(() => buildQuery(filters, orderBy.value, desc.value));
@@ -123,7 +128,8 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       const res = await useApi().listRuns({ ...query.value, limit: PAGE_SIZE, offset: p * PAGE_SIZE });
       if (gen !== generation) return;
-      const next = new Map(pages.value);
+      const next = replaceOnLoad ? new Map<number, RunInfo[]>() : new Map(pages.value);
+      replaceOnLoad = false;
       next.set(p, res.rows);
       pages.value = next;
       total.value = res.total;
@@ -142,9 +148,9 @@ export const useRunsStore = defineStore('runs', () => {
     inFlight.clear();
     const gen = generation;
     const loaded = keepRows ? [...pages.value.keys()] : [];
-    if (!keepRows) {
-      pages.value = new Map();
-    }
+    // New filters: the rows on screen stay until the first page of the answer replaces them
+    // all at once, so typing a search never flashes a table of empty placeholder rows.
+    replaceOnLoad = !keepRows;
     loading.value = true;
     try {
       await Promise.all([loadPage(0, gen), ...loaded.filter((p) => p !== 0).map((p) => loadPage(p, gen))]);
@@ -228,9 +234,18 @@ export const useRunsStore = defineStore('runs', () => {
         else if (e.status === 'running' || TERMINAL.includes(e.status)) void reloadRun(e.runId);
         break;
       }
-      case 'progress':
+      case 'progress': {
+        // The backend is recorded once the worker has loaded it, after "running": the first
+        // progress of a row still without one fetches it (else it shows "–" all run long).
+        const before = findRun(e.runId);
         patchRun(e.runId, (r) => applyToRun(r, e));
+        const now = Date.now();
+        if (before && before.backend === null && now - (backendAsked.get(e.runId) ?? 0) > BACKEND_RETRY_MS) {
+          backendAsked.set(e.runId, now);
+          void reloadRun(e.runId);
+        }
         break;
+      }
       case 'runs-changed':
         refreshSoon();
         break;

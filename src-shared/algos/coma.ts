@@ -106,7 +106,7 @@
  * sum over ALL rows (padding included) and the sign flipped: negate ours to compare the sign.
  * `losses/actor` is Fig. 7a's policy loss.
  */
-import { type Schema, type Values, defaults } from '../config/schema';
+import { type Schema, type Values, typedValues } from '../config/schema';
 import type { EnvSpec } from '../envs/types';
 import { entropy, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
@@ -118,7 +118,14 @@ import { ParamSet } from '../nn/params';
 import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
-import { ENV_RESET_STREAM } from './random';
+import { LockstepRollout } from './core/rollout';
+import { EpisodeBatch, EpisodeBuffer } from './core/episode-buffer';
+import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
+import { TargetSchedule, hardCopyRule } from './core/target';
+import { envProblems, type EnvNeeds } from './core/compat';
+
+/** Discrete agents (one Q per action); flat rows through MLP/GRU, so any layout. */
+const COMA_NEEDS: EnvNeeds = { actions: 'discrete' };
 import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, prefixed, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
@@ -189,38 +196,11 @@ export const comaSchema = {
   },
 } as const satisfies Schema;
 
-/** Typed view of the resolved hyperparameters. */
-interface ComaConfig {
-  lr: number;
-  criticLr: number;
-  gamma: number;
-  tdLambda: number;
-  rmspropAlpha: number;
-  rmspropEps: number;
-  hiddenDim: number;
-  criticHiddenDim: number;
-  activation: Activation;
-  criticInput: 'centralised' | 'observation';
-  criticLastActions: boolean;
-  reward: 'individual' | 'team';
-  criticGradClip: number;
-  actorGradClip: number;
-  epsilonStart: number;
-  epsilonFinish: number;
-  epsilonAnnealSteps: number;
-  observation: 'fresh' | 'frozen-initial';
-  criticBootstrap: 'standard' | 'terminated-sum';
-  criticUpdate: 'batch' | 'per-step-reverse';
-  targetUpdate: number;
-  targetUpdateCriticSteps: number;
-  bufferSize: number;
-  batchSize: number;
-}
+/** The resolved hyperparameters, typed from the schema. */
+type ComaConfig = Values<typeof comaSchema>;
 
 function parseConfig(values: Values): ComaConfig {
-  const v: Values = defaults(comaSchema);
-  for (const k of Object.keys(comaSchema)) if (values[k] !== undefined) v[k] = values[k];
-  return v as unknown as ComaConfig;
+  return typedValues('algo', comaSchema, values);
 }
 
 // ================================================================= pure pieces (exported for tests)
@@ -411,225 +391,6 @@ function makeCritic(tf: Tf, params: ParamSet, spec: EnvSpec, cfg: ComaConfig, F:
   return new Mlp(tf, params, 'critic', [F, H, H, spec.numActions], cfg.activation, 1, rng);
 }
 
-// ================================================================= episode data
-
-/**
- * One batch of episodes in lock-step layout: step t, agent a, copy b at (t * N + a) * B + b.
- * Sized for `cap` steps (the episode limit) and up to `maxB` copies; `B` and `T` say what is in use.
- */
-class EpisodeBatch {
-  B: number;
-  T = 0;
-  readonly xs: Float32Array; //      actor inputs [cap][N][B][obs]
-  readonly avail: Float32Array; //   action masks [cap][N][B][A] (all ones on padding)
-  readonly acts: Int32Array; //      actions [cap+1][N][B]
-  readonly rews: Float32Array; //    rewards [cap][N][B]
-  readonly cobs: Float32Array; //    critic observations [cap+1][N][B][envObs]
-  readonly states: Float32Array; //  global states [cap+1][B][S] (S = 0 unless centralised)
-  readonly endStep: Int32Array; //   [B] last valid step
-  readonly endTrunc: Uint8Array; //  [B] ended by the time limit
-
-  constructor(
-    readonly cap: number,
-    readonly maxB: number,
-    readonly N: number,
-    readonly O: number,
-    readonly E: number,
-    readonly A: number,
-    readonly S: number,
-  ) {
-    this.B = maxB;
-    const rows = N * maxB;
-    this.xs = new Float32Array(cap * rows * O);
-    this.avail = new Float32Array(cap * rows * A);
-    this.acts = new Int32Array((cap + 1) * rows);
-    this.rews = new Float32Array(cap * rows);
-    this.cobs = new Float32Array((cap + 1) * rows * E);
-    this.states = new Float32Array((cap + 1) * maxB * S);
-    this.endStep = new Int32Array(maxB);
-    this.endTrunc = new Uint8Array(maxB);
-  }
-}
-
-/** One stored episode of n valid steps (agent-major within a step). */
-interface StoredEpisode {
-  n: number;
-  trunc: number;
-  xs: Float32Array; //       [n][N][obs]
-  avail: Float32Array; //    [n][N][A]
-  acts: Int32Array; //       [n][N]
-  finalAct: Int32Array; //   [N] action sampled at the final observation
-  rews: Float32Array; //     [n][N]
-  finalObs: Float32Array; // [N][envObs] critic observation after the last step
-  states: Float32Array; //   [n+1][S]
-}
-
-/** Ring buffer of episodes (PyMARL ReplayBuffer semantics: overwrite the oldest). */
-class EpisodeBuffer {
-  readonly eps: StoredEpisode[] = [];
-  next = 0;
-
-  constructor(readonly capacity: number) {}
-
-  get count(): number {
-    return this.eps.length;
-  }
-
-  /** Store every copy of a rollout batch (copy order). */
-  insert(d: EpisodeBatch): void {
-    const { N, O, E, A, S, B } = d;
-    const T = d.T;
-    for (let b = 0; b < B; b++) {
-      const n = d.endStep[b] + 1;
-      const ep: StoredEpisode = {
-        n,
-        trunc: d.endTrunc[b],
-        xs: new Float32Array(n * N * O),
-        avail: new Float32Array(n * N * A),
-        acts: new Int32Array(n * N),
-        finalAct: new Int32Array(N),
-        rews: new Float32Array(n * N),
-        finalObs: new Float32Array(N * E),
-        states: new Float32Array((n + 1) * S),
-      };
-      for (let t = 0; t < n; t++) {
-        for (let a = 0; a < N; a++) {
-          const r = (t * N + a) * B + b;
-          const s = t * N + a;
-          ep.xs.set(d.xs.subarray(r * O, (r + 1) * O), s * O);
-          ep.avail.set(d.avail.subarray(r * A, (r + 1) * A), s * A);
-          ep.acts[s] = d.acts[r];
-          ep.rews[s] = d.rews[r];
-        }
-      }
-      for (let a = 0; a < N; a++) {
-        ep.finalAct[a] = d.acts[(T * N + a) * B + b];
-        const r = (n * N + a) * B + b;
-        ep.finalObs.set(d.cobs.subarray(r * E, (r + 1) * E), a * E);
-      }
-      for (let t = 0; t <= n; t++) ep.states.set(d.states.subarray((t * B + b) * S, (t * B + b + 1) * S), t * S);
-      if (this.eps.length < this.capacity) this.eps.push(ep);
-      else this.eps[this.next] = ep;
-      this.next = (this.next + 1) % this.capacity;
-    }
-  }
-
-  /**
-   * Draw `k` episodes uniformly without replacement (all of them, in storage order, when the
-   * buffer holds exactly k) and lay them out in `out` as a lock-step batch.
-   */
-  sample(k: number, rng: Rng, out: EpisodeBatch): void {
-    const idx = Array.from({ length: this.count }, (_, i) => i);
-    if (k < this.count) {
-      for (let i = 0; i < k; i++) {
-        const j = i + rng.int(this.count - i);
-        [idx[i], idx[j]] = [idx[j], idx[i]];
-      }
-    }
-    const chosen = idx.slice(0, k).map((i) => this.eps[i]);
-    const { N, O, E, A, S } = out;
-    const B = chosen.length;
-    const T = Math.max(...chosen.map((e) => e.n));
-    out.B = B;
-    out.T = T;
-    out.xs.fill(0, 0, T * N * B * O);
-    out.avail.fill(1, 0, T * N * B * A);
-    out.acts.fill(0, 0, (T + 1) * N * B);
-    out.rews.fill(0, 0, T * N * B);
-    chosen.forEach((ep, b) => {
-      const n = ep.n;
-      out.endStep[b] = n - 1;
-      out.endTrunc[b] = ep.trunc;
-      for (let t = 0; t <= T; t++) {
-        const st = Math.min(t, n);
-        out.states.set(ep.states.subarray(st * S, (st + 1) * S), (t * B + b) * S);
-        for (let a = 0; a < N; a++) {
-          const r = (t * N + a) * B + b;
-          const c = out.cobs.subarray(r * E, (r + 1) * E);
-          if (t < n) {
-            const s = t * N + a;
-            // At valid steps the critic's observation is the actor input's env prefix (fresh or frozen).
-            c.set(ep.xs.subarray(s * O, s * O + E));
-            out.xs.set(ep.xs.subarray(s * O, (s + 1) * O), r * O);
-            out.avail.set(ep.avail.subarray(s * A, (s + 1) * A), r * A);
-            out.acts[r] = ep.acts[s];
-            out.rews[r] = ep.rews[s];
-          } else {
-            c.set(ep.finalObs.subarray(a * E, (a + 1) * E));
-            if (t === n || t === T) out.acts[r] = ep.finalAct[a];
-          }
-        }
-      }
-    });
-  }
-
-  /** Flat records for checkpoints (every field concatenated in storage order). */
-  toRecords(): { tensors: Checkpoint['tensors']; meta: { next: number; n: number[]; trunc: number[] } } {
-    const cat = (f: (e: StoredEpisode) => ArrayLike<number>): Float32Array => {
-      const total = this.eps.reduce((s, e) => s + f(e).length, 0);
-      const out = new Float32Array(total);
-      let o = 0;
-      for (const e of this.eps) {
-        const a = f(e);
-        out.set(a, o);
-        o += a.length;
-      }
-      return out;
-    };
-    const fields: Record<string, (e: StoredEpisode) => ArrayLike<number>> = {
-      xs: (e) => e.xs,
-      avail: (e) => e.avail,
-      acts: (e) => e.acts,
-      finalAct: (e) => e.finalAct,
-      rews: (e) => e.rews,
-      finalObs: (e) => e.finalObs,
-      states: (e) => e.states,
-    };
-    const tensors: Checkpoint['tensors'] = {};
-    for (const [k, f] of Object.entries(fields)) {
-      const data = cat(f);
-      tensors[`buffer/${k}`] = { shape: [data.length], data };
-    }
-    return { tensors, meta: { next: this.next, n: this.eps.map((e) => e.n), trunc: this.eps.map((e) => e.trunc) } };
-  }
-
-  fromRecords(
-    tensors: Checkpoint['tensors'],
-    meta: { next: number; n: number[]; trunc: number[] },
-    dims: { N: number; O: number; E: number; A: number; S: number },
-  ): void {
-    const { N, O, E, A, S } = dims;
-    const get = (k: string) => {
-      const t = tensors[`buffer/${k}`];
-      if (!t) throw new Error(`coma: checkpoint has no "buffer/${k}"`);
-      return t.data;
-    };
-    const src = { xs: get('xs'), avail: get('avail'), acts: get('acts'), finalAct: get('finalAct'), rews: get('rews'), finalObs: get('finalObs'), states: get('states') };
-    const off = { xs: 0, avail: 0, acts: 0, finalAct: 0, rews: 0, finalObs: 0, states: 0 };
-    const take = (k: keyof typeof src, len: number) => {
-      const a = src[k].slice(off[k], off[k] + len);
-      off[k] += len;
-      if (a.length !== len) throw new Error(`coma: checkpoint buffer field "${k}" is too short`);
-      return a;
-    };
-    this.eps.length = 0;
-    meta.n.forEach((n, i) => {
-      this.eps.push({
-        n,
-        trunc: meta.trunc[i],
-        xs: take('xs', n * N * O),
-        avail: take('avail', n * N * A),
-        acts: Int32Array.from(take('acts', n * N)),
-        finalAct: Int32Array.from(take('finalAct', N)),
-        rews: take('rews', n * N),
-        finalObs: take('finalObs', N * E),
-        states: take('states', (n + 1) * S),
-      });
-    });
-    this.next = meta.next;
-  }
-}
-
 // ================================================================= trainer
 
 class ComaTrainer implements Trainer {
@@ -657,14 +418,14 @@ class ComaTrainer implements Trainer {
   private readonly roll: EpisodeBatch;
   private readonly sampled: EpisodeBatch | null;
   private readonly buffer: EpisodeBuffer | null;
-  private readonly valid: Uint8Array; //      [L][B] rollout validity
+  private readonly rollout: LockstepRollout;
+  private readonly valid: Uint8Array; //      [L][B] rollout validity (the rollout's)
   private readonly frozen: Float32Array; //   [N][B][envObs] first env observation
   private readonly trace: GruTrace;
   private hA: Float32Array;
   private hB: Float32Array;
   private readonly xFinal: Float32Array;
   private readonly probs: Float64Array;
-  private readonly envActions: Int32Array;
   // Update workspaces, sized for the largest batch.
   private readonly feats: Float32Array; //    critic inputs [L+1][N][maxB][F]
   private readonly qPre: Float32Array; //     pre-update Q [L][N][maxB][A]
@@ -677,12 +438,10 @@ class ComaTrainer implements Trainer {
   private readonly coef: Float32Array;
 
   // Counters (checkpointed).
-  private started = false;
   private tEnv = 0;
   private updates = 0;
   private criticSteps = 0;
-  private criticStepsSinceTarget = 0;
-  private roundsSinceTarget = 0;
+  private readonly targetSchedule: TargetSchedule;
 
   constructor(private readonly ctx: TrainContext) {
     const tf = ctx.tf;
@@ -717,6 +476,7 @@ class ComaTrainer implements Trainer {
     this.targetParams = new ParamSet(tf, false);
     this.target = makeCritic(tf, this.targetParams, spec, cfg, F, ctx.rng);
     this.targetParams.copyFrom(this.criticParams);
+    this.targetSchedule = new TargetSchedule(tf, this.targetParams, this.criticParams, hardCopyRule(cfg));
     this.actorOpt = new RMSprop(tf, this.actor.params, { lr: cfg.lr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
     this.criticOpt = new RMSprop(tf, this.criticParams, { lr: cfg.criticLr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
 
@@ -726,14 +486,14 @@ class ComaTrainer implements Trainer {
     this.sampled = this.buffer ? new EpisodeBatch(L, maxSample, N, O, E, A, S) : null;
     const maxB = Math.max(B, this.sampled ? maxSample : 0);
     const rows = N * B;
-    this.valid = new Uint8Array(L * B);
+    this.rollout = new LockstepRollout(ctx.env, ctx.seed, L);
+    this.valid = this.rollout.valid;
     this.frozen = new Float32Array(rows * E);
     this.trace = new GruTrace(L, rows, H);
     this.hA = new Float32Array(rows * H);
     this.hB = new Float32Array(rows * H);
     this.xFinal = new Float32Array(rows * O);
     this.probs = new Float64Array(A);
-    this.envActions = new Int32Array(B * N);
     const R = L * N * maxB;
     this.feats = new Float32Array((L + 1) * N * maxB * F);
     this.qPre = new Float32Array(R * A);
@@ -755,9 +515,9 @@ class ComaTrainer implements Trainer {
     const eps = epsilonAt(cfg, this.tEnv);
 
     // ---------------------------------------------------------------- rollout
-    if (!this.started) env.reset(deriveSeed(this.ctx.seed, ENV_RESET_STREAM));
-    else env.resetFinished();
-    this.started = true;
+    const ro = this.rollout;
+    const live = this.valid;
+    ro.begin();
     this.hA.fill(0);
     for (let a = 0; a < N; a++) {
       for (let b = 0; b < B; b++) {
@@ -766,7 +526,7 @@ class ComaTrainer implements Trainer {
       }
     }
     const frozen = cfg.observation === 'frozen-initial' ? this.frozen : null;
-    /** Final observation and state of copy b into slot `slot`. */
+    /** Final observation and state of copy b into slot `slot` (fresh in both observation modes). */
     const putFinal = (b: number, slot: number) => {
       for (let a = 0; a < N; a++) {
         const src = (b * N + a) * O;
@@ -774,63 +534,49 @@ class ComaTrainer implements Trainer {
       }
       if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (slot * B + b) * S);
     };
-    let T = 0;
-    let envSteps = 0;
     let entSum = 0;
     let entCount = 0;
-    for (let t = 0; t < L; t++) {
-      let live = 0;
-      for (let b = 0; b < B; b++) {
-        this.valid[t * B + b] = env.finished[b] ? 0 : 1;
-        live += this.valid[t * B + b];
-      }
-      if (live === 0) break;
-      const x = d.xs.subarray(t * rows * O, (t + 1) * rows * O);
-      actorInput(env.obs, N, B, O, E, frozen, x);
-      for (let b = 0; b < B; b++) {
-        if (!this.valid[t * B + b]) continue;
-        for (let a = 0; a < N; a++) {
-          const r = a * B + b;
-          d.cobs.set(x.subarray(r * O, r * O + E), (t * rows + r) * E);
-        }
-        if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (t * B + b) * S);
-      }
-      const xT = tf.tensor3d(x, [1, rows, O]);
-      const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
-      xT.dispose();
-      [this.hA, this.hB] = [this.hB, this.hA];
-      for (let a = 0; a < N; a++) {
+    const { T, envSteps, episodes } = ro.run({
+      act: (t) => {
+        const x = d.xs.subarray(t * rows * O, (t + 1) * rows * O);
+        actorInput(env.obs, N, B, O, E, frozen, x);
         for (let b = 0; b < B; b++) {
-          const r = a * B + b; // row in [agent][copy] order
-          const mOff = (t * rows + r) * A;
-          if (!this.valid[t * B + b]) {
-            d.acts[t * rows + r] = 0;
-            d.avail.fill(1, mOff, mOff + A); // keeps the masked log-softmax finite; weight 0
-            this.envActions[b * N + a] = 0;
-            continue;
+          if (!live[t * B + b]) continue;
+          for (let a = 0; a < N; a++) {
+            const r = a * B + b;
+            d.cobs.set(x.subarray(r * O, r * O + E), (t * rows + r) * E);
           }
-          const envRow = (b * N + a) * A;
-          for (let k = 0; k < A; k++) d.avail[mOff + k] = env.actionMask[envRow + k];
-          maskedProbs(logits, r * A, env.actionMask, envRow, A, eps, this.probs, 0);
-          const act = sampleIndex(this.probs, 0, A, rng);
-          entSum += entropy(this.probs, 0, A);
-          entCount++;
-          d.acts[t * rows + r] = act;
-          this.envActions[b * N + a] = act;
+          if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (t * B + b) * S);
         }
-      }
-      env.step(this.envActions);
-      envSteps += live;
-      T = t + 1;
-      for (let b = 0; b < B; b++) {
-        for (let a = 0; a < N; a++) d.rews[t * rows + a * B + b] = this.valid[t * B + b] ? env.rewards[b * N + a] : 0;
-        if (this.valid[t * B + b]) {
-          if (env.dones[b]) {
-            d.endStep[b] = t;
-            d.endTrunc[b] = env.truncated[b];
-            putFinal(b, t + 1); // fresh in both observation modes
+        const xT = tf.tensor3d(x, [1, rows, O]);
+        const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
+        xT.dispose();
+        [this.hA, this.hB] = [this.hB, this.hA];
+        for (let a = 0; a < N; a++) {
+          for (let b = 0; b < B; b++) {
+            const r = a * B + b; // row in [agent][copy] order
+            const mOff = (t * rows + r) * A;
+            if (!live[t * B + b]) {
+              d.acts[t * rows + r] = 0;
+              d.avail.fill(1, mOff, mOff + A); // keeps the masked log-softmax finite; weight 0
+              ro.actions[b * N + a] = 0;
+              continue;
+            }
+            const envRow = (b * N + a) * A;
+            for (let k = 0; k < A; k++) d.avail[mOff + k] = env.actionMask[envRow + k];
+            maskedProbs(logits, r * A, env.actionMask, envRow, A, eps, this.probs, 0);
+            const act = sampleIndex(this.probs, 0, A, rng);
+            entSum += entropy(this.probs, 0, A);
+            entCount++;
+            d.acts[t * rows + r] = act;
+            ro.actions[b * N + a] = act;
           }
-        } else {
+        }
+      },
+      observe: (t) => {
+        for (let b = 0; b < B; b++) {
+          for (let a = 0; a < N; a++) d.rews[t * rows + a * B + b] = live[t * B + b] ? env.rewards[b * N + a] : 0;
+          if (live[t * B + b]) continue;
           // Padding repeats the final observation and state.
           for (let a = 0; a < N; a++) {
             const s = (t * N + a) * B + b;
@@ -838,16 +584,11 @@ class ComaTrainer implements Trainer {
           }
           if (S > 0) d.states.copyWithin(((t + 1) * B + b) * S, (t * B + b) * S, (t * B + b + 1) * S);
         }
-      }
-    }
-    // A copy still running at the episode limit (cannot happen with the env's own time limit).
-    for (let b = 0; b < B; b++) {
-      if (!env.finished[b]) {
-        d.endStep[b] = T - 1;
-        d.endTrunc[b] = 1;
-        putFinal(b, T);
-      }
-    }
+      },
+      onEnd: putFinal,
+    });
+    d.endStep.set(ro.endStep);
+    d.endTrunc.set(ro.endTrunc);
     // The action at every copy's final observation: slot T, and the slot after its last step.
     {
       actorInput(env.obs, N, B, O, E, frozen, this.xFinal);
@@ -868,7 +609,6 @@ class ComaTrainer implements Trainer {
     d.B = B;
     d.T = T;
     this.trace.steps = T;
-    const episodes = env.drainEpisodes();
     this.tEnv += T;
 
     // ---------------------------------------------------------------- data
@@ -959,7 +699,7 @@ class ComaTrainer implements Trainer {
       }
     }
     this.criticSteps += steps;
-    this.criticStepsSinceTarget += steps;
+    this.targetSchedule.countSteps(steps);
     let valid = 0;
     let targetSum = 0;
     for (let i = 0; i < R; i++) {
@@ -1010,16 +750,7 @@ class ComaTrainer implements Trainer {
     }
 
     // ---------------------------------------------------------------- target critic
-    this.roundsSinceTarget++;
-    const copy =
-      cfg.targetUpdateCriticSteps > 0
-        ? this.criticStepsSinceTarget >= cfg.targetUpdateCriticSteps
-        : this.roundsSinceTarget >= cfg.targetUpdate;
-    if (copy) {
-      this.targetParams.copyFrom(this.criticParams);
-      this.criticStepsSinceTarget = 0;
-      this.roundsSinceTarget = 0;
-    }
+    this.targetSchedule.endRound();
 
     // ---------------------------------------------------------------- log
     const mean = (s: number) => (valid > 0 ? s / valid : 0);
@@ -1036,59 +767,38 @@ class ComaTrainer implements Trainer {
     };
   }
 
-  async save(): Promise<Checkpoint> {
-    const actorOpt = this.actorOpt.getState();
-    const criticOpt = this.criticOpt.getState();
-    const buf = this.buffer ? this.buffer.toRecords() : null;
-    const tensors = {
-      ...this.actor.params.toRecords('actor/'),
-      ...this.criticParams.toRecords('critic/'),
-      ...this.targetParams.toRecords('target/'),
-      ...prefixed(actorOpt.tensors, 'optim/actor/'),
-      ...prefixed(criticOpt.tensors, 'optim/critic/'),
-      ...(buf ? buf.tensors : {}),
-    };
+  /** What the checkpoint helpers save and restore for every trainer. */
+  private parts(): LearnerParts {
     return {
-      tensors,
-      extra: {
-        algo: 'coma',
-        version: 1,
-        rng: this.ctx.rng.getState(),
-        env: this.ctx.env.getState(),
-        started: this.started,
-        tEnv: this.tEnv,
-        updates: this.updates,
-        criticSteps: this.criticSteps,
-        criticStepsSinceTarget: this.criticStepsSinceTarget,
-        roundsSinceTarget: this.roundsSinceTarget,
-        optimActor: actorOpt.extra,
-        optimCritic: criticOpt.extra,
-        buffer: buf ? buf.meta : null,
-      },
+      algo: 'coma',
+      version: 1,
+      ctx: this.ctx,
+      rollout: this.rollout,
+      params: { 'actor/': this.actor.params, 'critic/': this.criticParams, 'target/': this.targetParams },
+      optimisers: { actor: this.actorOpt, critic: this.criticOpt },
     };
   }
 
+  async save(): Promise<Checkpoint> {
+    const buf = this.buffer ? this.buffer.toRecords() : null;
+    return saveLearner(
+      this.parts(),
+      { tEnv: this.tEnv, updates: this.updates, criticSteps: this.criticSteps, ...this.targetSchedule.getState(), buffer: buf ? buf.meta : null },
+      buf ? buf.tensors : {},
+    );
+  }
+
   load(ckpt: Checkpoint): void {
-    const e = ckpt.extra as Record<string, unknown>;
-    if (e.algo !== 'coma' || e.version !== 1) throw new Error('coma: checkpoint was not written by this COMA trainer (algo/version mismatch)');
-    this.actor.params.loadRecords(ckpt.tensors, 'actor/');
-    this.criticParams.loadRecords(ckpt.tensors, 'critic/');
-    this.targetParams.loadRecords(ckpt.tensors, 'target/');
-    this.actorOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/actor/'), extra: e.optimActor as Record<string, number> });
-    this.criticOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/critic/'), extra: e.optimCritic as Record<string, number> });
+    const e = loadLearner(ckpt, this.parts());
     if (this.buffer) {
       const meta = e.buffer as { next: number; n: number[]; trunc: number[] } | null;
       if (!meta) throw new Error('coma: checkpoint has no replay buffer, but bufferSize > 0');
       this.buffer.fromRecords(ckpt.tensors, meta, { N: this.N, O: this.O, E: this.E, A: this.A, S: this.S });
     }
-    this.ctx.rng.setState(e.rng as number[]);
-    this.ctx.env.setState(e.env);
-    this.started = Boolean(e.started);
-    this.tEnv = Number(e.tEnv);
-    this.updates = Number(e.updates);
-    this.criticSteps = Number(e.criticSteps);
-    this.criticStepsSinceTarget = Number(e.criticStepsSinceTarget);
-    this.roundsSinceTarget = Number(e.roundsSinceTarget);
+    this.tEnv = counter(e, 'tEnv', 'coma');
+    this.updates = counter(e, 'updates', 'coma');
+    this.criticSteps = counter(e, 'criticSteps', 'coma');
+    this.targetSchedule.setState(e, 'coma');
   }
 
   dispose(): void {
@@ -1106,6 +816,7 @@ export const comaEntry: AlgoEntry = {
   id: 'coma',
   title: 'COMA: counterfactual multi-agent policy gradients (Foerster et al. 2018; Malenfant & Richards 2025, Table 4)',
   schema: comaSchema,
+  accepts: (spec) => envProblems(COMA_NEEDS, spec),
   createTrainer: (ctx: TrainContext) => new ComaTrainer(ctx),
   createPolicy: (ctx: PolicyContext) => {
     const cfg = parseConfig(ctx.config);

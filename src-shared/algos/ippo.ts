@@ -48,7 +48,7 @@
  * loss over padding steps too.
  */
 import type { Schema } from '../config/schema';
-import { PpoPolicy, PpoTrainer, type PpoVariant, ppoCommonSchema } from './mappo';
+import { ppoProblems, PpoPolicy, PpoTrainer, type PpoVariant, ppoCommonSchema } from './ppo-trainer';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
 
 export const ippoSchema = {
@@ -78,7 +78,7 @@ export const ippoEntry: AlgoEntry = {
   id: 'ippo',
   title: 'IPPO: independent recurrent PPO learners (Malenfant & Richards 2025, Table 2)',
   schema: ippoSchema,
-  envs: ['manitokan'],
+  accepts: ppoProblems,
   createTrainer: (ctx: TrainContext) => new PpoTrainer(ctx, IPPO_VARIANT),
   createPolicy: (ctx: PolicyContext) => new PpoPolicy(ctx, IPPO_VARIANT),
 };

@@ -167,7 +167,7 @@
  * measured at 32 copies once doors open, ~2 s per round for self (~2,400 env-steps/s against
  * ~13,000 for vanilla PG; cross ~4,300), while released-fd and max-entropy cost next to nothing.
  */
-import { ConfigError, type Schema, type Values, defaults } from '../config/schema';
+import { ConfigError, type Schema, type Values, typedValues } from '../config/schema';
 import type { EnvSpec } from '../envs/types';
 import { maskedLogProbs, maskedProbs, sampleIndex, entropy, entropyFromLogProbs } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
@@ -180,7 +180,18 @@ import { ParamSet } from '../nn/params';
 import { discountedReturns, tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import { deriveSeed, type Rng } from '../rng';
-import { ENV_RESET_STREAM } from './random';
+import { LockstepRollout } from './core/rollout';
+import { collectiveSplit, correctionSteps, entropyPenalty, injectRewards, releasedFdTerm, releasedRewardSplit } from './pg-correction';
+import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
+import { TargetSchedule, hardCopyRule } from './core/target';
+import { envProblems, type EnvNeeds } from './core/compat';
+
+/**
+ * Discrete agents; they may differ in action count and observation size (rows are padded to
+ * the widest and the mask is 0 past an agent's own actions), and any observation layout: the
+ * actor and critics are MLP/GRU on the flat row.
+ */
+const PG_NEEDS: EnvNeeds = { actions: 'discrete' };
 import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, prefixed, tapeLogits, timeToGroup, unprefixed } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
@@ -272,47 +283,11 @@ export const pgSchema = {
   },
 } as const satisfies Schema;
 
-/** Typed view of the resolved hyperparameters. */
-interface PgConfig {
-  lr: number;
-  criticLr: number;
-  gamma: number;
-  tdLambda: number;
-  rmspropAlpha: number;
-  rmspropEps: number;
-  hiddenDim: number;
-  criticHiddenDim: number;
-  activation: Activation;
-  actorSharing: 'shared' | 'per-agent';
-  criticGradClip: number;
-  actorGradClip: number;
-  epsilonStart: number;
-  epsilonFinish: number;
-  epsilonAnnealSteps: number;
-  observation: 'fresh' | 'frozen-initial';
-  criticBootstrap: 'standard' | 'terminated-sum';
-  criticUpdate: 'batch' | 'per-step-reverse';
-  targetUpdate: number;
-  targetUpdateCriticSteps: number;
-  rewardInjection: boolean;
-  injectionScale: number;
-  injectionDecayUpdates: number;
-  correction: 'none' | 'cross' | 'self';
-  correctionCoef: number;
-  antiCollective: boolean;
-  antiCollectiveScope: 'collective' | 'released-individual';
-  correctionStart: number;
-  correctionImpl: 'hvp' | 'released-fd';
-  psiDamping: number;
-  maxEntropy: boolean;
-  entropyCoef: number;
-  maxEntropySign: 'bonus' | 'released-penalty';
-}
+/** The resolved hyperparameters, typed from the schema. */
+type PgConfig = Values<typeof pgSchema>;
 
 function parseConfig(values: Values): PgConfig {
-  const v: Values = defaults(pgSchema);
-  for (const k of Object.keys(pgSchema)) if (values[k] !== undefined) v[k] = values[k];
-  return v as unknown as PgConfig;
+  return typedValues('algo', pgSchema, values);
 }
 
 // ================================================================= networks
@@ -331,221 +306,15 @@ function makeCritics(tf: Tf, params: ParamSet, spec: EnvSpec, cfg: PgConfig, rng
   );
 }
 
-// ================================================================= reward injection (App. E.6)
-
-/**
- * The released code's `spike_variation`, on time-major rewards [T][N][B] (in place). Per
- * (agent, copy) column: at the first step t* whose reward equals rInd, add
- * d |xi| kappa / (max(t*, 1) - i + 1) for i in max(t*-15, 0)..t* and d |xi| kappa / (i - t* + 16)
- * for i in t*+1 .. min(t*+15, L-1)-1, xi ~ N(0, 1) fresh per step; at the first step with
- * reward >= rBig, add d |xi| kappa / (max(t*, 1) - i + 1) for i in max(t*-15, 0)..t*,
- * xi ~ N(0, 15^2). Both searches read the rewards before injection. L = episode limit.
- * Exported for tests.
- */
-export function injectRewards(
-  rewards: Float32Array,
-  T: number,
-  N: number,
-  B: number,
-  rInd: number,
-  rBig: number,
-  d: number,
-  kappa: number,
-  episodeLimit: number,
-  rng: Rng,
-): void {
-  const M = N * B;
-  const ri = Math.fround(rInd);
-  for (let col = 0; col < M; col++) {
-    let tInd = -1;
-    let tBig = -1;
-    for (let t = 0; t < T; t++) {
-      const r = rewards[t * M + col];
-      if (tInd < 0 && r === ri) tInd = t;
-      if (tBig < 0 && r >= rBig) tBig = t;
-    }
-    const add = (t: number, v: number) => {
-      if (t < T) rewards[t * M + col] += v;
-    };
-    if (tInd >= 0) {
-      for (let i = Math.max(tInd - 15, 0); i <= tInd; i++) add(i, (d * Math.abs(rng.normal()) * kappa) / (Math.max(tInd, 1) - i + 1));
-      for (let i = tInd + 1; i <= Math.min(tInd + 15, episodeLimit - 1) - 1; i++) {
-        add(i, (d * Math.abs(rng.normal()) * kappa) / (i - tInd + 16));
-      }
-    }
-    if (tBig >= 0) {
-      for (let i = Math.max(tBig - 15, 0); i <= tBig; i++) {
-        add(i, (d * Math.abs(15 * rng.normal()) * kappa) / (Math.max(tBig, 1) - i + 1));
-      }
-    }
-  }
-}
-
-// ================================================================= correction terms (paper §4, App. P)
-
-/**
- * The collective part of each reward and the step each agent's door opened, from the raw env
- * rewards [T][N][B] (before injection or entropy terms) and how each copy ended. The
- * collective reward is what every agent receives alike on a copy's terminating step (not a
- * time-limit end): the minimum over the agents of that step's rewards, if positive. A door
- * opening is an agent's first step with a positive non-collective reward (the individual
- * reward r_i; under the default rewards 0.5 at the opening step, or 0.5 on top of the
- * collective 1.0 for the last opener). tOpen[a * B + b] = that step, or -1. Exported for tests.
- */
-export function collectiveSplit(
-  raw: Float32Array,
-  masks: Float32Array,
-  endStep: Int32Array,
-  endTrunc: Uint8Array,
-  T: number,
-  N: number,
-  B: number,
-): { collective: Float32Array; tOpen: Int32Array } {
-  const M = N * B;
-  const collective = new Float32Array(T * M);
-  for (let b = 0; b < B; b++) {
-    const t = endStep[b];
-    if (endTrunc[b] || t < 0 || t >= T) continue;
-    let min = Infinity;
-    for (let a = 0; a < N; a++) min = Math.min(min, raw[t * M + a * B + b]);
-    if (min > 0) for (let a = 0; a < N; a++) collective[t * M + a * B + b] = min;
-  }
-  const tOpen = new Int32Array(M).fill(-1);
-  for (let col = 0; col < M; col++) {
-    for (let t = 0; t < T; t++) {
-      const i = t * M + col;
-      if (masks[i] && raw[i] - collective[i] > 0) {
-        tOpen[col] = t;
-        break;
-      }
-    }
-  }
-  return { collective, tOpen };
-}
-
-/**
- * Which agent-steps enter agent a's collective objective J_c^a, as a 0/1 mask [T][N][B]:
- *   self   steps strictly after a's own door opened (eq. 3: J_c conditioned on the door being
- *          open, where the collective sub-policy pi_c^a acts);
- *   cross  every valid step of a in copies where another agent opened its door first (Theorem
- *          1: agent i opened first, so agent j's whole policy is its collective policy); the
- *          resulting term is the one agent i receives. No first opener (nobody opened, or a
- *          tie) means no term.
- * Exported for tests.
- */
-export function correctionSteps(kind: 'self' | 'cross', tOpen: Int32Array, masks: Float32Array, T: number, N: number, B: number): Float32Array {
-  const M = N * B;
-  const out = new Float32Array(T * M);
-  const first = new Int32Array(B).fill(-1);
-  if (kind === 'cross') {
-    for (let b = 0; b < B; b++) {
-      let best = -1;
-      let tie = false;
-      for (let a = 0; a < N; a++) {
-        const t = tOpen[a * B + b];
-        if (t < 0) continue;
-        if (best < 0 || t < tOpen[best * B + b]) {
-          best = a;
-          tie = false;
-        } else if (t === tOpen[best * B + b]) tie = true;
-      }
-      first[b] = tie ? -1 : best;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    for (let a = 0; a < N; a++) {
-      for (let b = 0; b < B; b++) {
-        const i = t * M + a * B + b;
-        if (!masks[i]) continue;
-        const open = tOpen[a * B + b];
-        const inS = kind === 'self' ? open >= 0 && t > open : first[b] >= 0 && first[b] !== a;
-        if (inS) out[i] = 1;
-      }
-    }
-  }
-  return out;
-}
-
-/** Released code §2.1 step 1: r_ind = r where r < 1 (else 0), r_col = r where r >= 1 (else 0). */
-export function releasedRewardSplit(r: Float32Array): { ind: Float32Array; col: Float32Array } {
-  const ind = new Float32Array(r.length);
-  const col = new Float32Array(r.length);
-  for (let i = 0; i < r.length; i++) {
-    if (r[i] >= 1) col[i] = r[i];
-    else ind[i] = r[i];
-  }
-  return { ind, col };
-}
-
-/**
- * The released code's max-entropy reward adjustment (specs §1.9, §2.1 step 2), in place:
- * r <- r - alpha H on valid steps, H the behaviour entropy at that step (detached); with the
- * released reward split, also r_ind and r_col where they are non-zero. Exported for tests.
- */
-export function entropyPenalty(
-  rewards: Float32Array,
-  ents: Float32Array,
-  masks: Float32Array,
-  alpha: number,
-  split: { ind: Float32Array; col: Float32Array } | null,
-): void {
-  for (let i = 0; i < rewards.length; i++) {
-    if (!masks[i]) continue;
-    const d = alpha * ents[i];
-    rewards[i] -= d;
-    if (split && split.ind[i] !== 0) split.ind[i] -= d;
-    if (split && split.col[i] !== 0) split.col[i] -= d;
-  }
-}
-
-/** The released code's finite-difference step (specs §2.1 step 6). */
-export const RELEASED_FD_EPS = 1e-6;
-
-/**
- * The released code's per-entry term (specs §2.1 steps 5-8; §2.4 for the individual
- * analogue): with f(p, v) = m (G - v) log p and (G - v) a constant, the diagonal of the 2x2
- * central finite difference in x = (p, v), eps = 1e-6, in float32 as PyTorch computes it:
- *   H00 = (f(p + eps/2, v) - f(p - eps/2, v)) / eps  ~  m (G - v) / p
- *   H11 = (f(p, v + eps/2) - f(p, v - eps/2)) / eps  ~  -m log p
- * times Psi = gate / log p (`psi` 'inv-log-p', collective) or gate / p ('inv-p', individual),
- * where gate = 1 on the entries the code gates in (r_col != 0, resp. r_ind != 0). Analytic
- * limit of the collective term: m [(G - v) / (p log p) - 1]. p carries the gradient (inside
- * the logs and through Psi, as in the code); G, v, m, gate are data. Exported for tests.
- */
-export function releasedFdTerm(
-  tf: Tf,
-  p: Tensor,
-  m: Float32Array,
-  G: Float32Array,
-  v: Float32Array,
-  gate: Float32Array,
-  psi: 'inv-log-p' | 'inv-p',
-): Tensor {
-  const h = RELEASED_FD_EPS / 2;
-  const n = m.length;
-  const adv = new Float32Array(n);
-  const advUp = new Float32Array(n); // G - (v + eps/2)
-  const advDown = new Float32Array(n); // G - (v - eps/2)
-  for (let i = 0; i < n; i++) {
-    adv[i] = G[i] - v[i];
-    advUp[i] = G[i] - Math.fround(v[i] + h);
-    advDown[i] = G[i] - Math.fround(v[i] - h);
-  }
-  return tf.tidy(() => {
-    const shape = p.shape;
-    const mk = (a: Float32Array) => tf.tensor(a, shape, 'float32');
-    const mt = mk(m);
-    const g = mk(gate);
-    // Ungated entries get p = 0.5: finite everywhere, and gate = 0 removes them (and their gradient).
-    const pg = tf.add(tf.mul(p, g), tf.mul(tf.sub(1, g), 0.5));
-    const logp = tf.log(pg);
-    const ma = tf.mul(mt, mk(adv));
-    const h00 = tf.div(tf.sub(tf.mul(ma, tf.log(tf.add(pg, h))), tf.mul(ma, tf.log(tf.sub(pg, h)))), RELEASED_FD_EPS);
-    const h11 = tf.div(tf.sub(tf.mul(tf.mul(mt, mk(advUp)), logp), tf.mul(tf.mul(mt, mk(advDown)), logp)), RELEASED_FD_EPS);
-    const psiT = tf.div(g, psi === 'inv-log-p' ? logp : pg);
-    return tf.mul(tf.add(h00, h11), psiT);
-  });
-}
+export {
+  collectiveSplit,
+  correctionSteps,
+  entropyPenalty,
+  injectRewards,
+  releasedFdTerm,
+  releasedRewardSplit,
+  RELEASED_FD_EPS,
+} from './pg-correction';
 
 // ================================================================= trainer
 
@@ -576,24 +345,22 @@ class PgTrainer implements Trainer {
   private readonly rews: Float32Array; //      rewards [L][N][B]
   private readonly ents: Float32Array; //      behaviour entropy [L][N][B]
   private readonly pTaken: Float32Array; //    behaviour probability of the taken action [L][N][B]
-  private readonly valid: Uint8Array; //       [L][B]
-  private readonly endStep: Int32Array; //     [B] step on which the copy's episode ended
-  private readonly endTrunc: Uint8Array; //    [B] ...by the time limit
+  private readonly rollout: LockstepRollout;
+  private readonly valid: Uint8Array; //       [L][B] (the rollout's)
+  private readonly endStep: Int32Array; //     [B] step on which the copy's episode ended (the rollout's)
+  private readonly endTrunc: Uint8Array; //    [B] ...by the time limit (the rollout's)
   private readonly frozen: Float32Array; //    [N][B][envObs] first env observation
   private readonly trace: GruTrace;
   private hA: Float32Array;
   private hB: Float32Array;
   private readonly probs: Float64Array;
-  private readonly envActions: Int32Array;
   private readonly stage: Float32Array; //     group-major staging for uploads
 
   // Counters (checkpointed).
-  private started = false;
   private tEnv = 0;
   private updates = 0;
   private criticSteps = 0;
-  private criticStepsSinceTarget = 0;
-  private roundsSinceTarget = 0;
+  private readonly target: TargetSchedule;
 
   constructor(private readonly ctx: TrainContext) {
     const tf = ctx.tf;
@@ -626,6 +393,7 @@ class PgTrainer implements Trainer {
     this.targetParams = new ParamSet(tf, false);
     this.targets = makeCritics(tf, this.targetParams, spec, cfg, ctx.rng);
     this.targetParams.copyFrom(this.criticParams);
+    this.target = new TargetSchedule(tf, this.targetParams, this.criticParams, hardCopyRule(cfg));
     this.actorOpt = new RMSprop(tf, this.actor.params, { lr: cfg.lr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
     this.criticOpt = new RMSprop(tf, this.criticParams, { lr: cfg.criticLr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
 
@@ -637,15 +405,15 @@ class PgTrainer implements Trainer {
     this.rews = new Float32Array(L * rows);
     this.ents = new Float32Array(L * rows);
     this.pTaken = new Float32Array(L * rows);
-    this.valid = new Uint8Array(L * B);
-    this.endStep = new Int32Array(B);
-    this.endTrunc = new Uint8Array(B);
+    this.rollout = new LockstepRollout(ctx.env, ctx.seed, L);
+    this.valid = this.rollout.valid;
+    this.endStep = this.rollout.endStep;
+    this.endTrunc = this.rollout.endTrunc;
     this.frozen = new Float32Array(rows * this.envObs);
     this.trace = new GruTrace(L, rows, H);
     this.hA = new Float32Array(rows * H);
     this.hB = new Float32Array(rows * H);
     this.probs = new Float64Array(A);
-    this.envActions = new Int32Array(B * N);
     this.stage = new Float32Array((L + 1) * rows * Math.max(this.obsSize, this.envObs, A));
   }
 
@@ -660,9 +428,9 @@ class PgTrainer implements Trainer {
     const eps = epsilonAt(cfg, this.tEnv);
 
     // ---------------------------------------------------------------- rollout
-    if (!this.started) env.reset(deriveSeed(this.ctx.seed, ENV_RESET_STREAM));
-    else env.resetFinished();
-    this.started = true;
+    const ro = this.rollout;
+    const live = this.valid;
+    ro.begin();
     this.hA.fill(0);
     for (let a = 0; a < N; a++) {
       for (let b = 0; b < B; b++) {
@@ -671,92 +439,70 @@ class PgTrainer implements Trainer {
       }
     }
     const frozen = cfg.observation === 'frozen-initial' ? this.frozen : null;
-    let T = 0;
-    let envSteps = 0;
     let entSum = 0;
     let entCount = 0;
-    for (let t = 0; t < L; t++) {
-      let live = 0;
-      for (let b = 0; b < B; b++) {
-        this.valid[t * B + b] = env.finished[b] ? 0 : 1;
-        live += this.valid[t * B + b];
-      }
-      if (live === 0) break;
-      const x = this.xs.subarray(t * rows * O, (t + 1) * rows * O);
-      actorInput(env.obs, N, B, O, E, frozen, x);
+    /** Copy b's final observation (fresh in both observation modes) into critic slot `slot`. */
+    const putFinal = (b: number, slot: number) => {
       for (let a = 0; a < N; a++) {
-        for (let b = 0; b < B; b++) {
-          if (!this.valid[t * B + b]) continue;
-          const dst = ((t * N + a) * B + b) * E;
-          if (frozen) this.cobs.set(frozen.subarray((a * B + b) * E, (a * B + b + 1) * E), dst);
-          else this.cobs.set(x.subarray((a * B + b) * O, (a * B + b) * O + E), dst);
-        }
+        const src = (b * N + a) * O;
+        this.cobs.set(env.obs.subarray(src, src + E), ((slot * N + a) * B + b) * E);
       }
-      const xT = tf.tensor3d(x, [G, rows / G, O]);
-      const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
-      xT.dispose();
-      [this.hA, this.hB] = [this.hB, this.hA];
-      for (let a = 0; a < N; a++) {
-        for (let b = 0; b < B; b++) {
-          const r = a * B + b; // row in [agent][copy] order
-          const mOff = ((t * N + a) * B + b) * A;
-          if (!this.valid[t * B + b]) {
-            this.acts[t * rows + r] = 0;
-            this.ents[t * rows + r] = 0;
-            this.pTaken[t * rows + r] = 1;
-            this.avail.fill(1, mOff, mOff + A); // keeps the masked log-softmax finite; weight 0
-            this.envActions[b * N + a] = 0;
-            continue;
+    };
+    const { T, envSteps, episodes } = ro.run({
+      act: (t) => {
+        const x = this.xs.subarray(t * rows * O, (t + 1) * rows * O);
+        actorInput(env.obs, N, B, O, E, frozen, x);
+        for (let a = 0; a < N; a++) {
+          for (let b = 0; b < B; b++) {
+            if (!live[t * B + b]) continue;
+            const dst = ((t * N + a) * B + b) * E;
+            if (frozen) this.cobs.set(frozen.subarray((a * B + b) * E, (a * B + b + 1) * E), dst);
+            else this.cobs.set(x.subarray((a * B + b) * O, (a * B + b) * O + E), dst);
           }
-          const envRow = (b * N + a) * A;
-          for (let k = 0; k < A; k++) this.avail[mOff + k] = env.actionMask[envRow + k];
-          maskedProbs(logits, r * A, env.actionMask, envRow, A, eps, this.probs, 0);
-          const act = sampleIndex(this.probs, 0, A, rng);
-          const ent = entropy(this.probs, 0, A);
-          entSum += ent;
-          this.ents[t * rows + r] = ent;
-          this.pTaken[t * rows + r] = this.probs[act];
-          entCount++;
-          this.acts[t * rows + r] = act;
-          this.envActions[b * N + a] = act;
         }
-      }
-      env.step(this.envActions);
-      envSteps += live;
-      T = t + 1;
-      for (let b = 0; b < B; b++) {
-        for (let a = 0; a < N; a++) this.rews[t * rows + a * B + b] = env.rewards[b * N + a];
-        const next = ((t + 1) * N) * B + b;
-        if (this.valid[t * B + b]) {
-          if (env.dones[b]) {
-            this.endStep[b] = t;
-            this.endTrunc[b] = env.truncated[b];
-            // Slot t+1 holds the final observation (fresh in both observation modes).
-            for (let a = 0; a < N; a++) {
-              const src = (b * N + a) * O;
-              this.cobs.set(env.obs.subarray(src, src + E), (next + a * B) * E);
+        const xT = tf.tensor3d(x, [G, rows / G, O]);
+        const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
+        xT.dispose();
+        [this.hA, this.hB] = [this.hB, this.hA];
+        for (let a = 0; a < N; a++) {
+          for (let b = 0; b < B; b++) {
+            const r = a * B + b; // row in [agent][copy] order
+            const mOff = ((t * N + a) * B + b) * A;
+            if (!live[t * B + b]) {
+              this.acts[t * rows + r] = 0;
+              this.ents[t * rows + r] = 0;
+              this.pTaken[t * rows + r] = 1;
+              this.avail.fill(1, mOff, mOff + A); // keeps the masked log-softmax finite; weight 0
+              ro.actions[b * N + a] = 0;
+              continue;
             }
+            const envRow = (b * N + a) * A;
+            for (let k = 0; k < A; k++) this.avail[mOff + k] = env.actionMask[envRow + k];
+            maskedProbs(logits, r * A, env.actionMask, envRow, A, eps, this.probs, 0);
+            const act = sampleIndex(this.probs, 0, A, rng);
+            const ent = entropy(this.probs, 0, A);
+            entSum += ent;
+            this.ents[t * rows + r] = ent;
+            this.pTaken[t * rows + r] = this.probs[act];
+            entCount++;
+            this.acts[t * rows + r] = act;
+            ro.actions[b * N + a] = act;
           }
-        } else {
+        }
+      },
+      observe: (t) => {
+        for (let b = 0; b < B; b++) {
+          for (let a = 0; a < N; a++) this.rews[t * rows + a * B + b] = env.rewards[b * N + a];
+          if (live[t * B + b]) continue;
+          // Padding repeats the final observation.
           for (let a = 0; a < N; a++) {
             const s = (t * N + a) * B + b;
-            this.cobs.copyWithin((next + a * B) * E, s * E, (s + 1) * E);
+            this.cobs.copyWithin((s + rows) * E, s * E, (s + 1) * E);
           }
         }
-      }
-    }
-    // A copy still running at the episode limit (cannot happen with the env's own time limit).
-    for (let b = 0; b < B; b++) {
-      if (!env.finished[b]) {
-        this.endStep[b] = T - 1;
-        this.endTrunc[b] = 1;
-        for (let a = 0; a < N; a++) {
-          const src = (b * N + a) * O;
-          this.cobs.set(env.obs.subarray(src, src + E), ((T * N + a) * B + b) * E);
-        }
-      }
-    }
-    const episodes = env.drainEpisodes();
+      },
+      onEnd: putFinal,
+    });
     this.tEnv += T;
     this.trace.steps = T;
 
@@ -895,7 +641,7 @@ class PgTrainer implements Trainer {
       }
     }
     this.criticSteps += steps;
-    this.criticStepsSinceTarget += steps;
+    this.target.countSteps(steps);
 
     // ---------------------------------------------------------------- actor update
     let valid = 0;
@@ -983,16 +729,7 @@ class PgTrainer implements Trainer {
     this.updates++;
 
     // ---------------------------------------------------------------- target critic
-    this.roundsSinceTarget++;
-    const copy =
-      cfg.targetUpdateCriticSteps > 0
-        ? this.criticStepsSinceTarget >= cfg.targetUpdateCriticSteps
-        : this.roundsSinceTarget >= cfg.targetUpdate;
-    if (copy) {
-      this.targetParams.copyFrom(this.criticParams);
-      this.criticStepsSinceTarget = 0;
-      this.roundsSinceTarget = 0;
-    }
+    this.target.endRound();
 
     // ---------------------------------------------------------------- log
     return {
@@ -1205,51 +942,33 @@ class PgTrainer implements Trainer {
     return { grads, steps };
   }
 
-  async save(): Promise<Checkpoint> {
-    const actorOpt = this.actorOpt.getState();
-    const criticOpt = this.criticOpt.getState();
-    const tensors = {
-      ...this.actor.params.toRecords('actor/'),
-      ...this.criticParams.toRecords('critic/'),
-      ...this.targetParams.toRecords('target/'),
-      ...prefixed(actorOpt.tensors, 'optim/actor/'),
-      ...prefixed(criticOpt.tensors, 'optim/critic/'),
-    };
+  /** What the checkpoint helpers save and restore for every trainer. */
+  private parts(): LearnerParts {
     return {
-      tensors,
-      extra: {
-        algo: 'pg',
-        version: 1,
-        rng: this.ctx.rng.getState(),
-        env: this.ctx.env.getState(),
-        started: this.started,
-        tEnv: this.tEnv,
-        updates: this.updates,
-        criticSteps: this.criticSteps,
-        criticStepsSinceTarget: this.criticStepsSinceTarget,
-        roundsSinceTarget: this.roundsSinceTarget,
-        optimActor: actorOpt.extra,
-        optimCritic: criticOpt.extra,
-      },
+      algo: 'pg',
+      version: 1,
+      ctx: this.ctx,
+      rollout: this.rollout,
+      params: { 'actor/': this.actor.params, 'critic/': this.criticParams, 'target/': this.targetParams },
+      optimisers: { actor: this.actorOpt, critic: this.criticOpt },
     };
   }
 
+  async save(): Promise<Checkpoint> {
+    return saveLearner(this.parts(), {
+      tEnv: this.tEnv,
+      updates: this.updates,
+      criticSteps: this.criticSteps,
+      ...this.target.getState(),
+    });
+  }
+
   load(ckpt: Checkpoint): void {
-    const e = ckpt.extra as Record<string, unknown>;
-    if (e.algo !== 'pg' || e.version !== 1) throw new Error('pg: checkpoint was not written by this PG trainer (algo/version mismatch)');
-    this.actor.params.loadRecords(ckpt.tensors, 'actor/');
-    this.criticParams.loadRecords(ckpt.tensors, 'critic/');
-    this.targetParams.loadRecords(ckpt.tensors, 'target/');
-    this.actorOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/actor/'), extra: e.optimActor as Record<string, number> });
-    this.criticOpt.setState({ tensors: unprefixed(ckpt.tensors, 'optim/critic/'), extra: e.optimCritic as Record<string, number> });
-    this.ctx.rng.setState(e.rng as number[]);
-    this.ctx.env.setState(e.env);
-    this.started = Boolean(e.started);
-    this.tEnv = Number(e.tEnv);
-    this.updates = Number(e.updates);
-    this.criticSteps = Number(e.criticSteps);
-    this.criticStepsSinceTarget = Number(e.criticStepsSinceTarget);
-    this.roundsSinceTarget = Number(e.roundsSinceTarget);
+    const e = loadLearner(ckpt, this.parts());
+    this.tEnv = counter(e, 'tEnv', 'pg');
+    this.updates = counter(e, 'updates', 'pg');
+    this.criticSteps = counter(e, 'criticSteps', 'pg');
+    this.target.setState(e, 'pg');
   }
 
   dispose(): void {
@@ -1267,6 +986,7 @@ export const pgEntry: AlgoEntry = {
   id: 'pg',
   title: 'PG: independent REINFORCE with per-agent baselines (Malenfant & Richards 2025, Table 3)',
   schema: pgSchema,
+  accepts: (spec) => envProblems(PG_NEEDS, spec),
   createTrainer: (ctx: TrainContext) => new PgTrainer(ctx),
   createPolicy: (ctx: PolicyContext) => {
     const cfg = parseConfig(ctx.config);

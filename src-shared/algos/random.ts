@@ -7,23 +7,35 @@
  */
 import type { Schema } from '../config/schema';
 import type { VecEnv } from '../envs/types';
-import { deriveSeed, type Rng } from '../rng';
+import type { Rng } from '../rng';
+import { LockstepRollout } from './core/rollout';
+import { anyEnv } from './core/compat';
+import { loadLearner, saveLearner } from './core/checkpoint';
 import type { AlgoEntry, Checkpoint, Policy, RoundResult, Trainer, TrainContext } from './types';
 
-/** Stream tag for the env copies' reset seed (the env derives per-copy streams from it). */
-export const ENV_RESET_STREAM = 1;
+export { ENV_RESET_STREAM } from './core/rollout';
 
 export const randomSchema = {} as const satisfies Schema;
 
-/** Write a uniformly random available action for every agent of every unfinished copy. */
-export function randomAvailableActions(env: VecEnv, actions: Int32Array, rng: Rng): void {
-  const { numAgents: N, numActions: A } = env.spec;
+/**
+ * Write a uniformly random action for every agent of every unfinished copy: one of the
+ * available discrete actions, or a uniform point of the box. Finished copies draw nothing, so
+ * they cost no randomness.
+ */
+export function randomAvailableActions(env: VecEnv, actions: Int32Array, rng: Rng, boxActions?: Float32Array): void {
+  const { numAgents: N, numActions: A, boxSize: D, agents } = env.spec;
   const mask = env.actionMask;
   for (let b = 0; b < env.numEnvs; b++) {
     for (let i = 0; i < N; i++) {
       const row = b * N + i;
       if (env.finished[b]) {
-        actions[row] = 0; // ignored by the env; no draw, so finished copies cost no randomness
+        actions[row] = 0; // ignored by the env
+        continue;
+      }
+      const space = agents[i].action;
+      if (space.kind === 'box') {
+        actions[row] = 0;
+        if (boxActions) for (let k = 0; k < space.size; k++) boxActions[row * D + k] = rng.range(space.low[k], space.high[k]);
         continue;
       }
       let count = 0;
@@ -47,45 +59,26 @@ export function randomAvailableActions(env: VecEnv, actions: Int32Array, rng: Rn
 }
 
 class RandomTrainer implements Trainer {
-  private started = false;
-  private readonly actions: Int32Array;
+  private readonly rollout: LockstepRollout;
 
   constructor(private readonly ctx: TrainContext) {
-    this.actions = new Int32Array(ctx.env.numEnvs * ctx.env.spec.numAgents);
+    this.rollout = new LockstepRollout(ctx.env, ctx.seed);
   }
 
   async round(): Promise<RoundResult> {
     const { env, rng } = this.ctx;
-    // ---- rollout: one episode in every copy, in lock-step ----
-    if (!this.started) env.reset(deriveSeed(this.ctx.seed, ENV_RESET_STREAM));
-    else env.resetFinished();
-    this.started = true;
-    const B = env.numEnvs;
-    let envSteps = 0;
-    for (;;) {
-      let live = 0;
-      for (let b = 0; b < B; b++) live += env.finished[b] ? 0 : 1;
-      if (live === 0) break;
-      randomAvailableActions(env, this.actions, rng);
-      env.step(this.actions);
-      envSteps += live;
-    }
-    return { episodes: env.drainEpisodes(), envSteps, stats: {} };
+    const ro = this.rollout;
+    ro.begin();
+    const { envSteps, episodes } = ro.run({ act: () => randomAvailableActions(env, ro.actions, rng, ro.boxActions) });
+    return { episodes, envSteps, stats: {} };
   }
 
   async save(): Promise<Checkpoint> {
-    return {
-      tensors: {},
-      extra: { algo: 'random', started: this.started, rng: this.ctx.rng.getState(), env: this.ctx.env.getState() },
-    };
+    return saveLearner({ algo: 'random', ctx: this.ctx, rollout: this.rollout });
   }
 
   load(ckpt: Checkpoint): void {
-    const e = ckpt.extra as { algo?: string; started?: boolean; rng?: number[]; env?: unknown };
-    if (e.algo !== 'random' || !Array.isArray(e.rng)) throw new Error('random: checkpoint was not written by the random baseline');
-    this.ctx.rng.setState(e.rng);
-    this.ctx.env.setState(e.env);
-    this.started = Boolean(e.started);
+    loadLearner(ckpt, { algo: 'random', ctx: this.ctx, rollout: this.rollout });
   }
 
   dispose(): void {}
@@ -94,8 +87,8 @@ class RandomTrainer implements Trainer {
 class RandomPolicy implements Policy {
   constructor(private readonly rng: Rng) {}
   resetCopy(): void {}
-  act(env: VecEnv, actions: Int32Array): void {
-    randomAvailableActions(env, actions, this.rng);
+  act(env: VecEnv, actions: Int32Array, _greedy: boolean, boxActions?: Float32Array): void {
+    randomAvailableActions(env, actions, this.rng, boxActions);
   }
   dispose(): void {}
 }
@@ -104,6 +97,7 @@ export const randomEntry: AlgoEntry = {
   id: 'random',
   title: 'Uniform random (baseline)',
   schema: randomSchema,
+  accepts: anyEnv,
   createTrainer: (ctx: TrainContext) => new RandomTrainer(ctx),
   createPolicy: (ctx) => new RandomPolicy(ctx.rng),
 };

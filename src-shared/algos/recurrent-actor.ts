@@ -190,16 +190,7 @@ export const epsilonSchema = {
   },
 } as const satisfies Schema;
 
-/** Schema fields of the hard target-critic copy, shared by PG and COMA. */
-export const targetCopySchema = {
-  targetUpdate: { type: 'int', default: 1, min: 1, doc: 'Rounds between hard target-critic copies (paper: 1 episode). Ignored when targetUpdateCriticSteps > 0.' },
-  targetUpdateCriticSteps: {
-    type: 'int',
-    default: 0,
-    min: 0,
-    doc: 'If > 0: copy the target when this many critic steps have passed since the last copy, checked once per round (released code: 200). 0 = use targetUpdate.',
-  },
-} as const satisfies Schema;
+export { targetCopySchema } from './core/target';
 
 /** The epsilon-floor schedule fields both trainers' schemas define. */
 export interface EpsilonSchedule {

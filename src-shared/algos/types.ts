@@ -53,8 +53,11 @@ export interface Trainer {
 export interface Policy {
   /** Called after each env reset of copy b (recurrent state). */
   resetCopy(b: number): void;
-  /** Write actions [B, N] for the current `env.obs` / `env.actionMask`. */
-  act(env: VecEnv, actions: Int32Array, greedy: boolean): void;
+  /**
+   * Write actions for the current `env.obs` / `env.actionMask`: discrete ones in `actions`
+   * [B, N], box ones in `boxActions` [B, N, boxSize] (when the env has box agents).
+   */
+  act(env: VecEnv, actions: Int32Array, greedy: boolean, boxActions?: Float32Array): void;
   dispose(): void;
 }
 
@@ -72,7 +75,15 @@ export interface AlgoEntry {
   readonly id: string;
   readonly title: string;
   readonly schema: Schema;
-  /** Env ids this algorithm supports; undefined = any discrete-action env. */
+  /**
+   * What an env's spec lacks for this learner, in plain words; empty = it can train there.
+   * Decided from the spec's spaces, layouts and teams (core/compat.ts), never from env ids.
+   */
+  accepts(spec: EnvSpec): readonly string[];
+  /**
+   * Ids of the registered envs whose default config this learner accepts: filled in by the
+   * registry from `accepts` (for catalogues and forms), never declared by hand.
+   */
   readonly envs?: readonly string[];
   createTrainer(ctx: TrainContext): Trainer;
   createPolicy(ctx: PolicyContext): Policy;

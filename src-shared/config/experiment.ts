@@ -37,6 +37,12 @@ export interface ExperimentConfig {
   env: { id: string } & Values;
   algo: { id: string } & Values;
   train: Values;
+  /**
+   * Absolute path of the module that provides the env when it is not built in (a researcher's
+   * own env, loaded with `--env-module`); the worker and
+   * `cairn resume` load it before building the env.
+   */
+  envModule?: string;
 }
 
 /** A partial config as written in presets, files, or accumulated from `--set`. */
@@ -44,6 +50,7 @@ export interface PartialExperiment {
   env?: { id?: string } & Record<string, unknown>;
   algo?: { id?: string } & Record<string, unknown>;
   train?: Record<string, unknown>;
+  envModule?: string;
 }
 
 export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
@@ -53,16 +60,20 @@ export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
   if (!env) throw new ConfigError('env.id', `one of ${listEnvs().map((e) => e.id).join(', ')}`, envId);
   const algo = getAlgo(algoId);
   if (!algo) throw new ConfigError('algo.id', `one of ${listAlgos().map((a) => a.id).join(', ')}`, algoId);
-  if (algo.envs && !algo.envs.includes(envId)) {
-    throw new ConfigError('algo.id', `an algorithm that supports env ${envId}`, algoId);
-  }
   const { id: _e, ...envRest } = raw.env ?? {};
   const { id: _a, ...algoRest } = raw.algo ?? {};
-  return {
-    env: { id: envId, ...resolve('env', env.schema, envRest) },
+  const envValues = resolve('env', env.schema, envRest);
+  const problems = algo.accepts(env.spec(envValues));
+  if (problems.length > 0) {
+    throw new ConfigError('algo.id', `an algorithm that can train on env ${envId} (${algoId}: ${problems[0]})`, algoId);
+  }
+  const out: ExperimentConfig = {
+    env: { id: envId, ...envValues },
     algo: { id: algoId, ...resolve('algo', algo.schema, algoRest) },
     train: resolve('train', trainSchema, raw.train),
   };
+  if (raw.envModule !== undefined) out.envModule = raw.envModule;
+  return out;
 }
 
 /** Schema of a section for the current ids (for `--set` coercion and UI forms). */
@@ -88,6 +99,7 @@ export function applySet(cfg: PartialExperiment, assignment: string): PartialExp
     throw new ConfigError(`--set ${key}`, 'a key starting with env., algo. or train.');
   }
   const next: PartialExperiment = {
+    ...cfg,
     env: { ...cfg.env },
     algo: { ...cfg.algo },
     train: { ...cfg.train },
@@ -112,6 +124,7 @@ export function mergeExperiment(...parts: PartialExperiment[]): PartialExperimen
     Object.assign(out.env!, p.env);
     Object.assign(out.algo!, p.algo);
     Object.assign(out.train!, p.train);
+    if (p.envModule !== undefined) out.envModule = p.envModule;
   }
   return out;
 }

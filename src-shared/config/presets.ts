@@ -13,6 +13,8 @@
  * figures (26,000 rounds; 11,000 for the anti-collective).
  */
 import type { PartialExperiment } from './experiment';
+import { matrixGamePresets } from '../envs/matrix-game-presets';
+import { spreadPresets } from '../envs/spread-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -315,6 +317,8 @@ const PRESETS: Preset[] = [
     paper: '§3.1, Fig. 2',
     config: { env: { id: 'manitokan' }, algo: { id: 'random' }, train: { ...PAPER_TRAIN } },
   },
+  ...matrixGamePresets,
+  ...spreadPresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

@@ -11,6 +11,9 @@
  * that the paper also plots in Figs. 2-5, 8, 10-12.
  */
 import type { PartialExperiment } from './experiment';
+import { defaults } from './schema';
+import { headlineMetrics } from '../metrics';
+import { manitokanEntry } from '../envs/manitokan';
 
 export interface ReproVariant {
   label: string;
@@ -40,7 +43,16 @@ const SMALL: Budget = { episodes: 200, seeds: 3, numEnvs: 8 };
 /** IPPO and MAPPO run 15 epochs per round (~0.5k env-steps/s on two wasm cores): fewer rounds. */
 const SMALL_PPO: Budget = { episodes: 100, seeds: 3, numEnvs: 8 };
 
-const HEADLINE = ['collective_success', 'return_total', 'key_drops', 'key_drops_nonzero', 'agent_distance', 'first_reward_step'];
+/**
+ * Figs. 2-4 chart the env's declared headline metrics (success, return, key drops, as
+ * Manitokan declares them) plus the panels of Figs. 3b, 11a and 12a.
+ */
+const HEADLINE = [
+  ...headlineMetrics(manitokanEntry.spec(defaults(manitokanEntry.schema)).metrics).map((m) => m.key),
+  'key_drops_nonzero',
+  'agent_distance',
+  'first_reward_step',
+];
 
 /** The four agent families of Figs. 2-5 plus the uniform random baseline, on one observation setting. */
 function baselines(suffix: '' | '-doorkey' | '-history', env: Record<string, unknown>): ReproVariant[] {

@@ -16,7 +16,24 @@ export type FieldSpec =
 export type Schema = Readonly<Record<string, FieldSpec>>;
 
 export type FieldValue = number | boolean | string | number[];
-export type Values = Record<string, FieldValue>;
+
+/** The value type one field spec resolves to: an enum's own literals, a list as number[]. */
+export type FieldType<F extends FieldSpec> = F extends { type: 'int' | 'float' }
+  ? number
+  : F extends { type: 'bool' }
+    ? boolean
+    : F extends { type: 'enum'; values: readonly (infer V)[] }
+      ? V
+      : number[];
+
+/**
+ * Resolved values. `Values` alone is the untyped record every schema resolves to; `Values<typeof
+ * someSchema>` (a schema declared `as const satisfies Schema`) is a typed object with one field
+ * per schema entry, so learners read their config without hand-copied interfaces or casts.
+ */
+export type Values<S extends Schema = Schema> = string extends keyof S
+  ? Record<string, FieldValue>
+  : { -readonly [K in keyof S]: FieldType<S[K]> };
 
 /** A validation failure that names the field and what is allowed (shown to users verbatim). */
 export class ConfigError extends Error {
@@ -148,4 +165,19 @@ export function resolve(prefix: string, schema: Schema, given: Record<string, un
     out[k] = coerceField(`${prefix}.${k}`, spec, v);
   }
   return out;
+}
+
+/**
+ * The typed config of a schema, from resolved (or partial) values: every field is checked
+ * against its spec (so a hand-built config cannot smuggle a wrong type in), missing fields take
+ * defaults, and keys of other schemas are ignored (a learner reads only its own fields).
+ */
+export function typedValues<S extends Schema>(prefix: string, schema: S, values: Readonly<Record<string, unknown>>): Values<S> {
+  const out: Record<string, FieldValue> = {};
+  for (const [k, spec] of Object.entries(schema)) {
+    const v = values[k];
+    out[k] = v === undefined ? (Array.isArray(spec.default) ? [...spec.default] : spec.default) : coerceField(`${prefix}.${k}`, spec, v);
+  }
+  // The one place where the mapped type is asserted: every key of S was just set from its spec.
+  return out as Values<S>;
 }

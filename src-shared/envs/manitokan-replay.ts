@@ -68,41 +68,6 @@ export interface ManitokanReplayMeta {
   end?: 'terminated' | 'truncated';
 }
 
-/** Column arrays of one episode being recorded (JS arrays: allocation only while recording). */
-export class ManitokanRecorder {
-  readonly agent_x: number[] = [];
-  readonly agent_y: number[] = [];
-  readonly agent_dir: number[] = [];
-  readonly carrier: number[] = [];
-  readonly key_x: number[] = [];
-  readonly key_y: number[] = [];
-  readonly door_open: number[] = [];
-  readonly view: number[] = [];
-  readonly action: number[] = [];
-  readonly reward: number[] = [];
-  readonly event: number[] = [];
-  steps = 0;
-
-  constructor(readonly meta: ManitokanReplayMeta) {}
-
-  finish(end: 'terminated' | 'truncated'): Replay {
-    const columns: Record<string, number[]> = {
-      agent_x: this.agent_x,
-      agent_y: this.agent_y,
-      agent_dir: this.agent_dir,
-      carrier: this.carrier,
-      key_x: this.key_x,
-      key_y: this.key_y,
-      door_open: this.door_open,
-      view: this.view,
-      action: this.action,
-      reward: this.reward,
-      event: this.event,
-    };
-    return { envId: 'manitokan', version: 1, steps: this.steps, meta: { ...this.meta, end }, columns };
-  }
-}
-
 /** Rebuild agent i's observation row at frame t (0..steps) from a Manitokan replay. */
 export function replayObservation(replay: Replay, t: number, i: number): Float32Array {
   const meta = replay.meta as unknown as ManitokanReplayMeta;

@@ -81,8 +81,9 @@
  * compact view codes, actions, rewards, event bits) and `replayObservation`.
  */
 import { ConfigError, coerceField, defaults, type Schema, type Values } from '../config/schema';
-import { Rng, deriveSeed } from '../rng';
-import type { EnvEntry, EnvOptions, EnvSpec, EpisodeRecord, MetricSpec, VecEnv } from './types';
+import type { Rng } from '../rng';
+import type { EnvEntry, EnvOptions, EnvSpec, MetricSpec, ObsBlock, VecEnv } from './types';
+import { agent, buildSpec, discrete, features, team } from './spaces';
 import {
   ACTION_NAMES,
   A_DROP,
@@ -116,14 +117,8 @@ import {
   viewCodeOf,
   viewCodeTable,
 } from './manitokan-observe';
-import {
-  EVENT_BITS,
-  EVENT_DOOR_OPENED,
-  EVENT_DROP,
-  EVENT_NO_EFFECT,
-  EVENT_PICKUP,
-  ManitokanRecorder,
-} from './manitokan-replay';
+import { EVENT_BITS, EVENT_DOOR_OPENED, EVENT_DROP, EVENT_NO_EFFECT, EVENT_PICKUP, type ManitokanReplayMeta } from './manitokan-replay';
+import { ReplayRecorder, VecEnvBase } from './base';
 
 export { replayObservation } from './manitokan-replay';
 
@@ -359,19 +354,25 @@ export function manitokanMetrics(N: number): MetricSpec[] {
 
 export function manitokanSpec(cfg: ManitokanConfig): EnvSpec {
   const N = cfg.numAgents;
-  const envObsSize = VSIZE + (cfg.obsDoorFlag ? 3 : 0) + (cfg.obsKeyFlag ? 3 : 0);
-  return {
+  const layout: ObsBlock[] = [{ kind: 'planes', name: '3x3 egocentric view (object, colour, state)', width: 3, height: 3, channels: 3, order: 'xyc' }];
+  if (cfg.obsDoorFlag) layout.push(features('own door opened flag (3 x 23 or 37)', 3));
+  if (cfg.obsKeyFlag) layout.push(features('carrying-key flag (3 x 53 or 59)', 3));
+  if (cfg.obsLastAction) layout.push(features('own last action (one-hot)', NA, 'history'));
+  const actions = discrete(ACTION_NAMES);
+  const agents = Array.from({ length: N }, (_, i) => agent(`agent ${i}`, 0, actions, layout));
+  return buildSpec({
     id: 'manitokan',
-    numAgents: N,
-    obsSize: envObsSize + (cfg.obsLastAction ? NA : 0),
-    envObsSize,
-    numActions: NA,
-    actionNames: [...ACTION_NAMES],
-    stateSize: cfg.size * cfg.size * 3 + 3 * N,
+    agents,
+    teams: [team('agents', agents.map((_, i) => i))],
+    stateLayout: [
+      { kind: 'planes', name: 'full grid (object, colour, state), no agents', width: cfg.size, height: cfg.size, channels: 3, order: 'xyc' },
+      features('agent cells (x, y per agent)', 2 * N),
+      features('agent headings', N),
+    ],
     episodeLimit: cfg.episodeLimit,
     metricKeys: manitokanMetricKeys(N),
     metrics: manitokanMetrics(N),
-  };
+  });
 }
 
 /** Layout for `setLayoutForTest` (test-only). */
@@ -390,60 +391,12 @@ export interface TestLayout {
   order?: readonly number[];
 }
 
-/** Serialised env state (`getState`), plain JSON. */
-interface ManitokanState {
-  version: 1;
-  numEnvs: number;
-  numAgents: number;
-  size: number;
-  obsSize: number;
-  rng: number[];
-  [field: string]: unknown;
-}
+/** Frame columns of a Manitokan replay, in order (manitokan-replay.ts documents them). */
+const REPLAY_FRAME_COLUMNS = ['agent_x', 'agent_y', 'agent_dir', 'carrier', 'key_x', 'key_y', 'door_open', 'view'] as const;
 
-/** Typed-array fields saved by `getState`, in a fixed order. */
-const SAVED_ARRAYS = [
-  'grid',
-  'ax',
-  'ay',
-  'adir',
-  'carrier',
-  'keyPos',
-  'doorPos',
-  'opened',
-  'numOpened',
-  'stepCount',
-  'order',
-  'episodeIndex',
-  'lastAction',
-  'oraclePaid',
-  'ret',
-  'pickups',
-  'drops',
-  'firstReward',
-  'distSum',
-  'finished',
-  'dones',
-  'truncated',
-  'rewards',
-  'finalObs',
-] as const;
-
-export class ManitokanVecEnv implements VecEnv {
-  readonly spec: EnvSpec;
-  readonly numEnvs: number;
+export class ManitokanVecEnv extends VecEnvBase {
   readonly config: ManitokanConfig;
-  readonly obs: Float32Array;
-  readonly state: Float32Array;
-  readonly actionMask: Uint8Array;
-  readonly rewards: Float32Array;
-  readonly dones: Uint8Array;
-  readonly truncated: Uint8Array;
-  readonly finished: Uint8Array;
-  readonly finalObs: Float32Array;
 
-  private readonly autoReset: boolean;
-  private readonly N: number;
   private readonly S: number;
   private readonly cells: number;
   private readonly obsSize: number;
@@ -455,7 +408,6 @@ export class ManitokanVecEnv implements VecEnv {
   private readonly penaltyEvery: number;
   private readonly penaltyToggle: number;
   private readonly oracle: number;
-  private readonly limit: number;
   private readonly prune: boolean;
   private readonly drawAgents: boolean;
   private readonly doorFlag: boolean;
@@ -484,40 +436,27 @@ export class ManitokanVecEnv implements VecEnv {
   private readonly doorPos: Int32Array;
   private readonly opened: Uint8Array;
   private readonly numOpened: Int32Array;
-  private readonly stepCount: Int32Array;
   /** [B, N] this episode's resolution order. */
   private readonly order: Int32Array;
-  /** [B] episodes started since reset(seed) (the alternating order reads it). */
-  private readonly episodeIndex: Int32Array;
   /** [B, N] previous action, -1 at an episode's start. */
   private readonly lastAction: Int32Array;
   private readonly oraclePaid: Uint8Array;
-  // Current-episode metric accumulators.
-  private readonly ret: Float64Array;
+  // Current-episode metric accumulators (the returns are the base's).
   private readonly pickups: Int32Array;
   private readonly drops: Int32Array;
   private readonly firstReward: Int32Array;
   private readonly distSum: Float64Array;
 
-  private rngs: Rng[] = [];
-  private readonly recordOn: boolean[];
-  private readonly recorders: (ManitokanRecorder | null)[];
-  private pending: EpisodeRecord[] = [];
-  private readonly metricKeys: readonly string[];
 
   // Scratch (no allocation per step).
-  private readonly rew: Float64Array;
   private readonly ev: Int32Array;
   private readonly codes: Int32Array;
 
   constructor(config: ManitokanConfig, options: EnvOptions) {
-    const B = options.numEnvs;
-    if (!Number.isInteger(B) || B < 1) throw new ConfigError('train.numEnvs', 'an integer >= 1', B);
+    super(manitokanSpec(config), options, ENV_STREAM);
+    const B = this.numEnvs;
     this.config = config;
-    this.spec = manitokanSpec(config);
-    this.numEnvs = B;
-    this.autoReset = options.autoReset ?? true;
-    const N = (this.N = config.numAgents);
+    const N = this.N;
     const S = (this.S = config.size);
     this.cells = S * S;
     this.obsSize = this.spec.obsSize;
@@ -530,22 +469,12 @@ export class ManitokanVecEnv implements VecEnv {
     this.penaltyEvery = config.holdingKeyPenaltyMode === 'every-step' ? pen : 0;
     this.penaltyToggle = config.holdingKeyPenaltyMode === 'toggle-only' ? pen : 0;
     this.oracle = config.oracleDropReward;
-    this.limit = config.episodeLimit;
     this.prune = config.pruneActions;
     this.drawAgents = config.showOtherAgents;
     this.doorFlag = config.obsDoorFlag;
     this.keyFlag = config.obsKeyFlag;
     this.lastActFlag = config.obsLastAction;
-    this.metricKeys = this.spec.metricKeys;
 
-    this.obs = new Float32Array(B * N * this.obsSize);
-    this.finalObs = new Float32Array(B * N * this.obsSize);
-    this.state = new Float32Array(B * this.stateSize);
-    this.actionMask = new Uint8Array(B * N * NA).fill(1);
-    this.rewards = new Float32Array(B * N);
-    this.dones = new Uint8Array(B);
-    this.truncated = new Uint8Array(B);
-    this.finished = new Uint8Array(B);
 
     this.grid = new Uint8Array(B * this.cells);
     const P = (this.P = S + 4);
@@ -560,19 +489,13 @@ export class ManitokanVecEnv implements VecEnv {
     this.doorPos = new Int32Array(B * N);
     this.opened = new Uint8Array(B * N);
     this.numOpened = new Int32Array(B);
-    this.stepCount = new Int32Array(B);
     this.order = new Int32Array(B * N);
-    this.episodeIndex = new Int32Array(B);
     this.lastAction = new Int32Array(B * N);
     this.oraclePaid = new Uint8Array(B * N);
-    this.ret = new Float64Array(B * N);
     this.pickups = new Int32Array(B * N);
     this.drops = new Int32Array(B * N);
     this.firstReward = new Int32Array(B);
     this.distSum = new Float64Array(B);
-    this.recordOn = new Array<boolean>(B).fill(false);
-    this.recorders = new Array<ManitokanRecorder | null>(B).fill(null);
-    this.rew = new Float64Array(N);
     this.ev = new Int32Array(N);
     this.codes = new Int32Array(NV);
     this.reset(0);
@@ -580,34 +503,10 @@ export class ManitokanVecEnv implements VecEnv {
 
   // ------------------------------------------------------------------ episodes
 
-  reset(seed: number): void {
-    const base = deriveSeed(seed, ENV_STREAM);
-    for (let b = 0; b < this.numEnvs; b++) {
-      this.rngs[b] = new Rng(base, b);
-      this.episodeIndex[b] = 0;
-      this.finished[b] = 0;
-      this.dones[b] = 0;
-      this.truncated[b] = 0;
-      this.recorders[b] = null;
-      this.startEpisode(b);
-    }
-    this.rewards.fill(0);
-    this.finalObs.fill(0);
-  }
-
-  resetFinished(): void {
-    for (let b = 0; b < this.numEnvs; b++) {
-      if (!this.finished[b]) continue;
-      this.finished[b] = 0;
-      this.startEpisode(b);
-    }
-  }
-
-  /** Draw a fresh layout for copy b and start its episode (counters, obs, state, recording). */
-  private startEpisode(b: number): void {
+  /** Draw a fresh layout for copy b (the base then publishes its first observation). */
+  protected resetCopy(b: number, rng: Rng): void {
     const N = this.N;
     const S = this.S;
-    const rng = this.rngs[b];
     const g = this.grid;
     const gOff = b * this.cells;
     const aOff = b * N;
@@ -658,14 +557,13 @@ export class ManitokanVecEnv implements VecEnv {
       const first = mode === 'alternating' ? this.episodeIndex[b] % N : 0;
       for (let k = 0; k < N; k++) this.order[aOff + k] = (first + k) % N;
     }
-    this.episodeIndex[b]++;
     this.carrier[b] = -1;
     for (let i = 0; i < N; i++) this.opened[aOff + i] = 0;
-    this.beginEpisodeCounters(b);
+    this.zeroCounters(b);
   }
 
-  /** Zero the per-episode counters of copy b and publish its first observation. */
-  private beginEpisodeCounters(b: number): void {
+  /** Zero the env's per-episode counters of copy b. */
+  private zeroCounters(b: number): void {
     const N = this.N;
     const aOff = b * N;
     let opened = 0;
@@ -673,17 +571,12 @@ export class ManitokanVecEnv implements VecEnv {
       opened += this.opened[aOff + i];
       this.lastAction[aOff + i] = -1;
       this.oraclePaid[aOff + i] = 0;
-      this.ret[aOff + i] = 0;
       this.pickups[aOff + i] = 0;
       this.drops[aOff + i] = 0;
     }
     this.numOpened[b] = opened;
-    this.stepCount[b] = 0;
     this.firstReward[b] = -1;
     this.distSum[b] = 0;
-    this.refreshCopy(b);
-    this.recorders[b] = null;
-    if (this.recordOn[b]) this.startRecording(b);
   }
 
   private agentAt(b: number, x: number, y: number, upTo: number): boolean {
@@ -694,22 +587,9 @@ export class ManitokanVecEnv implements VecEnv {
 
   // ------------------------------------------------------------------ step
 
-  step(actions: Int32Array): void {
-    const B = this.numEnvs;
-    if (actions.length < B * this.N) throw new Error(`manitokan.step: expected ${B * this.N} actions, got ${actions.length}`);
-    for (let b = 0; b < B; b++) this.stepCopy(b, actions);
-  }
-
-  private stepCopy(b: number, actions: Int32Array): void {
+  protected stepCopy(b: number, actions: Int32Array, _box: Float32Array, rew: Float64Array): boolean {
     const N = this.N;
     const aOff = b * N;
-    const rewards = this.rewards;
-    if (this.finished[b]) {
-      for (let i = 0; i < N; i++) rewards[aOff + i] = 0;
-      this.dones[b] = 0;
-      this.truncated[b] = 0;
-      return;
-    }
     const S = this.S;
     const g = this.grid;
     const gOff = b * this.cells;
@@ -717,12 +597,8 @@ export class ManitokanVecEnv implements VecEnv {
     const ay = this.ay;
     const adir = this.adir;
     const opened = this.opened;
-    const rew = this.rew;
     const ev = this.ev;
-    for (let i = 0; i < N; i++) {
-      rew[i] = 0;
-      ev[i] = 0;
-    }
+    for (let i = 0; i < N; i++) ev[i] = 0;
     let carrier = this.carrier[b];
     if (this.penaltyEvery !== 0 && carrier >= 0 && opened[aOff + carrier] === 1) rew[carrier] -= this.penaltyEvery;
 
@@ -790,21 +666,17 @@ export class ManitokanVecEnv implements VecEnv {
     }
     this.carrier[b] = carrier;
 
-    const t = this.stepCount[b]++;
+    const t = this.stepCount[b];
     const terminated = this.numOpened[b] >= this.needOpen;
     if (terminated && this.payCollective) {
       let c = 0;
       for (let j = 0; j < N; j++) if (opened[aOff + j] === 1) c += this.r[j];
       for (let i = 0; i < N; i++) rew[i] += c;
     }
-    const trunc = !terminated && t + 1 >= this.limit;
 
     let any = false;
     for (let i = 0; i < N; i++) {
-      const v = rew[i];
-      rewards[aOff + i] = v;
-      this.ret[aOff + i] += v;
-      if (v !== 0) any = true;
+      if (rew[i] !== 0) any = true;
       this.lastAction[aOff + i] = actions[aOff + i];
     }
     if (any && this.firstReward[b] < 0) this.firstReward[b] = t;
@@ -818,42 +690,12 @@ export class ManitokanVecEnv implements VecEnv {
       }
     }
     this.distSum[b] += dist / ((N * (N - 1)) / 2);
-
-    this.writeMask(b);
-    this.writeObs(b);
-    this.writeStateAgents(b);
-
-    const rec = this.recorders[b];
-    if (rec !== null) {
-      for (let i = 0; i < N; i++) {
-        rec.action.push(actions[aOff + i]);
-        rec.reward.push(rew[i]);
-        rec.event.push(ev[i]);
-      }
-      rec.steps++;
-      this.pushFrame(b, rec);
-    }
-
-    if (terminated || trunc) {
-      this.dones[b] = 1;
-      this.truncated[b] = trunc ? 1 : 0;
-      const o = this.obsSize * N;
-      const start = b * o;
-      for (let k = 0; k < o; k++) this.finalObs[start + k] = this.obs[start + k];
-      this.pending.push(this.episodeRecord(b, terminated, rec));
-      this.recorders[b] = null;
-      if (this.autoReset) this.startEpisode(b);
-      else this.finished[b] = 1;
-    } else {
-      this.dones[b] = 0;
-      this.truncated[b] = 0;
-    }
+    return terminated;
   }
 
-  private episodeRecord(b: number, terminated: boolean, rec: ManitokanRecorder | null): EpisodeRecord {
+  protected episodeMetrics(b: number, terminated: boolean, m: Record<string, number | null>): void {
     const N = this.N;
     const aOff = b * N;
-    const m: Record<string, number | null> = {};
     m.collective_success = terminated ? 1 : 0;
     for (let i = 0; i < N; i++) m[`door_opened_${i}`] = this.opened[aOff + i];
     let total = 0;
@@ -876,19 +718,18 @@ export class ManitokanVecEnv implements VecEnv {
     const len = this.stepCount[b];
     m.agent_distance = len > 0 ? this.distSum[b] / len : 0;
     m.episode_length = len;
-    // Key order = spec.metricKeys (built in that order above).
-    const metrics: Record<string, number | null> = {};
-    for (const k of this.metricKeys) metrics[k] = m[k];
-    return rec ? { envIndex: b, metrics, replay: rec.finish(terminated ? 'terminated' : 'truncated') } : { envIndex: b, metrics };
-  }
-
-  drainEpisodes(): EpisodeRecord[] {
-    const out = this.pending;
-    this.pending = [];
-    return out;
   }
 
   // ------------------------------------------------------------------ observation, mask, state
+
+  protected observe(b: number, full: boolean): void {
+    if (full) this.refreshCopy(b);
+    else {
+      this.writeMask(b);
+      this.writeObs(b);
+      this.writeStateAgents(b);
+    }
+  }
 
   /** Recompute every buffer of copy b that derives from its dynamic state. */
   private refreshCopy(b: number): void {
@@ -1038,19 +879,11 @@ export class ManitokanVecEnv implements VecEnv {
 
   // ------------------------------------------------------------------ replays
 
-  setRecording(envIndex: number, on: boolean): void {
-    if (!Number.isInteger(envIndex) || envIndex < 0 || envIndex >= this.numEnvs) {
-      throw new Error(`manitokan.setRecording: copy ${envIndex} out of range 0..${this.numEnvs - 1}`);
-    }
-    this.recordOn[envIndex] = on;
-    if (!on) this.recorders[envIndex] = null;
-    // A copy that has not stepped since its reset is at "its next reset": record from now.
-    else if (this.recorders[envIndex] === null && this.stepCount[envIndex] === 0 && !this.finished[envIndex]) {
-      this.startRecording(envIndex);
-    }
+  protected override replayColumns(): readonly string[] {
+    return REPLAY_FRAME_COLUMNS;
   }
 
-  private startRecording(b: number): void {
+  protected override replayMeta(b: number): Record<string, unknown> {
     const N = this.N;
     const S = this.S;
     const cfg = this.config;
@@ -1059,7 +892,7 @@ export class ManitokanVecEnv implements VecEnv {
       const c = this.doorPos[b * N + i]; // -1: opened before the episode (test layouts only)
       doors.push({ x: c < 0 ? -1 : c % S, y: c < 0 ? -1 : Math.floor(c / S), owner: i });
     }
-    const rec = new ManitokanRecorder({
+    const meta: ManitokanReplayMeta = {
       width: S,
       height: S,
       numAgents: N,
@@ -1078,72 +911,68 @@ export class ManitokanVecEnv implements VecEnv {
       eventBits: EVENT_BITS,
       individualReward: [...cfg.individualReward],
       episodeLimit: cfg.episodeLimit,
-    });
-    this.recorders[b] = rec;
-    this.pushFrame(b, rec);
+    };
+    return meta as unknown as Record<string, unknown>;
   }
 
-  private pushFrame(b: number, rec: ManitokanRecorder): void {
+  protected override recordStep(_b: number, rec: ReplayRecorder): void {
+    const ev = rec.col('event');
+    for (let i = 0; i < this.N; i++) ev.push(this.ev[i]);
+  }
+
+  protected override recordFrame(b: number, rec: ReplayRecorder): void {
     const N = this.N;
     const S = this.S;
     const aOff = b * N;
+    const agentX = rec.col('agent_x');
+    const agentY = rec.col('agent_y');
+    const agentDir = rec.col('agent_dir');
+    const doorOpen = rec.col('door_open');
+    const view = rec.col('view');
     for (let i = 0; i < N; i++) {
-      rec.agent_x.push(this.ax[aOff + i]);
-      rec.agent_y.push(this.ay[aOff + i]);
-      rec.agent_dir.push(this.adir[aOff + i]);
-      rec.door_open.push(this.opened[aOff + i]);
+      agentX.push(this.ax[aOff + i]);
+      agentY.push(this.ay[aOff + i]);
+      agentDir.push(this.adir[aOff + i]);
+      doorOpen.push(this.opened[aOff + i]);
       const o = (aOff + i) * this.obsSize;
       for (let k = 0; k < NV; k++) {
-        rec.view.push(viewCodeOf(N, this.obs[o + 3 * k], this.obs[o + 3 * k + 1], this.obs[o + 3 * k + 2]));
+        view.push(viewCodeOf(N, this.obs[o + 3 * k], this.obs[o + 3 * k + 1], this.obs[o + 3 * k + 2]));
       }
     }
-    rec.carrier.push(this.carrier[b]);
+    rec.col('carrier').push(this.carrier[b]);
     const kp = this.keyPos[b];
-    rec.key_x.push(kp < 0 ? -1 : kp % S);
-    rec.key_y.push(kp < 0 ? -1 : Math.floor(kp / S));
+    rec.col('key_x').push(kp < 0 ? -1 : kp % S);
+    rec.col('key_y').push(kp < 0 ? -1 : Math.floor(kp / S));
   }
 
   // ------------------------------------------------------------------ checkpoints
 
-  getState(): unknown {
-    const s: ManitokanState = {
-      version: 1,
-      numEnvs: this.numEnvs,
-      numAgents: this.N,
-      size: this.S,
-      obsSize: this.obsSize,
-      rng: this.rngs.flatMap((r) => r.getState()),
-    };
-    for (const k of SAVED_ARRAYS) s[k] = Array.from(this[k]);
-    return s;
+  protected override stateHeader(): Record<string, number> {
+    return { numAgents: this.N, size: this.S, obsSize: this.obsSize };
   }
 
-  setState(raw: unknown): void {
-    const s = raw as ManitokanState;
-    if (!s || s.version !== 1 || s.numEnvs !== this.numEnvs || s.numAgents !== this.N || s.size !== this.S || s.obsSize !== this.obsSize) {
-      throw new Error(
-        `manitokan.setState: state is for numEnvs=${s?.numEnvs}, numAgents=${s?.numAgents}, size=${s?.size}, obsSize=${s?.obsSize}; ` +
-          `this env has ${this.numEnvs}, ${this.N}, ${this.S}, ${this.obsSize}`,
-      );
-    }
-    for (const k of SAVED_ARRAYS) {
-      const src = s[k] as number[];
-      const dst = this[k];
-      if (!Array.isArray(src) || src.length !== dst.length) throw new Error(`manitokan.setState: field ${k} has the wrong length`);
-      dst.set(src);
-    }
-    for (let b = 0; b < this.numEnvs; b++) {
-      this.rngs[b] = new Rng(0, b);
-      this.rngs[b].setState(s.rng.slice(4 * b, 4 * b + 4));
-      // obs/state/mask derive from the restored fields (a finished copy keeps its terminal obs).
-      this.refreshCopy(b);
-      this.recorders[b] = null;
-    }
-    this.pending = [];
+  protected savedArrays() {
+    return {
+      grid: this.grid,
+      ax: this.ax,
+      ay: this.ay,
+      adir: this.adir,
+      carrier: this.carrier,
+      keyPos: this.keyPos,
+      doorPos: this.doorPos,
+      opened: this.opened,
+      numOpened: this.numOpened,
+      order: this.order,
+      lastAction: this.lastAction,
+      oraclePaid: this.oraclePaid,
+      pickups: this.pickups,
+      drops: this.drops,
+      firstReward: this.firstReward,
+      distSum: this.distSum,
+    };
   }
 
   // ------------------------------------------------------------------ inspection (tests, tools)
-
   /** The resolution order of copy b's current episode. */
   episodeOrder(b: number): number[] {
     return Array.from(this.order.subarray(b * this.N, b * this.N + this.N));
@@ -1201,7 +1030,8 @@ export class ManitokanVecEnv implements VecEnv {
     this.dones[b] = 0;
     this.truncated[b] = 0;
     for (let i = 0; i < N; i++) this.rewards[aOff + i] = 0;
-    this.beginEpisodeCounters(b);
+    this.zeroCounters(b);
+    this.beginEpisode(b);
   }
 }
 

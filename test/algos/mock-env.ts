@@ -4,16 +4,16 @@
  * step) and is truncated at the limit when b is odd. Observations encode (step, copy, agent).
  */
 import type { EnvSpec, EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
+import { uniformSpec } from '../../src-shared/envs/spaces';
 
 export function mockEnv(numEnvs: number, limit = 8, N = 2): VecEnv {
   const A = 3;
   const O = 4;
-  const spec: EnvSpec = {
+  const spec: EnvSpec = uniformSpec({
     id: 'mock',
     numAgents: N,
     obsSize: O,
     envObsSize: O,
-    numActions: A,
     actionNames: ['a', 'b', 'c'],
     stateSize: 1,
     episodeLimit: limit,
@@ -22,7 +22,7 @@ export function mockEnv(numEnvs: number, limit = 8, N = 2): VecEnv {
       { key: 'episode_length', title: 'Episode length' },
       { key: 'return_total', title: 'Return', role: 'return' },
     ],
-  };
+  });
   const B = numEnvs;
   const obs = new Float32Array(B * N * O);
   const steps = new Int32Array(B);

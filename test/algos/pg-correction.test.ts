@@ -18,6 +18,7 @@ import { RecurrentActor } from '../../src-shared/algos/recurrent-actor';
 import type { Checkpoint, Trainer } from '../../src-shared/algos/types';
 import { ConfigError, resolve } from '../../src-shared/config/schema';
 import type { EpisodeRecord, EnvSpec, VecEnv } from '../../src-shared/envs/types';
+import { uniformSpec } from '../../src-shared/envs/spaces';
 import { entropyFromLogProbs, maskedLogProbs } from '../../src-shared/nn/categorical';
 import { Rng } from '../../src-shared/rng';
 import { setupTf, tf } from './helpers';
@@ -34,18 +35,17 @@ function giftEnv(B = 8, limit = 10): VecEnv {
   const N = 2;
   const A = 4;
   const O = 5;
-  const spec: EnvSpec = {
+  const spec: EnvSpec = uniformSpec({
     id: 'gift',
     numAgents: N,
     obsSize: O,
     envObsSize: O - 1,
-    numActions: A,
     actionNames: ['a', 'b', 'c', 'd'],
     stateSize: 1,
     episodeLimit: limit,
     metricKeys: ['episode_length'],
     metrics: [{ key: 'episode_length', title: 'Episode length' }],
-  };
+  });
   const steps = new Int32Array(B);
   const last = new Int32Array(B * N);
   const pending: EpisodeRecord[] = [];

@@ -40,11 +40,11 @@ describe('Store.open', () => {
       const tables = (await raw.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")).map(
         (r) => r.name,
       );
-      expect(tables).toEqual(['checkpoints', 'episodes', 'experiments', 'metric_keys', 'metrics', 'run_log', 'run_tags', 'runs']);
+      expect(tables).toEqual(['checkpoints', 'episodes', 'experiments', 'metric_keys', 'metrics', 'run_log', 'run_tags', 'runs', 'sweeps']);
       const indexes = (await raw.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")).map(
         (r) => r.name,
       );
-      expect(indexes).toEqual(expect.arrayContaining(['metrics_run_key_episode', 'episodes_with_replay', 'checkpoints_run']));
+      expect(indexes).toEqual(expect.arrayContaining(['metrics_run_key_episode', 'episodes_with_replay', 'checkpoints_run', 'runs_origin', 'sweeps_experiment']));
       const cascades = await raw.all<{ table: string; on_delete: string }>(
         "SELECT * FROM pragma_foreign_key_list('metrics') UNION ALL SELECT * FROM pragma_foreign_key_list('episodes') " +
           "UNION ALL SELECT * FROM pragma_foreign_key_list('checkpoints') UNION ALL SELECT * FROM pragma_foreign_key_list('run_tags')",

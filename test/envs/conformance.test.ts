@@ -1,29 +1,62 @@
 /**
- * Conformance: every registered environment honours the VecEnv contract (src-shared/envs/types.ts).
- * Generic over EnvEntry: nothing here knows the rules of a particular task.
+ * Conformance: every registered environment, at its defaults and at each declared variant,
+ * honours the VecEnv contract (src-shared/envs/types.ts). Generic over EnvEntry: nothing here
+ * knows the rules of a particular task.
  */
 import { describe, expect, it } from 'vitest';
-import { defaults, resolve } from '../../src-shared/config/schema';
+import { defaults, resolve, type Values } from '../../src-shared/config/schema';
 import { Rng } from '../../src-shared/rng';
+import { specProblems } from '../../src-shared/envs/spaces';
 import type { EnvEntry, EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
 import { listEnvs } from '../../src-shared/registry';
+import { seekEntry } from './seek-example';
 
 const ENVS: readonly EnvEntry[] = listEnvs();
+/** Registered envs plus the docs' worked example. */
+const CHECKED: readonly EnvEntry[] = [...ENVS, seekEntry];
 
 const B = 6;
 
-function randomLegal(env: VecEnv, actions: Int32Array, rng: Rng): void {
-  const A = env.spec.numActions;
-  for (let r = 0; r < actions.length; r++) {
-    let n = 0;
-    for (let a = 0; a < A; a++) n += env.actionMask[r * A + a];
-    let k = rng.int(n);
-    for (let a = 0; a < A; a++) {
-      if (env.actionMask[r * A + a] && k-- === 0) {
-        actions[r] = a;
-        break;
+/** Uniform random actions: a legal index for discrete agents, values beyond the bounds for box agents (the env clips). */
+class RandomActor {
+  readonly actions: Int32Array;
+  readonly box: Float32Array;
+  constructor(
+    readonly env: VecEnv,
+    private readonly rng: Rng,
+  ) {
+    this.actions = new Int32Array(env.numEnvs * env.spec.numAgents);
+    this.box = new Float32Array(env.numEnvs * env.spec.numAgents * env.spec.boxSize);
+  }
+  act(): void {
+    const { spec, actionMask } = this.env;
+    const A = spec.numActions;
+    const K = spec.boxSize;
+    const N = spec.numAgents;
+    for (let r = 0; r < this.actions.length; r++) {
+      const s = spec.agents[r % N].action;
+      if (s.kind === 'box') {
+        this.actions[r] = 0;
+        for (let k = 0; k < s.size; k++) {
+          const w = s.high[k] - s.low[k];
+          this.box[r * K + k] = s.low[k] - 0.25 * w + 1.5 * w * this.rng.float();
+        }
+        continue;
+      }
+      let n = 0;
+      for (let a = 0; a < A; a++) n += actionMask[r * A + a];
+      let k = this.rng.int(n);
+      for (let a = 0; a < A; a++) {
+        if (actionMask[r * A + a] && k-- === 0) {
+          this.actions[r] = a;
+          break;
+        }
       }
     }
+  }
+  step(): void {
+    this.act();
+    this.env.step(this.actions, this.box);
   }
 }
 
@@ -32,43 +65,66 @@ function allFinite(a: ArrayLike<number>): boolean {
   return true;
 }
 
-/** Every (copy, agent) row of the mask has at least one legal action and only 0/1 entries. */
-function masksOk(env: VecEnv): boolean {
-  const A = env.spec.numActions;
-  for (let r = 0; r < env.numEnvs * env.spec.numAgents; r++) {
+/**
+ * Mask rows: only 0/1; a discrete agent has at least one legal action and none past its own n;
+ * a box agent's row is all 0.
+ */
+function maskProblem(env: VecEnv): string | null {
+  const { spec } = env;
+  const A = spec.numActions;
+  const N = spec.numAgents;
+  for (let r = 0; r < env.numEnvs * N; r++) {
+    const s = spec.agents[r % N].action;
     let n = 0;
     for (let a = 0; a < A; a++) {
       const m = env.actionMask[r * A + a];
-      if (m !== 0 && m !== 1) return false;
+      if (m !== 0 && m !== 1) return `row ${r}: mask value ${m}`;
+      if (m === 1 && (s.kind === 'box' || a >= s.n)) return `row ${r}: action ${a} is outside agent ${r % N}'s space but unmasked`;
       n += m;
     }
-    if (n === 0) return false;
+    if (s.kind === 'discrete' && n === 0) return `row ${r}: no legal action`;
   }
-  return true;
+  return null;
 }
 
-it('the registry lists at least one environment', () => expect(ENVS.length).toBeGreaterThan(0));
+/** Observation values past an agent's own obsSize stay 0. */
+function paddingProblem(env: VecEnv, obs: Float32Array): string | null {
+  const { spec } = env;
+  const N = spec.numAgents;
+  const O = spec.obsSize;
+  for (let r = 0; r < env.numEnvs * N; r++) {
+    for (let k = spec.agents[r % N].obsSize; k < O; k++) if (obs[r * O + k] !== 0) return `row ${r}: padding value ${k} is ${obs[r * O + k]}`;
+  }
+  return null;
+}
 
-describe.each(ENVS.map((e) => [e.id, e] as const))('env %s conformance', (_id, entry) => {
-  const config = defaults(entry.schema);
+const CASES: [string, EnvEntry, Values][] = CHECKED.flatMap((e) => [
+  [`${e.id} (defaults)`, e, defaults(e.schema)] as [string, EnvEntry, Values],
+  ...(e.variants ?? []).map((v) => [`${e.id} (${v.name})`, e, resolve('env', e.schema, v.config)] as [string, EnvEntry, Values]),
+]);
 
-  it('schema defaults resolve and every field is documented', () => {
-    expect(resolve('env', entry.schema, {})).toEqual(config);
+it('the registry lists environments with unique ids', () => {
+  expect(ENVS.length).toBeGreaterThan(0);
+  expect(new Set(ENVS.map((e) => e.id)).size).toBe(ENVS.length);
+});
+
+describe.each(CASES)('env %s conformance', (_name, entry, config) => {
+  it('schema, spec and declared metrics are sound', () => {
+    expect(resolve('env', entry.schema, {})).toEqual(defaults(entry.schema));
     expect(entry.id).toMatch(/^[a-z0-9-]+$/);
     expect(entry.title.length).toBeGreaterThan(0);
-    for (const [k, f] of Object.entries(entry.schema)) {
-      expect(f.doc.length, `${k}.doc`).toBeGreaterThan(0);
-    }
+    for (const [k, f] of Object.entries(entry.schema)) expect(f.doc.length, `${k}.doc`).toBeGreaterThan(0);
+    const spec = entry.spec(config);
+    expect(specProblems(spec)).toEqual([]);
+    expect(spec.metrics.map((m) => m.key)).toEqual([...spec.metricKeys]);
+    for (const role of ['success', 'return'] as const) expect(spec.metrics.filter((m) => m.role === role).length, `one ${role} metric`).toBe(1);
+    expect(spec.metrics.some((m) => m.headline)).toBe(true);
   });
 
-  it('spec(config) matches create(config).spec', () => {
-    const env = entry.create(config, { numEnvs: 2 });
+  it('spec(config) matches create(config).spec and the buffers have its shapes', () => {
+    const env = entry.create(config, { numEnvs: B });
     expect(env.spec).toEqual(entry.spec(config));
     expect(env.spec.id).toBe(entry.id);
-  });
-
-  it('buffers have the shapes the spec says', () => {
-    const env = entry.create(config, { numEnvs: B });
     env.reset(1);
     const s = env.spec;
     const N = s.numAgents;
@@ -83,27 +139,24 @@ describe.each(ENVS.map((e) => [e.id, e] as const))('env %s conformance', (_id, e
     expect(env.dones.length).toBe(B);
     expect(env.truncated.length).toBe(B);
     expect(env.finished.length).toBe(B);
-    expect(s.actionNames).toHaveLength(s.numActions);
     expect(s.envObsSize).toBeGreaterThan(0);
     expect(s.envObsSize).toBeLessThanOrEqual(s.obsSize);
-    expect(new Set(s.metricKeys).size).toBe(s.metricKeys.length);
-    expect(masksOk(env)).toBe(true);
+    expect(maskProblem(env)).toBeNull();
+    expect(paddingProblem(env, env.obs)).toBeNull();
     expect(allFinite(env.obs) && allFinite(env.state)).toBe(true);
   });
 
-  it('random legal play keeps every buffer valid and episodes within the limit', () => {
+  it('random play keeps every buffer valid; episodes end by termination or exactly at the limit', () => {
     const env = entry.create(config, { numEnvs: B, autoReset: true });
     env.reset(3);
     const s = env.spec;
-    const rng = new Rng(17);
-    const actions = new Int32Array(B * s.numAgents);
+    const actor = new RandomActor(env, new Rng(17));
     const len = new Array<number>(B).fill(0);
     const ended: number[] = [];
     const episodes: EpisodeRecord[] = [];
-    const steps = Math.max(3000, 3 * s.episodeLimit);
+    const steps = Math.min(3000, Math.max(600, 3 * s.episodeLimit));
     for (let t = 0; t < steps; t++) {
-      randomLegal(env, actions, rng);
-      env.step(actions);
+      actor.step();
       for (let b = 0; b < B; b++) {
         len[b]++;
         expect(env.finished[b]).toBe(0); // auto-reset never leaves a copy finished
@@ -116,8 +169,9 @@ describe.each(ENVS.map((e) => [e.id, e] as const))('env %s conformance', (_id, e
           expect(env.truncated[b]).toBe(0);
         }
       }
-      if (!masksOk(env) || !allFinite(env.obs) || !allFinite(env.state) || !allFinite(env.rewards) || !allFinite(env.finalObs)) {
-        throw new Error(`invalid buffers after step ${t}`);
+      const bad = maskProblem(env) ?? paddingProblem(env, env.obs) ?? paddingProblem(env, env.finalObs);
+      if (bad || !allFinite(env.obs) || !allFinite(env.state) || !allFinite(env.rewards) || !allFinite(env.finalObs)) {
+        throw new Error(`invalid buffers after step ${t}: ${bad ?? 'a value is not finite'}`);
       }
       episodes.push(...env.drainEpisodes());
     }
@@ -129,17 +183,46 @@ describe.each(ENVS.map((e) => [e.id, e] as const))('env %s conformance', (_id, e
     }
   });
 
-  it('without auto-reset, finished copies wait for resetFinished', () => {
+  it('final observations: auto-reset keeps what a waiting twin shows, and both continue alike', () => {
+    const auto = entry.create(config, { numEnvs: B, autoReset: true });
+    const twin = entry.create(config, { numEnvs: B, autoReset: false });
+    auto.reset(8);
+    twin.reset(8);
+    const s = auto.spec;
+    const row = s.numAgents * s.obsSize;
+    const actor = new RandomActor(auto, new Rng(4));
+    let ends = 0;
+    for (let t = 0; t < Math.min(400, 4 * s.episodeLimit); t++) {
+      actor.act();
+      auto.step(actor.actions, actor.box);
+      twin.step(actor.actions, actor.box);
+      expect(Array.from(twin.rewards)).toEqual(Array.from(auto.rewards));
+      expect(Array.from(twin.dones)).toEqual(Array.from(auto.dones));
+      expect(Array.from(twin.truncated)).toEqual(Array.from(auto.truncated));
+      for (let b = 0; b < B; b++) {
+        if (!auto.dones[b]) continue;
+        ends++;
+        expect(twin.finished[b]).toBe(1);
+        expect(Array.from(auto.finalObs.subarray(b * row, (b + 1) * row))).toEqual(Array.from(twin.obs.subarray(b * row, (b + 1) * row)));
+      }
+      twin.resetFinished();
+      expect(Array.from(twin.obs)).toEqual(Array.from(auto.obs));
+      expect(Array.from(twin.state)).toEqual(Array.from(auto.state));
+      expect(Array.from(twin.actionMask)).toEqual(Array.from(auto.actionMask));
+    }
+    expect(ends).toBeGreaterThan(0);
+    expect(twin.drainEpisodes()).toEqual(auto.drainEpisodes());
+  });
+
+  it('without auto-reset, finished copies ignore actions and wait for resetFinished', () => {
     const env = entry.create(config, { numEnvs: B, autoReset: false });
     env.reset(4);
     const s = env.spec;
-    const rng = new Rng(5);
-    const actions = new Int32Array(B * s.numAgents);
+    const actor = new RandomActor(env, new Rng(5));
     for (let t = 0; t < s.episodeLimit; t++) {
       const frozen = Array.from(env.finished);
       const before = Float32Array.from(env.obs);
-      randomLegal(env, actions, rng);
-      env.step(actions);
+      actor.step();
       for (let b = 0; b < B; b++) {
         if (!frozen[b]) continue;
         const row = s.numAgents * s.obsSize;
@@ -153,52 +236,119 @@ describe.each(ENVS.map((e) => [e.id, e] as const))('env %s conformance', (_id, e
     expect(env.drainEpisodes()).toHaveLength(B);
     env.resetFinished();
     expect(Array.from(env.finished)).toEqual(new Array(B).fill(0));
-    expect(masksOk(env)).toBe(true);
+    expect(maskProblem(env)).toBeNull();
   });
 
-  it('is deterministic given the seed and actions', () => {
+  it('actions outside a space are rejected: discrete indices past n, NaN box components', () => {
+    const env = entry.create(config, { numEnvs: B });
+    env.reset(2);
+    const s = env.spec;
+    const actor = new RandomActor(env, new Rng(3));
+    const d = s.agents.findIndex((a) => a.action.kind === 'discrete');
+    if (d >= 0) {
+      actor.act();
+      const n = (s.agents[d].action as { n: number }).n;
+      actor.actions[d] = n;
+      expect(() => env.step(actor.actions, actor.box)).toThrow(/action/);
+      actor.actions[d] = -1;
+      expect(() => entry.create(config, { numEnvs: B }).step(actor.actions, actor.box)).toThrow(/action/);
+    }
+    const k = s.agents.findIndex((a) => a.action.kind === 'box');
+    if (k >= 0) {
+      const e2 = entry.create(config, { numEnvs: B });
+      e2.reset(2);
+      const a2 = new RandomActor(e2, new Rng(3));
+      a2.act();
+      a2.box[k * s.boxSize] = NaN;
+      expect(() => e2.step(a2.actions, a2.box)).toThrow(/NaN/);
+      expect(() => e2.step(a2.actions)).toThrow(/box actions/);
+    }
+  });
+
+  it('box actions are clipped into their bounds', () => {
+    const s = entry.spec(config);
+    if (s.boxSize === 0) return;
+    const far = entry.create(config, { numEnvs: B });
+    const edge = entry.create(config, { numEnvs: B });
+    far.reset(5);
+    edge.reset(5);
+    const actor = new RandomActor(far, new Rng(6));
+    const clipped = new Float32Array(actor.box.length);
+    for (let t = 0; t < 30; t++) {
+      actor.act();
+      for (let r = 0; r < B * s.numAgents; r++) {
+        const sp = s.agents[r % s.numAgents].action;
+        if (sp.kind !== 'box') continue;
+        for (let c = 0; c < sp.size; c++) {
+          const v = actor.box[r * s.boxSize + c];
+          clipped[r * s.boxSize + c] = Math.min(sp.high[c], Math.max(sp.low[c], v));
+        }
+      }
+      far.step(actor.actions, actor.box);
+      edge.step(actor.actions, clipped);
+      expect(Array.from(far.obs)).toEqual(Array.from(edge.obs));
+      expect(Array.from(far.rewards)).toEqual(Array.from(edge.rewards));
+    }
+  });
+
+  it('resets are seeded: same seed same episodes, different seeds differ (unless deterministic)', () => {
     const run = (seed: number) => {
       const env = entry.create(config, { numEnvs: B });
       env.reset(seed);
-      const rng = new Rng(9);
-      const actions = new Int32Array(B * env.spec.numAgents);
-      const out: number[] = [...env.obs];
+      const actor = new RandomActor(env, new Rng(9));
+      const out: number[] = [...env.obs, ...env.state];
       for (let t = 0; t < 300; t++) {
-        randomLegal(env, actions, rng);
-        env.step(actions);
+        actor.step();
         out.push(...env.obs, ...env.rewards, ...env.dones, ...env.state);
       }
-      return { out, episodes: env.drainEpisodes() };
+      return { first: [...env.obs], out, episodes: env.drainEpisodes() };
     };
     const a = run(21);
     const b = run(21);
     expect(b.out).toEqual(a.out);
     expect(b.episodes).toEqual(a.episodes);
-    expect(run(22).out).not.toEqual(a.out);
+    if (!entry.deterministic) {
+      const c = entry.create(config, { numEnvs: B });
+      const d = entry.create(config, { numEnvs: B });
+      c.reset(21);
+      d.reset(22);
+      expect([...d.obs, ...d.state]).not.toEqual([...c.obs, ...c.state]);
+      expect(run(22).out).not.toEqual(a.out);
+    }
   });
 
-  it('continues identically after getState/setState through JSON', () => {
+  it('continues identically after getState/setState through JSON, with recording on', () => {
     const a = entry.create(config, { numEnvs: B });
     a.reset(6);
-    const rng = new Rng(1);
-    const actions = new Int32Array(B * a.spec.numAgents);
-    for (let t = 0; t < 123; t++) {
-      randomLegal(a, actions, rng);
-      a.step(actions);
-    }
+    const actA = new RandomActor(a, new Rng(1));
+    for (let t = 0; t < 123; t++) actA.step();
     a.drainEpisodes();
     const b = entry.create(config, { numEnvs: B });
     b.setState(JSON.parse(JSON.stringify(a.getState())));
-    const ra = new Rng(2);
-    const rb = new Rng(2);
+    expect(Array.from(b.obs)).toEqual(Array.from(a.obs));
+    expect(Array.from(b.state)).toEqual(Array.from(a.state));
+    a.setRecording(0, true);
+    b.setRecording(0, true);
+    const ra = new RandomActor(a, new Rng(2));
+    const rb = new RandomActor(b, new Rng(2));
     for (let t = 0; t < 400; t++) {
-      randomLegal(a, actions, ra);
-      a.step(actions);
-      const oa = [...a.obs, ...a.rewards, ...a.dones];
-      randomLegal(b, actions, rb);
-      b.step(actions);
-      expect([...b.obs, ...b.rewards, ...b.dones]).toEqual(oa);
+      ra.step();
+      rb.step();
+      expect([...b.obs, ...b.rewards, ...b.dones, ...b.truncated]).toEqual([...a.obs, ...a.rewards, ...a.dones, ...a.truncated]);
     }
-    expect(b.drainEpisodes()).toEqual(a.drainEpisodes());
+    const ea = a.drainEpisodes();
+    expect(b.drainEpisodes()).toEqual(ea);
+    const replays = ea.filter((e) => e.replay);
+    expect(replays.length).toBeGreaterThan(0);
+    for (const e of replays) {
+      const r = e.replay!;
+      const N = a.spec.numAgents;
+      expect(r.envId).toBe(entry.id);
+      expect(r.columns.action).toHaveLength(r.steps * N);
+      expect(r.columns.reward).toHaveLength(r.steps * N);
+      if (a.spec.boxSize > 0) expect(r.columns.box_action).toHaveLength(r.steps * N * a.spec.boxSize);
+      expect(r.steps).toBe(e.metrics.episode_length ?? r.steps);
+      expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+    }
   });
 });

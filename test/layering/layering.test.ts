@@ -1,7 +1,8 @@
 /**
  * Layering (VS Code style): src-shared is pure TypeScript usable by main, workers and the
- * renderer, so it imports no Node built-ins, Electron, tfjs-node or DOM-only modules and uses
- * no Math.random (runs are (config, seed)); the renderer never imports src-main.
+ * renderer, so it imports no Node built-ins, Electron, tfjs-node or DOM-only modules and reads
+ * no entropy or clock (Math.random, Date.now, performance.now): a run is (config, seed), and
+ * timing belongs to the hosts and the bench. The renderer never imports src-main.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,12 @@ function imports(file: string): string[] {
 
 const NODE_BUILTINS = new Set(['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'zlib', 'http', 'https', 'net', 'url', 'util', 'events', 'stream', 'module', 'process', 'buffer']);
 
+const CLOCK_AND_ENTROPY: [RegExp, string][] = [
+  [/\bMath\.random\s*\(/, 'Math.random'],
+  [/\bDate\.now\s*\(/, 'Date.now'],
+  [/\bperformance\.now\s*\(/, 'performance.now'],
+];
+
 export function sharedViolations(dir: string): string[] {
   const bad: string[] = [];
   for (const f of files(dir, ['.ts'])) {
@@ -48,13 +55,13 @@ export function sharedViolations(dir: string): string[] {
       }
     }
     const src = fs.readFileSync(f, 'utf8');
-    if (/Math\.random\s*\(/.test(src)) bad.push(`${path.relative(root, f)} uses Math.random`);
+    for (const [re, what] of CLOCK_AND_ENTROPY) if (re.test(src)) bad.push(`${path.relative(root, f)} uses ${what}`);
   }
   return bad;
 }
 
 describe('layering', () => {
-  it('src-shared imports no Node, Electron, tfjs-node, sqlite, Vue or host code, and has no Math.random', () => {
+  it('src-shared imports no Node, Electron, tfjs-node, sqlite, Vue or host code, and reads no clock or Math.random', () => {
     expect(sharedViolations(path.join(root, 'src-shared'))).toEqual([]);
   });
 
@@ -63,7 +70,16 @@ describe('layering', () => {
     try {
       fs.writeFileSync(path.join(tmp, 'a.ts'), "import fs from 'node:fs';\nexport const x = Math.random();\n");
       fs.writeFileSync(path.join(tmp, 'b.ts'), "import * as tf from '@tensorflow/tfjs-node';\n");
-      expect(sharedViolations(tmp)).toHaveLength(3);
+      fs.writeFileSync(path.join(tmp, 'c.ts'), 'export const t0 = Date.now();\nexport const t1 = performance.now();\n');
+      expect(sharedViolations(tmp).sort()).toEqual(
+        [
+          `test/${path.basename(tmp)}/a.ts imports node:fs`,
+          `test/${path.basename(tmp)}/a.ts uses Math.random`,
+          `test/${path.basename(tmp)}/b.ts imports @tensorflow/tfjs-node`,
+          `test/${path.basename(tmp)}/c.ts uses Date.now`,
+          `test/${path.basename(tmp)}/c.ts uses performance.now`,
+        ].sort(),
+      );
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -168,6 +168,58 @@ describe('New experiment form', () => {
   });
 });
 
+describe('Form defects of the first-hour trial (issue 14, items 4 and 5)', () => {
+  it('numbers seeds as the CLI does: 3 seeds from 1 are 1, 2, 3', async () => {
+    const w = await mountForm();
+    expect(useExperimentFormStore().seeds).toEqual([1, 2, 3]);
+    expect(w.find('[data-testid="seed-preview"]').text()).toBe('→ 1, 2, 3');
+    w.unmount();
+  });
+
+  it('a seed start of 2.5 marks the start box, not the count, and previews nothing', async () => {
+    const w = await mountForm();
+    await w.find('#f-first-seed').setValue('2.5');
+    expect(w.find('#f-first-seed').attributes('aria-invalid')).toBe('true');
+    expect(w.find('#f-seeds').attributes('aria-invalid')).toBe('false');
+    expect(w.find('[data-testid="seed-preview"]').exists()).toBe(false);
+    expect(w.find('[data-error-for="firstSeed"]').text()).toMatch(/^first seed: expected an integer in \[0, /);
+    expect(w.find('[data-testid="launch"]').text()).toBe('Launch');
+    w.unmount();
+  });
+
+  it('with errors the budget line shows no negative or zero arithmetic', async () => {
+    const w = await mountForm();
+    expect(w.find('[data-testid="budget"]').text()).toMatch(/3 runs × 10,000 rounds × 32 envs = 960,000 episodes/);
+    await type(w, 'train.episodes', '-5');
+    await type(w, 'train.numEnvs', '0');
+    const budget = w.find('[data-testid="budget"]').text();
+    expect(budget).not.toMatch(/-5|-0|= 0/);
+    expect(budget).toMatch(/fix the marked fields/);
+    expect(w.find('[data-testid="launch"]').text()).toBe('Launch');
+    expect(w.find('[data-testid="launch"]').attributes('disabled')).toBeDefined();
+    w.unmount();
+  });
+
+  it('groups presets by paper figure, a released-code twin beside its paper preset, and searches them', async () => {
+    api.listPresets = vi.fn(async () => [
+      { name: 'a-pg', title: 'PG', description: '', paper: '§3.1, Fig. 2-3', config: {} },
+      { name: 'a-pg-released-code', title: 'PG (released code)', description: '', paper: '§3.1, Fig. 2-3 (released code)', config: {} },
+      { name: 'a-coma-history', title: 'COMA + last action', description: '', paper: '§3.3, Fig. 5', config: {} },
+      { name: 'a-misc', title: 'Misc', description: 'no figure', config: {} },
+    ]);
+    const w = await mountForm();
+    const groups = w.findAll('#preset-select optgroup');
+    expect(groups.map((g) => g.attributes('label'))).toEqual(['§3.1, Fig. 2-3', '§3.3, Fig. 5', 'Other']);
+    expect(groups[0].findAll('option').map((o) => o.attributes('value'))).toEqual(['a-pg', 'a-pg-released-code']);
+    await w.find('[data-testid="preset-search"]').setValue('coma');
+    const left = w.findAll('#preset-select optgroup option').map((o) => o.attributes('value'));
+    // The chosen preset stays listed (under "Selected") while the search hides its group.
+    expect(left).toEqual(['a-pg', 'a-coma-history']);
+    expect(w.find('#preset-select optgroup').attributes('label')).toBe('Selected');
+    w.unmount();
+  });
+});
+
 describe('parseInput', () => {
   it('keeps what is not a number as text so the validator can name it', () => {
     expect(parseInput({ type: 'int', default: 1, doc: '' }, ' 12 ')).toBe(12);

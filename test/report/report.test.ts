@@ -192,3 +192,39 @@ describe('pdf report', () => {
     },
   );
 });
+
+describe('a report matches the screen it was exported from (issue 14, item 2)', () => {
+  const html = async (smoothing?: Parameters<Workbench['exportReport']>[0]['smoothing']) =>
+    text(await wb.exportReport({ kind: 'experiment', ids: [exp.experimentId], format: 'html', keys: ['return_total'], smoothing }));
+  const paths = (h: string) => (h.match(/<polyline class="line"[^>]*>/g) ?? []).join('\n');
+
+  it('carries the chosen metrics and the screen’s smoothing, and says so', async () => {
+    const ema = await html({ method: 'ema', weight: 0.6 });
+    expect(ema).toContain('Metrics: <code>return_total</code> (as chosen on screen)');
+    expect(ema).toContain('exponential moving average of weight 0.6 (as on the run page)');
+    expect(ema).not.toContain('2% of its rounds');
+    const raw = await html({ method: 'none' });
+    expect(raw).toContain('no smoothing');
+    const win = await html({ method: 'window', points: 5 });
+    expect(win).toContain('moving average over 5 points (as on the compare page)');
+    // The curves really differ with the smoothing.
+    expect(paths(ema)).not.toBe(paths(raw));
+    expect(paths(win)).not.toBe(paths(raw));
+    // Without a choice (cairn export): the 2% default, stated.
+    expect(await html()).toContain('2% of its rounds');
+  });
+
+  it('names a bad smoothing field and the allowed values', async () => {
+    await expect(
+      wb.exportReport({ kind: 'run', ids: [exp.runIds[0]], format: 'html', smoothing: { method: 'ema', weight: 1.5 } }),
+    ).rejects.toMatchObject({ body: { field: 'smoothing.weight', kind: 'input' } });
+  });
+
+  it('its runs table keeps each start time on one line (minutes, UTC in the header)', async () => {
+    const h = await html();
+    expect(h).toContain('<th>Started (UTC)</th>');
+    const started = [...h.matchAll(/<td class="nw">(\d{4}-\d\d-\d\d \d\d:\d\d)<\/td>/g)].map((m) => m[1]);
+    expect(started.length).toBe(exp.runIds.length);
+    expect(h).toContain('td.nw{white-space:nowrap}');
+  });
+});

@@ -233,6 +233,7 @@ async function start(): Promise<void> {
   const store = await Store.open(dbFile);
   // Runs left "running" by a runner that died are failed (resumable) before the UI lists them.
   await failOrphans(store).catch(() => undefined);
+  process.stdout.write(`Cairn: database ${store.file}\n`);
   const backend = backendChoice(flag('backend'));
   const parallel = flag('parallel');
   const runner = new Runner({

@@ -21,8 +21,8 @@ export const COLUMNS: Column[] = [
   { id: 'backend', label: 'Backend', width: '70px' },
   { id: 'started', label: 'Started', width: '104px', sort: 'started_at' },
   { id: 'duration', label: 'Duration', width: '78px', sort: 'duration', num: true },
-  { id: 'success', label: 'Success', width: '70px', num: true, title: 'collective_success (latest round mean, or the final summary)' },
-  { id: 'return', label: 'Return', width: '70px', num: true, title: 'return_total' },
+  { id: 'success', label: 'Success', width: '70px', num: true, title: "the run's success metric, as its env declares it (latest round mean, or the final summary)" },
+  { id: 'return', label: 'Return', width: '70px', num: true, title: "the run's return metric, as its env declares it" },
   { id: 'tags', label: 'Tags', width: 'minmax(90px, 1fr)' },
   { id: 'actions', label: '', width: '40px' },
 ];

@@ -3,7 +3,7 @@
 export type MarkerKind = 'pickup' | 'drop' | 'door' | 'reward';
 
 export interface ReplayMarker {
-  /** Step index t (0..steps-1) at which it happened. */
+  /** Step index t (0..steps-1) at which it happened; shown as step t + 1, the frame it lands on. */
   step: number;
   /** Frame showing the state right after it (t + 1). */
   frame: number;

@@ -1,0 +1,63 @@
+/** The `cairn bench --vs-pytorch | --profile` flags, kept out of cmd-bench.ts (a shared file). */
+import { UsageError } from '../cli/errors';
+import { intFlag } from '../cli/args';
+import { VS_ROWS, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
+import { formatRss, rssOverRounds } from './memory';
+
+export const VS_FLAGS = {
+  'vs-pytorch': { type: 'boolean' },
+  profile: { type: 'boolean' },
+  reps: { type: 'string' },
+  learners: { type: 'string' },
+  python: { type: 'string' },
+  rss: { type: 'boolean' },
+  'ab-kernels': { type: 'boolean' },
+  rounds: { type: 'string' },
+} as const;
+
+export const VS_HELP =
+  '\n--vs-pytorch: each learner beside its PyTorch twin (bench/torch_learners.py, one thread each), interleaved\n' +
+  '  --reps N (3) times, S seconds each (--seconds, default 3 here x 2); --learners ' +
+  VS_ROWS.map((r) => r.label).join(',') +
+  '\n  picks rows; --python PATH (default $CAIRN_PYTHON, else python3 or /usr/bin/python3, whichever imports torch). Without PyTorch it says so and times Cairn only.\n' +
+  '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n' +
+  '--ab-kernels: wasm only, each learner with the stock kernels and with Cairn\'s overrides, alternating --reps times.\n' +
+  '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
+
+export async function benchVsCommand(values: Record<string, unknown>, backend: string, log: (s: string) => void): Promise<void> {
+  const raw = values.seconds as string | undefined;
+  const seconds = raw === undefined ? 6 : Number(raw);
+  if (!(seconds >= 0)) throw new UsageError(`--seconds: expected a non-negative number, got ${JSON.stringify(raw)}`);
+  const labels = values.learners === undefined ? undefined : String(values.learners).split(',');
+  for (const l of labels ?? []) {
+    if (!VS_ROWS.some((r) => r.label === l)) throw new UsageError(`--learners: expected some of ${VS_ROWS.map((r) => r.label).join(', ')}, got ${JSON.stringify(l)}`);
+  }
+  if (values.rss) {
+    const rounds = intFlag('rounds', values.rounds as string | undefined, 300, 1);
+    for (const row of VS_ROWS.filter((r) => !labels || labels.includes(r.label))) {
+      const r = await rssOverRounds({ preset: row.preset, rounds, every: Math.max(1, Math.floor(rounds / 10)), numEnvs: 32, log });
+      process.stdout.write(formatRss(r));
+      if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+    }
+    return;
+  }
+  if (values['ab-kernels']) {
+    if (backend !== 'wasm') throw new UsageError(`--ab-kernels: compares wasm kernels, but the backend is ${backend} (use --backend wasm)`);
+    process.stdout.write(await abWasmKernels({ seconds, reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), labels, log }));
+    return;
+  }
+  if (values.profile) {
+    process.stdout.write(await profileLearners({ seconds, labels, log }));
+    if (!values['vs-pytorch']) return;
+  }
+  const report = await benchVsPytorch({
+    seconds,
+    reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100),
+    python: (values.python as string | undefined) ?? process.env.CAIRN_PYTHON,
+    labels,
+    backend,
+    log,
+  });
+  process.stdout.write(formatVsPytorch(report));
+  if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
+}

@@ -1,0 +1,328 @@
+/**
+ * `cairn bench --vs-pytorch`: each learner beside a PyTorch implementation of the same round
+ * (bench/torch_learners.py: same sizes and settings, one thread), run interleaved in this
+ * process tree: Cairn for S seconds, then PyTorch for S seconds, per learner, `reps` times. The
+ * ratio of each repetition compares two measurements taken seconds apart, so machine drift
+ * (other developers' tests) largely cancels; the median over repetitions is reported with the
+ * spread.
+ *
+ * Counting alike: Cairn's round is one episode in each of 32 copies in lock-step; the PyTorch
+ * program runs the same number of lock-step steps per round (Cairn's mean, measured in the same
+ * repetition) and is credited Cairn's mean env steps per round. Its environment is a stand-in
+ * that only draws observations (Cairn's timing includes the real Manitokan env).
+ *
+ * `--profile` instead times each learner under the round probe (round-probe.ts): env, rollout
+ * and update kernels, JS, GC, kernel calls per round, and the costliest kernels.
+ */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { resolve } from '../../src-shared/config/schema';
+import { getPreset } from '../../src-shared/config/presets';
+import { getAlgo, getEnv } from '../../src-shared/registry';
+import { Rng } from '../../src-shared/rng';
+import type { Trainer } from '../../src-shared/algos/types';
+import type { VecEnv } from '../../src-shared/envs/types';
+import { RoundProbe, type RoundProfile } from './round-probe';
+import { registerWasmKernels, restoreStockWasmKernels } from '../backend/wasm-kernels';
+
+/** One row: a Cairn preset, and the PyTorch program's learner (null: Cairn only). */
+export interface VsRow {
+  label: string;
+  preset: string;
+  torchAlgo: 'pg' | 'coma' | 'mappo' | 'ippo' | null;
+  /** Target ratio Cairn / PyTorch env-steps/s (issue 15), or for Cairn-only rows a note. */
+  target: number | null;
+}
+
+export const VS_ROWS: readonly VsRow[] = [
+  { label: 'pg', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5 },
+  { label: 'coma', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5 },
+  { label: 'ippo', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1 },
+  { label: 'mappo', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1 },
+  { label: 'pg-self-correction', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null },
+];
+
+const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/torch_learners.py');
+
+/** One thread everywhere: the comparison is per core. */
+const THREAD_ENV = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+export type TorchStatus = { ok: true; python: string; version: string } | { ok: false; python: string; reason: string };
+
+function runPython(python: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
+  return new Promise((done) => {
+    let stdout = '';
+    let stderr = '';
+    let child;
+    try {
+      child = spawn(python, args, { env: { ...process.env, ...THREAD_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      return done({ code: null, stdout, stderr, error: error as Error });
+    }
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (error) => done({ code: null, stdout, stderr, error }));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** Is PyTorch importable by `python`? Never throws: a missing PyTorch is a status. */
+export async function probeTorch(python: string): Promise<TorchStatus> {
+  const r = await runPython(python, ['-c', 'import torch; print(torch.__version__)']);
+  if (r.error) return { ok: false, python, reason: `${python} could not be started (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` };
+  if (r.code !== 0) {
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    return { ok: false, python, reason: `${python} cannot import torch (${last || `exit ${r.code}`})` };
+  }
+  return { ok: true, python, version: r.stdout.trim() };
+}
+
+interface Learner {
+  trainer: Trainer;
+  env: VecEnv;
+  torchArgs: string[];
+}
+
+function makeLearner(preset: string): Learner {
+  const p = getPreset(preset);
+  if (!p) throw new Error(`bench: preset ${preset} is not defined`);
+  const envId = String(p.config.env?.id ?? 'manitokan');
+  const algoId = String(p.config.algo?.id);
+  const envEntry = getEnv(envId)!;
+  const algo = getAlgo(algoId)!;
+  const { id: _e, ...envRaw } = p.config.env ?? {};
+  const { id: _a, ...algoRaw } = p.config.algo ?? {};
+  const envConfig = resolve('env', envEntry.schema, envRaw);
+  const config = resolve('algo', algo.schema, algoRaw);
+  const numEnvs = 32;
+  const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
+  const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
+  const s = env.spec;
+  const side = Math.round(Math.sqrt((s.stateSize - 3 * s.numAgents) / 3));
+  const torchArgs = [
+    `--envs=${numEnvs}`,
+    `--agents=${s.numAgents}`,
+    `--obs=${s.obsSize}`,
+    `--env-obs=${s.envObsSize}`,
+    `--actions=${s.numActions}`,
+    `--state-side=${side}`,
+    `--hidden=${Number((config as Record<string, unknown>).hiddenDim ?? 64)}`,
+  ];
+  return { trainer, env, torchArgs };
+}
+
+/**
+ * Rounds for at least `seconds` (and at least `minRounds`) under a probe that exists only for
+ * this segment (probes wrap the shared engine, so two alive at once would both count).
+ */
+async function measure(l: Learner, seconds: number, minRounds: number, timed: boolean): Promise<{ sps: number; profile: RoundProfile }> {
+  const probe = new RoundProbe(l.env, timed);
+  try {
+    let steps = 0;
+    let rounds = 0;
+    const t0 = performance.now();
+    while (rounds < minRounds || performance.now() - t0 < seconds * 1000) {
+      steps += await probe.round(() => l.trainer.round());
+      rounds++;
+    }
+    const dt = performance.now() - t0;
+    await probe.flushGc();
+    return { sps: (steps * 1000) / dt, profile: probe.summary() };
+  } finally {
+    probe.restore();
+  }
+}
+
+async function torchSegment(status: TorchStatus & { ok: true }, algo: string, l: Learner, prof: RoundProfile, seconds: number): Promise<number> {
+  const args = [
+    SCRIPT,
+    `--algo=${algo}`,
+    ...l.torchArgs,
+    `--steps=${Math.max(1, Math.round(prof.lockSteps))}`,
+    `--env-steps-per-round=${prof.envSteps}`,
+    `--seconds=${seconds}`,
+  ];
+  const r = await runPython(status.python, args);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !line.startsWith('{')) {
+    throw new Error(`bench: the PyTorch ${algo} program failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return Number((JSON.parse(line) as { env_steps_per_s: number }).env_steps_per_s);
+}
+
+export interface VsResult {
+  label: string;
+  preset: string;
+  cairn: number[];
+  torch: number[];
+  ratios: number[];
+  target: number | null;
+  callsPerRound: number;
+  msPerRound: number;
+  lockSteps: number;
+}
+
+export interface VsReport {
+  torch: TorchStatus;
+  backend: string;
+  load: [number, number];
+  results: VsResult[];
+}
+
+const median = (xs: number[]) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * The Python to use: the explicit choice only, else the first of `python3` on the PATH and
+ * Debian's /usr/bin/python3 that imports torch (a pyenv or venv python3 on the PATH does not
+ * see Debian's python3-torch).
+ */
+export async function findTorch(explicit: string | undefined): Promise<TorchStatus> {
+  if (explicit) return probeTorch(explicit);
+  const first = await probeTorch('python3');
+  if (first.ok) return first;
+  const debian = await probeTorch('/usr/bin/python3');
+  return debian.ok ? debian : first;
+}
+
+export interface VsOptions {
+  seconds: number;
+  reps: number;
+  /** Python interpreter; undefined: see findTorch. */
+  python: string | undefined;
+  labels?: string[];
+  backend: string;
+  log: (s: string) => void;
+}
+
+/** Runs the side-by-side benchmark; PyTorch missing leaves the PyTorch columns empty. */
+export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
+  const torch = await findTorch(o.python);
+  if (!torch.ok) o.log(`PyTorch missing: ${torch.reason}. Cairn's side only (Debian: apt-get install python3-torch).`);
+  const rows = VS_ROWS.filter((r) => !o.labels || o.labels.includes(r.label));
+  const load0 = os.loadavg()[0];
+  const results: VsResult[] = [];
+  const learners = new Map<string, Learner>();
+  try {
+    for (const row of rows) {
+      const l = makeLearner(row.preset);
+      learners.set(row.label, l);
+      await l.trainer.round(); // warm-up: variable creation, kernel compilation
+      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], target: row.target, callsPerRound: 0, msPerRound: 0, lockSteps: 0 });
+    }
+    for (let rep = 0; rep < o.reps; rep++) {
+      for (const [i, row] of rows.entries()) {
+        const l = learners.get(row.label)!;
+        const res = results[i];
+        o.log(`rep ${rep + 1}/${o.reps}: cairn ${row.label} (${row.preset}) on ${o.backend} ...`);
+        const { sps, profile } = await measure(l, o.seconds, 2, false);
+        res.cairn.push(sps);
+        res.callsPerRound = profile.calls.rollout + profile.calls.update;
+        res.msPerRound = profile.roundMs;
+        res.lockSteps = profile.lockSteps;
+        if (torch.ok && row.torchAlgo) {
+          o.log(`rep ${rep + 1}/${o.reps}: pytorch ${row.torchAlgo} ...`);
+          const t = await torchSegment(torch, row.torchAlgo, l, profile, o.seconds);
+          res.torch.push(t);
+          res.ratios.push(sps / t);
+        }
+      }
+    }
+  } finally {
+    for (const l of learners.values()) l.trainer.dispose();
+  }
+  return { torch, backend: o.backend, load: [load0, os.loadavg()[0]], results };
+}
+
+const fmt = (n: number) => (!Number.isFinite(n) ? '-' : n >= 1e3 ? `${(n / 1e3).toFixed(2)}k` : n.toFixed(0));
+
+export function formatVsPytorch(r: VsReport): string {
+  const lines: string[] = [];
+  lines.push(
+    `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, one thread each, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
+  );
+  lines.push(r.torch.ok ? `PyTorch ${r.torch.version} (${r.torch.python})` : `PyTorch missing: ${r.torch.reason}; PyTorch columns left empty`);
+  lines.push(`${'learner'.padEnd(20)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(22)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}`);
+  const pg = r.results.find((x) => x.label === 'pg');
+  for (const x of r.results) {
+    const ratio = median(x.ratios);
+    let target = '';
+    if (x.target !== null && x.ratios.length) target = `${ratio >= x.target ? 'met' : 'below'} ${x.target}x`;
+    let per = x.ratios.map((v) => v.toFixed(2)).join(' ');
+    if (x.label === 'pg-self-correction' && pg) {
+      // Issue 15's target for the second-order term: <= 2x the time of a PG round.
+      const rel = x.msPerRound / x.lockSteps / (pg.msPerRound / pg.lockSteps);
+      per = `${rel.toFixed(2)}x PG time/step`;
+      target = `${rel <= 2 ? 'met' : 'below'} <=2x`;
+    }
+    lines.push(
+      `${x.label.padEnd(20)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(22)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `--profile`: where one round's time goes, per learner. */
+export async function profileLearners(o: { seconds: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
+  const rows = VS_ROWS.filter((r) => !o.labels || o.labels.includes(r.label));
+  const out: string[] = [`\nWhere a round's time goes (ms per round; probe on, so kernels read ~1 us slow each; load ${os.loadavg()[0].toFixed(1)})`];
+  out.push(`${'learner'.padEnd(20)} ${'round'.padStart(7)} ${'env'.padStart(6)} ${'roll.k'.padStart(7)} ${'roll.js'.padStart(7)} ${'upd.k'.padStart(7)} ${'upd.js'.padStart(7)} ${'gc'.padStart(6)} ${'calls r/u'.padStart(13)}  top kernels (ms, calls)`);
+  for (const row of rows) {
+    o.log(`profile: ${row.label} ...`);
+    const l = makeLearner(row.preset);
+    try {
+      await l.trainer.round();
+      const { profile: p } = await measure(l, o.seconds, 2, true);
+      const top = p.byKernel
+        .slice(0, 6)
+        .map(([k, ms, c]) => `${k} ${ms.toFixed(0)} (${Math.round(c)})`)
+        .join(', ');
+      out.push(
+        `${row.label.padEnd(20)} ${p.roundMs.toFixed(0).padStart(7)} ${p.envMs.toFixed(1).padStart(6)} ${p.kernelMs.rollout.toFixed(0).padStart(7)} ${p.jsMs.rollout.toFixed(0).padStart(7)} ${p.kernelMs.update.toFixed(0).padStart(7)} ${p.jsMs.update.toFixed(0).padStart(7)} ${p.gcMs.toFixed(1).padStart(6)} ${`${Math.round(p.calls.rollout)}/${Math.round(p.calls.update)}`.padStart(13)}  ${top}`,
+      );
+    } finally {
+      l.trainer.dispose();
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * `--ab-kernels` (wasm): each learner's ms per round and kernel calls with the stock wasm
+ * kernels (A) and Cairn's overrides (B, backend/wasm-kernels.ts), alternating A B A B ... in
+ * one process on the same trainer, so drift and training progress hit both alike.
+ */
+export async function abWasmKernels(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
+  const rows = VS_ROWS.filter((r) => !o.labels || o.labels.includes(r.label));
+  const out: string[] = [`\nwasm kernels, stock (A) vs overrides (B): ms per lock-step step, median of ${o.reps} alternations (load ${os.loadavg()[0].toFixed(1)})`];
+  out.push(`${'learner'.padEnd(20)} ${'A ms/step'.padStart(10)} ${'B ms/step'.padStart(10)} ${'A/B'.padStart(6)}  per rep`);
+  for (const row of rows) {
+    const l = makeLearner(row.preset);
+    const a: number[] = [];
+    const b: number[] = [];
+    try {
+      await l.trainer.round();
+      for (let rep = 0; rep < o.reps; rep++) {
+        for (const stock of [true, false]) {
+          o.log(`ab: ${row.label} rep ${rep + 1} ${stock ? 'stock' : 'overrides'} ...`);
+          if (stock) restoreStockWasmKernels();
+          else registerWasmKernels();
+          const { profile } = await measure(l, o.seconds, 1, false);
+          (stock ? a : b).push(profile.roundMs / profile.lockSteps);
+        }
+      }
+    } finally {
+      registerWasmKernels();
+      l.trainer.dispose();
+    }
+    const per = a.map((x, i) => (x / b[i]).toFixed(2)).join(' ');
+    out.push(`${row.label.padEnd(20)} ${median(a).toFixed(2).padStart(10)} ${median(b).toFixed(2).padStart(10)} ${(median(a) / median(b)).toFixed(2).padStart(6)}  ${per}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,121 @@
+/**
+ * Throughput over the registries (`npm run bench`): env-steps/s of every registered env at its
+ * default config, and training env-steps/s of every learner on its default env and preset, each
+ * beside a baseline measured in the same run (the env one copy at a time; the random-policy
+ * trainer on the same envs) so numbers compare across machines as ratios. A new env or learner
+ * is measured without touching this file.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { listPresets, type Preset } from '../../src-shared/config/presets';
+import { defaults, resolve } from '../../src-shared/config/schema';
+import { randomActions } from '../../src-shared/env-check';
+import type { EnvEntry } from '../../src-shared/envs/types';
+import type { AlgoEntry } from '../../src-shared/algos/types';
+import { getAlgo, getEnv, listAlgos, listEnvs } from '../../src-shared/registry';
+import { Rng } from '../../src-shared/rng';
+
+/** Targets from the issues (env-steps/s at B = 256 on one core); other envs have none. */
+export const ENV_TARGETS: Readonly<Record<string, number>> = { manitokan: 2_000_000, spread: 1_000_000 };
+/** Target of PG's training throughput on its default preset (issue 1). */
+export const TRAIN_TARGETS: Readonly<Record<string, number>> = { pg: 20_000 };
+
+export interface Measure {
+  name: string;
+  value: number;
+  baseline: number;
+  baselineName: string;
+  target: number | null;
+}
+
+/** Env-steps/s of `entry` at its default config with B copies, uniformly random legal actions. */
+export function envStepsPerSecond(entry: EnvEntry, numEnvs: number, seconds: number): number {
+  const env = entry.create(defaults(entry.schema), { numEnvs, autoReset: true });
+  const N = env.spec.numAgents;
+  const rng = new Rng(1, 99);
+  const actions = new Int32Array(numEnvs * N);
+  const box = new Float32Array(numEnvs * N * env.spec.boxSize);
+  const withBox = env.spec.boxSize > 0 ? box : undefined;
+  env.reset(1);
+  let steps = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < seconds * 1000) {
+    for (let i = 0; i < 200; i++) {
+      randomActions(env, actions, box, rng);
+      env.step(actions, withBox);
+      env.drainEpisodes();
+    }
+    steps += 200 * numEnvs;
+    t = performance.now();
+  }
+  return (steps * 1000) / (t - t0);
+}
+
+/** A learner's default preset: the first preset (in the catalogue's order) that trains it. */
+export function defaultPreset(algo: AlgoEntry, presets: readonly Preset[] = listPresets()): Preset | undefined {
+  return presets.find((p) => p.config.algo?.id === algo.id);
+}
+
+/** Training env-steps/s of `algoId` on the env config of `preset` (32 copies), after one warm-up round. */
+export async function trainStepsPerSecond(preset: Preset, algoId: string, seconds: number): Promise<number> {
+  const envEntry = getEnv(preset.config.env?.id ?? 'manitokan')!;
+  const algo = getAlgo(algoId)!;
+  const { id: _e, ...envRaw } = preset.config.env ?? {};
+  const { id: _a, ...algoRaw } = preset.config.algo ?? {};
+  const envConfig = resolve('env', envEntry.schema, envRaw);
+  const config = resolve('algo', algo.schema, algoId === preset.config.algo?.id ? algoRaw : {});
+  const env = envEntry.create(envConfig, { numEnvs: 32, autoReset: false });
+  const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
+  await trainer.round(); // warm-up: variable creation, kernel compilation
+  let steps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) steps += (await trainer.round()).envSteps;
+  const dt = performance.now() - t0;
+  trainer.dispose();
+  return (steps * 1000) / dt;
+}
+
+/** Every env's stepping rate at B = 256 against B = 1. */
+export function benchEnvs(seconds: number, log: (s: string) => void): (Measure & { envId: string })[] {
+  return listEnvs().map((e) => {
+    log(`env: ${e.id} B=256 and baseline B=1 ...`);
+    return {
+      name: `${e.id} env-steps/s (B=256)`,
+      value: envStepsPerSecond(e, 256, seconds),
+      baseline: envStepsPerSecond(e, 1, seconds),
+      baselineName: 'B=1',
+      target: ENV_TARGETS[e.id] ?? null,
+      envId: e.id,
+    };
+  });
+}
+
+/** Every learner (but the random baseline itself) on its default preset, against the random policy on the same envs. */
+export async function benchLearners(seconds: number, backend: string, log: (s: string) => void): Promise<(Measure & { algo: string; preset: string })[]> {
+  const out: (Measure & { algo: string; preset: string })[] = [];
+  const randomByPreset = new Map<string, number>();
+  for (const a of listAlgos()) {
+    if (a.id === 'random') continue;
+    const p = defaultPreset(a);
+    if (!p) {
+      log(`train: ${a.id} has no preset; skipped`);
+      continue;
+    }
+    log(`train: ${a.id} (${p.name}) on ${backend} ...`);
+    const value = await trainStepsPerSecond(p, a.id, seconds * 2);
+    if (!randomByPreset.has(p.name)) {
+      log(`train: baseline random policy on ${p.name}'s envs ...`);
+      randomByPreset.set(p.name, await trainStepsPerSecond(p, 'random', seconds));
+    }
+    out.push({
+      name: `${a.id} training env-steps/s (${p.name})`,
+      value,
+      baseline: randomByPreset.get(p.name)!,
+      baselineName: 'random policy',
+      target: TRAIN_TARGETS[a.id] ?? null,
+      algo: a.id,
+      preset: p.name,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+/**
+ * Transition replay for feed-forward off-policy learners (DQN/MADDPG style): a ring of the last
+ * `capacity` transitions, each a row of named float fields (obs, actions, rewards, next obs,
+ * done flags, ... whatever the learner declares), sampled uniformly with replacement from a
+ * seeded Rng. Rows are stored per (copy) transition across all agents, so one sample keeps the
+ * agents of one joint step together, as centralised critics need.
+ *
+ * Only the valid rows of a lock-step step are stored (`valid[b]`): finished copies' padding
+ * never enters the buffer. A sample also returns `mask` (1 per drawn row) so a learner can
+ * pad a batch to a fixed size while the buffer is still filling (`sample(k)` with k > count).
+ */
+import type { Rng } from '../../rng';
+import type { Checkpoint } from '../types';
+
+export class TransitionBuffer {
+  private readonly data: Record<string, Float32Array>;
+  private next = 0;
+  private size = 0;
+
+  constructor(
+    readonly capacity: number,
+    /** Field name -> floats per transition. */
+    readonly widths: Readonly<Record<string, number>>,
+  ) {
+    if (!(Number.isInteger(capacity) && capacity >= 1)) throw new Error(`TransitionBuffer: capacity must be an integer >= 1, got ${capacity}`);
+    this.data = {};
+    for (const [k, w] of Object.entries(widths)) {
+      if (!(Number.isInteger(w) && w >= 1)) throw new Error(`TransitionBuffer: width of "${k}" must be an integer >= 1, got ${w}`);
+      this.data[k] = new Float32Array(capacity * w);
+    }
+  }
+
+  get count(): number {
+    return this.size;
+  }
+
+  /**
+   * Store the rows b with `valid[b]` of a batch whose field k holds B rows of `widths[k]`
+   * floats each (copy order).
+   */
+  insert(rows: Readonly<Record<string, ArrayLike<number>>>, valid: ArrayLike<number>): void {
+    const B = valid.length;
+    for (const [k, w] of Object.entries(this.widths)) {
+      const src = rows[k];
+      if (!src || src.length !== B * w) throw new Error(`TransitionBuffer: field "${k}" needs ${B} x ${w} values, got ${src ? src.length : 'none'}`);
+    }
+    for (let b = 0; b < B; b++) {
+      if (!valid[b]) continue;
+      for (const [k, w] of Object.entries(this.widths)) {
+        const src = rows[k];
+        const dst = this.data[k];
+        for (let j = 0; j < w; j++) dst[this.next * w + j] = src[b * w + j];
+      }
+      this.next = (this.next + 1) % this.capacity;
+      this.size = Math.min(this.size + 1, this.capacity);
+    }
+  }
+
+  /**
+   * Draw `k` rows uniformly with replacement into `out` (field -> k x width floats, allocated
+   * when absent); `mask` is 1 for drawn rows and 0 for rows left empty (an empty buffer).
+   */
+  sample(k: number, rng: Rng, out: Record<string, Float32Array> = {}): { fields: Record<string, Float32Array>; mask: Float32Array; index: Int32Array } {
+    const mask = new Float32Array(k);
+    const index = new Int32Array(k).fill(-1);
+    for (const [f, w] of Object.entries(this.widths)) {
+      if (!out[f] || out[f].length !== k * w) out[f] = new Float32Array(k * w);
+      else out[f].fill(0);
+    }
+    if (this.size === 0) return { fields: out, mask, index };
+    for (let i = 0; i < k; i++) {
+      const r = rng.int(this.size);
+      index[i] = r;
+      mask[i] = 1;
+      for (const [f, w] of Object.entries(this.widths)) out[f].set(this.data[f].subarray(r * w, (r + 1) * w), i * w);
+    }
+    return { fields: out, mask, index };
+  }
+
+  /** Checkpoint records (the used rows of every field) and the ring position. */
+  toRecords(prefix = 'replay/'): { tensors: Checkpoint['tensors']; meta: { next: number; size: number } } {
+    const tensors: Checkpoint['tensors'] = {};
+    for (const [f, w] of Object.entries(this.widths)) {
+      tensors[prefix + f] = { shape: [this.size, w], data: this.data[f].slice(0, this.size * w) };
+    }
+    return { tensors, meta: { next: this.next, size: this.size } };
+  }
+
+  fromRecords(tensors: Checkpoint['tensors'], meta: { next: number; size: number }, prefix = 'replay/'): void {
+    if (!(meta.size >= 0 && meta.size <= this.capacity && meta.next >= 0 && meta.next < this.capacity)) {
+      throw new Error(`TransitionBuffer: checkpoint ring position ${JSON.stringify(meta)} does not fit capacity ${this.capacity}`);
+    }
+    for (const [f, w] of Object.entries(this.widths)) {
+      const t = tensors[prefix + f];
+      if (!t || t.data.length !== meta.size * w) throw new Error(`TransitionBuffer: checkpoint field "${prefix + f}" is missing or has the wrong size`);
+      this.data[f].fill(0);
+      this.data[f].set(t.data);
+    }
+    this.next = meta.next;
+    this.size = meta.size;
+  }
+}

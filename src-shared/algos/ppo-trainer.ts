@@ -1,0 +1,1012 @@
+/**
+ * The recurrent PPO machinery MAPPO (algos/mappo.ts) and IPPO (algos/ippo.ts) share, as in
+ * Malenfant & Richards 2025, Tables 1-2 (Yu et al. 2022's MAPPO; specs/manitokan-learners.md
+ * §4): inputs read from the env's declared layouts, the networks, the trainer and the
+ * evaluation policy. The two variants differ only in which networks are shared and what the
+ * critic sees (`PpoVariant`); their schemas, paper-vs-released-code tables and registry
+ * entries live in their own files.
+ *
+ * Networks (Table 1; the same layer stack for actor and critic):
+ *   "CNN (32 out channels, kernel 3, ReLU)" -> MLP 32+extras -> 64 (ReLU) -> MLP 64 -> 64 (ReLU)
+ *   -> GRU 64 with LayerNorm on its output -> head (actor: Categorical logits 64 -> 6; critic:
+ *   linear 64 -> 1).
+ * - The CNN is a 3x3 convolution without padding (nn/conv.ts: im2col + one shared dense layer).
+ *   On the agent's 3x3x3 egocentric view that is ONE patch, i.e. exactly a dense layer 27 -> 32
+ *   over the view; on the 6x6x3 global state it is a real convolution (16 patches x 32
+ *   channels -> 512 features). Channels = hiddenDim / 2 (32 for 64, as the on-policy CNN base).
+ * - Extras are concatenated AFTER the CNN output, before the first MLP layer: the door/key
+ *   flags and the last-action one-hot for the actor, the agents' positions and directions for
+ *   the state critic (the released code instead reshapes view + flags into one image for its
+ *   CNN; a choice of ours, because flags and one-hots are not pixels).
+ * - Table 1 lists "MLP (input = 32, output = 64, ReLU)" twice, then "MLP (64 -> 64)". We read
+ *   the repeated row as a duplicate and build 32 -> 64 -> 64, which is exactly the on-policy CNN
+ *   base (conv -> Linear(32, 64) -> Linear(64, 64)) that the released code uses.
+ * - The critic's "MLP (input = 64, output = 1, ReLU)": the value head is linear (a ReLU would
+ *   forbid negative values, and MAPPO's value layer is linear); the ReLU is the hidden layers'.
+ * - Initialisation (paper silent; MAPPO / released code, use_orthogonal): orthogonal weights,
+ *   zero biases; gain sqrt(2) for ReLU layers, 1 for GELU; GRU weights orthogonal with gain 1,
+ *   biases 0; LayerNorm gain 1, bias 0; actor head gain 0.01 (Table 1 "Gain"), value head gain
+ *   1. (The released critic's output layer `fc3` keeps PyTorch's default init: not reproduced.)
+ * - Inputs are the env's raw integers (paper silent); `inputScale` (released code: 1/255, the
+ *   CNN base's x / 255) scales the env values, never the last-action one-hot.
+ *
+ * One round = one paper "episode": every copy plays one episode in lock-step (finished copies
+ * are masked), then the PPO update on that batch:
+ *   rollout  one actor call and one critic call per step for all rows (B x N actor rows; B
+ *            state rows for MAPPO's critic), logits read back once and sampled on the CPU with
+ *            the Rng; the GRU states at every chunk start (t = 0, L, 2L, ...) are stored.
+ *   returns  GAE(gamma 0.99, lambda) on each agent's own reward, V = the critic's value (for
+ *            MAPPO the one shared V(s_t) of the copy, for both agents); no bootstrap after a
+ *            true termination, V(final state) after the time limit. Advantages normalised.
+ *   update   `epochs` passes; each shuffles the (chunk, copy) units that hold valid steps (Rng)
+ *            and splits them into `minibatches` minibatches ("Mini-batch 1" in Tables 1-2 read
+ *            as ONE minibatch = the whole batch, on-policy's num_mini_batch = 1). A minibatch
+ *            runs the recurrent networks over its [chunk x units] sequences at once, each
+ *            chunk starting from the hidden state stored in the rollout (MAPPO's recurrent
+ *            generator), then one Adam step for the actor (clipped surrogate + entropy bonus)
+ *            and one for the critic (Huber value loss, clipped around the rollout value).
+ *   speed    the minibatch's inputs are staged on the CPU in [group][step][sequence] order and
+ *            each (group, step) block, all sequences at once, is uploaded as its own tensor and
+ *            run through that group's network (nn/ppo-gru.ts): on wasm, splitting or unstacking
+ *            a large activation copies it whole per piece, which cost more than the matmuls.
+ *
+ *   loss  actor  -sum w min(r A, clip(r, 1 - 0.2, 1 + 0.2) A) - 1e-4 sum w H(pi)
+ *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
+ *                V_clip = V_old + clip(V - V_old, -0.2, 0.2)
+ *   w = valid-step mask / number of valid steps: over all rows (MAPPO), per agent (IPPO).
+ */
+import { type Schema, type Values, typedValues } from '../config/schema';
+import type { ippoSchema } from './ippo';
+import type { mappoSchema } from './mappo';
+import type { EnvSpec, VecEnv } from '../envs/types';
+import { argmaxMasked, entropyFromLogProbs, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
+import { concatDiff, im2col, patchCount } from '../nn/conv';
+import { registerGradients } from '../nn/gradients';
+import { GRUCell } from '../nn/gru';
+import { gateStep, gateWeights, layerNormWeights, layerNormLast } from '../nn/ppo-gru';
+import { Linear, groupedLinear, type Activation } from '../nn/mlp';
+import { Adam } from '../nn/optim';
+import { ParamSet } from '../nn/params';
+import {
+  ValueNorm,
+  assignConstant,
+  assignOrthogonal,
+  clipByGroupNorm,
+  clippedSurrogate,
+  gae,
+  normaliseAdvantages,
+  valueLossElements,
+} from '../nn/ppo';
+import type { Tensor, Tf } from '../nn/tf';
+import { deriveSeed, type Rng } from '../rng';
+import { LockstepRollout } from './core/rollout';
+import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
+import { envProblems, leadingPlanes, type EnvNeeds } from './core/compat';
+
+/** Discrete agents alike, a convolutional view and a convolutional state (the critic's grid). */
+export const PPO_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true, planesFirst: true, statePlanesFirst: true };
+import type { AlgoEntry, Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
+
+// ================================================================= config
+
+/** Fields IPPO and MAPPO share; each algorithm file sets its own defaults and docs. */
+export const ppoCommonSchema = {
+  lr: { type: 'float', default: 1e-5, min: 0, max: 1, doc: 'Actor Adam learning rate (paper Tables 1-2 and code: 1e-5; App. E.4 randomised: 1e-6).' },
+  criticLr: { type: 'float', default: 1e-5, min: 0, max: 1, doc: 'Critic Adam learning rate (paper and code: 1e-5; App. E.4 randomised: 1e-3).' },
+  adamEps: { type: 'float', default: 1e-5, min: 0, doc: 'Adam epsilon (paper silent; code opti_eps: 1e-5).' },
+  gamma: { type: 'float', default: 0.99, min: 0, max: 1, doc: 'Discount factor (paper and code: 0.99).' },
+  clip: { type: 'float', default: 0.2, min: 0, max: 1, doc: 'PPO clip range epsilon, also the value-clipping range (paper and code: 0.2).' },
+  entropyCoef: { type: 'float', default: 1e-4, min: 0, doc: 'Entropy bonus coefficient (paper and code: 1e-4).' },
+  valueCoef: { type: 'float', default: 1, min: 0, doc: 'Value loss coefficient (paper and code: 1).' },
+  huberDelta: { type: 'float', default: 10, min: 0, doc: 'Huber loss delta of the value loss; 0 = squared error e^2/2 (paper and code: 10).' },
+  valueClip: { type: 'bool', default: true, doc: 'Clip the value update around the rollout value, max(loss, clipped loss) (paper silent; code: on).' },
+  epochs: { type: 'int', default: 15, min: 1, max: 1000, doc: 'PPO epochs per round (paper and code: 15).' },
+  chunkLength: { type: 'int', default: 10, min: 1, max: 10_000, doc: 'Recurrent chunk length: sequences start from the stored rollout hidden state every this many steps (paper and code: 10).' },
+  hiddenDim: { type: 'int', default: 64, min: 2, max: 4096, doc: 'MLP and GRU width; the CNN has hiddenDim / 2 channels (paper: 64, CNN 32).' },
+  activation: { type: 'enum', default: 'relu', values: ['relu', 'gelu'], doc: 'Hidden activation (paper: relu; released code: exact GELU).' },
+  outputGain: { type: 'float', default: 0.01, min: 0, doc: "Orthogonal-init gain of the policy head (paper 'Gain' and code: 0.01)." },
+  advantageNorm: { type: 'bool', default: true, doc: 'Normalise advantages to zero mean, unit std over valid steps (paper silent; code: on).' },
+  inputScale: { type: 'float', default: 1, min: 0, doc: 'Factor on env observation/state values (paper silent: 1; released code: 1/255). Never applied to the last-action one-hot.' },
+  actorObservation: {
+    type: 'enum',
+    default: 'own',
+    values: ['own', 'joint', 'joint-with-last-action'],
+    doc:
+      "Actor input: own observation (paper); joint = every agent's env observation plus its own last action; " +
+      'joint-with-last-action = joint only when the last action is observed (released code, last_action_obs quirk), else own.',
+  },
+} as const satisfies Schema;
+
+/**
+ * Resolved hyperparameters of either variant, typed from their schemas (IPPO has no
+ * actorSharing field: its actors are always per agent).
+ */
+export type PpoConfig = Values<typeof mappoSchema> | (Values<typeof ippoSchema> & { actorSharing: 'per-agent' });
+
+/**
+ * What distinguishes IPPO from MAPPO beyond hyperparameters. Independent learners (IPPO):
+ * per-agent actors and critics, each critic on one agent's rows, losses averaged and
+ * advantages normalised per agent. Otherwise (MAPPO) one critic value per copy shared by the
+ * agents and means over all rows.
+ */
+export type PpoVariant =
+  | { readonly id: 'mappo'; readonly schema: typeof mappoSchema; readonly independent: false }
+  | { readonly id: 'ippo'; readonly schema: typeof ippoSchema; readonly independent: true };
+
+function parseConfig(variant: PpoVariant, values: Values): PpoConfig {
+  const cfg: PpoConfig =
+    variant.id === 'ippo' ? { ...typedValues('algo', variant.schema, values), actorSharing: 'per-agent' } : typedValues('algo', variant.schema, values);
+  if (cfg.hiddenDim % 2 !== 0) throw new Error(`${variant.id}: hiddenDim must be even (the CNN has hiddenDim / 2 channels), got ${cfg.hiddenDim}`);
+  return cfg;
+}
+
+// ================================================================= inputs
+
+/** Kernel of the state critic's convolution (paper Table 1: 3x3, stride 1). */
+const KERNEL = 3;
+
+type Source = 'own' | 'joint' | 'state';
+
+/** Shape of one network input row: P patches of K values (the CNN's input) and E extras. */
+interface InputShape {
+  readonly P: number;
+  readonly K: number;
+  readonly E: number;
+}
+
+/**
+ * Row geometry, read from the env's declared layouts (checked once): each observation starts
+ * with a planes block (the view, encoded as ONE patch: a convolution whose kernel covers the
+ * view, i.e. a dense layer over it), followed by env features (flags) and agent-side history
+ * (the last-action one-hot); the state starts with a planes grid in x-y-channel order
+ * (convolved with 3x3 kernels), followed by features.
+ */
+interface EnvLayout {
+  readonly N: number;
+  readonly O: number; // obs row length
+  readonly envObs: number; // env part of an obs row
+  readonly view: number; // values of the view planes block
+  readonly flags: number; // envObs - view
+  readonly lastAct: number; // O - envObs
+  readonly SW: number; // state grid width
+  readonly SH: number; // state grid height
+  readonly SC: number; // state grid channels
+  readonly stateExtra: number; // state features after the grid
+  readonly stateSize: number;
+}
+
+/** What PPO needs of an env beyond the common needs, in plain words. */
+export function ppoProblems(spec: EnvSpec): string[] {
+  const out = envProblems(PPO_NEEDS, spec);
+  const grid = leadingPlanes(spec.stateLayout);
+  if (grid && grid.order !== 'xyc') out.push(`the state grid is stored in '${grid.order}' order (the critic's convolution reads 'xyc')`);
+  if (grid && (grid.width < KERNEL || grid.height < KERNEL)) out.push(`the state grid ${grid.width}x${grid.height} is smaller than the ${KERNEL}x${KERNEL} kernel`);
+  return out;
+}
+
+function envLayout(spec: EnvSpec): EnvLayout {
+  const problems = ppoProblems(spec);
+  if (problems.length > 0) throw new Error(`ppo: env "${spec.id}" cannot be used: ${problems.join('; ')}`);
+  const view = leadingPlanes(spec.agents[0].obsLayout)!;
+  const grid = leadingPlanes(spec.stateLayout)!;
+  const V = view.width * view.height * view.channels;
+  const G = grid.width * grid.height * grid.channels;
+  return {
+    N: spec.numAgents,
+    O: spec.obsSize,
+    envObs: spec.envObsSize,
+    view: V,
+    flags: spec.envObsSize - V,
+    lastAct: spec.obsSize - spec.envObsSize,
+    SW: grid.width,
+    SH: grid.height,
+    SC: grid.channels,
+    stateExtra: spec.stateSize - G,
+    stateSize: spec.stateSize,
+  };
+}
+
+function inputShape(l: EnvLayout, src: Source, lastAction: boolean): InputShape {
+  const la = lastAction ? l.lastAct : 0;
+  switch (src) {
+    case 'own':
+      return { P: 1, K: l.view, E: l.flags + la };
+    case 'joint':
+      return { P: 1, K: l.view * l.N, E: l.flags * l.N + la };
+    case 'state':
+      return { P: patchCount(l.SW, l.SH, KERNEL), K: KERNEL * KERNEL * l.SC, E: l.stateExtra };
+  }
+}
+
+/**
+ * Write one input row for agent `a` of copy `b` from the env buffers: patches at
+ * patches[pOff..] (P * K) and extras at extras[eOff..] (E). Env values are multiplied by
+ * `scale`; the last-action one-hot is copied as is.
+ */
+function writeRow(
+  env: VecEnv,
+  l: EnvLayout,
+  src: Source,
+  lastAction: boolean,
+  scale: number,
+  a: number,
+  b: number,
+  patches: Float32Array,
+  pOff: number,
+  extras: Float32Array,
+  eOff: number,
+): void {
+  const obs = env.obs;
+  const { N, O, envObs, flags, view } = l;
+  let e = eOff;
+  if (src === 'state') {
+    const s0 = b * l.stateSize;
+    im2col(env.state, s0, l.SW, l.SH, l.SC, KERNEL, patches, pOff, scale);
+    const tail = s0 + l.SW * l.SH * l.SC;
+    for (let i = 0; i < l.stateExtra; i++) extras[e++] = env.state[tail + i] * scale;
+    return;
+  }
+  const first = src === 'own' ? a : 0;
+  const last = src === 'own' ? a + 1 : N;
+  let p = pOff;
+  for (let i = first; i < last; i++) {
+    const o = (b * N + i) * O;
+    for (let k = 0; k < view; k++) patches[p++] = obs[o + k] * scale;
+  }
+  for (let i = first; i < last; i++) {
+    const o = (b * N + i) * O + view;
+    for (let k = 0; k < flags; k++) extras[e++] = obs[o + k] * scale;
+  }
+  if (lastAction) {
+    const o = (b * N + a) * O + envObs;
+    for (let k = 0; k < O - envObs; k++) extras[e++] = obs[o + k];
+  }
+}
+
+// ================================================================= networks
+
+/**
+ * CNN -> MLP -> MLP -> GRU (LayerNorm output) -> linear head, in G groups (G = 1 shared,
+ * G = N one network per agent; nn/mlp.ts). Parameters: conv, fc1, fc2, gru, head.
+ */
+export class PpoNet {
+  readonly params: ParamSet;
+  readonly conv: Linear;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  readonly gru: GRUCell;
+  readonly head: Linear;
+  readonly C: number;
+
+  constructor(
+    private readonly tf: Tf,
+    readonly shape: InputShape,
+    readonly groups: number,
+    readonly hidden: number,
+    readonly outputs: number,
+    readonly activation: Activation,
+    outputGain: number,
+    rng: Rng,
+  ) {
+    const G = groups;
+    const H = hidden;
+    this.C = H / 2;
+    this.params = new ParamSet(tf);
+    this.conv = new Linear(tf, this.params, 'conv', shape.K, this.C, G, rng);
+    this.fc1 = new Linear(tf, this.params, 'fc1', shape.P * this.C + shape.E, H, G, rng);
+    this.fc2 = new Linear(tf, this.params, 'fc2', H, H, G, rng);
+    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups: G, layerNorm: true }, rng);
+    this.head = new Linear(tf, this.params, 'head', H, outputs, G, rng);
+    // Orthogonal init with zero biases (MAPPO's use_orthogonal); see the file header.
+    const gain = activation === 'relu' ? Math.SQRT2 : 1;
+    for (const layer of [this.conv, this.fc1, this.fc2]) {
+      assignOrthogonal(tf, layer.weight, rng, gain);
+      assignConstant(tf, layer.bias, 0);
+    }
+    assignOrthogonal(tf, this.gru.weightIh, rng, 1);
+    assignOrthogonal(tf, this.gru.weightHh, rng, 1);
+    assignConstant(tf, this.gru.biasIh, 0);
+    assignConstant(tf, this.gru.biasHh, 0);
+    assignOrthogonal(tf, this.head.weight, rng, outputGain);
+    assignConstant(tf, this.head.bias, 0);
+  }
+
+  /** Inference: CNN and MLPs, patches [G, R*P, K], extras [G, R, E] or null -> [G, R, H]. */
+  private features(patches: Tensor, extras: Tensor | null, R: number): Tensor {
+    const tf = this.tf;
+    const act = this.activation;
+    return tf.tidy(() => {
+      let f = tf.reshape(this.conv.infer(patches, act), [this.groups, R, this.shape.P * this.C]);
+      if (extras) f = tf.concat([f, extras], 2);
+      return this.fc2.infer(this.fc1.infer(f, act), act);
+    });
+  }
+
+  /**
+   * One rollout step for R rows per group (not differentiable): reads hPrev, writes hNext
+   * ([G * R, H] on the CPU). Returns the head outputs [G * R, outputs], read back once.
+   */
+  step(patches: Tensor, extras: Tensor | null, R: number, hPrev: Float32Array, hNext: Float32Array): Float32Array {
+    const tf = this.tf;
+    let out!: Float32Array;
+    tf.tidy(() => {
+      const x = this.features(patches, extras, R);
+      const h = this.gru.stepRows(x, hPrev, hNext);
+      out = this.head.infer(this.gru.output(h)).dataSync() as Float32Array;
+    });
+    return out;
+  }
+
+  /** Group g's weight [1, in, out] and bias [out] of a layer (slices when G > 1). */
+  private groupLayer(layer: Linear, g: number): { w: Tensor; b: Tensor } {
+    if (this.groups === 1) return { w: layer.weight, b: layer.bias };
+    const tf = this.tf;
+    return { w: tf.slice(layer.weight, [g, 0, 0], [1, layer.inDim, layer.outDim]), b: tf.slice(layer.bias, g * layer.outDim, layer.outDim) };
+  }
+
+  /**
+   * Training forward over S sequences of L steps per group, each from its stored hidden state.
+   * Inputs come from CPU arrays laid out [group][step][sequence]: patches (P * K per row),
+   * extras (E per row), h0 [G * S * H]. Returns the head outputs [G, L*S, outputs] in the same
+   * row order, differentiable w.r.t. the parameters.
+   *
+   * Each (group, step) block of S rows is uploaded as its own tensor and run through the whole
+   * network with that group's weights, so no large activation is ever split or unstacked (on
+   * wasm those copy their whole input per piece); only the small head outputs are concatenated.
+   */
+  sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
+    const tf = this.tf;
+    const { P, K, E } = this.shape;
+    const { C, hidden: H, activation: act } = this;
+    return tf.tidy(() => {
+      const outs: Tensor[] = [];
+      for (let g = 0; g < this.groups; g++) {
+        const conv = this.groupLayer(this.conv, g);
+        const fc1 = this.groupLayer(this.fc1, g);
+        const fc2 = this.groupLayer(this.fc2, g);
+        const head = this.groupLayer(this.head, g);
+        const gates = gateWeights(tf, this.gru, g);
+        const ln = layerNormWeights(tf, this.gru, g)!;
+        let h: Tensor = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
+        const ys: Tensor[] = [];
+        for (let k = 0; k < L; k++) {
+          const q0 = (g * L + k) * S;
+          const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + S) * P * K), [1, S * P, K]);
+          let f = tf.reshape(groupedLinear(tf, p, conv.w, conv.b, act, false), [1, S, P * C]);
+          if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + S) * E), [1, S, E])], 2);
+          const x = groupedLinear(tf, groupedLinear(tf, f, fc1.w, fc1.b, act), fc2.w, fc2.b, act);
+          h = gateStep(tf, gates, x, h);
+          ys.push(groupedLinear(tf, layerNormLast(tf, h, ln.gain, ln.bias), head.w, head.b));
+        }
+        outs.push(L === 1 ? ys[0] : concatDiff(tf, ys, 1));
+      }
+      return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
+    });
+  }
+}
+
+// ================================================================= trainer
+
+/** Which network rows and groups each side uses (derived from variant and config). */
+interface Sides {
+  actorSrc: 'own' | 'joint';
+  criticSrc: Source;
+  GA: number; // actor groups
+  GC: number; // critic groups
+  rowsA: number; // actor rows per step, [agent][copy]
+  rowsC: number; // critic rows per step: [agent][copy] (independent) or [copy] (shared V)
+  J: number; // targets per critic row: 1, or N for the shared V
+}
+
+/** The actor's input source: `joint-with-last-action` is joint only when the last action is observed. */
+function actorSource(cfg: PpoConfig, l: EnvLayout): 'own' | 'joint' {
+  if (cfg.actorObservation === 'joint-with-last-action') return l.lastAct > 0 ? 'joint' : 'own';
+  return cfg.actorObservation;
+}
+
+function sides(variant: PpoVariant, cfg: PpoConfig, l: EnvLayout, N: number, B: number): Sides {
+  const actorSrc = actorSource(cfg, l);
+  const criticSrc: Source = cfg.criticInput === 'own-obs' ? 'own' : cfg.criticInput === 'joint-obs' ? 'joint' : 'state';
+  const GA = cfg.actorSharing === 'shared' ? 1 : N;
+  if (variant.independent) return { actorSrc, criticSrc, GA, GC: N, rowsA: N * B, rowsC: N * B, J: 1 };
+  return { actorSrc, criticSrc, GA, GC: 1, rowsA: N * B, rowsC: B, J: N };
+}
+
+/** Shared trainer of IPPO and MAPPO. */
+export class PpoTrainer implements Trainer {
+  private readonly tf: Tf;
+  private readonly cfg: PpoConfig;
+  private readonly lay: EnvLayout;
+  private readonly sd: Sides;
+  private readonly N: number;
+  private readonly B: number;
+  private readonly A: number;
+  private readonly L: number; // episode limit
+  private readonly H: number;
+  private readonly CL: number; // chunk length
+  private readonly shA: InputShape;
+  private readonly shC: InputShape;
+
+  private readonly actor: PpoNet;
+  private readonly critic: PpoNet;
+  private readonly actorOpt: Adam;
+  private readonly criticOpt: Adam;
+  private readonly valueNorms: ValueNorm[];
+
+  // Rollout storage, time-major, sized for the episode limit.
+  private readonly aPatch: Float32Array; // [L][rowsA][P*K]
+  private readonly aExtra: Float32Array; // [L][rowsA][E]
+  private readonly cPatch: Float32Array; // [L+1][rowsC][P*K]
+  private readonly cExtra: Float32Array; // [L+1][rowsC][E]
+  private readonly avail: Uint8Array; //   [L][rowsA][A]
+  private readonly acts: Int32Array; //    [L][rowsA]
+  private readonly oldLogp: Float32Array; // [L][rowsA]
+  private readonly vals: Float32Array; //  [L+1][rowsC] critic outputs (normalised if valueNorm)
+  private readonly rews: Float32Array; //  [L][N][B]
+  private readonly rollout: LockstepRollout;
+  private readonly valid: Uint8Array; //   [L][B] (the rollout's)
+  private readonly endStep: Int32Array;
+  private readonly endTrunc: Uint8Array;
+  private readonly hAStore: Float32Array; // [chunks][rowsA][H] actor state at chunk starts
+  private readonly hCStore: Float32Array; // [chunks][rowsC][H]
+  private hA: Float32Array;
+  private hA2: Float32Array;
+  private hC: Float32Array;
+  private hC2: Float32Array;
+  private readonly probs: Float64Array;
+  private readonly units: Int32Array;
+  private readonly stage: Record<string, Float32Array> = {};
+
+  // Counters (checkpointed).
+  private updates = 0;
+
+  constructor(
+    private readonly ctx: TrainContext,
+    private readonly variant: PpoVariant,
+  ) {
+    const tf = ctx.tf;
+    this.tf = tf;
+    registerGradients(tf);
+    const cfg = parseConfig(variant, ctx.config);
+    this.cfg = cfg;
+    const spec = ctx.env.spec;
+    this.lay = envLayout(spec);
+    this.N = spec.numAgents;
+    this.B = ctx.env.numEnvs;
+    this.A = spec.numActions;
+    this.L = spec.episodeLimit;
+    this.H = cfg.hiddenDim;
+    this.CL = cfg.chunkLength;
+    const { N, B, A, L, H } = this;
+    this.sd = sides(variant, cfg, this.lay, N, B);
+    const sd = this.sd;
+    this.shA = inputShape(this.lay, sd.actorSrc, true);
+    this.shC = inputShape(this.lay, sd.criticSrc, false);
+
+    // Initialisation order (actor, critic) is part of what the seed determines.
+    this.actor = new PpoNet(tf, this.shA, sd.GA, H, A, cfg.activation, cfg.outputGain, ctx.rng);
+    this.critic = new PpoNet(tf, this.shC, sd.GC, H, 1, cfg.activation, 1, ctx.rng);
+    this.actorOpt = new Adam(tf, this.actor.params, { lr: cfg.lr, eps: cfg.adamEps });
+    this.criticOpt = new Adam(tf, this.critic.params, { lr: cfg.criticLr, eps: cfg.adamEps });
+    this.valueNorms = Array.from({ length: sd.GC }, () => new ValueNorm());
+
+    const chunks = Math.ceil(L / this.CL);
+    const { rowsA, rowsC } = sd;
+    this.aPatch = new Float32Array(L * rowsA * this.shA.P * this.shA.K);
+    this.aExtra = new Float32Array(L * rowsA * this.shA.E);
+    this.cPatch = new Float32Array((L + 1) * rowsC * this.shC.P * this.shC.K);
+    this.cExtra = new Float32Array((L + 1) * rowsC * this.shC.E);
+    this.avail = new Uint8Array(L * rowsA * A);
+    this.acts = new Int32Array(L * rowsA);
+    this.oldLogp = new Float32Array(L * rowsA);
+    this.vals = new Float32Array((L + 1) * rowsC);
+    this.rews = new Float32Array(L * N * B);
+    this.rollout = new LockstepRollout(ctx.env, ctx.seed, L);
+    this.valid = this.rollout.valid;
+    this.endStep = this.rollout.endStep;
+    this.endTrunc = this.rollout.endTrunc;
+    this.hAStore = new Float32Array(chunks * rowsA * H);
+    this.hCStore = new Float32Array(chunks * rowsC * H);
+    this.hA = new Float32Array(rowsA * H);
+    this.hA2 = new Float32Array(rowsA * H);
+    this.hC = new Float32Array(rowsC * H);
+    this.hC2 = new Float32Array(rowsC * H);
+    this.probs = new Float64Array(A);
+    this.units = new Int32Array(chunks * B);
+  }
+
+  /** A reusable staging buffer of n floats, zero-filled. */
+  private buf(name: string, n: number): Float32Array {
+    let a = this.stage[name];
+    if (!a || a.length < n) {
+      a = new Float32Array(n);
+      this.stage[name] = a;
+    }
+    const v = a.subarray(0, n);
+    v.fill(0);
+    return v;
+  }
+
+  /** Fill the actor and critic input rows of slot t from the env buffers. */
+  private writeInputs(t: number, actor: boolean, critic: boolean): void {
+    const env = this.ctx.env;
+    const { N, B, lay, sd, shA, shC } = this;
+    const scale = this.cfg.inputScale;
+    if (actor) {
+      for (let a = 0; a < N; a++) {
+        for (let b = 0; b < B; b++) {
+          const r = t * sd.rowsA + a * B + b;
+          writeRow(env, lay, sd.actorSrc, true, scale, a, b, this.aPatch, r * shA.P * shA.K, this.aExtra, r * shA.E);
+        }
+      }
+    }
+    if (critic) {
+      const agents = sd.rowsC / B;
+      for (let a = 0; a < agents; a++) {
+        for (let b = 0; b < B; b++) {
+          const r = t * sd.rowsC + a * B + b;
+          writeRow(env, lay, sd.criticSrc, false, scale, a, b, this.cPatch, r * shC.P * shC.K, this.cExtra, r * shC.E);
+        }
+      }
+    }
+  }
+
+  /** Critic step on slot t's rows; writes the outputs to vals[t]. */
+  private criticStep(t: number): void {
+    const { tf, sd, shC } = this;
+    const G = sd.GC;
+    const R = sd.rowsC / G;
+    const pk = shC.P * shC.K;
+    const p = tf.tensor3d(this.cPatch.subarray(t * sd.rowsC * pk, (t + 1) * sd.rowsC * pk), [G, R * shC.P, shC.K]);
+    const e = shC.E > 0 ? tf.tensor3d(this.cExtra.subarray(t * sd.rowsC * shC.E, (t + 1) * sd.rowsC * shC.E), [G, R, shC.E]) : null;
+    const v = this.critic.step(p, e, R, this.hC, this.hC2);
+    p.dispose();
+    e?.dispose();
+    [this.hC, this.hC2] = [this.hC2, this.hC];
+    this.vals.set(v, t * sd.rowsC);
+  }
+
+  async round(): Promise<RoundResult> {
+    const { tf, cfg, N, B, A, L, H, sd, shA } = this;
+    const env = this.ctx.env;
+    const rng = this.ctx.rng;
+    const CL = this.CL;
+    const { rowsA, rowsC, GA } = sd;
+
+    // ---------------------------------------------------------------- rollout
+    const ro = this.rollout;
+    const live = this.valid;
+    ro.begin();
+    this.hA.fill(0);
+    this.hC.fill(0);
+    const pkA = shA.P * shA.K;
+    const { T, envSteps, episodes } = ro.run({
+      act: (t) => {
+        this.writeInputs(t, true, true);
+        if (t % CL === 0) {
+          const c = t / CL;
+          this.hAStore.set(this.hA, c * rowsA * H);
+          this.hCStore.set(this.hC, c * rowsC * H);
+        }
+        const R = rowsA / GA;
+        const xp = tf.tensor3d(this.aPatch.subarray(t * rowsA * pkA, (t + 1) * rowsA * pkA), [GA, R * shA.P, shA.K]);
+        const xe = shA.E > 0 ? tf.tensor3d(this.aExtra.subarray(t * rowsA * shA.E, (t + 1) * rowsA * shA.E), [GA, R, shA.E]) : null;
+        const logits = this.actor.step(xp, xe, R, this.hA, this.hA2);
+        xp.dispose();
+        xe?.dispose();
+        [this.hA, this.hA2] = [this.hA2, this.hA];
+        this.criticStep(t);
+        for (let a = 0; a < N; a++) {
+          for (let b = 0; b < B; b++) {
+            const r = a * B + b;
+            const i = t * rowsA + r;
+            if (!live[t * B + b]) {
+              this.acts[i] = 0;
+              this.oldLogp[i] = 0;
+              this.avail.fill(1, i * A, (i + 1) * A); // keeps the masked log-softmax finite; weight 0
+              ro.actions[b * N + a] = 0;
+              continue;
+            }
+            const envRow = (b * N + a) * A;
+            for (let k = 0; k < A; k++) this.avail[i * A + k] = env.actionMask[envRow + k];
+            maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
+            const act = sampleIndex(this.probs, 0, A, rng);
+            this.acts[i] = act;
+            this.oldLogp[i] = Math.log(this.probs[act]);
+            ro.actions[b * N + a] = act;
+          }
+        }
+      },
+      observe: (t) => {
+        for (let b = 0; b < B; b++) for (let a = 0; a < N; a++) this.rews[t * N * B + a * B + b] = env.rewards[b * N + a];
+      },
+    });
+    let anyTrunc = false;
+    for (let b = 0; b < B; b++) if (this.endTrunc[b]) anyTrunc = true;
+    // Bootstrap values V(final observation) for copies cut by the time limit (all at step T-1).
+    this.vals.fill(0, T * rowsC, (T + 1) * rowsC);
+    if (anyTrunc) {
+      this.writeInputs(T, false, true);
+      this.criticStep(T);
+    }
+
+    // ---------------------------------------------------------------- returns
+    const M = N * B; // columns [agent][copy]
+    const masks = new Float32Array(T * M);
+    const terminated = new Float32Array(T * M);
+    const rewards = this.rews.subarray(0, T * M);
+    const values = new Float32Array((T + 1) * M); // real-valued V per (agent, copy)
+    for (let t = 0; t <= T; t++) {
+      for (let a = 0; a < N; a++) {
+        for (let b = 0; b < B; b++) {
+          const col = a * B + b;
+          const row = sd.rowsC === M ? col : b;
+          const g = sd.GC === 1 ? 0 : a;
+          const raw = this.vals[t * rowsC + row];
+          values[t * M + col] = cfg.valueNorm ? this.valueNorms[g].denormalise(raw) : raw;
+          if (t < T) masks[t * M + col] = this.valid[t * B + b];
+        }
+      }
+    }
+    for (let b = 0; b < B; b++) {
+      if (this.endTrunc[b]) continue;
+      for (let a = 0; a < N; a++) terminated[this.endStep[b] * M + a * B + b] = 1;
+    }
+    const { advantages, returns } = gae(rewards, values, masks, terminated, T, M, cfg.gamma, cfg.gaeLambda);
+    let vSum = 0;
+    let vCount = 0;
+    for (let i = 0; i < T * M; i++) {
+      if (!masks[i]) continue;
+      vSum += values[i];
+      vCount++;
+    }
+    if (cfg.advantageNorm) {
+      if (this.variant.independent) normaliseAdvantages(advantages, masks, T, M, N, (m) => Math.floor(m / B));
+      else normaliseAdvantages(advantages, masks, T, M);
+    }
+
+    // ---------------------------------------------------------------- update
+    // Units = (chunk, copy) pairs whose first step is valid (valid steps form a prefix).
+    let U = 0;
+    for (let c = 0; c * CL < T; c++) {
+      for (let b = 0; b < B; b++) if (this.valid[c * CL * B + b]) this.units[U++] = c * B + b;
+    }
+    const acc = { policy: 0, value: 0, entropy: 0, kl: 0, clipFrac: 0, gradA: 0, gradC: 0, n: 0 };
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      const order = rng.shuffle(this.units.subarray(0, U));
+      const k = Math.min(cfg.minibatches, U);
+      let start = 0;
+      for (let m = 0; m < k; m++) {
+        const size = Math.floor(U / k) + (m < U % k ? 1 : 0);
+        this.minibatch(order.subarray(start, start + size), T, advantages, returns, acc);
+        start += size;
+      }
+    }
+    this.updates++;
+
+    // ---------------------------------------------------------------- log
+    const n = Math.max(1, acc.n);
+    return {
+      episodes,
+      envSteps,
+      stats: {
+        'losses/policy': acc.policy / n,
+        'losses/value': acc.value / n,
+        'losses/entropy': acc.entropy / n,
+        'charts/approx_kl': acc.kl / n,
+        'charts/clip_frac': acc.clipFrac / n,
+        'charts/value_mean': vCount > 0 ? vSum / vCount : 0,
+        'charts/grad_norm': acc.gradA / n,
+        'charts/grad_norm_critic': acc.gradC / n,
+      },
+    };
+  }
+
+  /**
+   * One actor and one critic Adam step on the sequences of `units` ((chunk, copy) pairs).
+   * Tensor rows are [group][step k][sequence s].
+   */
+  private minibatch(
+    units: Int32Array,
+    T: number,
+    adv: Float32Array,
+    ret: Float32Array,
+    acc: { policy: number; value: number; entropy: number; kl: number; clipFrac: number; gradA: number; gradC: number; n: number },
+  ): void {
+    const { tf, cfg, N, B, A, H, sd, shA, shC } = this;
+    const CL = this.CL;
+    const U = units.length;
+    const M = N * B;
+    const indep = this.variant.independent;
+
+    // ---- actor batch
+    const GA = sd.GA;
+    const SA = (N / GA) * U;
+    const nA = GA * CL * SA; // rows
+    const pkA = shA.P * shA.K;
+    const aP = this.buf('aP', nA * pkA);
+    const aE = this.buf('aE', nA * shA.E);
+    const aH = this.buf('aH', GA * SA * H);
+    const aAv = this.buf('aAv', nA * A);
+    const aOne = this.buf('aOne', nA * A);
+    const aOld = this.buf('aOld', nA);
+    const aAdv = this.buf('aAdv', nA);
+    const aW = this.buf('aW', nA);
+    const aCount = new Float64Array(GA);
+    for (let g = 0; g < GA; g++) {
+      for (let s = 0; s < SA; s++) {
+        const a = GA === 1 ? Math.floor(s / U) : g;
+        const unit = units[GA === 1 ? s % U : s];
+        const c = Math.floor(unit / B);
+        const b = unit % B;
+        const r = a * B + b;
+        const t0 = c * CL;
+        aH.set(this.hAStore.subarray((c * sd.rowsA + r) * H, (c * sd.rowsA + r + 1) * H), (g * SA + s) * H);
+        for (let k = 0; k < CL; k++) {
+          const q = (g * CL + k) * SA + s;
+          const t = t0 + k;
+          if (t >= T || !this.valid[t * B + b]) {
+            aAv.fill(1, q * A, (q + 1) * A);
+            continue;
+          }
+          const i = t * sd.rowsA + r;
+          aP.set(this.aPatch.subarray(i * pkA, (i + 1) * pkA), q * pkA);
+          if (shA.E > 0) aE.set(this.aExtra.subarray(i * shA.E, (i + 1) * shA.E), q * shA.E);
+          for (let x = 0; x < A; x++) aAv[q * A + x] = this.avail[i * A + x];
+          aOne[q * A + this.acts[i]] = 1;
+          aOld[q] = this.oldLogp[i];
+          aAdv[q] = adv[t * M + r];
+          aW[q] = 1;
+          aCount[g]++;
+        }
+      }
+    }
+    const totalA = aCount.reduce((s, v) => s + v, 0);
+    for (let g = 0; g < GA; g++) {
+      const denom = indep ? aCount[g] : totalA;
+      for (let q = g * CL * SA; q < (g + 1) * CL * SA; q++) aW[q] = denom > 0 ? aW[q] / denom : 0;
+    }
+    // Stats are means over all valid rows whatever the loss weighting.
+    const statScale = indep ? 1 / GA : 1;
+
+    let side!: Float32Array;
+    const actorRes = tf.tidy(() => {
+      const avail = tf.tensor3d(aAv, [GA, CL * SA, A]);
+      const onehot = tf.tensor3d(aOne, [GA, CL * SA, A]);
+      const old = tf.tensor2d(aOld, [GA, CL * SA]);
+      const advT = tf.tensor2d(aAdv, [GA, CL * SA]);
+      const w = tf.tensor2d(aW, [GA, CL * SA]);
+      let sideT!: Tensor;
+      const res = this.actor.params.grads(() => {
+        const logits = this.actor.sequence(aP, aE, aH, CL, SA);
+        const logp = maskedLogProbs(tf, logits, avail);
+        const lpa = tf.sum(tf.mul(logp, onehot), -1);
+        const { surrogate, ratio } = clippedSurrogate(tf, lpa, old, advT, cfg.clip);
+        const policyLoss = tf.neg(tf.sum(tf.mul(w, surrogate)));
+        const ent = tf.sum(tf.mul(w, entropyFromLogProbs(tf, logp, avail)));
+        // Side statistics (not on the loss path): approx KL (r - 1) - log r, clip fraction.
+        const logr = tf.sub(lpa, old);
+        const kl = tf.sum(tf.mul(w, tf.sub(tf.sub(ratio, 1), logr)));
+        const clipped = tf.sum(tf.mul(w, tf.step(tf.sub(tf.abs(tf.sub(ratio, 1)), cfg.clip))));
+        sideT = tf.keep(tf.stack([policyLoss, ent, kl, clipped]));
+        return tf.sub(policyLoss, tf.mul(ent, cfg.entropyCoef)) as never;
+      });
+      side = sideT.dataSync() as Float32Array;
+      sideT.dispose();
+      return res as never;
+    }) as { value: number; grads: Record<string, Tensor> };
+    const normsA = clipByGroupNorm(tf, actorRes.grads, GA, cfg.actorGradClip);
+    this.actorOpt.step(actorRes.grads);
+    for (const g of Object.values(actorRes.grads)) g.dispose();
+
+    // ---- critic batch
+    const GC = sd.GC;
+    const SC = U; // sequences per group: one per unit (the unit's copy, or the agent's row of it)
+    const J = sd.J;
+    const nC = GC * CL * SC;
+    const pkC = shC.P * shC.K;
+    const cP = this.buf('cP', nC * pkC);
+    const cE = this.buf('cE', nC * shC.E);
+    const cH = this.buf('cH', GC * SC * H);
+    const cOld = this.buf('cOld', nC);
+    const cTgt = this.buf('cTgt', nC * J);
+    const cW = this.buf('cW', nC * J);
+    const cCount = new Float64Array(GC);
+    for (let g = 0; g < GC; g++) {
+      for (let s = 0; s < SC; s++) {
+        const unit = units[s];
+        const c = Math.floor(unit / B);
+        const b = unit % B;
+        const r = GC === 1 ? b : g * B + b; // critic row
+        const t0 = c * CL;
+        cH.set(this.hCStore.subarray((c * sd.rowsC + r) * H, (c * sd.rowsC + r + 1) * H), (g * SC + s) * H);
+        for (let k = 0; k < CL; k++) {
+          const q = (g * CL + k) * SC + s;
+          const t = t0 + k;
+          if (t >= T || !this.valid[t * B + b]) continue;
+          const i = t * sd.rowsC + r;
+          cP.set(this.cPatch.subarray(i * pkC, (i + 1) * pkC), q * pkC);
+          if (shC.E > 0) cE.set(this.cExtra.subarray(i * shC.E, (i + 1) * shC.E), q * shC.E);
+          cOld[q] = this.vals[i];
+          for (let j = 0; j < J; j++) {
+            const agent = J === 1 ? g : j;
+            cTgt[q * J + j] = ret[t * M + agent * B + b];
+            cW[q * J + j] = 1;
+            cCount[g]++;
+          }
+        }
+      }
+    }
+    if (cfg.valueNorm) {
+      for (let g = 0; g < GC; g++) {
+        const lo = g * CL * SC * J;
+        const hi = (g + 1) * CL * SC * J;
+        const vn = this.valueNorms[g];
+        vn.update(cTgt.subarray(lo, hi), cW.subarray(lo, hi));
+        for (let i = lo; i < hi; i++) if (cW[i]) cTgt[i] = vn.normalise(cTgt[i]);
+      }
+    }
+    const totalC = cCount.reduce((s, v) => s + v, 0);
+    for (let g = 0; g < GC; g++) {
+      const denom = indep ? cCount[g] : totalC;
+      for (let q = g * CL * SC * J; q < (g + 1) * CL * SC * J; q++) cW[q] = denom > 0 ? cW[q] / denom : 0;
+    }
+    const criticRes = tf.tidy(() => {
+      const vOld = tf.tensor3d(cOld, [GC, CL * SC, 1]);
+      const tgt = tf.tensor3d(cTgt, [GC, CL * SC, J]);
+      const w = tf.tensor3d(cW, [GC, CL * SC, J]);
+      const res = this.critic.params.grads(() => {
+        const v = this.critic.sequence(cP, cE, cH, CL, SC);
+        const el = valueLossElements(tf, v, vOld, tgt, cfg.valueClip ? cfg.clip : 0, cfg.huberDelta);
+        return tf.mul(tf.sum(tf.mul(w, el)), cfg.valueCoef) as never;
+      });
+      return res as never;
+    }) as { value: number; grads: Record<string, Tensor> };
+    const normsC = clipByGroupNorm(tf, criticRes.grads, GC, cfg.criticGradClip);
+    this.criticOpt.step(criticRes.grads);
+    for (const g of Object.values(criticRes.grads)) g.dispose();
+
+    acc.policy += side[0] * statScale;
+    acc.entropy += side[1] * statScale;
+    acc.kl += side[2] * statScale;
+    acc.clipFrac += side[3] * statScale;
+    acc.value += (cfg.valueCoef > 0 ? criticRes.value / cfg.valueCoef : 0) * (indep ? 1 / GC : 1);
+    acc.gradA += normsA.reduce((s, v) => s + v, 0) / GA;
+    acc.gradC += normsC.reduce((s, v) => s + v, 0) / GC;
+    acc.n++;
+  }
+
+  /** What the checkpoint helpers save and restore for every trainer. */
+  private parts(): LearnerParts {
+    return {
+      algo: this.variant.id,
+      version: 1,
+      ctx: this.ctx,
+      rollout: this.rollout,
+      params: { 'actor/': this.actor.params, 'critic/': this.critic.params },
+      optimisers: { actor: this.actorOpt, critic: this.criticOpt },
+    };
+  }
+
+  async save(): Promise<Checkpoint> {
+    return saveLearner(this.parts(), { updates: this.updates, valueNorms: this.valueNorms.map((v) => v.getState()) });
+  }
+
+  load(ckpt: Checkpoint): void {
+    const id = this.variant.id;
+    const e = loadLearner(ckpt, this.parts());
+    const vn = e.valueNorms;
+    if (!Array.isArray(vn) || vn.length !== this.valueNorms.length) {
+      throw new Error(`${id}: checkpoint has ${Array.isArray(vn) ? vn.length : 'no'} value normalisers, expected ${this.valueNorms.length}`);
+    }
+    vn.forEach((st: number[], i) => this.valueNorms[i].setState(st));
+    this.updates = counter(e, 'updates', id);
+  }
+
+  dispose(): void {
+    this.actorOpt.dispose();
+    this.criticOpt.dispose();
+    this.actor.params.dispose();
+    this.critic.params.dispose();
+  }
+}
+
+function prefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(rec)) out[prefix + k] = v;
+  return out;
+}
+
+function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+// ================================================================= evaluation policy
+
+/** The trained actor acting on a VecEnv: sampling from the masked softmax, or greedy. */
+export class PpoPolicy implements Policy {
+  private readonly tf: Tf;
+  private readonly actor: PpoNet;
+  private readonly lay: EnvLayout;
+  private readonly src: 'own' | 'joint';
+  private readonly scale: number;
+  private readonly N: number;
+  private readonly B: number;
+  private hA: Float32Array;
+  private hB: Float32Array;
+  private readonly patches: Float32Array;
+  private readonly extras: Float32Array;
+  private readonly probs: Float64Array;
+
+  constructor(
+    private readonly ctx: PolicyContext,
+    variant: PpoVariant,
+  ) {
+    this.tf = ctx.tf;
+    registerGradients(ctx.tf);
+    const cfg = parseConfig(variant, ctx.config);
+    const spec = ctx.spec;
+    this.lay = envLayout(spec);
+    this.N = spec.numAgents;
+    this.B = ctx.numEnvs;
+    this.src = actorSource(cfg, this.lay);
+    this.scale = cfg.inputScale;
+    const shape = inputShape(this.lay, this.src, true);
+    const G = cfg.actorSharing === 'shared' ? 1 : this.N;
+    this.actor = new PpoNet(ctx.tf, shape, G, cfg.hiddenDim, spec.numActions, cfg.activation, cfg.outputGain, ctx.rng);
+    if (ctx.checkpoint) this.actor.params.loadRecords(ctx.checkpoint.tensors, 'actor/');
+    const rows = this.N * this.B;
+    this.hA = new Float32Array(rows * cfg.hiddenDim);
+    this.hB = new Float32Array(rows * cfg.hiddenDim);
+    this.patches = new Float32Array(rows * shape.P * shape.K);
+    this.extras = new Float32Array(rows * shape.E);
+    this.probs = new Float64Array(spec.numActions);
+  }
+
+  resetCopy(b: number): void {
+    const H = this.actor.hidden;
+    for (let a = 0; a < this.N; a++) this.hA.fill(0, (a * this.B + b) * H, (a * this.B + b + 1) * H);
+  }
+
+  act(env: VecEnv, actions: Int32Array, greedy: boolean): void {
+    const { tf, N, B } = this;
+    const A = env.spec.numActions;
+    const sh = this.actor.shape;
+    for (let a = 0; a < N; a++) {
+      for (let b = 0; b < B; b++) {
+        const r = a * B + b;
+        writeRow(env, this.lay, this.src, true, this.scale, a, b, this.patches, r * sh.P * sh.K, this.extras, r * sh.E);
+      }
+    }
+    const G = this.actor.groups;
+    const R = (N * B) / G;
+    const p = tf.tensor3d(this.patches, [G, R * sh.P, sh.K]);
+    const e = sh.E > 0 ? tf.tensor3d(this.extras, [G, R, sh.E]) : null;
+    const logits = this.actor.step(p, e, R, this.hA, this.hB);
+    p.dispose();
+    e?.dispose();
+    [this.hA, this.hB] = [this.hB, this.hA];
+    for (let b = 0; b < B; b++) {
+      for (let a = 0; a < N; a++) {
+        const envRow = (b * N + a) * A;
+        const r = a * B + b;
+        if (env.finished[b]) {
+          actions[b * N + a] = 0;
+          continue;
+        }
+        if (greedy) {
+          actions[b * N + a] = argmaxMasked(logits, r * A, env.actionMask, envRow, A);
+        } else {
+          maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
+          actions[b * N + a] = sampleIndex(this.probs, 0, A, this.ctx.rng);
+        }
+      }
+    }
+  }
+
+  dispose(): void {
+    this.actor.params.dispose();
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * A reproduction as a named sweep: one `variants` axis (the figure's labelled presets) over
+ * the budget's seeds, with the budget's rounds and parallel envs as the base overrides.
+ */
+import type { Budget, Repro } from './repro';
+import type { SweepSpec } from './sweep';
+
+export function reproSweep(rep: Repro, budgetName: string, b: Budget, seeds: number[]): SweepSpec {
+  return {
+    name: `repro ${rep.name} (${rep.figure}, ${budgetName} budget): ${rep.title}`,
+    overrides: { train: { episodes: b.episodes, numEnvs: b.numEnvs } },
+    axes: [
+      {
+        variants: rep.variants.map((v) => ({
+          label: v.label,
+          preset: v.preset,
+          // The budget wins over a variant's own rounds, as it always has for `cairn repro`.
+          overrides: { ...v.overrides, train: { ...v.overrides?.train, episodes: b.episodes, numEnvs: b.numEnvs } },
+        })),
+      },
+    ],
+    seeds,
+  };
+}
