@@ -288,6 +288,25 @@ export class Store {
     for (const [k, id] of added) this.keyIds.set(k, id);
   }
 
+  /**
+   * What the runner records for a batch of rounds, in one transaction: metric points,
+   * episodes and the run's progress are all stored or none is, so a crash never leaves
+   * progress ahead of (or behind) the rows it counts.
+   */
+  async appendRound(runId: number, r: { metrics: MetricPoint[]; episodes: NewEpisode[]; progress: Partial<RunPatch> }): Promise<void> {
+    const { kept, keys } = checkPoints(this.file, runId, r.metrics);
+    const ep = r.episodes.length ? await episodeParams(this.file, runId, r.episodes) : null;
+    const { columns, params } = runPatchColumns(this.file, r.progress);
+    const now = Date.now();
+    const added = await this.conn.write(async (tx) => {
+      const a = kept.length ? await metricsDb.insertPointsIn(tx, this.file, runId, keys, this.keyIds, (ids) => pointBatches(kept, ids)) : new Map<string, number>();
+      if (ep) await episodesDb.insertEpisodesIn(tx, this.file, runId, ep.idx, ep.params);
+      if (columns.length) await runsDb.updateRunColumnsIn(tx, this.file, runId, columns, params, now);
+      return a;
+    });
+    for (const [k, id] of added) this.keyIds.set(k, id);
+  }
+
   /** Names of the metric series the run has points for, sorted. */
   metricKeys(runId: number): Promise<string[]> {
     return metricsDb.queryRunKeys(this.conn, runId);
