@@ -38,8 +38,14 @@ export async function quickCheck(conn: Connection): Promise<void> {
     }
     throw err;
   });
-  const problems = rows.map((r) => r.quick_check).filter((t) => t !== 'ok');
-  if (problems.length > 0) {
+  // quick_check's rows may span lines ("*** in database main ***\nPage 5: ..."): keep one line.
+  const problems = rows
+    .map((r) => r.quick_check)
+    .filter((t) => t !== 'ok')
+    .map((t) => t.replace(/\*\*\* in database \w+ \*\*\*/g, '').replace(/\s+/g, ' ').trim().slice(0, 200))
+    .filter((t) => t !== '');
+  if (rows.some((r) => r.quick_check !== 'ok')) {
+    problems[0] ??= 'integrity problems';
     throw new StoreError(
       'CORRUPT',
       conn.file,
