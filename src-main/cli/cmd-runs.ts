@@ -173,7 +173,13 @@ export async function exportCmd(argv: string[]): Promise<void> {
       }
       data = Buffer.from(file.base64, 'base64');
     }
-    fs.writeFileSync(values.out, data);
+    try {
+      fs.writeFileSync(values.out, data);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : code;
+      throw new UsageError(`--out: cannot write ${values.out}: ${why}`);
+    }
     process.stdout.write(`wrote ${values.out} (${data.length} bytes)\n`);
   } finally {
     await store.close();

@@ -20,6 +20,9 @@ export async function openStore(flag: string | undefined, readonly = false, opts
   const t = process.env.CAIRN_BUSY_TIMEOUT_MS;
   const busyTimeoutMs = t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
   const store = await Store.open(dbPath(flag), { readonly, busyTimeoutMs, create: opts.mustExist !== true });
+  if (store.backupFile) {
+    process.stderr.write(`cairn: upgraded ${store.file} from schema version ${store.migratedFrom}; the file as it was is kept as ${store.backupFile}\n`);
+  }
   if (!readonly) {
     try {
       // Runs left "running" by a runner that died are failed (resumable) before anything else reads them.

@@ -8,6 +8,7 @@
  * `BEGIN IMMEDIATE` so they take the write lock up front (and wait for it via the busy
  * timeout) instead of failing at their first INSERT when a reader's snapshot is stale.
  */
+import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { StoreError, toStoreError } from './errors';
 
@@ -34,6 +35,12 @@ export interface Tx {
 export interface ConnectionOptions {
   readonly: boolean;
   busyTimeoutMs: number;
+  /**
+   * Read-only and immutable (SQLite's `immutable=1`): no locks, no -shm file. For files in
+   * folders this user cannot write, where a WAL database cannot otherwise be read. Pages still
+   * in a -wal file are not seen.
+   */
+  immutable?: boolean;
 }
 
 export class Connection {
@@ -61,10 +68,13 @@ export class Connection {
 
   /** Open (and for read-write, create) the file. SQLite opens lazily: a bad file fails at the first query. */
   static open(file: string, options: ConnectionOptions): Promise<Connection> {
-    const mode =
-      (options.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE) | sqlite3.OPEN_FULLMUTEX;
+    const immutable = options.immutable === true;
+    const mode = immutable
+      ? sqlite3.OPEN_READONLY | sqlite3.OPEN_URI | sqlite3.OPEN_FULLMUTEX
+      : (options.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE) | sqlite3.OPEN_FULLMUTEX;
+    const name = immutable ? `${pathToFileURL(file).href}?immutable=1` : file;
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, mode, (err) => {
+      const db = new sqlite3.Database(name, mode, (err) => {
         if (err) return reject(toStoreError(err, file, { busyTimeoutMs: options.busyTimeoutMs, opening: true }));
         db.configure('busyTimeout', options.busyTimeoutMs);
         resolve(new Connection(db, file, options));
@@ -73,7 +83,7 @@ export class Connection {
   }
 
   get readonly(): boolean {
-    return this.options.readonly;
+    return this.options.readonly || this.options.immutable === true;
   }
 
   /** Run `fn` alone on the connection, outside any transaction (PRAGMAs that refuse to run inside one). */
@@ -94,7 +104,7 @@ export class Connection {
 
   /** Run `fn` in a write transaction: all of it is stored, or none of it. */
   write<T>(fn: (tx: Tx) => Promise<T>, opening = false): Promise<T> {
-    if (this.options.readonly) {
+    if (this.readonly) {
       return Promise.reject(
         new StoreError('READONLY', this.file, `Run history ${this.file} was opened read-only; cannot write to it`),
       );
@@ -117,6 +127,37 @@ export class Connection {
     return new Promise((resolve, reject) => {
       stmt.all(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
     });
+  }
+
+  /**
+   * Copy the whole database to `dest` with SQLite's online backup API (a consistent snapshot,
+   * WAL content included), queued like any other use of the connection.
+   */
+  backupTo(dest: string): Promise<void> {
+    return this.enqueue(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const db = this.handle() as unknown as {
+            backup(file: string, cb: (err: Error | null) => void): {
+              step(pages: number, cb: (err: Error | null) => void): void;
+              finish(cb?: (err: Error | null) => void): void;
+              completed: boolean;
+              failed: boolean;
+            };
+          };
+          const b = db.backup(dest, (err) => {
+            if (err) return reject(this.fail(err));
+            const step = () =>
+              b.step(-1, (e) => {
+                if (e) return b.finish(() => reject(this.fail(e)));
+                if (b.completed) return b.finish((fe) => (fe ? reject(this.fail(fe)) : resolve()));
+                if (b.failed) return b.finish(() => reject(new Error(`backup to ${dest} failed`)));
+                step();
+              });
+            step();
+          });
+        }),
+    );
   }
 
   /** Wait for queued work, then close. Later calls fail with a CLOSED StoreError. */

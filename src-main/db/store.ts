@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from './connection';
 import { StoreError } from './errors';
-import { checkFileState, migrate, readFileState, SCHEMA_VERSION } from './migrations';
+import { checkFileState, migrate, readFileState, SCHEMA_VERSION, type FileState } from './migrations';
+import { backupBeforeMigrating, needsCheck, quickCheck } from './open-safety';
 import * as checkpointsDb from './modules/checkpoints/db-helper';
 import { checkpointInsertParams, toCheckpointRow } from './modules/checkpoints/mapping';
 import * as episodesDb from './modules/episodes/db-helper';
@@ -127,6 +128,10 @@ export class Store {
 
   /** Absolute path of the database file. */
   readonly file: string;
+  /** The schema version this open upgraded the file from (null when it was current). */
+  migratedFrom: number | null = null;
+  /** The copy taken before that upgrade. */
+  backupFile: string | null = null;
   /** Metric key name -> id, for keys known to be committed (ids never change). */
   private readonly keyIds = new Map<string, number>();
 
@@ -145,15 +150,37 @@ export class Store {
       throw new StoreError('CANT_OPEN', String(file), 'Cannot open run history: no database file name given');
     }
     const abs = path.resolve(file);
+    let backup: string | null = null;
     const readonly = opts.readonly === true;
     const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     checkInt(abs, 'open: busyTimeoutMs', busyTimeoutMs, 0);
     await preflight(abs, readonly, opts.create !== false);
-    const conn = await Connection.open(abs, { readonly, busyTimeoutMs });
+    const check = !readonly && needsCheck(abs);
+    let conn = await Connection.open(abs, { readonly, busyTimeoutMs });
+    let state: FileState;
     try {
-      // Look before writing anything: a foreign or newer file must stay untouched.
-      const state = await readFileState(conn);
+      state = await readFileState(conn);
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      const unreadable = err instanceof StoreError && (err.code === 'READONLY' || err.code === 'CANT_OPEN' || err.code === 'IO');
+      if (!readonly || !unreadable) throw err;
+      // A WAL file in a folder we cannot write (a colleague's share, a read-only mount): SQLite
+      // cannot create the -shm file a plain read needs. Read it as immutable instead.
+      conn = await Connection.open(abs, { readonly: true, busyTimeoutMs, immutable: true });
+      try {
+        state = await readFileState(conn);
+      } catch (err2) {
+        await conn.close().catch(() => undefined);
+        throw err2;
+      }
+    }
+    try {
+      // Look before writing anything: a foreign, newer or damaged file must stay untouched.
       checkFileState(conn, state);
+      if (check && state.version > 0) await quickCheck(conn);
+      if (!readonly && state.version > 0 && state.version < SCHEMA_VERSION) {
+        backup = await backupBeforeMigrating(conn, state.version);
+      }
       if (!readonly) {
         await conn.session(async (tx) => {
           // WAL: readers (the UI, `cairn runs`) never block the runner's writes, nor it theirs.
@@ -168,7 +195,10 @@ export class Store {
       await conn.close().catch(() => undefined);
       throw err;
     }
-    return new Store(conn);
+    const store = new Store(conn);
+    store.migratedFrom = backup ? state.version : null;
+    store.backupFile = backup;
+    return store;
   }
 
   get readonly(): boolean {
@@ -255,6 +285,25 @@ export class Store {
     const { kept, keys } = checkPoints(this.file, runId, points);
     if (kept.length === 0) return;
     const added = await metricsDb.insertPoints(this.conn, runId, keys, this.keyIds, (ids) => pointBatches(kept, ids));
+    for (const [k, id] of added) this.keyIds.set(k, id);
+  }
+
+  /**
+   * What the runner records for a batch of rounds, in one transaction: metric points,
+   * episodes and the run's progress are all stored or none is, so a crash never leaves
+   * progress ahead of (or behind) the rows it counts.
+   */
+  async appendRound(runId: number, r: { metrics: MetricPoint[]; episodes: NewEpisode[]; progress: Partial<RunPatch> }): Promise<void> {
+    const { kept, keys } = checkPoints(this.file, runId, r.metrics);
+    const ep = r.episodes.length ? await episodeParams(this.file, runId, r.episodes) : null;
+    const { columns, params } = runPatchColumns(this.file, r.progress);
+    const now = Date.now();
+    const added = await this.conn.write(async (tx) => {
+      const a = kept.length ? await metricsDb.insertPointsIn(tx, this.file, runId, keys, this.keyIds, (ids) => pointBatches(kept, ids)) : new Map<string, number>();
+      if (ep) await episodesDb.insertEpisodesIn(tx, this.file, runId, ep.idx, ep.params);
+      if (columns.length) await runsDb.updateRunColumnsIn(tx, this.file, runId, columns, params, now);
+      return a;
+    });
     for (const [k, id] of added) this.keyIds.set(k, id);
   }
 

@@ -358,11 +358,7 @@ export class Runner extends EventEmitter {
       this.write(a, () => this.store.appendLog(a.runId, stderr.map((message) => ({ time, level: 'warn' as const, message }))));
     }
     if (metrics.length === 0 && episodes.length === 0) return;
-    this.write(a, async () => {
-      await this.store.appendMetrics(a.runId, metrics);
-      await this.store.appendEpisodes(a.runId, episodes);
-      await this.store.updateRun(a.runId, { episodesDone: round, envSteps });
-    });
+    this.write(a, () => this.store.appendRound(a.runId, { metrics, episodes, progress: { episodesDone: round, envSteps } }));
   }
 
   private async onExit(a: Active, code: number | null, signal: NodeJS.Signals | null): Promise<void> {

@@ -70,7 +70,7 @@ describe('cairn serve: exposure and tokens', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const t0 = Date.now();
     while (!(stdout.includes('\n') && fs.existsSync(argvFile)) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
-    const m = /^Cairn workbench: (https:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64}))\n$/.exec(stdout);
+    const m = /^Cairn workbench: (https:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64}))\n/.exec(stdout);
     expect(m, `stdout: ${stdout}\nstderr: ${stderr}`).not.toBeNull();
     const [, url, , token] = m!;
     expect(stderr).toMatch(/listening on 0\.0\.0\.0 over HTTPS/);

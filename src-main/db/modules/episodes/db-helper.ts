@@ -1,5 +1,5 @@
 /** Episodes: batched inserts inside one transaction, listing and replay reads. */
-import type { Connection } from '../../connection';
+import type { Connection, Tx } from '../../connection';
 import { StoreError } from '../../errors';
 import { requireRun } from '../runs/db-helper';
 import { EPISODES_PER_STATEMENT, type EpisodeRecord } from './mapping';
@@ -14,14 +14,19 @@ import {
 
 /** Insert episodes in one transaction; refuses (CONFLICT) to overwrite a stored episode. */
 export function insertEpisodes(conn: Connection, runId: number, idx: number[], rows: unknown[][]): Promise<void> {
-  return conn.write(async (tx) => {
-    await requireRun(tx, conn.file, runId);
+  return conn.write((tx) => insertEpisodesIn(tx, conn.file, runId, idx, rows));
+}
+
+/** insertEpisodes inside a transaction the caller holds. */
+export async function insertEpisodesIn(tx: Tx, file: string, runId: number, idx: number[], rows: unknown[][]): Promise<void> {
+  {
+    await requireRun(tx, file, runId);
     const taken = await tx.all<{ idx: number }>(SELECT_EXISTING_IDX, [runId, JSON.stringify(idx)]);
     if (taken.length) {
       throw new StoreError(
         'CONFLICT',
-        conn.file,
-        `Run history ${conn.file}: run ${runId} already has episode${taken.length > 1 ? 's' : ''} ` +
+        file,
+        `Run history ${file}: run ${runId} already has episode${taken.length > 1 ? 's' : ''} ` +
           `${taken.map((r) => r.idx).join(', ')}; nothing from this batch was written`,
       );
     }
@@ -32,7 +37,7 @@ export function insertEpisodes(conn: Connection, runId: number, idx: number[], r
       if (params.length !== 1 + chunk.length * EPISODE_PARAMS) throw new Error('episode parameter count mismatch');
       await tx.runCached(insertEpisodesSql(chunk.length), params);
     }
-  });
+  }
 }
 
 export function queryEpisodes(

@@ -1,5 +1,5 @@
 /** Metrics: batched inserts inside one transaction, and series reads. */
-import type { Connection, RunResult } from '../../connection';
+import type { Connection, RunResult, Tx } from '../../connection';
 import { requireRun } from '../runs/db-helper';
 import type { SeriesRecord } from './mapping';
 import { INSERT_KEYS, INSERT_POINTS, SELECT_KEY_ID, SELECT_KEY_IDS, SELECT_RUN_KEYS, SELECT_SERIES } from './statements';
@@ -17,8 +17,20 @@ export function insertPoints(
   known: ReadonlyMap<string, number>,
   batches: (ids: ReadonlyMap<string, number>) => Iterable<string>,
 ): Promise<Map<string, number>> {
-  return conn.write(async (tx) => {
-    await requireRun(tx, conn.file, runId);
+  return conn.write((tx) => insertPointsIn(tx, conn.file, runId, keys, known, batches));
+}
+
+/** insertPoints inside a transaction the caller holds (with other writes of the same round). */
+export async function insertPointsIn(
+  tx: Tx,
+  file: string,
+  runId: number,
+  keys: readonly string[],
+  known: ReadonlyMap<string, number>,
+  batches: (ids: ReadonlyMap<string, number>) => Iterable<string>,
+): Promise<Map<string, number>> {
+  {
+    await requireRun(tx, file, runId);
     const added = new Map<string, number>();
     const missing = keys.filter((k) => !known.has(k));
     if (missing.length) {
@@ -40,7 +52,7 @@ export function insertPoints(
       throw err;
     }
     return added;
-  });
+  }
 }
 
 export function queryRunKeys(conn: Connection, runId: number): Promise<string[]> {

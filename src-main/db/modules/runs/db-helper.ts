@@ -56,10 +56,13 @@ export function queryRuns(conn: Connection, q: RunListSql): Promise<{ records: R
 }
 
 export function updateRunColumns(conn: Connection, id: number, columns: string[], params: unknown[], now: number): Promise<void> {
-  return conn.write(async (tx) => {
-    const { changes } = await tx.run(updateRunSql(columns), [...params, now, id]);
-    if (changes === 0) throw notFound(conn.file, `run ${id}`);
-  });
+  return conn.write((tx) => updateRunColumnsIn(tx, conn.file, id, columns, params, now));
+}
+
+/** updateRunColumns inside a transaction the caller holds. */
+export async function updateRunColumnsIn(tx: Tx, file: string, id: number, columns: string[], params: unknown[], now: number): Promise<void> {
+  const { changes } = await tx.run(updateRunSql(columns), [...params, now, id]);
+  if (changes === 0) throw notFound(file, `run ${id}`);
 }
 
 export function replaceTags(conn: Connection, id: number, tags: string[], now: number): Promise<void> {
