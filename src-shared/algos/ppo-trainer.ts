@@ -59,7 +59,8 @@ import { type Schema, type Values, typedValues } from '../config/schema';
 import type { ippoSchema } from './ippo';
 import type { mappoSchema } from './mappo';
 import type { EnvSpec, VecEnv } from '../envs/types';
-import { argmaxMasked, entropyFromLogProbs, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
+import { entropyFromLogProbs, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
+import { writePolicyActions } from './core/act';
 import { concatDiff, im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
 import { GRUCell } from '../nn/gru';
@@ -976,22 +977,7 @@ export class PpoPolicy implements Policy {
     p.dispose();
     e?.dispose();
     [this.hA, this.hB] = [this.hB, this.hA];
-    for (let b = 0; b < B; b++) {
-      for (let a = 0; a < N; a++) {
-        const envRow = (b * N + a) * A;
-        const r = a * B + b;
-        if (env.finished[b]) {
-          actions[b * N + a] = 0;
-          continue;
-        }
-        if (greedy) {
-          actions[b * N + a] = argmaxMasked(logits, r * A, env.actionMask, envRow, A);
-        } else {
-          maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
-          actions[b * N + a] = sampleIndex(this.probs, 0, A, this.ctx.rng);
-        }
-      }
-    }
+    writePolicyActions(logits, env, N, B, A, greedy, this.probs, this.ctx.rng, actions);
   }
 
   dispose(): void {

@@ -15,7 +15,7 @@
  */
 import type { Schema } from '../config/schema';
 import type { EnvSpec, VecEnv } from '../envs/types';
-import { argmaxMasked, maskedProbs, sampleIndex } from '../nn/categorical';
+import { writePolicyActions } from './core/act';
 import { registerGradients } from '../nn/gradients';
 import { GRUCell, type GruTrace } from '../nn/gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
@@ -225,20 +225,6 @@ export function groupToTime(src: ArrayLike<number>, T: number, N: number, B: num
   return out.subarray(0, N * T * B);
 }
 
-/** Checkpoint keys: `${prefix}${key}`. */
-export function prefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) out[prefix + k] = v;
-  return out;
-}
-
-/** The entries of `rec` under `prefix`, with the prefix removed. */
-export function unprefixed<T>(rec: Record<string, T>, prefix: string): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, v] of Object.entries(rec)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-  return out;
-}
-
 /**
  * The trained recurrent actor acting on a VecEnv (evaluation, `cairn eval --policy run:ID`):
  * sampling from the masked softmax without the epsilon floor, or greedy. Shared by every
@@ -309,22 +295,7 @@ export class RecurrentActorPolicy implements Policy {
     const logits = this.actor.stepLogits(xT, this.hA, this.hB);
     xT.dispose();
     [this.hA, this.hB] = [this.hB, this.hA];
-    for (let b = 0; b < B; b++) {
-      for (let a = 0; a < N; a++) {
-        const envRow = (b * N + a) * A;
-        const r = a * B + b;
-        if (env.finished[b]) {
-          actions[b * N + a] = 0;
-          continue;
-        }
-        if (greedy) {
-          actions[b * N + a] = argmaxMasked(logits, r * A, env.actionMask, envRow, A);
-        } else {
-          maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
-          actions[b * N + a] = sampleIndex(this.probs, 0, A, this.ctx.rng);
-        }
-      }
-    }
+    writePolicyActions(logits, env, N, B, A, greedy, this.probs, this.ctx.rng, actions);
   }
 
   dispose(): void {
