@@ -24,8 +24,8 @@ describe('cairn serve', () => {
     child.stderr!.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const t0 = Date.now();
-    while (!stdout.includes('\n') && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
-    const m = /^Cairn workbench: (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64}))\n$/.exec(stdout);
+    while (!/\nDatabase: .*\n/.test(stdout) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    const m = /^Cairn workbench: (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64}))\nDatabase: .*serve\.db\n$/.exec(stdout);
     expect(m, `stdout: ${stdout}\nstderr: ${stderr}`).not.toBeNull();
     const [, url, port, token] = m!;
     const base = `http://127.0.0.1:${port}`;
@@ -48,7 +48,7 @@ describe('cairn serve', () => {
     }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(stdout.trim().split('\n')).toHaveLength(2); // the URL and the database, nothing else
     const store = await Store.open(db, { readonly: true });
     try {
       const run = (await store.getRun(runId))!;

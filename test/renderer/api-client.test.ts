@@ -176,8 +176,17 @@ describe('connect', () => {
 
   it('falls back to HTTP on this origin with the token from the page URL', async () => {
     const fetch = vi.spyOn(globalThis, 'fetch').mockResolvedValue(jsonResponse(200, { result: [] }));
-    const fakeWin = { location: { href: 'http://127.0.0.1:4567/?token=secret#/run/3' } } as unknown as Window;
+    const replaced: string[] = [];
+    const stored = new Map<string, string>();
+    const fakeWin = {
+      location: { href: 'http://127.0.0.1:4567/?token=secret#/run/3' },
+      history: { state: null, replaceState: (_s: unknown, _t: string, u: string) => replaced.push(u) },
+      sessionStorage: { setItem: (k: string, v: string) => stored.set(k, v), getItem: (k: string) => stored.get(k) ?? null },
+    } as unknown as Window;
     const client = connect(fakeWin);
+    // The token leaves the address bar and stays with this tab.
+    expect(replaced).toEqual(['/#/run/3']);
+    expect([...stored.values()]).toEqual(['secret']);
     expect(client.transport).toBe('http');
     await client.listPresets();
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
