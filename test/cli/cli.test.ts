@@ -31,7 +31,7 @@ describe('bad input exits 2 with one line naming the field', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown command', ['frobnicate'], /unknown command "frobnicate"; one of train/],
     ['unknown preset', ['train', '--preset', 'nope'], /preset: expected one of .*manitokan-pg-history/],
-    ['missing preset', ['train'], /--preset: required; one of/],
+    ['missing preset', ['train'], /--preset: required \(or --env-module PATH\); one of/],
     ['unknown key', ['train', '--preset', 'manitokan-random', '--set', 'env.bogus=1'], /env\.bogus: unknown key; allowed keys are .*episodeLimit/],
     ['wrong type', ['train', '--preset', 'manitokan-random', '--set', 'env.episodeLimit=abc'], /env\.episodeLimit: expected an integer/],
     ['out of range', ['train', '--preset', 'manitokan-random', '--set', 'env.numAgents=9'], /env\.numAgents: expected an integer in \[2, 4\], got "9"/],
@@ -42,7 +42,7 @@ describe('bad input exits 2 with one line naming the field', () => {
     ['bad backend', ['train', '--preset', 'manitokan-random', '--backend', 'tpu'], /backend: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu/],
     ['unknown env', ['eval', '--env', 'atari', '--episodes', '5'], /--env: expected one of manitokan/],
     ['bad policy', ['eval', '--policy', 'greedy-bot', '--episodes', '5'], /--policy: expected random or run:ID/],
-    ['missing run', ['show', '999'], /run 999 does not exist/],
+    ['missing database (read commands never create one)', ['show', '999'], /read-only: the file does not exist/],
     ['bad run id', ['show', 'abc'], /ID: expected a positive integer run id/],
     ['bad export format', ['export', '1', '--format', 'xls', '--out', '/tmp/x'], /--format: expected one of csv, json/],
   ];
