@@ -15,6 +15,7 @@
 import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
+import { VALUE_MIXING_EXTRA_PRESETS, VALUE_MIXING_FAMILIES } from './value-mixing-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -310,6 +311,8 @@ const PRESETS: Preset[] = [
     paper: 'App. E.4, Fig. 10',
     config: { env: { id: 'manitokan' }, algo: { id: 'mappo', lr: 1e-6, criticLr: 1e-3 }, train: { ...PAPER_TRAIN } },
   },
+  ...VALUE_MIXING_FAMILIES.flatMap(familyPresets),
+  ...VALUE_MIXING_EXTRA_PRESETS,
   {
     name: 'manitokan-random',
     title: 'Uniform random policy',
