@@ -59,6 +59,16 @@ export const VALUE_MIXING_FAMILIES: readonly ValueMixingFamily[] = [
     releasedSummary: `one-layer hypernetworks, V(s) hidden 32, ${RELEASED_QMIX_SUMMARY}`,
     releasedAlgo: { ...RELEASED_QMIX_FAMILY, hypernetLayers: 1, valueHidden: 32 },
   },
+  {
+    algo: 'qtran',
+    label: 'QTRAN',
+    paperSummary:
+      'Paper hyperparameters (Table 8): shared GRU agent network (64 -> GRU 64 -> 6), joint action-value network over the state and the ' +
+      "summed (hidden state, action) encodings and a state-value network (32 -> 32 -> 1 each), TD + opt + 0.1 nopt losses, " +
+      PAPER_COMMON,
+    releasedSummary: RELEASED_QMIX_SUMMARY,
+    releasedAlgo: { ...RELEASED_QMIX_FAMILY },
+  },
 ];
 
 const PAPER_TRAIN = { episodes: 10_000, numEnvs: 32 };

@@ -95,7 +95,7 @@ describe('schedules', () => {
 
 describe('value-mixing presets', () => {
   it('paper presets take the tables; released-code twins switch every code value on together', () => {
-    for (const id of ['vdn', 'qmix']) {
+    for (const id of ['vdn', 'qmix', 'qtran']) {
       for (const v of ['', '-doorkey', '-history']) {
         const paper = resolveExperiment(getPreset(`manitokan-${id}${v}`)!.config);
         expect(paper.algo).toMatchObject({ id, optimizer: 'adam', lr: 1e-2, lrFinish: 1e-6, lrSchedule: 'linear', epsilonStart: 1, epsilonFinish: 0.05, bufferSize: 1000, batchSize: 32, warmupEpisodes: 32, targetTau: 1, targetUpdateInterval: 1, tdLambda: 1, mixerState: 'joint-obs' });
@@ -107,6 +107,7 @@ describe('value-mixing presets', () => {
     }
     expect(resolveExperiment(getPreset('manitokan-qmix')!.config).algo).toMatchObject({ hypernetLayers: 2, rnnHiddenDim: 64 });
     expect(resolveExperiment(getPreset('manitokan-qmix-released-code')!.config).algo).toMatchObject({ hypernetLayers: 1 });
+    expect(resolveExperiment(getPreset('manitokan-qtran')!.config).algo).toMatchObject({ optLoss: 1, noptMinLoss: 0.1, mixingEmbedDim: 32 });
     expect(resolveExperiment(getPreset('manitokan-vdn-randomized')!.config).algo).toMatchObject({ epsilonAnnealSteps: 1_500_000 });
   });
 });
