@@ -15,11 +15,12 @@ import { mappoEntry } from './algos/mappo';
 import { vdnEntry } from './algos/vdn';
 import { qmixEntry } from './algos/qmix';
 import { qtranEntry } from './algos/qtran';
+import { mavenEntry } from './algos/maven';
 import { defaults } from './config/schema';
 
 const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, vdnEntry, qmixEntry, qtranEntry].map((a) => ({
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, vdnEntry, qmixEntry, qtranEntry, mavenEntry].map((a) => ({
   ...a,
   envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
 }));

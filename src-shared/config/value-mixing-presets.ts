@@ -69,6 +69,19 @@ export const VALUE_MIXING_FAMILIES: readonly ValueMixingFamily[] = [
     releasedSummary: RELEASED_QMIX_SUMMARY,
     releasedAlgo: { ...RELEASED_QMIX_FAMILY },
   },
+  {
+    algo: 'maven',
+    label: 'MAVEN',
+    paperSummary:
+      'Paper hyperparameters (Table 9): shared GRU agent network (64 -> GRU 64 -> 6) conditioned on a per-episode latent z (2 values) drawn by ' +
+      "a hierarchical policy on the initial state, QMIX mixer on [observations, z] with one-layer hypernetworks, discriminator (32 hidden) " +
+      'for the mutual-information loss, RMSprop lr 5e-5, epsilon-greedy 1 -> 0.05 over 50,000 steps, target copied every round, TD(lambda = 1) ' +
+      'on the team reward, replay of 1000 episodes sampled 32 at a time, 150-step episodes, 10,000 rounds of 32 parallel episodes.',
+    releasedSummary:
+      'GRU 128, RMSprop lr 5e-4, hard target copy every 100 updates, double Q, frozen initial observations, 300-step episodes, agents not drawn ' +
+      "(the released returns bandit for z is not ported: z keeps the hierarchical policy).",
+    releasedAlgo: { rnnHiddenDim: 128, lr: 5e-4, targetUpdateInterval: 100, targetTau: 1, doubleQ: true, observation: 'frozen-initial' },
+  },
 ];
 
 const PAPER_TRAIN = { episodes: 10_000, numEnvs: 32 };

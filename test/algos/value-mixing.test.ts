@@ -15,7 +15,8 @@ import { resolveExperiment } from '../../src-shared/config/experiment';
 import { resolve } from '../../src-shared/config/schema';
 import { matrixGameEntry } from '../../src-shared/envs/matrix-game';
 import { Rng } from '../../src-shared/rng';
-import { setupTf, tf } from './helpers';
+import { build, setupTf, tf } from './helpers';
+import { discriminatorLoss, mavenEntry } from '../../src-shared/algos/maven';
 
 describe('team TD(lambda) targets over padded episodes', () => {
   it('match a hand computation: terminated, truncated (bootstrapped) and padded episodes', () => {
@@ -108,7 +109,35 @@ describe('value-mixing presets', () => {
     expect(resolveExperiment(getPreset('manitokan-qmix')!.config).algo).toMatchObject({ hypernetLayers: 2, rnnHiddenDim: 64 });
     expect(resolveExperiment(getPreset('manitokan-qmix-released-code')!.config).algo).toMatchObject({ hypernetLayers: 1 });
     expect(resolveExperiment(getPreset('manitokan-qtran')!.config).algo).toMatchObject({ optLoss: 1, noptMinLoss: 0.1, mixingEmbedDim: 32 });
+    const maven = resolveExperiment(getPreset('manitokan-maven')!.config).algo;
+    expect(maven).toMatchObject({ optimizer: 'rmsprop', lr: 5e-5, lrSchedule: 'constant', hypernetLayers: 1, valueHidden: 32, noiseDim: 2, miLoss: 1, latentPolicy: 'hierarchical', targetUpdateInterval: 1 });
+    for (const v of ['', '-doorkey', '-history']) {
+      const code = resolveExperiment(getPreset(`manitokan-maven${v}-released-code`)!.config);
+      expect(code.algo).toMatchObject({ rnnHiddenDim: 128, lr: 5e-4, targetUpdateInterval: 100, doubleQ: true, observation: 'frozen-initial' });
+      expect(code.env).toMatchObject({ episodeLimit: 300, showOtherAgents: false });
+    }
     expect(resolveExperiment(getPreset('manitokan-vdn-randomized')!.config).algo).toMatchObject({ epsilonAnnealSteps: 1_500_000 });
+  });
+});
+
+describe('MAVEN', () => {
+  beforeAll(setupTf);
+
+  it("the discriminator loss is the cross-entropy with each episode's latent over valid steps", () => {
+    // Row 0: p(z) = (0.25, 0.75), z = 1; row 1: p = (0.5, 0.5), z = 0; row 2 masked out.
+    const l = tf.tidy(() =>
+      discriminatorLoss(tf, tf.tensor2d([0, Math.log(3), 1, 1, 5, -5], [3, 2]), tf.tensor2d([0, 1, 1, 0, 0, 1], [3, 2]), tf.tensor2d([1, 1, 0], [3, 1]), 2).dataSync()[0],
+    );
+    expect(l).toBeCloseTo((-Math.log(0.75) - Math.log(0.5)) / 2, 5);
+  });
+
+  it('trains on Manitokan with every loss term finite, the MI loss near ln(noiseDim) at the start', async () => {
+    const { trainer } = build(mavenEntry, { numEnvs: 4, env: { episodeLimit: 10 }, algo: { hiddenDim: 8, rnnHiddenDim: 8, bufferSize: 8, batchSize: 4, warmupEpisodes: 4 } });
+    const stats = (await trainer.round()).stats;
+    trainer.dispose();
+    for (const k of ['losses/td', 'losses/mi', 'losses/latent_policy', 'losses/total']) expect(Number.isFinite(stats[k]), k).toBe(true);
+    expect(stats['losses/mi']).toBeGreaterThan(0.3);
+    expect(stats['losses/mi']).toBeLessThan(1.2);
   });
 });
 
