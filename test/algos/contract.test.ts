@@ -23,6 +23,7 @@ import { setupTf, tf } from './helpers';
 const TINY: Record<string, number> = {
   hiddenDim: 8,
   criticHiddenDim: 8,
+  rnnHiddenDim: 8,
   epochs: 1,
   minibatches: 1,
   batchSize: 2,
