@@ -49,11 +49,10 @@ import { concatDiff } from '../nn/conv';
 import { QmixMixer } from '../nn/mixers';
 import { Linear, Mlp } from '../nn/mlp';
 import type { Tensor, Tf } from '../nn/tf';
-import { envProblems } from './core/compat';
 import { mixerOptions, qmixMixerSchema } from './qmix';
 import { RecurrentQPolicy } from './recurrent-q';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
-import { VALUE_MIXING_NEEDS, ValueMixingTrainer, maskedMean, maskedTdLoss, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
+import { ValueMixingTrainer, maskedMean, maskedTdLoss, valueMixingProblems, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
 
 const mavenOwnSchema = {
   noiseDim: { type: 'int', default: 2, min: 1, max: 64, doc: 'Values of the latent z (released code: noise_dim 2; paper silent).' },
@@ -167,7 +166,7 @@ export const mavenEntry: AlgoEntry = {
   id: 'maven',
   title: 'MAVEN: multi-agent variational exploration (Mahajan et al. 2019; Malenfant & Richards 2025, Table 9)',
   schema: mavenSchema,
-  accepts: (spec) => envProblems(VALUE_MIXING_NEEDS, spec),
+  accepts: valueMixingProblems,
   createTrainer: (ctx: TrainContext) => new ValueMixingTrainer(ctx, mavenAlgo, typedValues('algo', mavenSchema, ctx.config)),
   createPolicy: (ctx: PolicyContext) => {
     const cfg = typedValues('algo', mavenSchema, ctx.config);

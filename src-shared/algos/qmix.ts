@@ -39,10 +39,9 @@
  */
 import { type Schema, typedValues } from '../config/schema';
 import { QmixMixer } from '../nn/mixers';
-import { envProblems } from './core/compat';
 import { RecurrentQPolicy } from './recurrent-q';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
-import { VALUE_MIXING_NEEDS, ValueMixingTrainer, maskedMean, maskedTdLoss, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
+import { ValueMixingTrainer, maskedMean, maskedTdLoss, valueMixingProblems, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
 
 /** Mixer fields, shared with MAVEN's noise mixer. */
 export const qmixMixerSchema = {
@@ -81,7 +80,7 @@ export const qmixEntry: AlgoEntry = {
   id: 'qmix',
   title: 'QMIX: monotonic value mixing with hypernetworks (Rashid et al. 2018; Malenfant & Richards 2025, Table 7)',
   schema: qmixSchema,
-  accepts: (spec) => envProblems(VALUE_MIXING_NEEDS, spec),
+  accepts: valueMixingProblems,
   createTrainer: (ctx: TrainContext) => new ValueMixingTrainer(ctx, qmixAlgo, typedValues('algo', qmixSchema, ctx.config)),
   createPolicy: (ctx: PolicyContext) => new RecurrentQPolicy(ctx, typedValues('algo', qmixSchema, ctx.config), 0),
 };

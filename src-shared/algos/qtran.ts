@@ -41,11 +41,10 @@
  */
 import { type Schema, typedValues } from '../config/schema';
 import { QtranJoint, qtranLosses, vdnMix } from '../nn/mixers';
-import { envProblems } from './core/compat';
 import { RecurrentQPolicy } from './recurrent-q';
 import type { Tensor, Tf } from '../nn/tf';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
-import { VALUE_MIXING_NEEDS, ValueMixingTrainer, maskedMean, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
+import { ValueMixingTrainer, maskedMean, valueMixingProblems, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
 
 const qtranOwnSchema = {
   mixingEmbedDim: { type: 'int', default: 32, min: 1, max: 4096, doc: 'Hidden units of the joint Q and V networks (paper Table 8 and code: 32).' },
@@ -99,7 +98,7 @@ export const qtranEntry: AlgoEntry = {
   id: 'qtran',
   title: 'QTRAN: value factorisation with transformation (Son et al. 2019; Malenfant & Richards 2025, Table 8)',
   schema: qtranSchema,
-  accepts: (spec) => envProblems(VALUE_MIXING_NEEDS, spec),
+  accepts: valueMixingProblems,
   createTrainer: (ctx: TrainContext) => new ValueMixingTrainer(ctx, qtranAlgo, typedValues('algo', qtranSchema, ctx.config)),
   createPolicy: (ctx: PolicyContext) => new RecurrentQPolicy(ctx, typedValues('algo', qtranSchema, ctx.config), 0),
 };

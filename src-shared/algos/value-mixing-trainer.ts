@@ -49,7 +49,8 @@ import { tdLambdaTargets } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import type { Rng } from '../rng';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
-import type { EnvNeeds } from './core/compat';
+import { envProblems, type EnvNeeds } from './core/compat';
+import type { EnvSpec } from '../envs/types';
 import { EpisodeBatch, EpisodeBuffer } from './core/episode-buffer';
 import { LockstepRollout } from './core/rollout';
 import { lrAt, lrScheduleSchema } from './core/schedules';
@@ -60,6 +61,16 @@ import type { Checkpoint, RoundResult, Trainer, TrainContext } from './types';
 
 /** Discrete agents sharing one network shape (parameter sharing over [agent, copy] rows). */
 export const VALUE_MIXING_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true };
+
+/**
+ * What a spec lacks for a value-mixing learner: the compat needs, and one team, because one
+ * Q_tot of the summed reward over agents of opposing teams would mix their values.
+ */
+export function valueMixingProblems(spec: EnvSpec): string[] {
+  const out = envProblems(VALUE_MIXING_NEEDS, spec);
+  if (spec.teams.length > 1) out.push(`the env has ${spec.teams.length} teams (value mixing learns one joint value for one cooperative team)`);
+  return out;
+}
 
 // ================================================================= config
 

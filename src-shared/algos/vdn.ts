@@ -38,10 +38,9 @@
  */
 import { type Schema, typedValues } from '../config/schema';
 import { vdnMix } from '../nn/mixers';
-import { envProblems } from './core/compat';
 import { RecurrentQPolicy } from './recurrent-q';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
-import { VALUE_MIXING_NEEDS, ValueMixingTrainer, maskedMean, maskedTdLoss, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
+import { ValueMixingTrainer, maskedMean, maskedTdLoss, valueMixingProblems, valueMixingSchema, type ValueMixingAlgo } from './value-mixing-trainer';
 
 export const vdnSchema = {
   ...valueMixingSchema,
@@ -65,7 +64,7 @@ export const vdnEntry: AlgoEntry = {
   id: 'vdn',
   title: 'VDN: value decomposition networks (Sunehag et al. 2017; Malenfant & Richards 2025, Table 6)',
   schema: vdnSchema,
-  accepts: (spec) => envProblems(VALUE_MIXING_NEEDS, spec),
+  accepts: valueMixingProblems,
   createTrainer: (ctx: TrainContext) => new ValueMixingTrainer(ctx, vdnAlgo, typedValues('algo', vdnSchema, ctx.config)),
   createPolicy: (ctx: PolicyContext) => new RecurrentQPolicy(ctx, typedValues('algo', vdnSchema, ctx.config), 0),
 };
