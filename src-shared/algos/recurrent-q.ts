@@ -119,7 +119,10 @@ export function epsilonGreedy(q: ArrayLike<number>, qOff: number, mask: ArrayLik
 
 /**
  * A trained agent network acting on a VecEnv (evaluation): greedy, or epsilon-greedy with the
- * schedule's final epsilon. A latent (MAVEN) is drawn uniformly per episode.
+ * schedule's final epsilon. A latent (MAVEN) is drawn uniformly per episode (the hierarchical
+ * policy needs the mixer state, which evaluation does not build). With `observation =
+ * frozen-initial` the env part of the input stays each episode's first observation, as in
+ * training.
  */
 export class RecurrentQPolicy implements Policy {
   private readonly tf: Tf;
@@ -131,10 +134,13 @@ export class RecurrentQPolicy implements Policy {
   private hB: Float32Array;
   private readonly x: Float32Array;
   private readonly latent: Int32Array;
+  private readonly frozen: Float32Array; // [B][N][envObs]
+  private readonly capture: Uint8Array;
+  private readonly obsRows: Float32Array;
 
   constructor(
     private readonly ctx: PolicyContext,
-    private readonly cfg: QNetOptions & { agentId: boolean; epsilonFinish: number },
+    private readonly cfg: QNetOptions & { agentId: boolean; epsilonFinish: number; observation: 'fresh' | 'frozen-initial' },
     private readonly latentDim: number,
   ) {
     const tf = ctx.tf;
@@ -151,6 +157,9 @@ export class RecurrentQPolicy implements Policy {
     this.hB = new Float32Array(rows * cfg.rnnHiddenDim);
     this.x = new Float32Array(rows * this.net.inputSize);
     this.latent = new Int32Array(this.B);
+    this.frozen = new Float32Array(rows * spec.envObsSize);
+    this.capture = new Uint8Array(this.B);
+    this.obsRows = new Float32Array(rows * spec.obsSize);
     for (let b = 0; b < this.B; b++) this.resetCopy(b);
   }
 
@@ -158,13 +167,29 @@ export class RecurrentQPolicy implements Policy {
     const H = this.cfg.rnnHiddenDim;
     for (let a = 0; a < this.N; a++) this.hA.fill(0, (a * this.B + b) * H, (a * this.B + b + 1) * H);
     if (this.latentDim > 0) this.latent[b] = this.ctx.rng.int(this.latentDim);
+    this.capture[b] = 1;
   }
 
   act(env: VecEnv, actions: Int32Array, greedy: boolean): void {
     const { N, B } = this;
     const spec = env.spec;
     const A = spec.numActions;
-    writeAgentInputs(env.obs, N, B, spec.obsSize, this.cfg.agentId, this.latentDim, this.latent, this.x);
+    let obs = env.obs;
+    if (this.cfg.observation === 'frozen-initial') {
+      const O = spec.obsSize;
+      const E = spec.envObsSize;
+      obs = this.obsRows;
+      obs.set(env.obs.subarray(0, N * B * O));
+      for (let b = 0; b < B; b++) {
+        for (let a = 0; a < N; a++) {
+          const row = b * N + a;
+          if (this.capture[b]) this.frozen.set(env.obs.subarray(row * O, row * O + E), row * E);
+          obs.set(this.frozen.subarray(row * E, (row + 1) * E), row * O);
+        }
+        this.capture[b] = 0;
+      }
+    }
+    writeAgentInputs(obs, N, B, spec.obsSize, this.cfg.agentId, this.latentDim, this.latent, this.x);
     const xT = this.tf.tensor3d(this.x, [1, N * B, this.net.inputSize]);
     const q = this.net.stepQ(xT, this.hA, this.hB);
     xT.dispose();
