@@ -120,6 +120,35 @@ describe('value-mixing presets', () => {
   });
 });
 
+describe('stored episodes', () => {
+  beforeAll(setupTf);
+
+  it('end with a bootstrap slot holding the final observation and its action mask', async () => {
+    // 6-step episodes: Manitokan cannot finish in 6 steps from most starts; both copies are cut.
+    const { env, trainer } = build(vdnEntry, { numEnvs: 2, env: { episodeLimit: 6 }, algo: { hiddenDim: 8, rnnHiddenDim: 8 } });
+    const r = await trainer.round();
+    const ckpt = await trainer.save();
+    trainer.dispose();
+    const meta = ckpt.extra.buffer as { n: number[]; trunc: number[] };
+    const spec = env.spec;
+    const { obsSize: O, numActions: A, numAgents: N } = spec;
+    const lengths = r.episodes.map((e) => e.metrics.episode_length as number);
+    expect(meta.n).toEqual(lengths.map((l) => l + 1));
+    const xs = ckpt.tensors['buffer/xs'].data;
+    const avail = ckpt.tensors['buffer/avail'].data;
+    let off = 0;
+    for (let b = 0; b < 2; b++) {
+      const last = (meta.n[b] - 1) * N; // first row of the bootstrap slot
+      for (let a = 0; a < N; a++) {
+        // The env ran without auto-reset: its rows are the final observation and mask now.
+        expect(Array.from(xs.subarray(off + (last + a) * O, off + (last + a + 1) * O))).toEqual(Array.from(env.obs.subarray((b * N + a) * O, (b * N + a + 1) * O)));
+        expect(Array.from(avail.subarray((off / O) * A + (last + a) * A, (off / O) * A + (last + a + 1) * A))).toEqual(Array.from(env.actionMask.subarray((b * N + a) * A, (b * N + a + 1) * A)));
+      }
+      off += meta.n[b] * N * O;
+    }
+  });
+});
+
 describe('MAVEN', () => {
   beforeAll(setupTf);
 
