@@ -7,6 +7,8 @@ import type { AlgoEntry } from './algos/types';
 import { manitokanEntry } from './envs/manitokan';
 import { matrixGameEntry } from './envs/matrix-game';
 import { spreadEntry } from './envs/spread';
+import { speakerListenerEntry } from './envs/speaker-listener';
+import { adversaryEntry } from './envs/adversary';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -14,7 +16,7 @@ import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 import { defaults } from './config/schema';
 
-const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
+const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, speakerListenerEntry, adversaryEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry].map((a) => ({
   ...a,

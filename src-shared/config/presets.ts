@@ -15,6 +15,8 @@
 import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
+import { speakerListenerPresets } from '../envs/speaker-listener-presets';
+import { adversaryPresets } from '../envs/adversary-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -319,6 +321,8 @@ const PRESETS: Preset[] = [
   },
   ...matrixGamePresets,
   ...spreadPresets,
+  ...speakerListenerPresets,
+  ...adversaryPresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */
