@@ -9,6 +9,8 @@ import { matrixGameEntry } from './envs/matrix-game';
 import { spreadEntry } from './envs/spread';
 import { speakerListenerEntry } from './envs/speaker-listener';
 import { adversaryEntry } from './envs/adversary';
+import { pushBoxEntry } from './envs/push-box';
+import { secretRoomEntry } from './envs/secret-room';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -16,7 +18,7 @@ import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 import { defaults } from './config/schema';
 
-const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, speakerListenerEntry, adversaryEntry];
+const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, speakerListenerEntry, adversaryEntry, pushBoxEntry, secretRoomEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry].map((a) => ({
   ...a,

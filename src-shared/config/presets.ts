@@ -17,6 +17,7 @@ import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
 import { speakerListenerPresets } from '../envs/speaker-listener-presets';
 import { adversaryPresets } from '../envs/adversary-presets';
+import { gridTasksPresets } from '../envs/grid-tasks-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -323,6 +324,7 @@ const PRESETS: Preset[] = [
   ...spreadPresets,
   ...speakerListenerPresets,
   ...adversaryPresets,
+  ...gridTasksPresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */
