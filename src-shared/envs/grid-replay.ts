@@ -7,7 +7,7 @@
  * `tileMap` (rows*cols, row-major, 0 = floor, k = tiles[k-1]); `toggles` [{ name, cells [[row,
  * col], ...], on, off }]: groups of cells whose tile changes during the episode (doors), drawn
  * with tile `on` when the group's state is 1 and `off` when 0 (0 = floor); `agents` [{ name,
- * color }]; `objects` [{ name, color }] (movable things such as a box).
+ * color, actionNames }]; `objects` [{ name, color }] (movable things such as a box).
  * Columns, frames t = 0..steps (N agents, M objects, D toggle groups):
  * | column | length | index | meaning |
  * |---|---|---|---|
@@ -38,7 +38,8 @@ export interface GridReplayMeta {
   readonly tiles: readonly GridTile[];
   readonly tileMap: readonly number[];
   readonly toggles: readonly GridToggle[];
-  readonly agents: readonly { readonly name: string; readonly color: string }[];
+  /** Names and colours; `actionNames` label the generic per-step panel. */
+  readonly agents: readonly { readonly name: string; readonly color: string; readonly actionNames?: readonly string[] }[];
   readonly objects: readonly { readonly name: string; readonly color: string }[];
 }
 

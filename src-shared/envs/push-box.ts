@@ -301,7 +301,7 @@ export class PushBoxVecEnv extends VecEnvBase {
       tiles: [{ name: 'wall (the box scores here)', color: COLORS.wall }],
       tileMap,
       toggles: [],
-      agents: COLORS.agents.map((color, i) => ({ name: `agent ${i}`, color })),
+      agents: COLORS.agents.map((color, i) => ({ name: `agent ${i}`, color, actionNames: [...PUSH_BOX_ACTIONS] })),
       objects: [
         { name: 'box', color: COLORS.box },
         { name: 'box reached the wall', color: COLORS.scored },

@@ -334,7 +334,7 @@ export class SecretRoomVecEnv extends VecEnvBase {
         on: TILE.doorOpen,
         off: TILE.doorClosed,
       })),
-      agents: AGENT_COLORS.map((color, i) => ({ name: `agent ${i}`, color })),
+      agents: AGENT_COLORS.map((color, i) => ({ name: `agent ${i}`, color, actionNames: [...SECRET_ROOM_ACTIONS] })),
       objects: [],
     };
     return { ...meta, targetRoom: this.config.targetRoom, episodeLimit: this.limit };
