@@ -148,7 +148,9 @@ export class AdversaryVecEnv extends ParticleEnv {
   private toTarget(b: number, i: number): number {
     const o = b * this.E * 2;
     const t = o + 2 * (this.N + this.target[b]);
-    return Math.hypot(this.pos[o + 2 * i] - this.pos[t], this.pos[o + 2 * i + 1] - this.pos[t + 1]);
+    const dx = this.pos[o + 2 * i] - this.pos[t];
+    const dy = this.pos[o + 2 * i + 1] - this.pos[t + 1];
+    return Math.sqrt(dx * dx + dy * dy);
   }
 
   private closestGood(b: number): number {

@@ -254,8 +254,12 @@ export class PushBoxVecEnv extends VecEnvBase {
     const st = this.state;
     const o0 = b * N * O;
     obs.fill(0, o0, o0 + O);
-    const hot = [this.agentRow[b * N], this.agentCol[b * N], this.agentRow[b * N + 1], this.agentCol[b * N + 1], this.seenRow[b], this.seenCol[b]];
-    for (let k = 0; k < 6; k++) obs[o0 + k * S + hot[k]] = 1;
+    obs[o0 + this.agentRow[b * N]] = 1;
+    obs[o0 + S + this.agentCol[b * N]] = 1;
+    obs[o0 + 2 * S + this.agentRow[b * N + 1]] = 1;
+    obs[o0 + 3 * S + this.agentCol[b * N + 1]] = 1;
+    obs[o0 + 4 * S + this.seenRow[b]] = 1;
+    obs[o0 + 5 * S + this.seenCol[b]] = 1;
     obs.copyWithin(o0 + O, o0, o0 + O);
     st.set(obs.subarray(o0, o0 + O), b * this.spec.stateSize);
   }

@@ -152,7 +152,9 @@ export class SpeakerListenerVecEnv extends ParticleEnv {
   private distance(b: number): number {
     const o = b * this.E * 2;
     const g = o + 2 * (2 + this.goal[b]);
-    return Math.hypot(this.pos[o + 2] - this.pos[g], this.pos[o + 3] - this.pos[g + 1]);
+    const dx = this.pos[o + 2] - this.pos[g];
+    const dy = this.pos[o + 3] - this.pos[g + 1];
+    return Math.sqrt(dx * dx + dy * dy);
   }
 
   protected resetCopy(b: number, rng: Rng): void {
