@@ -27,12 +27,13 @@
  * | aspect | paper | EITI code | here |
  * |---|---|---|---|
  * | observation | "(x, y) locations of all agents and binary variables to indicate if doors are open" | one-hot row and column of both agents only (4 size = 100) | paper: 100 + 3 door bits = 103 (default); `observation: code` gives 100 (released-code preset) |
- * | target room | "one of the three small rooms" | room 0 (top right), fixed | `targetRoom`, default 0 |
+ * | target room | "one of the three small rooms" | room 0 (top right), fixed | `targetRoom`, default 0; `randomTarget` draws it per episode and appends its one-hot to observation and state |
  * | door timing | silent | doi from `--doi`, default 8 | 8 (UNVERIFIED which value the paper ran) |
  * | start | "in the large room" | uniform in the left half; `--fix_start`: (0, 0) | uniform; `fixStart` |
  * | horizon, actions | silent | 300 steps, 4 moves | code |
  * Both agents see the same vector, as in the code. The global state is the paper's vector
- * (one-hots and door bits) whatever `observation` says.
+ * (one-hots and door bits) whatever `observation` says, plus the target one-hot with
+ * `randomTarget`.
  *
  * Metrics (ALITA Table 1): `success` = 1 when the episode ended with both agents in the target
  * room (Table 1's "avg success rate" is its mean); `team_performance` = one agent's return;
@@ -75,6 +76,11 @@ export const secretRoomSchema = {
   episodeLimit: { type: 'int', default: 300, min: 1, max: 100_000, doc: 'Steps per episode (the EITI code: 300; the paper is silent); a time limit.' },
   doorOpenSteps: { type: 'int', default: 8, min: 0, max: 100_000, doc: 'Steps a door stays open once its switch is left (the code\'s doi, default 8; UNVERIFIED for the paper).' },
   targetRoom: { type: 'int', default: 0, min: 0, max: 2, doc: 'The small room both agents must reach: 0 top, 1 middle, 2 bottom (the code: 0).' },
+  randomTarget: {
+    type: 'bool',
+    default: false,
+    doc: 'Draw the target room uniformly each episode (one reading of the paper\'s "one of the three small rooms") instead of targetRoom; its one-hot is appended to the observation and the state.',
+  },
   observation: {
     type: 'enum',
     default: 'paper',
@@ -149,25 +155,27 @@ const METRICS: MetricSpec[] = [
   { key: 'episode_length', title: 'Episode length', description: 'steps taken' },
 ];
 
-function layout(size: number, doorBits: boolean): ObsBlock[] {
-  const out = [
+function layout(size: number, doorBits: boolean, targetBits: boolean): ObsBlock[] {
+  const out: ObsBlock[] = [
     features('agent 0 row (one-hot)', size),
     features('agent 0 column (one-hot)', size),
     features('agent 1 row (one-hot)', size),
     features('agent 1 column (one-hot)', size),
   ];
-  return doorBits ? [...out, features('doors open', DOORS)] : out;
+  if (doorBits) out.push(features('doors open', DOORS));
+  if (targetBits) out.push(features('target room (one-hot)', DOORS));
+  return out;
 }
 
 export function secretRoomSpec(cfg: SecretRoomConfig): EnvSpec {
   const action = discrete(SECRET_ROOM_ACTIONS);
-  const obs = layout(cfg.size, cfg.observation === 'paper');
+  const obs = layout(cfg.size, cfg.observation === 'paper', cfg.randomTarget);
   const agents = [agent('agent 0', 0, action, obs), agent('agent 1', 0, action, obs)];
   return buildSpec({
     id: 'secret-room',
     agents,
     teams: [team('agents', [0, 1], { sharedReward: true })],
-    stateLayout: layout(cfg.size, true),
+    stateLayout: layout(cfg.size, true, cfg.randomTarget),
     episodeLimit: cfg.episodeLimit,
     metricKeys: METRICS.map((m) => m.key),
     metrics: METRICS,
@@ -184,6 +192,8 @@ export class SecretRoomVecEnv extends VecEnvBase {
   private readonly doorCount: Int32Array;
   private readonly doorsOpened: Int32Array;
   private readonly success: Uint8Array;
+  /** [B] this episode's target room. */
+  private readonly target: Int32Array;
 
   constructor(config: SecretRoomConfig, options: EnvOptions) {
     super(secretRoomSpec(config), options, ENV_STREAM);
@@ -196,6 +206,7 @@ export class SecretRoomVecEnv extends VecEnvBase {
     this.doorCount = new Int32Array(B * DOORS);
     this.doorsOpened = new Int32Array(B);
     this.success = new Uint8Array(B);
+    this.target = new Int32Array(B).fill(config.targetRoom);
     this.reset(0);
   }
 
@@ -218,6 +229,7 @@ export class SecretRoomVecEnv extends VecEnvBase {
         this.agentRow[b * N + i] = rng.int(S);
       }
     }
+    this.target[b] = this.config.randomTarget ? rng.int(DOORS) : this.config.targetRoom;
     this.doorOpen.fill(0, b * DOORS, (b + 1) * DOORS);
     this.doorCount.fill(0, b * DOORS, (b + 1) * DOORS);
     this.doorsOpened[b] = 0;
@@ -260,7 +272,7 @@ export class SecretRoomVecEnv extends VecEnvBase {
       }
     }
     let inside = 0;
-    for (let i = 0; i < N; i++) if (inRoom(this.board, this.config.targetRoom, this.agentRow[b * N + i], this.agentCol[b * N + i])) inside++;
+    for (let i = 0; i < N; i++) if (inRoom(this.board, this.target[b], this.agentRow[b * N + i], this.agentCol[b * N + i])) inside++;
     if (inside < N) return false;
     for (let i = 0; i < N; i++) rew[i] += this.config.successReward;
     this.success[b] = 1;
@@ -284,10 +296,15 @@ export class SecretRoomVecEnv extends VecEnvBase {
       st[s0 + 2 * i * S + r] = 1;
       st[s0 + (2 * i + 1) * S + c] = 1;
     }
+    const paper = this.config.observation === 'paper';
     for (let m = 0; m < DOORS; m++) {
       const open = this.doorOpen[b * DOORS + m];
       st[s0 + 4 * S + m] = open;
-      if (O > 4 * S) obs[o0 + 4 * S + m] = open;
+      if (paper) obs[o0 + 4 * S + m] = open;
+    }
+    if (this.config.randomTarget) {
+      st[s0 + 4 * S + DOORS + this.target[b]] = 1;
+      obs[o0 + 4 * S + (paper ? DOORS : 0) + this.target[b]] = 1;
     }
     obs.copyWithin(o0 + O, o0, o0 + O);
   }
@@ -300,14 +317,14 @@ export class SecretRoomVecEnv extends VecEnvBase {
   }
 
   protected savedArrays() {
-    return { agentRow: this.agentRow, agentCol: this.agentCol, doorOpen: this.doorOpen, doorCount: this.doorCount, doorsOpened: this.doorsOpened, success: this.success };
+    return { agentRow: this.agentRow, agentCol: this.agentCol, doorOpen: this.doorOpen, doorCount: this.doorCount, doorsOpened: this.doorsOpened, success: this.success, target: this.target };
   }
 
   protected override stateHeader(): Record<string, number> {
     return { size: this.board.size };
   }
 
-  protected override replayMeta(_b: number): Record<string, unknown> {
+  protected override replayMeta(b: number): Record<string, unknown> {
     const bd = this.board;
     const S = bd.size;
     const tileMap = new Array<number>(S * S).fill(0);
@@ -315,7 +332,7 @@ export class SecretRoomVecEnv extends VecEnvBase {
       for (let c = 0; c < S; c++) {
         const k = r * S + c;
         if (bd.wall[k]) tileMap[k] = bd.doorOf[k] >= 0 ? TILE.doorClosed : TILE.wall;
-        else if (inRoom(bd, this.config.targetRoom, r, c)) tileMap[k] = TILE.target;
+        else if (inRoom(bd, this.target[b], r, c)) tileMap[k] = TILE.target;
       }
     }
     bd.switches.forEach(([r, c], s) => (tileMap[r * S + c] = s === 0 ? TILE.switchAll : TILE.switchRoom));
@@ -337,7 +354,7 @@ export class SecretRoomVecEnv extends VecEnvBase {
       agents: AGENT_COLORS.map((color, i) => ({ name: `agent ${i}`, color, actionNames: [...SECRET_ROOM_ACTIONS] })),
       objects: [],
     };
-    return { ...meta, targetRoom: this.config.targetRoom, episodeLimit: this.limit };
+    return { ...meta, targetRoom: this.target[b], episodeLimit: this.limit };
   }
 
   protected override replayColumns(): readonly string[] {
@@ -356,7 +373,10 @@ export const secretRoomEntry: EnvEntry = {
   id: 'secret-room',
   title: 'Sparse Secret Room (ALITA, EITI code)',
   schema: secretRoomSchema,
-  variants: [{ name: 'small grid, code observation, middle room, doors close at once', config: { size: 12, observation: 'code', targetRoom: 1, doorOpenSteps: 0, episodeLimit: 100 } }],
+  variants: [
+    { name: 'small grid, code observation, middle room, doors close at once', config: { size: 12, observation: 'code', targetRoom: 1, doorOpenSteps: 0, episodeLimit: 100 } },
+    { name: 'small grid, random target room', config: { size: 12, randomTarget: true, episodeLimit: 100 } },
+  ],
   spec: (config: Values) => secretRoomSpec(parse(config)),
   create: (config: Values, options: EnvOptions) => new SecretRoomVecEnv(parse(config), options),
 };

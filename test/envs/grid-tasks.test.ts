@@ -206,6 +206,24 @@ describe('secret-room', () => {
     expect(env.rewards[0]).toBe(1000);
   });
 
+  it('randomTarget: a room per episode, seen as a one-hot after the door bits, and the one that pays', () => {
+    const env = secretRoomEntry.create({ randomTarget: true }, { numEnvs: 64, autoReset: false });
+    env.reset(2);
+    expect(env.spec.obsSize).toBe(106);
+    expect(env.spec.stateSize).toBe(106);
+    const target = get(env, 'target');
+    expect(new Set(target)).toEqual(new Set([0, 1, 2]));
+    const O = env.spec.obsSize;
+    for (let b = 0; b < 64; b++) expect(Array.from(env.obs.subarray(b * 2 * O + 103, b * 2 * O + 106))).toEqual([0, 1, 2].map((m) => (m === target[b] ? 1 : 0)));
+    const b = target.indexOf(2);
+    const other = target.indexOf(0);
+    set(env, b, { agentRow: [18, 23], agentCol: [14, 20] });
+    set(env, other, { agentRow: [18, 23], agentCol: [14, 20] });
+    env.step(new Int32Array(128).fill(UP));
+    expect(env.rewards[2 * b]).toBe(1000);
+    expect(env.rewards[2 * other]).toBe(0);
+  });
+
   it('random starts lie in the large room, and the replay toggles the doors', () => {
     const env = secretRoomEntry.create({ episodeLimit: 3 }, { numEnvs: 32 });
     env.reset(9);
