@@ -28,8 +28,9 @@ export const gridTasksPresets: Preset[] = [
   {
     name: 'push-box-pg-released-code',
     title: 'Sparse Push-Box 15x15, PG, EITI-code observation',
-    description: 'As push-box-pg, with the EITI code’s observation timing: on a scoring step the observation still shows the box on the wall; the respawned box is seen one step later.',
-    paper: 'ALITA Table 1; EITI-EDTI pushball_environment.py',
+    description:
+      'As push-box-pg, with the EITI code’s observation timing (pushball_environment.py): on a scoring step the observation still shows the box on the wall; the respawned box is seen one step later.',
+    paper: 'ALITA §4.1, Table 1 (released code)',
     config: { env: { id: 'push-box', boxObservation: 'code' }, algo: { ...PG }, train: { ...TRAIN } },
   },
   {
@@ -43,8 +44,8 @@ export const gridTasksPresets: Preset[] = [
   {
     name: 'secret-room-pg-released-code',
     title: 'Sparse Secret Room 25x25, PG, EITI-code observation',
-    description: 'As secret-room-pg, with the EITI code’s observation: the agents’ one-hot rows and columns only (100 values), no door bits.',
-    paper: 'ALITA Table 1; EITI-EDTI three_pass_environment.py',
+    description: 'As secret-room-pg, with the EITI code’s observation (three_pass_environment.py): the agents’ one-hot rows and columns only (100 values), no door bits.',
+    paper: 'ALITA §4.1, Table 1 (released code)',
     config: { env: { id: 'secret-room', observation: 'code' }, algo: { ...PG }, train: { ...TRAIN } },
   },
 ];
