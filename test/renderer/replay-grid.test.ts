@@ -66,6 +66,13 @@ describe('grid view', () => {
     expect(w.findAll('rect.tile[data-tile="target room"]').length).toBeGreaterThan(0);
     await w.setProps({ frame: 3 });
     expect(w.findAll('rect.tile[data-tile="door (open)"]')).toHaveLength(6);
+    // The timeline marks each door opening, at the frame it shows.
+    const doorMarks = getReplayRenderer(opened)!.markers(opened).filter((m) => m.kind === 'door');
+    expect(doorMarks.map((m) => [m.frame, m.label])).toEqual([
+      [2, 'door 0 opened'],
+      [2, 'door 1 opened'],
+      [2, 'door 2 opened'],
+    ]);
     expect(w.find('[data-testid="grid2d"]').attributes('data-frame')).toBe('3');
   });
 });

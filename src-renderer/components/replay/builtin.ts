@@ -8,7 +8,7 @@ import { GENERIC_KIND, registerReplayRenderer, registerStructuralKind } from './
 import World2dFrame from './world2d/World2dFrame.vue';
 import { isWorldReplay, worldEntities } from './world2d/world-read';
 import Grid2dFrame from './grid2d/Grid2dFrame.vue';
-import { gridMeta } from './grid2d/grid-read';
+import { gridMarkers, gridMeta } from './grid2d/grid-read';
 import MatrixFrame from './matrix/MatrixFrame.vue';
 import MatrixPanel from './matrix/MatrixPanel.vue';
 import { isMatrixReplay } from './matrix/matrix-read';
@@ -29,7 +29,12 @@ export function registerBuiltinReplayRenderers(): void {
   });
   registerStructuralKind('world2d', isWorldReplay);
   // Cell grids (Push-Box, Secret Room): tiles, doors, objects and agents from the env's meta.
-  registerReplayRenderer('grid2d', Grid2dFrame, { panel: GenericFrame, agentColors: (r) => gridMeta(r).agents.map((a) => a.color) });
+  registerReplayRenderer('grid2d', Grid2dFrame, {
+    panel: GenericFrame,
+    markers: gridMarkers,
+    markerKinds: ['door', 'reward'],
+    agentColors: (r) => gridMeta(r).agents.map((a) => a.color),
+  });
   registerReplayRenderer('matrix', MatrixFrame, { panel: MatrixPanel });
   registerStructuralKind('matrix', isMatrixReplay);
   registerReplayRenderer('manitokan', ManitokanFrame, {

@@ -6,6 +6,8 @@
  */
 import type { Replay } from '../../../../src-shared/envs/types';
 import type { GridReplayMeta, GridTile } from '../../../../src-shared/envs/grid-replay';
+import type { ReplayMarker } from '../markers';
+import { genericMarkers } from '../registry';
 
 export interface GridCell {
   row: number;
@@ -74,4 +76,21 @@ export function gridAgents(replay: Replay, f: number): GridPiece[] {
 /** Objects present at frame f (an object at -1 is absent). */
 export function gridObjects(replay: Replay, f: number): GridPiece[] {
   return pieces(gridMeta(replay).objects, replay.columns.object_pos, replay.steps, f);
+}
+
+/**
+ * Timeline markers of a grid episode: each toggled group switching on (a door opening; no
+ * agent is credited, the env records states, not causes) and every non-zero reward.
+ */
+export function gridMarkers(replay: Replay): ReplayMarker[] {
+  const m = gridMeta(replay);
+  const D = m.toggles.length;
+  const state = replay.columns.toggle ?? [];
+  const out: ReplayMarker[] = [];
+  for (let t = 0; t < replay.steps && D > 0; t++) {
+    for (let g = 0; g < D; g++) {
+      if (state[t * D + g] !== 1 && state[(t + 1) * D + g] === 1) out.push({ step: t, frame: t + 1, agent: -1, kind: 'door', label: `${m.toggles[g].name} opened` });
+    }
+  }
+  return [...out, ...genericMarkers(replay)].sort((a, b) => a.frame - b.frame);
 }
