@@ -5,6 +5,7 @@ import { CHECKPOINTS_AFTER, DELETE_CHECKPOINTS_AFTER, SELECT_CHECKPOINT_PATHS } 
 import { DELETE_EPISODES_AFTER } from '../episodes/statements';
 import { EXPERIMENT_EXISTS } from '../experiments/statements';
 import { DELETE_POINTS_AFTER } from '../metrics/statements';
+import { recomputeRunSummariesIn } from '../summaries/db-helper';
 import type { RunListSql, RunRecord } from './mapping';
 import {
   countRunsSql,
@@ -13,6 +14,7 @@ import {
   INSERT_RUN,
   INSERT_TAGS,
   RUN_EXISTS,
+  SELECT_RUN_KINDS,
   SELECT_RUN,
   selectRunsSql,
   TOUCH_RUN,
@@ -44,7 +46,8 @@ export function queryRun(conn: Connection, id: number): Promise<RunRecord | unde
 /** One page and the total count, from the same snapshot. */
 export function queryRuns(conn: Connection, q: RunListSql): Promise<{ records: RunRecord[]; total: number }> {
   return conn.read(async (tx) => {
-    const records = await tx.all<RunRecord>(selectRunsSql(q.where, q.orderBy), [
+    const records = await tx.all<RunRecord>(selectRunsSql(q.where, q.orderBy, q.select), [
+      ...q.selectParams,
       ...q.whereParams,
       ...q.orderParams,
       q.limit,
@@ -94,10 +97,17 @@ export function truncateRunAfter(
   return conn.write(async (tx) => {
     await requireRun(tx, conn.file, id);
     const metrics = (await tx.run(DELETE_POINTS_AFTER, [id, round])).changes;
+    if (metrics > 0) await recomputeRunSummariesIn(tx, id);
     const episodes = (await tx.run(DELETE_EPISODES_AFTER, [id, round])).changes;
     const checkpointPaths = (await tx.all<{ path: string }>(CHECKPOINTS_AFTER, [id, round])).map((r) => r.path);
     await tx.run(DELETE_CHECKPOINTS_AFTER, [id, round]);
     await tx.run(TOUCH_RUN, [now, id]);
     return { metrics, episodes, checkpointPaths };
   });
+}
+
+export function queryRunKinds(conn: Connection): Promise<{ envId: string; algoId: string }[]> {
+  return conn.read(async (tx) =>
+    (await tx.all<{ env_id: string; algo_id: string }>(SELECT_RUN_KINDS, [])).map((r) => ({ envId: r.env_id, algoId: r.algo_id })),
+  );
 }

@@ -49,8 +49,9 @@ export const RUN_ORDER: Record<RunOrder, { expr: string; params: number; nullsLa
   duration: { expr: '(COALESCE(r.ended_at, ?) - r.started_at)', params: 1, nullsLast: true },
 };
 
-export function selectRunsSql(where: string, orderBy: string): string {
-  return `SELECT ${RUN_COLUMNS} FROM runs r ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
+/** `select`: extra result columns, each `, expr AS cN` (listRuns' chosen metric columns). */
+export function selectRunsSql(where: string, orderBy: string, select = ''): string {
+  return `SELECT ${RUN_COLUMNS}${select} FROM runs r ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
 }
 
 export function countRunsSql(where: string): string {
@@ -93,3 +94,6 @@ export const INSERT_TAGS = 'INSERT INTO run_tags (run_id, tag) SELECT ?, value F
 
 /** Cascades to tags, metrics, episodes and checkpoints (foreign keys ON DELETE CASCADE). */
 export const DELETE_RUN = 'DELETE FROM runs WHERE id = ?';
+
+/** The (env, learner) pairs the history holds (the column picker's config fields). */
+export const SELECT_RUN_KINDS = 'SELECT DISTINCT env_id, algo_id FROM runs';
