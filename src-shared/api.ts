@@ -8,6 +8,7 @@ import type { Schema } from './config/schema';
 import type { MetricSpec, Replay } from './envs/types';
 import type { AxisValue, SweepSpec } from './config/sweep';
 import type { ColumnFilter } from './history-columns';
+import type { BenchFigures } from './bench-estimate';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stopped', 'done', 'failed'];
@@ -302,6 +303,8 @@ export interface WorkbenchApi {
   listRuns(q: RunQuery): Promise<{ rows: RunInfo[]; total: number }>;
   /** The config fields and metric keys the history's column picker offers. */
   historyColumns(): Promise<HistoryColumnCatalogue>;
+  /** This machine's training throughput from `npm run bench` (the form's run-time estimate). */
+  benchFigures(): Promise<BenchFigures>;
   getRun(id: number): Promise<RunInfo | null>;
   stopRun(id: number): Promise<void>;
   resumeRun(id: number): Promise<void>;
@@ -335,6 +338,7 @@ export const API_METHODS = [
   'launch',
   'listRuns',
   'historyColumns',
+  'benchFigures',
   'getRun',
   'stopRun',
   'resumeRun',

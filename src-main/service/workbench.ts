@@ -39,6 +39,7 @@ import { buildReport, experimentNames, reportContext } from './reports';
 import { resolveConfigAll } from './resolve-config';
 import { toRunInfo } from './run-info';
 import { checkColumnQuery, historyColumnCatalogue } from './history-columns';
+import { loadBenchFigures } from './bench-results';
 import { SeriesService } from './series';
 import { sweepApi } from './sweeps-api';
 
@@ -181,6 +182,10 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
 
     async historyColumns() {
       return historyColumnCatalogue(store);
+    },
+
+    async benchFigures() {
+      return loadBenchFigures();
     },
 
     async getRun(runId: number) {
