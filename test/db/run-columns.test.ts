@@ -51,6 +51,10 @@ describe('run metric summaries', () => {
     store = await Store.open(file);
     const { rows } = await store.listRuns({ columns: ['metric:final:return_total', 'metric:mean:return_total', 'metric:min:return_total'] });
     expect(rows[0].columns).toEqual({ 'metric:final:return_total': 0.75, 'metric:mean:return_total': 0.5, 'metric:min:return_total': 0.25 });
+    // Config fields too: the flattened copy the column sort and filters read.
+    const lr = await store.listRuns({ columns: ['config:algo.lr'], columnFilters: [{ column: 'config:algo.lr', op: '=', value: 0.0003 }] });
+    expect(lr.total).toBe(1);
+    expect(lr.rows[0].columns).toEqual({ 'config:algo.lr': 0.0003 });
     // Nothing stored was lost on the way.
     expect((await store.metricSeries(1, 'return_total')).value).toEqual(new Float64Array([0.25, 0.5, 0.75]));
   });

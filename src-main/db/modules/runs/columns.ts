@@ -1,6 +1,6 @@
 /**
- * listRuns' chosen columns (src-shared/history-columns.ts) as SQL: a config field is read from
- * the stored config JSON, a metric summary from `run_metric_summary` (migration 7). Every
+ * listRuns' chosen columns (src-shared/history-columns.ts) as SQL: a config field from
+ * `run_config_values`, a metric summary from `run_metric_summary` (both migration 7). Every
  * user-given part (path, key, filter value) is a bound parameter, never spliced into the SQL.
  */
 import { FILTER_OPS, parseColumn, type ColumnFilter, type HistoryColumn } from '../../../../src-shared/history-columns';
@@ -21,7 +21,10 @@ export const MAX_FILTERS = 24;
 export function columnSql(file: string, what: string, id: unknown): ColumnSql {
   const c = parseColumn(id);
   if (typeof c === 'string') throw invalid(file, `${what}: ${c}`);
-  if (c.kind === 'config') return { id: id as string, column: c, expr: 'json_extract(r.config, ?)', params: [`$.${c.path}`] };
+  // Config fields from their flattened copy (an index probe per row), not by parsing each config's JSON.
+  if (c.kind === 'config') {
+    return { id: id as string, column: c, expr: '(SELECT v.value FROM run_config_values v WHERE v.run_id = r.id AND v.path = ?)', params: [c.path] };
+  }
   return { id: id as string, column: c, expr: summaryExpr(c.agg), params: [c.key] };
 }
 

@@ -11,12 +11,14 @@ import {
   countRunsSql,
   DELETE_RUN,
   DELETE_TAGS,
+  INSERT_CONFIG_VALUES,
   INSERT_RUN,
   INSERT_TAGS,
   RUN_EXISTS,
   SELECT_RUN_KINDS,
   SELECT_RUN,
-  selectRunsSql,
+  selectRunIdsSql,
+  selectRunsByIdSql,
   TOUCH_RUN,
   updateRunSql,
 } from './statements';
@@ -35,7 +37,9 @@ export function insertRun(conn: Connection, params: unknown[], experimentId: num
     if (experimentId !== null && !(await tx.get(EXPERIMENT_EXISTS, [experimentId]))) {
       throw notFound(conn.file, `experiment ${experimentId}`);
     }
-    return (await tx.run(INSERT_RUN, params)).lastID;
+    const id = (await tx.run(INSERT_RUN, params)).lastID;
+    await tx.run(INSERT_CONFIG_VALUES, [id]);
+    return id;
   });
 }
 
@@ -46,13 +50,10 @@ export function queryRun(conn: Connection, id: number): Promise<RunRecord | unde
 /** One page and the total count, from the same snapshot. */
 export function queryRuns(conn: Connection, q: RunListSql): Promise<{ records: RunRecord[]; total: number }> {
   return conn.read(async (tx) => {
-    const records = await tx.all<RunRecord>(selectRunsSql(q.where, q.orderBy, q.select), [
-      ...q.selectParams,
-      ...q.whereParams,
-      ...q.orderParams,
-      q.limit,
-      q.offset,
-    ]);
+    const ids = (await tx.all<{ id: number }>(selectRunIdsSql(q.where, q.orderBy), [...q.whereParams, ...q.orderParams, q.limit, q.offset])).map((r) => r.id);
+    const rows = ids.length ? await tx.all<RunRecord>(selectRunsByIdSql(q.select), [...q.selectParams, JSON.stringify(ids)]) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const records = ids.flatMap((id) => byId.get(id) ?? []);
     const total = (await tx.get<{ n: number }>(countRunsSql(q.where), q.whereParams))?.n ?? 0;
     return { records, total };
   });
