@@ -395,6 +395,12 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
       return nums.length >= 2 && nums.every((v, i) => Number.isFinite(v) && (i === 0 || nums[i - 1] >= v));
     });
     await page.waitForTimeout(500);
+    // The header and the rows scroll sideways together (focus or a click may scroll the header).
+    const [hx, cx] = await Promise.all([
+      header.evaluate((e) => e.getBoundingClientRect().left),
+      page.locator(`.run-table .body [data-run-id="${runIds[0]}"] [data-col="${metricCol}"]`).evaluate((e) => e.getBoundingClientRect().left),
+    ]);
+    expect(Math.abs(hx - cx)).toBeLessThan(2);
     await shot('history-columns');
     await page.evaluate('globalThis.__name = globalThis.__name || ((f) => f)');
     expect(await page.evaluate(contrastFailures)).toEqual([]);
