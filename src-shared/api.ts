@@ -7,6 +7,8 @@ import type { ExperimentConfig, PartialExperiment } from './config/experiment';
 import type { Schema } from './config/schema';
 import type { MetricSpec, Replay } from './envs/types';
 import type { AxisValue, SweepSpec } from './config/sweep';
+import type { ColumnFilter } from './history-columns';
+import type { BenchFigures } from './bench-estimate';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stopped', 'done', 'failed'];
@@ -72,6 +74,8 @@ export interface RunInfo {
   metrics: MetricSpec[];
   /** Label of the run within its experiment (a reproduction's variant), or null. */
   variant: string | null;
+  /** The values of the listRuns query's chosen columns, by column id (listRuns only). */
+  columns?: Record<string, number | string | null>;
 }
 
 export interface RunQuery {
@@ -87,6 +91,18 @@ export interface RunQuery {
   desc?: boolean;
   limit?: number;
   offset?: number;
+  /** Chosen columns (src-shared/history-columns.ts ids): config fields and metric summaries, in `RunInfo.columns`. */
+  columns?: string[];
+  /** Sort by a column id instead of `orderBy` (runs without a value last). */
+  sortColumn?: string;
+  /** Every filter must hold; a run without the value fails it. */
+  columnFilters?: ColumnFilter[];
+}
+
+/** What the history's column picker offers: config fields of the envs and learners in the history, and metric keys with summaries. */
+export interface HistoryColumnCatalogue {
+  config: { path: string; doc: string; sources: string[] }[];
+  metrics: string[];
 }
 
 export interface ExperimentInfo {
@@ -285,6 +301,10 @@ export interface WorkbenchApi {
   resolveConfig(req: { preset?: string; overrides?: PartialExperiment }): Promise<ResolveResult>;
   launch(req: LaunchRequest): Promise<{ experimentId: number; runIds: number[] }>;
   listRuns(q: RunQuery): Promise<{ rows: RunInfo[]; total: number }>;
+  /** The config fields and metric keys the history's column picker offers. */
+  historyColumns(): Promise<HistoryColumnCatalogue>;
+  /** This machine's training throughput from `npm run bench` (the form's run-time estimate). */
+  benchFigures(): Promise<BenchFigures>;
   getRun(id: number): Promise<RunInfo | null>;
   stopRun(id: number): Promise<void>;
   resumeRun(id: number): Promise<void>;
@@ -317,6 +337,8 @@ export const API_METHODS = [
   'resolveConfig',
   'launch',
   'listRuns',
+  'historyColumns',
+  'benchFigures',
   'getRun',
   'stopRun',
   'resumeRun',

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { benchEnvs, benchLearners, type Measure } from '../service/bench-registry';
+import { benchEnvs, benchLearners, learnerFigures, type Measure } from '../service/bench-registry';
+import { saveBenchFigures } from '../service/bench-results';
 import { backendChoice, initBackend } from '../backend/select';
 import { benchIngest } from '../db/bench';
 import { parse } from './args';
@@ -54,6 +55,12 @@ export async function bench(argv: string[]): Promise<void> {
 
   const envs = benchEnvs(secs, log);
   const trained = await benchLearners(secs, backend, log);
+  // Kept for the new-experiment form's run-time estimate.
+  try {
+    log(`train: figures saved to ${saveBenchFigures(learnerFigures(trained, backend, Date.now()))}`);
+  } catch (err) {
+    log(`train: figures not saved (${(err as Error).message})`);
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
   log('ingest: batched ...');
   const ingest = (await benchIngest(path.join(dir, 'a.db'), 400_000)).pointsPerSecond;

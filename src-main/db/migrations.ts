@@ -184,6 +184,49 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN sweep_values TEXT CHECK (sweep_values IS NULL OR json_valid(sweep_values));
     `,
   },
+  {
+    version: 7,
+    name: 'run_metric_summary and run_config_values: metric summaries and flattened config fields for history columns; existing runs backfilled',
+    up: `
+      -- Kept up to date as points are stored (and recomputed for a run whose later rounds a
+      -- resume deletes), so the history sorts and filters 10,000 runs by a metric's final,
+      -- mean, max or min without reading their series. Finite values only.
+      CREATE TABLE run_metric_summary (
+        run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key_id        INTEGER NOT NULL,
+        n             INTEGER NOT NULL,
+        total         REAL    NOT NULL,
+        min           REAL    NOT NULL,
+        max           REAL    NOT NULL,
+        last_episode  REAL    NOT NULL,
+        last          REAL    NOT NULL,
+        PRIMARY KEY (run_id, key_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_metric_summary_key ON run_metric_summary (key_id);
+      INSERT INTO run_metric_summary (run_id, key_id, n, total, min, max, last_episode, last)
+      SELECT g.run_id, g.key_id, g.n, g.total, g.mn, g.mx,
+             (SELECT m.episode FROM metrics m WHERE m.run_id = g.run_id AND m.key_id = g.key_id
+                AND abs(m.value) <= 1.7976931348623157e308 ORDER BY m.episode DESC, m.rowid DESC LIMIT 1),
+             (SELECT m.value FROM metrics m WHERE m.run_id = g.run_id AND m.key_id = g.key_id
+                AND abs(m.value) <= 1.7976931348623157e308 ORDER BY m.episode DESC, m.rowid DESC LIMIT 1)
+      FROM (SELECT run_id, key_id, count(*) AS n, sum(value) AS total, min(value) AS mn, max(value) AS mx
+            FROM metrics WHERE abs(value) <= 1.7976931348623157e308 GROUP BY run_id, key_id) g;
+      -- Each run's config fields ('algo.lr' -> 0.0003), written with the run (its config never
+      -- changes): sorting 10,000 runs by a field then reads an index instead of parsing every
+      -- config's JSON. Lists stay JSON text; booleans are 1 and 0, as json_extract gives them.
+      CREATE TABLE run_config_values (
+        run_id  INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        path    TEXT    NOT NULL,
+        value,
+        PRIMARY KEY (run_id, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_config_values_path ON run_config_values (path, value);
+      INSERT INTO run_config_values (run_id, path, value)
+      SELECT r.id, s.key || '.' || f.key, f.value
+      FROM runs r, json_each(r.config) s, json_each(s.value) f
+      WHERE s.key IN ('env', 'algo', 'train') AND s.type = 'object';
+    `,
+  },
 ];
 
 /** The schema version this Cairn writes. */

@@ -23,9 +23,11 @@ import * as experimentsDb from './modules/experiments/db-helper';
 import { experimentInsertParams, toExperimentRow } from './modules/experiments/mapping';
 import * as metricsDb from './modules/metrics/db-helper';
 import { checkPoints, pointBatches, toSeries } from './modules/metrics/mapping';
+import { summaryBatch } from './modules/summaries/mapping';
+import * as summariesDb from './modules/summaries/db-helper';
 import * as runsDb from './modules/runs/db-helper';
 import * as logsDb from './modules/logs/db-helper';
-import { normalizeTags, runInsertParams, runListSql, runPatchColumns, toRunRow } from './modules/runs/mapping';
+import { normalizeTags, rowColumns, runInsertParams, runListSql, runPatchColumns, toRunRow } from './modules/runs/mapping';
 import type {
   CheckpointRow,
   EpisodeRow,
@@ -241,8 +243,27 @@ export class Store {
 
   /** One page of runs (all when no limit) and how many match in all. */
   async listRuns(q: ListRunsQuery = {}): Promise<{ rows: RunRow[]; total: number }> {
-    const { records, total } = await runsDb.queryRuns(this.conn, runListSql(this.file, q ?? {}, Date.now()));
-    return { rows: records.map(toRunRow), total };
+    const sql = runListSql(this.file, q ?? {}, Date.now());
+    const { records, total } = await runsDb.queryRuns(this.conn, sql);
+    if (sql.columns.length === 0) return { rows: records.map(toRunRow), total };
+    return {
+      rows: records.map((rec) => {
+        const row = toRunRow(rec);
+        row.columns = rowColumns(sql.columns, rec, row.config);
+        return row;
+      }),
+      total,
+    };
+  }
+
+  /** The distinct (env, learner) pairs of the stored runs. */
+  runKinds(): Promise<{ envId: string; algoId: string }[]> {
+    return runsDb.queryRunKinds(this.conn);
+  }
+
+  /** Metric keys some run has summaries for (the history's metric columns). */
+  summaryKeys(): Promise<string[]> {
+    return summariesDb.querySummaryKeys(this.conn);
   }
 
   /** Change some fields (and updated_at). NOT_FOUND if the run does not exist. */
@@ -284,7 +305,7 @@ export class Store {
   async appendMetrics(runId: number, points: MetricPoint[]): Promise<void> {
     const { kept, keys } = checkPoints(this.file, runId, points);
     if (kept.length === 0) return;
-    const added = await metricsDb.insertPoints(this.conn, runId, keys, this.keyIds, (ids) => pointBatches(kept, ids));
+    const added = await metricsDb.insertPoints(this.conn, runId, keys, this.keyIds, (ids) => pointBatches(kept, ids), (ids) => summaryBatch(kept, ids));
     for (const [k, id] of added) this.keyIds.set(k, id);
   }
 
@@ -299,7 +320,7 @@ export class Store {
     const { columns, params } = runPatchColumns(this.file, r.progress);
     const now = Date.now();
     const added = await this.conn.write(async (tx) => {
-      const a = kept.length ? await metricsDb.insertPointsIn(tx, this.file, runId, keys, this.keyIds, (ids) => pointBatches(kept, ids)) : new Map<string, number>();
+      const a = kept.length ? await metricsDb.insertPointsIn(tx, this.file, runId, keys, this.keyIds, (ids) => pointBatches(kept, ids), (ids) => summaryBatch(kept, ids)) : new Map<string, number>();
       if (ep) await episodesDb.insertEpisodesIn(tx, this.file, runId, ep.idx, ep.params);
       if (columns.length) await runsDb.updateRunColumnsIn(tx, this.file, runId, columns, params, now);
       return a;

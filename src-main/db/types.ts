@@ -6,6 +6,7 @@
  */
 import type { ExperimentConfig } from '../../src-shared/config/experiment';
 import type { MetricSpec } from '../../src-shared/metrics';
+import type { ColumnFilter } from '../../src-shared/history-columns';
 
 /** Every status a run can have; the `runs.status` CHECK constraint lists the same values. */
 export const RUN_STATUSES = ['queued', 'running', 'stopped', 'done', 'failed'] as const;
@@ -27,6 +28,8 @@ export interface NewExperiment {
 }
 
 export interface RunRow {
+  /** The listRuns query's extra columns by id (absent when it asked for none). */
+  columns?: Record<string, number | string | null>;
   id: number;
   experimentId: number | null;
   name: string;
@@ -133,6 +136,12 @@ export interface ListRunsQuery {
   desc?: boolean;
   limit?: number;
   offset?: number;
+  /** Extra columns (src-shared/history-columns.ts ids), returned in `RunRow.columns`. */
+  columns?: string[];
+  /** Sort by this column id instead of `orderBy` (runs without a value last). */
+  sortColumn?: string;
+  /** Every filter must hold (a run without the value fails it). */
+  columnFilters?: ColumnFilter[];
 }
 
 export interface MetricPoint {

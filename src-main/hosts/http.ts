@@ -33,6 +33,7 @@ import { API_METHODS, type ApiErrorBody, type WorkbenchEvent } from '../../src-s
 import { errorBody } from '../service/api-errors';
 import { coalesceEvents } from '../service/events';
 import type { Workbench } from '../service/workbench';
+import { SIGNIN_PATH, signinPage, wantsHtml } from './signin-page';
 
 export interface HttpHostOptions {
   workbench: Workbench;
@@ -182,6 +183,17 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       'Cache-Control': 'no-store',
     });
     res.end(data);
+  }
+
+  function sendHtml(req: http.IncomingMessage, res: http.ServerResponse, status: number, html: string): void {
+    const data = Buffer.from(html);
+    res.writeHead(status, {
+      ...securityHeaders(req),
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': data.length,
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : data);
   }
 
   function sendError(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: ApiErrorBody): void {
@@ -337,6 +349,8 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       if (!bearer(req)) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="cairn"');
+        // A browser opening an API address gets a page saying how to get in; clients keep JSON.
+        if (wantsHtml(req)) return sendHtml(req, res, 401, signinPage('api'));
         return sendError(req, res, 401, {
           kind: 'input',
           message: 'unauthorized: open the URL `cairn serve` printed (it carries the access token); API calls send it as Authorization: Bearer',
@@ -348,6 +362,9 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
         else res.destroy();
       });
       return;
+    }
+    if (url.pathname === SIGNIN_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      return sendHtml(req, res, 200, signinPage('page'));
     }
     serveStatic(req, res, url);
   }

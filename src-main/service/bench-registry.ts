@@ -13,6 +13,21 @@ import type { EnvEntry } from '../../src-shared/envs/types';
 import type { AlgoEntry } from '../../src-shared/algos/types';
 import { getAlgo, getEnv, listAlgos, listEnvs } from '../../src-shared/registry';
 import { Rng } from '../../src-shared/rng';
+import type { BenchFigure } from '../../src-shared/bench-estimate';
+
+/** The figures the new-experiment form estimates run times from (bench-results.ts keeps them). */
+export function learnerFigures(measured: readonly LearnerMeasure[], backend: string, now: number): BenchFigure[] {
+  return measured.map((m) => ({
+    algo: m.algo,
+    env: m.envId,
+    preset: m.preset,
+    backend,
+    envStepsPerSecond: m.value,
+    roundsPerSecond: m.roundsPerSecond,
+    numEnvs: BENCH_NUM_ENVS,
+    measuredAt: now,
+  }));
+}
 
 /** Targets from the issues (env-steps/s at B = 256 on one core); other envs have none. */
 export const ENV_TARGETS: Readonly<Record<string, number>> = { manitokan: 2_000_000, spread: 1_000_000 };
@@ -56,23 +71,35 @@ export function defaultPreset(algo: AlgoEntry, presets: readonly Preset[] = list
   return presets.find((p) => p.config.algo?.id === algo.id);
 }
 
+/** Parallel copies the training bench runs. */
+export const BENCH_NUM_ENVS = 32;
+
 /** Training env-steps/s of `algoId` on the env config of `preset` (32 copies), after one warm-up round. */
 export async function trainStepsPerSecond(preset: Preset, algoId: string, seconds: number): Promise<number> {
+  return (await trainThroughput(preset, algoId, seconds)).stepsPerSecond;
+}
+
+/** Training env-steps/s and rounds/s of `algoId` on the env config of `preset` (32 copies), after one warm-up round. */
+export async function trainThroughput(preset: Preset, algoId: string, seconds: number): Promise<{ stepsPerSecond: number; roundsPerSecond: number }> {
   const envEntry = getEnv(preset.config.env?.id ?? 'manitokan')!;
   const algo = getAlgo(algoId)!;
   const { id: _e, ...envRaw } = preset.config.env ?? {};
   const { id: _a, ...algoRaw } = preset.config.algo ?? {};
   const envConfig = resolve('env', envEntry.schema, envRaw);
   const config = resolve('algo', algo.schema, algoId === preset.config.algo?.id ? algoRaw : {});
-  const env = envEntry.create(envConfig, { numEnvs: 32, autoReset: false });
+  const env = envEntry.create(envConfig, { numEnvs: BENCH_NUM_ENVS, autoReset: false });
   const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
   await trainer.round(); // warm-up: variable creation, kernel compilation
   let steps = 0;
+  let rounds = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) steps += (await trainer.round()).envSteps;
+  while (performance.now() - t0 < seconds * 1000) {
+    steps += (await trainer.round()).envSteps;
+    rounds++;
+  }
   const dt = performance.now() - t0;
   trainer.dispose();
-  return (steps * 1000) / dt;
+  return { stepsPerSecond: (steps * 1000) / dt, roundsPerSecond: (rounds * 1000) / dt };
 }
 
 /** Every env's stepping rate at B = 256 against B = 1. */
@@ -91,8 +118,10 @@ export function benchEnvs(seconds: number, log: (s: string) => void): (Measure &
 }
 
 /** Every learner (but the random baseline itself) on its default preset, against the random policy on the same envs. */
-export async function benchLearners(seconds: number, backend: string, log: (s: string) => void): Promise<(Measure & { algo: string; preset: string })[]> {
-  const out: (Measure & { algo: string; preset: string })[] = [];
+export type LearnerMeasure = Measure & { algo: string; preset: string; envId: string; roundsPerSecond: number };
+
+export async function benchLearners(seconds: number, backend: string, log: (s: string) => void): Promise<LearnerMeasure[]> {
+  const out: LearnerMeasure[] = [];
   const randomByPreset = new Map<string, number>();
   for (const a of listAlgos()) {
     if (a.id === 'random') continue;
@@ -102,7 +131,7 @@ export async function benchLearners(seconds: number, backend: string, log: (s: s
       continue;
     }
     log(`train: ${a.id} (${p.name}) on ${backend} ...`);
-    const value = await trainStepsPerSecond(p, a.id, seconds * 2);
+    const { stepsPerSecond: value, roundsPerSecond } = await trainThroughput(p, a.id, seconds * 2);
     if (!randomByPreset.has(p.name)) {
       log(`train: baseline random policy on ${p.name}'s envs ...`);
       randomByPreset.set(p.name, await trainStepsPerSecond(p, 'random', seconds));
@@ -115,6 +144,8 @@ export async function benchLearners(seconds: number, backend: string, log: (s: s
       target: TRAIN_TARGETS[a.id] ?? null,
       algo: a.id,
       preset: p.name,
+      envId: p.config.env?.id ?? 'manitokan',
+      roundsPerSecond,
     });
   }
   return out;

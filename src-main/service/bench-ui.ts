@@ -5,7 +5,8 @@
  *             (reads SQLite), a full view again (cached), zooms to 10% of the x-range (cached),
  *             and cold zooms to 1% and 10% (a fresh API: only the episode range is read).
  *   runs_*:   listRuns pages of 100 over 10,000 runs: first, middle and last page, newest
- *             first, and a search; experiments_list_ms: listExperiments with those runs.
+ *             first, and a search; with chosen columns (a config field, metric summaries)
+ *             sorted by one and filtered by two; experiments_list_ms: listExperiments.
  * Times are milliseconds (median of the repeats).
  */
 import fs from 'node:fs';
@@ -70,7 +71,10 @@ export async function benchUi(opts: { points?: number; runs?: number; log?: (s: 
     log(`bench ui: creating ${R.toLocaleString('en')} runs`);
     const expId = await store.createExperiment({ name: 'bench' });
     for (let i = 0; i < R; i++) {
-      await store.createRun({ experimentId: expId, name: `bench run ${i}`, config, seed: i, episodesTotal: 100, host: 'bench', metricKeys: [] });
+      // Varied learning rates and one return point each: the history's chosen columns sort and filter on them.
+      const cfg = { ...config, algo: { ...config.algo, lr: ((i * 7919) % 1000) * 1e-6 } };
+      const id = await store.createRun({ experimentId: expId, name: `bench run ${i}`, config: cfg, seed: i, episodesTotal: 100, host: 'bench', metricKeys: [] });
+      await store.appendMetrics(id, [{ key: 'ret', step: 1, episode: 1, wallTime: 1, value: ((i * 104729) % 1000) / 1000 }]);
     }
     const page = (offset: number, extra: Record<string, unknown> = {}) =>
       wb.listRuns({ orderBy: 'created_at', desc: true, limit: 100, offset, ...extra });
@@ -79,6 +83,22 @@ export async function benchUi(opts: { points?: number; runs?: number; log?: (s: 
     out.runs_page_last_ms = await time(() => page(R - 100), 9);
     out.runs_search_ms = await time(() => page(0, { search: 'run 99' }), 9);
     out.runs_total = (await page(0)).total;
+    // Chosen columns (a config field and metric summaries), sorted by a summary, then filtered: all in SQL.
+    const columns = ['config:algo.lr', 'metric:final:ret', 'metric:mean:ret'];
+    out.runs_columns_sorted_first_ms = await time(() => page(0, { columns, sortColumn: 'metric:final:ret' }), 9);
+    out.runs_columns_sorted_last_ms = await time(() => page(R - 100, { columns, sortColumn: 'config:algo.lr' }), 9);
+    out.runs_columns_filtered_ms = await time(
+      () =>
+        page(0, {
+          columns,
+          sortColumn: 'metric:final:ret',
+          columnFilters: [
+            { column: 'metric:final:ret', op: '>', value: 0.5 },
+            { column: 'config:algo.lr', op: '<', value: 5e-4 },
+          ],
+        }),
+      9,
+    );
     out.experiments_list_ms = await time(() => wb.listExperiments(), 3);
   } finally {
     await store.close();

@@ -29,6 +29,7 @@ export function toRunInfo(r: RunRow): RunInfo {
     metricKeys: r.metricKeys,
     metrics: runMetricSpecs(r),
     variant: r.variant,
+    ...(r.columns ? { columns: r.columns } : {}),
   };
 }
 

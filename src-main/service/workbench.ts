@@ -38,6 +38,8 @@ import { launch as launchRuns } from './launch';
 import { buildReport, experimentNames, reportContext } from './reports';
 import { resolveConfigAll } from './resolve-config';
 import { toRunInfo } from './run-info';
+import { checkColumnQuery, historyColumnCatalogue } from './history-columns';
+import { loadBenchFigures } from './bench-results';
 import { SeriesService } from './series';
 import { sweepApi } from './sweeps-api';
 
@@ -173,8 +175,17 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         desc: optBool('desc', r.desc),
         limit: optInt('limit', r.limit, 1, 10_000) ?? 100,
         offset: optInt('offset', r.offset, 0, Number.MAX_SAFE_INTEGER) ?? 0,
+        ...checkColumnQuery(r),
       });
       return { rows: rows.map(toRunInfo), total };
+    },
+
+    async historyColumns() {
+      return historyColumnCatalogue(store);
+    },
+
+    async benchFigures() {
+      return loadBenchFigures();
     },
 
     async getRun(runId: number) {

@@ -103,8 +103,23 @@ export function createElectronTransport(bridge: CairnBridge): Transport {
 /** Pick the transport for this page: the Electron bridge when present, else HTTP on this origin. */
 export function connect(win: Window = window): WorkbenchClient {
   if (win.cairn) return createClient(createElectronTransport(win.cairn));
-  return createClient(createHttpTransport({ baseUrl: new URL(win.location.href).origin, token: takeToken(win) }));
+  const token = takeToken(win);
+  const toSignin = () => {
+    // A stale token (the server restarted) would be refused again on reload: drop it.
+    try {
+      win.sessionStorage.removeItem(TOKEN_KEY);
+    } catch {
+      // Storage disabled: nothing kept.
+    }
+    win.location.replace(SIGNIN_PATH);
+  };
+  // Without a token every call would fail: say how to get in instead of a page of errors.
+  if (token === '') toSignin();
+  return createClient(createHttpTransport({ baseUrl: new URL(win.location.href).origin, token, onUnauthorized: toSignin }));
 }
+
+/** The host's public page that says how to open the workbench with its token (src-main/hosts/signin-page.ts). */
+export const SIGNIN_PATH = '/signin';
 
 const TOKEN_KEY = 'cairn-token';
 

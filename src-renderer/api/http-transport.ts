@@ -29,6 +29,8 @@ export interface HttpTransportOptions {
   /** First reconnect delay; doubles up to `maxRetryMs`. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** Called when the host refuses the token (401/403): the page sends the tab to the sign-in page. */
+  onUnauthorized?: () => void;
 }
 
 export function createHttpTransport(opts: HttpTransportOptions): Transport {
@@ -122,6 +124,7 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
         throw new ApiError({ message: `cannot reach the Cairn host (${(err as Error).message})`, kind: 'network' });
       }
       if (res.status === 401 || res.status === 403) {
+        opts.onUnauthorized?.();
         throw new ApiError({
           message: 'the host refused this page: open the full URL that `cairn serve` printed (it carries the access token)',
           kind: 'unauthorized',

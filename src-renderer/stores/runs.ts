@@ -12,6 +12,7 @@ import { computed, reactive, ref, shallowRef } from 'vue';
 import type { ExperimentInfo, RunInfo, RunQuery, RunStatus, WorkbenchEvent } from '../../src-shared/api';
 import { useApi } from '../api/use-api';
 import { debounce } from '../lib/throttle';
+import { useHistoryColumnsStore } from './history-columns';
 
 export const PAGE_SIZE = 100;
 /** While a running run has no backend recorded yet, progress re-reads it at most this often. */
@@ -113,7 +114,9 @@ export const useRunsStore = defineStore('runs', () => {
   let replaceOnLoad = false;
   let unsubscribe: (() => void) | null = null;
 
-  const query = computed(() => buildQuery(filters, orderBy.value, desc.value));
+  const columns = useHistoryColumnsStore();
+  // Chosen columns, their filters and a column sort go to the host with the other filters.
+  const query = computed<RunQuery>(() => ({ ...buildQuery(filters, orderBy.value, desc.value), ...columns.query }));
 
   function noteTags(rows: RunInfo[]): void {
     const s = new Set(knownTags.value);
@@ -264,7 +267,11 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   function setSort(key: SortKey): void {
-    if (orderBy.value === key) desc.value = !desc.value;
+    if (columns.sortColumn !== null) {
+      columns.sortColumn = null;
+      orderBy.value = key;
+      desc.value = key === 'name' ? false : true;
+    } else if (orderBy.value === key) desc.value = !desc.value;
     else {
       orderBy.value = key;
       desc.value = key === 'name' ? false : true;
@@ -272,8 +279,19 @@ export const useRunsStore = defineStore('runs', () => {
     void refresh();
   }
 
+  /** Sort by a chosen column (host-side); again reverses it. Numbers sort high first. */
+  function setColumnSort(id: string): void {
+    if (columns.sortColumn === id) desc.value = !desc.value;
+    else {
+      columns.sortColumn = id;
+      desc.value = true;
+    }
+    void refresh();
+  }
+
   function resetFilters(): void {
     Object.assign(filters, emptyFilters());
+    columns.filterText = {};
     void refresh();
   }
 
@@ -389,6 +407,7 @@ export const useRunsStore = defineStore('runs', () => {
     listen,
     stopListening,
     setSort,
+    setColumnSort,
     resetFilters,
     toggleSelect,
     clearSelection,

@@ -5,12 +5,28 @@
  * the field and the allowed values, the UI's generated forms, and report config tables.
  */
 
+/**
+ * When a field does something: another field of the same schema has one of the values `is`
+ * lists, or none of those `not` lists (e.g. `{ field: 'correction', not: 'none' }`). A list of
+ * conditions must all hold. The form folds a field whose conditions fail (its value is still
+ * validated and kept); nothing else changes: the learner or env still receives every field.
+ */
+export type AppliesWhen =
+  | { field: string; is: FieldValue | readonly FieldValue[]; not?: never }
+  | { field: string; not: FieldValue | readonly FieldValue[]; is?: never };
+
+interface Common {
+  doc: string;
+  /** The choices under which this field has an effect (absent: always). */
+  when?: AppliesWhen | readonly AppliesWhen[];
+}
+
 export type FieldSpec =
-  | { type: 'int'; default: number; min?: number; max?: number; doc: string }
-  | { type: 'float'; default: number; min?: number; max?: number; doc: string }
-  | { type: 'bool'; default: boolean; doc: string }
-  | { type: 'enum'; default: string; values: readonly string[]; doc: string }
-  | { type: 'floatList'; default: number[]; min?: number; max?: number; doc: string };
+  | ({ type: 'int'; default: number; min?: number; max?: number } & Common)
+  | ({ type: 'float'; default: number; min?: number; max?: number } & Common)
+  | ({ type: 'bool'; default: boolean } & Common)
+  | ({ type: 'enum'; default: string; values: readonly string[] } & Common)
+  | ({ type: 'floatList'; default: number[]; min?: number; max?: number } & Common);
 
 /** Ordered map from field name to its spec. */
 export type Schema = Readonly<Record<string, FieldSpec>>;
@@ -180,4 +196,68 @@ export function typedValues<S extends Schema>(prefix: string, schema: S, values:
   }
   // The one place where the mapped type is asserted: every key of S was just set from its spec.
   return out as Values<S>;
+}
+
+/** Whether a (possibly draft, text-typed) value equals a declared one. */
+function sameValue(v: unknown, target: FieldValue): boolean {
+  if (typeof target === 'number') return typeof v === 'number' ? v === target : typeof v === 'string' && v.trim() !== '' && Number(v) === target;
+  if (typeof target === 'boolean') return v === target || v === String(target);
+  if (Array.isArray(target)) return Array.isArray(v) && v.length === target.length && v.every((x, i) => x === target[i]);
+  return v === target;
+}
+
+/** The conditions of a field, as a list. */
+export function whenList(spec: FieldSpec): readonly AppliesWhen[] {
+  return spec.when === undefined ? [] : Array.isArray(spec.when) ? (spec.when as readonly AppliesWhen[]) : [spec.when as AppliesWhen];
+}
+
+/**
+ * Whether field `key` has an effect under `values` (resolved or a form's draft; a missing value
+ * counts as its default). Conditions naming a field the schema lacks hold (they are caught by
+ * `checkWhen`, not here).
+ */
+export function fieldApplies(schema: Schema, values: Readonly<Record<string, unknown>>, key: string): boolean {
+  const spec = fieldSpec(schema, key);
+  if (!spec) return true;
+  return whenList(spec).every((c) => {
+    const other = fieldSpec(schema, c.field);
+    if (!other) return true;
+    const v = values[c.field] === undefined ? other.default : values[c.field];
+    const list = (x: FieldValue | readonly FieldValue[]): readonly FieldValue[] =>
+      Array.isArray(x) && other.type !== 'floatList' ? (x as readonly FieldValue[]) : [x as FieldValue];
+    return c.is !== undefined ? list(c.is).some((t) => sameValue(v, t)) : !list(c.not!).some((t) => sameValue(v, t));
+  });
+}
+
+/** Human text of a field's conditions, e.g. "applies when correction is not none". */
+export function describeWhen(spec: FieldSpec): string {
+  const parts = whenList(spec).map((c) => {
+    const vals = (x: FieldValue | readonly FieldValue[]) => (Array.isArray(x) ? (x as FieldValue[]).map(String).join(' or ') : String(x));
+    return c.is !== undefined ? `${c.field} is ${vals(c.is)}` : `${c.field} is not ${vals(c.not!)}`;
+  });
+  return parts.length ? `applies when ${parts.join(' and ')}` : '';
+}
+
+/** Problems of a schema's `when` declarations (unknown fields, values the field cannot take); empty when sound. */
+export function checkWhen(schema: Schema): string[] {
+  const out: string[] = [];
+  for (const [key, spec] of Object.entries(schema)) {
+    for (const c of whenList(spec)) {
+      const other = fieldSpec(schema, c.field);
+      if (!other || c.field === key) {
+        out.push(`${key}: "when" names ${c.field === key ? 'the field itself' : `unknown field ${c.field}`}`);
+        continue;
+      }
+      const raw = c.is !== undefined ? c.is : c.not;
+      const targets = Array.isArray(raw) && other.type !== 'floatList' ? (raw as FieldValue[]) : [raw as FieldValue];
+      for (const t of targets) {
+        try {
+          coerceField(c.field, other, t);
+        } catch {
+          out.push(`${key}: "when" compares ${c.field} with ${JSON.stringify(t)}, which it cannot take (${describeAllowed(other)})`);
+        }
+      }
+    }
+  }
+  return out;
 }

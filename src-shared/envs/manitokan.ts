@@ -234,6 +234,7 @@ export const manitokanSchema = {
     default: 'every-step',
     values: ['every-step', 'toggle-only'],
     doc: 'every-step (paper text): each step that starts with the agent holding the key after its door opened; toggle-only (released code): only steps where it toggles while holding the key after opening, including the opening step.',
+    when: { field: 'holdingKeyPenalty', not: 0 },
   },
   terminateOn: {
     type: 'enum',

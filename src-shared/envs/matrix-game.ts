@@ -62,11 +62,13 @@ export const matrixGameSchema = {
     default: [2, 2],
     min: 1,
     doc: 'Custom games only: number of actions of each player (the list length is the number of players).',
+    when: { field: 'game', is: 'custom' },
   },
   payoffs: {
     type: 'floatList',
     default: [],
     doc: "Custom games only: payoff table over joint actions (player 0's action slowest), N values per joint action (player i's reward at position i) or 1 (common payoff).",
+    when: { field: 'game', is: 'custom' },
   },
   episodeLimit: { type: 'int', default: 25, min: 1, max: 100_000, doc: 'Steps per episode (DRIMA segments: 25; 1 = one-shot game).' },
   terminal: {

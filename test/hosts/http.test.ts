@@ -106,6 +106,31 @@ describe('http host: authentication', () => {
     expect((await request('/assets/app.js')).status).toBe(200);
   });
 
+  it('answers a browser opening the API without the token with a page saying how to get in, never a token', async () => {
+    const html = { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    const r = await request('/api/info', { headers: html });
+    expect(r.status).toBe(401);
+    expect(r.headers['content-type']).toMatch(/^text\/html/);
+    expect(r.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(r.body).toMatch(/cairn serve/);
+    expect(r.body).toMatch(/redirect file/);
+    expect(r.body).not.toContain(host.token);
+    // A wrong token in the request is not echoed either.
+    const wrong = 'f'.repeat(64);
+    expect((await request(`/api/info?token=${wrong}`, { headers: { ...html, Authorization: `Bearer ${wrong}` } })).body).not.toContain(wrong);
+    // API clients keep the JSON 401.
+    for (const accept of [undefined, '*/*', 'application/json', 'application/json, text/html']) {
+      const j = await request('/api/info', { headers: accept ? { Accept: accept } : {} });
+      expect(j.status).toBe(401);
+      expect(JSON.parse(j.body).error.message).toMatch(/token/);
+    }
+    // The page the UI sends a tab without a valid token to is public.
+    const page = await request('/signin');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/access token/);
+    expect(page.body).not.toContain(host.token);
+  });
+
   it('refuses a wrong token everywhere', async () => {
     const wrong = 'f'.repeat(64);
     expect((await call('info', [], { Authorization: `Bearer ${wrong}` })).status).toBe(401);

@@ -194,4 +194,30 @@ describe('connect', () => {
     expect((init.headers as Record<string, string>).Authorization).toBe('Bearer secret');
     fetch.mockRestore();
   });
+
+  it('sends a tab without a token, or with one the host refuses, to the sign-in page', async () => {
+    const go: string[] = [];
+    const stored = new Map<string, string>();
+    const fakeWin = (href: string) =>
+      ({
+        location: { href, replace: (u: string) => go.push(u) },
+        history: { state: null, replaceState: () => {} },
+        sessionStorage: {
+          setItem: (k: string, v: string) => stored.set(k, v),
+          getItem: (k: string) => stored.get(k) ?? null,
+          removeItem: (k: string) => stored.delete(k),
+        },
+      }) as unknown as Window;
+    connect(fakeWin('http://127.0.0.1:4567/#/history'));
+    expect(go).toEqual(['/signin']);
+    // A token kept from before a restart: the first refused call drops it and goes there too.
+    const fetch = vi.spyOn(globalThis, 'fetch').mockResolvedValue(jsonResponse(401, { error: { kind: 'input', message: 'unauthorized' } }));
+    stored.set('cairn-token', 'stale');
+    const client = connect(fakeWin('http://127.0.0.1:4567/#/history'));
+    expect(go).toEqual(['/signin']);
+    await expect(client.listPresets()).rejects.toMatchObject({ kind: 'unauthorized' });
+    expect(go).toEqual(['/signin', '/signin']);
+    expect(stored.has('cairn-token')).toBe(false);
+    fetch.mockRestore();
+  });
 });

@@ -28,3 +28,15 @@ export const COLUMNS: Column[] = [
 ];
 
 export const GRID_TEMPLATE = COLUMNS.map((c) => c.width).join(' ');
+
+/** Chosen columns (config fields, metric summaries) go between the built-in ones and the tags. */
+export const EXTRA_AT = COLUMNS.findIndex((c) => c.id === 'tags');
+export const EXTRA_WIDTH = 112;
+
+/** The grid template with `extra` chosen columns, and the width below which the table scrolls sideways. */
+export function gridFor(extra: number): { template: string; minWidth: number } {
+  const widths = COLUMNS.map((c) => c.width);
+  widths.splice(EXTRA_AT, 0, ...Array<string>(extra).fill(`${EXTRA_WIDTH}px`));
+  const minWidth = widths.reduce((sum, w) => sum + Number(/(\d+)px/.exec(w)?.[1] ?? 0), 0);
+  return { template: widths.join(' '), minWidth };
+}

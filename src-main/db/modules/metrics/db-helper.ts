@@ -1,6 +1,7 @@
 /** Metrics: batched inserts inside one transaction, and series reads. */
 import type { Connection, RunResult, Tx } from '../../connection';
 import { requireRun } from '../runs/db-helper';
+import { upsertSummariesIn } from '../summaries/db-helper';
 import type { SeriesRecord } from './mapping';
 import { INSERT_KEYS, INSERT_POINTS, SELECT_KEY_ID, SELECT_KEY_IDS, SELECT_RUN_KEYS, SELECT_SERIES } from './statements';
 
@@ -8,6 +9,8 @@ import { INSERT_KEYS, INSERT_POINTS, SELECT_KEY_ID, SELECT_KEY_IDS, SELECT_RUN_K
  * Insert a run's points in one transaction: all of them or none.
  * @param known key ids already known to exist (a cache; ids never change once assigned)
  * @param batches JSON parameters of INSERT_POINTS, given the ids of every key
+ * @param summaries the batch's per-key aggregates (UPSERT_SUMMARIES), folded into the run's
+ *   metric summaries in the same transaction
  * @returns the ids of keys that were not in `known`, valid once this resolves (committed)
  */
 export function insertPoints(
@@ -16,8 +19,9 @@ export function insertPoints(
   keys: readonly string[],
   known: ReadonlyMap<string, number>,
   batches: (ids: ReadonlyMap<string, number>) => Iterable<string>,
+  summaries: (ids: ReadonlyMap<string, number>) => string | null,
 ): Promise<Map<string, number>> {
-  return conn.write((tx) => insertPointsIn(tx, conn.file, runId, keys, known, batches));
+  return conn.write((tx) => insertPointsIn(tx, conn.file, runId, keys, known, batches, summaries));
 }
 
 /** insertPoints inside a transaction the caller holds (with other writes of the same round). */
@@ -28,6 +32,7 @@ export async function insertPointsIn(
   keys: readonly string[],
   known: ReadonlyMap<string, number>,
   batches: (ids: ReadonlyMap<string, number>) => Iterable<string>,
+  summaries: (ids: ReadonlyMap<string, number>) => string | null,
 ): Promise<Map<string, number>> {
   {
     await requireRun(tx, file, runId);
@@ -51,6 +56,7 @@ export async function insertPointsIn(
       await pending?.catch(() => undefined);
       throw err;
     }
+    await upsertSummariesIn(tx, runId, summaries(ids));
     return added;
   }
 }

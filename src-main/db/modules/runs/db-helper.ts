@@ -5,16 +5,20 @@ import { CHECKPOINTS_AFTER, DELETE_CHECKPOINTS_AFTER, SELECT_CHECKPOINT_PATHS } 
 import { DELETE_EPISODES_AFTER } from '../episodes/statements';
 import { EXPERIMENT_EXISTS } from '../experiments/statements';
 import { DELETE_POINTS_AFTER } from '../metrics/statements';
+import { recomputeRunSummariesIn } from '../summaries/db-helper';
 import type { RunListSql, RunRecord } from './mapping';
 import {
   countRunsSql,
   DELETE_RUN,
   DELETE_TAGS,
+  INSERT_CONFIG_VALUES,
   INSERT_RUN,
   INSERT_TAGS,
   RUN_EXISTS,
+  SELECT_RUN_KINDS,
   SELECT_RUN,
-  selectRunsSql,
+  selectRunIdsSql,
+  selectRunsByIdSql,
   TOUCH_RUN,
   updateRunSql,
 } from './statements';
@@ -33,7 +37,9 @@ export function insertRun(conn: Connection, params: unknown[], experimentId: num
     if (experimentId !== null && !(await tx.get(EXPERIMENT_EXISTS, [experimentId]))) {
       throw notFound(conn.file, `experiment ${experimentId}`);
     }
-    return (await tx.run(INSERT_RUN, params)).lastID;
+    const id = (await tx.run(INSERT_RUN, params)).lastID;
+    await tx.run(INSERT_CONFIG_VALUES, [id]);
+    return id;
   });
 }
 
@@ -44,12 +50,10 @@ export function queryRun(conn: Connection, id: number): Promise<RunRecord | unde
 /** One page and the total count, from the same snapshot. */
 export function queryRuns(conn: Connection, q: RunListSql): Promise<{ records: RunRecord[]; total: number }> {
   return conn.read(async (tx) => {
-    const records = await tx.all<RunRecord>(selectRunsSql(q.where, q.orderBy), [
-      ...q.whereParams,
-      ...q.orderParams,
-      q.limit,
-      q.offset,
-    ]);
+    const ids = (await tx.all<{ id: number }>(selectRunIdsSql(q.where, q.orderBy), [...q.whereParams, ...q.orderParams, q.limit, q.offset])).map((r) => r.id);
+    const rows = ids.length ? await tx.all<RunRecord>(selectRunsByIdSql(q.select), [...q.selectParams, JSON.stringify(ids)]) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const records = ids.flatMap((id) => byId.get(id) ?? []);
     const total = (await tx.get<{ n: number }>(countRunsSql(q.where), q.whereParams))?.n ?? 0;
     return { records, total };
   });
@@ -94,10 +98,17 @@ export function truncateRunAfter(
   return conn.write(async (tx) => {
     await requireRun(tx, conn.file, id);
     const metrics = (await tx.run(DELETE_POINTS_AFTER, [id, round])).changes;
+    if (metrics > 0) await recomputeRunSummariesIn(tx, id);
     const episodes = (await tx.run(DELETE_EPISODES_AFTER, [id, round])).changes;
     const checkpointPaths = (await tx.all<{ path: string }>(CHECKPOINTS_AFTER, [id, round])).map((r) => r.path);
     await tx.run(DELETE_CHECKPOINTS_AFTER, [id, round]);
     await tx.run(TOUCH_RUN, [now, id]);
     return { metrics, episodes, checkpointPaths };
   });
+}
+
+export function queryRunKinds(conn: Connection): Promise<{ envId: string; algoId: string }[]> {
+  return conn.read(async (tx) =>
+    (await tx.all<{ env_id: string; algo_id: string }>(SELECT_RUN_KINDS, [])).map((r) => ({ envId: r.env_id, algoId: r.algo_id })),
+  );
 }

@@ -13,6 +13,7 @@ import {
 } from '../../types';
 import { checkFinite, checkInt, checkOptionalInt, checkOptionalString, checkString, invalid } from '../../validate';
 import { RUN_FILTERS, RUN_ORDER, RUN_PATCH_COLUMNS } from './statements';
+import { checkColumns, columnSql, filterSql, MAX_FILTERS, type ColumnSql } from './columns';
 
 export interface RunRecord {
   id: number;
@@ -211,6 +212,11 @@ export interface RunListSql {
   orderParams: unknown[];
   limit: number;
   offset: number;
+  /** Extra result columns (`, expr AS c0, ...`; metric summaries) and their parameters, bound first. */
+  select: string;
+  selectParams: unknown[];
+  /** The query's chosen columns in order; metric ones are read back from `c<i>`. */
+  columns: ColumnSql[];
 }
 
 /** A listRuns query as SQL fragments and parameters, checked. */
@@ -256,20 +262,64 @@ export function runListSql(file: string, q: ListRunsQuery, now: number): RunList
     conds.push(RUN_FILTERS.until);
     whereParams.push(checkFinite(file, what('until'), q.until));
   }
-  const key = q.orderBy ?? 'id';
-  if (!RUN_ORDERS.includes(key)) throw invalid(file, `${what('orderBy')} must be one of ${RUN_ORDERS.join(', ')}, got ${String(key)}`);
-  const order = RUN_ORDER[key];
+  if (q.columnFilters !== undefined) {
+    if (!Array.isArray(q.columnFilters)) throw invalid(file, `${what('columnFilters')} must be an array of {column, op, value}`);
+    if (q.columnFilters.length > MAX_FILTERS) throw invalid(file, `${what('columnFilters')}: at most ${MAX_FILTERS} filters`);
+    q.columnFilters.forEach((f, i) => {
+      const { cond, params } = filterSql(file, what(`columnFilters[${i}]`), f);
+      conds.push(cond);
+      whereParams.push(...params);
+    });
+  }
+  const columns = q.columns === undefined ? [] : checkColumns(file, what('columns'), q.columns);
+  const metricCols = columns.map((c, i) => ({ c, i })).filter(({ c }) => c.column.kind === 'metric');
+  const select = metricCols.map(({ c, i }) => `, ${c.expr} AS c${i}`).join('');
+  const selectParams = metricCols.flatMap(({ c }) => c.params);
   const dir = q.desc ? 'DESC' : 'ASC';
-  // Ties broken by id in the same direction, so pages never overlap or skip rows.
-  const orderBy = `${order.expr} ${dir}${order.nullsLast ? ' NULLS LAST' : ''}${key === 'id' ? '' : `, r.id ${dir}`}`;
+  let orderBy: string;
+  let orderParams: unknown[];
+  if (q.sortColumn !== undefined) {
+    const c = columnSql(file, what('sortColumn'), q.sortColumn);
+    orderBy = `${c.expr} ${dir} NULLS LAST, r.id ${dir}`;
+    orderParams = c.params;
+  } else {
+    const key = q.orderBy ?? 'id';
+    if (!RUN_ORDERS.includes(key)) throw invalid(file, `${what('orderBy')} must be one of ${RUN_ORDERS.join(', ')}, got ${String(key)}`);
+    const order = RUN_ORDER[key];
+    // Ties broken by id in the same direction, so pages never overlap or skip rows.
+    orderBy = `${order.expr} ${dir}${order.nullsLast ? ' NULLS LAST' : ''}${key === 'id' ? '' : `, r.id ${dir}`}`;
+    orderParams = order.params ? [now] : [];
+  }
   return {
+    select,
+    selectParams,
+    columns,
     where: conds.length ? `WHERE ${conds.join(' AND ')}` : '',
     whereParams,
     orderBy,
-    orderParams: order.params ? [now] : [],
+    orderParams,
     limit: q.limit === undefined ? -1 : checkInt(file, what('limit'), q.limit, 0),
     offset: q.offset === undefined ? 0 : checkInt(file, what('offset'), q.offset, 0),
   };
+}
+
+/**
+ * The chosen columns' values of one listed row: config fields from its config (booleans and
+ * lists as stored), metric summaries from the query's `c<i>` results.
+ */
+export function rowColumns(columns: readonly ColumnSql[], rec: RunRecord, config: unknown): Record<string, number | string | null> {
+  const out: Record<string, number | string | null> = {};
+  columns.forEach((c, i) => {
+    if (c.column.kind === 'metric') {
+      const v = (rec as unknown as Record<string, unknown>)[`c${i}`];
+      out[c.id] = typeof v === 'number' ? v : null;
+      return;
+    }
+    const [section, field] = c.column.path.split('.');
+    const v = (config as Record<string, Record<string, unknown> | undefined>)[section]?.[field];
+    out[c.id] = v === undefined || v === null ? null : typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v);
+  });
+  return out;
 }
 
 /** Trimmed, distinct, non-empty tags, sorted. */

@@ -49,8 +49,19 @@ export const RUN_ORDER: Record<RunOrder, { expr: string; params: number; nullsLa
   duration: { expr: '(COALESCE(r.ended_at, ?) - r.started_at)', params: 1, nullsLast: true },
 };
 
-export function selectRunsSql(where: string, orderBy: string): string {
-  return `SELECT ${RUN_COLUMNS} FROM runs r ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
+/**
+ * A page of runs is read in two steps: the page's ids in order (only the sort key per run),
+ * then the full rows (tags, chosen columns) of those ids alone. Sorting 10,000 runs by an
+ * expression otherwise builds every run's whole row before the page is cut.
+ * Parameters: where's, then orderBy's, then limit and offset.
+ */
+export function selectRunIdsSql(where: string, orderBy: string): string {
+  return `SELECT r.id FROM runs r ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
+}
+
+/** The rows of a page's ids (a JSON array, the last parameter, after select's). `select`: extra `, expr AS cN` columns. */
+export function selectRunsByIdSql(select = ''): string {
+  return `SELECT ${RUN_COLUMNS}${select} FROM runs r WHERE r.id IN (SELECT value FROM json_each(?))`;
 }
 
 export function countRunsSql(where: string): string {
@@ -93,3 +104,13 @@ export const INSERT_TAGS = 'INSERT INTO run_tags (run_id, tag) SELECT ?, value F
 
 /** Cascades to tags, metrics, episodes and checkpoints (foreign keys ON DELETE CASCADE). */
 export const DELETE_RUN = 'DELETE FROM runs WHERE id = ?';
+
+/** The (env, learner) pairs the history holds (the column picker's config fields). */
+export const SELECT_RUN_KINDS = 'SELECT DISTINCT env_id, algo_id FROM runs';
+
+/** A new run's config fields into run_config_values (migration 7). Parameter: the run id. */
+export const INSERT_CONFIG_VALUES = `
+  INSERT INTO run_config_values (run_id, path, value)
+  SELECT r.id, s.key || '.' || f.key, f.value
+  FROM runs r, json_each(r.config) s, json_each(s.value) f
+  WHERE r.id = ? AND s.key IN ('env', 'algo', 'train') AND s.type = 'object'`;
