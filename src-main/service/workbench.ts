@@ -29,6 +29,8 @@ import { listAlgos, listEnvs } from '../../src-shared/registry';
 import type { Store } from '../db/store';
 import type { RunRow } from '../db/types';
 import { htmlToPdfChromium } from '../report/pdf';
+import { ReportThread } from '../report/report-thread';
+import { compareLimitProblem, unique } from '../../src-shared/report-limits';
 import type { Runner, RunnerEvent } from '../runner/runner';
 import { runnerAlive } from '../runner/liveness';
 import { deleteRunAndFiles, DeleteRefused } from './delete-run';
@@ -51,6 +53,8 @@ export interface WorkbenchOptions {
   version: string;
   /** HTML -> PDF (Electron: printToPDF); default: headless Chromium. */
   pdf?: (html: string) => Promise<Buffer>;
+  /** The built report worker (desktop app); default: its source through tsx. */
+  reportWorkerFile?: string;
 }
 
 export type Workbench = WorkbenchApi & {
@@ -60,7 +64,9 @@ export type Workbench = WorkbenchApi & {
 
 export function createWorkbench(opts: WorkbenchOptions): Workbench {
   const { store, runner } = opts;
-  const series = new SeriesService(store);
+  // Comparisons and reports compute in their own thread: this one keeps answering meanwhile.
+  const thread = new ReportThread({ workerFile: opts.reportWorkerFile });
+  const series = new SeriesService(store, undefined, thread);
   const listeners = new Set<(e: WorkbenchEvent) => void>();
   const emit = (e: WorkbenchEvent) => {
     for (const l of listeners) {
@@ -93,7 +99,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     cores: os.availableParallelism(),
     maxParallel: runner.maxParallel,
   });
-  const ctx = reportContext(store, series, info);
+  const ctx = reportContext(store, series, info, thread);
   const sweeps = sweepApi({ store, runner, invalidate: (runId) => series.invalidate(runId), changed: () => emit({ type: 'runs-changed' }) });
 
   const api: Workbench = {
@@ -277,9 +283,12 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     async compare(req: CompareRequest) {
       const r = reqObj('req', req);
       if (!Array.isArray(r.runIds) || r.runIds.length === 0) throw input('runIds', 'expected a non-empty array of run ids');
-      if (r.runIds.length > 500) throw input('runIds', 'at most 500 runs per comparison');
+      const limit = compareLimitProblem(r.runIds);
+      if (limit) throw input(limit.field, limit.detail);
+      // A repeated id would count as one more seed in the band and the summary.
+      const runIds = unique(r.runIds.map((v, i) => id(`runIds[${i}]`, v)));
       const runs: RunRow[] = [];
-      for (let i = 0; i < r.runIds.length; i++) runs.push(await requireRun(`runIds[${i}]`, r.runIds[i]));
+      for (const rid of runIds) runs.push(await requireRun('runIds', rid));
       if (typeof r.key !== 'string' || r.key === '') throw input('key', 'expected a metric name');
       return series.compare(runs, await experimentNames(store), {
         key: r.key,
@@ -336,6 +345,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
 
     async close() {
       sweeps.close();
+      await thread.close();
       runner.off('event', onRunner);
       try {
         await runner.shutdown();
