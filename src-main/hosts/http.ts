@@ -18,6 +18,8 @@
  *   rebinding: a hostile page on evil.example resolving to 127.0.0.1 sends Host: evil.example);
  * - an Origin header other than this server's own origin gets 403 (cross-site fetch and
  *   WebSocket hijacking);
+ * - desktop-only methods (`DESKTOP_ONLY_METHODS`: loading an env module through a native
+ *   dialog) get 403: a page must never make this host load code;
  * - responses carry a strict CSP, nosniff, no-referrer (the token is in the page URL) and
  *   frame-ancestors 'none'.
  */
@@ -29,7 +31,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_METHODS, type ApiErrorBody, type WorkbenchEvent } from '../../src-shared/api';
+import { API_METHODS, DESKTOP_ONLY_METHODS, type ApiErrorBody, type WorkbenchEvent } from '../../src-shared/api';
 import { errorBody } from '../service/api-errors';
 import { coalesceEvents } from '../service/events';
 import type { Workbench } from '../service/workbench';
@@ -83,6 +85,7 @@ const MIME: Record<string, string> = {
 };
 
 const METHODS = new Set<string>(API_METHODS);
+const DESKTOP_ONLY = new Set<string>(DESKTOP_ONLY_METHODS);
 
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
@@ -223,6 +226,15 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, method: string): Promise<void> {
     if (!METHODS.has(method)) {
       return sendError(req, res, 404, { kind: 'not-found', message: `no API method ${JSON.stringify(method)}` });
+    }
+    if (DESKTOP_ONLY.has(method)) {
+      // A served page must never make this host load code (openEnvModule): refused whatever
+      // the workbench could do, before the body is read.
+      req.resume();
+      return sendError(req, res, 403, {
+        kind: 'input',
+        message: `${method}: only the desktop app does this (through its own file dialog); cairn serve never loads a module a page asks for`,
+      });
     }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');

@@ -7,6 +7,7 @@
  * closes the database.
  */
 import os from 'node:os';
+import path from 'node:path';
 import {
   API_METHODS,
   type CompareRequest,
@@ -36,6 +37,7 @@ import { runnerAlive } from '../runner/liveness';
 import { deleteRunAndFiles, DeleteRefused } from './delete-run';
 import { ApiError, errorBody, input, notFound } from './api-errors';
 import { id, optBool, optEnum, optInt, optNum, optStr, ORDERS, reqObj, STATUSES, X_AXES } from './api-input';
+import { loadEnvModule } from './env-module';
 import { launch as launchRuns } from './launch';
 import { buildReport, experimentNames, reportContext } from './reports';
 import { resolveConfigAll } from './resolve-config';
@@ -55,6 +57,11 @@ export interface WorkbenchOptions {
   pdf?: (html: string) => Promise<Buffer>;
   /** The built report worker (desktop app); default: its source through tsx. */
   reportWorkerFile?: string;
+  /**
+   * The desktop app's native file dialog for env modules (resolves to the chosen path, or null
+   * when cancelled). Absent: `openEnvModule` is refused (the HTTP host never has one).
+   */
+  chooseEnvModule?: () => Promise<string | null>;
 }
 
 export type Workbench = WorkbenchApi & {
@@ -98,6 +105,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     backend: opts.backend,
     cores: os.availableParallelism(),
     maxParallel: runner.maxParallel,
+    capabilities: opts.chooseEnvModule ? ['openEnvModule'] : [],
   });
   const ctx = reportContext(store, series, info, thread);
   const sweeps = sweepApi({ store, runner, invalidate: (runId) => series.invalidate(runId), changed: () => emit({ type: 'runs-changed' }) });
@@ -335,6 +343,16 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     },
 
     ...sweeps.methods,
+
+    async openEnvModule(...args: unknown[]) {
+      if (!opts.chooseEnvModule) throw input('openEnvModule', 'only the desktop app loads env modules (through its file dialog); on the command line: cairn train --env-module PATH');
+      // The file comes from the dialog the user answers, never from the caller.
+      if (args.length > 0) throw input('args', 'openEnvModule takes no arguments: the file is chosen in the dialog');
+      const file = await opts.chooseEnvModule();
+      if (file === null) return null;
+      const entry = await loadEnvModule(file, 'file');
+      return { envId: entry.id, title: entry.title, path: path.resolve(file) };
+    },
 
     subscribe(fn) {
       listeners.add(fn);
