@@ -109,7 +109,7 @@ function mutate(p: Pick, v: unknown): unknown {
 /** Replace existing run and experiment ids with absent ones (for methods that write). */
 function noExistingIds(v: unknown): unknown {
   if (typeof v === 'number' && (runIds.includes(v) || v === experimentId)) return 999_999;
-  if (Array.isArray(v)) return v.map(noExistingIds);
+  if (Array.isArray(v)) return Array.from(v, noExistingIds);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, noExistingIds(x)]));
   return v;
 }
