@@ -29,8 +29,8 @@ import type { CaseResult } from './cli-harness';
 import { BAD_INTS, databaseFacts, hasStackTrace, ODD_STRINGS, Pick, seedDatabase } from './fuzz-data';
 
 const SEED = Number(process.env.CAIRN_FUZZ_SEED ?? 12);
-const CASES = Number(process.env.CAIRN_FUZZ_CLI_CASES ?? 260);
-const SET_CASES = Number(process.env.CAIRN_FUZZ_SET_CASES ?? 140);
+const CASES = Number(process.env.CAIRN_FUZZ_CLI_CASES ?? 220);
+const SET_CASES = Number(process.env.CAIRN_FUZZ_SET_CASES ?? 110);
 const LONG = new Set(['train', 'resume', 'eval', 'repro', 'sweep', 'serve', 'bench']);
 
 const dir = tmpDir('cairn-cli-fuzz-');

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, tmpDir } from '../helpers/cli';
 import type { CaseResult } from './cli-harness';
+import { hasStackTrace } from './fuzz-data';
 
 const dir = tmpDir('cairn-cli-regress-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -49,4 +50,13 @@ describe('cli defects found by fuzzing', () => {
     });
     expect(fs.existsSync(NEW_DB)).toBe(false);
   }, 150_000);
+});
+
+describe('the fuzz suites see a stack trace', () => {
+  it('in any of its shapes, and not in an ordinary message', () => {
+    expect(hasStackTrace('Error: x\n    at main (/a/b/main.ts:10:5)\n')).toBe(true);
+    expect(hasStackTrace('TypeError: y\n    at file:///a/b.ts:1:2')).toBe(true);
+    expect(hasStackTrace('    at async Promise.all (index 0)\n    at node:internal/process/task_queues:95:5')).toBe(true);
+    expect(hasStackTrace('cairn: --seed: expected an integer in [0, 10], got "at 1:2"')).toBe(false);
+  });
 });

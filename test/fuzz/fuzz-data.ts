@@ -75,5 +75,5 @@ export async function databaseFacts(file: string): Promise<{ integrity: string; 
 
 /** A JavaScript stack frame or an uncaught-error dump in some output. */
 export function hasStackTrace(text: string): boolean {
-  return /^\s+at .+(\(|\s)\S+:\d+:\d+\)?$/m.test(text) || /Uncaught|UnhandledPromiseRejection|node:internal/.test(text);
+  return /^\s+at (?:.+ \()?\S+:\d+:\d+\)?$/m.test(text) || /Uncaught|UnhandledPromiseRejection|node:internal/.test(text);
 }
