@@ -97,7 +97,7 @@ describe('duplicates', () => {
     const f = await wb.exportReport({ kind: 'compare', ids: [a, b, a], format: 'html', keys: ['loss', 'loss'] });
     const html = Buffer.from(f.base64, 'base64').toString('utf8');
     expect(html).toContain('2 runs ·');
-    expect((html.match(/<svg /g) ?? []).length).toBe(1 + 0); // one chart: the repeated key counts once
+    expect((html.match(/<svg /g) ?? []).length).toBe(1); // one chart: the repeated key counts once
     expect(f.filename).toBe(`cairn-compare-${a}-${b}.html`);
   });
 });
@@ -193,7 +193,15 @@ describe('off the main thread', () => {
       expect((await t.run('compare', job)).groups[0].mean).toEqual([1, 2]);
       // A job the thread cannot parse (a function cannot be cloned) fails alone.
       await expect(t.run('compare', { ...job, req: { ...job.req, key: (() => 1) as never } })).rejects.toThrow();
+      // A job pending when the thread dies fails with the reason; the next one gets a new thread.
+      const heavy = {
+        ...job,
+        raw: Array.from({ length: 200 }, (_, i) => ({ run: { ...(run as object), id: i + 1 } as never, x: Float64Array.from({ length: 2000 }, (_, k) => k), y: Float64Array.from({ length: 2000 }, (_, k) => Math.sin(k + i)) })),
+        req: { ...job.req, groupBy: 'experiment' as const, maxPoints: 400 },
+      };
+      const pending = t.run('compare', heavy);
       await (t as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await expect(pending).rejects.toThrow(/^report thread exited with code/);
       expect((await t.run('compare', job)).groups[0].mean).toEqual([1, 2]);
     } finally {
       await t.close();
