@@ -3,6 +3,7 @@
  * input is explicit:
  *   main     src-main/hosts/electron/main.ts -> out/main/index.js
  *            src-main/runner/worker.ts       -> out/main/worker.js (forked per run by the Runner)
+ *            src-main/report/report-worker.ts -> out/main/report-worker.js (the report thread)
  *   preload  src-main/hosts/electron/preload.ts -> out/preload/index.cjs (CommonJS: sandboxed
  *            preloads cannot be ES modules)
  *   renderer src-renderer/index.html -> out/renderer (also what `cairn serve` serves)
@@ -24,6 +25,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src-main/hosts/electron/main.ts'),
           worker: resolve(root, 'src-main/runner/worker.ts'),
+          'report-worker': resolve(root, 'src-main/report/report-worker.ts'),
         },
         external: ['sqlite3', /^@tensorflow\//],
       },

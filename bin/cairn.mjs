@@ -4,4 +4,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src-main/cli/main.ts');
+const { run } = await import('../src-main/cli/main.ts');
+await run(process.argv.slice(2));

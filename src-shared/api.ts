@@ -232,6 +232,16 @@ export interface HostInfo {
   backend: string;
   cores: number;
   maxParallel: number;
+  /** Methods of `DESKTOP_ONLY_METHODS` this host answers (the UI shows their buttons only then). */
+  capabilities?: DesktopOnlyMethod[];
+}
+
+/** An env module the desktop app loaded through its file dialog. */
+export interface EnvModuleInfo {
+  envId: string;
+  title: string;
+  /** Absolute path of the module (recorded on the runs that use it). */
+  path: string;
 }
 
 export type WorkbenchEvent =
@@ -327,6 +337,12 @@ export interface WorkbenchApi {
   /** Import a cluster sweep's new rounds now (the host also does it every few seconds). */
   collectSweep(id: number): Promise<SweepInfo>;
   cancelSweep(id: number): Promise<void>;
+  /**
+   * Desktop app only: ask the user for an env module in the native file dialog and load it
+   * like `--env-module` (null when the dialog is cancelled). Takes no path: a page never names
+   * the file that is loaded; the HTTP host refuses the method.
+   */
+  openEnvModule(): Promise<EnvModuleInfo | null>;
 }
 
 /** The method names: the one channel registry both hosts and the client share. */
@@ -358,7 +374,15 @@ export const API_METHODS = [
   'listSweeps',
   'collectSweep',
   'cancelSweep',
+  'openEnvModule',
 ] as const satisfies readonly (keyof WorkbenchApi)[];
+
+/**
+ * Methods that act on the user's machine through the desktop app's own UI (a native dialog):
+ * only the Electron host answers them; `cairn serve` refuses them before reading the body.
+ */
+export const DESKTOP_ONLY_METHODS = ['openEnvModule'] as const satisfies readonly ApiMethod[];
+export type DesktopOnlyMethod = (typeof DESKTOP_ONLY_METHODS)[number];
 
 export type ApiMethod = (typeof API_METHODS)[number];
 

@@ -39,6 +39,10 @@ export function registerEnv(entry: EnvEntry): void {
   if (have === entry) return;
   if (have) throw new Error(`env id ${JSON.stringify(entry.id)} is already taken by ${have.title}; choose another id`);
   envs.push(entry);
+  // The learners' lists of accepted envs were built from the built-ins: add the new env to
+  // the lists of those that accept it (else `resolveConfig` refuses every learner for it).
+  const spec = entry.spec(defaults(entry.schema));
+  for (const a of algos) if (a.envs && !a.envs.includes(entry.id) && a.accepts(spec).length === 0) Object.assign(a, { envs: [...a.envs, entry.id] });
 }
 
 export function listEnvs(): readonly EnvEntry[] {

@@ -1,6 +1,6 @@
 /** The `cairn bench --vs-pytorch | --profile` flags, kept out of cmd-bench.ts (a shared file). */
 import { UsageError } from '../cli/errors';
-import { intFlag } from '../cli/args';
+import { intFlag, numFlag } from '../cli/args';
 import { VS_ROWS, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
 import { formatRss, rssOverRounds } from './memory';
 
@@ -24,14 +24,20 @@ export const VS_HELP =
   '--ab-kernels: wasm only, each learner with the stock kernels and with Cairn\'s overrides, alternating --reps times.\n' +
   '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
 
-export async function benchVsCommand(values: Record<string, unknown>, backend: string, log: (s: string) => void): Promise<void> {
-  const raw = values.seconds as string | undefined;
-  const seconds = raw === undefined ? 6 : Number(raw);
-  if (!(seconds >= 0)) throw new UsageError(`--seconds: expected a non-negative number, got ${JSON.stringify(raw)}`);
+/** These flags, checked (`cairn bench` calls it before measuring anything, whichever mode). */
+export function checkVsFlags(values: Record<string, unknown>): { seconds: number; labels: string[] | undefined } {
+  const seconds = numFlag('seconds', values.seconds as string | undefined, 6, 0, 3600);
   const labels = values.learners === undefined ? undefined : String(values.learners).split(',');
   for (const l of labels ?? []) {
     if (!VS_ROWS.some((r) => r.label === l)) throw new UsageError(`--learners: expected some of ${VS_ROWS.map((r) => r.label).join(', ')}, got ${JSON.stringify(l)}`);
   }
+  intFlag('rounds', values.rounds as string | undefined, 300, 1);
+  intFlag('reps', values.reps as string | undefined, 3, 1, 100);
+  return { seconds, labels };
+}
+
+export async function benchVsCommand(values: Record<string, unknown>, backend: string, log: (s: string) => void): Promise<void> {
+  const { seconds, labels } = checkVsFlags(values);
   if (values.rss) {
     const rounds = intFlag('rounds', values.rounds as string | undefined, 300, 1);
     for (const row of VS_ROWS.filter((r) => !labels || labels.includes(r.label))) {

@@ -1,5 +1,6 @@
 /** Small helpers over node:util parseArgs with errors that name the flag. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseDecimal } from '../../src-shared/config/schema';
 import { UsageError } from './errors';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -23,7 +24,15 @@ export function joinNegativeValues(argv: string[], options: Options): string[] {
   return out;
 }
 
+/**
+ * Every option table `parse` was given in this process, in order: the CLI fuzz suite
+ * (test/fuzz) runs each command's --help in-process and reads its table, so new flags are
+ * fuzzed without anyone listing them.
+ */
+export const optionTables: Options[] = [];
+
 export function parse<O extends Options>(argv: string[], options: O, positionals = 0) {
+  optionTables.push(options);
   const res = parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: positionals > 0 });
   if (res.positionals.length > positionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(res.positionals[positionals])}`);
@@ -31,18 +40,30 @@ export function parse<O extends Options>(argv: string[], options: O, positionals
   return res;
 }
 
+/**
+ * Number flags follow the config's literal policy (`parseDecimal`): `--seed ''` is not 0,
+ * `--rounds 0x10` is not 16, `--seconds Infinity` is refused.
+ */
 export function intFlag(name: string, raw: string | undefined, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return def;
-  const v = Number(raw);
+  const v = parseDecimal(raw);
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new UsageError(`--${name}: expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
   }
   return v;
 }
 
+/** A number flag in [min, max] (a plain decimal literal), or `def` when absent. */
+export function numFlag(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined) return def;
+  const v = parseDecimal(raw);
+  if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name}: expected a number in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  return v;
+}
+
 export function runIdArg(raw: string | undefined): number {
   if (raw === undefined) throw new UsageError('ID: expected a run id (see `cairn runs`)');
-  const v = Number(raw);
+  const v = parseDecimal(raw);
   if (!Number.isInteger(v) || v < 1) throw new UsageError(`ID: expected a positive integer run id, got ${JSON.stringify(raw)}`);
   return v;
 }

@@ -16,8 +16,8 @@ import { benchEnvs, benchLearners, learnerFigures, type Measure } from '../servi
 import { saveBenchFigures } from '../service/bench-results';
 import { backendChoice, initBackend } from '../backend/select';
 import { benchIngest } from '../db/bench';
-import { parse } from './args';
-import { VS_FLAGS, VS_HELP, benchVsCommand } from '../bench/vs-command';
+import { numFlag, parse } from './args';
+import { VS_FLAGS, VS_HELP, benchVsCommand, checkVsFlags } from '../bench/vs-command';
 
 async function perRowIngest(file: string, points: number): Promise<number> {
   const db = new sqlite3.Database(file);
@@ -48,7 +48,9 @@ export async function bench(argv: string[]): Promise<void> {
       'Usage: cairn bench [--json] [--backend NAME] [--seconds S] [--ui]\n\nThroughput of the env, of every algorithm\'s training and of SQLite ingest, each with a baseline ratio;\n--ui adds Workbench API latencies (1M-point series, 10,000 runs).\n' + VS_HELP,
     );
   }
-  const secs = values.seconds ? Number(values.seconds) : 3;
+  // Every flag checked before anything is measured: a bad one must not cost minutes first.
+  const secs = numFlag('seconds', values.seconds, 3, 0, 3600);
+  checkVsFlags(values);
   const log = (s: string) => process.stderr.write(s + '\n');
   const backend = (await initBackend(backendChoice(values.backend))).name;
   if (values['vs-pytorch'] || values.profile || values.rss || values['ab-kernels']) return benchVsCommand(values, backend, log);

@@ -9,6 +9,7 @@ import { readCheckpointFile } from '../runner/checkpoint-file';
 import { parse, intFlag } from './args';
 import { openStore } from './common';
 import { UsageError } from './errors';
+import { parseDecimal } from '../../src-shared/config/schema';
 import { loadEnvModule } from '../service/env-module';
 
 export const EVAL_HELP = `Usage: cairn eval --env manitokan --policy random|run:ID --episodes N --seed S [options]
@@ -56,7 +57,7 @@ export async function evalCmd(argv: string[]): Promise<void> {
   let partial: PartialExperiment = { env: {}, algo: { id: 'random' } };
   let checkpoint = null;
   if (policyArg.startsWith('run:')) {
-    const id = Number(policyArg.slice(4));
+    const id = parseDecimal(policyArg.slice(4));
     if (!Number.isInteger(id) || id < 1) throw new UsageError(`--policy: expected random or run:ID, got ${JSON.stringify(policyArg)}`);
     const store = await openStore(values.db, true);
     try {

@@ -53,6 +53,9 @@ export async function repro(argv: string[]): Promise<void> {
   );
   if (values.help) return void process.stdout.write(REPRO_HELP);
   if (values.list) {
+    // The list takes no run options: ignoring them would hide a typo or a bad value.
+    const extra = [...Object.keys(values).filter((k) => !['list', 'json', 'db', 'help'].includes(k)).map((k) => `--${k}`), ...positionals];
+    if (extra.length) throw new UsageError(`--list: lists the reproductions and takes no other options (got ${extra[0]})`);
     if (values.json) return void process.stdout.write(JSON.stringify(listRepros()) + '\n');
     for (const r of listRepros()) {
       const p = r.budgets.paper;

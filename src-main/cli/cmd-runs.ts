@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { listPresets } from '../../src-shared/config/presets';
 import { runnerAlive } from '../runner/liveness';
 import { exportRun, EXPORT_FORMATS } from '../report/export';
+import { keysProblem, unique } from '../../src-shared/report-limits';
 import { parse, intFlag, runIdArg } from './args';
 import { openStore, runSuccessKey } from './common';
 import { fmtDuration } from './progress';
@@ -149,6 +150,10 @@ export async function exportCmd(argv: string[]): Promise<void> {
     throw new UsageError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
   if (!values.out) throw new UsageError('--out: required (the file to write)');
+  // The API's cap on charted metrics, checked before the database is opened; repeats count once.
+  const keys = values.key ? unique(values.key) : undefined;
+  const tooMany = keysProblem('--key', keys);
+  if (tooMany) throw new UsageError(tooMany.message);
   const store = await openStore(values.db, true);
   try {
     let data: Buffer;
@@ -163,7 +168,7 @@ export async function exportCmd(argv: string[]): Promise<void> {
       try {
         file = await exportReportFromStore(
           store,
-          { kind: values.experiment ? 'experiment' : 'run', ids: [id], format: format as ReportFormat, keys: values.key },
+          { kind: values.experiment ? 'experiment' : 'run', ids: [id], format: format as ReportFormat, keys },
           pkg.version,
         );
       } catch (err) {

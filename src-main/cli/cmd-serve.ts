@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startHttpHost } from '../hosts/http';
 import { createWorkbench } from '../service/workbench';
 import { parse, intFlag } from './args';
-import { makeRunner, openStore } from './common';
+import { dbFlag, makeRunner, openStore, runnerFlags } from './common';
 import { UsageError } from './errors';
 import { openBrowser, type RedirectFile } from './open-browser';
 
@@ -137,6 +137,9 @@ export async function serve(argv: string[]): Promise<void> {
     );
   }
 
+  // Every flag checked before the UI build (a minute) and before the database is opened.
+  runnerFlags(values);
+  dbFlag(values.db);
   const rendererDir = ensureRenderer();
   const store = await openStore(values.db);
   let runner;

@@ -15,7 +15,14 @@ export function dbPath(flag: string | undefined): string {
   return flag ?? defaultDbPath();
 }
 
+/** `--db`, checked: a path when given (an empty one is not "no file name" deep in SQLite). */
+export function dbFlag(flag: string | undefined): string | undefined {
+  if (flag !== undefined && flag.trim() === '') throw new UsageError(`--db: expected a database file path, got ${JSON.stringify(flag)}`);
+  return flag;
+}
+
 export async function openStore(flag: string | undefined, readonly = false, opts: { mustExist?: boolean } = {}): Promise<Store> {
+  dbFlag(flag);
   // CAIRN_BUSY_TIMEOUT_MS: how long to wait for a database another process holds locked.
   const t = process.env.CAIRN_BUSY_TIMEOUT_MS;
   const busyTimeoutMs = t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;

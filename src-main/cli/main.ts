@@ -49,6 +49,9 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   bench: async () => (await import('./cmd-bench')).bench,
 };
 
+/** Every command name (the CLI fuzz suite covers each). */
+export const COMMAND_NAMES: readonly string[] = Object.keys(commands);
+
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -60,10 +63,12 @@ export async function main(argv: string[]): Promise<void> {
   await (await load())(rest);
 }
 
-// `cairn runs | head`: a closed pipe ends the command quietly, not with a stack trace.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
-
-main(process.argv.slice(2)).catch(reportAndExit);
+/** The process entry (bin/cairn.mjs): run one command; errors end the process with one line. */
+export function run(argv: string[]): Promise<void> {
+  // `cairn runs | head`: a closed pipe ends the command quietly, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  return main(argv).catch(reportAndExit);
+}

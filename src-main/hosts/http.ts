@@ -18,6 +18,8 @@
  *   rebinding: a hostile page on evil.example resolving to 127.0.0.1 sends Host: evil.example);
  * - an Origin header other than this server's own origin gets 403 (cross-site fetch and
  *   WebSocket hijacking);
+ * - desktop-only methods (`DESKTOP_ONLY_METHODS`: loading an env module through a native
+ *   dialog) get 403: a page must never make this host load code;
  * - responses carry a strict CSP, nosniff, no-referrer (the token is in the page URL) and
  *   frame-ancestors 'none'.
  */
@@ -29,7 +31,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_METHODS, type ApiErrorBody, type WorkbenchEvent } from '../../src-shared/api';
+import { API_METHODS, DESKTOP_ONLY_METHODS, type ApiErrorBody, type WorkbenchEvent } from '../../src-shared/api';
 import { errorBody } from '../service/api-errors';
 import { coalesceEvents } from '../service/events';
 import type { Workbench } from '../service/workbench';
@@ -84,6 +86,7 @@ const MIME: Record<string, string> = {
 };
 
 const METHODS = new Set<string>(API_METHODS);
+const DESKTOP_ONLY = new Set<string>(DESKTOP_ONLY_METHODS);
 
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
@@ -232,9 +235,34 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     });
   }
 
+  /** Read and drop what is left of a request body, up to `limit` bytes. */
+  function drain(req: http.IncomingMessage, limit: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (req.readableEnded || req.destroyed) return resolve();
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n > limit) resolve();
+      });
+      req.on('end', () => resolve());
+      req.on('close', () => resolve());
+      req.on('error', () => resolve());
+      req.resume();
+    });
+  }
+
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, method: string): Promise<void> {
     if (!METHODS.has(method)) {
       return sendError(req, res, 404, { kind: 'not-found', message: `no API method ${JSON.stringify(method)}` });
+    }
+    if (DESKTOP_ONLY.has(method)) {
+      // A served page must never make this host load code (openEnvModule): refused whatever
+      // the workbench could do, before the body is read.
+      req.resume();
+      return sendError(req, res, 403, {
+        kind: 'input',
+        message: `${method}: only the desktop app does this (through its own file dialog); cairn serve never loads a module a page asks for`,
+      });
     }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
@@ -251,7 +279,13 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       args = (parsed as { args: unknown[] }).args;
     } catch (err) {
       const status = (err as { status?: number }).status ?? 400;
-      if (status === 413) res.setHeader('Connection', 'close');
+      if (status === 413) {
+        // Answer once the rest of the body has been read and dropped: closing while the client
+        // still sends resets the connection, and the client never reads the 413 (seen with a
+        // 17 MiB body from fetch). A body that goes on past 4x the limit is cut off.
+        await drain(req, maxBody * 4);
+        res.setHeader('Connection', 'close');
+      }
       return sendError(req, res, status, { kind: 'input', message: `body: ${(err as Error).message}` });
     }
     try {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { CompareResult, HostInfo, ReportSmoothing, RunInfo, XAxis } from '../../src-shared/api';
 import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
 import type { RunRow } from '../db/types';
+import { reportRunsProblem } from '../../src-shared/report-limits';
 import { sweepGrid, type SweepGrid } from './sweep-grid';
 
 /** Bootstrap settings of every report and comparison (seeded: the same data gives the same CIs). */
@@ -52,6 +53,8 @@ export interface ReportContext {
   experimentNames(): Promise<Map<number, string>>;
   metricKeys(runId: number): Promise<string[]>;
   compare(runs: RunRow[], key: string, x: XAxis, groupBy: 'experiment' | 'run', smoothing: SmoothingPlan): Promise<CompareResult>;
+  /** The report's HTML or LaTeX text (the host renders in its report thread). */
+  render?(data: ReportData, format: 'html' | 'latex'): Promise<string>;
   /** Swept values of each run of a sweep (absent or null for other runs). */
   sweepValues?(runs: RunRow[]): Promise<Map<number, Record<string, unknown> | null>>;
 }
@@ -112,6 +115,8 @@ export async function buildReportData(
   now = Date.now(),
 ): Promise<ReportData> {
   const runs = req.kind === 'experiment' ? await ctx.experimentRuns(req.ids) : await ctx.runs(req.ids);
+  const tooMany = reportRunsProblem(runs.length);
+  if (tooMany) throw new ReportInputError(tooMany.field, tooMany.detail);
   const names = await ctx.experimentNames();
   let keys = req.keys;
   const have = new Set<string>();

@@ -13,19 +13,43 @@ import type { RunRow } from '../db/types';
 import { REPORT_BOOTSTRAP } from '../report/report';
 import { axisOf, type SeriesService } from './series';
 
-/** Every run on a common grid, grouped, with bands, summaries and the config diff. */
-export async function compareRuns(
-series: Pick<SeriesService, 'full'>,
-runs: RunRow[],
-experimentNames: Map<number, string>,
-// `ema` (a weight in (0, 1)), when given, replaces the moving average (reports of a run page).
-req: Required<Omit<CompareRequest, 'runIds'>> & { ema?: number },
-): Promise<CompareResult> {
-  const raw: { run: RunRow; x: Float64Array; y: Float64Array }[] = [];
+/** What a comparison computes from, once read: `ema` (a weight in (0, 1)), when given, replaces the moving average (reports of a run page). */
+export type CompareOptions = Required<Omit<CompareRequest, 'runIds'>> & { ema?: number };
+
+/** One run's series of the compared metric on the chosen x axis. */
+export interface RawSeries {
+  run: RunRow;
+  x: Float64Array;
+  y: Float64Array;
+}
+
+/** Read each run's series of `req.key` (the I/O half of a comparison; the rest is `compareSeries`). */
+export async function readCompareSeries(series: Pick<SeriesService, 'full'>, runs: RunRow[], req: Pick<CompareOptions, 'key' | 'x'>): Promise<RawSeries[]> {
+  const raw: RawSeries[] = [];
   for (const run of runs) {
     const s = await series.full(run, req.key);
-    raw.push({ run, x: axisOf(s, req.x), y: s.value });
+    // Copies: the cached arrays may be longer than the series and keep growing.
+    raw.push({ run, x: axisOf(s, req.x).slice(), y: s.value.slice() });
   }
+  return raw;
+}
+
+/** Every run on a common grid, grouped, with bands, summaries and the config diff (reads, then computes here). */
+export async function compareRuns(
+  series: Pick<SeriesService, 'full'>,
+  runs: RunRow[],
+  experimentNames: Map<number, string>,
+  req: CompareOptions,
+): Promise<CompareResult> {
+  return compareSeries(await readCompareSeries(series, runs, req), experimentNames, req);
+}
+
+/**
+ * The CPU half of a comparison: grid, smoothing, seeded bootstrap bands and summaries. Pure,
+ * so the report thread (`report/report-thread.ts`) runs it off the main thread.
+ */
+export function compareSeries(raw: RawSeries[], experimentNames: Map<number, string>, req: CompareOptions): CompareResult {
+  const runs = raw.map((r) => r.run);
   // Common grid over the union of the runs' x-ranges; no finer than the longest series.
   let x0 = Infinity;
   let x1 = -Infinity;

@@ -10,6 +10,8 @@ import { htmlToPdfChromium } from '../report/pdf';
 import { buildReportData, type ReportContext } from '../report/report';
 import { ApiError, errorBody, input, notFound } from './api-errors';
 import { id, optEnum, REPORT_FORMATS, reqObj } from './api-input';
+import { reportLimitProblem, unique } from '../../src-shared/report-limits';
+import { ReportThread } from '../report/report-thread';
 import { SeriesService } from './series';
 
 const MIME: Record<ReportFormat, string> = {
@@ -27,9 +29,10 @@ export async function experimentNames(store: Store): Promise<Map<number, string>
 }
 
 /** Report context over a store (shared by the workbench and `cairn export`). */
-export function reportContext(store: Store, series: SeriesService, info: () => Promise<HostInfo>): ReportContext {
+export function reportContext(store: Store, series: SeriesService, info: () => Promise<HostInfo>, thread?: ReportThread): ReportContext {
   return {
     info,
+    ...(thread ? { render: (data, format) => thread.run('render', { data, format }) } : {}),
     async runs(ids) {
       const out: RunRow[] = [];
       for (const rid of ids) {
@@ -67,7 +70,6 @@ export function reportContext(store: Store, series: SeriesService, info: () => P
  * PDF uses headless Chromium.
  */
 export async function exportReportFromStore(store: Store, req: ReportRequest, version: string): Promise<ReportFile> {
-  const series = new SeriesService(store);
   const info = async (): Promise<HostInfo> => ({
     version,
     host: 'http',
@@ -76,10 +78,14 @@ export async function exportReportFromStore(store: Store, req: ReportRequest, ve
     cores: os.availableParallelism(),
     maxParallel: 0,
   });
+  const thread = new ReportThread();
+  const series = new SeriesService(store, undefined, thread);
   try {
-    return await buildReport(store, reportContext(store, series, info), req, (html) => htmlToPdfChromium(html));
+    return await buildReport(store, reportContext(store, series, info, thread), req, (html) => htmlToPdfChromium(html));
   } catch (err) {
     throw err instanceof ApiError ? err : new ApiError(errorBody(err));
+  } finally {
+    await thread.close();
   }
 }
 
@@ -113,13 +119,17 @@ export async function buildReport(
   const format = optEnum('format', r.format, REPORT_FORMATS);
   if (!format) throw input('format', `expected one of ${REPORT_FORMATS.join(', ')}`);
   if (!Array.isArray(r.ids) || r.ids.length === 0) throw input('ids', 'expected a non-empty array of ids');
-  const ids = r.ids.map((v, i) => id(`ids[${i}]`, v));
-  if (kind === 'run' && ids.length !== 1) throw input('ids', 'a run report takes exactly one run id');
   let keys: string[] | undefined;
   if (r.keys !== undefined && r.keys !== null) {
     if (!Array.isArray(r.keys) || r.keys.some((k) => typeof k !== 'string' || k === '')) throw input('keys', 'expected an array of metric names');
-    keys = r.keys as string[];
+    keys = unique(r.keys as string[]);
   }
+  // Caps before any per-id work (the same caps the CLI and the UI apply), then duplicates out:
+  // a repeated run id would be read twice and counted as one more seed.
+  const limit = reportLimitProblem({ kind, ids: r.ids, keys });
+  if (limit) throw input(limit.field, limit.detail);
+  const ids = unique(r.ids.map((v, i) => id(`ids[${i}]`, v)));
+  if (kind === 'run' && ids.length !== 1) throw input('ids', 'a run report takes exactly one run id');
   const stem = `cairn-${kind}-${ids.join('-')}`.slice(0, 80);
   const file = (data: Buffer): ReportFile => ({ filename: `${stem}.${EXT[format]}`, mime: MIME[format], base64: data.toString('base64') });
 
@@ -130,9 +140,10 @@ export async function buildReport(
   }
   const smoothing = reportSmoothing(r.smoothing);
   const data = await buildReportData(ctx, { kind, ids, keys, smoothing });
-  const html = renderHtml(data);
+  const render = (f: 'html' | 'latex') => (ctx.render ? ctx.render(data, f) : Promise.resolve(f === 'latex' ? renderLatex(data) : renderHtml(data)));
+  if (format === 'latex') return file(Buffer.from(await render('latex')));
+  const html = await render('html');
   if (format === 'html') return file(Buffer.from(html));
-  if (format === 'latex') return file(Buffer.from(renderLatex(data)));
   return file(await pdf(html));
 }
 

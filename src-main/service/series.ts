@@ -4,11 +4,12 @@
  * million points answer in a few milliseconds; a cold zoom reads only its episode range from
  * SQLite; a running run's cached series is topped up from its last cached episode.
  */
-import type { CompareRequest, CompareResult, SeriesData, XAxis } from '../../src-shared/api';
+import type { CompareResult, SeriesData, XAxis } from '../../src-shared/api';
 import { minMaxDownsample, rangeIndices } from '../../src-shared/stats/downsample';
 import type { Store } from '../db/store';
 import type { MetricSeries, RunRow } from '../db/types';
-import { compareRuns } from './compare';
+import type { ReportThread } from '../report/report-thread';
+import { compareSeries, readCompareSeries, type CompareOptions } from './compare';
 
 interface CachedSeries {
   series: MetricSeries;
@@ -41,6 +42,8 @@ export class SeriesService {
     private readonly store: Store,
     /** Memory for cached series (32 bytes per point: a 1M-point series takes 32 MB). */
     private readonly budgetBytes = 256 * 1024 * 1024,
+    /** Where comparisons compute (grids, bootstraps); default: this thread. */
+    private readonly thread?: ReportThread,
   ) {}
 
   /** Drop a run's cached series (deleted, resumed: rows after a checkpoint were removed). */
@@ -170,7 +173,9 @@ export class SeriesService {
   }
 
   /** Every run on a common grid, grouped, with bands, summaries and the config diff. */
-  compare(runs: RunRow[], experimentNames: Map<number, string>, req: Required<Omit<CompareRequest, 'runIds'>> & { ema?: number }): Promise<CompareResult> {
-    return compareRuns(this, runs, experimentNames, req);
+  async compare(runs: RunRow[], experimentNames: Map<number, string>, req: CompareOptions): Promise<CompareResult> {
+    const raw = await readCompareSeries(this, runs, req);
+    if (!this.thread) return compareSeries(raw, experimentNames, req);
+    return this.thread.run('compare', { raw, names: [...experimentNames], req });
   }
 }

@@ -7,6 +7,7 @@
  * closes the database.
  */
 import os from 'node:os';
+import path from 'node:path';
 import {
   API_METHODS,
   type CompareRequest,
@@ -29,11 +30,14 @@ import { listAlgos, listEnvs } from '../../src-shared/registry';
 import type { Store } from '../db/store';
 import type { RunRow } from '../db/types';
 import { htmlToPdfChromium } from '../report/pdf';
+import { ReportThread } from '../report/report-thread';
+import { compareLimitProblem, unique } from '../../src-shared/report-limits';
 import type { Runner, RunnerEvent } from '../runner/runner';
 import { runnerAlive } from '../runner/liveness';
 import { deleteRunAndFiles, DeleteRefused } from './delete-run';
 import { ApiError, errorBody, input, notFound } from './api-errors';
 import { id, optBool, optEnum, optInt, optNum, optStr, ORDERS, reqObj, STATUSES, X_AXES } from './api-input';
+import { loadEnvModule } from './env-module';
 import { launch as launchRuns } from './launch';
 import { buildReport, experimentNames, reportContext } from './reports';
 import { resolveConfigAll } from './resolve-config';
@@ -53,6 +57,13 @@ export interface WorkbenchOptions {
   version: string;
   /** HTML -> PDF (Electron: printToPDF); default: headless Chromium. */
   pdf?: (html: string) => Promise<Buffer>;
+  /** The built report worker (desktop app); default: its source through tsx. */
+  reportWorkerFile?: string;
+  /**
+   * The desktop app's native file dialog for env modules (resolves to the chosen path, or null
+   * when cancelled). Absent: `openEnvModule` is refused (the HTTP host never has one).
+   */
+  chooseEnvModule?: () => Promise<string | null>;
 }
 
 export type Workbench = WorkbenchApi & {
@@ -62,7 +73,9 @@ export type Workbench = WorkbenchApi & {
 
 export function createWorkbench(opts: WorkbenchOptions): Workbench {
   const { store, runner } = opts;
-  const series = new SeriesService(store);
+  // Comparisons and reports compute in their own thread: this one keeps answering meanwhile.
+  const thread = new ReportThread({ workerFile: opts.reportWorkerFile });
+  const series = new SeriesService(store, undefined, thread);
   const listeners = new Set<(e: WorkbenchEvent) => void>();
   const emit = (e: WorkbenchEvent) => {
     for (const l of listeners) {
@@ -94,8 +107,9 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     backend: opts.backend,
     cores: os.availableParallelism(),
     maxParallel: runner.maxParallel,
+    capabilities: opts.chooseEnvModule ? ['openEnvModule'] : [],
   });
-  const ctx = reportContext(store, series, info);
+  const ctx = reportContext(store, series, info, thread);
   const sweeps = sweepApi({ store, runner, invalidate: (runId) => series.invalidate(runId), changed: () => emit({ type: 'runs-changed' }) });
 
   const api: Workbench = {
@@ -288,9 +302,12 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     async compare(req: CompareRequest) {
       const r = reqObj('req', req);
       if (!Array.isArray(r.runIds) || r.runIds.length === 0) throw input('runIds', 'expected a non-empty array of run ids');
-      if (r.runIds.length > 500) throw input('runIds', 'at most 500 runs per comparison');
+      const limit = compareLimitProblem(r.runIds);
+      if (limit) throw input(limit.field, limit.detail);
+      // A repeated id would count as one more seed in the band and the summary.
+      const runIds = unique(r.runIds.map((v, i) => id(`runIds[${i}]`, v)));
       const runs: RunRow[] = [];
-      for (let i = 0; i < r.runIds.length; i++) runs.push(await requireRun(`runIds[${i}]`, r.runIds[i]));
+      for (const rid of runIds) runs.push(await requireRun('runIds', rid));
       if (typeof r.key !== 'string' || r.key === '') throw input('key', 'expected a metric name');
       return series.compare(runs, await experimentNames(store), {
         key: r.key,
@@ -338,6 +355,16 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
 
     ...sweeps.methods,
 
+    async openEnvModule(...args: unknown[]) {
+      if (!opts.chooseEnvModule) throw input('openEnvModule', 'only the desktop app loads env modules (through its file dialog); on the command line: cairn train --env-module PATH');
+      // The file comes from the dialog the user answers, never from the caller.
+      if (args.length > 0) throw input('args', 'openEnvModule takes no arguments: the file is chosen in the dialog');
+      const file = await opts.chooseEnvModule();
+      if (file === null) return null;
+      const entry = await loadEnvModule(file, 'file');
+      return { envId: entry.id, title: entry.title, path: path.resolve(file) };
+    },
+
     subscribe(fn) {
       listeners.add(fn);
       return () => {
@@ -347,6 +374,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
 
     async close() {
       sweeps.close();
+      await thread.close();
       runner.off('event', onRunner);
       try {
         await runner.shutdown();

@@ -9,6 +9,7 @@ import { useApi } from '../api/use-api';
 import { saveReport } from '../lib/download';
 import { roleKey } from '../lib/metric-groups';
 import { headlineMetrics } from '../../src-shared/metrics';
+import { compareLimitProblem } from '../../src-shared/report-limits';
 
 export const useCompareStore = defineStore('compare', () => {
   const runIds = ref<number[]>([]);
@@ -62,6 +63,14 @@ export const useCompareStore = defineStore('compare', () => {
     const g = ++gen;
     if (runIds.value.length === 0 || key.value === '') {
       result.value = null;
+      return;
+    }
+    // The host's cap, said here in its words rather than sent to be refused.
+    const limit = compareLimitProblem(runIds.value);
+    if (limit) {
+      result.value = null;
+      error.value = limit.message;
+      loading.value = false;
       return;
     }
     loading.value = true;

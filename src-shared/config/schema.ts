@@ -111,7 +111,8 @@ export function fieldSpec(schema: Schema, key: string): FieldSpec | undefined {
  */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-function parseDecimal(raw: string): number {
+/** A plain decimal literal's value, or NaN (the policy above; CLI number flags use it too). */
+export function parseDecimal(raw: string): number {
   const t = raw.trim();
   if (!DECIMAL.test(t)) return NaN;
   const v = Number(t);

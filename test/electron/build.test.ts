@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src-main/db/store';
 import { Runner } from '../../src-main/runner/runner';
 import { launch } from '../../src-main/service/launch';
+import { ReportThread } from '../../src-main/report/report-thread';
+import type { RunRow } from '../../src-main/db/types';
 import { tmpDir } from '../helpers/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -45,7 +47,7 @@ afterAll(() => {
 describe('electron build', () => {
   it('builds main, worker, preload and renderer', () => {
     if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stderr.slice(-3000)}\n${build.stdout.slice(-2000)}`);
-    for (const f of ['main/index.js', 'main/worker.js', 'preload/index.cjs', 'renderer/index.html']) {
+    for (const f of ['main/index.js', 'main/worker.js', 'main/report-worker.js', 'preload/index.cjs', 'renderer/index.html']) {
       expect(fs.existsSync(path.join(OUT, f)), f).toBe(true);
     }
     const main = fs.readFileSync(path.join(OUT, 'main/index.js'), 'utf8');
@@ -76,6 +78,22 @@ describe('electron build', () => {
     expect(run.error).toBeNull();
     expect(run.status).toBe('done');
     expect(run.episodesDone).toBe(5);
+  });
+
+  it('the built report worker computes a comparison (what the packaged app runs reports in)', async () => {
+    expect(build.status).toBe(0);
+    const thread = new ReportThread({ workerFile: path.join(OUT, 'main/report-worker.js') });
+    try {
+      const run = { id: 1, experimentId: null, name: 'r', variant: null, config: {} } as unknown as RunRow;
+      const res = await thread.run('compare', {
+        raw: [{ run, x: Float64Array.of(0, 1, 2), y: Float64Array.of(1, 2, 3) }],
+        names: [],
+        req: { key: 'k', x: 'episode', groupBy: 'run', maxPoints: 10, smoothing: 0 },
+      });
+      expect(res.groups[0].mean).toEqual([1, 2, 3]);
+    } finally {
+      await thread.close();
+    }
   });
 
   const electron = electronBinary();

@@ -10,6 +10,9 @@
  *   windows, coalesced to at most ~10 messages per second.
  * - Windows: contextIsolation on, nodeIntegration off, sandbox on, no webviews, no permission
  *   grants; links to the web open in the user's browser, never inside the app.
+ * - Comparisons and reports compute in a worker thread (`report-worker.js` beside this file).
+ * - Env modules (a researcher's own env) load through the native open dialog
+ *   (`env-module-dialog.ts`), never from a path a page sends.
  * - PDF export renders the HTML report in a hidden window and calls `printToPDF`.
  * - Quitting stops running runs cleanly (they checkpoint and end as "stopped") and closes the
  *   database.
@@ -19,19 +22,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, net, protocol, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell, type WebContents } from 'electron';
 import { backendChoice } from '../../backend/select';
 import { Store } from '../../db/store';
 import { defaultDbPath } from '../../db/paths';
 import { Runner } from '../../runner/runner';
 import { coalesceEvents } from '../../service/events';
 import { createWorkbench, type Workbench } from '../../service/workbench';
+import { envModuleChooser } from './env-module-dialog';
 import { EVENT_CHANNEL, setupIpc } from './ipc';
 
 const MAIN_DIR = path.dirname(fileURLToPath(import.meta.url));
 const RENDERER_DIR = path.join(MAIN_DIR, '..', 'renderer');
 const PRELOAD = path.join(MAIN_DIR, '..', 'preload', 'index.cjs');
 const WORKER = path.join(MAIN_DIR, 'worker.js');
+const REPORT_WORKER = path.join(MAIN_DIR, 'report-worker.js');
 const SCHEME = 'cairn';
 const APP_ORIGIN = `${SCHEME}://app`;
 const DEV_URL = process.env.ELECTRON_RENDERER_URL;
@@ -244,7 +249,17 @@ async function start(): Promise<void> {
     // fork() from Electron runs the Electron binary: make it behave as plain Node.
     workerEnv: { ELECTRON_RUN_AS_NODE: '1' },
   });
-  const wb = createWorkbench({ store, runner, host: 'electron', backend, version: app.getVersion(), pdf: htmlToPdf });
+  const wb = createWorkbench({
+    store,
+    runner,
+    host: 'electron',
+    backend,
+    version: app.getVersion(),
+    pdf: htmlToPdf,
+    reportWorkerFile: fs.existsSync(REPORT_WORKER) ? REPORT_WORKER : undefined,
+    // Env modules load from the native dialog only (the page cannot name a path).
+    chooseEnvModule: envModuleChooser(dialog, () => BrowserWindow.getFocusedWindow() ?? [...windows][0]),
+  });
   workbench = wb;
   setupIpc(ipcMain, wb, (sender, event) => isOurs(sender, event as never));
   const sink = coalesceEvents((events) => {
