@@ -1,0 +1,94 @@
+// @vitest-environment happy-dom
+/**
+ * Charts start near the viewport, one per frame (src-renderer/lib/init-queue.ts). The
+ * IntersectionObserver is the browser's; here a hand-driven stand-in decides visibility.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startWhenVisible } from '../../src-renderer/lib/init-queue';
+
+type Cb = (entries: { isIntersecting: boolean }[]) => void;
+const observers: { cb: Cb; els: Element[]; live: boolean }[] = [];
+
+class FakeIO {
+  private o: { cb: Cb; els: Element[]; live: boolean };
+  constructor(cb: Cb) {
+    this.o = { cb, els: [], live: true };
+    observers.push(this.o);
+  }
+  observe(el: Element) {
+    this.o.els.push(el);
+  }
+  disconnect() {
+    this.o.live = false;
+  }
+}
+function show(el: Element, visible = true): void {
+  for (const o of observers) if (o.live && o.els.includes(el)) o.cb([{ isIntersecting: visible }]);
+}
+
+let frames: (() => void)[] = [];
+function frame(): void {
+  const now = frames;
+  frames = [];
+  for (const f of now) f();
+}
+
+beforeEach(() => {
+  observers.length = 0;
+  frames = [];
+  vi.stubGlobal('IntersectionObserver', FakeIO);
+  vi.stubGlobal('requestAnimationFrame', (cb: () => void) => frames.push(cb));
+});
+afterEach(() => {
+  // Let the queue run dry, as real frames would, so the next test starts from an idle queue.
+  for (let i = 0; i < 10 && frames.length; i++) frame();
+  vi.unstubAllGlobals();
+});
+
+describe('startWhenVisible', () => {
+  it('starts nothing until the element is near the viewport', () => {
+    const el = document.createElement('div');
+    const start = vi.fn();
+    startWhenVisible(el, start);
+    show(el, false);
+    frame();
+    frame();
+    expect(start).not.toHaveBeenCalled();
+    show(el);
+    frame();
+    expect(start).toHaveBeenCalledTimes(1);
+    show(el);
+    frame();
+    frame();
+    expect(start).toHaveBeenCalledTimes(1);
+  });
+
+  it('starts at most one widget per frame, in order', () => {
+    const order: number[] = [];
+    const els = [0, 1, 2].map(() => document.createElement('div'));
+    els.forEach((el, i) => startWhenVisible(el, () => order.push(i)));
+    els.forEach((el) => show(el));
+    frame();
+    expect(order).toEqual([0]);
+    frame();
+    expect(order).toEqual([0, 1]);
+    frame();
+    expect(order).toEqual([0, 1, 2]);
+  });
+
+  it('a cancelled widget (unmounted before its turn) never starts', () => {
+    const a = document.createElement('div');
+    const b = document.createElement('div');
+    const startA = vi.fn();
+    const startB = vi.fn();
+    const da = startWhenVisible(a, startA);
+    startWhenVisible(b, startB);
+    show(a);
+    show(b);
+    da.cancel();
+    frame();
+    frame();
+    expect(startA).not.toHaveBeenCalled();
+    expect(startB).toHaveBeenCalledTimes(1);
+  });
+});
