@@ -4,7 +4,7 @@
  * env's published positions, scripted agents untouched).
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src-shared/config/schema';
+import { ConfigError, type Values } from '../../src-shared/config/schema';
 import { interact, RewardInteractionEnv, withRewardInteraction } from '../../src-shared/envs/reward-interaction';
 import { matrixGameEntry } from '../../src-shared/envs/matrix-game';
 
@@ -88,7 +88,7 @@ describe('interact: drima.md §1.7 test vectors', () => {
 });
 
 describe('RewardInteractionEnv', () => {
-  const make = (train: Record<string, unknown>, numEnvs = 1) =>
+  const make = (train: Values, numEnvs = 1) =>
     withRewardInteraction(matrixGameEntry.create({ game: 'prisoners-dilemma', episodeLimit: 3 }, { numEnvs, autoReset: false }), train) as RewardInteractionEnv;
 
   it('off leaves the env as it is', () => {
