@@ -27,7 +27,6 @@
 import { typedValues, type Schema, type Values } from '../config/schema';
 import { learnerAgents } from '../envs/spaces';
 import type { EnvSpec, VecEnv } from '../envs/types';
-import type { Rng } from '../rng';
 import { argmaxMasked, maskedProbs, sampleIndex } from '../nn/categorical';
 import { envProblems } from './core/compat';
 import { counter, loadLearner, saveLearner } from './core/checkpoint';
