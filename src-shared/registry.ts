@@ -13,11 +13,12 @@ import { comaEntry } from './algos/coma';
 import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 import { driAcEntry } from './algos/dri-ac';
+import { a2cEntry } from './algos/a2c';
 import { defaults } from './config/schema';
 
 const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, driAcEntry].map((a) => ({
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, driAcEntry, a2cEntry].map((a) => ({
   ...a,
   envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
 }));
