@@ -14,11 +14,12 @@ import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 import { driAcEntry } from './algos/dri-ac';
 import { a2cEntry } from './algos/a2c';
+import { dqnEntry } from './algos/dqn';
 import { defaults } from './config/schema';
 
 const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, driAcEntry, a2cEntry].map((a) => ({
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, driAcEntry, a2cEntry, dqnEntry].map((a) => ({
   ...a,
   envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
 }));

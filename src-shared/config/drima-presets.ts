@@ -60,6 +60,13 @@ export const DRIMA_BASES: readonly DrimaBase[] = [
     algo: (v, t) => ({ id: 'a2c', critic: v === 'ctde' ? 'centralised' : 'local', gamma: t.particle ? 0.95 : 0.99 }),
     on: () => true,
   },
+  {
+    key: 'dqn',
+    title: 'DQN',
+    // The paper runs DQN on the matrix games only; epsilon decays over 40% of the run's steps.
+    algo: (_v, t) => ({ id: 'dqn', epsilonSteps: Math.round(0.4 * t.rounds * t.numEnvs * 25) }),
+    on: (t) => !t.particle,
+  },
 ];
 
 export function drimaPresetName(task: DrimaTask, base: DrimaBase, v: DrimaVariant): string {
