@@ -8,6 +8,7 @@ import { manitokanEntry } from './envs/manitokan';
 import { matrixGameEntry } from './envs/matrix-game';
 import { spreadEntry } from './envs/spread';
 import { huntingEntry } from './envs/drima-hunting';
+import { collectionEntry } from './envs/drima-collection';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -18,7 +19,7 @@ import { a2cEntry } from './algos/a2c';
 import { dqnEntry } from './algos/dqn';
 import { defaults } from './config/schema';
 
-const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, huntingEntry];
+const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, huntingEntry, collectionEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, driAcEntry, a2cEntry, dqnEntry].map((a) => ({
   ...a,

@@ -41,6 +41,9 @@ export const DRIMA_TASKS: readonly DrimaTask[] = [
   { key: 'covid', title: 'Meet during COVID (3 players, reconstructed table)', env: { id: 'matrix-game', game: 'meet-covid' }, paper: 'DRIMA App. B.1, Fig. 6', acSteps: 60_000, rounds: 2000, numEnvs: 8, radius: 0, particle: false },
   { key: 'hunting-saddle', title: 'Hunting saddle (Table 2)', env: { id: 'matrix-game', game: 'hunting-saddle' }, paper: 'DRIMA Table 2', acSteps: 30_000, rounds: 2000, numEnvs: 8, radius: 0, particle: false },
   { key: 'collection-saddle', title: 'Collection saddle (Table 3)', env: { id: 'matrix-game', game: 'collection-saddle' }, paper: 'DRIMA Table 3', acSteps: 30_000, rounds: 2000, numEnvs: 8, radius: 0, particle: false },
+  { key: 'ch1', title: 'Cooperative Hunting I', env: { id: 'drima-hunting', task: 'ch1' }, paper: 'DRIMA §4.2, Fig. 4(b)-(c), Fig. 7(a)-(b)', rounds: 3125, numEnvs: 8, radius: 1, particle: true },
+  { key: 'ch2', title: 'Cooperative Hunting II', env: { id: 'drima-hunting', task: 'ch2' }, paper: 'DRIMA App. B.2.1, Fig. 7(c)-(d)', rounds: 3125, numEnvs: 8, radius: 1, particle: true },
+  { key: 'cc', title: 'Cooperative Collection', env: { id: 'drima-collection' }, paper: 'DRIMA §4.2, Fig. 4(e)-(f), Fig. 8', rounds: 3125, numEnvs: 8, radius: 0.6, particle: true },
 ];
 
 /** A base learner: its algo config per variant (the critic input is the only variant field). */
