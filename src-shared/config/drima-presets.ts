@@ -8,9 +8,9 @@
  * Where the paper is silent (it gives no learning rates, sizes or lengths), drima.md §4's
  * defaults, and these budget choices of Cairn's:
  * - matrix games: dri-ac (Algorithm 1) runs one copy, 30,000 steps (PD, the saddle tables) or
- *   60,000 (Maintain, the 3-player game); the deep learners run 2,000 rounds (4,000 for
- *   Maintain) of 25-step segments in 8 copies, so they make the spec's 2,000 (4,000) updates,
- *   each on 8 segments;
+ *   60,000 (Maintain, the 3-player game); the deep learners run the spec's 2,000 segments
+ *   (4,000 for Maintain) as 2,000 rounds of one copy, so A2C makes 2,000 updates and DQN's
+ *   epsilon decays over 40% of 50,000 steps, the spec's 20,000;
  * - particle tasks: 25,000 episodes per run (PARL's MADDPG default) as 25,000 / 8 rounds of 8
  *   copies; gamma 0.95 (PARL MPE); communication radius 1.0 (hunting) or 0.6 (collection).
  */
@@ -36,11 +36,11 @@ export interface DrimaTask {
 }
 
 export const DRIMA_TASKS: readonly DrimaTask[] = [
-  { key: 'pd', title: "Prisoner's Dilemma", env: { id: 'matrix-game', game: 'prisoners-dilemma' }, paper: 'DRIMA §3.2, Fig. 3(a)', acSteps: 30_000, rounds: 2000, numEnvs: 8, radius: 0, particle: false },
-  { key: 'maintain', title: 'Maintain', env: { id: 'matrix-game', game: 'maintain' }, paper: 'DRIMA Table 1, Fig. 3(b)', acSteps: 60_000, rounds: 4000, numEnvs: 8, radius: 0, particle: false },
-  { key: 'covid', title: 'Meet during COVID (3 players, reconstructed table)', env: { id: 'matrix-game', game: 'meet-covid' }, paper: 'DRIMA App. B.1, Fig. 6', acSteps: 60_000, rounds: 2000, numEnvs: 8, radius: 0, particle: false },
-  { key: 'hunting-saddle', title: 'Hunting saddle (Table 2)', env: { id: 'matrix-game', game: 'hunting-saddle' }, paper: 'DRIMA Table 2', acSteps: 30_000, rounds: 2000, numEnvs: 8, radius: 0, particle: false },
-  { key: 'collection-saddle', title: 'Collection saddle (Table 3)', env: { id: 'matrix-game', game: 'collection-saddle' }, paper: 'DRIMA Table 3', acSteps: 30_000, rounds: 2000, numEnvs: 8, radius: 0, particle: false },
+  { key: 'pd', title: "Prisoner's Dilemma", env: { id: 'matrix-game', game: 'prisoners-dilemma' }, paper: 'DRIMA §3.2, Fig. 3(a)', acSteps: 30_000, rounds: 2000, numEnvs: 1, radius: 0, particle: false },
+  { key: 'maintain', title: 'Maintain', env: { id: 'matrix-game', game: 'maintain' }, paper: 'DRIMA Table 1, Fig. 3(b)', acSteps: 60_000, rounds: 4000, numEnvs: 1, radius: 0, particle: false },
+  { key: 'covid', title: 'Meet during COVID (3 players, reconstructed table)', env: { id: 'matrix-game', game: 'meet-covid' }, paper: 'DRIMA App. B.1, Fig. 6', acSteps: 60_000, rounds: 2000, numEnvs: 1, radius: 0, particle: false },
+  { key: 'hunting-saddle', title: 'Hunting saddle (Table 2)', env: { id: 'matrix-game', game: 'hunting-saddle' }, paper: 'DRIMA Table 2', acSteps: 30_000, rounds: 2000, numEnvs: 1, radius: 0, particle: false },
+  { key: 'collection-saddle', title: 'Collection saddle (Table 3)', env: { id: 'matrix-game', game: 'collection-saddle' }, paper: 'DRIMA Table 3', acSteps: 30_000, rounds: 2000, numEnvs: 1, radius: 0, particle: false },
   { key: 'ch1', title: 'Cooperative Hunting I', env: { id: 'drima-hunting', task: 'ch1' }, paper: 'DRIMA §4.2, Fig. 4(b)-(c), Fig. 7(a)-(b)', rounds: 3125, numEnvs: 8, radius: 1, particle: true },
   { key: 'ch2', title: 'Cooperative Hunting II', env: { id: 'drima-hunting', task: 'ch2' }, paper: 'DRIMA App. B.2.1, Fig. 7(c)-(d)', rounds: 3125, numEnvs: 8, radius: 1, particle: true },
   { key: 'cc', title: 'Cooperative Collection', env: { id: 'drima-collection' }, paper: 'DRIMA §4.2, Fig. 4(e)-(f), Fig. 8', rounds: 3125, numEnvs: 8, radius: 0.6, particle: true },

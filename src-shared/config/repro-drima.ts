@@ -6,8 +6,11 @@
  *
  * Budgets (Cairn's choice; the paper gives no counts): matrix games `paper` = 2,000 rounds of one
  * 25-step segment (the spec's 2,000 segments = 50,000 steps, so DQN's epsilon decay of 20,000
- * steps is its 40%), `small` = 300 rounds of 4 segments; particle tasks `paper` = 3,125 rounds
- * of 8 episodes (25,000 episodes), `small` = 150 rounds of 8. 5 seeds in both.
+ * steps is its 40%), `small` = 250 rounds of 4 segments; particle tasks `paper` = 3,125 rounds
+ * of 8 episodes (25,000 episodes), `small` = 150 rounds of 8. 5 seeds (paper), 3 (small: a
+ * quick look on a shared laptop, as the other reproductions' small budgets).
+ * Fig. 3 runs -Ind and -Dri (what the figure most likely shows, drima.md §2.1); -Dri-naive
+ * has its presets (`drima-<game>-<base>-dri-naive`) and is in Fig. 4/7's variants.
  */
 import { defaults, type Values } from './schema';
 import type { Budget, Repro, ReproVariant } from './repro';
@@ -21,9 +24,9 @@ export interface RunOutcome {
 }
 
 const MATRIX_PAPER: Budget = { episodes: 2000, seeds: 5, numEnvs: 1 };
-const MATRIX_SMALL: Budget = { episodes: 300, seeds: 5, numEnvs: 4 };
+const MATRIX_SMALL: Budget = { episodes: 250, seeds: 3, numEnvs: 4 };
 const PARTICLE_PAPER: Budget = { episodes: 3125, seeds: 5, numEnvs: 8 };
-const PARTICLE_SMALL: Budget = { episodes: 150, seeds: 5, numEnvs: 8 };
+const PARTICLE_SMALL: Budget = { episodes: 150, seeds: 3, numEnvs: 8 };
 
 const LABEL: Record<DrimaVariant, string> = { ind: 'Ind', dri: 'Dri', 'dri-naive': 'Dri-naive', ctde: 'Ctde' };
 
@@ -80,8 +83,8 @@ export const DRIMA_REPROS: readonly Repro[] = [
     figure: 'DRIMA Fig. 3',
     title: "Prisoner's Dilemma and Maintain: every base learner, -Ind vs -Dri (and -Dri-naive)",
     description:
-      "Total reward per step of DQN, A2C and Algorithm 1's actor-critic (DDPG once it is registered), each -Ind, -Dri and -Dri-naive. Paper: every -Dri reaches the optimum (PD 20, Maintain 35; DQN noisy), every -Ind the poor equilibrium (PD 4, Maintain 15); naive comparable to Dri.",
-    variants: variants(['pd', 'maintain'], ['ac', 'dqn', 'a2c', 'ddpg'], ['ind', 'dri', 'dri-naive']),
+      "Total reward per step of DQN, A2C and Algorithm 1's actor-critic (DDPG once it is registered), each -Ind and -Dri. Paper: every -Dri reaches the optimum (PD 20, Maintain 35; DQN noisy), every -Ind the poor equilibrium (PD 4, Maintain 15); naive comparable to Dri.",
+    variants: variants(['pd', 'maintain'], ['ac', 'dqn', 'a2c', 'ddpg'], ['ind', 'dri']),
     keys: MATRIX_KEYS,
     budgets: { paper: MATRIX_PAPER, small: MATRIX_SMALL },
     outcome: drimaOutcome,
