@@ -15,6 +15,7 @@
  *   copies; gamma 0.95 (PARL MPE); communication radius 1.0 (hunting) or 0.6 (collection).
  */
 import type { Preset } from './presets';
+import { getAlgo } from '../registry';
 
 export type DrimaVariant = 'ind' | 'dri' | 'dri-naive' | 'ctde';
 export const DRIMA_VARIANTS: readonly DrimaVariant[] = ['ind', 'dri', 'dri-naive', 'ctde'];
@@ -69,6 +70,29 @@ export const DRIMA_BASES: readonly DrimaBase[] = [
     // The paper runs DQN on the matrix games only; epsilon decays over 40% of the run's steps.
     algo: (_v, t) => ({ id: 'dqn', epsilonSteps: Math.round(0.4 * t.rounds * t.numEnvs * 25) }),
     on: (t) => !t.particle,
+  },
+  {
+    // DDPG is the ALITA issue's learner (algos/ddpg.ts, shared with MADDPG's trainer); its
+    // presets appear once it is registered. drima.md §1.8: PARL's MADDPG values with a local
+    // critic for -Ind/-Dri/-naive and the centralised one (MADDPG) for -Ctde; on the matrix
+    // games the spec's override (buffer 1e4, batch 256, warm-up 1,000, an update every step).
+    // PARL's Xavier-uniform initialisation is not offered by the shared trainer (its default
+    // initialiser is used).
+    key: 'ddpg',
+    title: 'DDPG',
+    algo: (v, t) => ({
+      id: 'ddpg',
+      critic: v === 'ctde' ? 'centralised' : 'local',
+      hiddenDim: 64,
+      layerNorm: false,
+      lrActor: 0.01,
+      lrCritic: 0.01,
+      gamma: 0.95,
+      tau: 0.01,
+      gradClip: 0.5,
+      ...(t.particle ? { batchSize: 1024, bufferSize: 100_000, updateEvery: 100, warmup: 25_600 } : { batchSize: 256, bufferSize: 10_000, updateEvery: 1, warmup: 1000 }),
+    }),
+    on: () => getAlgo('ddpg') !== undefined,
   },
 ];
 
