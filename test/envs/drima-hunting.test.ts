@@ -81,7 +81,6 @@ describe('Cooperative Hunting I: scripted predators (drima.md §3.3 calibration)
     const alone = hitRate(attackerChases);
     const all = hitRate(allChase);
     const circle = hitRate(encircle);
-    console.log(`CH-I scripted hit rates: attacker alone ${alone}, all chase ${all}, encircle ${circle}`);
     expect(alone, 'attacker alone').toBeGreaterThan(0.13);
     expect(alone, 'attacker alone').toBeLessThan(0.23);
     expect(all, 'all chase').toBeGreaterThan(0.11);
