@@ -11,6 +11,8 @@ import { speakerListenerEntry } from './envs/speaker-listener';
 import { adversaryEntry } from './envs/adversary';
 import { pushBoxEntry } from './envs/push-box';
 import { secretRoomEntry } from './envs/secret-room';
+import { huntingEntry } from './envs/drima-hunting';
+import { collectionEntry } from './envs/drima-collection';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -20,11 +22,39 @@ import { vdnEntry } from './algos/vdn';
 import { qmixEntry } from './algos/qmix';
 import { qtranEntry } from './algos/qtran';
 import { mavenEntry } from './algos/maven';
+import { driAcEntry } from './algos/dri-ac';
+import { a2cEntry } from './algos/a2c';
+import { dqnEntry } from './algos/dqn';
 import { defaults } from './config/schema';
 
-const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, speakerListenerEntry, adversaryEntry, pushBoxEntry, secretRoomEntry];
+// One entry per line, so that adding an env or a learner is a one-line change.
+const envs: EnvEntry[] = [
+  manitokanEntry,
+  matrixGameEntry,
+  spreadEntry,
+  speakerListenerEntry,
+  adversaryEntry,
+  pushBoxEntry,
+  secretRoomEntry,
+  huntingEntry,
+  collectionEntry,
+];
+const builtinAlgos: AlgoEntry[] = [
+  randomEntry,
+  pgEntry,
+  comaEntry,
+  ippoEntry,
+  mappoEntry,
+  vdnEntry,
+  qmixEntry,
+  qtranEntry,
+  mavenEntry,
+  driAcEntry,
+  a2cEntry,
+  dqnEntry,
+];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, vdnEntry, qmixEntry, qtranEntry, mavenEntry].map((a) => ({
+const algos: AlgoEntry[] = builtinAlgos.map((a) => ({
   ...a,
   envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
 }));

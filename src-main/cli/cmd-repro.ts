@@ -10,6 +10,7 @@ import { trainSchema } from '../../src-shared/config/experiment';
 import { SEED_DEFAULT_FIRST, SEED_MAX_VALUE, SEEDS_MAX, seedRange } from '../../src-shared/config/limits';
 import { Progress } from './progress';
 import { UsageError } from './errors';
+import { outcomeHtml, outcomeLines, outcomeRows, withOutcomeSection } from '../report/repro-outcome';
 
 export const REPRO_HELP = `Usage: cairn repro --list
        cairn repro NAME [--budget paper|small] [--seeds K] [--rounds N] [--envs B] [options]
@@ -106,6 +107,13 @@ export async function repro(argv: string[]): Promise<void> {
     await runToCompletion(runner, progress);
     await finishLocalSweep(store, rec);
     let report: string | null = null;
+    // Reproductions that judge their runs (equilibrium reached, target met) say so per seed.
+    const rows = [];
+    for (const r of launched.runs) {
+      const row = await store.getRun(r.id);
+      if (row) rows.push(row);
+    }
+    const outcome = outcomeRows(rep, rows);
     if (!values['no-report']) {
       const { exportReportFromStore } = await import('../service/reports');
       const present = new Set<string>();
@@ -118,7 +126,8 @@ export async function repro(argv: string[]): Promise<void> {
       const dir = path.join(path.dirname(store.file), 'reports');
       fs.mkdirSync(dir, { recursive: true });
       report = path.join(dir, `repro-${rep.name}-experiment-${launched.experimentId}.html`);
-      fs.writeFileSync(report, Buffer.from(file.base64, 'base64'));
+      const html = Buffer.from(file.base64, 'base64').toString('utf8');
+      fs.writeFileSync(report, withOutcomeSection(html, outcomeHtml(rep, outcome)));
       process.stderr.write(`cairn: report written to ${report}\n`);
     }
     const out = { experimentId: launched.experimentId, report, ...(await runsJson(store, launched.runs.map((r) => r.id))) };
@@ -132,6 +141,7 @@ export async function repro(argv: string[]): Promise<void> {
         process.stdout.write(`run ${r.id} ${v} seed ${r.seed}: ${r.status}${key ? `  ${key} (last 10%) ${s == null ? 'n/a' : s.toFixed(3)}` : ''}\n`);
       }
     }
+    for (const line of outcomeLines(outcome)) process.stderr.write(`cairn: ${line}\n`);
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await store.close();

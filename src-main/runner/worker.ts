@@ -21,6 +21,7 @@ import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import type { EpisodeOut, ParentMessage, StartMessage, WorkerMessage } from './protocol';
 import { roundPoints } from './round-metrics';
 import { loadEnvModule } from '../service/env-module';
+import { interactionStats, withRewardInteraction } from '../../src-shared/envs/reward-interaction';
 
 /** Stream id of the algorithm's RNG; env copies use their own streams derived from the seed. */
 const ALGO_STREAM = 1_000_003;
@@ -85,7 +86,9 @@ async function run(msg: StartMessage): Promise<void> {
   const checkpointEvery = Number(cfg.train.checkpointEvery);
   const replayEvery = Number(cfg.train.replayEvery);
 
-  const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
+  // DRIMA's reward interaction (train.interaction) sits between the env and the learner, so
+  // the learner reads reshaped rewards without knowing; its trackers ride in the env state.
+  const env = withRewardInteraction(envEntry.create(envConfig, { numEnvs, autoReset: false }), cfg.train);
   const metricKeys = env.spec.metricKeys;
   const episodeRow = episodeRowMaker(env.spec);
   const trainer = algoEntry.createTrainer({
@@ -141,7 +144,7 @@ async function run(msg: StartMessage): Promise<void> {
       return row;
     });
     const now = performance.now();
-    const stats = { ...res.stats };
+    const stats = { ...res.stats, ...interactionStats(env) };
     if (now - t0 >= 1000) {
       stats['charts/env_steps_per_s'] = (stepsSince * 1000) / (now - t0);
       t0 = now;

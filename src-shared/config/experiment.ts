@@ -7,6 +7,7 @@
  */
 import { ConfigError, coerceField, fieldSpec, resolve, type Schema, type Values } from './schema';
 import { getAlgo, getEnv, listAlgos, listEnvs } from '../registry';
+import { rewardInteractionSchema } from '../envs/reward-interaction';
 
 export const trainSchema = {
   episodes: {
@@ -31,6 +32,7 @@ export const trainSchema = {
     max: 1_000_000,
     doc: 'Store the replay of copy 0 every N rounds (0: only the final round). The final round is always stored.',
   },
+  ...rewardInteractionSchema,
 } as const satisfies Schema;
 
 export interface ExperimentConfig {

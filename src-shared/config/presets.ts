@@ -19,6 +19,7 @@ import { VALUE_MIXING_EXTRA_PRESETS, VALUE_MIXING_FAMILIES } from './value-mixin
 import { speakerListenerPresets } from '../envs/speaker-listener-presets';
 import { adversaryPresets } from '../envs/adversary-presets';
 import { gridTasksPresets } from '../envs/grid-tasks-presets';
+import { drimaPresets } from './drima-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -328,6 +329,7 @@ const PRESETS: Preset[] = [
   ...speakerListenerPresets,
   ...adversaryPresets,
   ...gridTasksPresets,
+  ...drimaPresets(),
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

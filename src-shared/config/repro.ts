@@ -11,9 +11,10 @@
  * that the paper also plots in Figs. 2-5, 8, 10-12.
  */
 import type { PartialExperiment } from './experiment';
-import { defaults } from './schema';
+import { defaults, type Values } from './schema';
 import { headlineMetrics } from '../metrics';
 import { manitokanEntry } from '../envs/manitokan';
+import { DRIMA_REPROS, type RunOutcome } from './repro-drima';
 
 export interface ReproVariant {
   label: string;
@@ -36,6 +37,11 @@ export interface Repro {
   /** Metrics charted in the report, in order. */
   keys: string[];
   budgets: { paper: Budget; small: Budget };
+  /**
+   * Optional verdict per run for the report and the CLI: what the run ended at (from its env
+   * config and its summary, the last 10% of rounds) and whether that is the figure's target.
+   */
+  outcome?: (env: { id: string } & Values, final: Record<string, number>) => RunOutcome;
 }
 
 const PAPER: Budget = { episodes: 10_000, seeds: 10, numEnvs: 32 };
@@ -173,6 +179,7 @@ export const REPROS: readonly Repro[] = [
     keys: ['collective_success', 'return_total', 'key_drops'],
     budgets: { paper: { ...PAPER, episodes: 11_000, seeds: 9 }, small: SMALL },
   },
+  ...DRIMA_REPROS,
 ];
 
 export function listRepros(): readonly Repro[] {

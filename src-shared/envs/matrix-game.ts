@@ -19,6 +19,10 @@
  *   be found: only (F,F,F) = (7,7,6) is the paper's, every other entry is the GUESSED
  *   reconstruction of drima.md §2.4, built here from its generating rules (students Gus and
  *   Henry choose Henry's room R, classroom C or cornfield F; Scooter chooses R or F).
+ * - hunting-saddle: DRIMA Table 2, attacker x interceptor, {approach, avoid}: (15,-5), (5,0),
+ *   (0,-5), (0,0); the saddle NE is (approach, avoid), the optimum (approach, approach).
+ * - collection-saddle: DRIMA Table 3, green x purple, {approach, leave}: (10,5), (20,0), (0,10),
+ *   (0,0); the saddle NE is (approach, approach), the optimum (approach, leave).
  *
  * Protocol (drima.md §2.1, where the paper is silent, these are the spec's design choices):
  * - `observation = constant` (default): every player sees [1] (DRIMA's single-state continuing
@@ -54,8 +58,8 @@ export const matrixGameSchema = {
   game: {
     type: 'enum',
     default: 'prisoners-dilemma',
-    values: ['prisoners-dilemma', 'maintain', 'escape', 'meet-covid', 'custom'],
-    doc: "Which payoff table: DRIMA's Prisoner's Dilemma, Bi-AC's Maintain, the Escape candidate (unverified), DRIMA's three-player game (reconstructed, only (F,F,F) is the paper's), or custom (actionsPerPlayer + payoffs).",
+    values: ['prisoners-dilemma', 'maintain', 'escape', 'meet-covid', 'hunting-saddle', 'collection-saddle', 'custom'],
+    doc: "Which payoff table: DRIMA's Prisoner's Dilemma, Bi-AC's Maintain, the Escape candidate (unverified), DRIMA's three-player game (reconstructed, only (F,F,F) is the paper's), DRIMA Table 2 (hunting saddle) or Table 3 (collection saddle), or custom (actionsPerPlayer + payoffs).",
   },
   actionsPerPlayer: {
     type: 'floatList',
@@ -153,6 +157,28 @@ const GAMES: Record<string, () => GameDef> = {
     payoffs: [15, 15, 10, 10, 0, 0, 10, 10, 10, 10, 0, 0, 0, 0, 0, 0, 30, 30],
   }),
   'meet-covid': meetCovid,
+  // DRIMA App. B.2.1 Table 2: the Cooperative Hunting saddle as a 2x2 game. Under independent
+  // learning the interceptor's Avoid dominates (0 > -5): (Approach, Avoid) = (5, 0).
+  'hunting-saddle': () => ({
+    title: 'Hunting saddle (DRIMA Table 2)',
+    players: ['attacker', 'interceptor'],
+    actions: [
+      ['approach', 'avoid'],
+      ['approach', 'avoid'],
+    ],
+    payoffs: [15, -5, 5, 0, 0, -5, 0, 0],
+  }),
+  // DRIMA App. B.2.2 Table 3: the Cooperative Collection saddle. Purple's Approach dominates
+  // (5 > 0, 10 > 0): (Approach, Approach) = (10, 5); the optimum is (Approach, Leave) = (20, 0).
+  'collection-saddle': () => ({
+    title: 'Collection saddle (DRIMA Table 3)',
+    players: ['green', 'purple'],
+    actions: [
+      ['approach', 'leave'],
+      ['approach', 'leave'],
+    ],
+    payoffs: [10, 5, 20, 0, 0, 10, 0, 0],
+  }),
 };
 
 export interface MatrixGameConfig {

@@ -155,6 +155,12 @@ export interface EnvSpec {
   readonly metricKeys: readonly string[];
   /** The declared episode metrics, in `metricKeys` order. */
   readonly metrics: readonly MetricSpec[];
+  /**
+   * Dimension of the places agents occupy, for envs where they have one (particle tasks: 2):
+   * the env then publishes `VecEnv.agentPositions` (neighbour graphs by distance, e.g. DRIMA's
+   * communication radius). Absent: agents have no position.
+   */
+  readonly positionDims?: number;
 }
 
 /** Metrics of one finished episode; `null` where a metric has no value (e.g. no reward yet). */
@@ -208,6 +214,11 @@ export interface VecEnv {
    * because auto-reset overwrites `obs` with the next episode's first observation.
    */
   readonly finalObs: Float32Array;
+  /**
+   * [B, N, spec.positionDims] each agent's position after the last reset or step, present
+   * exactly when the spec declares `positionDims`.
+   */
+  readonly agentPositions?: Float32Array | Float64Array;
 
   /** Reset every copy; copy b draws from its own stream derived from (seed, b). */
   reset(seed: number): void;

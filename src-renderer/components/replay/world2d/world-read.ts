@@ -3,6 +3,11 @@
  * `pos`/`vel` columns of (steps+1)*E*2 values (entities: agents first, then landmarks), an
  * optional `comm` column of (steps+1)*N*dimC, and `meta.entities[e] = { name, kind, size,
  * color [r, g, b] in 0..1 }`.
+ * Optional, declared by the env (never inferred from its id): `entities[e].viewRadius` (a disc
+ * the entity sees within, drawn around it), `entities[e].trail` (draw its path even when it is
+ * a landmark, e.g. a scripted prey), `meta.arena` (half-width of walls at +-arena: drawn, and
+ * the camera holds them) and a `present` column of (steps+1)*E flags (0: the entity has left
+ * the scene at that frame and is not drawn).
  */
 import type { Replay } from '../../../../src-shared/envs/types';
 
@@ -11,6 +16,10 @@ export interface WorldEntity {
   kind: 'agent' | 'landmark';
   size: number;
   color: string;
+  /** Radius of the entity's view disc, 0 when it declares none. */
+  viewRadius: number;
+  /** Whether its trail is drawn (agents always). */
+  trail: boolean;
 }
 
 interface EntityMeta {
@@ -18,6 +27,8 @@ interface EntityMeta {
   kind?: unknown;
   size?: unknown;
   color?: unknown;
+  viewRadius?: unknown;
+  trail?: unknown;
 }
 
 /** CSS colour from an env's [r, g, b] in 0..1 (or a CSS string as is). */
@@ -37,7 +48,22 @@ export function worldEntities(replay: Replay): WorldEntity[] {
     kind: e.kind === 'landmark' ? 'landmark' : 'agent',
     size: typeof e.size === 'number' && e.size > 0 ? e.size : 0.05,
     color: cssColor(e.color, e.kind === 'landmark' ? '#999999' : '#4e79a7'),
+    viewRadius: typeof e.viewRadius === 'number' && e.viewRadius > 0 ? e.viewRadius : 0,
+    trail: e.kind !== 'landmark' || e.trail === true,
   }));
+}
+
+/** Whether entity e is in the scene at frame f (the optional `present` column; default yes). */
+export function isPresent(replay: Replay, E: number, f: number, e: number): boolean {
+  const c = replay.columns.present;
+  if (!c) return true;
+  return c[Math.min(f, replay.steps) * E + e] !== 0;
+}
+
+/** Half-width of the arena's walls, when the env declares them. */
+export function arenaHalfWidth(replay: Replay): number | null {
+  const a = (replay.meta as { arena?: unknown }).arena;
+  return typeof a === 'number' && a > 0 ? a : null;
 }
 
 /** True when a replay has what the 2-D world view draws (entities with positions). */
@@ -69,8 +95,14 @@ export function worldBounds(replay: Replay, entities: readonly WorldEntity[]): {
   let y0 = Infinity;
   let x1 = -Infinity;
   let y1 = -Infinity;
+  const arena = arenaHalfWidth(replay);
+  if (arena !== null) {
+    x0 = y0 = -arena;
+    x1 = y1 = arena;
+  }
   for (let f = 0; f <= replay.steps; f++) {
     for (let e = 0; e < E; e++) {
+      if (!isPresent(replay, E, f, e)) continue;
       const [x, y] = entityXY(replay, 'pos', E, f, e);
       const r = entities[e].size;
       x0 = Math.min(x0, x - r);
