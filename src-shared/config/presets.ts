@@ -15,6 +15,7 @@
 import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
+import { safPresets } from '../algos/saf-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -296,6 +297,7 @@ const PRESETS: Preset[] = [
   ...familyPresets(COMA),
   ...familyPresets(IPPO),
   ...familyPresets(MAPPO),
+  ...safPresets,
   {
     name: 'manitokan-ippo-randomized',
     title: 'IPPO, randomised policy (App. E.4)',
