@@ -25,9 +25,8 @@
  *             actions, so the mixture is too).
  *   value     one MLP ("Joint") D -> H -> H (tanh) -> 1 on c_i, per agent: centralised through
  *             the knowledge source, which every agent of the copy wrote to.
- * Attention softmaxes are exp(logSoftmax) over the last axis and attention products are
- * broadcast multiply-sums: every op has a gradient in Cairn's set (nn/gradients.ts), and the
- * tensors are tiny (N agents x S latents x D).
+ * Attention softmaxes are exp(logSoftmax) over the last axis and attention products batched
+ * matmuls: every op has a gradient in Cairn's set (nn/gradients.ts).
  *
  * One round = one paper "episode": every copy plays an episode in lock-step (core/rollout.ts),
  * acting with the current networks; then PPO: advantages A = G - V (Table 5: "GAE not used",
@@ -175,14 +174,16 @@ export interface SafOutputs {
   selection: Tensor;
 }
 
-/** Attention of queries q [U, Q, D] over keys k, values v [U, X, D]: softmax_X(q.k / sqrt D) v. */
+/**
+ * Attention of queries q [U, Q, D] over keys k, values v [U, X, D]: softmax_X(q.k / sqrt D) v,
+ * as two batched matmuls (their gradient, transposes included, is in Cairn's set).
+ */
 export function attend(tf: Tf, q: Tensor, k: Tensor, v: Tensor): { out: Tensor; weights: Tensor } {
   return tf.tidy(() => {
-    const [U, Q, D] = q.shape as [number, number, number];
-    const X: number = k.shape[1]!;
-    const scores = tf.mul(tf.sum(tf.mul(tf.reshape(q, [U, Q, 1, D]), tf.reshape(k, [U, 1, X, D])), -1), 1 / Math.sqrt(D));
+    const D = q.shape[2]!;
+    const scores = tf.mul(tf.matMul(q as never, k as never, false, true), 1 / Math.sqrt(D));
     const weights = tf.exp(tf.logSoftmax(scores));
-    const out = tf.sum(tf.mul(tf.reshape(weights, [U, Q, X, 1]), tf.reshape(v, [U, 1, X, D])), 2);
+    const out = tf.matMul(weights as never, v as never);
     return { out, weights };
   });
 }
@@ -236,12 +237,26 @@ export class SafNet {
     this.valueNet = new Mlp(tf, p, 'value', [D, H, H, 1], 'tanh', 1, rng);
   }
 
+  /** Gradient bookkeeping on (training) or plain kernels (acting): see nn/mlp.ts linearInfer. */
+  private grad = true;
+
   /** Linear over the last axis of x [..., in] (rows flattened into one group). */
-  private dense(layer: Linear, x: Tensor, act: 'tanh' | 'relu' | 'linear' = 'linear'): Tensor {
+  private dense(layer: Linear, x: Tensor, act: 'tanh' | 'relu' | 'linear' = 'linear', inputGrad = true): Tensor {
     const tf = this.tf;
     const shape = x.shape as number[];
-    const y = layer.forward(tf.reshape(x, [1, -1, shape[shape.length - 1]]), act);
+    const x3 = tf.reshape(x, [1, -1, shape[shape.length - 1]]);
+    const y = this.grad ? layer.forward(x3, act, inputGrad) : layer.infer(x3, act);
     return tf.reshape(y, [...shape.slice(0, -1), layer.outDim]);
+  }
+
+  /** `forward` without gradient bookkeeping, for acting and bootstrap values (same numbers). */
+  infer(patches: Tensor, extras: Tensor | null, mask: Tensor, U: number, N: number): SafOutputs {
+    this.grad = false;
+    try {
+      return this.forward(patches, extras, mask, U, N);
+    } finally {
+      this.grad = true;
+    }
   }
 
   /**
@@ -256,7 +271,7 @@ export class SafNet {
     const M = U * N;
     return tf.tidy(() => {
       // Shared encoder: conv over patches, mean over patches, extras appended, projected.
-      const conv = tf.reshape(this.conv.forward(tf.reshape(patches, [1, M * geo.P, geo.Kc]), 'relu', false), [M, geo.P, D]);
+      const conv = tf.reshape(this.dense(this.conv, patches, 'relu', false), [M, geo.P, D]);
       let e = tf.mean(conv, 1);
       if (extras) e = concatDiff(tf, [e, extras], 1);
       const s = this.dense(this.stateProj, e, 'tanh'); // [M, D]
@@ -278,17 +293,19 @@ export class SafNet {
       const c = this.dense(this.combined, sm, 'tanh');
       // Policy selection: the projected query against the pool's slot keys.
       const u = this.dense(this.policyProj, sm, 'tanh');
-      const scores = tf.mul(tf.sum(tf.mul(tf.reshape(u, [M, 1, D]), tf.reshape(this.keys, [1, K, D])), -1), 1 / Math.sqrt(D));
+      const scores = tf.mul(tf.matMul(u as never, this.keys as never, false, true), 1 / Math.sqrt(D));
       const selection = tf.exp(tf.logSoftmax(scores)); // [M, K]
       // The pool: K policies on c, each masked; the agent's distribution is their mixture.
       const cK = tf.mul(tf.reshape(c, [1, M, D]), tf.ones([K, 1, 1]));
-      const pk = tf.mul(tf.exp(maskedLogProbs(tf, this.pool.forward(cK), mask)), mask); // [K, M, A]
+      const logits = this.grad ? this.pool.forward(cK) : this.pool.infer(cK);
+      const pk = tf.mul(tf.exp(maskedLogProbs(tf, logits, mask)), mask); // [K, M, A]
       const A = this.numActions;
       let probs: Tensor = tf.mul(tf.slice(selection, [0, 0], [M, 1]), tf.reshape(tf.slice(pk, [0, 0, 0], [1, M, A]), [M, A]));
       for (let k = 1; k < K; k++) {
         probs = tf.add(probs, tf.mul(tf.slice(selection, [0, k], [M, 1]), tf.reshape(tf.slice(pk, [k, 0, 0], [1, M, A]), [M, A])));
       }
-      const value = tf.reshape(this.valueNet.forward(tf.reshape(c, [1, M, D])), [M]);
+      const c3 = tf.reshape(c, [1, M, D]);
+      const value = tf.reshape(this.grad ? this.valueNet.forward(c3) : this.valueNet.infer(c3), [M]);
       return { probs, value, selection };
     });
   }
@@ -362,7 +379,7 @@ class SafTrainer implements Trainer {
     const { tf, N, A, geo } = this;
     const M = U * N;
     return tf.tidy(() => {
-      const out = this.net.forward(
+      const out = this.net.infer(
         tf.tensor2d(patches.subarray(0, M * geo.P * geo.Kc), [M * geo.P, geo.Kc]),
         geo.E > 0 ? tf.tensor2d(extras.subarray(0, M * geo.E), [M, geo.E]) : null,
         tf.tensor2d(avail.subarray(0, M * A), [M, A]),
@@ -598,7 +615,7 @@ class SafPolicy implements Policy {
     const extras = new Float32Array(M * geo.E);
     for (let r = 0; r < M; r++) writeInput(geo, cfg.kernel, env.obs, r * geo.O, patches, r * geo.P * geo.Kc, extras, r * geo.E);
     const probs = tf.tidy(() => {
-      const out = this.net.forward(
+      const out = this.net.infer(
         tf.tensor2d(patches, [M * geo.P, geo.Kc]),
         geo.E > 0 ? tf.tensor2d(extras, [M, geo.E]) : null,
         tf.tensor2d(Float32Array.from(env.actionMask), [M, A]),
