@@ -52,7 +52,7 @@ describe('hidden gifts II reproductions', () => {
     expect(out.runs).toHaveLength(5);
     expect(out.runs.every((x: { status: string }) => x.status === 'done')).toBe(true);
     const html = fs.readFileSync(out.report, 'utf8');
-    for (const label of ['VDN', 'QMIX', 'QTRAN', 'MAVEN', 'random']) expect(html).toContain(`${label} (n=1)`);
+    for (const label of ['VDN', 'QMIX', 'QTRAN', 'MAVEN', 'random']) expect(html).toContain(`<td>${label}</td>`);
     expect(html).toContain('key_drop_choices');
   }, 600_000);
 });
