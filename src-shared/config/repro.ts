@@ -45,7 +45,7 @@ const SMALL: Budget = { episodes: 200, seeds: 3, numEnvs: 8 };
 /** IPPO and MAPPO run 15 epochs per round (~0.5k env-steps/s on two wasm cores): fewer rounds. */
 const SMALL_PPO: Budget = { episodes: 100, seeds: 3, numEnvs: 8 };
 /** Fig. 8 (four replay-buffer learners and random) end to end in a few minutes on two cores. */
-const SMALL_MIXING: Budget = { episodes: 40, seeds: 2, numEnvs: 8 };
+const SMALL_MIXING: Budget = { episodes: 30, seeds: 2, numEnvs: 8 };
 
 /**
  * Figs. 2-4 chart the env's declared headline metrics (success, return, key drops, as
