@@ -25,6 +25,7 @@ import { mavenEntry } from './algos/maven';
 import { driAcEntry } from './algos/dri-ac';
 import { a2cEntry } from './algos/a2c';
 import { dqnEntry } from './algos/dqn';
+import { safEntry } from './algos/saf';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -49,6 +50,7 @@ const builtinAlgos: AlgoEntry[] = [
   qmixEntry,
   qtranEntry,
   mavenEntry,
+  safEntry,
   driAcEntry,
   a2cEntry,
   dqnEntry,

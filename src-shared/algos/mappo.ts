@@ -10,8 +10,8 @@
  *
  *   option          paper (default here)             released code
  *   actorSharing    shared ("Joint")                 per-agent (one actor per agent)
- *   criticInput     state (centralised, 114 values)  joint-obs (the agents' concatenated
- *                                                    observations, 54 values)
+ *   criticInput     state: CAIRN'S CHOICE, not the   joint-obs (the agents' concatenated
+ *                   table's (below)                  observations, 54 values)
  *   gaeLambda       0.95                             1 (gae_lambda: 1)
  *   minibatches     1                                5
  *   valueNorm       off (not in the paper)           on (ValueNorm, beta 0.99999)
@@ -25,6 +25,15 @@
  *                                                    action (specs §3.2); own otherwise
  *   env episodeLimit 150                             300; agents not drawn in views
  *   App. E.4 ("randomised PPO"): lr 1e-6, criticLr 1e-3 (`lr`, `criticLr`).
+ *
+ * The critic's input (issue 8 audit). §3 says "centralized critic"; Table 1's critic is "CNN (32
+ * out channels, kernel 3) -> MLP (input = 32)". A 3x3 kernel over the 6x6x3 global state gives
+ * 16 patches x 32 = 512 features (+ 6 agent values), not 32, so the table does not describe a
+ * critic on the state. What gives exactly 32 is ONE 3x3 patch: the agents' 3x3 views stacked
+ * as channels (3x3x6 -> 32), i.e. `joint-obs`, which is also what the released code feeds its
+ * critic. So: `joint-obs` = the reading that fits Table 1 (and the code); `state` = Cairn's
+ * choice, kept as the default because it is what "centralised critic" means in MAPPO (Yu et al.
+ * 2022) and what earlier runs used. (An agent's own view also gives 32, but is not centralised.)
  *
  * Where the paper is silent, Cairn chose (and the released code agrees unless noted):
  * - Adam eps 1e-5 (opti_eps), separate Adam optimisers for actor and critic, lr 1e-5 each.
@@ -61,7 +70,7 @@ export const mappoSchema = {
     type: 'enum',
     default: 'state',
     values: ['state', 'joint-obs'],
-    doc: "Centralised critic input: the global state (paper) or the agents' concatenated observations (released code).",
+    doc: "Centralised critic input: state = the global state (Cairn's choice; a 3x3 convolution over the grid gives 512 features, not Table 1's critic MLP input of 32); joint-obs = the agents' 3x3 views stacked, one 3x3 patch -> 32 features (the reading that fits Table 1; also the released code).",
   },
   valueNorm: { type: 'bool', default: false, doc: 'Normalise value targets with running statistics (not in the paper; released code: ValueNorm on).' },
 } as const satisfies Schema;

@@ -59,6 +59,11 @@
  *                              trick")                      difference in (p, V), Psi = 1/log p
  *   correction cross           eq. 5, agent j's J_c         = self (update_order only permutes
  *                                                           agents before a total sum)
+ *   correctionBaseline         collective-critic: a        full-critic: v' = V of the agent's
+ *                              critic per agent trained on  full-return critic (audit, issue 8:
+ *                              G_c alone (J_c = J - E[sum   V includes r_i, which J_c excludes;
+ *                              r^i], eq. 2); none = option  for a second-order term the offset
+ *                                                           adds roughly b F Psi, not harmless)
  *   antiCollectiveScope        collective (E.7: negate the  released-individual: anti_coop
  *                              term)                        negates only the his_disc term
  *   maxEntropySign             bonus (entropy-regularised   released-penalty: r <- r - 1e-4 H
@@ -94,10 +99,16 @@
  *       J_c = sum_a sum_{(t,b) in S_a} (G_c - V) log pi(a_t | h_t) / |S_a|
  *   G_c = the discounted Monte-Carlo return of the collective reward alone (the individual r_i
  *   is excluded, as J_c = J - E[sum r^i]); the collective reward is the part all agents receive
- *   alike on a copy's terminating step (`collectiveSplit`). V = the agent's critic, the PG
- *   term's baseline (G_c - V detached): after the agent's door is open no individual reward
- *   is left, so V predicts G_c on those steps. The Hessian is the surrogate's, sum (G_c - V)
- *   grad^2 log pi: what Pearlmutter's trick on a policy-gradient loss gives. (It omits the
+ *   alike on a copy's terminating step (`collectiveSplit`). V = the baseline of the
+ *   collective return alone (`correctionBaseline`): by default a second set of per-agent
+ *   critics (same MLP on the env observation, trained each round by one batch RMSprop step on
+ *   G_c over every valid agent-step, the pre-update values used, as for the PG critic);
+ *   `none` drops it. (Before issue 8 this was the PG term's full-return critic: its value
+ *   includes the individual reward that J_c excludes, and since (G_c - V) multiplies a
+ *   second-order term the offset is not variance-only: E[V grad^2 log pi] = -E[V score
+ *   score^T] != 0, roughly V F Psi with F the Fisher matrix. Kept as `full-critic`, the
+ *   released code's v'.) (G_c - V) is detached. The Hessian is the surrogate's, sum
+ *   (G_c - V) grad^2 log pi: what Pearlmutter's trick on a policy-gradient loss gives. (It omits the
  *   score-outer-product part E[G grad log p grad log p^T] of the Hessian of E[G], which needs
  *   trajectory-level score products as in DiCE; the paper does not mention it.)
  * - S_a, the steps of agent a's collective sub-policy pi_c^a (`correctionSteps`):
@@ -140,7 +151,9 @@
  * scalar, not a parameter-space product: at steps with reward >= 1 (the success step, both
  * agents) C = (H00 + H11) / log p with H the diagonal of a 2x2 central finite difference
  * (eps 1e-6, float32) of f(p, v) = m (G_c - v) log p in the taken action's probability p and
- * the baseline v; analytic limit m [(G_c - V)/(p log p) - 1] (`releasedFdTerm`). Loss -(sum L
+ * the baseline v (the released code's v' = V of the full critic: `correctionBaseline:
+ * full-critic` in the released-code presets; the default puts the collective baseline there
+ * too); analytic limit m [(G_c - V)/(p log p) - 1] (`releasedFdTerm`). Loss -(sum L
  * + sum C)/sum m, gradient through p only. `cross` under released-fd is the code's
  * update_order, which swaps agents before a total sum: identical to self. Under
  * antiCollectiveScope released-individual, the code's his_disc + anti_coop path adds the
@@ -180,7 +193,7 @@ import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import { discountedReturns, tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
-import type { Rng } from '../rng';
+import { Rng, deriveSeed } from '../rng';
 import { LockstepRollout } from './core/rollout';
 import { collectiveSplit, correctionSteps, entropyPenalty, injectRewards, releasedFdTerm, releasedRewardSplit } from './pg-correction';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
@@ -261,6 +274,13 @@ export const pgSchema = {
     values: ['none', 'cross', 'self'],
     doc: "Paper §4-4.1 correction term added to the policy gradient: none; cross = eq. 5's grad_i grad_j J_c(theta_j) Psi(pi_c^j) (agent j's collective objective in episodes where agent i opened its door first); self = §4.1's grad_i grad_i J_c(theta_i) Psi(pi_c^i) (own collective objective, steps after the own door opened). See the file header for Psi and J_c.",
   },
+  correctionBaseline: {
+    type: 'enum',
+    default: 'collective-critic',
+    values: ['collective-critic', 'none', 'full-critic'],
+    doc: "Baseline b in the correction's surrogate (G_c - b) log pi: collective-critic = a critic per agent trained on the collective return G_c alone (J_c excludes the individual reward, so its baseline must too); none = no baseline; full-critic = the agent's full-return critic of the PG term (released code; it adds roughly b F Psi to a second-order term).",
+    when: { field: 'correction', not: 'none' },
+  },
   correctionCoef: { type: 'float', default: 1, min: 0, doc: 'Scale of the correction term in the update (paper: 1, the term is simply added; released code: 1).', when: { field: 'correction', not: 'none' } },
   antiCollective: {
     type: 'bool',
@@ -334,6 +354,9 @@ export {
   RELEASED_FD_EPS,
 } from './pg-correction';
 
+/** Stream tag of the collective critics' initialisation (ASCII "coll"). */
+const COLLECTIVE_STREAM = 0x636f6c6c;
+
 // ================================================================= trainer
 
 class PgTrainer implements Trainer {
@@ -354,6 +377,10 @@ class PgTrainer implements Trainer {
   private readonly targets: Mlp[];
   private readonly actorOpt: RMSprop;
   private readonly criticOpt: RMSprop;
+  /** Critics of the collective return G_c alone (the correction's baseline), when used. */
+  private readonly collParams: ParamSet | null;
+  private readonly collCritics: Mlp[] | null;
+  private readonly collOpt: RMSprop | null;
 
   // Rollout storage, time-major [t][agent][copy][...], sized for the episode limit.
   private readonly xs: Float32Array; //        actor inputs [L][N][B][obs]
@@ -414,6 +441,17 @@ class PgTrainer implements Trainer {
     this.target = new TargetSchedule(tf, this.targetParams, this.criticParams, hardCopyRule(cfg));
     this.actorOpt = new RMSprop(tf, this.actor.params, { lr: cfg.lr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
     this.criticOpt = new RMSprop(tf, this.criticParams, { lr: cfg.criticLr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
+    // Initialised from its own stream (seed, COLLECTIVE_STREAM): the run's Rng, and so every
+    // rollout, stays what it is without this critic (the correction only changes the update).
+    if (cfg.correction !== 'none' && cfg.correctionBaseline === 'collective-critic') {
+      this.collParams = new ParamSet(tf);
+      this.collCritics = makeCritics(tf, this.collParams, spec, cfg, new Rng(deriveSeed(ctx.seed, COLLECTIVE_STREAM)));
+      this.collOpt = new RMSprop(tf, this.collParams, { lr: cfg.criticLr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
+    } else {
+      this.collParams = null;
+      this.collCritics = null;
+      this.collOpt = null;
+    }
 
     const rows = N * B;
     this.xs = new Float32Array(L * rows * this.obsSize);
@@ -658,6 +696,28 @@ class PgTrainer implements Trainer {
     this.criticSteps += steps;
     this.target.countSteps(steps);
 
+    // ---------------------------------------------------------------- correction baseline
+    // The baseline b of the correction's (G_c - b): see `correctionBaseline` and the header.
+    const collStats: Record<string, number> = {};
+    let corrBaseline = baseline;
+    if (cfg.correction !== 'none' && cfg.correctionBaseline !== 'full-critic') {
+      corrBaseline = new Float32Array(T * M);
+      if (this.collCritics) {
+        const { collective } = collectiveSplit(this.rews.subarray(0, T * M), masks, this.endStep, this.endTrunc, T, N, B);
+        const Gc = discountedReturns(collective, masks, T, M, cfg.gamma);
+        const { loss, values: vc } = this.trainCollectiveCritic(T, masks, Gc);
+        corrBaseline.set(vc);
+        let sum = 0;
+        let n = 0;
+        for (let i = 0; i < T * M; i++) {
+          sum += masks[i] * vc[i];
+          n += masks[i];
+        }
+        collStats['losses/collective_critic'] = loss;
+        collStats['charts/collective_value_mean'] = n > 0 ? sum / n : 0;
+      }
+    }
+
     // ---------------------------------------------------------------- actor update
     let valid = 0;
     let vSum = 0;
@@ -703,11 +763,11 @@ class PgTrainer implements Trainer {
       // Gradients of the correction's share of the loss (minus the term it ascends).
       const parts: Array<{ grads: Record<string, Tensor>; steps: number; value?: number }> = [];
       if (corrOn && cfg.correctionImpl === 'hvp') {
-        const h = this.hvpCorrection(X, avail, T, masks, baseline, eps);
+        const h = this.hvpCorrection(X, avail, T, masks, corrBaseline, eps);
         if (h) parts.push(h);
       }
       if (releasedCollective || releasedIndividual) {
-        parts.push(this.releasedCorrection(X, avail, T, masks, baseline, split!, releasedCollective, releasedIndividual, eps, valid));
+        parts.push(this.releasedCorrection(X, avail, T, masks, baseline, corrBaseline, split!, releasedCollective, releasedIndividual, eps, valid));
       }
       corrStats['charts/correction_steps'] = parts.reduce((n, p) => n + p.steps, 0);
       corrStats['charts/correction_value'] = parts.reduce((n, p) => n + (p.value ?? 0), 0);
@@ -760,6 +820,7 @@ class PgTrainer implements Trainer {
         'charts/grad_norm_actor': actorNorm,
         'charts/grad_norm_critic': steps > 0 ? criticNorm / steps : 0,
         ...corrStats,
+        ...collStats,
       },
     };
   }
@@ -894,6 +955,7 @@ class PgTrainer implements Trainer {
     T: number,
     masks: Float32Array,
     baseline: Float32Array,
+    collBaseline: Float32Array,
     split: { ind: Float32Array; col: Float32Array },
     collectiveTerm: boolean,
     individualTerm: boolean,
@@ -922,7 +984,7 @@ class PgTrainer implements Trainer {
       for (let i = 0; i < n; i++) gate[i] = masks[i] && split.col[i] !== 0 ? 1 : 0;
       const Gc = discountedReturns(split.col, masks, T, M, cfg.gamma);
       const sc = cfg.antiCollective && cfg.antiCollectiveScope === 'collective' ? -1 : 1;
-      terms.push({ G: group(Gc), v: group(baseline.subarray(0, n)), gate: group(gate), psi: 'inv-log-p', sign: sc });
+      terms.push({ G: group(Gc), v: group(collBaseline.subarray(0, n)), gate: group(gate), psi: 'inv-log-p', sign: sc });
     }
     if (individualTerm) {
       // v'' = V - c p with c = sum(r_col) / 1.5, one scalar for the batch (the code's literal 1.5).
@@ -957,15 +1019,63 @@ class PgTrainer implements Trainer {
     return { grads, steps };
   }
 
-  /** What the checkpoint helpers save and restore for every trainer. */
-  private parts(): LearnerParts {
+  /**
+   * One RMSprop step of the collective critics on G_c over all valid agent-steps (batch, like
+   * the default critic update); returns the loss and the pre-update values (the baseline).
+   */
+  private trainCollectiveCritic(T: number, masks: Float32Array, Gc: Float32Array): { loss: number; values: Float32Array } {
+    const { tf, cfg, N, B } = this;
+    const M = N * B;
+    const E = this.envObs;
+    const R = T * B;
+    let count = 0;
+    for (let i = 0; i < T * M; i++) count += masks[i];
+    const out = new Float32Array(T * M);
+    if (count === 0) return { loss: 0, values: out };
+    const perAgent = (src: Float32Array, F: number): Tensor[] =>
+      Array.from({ length: N }, (_, a) => tf.tensor3d(src.subarray(a * R * F, (a + 1) * R * F), [1, R, F]));
+    let loss = 0;
+    tf.tidy(() => {
+      const X = perAgent(timeToGroup(this.cobs, T, N, B, E, this.stage), E);
+      const Gt = perAgent(timeToGroup(Gc, T, N, B, 1, new Float32Array(T * M)), 1);
+      const Mt = perAgent(timeToGroup(masks, T, N, B, 1, new Float32Array(T * M)), 1);
+      const held: Tensor[] = [];
+      const { value, grads } = this.collParams!.grads(() => {
+        let l: Tensor = tf.scalar(0);
+        for (let a = 0; a < N; a++) {
+          const v = this.collCritics![a].forward(X[a], false);
+          held.push(tf.keep(v));
+          l = tf.add(l, tf.sum(tf.mul(Mt[a], tf.square(tf.sub(v, Gt[a])))));
+        }
+        return tf.div(l, count) as never;
+      });
+      const v = new Float32Array(N * R);
+      held.forEach((t, a) => {
+        v.set(t.dataSync() as Float32Array, a * R);
+        t.dispose();
+      });
+      groupToTime(v, T, N, B, out);
+      clipByGlobalNorm(tf, grads, cfg.criticGradClip);
+      this.collOpt!.step(grads);
+      for (const g of Object.values(grads)) g.dispose();
+      loss = value;
+    });
+    return { loss, values: out };
+  }
+
+  /**
+   * What the checkpoint helpers save and restore for every trainer. `withCollective` false:
+   * a checkpoint written before the collective critic existed (its critic starts fresh).
+   */
+  private parts(withCollective = true): LearnerParts {
+    const coll = withCollective && this.collParams && this.collOpt;
     return {
       algo: 'pg',
       version: 1,
       ctx: this.ctx,
       rollout: this.rollout,
-      params: { 'actor/': this.actor.params, 'critic/': this.criticParams, 'target/': this.targetParams },
-      optimisers: { actor: this.actorOpt, critic: this.criticOpt },
+      params: { 'actor/': this.actor.params, 'critic/': this.criticParams, 'target/': this.targetParams, ...(coll ? { 'ccritic/': this.collParams! } : {}) },
+      optimisers: { actor: this.actorOpt, critic: this.criticOpt, ...(coll ? { collective: this.collOpt! } : {}) },
     };
   }
 
@@ -979,7 +1089,7 @@ class PgTrainer implements Trainer {
   }
 
   load(ckpt: Checkpoint): void {
-    const e = loadLearner(ckpt, this.parts());
+    const e = loadLearner(ckpt, this.parts(Object.keys(ckpt.tensors).some((k) => k.startsWith('ccritic/'))));
     this.tEnv = counter(e, 'tEnv', 'pg');
     this.updates = counter(e, 'updates', 'pg');
     this.criticSteps = counter(e, 'criticSteps', 'pg');
@@ -989,6 +1099,8 @@ class PgTrainer implements Trainer {
   dispose(): void {
     this.actorOpt.dispose();
     this.criticOpt.dispose();
+    this.collOpt?.dispose();
+    this.collParams?.dispose();
     this.actor.params.dispose();
     this.criticParams.dispose();
     this.targetParams.dispose();

@@ -20,6 +20,7 @@ import { speakerListenerPresets } from '../envs/speaker-listener-presets';
 import { adversaryPresets } from '../envs/adversary-presets';
 import { gridTasksPresets } from '../envs/grid-tasks-presets';
 import { drimaPresets } from './drima-presets';
+import { safPresets } from '../algos/saf-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -130,7 +131,7 @@ const MAPPO: Family = {
   label: 'MAPPO',
   paperSummary:
     'Paper hyperparameters (Table 1): recurrent PPO with one policy shared by the agents (CNN 32, MLP 64-64, GRU 64 with LayerNorm) and a ' +
-    'centralised value on the global state, GAE lambda 0.95, Adam 1e-5, clip 0.2, entropy 1e-4, 15 epochs on one minibatch of 10-step ' +
+    "centralised value on the global state (Cairn's choice: Table 1's critic input of 32 fits the agents' stacked views, algo.criticInput=joint-obs), GAE lambda 0.95, Adam 1e-5, clip 0.2, entropy 1e-4, 15 epochs on one minibatch of 10-step " +
     'chunks, grad clip 10, Huber value loss (delta 10), 150-step episodes, 10,000 rounds of 32 parallel episodes.',
   releasedSummary:
     "300-step episodes, agents not drawn, one actor per agent, critic on the agents' concatenated observations, GAE lambda 1, " +
@@ -245,7 +246,7 @@ const PG_TERMS: PgTerm[] = [
     paper: '§4, eq. 5, Fig. 6',
     episodes: 26_000,
     algo: { correction: 'cross' },
-    releasedAlgo: { correction: 'cross', correctionImpl: 'released-fd' },
+    releasedAlgo: { correction: 'cross', correctionImpl: 'released-fd', correctionBaseline: 'full-critic' },
     releasedWhat: "the released term (a 2x2 finite difference in (p, V) with Psi = 1/log p at success steps; the code's cross-agent order gives the same update as self-correction)",
   },
   {
@@ -255,7 +256,7 @@ const PG_TERMS: PgTerm[] = [
     paper: '§4.1, Fig. 6',
     episodes: 26_000,
     algo: { correction: 'self' },
-    releasedAlgo: { correction: 'self', correctionImpl: 'released-fd' },
+    releasedAlgo: { correction: 'self', correctionImpl: 'released-fd', correctionBaseline: 'full-critic' },
     releasedWhat: 'the released term (a 2x2 finite difference in (p, V) with Psi = 1/log p at success steps)',
   },
   {
@@ -265,7 +266,7 @@ const PG_TERMS: PgTerm[] = [
     paper: 'App. E.7, Fig. 15',
     episodes: 11_000,
     algo: { correction: 'self', antiCollective: true },
-    releasedAlgo: { correction: 'self', correctionImpl: 'released-fd', antiCollective: true, antiCollectiveScope: 'released-individual' },
+    releasedAlgo: { correction: 'self', correctionImpl: 'released-fd', correctionBaseline: 'full-critic', antiCollective: true, antiCollectiveScope: 'released-individual' },
     releasedWhat:
       "the released anti_coop: the finite-difference self-correction keeps its sign and the individual-reward analogue (his_disc) is added negated",
   },
@@ -301,6 +302,7 @@ const PRESETS: Preset[] = [
   ...familyPresets(COMA),
   ...familyPresets(IPPO),
   ...familyPresets(MAPPO),
+  ...safPresets,
   {
     name: 'manitokan-ippo-randomized',
     title: 'IPPO, randomised policy (App. E.4)',

@@ -7,8 +7,10 @@
  * of 32 envs, 26,000 for Fig. 6, 11,000 for Fig. 15); `small` finishes in minutes on a laptop
  * and is meant for a quick look, not for conclusions.
  *
- * Out of scope here (other issues): the value-mixing baselines VDN, QMIX, QTRAN, MAVEN and SAF
- * that the paper also plots in Figs. 2-5, 8, 10-12.
+ * Figs. 2-5 run all nine of the paper's learners (PG, IPPO, MAPPO, COMA, VDN, QMIX, QTRAN,
+ * MAVEN, SAF) and the random policy. Key drops are charted under both definitions the env
+ * declares: `key_drop_choices` (drop chosen while holding the key, the released code's logged
+ * count, i.e. what Figs. 3a and 8 plot) and `key_drops` (drops that landed).
  */
 import type { PartialExperiment } from './experiment';
 import { defaults, type Values } from './schema';
@@ -48,6 +50,8 @@ const PAPER: Budget = { episodes: 10_000, seeds: 10, numEnvs: 32 };
 const SMALL: Budget = { episodes: 200, seeds: 3, numEnvs: 8 };
 /** IPPO and MAPPO run 15 epochs per round (~0.5k env-steps/s on two wasm cores): fewer rounds. */
 const SMALL_PPO: Budget = { episodes: 100, seeds: 3, numEnvs: 8 };
+/** Fig. 8 (four replay-buffer learners and random) end to end in a few minutes on two cores. */
+const SMALL_MIXING: Budget = { episodes: 30, seeds: 2, numEnvs: 8 };
 
 /**
  * Figs. 2-4 chart the env's declared headline metrics (success, return, key drops, as
@@ -55,21 +59,35 @@ const SMALL_PPO: Budget = { episodes: 100, seeds: 3, numEnvs: 8 };
  */
 const HEADLINE = [
   ...headlineMetrics(manitokanEntry.spec(defaults(manitokanEntry.schema)).metrics).map((m) => m.key),
+  'key_drop_choices',
   'key_drops_nonzero',
   'agent_distance',
   'first_reward_step',
 ];
 
-/** The four agent families of Figs. 2-5 plus the uniform random baseline, on one observation setting. */
+/** The nine learners of Figs. 2-5 plus the uniform random baseline, on one observation setting. */
 function baselines(suffix: '' | '-doorkey' | '-history', env: Record<string, unknown>): ReproVariant[] {
   return [
     { label: 'PG', preset: `manitokan-pg${suffix}` },
     { label: 'IPPO', preset: `manitokan-ippo${suffix}` },
     { label: 'MAPPO', preset: `manitokan-mappo${suffix}` },
     { label: 'COMA', preset: `manitokan-coma${suffix}` },
+    ...VALUE_MIXING.map(([label, id]) => ({ label, preset: `manitokan-${id}${suffix}` })),
+    { label: 'SAF', preset: `manitokan-saf${suffix}` },
     { label: 'random', preset: 'manitokan-random', overrides: { env } },
   ];
 }
+
+/** The learners that mix values into a global value (Fig. 8, App. E.2), with their preset ids. */
+const VALUE_MIXING: [string, string][] = [
+  ['VDN', 'vdn'],
+  ['QMIX', 'qmix'],
+  ['QTRAN', 'qtran'],
+  ['MAVEN', 'maven'],
+];
+
+/** Fig. 8's panels: both key-drop definitions, per agent (the paper's figure has one curve per agent). */
+const KEY_DROPS = ['key_drop_choices', 'key_drop_choices_0', 'key_drop_choices_1', 'key_drops', 'key_drops_nonzero', 'key_pickups_0', 'key_pickups_1', 'collective_success'];
 
 const pgHistory = (label: string, overrides?: PartialExperiment): ReproVariant => ({ label, preset: 'manitokan-pg-history', overrides });
 
@@ -128,17 +146,44 @@ export const REPROS: readonly Repro[] = [
     budgets: { paper: PAPER, small: SMALL },
   },
   {
+    name: 'fig8',
+    figure: 'Fig. 8 (App. E.2)',
+    title: 'Key drops of the value-mixing learners',
+    description:
+      "Key drops per episode of VDN, QMIX, QTRAN and MAVEN against the uniform random policy, including episodes without drops (Fig. 8 plots the released code's count: drop chosen while holding the key, key_drop_choices; key_drops counts the drops that landed). Paper: the mixers collapse to dropping the key less often than random.",
+    variants: [...VALUE_MIXING.map(([label, id]) => ({ label, preset: `manitokan-${id}` })), { label: 'random', preset: 'manitokan-random' }],
+    keys: KEY_DROPS,
+    budgets: { paper: PAPER, small: SMALL_MIXING },
+  },
+  {
     name: 'fig9',
     figure: 'Fig. 9 (App. E.3)',
     title: 'Which agent acts first',
-    description: 'PG with action history under a fixed, alternating or random agent order. Paper: alternating and random orders hurt collective success.',
+    description:
+      "PG with action history under a fixed, alternating or random agent order, with Fig. 9's collective-success residual (r^c - r^i) r^i per agent. The paper does not name E.3's learner; PG with action history is Cairn's choice. Paper: alternating and random orders hurt collective success.",
     variants: [
       pgHistory('fixed order'),
       pgHistory('alternating order', { env: { agentOrder: 'alternating' } }),
       pgHistory('random order', { env: { agentOrder: 'random' } }),
     ],
-    keys: ['collective_success', 'return_0', 'return_1', 'return_total'],
+    keys: ['collective_success', 'collective_residual_0', 'collective_residual_1', 'return_0', 'return_1', 'return_total'],
     budgets: { paper: PAPER, small: SMALL },
+  },
+  {
+    name: 'fig10',
+    figure: 'Fig. 10 (App. E.4)',
+    title: 'Randomised policies',
+    description:
+      'MAPPO and IPPO with actor lr 1e-6 and critic lr 1e-3, VDN and QMIX with a much longer epsilon decay (App. E.4), against the uniform random policy. Paper: success slightly above Fig. 2a, lower return for the PPO agents; VDN and QMIX near random, no collapse.',
+    variants: [
+      { label: 'MAPPO randomised', preset: 'manitokan-mappo-randomized' },
+      { label: 'IPPO randomised', preset: 'manitokan-ippo-randomized' },
+      { label: 'VDN randomised', preset: 'manitokan-vdn-randomized' },
+      { label: 'QMIX randomised', preset: 'manitokan-qmix-randomized' },
+      { label: 'random', preset: 'manitokan-random' },
+    ],
+    keys: ['collective_success', 'return_total', 'key_drop_choices', 'key_drops'],
+    budgets: { paper: PAPER, small: SMALL_PPO },
   },
   {
     name: 'fig13',
@@ -176,7 +221,7 @@ export const REPROS: readonly Repro[] = [
     description:
       'PG with action history minimising the self-correction term, over 11,000 rounds and 9 seeds. Paper: rewards rise while collective success falls; agents compete for the key.',
     variants: [{ label: 'anti-collective', preset: 'manitokan-pg-history-anti-collective' }, pgHistory('PG')],
-    keys: ['collective_success', 'return_total', 'key_drops'],
+    keys: ['collective_success', 'return_normalised', 'return_total', 'key_drops'],
     budgets: { paper: { ...PAPER, episodes: 11_000, seeds: 9 }, small: SMALL },
   },
   ...DRIMA_REPROS,

@@ -69,9 +69,28 @@
  *   due, even under individual-only); with terminateOn = all-doors that is "all doors opened".
  *   (The code's logged success is "agent 0's return >= 1.5"; not reproduced.)
  * - A time-limit step that also opens the last door counts as termination (truncated = 0).
- * - key_drops_nonzero: key_drops of an episode in which the key was picked up at all, else null,
- *   so its mean over a round is the paper's "non-zero key drop rate" (Fig. 3b: drops in
- *   episodes where the key was picked up; averaging in only those episodes).
+ * - Key drops, two definitions (both declared metrics):
+ *   key_drops: successful drops (the key lands on the empty front cell), all agents: the paper's
+ *   words ("key drop rate ... cumulative key drops summed across a single episode", Fig. 3a
+ *   caption) read literally. key_drop_choices (and key_drop_choices_i): steps on which an agent
+ *   CHOSE drop while holding the key, whether or not the front cell was free: what the released
+ *   code logs as training_keys_dropped_for_agent_i (specs §5), i.e. what Fig. 3a and Fig. 8
+ *   actually plot (their curves are the code's logs). Unlike the code, steps after an episode
+ *   ended do not count (finished copies are not stepped).
+ * - key_drops_nonzero: key_drops of an episode with at least one drop, else null, so its mean
+ *   over a round is Fig. 3b's "non-zero key drop rate" as its caption defines it ("averaged
+ *   between parallel episodes that had key drops"). Section 3.1's text describes another
+ *   filter ("the rate at which keys were dropped if they were picked up"): recorded as
+ *   key_drops_picked_up (key_drops of an episode in which the key was picked up, else null).
+ * - collective_residual_i (App. E.3, Fig. 9): (r^c - r^i) r^i with r^c the collective reward
+ *   agent i received in the episode and r^i its individual (door) reward: 0.25 when both doors
+ *   opened (default rewards), -0.25 when only its own did, 0 otherwise. The paper does not name
+ *   E.3's learner; Cairn's fig9 reproduction uses PG with action history (the learner of every
+ *   other PG appendix figure). Oracle and penalty rewards are not part of r^i or r^c.
+ * - return_normalised (App. E.6-E.7, Fig. 15a "percentage of cumulative reward"): the mean over
+ *   agents of return_i / max_i, max_i = r^i (if paid) + sum_j r_j (if the collective is paid)
+ *   + the oracle reward: the released code's normalized_training_reward (/1.5 by default,
+ *   specs §5). Mean rather than sum over agents (unverified in the code) keeps it a fraction.
  * - agent_distance: mean over the episode's steps of the mean pairwise Euclidean distance between
  *   agents' cells, measured after each step. Returns are summed in double precision.
  * - RNG: copy b draws from `new Rng(deriveSeed(seed, ENV_STREAM), b)`, so an algorithm's
@@ -325,6 +344,11 @@ export function manitokanMetricKeys(N: number): string[] {
     ...per('key_drops'),
     'key_drops',
     'key_drops_nonzero',
+    'key_drops_picked_up',
+    ...per('key_drop_choices'),
+    'key_drop_choices',
+    ...per('collective_residual'),
+    'return_normalised',
     'first_reward_step',
     'agent_distance',
     'episode_length',
@@ -333,23 +357,37 @@ export function manitokanMetricKeys(N: number): string[] {
 
 /** The declared metrics (titles, roles, headlines) for N agents, in `manitokanMetricKeys` order. */
 export function manitokanMetrics(N: number): MetricSpec[] {
-  const lower = new Set(['key_drops', 'key_drops_nonzero', 'first_reward_step', 'episode_length']);
+  const lower = new Set(['key_drops', 'key_drops_nonzero', 'key_drops_picked_up', 'key_drop_choices', 'first_reward_step', 'episode_length']);
   const known: Record<string, Omit<MetricSpec, 'key'>> = {
     collective_success: { title: 'Collective success', role: 'success', headline: true, description: 'the episode ended by the door condition (the collective reward was due)' },
     return_total: { title: 'Return (all agents)', role: 'return', headline: true, description: 'sum over agents of the episode return' },
     key_drops: { title: 'Key drops', headline: true, description: 'successful key drops per episode, all agents' },
-    key_drops_nonzero: { title: 'Key drops (key picked up)', description: 'key drops in episodes where the key was picked up, else null' },
+    key_drops_nonzero: { title: 'Key drops (episodes with drops)', description: "key drops in episodes with at least one drop, else null (Fig. 3b caption's non-zero key drop rate)" },
+    key_drops_picked_up: { title: 'Key drops (key picked up)', description: 'key drops in episodes where the key was picked up, else null (section 3.1 text)' },
+    key_drop_choices: {
+      title: 'Key drop choices',
+      description: "steps on which an agent chose drop while holding the key, successful or not (released code's logged key drops: Figs. 3a, 8)",
+    },
+    return_normalised: { title: 'Normalised return', description: "mean over agents of the return divided by the agent's maximum (1.5 by default; Fig. 15a)" },
     first_reward_step: { title: 'First reward step', description: 'step of the first non-zero reward, else null' },
     agent_distance: { title: 'Agent distance', description: 'mean pairwise distance between agents over the episode' },
     episode_length: { title: 'Episode length', description: 'steps taken' },
   };
-  const perAgent: Record<string, string> = { door_opened: 'Door opened', return: 'Return', key_pickups: 'Key pickups', key_drops: 'Key drops' };
+  const perAgent: Record<string, string> = {
+    door_opened: 'Door opened',
+    return: 'Return',
+    key_pickups: 'Key pickups',
+    key_drops: 'Key drops',
+    key_drop_choices: 'Key drop choices',
+    collective_residual: 'Collective success residual',
+  };
   return manitokanMetricKeys(N).map((key) => {
     const k = known[key];
     if (k) return { key, ...k, ...(lower.has(key) ? { higherIsBetter: false } : {}) };
     const m = /^(.*)_(\d+)$/.exec(key);
     const title = m && perAgent[m[1]] ? `${perAgent[m[1]]}, agent ${m[2]}` : key;
-    return { key, title, ...(m && m[1] === 'key_drops' ? { higherIsBetter: false } : {}) };
+    const extra = m && m[1] === 'collective_residual' ? { description: '(r^c - r^i) r^i of the episode (App. E.3, Fig. 9)' } : {};
+    return { key, title, ...extra, ...(m && (m[1] === 'key_drops' || m[1] === 'key_drop_choices') ? { higherIsBetter: false } : {}) };
   });
 }
 
@@ -409,6 +447,8 @@ export class ManitokanVecEnv extends VecEnvBase {
   private readonly penaltyEvery: number;
   private readonly penaltyToggle: number;
   private readonly oracle: number;
+  /** [N] an agent's largest episode return (without penalties): Fig. 15a's normaliser (0 -> 1). */
+  private readonly maxReturn: Float64Array;
   private readonly prune: boolean;
   private readonly drawAgents: boolean;
   private readonly doorFlag: boolean;
@@ -445,6 +485,8 @@ export class ManitokanVecEnv extends VecEnvBase {
   // Current-episode metric accumulators (the returns are the base's).
   private readonly pickups: Int32Array;
   private readonly drops: Int32Array;
+  /** [B, N] drop actions chosen while holding the key (released code's count). */
+  private readonly dropChoices: Int32Array;
   private readonly firstReward: Int32Array;
   private readonly distSum: Float64Array;
 
@@ -470,6 +512,9 @@ export class ManitokanVecEnv extends VecEnvBase {
     this.penaltyEvery = config.holdingKeyPenaltyMode === 'every-step' ? pen : 0;
     this.penaltyToggle = config.holdingKeyPenaltyMode === 'toggle-only' ? pen : 0;
     this.oracle = config.oracleDropReward;
+    let rSum = 0;
+    for (const v of this.r) rSum += v;
+    this.maxReturn = this.r.map((ri) => (this.payIndividual ? ri : 0) + (this.payCollective ? rSum : 0) + this.oracle || 1);
     this.prune = config.pruneActions;
     this.drawAgents = config.showOtherAgents;
     this.doorFlag = config.obsDoorFlag;
@@ -495,6 +540,7 @@ export class ManitokanVecEnv extends VecEnvBase {
     this.oraclePaid = new Uint8Array(B * N);
     this.pickups = new Int32Array(B * N);
     this.drops = new Int32Array(B * N);
+    this.dropChoices = new Int32Array(B * N);
     this.firstReward = new Int32Array(B);
     this.distSum = new Float64Array(B);
     this.ev = new Int32Array(N);
@@ -574,6 +620,7 @@ export class ManitokanVecEnv extends VecEnvBase {
       this.oraclePaid[aOff + i] = 0;
       this.pickups[aOff + i] = 0;
       this.drops[aOff + i] = 0;
+      this.dropChoices[aOff + i] = 0;
     }
     this.numOpened[b] = opened;
     this.firstReward[b] = -1;
@@ -638,6 +685,7 @@ export class ManitokanVecEnv extends VecEnvBase {
           } else e = EV_NONE;
           break;
         case ACT_DROP:
+          if (carrier === i) this.dropChoices[p]++;
           if (carrier === i && cell === C_EMPTY) {
             this.setCell(b, front, C_KEY);
             carrier = -1;
@@ -714,7 +762,24 @@ export class ManitokanVecEnv extends VecEnvBase {
     m.key_drops = drops;
     let pickups = 0;
     for (let i = 0; i < N; i++) pickups += this.pickups[aOff + i];
-    m.key_drops_nonzero = pickups > 0 ? drops : null;
+    m.key_drops_nonzero = drops > 0 ? drops : null;
+    m.key_drops_picked_up = pickups > 0 ? drops : null;
+    let choices = 0;
+    for (let i = 0; i < N; i++) {
+      m[`key_drop_choices_${i}`] = this.dropChoices[aOff + i];
+      choices += this.dropChoices[aOff + i];
+    }
+    m.key_drop_choices = choices;
+    // Residual and normalised return from the reward parts (see the header).
+    let collective = 0;
+    if (terminated && this.payCollective) for (let j = 0; j < N; j++) if (this.opened[aOff + j] === 1) collective += this.r[j];
+    let norm = 0;
+    for (let i = 0; i < N; i++) {
+      const ri = this.payIndividual && this.opened[aOff + i] === 1 ? this.r[i] : 0;
+      m[`collective_residual_${i}`] = (collective - ri) * ri;
+      norm += this.ret[aOff + i] / this.maxReturn[i];
+    }
+    m.return_normalised = norm / N;
     m.first_reward_step = this.firstReward[b] >= 0 ? this.firstReward[b] : null;
     const len = this.stepCount[b];
     m.agent_distance = len > 0 ? this.distSum[b] / len : 0;
@@ -968,9 +1033,20 @@ export class ManitokanVecEnv extends VecEnvBase {
       oraclePaid: this.oraclePaid,
       pickups: this.pickups,
       drops: this.drops,
+      dropChoices: this.dropChoices,
       firstReward: this.firstReward,
       distSum: this.distSum,
     };
+  }
+
+  /**
+   * Checkpoints written before `dropChoices` existed (issue 8) still load: the counter of the
+   * episode in progress restarts at 0 (only that episode's key_drop_choices is then low).
+   */
+  override setState(raw: unknown): void {
+    const s = raw as Record<string, unknown> | null;
+    if (s && typeof s === 'object' && !('dropChoices' in s)) raw = { ...s, dropChoices: new Array<number>(this.dropChoices.length).fill(0) };
+    super.setState(raw);
   }
 
   // ------------------------------------------------------------------ inspection (tests, tools)

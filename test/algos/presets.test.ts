@@ -40,6 +40,12 @@ describe('presets', () => {
       'manitokan-mappo-released-code',
       'manitokan-mappo-doorkey-released-code',
       'manitokan-mappo-history-released-code',
+      'manitokan-saf',
+      'manitokan-saf-released-code',
+      'manitokan-saf-doorkey',
+      'manitokan-saf-doorkey-released-code',
+      'manitokan-saf-history',
+      'manitokan-saf-history-released-code',
       'manitokan-ippo-randomized',
       'manitokan-mappo-randomized',
       'manitokan-vdn',
@@ -120,12 +126,12 @@ describe('presets', () => {
     const historyReleased = resolveExperiment(getPreset('manitokan-pg-history-released-code')!.config);
     const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
       ['maxent', { maxEntropy: true, entropyCoef: 1e-4, maxEntropySign: 'bonus', correction: 'none' }, { maxEntropy: true, maxEntropySign: 'released-penalty' }],
-      ['correction', { correction: 'cross', correctionImpl: 'hvp', correctionCoef: 1, correctionStart: 1, maxEntropy: false }, { correction: 'cross', correctionImpl: 'released-fd' }],
-      ['self-correction', { correction: 'self', correctionImpl: 'hvp', antiCollective: false }, { correction: 'self', correctionImpl: 'released-fd' }],
+      ['correction', { correction: 'cross', correctionImpl: 'hvp', correctionCoef: 1, correctionStart: 1, maxEntropy: false, correctionBaseline: 'collective-critic' }, { correction: 'cross', correctionImpl: 'released-fd', correctionBaseline: 'full-critic' }],
+      ['self-correction', { correction: 'self', correctionImpl: 'hvp', antiCollective: false, correctionBaseline: 'collective-critic' }, { correction: 'self', correctionImpl: 'released-fd', correctionBaseline: 'full-critic' }],
       [
         'anti-collective',
         { correction: 'self', correctionImpl: 'hvp', antiCollective: true, antiCollectiveScope: 'collective' },
-        { correction: 'self', correctionImpl: 'released-fd', antiCollective: true, antiCollectiveScope: 'released-individual' },
+        { correction: 'self', correctionImpl: 'released-fd', correctionBaseline: 'full-critic', antiCollective: true, antiCollectiveScope: 'released-individual' },
       ],
     ];
     const strip = (a: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(a).filter(([k]) => !keys.includes(k)));
