@@ -12,11 +12,13 @@ import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
 import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
+import { ddpgEntry } from './algos/ddpg';
+import { maddpgEntry } from './algos/maddpg';
 import { defaults } from './config/schema';
 
 const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry].map((a) => ({
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, ddpgEntry, maddpgEntry].map((a) => ({
   ...a,
   envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
 }));

@@ -30,6 +30,7 @@ const TINY: Record<string, number> = {
   episodeLimit: 8,
   lr: 1e-2,
   criticLr: 1e-2,
+  updateEvery: 8,
 };
 
 function tiny(schema: Schema, base: Values): Values {
