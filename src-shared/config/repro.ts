@@ -14,6 +14,7 @@ import type { PartialExperiment } from './experiment';
 import { defaults } from './schema';
 import { headlineMetrics } from '../metrics';
 import { manitokanEntry } from '../envs/manitokan';
+import { alitaRepros } from './repro-alita';
 
 export interface ReproVariant {
   label: string;
@@ -36,6 +37,35 @@ export interface Repro {
   /** Metrics charted in the report, in order. */
   keys: string[];
   budgets: { paper: Budget; small: Budget };
+  /** The paper's table, printed in its layout next to ours (mean and std over seeds). */
+  reference?: ReferenceTable;
+}
+
+/**
+ * A paper's table of final numbers, in the paper's layout: rows (methods) x columns, each cell
+ * naming the variant and metric it compares with and the paper's value. Ours is the mean over
+ * seeds of each run's summary (the metric's mean over its last 10% of rounds), with the std
+ * across seeds; `scale` converts units (100 for a rate the paper prints in %).
+ */
+export interface ReferenceTable {
+  readonly caption: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly {
+    readonly label: string;
+    readonly cells: readonly (ReferenceCell | null)[];
+  }[];
+  /** How the paper's numbers were measured vs ours, orderings to check, caveats. */
+  readonly note?: string;
+}
+
+export interface ReferenceCell {
+  readonly variant: string;
+  readonly key: string;
+  /** The paper's value (null: not reported). */
+  readonly paper: number | null;
+  readonly paperStd?: number;
+  readonly scale?: number;
+  readonly digits?: number;
 }
 
 const PAPER: Budget = { episodes: 10_000, seeds: 10, numEnvs: 32 };
@@ -173,6 +203,7 @@ export const REPROS: readonly Repro[] = [
     keys: ['collective_success', 'return_total', 'key_drops'],
     budgets: { paper: { ...PAPER, episodes: 11_000, seeds: 9 }, small: SMALL },
   },
+  ...alitaRepros,
 ];
 
 export function listRepros(): readonly Repro[] {

@@ -1,0 +1,56 @@
+/**
+ * Presets of the ALITA paper's particle-task experiments (Tables 2-4): MADDPG, DDPG and ALITA on
+ * MPE scenarios, each with a `-released-code` twin that runs openai/maddpg's own sizes (64-unit
+ * MLPs, no LayerNorm) instead of ALITA appendix D's (128 units, LayerNorm).
+ *
+ * MPE protocol (shared/specs/alita.md §7.3, Cairn's choice): 25-step episodes, 25,000 training
+ * episodes, the OpenAI soft action interface. Cairn's particle envs take that interface as
+ * their `continuous` action mode (a Box(0, 1)^5 move vector, u_x = a2 - a1, u_y = a4 - a3; the
+ * speaker's message vector), and the learners feed it Gumbel-softmax vectors
+ * (`boxPolicy: 'gumbel-softmax'`), exactly what openai/maddpg hands MPE. A round is one
+ * episode in each of 50 copies, so 500 rounds = 25,000 episodes; updates still come once per
+ * 100 transitions.
+ */
+import type { Preset } from '../config/presets';
+
+export const MPE_TRAIN = { episodes: 500, numEnvs: 50 };
+/** openai/maddpg's network where ALITA appendix D differs (maddpg.ts header). */
+export const RELEASED_MADDPG = { hiddenDim: 64, layerNorm: false };
+const SOFT = { boxPolicy: 'gumbel-softmax' };
+
+export interface MpeLearner {
+  /** Preset-name part and label. */
+  readonly name: string;
+  readonly label: string;
+  readonly algo: Record<string, unknown>;
+}
+
+export const MPE_LEARNERS: readonly MpeLearner[] = [
+  { name: 'maddpg', label: 'MADDPG', algo: { id: 'maddpg', ...SOFT } },
+  { name: 'ddpg', label: 'DDPG', algo: { id: 'ddpg', ...SOFT } },
+];
+
+function twins(name: string, title: string, description: string, paper: string, config: Preset['config']): Preset[] {
+  return [
+    { name, title, description, paper, config },
+    {
+      name: `${name}-released-code`,
+      title: `${title} (openai/maddpg sizes)`,
+      description: `${description} Released-code twin: 64-unit MLPs without LayerNorm (openai/maddpg) instead of ALITA appendix D's 128 units with LayerNorm.`,
+      paper,
+      config: { ...config, algo: { ...config.algo, ...RELEASED_MADDPG } },
+    },
+  ];
+}
+
+export const alitaPresets: Preset[] = [3, 6].flatMap((n) =>
+  MPE_LEARNERS.flatMap((l) =>
+    twins(
+      `spread-n${n}-${l.name}`,
+      `Cooperative Navigation, N = ${n}, ${l.label}`,
+      `MPE simple_spread with ${n} agents and landmarks, 25-step episodes, OpenAI shared reward and soft action vectors; ${l.label} with ALITA appendix D sizes, 25,000 episodes.`,
+      'ALITA Table 2',
+      { env: { id: 'spread', numAgents: n, actions: 'continuous', episodeLimit: 25, reward: 'openai' }, algo: { ...l.algo }, train: { ...MPE_TRAIN } },
+    ),
+  ),
+);
