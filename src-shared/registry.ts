@@ -14,11 +14,12 @@ import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 import { ddpgEntry } from './algos/ddpg';
 import { maddpgEntry } from './algos/maddpg';
+import { alitaEntry } from './algos/alita';
 import { defaults } from './config/schema';
 
 const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
-const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, ddpgEntry, maddpgEntry].map((a) => ({
+const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, ddpgEntry, maddpgEntry, alitaEntry].map((a) => ({
   ...a,
   envs: envs.filter((e) => a.accepts(e.spec(defaults(e.schema))).length === 0).map((e) => e.id),
 }));

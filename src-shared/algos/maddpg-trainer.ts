@@ -423,15 +423,15 @@ export class MaddpgTrainer implements Trainer {
   }
 
   /** y_j = r~_j + gamma (1 - term) Q'_j(x', mu'(o')) [K, 1]. */
-  protected criticTarget(j: number, b: Batch): Tensor {
+  protected criticTarget(j: number, b: Batch, shared?: Tensor[]): Tensor {
     const tf = this.tf;
-    const next = this.targetActions(j, b);
+    const next = shared ?? this.targetActions(j, b);
     const y = tf.tidy(() => {
       const q = this.criticTargets[j].net.forward(this.criticInput(j, b.nobs, next));
       const r = this.trainingReward(j, b);
       return tf.add(r, tf.mul(tf.mul(tf.sub(1, b.term), this.cfg.gamma), q));
     });
-    next.forEach((t, m) => t !== b.act[m] && t.dispose());
+    if (!shared) next.forEach((t, m) => t !== b.act[m] && t.dispose());
     return y;
   }
 
