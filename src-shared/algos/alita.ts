@@ -451,7 +451,9 @@ export class AlitaTrainer extends MaddpgTrainer {
     const pi = this.lay.codecs.map((codec, m) => {
       if (m === j) return slice(aHat);
       const raw = this.actors[m].net.forward(obs[m]);
-      return actionTensor(tf, codec, raw, this.ctx.rng, b.mask[m] ? slice(b.mask[m]!) : null, c.piOthers === 'sample');
+      const a = actionTensor(tf, codec, raw, this.ctx.rng, b.mask[m] ? slice(b.mask[m]!) : null, c.piOthers === 'sample');
+      // A constant: the other agents' slots carry no gradient (tfjs has no stop-gradient op).
+      return tf.tensor2d(a.dataSync() as Float32Array, a.shape as [number, number]);
     });
     const q = this.estimate(j, tf.concat([...obs, ...pi], 1));
     const I = this.influencees(j);
