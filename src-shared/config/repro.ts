@@ -20,6 +20,8 @@ export interface ReproVariant {
   label: string;
   preset: string;
   overrides?: PartialExperiment;
+  /** Extra overrides at one budget only (e.g. a cheaper estimator schedule at `small`). */
+  budgetOverrides?: { paper?: PartialExperiment; small?: PartialExperiment };
 }
 
 export interface Budget {
