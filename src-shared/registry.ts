@@ -7,6 +7,10 @@ import type { AlgoEntry } from './algos/types';
 import { manitokanEntry } from './envs/manitokan';
 import { matrixGameEntry } from './envs/matrix-game';
 import { spreadEntry } from './envs/spread';
+import { speakerListenerEntry } from './envs/speaker-listener';
+import { adversaryEntry } from './envs/adversary';
+import { pushBoxEntry } from './envs/push-box';
+import { secretRoomEntry } from './envs/secret-room';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -17,7 +21,7 @@ import { maddpgEntry } from './algos/maddpg';
 import { alitaEntry } from './algos/alita';
 import { defaults } from './config/schema';
 
-const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
+const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, speakerListenerEntry, adversaryEntry, pushBoxEntry, secretRoomEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry, ddpgEntry, maddpgEntry, alitaEntry].map((a) => ({
   ...a,

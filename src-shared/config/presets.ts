@@ -16,6 +16,9 @@ import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
 import { alitaPresets } from '../algos/alita-presets';
+import { speakerListenerPresets } from '../envs/speaker-listener-presets';
+import { adversaryPresets } from '../envs/adversary-presets';
+import { gridTasksPresets } from '../envs/grid-tasks-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -321,6 +324,9 @@ const PRESETS: Preset[] = [
   ...matrixGamePresets,
   ...spreadPresets,
   ...alitaPresets,
+  ...speakerListenerPresets,
+  ...adversaryPresets,
+  ...gridTasksPresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

@@ -41,8 +41,9 @@
  * | comm   | (steps+1)*N*dimC   | (t*N + i)*dimC + k | agent i's channel (only when some agent speaks) |
  * plus the generic `action`, `reward` (and `box_action`) step columns and the scenario's own.
  * `meta`: scenario, entities [{ name, kind 'agent'|'landmark', size, color [r, g, b] in 0..1,
- * movable, collide }], dimC, speakers (agent indices), actionMode, episodeLimit, end, plus the
- * scenario's fields (e.g. a goal landmark).
+ * movable, collide }] (colours of the recorded episode: a scenario may recolour per episode with
+ * `entityColor`, as MPE paints the goal), dimC, speakers (agent indices), actionMode,
+ * episodeLimit, end, plus the scenario's fields (e.g. a goal landmark).
  */
 import type { Rng } from '../rng';
 import { VecEnvBase, type ReplayRecorder } from './base';
@@ -161,6 +162,13 @@ export abstract class ParticleEnv extends VecEnvBase {
   /** Extra replay meta of the scenario (goal, colours). */
   protected scenarioMeta(_b: number): Record<string, unknown> {
     return {};
+  }
+  /**
+   * Display colour of entity e in copy b's episode being recorded (MPE recolours per episode:
+   * the goal landmark, the listener in its goal's colour). Default: the entity's declared colour.
+   */
+  protected entityColor(_b: number, e: number): readonly [number, number, number] {
+    return e < this.world.agents.length ? this.world.agents[e].color : this.world.landmarks[e - this.world.agents.length].color;
   }
 
   // ------------------------------------------------------------------ step
@@ -294,10 +302,11 @@ export abstract class ParticleEnv extends VecEnvBase {
 
   protected override replayMeta(b: number): Record<string, unknown> {
     const w = this.world;
-    const ent = (e: EntityDef, kind: 'agent' | 'landmark') => ({ name: e.name, kind, size: e.size, color: [...e.color], movable: e.movable, collide: e.collide });
+    const nA = w.agents.length;
+    const ent = (e: EntityDef, k: number) => ({ name: e.name, kind: k < nA ? 'agent' : 'landmark', size: e.size, color: [...this.entityColor(b, k)], movable: e.movable, collide: e.collide });
     return {
       scenario: this.spec.id,
-      entities: [...w.agents.map((e) => ent(e, 'agent')), ...w.landmarks.map((e) => ent(e, 'landmark'))],
+      entities: [...w.agents, ...w.landmarks].map(ent),
       dimC: w.dimC,
       speakers: Array.from(this.speaks).flatMap((s, i) => (s ? [i] : [])),
       actionMode: this.actionMode,

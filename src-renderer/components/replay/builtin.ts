@@ -1,11 +1,14 @@
 /**
  * The replay renderers that ship with Cairn, by kind: the generic view (any env), the 2-D
- * world (every particle env), the payoff table (matrix games) and Manitokan's grid. A new env
+ * world (every particle env), the cell grid (Push-Box, Secret Room), the payoff table (matrix
+ * games) and Manitokan's grid. A new env
  * names one of these kinds in its replay meta, or registers its own here.
  */
 import { GENERIC_KIND, registerReplayRenderer, registerStructuralKind } from './registry';
 import World2dFrame from './world2d/World2dFrame.vue';
 import { isWorldReplay, worldEntities } from './world2d/world-read';
+import Grid2dFrame from './grid2d/Grid2dFrame.vue';
+import { gridMarkers, gridMeta } from './grid2d/grid-read';
 import MatrixFrame from './matrix/MatrixFrame.vue';
 import MatrixPanel from './matrix/MatrixPanel.vue';
 import { isMatrixReplay } from './matrix/matrix-read';
@@ -25,6 +28,13 @@ export function registerBuiltinReplayRenderers(): void {
     agentColors: (r) => worldEntities(r).filter((e) => e.kind === 'agent').map((e) => e.color),
   });
   registerStructuralKind('world2d', isWorldReplay);
+  // Cell grids (Push-Box, Secret Room): tiles, doors, objects and agents from the env's meta.
+  registerReplayRenderer('grid2d', Grid2dFrame, {
+    panel: GenericFrame,
+    markers: gridMarkers,
+    markerKinds: ['door', 'reward'],
+    agentColors: (r) => gridMeta(r).agents.map((a) => a.color),
+  });
   registerReplayRenderer('matrix', MatrixFrame, { panel: MatrixPanel });
   registerStructuralKind('matrix', isMatrixReplay);
   registerReplayRenderer('manitokan', ManitokanFrame, {
