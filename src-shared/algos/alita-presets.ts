@@ -73,3 +73,46 @@ export const alitaPresets: Preset[] = [
   ),
   ...spreadFast,
 ];
+
+/** Cooperative Communication (ALITA Table 3): speaker and listener, soft message and move vectors. */
+const SPEAKER_ENV = { id: 'speaker-listener', actions: 'continuous', episodeLimit: 25, reward: 'openai' };
+alitaPresets.push(
+  ...MPE_LEARNERS.flatMap((l) =>
+    twins(
+      `speaker-listener-${l.name}`,
+      `Cooperative Communication, ${l.label}`,
+      `MPE simple_speaker_listener, 25-step episodes, soft message (3) and move (5) vectors; ${l.label} with ALITA appendix D sizes, 25,000 episodes.`,
+      'ALITA Table 3',
+      { env: { ...SPEAKER_ENV }, algo: { ...l.algo }, train: { ...MPE_TRAIN } },
+    ),
+  ),
+);
+
+/**
+ * Physical Deception (ALITA Table 4): the good agents' learner against the adversary's, as one
+ * run each. The env's teams are [adversary, good agents]; `teamCritics` gives each team its
+ * critic (1 MADDPG, 0 DDPG), and ALITA's influencer is a good agent (its largest learned team).
+ */
+export const TABLE4_PAIRS = [
+  { agents: 'alita', adversary: 'maddpg' },
+  { agents: 'maddpg', adversary: 'maddpg' },
+  { agents: 'maddpg', adversary: 'ddpg' },
+  { agents: 'ddpg', adversary: 'maddpg' },
+  { agents: 'ddpg', adversary: 'ddpg' },
+] as const;
+const critic = (l: string) => (l === 'ddpg' ? 0 : 1);
+alitaPresets.push(
+  ...TABLE4_PAIRS.flatMap(({ agents, adversary }) =>
+    twins(
+      `adversary-${agents}-vs-${adversary}`,
+      `Physical Deception, ${agents.toUpperCase()} agents vs ${adversary.toUpperCase()} adversary`,
+      `MPE simple_adversary with 2 good agents and 1 adversary, 25-step episodes, soft move vectors; the good agents learn with ${agents.toUpperCase()}, the adversary with ${adversary.toUpperCase()} (per-team critics), ALITA appendix D sizes, 25,000 episodes.`,
+      'ALITA Table 4',
+      {
+        env: { id: 'adversary', numGood: 2, actions: 'continuous', episodeLimit: 25 },
+        algo: { ...(agents === 'alita' ? MPE_LEARNERS[2].algo : { id: 'maddpg', ...SOFT }), teamCritics: [critic(adversary), critic(agents)] },
+        train: { ...MPE_TRAIN },
+      },
+    ),
+  ),
+);
