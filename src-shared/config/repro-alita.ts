@@ -134,5 +134,19 @@ export const alitaRepros: Repro[] = [
       note: 'Paper: 1,000 evaluation episodes; success = within 0.23 (touching) of the target at the last step, our reading of an unstated threshold. Ours: training episodes of the last 10% of rounds.',
     },
   },
+  {
+    name: 'alita-ablations',
+    figure: 'ALITA Fig. 4 (ablations), extrapolated',
+    title: 'ALITA ablations on cooperative navigation (N = 3): Symmetric, ALITA, No IM, No F',
+    description:
+      "The paper's Fig. 4 ablations (run on SMAC 2s3z, out of scope) on MPE simple_spread with 3 agents. Paper ordering there: Symmetric > ALITA > No IM (slightly below) >> No F; here an extrapolated, non-paper expectation.",
+    variants: (['alita', 'symmetric', 'no-im', 'no-f'] as const).map((v) => ({
+      label: v === 'alita' ? 'ALITA' : v === 'symmetric' ? 'Symmetric' : v === 'no-im' ? 'No IM' : 'No F',
+      preset: 'spread-n3-alita',
+      overrides: { algo: { variant: v } },
+      budgetOverrides: { small: { algo: { ...ALITA_FAST } } },
+    })),
+    keys: ['landmark_distance', 'collisions', 'return_total', 'influence/F', 'im/psi_mean'],
+    budgets: { paper: MPE_PAPER, small: MPE_SMALL },
+  },
 ];
-
