@@ -26,6 +26,9 @@ import { driAcEntry } from './algos/dri-ac';
 import { a2cEntry } from './algos/a2c';
 import { dqnEntry } from './algos/dqn';
 import { safEntry } from './algos/saf';
+import { ddpgEntry } from './algos/ddpg';
+import { maddpgEntry } from './algos/maddpg';
+import { alitaEntry } from './algos/alita';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -54,6 +57,9 @@ const builtinAlgos: AlgoEntry[] = [
   driAcEntry,
   a2cEntry,
   dqnEntry,
+  ddpgEntry,
+  maddpgEntry,
+  alitaEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({

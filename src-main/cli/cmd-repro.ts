@@ -11,6 +11,19 @@ import { SEED_DEFAULT_FIRST, SEED_MAX_VALUE, SEEDS_MAX, seedRange } from '../../
 import { Progress } from './progress';
 import { UsageError } from './errors';
 import { outcomeHtml, outcomeLines, outcomeRows, withOutcomeSection } from '../report/repro-outcome';
+import type { ReferenceTable } from '../../src-shared/config/repro';
+import type { Store } from '../db/store';
+import { fillReferenceTable, referenceTableHtml, referenceTableText, withReferenceSection, type FilledTable } from '../report/reference-table';
+
+/** The reproduction's paper table filled from its runs (their stored summaries). */
+async function reproTable(store: Store, table: ReferenceTable, runs: readonly { id: number; variant: string }[]): Promise<FilledTable> {
+  const rows = [];
+  for (const r of runs) {
+    const row = await store.getRun(r.id);
+    if (row) rows.push({ variant: r.variant, status: row.status, summary: row.summary });
+  }
+  return fillReferenceTable(table, rows);
+}
 
 export const REPRO_HELP = `Usage: cairn repro --list
        cairn repro NAME [--budget paper|small] [--seeds K] [--rounds N] [--envs B] [options]
@@ -126,8 +139,9 @@ export async function repro(argv: string[]): Promise<void> {
       const dir = path.join(path.dirname(store.file), 'reports');
       fs.mkdirSync(dir, { recursive: true });
       report = path.join(dir, `repro-${rep.name}-experiment-${launched.experimentId}.html`);
-      const html = Buffer.from(file.base64, 'base64').toString('utf8');
-      fs.writeFileSync(report, withOutcomeSection(html, outcomeHtml(rep, outcome)));
+      let html = withOutcomeSection(Buffer.from(file.base64, 'base64').toString('utf8'), outcomeHtml(rep, outcome));
+      if (rep.reference) html = withReferenceSection(html, referenceTableHtml(await reproTable(store, rep.reference, launched.runs)));
+      fs.writeFileSync(report, html);
       process.stderr.write(`cairn: report written to ${report}\n`);
     }
     const out = { experimentId: launched.experimentId, report, ...(await runsJson(store, launched.runs.map((r) => r.id))) };
@@ -142,6 +156,7 @@ export async function repro(argv: string[]): Promise<void> {
       }
     }
     for (const line of outcomeLines(outcome)) process.stderr.write(`cairn: ${line}\n`);
+    if (rep.reference && !values.json) process.stdout.write('\n' + referenceTableText(await reproTable(store, rep.reference, launched.runs)));
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await store.close();

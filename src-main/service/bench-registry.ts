@@ -87,6 +87,9 @@ export async function trainThroughput(preset: Preset, algoId: string, seconds: n
   const { id: _a, ...algoRaw } = preset.config.algo ?? {};
   const envConfig = resolve('env', envEntry.schema, envRaw);
   const config = resolve('algo', algo.schema, algoId === preset.config.algo?.id ? algoRaw : {});
+  // Off-policy learners wait for a replay warm-up (MADDPG: 25,600 transitions) before their
+  // first update; measure them updating, as they spend nearly all of a run.
+  if (algo.schema.warmup?.type === 'int') config.warmup = 1;
   const env = envEntry.create(envConfig, { numEnvs: BENCH_NUM_ENVS, autoReset: false });
   const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
   await trainer.round(); // warm-up: variable creation, kernel compilation

@@ -16,6 +16,7 @@ import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
 import { VALUE_MIXING_EXTRA_PRESETS, VALUE_MIXING_FAMILIES } from './value-mixing-presets';
+import { alitaPresets } from '../algos/alita-presets';
 import { speakerListenerPresets } from '../envs/speaker-listener-presets';
 import { adversaryPresets } from '../envs/adversary-presets';
 import { gridTasksPresets } from '../envs/grid-tasks-presets';
@@ -328,6 +329,7 @@ const PRESETS: Preset[] = [
   },
   ...matrixGamePresets,
   ...spreadPresets,
+  ...alitaPresets,
   ...speakerListenerPresets,
   ...adversaryPresets,
   ...gridTasksPresets,

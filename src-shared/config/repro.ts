@@ -17,11 +17,14 @@ import { defaults, type Values } from './schema';
 import { headlineMetrics } from '../metrics';
 import { manitokanEntry } from '../envs/manitokan';
 import { DRIMA_REPROS, type RunOutcome } from './repro-drima';
+import { alitaRepros } from './repro-alita';
 
 export interface ReproVariant {
   label: string;
   preset: string;
   overrides?: PartialExperiment;
+  /** Extra overrides at one budget only (e.g. a cheaper estimator schedule at `small`). */
+  budgetOverrides?: { paper?: PartialExperiment; small?: PartialExperiment };
 }
 
 export interface Budget {
@@ -44,6 +47,35 @@ export interface Repro {
    * config and its summary, the last 10% of rounds) and whether that is the figure's target.
    */
   outcome?: (env: { id: string } & Values, final: Record<string, number>) => RunOutcome;
+  /** The paper's table, printed in its layout next to ours (mean and std over seeds). */
+  reference?: ReferenceTable;
+}
+
+/**
+ * A paper's table of final numbers, in the paper's layout: rows (methods) x columns, each cell
+ * naming the variant and metric it compares with and the paper's value. Ours is the mean over
+ * seeds of each run's summary (the metric's mean over its last 10% of rounds), with the std
+ * across seeds; `scale` converts units (100 for a rate the paper prints in %).
+ */
+export interface ReferenceTable {
+  readonly caption: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly {
+    readonly label: string;
+    readonly cells: readonly (ReferenceCell | null)[];
+  }[];
+  /** How the paper's numbers were measured vs ours, orderings to check, caveats. */
+  readonly note?: string;
+}
+
+export interface ReferenceCell {
+  readonly variant: string;
+  readonly key: string;
+  /** The paper's value (null: not reported). */
+  readonly paper: number | null;
+  readonly paperStd?: number;
+  readonly scale?: number;
+  readonly digits?: number;
 }
 
 const PAPER: Budget = { episodes: 10_000, seeds: 10, numEnvs: 32 };
@@ -225,6 +257,7 @@ export const REPROS: readonly Repro[] = [
     budgets: { paper: { ...PAPER, episodes: 11_000, seeds: 9 }, small: SMALL },
   },
   ...DRIMA_REPROS,
+  ...alitaRepros,
 ];
 
 export function listRepros(): readonly Repro[] {

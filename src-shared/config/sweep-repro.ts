@@ -11,12 +11,21 @@ export function reproSweep(rep: Repro, budgetName: string, b: Budget, seeds: num
     overrides: { train: { episodes: b.episodes, numEnvs: b.numEnvs } },
     axes: [
       {
-        variants: rep.variants.map((v) => ({
-          label: v.label,
-          preset: v.preset,
-          // The budget wins over a variant's own rounds, as it always has for `cairn repro`.
-          overrides: { ...v.overrides, train: { ...v.overrides?.train, episodes: b.episodes, numEnvs: b.numEnvs } },
-        })),
+        variants: rep.variants.map((v) => {
+          const extra = budgetName === 'paper' || budgetName === 'small' ? v.budgetOverrides?.[budgetName] : undefined;
+          return {
+            label: v.label,
+            preset: v.preset,
+            // The budget wins over a variant's own rounds, as it always has for `cairn repro`.
+            overrides: {
+              ...v.overrides,
+              ...extra,
+              env: { ...v.overrides?.env, ...extra?.env },
+              algo: { ...v.overrides?.algo, ...extra?.algo },
+              train: { ...v.overrides?.train, ...extra?.train, episodes: b.episodes, numEnvs: b.numEnvs },
+            },
+          };
+        }),
       },
     ],
     seeds,

@@ -39,3 +39,16 @@ export function clipByGlobalNorm(tf: Tf, grads: Record<string, Tensor>, maxNorm:
   }
   return norm;
 }
+
+/**
+ * Clip every gradient tensor separately to L2 norm `maxNorm` (TensorFlow's `clip_by_norm` per
+ * variable, as openai/maddpg's `minimize_and_clip`): g <- g * maxNorm / max(|g|, maxNorm).
+ * In place (old tensors disposed), no read-back; `maxNorm <= 0` leaves the gradients alone.
+ */
+export function clipPerTensor(tf: Tf, grads: Record<string, Tensor>, maxNorm: number): void {
+  if (!(maxNorm > 0)) return;
+  for (const [k, g] of Object.entries(grads)) {
+    grads[k] = tf.tidy(() => tf.mul(g, tf.div(maxNorm, tf.maximum(tf.norm(g), maxNorm))));
+    g.dispose();
+  }
+}

@@ -31,6 +31,9 @@ const TINY: Record<string, number> = {
   episodeLimit: 8,
   lr: 1e-2,
   criticLr: 1e-2,
+  updateEvery: 8,
+  cloneUpdatesPerStep: 1,
+  dtBatch: 4,
 };
 
 function tiny(schema: Schema, base: Values): Values {

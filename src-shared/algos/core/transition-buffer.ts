@@ -8,6 +8,9 @@
  * Only the valid rows of a lock-step step are stored (`valid[b]`): finished copies' padding
  * never enters the buffer. A sample also returns `mask` (1 per drawn row) so a learner can
  * pad a batch to a fixed size while the buffer is still filling (`sample(k)` with k > count).
+ *
+ * Storage grows by doubling up to `capacity` (a 1e6-transition buffer of wide joint rows would
+ * otherwise reserve gigabytes for runs that never fill it); growth does not change any value.
  */
 import type { Rng } from '../../rng';
 import type { Checkpoint } from '../types';
@@ -16,6 +19,8 @@ export class TransitionBuffer {
   private readonly data: Record<string, Float32Array>;
   private next = 0;
   private size = 0;
+  /** Rows currently allocated (<= capacity). */
+  private rows: number;
 
   constructor(
     readonly capacity: number,
@@ -24,10 +29,36 @@ export class TransitionBuffer {
   ) {
     if (!(Number.isInteger(capacity) && capacity >= 1)) throw new Error(`TransitionBuffer: capacity must be an integer >= 1, got ${capacity}`);
     this.data = {};
+    this.rows = Math.min(capacity, 4096);
     for (const [k, w] of Object.entries(widths)) {
       if (!(Number.isInteger(w) && w >= 1)) throw new Error(`TransitionBuffer: width of "${k}" must be an integer >= 1, got ${w}`);
-      this.data[k] = new Float32Array(capacity * w);
+      this.data[k] = new Float32Array(this.rows * w);
     }
+  }
+
+  /** Make room for at least `n` rows (doubling, capped at capacity). */
+  private reserve(n: number): void {
+    if (n <= this.rows) return;
+    let rows = this.rows;
+    while (rows < n) rows = Math.min(this.capacity, rows * 2);
+    for (const [k, w] of Object.entries(this.widths)) {
+      const grown = new Float32Array(rows * w);
+      grown.set(this.data[k]);
+      this.data[k] = grown;
+    }
+    this.rows = rows;
+  }
+
+  /** Field `name` of stored row `r` (a view; valid until the next insert). */
+  row(name: string, r: number): Float32Array {
+    const w = this.widths[name];
+    if (w === undefined) throw new Error(`TransitionBuffer: no field "${name}"`);
+    return this.data[name].subarray(r * w, (r + 1) * w);
+  }
+
+  /** Ring slot the next insert writes (for indexes kept beside the buffer). */
+  get nextSlot(): number {
+    return this.next;
   }
 
   get count(): number {
@@ -46,6 +77,7 @@ export class TransitionBuffer {
     }
     for (let b = 0; b < B; b++) {
       if (!valid[b]) continue;
+      this.reserve(this.next + 1);
       for (const [k, w] of Object.entries(this.widths)) {
         const src = rows[k];
         const dst = this.data[k];
@@ -90,6 +122,7 @@ export class TransitionBuffer {
     if (!(meta.size >= 0 && meta.size <= this.capacity && meta.next >= 0 && meta.next < this.capacity)) {
       throw new Error(`TransitionBuffer: checkpoint ring position ${JSON.stringify(meta)} does not fit capacity ${this.capacity}`);
     }
+    this.reserve(meta.size);
     for (const [f, w] of Object.entries(this.widths)) {
       const t = tensors[prefix + f];
       if (!t || t.data.length !== meta.size * w) throw new Error(`TransitionBuffer: checkpoint field "${prefix + f}" is missing or has the wrong size`);

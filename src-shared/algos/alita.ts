@@ -1,0 +1,570 @@
+/**
+ * ALITA (Influence-based reinforcement learning for intrinsically-motivated agents, anonymous
+ * ICLR 2022 submission, arXiv 2108.12581; shared/specs/alita.md): MADDPG (maddpg-trainer.ts)
+ * where an influencer agent k also minimises lambda F, its influence on its teammates' values
+ * (eq. 3-4, 7, 9), earns a novelty bonus lambda_pi psi from an autoencoder on its own (o, a)
+ * (eq. 10), and its influencees pay exp(-omega psi) ||pi_i(o_i) - a_i||^2 (eq. 11).
+ *
+ * Paper text (default here) vs the released code (AmmarFayad/Influence-based-..., e8f502ac;
+ * single-agent Gym only, spec §4) where a multi-agent port can follow it:
+ *
+ *   option            paper (default)                        released code
+ *   influenceTarget   eq7: z_i = max_u Q_i(x', u)            code: a TD target r + g Q'(s', mu(s'))
+ *   psiForm           sq: ||phi(v) - v||^2                   norm: ||phi(v) - v||
+ *   penaltyForm       paper: exp(-omega psi) ||pi - a||^2    code: omega minmax(psi) ||pi - a||
+ *   (the code's per-call fresh Adam for the auxiliary critic, alternate whole episodes per agent
+ *   and 15 greedy AE roll-outs are not ported: they belong to its single-agent pi/mu setting.)
+ *
+ * Cairn's answers to the spec's open questions (§12) and its other choices:
+ * - influencer: one team agent drawn from the run seed (its own stream) and fixed for the run
+ *   (`variant: 'symmetric'`: every team agent; `influencerTeam`: which team, default the learned
+ *   team with the most agents, so simple_adversary's good agents). Agents outside that team
+ *   (the adversary) train as plain MADDPG/DDPG (per-team critics: `teamCritics`).
+ * - F's estimator: per influencee a clone of its critic, copied (and its Adam state zeroed) at
+ *   the start of every round, i.e. of every copy's episode, and stepped `cloneUpdatesPerStep`
+ *   times per lock-step step (4, the paper's "4 times per step"; with B copies that is 4 per B
+ *   env transitions, `cloneUpdatesPerStep` raises it), each on a fresh D_t around the current
+ *   (o_k, a_k) of one copy (copies taken in turn). `influenceEstimator: 'single'` is eq. 6's
+ *   persistent Q^cen with one output per influencee.
+ * - D_t: 'knn' (default), 'exact' (grids) or 'uniform' (alita-dt.ts).
+ * - the max over joint actions: exact enumeration up to `maxJointEnum` (128) joint actions,
+ *   coordinate ascent (`ascentRounds`, from the greedy joint action) beyond (alita-joint-max.ts);
+ *   candidates are one-hots; non-team agents are held at their current Gumbel sample. The
+ *   critic is the online Q_i (`influenceCritic: 'target'` for the target).
+ * - F enters the influencer's actor loss pathwise through the clone (z held constant), on the
+ *   first `influenceBatch` rows of its MADDPG minibatch (0 = all); the other agents' slots hold
+ *   their current policies' Gumbel samples (`piOthers: 'softmax'`: their probabilities).
+ * - rewards at update time (spec §3.4): the influencer's critic sees r + lambda_pi psi, the
+ *   influencees' r minus the eq. 11 penalty (pi_i = softmax of its current logits, or a fresh
+ *   sample with `penaltyPolicy: 'sample'`), averaged over influencers; clones regress on the same
+ *   training reward (`influenceReward: 'extrinsic'`: the env's).
+ * - autoencoder: [o_k, a_k] -> 128-64-12-3-12-64-128 -> d, ReLU except the linear 3-unit
+ *   bottleneck, tanh output (`aeOutput: 'linear'`), He-normal weights, zero biases, Adam 3e-3
+ *   with L2 1e-3 added to the gradient. Trained after every round for one shuffled epoch in
+ *   minibatches of 64 over the transitions of the last `aeWindowRounds` (3) rounds: the spec's
+ *   "every 5 episodes on the last 15" seen per episode, i.e. every transition about 3 times.
+ * - ablations (`variant`): no-f (lambda = 0, no clones), no-im (no bonus, no penalty; the
+ *   influencees keep their centralised critics), symmetric (every team agent an influencer with
+ *   its own autoencoder and clones; each agent's penalty averaged over the others).
+ * - hyperparameters per task (Table 5-6; lambda = the tables' beta, INFERRED): MPE lambda 0.1,
+ *   lambda_pi 0.01, omega 0.01 (defaults); Push-Box 0.15/0.1/0.1, Secret Room 0.1/0.1/0.1
+ *   (presets).
+ * Not built: the score-function F gradient (Theorem 1), F under the other two targets as
+ * diagnostics, the continuous-action max (Cairn's tasks are discrete or soft one-hot).
+ */
+import { ConfigError, typedValues, type Schema } from '../config/schema';
+import type { EnvSpec } from '../envs/types';
+import { DenseNet } from '../nn/dense-net';
+import { Adam, type Optimizer } from '../nn/optim';
+import { ParamSet } from '../nn/params';
+import type { Tensor } from '../nn/tf';
+import { Rng } from '../rng';
+import { actionTensor } from './core/action-codec';
+import { learnerAgents } from '../envs/spaces';
+import { DtIndex, pairKey, retrieveDt, type DtSource } from './alita-dt';
+import { ascentJointMax, exactJointMax, jointCount, type Slot } from './alita-joint-max';
+import { ddpgFamilySchema, ddpgProblems, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant } from './maddpg-trainer';
+import type { AlgoEntry, Checkpoint, RoundResult, TrainContext } from './types';
+
+/** Stream tag of the influencer draw (ASCII "infl"). */
+const INFLUENCER_STREAM = 0x696e666c;
+
+export const alitaSchema = {
+  ...ddpgFamilySchema,
+  boxPolicy: { ...ddpgFamilySchema.boxPolicy, default: 'gumbel-softmax' },
+  variant: { type: 'enum', default: 'alita', values: ['alita', 'no-f', 'no-im', 'symmetric'], doc: 'ALITA, or an ablation of §4.3: No F (lambda = 0), No IM (no bonus, no penalty), Symmetric (every agent an influencer).' },
+  influencerTeam: { type: 'int', default: -1, min: -1, max: 64, doc: "Team (index in the env's team order) whose agent influences its teammates; -1 = the learned team with the most agents." },
+  lambda: { type: 'float', default: 0.1, min: 0, doc: "Weight of F in the influencer's actor loss (appendix D: 0.1; Tables 5-6 beta)." },
+  lambdaPi: { type: 'float', default: 0.01, min: 0, doc: "Weight of the influencer's novelty bonus psi (MPE 0.01; grids 0.1)." },
+  omega: { type: 'float', default: 0.01, min: 0, doc: "Influencees' penalty temperature omega in exp(-omega psi) (MPE 0.01; grids 0.1)." },
+  influenceEstimator: { type: 'enum', default: 'clones', values: ['clones', 'single'], doc: 'Cloned critics reset every episode (appendix D, default) or one persistent centralised network Q^cen (eq. 6).' },
+  cloneUpdatesPerStep: { type: 'int', default: 4, min: 0, max: 256, doc: 'Estimator Adam steps per lock-step step (appendix D: 4 per step).' },
+  cloneUpdateEvery: { type: 'int', default: 1, min: 1, max: 100_000, doc: 'Lock-step steps between estimator updates (1: every step; the spec\'s fast preset 25).' },
+  dtMode: { type: 'enum', default: 'knn', values: ['knn', 'exact', 'uniform'], doc: "How D_t is drawn: nearest influencer observations with the same action, exact (o, a) matches (grids), or uniform (ablation)." },
+  dtBatch: { type: 'int', default: 128, min: 1, max: 100_000, doc: 'Rows of D_t per estimator step.' },
+  dtPool: { type: 'int', default: 8192, min: 1, max: 10_000_000, doc: "Random candidate rows searched by 'knn'." },
+  dtMinExact: { type: 'int', default: 16, min: 1, max: 100_000, doc: "'exact' falls back to 'knn' below this many matches." },
+  influenceTarget: { type: 'enum', default: 'eq7', values: ['eq7', 'eq4', 'code'], doc: "z_i: max_u Q_i(x', u) (eq. 7), max_u Q_i(x, u) (eq. 4), or the TD target (released code)." },
+  influenceCritic: { type: 'enum', default: 'online', values: ['online', 'target'], doc: "Which Q_i the max in z uses." },
+  maxJointEnum: { type: 'int', default: 128, min: 1, max: 1_000_000, doc: 'Largest number of team joint actions enumerated exactly; beyond it, coordinate ascent.' },
+  ascentRounds: { type: 'int', default: 2, min: 1, max: 100, doc: 'Coordinate-ascent sweeps over the team agents.' },
+  influenceBatch: { type: 'int', default: 0, min: 0, max: 1_000_000, doc: "Rows of the actor minibatch on which F is evaluated (0 = all; the max over joint actions costs rows x joint actions critic passes)." },
+  influenceReward: { type: 'enum', default: 'training', values: ['training', 'extrinsic'], doc: "Reward in the estimators' targets: the influencees' training reward (with the penalty) or the env's." },
+  piOthers: { type: 'enum', default: 'sample', values: ['sample', 'softmax'], doc: "Other agents' slots in pi(x) for F: a Gumbel sample or the softmax of their logits." },
+  psiForm: { type: 'enum', default: 'sq', values: ['sq', 'norm'], doc: 'Novelty psi = squared reconstruction error (eq. 10) or its norm (released code).' },
+  penaltyForm: { type: 'enum', default: 'paper', values: ['paper', 'code'], doc: "Influencees' penalty: exp(-omega psi) ||pi - a||^2 (eq. 11) or omega minmax(psi) ||pi - a|| (released code)." },
+  penaltyPolicy: { type: 'enum', default: 'softmax', values: ['softmax', 'sample'], doc: "pi_i(o_i) in the penalty: the current policy's probabilities or a fresh Gumbel sample." },
+  aeOutput: { type: 'enum', default: 'tanh', values: ['tanh', 'linear'], doc: 'Autoencoder output activation (released code: tanh).' },
+  aeLr: { type: 'float', default: 3e-3, min: 0, max: 1, doc: 'Autoencoder Adam learning rate (released code: 3e-3).' },
+  aeWeightDecay: { type: 'float', default: 1e-3, min: 0, doc: 'L2 weight decay added to the autoencoder gradient (released code: 1e-3).' },
+  aeBatch: { type: 'int', default: 64, min: 1, max: 100_000, doc: 'Autoencoder minibatch.' },
+  aeWindowRounds: { type: 'int', default: 3, min: 1, max: 1000, doc: 'The autoencoder trains after each round on the transitions of this many latest rounds (one epoch).' },
+} as const satisfies Schema;
+
+type AlitaConfig = ReturnType<typeof parseAlita>;
+function parseAlita(config: Record<string, unknown>) {
+  return typedValues('algo', alitaSchema, config);
+}
+
+/** The learned team ALITA's influence acts in (index), or null. */
+export function influencerTeam(spec: EnvSpec, requested: number): number | null {
+  if (requested >= 0) return requested < spec.teams.length && spec.teams[requested].controller === 'learner' && spec.teams[requested].agents.length >= 2 ? requested : null;
+  let best: number | null = null;
+  spec.teams.forEach((t, i) => {
+    if (t.controller === 'learner' && t.agents.length >= 2 && (best === null || t.agents.length > spec.teams[best].agents.length)) best = i;
+  });
+  return best;
+}
+
+export function alitaProblems(spec: EnvSpec): string[] {
+  const out = ddpgProblems(spec);
+  const ti = influencerTeam(spec, -1);
+  if (ti === null) out.push('no learned team has two or more agents (ALITA needs an influencer and influencees)');
+  for (const i of ti === null ? [] : spec.teams[ti].agents) {
+    const a = spec.agents[i].action;
+    if (a.kind === 'box' && a.low.some((l, k) => l > 0 || a.high[k] < 1)) out.push(`agent ${i} acts in a box that does not contain [0, 1] (ALITA's joint-action max needs one-hot or soft-vector actions)`);
+  }
+  return out;
+}
+
+interface Net {
+  params: ParamSet;
+  net: DenseNet;
+  opt: Optimizer;
+}
+
+export class AlitaTrainer extends MaddpgTrainer {
+  private readonly acfg: AlitaConfig;
+  readonly team: readonly number[];
+  influencers: number[];
+  private ae = new Map<number, Net>();
+  /** clones.get(k)[i]: influencer k's clone of critic i (clones), or Q^cen at index -1 (single). */
+  private est = new Map<number, Map<number, Net>>();
+  private readonly dtIndex = new Map<number, DtIndex>();
+  private readonly roundSteps: number[] = [];
+  private inMainUpdate = false;
+  private extrinsicOnly = false;
+
+  constructor(ctx: TrainContext) {
+    super(ctx, ALITA_VARIANT);
+    this.acfg = parseAlita(ctx.config);
+    const ti = influencerTeam(this.spec, this.acfg.influencerTeam);
+    if (ti === null) throw new ConfigError('algo.influencerTeam', 'a learned team with two or more agents', this.acfg.influencerTeam);
+    this.team = this.spec.teams[ti].agents;
+    for (const i of this.team) {
+      if (this.lay.codecs[i].kind !== 'gumbel') throw new ConfigError('algo.boxPolicy', "'gumbel-softmax' (ALITA's max over joint actions needs one-hot candidate actions)", this.cfg.boxPolicy);
+    }
+    if (learnerAgents(this.spec).length !== this.N) throw new ConfigError('algo.id', 'every agent learned');
+    const draw = new Rng(ctx.seed, INFLUENCER_STREAM);
+    this.influencers = this.acfg.variant === 'symmetric' ? [...this.team] : [this.team[draw.int(this.team.length)]];
+    this.buildParts();
+  }
+
+  influencees(k: number): number[] {
+    return this.team.filter((i) => i !== k);
+  }
+
+  private usesF(): boolean {
+    return this.acfg.variant !== 'no-f' && this.acfg.lambda > 0;
+  }
+  private usesIM(): boolean {
+    return this.acfg.variant !== 'no-im';
+  }
+
+  private buildParts(): void {
+    const { tf } = this;
+    const rng = this.ctx.rng;
+    const c = this.acfg;
+    for (const k of this.influencers) {
+      const d = this.lay.obsSizes[k] + this.lay.codecs[k].dim;
+      const params = new ParamSet(tf);
+      const net = new DenseNet(tf, params, 'net', [d, 128, 64, 12, 3, 12, 64, 128, d], rng, {
+        activations: ['relu', 'relu', 'relu', 'linear', 'relu', 'relu', 'relu'],
+        output: c.aeOutput,
+        init: 'he-normal',
+      });
+      this.ae.set(k, { params, net, opt: new Adam(tf, params, { lr: c.aeLr }) });
+      const m = new Map<number, Net>();
+      if (c.influenceEstimator === 'clones') {
+        for (const i of this.influencees(k)) {
+          const { params: p, net: n } = this.buildCritic(i, rng, true);
+          p.copyFrom(this.critics[i].params);
+          m.set(i, { params: p, net: n, opt: new Adam(tf, p, { lr: this.cfg.lrCritic }) });
+        }
+      } else {
+        const p = new ParamSet(tf);
+        const n = new DenseNet(tf, p, 'net', [this.lay.obsTotal + this.lay.actTotal, this.cfg.hiddenDim, this.cfg.hiddenDim, this.influencees(k).length], rng, { layerNorm: this.cfg.layerNorm });
+        m.set(-1, { params: p, net: n, opt: new Adam(tf, p, { lr: this.cfg.lrCritic }) });
+      }
+      this.est.set(k, m);
+      if (c.dtMode === 'exact') this.dtIndex.set(k, new DtIndex());
+    }
+  }
+
+  private disposeParts(): void {
+    for (const n of this.ae.values()) {
+      n.params.dispose();
+      n.opt.dispose();
+    }
+    for (const m of this.est.values()) {
+      for (const n of m.values()) {
+        n.params.dispose();
+        n.opt.dispose();
+      }
+    }
+    this.ae = new Map();
+    this.est = new Map();
+    this.dtIndex.clear();
+  }
+
+  // ---- intrinsic motivation ------------------------------------------------------------------
+
+  /** psi_k(o_k, a_k) [K, 1] for batch rows (no gradient). */
+  psi(k: number, obs: Tensor, act: Tensor): Tensor {
+    const tf = this.tf;
+    return tf.tidy(() => {
+      const v = tf.concat([obs, act], 1);
+      const sq = tf.sum(tf.square(tf.sub(this.ae.get(k)!.net.forward(v), v)), 1, true);
+      return this.acfg.psiForm === 'sq' ? sq : tf.sqrt(sq);
+    });
+  }
+
+  protected override trainingReward(j: number, b: Batch): Tensor {
+    const tf = this.tf;
+    const base = super.trainingReward(j, b);
+    if (this.extrinsicOnly || !this.usesIM() || !this.team.includes(j)) return base;
+    const c = this.acfg;
+    const out = tf.tidy(() => {
+      let r = base;
+      if (this.influencers.includes(j) && c.lambdaPi > 0) {
+        const psi = this.psi(j, b.obs[j], b.act[j]);
+        r = tf.add(r, tf.mul(psi, c.lambdaPi));
+        if (this.inMainUpdate) this.stats.add('im/psi_mean', tf.mean(psi).dataSync()[0]);
+      }
+      const others = this.influencers.filter((k) => k !== j);
+      if (others.length > 0) {
+        const codec = this.lay.codecs[j];
+        const raw = this.actors[j].net.forward(b.obs[j]);
+        const pi = actionTensor(tf, codec, raw, this.ctx.rng, b.mask[j], c.penaltyPolicy === 'sample');
+        const dev = tf.sum(tf.square(tf.sub(pi, b.act[j])), 1, true);
+        let factor: Tensor = tf.zerosLike(dev);
+        for (const k of others) {
+          const psi = this.psi(k, b.obs[k], b.act[k]);
+          if (c.penaltyForm === 'paper') factor = tf.add(factor, tf.exp(tf.mul(psi, -c.omega)));
+          else {
+            const lo = tf.min(psi);
+            const hi = tf.max(psi);
+            factor = tf.add(factor, tf.mul(tf.div(tf.sub(psi, lo), tf.add(tf.sub(hi, lo), 1e-8)), c.omega));
+          }
+        }
+        factor = tf.div(factor, others.length);
+        const pen = c.penaltyForm === 'paper' ? tf.mul(factor, dev) : tf.mul(factor, tf.sqrt(dev));
+        r = tf.sub(r, pen);
+        if (this.inMainUpdate) this.stats.add('im/penalty_factor_mean', tf.mean(factor).dataSync()[0]);
+      }
+      if (this.inMainUpdate) this.stats.add(`im/intrinsic_${j}`, tf.mean(tf.sub(r, base)).dataSync()[0]);
+      return r;
+    });
+    if (out !== base) base.dispose();
+    return out;
+  }
+
+  // ---- the influence estimators ------------------------------------------------------------
+
+  protected override beforeEpisodes(): void {
+    if (!this.usesF() || this.acfg.influenceEstimator !== 'clones') return;
+    for (const [, m] of this.est) {
+      for (const [i, n] of m) {
+        n.params.copyFrom(this.critics[i].params);
+        n.opt.dispose();
+        n.opt = new Adam(this.tf, n.params, { lr: this.cfg.lrCritic });
+      }
+    }
+  }
+
+  private source(k: number): DtSource {
+    const { lay, buffer } = this;
+    return {
+      count: buffer.count,
+      obsOf: (r) => buffer.row('obs', r).subarray(lay.obsOff[k], lay.obsOff[k] + lay.obsSizes[k]),
+      actOf: (r) => buffer.row('act', r).subarray(lay.actOff[k], lay.actOff[k] + lay.codecs[k].dim),
+    };
+  }
+
+  private indexRows(k: number, slots: Iterable<number>): void {
+    const ix = this.dtIndex.get(k);
+    if (!ix) return;
+    const src = this.source(k);
+    for (const s of slots) {
+      const o = src.obsOf(s);
+      const a = src.actOf(s);
+      ix.set(s, pairKey(o, 0, o.length, a, 0, a.length));
+    }
+  }
+
+  /** Rows of the replay at `index` as a batch. */
+  private gather(index: Int32Array): Batch {
+    const fields: Record<string, Float32Array> = {};
+    for (const [f, w] of Object.entries(this.buffer.widths)) {
+      const out = new Float32Array(index.length * w);
+      index.forEach((r, i) => out.set(this.buffer.row(f, r), i * w));
+      fields[f] = out;
+    }
+    return this.batchFrom(fields, index, index.length);
+  }
+
+  protected override afterStore(t: number, valid: Uint8Array): void {
+    const live: number[] = [];
+    valid.forEach((v, b) => v && live.push(b));
+    if (this.acfg.dtMode === 'exact' && this.usesF()) {
+      const cap = this.buffer.capacity;
+      const end = this.buffer.nextSlot;
+      const slots = live.map((_, c) => (end - live.length + c + cap * 2) % cap);
+      for (const k of this.influencers) this.indexRows(k, slots);
+    }
+    if (!this.usesF() || live.length === 0 || this.buffer.count < this.warmup || t % this.acfg.cloneUpdateEvery !== 0) return;
+    const c = this.acfg;
+    const { lay } = this;
+    for (let u = 0; u < c.cloneUpdatesPerStep; u++) {
+      const b = live[(Math.floor(t / c.cloneUpdateEvery) * c.cloneUpdatesPerStep + u) % live.length];
+      for (const k of this.influencers) {
+        const qObs = this.curObs.subarray(b * lay.obsTotal + lay.obsOff[k], b * lay.obsTotal + lay.obsOff[k] + lay.obsSizes[k]);
+        const qAct = this.curAct.subarray(b * lay.actTotal + lay.actOff[k], b * lay.actTotal + lay.actOff[k] + lay.codecs[k].dim);
+        const dt = retrieveDt(c.dtMode, this.source(k), qObs, qAct, c.dtBatch, c.dtPool, this.ctx.rng, this.dtIndex.get(k) ?? null, c.dtMinExact);
+        if (Number.isFinite(dt.dist)) {
+          this.stats.add('influence/dt_dist', dt.dist);
+          this.stats.add('influence/dt_exact_frac', dt.exactFrac);
+        }
+        const batch = this.gather(dt.index);
+        this.stepEstimator(k, batch);
+        this.disposeBatch(batch);
+      }
+    }
+  }
+
+  /** One Adam step of influencer k's estimator(s) on a D_t batch (eq. 6 / eq. 8). */
+  private stepEstimator(k: number, b: Batch): void {
+    const tf = this.tf;
+    const I = this.influencees(k);
+    this.extrinsicOnly = this.acfg.influenceReward === 'extrinsic';
+    // Influencees' critics are centralised (team agents): one set of target actions serves all.
+    const next = this.targetActions(I[0], b);
+    const ys = I.map((i) => this.criticTarget(i, b, next));
+    next.forEach((t, m) => t !== b.act[m] && t.dispose());
+    this.extrinsicOnly = false;
+    const x = this.criticInput(I[0], b.obs, b.act, true);
+    const m = this.est.get(k)!;
+    if (this.acfg.influenceEstimator === 'clones') {
+      I.forEach((i, n) => {
+        const net = m.get(i)!;
+        const loss = this.stepNet(net.params, net.opt, () => tf.mean(tf.square(tf.sub(net.net.forward(x), ys[n]))));
+        this.stats.add('influence/clone_loss', loss);
+      });
+    } else {
+      const net = m.get(-1)!;
+      const y = tf.concat(ys, 1);
+      const loss = this.stepNet(net.params, net.opt, () => tf.mean(tf.sum(tf.square(tf.sub(net.net.forward(x), y)), 1)));
+      y.dispose();
+      this.stats.add('influence/clone_loss', loss);
+    }
+    x.dispose();
+    ys.forEach((y) => y.dispose());
+  }
+
+  /** Q_est_i(x, pi) for influencer k's influencees: [K, |I|]. */
+  private estimate(k: number, x: Tensor): Tensor {
+    const m = this.est.get(k)!;
+    if (this.acfg.influenceEstimator === 'single') return m.get(-1)!.net.forward(x);
+    return this.tf.concat(this.influencees(k).map((i) => m.get(i)!.net.forward(x)), 1);
+  }
+
+  /** The critic-input slots of the team's actions (centralised layout: observations first). */
+  private teamSlots(): Slot[] {
+    return this.team.map((i) => ({ off: this.lay.obsTotal + this.lay.actOff[i], size: this.lay.codecs[i].dim }));
+  }
+
+  /** z_i for the first KF rows of b (constants), [KF] per influencee of k. */
+  zTargets(k: number, b: Batch, KF: number): Float32Array[] {
+    const tf = this.tf;
+    const c = this.acfg;
+    const I = this.influencees(k);
+    const slice = (t: Tensor) => tf.slice(t, [0, 0], [KF, t.shape[1] as number]);
+    if (c.influenceTarget === 'code') {
+      return I.map((i) => {
+        const y = this.criticTarget(i, b);
+        const out = (slice(y).dataSync() as Float32Array).slice();
+        y.dispose();
+        return out;
+      });
+    }
+    const obs = (c.influenceTarget === 'eq7' ? b.nobs : b.obs).map(slice);
+    const masks = (c.influenceTarget === 'eq7' ? b.nmask : b.mask).map((m) => (m ? slice(m) : null));
+    // Non-team agents at their current Gumbel sample; the team's greedy actions start the ascent.
+    const acts: Tensor[] = [];
+    const init = new Int32Array(KF * this.team.length);
+    for (let m = 0; m < this.N; m++) {
+      const raw = this.actors[m].net.forward(obs[m]);
+      acts.push(actionTensor(tf, this.lay.codecs[m], raw, this.ctx.rng, masks[m]));
+      const ti = this.team.indexOf(m);
+      if (ti >= 0) {
+        const logits = tf.tidy(() => (masks[m] ? tf.add(raw, tf.mul(tf.sub(1, masks[m]!), -1e9)) : raw));
+        const am = tf.argMax(logits, 1);
+        const arr = am.dataSync();
+        for (let r = 0; r < KF; r++) init[r * this.team.length + ti] = arr[r];
+        am.dispose();
+        if (logits !== raw) logits.dispose();
+      }
+      raw.dispose();
+    }
+    const xT = tf.concat([...obs, ...acts], 1);
+    const base = xT.dataSync() as Float32Array;
+    const inDim = xT.shape[1] as number;
+    xT.dispose();
+    obs.forEach((t) => t.dispose());
+    masks.forEach((t) => t?.dispose());
+    acts.forEach((t) => t.dispose());
+    const slots = this.teamSlots();
+    return I.map((i) => {
+      const critic = (c.influenceCritic === 'online' ? this.critics : this.criticTargets)[i].net;
+      const q = (rows: Float32Array, R: number): Float32Array => {
+        const x = tf.tensor2d(rows, [R, inDim]);
+        const y = critic.forward(x);
+        const v = (y.dataSync() as Float32Array).slice();
+        x.dispose();
+        y.dispose();
+        return v;
+      };
+      const res = jointCount(slots) <= c.maxJointEnum ? exactJointMax(base, KF, inDim, slots, q) : ascentJointMax(base, KF, inDim, slots, q, init, c.ascentRounds);
+      return res.value;
+    });
+  }
+
+  /** lambda F on the first influenceBatch rows, pathwise through the estimator into a^_k. */
+  protected override actorExtraLoss(j: number, b: Batch, aHat: Tensor): Tensor | null {
+    if (!this.usesF() || !this.influencers.includes(j)) return null;
+    const tf = this.tf;
+    const c = this.acfg;
+    const KF = c.influenceBatch > 0 ? Math.min(c.influenceBatch, b.K) : b.K;
+    const z = this.zTargets(j, b, KF);
+    const slice = (t: Tensor) => (KF === b.K ? t : tf.slice(t, [0, 0], [KF, t.shape[1] as number]));
+    const obs = b.obs.map(slice);
+    const pi = this.lay.codecs.map((codec, m) => {
+      if (m === j) return slice(aHat);
+      const raw = this.actors[m].net.forward(obs[m]);
+      const a = actionTensor(tf, codec, raw, this.ctx.rng, b.mask[m] ? slice(b.mask[m]!) : null, c.piOthers === 'sample');
+      // A constant: the other agents' slots carry no gradient (tfjs has no stop-gradient op).
+      return tf.tensor2d(a.dataSync() as Float32Array, a.shape as [number, number]);
+    });
+    const q = this.estimate(j, tf.concat([...obs, ...pi], 1));
+    const I = this.influencees(j);
+    const zT = tf.tensor2d(Float32Array.from({ length: KF * I.length }, (_, n) => z[n % I.length][Math.floor(n / I.length)]), [KF, I.length]);
+    const F = tf.div(tf.mean(tf.sum(tf.square(tf.sub(q, zT)), 1)), I.length);
+    this.stats.add('influence/F', F.dataSync()[0]);
+    return tf.mul(F, c.lambda);
+  }
+
+  protected override update(): void {
+    this.inMainUpdate = true;
+    try {
+      super.update();
+    } finally {
+      this.inMainUpdate = false;
+    }
+  }
+
+  // ---- autoencoder ---------------------------------------------------------------------------
+
+  private trainAutoencoders(): void {
+    if (!this.usesIM() || this.buffer.count === 0) return;
+    const tf = this.tf;
+    const c = this.acfg;
+    const { lay, buffer } = this;
+    const L = Math.min(buffer.count, this.roundSteps.reduce((s, n) => s + n, 0));
+    const cap = buffer.capacity;
+    const end = buffer.nextSlot;
+    const rows = Int32Array.from({ length: L }, (_, i) => (end - 1 - i + cap * 2) % cap);
+    for (const k of this.influencers) {
+      const d = lay.obsSizes[k] + lay.codecs[k].dim;
+      const order = this.ctx.rng.shuffle(Int32Array.from(rows));
+      const ae = this.ae.get(k)!;
+      for (let s = 0; s < L; s += c.aeBatch) {
+        const n = Math.min(c.aeBatch, L - s);
+        const v = new Float32Array(n * d);
+        for (let r = 0; r < n; r++) {
+          const row = order[s + r];
+          v.set(buffer.row('obs', row).subarray(lay.obsOff[k], lay.obsOff[k] + lay.obsSizes[k]), r * d);
+          v.set(buffer.row('act', row).subarray(lay.actOff[k], lay.actOff[k] + lay.codecs[k].dim), r * d + lay.obsSizes[k]);
+        }
+        const x = tf.tensor2d(v, [n, d]);
+        const { value, grads } = ae.params.grads(() => tf.mean(tf.square(tf.sub(ae.net.forward(x), x))) as never);
+        if (c.aeWeightDecay > 0) {
+          for (const [name, g] of Object.entries(grads)) {
+            grads[name] = tf.tidy(() => tf.add(g, tf.mul(ae.params.get(name), c.aeWeightDecay)));
+            g.dispose();
+          }
+        }
+        ae.opt.step(grads);
+        for (const g of Object.values(grads)) g.dispose();
+        x.dispose();
+        this.stats.add('im/ae_loss', value);
+      }
+    }
+  }
+
+  override async round(): Promise<RoundResult> {
+    const res = await super.round();
+    this.roundSteps.push(res.envSteps);
+    while (this.roundSteps.length > this.acfg.aeWindowRounds) this.roundSteps.shift();
+    this.trainAutoencoders();
+    const extra = this.stats.take();
+    return { ...res, stats: { ...res.stats, ...extra, 'influence/influencer': this.influencers[0] } };
+  }
+
+  // ---- checkpoints ---------------------------------------------------------------------------
+
+  protected override extraParts() {
+    const params: Record<string, ParamSet> = {};
+    const optimisers: Record<string, Optimizer> = {};
+    for (const [k, n] of this.ae ?? []) {
+      params[`ae/${k}/`] = n.params;
+      optimisers[`ae${k}`] = n.opt;
+    }
+    for (const [k, m] of this.est ?? []) {
+      for (const [i, n] of m) {
+        const tag = i < 0 ? `qcen${k}` : `clone${k}_${i}`;
+        params[`${tag}/`] = n.params;
+        optimisers[tag] = n.opt;
+      }
+    }
+    return { params, optimisers };
+  }
+
+  protected override extraState(): Record<string, unknown> {
+    return { influencers: this.influencers, roundSteps: this.roundSteps };
+  }
+
+  override load(ckpt: Checkpoint): void {
+    const inf = ckpt.extra.influencers;
+    if (!Array.isArray(inf) || inf.some((k) => !this.team.includes(k as number))) throw new Error('alita: checkpoint has no valid "influencers"');
+    if (JSON.stringify(inf) !== JSON.stringify(this.influencers)) {
+      this.disposeParts();
+      this.influencers = inf as number[];
+      this.buildParts();
+    }
+    super.load(ckpt);
+    this.roundSteps.length = 0;
+    this.roundSteps.push(...((ckpt.extra.roundSteps as number[]) ?? []));
+    if (this.acfg.dtMode === 'exact') for (const k of this.influencers) this.indexRows(k, Array.from({ length: this.buffer.count }, (_, r) => r));
+  }
+}
+
+export const ALITA_VARIANT: DdpgVariant = { id: 'alita', schema: alitaSchema };
+
+export const alitaEntry: AlgoEntry = {
+  id: 'alita',
+  title: 'ALITA: MADDPG with an influencer, influence function and novelty (ICLR 2022 submission)',
+  schema: alitaSchema,
+  accepts: alitaProblems,
+  createTrainer: (ctx) => new AlitaTrainer(ctx),
+  createPolicy: (ctx) => new MaddpgPolicy(ctx),
+};

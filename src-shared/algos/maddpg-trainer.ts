@@ -1,0 +1,587 @@
+/**
+ * The deterministic-policy actor-critic trainer behind DDPG (ddpg.ts), MADDPG (maddpg.ts) and
+ * ALITA (alita.ts): one actor, one critic and their targets per agent, a shared replay of joint
+ * transitions, openai/maddpg's update order. The schema's defaults are ALITA appendix D where
+ * it speaks and openai/maddpg (HEAD 3ceefa0) where it is silent (shared/specs/alita.md §1, §10);
+ * the learner files' headers hold the paper-vs-reference tables.
+ *
+ * One round plays one episode in each of the B copies (LockstepRollout). Every step stores the
+ * B joint transitions (observations, the stored action vectors, rewards, next observations,
+ * termination: a time limit bootstraps) and, every `updateEvery` transitions once the buffer
+ * holds the warm-up, runs one update: for each agent j in index order, a minibatch (its own
+ * index set, as the reference), one critic step on y = r_j + gamma (1 - term) Q'_j(x', mu'(o')),
+ * one actor step on -Q_j(x, a_1..mu_j(o_j)..a_N) + reg mean(logits^2), then j's soft target
+ * update (so later agents see j's new targets, as the reference).
+ *
+ * Critic per agent (`critic`, or per team with `teamCritics`): 'centralised' sees every agent's
+ * observation and action (MADDPG), 'local' its own (DDPG, the reference's `local_q_func`). This
+ * is how one run pairs different learners per team (ALITA Table 4: MADDPG agents vs a DDPG
+ * adversary): docs/design.md "Learners per team".
+ *
+ * Extension points for learners built on it (ALITA): `trainingReward` (reward reshaping at
+ * update time), `actorExtraLoss` (an extra term in one agent's actor loss), `afterStore` (work
+ * at every env step), `beforeEpisodes` (episode starts), `extraParts`/`extraState` (checkpoints).
+ */
+import { ConfigError, typedValues, type Schema, type Values } from '../config/schema';
+import type { EnvSpec, VecEnv } from '../envs/types';
+import { clipByGlobalNorm, clipPerTensor } from '../nn/clip';
+import { DenseNet } from '../nn/dense-net';
+import { registerOffPolicyGradients } from '../nn/gradients-offpolicy';
+import { Adam, type Optimizer } from '../nn/optim';
+import { ParamSet } from '../nn/params';
+import type { Tensor, Tf } from '../nn/tf';
+import type { Rng } from '../rng';
+import { actRows, actionTensor, agentCodec, type AgentCodec, type BoxPolicy } from './core/action-codec';
+import { counter, loadLearner, saveLearner } from './core/checkpoint';
+import { envProblems, type EnvNeeds } from './core/compat';
+import { LockstepRollout } from './core/rollout';
+import { softUpdate } from './core/target';
+import { TransitionBuffer } from './core/transition-buffer';
+import type { Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
+
+export const ddpgFamilySchema = {
+  hiddenDim: { type: 'int', default: 128, min: 1, max: 4096, doc: 'Units of each of the two hidden layers of actors and critics (ALITA appendix D: 128; openai/maddpg: 64).' },
+  layerNorm: { type: 'bool', default: true, doc: 'LayerNorm on the hidden pre-activations (ALITA appendix D; openai/maddpg: none).' },
+  lrActor: { type: 'float', default: 1e-2, min: 0, max: 1, doc: 'Adam learning rate of the actors (paper silent; openai/maddpg: 1e-2).' },
+  lrCritic: { type: 'float', default: 1e-2, min: 0, max: 1, doc: 'Adam learning rate of the critics (paper silent; openai/maddpg: 1e-2).' },
+  gamma: { type: 'float', default: 0.95, min: 0, max: 1, doc: 'Discount (ALITA appendix D and openai/maddpg: 0.95).' },
+  tau: { type: 'float', default: 0.01, min: 0, max: 1, doc: 'Soft target update rate, target <- tau online + (1 - tau) target (openai/maddpg: polyak 0.99, i.e. tau 0.01).' },
+  batchSize: { type: 'int', default: 1024, min: 1, max: 1_000_000, doc: 'Minibatch per agent and update (ALITA appendix D and openai/maddpg: 1024).' },
+  bufferSize: { type: 'int', default: 1_000_000, min: 1, max: 10_000_000, doc: 'Replay capacity in joint transitions (ALITA appendix D: 1e6).' },
+  updateEvery: { type: 'int', default: 100, min: 1, max: 1_000_000, doc: 'Env transitions collected between updates (ALITA appendix D and openai/maddpg: 100).' },
+  warmup: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 10_000_000,
+    doc: 'Transitions in the buffer before the first update; 0 = batchSize x episode limit (openai/maddpg max_replay_buffer_len). Capped at bufferSize.',
+  },
+  gradClip: { type: 'float', default: 0.5, min: 0, doc: 'Gradient clipping norm, 0 = none (ALITA appendix D: 0.5).' },
+  clipMode: { type: 'enum', default: 'per-tensor', values: ['per-tensor', 'global'], doc: "per-tensor: each variable's gradient to norm gradClip (openai/maddpg); global: one norm over the network." },
+  actorLogitReg: { type: 'float', default: 1e-3, min: 0, doc: 'Weight of mean(actor output^2) in the actor loss (openai/maddpg: 1e-3).' },
+  critic: { type: 'enum', default: 'centralised', values: ['centralised', 'local'], doc: "Critic input: every agent's observation and action (MADDPG) or the agent's own (DDPG)." },
+  teamCritics: {
+    type: 'floatList',
+    default: [-1],
+    min: -1,
+    max: 1,
+    doc: "Per team in the env's team order, 1 = centralised critic (MADDPG), 0 = local (DDPG); -1 (alone, the default) = every team uses `critic`. E.g. simple_adversary 0,1: a DDPG adversary against MADDPG good agents.",
+  },
+  boxPolicy: {
+    type: 'enum',
+    default: 'tanh',
+    values: ['tanh', 'gumbel-softmax'],
+    doc: "Box actions: tanh-squashed with Gaussian noise (DDPG), or a Gumbel-softmax soft vector (MPE's soft action interface as openai/maddpg feeds it; needs a box containing [0, 1]).",
+  },
+  explorationNoise: { type: 'float', default: 0.1, min: 0, max: 2, doc: 'Std of the Gaussian noise added to tanh box actions while training, in units of the half-range.' },
+  storeAction: { type: 'enum', default: 'soft', values: ['soft', 'onehot'], doc: 'Discrete actions in the replay: the Gumbel-softmax vector that was sampled (critic input as in the actor loss) or the one-hot of the executed action.' },
+  sharedSample: { type: 'bool', default: false, doc: 'One minibatch for all agents per update (openai/maddpg draws one index set per agent: false).' },
+} as const satisfies Schema;
+
+export type DdpgFamilyConfig = Values<typeof ddpgFamilySchema>;
+
+/** Discrete or box agents, every team learned (the critics need every agent's action). */
+export const DDPG_NEEDS: EnvNeeds = { actions: 'any' };
+
+export function ddpgProblems(spec: EnvSpec): string[] {
+  return envProblems(DDPG_NEEDS, spec);
+}
+
+export interface DdpgVariant {
+  readonly id: string;
+  readonly schema: Schema;
+}
+
+/** Whether agent i's critic is centralised under this config (validates `teamCritics`). */
+export function centralisedCritics(spec: EnvSpec, cfg: DdpgFamilyConfig): boolean[] {
+  const tc = cfg.teamCritics;
+  if (!(tc.length === 1 && tc[0] === -1)) {
+    if (tc.length !== spec.teams.length || tc.some((v) => v !== 0 && v !== 1)) {
+      throw new ConfigError('algo.teamCritics', `${spec.teams.length} values of 0 (local) or 1 (centralised), one per team (${spec.teams.map((t) => t.name).join(', ')})`, tc);
+    }
+    return spec.agents.map((a) => tc[a.team] === 1);
+  }
+  return spec.agents.map(() => cfg.critic === 'centralised');
+}
+
+/** Compact per-agent layout: observation and action-vector offsets in a joint row. */
+export interface JointLayout {
+  readonly N: number;
+  readonly codecs: readonly AgentCodec[];
+  readonly obsSizes: readonly number[];
+  readonly obsOff: readonly number[];
+  readonly obsTotal: number;
+  readonly actOff: readonly number[];
+  readonly actTotal: number;
+}
+
+export function jointLayout(spec: EnvSpec, boxPolicy: BoxPolicy): JointLayout {
+  const N = spec.numAgents;
+  const codecs = spec.agents.map((_, i) => agentCodec(spec, i, boxPolicy));
+  const obsSizes = spec.agents.map((a) => a.obsSize);
+  const obsOff: number[] = [];
+  const actOff: number[] = [];
+  let o = 0;
+  let d = 0;
+  for (let i = 0; i < N; i++) {
+    obsOff.push(o);
+    actOff.push(d);
+    o += obsSizes[i];
+    d += codecs[i].dim;
+  }
+  return { N, codecs, obsSizes, obsOff, obsTotal: o, actOff, actTotal: d };
+}
+
+/** One agent's actor: DenseNet [obs] -> [hidden, hidden] -> [action dim]. */
+export function buildActor(tf: Tf, lay: JointLayout, i: number, cfg: DdpgFamilyConfig, rng: Rng, trainable = true): { params: ParamSet; net: DenseNet } {
+  const params = new ParamSet(tf, trainable);
+  const net = new DenseNet(tf, params, 'net', [lay.obsSizes[i], cfg.hiddenDim, cfg.hiddenDim, lay.codecs[i].dim], rng, { layerNorm: cfg.layerNorm });
+  return { params, net };
+}
+
+/** Critic input width of agent i (centralised: every observation and action). */
+export function criticInDim(lay: JointLayout, i: number, centralised: boolean): number {
+  return centralised ? lay.obsTotal + lay.actTotal : lay.obsSizes[i] + lay.codecs[i].dim;
+}
+
+/** A sampled minibatch as tensors (owned by the update; disposed after it). */
+export interface Batch {
+  readonly K: number;
+  /** Row indices into the replay (for learners that look rows up again). */
+  readonly index: Int32Array;
+  readonly obs: Tensor[]; //  per agent [K, obsSize_i]
+  readonly act: Tensor[]; //  per agent [K, dim_i] (the stored vectors)
+  readonly nobs: Tensor[];
+  readonly rew: Tensor; //    [K, N]
+  readonly term: Tensor; //   [K, 1]
+  readonly mask: (Tensor | null)[]; //  per agent [K, n] for discrete agents
+  readonly nmask: (Tensor | null)[];
+  /** The raw float rows, for CPU-side work. */
+  readonly fields: Record<string, Float32Array>;
+}
+
+class Stats {
+  private readonly acc = new Map<string, { s: number; n: number }>();
+  add(k: string, v: number): void {
+    const a = this.acc.get(k) ?? { s: 0, n: 0 };
+    a.s += v;
+    a.n += 1;
+    this.acc.set(k, a);
+  }
+  take(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, a] of this.acc) out[k] = a.s / a.n;
+    this.acc.clear();
+    return out;
+  }
+}
+
+export class MaddpgTrainer implements Trainer {
+  protected readonly tf: Tf;
+  protected readonly cfg: DdpgFamilyConfig;
+  protected readonly spec: EnvSpec;
+  protected readonly lay: JointLayout;
+  protected readonly N: number;
+  protected readonly B: number;
+  protected readonly A: number;
+  protected readonly central: boolean[];
+  protected readonly actors: { params: ParamSet; net: DenseNet }[] = [];
+  protected readonly actorTargets: { params: ParamSet; net: DenseNet }[] = [];
+  protected readonly critics: { params: ParamSet; net: DenseNet }[] = [];
+  protected readonly criticTargets: { params: ParamSet; net: DenseNet }[] = [];
+  protected readonly actorOpts: Optimizer[] = [];
+  protected readonly criticOpts: Optimizer[] = [];
+  protected readonly buffer: TransitionBuffer;
+  protected readonly rollout: LockstepRollout;
+  protected readonly stats = new Stats();
+  protected readonly warmup: number;
+  /** Transitions since the last update (or skipped update). */
+  protected sinceUpdate = 0;
+  protected updates = 0;
+  // Scratch rows of the current step, copy-major.
+  protected readonly curObs: Float32Array;
+  protected readonly curAct: Float32Array;
+  protected readonly curMask: Float32Array;
+  private readonly sampleOut: Record<string, Float32Array>[] = [];
+
+  constructor(
+    protected readonly ctx: TrainContext,
+    protected readonly variant: DdpgVariant,
+  ) {
+    const { tf, env, rng } = ctx;
+    this.tf = tf;
+    registerOffPolicyGradients(tf);
+    this.cfg = typedValues('algo', ddpgFamilySchema, ctx.config);
+    this.spec = env.spec;
+    this.lay = jointLayout(this.spec, this.cfg.boxPolicy);
+    this.N = this.spec.numAgents;
+    this.B = env.numEnvs;
+    this.A = this.spec.numActions;
+    this.central = centralisedCritics(this.spec, this.cfg);
+    const c = this.cfg;
+    for (let i = 0; i < this.N; i++) {
+      const actor = buildActor(tf, this.lay, i, c, rng);
+      const critic = this.buildCritic(i, rng, true);
+      const actorT = buildActor(tf, this.lay, i, c, rng, false);
+      const criticT = this.buildCritic(i, rng, false);
+      actorT.params.copyFrom(actor.params);
+      criticT.params.copyFrom(critic.params);
+      this.actors.push(actor);
+      this.critics.push(critic);
+      this.actorTargets.push(actorT);
+      this.criticTargets.push(criticT);
+      this.actorOpts.push(new Adam(tf, actor.params, { lr: c.lrActor }));
+      this.criticOpts.push(new Adam(tf, critic.params, { lr: c.lrCritic }));
+    }
+    const widths: Record<string, number> = { obs: this.lay.obsTotal, act: this.lay.actTotal, rew: this.N, nobs: this.lay.obsTotal, term: 1 };
+    if (this.A > 0) {
+      widths.mask = this.N * this.A;
+      widths.nmask = this.N * this.A;
+    }
+    this.buffer = new TransitionBuffer(c.bufferSize, widths);
+    this.warmup = Math.min(c.bufferSize, c.warmup > 0 ? c.warmup : c.batchSize * this.spec.episodeLimit);
+    this.rollout = new LockstepRollout(env, ctx.seed);
+    this.curObs = new Float32Array(this.B * this.lay.obsTotal);
+    this.curAct = new Float32Array(this.B * this.lay.actTotal);
+    this.curMask = new Float32Array(this.B * this.N * this.A);
+  }
+
+  protected buildCritic(i: number, rng: Rng, trainable: boolean): { params: ParamSet; net: DenseNet } {
+    const params = new ParamSet(this.tf, trainable);
+    const net = new DenseNet(this.tf, params, 'net', [criticInDim(this.lay, i, this.central[i]), this.cfg.hiddenDim, this.cfg.hiddenDim, 1], rng, { layerNorm: this.cfg.layerNorm });
+    return { params, net };
+  }
+
+  // ---- extension points -------------------------------------------------------------------
+
+  /** Agent j's training reward on a batch [K, 1] (default: the env's reward). */
+  protected trainingReward(j: number, b: Batch): Tensor {
+    return this.tf.slice(b.rew, [0, j], [b.K, 1]);
+  }
+  /** An extra term of agent j's actor loss (inside its gradient tape), or null. */
+  protected actorExtraLoss(_j: number, _b: Batch, _aHat: Tensor): Tensor | null {
+    return null;
+  }
+  /** After the transitions of step t were stored (ALITA's per-step clone updates). */
+  protected afterStore(_t: number, _valid: Uint8Array): void {}
+  /** The round's episodes are about to start (ALITA's clone copies). */
+  protected beforeEpisodes(): void {}
+  /** After each update of all agents. */
+  protected afterUpdate(): void {}
+  protected extraParts(): { params: Record<string, ParamSet>; optimisers: Record<string, Optimizer> } {
+    return { params: {}, optimisers: {} };
+  }
+  protected extraState(): Record<string, unknown> {
+    return {};
+  }
+  protected loadExtraState(_extra: Record<string, unknown>): void {}
+
+  // ---- the round ----------------------------------------------------------------------------
+
+  async round(): Promise<RoundResult> {
+    const ro = this.rollout;
+    ro.begin();
+    this.beforeEpisodes();
+    const { envSteps, episodes } = ro.run({ act: (t) => this.act(t), observe: (t) => this.observe(t) });
+    const stats = this.stats.take();
+    stats['charts/updates'] = this.updates;
+    stats['charts/buffer_size'] = this.buffer.count;
+    return { episodes, envSteps, stats };
+  }
+
+  /** Actor outputs of agent i for rows of `obsRows` ([R, obsSize_i]); no gradient. */
+  protected actorRaw(i: number, obsRows: Float32Array, R: number, target = false): Float32Array {
+    const tf = this.tf;
+    const net = (target ? this.actorTargets : this.actors)[i].net;
+    const x = tf.tensor2d(obsRows, [R, this.lay.obsSizes[i]]);
+    const y = net.forward(x);
+    const out = y.dataSync() as Float32Array;
+    x.dispose();
+    y.dispose();
+    return out;
+  }
+
+  protected act(_t: number): void {
+    const { env, rng } = this.ctx;
+    const { N, B, A, lay } = this;
+    const O = this.spec.obsSize;
+    const ro = this.rollout;
+    const D = this.spec.boxSize;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < N; i++) {
+        this.curObs.set(env.obs.subarray((b * N + i) * O, (b * N + i) * O + lay.obsSizes[i]), b * lay.obsTotal + lay.obsOff[i]);
+      }
+    }
+    for (let k = 0; k < this.curMask.length; k++) this.curMask[k] = env.actionMask[k];
+    for (let i = 0; i < N; i++) {
+      const rows = new Float32Array(B * lay.obsSizes[i]);
+      for (let b = 0; b < B; b++) rows.set(this.curObs.subarray(b * lay.obsTotal + lay.obsOff[i], b * lay.obsTotal + lay.obsOff[i] + lay.obsSizes[i]), b * lay.obsSizes[i]);
+      const raw = this.actorRaw(i, rows, B);
+      actRows(
+        lay.codecs[i],
+        raw,
+        B,
+        true,
+        this.cfg.explorationNoise,
+        rng,
+        this.curAct,
+        lay.actTotal,
+        lay.actOff[i],
+        A > 0 ? (r) => ({ arr: env.actionMask, off: (r * N + i) * A }) : null,
+        (r, a, values) => {
+          ro.actions[r * N + i] = a < 0 ? 0 : a;
+          if (a < 0) for (let k = 0; k < values.length; k++) ro.boxActions[(r * N + i) * D + k] = values[k];
+        },
+        this.cfg.storeAction === 'onehot',
+      );
+    }
+  }
+
+  protected observe(t: number): void {
+    const { env } = this.ctx;
+    const { N, B, lay } = this;
+    const O = this.spec.obsSize;
+    const valid = this.rollout.valid.subarray(t * this.B, (t + 1) * this.B);
+    const nobs = new Float32Array(B * lay.obsTotal);
+    const term = new Float32Array(B);
+    let live = 0;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < N; i++) nobs.set(env.obs.subarray((b * N + i) * O, (b * N + i) * O + lay.obsSizes[i]), b * lay.obsTotal + lay.obsOff[i]);
+      term[b] = env.dones[b] && !env.truncated[b] ? 1 : 0;
+      live += valid[b];
+    }
+    const rows: Record<string, ArrayLike<number>> = { obs: this.curObs, act: this.curAct, rew: env.rewards, nobs, term };
+    if (this.A > 0) {
+      rows.mask = this.curMask;
+      rows.nmask = env.actionMask;
+    }
+    this.buffer.insert(rows, valid);
+    this.afterStore(t, valid);
+    this.sinceUpdate += live;
+    while (this.sinceUpdate >= this.cfg.updateEvery) {
+      this.sinceUpdate -= this.cfg.updateEvery;
+      if (this.buffer.count >= this.warmup) this.update();
+    }
+  }
+
+  // ---- the update ---------------------------------------------------------------------------
+
+  /** Draw a minibatch and hold it as tensors (the caller disposes it with `disposeBatch`). */
+  protected sampleBatch(slot: number, K = this.cfg.batchSize): Batch {
+    this.sampleOut[slot] ??= {};
+    const { fields, index } = this.buffer.sample(K, this.ctx.rng, this.sampleOut[slot]);
+    return this.batchFrom(fields, index, K);
+  }
+
+  protected batchFrom(fields: Record<string, Float32Array>, index: Int32Array, K: number): Batch {
+    const tf = this.tf;
+    const { N, lay, A } = this;
+    const split = (name: string, off: readonly number[], sizes: readonly number[], width: number): Tensor[] => {
+      const all = tf.tensor2d(fields[name], [K, width]);
+      const parts = sizes.map((s, i) => tf.slice(all, [0, off[i]], [K, s]));
+      all.dispose();
+      return parts;
+    };
+    const dims = lay.codecs.map((c) => c.dim);
+    const masks = (name: string): (Tensor | null)[] => {
+      if (A === 0) return lay.codecs.map(() => null);
+      const all = tf.tensor2d(fields[name], [K, N * A]);
+      const out = lay.codecs.map((c, i) => (c.discrete ? tf.slice(all, [0, i * A], [K, c.dim]) : null));
+      all.dispose();
+      return out;
+    };
+    return {
+      K,
+      index,
+      obs: split('obs', lay.obsOff, lay.obsSizes, lay.obsTotal),
+      act: split('act', lay.actOff, dims, lay.actTotal),
+      nobs: split('nobs', lay.obsOff, lay.obsSizes, lay.obsTotal),
+      rew: tf.tensor2d(fields.rew, [K, N]),
+      term: tf.tensor2d(fields.term, [K, 1]),
+      mask: masks('mask'),
+      nmask: masks('nmask'),
+      fields,
+    };
+  }
+
+  protected disposeBatch(b: Batch): void {
+    for (const t of [...b.obs, ...b.act, ...b.nobs, b.rew, b.term, ...b.mask, ...b.nmask]) t?.dispose();
+  }
+
+  /** Critic j's input from per-agent observations and action vectors. */
+  protected criticInput(j: number, obs: readonly Tensor[], act: readonly Tensor[], centralised = this.central[j]): Tensor {
+    return centralised ? this.tf.concat([...obs, ...act], 1) : this.tf.concat([obs[j], act[j]], 1);
+  }
+
+  /** Target actors' actions at the next observations (fresh Gumbel samples), for the agents critic j reads. */
+  protected targetActions(j: number, b: Batch): Tensor[] {
+    const tf = this.tf;
+    return this.lay.codecs.map((c, m) => {
+      if (!this.central[j] && m !== j) return b.act[m];
+      return tf.tidy(() => actionTensor(tf, c, this.actorTargets[m].net.forward(b.nobs[m]), this.ctx.rng, b.nmask[m]));
+    });
+  }
+
+  /** y_j = r~_j + gamma (1 - term) Q'_j(x', mu'(o')) [K, 1]. */
+  protected criticTarget(j: number, b: Batch, shared?: Tensor[]): Tensor {
+    const tf = this.tf;
+    const next = shared ?? this.targetActions(j, b);
+    const y = tf.tidy(() => {
+      const q = this.criticTargets[j].net.forward(this.criticInput(j, b.nobs, next));
+      const r = this.trainingReward(j, b);
+      return tf.add(r, tf.mul(tf.mul(tf.sub(1, b.term), this.cfg.gamma), q));
+    });
+    if (!shared) next.forEach((t, m) => t !== b.act[m] && t.dispose());
+    return y;
+  }
+
+  protected clip(grads: Record<string, Tensor>): void {
+    if (this.cfg.clipMode === 'global') clipByGlobalNorm(this.tf, grads, this.cfg.gradClip);
+    else clipPerTensor(this.tf, grads, this.cfg.gradClip);
+  }
+
+  protected stepNet(params: ParamSet, opt: Optimizer, loss: () => Tensor): number {
+    const { value, grads } = params.grads(loss as never);
+    this.clip(grads);
+    opt.step(grads);
+    for (const g of Object.values(grads)) g.dispose();
+    return value;
+  }
+
+  protected update(): void {
+    const tf = this.tf;
+    const shared = this.cfg.sharedSample ? this.sampleBatch(0) : null;
+    for (let j = 0; j < this.N; j++) {
+      const b = shared ?? this.sampleBatch(0);
+      const y = this.criticTarget(j, b);
+      const xIn = this.criticInput(j, b.obs, b.act);
+      const critic = this.critics[j].net;
+      const lc = this.stepNet(this.critics[j].params, this.criticOpts[j], () => tf.mean(tf.square(tf.sub(critic.forward(xIn), y))));
+      xIn.dispose();
+      y.dispose();
+      const la = this.stepNet(this.actors[j].params, this.actorOpts[j], () => {
+        const raw = this.actors[j].net.forward(b.obs[j]);
+        const aHat = actionTensor(tf, this.lay.codecs[j], raw, this.ctx.rng, b.mask[j]);
+        const acts = b.act.map((a, m) => (m === j ? aHat : a));
+        const q = critic.forward(this.criticInput(j, b.obs, acts));
+        let loss = tf.add(tf.neg(tf.mean(q)), tf.mul(tf.mean(tf.square(raw)), this.cfg.actorLogitReg));
+        const extra = this.actorExtraLoss(j, b, aHat);
+        if (extra) loss = tf.add(loss, extra);
+        return loss;
+      });
+      softUpdate(tf, this.actorTargets[j].params, this.actors[j].params, this.cfg.tau);
+      softUpdate(tf, this.criticTargets[j].params, this.critics[j].params, this.cfg.tau);
+      this.stats.add(`losses/critic_${j}`, lc);
+      this.stats.add(`losses/actor_${j}`, la);
+      if (!shared) this.disposeBatch(b);
+    }
+    if (shared) this.disposeBatch(shared);
+    this.updates++;
+    this.afterUpdate();
+  }
+
+  // ---- checkpoints --------------------------------------------------------------------------
+
+  private parts() {
+    const params: Record<string, ParamSet> = {};
+    const optimisers: Record<string, Optimizer> = {};
+    for (let i = 0; i < this.N; i++) {
+      params[`actor/${i}/`] = this.actors[i].params;
+      params[`critic/${i}/`] = this.critics[i].params;
+      params[`actorTarget/${i}/`] = this.actorTargets[i].params;
+      params[`criticTarget/${i}/`] = this.criticTargets[i].params;
+      optimisers[`actor${i}`] = this.actorOpts[i];
+      optimisers[`critic${i}`] = this.criticOpts[i];
+    }
+    const extra = this.extraParts();
+    return {
+      algo: this.variant.id,
+      version: 1,
+      ctx: this.ctx,
+      rollout: this.rollout,
+      params: { ...params, ...extra.params },
+      optimisers: { ...optimisers, ...extra.optimisers },
+    };
+  }
+
+  async save(): Promise<Checkpoint> {
+    const rep = this.buffer.toRecords('replay/');
+    return saveLearner(this.parts(), { replay: rep.meta, sinceUpdate: this.sinceUpdate, updates: this.updates, ...this.extraState() }, rep.tensors);
+  }
+
+  load(ckpt: Checkpoint): void {
+    const e = loadLearner(ckpt, this.parts());
+    this.buffer.fromRecords(ckpt.tensors, e.replay as { next: number; size: number }, 'replay/');
+    this.sinceUpdate = counter(e, 'sinceUpdate', this.variant.id);
+    this.updates = counter(e, 'updates', this.variant.id);
+    this.loadExtraState(e);
+  }
+
+  dispose(): void {
+    for (const n of [...this.actors, ...this.critics, ...this.actorTargets, ...this.criticTargets]) n.params.dispose();
+    for (const o of [...this.actorOpts, ...this.criticOpts]) o.dispose();
+    const extra = this.extraParts();
+    for (const p of Object.values(extra.params)) p.dispose();
+    for (const o of Object.values(extra.optimisers)) o.dispose();
+  }
+}
+
+/**
+ * Evaluation policy: the actors only, loaded from `actor/<i>/`. Not greedy: a Gumbel sample (or
+ * Gaussian noise for tanh boxes), as openai/maddpg's benchmark runs act; greedy: argmax, the
+ * softmax of the logits for a soft box, the noiseless tanh output.
+ */
+export class MaddpgPolicy implements Policy {
+  private readonly actors: { params: ParamSet; net: DenseNet }[] = [];
+  private readonly lay: JointLayout;
+  private readonly cfg: DdpgFamilyConfig;
+  private readonly vec: Float32Array;
+
+  constructor(private readonly ctx: PolicyContext) {
+    this.cfg = typedValues('algo', ddpgFamilySchema, ctx.config);
+    this.lay = jointLayout(ctx.spec, this.cfg.boxPolicy);
+    for (let i = 0; i < ctx.spec.numAgents; i++) {
+      const a = buildActor(ctx.tf, this.lay, i, this.cfg, ctx.rng, false);
+      if (ctx.checkpoint) a.params.loadRecords(ctx.checkpoint.tensors, `actor/${i}/`);
+      this.actors.push(a);
+    }
+    this.vec = new Float32Array(ctx.numEnvs * this.lay.actTotal);
+  }
+
+  resetCopy(): void {}
+
+  act(env: VecEnv, actions: Int32Array, greedy: boolean, boxActions?: Float32Array): void {
+    const { tf } = this.ctx;
+    const spec = env.spec;
+    const N = spec.numAgents;
+    const B = env.numEnvs;
+    const O = spec.obsSize;
+    const A = spec.numActions;
+    const D = spec.boxSize;
+    for (let i = 0; i < N; i++) {
+      const w = this.lay.obsSizes[i];
+      const rows = new Float32Array(B * w);
+      for (let b = 0; b < B; b++) rows.set(env.obs.subarray((b * N + i) * O, (b * N + i) * O + w), b * w);
+      const x = tf.tensor2d(rows, [B, w]);
+      const y = this.actors[i].net.forward(x);
+      const raw = y.dataSync() as Float32Array;
+      x.dispose();
+      y.dispose();
+      actRows(this.lay.codecs[i], raw, B, !greedy, this.cfg.explorationNoise, this.ctx.rng, this.vec, this.lay.actTotal, this.lay.actOff[i], A > 0 ? (r) => ({ arr: env.actionMask, off: (r * N + i) * A }) : null, (r, a, values) => {
+        actions[r * N + i] = a < 0 ? 0 : a;
+        if (a < 0 && boxActions) for (let k = 0; k < values.length; k++) boxActions[(r * N + i) * D + k] = values[k];
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const a of this.actors) a.params.dispose();
+  }
+}
+
+/** Shared by the DDPG-family entries. */
+export function makeTrainer(variant: DdpgVariant): (ctx: TrainContext) => Trainer {
+  return (ctx) => new MaddpgTrainer(ctx, variant);
+}
+
+export type { Values };

@@ -1,0 +1,104 @@
+/**
+ * A plain feed-forward network for the off-policy actor-critics (DDPG, MADDPG, ALITA): one
+ * network per agent, 2-D inputs [R, in] -> [R, out], each hidden block Linear -> LayerNorm
+ * (optional) -> activation, then a plain Linear output.
+ *
+ * Init: Glorot (Xavier) uniform weights, U(+-sqrt(6 / (in + out))), zero biases, LayerNorm gain
+ * 1 and bias 0: openai/maddpg's layers (tf.contrib.layers.fully_connected defaults) and ALITA
+ * appendix D ("Glorot init, LayerNorm"); `init: 'he-normal'` (N(0, 2 / fan_in), zero bias) is
+ * what ALITA's autoencoder uses. LayerNorm normalises the pre-activations over the features
+ * (eps 1e-5, PyTorch's default).
+ *
+ * Parameters: `${name}/${i}/weight` [in, out], `${name}/${i}/bias` [out] and, with LayerNorm,
+ * `${name}/${i}/ln_gain`, `${name}/${i}/ln_bias` [out] for hidden layer i.
+ */
+import type { Rng } from '../rng';
+import { applyActivation, type Activation } from './mlp';
+import type { ParamSet } from './params';
+import type { Tensor, Tf, Variable } from './tf';
+
+export type DenseInit = 'glorot' | 'he-normal';
+
+export interface DenseNetOptions {
+  /** Activation after every hidden block (default relu). */
+  readonly activation?: Activation;
+  /** Per hidden layer: LayerNorm or not (default false); one value applies to all. */
+  readonly layerNorm?: boolean | readonly boolean[];
+  /** Per hidden layer: activation override (e.g. a linear bottleneck). */
+  readonly activations?: readonly Activation[];
+  /** Activation of the output layer (default linear). */
+  readonly output?: Activation;
+  readonly init?: DenseInit;
+}
+
+interface Layer {
+  w: Variable;
+  b: Variable;
+  gain: Variable | null;
+  bias: Variable | null;
+  act: Activation;
+}
+
+export class DenseNet {
+  private readonly layers: Layer[] = [];
+
+  constructor(
+    private readonly tf: Tf,
+    readonly params: ParamSet,
+    readonly name: string,
+    readonly sizes: readonly number[],
+    rng: Rng,
+    readonly opts: DenseNetOptions = {},
+  ) {
+    if (sizes.length < 2 || sizes.some((s) => !(Number.isInteger(s) && s > 0))) {
+      throw new Error(`DenseNet ${name}: sizes must be at least [in, out] of positive integers, got [${sizes}]`);
+    }
+    const L = sizes.length - 1;
+    for (let i = 0; i < L; i++) {
+      const fin = sizes[i];
+      const fout = sizes[i + 1];
+      const w = new Float32Array(fin * fout);
+      if ((opts.init ?? 'glorot') === 'glorot') {
+        const bound = Math.sqrt(6 / (fin + fout));
+        for (let k = 0; k < w.length; k++) w[k] = (2 * rng.float() - 1) * bound;
+      } else {
+        const std = Math.sqrt(2 / fin);
+        for (let k = 0; k < w.length; k++) w[k] = rng.normal() * std;
+      }
+      const hidden = i + 1 < L;
+      const ln = hidden && (Array.isArray(opts.layerNorm) ? Boolean(opts.layerNorm[i]) : opts.layerNorm === true);
+      this.layers.push({
+        w: params.add(`${name}/${i}/weight`, [fin, fout], w),
+        b: params.add(`${name}/${i}/bias`, [fout], new Float32Array(fout)),
+        gain: ln ? params.add(`${name}/${i}/ln_gain`, [fout], new Float32Array(fout).fill(1)) : null,
+        bias: ln ? params.add(`${name}/${i}/ln_bias`, [fout], new Float32Array(fout)) : null,
+        act: hidden ? (opts.activations?.[i] ?? opts.activation ?? 'relu') : (opts.output ?? 'linear'),
+      });
+    }
+  }
+
+  get inDim(): number {
+    return this.sizes[0];
+  }
+  get outDim(): number {
+    return this.sizes[this.sizes.length - 1];
+  }
+
+  /** x [R, in] -> [R, out]; differentiable in the parameters and in x. */
+  forward(x: Tensor): Tensor {
+    const tf = this.tf;
+    return tf.tidy(() => {
+      let h = x;
+      for (const l of this.layers) {
+        h = tf.add(tf.matMul(h as never, l.w as never), l.b);
+        if (l.gain && l.bias) {
+          const centred = tf.sub(h, tf.mean(h, -1, true));
+          const variance = tf.mean(tf.square(centred), -1, true);
+          h = tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), l.gain), l.bias);
+        }
+        h = applyActivation(tf, h, l.act);
+      }
+      return h;
+    });
+  }
+}

@@ -1,0 +1,209 @@
+/** ALITA (shared/specs/alita.md §11): joint-action max, D_t retrieval, clones, F's gradient, intrinsic terms, variants. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolve, type Values } from '../../src-shared/config/schema';
+import { alitaEntry, type AlitaTrainer } from '../../src-shared/algos/alita';
+import { ascentJointMax, exactJointMax, type Slot } from '../../src-shared/algos/alita-joint-max';
+import { DtIndex, pairKey, retrieveDt, type DtSource } from '../../src-shared/algos/alita-dt';
+import { actionTensor } from '../../src-shared/algos/core/action-codec';
+import { spreadEntry } from '../../src-shared/envs/spread';
+import { Rng } from '../../src-shared/rng';
+import { setupTf, tf } from './helpers';
+
+const TINY = { hiddenDim: 16, batchSize: 16, updateEvery: 8, warmup: 16, dtBatch: 8, dtPool: 64, cloneUpdatesPerStep: 1 };
+
+function make(algo: Values, env: Values = { episodeLimit: 8, actions: 'continuous' }, seed = 1): AlitaTrainer {
+  const envConfig = resolve('env', spreadEntry.schema, env);
+  const e = spreadEntry.create(envConfig, { numEnvs: 2, autoReset: false });
+  return alitaEntry.createTrainer({ tf, env: e, envConfig, config: resolve('algo', alitaEntry.schema, { ...TINY, ...algo }), seed, rng: new Rng(seed, 7) }) as AlitaTrainer;
+}
+
+describe('joint-action max', () => {
+  // A tiny "critic" on rows [obs (1), a0 (3), a1 (2), a2 (2)]: non-separable.
+  const inDim = 8;
+  const slots: Slot[] = [
+    { off: 1, size: 3 },
+    { off: 4, size: 2 },
+    { off: 6, size: 2 },
+  ];
+  const W = [0.3, -1.2, 0.7, 2.1, -0.4, 0.9, 1.5, -2];
+  const q = (rows: Float32Array, R: number) => {
+    const out = new Float32Array(R);
+    for (let r = 0; r < R; r++) {
+      const x = rows.subarray(r * inDim, (r + 1) * inDim);
+      let v = 0;
+      for (let k = 0; k < inDim; k++) v += W[k] * x[k];
+      out[r] = v + 3 * x[0] * x[2] * x[5] - 2 * x[3] * x[7]; // interactions
+    }
+    return out;
+  };
+  const K = 5;
+  const base = new Float32Array(K * inDim);
+  const rng = new Rng(4);
+  for (let r = 0; r < K; r++) base[r * inDim] = rng.float() * 2 - 1;
+
+  it('exact enumeration equals a brute-force loop', () => {
+    const res = exactJointMax(base, K, inDim, slots, q, 7);
+    for (let r = 0; r < K; r++) {
+      let best = -Infinity;
+      for (let a = 0; a < 3; a++)
+        for (let b = 0; b < 2; b++)
+          for (let c = 0; c < 2; c++) {
+            const row = base.slice(r * inDim, (r + 1) * inDim);
+            row.fill(0, 1);
+            row[1 + a] = 1;
+            row[4 + b] = 1;
+            row[6 + c] = 1;
+            best = Math.max(best, q(row, 1)[0]);
+          }
+      expect(res.value[r]).toBeCloseTo(best, 5);
+    }
+  });
+
+  it('coordinate ascent never beats enumeration, and equals it on a separable critic', () => {
+    const init = new Int32Array(K * 3);
+    const exact = exactJointMax(base, K, inDim, slots, q);
+    const asc = ascentJointMax(base, K, inDim, slots, q, init, 2);
+    for (let r = 0; r < K; r++) expect(asc.value[r]).toBeLessThanOrEqual(exact.value[r] + 1e-6);
+    const sep = (rows: Float32Array, R: number) => {
+      const out = new Float32Array(R);
+      for (let r = 0; r < R; r++) for (let k = 0; k < inDim; k++) out[r] += W[k] * rows[r * inDim + k];
+      return out;
+    };
+    const e2 = exactJointMax(base, K, inDim, slots, sep);
+    const a2 = ascentJointMax(base, K, inDim, slots, sep, init, 1);
+    expect(Array.from(a2.value)).toEqual(Array.from(e2.value));
+  });
+});
+
+describe('D_t retrieval', () => {
+  // Synthetic ring of 20 slots: o_k = [row % 5, 0], argmax a_k = row % 2.
+  const n = 20;
+  const obs = (r: number) => Float32Array.from([r % 5, 0]);
+  const act = (r: number) => Float32Array.from(r % 2 ? [0.1, 0.9] : [0.8, 0.2]);
+  const src: DtSource = { count: n, obsOf: obs, actOf: act };
+
+  it("'exact' returns only rows whose key matches; the index stays consistent after wrap-around", () => {
+    const ix = new DtIndex();
+    for (let r = 0; r < n; r++) ix.set(r, pairKey(obs(r), 0, 2, act(r), 0, 2));
+    // Wrap-around: slots 0..7 overwritten with new content.
+    const newObs = (r: number) => Float32Array.from([9, r]);
+    for (let r = 0; r < 8; r++) ix.set(r, pairKey(newObs(r), 0, 2, act(r), 0, 2));
+    expect(ix.consistent()).toBe(true);
+    const q = Float32Array.from([3, 0]);
+    const res = retrieveDt('exact', src, q, act(3), 6, 100, new Rng(1), ix, 1);
+    expect(res.exactFrac).toBe(1);
+    for (const r of res.index) {
+      expect(r).toBeGreaterThanOrEqual(8);
+      expect(r % 5).toBe(3);
+      expect(r % 2).toBe(1);
+    }
+  });
+
+  it("'knn' returns the nearest rows that share the action", () => {
+    const q = Float32Array.from([2.2, 0]);
+    const res = retrieveDt('knn', src, q, act(0), 2, 100, new Rng(1), null, 1);
+    // Action 0 = even rows; nearest o_k to 2.2 among even rows: row % 5 == 2 -> rows 2 and 12.
+    expect(Array.from(res.index).sort((a, b) => a - b)).toEqual([2, 12]);
+    expect(res.dist).toBeCloseTo(0.2, 5);
+  });
+});
+
+describe('ALITA trainer', () => {
+  beforeAll(setupTf);
+
+  it('clones equal their critics after the episode-start copy, with zero optimiser moments', async () => {
+    const t = make({});
+    await t.round();
+    await t.round(); // clones have been stepped on D_t
+    t['beforeEpisodes']();
+    const k = t.influencers[0];
+    const est = t['est'].get(k)!;
+    for (const i of t.influencees(k)) {
+      const clone = est.get(i)!;
+      const a = clone.params.toRecords();
+      const b = t['critics'][i].params.toRecords();
+      for (const name of Object.keys(b)) expect(Array.from(a[name].data)).toEqual(Array.from(b[name].data));
+      const st = clone.opt.getState();
+      for (const rec of Object.values(st.tensors)) expect(rec.data.every((v) => v === 0)).toBe(true);
+    }
+    t.dispose();
+  });
+
+  it('with lambda_pi = 0 and no penalty (No IM), training rewards equal the extrinsic rewards', async () => {
+    const t = make({ variant: 'no-im' });
+    await t.round();
+    const b = t['sampleBatch'](0);
+    for (let j = 0; j < 3; j++) {
+      const r = t['trainingReward'](j, b);
+      expect(Array.from(r.dataSync())).toEqual(Array.from(tf.slice(b.rew, [0, j], [b.K, 1]).dataSync()));
+      r.dispose();
+    }
+    // ALITA proper: the influencer's reward has the bonus, the influencees' the penalty.
+    const u = make({ lambdaPi: 1 });
+    await u.round();
+    const bu = u['sampleBatch'](0);
+    const k = u.influencers[0];
+    const rk = u['trainingReward'](k, bu);
+    const ek = tf.slice(bu.rew, [0, k], [bu.K, 1]);
+    expect(tf.min(tf.sub(rk, ek)).dataSync()[0]).toBeGreaterThan(0);
+    t['disposeBatch'](b);
+    u['disposeBatch'](bu);
+    t.dispose();
+    u.dispose();
+  });
+
+  it("F's pathwise gradient reaches only the influencer's actor and matches finite differences", async () => {
+    const t = make({ influenceBatch: 4 });
+    await t.round();
+    await t.round();
+    const k = t.influencers[0];
+    const b = t['sampleBatch'](0);
+    const rng = t['ctx'].rng;
+    const state = rng.getState();
+    const F = (): tf.Scalar => {
+      rng.setState(state);
+      const raw = t['actors'][k].net.forward(b.obs[k]);
+      const aHat = actionTensor(tf, t['lay'].codecs[k], raw, rng, b.mask[k]);
+      return t['actorExtraLoss'](k, b, aHat) as tf.Scalar;
+    };
+    const vars = t['actors'].flatMap((a) => a.params.variables());
+    const { grads } = tf.variableGrads(F, vars);
+    const actorOf = new Map<string, number>();
+    t['actors'].forEach((a, i) => a.params.variables().forEach((v) => actorOf.set(v.name, i)));
+    let nonzero = 0;
+    for (const [name, g] of Object.entries(grads)) {
+      const s = tf.sum(tf.abs(g)).dataSync()[0];
+      if (actorOf.get(name) === k) nonzero += s;
+      else expect(s, name).toBe(0);
+    }
+    expect(nonzero).toBeGreaterThan(0);
+    // Finite differences on a few weights of the influencer's output layer.
+    const w = t['actors'][k].params.get('net/2/weight');
+    const g = grads[w.name].dataSync();
+    const w0 = w.dataSync().slice();
+    const h = 1e-2;
+    for (const idx of [0, 7, 33]) {
+      const up = w0.slice();
+      up[idx] += h;
+      w.assign(tf.tensor(up, w.shape));
+      const fu = F().dataSync()[0];
+      const dn = w0.slice();
+      dn[idx] -= h;
+      w.assign(tf.tensor(dn, w.shape));
+      const fd = (fu - F().dataSync()[0]) / (2 * h);
+      w.assign(tf.tensor(w0, w.shape));
+      expect(Math.abs(fd - g[idx]), `weight ${idx}: fd ${fd} vs ${g[idx]}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+    }
+    t.dispose();
+  });
+
+  it.each([['alita'], ['no-f'], ['no-im'], ['symmetric'], ['single estimator']])('variant %s runs two rounds with finite stats', async (v) => {
+    const t = make(v === 'single estimator' ? { influenceEstimator: 'single', dtMode: 'uniform' } : { variant: v });
+    const r1 = await t.round();
+    const r2 = await t.round();
+    for (const [key, x] of Object.entries({ ...r1.stats, ...r2.stats })) expect(Number.isFinite(x), key).toBe(true);
+    if (v !== 'no-f') expect(r2.stats['influence/F'] !== undefined || v === 'no-im').toBe(true);
+    if (v === 'symmetric') expect(t.influencers).toEqual([0, 1, 2]);
+    t.dispose();
+  });
+});
