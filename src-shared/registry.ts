@@ -7,6 +7,7 @@ import type { AlgoEntry } from './algos/types';
 import { manitokanEntry } from './envs/manitokan';
 import { matrixGameEntry } from './envs/matrix-game';
 import { spreadEntry } from './envs/spread';
+import { battleEntry } from './envs/battle';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -14,7 +15,7 @@ import { ippoEntry } from './algos/ippo';
 import { mappoEntry } from './algos/mappo';
 import { defaults } from './config/schema';
 
-const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry];
+const envs: EnvEntry[] = [manitokanEntry, matrixGameEntry, spreadEntry, battleEntry];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = [randomEntry, pgEntry, comaEntry, ippoEntry, mappoEntry].map((a) => ({
   ...a,
