@@ -89,7 +89,7 @@ const ACTION_NAMES = [
 ];
 
 export const battleSchema = {
-  armySize: { type: 'int', default: 3, min: 1, max: 625, doc: 'Agents per army K (F2A2 §6.3: 12 to 256, the battle-K presets; transfer test 625). The default 3 is a smoke-test size that keeps registry-wide tests cheap.' },
+  armySize: { type: 'int', default: 2, min: 1, max: 625, doc: 'Agents per army K (F2A2 §6.3: 12 to 256, the battle-K presets; transfer test 625). The default 2 is a smoke-test size (every view is 13x13x7) that keeps registry-wide tests cheap.' },
   mapSize: {
     type: 'int',
     default: 0,
@@ -100,10 +100,10 @@ export const battleSchema = {
   minimap: { type: 'bool', default: true, doc: "Minimap planes and the position features (geek-ai's battle config: on)." },
   episodeLimit: {
     type: 'int',
-    default: 200,
+    default: 100,
     min: 1,
     max: 100_000,
-    doc: 'Steps per episode before a time-limit truncation (geek-ai caps a 125x125 round at ~550; Cairn defaults to 200 for the smaller maps).',
+    doc: 'Steps per episode before a time-limit truncation (geek-ai caps a round at ~550, the battle-K presets; 100 here for the smoke-test default).',
   },
 } as const satisfies Schema;
 
@@ -601,7 +601,6 @@ export const battleEntry: EnvEntry = {
   id: 'battle',
   title: 'MAgent battle (two armies on a grid)',
   schema: battleSchema,
-  variants: [{ name: 'no minimap, 2 per side', config: { armySize: 2, minimap: false } }],
   spec: (config: Values) => battleSpec(parseBattleConfig(config)),
   create: (config: Values, options: EnvOptions) => new BattleVecEnv(parseBattleConfig(config), options),
 };
