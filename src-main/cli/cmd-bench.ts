@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { benchEnvs, benchLearners, type Measure } from '../service/bench-registry';
+import { benchAgentSteps, benchEnvs, benchLearners, type Measure } from '../service/bench-registry';
 import { backendChoice, initBackend } from '../backend/select';
 import { benchIngest } from '../db/bench';
 import { parse } from './args';
@@ -53,6 +53,7 @@ export async function bench(argv: string[]): Promise<void> {
   if (values['vs-pytorch'] || values.profile || values.rss || values['ab-kernels']) return benchVsCommand(values, backend, log);
 
   const envs = benchEnvs(secs, log);
+  const agentSteps = benchAgentSteps(secs, log);
   const trained = await benchLearners(secs, backend, log);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
   log('ingest: batched ...');
@@ -74,6 +75,7 @@ export async function bench(argv: string[]): Promise<void> {
 
   const rows: Measure[] = [
     ...envs,
+    ...agentSteps,
     ...trained,
     { name: 'SQLite ingest points/s', value: ingest, baseline: ingest1, baselineName: 'row-by-row', target: 200_000 },
   ];
@@ -105,6 +107,7 @@ export async function bench(argv: string[]): Promise<void> {
       JSON.stringify({
         env_steps_per_s_by_env: Object.fromEntries(envs.map((e) => [e.envId, Math.round(e.value)])),
         env_steps_per_s_b1_by_env: Object.fromEntries(envs.map((e) => [e.envId, Math.round(e.baseline)])),
+        agent_steps_per_s: Object.fromEntries(agentSteps.map((e) => [e.name, Math.round(e.value)])),
         train_by_preset: Object.fromEntries(trained.map((t) => [t.preset, Math.round(t.value)])),
         random_policy_by_preset: Object.fromEntries(trained.map((t) => [t.preset, Math.round(t.baseline)])),
         ingest_points_per_s: Math.round(ingest),
