@@ -60,6 +60,8 @@ export const BATTLE_RULES = {
   killReward: 5,
   deadPenalty: -0.1,
 } as const;
+/** Replay colours of the red and blue armies. */
+const TEAM_COLORS = ['#c0392b', '#2c6fbb'];
 const VIEW_R = 6;
 const VIEW = 2 * VIEW_R + 1;
 const MINI = 13;
@@ -565,6 +567,7 @@ export class BattleVecEnv extends VecEnvBase {
       armySize: this.armySize,
       maxHp: BATTLE_RULES.maxHp,
       teams: ['red', 'blue'],
+      teamColors: TEAM_COLORS,
       moves: BATTLE_MOVES,
       attacks: BATTLE_ATTACKS,
     };
