@@ -15,6 +15,7 @@
 import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
+import { battlePresets } from '../envs/battle-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -319,6 +320,7 @@ const PRESETS: Preset[] = [
   },
   ...matrixGamePresets,
   ...spreadPresets,
+  ...battlePresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */
