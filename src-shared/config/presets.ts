@@ -15,7 +15,6 @@
 import type { PartialExperiment } from './experiment';
 import { matrixGamePresets } from '../envs/matrix-game-presets';
 import { spreadPresets } from '../envs/spread-presets';
-import { battlePresets } from '../envs/battle-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -320,7 +319,6 @@ const PRESETS: Preset[] = [
   },
   ...matrixGamePresets,
   ...spreadPresets,
-  ...battlePresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

@@ -91,7 +91,7 @@ const ACTION_NAMES = [
 ];
 
 export const battleSchema = {
-  armySize: { type: 'int', default: 2, min: 1, max: 625, doc: 'Agents per army K (F2A2 §6.3: 12 to 256, the battle-K presets; transfer test 625). The default 2 is a smoke-test size (every view is 13x13x7) that keeps registry-wide tests cheap.' },
+  armySize: { type: 'int', default: 2, min: 1, max: 625, doc: 'Agents per army K (F2A2 §6.3: 12 to 256; transfer test 625). The default 2 is a smoke-test size (every view is 13x13x7) that keeps registry-wide tests cheap.' },
   mapSize: {
     type: 'int',
     default: 0,
@@ -105,7 +105,7 @@ export const battleSchema = {
     default: 100,
     min: 1,
     max: 100_000,
-    doc: 'Steps per episode before a time-limit truncation (geek-ai caps a round at ~550, the battle-K presets; 100 here for the smoke-test default).',
+    doc: 'Steps per episode before a time-limit truncation (geek-ai caps a round at ~550; 100 here for the smoke-test default).',
   },
 } as const satisfies Schema;
 

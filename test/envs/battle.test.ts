@@ -4,9 +4,6 @@
  * order, hp recovery, termination, the observation planes.
  */
 import { describe, expect, it } from 'vitest';
-import { getPreset } from '../../src-shared/config/presets';
-import { resolveExperiment } from '../../src-shared/config/experiment';
-import { getAlgo } from '../../src-shared/registry';
 import { defaults } from '../../src-shared/config/schema';
 import { BATTLE_ATTACKS, BATTLE_MOVES, BattleVecEnv, STAY, battleEntry, battleSchema, minMapSize, parseBattleConfig, type BattleUnit } from '../../src-shared/envs/battle';
 
@@ -169,14 +166,4 @@ describe('battle step rules', () => {
     expect(battleEntry.spec({ armySize: 3 }).obsSize).toBe(13 * 13 * 7 + 12 + 22);
   });
 
-  it('presets battle-K-ippo build the paper sizes and the learner accepts them', () => {
-    for (const [k, size] of [[12, 24], [64, 40], [256, 80], [625, 125]] as const) {
-      const cfg = resolveExperiment(getPreset(`battle-${k}-ippo`)!.config);
-      const spec = battleEntry.spec(cfg.env);
-      expect(spec.numAgents).toBe(2 * k);
-      expect(spec.episodeLimit).toBe(550);
-      expect(parseBattleConfig(cfg.env).size).toBe(size);
-      expect(getAlgo(cfg.algo.id)!.accepts(spec)).toEqual([]);
-    }
-  });
 });
