@@ -13,6 +13,7 @@ import { pushBoxEntry } from './envs/push-box';
 import { secretRoomEntry } from './envs/secret-room';
 import { huntingEntry } from './envs/drima-hunting';
 import { collectionEntry } from './envs/drima-collection';
+import { battleEntry } from './envs/battle';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -42,6 +43,7 @@ const envs: EnvEntry[] = [
   secretRoomEntry,
   huntingEntry,
   collectionEntry,
+  battleEntry,
 ];
 const builtinAlgos: AlgoEntry[] = [
   randomEntry,

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { benchEnvs, benchLearners, learnerFigures, type Measure } from '../service/bench-registry';
+import { benchAgentSteps, benchEnvs, benchLearners, learnerFigures, type Measure } from '../service/bench-registry';
 import { saveBenchFigures } from '../service/bench-results';
 import { backendChoice, initBackend } from '../backend/select';
 import { benchIngest } from '../db/bench';
@@ -56,6 +56,7 @@ export async function bench(argv: string[]): Promise<void> {
   if (values['vs-pytorch'] || values.profile || values.rss || values['ab-kernels']) return benchVsCommand(values, backend, log);
 
   const envs = benchEnvs(secs, log);
+  const agentSteps = benchAgentSteps(secs, log);
   const trained = await benchLearners(secs, backend, log);
   // Kept for the new-experiment form's run-time estimate.
   try {
@@ -83,6 +84,7 @@ export async function bench(argv: string[]): Promise<void> {
 
   const rows: Measure[] = [
     ...envs,
+    ...agentSteps,
     ...trained,
     { name: 'SQLite ingest points/s', value: ingest, baseline: ingest1, baselineName: 'row-by-row', target: 200_000 },
   ];
@@ -114,6 +116,7 @@ export async function bench(argv: string[]): Promise<void> {
       JSON.stringify({
         env_steps_per_s_by_env: Object.fromEntries(envs.map((e) => [e.envId, Math.round(e.value)])),
         env_steps_per_s_b1_by_env: Object.fromEntries(envs.map((e) => [e.envId, Math.round(e.baseline)])),
+        agent_steps_per_s: Object.fromEntries(agentSteps.map((e) => [e.name, Math.round(e.value)])),
         train_by_preset: Object.fromEntries(trained.map((t) => [t.preset, Math.round(t.value)])),
         random_policy_by_preset: Object.fromEntries(trained.map((t) => [t.preset, Math.round(t.baseline)])),
         ingest_points_per_s: Math.round(ingest),

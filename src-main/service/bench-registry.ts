@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { listPresets, type Preset } from '../../src-shared/config/presets';
-import { defaults, resolve } from '../../src-shared/config/schema';
+import { resolve } from '../../src-shared/config/schema';
 import { randomActions } from '../../src-shared/env-check';
 import type { EnvEntry } from '../../src-shared/envs/types';
 import type { AlgoEntry } from '../../src-shared/algos/types';
@@ -43,8 +43,8 @@ export interface Measure {
 }
 
 /** Env-steps/s of `entry` at its default config with B copies, uniformly random legal actions. */
-export function envStepsPerSecond(entry: EnvEntry, numEnvs: number, seconds: number): number {
-  const env = entry.create(defaults(entry.schema), { numEnvs, autoReset: true });
+export function envStepsPerSecond(entry: EnvEntry, numEnvs: number, seconds: number, config: Record<string, unknown> = {}): number {
+  const env = entry.create(resolve('env', entry.schema, config), { numEnvs, autoReset: true });
   const N = env.spec.numAgents;
   const rng = new Rng(1, 99);
   const actions = new Int32Array(numEnvs * N);
@@ -103,6 +103,31 @@ export async function trainThroughput(preset: Preset, algoId: string, seconds: n
   const dt = performance.now() - t0;
   trainer.dispose();
   return { stepsPerSecond: (steps * 1000) / dt, roundsPerSecond: (rounds * 1000) / dt };
+}
+
+/**
+ * Large-population settings measured in agent-steps/s (one copy), against the same env at a
+ * small population: the issue's target is stated per agent.
+ */
+export const AGENT_BENCH: readonly { envId: string; label: string; config: Record<string, unknown>; baselineLabel: string; baseline: Record<string, unknown>; target: number }[] = [
+  { envId: 'battle', label: '256 vs 256', config: { armySize: 256 }, baselineLabel: '12 vs 12', baseline: { armySize: 12 }, target: 50_000 },
+];
+
+/** Agent-steps/s of each AGENT_BENCH setting. */
+export function benchAgentSteps(seconds: number, log: (s: string) => void): (Measure & { envId: string })[] {
+  return AGENT_BENCH.filter((b) => getEnv(b.envId)).map((b) => {
+    const e = getEnv(b.envId)!;
+    const agents = (c: Record<string, unknown>) => e.spec(resolve('env', e.schema, c)).numAgents;
+    log(`env: ${e.id} ${b.label} and baseline ${b.baselineLabel} (agent-steps/s, B=1) ...`);
+    return {
+      name: `${e.id} agent-steps/s (${b.label}, B=1)`,
+      value: envStepsPerSecond(e, 1, seconds, b.config) * agents(b.config),
+      baseline: envStepsPerSecond(e, 1, seconds, b.baseline) * agents(b.baseline),
+      baselineName: b.baselineLabel,
+      target: b.target,
+      envId: e.id,
+    };
+  });
 }
 
 /** Every env's stepping rate at B = 256 against B = 1. */

@@ -17,6 +17,8 @@ import GenericPanel from './generic/GenericPanel.vue';
 import ManitokanFrame from './manitokan/ManitokanFrame.vue';
 import ManitokanPanel from './manitokan/ManitokanPanel.vue';
 import { manitokanMarkers } from './manitokan-timeline';
+import BattleFrame from './battle/BattleFrame.vue';
+import { battleMeta, isBattleReplay } from './battle/battle-read';
 import { agentColor } from './manitokan/draw';
 import type { ManitokanReplayMeta } from '../../../src-shared/envs/manitokan-replay';
 
@@ -37,6 +39,13 @@ export function registerBuiltinReplayRenderers(): void {
   });
   registerReplayRenderer('matrix', MatrixFrame, { panel: MatrixPanel });
   registerStructuralKind('matrix', isMatrixReplay);
+  registerReplayRenderer('battle', BattleFrame, {
+    agentColors: (r) => {
+      const m = battleMeta(r);
+      return Array.from({ length: 2 * m.armySize }, (_, i) => m.teamColors[i < m.armySize ? 0 : 1]);
+    },
+  });
+  registerStructuralKind('battle', isBattleReplay);
   registerReplayRenderer('manitokan', ManitokanFrame, {
     panel: ManitokanPanel,
     markers: manitokanMarkers,
