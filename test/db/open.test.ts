@@ -40,7 +40,7 @@ describe('Store.open', () => {
       const tables = (await raw.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")).map(
         (r) => r.name,
       );
-      expect(tables).toEqual(['checkpoints', 'episodes', 'experiments', 'metric_keys', 'metrics', 'run_log', 'run_tags', 'runs', 'sweeps']);
+      expect(tables).toEqual(['checkpoints', 'episodes', 'experiments', 'metric_keys', 'metrics', 'run_config_values', 'run_log', 'run_metric_summary', 'run_tags', 'runs', 'sweeps']);
       const indexes = (await raw.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")).map(
         (r) => r.name,
       );
