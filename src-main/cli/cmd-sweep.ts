@@ -11,6 +11,7 @@ import { ConfigError } from '../../src-shared/config/schema';
 import { countCells, countRuns, parseAxisArg, type SweepSpec } from '../../src-shared/config/sweep';
 import { reproSweep } from '../../src-shared/config/sweep-repro';
 import { applySet, type PartialExperiment } from '../../src-shared/config/experiment';
+import { getPreset } from '../../src-shared/config/presets';
 import { backendChoice } from '../backend/select';
 import type { Store, SweepRow } from '../db/store';
 import { finishLocalSweep, launchSweepLocal, planSweep, type SweepPlan } from '../service/sweep';
@@ -41,7 +42,7 @@ Axes (--axis, repeatable; or "axes" in FILE.json):
 Options:
   --preset NAME        base preset        --set key=value   base override (repeatable)
   --seeds K            seeds S..S+K-1     --seed S          first seed (default 1)
-  --episodes N         rounds per run     --envs B          parallel envs per run
+  --rounds N           rounds per run (alias --episodes)    --envs B   parallel envs per run
   --sample N           N random cells instead of the grid (--sample-seed S, default 0)
   --repro NAME         a figure of the hidden-gifts paper (\`cairn repro --list\`) as the sweep
   --dry-run            print the cells and the number of runs, launch nothing
@@ -76,6 +77,7 @@ export async function sweep(argv: string[]): Promise<void> {
       seeds: { type: 'string' },
       seed: { type: 'string' },
       episodes: { type: 'string' },
+      rounds: { type: 'string' },
       envs: { type: 'string' },
       sample: { type: 'string' },
       'sample-seed': { type: 'string' },
@@ -142,11 +144,15 @@ export async function sweep(argv: string[]): Promise<void> {
   }
   // Flags that adjust any sweep's base (a file's, a reproduction's).
   let base: PartialExperiment = spec.overrides ?? {};
-  if (values.episodes !== undefined) base = { ...base, train: { ...base.train, episodes: intFlag('episodes', values.episodes, 0, 1) } };
+  if (values.rounds !== undefined && values.episodes !== undefined) {
+    throw new UsageError('--rounds: give --rounds or its alias --episodes, not both');
+  }
+  const rounds = values.rounds !== undefined ? intFlag('rounds', values.rounds, 0, 1) : values.episodes !== undefined ? intFlag('episodes', values.episodes, 0, 1) : undefined;
+  if (rounds !== undefined) base = { ...base, train: { ...base.train, episodes: rounds } };
   if (values.envs !== undefined) base = { ...base, train: { ...base.train, numEnvs: intFlag('envs', values.envs, 0, 1, 4096) } };
-  for (const s of values.set ?? []) base = applySet(base, s);
+  for (const s of values.set ?? []) base = applySetToSweep(spec, base, s);
   spec = { ...spec, overrides: base, ...(values.name ? { name: values.name } : {}) };
-  if (values.repro && (values.episodes !== undefined || values.envs !== undefined)) {
+  if (values.repro && (rounds !== undefined || values.envs !== undefined)) {
     // The variants carry the budget's rounds and envs; the flags must win over them too.
     for (const a of spec.axes) if ('variants' in a) for (const v of a.variants) v.overrides = { ...v.overrides, train: { ...v.overrides?.train, ...base.train } };
   }
@@ -316,4 +322,29 @@ async function resolveTarget(store: Store, arg: string | undefined, ssh: string 
   const dir = ssh ? arg : path.resolve(arg);
   if (!dir.startsWith('/')) throw new UsageError(`DIR: expected an absolute path on ${ssh}, got ${JSON.stringify(arg)}`);
   return { row: null, dir, ssh: ssh ?? null };
+}
+
+/**
+ * `--set` on a sweep edits the overrides, which name no env or learner of their own: the
+ * field is looked up in the base preset's schemas, or, for a sweep of variants (a reproduction
+ * or a file without a base preset), in the first variant whose learner and env know it.
+ */
+function applySetToSweep(spec: SweepSpec, base: PartialExperiment, assignment: string): PartialExperiment {
+  const contexts: PartialExperiment[] = [];
+  if (spec.preset) contexts.push(getPreset(spec.preset)?.config ?? {});
+  else {
+    for (const a of spec.axes) if ('variants' in a) for (const v of a.variants) {
+      contexts.push({ ...(v.preset ? getPreset(v.preset)?.config : {}), ...v.overrides } as PartialExperiment);
+    }
+    if (contexts.length === 0) contexts.push({});
+  }
+  let first: unknown;
+  for (const c of contexts) {
+    try {
+      return applySet(base, assignment, c);
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  throw first;
 }

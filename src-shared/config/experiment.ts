@@ -87,9 +87,11 @@ export function sectionSchema(section: 'env' | 'algo' | 'train', cfg: PartialExp
 
 /**
  * Apply one `key=value` assignment (CLI `--set`) to a partial config, coercing the value by
- * the field's schema so errors name the field at once.
+ * the field's schema so errors name the field at once. `context` is what `cfg` will later be
+ * merged onto (a sweep's base preset): the env and learner ids that pick the schema come from
+ * it when `cfg` holds only overrides.
  */
-export function applySet(cfg: PartialExperiment, assignment: string): PartialExperiment {
+export function applySet(cfg: PartialExperiment, assignment: string, context?: PartialExperiment): PartialExperiment {
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new ConfigError('--set', 'key=value, e.g. env.episodeLimit=300', assignment);
   const key = assignment.slice(0, eq).trim();
@@ -112,7 +114,7 @@ export function applySet(cfg: PartialExperiment, assignment: string): PartialExp
     next[section]!.id = value;
     return next;
   }
-  const schema = sectionSchema(section, cfg);
+  const schema = sectionSchema(section, context ? mergeExperiment(context, cfg) : cfg);
   const spec = fieldSpec(schema, field);
   if (!spec) throw new ConfigError(key, `unknown key; allowed keys are ${Object.keys(schema).join(', ')}`);
   (next[section] as Record<string, unknown>)[field] = coerceField(key, spec, value);

@@ -56,3 +56,26 @@ describe('seed numbering shared by the CLI and the form', () => {
     expect(seedProblem(SEEDS_MAX + 1, 1)?.message).toBe(`seeds: expected an integer in [1, ${SEEDS_MAX}]`);
   });
 });
+
+describe('cairn sweep --set on a preset', () => {
+  // `--set` edits the sweep's overrides, which hold no learner id: the field must be looked
+  // up in the base preset's learner, not in an empty schema.
+  it('accepts a field of the preset learner and stores it on every run', async () => {
+    const db = path.join(dir, 'sweep-set.db');
+    const r = await cli(['sweep', '--preset', 'manitokan-pg', '--set', 'algo.lr=0.00123', '--axis', 'algo.entropyCoef=0,0.01', '--seeds', '1', '--rounds', '1', '--envs', '2', '--parallel', '1', '--db', db, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { runs: { id: number }[] };
+    expect(out.runs).toHaveLength(2);
+    const store = await Store.open(db);
+    try {
+      for (const run of out.runs) expect((await store.getRun(run.id))?.config.algo.lr).toBe(0.00123);
+    } finally {
+      await store.close();
+    }
+  });
+  it('names the field and the learner\'s keys when it is unknown', async () => {
+    const r = await cli(['sweep', '--preset', 'manitokan-pg', '--set', 'algo.lrx=1', '--axis', 'algo.entropyCoef=0,0.01', '--seeds', '1', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('algo.lrx: unknown key; allowed keys are lr, ');
+  });
+});
