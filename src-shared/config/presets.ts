@@ -318,6 +318,19 @@ const PRESETS: Preset[] = [
     paper: 'App. E.4, Fig. 10',
     config: { env: { id: 'manitokan' }, algo: { id: 'mappo', lr: 1e-6, criticLr: 1e-3 }, train: { ...PAPER_TRAIN } },
   },
+  // DRIMA's interaction on the MAPPO of the hidden-gifts paper (issue 10: "MAPPO-Dri where the
+  // MAPPO of Cairn applies"; Cairn's MAPPO reads grid views, so Manitokan is where it applies).
+  // Manitokan's individual and collective rewards are the kind of conflict DRIMA targets. The
+  // centralised value makes every variant CTDE already, so there is no -Ctde preset.
+  ...(['ind', 'dri', 'dri-naive'] as const).map((v): Preset => ({
+    name: `manitokan-mappo-${v}`,
+    title: `MAPPO-${v === 'dri-naive' ? 'Dri-naive' : v[0].toUpperCase() + v.slice(1)} (DRIMA's reward interaction on Table 1's MAPPO)`,
+    description:
+      `Table 1's MAPPO with the experiment-level reward interaction ${v} (DRIMA Eqn. 2; complete graph of the two agents): ` +
+      "each agent's reward is reshaped before the learner sees it; the env's metrics keep the original rewards.",
+    paper: 'DRIMA §3, Table 1 of the hidden-gifts paper',
+    config: { env: { id: 'manitokan' }, algo: { id: 'mappo' }, train: { ...PAPER_TRAIN, interaction: v } },
+  })),
   ...VALUE_MIXING_FAMILIES.flatMap(familyPresets),
   ...VALUE_MIXING_EXTRA_PRESETS,
   {
