@@ -121,15 +121,14 @@ export class RecurrentPolicyRop {
   private n = 0;
   private eps = 0;
   private w: PolicyArrays | null = null;
-  private x = new Float32Array(0);
-  private avail = new Float32Array(0);
+  private x: Float32Array = new Float32Array(0);
+  private avail: Float32Array = new Float32Array(0);
   private fw: GruTrace | null = null;
-  private pre = new Float32Array(0);
-  private e = new Float32Array(0);
+  private e: Float32Array = new Float32Array(0);
   /** act'(pre) and act''(pre) (the latter null where it is zero: relu, linear). */
-  private d1 = new Float32Array(0);
+  private d1: Float32Array = new Float32Array(0);
   private d2: Float32Array | null = null;
-  private logits = new Float32Array(0);
+  private logits: Float32Array = new Float32Array(0);
   private mats: { whhT: Tensor[]; wihT: Tensor[]; w2T: Tensor[] } | null = null;
 
   constructor(
@@ -262,7 +261,6 @@ export class RecurrentPolicyRop {
    * GRU, logits. Valid until the next call; the weights must not change in between.
    */
   setBatch(weights: PolicyTensors, batch: PolicyBatch): void {
-    const tf = this.tf;
     this.disposeHeld();
     const ws = weights['gru/weight_hh'].shape as number[];
     const G = ws[0];
@@ -290,7 +288,7 @@ export class RecurrentPolicyRop {
     };
 
     // Input layer and activation with its first two derivatives.
-    const pre = (this.pre = this.scratch('f.pre', n * H));
+    const pre = this.scratch('f.pre', n * H);
     this.mmRows(batch.x, O, w1, H, pre);
     this.addBias(pre, this.GR, H, w['input/bias']);
     const e = (this.e = this.scratch('f.e', n * H));
@@ -458,7 +456,6 @@ export class RecurrentPolicyRop {
       if (v[name]?.length !== w[name].length) throw new Error(`RecurrentPolicyRop.hvp: v['${name}'] must hold ${w[name].length} values`);
     }
     const blk = (a: Float32Array, g: number, rows: number, cols: number) => a.subarray(g * rows * cols, (g + 1) * rows * cols);
-    const mats = this.mats!;
     const keep: Tensor[] = [];
     try {
       const wih = (g: number) => blk(w['gru/weight_ih'], g, H, H3);
