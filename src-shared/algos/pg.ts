@@ -134,7 +134,8 @@
  *   (number of parameters) x E[Q_c] and blow up on near-zero components. Eq. 4 (expectation
  *   outside the reciprocal) and P.1 (inside) disagree; we follow P.1, the form that is finite.
  *   Psi is data (no gradient through it), as v in Pearlmutter's H v; g comes from one
- *   first-order pass of the fused BPTT. Shared actor: one Psi from the pooled S steps (one
+ *   first-order pass of the fused BPTT (taped) or of the R-pass module's own BPTT on the
+ *   sequences with S steps (r-pass; rows outside S have zero weight in g). Shared actor: one Psi from the pooled S steps (one
  *   policy network); per-agent actors: one Psi per agent, in its own parameter block.
  *   Caveat, measured: on-policy E[grad log pi] = 0, so g is a small, noisy vector. At
  *   initialisation (history preset, 32 copies) |g|^2 ~ 0.02-0.09 and the term's gradient norm
@@ -176,10 +177,20 @@
  *
  * Speed (tiny networks are dispatch-bound, and the wasm backend is what runs here): see the
  * headers of nn/gru.ts (fused BPTT reusing the rollout's activations) and nn/mlp.ts (plain
- * matmuls only, direct kernel calls when acting). The hvp correction runs the GRU on the tape
- * over the sequences that have S steps, up to the last such step, and differentiates it twice:
- * measured at 32 copies once doors open, ~2 s per round for self (~2,400 env-steps/s against
- * ~13,000 for vanilla PG; cross ~4,300), while released-fd and max-entropy cost next to nothing.
+ * matmuls only, direct kernel calls when acting). The hvp correction works on the sequences
+ * that have S steps, up to the last such step. `hvpMethod` says how (issue 15):
+ *   r-pass (default)  Pearlmutter's R-operator written out by hand (nn/policy-rop.ts): the
+ *                     mean score g by an exact first-order BPTT on those sequences, then
+ *                     R{forward} over the rollout's recorded GRU activations and R{backward}
+ *                     of the BPTT, ~3 kernel calls per step (~1.1k update calls per round);
+ *   taped             the reference: the GRU on the tfjs tape (recurrent-actor.ts tapeLogits)
+ *                     differentiated twice by nn/hvp.ts (~35k update calls per round, 4-5x
+ *                     the R-pass's round time; see docs/performance.md).
+ * Both compute the same H(J_c) Psi; they differ by float rounding only (the tape in float32,
+ * the R-pass in float64 over float32 buffers): the golden series of the two correction
+ * presets moved by <= 1e-5 relative in correction_value and <= 4e-7 elsewhere, with identical
+ * episodes (test/fixtures/golden/*-r-pass.json beside the taped originals). released-fd and
+ * max-entropy cost next to nothing.
  */
 import { ConfigError, type Schema, type Values, typedValues } from '../config/schema';
 import type { EnvSpec } from '../envs/types';
