@@ -136,13 +136,16 @@ async function measure(
   seconds: number,
   minRounds: number,
   timed: boolean,
-): Promise<{ sps: number; profile: RoundProfile; correctionSteps: number }> {
+): Promise<{ sps: number; profile: RoundProfile; correctionSteps: number; cpuMsPerRound: number }> {
   const probe = new RoundProbe(l.env, timed);
   try {
     let steps = 0;
     let rounds = 0;
     // Agent-steps the correction term covered (its cost grows with them), mean per round.
     let corr = 0;
+    // Process CPU time as well as wall time: with other work on the cores, a segment's wall
+    // time includes waiting for a core, its CPU time much less so.
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     while (rounds < minRounds || performance.now() - t0 < seconds * 1000) {
       steps += await probe.round(async () => {
@@ -153,8 +156,9 @@ async function measure(
       rounds++;
     }
     const dt = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
     await probe.flushGc();
-    return { sps: (steps * 1000) / dt, profile: probe.summary(), correctionSteps: corr / rounds };
+    return { sps: (steps * 1000) / dt, profile: probe.summary(), correctionSteps: corr / rounds, cpuMsPerRound: (cpu.user + cpu.system) / 1000 / rounds };
   } finally {
     probe.restore();
   }
@@ -192,6 +196,8 @@ export interface VsResult {
   lockSteps: number;
   /** Mean agent-steps per round in the correction term, per repetition (0 for other learners). */
   correctionSteps: number[];
+  /** Process CPU ms per lock-step step, per repetition. */
+  cpuMsPerStep: number[];
 }
 
 export interface VsReport {
@@ -243,16 +249,17 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
       const l = makeLearner(row.preset, row.algo);
       learners.set(row.label, l);
       await l.trainer.round(); // warm-up: variable creation, kernel compilation
-      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0, correctionSteps: [] });
+      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0, correctionSteps: [], cpuMsPerStep: [] });
     }
     for (let rep = 0; rep < o.reps; rep++) {
       for (const [i, row] of rows.entries()) {
         const l = learners.get(row.label)!;
         const res = results[i];
         o.log(`rep ${rep + 1}/${o.reps}: cairn ${row.label} (${row.preset}) on ${o.backend} ...`);
-        const { sps, profile, correctionSteps } = await measure(l, o.seconds, 2, false);
+        const { sps, profile, correctionSteps, cpuMsPerRound } = await measure(l, o.seconds, 2, false);
         res.cairn.push(sps);
         res.correctionSteps.push(correctionSteps);
+        res.cpuMsPerStep.push(cpuMsPerRound / profile.lockSteps);
         res.callsPerRound = profile.calls.rollout + profile.calls.update;
         res.msPerStep.push(profile.roundMs / profile.lockSteps);
         res.msPerRound = median(res.msPerStep) * profile.lockSteps;
@@ -279,7 +286,7 @@ export function formatVsPytorch(r: VsReport): string {
     `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, one thread each, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
   );
   lines.push(r.torch.ok ? `PyTorch ${r.torch.version} (${r.torch.python})` : `PyTorch missing: ${r.torch.reason}; PyTorch columns left empty`);
-  lines.push(`${'learner'.padEnd(26)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(36)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}`);
+  lines.push(`${'learner'.padEnd(26)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(46)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}`);
   const pg = r.results.find((x) => x.label === 'pg');
   for (const x of r.results) {
     const ratio = median(x.ratios);
@@ -291,11 +298,12 @@ export function formatVsPytorch(r: VsReport): string {
       // Per repetition: both rows were measured within the same repetition, minutes apart.
       const rels = x.msPerStep.map((v, i) => v / pg.msPerStep[i]);
       const rel = median(rels);
-      per = `${rel.toFixed(2)}x PG (${rels.map((v) => v.toFixed(1)).join(' ')}; ${median(x.correctionSteps).toFixed(0)} corr. steps)`;
+      const cpu = median(x.cpuMsPerStep.map((v, i) => v / pg.cpuMsPerStep[i]));
+      per = `${rel.toFixed(2)}x PG (${rels.map((v) => v.toFixed(1)).join(' ')}; cpu ${cpu.toFixed(2)}x; ${median(x.correctionSteps).toFixed(0)} corr. steps)`;
       target = `${rel <= 2 ? 'met' : 'below'} <=2x`;
     }
     lines.push(
-      `${x.label.padEnd(26)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(36)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}`,
+      `${x.label.padEnd(26)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(46)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}`,
     );
   }
   return lines.join('\n') + '\n';

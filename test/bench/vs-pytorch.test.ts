@@ -59,7 +59,8 @@ describe('PyTorch detection', () => {
     const sc = report.results.find((x: { label: string }) => x.label === 'pg-self-correction');
     expect(sc.correctionSteps).toHaveLength(1);
     expect(sc.correctionSteps[0]).toBeGreaterThanOrEqual(0);
-    expect(r.stdout).toMatch(/pg-self-correction +\S+ +- +- +[\d.]+x PG \([\d.]+; \d+ corr\. steps\) +(met|below) <=2x/);
+    expect(sc.cpuMsPerStep[0]).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/pg-self-correction +\S+ +- +- +[\d.]+x PG \([\d.]+; cpu [\d.]+x; \d+ corr\. steps\) +(met|below) <=2x/);
     // The reference rows differ from their R-pass rows only in hvpMethod.
     for (const row of VS_ROWS.filter((x) => x.label.endsWith('-taped'))) {
       expect(row.algo, row.label).toEqual({ hvpMethod: 'taped' });
