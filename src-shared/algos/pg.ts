@@ -135,8 +135,9 @@
  *   outside the reciprocal) and P.1 (inside) disagree; we follow P.1, the form that is finite.
  *   Psi is data (no gradient through it), as v in Pearlmutter's H v; g comes from one
  *   first-order pass of the fused BPTT (taped) or of the R-pass module's own BPTT on the
- *   sequences with S steps (r-pass; rows outside S have zero weight in g). Shared actor: one Psi from the pooled S steps (one
- *   policy network); per-agent actors: one Psi per agent, in its own parameter block.
+ *   sequences with S steps (r-pass; rows outside S have zero weight in g). Shared actor: one
+ *   Psi from the pooled S steps (one policy network); per-agent actors: one Psi per agent, in
+ *   its own parameter block.
  *   Caveat, measured: on-policy E[grad log pi] = 0, so g is a small, noisy vector. At
  *   initialisation (history preset, 32 copies) |g|^2 ~ 0.02-0.09 and the term's gradient norm
  *   is ~1-8 against ~0.01-0.02 for the PG term, so RMSprop follows the term; in a 200-round
