@@ -35,6 +35,13 @@ export interface VsRow {
   torchAlgo: 'pg' | 'coma' | 'mappo' | 'ippo' | null;
   /** Target ratio Cairn / PyTorch env-steps/s (issue 15), or for Cairn-only rows a note. */
   target: number | null;
+  /** Algorithm settings over the preset's (e.g. the reference path of an option). */
+  algo?: Record<string, unknown>;
+  /**
+   * Cairn-only rows timed against the `pg` row of the same repetition (time per lock-step
+   * step relative to PG): the second-order PG terms, whose issue-15 target is <= 2x PG.
+   */
+  vsPg?: boolean;
 }
 
 export const VS_ROWS: readonly VsRow[] = [
@@ -42,7 +49,13 @@ export const VS_ROWS: readonly VsRow[] = [
   { label: 'coma', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5 },
   { label: 'ippo', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1 },
   { label: 'mappo', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1 },
-  { label: 'pg-self-correction', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null },
+  { label: 'pg-self-correction', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true },
+  // The taped double backprop the R-pass replaced (nn/hvp.ts), for before/after in one run.
+  { label: 'pg-self-correction-taped', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true, algo: { hvpMethod: 'taped' } },
+  // Cross correction (eq. 5): every step of the other agents once a door opened, so the
+  // product covers more rows per round than self-correction.
+  { label: 'pg-correction', preset: 'manitokan-pg-history-correction', torchAlgo: null, target: null, vsPg: true },
+  { label: 'pg-correction-taped', preset: 'manitokan-pg-history-correction', torchAlgo: null, target: null, vsPg: true, algo: { hvpMethod: 'taped' } },
 ];
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/torch_learners.py');
@@ -86,7 +99,7 @@ interface Learner {
   torchArgs: string[];
 }
 
-function makeLearner(preset: string): Learner {
+function makeLearner(preset: string, over: Record<string, unknown> = {}): Learner {
   const p = getPreset(preset);
   if (!p) throw new Error(`bench: preset ${preset} is not defined`);
   const envId = String(p.config.env?.id ?? 'manitokan');
@@ -96,7 +109,7 @@ function makeLearner(preset: string): Learner {
   const { id: _e, ...envRaw } = p.config.env ?? {};
   const { id: _a, ...algoRaw } = p.config.algo ?? {};
   const envConfig = resolve('env', envEntry.schema, envRaw);
-  const config = resolve('algo', algo.schema, algoRaw);
+  const config = resolve('algo', algo.schema, { ...algoRaw, ...over });
   const numEnvs = 32;
   const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
   const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
@@ -118,19 +131,34 @@ function makeLearner(preset: string): Learner {
  * Rounds for at least `seconds` (and at least `minRounds`) under a probe that exists only for
  * this segment (probes wrap the shared engine, so two alive at once would both count).
  */
-async function measure(l: Learner, seconds: number, minRounds: number, timed: boolean): Promise<{ sps: number; profile: RoundProfile }> {
+async function measure(
+  l: Learner,
+  seconds: number,
+  minRounds: number,
+  timed: boolean,
+): Promise<{ sps: number; profile: RoundProfile; correctionSteps: number; cpuMsPerRound: number }> {
   const probe = new RoundProbe(l.env, timed);
   try {
     let steps = 0;
     let rounds = 0;
+    // Agent-steps the correction term covered (its cost grows with them), mean per round.
+    let corr = 0;
+    // Process CPU time as well as wall time: with other work on the cores, a segment's wall
+    // time includes waiting for a core, its CPU time much less so.
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     while (rounds < minRounds || performance.now() - t0 < seconds * 1000) {
-      steps += await probe.round(() => l.trainer.round());
+      steps += await probe.round(async () => {
+        const res = await l.trainer.round();
+        corr += res.stats['charts/correction_steps'] ?? 0;
+        return res;
+      });
       rounds++;
     }
     const dt = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
     await probe.flushGc();
-    return { sps: (steps * 1000) / dt, profile: probe.summary() };
+    return { sps: (steps * 1000) / dt, profile: probe.summary(), correctionSteps: corr / rounds, cpuMsPerRound: (cpu.user + cpu.system) / 1000 / rounds };
   } finally {
     probe.restore();
   }
@@ -166,6 +194,10 @@ export interface VsResult {
   /** ms per lock-step step, per repetition (rounds may differ in length). */
   msPerStep: number[];
   lockSteps: number;
+  /** Mean agent-steps per round in the correction term, per repetition (0 for other learners). */
+  correctionSteps: number[];
+  /** Process CPU ms per lock-step step, per repetition. */
+  cpuMsPerStep: number[];
 }
 
 export interface VsReport {
@@ -214,18 +246,20 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
   const learners = new Map<string, Learner>();
   try {
     for (const row of rows) {
-      const l = makeLearner(row.preset);
+      const l = makeLearner(row.preset, row.algo);
       learners.set(row.label, l);
       await l.trainer.round(); // warm-up: variable creation, kernel compilation
-      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0 });
+      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0, correctionSteps: [], cpuMsPerStep: [] });
     }
     for (let rep = 0; rep < o.reps; rep++) {
       for (const [i, row] of rows.entries()) {
         const l = learners.get(row.label)!;
         const res = results[i];
         o.log(`rep ${rep + 1}/${o.reps}: cairn ${row.label} (${row.preset}) on ${o.backend} ...`);
-        const { sps, profile } = await measure(l, o.seconds, 2, false);
+        const { sps, profile, correctionSteps, cpuMsPerRound } = await measure(l, o.seconds, 2, false);
         res.cairn.push(sps);
+        res.correctionSteps.push(correctionSteps);
+        res.cpuMsPerStep.push(cpuMsPerRound / profile.lockSteps);
         res.callsPerRound = profile.calls.rollout + profile.calls.update;
         res.msPerStep.push(profile.roundMs / profile.lockSteps);
         res.msPerRound = median(res.msPerStep) * profile.lockSteps;
@@ -252,23 +286,24 @@ export function formatVsPytorch(r: VsReport): string {
     `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, one thread each, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
   );
   lines.push(r.torch.ok ? `PyTorch ${r.torch.version} (${r.torch.python})` : `PyTorch missing: ${r.torch.reason}; PyTorch columns left empty`);
-  lines.push(`${'learner'.padEnd(20)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(22)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}`);
+  lines.push(`${'learner'.padEnd(26)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(46)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}`);
   const pg = r.results.find((x) => x.label === 'pg');
   for (const x of r.results) {
     const ratio = median(x.ratios);
     let target = '';
     if (x.target !== null && x.ratios.length) target = `${ratio >= x.target ? 'met' : 'below'} ${x.target}x`;
     let per = x.ratios.map((v) => v.toFixed(2)).join(' ');
-    if (x.label === 'pg-self-correction' && pg) {
+    if (VS_ROWS.find((row) => row.label === x.label)?.vsPg && pg) {
       // Issue 15's target for the second-order term: <= 2x the time of a PG round.
       // Per repetition: both rows were measured within the same repetition, minutes apart.
       const rels = x.msPerStep.map((v, i) => v / pg.msPerStep[i]);
       const rel = median(rels);
-      per = `${rel.toFixed(2)}x PG (${rels.map((v) => v.toFixed(1)).join(' ')})`;
+      const cpu = median(x.cpuMsPerStep.map((v, i) => v / pg.cpuMsPerStep[i]));
+      per = `${rel.toFixed(2)}x PG (${rels.map((v) => v.toFixed(1)).join(' ')}; cpu ${cpu.toFixed(2)}x; ${median(x.correctionSteps).toFixed(0)} corr. steps)`;
       target = `${rel <= 2 ? 'met' : 'below'} <=2x`;
     }
     lines.push(
-      `${x.label.padEnd(20)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(22)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}`,
+      `${x.label.padEnd(26)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(46)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}`,
     );
   }
   return lines.join('\n') + '\n';
@@ -278,10 +313,10 @@ export function formatVsPytorch(r: VsReport): string {
 export async function profileLearners(o: { seconds: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
   const rows = VS_ROWS.filter((r) => !o.labels || o.labels.includes(r.label));
   const out: string[] = [`\nWhere a round's time goes (ms per round; probe on, so kernels read ~1 us slow each; load ${os.loadavg()[0].toFixed(1)})`];
-  out.push(`${'learner'.padEnd(20)} ${'round'.padStart(7)} ${'env'.padStart(6)} ${'roll.k'.padStart(7)} ${'roll.js'.padStart(7)} ${'upd.k'.padStart(7)} ${'upd.js'.padStart(7)} ${'gc'.padStart(6)} ${'calls r/u'.padStart(13)}  top kernels (ms, calls)`);
+  out.push(`${'learner'.padEnd(26)} ${'round'.padStart(7)} ${'env'.padStart(6)} ${'roll.k'.padStart(7)} ${'roll.js'.padStart(7)} ${'upd.k'.padStart(7)} ${'upd.js'.padStart(7)} ${'gc'.padStart(6)} ${'calls r/u'.padStart(13)}  top kernels (ms, calls)`);
   for (const row of rows) {
     o.log(`profile: ${row.label} ...`);
-    const l = makeLearner(row.preset);
+    const l = makeLearner(row.preset, row.algo);
     try {
       await l.trainer.round();
       const { profile: p } = await measure(l, o.seconds, 2, true);
@@ -290,7 +325,7 @@ export async function profileLearners(o: { seconds: number; labels?: string[]; l
         .map(([k, ms, c]) => `${k} ${ms.toFixed(0)} (${Math.round(c)})`)
         .join(', ');
       out.push(
-        `${row.label.padEnd(20)} ${p.roundMs.toFixed(0).padStart(7)} ${p.envMs.toFixed(1).padStart(6)} ${p.kernelMs.rollout.toFixed(0).padStart(7)} ${p.jsMs.rollout.toFixed(0).padStart(7)} ${p.kernelMs.update.toFixed(0).padStart(7)} ${p.jsMs.update.toFixed(0).padStart(7)} ${p.gcMs.toFixed(1).padStart(6)} ${`${Math.round(p.calls.rollout)}/${Math.round(p.calls.update)}`.padStart(13)}  ${top}`,
+        `${row.label.padEnd(26)} ${p.roundMs.toFixed(0).padStart(7)} ${p.envMs.toFixed(1).padStart(6)} ${p.kernelMs.rollout.toFixed(0).padStart(7)} ${p.jsMs.rollout.toFixed(0).padStart(7)} ${p.kernelMs.update.toFixed(0).padStart(7)} ${p.jsMs.update.toFixed(0).padStart(7)} ${p.gcMs.toFixed(1).padStart(6)} ${`${Math.round(p.calls.rollout)}/${Math.round(p.calls.update)}`.padStart(13)}  ${top}`,
       );
     } finally {
       l.trainer.dispose();
@@ -309,7 +344,7 @@ export async function abWasmKernels(o: { seconds: number; reps: number; labels?:
   const out: string[] = [`\nwasm kernels, stock (A) vs overrides (B): ms per lock-step step, median of ${o.reps} alternations (load ${os.loadavg()[0].toFixed(1)})`];
   out.push(`${'learner'.padEnd(20)} ${'A ms/step'.padStart(10)} ${'B ms/step'.padStart(10)} ${'A/B'.padStart(6)}  per rep`);
   for (const row of rows) {
-    const l = makeLearner(row.preset);
+    const l = makeLearner(row.preset, row.algo);
     const a: number[] = [];
     const b: number[] = [];
     try {

@@ -134,8 +134,10 @@
  *   (number of parameters) x E[Q_c] and blow up on near-zero components. Eq. 4 (expectation
  *   outside the reciprocal) and P.1 (inside) disagree; we follow P.1, the form that is finite.
  *   Psi is data (no gradient through it), as v in Pearlmutter's H v; g comes from one
- *   first-order pass of the fused BPTT. Shared actor: one Psi from the pooled S steps (one
- *   policy network); per-agent actors: one Psi per agent, in its own parameter block.
+ *   first-order pass of the fused BPTT (taped) or of the R-pass module's own BPTT on the
+ *   sequences with S steps (r-pass; rows outside S have zero weight in g). Shared actor: one
+ *   Psi from the pooled S steps (one policy network); per-agent actors: one Psi per agent, in
+ *   its own parameter block.
  *   Caveat, measured: on-policy E[grad log pi] = 0, so g is a small, noisy vector. At
  *   initialisation (history preset, 32 copies) |g|^2 ~ 0.02-0.09 and the term's gradient norm
  *   is ~1-8 against ~0.01-0.02 for the PG term, so RMSprop follows the term; in a 200-round
@@ -176,10 +178,20 @@
  *
  * Speed (tiny networks are dispatch-bound, and the wasm backend is what runs here): see the
  * headers of nn/gru.ts (fused BPTT reusing the rollout's activations) and nn/mlp.ts (plain
- * matmuls only, direct kernel calls when acting). The hvp correction runs the GRU on the tape
- * over the sequences that have S steps, up to the last such step, and differentiates it twice:
- * measured at 32 copies once doors open, ~2 s per round for self (~2,400 env-steps/s against
- * ~13,000 for vanilla PG; cross ~4,300), while released-fd and max-entropy cost next to nothing.
+ * matmuls only, direct kernel calls when acting). The hvp correction works on the sequences
+ * that have S steps, up to the last such step. `hvpMethod` says how (issue 15):
+ *   r-pass (default)  Pearlmutter's R-operator written out by hand (nn/policy-rop.ts): the
+ *                     mean score g by an exact first-order BPTT on those sequences, then
+ *                     R{forward} over the rollout's recorded GRU activations and R{backward}
+ *                     of the BPTT, ~3 kernel calls per step (~1.1k update calls per round);
+ *   taped             the reference: the GRU on the tfjs tape (recurrent-actor.ts tapeLogits)
+ *                     differentiated twice by nn/hvp.ts (~35k update calls per round, 4-5x
+ *                     the R-pass's round time; see docs/performance.md).
+ * Both compute the same H(J_c) Psi; they differ by float rounding only (the tape in float32,
+ * the R-pass in float64 over float32 buffers): the golden series of the two correction
+ * presets moved by <= 1e-5 relative in correction_value and <= 4e-7 elsewhere, with identical
+ * episodes (test/fixtures/golden/*-r-pass.json beside the taped originals). released-fd and
+ * max-entropy cost next to nothing.
  */
 import { ConfigError, type Schema, type Values, typedValues } from '../config/schema';
 import type { EnvSpec } from '../envs/types';
@@ -188,6 +200,7 @@ import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
 import { doubleBackprop, registerSecondOrderGradients, secondOrderOps } from '../nn/hvp';
 import { GruTrace } from '../nn/gru';
+import { RecurrentPolicyRop, type PolicyArrays, type PolicyTensors } from '../nn/policy-rop';
 import { Mlp } from '../nn/mlp';
 import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -303,6 +316,13 @@ export const pgSchema = {
     doc: "hvp: Hessian-vector product through the GRU policy by double backprop (paper M.2, Pearlmutter's trick); released-fd: the released code's 2x2 finite difference in (p, V) with Psi = 1/log p at collective-reward steps (specs §2.1; there cross = self).",
     when: { field: 'correction', not: 'none' },
   },
+  hvpMethod: {
+    type: 'enum',
+    default: 'r-pass',
+    values: ['r-pass', 'taped'],
+    doc: "hvp only: how the Hessian-vector product is computed. r-pass: Pearlmutter's R-operator by hand through input layer, GRU, head and log-softmax (nn/policy-rop.ts; exact, ~3 kernel calls per step); taped: double backprop on the tfjs tape (nn/hvp.ts; the reference, ~35k kernel calls per round). Same mathematics; the results differ by float rounding only.",
+    when: [{ field: 'correction', not: 'none' }, { field: 'correctionImpl', is: 'hvp' }],
+  },
   psiDamping: {
     type: 'float',
     default: 0,
@@ -396,6 +416,8 @@ class PgTrainer implements Trainer {
   private readonly endTrunc: Uint8Array; //    [B] ...by the time limit (the rollout's)
   private readonly frozen: Float32Array; //    [N][B][envObs] first env observation
   private readonly trace: GruTrace;
+  /** The R-pass workspace (hvpMethod r-pass), made on first use. */
+  private rop: RecurrentPolicyRop | null = null;
   private hA: Float32Array;
   private hB: Float32Array;
   private readonly probs: Float64Array;
@@ -421,7 +443,7 @@ class PgTrainer implements Trainer {
         'cross',
       );
     }
-    if (cfg.correction !== 'none' && cfg.correctionImpl === 'hvp') registerSecondOrderGradients(tf);
+    if (cfg.correction !== 'none' && cfg.correctionImpl === 'hvp' && cfg.hvpMethod === 'taped') registerSecondOrderGradients(tf);
     this.N = spec.numAgents;
     this.B = ctx.env.numEnvs;
     this.A = spec.numActions;
@@ -865,6 +887,16 @@ class PgTrainer implements Trainer {
     const steps = count.reduce((x, y) => x + y, 0);
     if (steps === 0) return null;
     const total = G === 1 ? [steps] : Array.from(count);
+    const sign = cfg.antiCollective && cfg.antiCollectiveScope === 'collective' ? -1 : 1;
+    const k = -cfg.correctionCoef * sign;
+    if (cfg.hvpMethod === 'r-pass') {
+      const { value, hvp } = this.rpassCorrection(Tp, seqs, inS, Gc, baseline, count, total, eps);
+      const out: Record<string, Tensor> = {};
+      for (const n of this.actor.params.names()) {
+        out[n] = tf.tensor(hvp[n as keyof PolicyArrays].map((h) => h * k), this.actor.params.get(n).shape, 'float32');
+      }
+      return { grads: out, steps, value };
+    }
 
     // Psi = g / (|g|^2 + lambda) per group, g = the mean score over the group's S steps, by the
     // fused first-order BPTT on the round's full batch (rows [N][T][B] per the PG loss).
@@ -931,14 +963,80 @@ class PgTrainer implements Trainer {
       return dot as never;
     });
     psi.forEach((t) => t.dispose());
-    const sign = cfg.antiCollective && cfg.antiCollectiveScope === 'collective' ? -1 : 1;
-    const k = -cfg.correctionCoef * sign;
     const out: Record<string, Tensor> = {};
     names.forEach((n, i) => {
       out[n] = tf.mul(grads[i], k);
       grads[i].dispose();
     });
     return { grads: out, steps, value: psiDotGrad };
+  }
+
+  /**
+   * hvpCorrection by the R-pass (nn/policy-rop.ts): the same Psi and H(J_c) Psi, on the
+   * sequences with S steps only (the mean score's other rows have zero weight), reusing the
+   * rollout's GRU activations (the weights have not changed since). Returns H(J_c) Psi per
+   * parameter and grad J_c . Psi.
+   */
+  private rpassCorrection(
+    Tp: number,
+    seqs: number[][],
+    inS: Float32Array,
+    Gc: Float32Array,
+    baseline: Float32Array,
+    count: Float64Array,
+    total: number[],
+    eps: number,
+  ): { value: number; hvp: PolicyArrays } {
+    const { tf, cfg, N, B, A } = this;
+    const O = this.obsSize;
+    const M = N * B;
+    const G = this.actor.groups;
+    const R = Math.max(...seqs.map((q) => q.length));
+    // Rows [Tp][G][R] (time-major, as the trace); weights on the taken action of S steps:
+    // wL for the mean score g (Psi), wJ = (G_c - V) / n for J_c.
+    const n = Tp * G * R;
+    const x = new Float32Array(n * O);
+    const av = new Float32Array(n * A).fill(1);
+    const wL = new Float32Array(n * A);
+    const wJ = new Float32Array(n * A);
+    for (let g = 0; g < G; g++) {
+      seqs[g].forEach((col, r) => {
+        const a = Math.floor(col / B);
+        for (let t = 0; t < Tp; t++) {
+          const src = t * M + col;
+          const dst = (t * G + g) * R + r;
+          x.set(this.xs.subarray(src * O, (src + 1) * O), dst * O);
+          av.set(this.avail.subarray(src * A, (src + 1) * A), dst * A);
+          if (!inS[src]) continue;
+          wL[dst * A + this.acts[src]] = 1 / total[G === 1 ? 0 : a];
+          wJ[dst * A + this.acts[src]] = (Gc[src] - baseline[src]) / count[a];
+        }
+      });
+    }
+    if (!this.rop) this.rop = new RecurrentPolicyRop(tf, cfg.activation);
+    const rop = this.rop;
+    rop.setBatch(this.actor.weights() as unknown as PolicyTensors, { T: Tp, R, x, avail: av, eps, trace: { trace: this.trace, cols: seqs } });
+    // Psi = g / (|g|^2 + lambda) per group, as in hvpCorrection.
+    const g = rop.gradient(wL).grads;
+    const names = this.actor.params.names() as (keyof PolicyArrays)[];
+    const norm2 = new Float64Array(G);
+    for (const name of names) {
+      const a = g[name];
+      const per = a.length / G;
+      for (let k = 0; k < a.length; k++) norm2[Math.floor(k / per)] += a[k] * a[k];
+    }
+    const psi = {} as PolicyArrays;
+    for (const name of names) {
+      const a = g[name];
+      const per = a.length / G;
+      const out = new Float32Array(a.length);
+      for (let k = 0; k < a.length; k++) {
+        const d = norm2[Math.floor(k / per)] + cfg.psiDamping;
+        out[k] = d > 0 ? a[k] / d : 0;
+      }
+      psi[name] = out;
+    }
+    return rop.hvp(wJ, psi);
   }
 
   /**
@@ -1104,6 +1202,7 @@ class PgTrainer implements Trainer {
     this.actor.params.dispose();
     this.criticParams.dispose();
     this.targetParams.dispose();
+    this.rop?.dispose();
   }
 }
 

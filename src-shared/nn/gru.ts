@@ -80,9 +80,10 @@ export class GruTrace {
 
 /**
  * Gates for `rows` consecutive rows on the CPU. gi/gh rows are [3H] (r, z, n pre-activations
- * including biases); writes h' rows and the trace at `trOff`.
+ * including biases); writes h' rows and the trace at `trOff`. Exported for nn/policy-rop.ts,
+ * whose forward must be this cell's to the last bit of rounding.
  */
-function gateRows(
+export function gateRows(
   rows: number,
   H: number,
   gi: Float32Array,

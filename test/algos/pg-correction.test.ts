@@ -498,3 +498,38 @@ describe('max-entropy PG', () => {
     expect(pen.stats['losses/critic']).not.toBe(van.stats['losses/critic']);
   });
 });
+
+// ================================================================= R-pass vs tape (issue 15)
+
+describe('hvpMethod: the R-pass gives the taped double backprop on the same batch', () => {
+  beforeAll(setupTf);
+
+  /** SGD regime (see above): the parameter delta is linear in the gradient, so terms compare. */
+  const SGD = { lr: 1, rmspropEps: 1e3 };
+  it.each([
+    ['self', { correction: 'self' }],
+    ['cross', { correction: 'cross' }],
+    ['self, per-agent actors', { correction: 'self', actorSharing: 'per-agent' }],
+    ['self, gelu, epsilon floor', { correction: 'self', activation: 'gelu', epsilonStart: 0.5 }],
+    ['cross, anti-collective, psiDamping', { correction: 'cross', antiCollective: true, psiDamping: 0.1 }],
+  ] as [string, Record<string, unknown>][])('%s', async (_n, algo) => {
+    // Vanilla PG with the same network (sharing, activation, epsilon).
+    const terms = ['correction', 'antiCollective', 'psiDamping'];
+    const van = (await actorAfter({ ...SGD, ...Object.fromEntries(Object.entries(algo).filter(([k]) => !terms.includes(k))) })).params;
+    const taped = await actorAfter({ ...SGD, ...algo, hvpMethod: 'taped' });
+    const rpass = await actorAfter({ ...SGD, ...algo, hvpMethod: 'r-pass' });
+    const dT = diff(taped.params, van);
+    const dR = diff(rpass.params, van);
+    const scale = maxAbs(dT);
+    expect(scale).toBeGreaterThan(1e-4);
+    // Float32 rounding apart (the tape in float32, the R-pass in float64 on float32 buffers).
+    expect(maxAbs(dR.map((x, i) => x - dT[i]))).toBeLessThan(1e-4 * scale);
+    const sT = taped.stats[0];
+    const sR = rpass.stats[0];
+    expect(sR['charts/correction_steps']).toBe(sT['charts/correction_steps']);
+    expect(sT['charts/correction_steps']).toBeGreaterThan(0);
+    for (const k of ['charts/correction_norm', 'charts/correction_value', 'charts/correction_dot_pg']) {
+      expect(Math.abs(sR[k] - sT[k]), k).toBeLessThan(1e-4 * Math.max(1e-3, Math.abs(sT[k])));
+    }
+  });
+});

@@ -51,6 +51,23 @@ describe('PyTorch detection', () => {
     expect(pg.lockSteps).toBeGreaterThan(0);
   });
 
+  it('times the second-order PG rows against PG, with the correction steps they covered', async () => {
+    const py = pythonWithoutTorch();
+    const r = await cli(['bench', '--vs-pytorch', '--learners', 'pg,pg-self-correction', '--reps', '1', '--seconds', '0', '--python', py, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const sc = report.results.find((x: { label: string }) => x.label === 'pg-self-correction');
+    expect(sc.correctionSteps).toHaveLength(1);
+    expect(sc.correctionSteps[0]).toBeGreaterThanOrEqual(0);
+    expect(sc.cpuMsPerStep[0]).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/pg-self-correction +\S+ +- +- +[\d.]+x PG \([\d.]+; cpu [\d.]+x; \d+ corr\. steps\) +(met|below) <=2x/);
+    // The reference rows differ from their R-pass rows only in hvpMethod.
+    for (const row of VS_ROWS.filter((x) => x.label.endsWith('-taped'))) {
+      expect(row.algo, row.label).toEqual({ hvpMethod: 'taped' });
+      expect(VS_ROWS.find((x) => x.label === row.label.replace(/-taped$/, ''))?.preset, row.label).toBe(row.preset);
+    }
+  });
+
   it('refuses an unknown learner in one line, exit 2', async () => {
     const r = await cli(['bench', '--vs-pytorch', '--learners', 'pg,nope']);
     expect(r.code).toBe(2);
