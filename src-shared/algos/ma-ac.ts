@@ -161,6 +161,8 @@ export class MaAcTrainer extends MaddpgTrainer {
   /** Cumulative joint-action messages and their scalars (per env step, §2.7). */
   private actionMessages = 0;
   private actionScalars = 0;
+  /** Disagreement of the critics (mean squared distance from their mean) right before and after the last exchange. */
+  private residualBefore = 0;
   private lastResidual = 0;
 
   constructor(ctx: TrainContext) {
@@ -250,6 +252,7 @@ export class MaAcTrainer extends MaddpgTrainer {
     if (this.schedule === null) return 0;
     if (this.schedule.tick(this.commRng, this.fire) === 0) return 0;
     this.readCopies();
+    this.residualBefore = PrimalDualConsensus.residual(this.copies, this.N, this.P);
     const held = this.consensus.step(this.copies, this.graph, this.fire);
     if (held > 0) this.writeCopies(this.fire);
     this.lastResidual = PrimalDualConsensus.residual(this.copies, this.N, this.P);
@@ -374,6 +377,7 @@ export class MaAcTrainer extends MaddpgTrainer {
     stats['comm/action_scalars'] = this.actionScalars;
     stats['comm/total_scalars'] = cons.scalars + this.actionScalars;
     stats['charts/consensus_residual'] = this.lastResidual;
+    stats['charts/consensus_residual_before'] = this.residualBefore;
     stats['charts/graph_edges'] = this.graph.edgeCount();
     return res;
   }
@@ -387,6 +391,7 @@ export class MaAcTrainer extends MaddpgTrainer {
       actionMessages: this.actionMessages,
       actionScalars: this.actionScalars,
       lastResidual: this.lastResidual,
+      residualBefore: this.residualBefore,
     };
   }
 
@@ -400,6 +405,7 @@ export class MaAcTrainer extends MaddpgTrainer {
     this.actionMessages = counter(e, 'actionMessages', 'ma-ac');
     this.actionScalars = counter(e, 'actionScalars', 'ma-ac');
     this.lastResidual = counter(e, 'lastResidual', 'ma-ac');
+    this.residualBefore = counter(e, 'residualBefore', 'ma-ac');
   }
 }
 
