@@ -11,6 +11,9 @@
  * COMA (f2a2.md §4.2): centralised critic, TD(lambda 0.8), epsilon floor 0.5 -> 0.01 over 50k
  * steps, target copy every 200 critic steps, on-policy rounds of ~1,000 env steps (the paper's
  * "most recent 1024 timesteps": 10 copies x 100 steps on CTC, 40 x 25 on RT), hidden 128, lr 1e-3.
+ * MA-AC (algos/ma-ac.ts, f2a2.md §4.4): the appendix G schedule above, consensus of the critics
+ * after every update over the complete graph (Metropolis weights); `-recent` uses the most
+ * recent 1024 transitions instead of the replay (the spec's onPolicyRecent1024 option).
  */
 import type { Preset } from '../config/presets';
 
@@ -75,5 +78,19 @@ export const maacEnvPresets: Preset[] = TASKS.flatMap((t): Preset[] => [
       },
       train: { episodes: Math.round(50_000 / t.comaCopies), numEnvs: t.comaCopies },
     },
+  },
+  {
+    name: `${t.key}-ma-ac`,
+    title: `${t.title}, MA-AC (F2A2 appendix G)`,
+    description: `${t.what}. MA-AC: per-agent actors and per-agent critics Q(o, a) on each agent's own reward, local counterfactual advantage, Metropolis consensus of the critics over the complete graph after every update; F2A2 appendix G schedule. comm/* stats count the consensus and joint-action messages (F2A2's communication ratio).`,
+    paper: 'F2A2 §6.1, Fig. 5; §6.4 communication cost; appendix G',
+    config: { env: { id: t.key }, algo: { id: 'ma-ac' }, train: { ...F2A2_MPE_TRAIN } },
+  },
+  {
+    name: `${t.key}-ma-ac-recent`,
+    title: `${t.title}, MA-AC on the most recent 1024 steps`,
+    description: `${t.what}. MA-AC as ${t.key}-ma-ac, but every update trains on the most recent 1024 transitions (closer to Zhang et al.'s online algorithm) instead of replay minibatches.`,
+    paper: 'F2A2 appendix G; Zhang et al. 2018 Algorithm 1',
+    config: { env: { id: t.key }, algo: { id: 'ma-ac', data: 'recent' }, train: { ...F2A2_MPE_TRAIN } },
   },
 ]);
