@@ -136,6 +136,16 @@ describe('MA-AC', () => {
     t.dispose();
   });
 
+  it('the recent-window and average-reward options train: mu follows the mean reward, stats stay finite', async () => {
+    const t = trainer({ data: 'recent', objective: 'average-reward', muLr: 0.5, batchSize: 6, updateEvery: 2, targetCritic: false });
+    const r = await t.round();
+    expect(r.stats['charts/updates']).toBeGreaterThan(0);
+    for (const [k, v] of Object.entries(r.stats)) expect(Number.isFinite(v), k).toBe(true);
+    // Spread's OpenAI reward is shared and negative: every agent's running mean is below 0.
+    for (let j = 0; j < 3; j++) expect(r.stats[`charts/mu_${j}`]).toBeLessThan(0);
+    t.dispose();
+  });
+
   it('trains on Rover-Tower: updates run, losses and counters stay finite, the critics end close together', async () => {
     const envConfig = resolve('env', roverTowerEntry.schema, {});
     const env = roverTowerEntry.create(envConfig, { numEnvs: 4, autoReset: false });
