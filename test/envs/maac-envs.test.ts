@@ -5,8 +5,8 @@
  * worked by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { treasureCollectionEntry } from '../../src-shared/envs/treasure-collection';
-import { roverTowerEntry } from '../../src-shared/envs/rover-tower';
+import { CTC_TYPE_COLORS, treasureCollectionEntry } from '../../src-shared/envs/treasure-collection';
+import { RT_LANDMARK_COLORS, roverTowerEntry } from '../../src-shared/envs/rover-tower';
 import type { VecEnv } from '../../src-shared/envs/types';
 
 type Saved = { pos: number[]; vel: number[]; numEntities: number; [k: string]: unknown };
@@ -166,6 +166,26 @@ describe('treasure-collection', () => {
     expect(rec.metrics.mean_return).toBeCloseTo(sum / 8, 4);
   });
 
+  it("replays paint banks in their type's colour x 0.35 and treasures by type, and hide a dead treasure", () => {
+    const env = treasureCollectionEntry.create({ episodeLimit: 2 }, { numEnvs: 1, autoReset: false });
+    const p = layout();
+    p[8] = [-0.75, -0.8];
+    place(env, 0, p, { ttype: [1, 0, 1, 0, 1, 0] });
+    env.setRecording(0, true);
+    env.step(new Int32Array(8));
+    env.step(new Int32Array(8));
+    const [rec] = env.drainEpisodes();
+    const meta = rec.replay!.meta as { entities: { color: number[] }[] };
+    expect(meta.entities[6].color.map((x) => +x.toFixed(4))).toEqual(CTC_TYPE_COLORS[0].map((x) => +(x * 0.35).toFixed(4)));
+    expect(meta.entities[7].color.map((x) => +x.toFixed(4))).toEqual(CTC_TYPE_COLORS[1].map((x) => +(x * 0.35).toFixed(4)));
+    expect(meta.entities[8].color).toEqual([...CTC_TYPE_COLORS[1]]);
+    expect(meta.entities[9].color).toEqual([...CTC_TYPE_COLORS[0]]);
+    // present: frames 0..2 x 14 entities; treasure 0 (entity 8) is dead at frame 1 only.
+    const present = rec.replay!.columns.present;
+    expect([0, 1, 2].map((f) => present[f * 14 + 8])).toEqual([1, 0, 1]);
+    expect([0, 1, 2].map((f) => rec.replay!.columns.holding[f * 6])).toEqual([-1, 1, 1]);
+  });
+
   it('orders the other agents nearest first with their encodings', () => {
     const env = treasureCollectionEntry.create({}, { numEnvs: 1 });
     const p = layout();
@@ -247,6 +267,23 @@ describe('rover-tower', () => {
     const recs = env.drainEpisodes().filter((e) => e.envIndex === 1);
     expect(recs[0].metrics.on_goal_share).toBeCloseTo(2 / 4, 9);
     expect(recs[0].metrics.mean_return).toBeCloseTo((2 * (-d0 + 10 + 10 - 0.41 ** 2 - dsq3)) / 8, 5);
+  });
+
+  it("replays paint each rover in its goal's colour + 0.25 and record the pairing", () => {
+    const env = roverTowerEntry.create({ episodeLimit: 1 }, { numEnvs: 1, autoReset: false });
+    place(env, 0, RT, { towerRover: [1, 0, 2, 3], roverTower: [1, 0, 2, 3], goal: [5, 0, 2, 3] });
+    env.setRecording(0, true);
+    env.step(Int32Array.from([0, 0, 0, 0, 1, 2, 3, 4]));
+    const [rec] = env.drainEpisodes();
+    const meta = rec.replay!.meta as { entities: { color: number[] }[]; towerRover: number[]; goals: number[] };
+    // Rover 1 belongs to tower 0, whose goal is landmark 5.
+    expect(meta.entities[1].color.map((x) => +x.toFixed(4))).toEqual(RT_LANDMARK_COLORS[5].map((x) => +Math.min(1, x + 0.25).toFixed(4)));
+    expect(meta.entities[0].color.map((x) => +x.toFixed(4))).toEqual(RT_LANDMARK_COLORS[0].map((x) => +Math.min(1, x + 0.25).toFixed(4)));
+    expect(meta.towerRover).toEqual([1, 0, 2, 3]);
+    expect(meta.goals).toEqual([5, 0, 2, 3]);
+    // The comm column holds tower 0's message 1 at frame 1 (agents 4..7, 5 channels each).
+    const comm = rec.replay!.columns.comm;
+    expect(comm.slice((1 * 8 + 4) * 5, (1 * 8 + 5) * 5)).toEqual([0, 1, 0, 0, 0]);
   });
 
   it('the OpenAI physics accelerates a rover by 1.5 instead of 2.25', () => {
