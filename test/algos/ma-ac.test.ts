@@ -10,6 +10,7 @@ import { resolve } from '../../src-shared/config/schema';
 import { counterfactualAdvantage, MaAcTrainer, maAcEntry } from '../../src-shared/algos/ma-ac';
 import { CommGraph } from '../../src-shared/algos/consensus/graph';
 import { spreadEntry } from '../../src-shared/envs/spread';
+import { matrixGameEntry } from '../../src-shared/envs/matrix-game';
 import { roverTowerEntry } from '../../src-shared/envs/rover-tower';
 import { DenseNet } from '../../src-shared/nn/dense-net';
 import { ParamSet } from '../../src-shared/nn/params';
@@ -143,6 +144,30 @@ describe('MA-AC', () => {
     for (const [k, v] of Object.entries(r.stats)) expect(Number.isFinite(v), k).toBe(true);
     // Spread's OpenAI reward is shared and negative: every agent's running mean is below 0.
     for (let j = 0; j < 3; j++) expect(r.stats[`charts/mu_${j}`]).toBeLessThan(0);
+    t.dispose();
+  });
+
+  it('learns the dominant joint action of a one-shot common-payoff game (each agent on its own reward copy)', async () => {
+    // Each player's action 2 adds 0.5 to the common payoff (a coordination game with a (1, 1)
+    // trap converged to the trap in a trial run: independent actors can settle there).
+    const pay = [0, 0, 0.5, 0, 0, 0.5, 0.5, 0.5, 1];
+    const envConfig = resolve('env', matrixGameEntry.schema, { game: 'custom', actionsPerPlayer: [3, 3], payoffs: pay, episodeLimit: 1 });
+    const env = matrixGameEntry.create(envConfig, { numEnvs: 16, autoReset: false });
+    const t = maAcEntry.createTrainer({
+      tf,
+      env,
+      envConfig,
+      config: resolve('algo', maAcEntry.schema, { hiddenDim: 16, batchSize: 64, updateEvery: 4, lrActor: 1e-2, lrCritic: 1e-2, gamma: 0 }),
+      seed: 2,
+      rng: new Rng(2, 1),
+    }) as MaAcTrainer;
+    let late = 0;
+    for (let k = 0; k < 60; k++) {
+      const r = await t.round();
+      if (k >= 50) late += r.episodes.reduce((s, e) => s + Number(e.metrics.return_total ?? 0), 0) / r.episodes.length / 10;
+    }
+    // Both agents receive the payoff: a return_total of 2 per episode is (2, 2) every time.
+    expect(late).toBeGreaterThan(1.6);
     t.dispose();
   });
 
