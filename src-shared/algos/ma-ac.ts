@@ -167,6 +167,7 @@ export class MaAcTrainer extends MaddpgTrainer {
 
   constructor(ctx: TrainContext) {
     const cfg = typedValues('algo', maAcSchema, ctx.config);
+    if (cfg.exchangeMean > 0 && cfg.exchangeMean < 1) throw new ConfigError('algo.exchangeMean', '0 (never) or a number of update iterations >= 1', cfg.exchangeMean);
     // MADDPG's plumbing under MA-AC's settings: centralised critic inputs, executed one-hot
     // actions in the replay, no actor-logit penalty.
     const base: Values = {

@@ -171,6 +171,10 @@ describe('MA-AC', () => {
     t.dispose();
   });
 
+  it('refuses an exchange interval between 0 and 1, naming the field', () => {
+    expect(() => trainer({ exchangeMean: 0.5 })).toThrow(/algo\.exchangeMean/);
+  });
+
   it('trains on Rover-Tower: updates run, losses and counters stay finite, the critics end close together', async () => {
     const envConfig = resolve('env', roverTowerEntry.schema, {});
     const env = roverTowerEntry.create(envConfig, { numEnvs: 4, autoReset: false });
