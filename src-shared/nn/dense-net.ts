@@ -6,18 +6,20 @@
  * Init: Glorot (Xavier) uniform weights, U(+-sqrt(6 / (in + out))), zero biases, LayerNorm gain
  * 1 and bias 0: openai/maddpg's layers (tf.contrib.layers.fully_connected defaults) and ALITA
  * appendix D ("Glorot init, LayerNorm"); `init: 'he-normal'` (N(0, 2 / fan_in), zero bias) is
- * what ALITA's autoencoder uses. LayerNorm normalises the pre-activations over the features
+ * what ALITA's autoencoder uses; `init: 'torch'` is PyTorch's nn.Linear default (weights and biases
+ * U(+-1/sqrt(fan_in)), nn/init.ts), what MAAC's and maddpg-pytorch's networks start from. LayerNorm normalises the pre-activations over the features
  * (eps 1e-5, PyTorch's default).
  *
  * Parameters: `${name}/${i}/weight` [in, out], `${name}/${i}/bias` [out] and, with LayerNorm,
  * `${name}/${i}/ln_gain`, `${name}/${i}/ln_bias` [out] for hidden layer i.
  */
 import type { Rng } from '../rng';
+import { defaultBound, uniform } from './init';
 import { applyActivation, type Activation } from './mlp';
 import type { ParamSet } from './params';
 import type { Tensor, Tf, Variable } from './tf';
 
-export type DenseInit = 'glorot' | 'he-normal';
+export type DenseInit = 'glorot' | 'he-normal' | 'torch';
 
 export interface DenseNetOptions {
   /** Activation after every hidden block (default relu). */
@@ -58,9 +60,14 @@ export class DenseNet {
       const fin = sizes[i];
       const fout = sizes[i + 1];
       const w = new Float32Array(fin * fout);
-      if ((opts.init ?? 'glorot') === 'glorot') {
+      const init = opts.init ?? 'glorot';
+      let b0: Float32Array = new Float32Array(fout);
+      if (init === 'glorot') {
         const bound = Math.sqrt(6 / (fin + fout));
         for (let k = 0; k < w.length; k++) w[k] = (2 * rng.float() - 1) * bound;
+      } else if (init === 'torch') {
+        w.set(uniform(rng, w.length, defaultBound(fin)));
+        b0 = uniform(rng, fout, defaultBound(fin));
       } else {
         const std = Math.sqrt(2 / fin);
         for (let k = 0; k < w.length; k++) w[k] = rng.normal() * std;
@@ -69,7 +76,7 @@ export class DenseNet {
       const ln = hidden && (Array.isArray(opts.layerNorm) ? Boolean(opts.layerNorm[i]) : opts.layerNorm === true);
       this.layers.push({
         w: params.add(`${name}/${i}/weight`, [fin, fout], w),
-        b: params.add(`${name}/${i}/bias`, [fout], new Float32Array(fout)),
+        b: params.add(`${name}/${i}/bias`, [fout], b0),
         gain: ln ? params.add(`${name}/${i}/ln_gain`, [fout], new Float32Array(fout).fill(1)) : null,
         bias: ln ? params.add(`${name}/${i}/ln_bias`, [fout], new Float32Array(fout)) : null,
         act: hidden ? (opts.activations?.[i] ?? opts.activation ?? 'relu') : (opts.output ?? 'linear'),
