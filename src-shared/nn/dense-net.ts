@@ -10,10 +10,14 @@
  * U(+-1/sqrt(fan_in)), nn/init.ts), what MAAC's and maddpg-pytorch's networks start from. LayerNorm normalises the pre-activations over the features
  * (eps 1e-5, PyTorch's default).
  *
+ * With `inputNorm`, an affine-free BatchNorm first normalises the input (training mode: batch
+ * statistics; `training = false`: running estimates).
+ *
  * Parameters: `${name}/${i}/weight` [in, out], `${name}/${i}/bias` [out] and, with LayerNorm,
  * `${name}/${i}/ln_gain`, `${name}/${i}/ln_bias` [out] for hidden layer i.
  */
 import type { Rng } from '../rng';
+import { BatchNorm } from './batch-norm';
 import { defaultBound, uniform } from './init';
 import { applyActivation, type Activation } from './mlp';
 import type { ParamSet } from './params';
@@ -31,6 +35,11 @@ export interface DenseNetOptions {
   /** Activation of the output layer (default linear). */
   readonly output?: Activation;
   readonly init?: DenseInit;
+  /**
+   * Affine-free BatchNorm on the input (MAAC's and maddpg-pytorch's `norm_in`), its running
+   * estimates in this non-trainable set (nn/batch-norm.ts), which the owner checkpoints.
+   */
+  readonly inputNorm?: ParamSet;
 }
 
 interface Layer {
@@ -43,6 +52,8 @@ interface Layer {
 
 export class DenseNet {
   private readonly layers: Layer[] = [];
+  /** Input BatchNorm (`inputNorm`), or null. */
+  readonly inputBn: BatchNorm | null;
 
   constructor(
     private readonly tf: Tf,
@@ -55,6 +66,7 @@ export class DenseNet {
     if (sizes.length < 2 || sizes.some((s) => !(Number.isInteger(s) && s > 0))) {
       throw new Error(`DenseNet ${name}: sizes must be at least [in, out] of positive integers, got [${sizes}]`);
     }
+    this.inputBn = opts.inputNorm ? new BatchNorm(tf, params, opts.inputNorm, `${name}/in_bn`, sizes[0], { affine: false }) : null;
     const L = sizes.length - 1;
     for (let i = 0; i < L; i++) {
       const fin = sizes[i];
@@ -84,6 +96,14 @@ export class DenseNet {
     }
   }
 
+  /** BatchNorm mode (PyTorch's train() / eval()); no effect without `inputNorm`. */
+  get training(): boolean {
+    return this.inputBn?.training ?? true;
+  }
+  set training(on: boolean) {
+    if (this.inputBn) this.inputBn.training = on;
+  }
+
   get inDim(): number {
     return this.sizes[0];
   }
@@ -91,11 +111,14 @@ export class DenseNet {
     return this.sizes[this.sizes.length - 1];
   }
 
-  /** x [R, in] -> [R, out]; differentiable in the parameters and in x. */
-  forward(x: Tensor): Tensor {
+  /**
+   * x [R, in] -> [R, out]; differentiable in the parameters and in x. `updateStats = false`
+   * keeps a training-mode input BatchNorm's running estimates (a second pass over one batch).
+   */
+  forward(x: Tensor, updateStats = true): Tensor {
     const tf = this.tf;
     return tf.tidy(() => {
-      let h = x;
+      let h = this.inputBn ? this.inputBn.forward(x, this.inputBn.training, updateStats) : x;
       for (const l of this.layers) {
         h = tf.add(tf.matMul(h as never, l.w as never), l.b);
         if (l.gain && l.bias) {
