@@ -14,6 +14,8 @@ import { secretRoomEntry } from './envs/secret-room';
 import { huntingEntry } from './envs/drima-hunting';
 import { collectionEntry } from './envs/drima-collection';
 import { battleEntry } from './envs/battle';
+import { treasureCollectionEntry } from './envs/treasure-collection';
+import { roverTowerEntry } from './envs/rover-tower';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -31,6 +33,7 @@ import { ddpgEntry } from './algos/ddpg';
 import { maddpgEntry } from './algos/maddpg';
 import { alitaEntry } from './algos/alita';
 import { maacEntry } from './algos/maac';
+import { maAcEntry } from './algos/ma-ac';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -45,6 +48,8 @@ const envs: EnvEntry[] = [
   huntingEntry,
   collectionEntry,
   battleEntry,
+  treasureCollectionEntry,
+  roverTowerEntry,
 ];
 const builtinAlgos: AlgoEntry[] = [
   randomEntry,
@@ -64,6 +69,7 @@ const builtinAlgos: AlgoEntry[] = [
   maddpgEntry,
   alitaEntry,
   maacEntry,
+  maAcEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({
