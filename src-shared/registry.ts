@@ -32,6 +32,7 @@ import { safEntry } from './algos/saf';
 import { ddpgEntry } from './algos/ddpg';
 import { maddpgEntry } from './algos/maddpg';
 import { alitaEntry } from './algos/alita';
+import { maacEntry } from './algos/maac';
 import { maAcEntry } from './algos/ma-ac';
 import { defaults } from './config/schema';
 
@@ -67,6 +68,7 @@ const builtinAlgos: AlgoEntry[] = [
   ddpgEntry,
   maddpgEntry,
   alitaEntry,
+  maacEntry,
   maAcEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */

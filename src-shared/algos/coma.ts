@@ -113,7 +113,7 @@ import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
 import { GruTrace } from '../nn/gru';
 import { Mlp } from '../nn/mlp';
-import { RMSprop } from '../nn/optim';
+import { Adam, RMSprop, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
@@ -194,6 +194,10 @@ export const comaSchema = {
     max: 100_000,
     doc: 'Episodes drawn uniformly without replacement from the buffer per update when bufferSize > 0 (paper and code: 32).',
   },
+  // F2A2's COMA on MPE (shared/specs/f2a2.md §4.2): Adam 1e-3, several updates per round on the
+  // most recent timesteps (bufferSize = batchSize = 1024 / episode length).
+  updatesPerRound: { type: 'int', default: 1, min: 1, max: 10_000, doc: 'Critic-actor updates per round, each on its own draw from the buffer (Manitokan paper and code: 1; F2A2 on MPE: 4 per 100 env steps).' },
+  optimizer: { type: 'enum', default: 'rmsprop', values: ['rmsprop', 'adam'], doc: 'Optimiser of actor and critic (Manitokan paper and code: RMSprop; F2A2 appendix G on MPE: Adam).' },
 } as const satisfies Schema;
 
 /** The resolved hyperparameters, typed from the schema. */
@@ -412,8 +416,8 @@ class ComaTrainer implements Trainer {
   private readonly critic: Mlp;
   private readonly targetParams: ParamSet;
   private readonly target: Mlp;
-  private readonly actorOpt: RMSprop;
-  private readonly criticOpt: RMSprop;
+  private readonly actorOpt: Optimizer;
+  private readonly criticOpt: Optimizer;
 
   private readonly roll: EpisodeBatch;
   private readonly sampled: EpisodeBatch | null;
@@ -477,8 +481,10 @@ class ComaTrainer implements Trainer {
     this.target = makeCritic(tf, this.targetParams, spec, cfg, F, ctx.rng);
     this.targetParams.copyFrom(this.criticParams);
     this.targetSchedule = new TargetSchedule(tf, this.targetParams, this.criticParams, hardCopyRule(cfg));
-    this.actorOpt = new RMSprop(tf, this.actor.params, { lr: cfg.lr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
-    this.criticOpt = new RMSprop(tf, this.criticParams, { lr: cfg.criticLr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
+    const opt = (params: ParamSet, lr: number): Optimizer =>
+      cfg.optimizer === 'adam' ? new Adam(tf, params, { lr }) : new RMSprop(tf, params, { lr, alpha: cfg.rmspropAlpha, eps: cfg.rmspropEps });
+    this.actorOpt = opt(this.actor.params, cfg.lr);
+    this.criticOpt = opt(this.criticParams, cfg.criticLr);
 
     this.roll = new EpisodeBatch(L, B, N, O, E, A, S);
     this.buffer = cfg.bufferSize > 0 ? new EpisodeBuffer(cfg.bufferSize) : null;
@@ -612,15 +618,19 @@ class ComaTrainer implements Trainer {
     this.tEnv += T;
 
     // ---------------------------------------------------------------- data
-    let data = d;
-    let trace: GruTrace | undefined = this.trace;
-    if (this.buffer && this.sampled) {
-      this.buffer.insert(d);
-      this.buffer.sample(Math.min(cfg.batchSize, this.buffer.count), rng, this.sampled);
-      data = this.sampled;
-      trace = undefined; // other weights or other episodes: the sequence op recomputes
+    if (this.buffer && this.sampled) this.buffer.insert(d);
+    let stats: Record<string, number> = {};
+    for (let u = 0; u < cfg.updatesPerRound; u++) {
+      let data = d;
+      // The rollout trace matches only the first update's weights on this round's episodes.
+      let trace: GruTrace | undefined = u === 0 ? this.trace : undefined;
+      if (this.buffer && this.sampled) {
+        this.buffer.sample(Math.min(cfg.batchSize, this.buffer.count), rng, this.sampled);
+        data = this.sampled;
+        trace = undefined; // other weights or other episodes: the sequence op recomputes
+      }
+      stats = this.update(data, trace, eps);
     }
-    const stats = this.update(data, trace, eps);
     stats['charts/entropy'] = entCount > 0 ? entSum / entCount : 0;
     stats['charts/epsilon'] = eps;
     return { episodes, envSteps, stats };

@@ -25,13 +25,14 @@
 import { ConfigError, typedValues, type Schema, type Values } from '../config/schema';
 import type { EnvSpec, VecEnv } from '../envs/types';
 import { clipByGlobalNorm, clipPerTensor } from '../nn/clip';
-import { DenseNet } from '../nn/dense-net';
+import { DenseNet, type DenseNetOptions } from '../nn/dense-net';
+import { gumbelNoise, gumbelSoftmax } from '../nn/gumbel';
 import { registerOffPolicyGradients } from '../nn/gradients-offpolicy';
 import { Adam, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import type { Tensor, Tf } from '../nn/tf';
 import type { Rng } from '../rng';
-import { actRows, actionTensor, agentCodec, type AgentCodec, type BoxPolicy } from './core/action-codec';
+import { actRows, actionTensor, agentCodec, MASKED_LOGIT, type AgentCodec, type BoxPolicy } from './core/action-codec';
 import { counter, loadLearner, saveLearner } from './core/checkpoint';
 import { envProblems, type EnvNeeds } from './core/compat';
 import { LockstepRollout } from './core/rollout';
@@ -76,6 +77,17 @@ export const ddpgFamilySchema = {
   explorationNoise: { type: 'float', default: 0.1, min: 0, max: 2, doc: 'Std of the Gaussian noise added to tanh box actions while training, in units of the half-range.' },
   storeAction: { type: 'enum', default: 'soft', values: ['soft', 'onehot'], doc: 'Discrete actions in the replay: the Gumbel-softmax vector that was sampled (critic input as in the actor loss) or the one-hot of the executed action.' },
   sharedSample: { type: 'bool', default: false, doc: 'One minibatch for all agents per update (openai/maddpg draws one index set per agent: false).' },
+  // The options below default to openai/maddpg; the F2A2 presets (f2a2-presets.ts) switch them to
+  // the discrete MADDPG of maddpg-pytorch / the MAAC code base that F2A2 compared against (spec §4.1).
+  activation: { type: 'enum', default: 'relu', values: ['relu', 'leaky-relu'], doc: 'Hidden activation (openai/maddpg, maddpg-pytorch: relu; the MAAC code base F2A2 reused: LeakyReLU 0.01).' },
+  init: { type: 'enum', default: 'glorot', values: ['glorot', 'torch'], doc: "Weights: Glorot uniform with zero biases (openai/maddpg) or PyTorch's nn.Linear default (maddpg-pytorch, MAAC)." },
+  inputBatchNorm: { type: 'bool', default: false, doc: "Affine-free BatchNorm on actor and critic inputs: batch statistics in updates, running ones when acting (maddpg-pytorch's norm_in)." },
+  updatesPerCycle: { type: 'int', default: 1, min: 1, max: 1000, doc: 'Updates run each time updateEvery transitions have come in, each on fresh minibatches (openai/maddpg: 1; MAAC code, F2A2 appendix G: 4).' },
+  rewardNorm: { type: 'bool', default: false, doc: "Standardise each agent's sampled rewards by the mean and std of that agent's rewards in the replay (MAAC's buffer; F2A2 spec §4 for its MPE baselines)." },
+  gumbelHard: { type: 'bool', default: false, doc: "Discrete actors: the actor loss feeds the critic a hard (one-hot, straight-through) Gumbel sample (maddpg-pytorch) instead of the soft one (openai/maddpg). With storeAction 'onehot', acting is hard too." },
+  targetActions: { type: 'enum', default: 'sample', values: ['sample', 'greedy'], doc: 'Discrete next actions in the critic target: a fresh Gumbel-softmax sample of the target actor (openai/maddpg) or its one-hot argmax (maddpg-pytorch).' },
+  othersInActorLoss: { type: 'enum', default: 'buffer', values: ['buffer', 'current-greedy'], doc: "The other agents' actions in agent j's actor loss: the stored ones (openai/maddpg) or the greedy actions of their current actors (maddpg-pytorch)." },
+  targetOrder: { type: 'enum', default: 'per-agent', values: ['per-agent', 'after-all'], doc: "Soft target updates right after each agent's step (openai/maddpg) or once after every agent's step (maddpg-pytorch's update_all_targets)." },
 } as const satisfies Schema;
 
 export type DdpgFamilyConfig = Values<typeof ddpgFamilySchema>;
@@ -90,6 +102,8 @@ export function ddpgProblems(spec: EnvSpec): string[] {
 export interface DdpgVariant {
   readonly id: string;
   readonly schema: Schema;
+  /** Trainer settings a learner fixes whatever its config says (its schema lacks these fields). */
+  readonly fixed?: Partial<DdpgFamilyConfig>;
 }
 
 /** Whether agent i's critic is centralised under this config (validates `teamCritics`). */
@@ -132,11 +146,38 @@ export function jointLayout(spec: EnvSpec, boxPolicy: BoxPolicy): JointLayout {
   return { N, codecs, obsSizes, obsOff, obsTotal: o, actOff, actTotal: d };
 }
 
+/** A network with its weights and (BatchNorm) running estimates, kept apart for optimisers and checkpoints. */
+export interface Net {
+  params: ParamSet;
+  net: DenseNet;
+  /** Non-trainable running estimates of the input BatchNorm (empty without one). */
+  stats: ParamSet;
+}
+
+/** DenseNet options of the family's networks under `cfg`. */
+export function denseOptions(cfg: DdpgFamilyConfig, stats: ParamSet): DenseNetOptions {
+  return { layerNorm: cfg.layerNorm, activation: cfg.activation, init: cfg.init, inputNorm: cfg.inputBatchNorm ? stats : undefined };
+}
+
 /** One agent's actor: DenseNet [obs] -> [hidden, hidden] -> [action dim]. */
-export function buildActor(tf: Tf, lay: JointLayout, i: number, cfg: DdpgFamilyConfig, rng: Rng, trainable = true): { params: ParamSet; net: DenseNet } {
+export function buildActor(tf: Tf, lay: JointLayout, i: number, cfg: DdpgFamilyConfig, rng: Rng, trainable = true): Net {
   const params = new ParamSet(tf, trainable);
-  const net = new DenseNet(tf, params, 'net', [lay.obsSizes[i], cfg.hiddenDim, cfg.hiddenDim, lay.codecs[i].dim], rng, { layerNorm: cfg.layerNorm });
-  return { params, net };
+  const stats = new ParamSet(tf, false);
+  const net = new DenseNet(tf, params, 'net', [lay.obsSizes[i], cfg.hiddenDim, cfg.hiddenDim, lay.codecs[i].dim], rng, denseOptions(cfg, stats));
+  return { params, net, stats };
+}
+
+/**
+ * The greedy action vector of actor outputs `raw` (no gradient): the one-hot argmax of the
+ * (masked) logits for a discrete agent, their softmax for a soft box, tanh for a tanh box.
+ */
+export function greedyAction(tf: Tf, c: AgentCodec, raw: Tensor, mask: Tensor | null): Tensor {
+  return tf.tidy(() => {
+    if (c.kind === 'tanh') return tf.tanh(raw);
+    const logits = mask ? tf.add(raw, tf.mul(tf.sub(1, mask), MASKED_LOGIT)) : raw;
+    if (!c.discrete) return tf.softmax(logits);
+    return tf.cast(tf.oneHot(tf.argMax(logits, -1), c.dim), 'float32');
+  });
 }
 
 /** Critic input width of agent i (centralised: every observation and action). */
@@ -185,10 +226,10 @@ export class MaddpgTrainer implements Trainer {
   protected readonly B: number;
   protected readonly A: number;
   protected readonly central: boolean[];
-  protected readonly actors: { params: ParamSet; net: DenseNet }[] = [];
-  protected readonly actorTargets: { params: ParamSet; net: DenseNet }[] = [];
-  protected readonly critics: { params: ParamSet; net: DenseNet }[] = [];
-  protected readonly criticTargets: { params: ParamSet; net: DenseNet }[] = [];
+  protected readonly actors: Net[] = [];
+  protected readonly actorTargets: Net[] = [];
+  protected readonly critics: Net[] = [];
+  protected readonly criticTargets: Net[] = [];
   protected readonly actorOpts: Optimizer[] = [];
   protected readonly criticOpts: Optimizer[] = [];
   protected readonly buffer: TransitionBuffer;
@@ -211,7 +252,7 @@ export class MaddpgTrainer implements Trainer {
     const { tf, env, rng } = ctx;
     this.tf = tf;
     registerOffPolicyGradients(tf);
-    this.cfg = typedValues('algo', ddpgFamilySchema, ctx.config);
+    this.cfg = { ...typedValues('algo', ddpgFamilySchema, ctx.config), ...variant.fixed };
     this.spec = env.spec;
     this.lay = jointLayout(this.spec, this.cfg.boxPolicy);
     this.N = this.spec.numAgents;
@@ -219,6 +260,27 @@ export class MaddpgTrainer implements Trainer {
     this.A = this.spec.numActions;
     this.central = centralisedCritics(this.spec, this.cfg);
     const c = this.cfg;
+    this.createNetworks(rng);
+    const widths: Record<string, number> = { obs: this.lay.obsTotal, act: this.lay.actTotal, rew: this.N, nobs: this.lay.obsTotal, term: 1 };
+    if (this.A > 0) {
+      widths.mask = this.N * this.A;
+      widths.nmask = this.N * this.A;
+    }
+    this.buffer = new TransitionBuffer(c.bufferSize, widths, c.rewardNorm ? ['rew'] : []);
+    this.warmup = Math.min(c.bufferSize, c.warmup > 0 ? c.warmup : c.batchSize * this.spec.episodeLimit);
+    this.rollout = new LockstepRollout(env, ctx.seed);
+    this.curObs = new Float32Array(this.B * this.lay.obsTotal);
+    this.curAct = new Float32Array(this.B * this.lay.actTotal);
+    this.curMask = new Float32Array(this.B * this.N * this.A);
+  }
+
+  /**
+   * Build the networks (called once, from the constructor, before the replay exists): per agent
+   * an actor, a critic, their targets and optimisers. Learners with other networks (MAAC's one
+   * attention critic) override it; subclass fields they set here must be `declare`d.
+   */
+  protected createNetworks(rng: Rng): void {
+    const { tf, cfg: c } = this;
     for (let i = 0; i < this.N; i++) {
       const actor = buildActor(tf, this.lay, i, c, rng);
       const critic = this.buildCritic(i, rng, true);
@@ -233,23 +295,18 @@ export class MaddpgTrainer implements Trainer {
       this.actorOpts.push(new Adam(tf, actor.params, { lr: c.lrActor }));
       this.criticOpts.push(new Adam(tf, critic.params, { lr: c.lrCritic }));
     }
-    const widths: Record<string, number> = { obs: this.lay.obsTotal, act: this.lay.actTotal, rew: this.N, nobs: this.lay.obsTotal, term: 1 };
-    if (this.A > 0) {
-      widths.mask = this.N * this.A;
-      widths.nmask = this.N * this.A;
-    }
-    this.buffer = new TransitionBuffer(c.bufferSize, widths);
-    this.warmup = Math.min(c.bufferSize, c.warmup > 0 ? c.warmup : c.batchSize * this.spec.episodeLimit);
-    this.rollout = new LockstepRollout(env, ctx.seed);
-    this.curObs = new Float32Array(this.B * this.lay.obsTotal);
-    this.curAct = new Float32Array(this.B * this.lay.actTotal);
-    this.curMask = new Float32Array(this.B * this.N * this.A);
   }
 
-  protected buildCritic(i: number, rng: Rng, trainable: boolean): { params: ParamSet; net: DenseNet } {
+  protected buildCritic(i: number, rng: Rng, trainable: boolean): Net {
     const params = new ParamSet(this.tf, trainable);
-    const net = new DenseNet(this.tf, params, 'net', [criticInDim(this.lay, i, this.central[i]), this.cfg.hiddenDim, this.cfg.hiddenDim, 1], rng, { layerNorm: this.cfg.layerNorm });
-    return { params, net };
+    const stats = new ParamSet(this.tf, false);
+    const net = new DenseNet(this.tf, params, 'net', [criticInDim(this.lay, i, this.central[i]), this.cfg.hiddenDim, this.cfg.hiddenDim, 1], rng, denseOptions(this.cfg, stats));
+    return { params, net, stats };
+  }
+
+  /** BatchNorm mode of every network (PyTorch's prep_training / prep_rollouts); no effect without BatchNorm. */
+  protected setTraining(on: boolean): void {
+    for (const n of [...this.actors, ...this.actorTargets, ...this.critics, ...this.criticTargets]) n.net.training = on;
   }
 
   // ---- extension points -------------------------------------------------------------------
@@ -303,6 +360,7 @@ export class MaddpgTrainer implements Trainer {
 
   protected act(_t: number): void {
     const { env, rng } = this.ctx;
+    this.setTraining(false);
     const { N, B, A, lay } = this;
     const O = this.spec.obsSize;
     const ro = this.rollout;
@@ -360,7 +418,10 @@ export class MaddpgTrainer implements Trainer {
     this.sinceUpdate += live;
     while (this.sinceUpdate >= this.cfg.updateEvery) {
       this.sinceUpdate -= this.cfg.updateEvery;
-      if (this.buffer.count >= this.warmup) this.update();
+      if (this.buffer.count >= this.warmup) {
+        this.setTraining(true);
+        for (let u = 0; u < this.cfg.updatesPerCycle; u++) this.update();
+      }
     }
   }
 
@@ -390,6 +451,12 @@ export class MaddpgTrainer implements Trainer {
       all.dispose();
       return out;
     };
+    if (this.cfg.rewardNorm) {
+      // MAAC's buffer: (r - mean) / std over every stored reward of that agent (population std).
+      const { mean, std } = this.buffer.fieldStats('rew');
+      const r = fields.rew;
+      for (let k = 0; k < K; k++) for (let i = 0; i < N; i++) r[k * N + i] = (r[k * N + i] - mean[i]) / (std[i] > 1e-8 ? std[i] : 1);
+    }
     return {
       K,
       index,
@@ -418,7 +485,10 @@ export class MaddpgTrainer implements Trainer {
     const tf = this.tf;
     return this.lay.codecs.map((c, m) => {
       if (!this.central[j] && m !== j) return b.act[m];
-      return tf.tidy(() => actionTensor(tf, c, this.actorTargets[m].net.forward(b.nobs[m]), this.ctx.rng, b.nmask[m]));
+      return tf.tidy(() => {
+        const raw = this.actorTargets[m].net.forward(b.nobs[m]);
+        return this.cfg.targetActions === 'greedy' ? greedyAction(tf, c, raw, b.nmask[m]) : actionTensor(tf, c, raw, this.ctx.rng, b.nmask[m]);
+      });
     });
   }
 
@@ -459,25 +529,51 @@ export class MaddpgTrainer implements Trainer {
       const lc = this.stepNet(this.critics[j].params, this.criticOpts[j], () => tf.mean(tf.square(tf.sub(critic.forward(xIn), y))));
       xIn.dispose();
       y.dispose();
+      const others = this.othersForActor(j, b);
       const la = this.stepNet(this.actors[j].params, this.actorOpts[j], () => {
         const raw = this.actors[j].net.forward(b.obs[j]);
-        const aHat = actionTensor(tf, this.lay.codecs[j], raw, this.ctx.rng, b.mask[j]);
-        const acts = b.act.map((a, m) => (m === j ? aHat : a));
+        const aHat = this.actorSample(j, raw, b.mask[j]);
+        const acts = others.map((a, m) => (m === j ? aHat : a));
         const q = critic.forward(this.criticInput(j, b.obs, acts));
         let loss = tf.add(tf.neg(tf.mean(q)), tf.mul(tf.mean(tf.square(raw)), this.cfg.actorLogitReg));
         const extra = this.actorExtraLoss(j, b, aHat);
         if (extra) loss = tf.add(loss, extra);
         return loss;
       });
-      softUpdate(tf, this.actorTargets[j].params, this.actors[j].params, this.cfg.tau);
-      softUpdate(tf, this.criticTargets[j].params, this.critics[j].params, this.cfg.tau);
+      others.forEach((t, m) => t !== b.act[m] && t.dispose());
+      if (this.cfg.targetOrder === 'per-agent') this.softTargets(j);
       this.stats.add(`losses/critic_${j}`, lc);
       this.stats.add(`losses/actor_${j}`, la);
       if (!shared) this.disposeBatch(b);
     }
     if (shared) this.disposeBatch(shared);
+    if (this.cfg.targetOrder === 'after-all') for (let j = 0; j < this.N; j++) this.softTargets(j);
     this.updates++;
     this.afterUpdate();
+  }
+
+  private softTargets(j: number): void {
+    softUpdate(this.tf, this.actorTargets[j].params, this.actors[j].params, this.cfg.tau);
+    softUpdate(this.tf, this.criticTargets[j].params, this.critics[j].params, this.cfg.tau);
+  }
+
+  /** Agent j's differentiable action in its actor loss: a Gumbel-softmax sample, hard with `gumbelHard`. */
+  protected actorSample(j: number, raw: Tensor, mask: Tensor | null): Tensor {
+    const c = this.lay.codecs[j];
+    if (!(this.cfg.gumbelHard && c.kind === 'gumbel' && c.discrete)) return actionTensor(this.tf, c, raw, this.ctx.rng, mask);
+    const tf = this.tf;
+    return tf.tidy(() => {
+      const logits = mask ? tf.add(raw, tf.mul(tf.sub(1, mask), MASKED_LOGIT)) : raw;
+      const R = raw.shape[0] as number;
+      return gumbelSoftmax(tf, logits, tf.tensor2d(gumbelNoise(this.ctx.rng, R * c.dim), [R, c.dim]), 1, true);
+    });
+  }
+
+  /** The action vectors agent j's actor loss holds fixed: stored, or the others' current greedy actions. */
+  protected othersForActor(j: number, b: Batch): Tensor[] {
+    if (this.cfg.othersInActorLoss === 'buffer' || !this.central[j]) return b.act;
+    const tf = this.tf;
+    return b.act.map((a, m) => (m === j ? a : tf.tidy(() => greedyAction(tf, this.lay.codecs[m], this.actors[m].net.forward(b.obs[m]), b.mask[m]))));
   }
 
   // ---- checkpoints --------------------------------------------------------------------------
@@ -485,14 +581,22 @@ export class MaddpgTrainer implements Trainer {
   private parts() {
     const params: Record<string, ParamSet> = {};
     const optimisers: Record<string, Optimizer> = {};
-    for (let i = 0; i < this.N; i++) {
-      params[`actor/${i}/`] = this.actors[i].params;
-      params[`critic/${i}/`] = this.critics[i].params;
-      params[`actorTarget/${i}/`] = this.actorTargets[i].params;
-      params[`criticTarget/${i}/`] = this.criticTargets[i].params;
-      optimisers[`actor${i}`] = this.actorOpts[i];
-      optimisers[`critic${i}`] = this.criticOpts[i];
+    // Per array (a learner with one shared critic, MAAC, leaves `critics` empty).
+    const nets: [string, Net[]][] = [
+      ['actor', this.actors],
+      ['critic', this.critics],
+      ['actorTarget', this.actorTargets],
+      ['criticTarget', this.criticTargets],
+    ];
+    for (const [name, list] of nets) {
+      list.forEach((n, i) => {
+        params[`${name}/${i}/`] = n.params;
+        // BatchNorm running estimates (empty sets, so no tensors, without inputBatchNorm).
+        params[`${name}Stats/${i}/`] = n.stats;
+      });
     }
+    this.actorOpts.forEach((o, i) => (optimisers[`actor${i}`] = o));
+    this.criticOpts.forEach((o, i) => (optimisers[`critic${i}`] = o));
     const extra = this.extraParts();
     return {
       algo: this.variant.id,
@@ -518,7 +622,10 @@ export class MaddpgTrainer implements Trainer {
   }
 
   dispose(): void {
-    for (const n of [...this.actors, ...this.critics, ...this.actorTargets, ...this.criticTargets]) n.params.dispose();
+    for (const n of [...this.actors, ...this.critics, ...this.actorTargets, ...this.criticTargets]) {
+      n.params.dispose();
+      n.stats.dispose();
+    }
     for (const o of [...this.actorOpts, ...this.criticOpts]) o.dispose();
     const extra = this.extraParts();
     for (const p of Object.values(extra.params)) p.dispose();
@@ -532,17 +639,24 @@ export class MaddpgTrainer implements Trainer {
  * softmax of the logits for a soft box, the noiseless tanh output.
  */
 export class MaddpgPolicy implements Policy {
-  private readonly actors: { params: ParamSet; net: DenseNet }[] = [];
+  private readonly actors: Net[] = [];
   private readonly lay: JointLayout;
   private readonly cfg: DdpgFamilyConfig;
   private readonly vec: Float32Array;
 
-  constructor(private readonly ctx: PolicyContext) {
-    this.cfg = typedValues('algo', ddpgFamilySchema, ctx.config);
+  constructor(
+    private readonly ctx: PolicyContext,
+    fixed: Partial<DdpgFamilyConfig> = {},
+  ) {
+    this.cfg = { ...typedValues('algo', ddpgFamilySchema, ctx.config), ...fixed };
     this.lay = jointLayout(ctx.spec, this.cfg.boxPolicy);
     for (let i = 0; i < ctx.spec.numAgents; i++) {
       const a = buildActor(ctx.tf, this.lay, i, this.cfg, ctx.rng, false);
-      if (ctx.checkpoint) a.params.loadRecords(ctx.checkpoint.tensors, `actor/${i}/`);
+      if (ctx.checkpoint) {
+        a.params.loadRecords(ctx.checkpoint.tensors, `actor/${i}/`);
+        a.stats.loadRecords(ctx.checkpoint.tensors, `actorStats/${i}/`);
+      }
+      a.net.training = false;
       this.actors.push(a);
     }
     this.vec = new Float32Array(ctx.numEnvs * this.lay.actTotal);
@@ -575,7 +689,10 @@ export class MaddpgPolicy implements Policy {
   }
 
   dispose(): void {
-    for (const a of this.actors) a.params.dispose();
+    for (const a of this.actors) {
+      a.params.dispose();
+      a.stats.dispose();
+    }
   }
 }
 

@@ -23,6 +23,7 @@ import { gridTasksPresets } from '../envs/grid-tasks-presets';
 import { drimaPresets } from './drima-presets';
 import { safPresets } from '../algos/saf-presets';
 import { maacEnvPresets } from '../envs/maac-envs-presets';
+import { f2a2BaselinePresets } from '../algos/f2a2-baseline-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -349,6 +350,7 @@ const PRESETS: Preset[] = [
   ...gridTasksPresets,
   ...drimaPresets(),
   ...maacEnvPresets,
+  ...f2a2BaselinePresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

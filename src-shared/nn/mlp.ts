@@ -18,8 +18,19 @@ import { defaultBound, uniform } from './init';
 import type { ParamSet } from './params';
 import type { Tensor, Tf, Variable } from './tf';
 
-export type Activation = 'relu' | 'gelu' | 'tanh' | 'linear';
+export type Activation = 'relu' | 'gelu' | 'tanh' | 'linear' | 'leaky-relu';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'gelu', 'tanh', 'linear'];
+
+/** PyTorch's default LeakyReLU slope (`nn.LeakyReLU()`, `F.leaky_relu`), what MAAC's networks use. */
+export const LEAKY_SLOPE = 0.01;
+
+/**
+ * max(x, slope x) for slope < 1, written as slope x + (1 - slope) relu(x): built from kernels
+ * whose gradients nn/gradients.ts registers (tfjs-core's LeakyRelu has none in Node).
+ */
+export function leakyRelu(tf: Tf, x: Tensor, slope = LEAKY_SLOPE): Tensor {
+  return tf.tidy(() => tf.add(tf.mul(x, slope), tf.mul(tf.relu(x), 1 - slope)));
+}
 
 /**
  * Exact (erf) GELU, 0.5 x (1 + erf(x / sqrt 2)), as PyTorch's default `nn.GELU()`.
@@ -35,6 +46,8 @@ export function applyActivation(tf: Tf, x: Tensor, act: Activation): Tensor {
       return tf.relu(x);
     case 'gelu':
       return gelu(tf, x);
+    case 'leaky-relu':
+      return leakyRelu(tf, x);
     case 'tanh':
       return tf.tanh(x);
     case 'linear':

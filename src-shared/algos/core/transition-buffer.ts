@@ -9,6 +9,10 @@
  * never enters the buffer. A sample also returns `mask` (1 per drawn row) so a learner can
  * pad a batch to a fixed size while the buffer is still filling (`sample(k)` with k > count).
  *
+ * Fields named in `trackStats` keep running per-column sums of what the ring holds (evicted rows
+ * leave them), so `fieldStats` gives the mean and population std of every stored value without
+ * a pass over the buffer: MAAC's reward normalisation at sampling time.
+ *
  * Storage grows by doubling up to `capacity` (a 1e6-transition buffer of wide joint rows would
  * otherwise reserve gigabytes for runs that never fill it); growth does not change any value.
  */
@@ -21,11 +25,15 @@ export class TransitionBuffer {
   private size = 0;
   /** Rows currently allocated (<= capacity). */
   private rows: number;
+  /** Per tracked field: running sum and sum of squares per column (float64). */
+  private readonly sums = new Map<string, { s: Float64Array; q: Float64Array }>();
 
   constructor(
     readonly capacity: number,
     /** Field name -> floats per transition. */
     readonly widths: Readonly<Record<string, number>>,
+    /** Fields whose per-column mean and std `fieldStats` serves. */
+    trackStats: readonly string[] = [],
   ) {
     if (!(Number.isInteger(capacity) && capacity >= 1)) throw new Error(`TransitionBuffer: capacity must be an integer >= 1, got ${capacity}`);
     this.data = {};
@@ -33,6 +41,37 @@ export class TransitionBuffer {
     for (const [k, w] of Object.entries(widths)) {
       if (!(Number.isInteger(w) && w >= 1)) throw new Error(`TransitionBuffer: width of "${k}" must be an integer >= 1, got ${w}`);
       this.data[k] = new Float32Array(this.rows * w);
+    }
+    for (const f of trackStats) {
+      const w = widths[f];
+      if (w === undefined) throw new Error(`TransitionBuffer: cannot track stats of unknown field "${f}"`);
+      this.sums.set(f, { s: new Float64Array(w), q: new Float64Array(w) });
+    }
+  }
+
+  /** Per-column mean and population std of field `name` over the stored rows (a tracked field). */
+  fieldStats(name: string): { mean: Float64Array; std: Float64Array } {
+    const acc = this.sums.get(name);
+    if (!acc) throw new Error(`TransitionBuffer: field "${name}" is not tracked (pass it in trackStats)`);
+    const w = acc.s.length;
+    const mean = new Float64Array(w);
+    const std = new Float64Array(w);
+    if (this.size === 0) return { mean, std };
+    for (let j = 0; j < w; j++) {
+      mean[j] = acc.s[j] / this.size;
+      std[j] = Math.sqrt(Math.max(0, acc.q[j] / this.size - mean[j] * mean[j]));
+    }
+    return { mean, std };
+  }
+
+  private accumulate(name: string, r: number, sign: 1 | -1): void {
+    const acc = this.sums.get(name)!;
+    const w = acc.s.length;
+    const d = this.data[name];
+    for (let j = 0; j < w; j++) {
+      const v = d[r * w + j];
+      acc.s[j] += sign * v;
+      acc.q[j] += sign * v * v;
     }
   }
 
@@ -78,11 +117,14 @@ export class TransitionBuffer {
     for (let b = 0; b < B; b++) {
       if (!valid[b]) continue;
       this.reserve(this.next + 1);
+      const evicts = this.size === this.capacity;
+      if (evicts) for (const f of this.sums.keys()) this.accumulate(f, this.next, -1);
       for (const [k, w] of Object.entries(this.widths)) {
         const src = rows[k];
         const dst = this.data[k];
         for (let j = 0; j < w; j++) dst[this.next * w + j] = src[b * w + j];
       }
+      for (const f of this.sums.keys()) this.accumulate(f, this.next, 1);
       this.next = (this.next + 1) % this.capacity;
       this.size = Math.min(this.size + 1, this.capacity);
     }
@@ -131,5 +173,10 @@ export class TransitionBuffer {
     }
     this.next = meta.next;
     this.size = meta.size;
+    for (const [f, acc] of this.sums) {
+      acc.s.fill(0);
+      acc.q.fill(0);
+      for (let r = 0; r < this.size; r++) this.accumulate(f, r, 1);
+    }
   }
 }
