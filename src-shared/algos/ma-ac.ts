@@ -37,8 +37,7 @@
  *                                                            exchanges every N(mean, std) updates
  * Where the spec is silent, Cairn chose: the actor step uses the critic after its TD step
  * (Gauss-Seidel, as F2A2's 5.4a/b); global-norm clipping 0.5 for actors (MAAC's policies) and
- * 10 for critics; ReLU hidden layers (the spec says LeakyReLU; nn/mlp.ts has no LeakyReLU on
- * this branch: a follow-up once the MAAC branch's activation lands); critics start from
+ * 10 for critics; LeakyReLU (0.01) hidden layers, as the spec says; critics start from
  * independent draws (consensus brings them together); events within one iteration are
  * synchronous (primal-dual.ts). Discrete actions only.
  *
@@ -173,6 +172,7 @@ export class MaAcTrainer extends MaddpgTrainer {
     const base: Values = {
       hiddenDim: cfg.hiddenDim,
       layerNorm: false,
+      activation: 'leaky-relu',
       lrActor: cfg.lrActor,
       lrCritic: cfg.lrCritic,
       gamma: cfg.gamma,
