@@ -30,6 +30,9 @@ import { safEntry } from './algos/saf';
 import { ddpgEntry } from './algos/ddpg';
 import { maddpgEntry } from './algos/maddpg';
 import { alitaEntry } from './algos/alita';
+import { eitiEntry } from './algos/eiti';
+import { edtiEntry } from './algos/edti';
+import { socialInfluenceEntry } from './algos/social-influence';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -62,6 +65,9 @@ const builtinAlgos: AlgoEntry[] = [
   ddpgEntry,
   maddpgEntry,
   alitaEntry,
+  eitiEntry,
+  edtiEntry,
+  socialInfluenceEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({

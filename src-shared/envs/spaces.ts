@@ -52,6 +52,8 @@ export interface SpecParts {
   metricKeys: readonly string[];
   /** Declared metrics in `metricKeys` order; undefined declares each key with itself as title. */
   metrics?: readonly MetricSpec[];
+  /** Per agent, the observation blocks that make its discrete local state (EnvSpec.discreteState). */
+  discreteState?: EnvSpec['discreteState'];
 }
 
 /** The full spec, with the flat-buffer sizes derived from the agents. */
@@ -86,6 +88,7 @@ export function buildSpec(p: SpecParts): EnvSpec {
     episodeLimit: p.episodeLimit,
     metricKeys: p.metricKeys,
     metrics: p.metrics ?? p.metricKeys.map((key) => ({ key, title: key })),
+    ...(p.discreteState ? { discreteState: p.discreteState } : {}),
   };
 }
 
