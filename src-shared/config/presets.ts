@@ -22,6 +22,7 @@ import { adversaryPresets } from '../envs/adversary-presets';
 import { gridTasksPresets } from '../envs/grid-tasks-presets';
 import { drimaPresets } from './drima-presets';
 import { safPresets } from '../algos/saf-presets';
+import { explorationPresets } from '../algos/exploration-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -333,6 +334,7 @@ const PRESETS: Preset[] = [
   ...speakerListenerPresets,
   ...adversaryPresets,
   ...gridTasksPresets,
+  ...explorationPresets,
   ...drimaPresets(),
 ];
 
