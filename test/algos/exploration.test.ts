@@ -191,7 +191,7 @@ describe('Table 1 presets and reproduction', () => {
           const cfg = resolveExperiment(p!.config);
           expect(cfg.env.id).toBe(t);
           expect(cfg.algo.id).toBe(l);
-          expect(cfg.train.numEnvs * cfg.train.episodes * 300).toBeGreaterThanOrEqual(2_000_000);
+          expect(Number(cfg.train.numEnvs) * Number(cfg.train.episodes) * 300).toBeGreaterThanOrEqual(2_000_000);
           const spec = getEnv(t)!.spec(cfg.env);
           expect(getAlgo(l)!.accepts(spec), name).toEqual([]);
         }
