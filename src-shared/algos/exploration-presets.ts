@@ -3,7 +3,8 @@
  * envs/secret-room.ts): the exploration baselines EITI, EDTI and Social Influence (independent
  * MLP PPO, eiti.ts / edti.ts / social-influence.ts), and ALITA and MADDPG with the grids'
  * hyperparameters, each with a `-released-code` twin running the EITI code's observation
- * (Push-Box: the scoring step still shows the box on the wall; Secret Room: no door bits).
+ * (Push-Box: the scoring step still shows the box on the wall; Secret Room: no door bits) and,
+ * for EITI and EDTI, the count form of the interaction term (`interaction: 'count'`).
  *
  * Budget: Table 1 is "after 20000 updates", read as 20,000 MADDPG update rounds of 100 env
  * steps (alita.md §7.4): 2,000,000 env steps = 210 rounds of 32 copies x 300 steps (2,016,000),
@@ -36,14 +37,16 @@ export interface GridLearner {
   readonly name: string;
   readonly label: string;
   readonly algo: (task: GridTask) => Record<string, unknown>;
+  /** What the released-code twin changes in the learner (EITI/EDTI: the count form of the interaction). */
+  readonly codeAlgo?: Record<string, unknown>;
   readonly blurb: string;
 }
 
 export const TABLE1_LEARNERS: readonly GridLearner[] = [
   { name: 'alita', label: 'ALITA', algo: (t) => ({ id: 'alita', dtMode: 'exact', ...t.alita }), blurb: 'ALITA (MADDPG with the influence function and the autoencoder bonus/penalty), Tables 5-6 weights, exact D_t' },
   { name: 'maddpg', label: 'MADDPG', algo: () => ({ id: 'maddpg' }), blurb: 'MADDPG (centralised critics, Gumbel-softmax actors)' },
-  { name: 'eiti', label: 'EITI', algo: () => ({ id: 'eiti' }), blurb: 'EITI (independent PPO, count curiosity eta / sqrt(n + 1) and the MI interaction term; our configuration eta 10, beta_T 10)' },
-  { name: 'edti', label: 'EDTI', algo: () => ({ id: 'edti' }), blurb: 'EDTI (independent PPO, count curiosity and the value of interaction with extrinsic and intrinsic value heads; README weights)' },
+  { name: 'eiti', label: 'EITI', algo: () => ({ id: 'eiti' }), codeAlgo: { interaction: 'count' }, blurb: 'EITI (independent PPO, count curiosity eta / sqrt(n + 1) and the MI interaction term; our configuration eta 10, beta_T 10)' },
+  { name: 'edti', label: 'EDTI', algo: () => ({ id: 'edti' }), codeAlgo: { interaction: 'count' }, blurb: 'EDTI (independent PPO, count curiosity and the value of interaction with extrinsic and intrinsic value heads; README weights)' },
   {
     name: 'social-influence',
     label: 'Social Influence',
@@ -65,9 +68,9 @@ function presetsFor(task: GridTask, l: GridLearner): Preset[] {
     ...base,
     name: `${name}-released-code`,
     title: `${base.title}, EITI-code observation`,
-    description: `As ${name}, with the EITI code's observation (${task.id === 'push-box' ? 'the scoring step still shows the box on the wall' : 'no door bits, 100 values'}).`,
+    description: `As ${name}, with the EITI code's observation (${task.id === 'push-box' ? 'the scoring step still shows the box on the wall' : 'no door bits, 100 values'})${l.codeAlgo ? " and the count form of the interaction term (our reading of the code's approximation)" : ''}.`,
     paper: 'ALITA §4.1, Table 1 (EITI released code)',
-    config: { env: { id: task.id, ...task.codeEnv }, algo: l.algo(task), train: { ...GRID_TRAIN } },
+    config: { env: { id: task.id, ...task.codeEnv }, algo: { ...l.algo(task), ...l.codeAlgo }, train: { ...GRID_TRAIN } },
   };
   return [base, twin];
 }

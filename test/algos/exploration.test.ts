@@ -198,6 +198,8 @@ describe('Table 1 presets and reproduction', () => {
       }
     }
     expect(getPreset('secret-room-eiti-released-code')!.config.env).toMatchObject({ observation: 'code' });
+    expect(getPreset('push-box-edti-released-code')!.config.algo).toMatchObject({ interaction: 'count' });
+    expect(resolveExperiment(getPreset('push-box-edti')!.config).algo).toMatchObject({ interaction: 'mi' });
     expect(resolveExperiment(getPreset('push-box-alita')!.config).algo).toMatchObject({ lambda: 0.15, lambdaPi: 0.1, omega: 0.1, dtMode: 'exact' });
     expect(listPresets().filter((p) => p.paper?.includes('Table 1')).length).toBeGreaterThanOrEqual(24);
   });
