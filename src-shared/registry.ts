@@ -34,6 +34,9 @@ import { maddpgEntry } from './algos/maddpg';
 import { alitaEntry } from './algos/alita';
 import { maacEntry } from './algos/maac';
 import { maAcEntry } from './algos/ma-ac';
+import { eitiEntry } from './algos/eiti';
+import { edtiEntry } from './algos/edti';
+import { socialInfluenceEntry } from './algos/social-influence';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -70,6 +73,9 @@ const builtinAlgos: AlgoEntry[] = [
   alitaEntry,
   maacEntry,
   maAcEntry,
+  eitiEntry,
+  edtiEntry,
+  socialInfluenceEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({

@@ -54,10 +54,20 @@
  *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
  *                V_clip = V_old + clip(V - V_old, -0.2, 0.2)
  *   w = valid-step mask / number of valid steps: over all rows (MAPPO), per agent (IPPO).
+ *
+ * Extensions for the exploration learners (EITI, EDTI, Social Influence; algos/eiti.ts etc.):
+ * - `inputs: 'features'`: observations without a planes block (the sparse grid tasks' one-hot
+ *   vectors). The first layer is dense over the whole env observation with hiddenDim outputs
+ *   (instead of hiddenDim / 2 convolution channels), and there is no GRU: conv -> fc1 -> fc2 ->
+ *   head is an MLP of three hidden layers, the PPO2 "mlp" network those papers ran.
+ * - `hooks` (PpoHooks below): a learner sees every step (observations before and after, the
+ *   actions and the policy's probabilities), adds intrinsic terms to each agent's reward after
+ *   the rollout, and may ask for extra value heads, each regressed on its own reward stream
+ *   (EDTI's extrinsic and intrinsic values). The policy's advantage always comes from head 0
+ *   on the shaped reward. Hook state (counts, a model of other agents) is checkpointed with
+ *   the learner.
  */
 import { type Schema, type Values, typedValues } from '../config/schema';
-import type { ippoSchema } from './ippo';
-import type { mappoSchema } from './mappo';
 import type { EnvSpec, VecEnv } from '../envs/types';
 import { entropyFromLogProbs, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
 import { writePolicyActions } from './core/act';
@@ -83,6 +93,8 @@ import type { Rng } from '../rng';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
 import { envProblems, leadingPlanes, type EnvNeeds } from './core/compat';
+import type { ippoSchema } from './ippo';
+import type { mappoSchema } from './mappo';
 
 /** Discrete agents alike, a convolutional view and a convolutional state (the critic's grid). */
 export const PPO_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true, planesFirst: true, statePlanesFirst: true };
@@ -119,6 +131,36 @@ export const ppoCommonSchema = {
 } as const satisfies Schema;
 
 /**
+ * The independent MLP PPO of the exploration learners (EITI, EDTI, Social Influence on the
+ * sparse grids; algos/eiti.ts): the fields of IPPO with the defaults of the EITI/EDTI code's
+ * learner, OpenAI Baselines' PPO2 (README command: `--network=mlp --num_layers=3
+ * --num_hidden=32 --ent_coef=0.1 --num_env=32`; the rest PPO2's own defaults: lr 3e-4, 4
+ * epochs, 4 minibatches, clip 0.2, gamma 0.99, lambda 0.95, value coefficient 0.5, squared
+ * value error with clipping, global gradient norm 0.5, tanh units). Cairn differs where its
+ * PPO differs: separate actor and critic networks and optimisers (PPO2's `value_network=copy`
+ * also gives the value its own network, but one Adam and one clipped norm over both), and
+ * advantages normalised over the round rather than per minibatch.
+ */
+export function ppoMlpSchema<S extends Schema>(ippo: S) {
+  return {
+    ...ippo,
+    lr: { type: 'float', default: 3e-4, min: 0, max: 1, doc: 'Actor Adam learning rate (PPO2 default: 3e-4).' },
+    criticLr: { type: 'float', default: 3e-4, min: 0, max: 1, doc: 'Critic Adam learning rate (PPO2: the same 3e-4).' },
+    entropyCoef: { type: 'float', default: 0.1, min: 0, doc: 'Entropy bonus coefficient (EITI/EDTI README: --ent_coef=0.1).' },
+    valueCoef: { type: 'float', default: 0.5, min: 0, doc: 'Value loss coefficient (PPO2: 0.5).' },
+    huberDelta: { type: 'float', default: 0, min: 0, doc: 'Huber delta of the value loss; 0 = squared error (PPO2: squared error).' },
+    epochs: { type: 'int', default: 4, min: 1, max: 1000, doc: 'PPO epochs per round (PPO2: noptepochs 4).' },
+    minibatches: { type: 'int', default: 4, min: 1, max: 1000, doc: 'Minibatches per epoch (PPO2: nminibatches 4).' },
+    chunkLength: { type: 'int', default: 1, min: 1, max: 10_000, doc: 'Steps per minibatch unit; an MLP has no memory, so 1 shuffles single steps as PPO2 does.' },
+    hiddenDim: { type: 'int', default: 32, min: 1, max: 4096, doc: 'Width of the three hidden layers (README: --num_hidden=32 --num_layers=3).' },
+    activation: { type: 'enum', default: 'tanh', values: ['relu', 'gelu', 'tanh'], doc: "Hidden activation (Baselines' mlp: tanh)." },
+    gaeLambda: { type: 'float', default: 0.95, min: 0, max: 1, doc: 'GAE lambda (PPO2: 0.95).' },
+    actorGradClip: { type: 'float', default: 0.5, min: 0, doc: 'Per-agent global-norm clip of actor gradients, 0 = none (PPO2: max_grad_norm 0.5).' },
+    criticGradClip: { type: 'float', default: 0.5, min: 0, doc: 'Per-agent global-norm clip of critic gradients, 0 = none (PPO2: 0.5).' },
+  } as const satisfies Schema;
+}
+
+/**
  * Resolved hyperparameters of either variant, typed from their schemas (IPPO has no
  * actorSharing field: its actors are always per agent).
  */
@@ -130,15 +172,71 @@ export type PpoConfig = Values<typeof mappoSchema> | (Values<typeof ippoSchema> 
  * advantages normalised per agent. Otherwise (MAPPO) one critic value per copy shared by the
  * agents and means over all rows.
  */
-export type PpoVariant =
-  | { readonly id: 'mappo'; readonly schema: typeof mappoSchema; readonly independent: false }
-  | { readonly id: 'ippo'; readonly schema: typeof ippoSchema; readonly independent: true };
+export interface PpoVariant {
+  readonly id: string;
+  /** mappoSchema, ippoSchema, or a schema extending ippoSchema (independent variants). */
+  readonly schema: Schema;
+  readonly independent: boolean;
+  /** 'planes' (default): CNN + GRU over a leading planes block; 'features': an MLP over the whole observation. */
+  readonly inputs?: 'planes' | 'features';
+  /** Reward shaping and extra value heads, built once per trainer (after its networks). */
+  readonly hooks?: (ctx: PpoHookContext) => PpoHooks;
+}
 
 function parseConfig(variant: PpoVariant, values: Values): PpoConfig {
-  const cfg: PpoConfig =
-    variant.id === 'ippo' ? { ...typedValues('algo', variant.schema, values), actorSharing: 'per-agent' } : typedValues('algo', variant.schema, values);
-  if (cfg.hiddenDim % 2 !== 0) throw new Error(`${variant.id}: hiddenDim must be even (the CNN has hiddenDim / 2 channels), got ${cfg.hiddenDim}`);
+  const typed = typedValues('algo', variant.schema, values) as PpoConfig;
+  const cfg: PpoConfig = variant.independent ? { ...typed, actorSharing: 'per-agent' } : typed;
+  if (variant.inputs !== 'features' && cfg.hiddenDim % 2 !== 0) throw new Error(`${variant.id}: hiddenDim must be even (the CNN has hiddenDim / 2 channels), got ${cfg.hiddenDim}`);
   return cfg;
+}
+
+// ================================================================= hooks
+
+/** What a hook factory gets: the trainer's context and its resolved config. */
+export interface PpoHookContext {
+  readonly train: TrainContext;
+  /** The learner's resolved values (its own fields beside PPO's). */
+  readonly config: Values;
+}
+
+/** After the rollout: what a hook reads and the reward arrays it writes. Columns are [agent][copy] (M = N B). */
+export interface PpoShapeInput {
+  readonly T: number;
+  readonly N: number;
+  readonly B: number;
+  readonly A: number;
+  /** [T, M] the policy head's rewards: the env's on entry; the hook adds its intrinsic terms. */
+  readonly rewards: Float32Array;
+  /** Per extra head h: [T, M] its reward stream, zero on entry. */
+  readonly extraRewards: readonly Float32Array[];
+  /** Per head (0 = policy value): [T + 1, M] values of the rollout's observations (slot T: bootstrap of time-limited copies, else 0). */
+  readonly values: readonly Float32Array[];
+  /** [T, B] 1 while copy b runs at step t. */
+  readonly valid: Uint8Array;
+  readonly endStep: Int32Array;
+  readonly endTrunc: Uint8Array;
+  /** [T, M, A] the policy's action probabilities at each step (masked softmax). */
+  readonly probs: Float32Array;
+  readonly gamma: number;
+}
+
+/** A learner's additions to the PPO round (all optional). */
+export interface PpoHooks {
+  /** Value heads besides the policy's (independent variants only; no valueNorm). */
+  readonly extraHeads?: number;
+  /** Step t's actions are chosen (`actions` [B, N]); `env.obs` still holds s_t. */
+  beforeStep?(t: number, actions: Int32Array): void;
+  /** Step t was taken: `env.obs` holds s_{t+1} (the final observation when an episode ended), `env.rewards` r_t. */
+  afterStep?(t: number): void;
+  /** Add the intrinsic terms; returns statistics for the round's log. */
+  shape?(x: PpoShapeInput): Record<string, number>;
+  /** Parameters and optimisers the checkpoint must hold (a model of other agents). */
+  readonly params?: Readonly<Record<string, ParamSet>>;
+  readonly optimisers?: Readonly<Record<string, Adam>>;
+  /** JSON-able state (counts, counters) and its restore. */
+  save?(): Record<string, unknown>;
+  load?(state: Record<string, unknown>): void;
+  dispose?(): void;
 }
 
 // ================================================================= inputs
@@ -185,7 +283,30 @@ export function ppoProblems(spec: EnvSpec): string[] {
   return out;
 }
 
-function envLayout(spec: EnvSpec): EnvLayout {
+/** What the MLP ('features') variants need: discrete agents alike; any observation layout. */
+export const PPO_FEATURE_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true };
+
+/** The 'features' layout: the whole env observation is one dense "patch", no flags; no state grid. */
+function featureLayout(spec: EnvSpec): EnvLayout {
+  const problems = envProblems(PPO_FEATURE_NEEDS, spec);
+  if (problems.length > 0) throw new Error(`ppo: env "${spec.id}" cannot be used: ${problems.join('; ')}`);
+  return {
+    N: spec.numAgents,
+    O: spec.obsSize,
+    envObs: spec.envObsSize,
+    view: spec.envObsSize,
+    flags: 0,
+    lastAct: spec.obsSize - spec.envObsSize,
+    SW: 0,
+    SH: 0,
+    SC: 0,
+    stateExtra: spec.stateSize,
+    stateSize: spec.stateSize,
+  };
+}
+
+function envLayout(spec: EnvSpec, inputs: PpoVariant['inputs'] = 'planes'): EnvLayout {
+  if (inputs === 'features') return featureLayout(spec);
   const problems = ppoProblems(spec);
   if (problems.length > 0) throw new Error(`ppo: env "${spec.id}" cannot be used: ${problems.join('; ')}`);
   const view = leadingPlanes(spec.agents[0].obsLayout)!;
@@ -275,7 +396,7 @@ export class PpoNet {
   readonly conv: Linear;
   readonly fc1: Linear;
   readonly fc2: Linear;
-  readonly gru: GRUCell;
+  readonly gru: GRUCell | null;
   readonly head: Linear;
   readonly C: number;
 
@@ -288,15 +409,17 @@ export class PpoNet {
     readonly activation: Activation,
     outputGain: number,
     rng: Rng,
+    /** false: an MLP (no GRU, a first layer of `hidden` units); the 'features' variants. */
+    readonly recurrent = true,
   ) {
     const G = groups;
     const H = hidden;
-    this.C = H / 2;
+    this.C = recurrent ? H / 2 : H;
     this.params = new ParamSet(tf);
     this.conv = new Linear(tf, this.params, 'conv', shape.K, this.C, G, rng);
     this.fc1 = new Linear(tf, this.params, 'fc1', shape.P * this.C + shape.E, H, G, rng);
     this.fc2 = new Linear(tf, this.params, 'fc2', H, H, G, rng);
-    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups: G, layerNorm: true }, rng);
+    this.gru = recurrent ? new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups: G, layerNorm: true }, rng) : null;
     this.head = new Linear(tf, this.params, 'head', H, outputs, G, rng);
     // Orthogonal init with zero biases (MAPPO's use_orthogonal); see the file header.
     const gain = activation === 'relu' ? Math.SQRT2 : 1;
@@ -304,10 +427,12 @@ export class PpoNet {
       assignOrthogonal(tf, layer.weight, rng, gain);
       assignConstant(tf, layer.bias, 0);
     }
-    assignOrthogonal(tf, this.gru.weightIh, rng, 1);
-    assignOrthogonal(tf, this.gru.weightHh, rng, 1);
-    assignConstant(tf, this.gru.biasIh, 0);
-    assignConstant(tf, this.gru.biasHh, 0);
+    if (this.gru) {
+      assignOrthogonal(tf, this.gru.weightIh, rng, 1);
+      assignOrthogonal(tf, this.gru.weightHh, rng, 1);
+      assignConstant(tf, this.gru.biasIh, 0);
+      assignConstant(tf, this.gru.biasHh, 0);
+    }
     assignOrthogonal(tf, this.head.weight, rng, outputGain);
     assignConstant(tf, this.head.bias, 0);
   }
@@ -332,8 +457,8 @@ export class PpoNet {
     let out!: Float32Array;
     tf.tidy(() => {
       const x = this.features(patches, extras, R);
-      const h = this.gru.stepRows(x, hPrev, hNext);
-      out = this.head.infer(this.gru.output(h)).dataSync() as Float32Array;
+      const y = this.gru ? this.gru.output(this.gru.stepRows(x, hPrev, hNext)) : x;
+      out = this.head.infer(y).dataSync() as Float32Array;
     });
     return out;
   }
@@ -366,9 +491,10 @@ export class PpoNet {
         const fc1 = this.groupLayer(this.fc1, g);
         const fc2 = this.groupLayer(this.fc2, g);
         const head = this.groupLayer(this.head, g);
-        const gates = gateWeights(tf, this.gru, g);
-        const ln = layerNormWeights(tf, this.gru, g)!;
-        let h: Tensor = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
+        const gru = this.gru;
+        const gates = gru ? gateWeights(tf, gru, g) : null;
+        const ln = gru ? layerNormWeights(tf, gru, g)! : null;
+        let h: Tensor | null = gru ? tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]) : null;
         const ys: Tensor[] = [];
         for (let k = 0; k < L; k++) {
           const q0 = (g * L + k) * S;
@@ -376,8 +502,10 @@ export class PpoNet {
           let f = tf.reshape(groupedLinear(tf, p, conv.w, conv.b, act, false), [1, S, P * C]);
           if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + S) * E), [1, S, E])], 2);
           const x = groupedLinear(tf, groupedLinear(tf, f, fc1.w, fc1.b, act), fc2.w, fc2.b, act);
-          h = gateStep(tf, gates, x, h);
-          ys.push(groupedLinear(tf, layerNormLast(tf, h, ln.gain, ln.bias), head.w, head.b));
+          if (gates && ln && h) {
+            h = gateStep(tf, gates, x, h);
+            ys.push(groupedLinear(tf, layerNormLast(tf, h, ln.gain, ln.bias), head.w, head.b));
+          } else ys.push(groupedLinear(tf, x, head.w, head.b));
         }
         outs.push(L === 1 ? ys[0] : concatDiff(tf, ys, 1));
       }
@@ -461,6 +589,11 @@ export class PpoTrainer implements Trainer {
   // Counters (checkpointed).
   private updates = 0;
 
+  /** The learner's additions (none for IPPO/MAPPO), the number of value heads and the policy's probabilities per step. */
+  private readonly hooks: PpoHooks | null;
+  private readonly K: number;
+  private readonly pi: Float32Array | null; // [L][rowsA][A]
+
   constructor(
     private readonly ctx: TrainContext,
     private readonly variant: PpoVariant,
@@ -471,7 +604,7 @@ export class PpoTrainer implements Trainer {
     const cfg = parseConfig(variant, ctx.config);
     this.cfg = cfg;
     const spec = ctx.env.spec;
-    this.lay = envLayout(spec);
+    this.lay = envLayout(spec, variant.inputs);
     this.N = spec.numAgents;
     this.B = ctx.env.numEnvs;
     this.A = spec.numActions;
@@ -484,9 +617,13 @@ export class PpoTrainer implements Trainer {
     this.shA = inputShape(this.lay, sd.actorSrc, true);
     this.shC = inputShape(this.lay, sd.criticSrc, false);
 
-    // Initialisation order (actor, critic) is part of what the seed determines.
-    this.actor = new PpoNet(tf, this.shA, sd.GA, H, A, cfg.activation, cfg.outputGain, ctx.rng);
-    this.critic = new PpoNet(tf, this.shC, sd.GC, H, 1, cfg.activation, 1, ctx.rng);
+    // Initialisation order (actor, critic, hooks) is part of what the seed determines.
+    const recurrent = variant.inputs !== 'features';
+    this.actor = new PpoNet(tf, this.shA, sd.GA, H, A, cfg.activation, cfg.outputGain, ctx.rng, recurrent);
+    this.hooks = variant.hooks ? variant.hooks({ train: ctx, config: ctx.config }) : null;
+    this.K = 1 + (this.hooks?.extraHeads ?? 0);
+    if (this.K > 1 && (!variant.independent || cfg.valueNorm)) throw new Error(`${variant.id}: extra value heads need independent critics without valueNorm`);
+    this.critic = new PpoNet(tf, this.shC, sd.GC, H, this.K, cfg.activation, 1, ctx.rng, recurrent);
     this.actorOpt = new Adam(tf, this.actor.params, { lr: cfg.lr, eps: cfg.adamEps });
     this.criticOpt = new Adam(tf, this.critic.params, { lr: cfg.criticLr, eps: cfg.adamEps });
     this.valueNorms = Array.from({ length: sd.GC }, () => new ValueNorm());
@@ -500,7 +637,8 @@ export class PpoTrainer implements Trainer {
     this.avail = new Uint8Array(L * rowsA * A);
     this.acts = new Int32Array(L * rowsA);
     this.oldLogp = new Float32Array(L * rowsA);
-    this.vals = new Float32Array((L + 1) * rowsC);
+    this.vals = new Float32Array((L + 1) * rowsC * this.K);
+    this.pi = this.hooks ? new Float32Array(L * rowsA * A) : null;
     this.rews = new Float32Array(L * N * B);
     this.rollout = new LockstepRollout(ctx.env, ctx.seed, L);
     this.valid = this.rollout.valid;
@@ -564,7 +702,7 @@ export class PpoTrainer implements Trainer {
     p.dispose();
     e?.dispose();
     [this.hC, this.hC2] = [this.hC2, this.hC];
-    this.vals.set(v, t * sd.rowsC);
+    this.vals.set(v, t * sd.rowsC * this.K);
   }
 
   async round(): Promise<RoundResult> {
@@ -605,6 +743,7 @@ export class PpoTrainer implements Trainer {
               this.acts[i] = 0;
               this.oldLogp[i] = 0;
               this.avail.fill(1, i * A, (i + 1) * A); // keeps the masked log-softmax finite; weight 0
+              this.pi?.fill(0, i * A, (i + 1) * A);
               ro.actions[b * N + a] = 0;
               continue;
             }
@@ -612,20 +751,24 @@ export class PpoTrainer implements Trainer {
             for (let k = 0; k < A; k++) this.avail[i * A + k] = env.actionMask[envRow + k];
             maskedProbs(logits, r * A, env.actionMask, envRow, A, 0, this.probs, 0);
             const act = sampleIndex(this.probs, 0, A, rng);
+            if (this.pi) for (let k = 0; k < A; k++) this.pi[i * A + k] = this.probs[k];
             this.acts[i] = act;
             this.oldLogp[i] = Math.log(this.probs[act]);
             ro.actions[b * N + a] = act;
           }
         }
+        this.hooks?.beforeStep?.(t, ro.actions);
       },
       observe: (t) => {
         for (let b = 0; b < B; b++) for (let a = 0; a < N; a++) this.rews[t * N * B + a * B + b] = env.rewards[b * N + a];
+        this.hooks?.afterStep?.(t);
       },
     });
+    const K = this.K;
     let anyTrunc = false;
     for (let b = 0; b < B; b++) if (this.endTrunc[b]) anyTrunc = true;
     // Bootstrap values V(final observation) for copies cut by the time limit (all at step T-1).
-    this.vals.fill(0, T * rowsC, (T + 1) * rowsC);
+    this.vals.fill(0, T * rowsC * K, (T + 1) * rowsC * K);
     if (anyTrunc) {
       this.writeInputs(T, false, true);
       this.criticStep(T);
@@ -636,15 +779,19 @@ export class PpoTrainer implements Trainer {
     const masks = new Float32Array(T * M);
     const terminated = new Float32Array(T * M);
     const rewards = this.rews.subarray(0, T * M);
-    const values = new Float32Array((T + 1) * M); // real-valued V per (agent, copy)
+    // Real-valued V per (agent, copy), one array per head (head 0: the policy's value).
+    const heads = Array.from({ length: K }, () => new Float32Array((T + 1) * M));
+    const values = heads[0];
     for (let t = 0; t <= T; t++) {
       for (let a = 0; a < N; a++) {
         for (let b = 0; b < B; b++) {
           const col = a * B + b;
           const row = sd.rowsC === M ? col : b;
           const g = sd.GC === 1 ? 0 : a;
-          const raw = this.vals[t * rowsC + row];
-          values[t * M + col] = cfg.valueNorm ? this.valueNorms[g].denormalise(raw) : raw;
+          for (let h = 0; h < K; h++) {
+            const raw = this.vals[(t * rowsC + row) * K + h];
+            heads[h][t * M + col] = cfg.valueNorm ? this.valueNorms[g].denormalise(raw) : raw;
+          }
           if (t < T) masks[t * M + col] = this.valid[t * B + b];
         }
       }
@@ -653,7 +800,12 @@ export class PpoTrainer implements Trainer {
       if (this.endTrunc[b]) continue;
       for (let a = 0; a < N; a++) terminated[this.endStep[b] * M + a * B + b] = 1;
     }
+    const extraRewards = Array.from({ length: K - 1 }, () => new Float32Array(T * M));
+    const hookStats =
+      this.hooks?.shape?.({ T, N, B, A, rewards, extraRewards, values: heads, valid: this.valid, endStep: this.endStep, endTrunc: this.endTrunc, probs: this.pi!, gamma: cfg.gamma }) ?? {};
     const { advantages, returns } = gae(rewards, values, masks, terminated, T, M, cfg.gamma, cfg.gaeLambda);
+    // Each extra head regresses on its own stream's returns (its advantages are not used).
+    const returnsByHead = [returns, ...extraRewards.map((r, h) => gae(r, heads[h + 1], masks, terminated, T, M, cfg.gamma, cfg.gaeLambda).returns)];
     let vSum = 0;
     let vCount = 0;
     for (let i = 0; i < T * M; i++) {
@@ -679,7 +831,7 @@ export class PpoTrainer implements Trainer {
       let start = 0;
       for (let m = 0; m < k; m++) {
         const size = Math.floor(U / k) + (m < U % k ? 1 : 0);
-        this.minibatch(order.subarray(start, start + size), T, advantages, returns, acc);
+        this.minibatch(order.subarray(start, start + size), T, advantages, returnsByHead, acc);
         start += size;
       }
     }
@@ -699,6 +851,7 @@ export class PpoTrainer implements Trainer {
         'charts/value_mean': vCount > 0 ? vSum / vCount : 0,
         'charts/grad_norm': acc.gradA / n,
         'charts/grad_norm_critic': acc.gradC / n,
+        ...hookStats,
       },
     };
   }
@@ -711,7 +864,7 @@ export class PpoTrainer implements Trainer {
     units: Int32Array,
     T: number,
     adv: Float32Array,
-    ret: Float32Array,
+    retByHead: readonly Float32Array[],
     acc: { policy: number; value: number; entropy: number; kl: number; clipFrac: number; gradA: number; gradC: number; n: number },
   ): void {
     const { tf, cfg, N, B, A, H, sd, shA, shC } = this;
@@ -803,13 +956,15 @@ export class PpoTrainer implements Trainer {
     // ---- critic batch
     const GC = sd.GC;
     const SC = U; // sequences per group: one per unit (the unit's copy, or the agent's row of it)
-    const J = sd.J;
+    const K = this.K;
+    // Targets per critic row: N for MAPPO's shared V (one head), K for the heads of an independent critic.
+    const J = K > 1 ? K : sd.J;
     const nC = GC * CL * SC;
     const pkC = shC.P * shC.K;
     const cP = this.buf('cP', nC * pkC);
     const cE = this.buf('cE', nC * shC.E);
     const cH = this.buf('cH', GC * SC * H);
-    const cOld = this.buf('cOld', nC);
+    const cOld = this.buf('cOld', nC * K);
     const cTgt = this.buf('cTgt', nC * J);
     const cW = this.buf('cW', nC * J);
     const cCount = new Float64Array(GC);
@@ -828,12 +983,12 @@ export class PpoTrainer implements Trainer {
           const i = t * sd.rowsC + r;
           cP.set(this.cPatch.subarray(i * pkC, (i + 1) * pkC), q * pkC);
           if (shC.E > 0) cE.set(this.cExtra.subarray(i * shC.E, (i + 1) * shC.E), q * shC.E);
-          cOld[q] = this.vals[i];
+          for (let h = 0; h < K; h++) cOld[q * K + h] = this.vals[i * K + h];
           for (let j = 0; j < J; j++) {
-            const agent = J === 1 ? g : j;
-            cTgt[q * J + j] = ret[t * M + agent * B + b];
+            const agent = K > 1 || J === 1 ? g : j;
+            cTgt[q * J + j] = retByHead[K > 1 ? j : 0][t * M + agent * B + b];
             cW[q * J + j] = 1;
-            cCount[g]++;
+            if (K === 1 || j === 0) cCount[g]++;
           }
         }
       }
@@ -853,7 +1008,7 @@ export class PpoTrainer implements Trainer {
       for (let q = g * CL * SC * J; q < (g + 1) * CL * SC * J; q++) cW[q] = denom > 0 ? cW[q] / denom : 0;
     }
     const criticRes = tf.tidy(() => {
-      const vOld = tf.tensor3d(cOld, [GC, CL * SC, 1]);
+      const vOld = tf.tensor3d(cOld, [GC, CL * SC, K]);
       const tgt = tf.tensor3d(cTgt, [GC, CL * SC, J]);
       const w = tf.tensor3d(cW, [GC, CL * SC, J]);
       const res = this.critic.params.grads(() => {
@@ -884,13 +1039,14 @@ export class PpoTrainer implements Trainer {
       version: 1,
       ctx: this.ctx,
       rollout: this.rollout,
-      params: { 'actor/': this.actor.params, 'critic/': this.critic.params },
-      optimisers: { actor: this.actorOpt, critic: this.criticOpt },
+      params: { 'actor/': this.actor.params, 'critic/': this.critic.params, ...(this.hooks?.params ?? {}) },
+      optimisers: { actor: this.actorOpt, critic: this.criticOpt, ...(this.hooks?.optimisers ?? {}) },
     };
   }
 
   async save(): Promise<Checkpoint> {
-    return saveLearner(this.parts(), { updates: this.updates, valueNorms: this.valueNorms.map((v) => v.getState()) });
+    const hooks = this.hooks?.save ? { hooks: this.hooks.save() } : {};
+    return saveLearner(this.parts(), { updates: this.updates, valueNorms: this.valueNorms.map((v) => v.getState()), ...hooks });
   }
 
   load(ckpt: Checkpoint): void {
@@ -902,6 +1058,10 @@ export class PpoTrainer implements Trainer {
     }
     vn.forEach((st: number[], i) => this.valueNorms[i].setState(st));
     this.updates = counter(e, 'updates', id);
+    if (this.hooks?.load) {
+      if (typeof e.hooks !== 'object' || e.hooks === null) throw new Error(`${id}: checkpoint has no "hooks" state (counts, models)`);
+      this.hooks.load(e.hooks as Record<string, unknown>);
+    }
   }
 
   dispose(): void {
@@ -909,6 +1069,7 @@ export class PpoTrainer implements Trainer {
     this.criticOpt.dispose();
     this.actor.params.dispose();
     this.critic.params.dispose();
+    this.hooks?.dispose?.();
   }
 }
 
@@ -937,14 +1098,14 @@ export class PpoPolicy implements Policy {
     registerGradients(ctx.tf);
     const cfg = parseConfig(variant, ctx.config);
     const spec = ctx.spec;
-    this.lay = envLayout(spec);
+    this.lay = envLayout(spec, variant.inputs);
     this.N = spec.numAgents;
     this.B = ctx.numEnvs;
     this.src = actorSource(cfg, this.lay);
     this.scale = cfg.inputScale;
     const shape = inputShape(this.lay, this.src, true);
     const G = cfg.actorSharing === 'shared' ? 1 : this.N;
-    this.actor = new PpoNet(ctx.tf, shape, G, cfg.hiddenDim, spec.numActions, cfg.activation, cfg.outputGain, ctx.rng);
+    this.actor = new PpoNet(ctx.tf, shape, G, cfg.hiddenDim, spec.numActions, cfg.activation, cfg.outputGain, ctx.rng, variant.inputs !== 'features');
     if (ctx.checkpoint) this.actor.params.loadRecords(ctx.checkpoint.tensors, 'actor/');
     const rows = this.N * this.B;
     this.hA = new Float32Array(rows * cfg.hiddenDim);

@@ -24,6 +24,7 @@ import { drimaPresets } from './drima-presets';
 import { safPresets } from '../algos/saf-presets';
 import { maacEnvPresets } from '../envs/maac-envs-presets';
 import { f2a2BaselinePresets } from '../algos/f2a2-baseline-presets';
+import { explorationPresets } from '../algos/exploration-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -348,6 +349,7 @@ const PRESETS: Preset[] = [
   ...speakerListenerPresets,
   ...adversaryPresets,
   ...gridTasksPresets,
+  ...explorationPresets,
   ...drimaPresets(),
   ...maacEnvPresets,
   ...f2a2BaselinePresets,

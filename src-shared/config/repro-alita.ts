@@ -12,6 +12,7 @@
  */
 import type { Budget, Repro, ReproVariant } from './repro';
 import { ALITA_FAST, TABLE4_PAIRS } from '../algos/alita-presets';
+import { GRID_TASKS, TABLE1_LEARNERS } from '../algos/exploration-presets';
 
 const MPE_PAPER: Budget = { episodes: 500, seeds: 10, numEnvs: 50 };
 const MPE_SMALL: Budget = { episodes: 32, seeds: 2, numEnvs: 50 };
@@ -52,7 +53,63 @@ function table2Variants(): ReproVariant[] {
   );
 }
 
+/**
+ * Table 1 (grids): the paper's budget is 2M env steps per run (210 rounds of 32 copies, 10
+ * seeds; exploration-presets.ts); `small` = 2 seeds x 8 rounds of 8 copies (19,200 env steps):
+ * a pipeline check, far from the paper's regime where successes are rare events. At `small`,
+ * MADDPG and ALITA start updating after 4,800 transitions with 256-row minibatches (their
+ * default warm-up, 1024 x 300 = 307,200 transitions, exceeds the whole small run), and ALITA
+ * runs its fast estimator schedule.
+ */
+const GRID_PAPER: Budget = { episodes: 210, seeds: 10, numEnvs: 32 };
+const GRID_SMALL: Budget = { episodes: 8, seeds: 2, numEnvs: 8 };
+const GRID_SMALL_OFFPOLICY = { warmup: 4800, batchSize: 256 };
+
+/** [label, preset part, Push-Box team performance (std), Secret Room success (std)] (paper Table 1; MADDPG not reported). */
+const TABLE1: readonly (readonly [string, string, number | null, number | null, number | null, number | null])[] = [
+  ['ALITA', 'alita', 146.66, 34.13, 0.68, 0.04],
+  ['MADDPG', 'maddpg', null, null, null, null],
+  ['EITI', 'eiti', 75.09, 78.54, 0.46, 0.06],
+  ['EDTI', 'edti', 135.84, 45.2, 0.34, 0.02],
+  ['Social Influence', 'social-influence', 86.67, 65.81, 0.25, 0.1],
+];
+
+function table1Variants(): ReproVariant[] {
+  return GRID_TASKS.flatMap((task) =>
+    TABLE1_LEARNERS.map((l) => {
+      const offPolicy = l.name === 'alita' || l.name === 'maddpg';
+      return {
+        label: `${l.label} ${task.id}`,
+        preset: `${task.id}-${l.name}`,
+        ...(offPolicy ? { budgetOverrides: { small: { algo: { ...GRID_SMALL_OFFPOLICY, ...(l.name === 'alita' ? ALITA_FAST : {}) } } } } : {}),
+      };
+    }),
+  );
+}
+
 export const alitaRepros: Repro[] = [
+  {
+    name: 'alita-table1',
+    figure: 'ALITA Table 1',
+    title: 'Sparse Push-Box and Secret Room: team performance and success rate',
+    description:
+      'ALITA, MADDPG and the exploration baselines EITI, EDTI and Social Influence (independent PPO, our configuration where the paper gives none) on Sparse Push-Box 15x15 and Sparse Secret Room 25x25, 300-step episodes, about 2M env steps per run. Paper ordering: Push-Box ALITA > EDTI > SI > EITI (overlapping stds); Secret Room ALITA > EITI > EDTI > SI.',
+    variants: table1Variants(),
+    keys: ['team_performance', 'success', 'scores', 'doors_opened', 'intrinsic/curiosity_agent0', 'intrinsic/interaction_agent0', 'intrinsic/influence_agent0'],
+    budgets: { paper: GRID_PAPER, small: GRID_SMALL },
+    reference: {
+      caption: 'Table 1: Push-Box team performance, Secret Room average success rate',
+      columns: ['Push-Box team perf.', 'Secret Room success'],
+      rows: TABLE1.map(([label, , pb, pbStd, sr, srStd]) => ({
+        label,
+        cells: [
+          { variant: `${label} push-box`, key: 'team_performance', paper: pb, ...(pbStd === null ? {} : { paperStd: pbStd }) },
+          { variant: `${label} secret-room`, key: 'success', paper: sr, ...(srStd === null ? {} : { paperStd: srStd }) },
+        ],
+      })),
+      note: 'Paper: 10 runs after "20000 updates" (read as 2M env steps), evaluation protocol unstated (spec §7.4: 100 greedy evaluation episodes); ours: training episodes (sampled actions) of the last 10% of rounds. MADDPG is not in the paper\'s table (shown for reference). Expected: Push-Box ALITA > EDTI > SI > EITI, Secret Room ALITA > EITI > EDTI > SI.',
+    },
+  },
   {
     name: 'alita-table2',
     figure: 'ALITA Table 2',

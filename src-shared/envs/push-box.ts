@@ -34,7 +34,8 @@
  * Observation (the same for both agents, as the code; the paper: "both can observe the
  * coordinates of their teammate and the location of the box"): one-hots of length size of
  * agent 0's row and column, agent 1's row and column, the box's row and column (6 size = 90).
- * The global state is the same vector.
+ * The global state is the same vector. Each agent's discrete state (`discreteState`, for EITI/EDTI
+ * counts) is the code's info['state']: its own row and column and the box's row and column.
  *
  * Metrics (ALITA Table 1): `team_performance` = the episode's extrinsic return of one agent
  * (both receive the same; Table 1's "team performance" is its mean); `success` = 1 when the box
@@ -114,6 +115,8 @@ export function pushBoxSpec(cfg: PushBoxConfig): EnvSpec {
     episodeLimit: cfg.episodeLimit,
     metricKeys: METRICS.map((m) => m.key),
     metrics: METRICS,
+    // The EITI code's per-agent state (its info['state']): own row and column, then the box's.
+    discreteState: [0, 1].map((i) => [2 * i, 2 * i + 1, 4, 5].map((block) => ({ block, read: 'onehot' as const }))),
   });
 }
 

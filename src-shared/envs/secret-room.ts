@@ -179,7 +179,23 @@ export function secretRoomSpec(cfg: SecretRoomConfig): EnvSpec {
     episodeLimit: cfg.episodeLimit,
     metricKeys: METRICS.map((m) => m.key),
     metrics: METRICS,
+    discreteState: [0, 1].map((i) => discreteStateOf(i, cfg.observation === 'paper', cfg.randomTarget)),
   });
+}
+
+/**
+ * Agent i's discrete state for EITI/EDTI counts: its own row and column (the code's
+ * info['state']), plus the door bits and the target one-hot when the observation has them, so
+ * that a door opening or a new target is a new state of the agent rather than noise.
+ */
+function discreteStateOf(i: number, doorBits: boolean, targetBits: boolean): { block: number; read: 'onehot' | 'bits' }[] {
+  const out: { block: number; read: 'onehot' | 'bits' }[] = [
+    { block: 2 * i, read: 'onehot' },
+    { block: 2 * i + 1, read: 'onehot' },
+  ];
+  if (doorBits) out.push({ block: 4, read: 'bits' });
+  if (targetBits) out.push({ block: doorBits ? 5 : 4, read: 'onehot' });
+  return out;
 }
 
 export class SecretRoomVecEnv extends VecEnvBase {

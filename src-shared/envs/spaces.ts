@@ -52,6 +52,8 @@ export interface SpecParts {
   metricKeys: readonly string[];
   /** Declared metrics in `metricKeys` order; undefined declares each key with itself as title. */
   metrics?: readonly MetricSpec[];
+  /** Per agent, the observation blocks that make its discrete local state (EnvSpec.discreteState). */
+  discreteState?: EnvSpec['discreteState'];
 }
 
 /** The full spec, with the flat-buffer sizes derived from the agents. */
@@ -86,6 +88,7 @@ export function buildSpec(p: SpecParts): EnvSpec {
     episodeLimit: p.episodeLimit,
     metricKeys: p.metricKeys,
     metrics: p.metrics ?? p.metricKeys.map((key) => ({ key, title: key })),
+    ...(p.discreteState ? { discreteState: p.discreteState } : {}),
   };
 }
 
@@ -137,6 +140,16 @@ export function specProblems(spec: EnvSpec): string[] {
   if (spec.actionNames.length !== spec.numActions) out.push(`actionNames has ${spec.actionNames.length} names for numActions = ${spec.numActions}`);
   if (new Set(spec.metricKeys).size !== spec.metricKeys.length) out.push('metricKeys has duplicates');
   if (!(spec.episodeLimit >= 1)) out.push(`episodeLimit must be >= 1, got ${spec.episodeLimit}`);
+  if (spec.discreteState) {
+    if (spec.discreteState.length !== N) out.push(`discreteState lists ${spec.discreteState.length} agents but numAgents is ${N}`);
+    spec.discreteState.forEach((parts, i) => {
+      for (const p of parts) {
+        const b = spec.agents[i]?.obsLayout[p.block];
+        if (!b || b.kind !== 'features') out.push(`discreteState of agent ${i}: block ${p.block} is not a features block of its observation`);
+        else if (p.read === 'bits' && b.size > 20) out.push(`discreteState of agent ${i}: block "${b.name}" has ${b.size} bits (at most 20)`);
+      }
+    });
+  }
   return out;
 }
 

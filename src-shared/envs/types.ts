@@ -161,6 +161,21 @@ export interface EnvSpec {
    * communication radius). Absent: agents have no position.
    */
   readonly positionDims?: number;
+  /**
+   * Each agent's discrete local state, for learners that tabulate visits and transitions
+   * (count-based curiosity, EITI/EDTI): per agent, blocks of its observation layout read as
+   * one index each. Absent: the env offers no such key (its state is continuous or too large).
+   */
+  readonly discreteState?: readonly (readonly DiscreteStatePart[])[];
+}
+
+/**
+ * One digit of an agent's discrete state key: block `block` of `agents[i].obsLayout`, read as a
+ * one-hot (the index of its 1, radix = block size) or as bits (radix = 2^size).
+ */
+export interface DiscreteStatePart {
+  readonly block: number;
+  readonly read: 'onehot' | 'bits';
 }
 
 /** Metrics of one finished episode; `null` where a metric has no value (e.g. no reward yet). */

@@ -109,6 +109,30 @@ function paddingProblem(env: VecEnv, obs: Float32Array): string | null {
   return null;
 }
 
+/** Blocks an env declares as discrete state (EnvSpec.discreteState) hold one-hots or 0/1 bits. */
+function discreteStateProblem(env: VecEnv, obs: Float32Array): string | null {
+  const { spec } = env;
+  const ds = spec.discreteState;
+  if (!ds) return null;
+  const N = spec.numAgents;
+  for (let r = 0; r < env.numEnvs * N; r++) {
+    const i = r % N;
+    const layout = spec.agents[i].obsLayout;
+    for (const p of ds[i]) {
+      let off = r * spec.obsSize;
+      for (let k = 0; k < p.block; k++) {
+        const b = layout[k];
+        off += b.kind === 'features' ? b.size : b.width * b.height * b.channels;
+      }
+      const size = (layout[p.block] as { size: number }).size;
+      const v = Array.from(obs.subarray(off, off + size));
+      if (v.some((x) => x !== 0 && x !== 1)) return `row ${r}: discrete-state block ${p.block} holds ${v.join(',')}`;
+      if (p.read === 'onehot' && v.filter((x) => x === 1).length !== 1) return `row ${r}: discrete-state block ${p.block} is not one-hot`;
+    }
+  }
+  return null;
+}
+
 const CASES: [string, EnvEntry, Values][] = CHECKED.flatMap((e) => [
   [`${e.id} (defaults)`, e, defaults(e.schema)] as [string, EnvEntry, Values],
   ...(e.variants ?? []).map((v) => [`${e.id} (${v.name})`, e, resolve('env', e.schema, v.config)] as [string, EnvEntry, Values]),
@@ -180,7 +204,7 @@ describe.each(CASES)('env %s conformance', (_name, entry, config) => {
           expect(env.truncated[b]).toBe(0);
         }
       }
-      const bad = maskProblem(env) ?? paddingProblem(env, env.obs) ?? paddingProblem(env, env.finalObs);
+      const bad = maskProblem(env) ?? paddingProblem(env, env.obs) ?? paddingProblem(env, env.finalObs) ?? discreteStateProblem(env, env.obs);
       if (bad || !allFinite(env.obs) || !allFinite(env.state) || !allFinite(env.rewards) || !allFinite(env.finalObs)) {
         throw new Error(`invalid buffers after step ${t}: ${bad ?? 'a value is not finite'}`);
       }
