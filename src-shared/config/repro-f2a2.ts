@@ -16,9 +16,11 @@
  * are left out of the variants (never faked).
  *
  * Budgets: `paper` = 5 seeds x 4,167 rounds of 12 copies (50,000 episodes, the MAAC code's
- * default; the paper does not give its length). `small` = 2 seeds x 12 rounds of 4 copies with
- * smaller minibatches and networks (`SMALL_ALGO`): minutes per run on a shared 2-core machine,
- * a smoke check of the pipeline and of the very first trend, not of the paper's gaps.
+ * default; the paper does not give its length). `small` = 2 seeds x 8 rounds of 4 copies (3,200
+ * env steps on CTC, 800 on RT) with smaller minibatches, networks and 2 update iterations per
+ * 100 steps (`SMALL_ALGO`, F2A2 runs only): about a minute per run on a loaded 2-core machine, a
+ * smoke check of the pipeline (every variant trains, exchanges and reports), not of the paper's
+ * gaps: at that length no learner has left its random start.
  */
 import type { Budget, ReferenceTable, Repro, ReproVariant } from './repro';
 import type { PartialExperiment } from './experiment';
@@ -27,10 +29,10 @@ import { f2a2PresetName, f2a2Tasks, F2A2_TRAIN, type F2a2Instantiation, type F2a
 
 const PAPER: Budget = { episodes: F2A2_TRAIN.episodes, seeds: 5, numEnvs: F2A2_TRAIN.numEnvs };
 const PAPER_FIG: Budget = { ...PAPER, seeds: 10 };
-const SMALL: Budget = { episodes: 12, seeds: 2, numEnvs: 4 };
+const SMALL: Budget = { episodes: 8, seeds: 2, numEnvs: 4 };
 
 /** The small budget's cheaper learner (F2A2 runs only; baselines keep their presets). */
-export const SMALL_ALGO = { batchSize: 128, hiddenDim: 64, moaHidden: 32, moaFifo: 300, warmup: 256 };
+export const SMALL_ALGO = { batchSize: 128, hiddenDim: 64, moaHidden: 32, moaFifo: 300, warmup: 256, updateIters: 2 };
 const small = (extra: Record<string, unknown> = {}): ReproVariant['budgetOverrides'] => ({ small: { algo: { ...SMALL_ALGO, ...extra } } });
 
 export const TABLE_INST: F2a2Instantiation = 'td3';
