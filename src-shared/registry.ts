@@ -14,6 +14,8 @@ import { secretRoomEntry } from './envs/secret-room';
 import { huntingEntry } from './envs/drima-hunting';
 import { collectionEntry } from './envs/drima-collection';
 import { battleEntry } from './envs/battle';
+import { treasureCollectionEntry } from './envs/treasure-collection';
+import { roverTowerEntry } from './envs/rover-tower';
 import { randomEntry } from './algos/random';
 import { pgEntry } from './algos/pg';
 import { comaEntry } from './algos/coma';
@@ -45,6 +47,8 @@ const envs: EnvEntry[] = [
   huntingEntry,
   collectionEntry,
   battleEntry,
+  treasureCollectionEntry,
+  roverTowerEntry,
 ];
 const builtinAlgos: AlgoEntry[] = [
   randomEntry,

@@ -22,6 +22,7 @@ import { adversaryPresets } from '../envs/adversary-presets';
 import { gridTasksPresets } from '../envs/grid-tasks-presets';
 import { drimaPresets } from './drima-presets';
 import { safPresets } from '../algos/saf-presets';
+import { maacEnvPresets } from '../envs/maac-envs-presets';
 import { f2a2Presets } from '../algos/f2a2-presets';
 
 export interface Preset {
@@ -335,6 +336,7 @@ const PRESETS: Preset[] = [
   ...adversaryPresets,
   ...gridTasksPresets,
   ...drimaPresets(),
+  ...maacEnvPresets,
   ...f2a2Presets(),
 ];
 

@@ -10,12 +10,15 @@
  * Physics per step, OpenAI order (the spec's choice for Cairn; PettingZoo moves p first):
  * 1. action force of each movable agent: u * sensitivity, where u is the move direction from
  *    the action and sensitivity = the agent's `accel`, or 5 when it has none (environment.py);
- *    no mass factor (the MAAC fork's mass x accel x u is a later scenario's option);
+ *    no mass factor. With `WorldDef.physics: 'maac'` (the MAAC authors' MPE fork,
+ *    environments.md §4.1) the force is mass x accel x (u x sensitivity), so the acceleration
+ *    is accel^2 per unit direction whatever the mass (2.25 for accel 1.5);
  * 2. contact force for every pair of colliding entities a < b: with d = p_a - p_b,
  *    dist = |d|, dist_min = size_a + size_b and k = contact margin (1e-3),
  *    penetration = k * softplus(-(dist - dist_min) / k), F = contact_force (100) * d / dist *
  *    penetration; +F on a if movable, -F on b if movable. Coincident centres (dist = 0, where
- *    MPE divides by zero) get no contact force (Cairn's choice);
+ *    MPE divides by zero) get no contact force (Cairn's choice). MAAC fork: mass-weighted,
+ *    a gets (m_b / m_a) F and b gets -(m_a / m_b) F;
  * 3. per movable entity: v <- v * (1 - damping 0.25); v <- v + F / mass * dt (0.1); if
  *    max_speed is set and |v| > max_speed, v <- v * max_speed / |v|; p <- p + v * dt;
  * 4. communication: a speaking agent's channel c <- its comm action (one-hot of a discrete
@@ -77,6 +80,8 @@ export interface WorldDef {
   readonly landmarks: readonly EntityDef[];
   /** Communication channel size (MPE dim_c). */
   readonly dimC: number;
+  /** 'openai' (default): OpenAI MPE's forces; 'maac': the MAAC fork's (mass x accel action force, mass-weighted contacts). */
+  readonly physics?: 'openai' | 'maac';
 }
 
 export type ActionMode = 'discrete' | 'continuous';
@@ -115,6 +120,10 @@ export abstract class ParticleEnv extends VecEnvBase {
   // Static per-entity properties, flat (the step reads no objects).
   private readonly size: Float64Array;
   private readonly invMass: Float64Array;
+  private readonly mass: Float64Array;
+  /** Action force per unit direction: sensitivity, times mass x accel under the MAAC fork. */
+  private readonly forceGain: Float64Array;
+  private readonly massWeighted: boolean;
   private readonly sens: Float64Array;
   private readonly maxSpeed: Float64Array;
   private readonly movable: Uint8Array;
@@ -138,7 +147,12 @@ export abstract class ParticleEnv extends VecEnvBase {
     this.comm = new Float64Array(B * N * world.dimC);
     this.size = Float64Array.from(ents.map((e) => e.size));
     this.invMass = Float64Array.from(ents.map((e) => 1 / (e.mass ?? 1)));
+    this.mass = Float64Array.from(ents.map((e) => e.mass ?? 1));
     this.sens = Float64Array.from(ents.map((e) => e.accel ?? MPE.sensitivity));
+    const maac = world.physics === 'maac';
+    this.massWeighted = maac;
+    // The fork multiplies the already-scaled action by mass x accel (accel unset: mass x 1).
+    this.forceGain = Float64Array.from(ents.map((e, k) => this.sens[k] * (maac ? (e.mass ?? 1) * (e.accel ?? 1) : 1)));
     this.maxSpeed = Float64Array.from(ents.map((e) => e.maxSpeed ?? Infinity));
     this.movable = Uint8Array.from(ents.map((e) => (e.movable ? 1 : 0)));
     this.moves = Uint8Array.from(world.agents.map((e) => (e.movable ? 1 : 0)));
@@ -213,8 +227,8 @@ export abstract class ParticleEnv extends VecEnvBase {
         }
       }
       if (moves) {
-        f[2 * i] = ux * this.sens[i];
-        f[2 * i + 1] = uy * this.sens[i];
+        f[2 * i] = ux * this.forceGain[i];
+        f[2 * i + 1] = uy * this.forceGain[i];
       }
     }
     this.physics(eOff);
@@ -244,13 +258,15 @@ export abstract class ParticleEnv extends VecEnvBase {
         const pen = (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) * k;
         if (dist === 0 || pen === 0) continue;
         const s = (MPE.contactForce * pen) / dist;
+        const sa = this.massWeighted ? (s * this.mass[c]) / this.mass[a] : s;
+        const sc = this.massWeighted ? (s * this.mass[a]) / this.mass[c] : s;
         if (mov[a]) {
-          f[2 * a] += s * dx;
-          f[2 * a + 1] += s * dy;
+          f[2 * a] += sa * dx;
+          f[2 * a + 1] += sa * dy;
         }
         if (mov[c]) {
-          f[2 * c] -= s * dx;
-          f[2 * c + 1] -= s * dy;
+          f[2 * c] -= sc * dx;
+          f[2 * c + 1] -= sc * dy;
         }
       }
     }
