@@ -157,6 +157,7 @@ interface Net {
 }
 
 const JITTER_STREAM = 7_301;
+const MOA_MAX_AGENTS = 64;
 
 export class F2a2Trainer extends MaddpgTrainer {
   readonly f: F2a2Config;
@@ -187,6 +188,8 @@ export class F2a2Trainer extends MaddpgTrainer {
     const { tf, rng } = ctx;
     const problems = f2a2Problems(this.spec);
     if (problems.length > 0) throw new ConfigError('algo.id', `an env whose agents all act in discrete spaces and are learned (${problems.join('; ')})`, 'f2a2');
+    // One MLP per ordered pair: quadratic in the agents (F2A2-ISAC, the large-scale form, has no MOA).
+    if (f.moa === 'on' && this.N > MOA_MAX_AGENTS) throw new ConfigError('algo.moa', `'off' with more than ${MOA_MAX_AGENTS} agents (${this.N} agents would need ${this.N * (this.N - 1)} MOA networks)`, f.moa);
     // One common draw for every copy of the shared critic(s) (spec §2.2).
     for (let i = 1; i < this.N; i++) this.critics[i].params.copyFrom(this.critics[0].params);
     for (let i = 0; i < this.N; i++) this.criticTargets[i].params.copyFrom(this.critics[0].params);
