@@ -37,6 +37,7 @@ import { maAcEntry } from './algos/ma-ac';
 import { eitiEntry } from './algos/eiti';
 import { edtiEntry } from './algos/edti';
 import { socialInfluenceEntry } from './algos/social-influence';
+import { f2a2Entry } from './algos/f2a2';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -76,6 +77,7 @@ const builtinAlgos: AlgoEntry[] = [
   eitiEntry,
   edtiEntry,
   socialInfluenceEntry,
+  f2a2Entry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({

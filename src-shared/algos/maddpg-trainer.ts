@@ -266,6 +266,7 @@ export class MaddpgTrainer implements Trainer {
       widths.mask = this.N * this.A;
       widths.nmask = this.N * this.A;
     }
+    Object.assign(widths, this.extraBufferWidths());
     this.buffer = new TransitionBuffer(c.bufferSize, widths, c.rewardNorm ? ['rew'] : []);
     this.warmup = Math.min(c.bufferSize, c.warmup > 0 ? c.warmup : c.batchSize * this.spec.episodeLimit);
     this.rollout = new LockstepRollout(env, ctx.seed);
@@ -325,6 +326,19 @@ export class MaddpgTrainer implements Trainer {
   protected beforeEpisodes(): void {}
   /** After each update of all agents. */
   protected afterUpdate(): void {}
+  /**
+   * Extra replay fields (name -> floats per transition), e.g. F2A2's behaviour probabilities.
+   * Called from the constructor: may read only `spec`, `lay`, `N`, `A`, `ctx`.
+   */
+  protected extraBufferWidths(): Record<string, number> {
+    return {};
+  }
+  /** The rows of the extra fields for the current step ([B, width] each, copy order). */
+  protected extraRows(): Record<string, ArrayLike<number>> {
+    return {};
+  }
+  /** Agent i's actor outputs [B, dim] at this step, before the action is drawn (behaviour logging). */
+  protected onActorOutput(_i: number, _raw: Float32Array, _B: number): void {}
   protected extraParts(): { params: Record<string, ParamSet>; optimisers: Record<string, Optimizer> } {
     return { params: {}, optimisers: {} };
   }
@@ -375,6 +389,7 @@ export class MaddpgTrainer implements Trainer {
       const rows = new Float32Array(B * lay.obsSizes[i]);
       for (let b = 0; b < B; b++) rows.set(this.curObs.subarray(b * lay.obsTotal + lay.obsOff[i], b * lay.obsTotal + lay.obsOff[i] + lay.obsSizes[i]), b * lay.obsSizes[i]);
       const raw = this.actorRaw(i, rows, B);
+      this.onActorOutput(i, raw, B);
       actRows(
         lay.codecs[i],
         raw,
@@ -408,7 +423,7 @@ export class MaddpgTrainer implements Trainer {
       term[b] = env.dones[b] && !env.truncated[b] ? 1 : 0;
       live += valid[b];
     }
-    const rows: Record<string, ArrayLike<number>> = { obs: this.curObs, act: this.curAct, rew: env.rewards, nobs, term };
+    const rows: Record<string, ArrayLike<number>> = { obs: this.curObs, act: this.curAct, rew: env.rewards, nobs, term, ...this.extraRows() };
     if (this.A > 0) {
       rows.mask = this.curMask;
       rows.nmask = env.actionMask;

@@ -25,6 +25,7 @@ import { safPresets } from '../algos/saf-presets';
 import { maacEnvPresets } from '../envs/maac-envs-presets';
 import { f2a2BaselinePresets } from '../algos/f2a2-baseline-presets';
 import { explorationPresets } from '../algos/exploration-presets';
+import { f2a2Presets } from '../algos/f2a2-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -353,6 +354,7 @@ const PRESETS: Preset[] = [
   ...drimaPresets(),
   ...maacEnvPresets,
   ...f2a2BaselinePresets,
+  ...f2a2Presets(),
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

@@ -18,6 +18,7 @@ import { headlineMetrics } from '../metrics';
 import { manitokanEntry } from '../envs/manitokan';
 import { DRIMA_REPROS, type RunOutcome } from './repro-drima';
 import { alitaRepros } from './repro-alita';
+import { f2a2Repros } from './repro-f2a2';
 
 export interface ReproVariant {
   label: string;
@@ -258,6 +259,7 @@ export const REPROS: readonly Repro[] = [
   },
   ...DRIMA_REPROS,
   ...alitaRepros,
+  ...f2a2Repros(),
 ];
 
 export function listRepros(): readonly Repro[] {

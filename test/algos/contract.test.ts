@@ -34,6 +34,8 @@ const TINY: Record<string, number> = {
   updateEvery: 8,
   cloneUpdatesPerStep: 1,
   dtBatch: 4,
+  moaHidden: 8,
+  updateIters: 1,
 };
 
 function tiny(schema: Schema, base: Values): Values {

@@ -37,6 +37,8 @@ export class CommGraph {
     n: number,
     readonly config: GraphConfig,
     rng: Rng,
+    /** A ring order to reuse (a restored checkpoint) instead of drawing one. */
+    ring?: ArrayLike<number>,
   ) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`CommGraph: n must be an integer >= 1, got ${n}`);
     if (!(config.edgeFraction >= 0 && config.edgeFraction <= 1)) throw new Error(`CommGraph: edgeFraction must be in [0, 1], got ${config.edgeFraction}`);
@@ -44,7 +46,12 @@ export class CommGraph {
     this.adj = new Uint8Array(n * n);
     this.ring = new Int32Array(n);
     for (let i = 0; i < n; i++) this.ring[i] = i;
-    if (config.topology === 'ring-plus') rng.shuffle(this.ring);
+    if (ring) {
+      if (ring.length !== n || new Set(Array.from(ring)).size !== n || Array.from(ring).some((v) => !(Number.isInteger(v) && v >= 0 && v < n))) {
+        throw new Error(`CommGraph: ring must be a permutation of 0..${n - 1}`);
+      }
+      this.ring.set(ring);
+    } else if (config.topology === 'ring-plus') rng.shuffle(this.ring);
     // The pool of non-ring pairs (i < j undirected, i != j directed), encoded i * n + j.
     const onRing = new Uint8Array(n * n);
     if (n > 1) {

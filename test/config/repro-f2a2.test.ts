@@ -1,0 +1,78 @@
+/**
+ * F2A2's reproductions (config/repro-f2a2.ts) and presets (algos/f2a2-presets.ts): every variant
+ * names a registered preset that resolves, the F2A2 variants vary exactly the knob of their
+ * table column, and the paper's reference cells point at variants that exist.
+ */
+import { describe, expect, it } from 'vitest';
+import { getRepro } from '../../src-shared/config/repro';
+import { getPreset } from '../../src-shared/config/presets';
+import { resolveExperiment } from '../../src-shared/config/experiment';
+import { f2a2Presets, f2a2Tasks } from '../../src-shared/algos/f2a2-presets';
+
+const resolved = (r: string) =>
+  getRepro(r)!.variants.map((v) => {
+    const p = getPreset(v.preset);
+    expect(p, v.preset).toBeDefined();
+    const cfg = resolveExperiment({ env: { ...p!.config.env }, algo: { ...p!.config.algo, ...v.overrides?.algo, ...v.budgetOverrides?.small?.algo }, train: { ...p!.config.train } });
+    return { label: v.label, cfg };
+  });
+
+describe('F2A2 reproductions', () => {
+  it('has presets per task and instantiation on both particle tasks', () => {
+    expect(f2a2Tasks().map((t) => t.env)).toEqual(['treasure-collection', 'rover-tower']);
+    expect(f2a2Presets().map((p) => p.name)).toEqual(['treasure-collection-f2a2-ddpg', 'treasure-collection-f2a2-td3', 'rover-tower-f2a2-ddpg', 'rover-tower-f2a2-td3']);
+    for (const p of f2a2Presets()) {
+      const cfg = resolveExperiment(p.config);
+      expect(cfg.algo.id).toBe('f2a2');
+      expect(cfg.train).toMatchObject({ episodes: 4167, numEnvs: 12 });
+    }
+  });
+
+  it('Table 4 varies only the topology, Table 5 only the exchange schedule', () => {
+    const t4 = resolved('f2a2-table4').filter((v) => v.label.startsWith('ctc F2A2'));
+    expect(t4.map((v) => [v.cfg.algo.topology, v.cfg.algo.edgeFraction])).toEqual([
+      ['none', 1],
+      ['ring-plus', 0.2],
+      ['ring-plus', 0.4],
+      ['ring-plus', 0.6],
+      ['ring-plus', 0.8],
+      ['full', 1],
+    ]);
+    for (const v of t4) expect(v.cfg.algo).toMatchObject({ instantiation: 'td3', exchangeMean: 1, exchangeStd: 0 });
+    const t5 = resolved('f2a2-table5').filter((v) => v.label.startsWith('rt F2A2'));
+    expect(t5.map((v) => [v.cfg.algo.exchangeMean, v.cfg.algo.exchangeStd])).toEqual([
+      [0, 0],
+      [2000, 1000],
+      [200, 100],
+      [20, 10],
+      [8, 4],
+      [1, 0],
+    ]);
+    for (const v of t5) expect(v.cfg.algo.topology).toBe('full');
+    const f8 = resolved('f2a2-fig8').filter((v) => v.label.startsWith('ctc F2A2'));
+    expect(f8.map((v) => [v.label, v.cfg.algo.joint, v.cfg.algo.moa])).toEqual([
+      ['ctc F2A2', true, 'on'],
+      ['ctc F2A2 w/o JOINT', false, 'on'],
+      ['ctc F2A2 w/o MOA', true, 'off'],
+    ]);
+  });
+
+  it("prints the paper's tables against variants that exist", () => {
+    for (const name of ['f2a2-table4', 'f2a2-table5']) {
+      const r = getRepro(name)!;
+      const labels = new Set(r.variants.map((v) => v.label));
+      expect(r.reference!.rows.map((x) => x.label)).toEqual(['ctc', 'rt']);
+      for (const row of r.reference!.rows) {
+        expect(row.cells).toHaveLength(7);
+        for (const c of row.cells) {
+          expect(c).not.toBeNull();
+          expect(labels.has(c!.variant)).toBe(true);
+          expect(c!.key).toBe('mean_return');
+        }
+      }
+      // The full-communication cell is the same number in both tables (paper).
+      expect(r.reference!.rows[0].cells[6]!.paper).toBe(147);
+    }
+    expect(getRepro('f2a2-fig5')!.variants.map((v) => v.label)).toEqual(expect.arrayContaining(['ctc F2A2-DDPG', 'ctc F2A2-TD3', 'rt F2A2-DDPG', 'rt MADDPG']));
+  });
+});
