@@ -25,6 +25,7 @@
 import type { Budget, ReferenceTable, Repro, ReproVariant } from './repro';
 import type { PartialExperiment } from './experiment';
 import { getPreset } from './presets';
+import { getAlgo } from '../registry';
 import { f2a2PresetName, f2a2Tasks, F2A2_TRAIN, type F2a2Instantiation, type F2a2Task } from '../algos/f2a2-presets';
 
 const PAPER: Budget = { episodes: F2A2_TRAIN.episodes, seeds: 5, numEnvs: F2A2_TRAIN.numEnvs };
@@ -93,15 +94,25 @@ const TABLE5_SCHEDULES: readonly (readonly [string, number, number])[] = [
 
 const has = (name: string) => getPreset(name) !== undefined;
 
+/**
+ * A baseline's preset on a task: the `f2a2-<env>-<id>` twin where one is registered (MADDPG and
+ * COMA as appendix G configures them: input BatchNorm, reward normalisation, hard Gumbel), else
+ * the env's own `<env>-<id>`. At the small budget it gets the same cheaper minibatch, width and
+ * warm-up as F2A2 (those of its fields its learner has): with its 1024-step warm-up a baseline
+ * would never update in a small run, and the columns would not be comparable.
+ */
+function baseline(t: F2a2Task, label: string, id: string): ReproVariant | null {
+  const name = [`f2a2-${t.env}-${id}`, `${t.env}-${id}`].find(has);
+  if (!name) return null;
+  const algoId = String(getPreset(name)!.config.algo?.id ?? '');
+  const schema = getAlgo(algoId)?.schema ?? {};
+  const cheap = Object.fromEntries(Object.entries({ batchSize: 128, hiddenDim: 64, warmup: 256 }).filter(([k]) => k in schema));
+  return { label: `${t.key} ${label}`, preset: name, ...(Object.keys(cheap).length ? { budgetOverrides: { small: { algo: cheap } } } : {}) };
+}
+
 /** The centralised baseline of the tables: MAAC where registered, else MADDPG. */
 function centralised(t: F2a2Task): ReproVariant | null {
-  for (const [label, id] of [
-    ['MAAC', 'maac'],
-    ['MADDPG', 'maddpg'],
-  ] as const) {
-    if (has(`${t.env}-${id}`)) return { label: `${t.key} ${label}`, preset: `${t.env}-${id}` };
-  }
-  return null;
+  return baseline(t, 'MAAC', 'maac') ?? baseline(t, 'MADDPG', 'maddpg');
 }
 
 function f2a2Variant(t: F2a2Task, label: string, algo: Record<string, unknown>, inst: F2a2Instantiation = TABLE_INST): ReproVariant {
@@ -151,7 +162,8 @@ function fig5(): Repro {
       ['COMA', 'coma'],
       ['MA-AC', 'ma-ac'],
     ] as const) {
-      if (has(`${t.env}-${id}`)) variants.push({ label: `${t.key} ${label}`, preset: `${t.env}-${id}` });
+      const v = baseline(t, label, id);
+      if (v) variants.push(v);
     }
   }
   return {
