@@ -64,7 +64,15 @@ export function chromiumPath(): string | null {
   return fs.existsSync(p) ? p : null;
 }
 
-export async function benchUiBrowser(opts: { backend?: BackendChoice; rounds?: number; log?: (s: string) => void } = {}): Promise<BrowserUiBench | { skipped: string }> {
+export async function benchUiBrowser(
+  opts: {
+    backend?: BackendChoice;
+    rounds?: number;
+    log?: (s: string) => void;
+    /** Write a V8 CPU profile of the streaming pass here (the bundle is then built unminified, so names are readable). */
+    profileFile?: string;
+  } = {},
+): Promise<BrowserUiBench | { skipped: string }> {
   const log = opts.log ?? (() => undefined);
   const exe = chromiumPath();
   if (!exe) return { skipped: 'no Chromium (apt-get install chromium, or set CAIRN_CHROMIUM)' };
@@ -79,7 +87,7 @@ export async function benchUiBrowser(opts: { backend?: BackendChoice; rounds?: n
     plugins: [vue()],
     logLevel: 'error',
     configFile: false,
-    build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000 },
+    build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000, minify: !opts.profileFile },
   });
   const store = await Store.open(path.join(dir, 'bench.db'));
   const runner = new Runner({ store, maxParallel: 2, backend: opts.backend ?? 'auto' });
@@ -173,7 +181,18 @@ export async function benchUiBrowser(opts: { backend?: BackendChoice; rounds?: n
     };
 
     log('ui browser: interactions while two runs stream');
+    const cdp = opts.profileFile ? await page.context().newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    }
     const live = await pass();
+    if (cdp && opts.profileFile) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+      fs.writeFileSync(opts.profileFile, JSON.stringify(profile));
+      log(`ui browser: CPU profile of the streaming pass in ${opts.profileFile}`);
+    }
     const still = (await Promise.all(runIds.map((id) => workbench.getRun(id)))).filter((r) => r?.status === 'running').length;
     if (still < 2) throw new Error('bench ui: the runs finished before the measurement ended (raise the rounds)');
     for (const id of runIds) await workbench.stopRun(id);
