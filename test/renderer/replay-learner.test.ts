@@ -77,7 +77,8 @@ describe('marked agents', () => {
     const rings = w.findAll('[data-testid="agent-mark"]');
     expect(rings).toHaveLength(1);
     expect(rings[0].attributes('data-agent')).toBe('1');
-    expect(rings[0].attributes('stroke')).toBe('#d9480f');
+    expect(rings[0].attributes("stroke")).toBe("#d9480f");
+    expect((rings[0].element as SVGElement).style.stroke).toMatch(/#d9480f|rgb\(217, 72, 15\)/);
     // The ring is centred on agent 1's circle and wider than it.
     const agent = w.findAll('g.entity.agent')[1];
     const body = agent.findAll('circle').at(-1)!;
@@ -96,7 +97,8 @@ describe('marked agents', () => {
     const rings = w.findAll('[data-testid="agent-mark"]');
     expect(rings).toHaveLength(1);
     expect(rings[0].attributes('data-agent')).toBe('0');
-    expect(rings[0].attributes('stroke')).toBe('#d9480f');
+    expect(rings[0].attributes("stroke")).toBe("#d9480f");
+    expect((rings[0].element as SVGElement).style.stroke).toMatch(/#d9480f|rgb\(217, 72, 15\)/);
     const body = w.findAll('circle.agent')[0];
     expect(rings[0].attributes('cx')).toBe(body.attributes('cx'));
     expect(w.find('[data-testid="grid2d-legend"]').text()).toContain('influencer: agent 0');
