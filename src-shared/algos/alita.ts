@@ -658,6 +658,10 @@ export const alitaEntry: AlgoEntry = {
   title: 'ALITA: MADDPG with an influencer, influence function and novelty (ICLR 2022 submission)',
   schema: alitaSchema,
   accepts: alitaProblems,
+  diagnostics: [
+    { prefix: 'influence', title: 'Influence: F per influencer, its estimators and D_t', doc: "influence/F_<k>: influencer k's influence term; clone_loss, dt_dist, dt_exact_frac: the estimators and D_t retrieval" },
+    { prefix: 'im', title: 'Intrinsic motivation: bonus, penalty and novelty per agent', doc: 'im/bonus_<k> (lambda_pi psi), im/penalty_<i> (eq. 11), im/intrinsic_<j> (their sum), im/psi_<k>, im/ae_loss' },
+  ],
   createTrainer: (ctx) => new AlitaTrainer(ctx),
   createPolicy: (ctx) => new MaddpgPolicy(ctx),
 };

@@ -294,3 +294,17 @@ describe('ALITA made visible (issue 9 item 6)', () => {
     t.dispose();
   });
 });
+
+describe('ALITA declares its diagnostics', () => {
+  beforeAll(async () => {
+    await setupTf();
+  });
+  it('each declared prefix is one its rounds log (so Learner internals leads with real stats)', async () => {
+    const t = make({});
+    await t.round();
+    const r = await t.round();
+    for (const d of alitaEntry.diagnostics ?? []) expect(Object.keys(r.stats).some((k) => k.startsWith(`${d.prefix}/`)), d.prefix).toBe(true);
+    expect(alitaEntry.diagnostics?.length).toBe(2);
+    t.dispose();
+  });
+});

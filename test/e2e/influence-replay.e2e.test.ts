@@ -121,7 +121,7 @@ describe.skipIf(!HAVE_CHROMIUM)('influence in the replay, in a real browser agai
     expect(await ring.count()).toBe(1);
     expect(await ring.getAttribute('stroke')).toBe('#d9480f');
     // What is painted, not only the attribute (the agents' CSS stroke once hid the colour).
-    expect(await ring.evaluate((e) => getComputedStyle(e).stroke)).toBe('rgb(217, 72, 15)');
+    expect(await ring.evaluate('(e) => getComputedStyle(e).stroke')).toBe('rgb(217, 72, 15)');
     const influencer = Number(await ring.getAttribute('data-agent'));
     expect(await page.locator('[data-testid="world2d"] .mark-badge').textContent()).toBe('influencer');
     const tracks = page.locator('[data-testid="learner-tracks"] [data-series="intrinsic"] .row');
@@ -149,7 +149,7 @@ describe.skipIf(!HAVE_CHROMIUM)('influence in the replay, in a real browser agai
     const ring = page.locator('[data-testid="grid2d"] [data-testid="agent-mark"]');
     expect(await ring.count()).toBe(1);
     expect(await ring.getAttribute('stroke')).toBe('#d9480f');
-    expect(await ring.evaluate((e) => getComputedStyle(e).stroke)).toBe('rgb(217, 72, 15)');
+    expect(await ring.evaluate('(e) => getComputedStyle(e).stroke')).toBe('rgb(217, 72, 15)');
     expect(await page.locator('[data-testid="grid2d-legend"]').textContent()).toMatch(/influencer: agent [01]/);
     expect(await page.locator('[data-testid="learner-tracks"] [data-series="intrinsic"] .row').count()).toBe(2);
     await page.locator('[data-testid="scrub"]').fill('20');
