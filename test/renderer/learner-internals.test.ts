@@ -94,4 +94,30 @@ describe('Learner internals tab', () => {
     expect(w.findAll('.metric-chart')).toHaveLength(ALITA_KEYS.length - 1);
     w.unmount();
   });
+
+  it('a hidden (kept-mounted) tab fetches nothing until it is shown', async () => {
+    const LearnerPanel = (await import('../../src-renderer/components/run/LearnerPanel.vue')).default;
+    const metricSeries = vi.fn(async (req: SeriesRequest) => ({ runId: req.runId, key: req.key, x: [1], y: [0.1], total: 1, downsampled: false }));
+    setApi(
+      fakeClient({
+        getRun: async (id: number) => makeRun({ id, status: 'done', algoId: 'alita', envId: 'spread' }),
+        metricKeys: async () => ALITA_KEYS,
+        runLog: async () => [],
+        metricSeries,
+        listEpisodes: async () => ({ rows: [], total: 0 }),
+      }),
+    );
+    await useRunDetailStore().open(4);
+    // The store's own fetches (the Charts tab's defaults) are not the panel's.
+    await flushPromises();
+    metricSeries.mockClear();
+    const MetricChart = { props: ['metric'], template: '<div class="metric-chart" :data-metric="metric" />' };
+    const w = mount(LearnerPanel, { props: { active: false }, global: { stubs: { MetricChart } } });
+    await flushPromises();
+    expect(metricSeries).not.toHaveBeenCalled();
+    await w.setProps({ active: true });
+    await flushPromises();
+    expect(metricSeries).toHaveBeenCalledTimes(ALITA_KEYS.length - 1);
+    w.unmount();
+  });
 });
