@@ -19,6 +19,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
+/** The stroke the browser paints (runs in the page; the test's tsconfig has no DOM types). */
+const paintedStroke = (e: unknown): string => (globalThis as unknown as { getComputedStyle(x: unknown): { stroke: string } }).getComputedStyle(e).stroke;
+const paintedWidth = (e: unknown): number => parseFloat((globalThis as unknown as { getComputedStyle(x: unknown): { strokeWidth: string } }).getComputedStyle(e).strokeWidth);
+
 describe.skipIf(!HAVE_CHROMIUM)('influence in the replay, in a real browser against cairn serve', () => {
   let tmp = '';
   let server: ChildProcess | null = null;
@@ -121,7 +125,8 @@ describe.skipIf(!HAVE_CHROMIUM)('influence in the replay, in a real browser agai
     expect(await ring.count()).toBe(1);
     expect(await ring.getAttribute('stroke')).toBe('#d9480f');
     // What is painted, not only the attribute (the agents' CSS stroke once hid the colour).
-    expect(await ring.evaluate('(e) => getComputedStyle(e).stroke')).toBe('rgb(217, 72, 15)');
+    expect(await ring.evaluate(paintedStroke)).toBe('rgb(217, 72, 15)');
+    expect(await ring.evaluate(paintedWidth)).toBeGreaterThanOrEqual(3);
     const influencer = Number(await ring.getAttribute('data-agent'));
     expect(await page.locator('[data-testid="world2d"] .mark-badge').textContent()).toBe('influencer');
     const tracks = page.locator('[data-testid="learner-tracks"] [data-series="intrinsic"] .row');
@@ -149,7 +154,7 @@ describe.skipIf(!HAVE_CHROMIUM)('influence in the replay, in a real browser agai
     const ring = page.locator('[data-testid="grid2d"] [data-testid="agent-mark"]');
     expect(await ring.count()).toBe(1);
     expect(await ring.getAttribute('stroke')).toBe('#d9480f');
-    expect(await ring.evaluate('(e) => getComputedStyle(e).stroke')).toBe('rgb(217, 72, 15)');
+    expect(await ring.evaluate(paintedStroke)).toBe('rgb(217, 72, 15)');
     expect(await page.locator('[data-testid="grid2d-legend"]').textContent()).toMatch(/influencer: agent [01]/);
     expect(await page.locator('[data-testid="learner-tracks"] [data-series="intrinsic"] .row').count()).toBe(2);
     await page.locator('[data-testid="scrub"]').fill('20');
