@@ -9,6 +9,7 @@ import type { MetricSpec, Replay } from './envs/types';
 import type { AxisValue, SweepSpec } from './config/sweep';
 import type { ColumnFilter } from './history-columns';
 import type { BenchFigures } from './bench-estimate';
+import type { StatGroup } from './stat-groups';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stopped', 'done', 'failed'];
@@ -23,8 +24,10 @@ export interface PresetInfo {
 
 export interface SchemaCatalogue {
   envs: { id: string; title: string; schema: Schema }[];
-  algos: { id: string; title: string; schema: Schema; envs?: readonly string[] }[];
+  algos: { id: string; title: string; schema: Schema; envs?: readonly string[]; diagnostics?: readonly StatGroup[] }[];
   train: Schema;
+  /** Stat groups of the training loop itself (the reward-interaction wrapper), for any learner. */
+  loopDiagnostics?: readonly StatGroup[];
 }
 
 export interface FieldError {

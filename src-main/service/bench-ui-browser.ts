@@ -34,11 +34,17 @@ export interface BrowserUiBench {
   idle_interaction_max_ms: number;
   idle_longtask_max_ms: number;
   interactions: number;
+  /**
+   * Per interaction label (e.g. `tab:learner`, `x:step`) while streaming: the worst Event
+   * Timing duration and the longest long task that started in its window (until the next
+   * labelled interaction), so a figure over 100 ms names what caused it.
+   */
+  by_interaction: Record<string, { count: number; event_max_ms: number; longtask_max_ms: number }>;
 }
 
 /** Collects Event Timing and Long Task entries from page start (injected before any script). */
 const OBSERVE = `
-  window.__perf = { events: [], longtasks: [] };
+  window.__perf = { events: [], longtasks: [], marks: [] };
   try {
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__perf.longtasks.push({ start: e.startTime, duration: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
@@ -58,7 +64,15 @@ export function chromiumPath(): string | null {
   return fs.existsSync(p) ? p : null;
 }
 
-export async function benchUiBrowser(opts: { backend?: BackendChoice; rounds?: number; log?: (s: string) => void } = {}): Promise<BrowserUiBench | { skipped: string }> {
+export async function benchUiBrowser(
+  opts: {
+    backend?: BackendChoice;
+    rounds?: number;
+    log?: (s: string) => void;
+    /** Write a V8 CPU profile of the streaming pass here (the bundle is then built unminified, so names are readable). */
+    profileFile?: string;
+  } = {},
+): Promise<BrowserUiBench | { skipped: string }> {
   const log = opts.log ?? (() => undefined);
   const exe = chromiumPath();
   if (!exe) return { skipped: 'no Chromium (apt-get install chromium, or set CAIRN_CHROMIUM)' };
@@ -73,7 +87,7 @@ export async function benchUiBrowser(opts: { backend?: BackendChoice; rounds?: n
     plugins: [vue()],
     logLevel: 'error',
     configFile: false,
-    build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000 },
+    build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000, minify: !opts.profileFile },
   });
   const store = await Store.open(path.join(dir, 'bench.db'));
   const runner = new Runner({ store, maxParallel: 2, backend: opts.backend ?? 'auto' });
@@ -105,40 +119,80 @@ export async function benchUiBrowser(opts: { backend?: BackendChoice; rounds?: n
 
     /** One pass of interactions; returns the Event Timing and Long Task entries it produced. */
     const pass = async () => {
-      await page.evaluate('window.__perf.events = []; window.__perf.longtasks = []');
+      await page.evaluate('window.__perf.events = []; window.__perf.longtasks = []; window.__perf.marks = []');
       let n = 0;
+      // Each interaction's window starts at its mark; entries are attributed by start time.
+      const mark = (label: string) => page.evaluate(`window.__perf.marks.push({ label: ${JSON.stringify(label)}, t: performance.now() })`);
       for (let round = 0; round < 3; round++) {
         for (const x of ['step', 'relative', 'episode']) {
+          await mark(`x:${x}`);
           await page.locator(`.charts-panel [data-x="${x}"]`).click();
           n++;
           await page.waitForTimeout(300);
         }
+        await mark('picker:open');
         await page.locator('[data-testid="metric-picker"]').click();
         await page.waitForTimeout(200);
+        await mark('picker:close');
         await page.locator('[data-testid="metric-picker"]').click();
         n += 2;
+        await mark('smoothing');
         await page.locator('[data-testid="smoothing"]').focus();
         for (let i = 0; i < 3; i++) (await page.keyboard.press('ArrowRight'), n++);
         for (const tab of ['replay', 'learner', 'charts']) {
+          await mark(`tab:${tab}`);
           await page.locator(`[data-tab="${tab}"]`).click();
           n++;
           await page.waitForTimeout(400);
         }
+        await mark('nav:history');
         await page.locator('[data-nav="history"]').click();
         await page.locator('.run-table [data-run-id]').first().waitFor();
         await page.waitForTimeout(300);
+        await mark('open run');
         await page.locator(`.run-table [data-run-id="${runIds[0]}"]`).click();
         await page.locator('.charts-panel').waitFor();
         n += 2;
         await page.waitForTimeout(400);
       }
-      const perf = (await page.evaluate('window.__perf')) as { events: { duration: number }[]; longtasks: { duration: number }[]; error?: string };
+      await page.waitForTimeout(300);
+      type Entry = { name?: string; start: number; duration: number };
+      const perf = (await page.evaluate('window.__perf')) as { events: Entry[]; longtasks: Entry[]; marks: { label: string; t: number }[]; error?: string };
       if (perf.error) throw new Error(`bench ui: PerformanceObserver: ${perf.error}`);
-      return { n, events: perf.events.map((e) => e.duration), longtasks: perf.longtasks.map((e) => e.duration) };
+      const by: BrowserUiBench['by_interaction'] = {};
+      const labelAt = (t: number) => {
+        let label = 'before first';
+        for (const m of perf.marks) if (m.t <= t) label = m.label;
+        return label;
+      };
+      for (const m of perf.marks) {
+        const row = (by[m.label] ??= { count: 0, event_max_ms: 0, longtask_max_ms: 0 });
+        row.count++;
+      }
+      for (const e of perf.events) {
+        const row = (by[labelAt(e.start)] ??= { count: 0, event_max_ms: 0, longtask_max_ms: 0 });
+        row.event_max_ms = Math.max(row.event_max_ms, Math.round(e.duration * 10) / 10);
+      }
+      for (const e of perf.longtasks) {
+        const row = (by[labelAt(e.start)] ??= { count: 0, event_max_ms: 0, longtask_max_ms: 0 });
+        row.longtask_max_ms = Math.max(row.longtask_max_ms, Math.round(e.duration * 10) / 10);
+      }
+      return { n, events: perf.events.map((e) => e.duration), longtasks: perf.longtasks.map((e) => e.duration), by };
     };
 
     log('ui browser: interactions while two runs stream');
+    const cdp = opts.profileFile ? await page.context().newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    }
     const live = await pass();
+    if (cdp && opts.profileFile) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+      fs.writeFileSync(opts.profileFile, JSON.stringify(profile));
+      log(`ui browser: CPU profile of the streaming pass in ${opts.profileFile}`);
+    }
     const still = (await Promise.all(runIds.map((id) => workbench.getRun(id)))).filter((r) => r?.status === 'running').length;
     if (still < 2) throw new Error('bench ui: the runs finished before the measurement ended (raise the rounds)');
     for (const id of runIds) await workbench.stopRun(id);
@@ -155,6 +209,7 @@ export async function benchUiBrowser(opts: { backend?: BackendChoice; rounds?: n
       idle_interaction_max_ms: r2(Math.max(0, ...idle.events)),
       idle_longtask_max_ms: r2(Math.max(0, ...idle.longtasks)),
       interactions: live.n,
+      by_interaction: live.by,
     };
   } finally {
     await browser.close().catch(() => undefined);

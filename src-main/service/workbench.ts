@@ -27,6 +27,7 @@ import { trainSchema, type PartialExperiment } from '../../src-shared/config/exp
 import { listPresets } from '../../src-shared/config/presets';
 import type { Replay } from '../../src-shared/envs/types';
 import { listAlgos, listEnvs } from '../../src-shared/registry';
+import { INTERACTION_STAT_GROUP } from '../../src-shared/envs/reward-interaction';
 import type { Store } from '../db/store';
 import type { RunRow } from '../db/types';
 import { htmlToPdfChromium } from '../report/pdf';
@@ -128,8 +129,9 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     async getSchemas(): Promise<SchemaCatalogue> {
       return {
         envs: listEnvs().map((e) => ({ id: e.id, title: e.title, schema: e.schema })),
-        algos: listAlgos().map((a) => ({ id: a.id, title: a.title, schema: a.schema, ...(a.envs ? { envs: a.envs } : {}) })),
+        algos: listAlgos().map((a) => ({ id: a.id, title: a.title, schema: a.schema, ...(a.envs ? { envs: a.envs } : {}), ...(a.diagnostics ? { diagnostics: a.diagnostics } : {}) })),
         train: trainSchema,
+        loopDiagnostics: [INTERACTION_STAT_GROUP],
       };
     },
 

@@ -6,12 +6,16 @@
  */
 import type { MetricSpec } from '../../src-shared/metrics';
 import { headlineMetrics, metricByRole } from '../../src-shared/metrics';
+import type { StatGroup } from '../../src-shared/stat-groups';
 
 export interface MetricGroup {
   /** '' for the env's episode metrics. */
   prefix: string;
   label: string;
   keys: string[];
+  /** The declaring learner's (or loop's) title and note, for declared groups. */
+  title?: string;
+  doc?: string;
 }
 
 /** Prefixes whose stats are the learner's own (its losses and diagnostics), in display order. */
@@ -39,6 +43,35 @@ export function groupMetricKeys(keys: readonly string[]): MetricGroup[] {
   return [...by.keys()]
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
     .map((prefix) => ({ prefix, label: groupLabel(prefix), keys: [...by.get(prefix)!].sort() }));
+}
+
+/**
+ * Learner internals: the learner's own stats grouped, its losses first, then the groups the
+ * run's learner and loop declare (titled, in their order), then the other learner prefixes,
+ * then the rest A-Z. At most `max` keys in all, taken group by group in that order, so a cap
+ * cuts undeclared stats before declared diagnostics; `hidden` counts what it cut.
+ */
+export function learnerGroups(keys: readonly string[], declared: readonly StatGroup[], max = Infinity): { groups: MetricGroup[]; hidden: number } {
+  const all = groupMetricKeys(learnerKeys(keys));
+  const byPrefix = new Map(all.map((g) => [g.prefix, g]));
+  const order: MetricGroup[] = [];
+  const take = (g: MetricGroup | undefined, d?: StatGroup) => {
+    if (!g || order.includes(g)) return;
+    order.push(d ? { ...g, title: d.title, ...(d.doc ? { doc: d.doc } : {}) } : g);
+  };
+  take(byPrefix.get('losses'));
+  for (const d of declared) take(byPrefix.get(d.prefix), d);
+  for (const g of all) if (!order.some((o) => o.prefix === g.prefix)) order.push(g);
+  let left = max;
+  let hidden = 0;
+  const groups: MetricGroup[] = [];
+  for (const g of order) {
+    const n = Math.max(0, Math.min(g.keys.length, left));
+    hidden += g.keys.length - n;
+    left -= n;
+    if (n > 0) groups.push(n === g.keys.length ? g : { ...g, keys: g.keys.slice(0, n) });
+  }
+  return { groups, hidden };
 }
 
 /** The learner's own stats: anything with a prefix (the env's episode metrics have none). */

@@ -49,11 +49,21 @@
  * - hyperparameters per task (Table 5-6; lambda = the tables' beta, INFERRED): MPE lambda 0.1,
  *   lambda_pi 0.01, omega 0.01 (defaults); Push-Box 0.15/0.1/0.1, Secret Room 0.1/0.1/0.1
  *   (presets).
+ * - logged per round (suffix _<agent index>): `influence/F_<k>` per influencer (and the pooled
+ *   `influence/F`), `im/psi_<k>` and `im/bonus_<k>` (lambda_pi psi) per influencer,
+ *   `im/penalty_<i>` per influencee, `im/intrinsic_<j>` (bonus - penalty) per team agent, all
+ *   means over the round's update minibatches; `influence/influencer` is the (first) influencer.
+ * - replays (src-shared/replay-annotations.ts): the influencer(s) marked, and a per-step series
+ *   `intrinsic` (bonus - penalty per agent, 0 outside the team) computed after the round's
+ *   updates and autoencoder epoch on that episode's stored transitions, with pi_i's
+ *   probabilities (never a sample: recording must not move the Rng); 'code''s min-max of psi
+ *   is over the episode's steps.
  * Not built: the score-function F gradient (Theorem 1), F under the other two targets as
  * diagnostics, the continuous-action max (Cairn's tasks are discrete or soft one-hot).
  */
 import { ConfigError, typedValues, type Schema } from '../config/schema';
-import type { EnvSpec } from '../envs/types';
+import type { EnvSpec, Replay } from '../envs/types';
+import { annotateReplay } from '../replay-annotations';
 import { DenseNet } from '../nn/dense-net';
 import { Adam, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -65,6 +75,9 @@ import { DtIndex, pairKey, retrieveDt, type DtSource } from './alita-dt';
 import { ascentJointMax, exactJointMax, jointCount, type Slot } from './alita-joint-max';
 import { ddpgFamilySchema, ddpgProblems, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant } from './maddpg-trainer';
 import type { AlgoEntry, Checkpoint, RoundResult, TrainContext } from './types';
+
+/** The influencer's mark in replays (the viewer draws what the learner declares). */
+const INFLUENCER_COLOR = '#d9480f';
 
 /** Stream tag of the influencer draw (ASCII "infl"). */
 const INFLUENCER_STREAM = 0x696e666c;
@@ -144,6 +157,8 @@ export class AlitaTrainer extends MaddpgTrainer {
   private readonly roundSteps: number[] = [];
   private inMainUpdate = false;
   private extrinsicOnly = false;
+  /** [B, episode limit] replay slot of each copy's step this round (-1: none), for the replay's terms. */
+  private readonly stepSlots: Int32Array;
 
   constructor(ctx: TrainContext) {
     super(ctx, ALITA_VARIANT);
@@ -157,6 +172,7 @@ export class AlitaTrainer extends MaddpgTrainer {
     if (learnerAgents(this.spec).length !== this.N) throw new ConfigError('algo.id', 'every agent learned');
     const draw = new Rng(ctx.seed, INFLUENCER_STREAM);
     this.influencers = this.acfg.variant === 'symmetric' ? [...this.team] : [this.team[draw.int(this.team.length)]];
+    this.stepSlots = new Int32Array(this.B * this.rollout.maxSteps).fill(-1);
     this.buildParts();
   }
 
@@ -229,44 +245,110 @@ export class AlitaTrainer extends MaddpgTrainer {
     });
   }
 
+  /**
+   * Agent j's intrinsic terms on batch rows ([K, 1] each, absent when j gets none): the
+   * influencer's bonus lambda_pi psi_j and the eq. 11 penalty averaged over the other
+   * influencers. `sample` draws pi_j(o_j) from the run's Rng (penaltyPolicy 'sample' at update
+   * time); the replay's per-step terms pass false so recording never moves the Rng.
+   */
+  private intrinsicParts(j: number, b: Batch, sample: boolean): { psi?: Tensor; bonus?: Tensor; factor?: Tensor; penalty?: Tensor } {
+    const tf = this.tf;
+    const c = this.acfg;
+    const out: { psi?: Tensor; bonus?: Tensor; factor?: Tensor; penalty?: Tensor } = {};
+    if (this.influencers.includes(j) && c.lambdaPi > 0) {
+      out.psi = this.psi(j, b.obs[j], b.act[j]);
+      out.bonus = tf.mul(out.psi, c.lambdaPi);
+    }
+    const others = this.influencers.filter((k) => k !== j);
+    if (others.length > 0) {
+      const [factor, penalty] = tf.tidy(() => {
+        const codec = this.lay.codecs[j];
+        const raw = this.actors[j].net.forward(b.obs[j]);
+        const pi = actionTensor(tf, codec, raw, this.ctx.rng, b.mask[j], sample);
+        const dev = tf.sum(tf.square(tf.sub(pi, b.act[j])), 1, true);
+        let f: Tensor = tf.zerosLike(dev);
+        for (const k of others) {
+          const psi = this.psi(k, b.obs[k], b.act[k]);
+          if (c.penaltyForm === 'paper') f = tf.add(f, tf.exp(tf.mul(psi, -c.omega)));
+          else {
+            const lo = tf.min(psi);
+            const hi = tf.max(psi);
+            f = tf.add(f, tf.mul(tf.div(tf.sub(psi, lo), tf.add(tf.sub(hi, lo), 1e-8)), c.omega));
+          }
+        }
+        f = tf.div(f, others.length);
+        return [f, c.penaltyForm === 'paper' ? tf.mul(f, dev) : tf.mul(f, tf.sqrt(dev))];
+      });
+      out.factor = factor;
+      out.penalty = penalty;
+    }
+    return out;
+  }
+
   protected override trainingReward(j: number, b: Batch): Tensor {
     const tf = this.tf;
     const base = super.trainingReward(j, b);
     if (this.extrinsicOnly || !this.usesIM() || !this.team.includes(j)) return base;
-    const c = this.acfg;
+    const parts = this.intrinsicParts(j, b, this.acfg.penaltyPolicy === 'sample');
     const out = tf.tidy(() => {
       let r = base;
-      if (this.influencers.includes(j) && c.lambdaPi > 0) {
-        const psi = this.psi(j, b.obs[j], b.act[j]);
-        r = tf.add(r, tf.mul(psi, c.lambdaPi));
-        if (this.inMainUpdate) this.stats.add('im/psi_mean', tf.mean(psi).dataSync()[0]);
-      }
-      const others = this.influencers.filter((k) => k !== j);
-      if (others.length > 0) {
-        const codec = this.lay.codecs[j];
-        const raw = this.actors[j].net.forward(b.obs[j]);
-        const pi = actionTensor(tf, codec, raw, this.ctx.rng, b.mask[j], c.penaltyPolicy === 'sample');
-        const dev = tf.sum(tf.square(tf.sub(pi, b.act[j])), 1, true);
-        let factor: Tensor = tf.zerosLike(dev);
-        for (const k of others) {
-          const psi = this.psi(k, b.obs[k], b.act[k]);
-          if (c.penaltyForm === 'paper') factor = tf.add(factor, tf.exp(tf.mul(psi, -c.omega)));
-          else {
-            const lo = tf.min(psi);
-            const hi = tf.max(psi);
-            factor = tf.add(factor, tf.mul(tf.div(tf.sub(psi, lo), tf.add(tf.sub(hi, lo), 1e-8)), c.omega));
-          }
-        }
-        factor = tf.div(factor, others.length);
-        const pen = c.penaltyForm === 'paper' ? tf.mul(factor, dev) : tf.mul(factor, tf.sqrt(dev));
-        r = tf.sub(r, pen);
-        if (this.inMainUpdate) this.stats.add('im/penalty_factor_mean', tf.mean(factor).dataSync()[0]);
-      }
-      if (this.inMainUpdate) this.stats.add(`im/intrinsic_${j}`, tf.mean(tf.sub(r, base)).dataSync()[0]);
+      if (parts.bonus) r = tf.add(r, parts.bonus);
+      if (parts.penalty) r = tf.sub(r, parts.penalty);
       return r;
     });
+    if (this.inMainUpdate) {
+      // Per agent (suffix _<agent index>, as interaction/*) and the pooled means charted before.
+      const mean = (t: Tensor) => tf.tidy(() => tf.mean(t).dataSync()[0]);
+      if (parts.psi) {
+        const psi = mean(parts.psi);
+        this.stats.add('im/psi_mean', psi);
+        this.stats.add(`im/psi_${j}`, psi);
+        this.stats.add(`im/bonus_${j}`, psi * this.acfg.lambdaPi);
+      }
+      if (parts.factor && parts.penalty) {
+        this.stats.add('im/penalty_factor_mean', mean(parts.factor));
+        this.stats.add(`im/penalty_${j}`, mean(parts.penalty));
+      }
+      this.stats.add(`im/intrinsic_${j}`, tf.tidy(() => tf.mean(tf.sub(out, base)).dataSync()[0]));
+    }
+    for (const t of Object.values(parts)) t.dispose();
     if (out !== base) base.dispose();
     return out;
+  }
+
+  /**
+   * The replay of copy b's episode with the learner's view of it: the influencer(s) marked,
+   * and each agent's intrinsic reward per step (bonus minus penalty; 0 outside the influence
+   * team) as the networks value it at the round's end, on the stored transitions of that episode.
+   */
+  private annotate(b: number, replay: Replay): Replay {
+    const marks = this.influencers.map((k) => ({ agent: k, label: 'influencer', color: INFLUENCER_COLOR, doc: "ALITA's influencer: maximises its influence on its teammates' values" }));
+    const L = this.rollout.maxSteps;
+    const rows = this.stepSlots.subarray(b * L, b * L + Math.min(replay.steps, L));
+    if (!this.usesIM() || replay.steps > L || rows.some((r) => r < 0)) return annotateReplay(replay, this.N, 'alita', [], marks);
+    const batch = this.gather(Int32Array.from(rows));
+    const values = new Float32Array(replay.steps * this.N);
+    for (const j of this.team) {
+      const parts = this.intrinsicParts(j, batch, false);
+      const v = this.tf.tidy(() => {
+        let r: Tensor = this.tf.zeros([replay.steps, 1]);
+        if (parts.bonus) r = this.tf.add(r, parts.bonus);
+        if (parts.penalty) r = this.tf.sub(r, parts.penalty);
+        return r.dataSync() as Float32Array;
+      });
+      for (const t of Object.values(parts)) t.dispose();
+      for (let t = 0; t < replay.steps; t++) values[t * this.N + j] = v[t];
+    }
+    this.disposeBatch(batch);
+    const series = [
+      {
+        key: 'intrinsic',
+        title: 'intrinsic reward',
+        doc: "ALITA's intrinsic term per step: the influencer's novelty bonus lambda_pi psi, minus an influencee's penalty exp(-omega psi) ||pi - a||^2",
+        values,
+      },
+    ];
+    return annotateReplay(replay, this.N, 'alita', series, marks);
   }
 
   // ---- the influence estimators ------------------------------------------------------------
@@ -316,6 +398,13 @@ export class AlitaTrainer extends MaddpgTrainer {
   protected override afterStore(t: number, valid: Uint8Array): void {
     const live: number[] = [];
     valid.forEach((v, b) => v && live.push(b));
+    {
+      // Where each copy's step landed in the replay (rows are stored in copy order).
+      const cap = this.buffer.capacity;
+      const end = this.buffer.nextSlot;
+      const L = this.rollout.maxSteps;
+      live.forEach((b, c) => (this.stepSlots[b * L + t] = (end - live.length + c + cap * 2) % cap));
+    }
     if (this.acfg.dtMode === 'exact' && this.usesF()) {
       const cap = this.buffer.capacity;
       const end = this.buffer.nextSlot;
@@ -459,7 +548,9 @@ export class AlitaTrainer extends MaddpgTrainer {
     const I = this.influencees(j);
     const zT = tf.tensor2d(Float32Array.from({ length: KF * I.length }, (_, n) => z[n % I.length][Math.floor(n / I.length)]), [KF, I.length]);
     const F = tf.div(tf.mean(tf.sum(tf.square(tf.sub(q, zT)), 1)), I.length);
-    this.stats.add('influence/F', F.dataSync()[0]);
+    const fv = F.dataSync()[0];
+    this.stats.add('influence/F', fv);
+    this.stats.add(`influence/F_${j}`, fv);
     return tf.mul(F, c.lambda);
   }
 
@@ -512,12 +603,14 @@ export class AlitaTrainer extends MaddpgTrainer {
   }
 
   override async round(): Promise<RoundResult> {
+    this.stepSlots.fill(-1);
     const res = await super.round();
     this.roundSteps.push(res.envSteps);
     while (this.roundSteps.length > this.acfg.aeWindowRounds) this.roundSteps.shift();
     this.trainAutoencoders();
     const extra = this.stats.take();
-    return { ...res, stats: { ...res.stats, ...extra, 'influence/influencer': this.influencers[0] } };
+    const episodes = res.episodes.map((ep) => (ep.replay ? { ...ep, replay: this.annotate(ep.envIndex, ep.replay) } : ep));
+    return { ...res, episodes, stats: { ...res.stats, ...extra, 'influence/influencer': this.influencers[0] } };
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
@@ -565,6 +658,10 @@ export const alitaEntry: AlgoEntry = {
   title: 'ALITA: MADDPG with an influencer, influence function and novelty (ICLR 2022 submission)',
   schema: alitaSchema,
   accepts: alitaProblems,
+  diagnostics: [
+    { prefix: 'influence', title: 'Influence: F per influencer, its estimators and D_t', doc: "influence/F_<k>: influencer k's influence term; clone_loss, dt_dist, dt_exact_frac: the estimators and D_t retrieval" },
+    { prefix: 'im', title: 'Intrinsic motivation: bonus, penalty and novelty per agent', doc: 'im/bonus_<k> (lambda_pi psi), im/penalty_<i> (eq. 11), im/intrinsic_<j> (their sum), im/psi_<k>, im/ae_loss' },
+  ],
   createTrainer: (ctx) => new AlitaTrainer(ctx),
   createPolicy: (ctx) => new MaddpgPolicy(ctx),
 };

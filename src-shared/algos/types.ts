@@ -9,6 +9,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { Schema, Values } from '../config/schema';
 import type { EnvSpec, EpisodeRecord, VecEnv } from '../envs/types';
 import type { Rng } from '../rng';
+import type { StatGroup } from '../stat-groups';
 
 export type Tf = typeof tfc;
 
@@ -88,6 +89,8 @@ export interface AlgoEntry {
    * registry from `accepts` (for catalogues and forms), never declared by hand.
    */
   readonly envs?: readonly string[];
+  /** Stat prefixes that are this learner's own diagnostics, titled (src-shared/stat-groups.ts). */
+  readonly diagnostics?: readonly StatGroup[];
   createTrainer(ctx: TrainContext): Trainer;
   createPolicy(ctx: PolicyContext): Policy;
 }

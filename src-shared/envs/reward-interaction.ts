@@ -41,6 +41,14 @@
  */
 import { ConfigError, typedValues, type Schema, type Values } from '../config/schema';
 import type { EpisodeRecord, EnvSpec, VecEnv } from './types';
+import type { StatGroup } from '../stat-groups';
+
+/** The wrapper's stats (`interactionStats`), as Learner internals titles them. */
+export const INTERACTION_STAT_GROUP: StatGroup = {
+  prefix: 'interaction',
+  title: 'Reward interaction: trigger rates, original vs reshaped reward per agent',
+  doc: 'interaction/trigger_rate(_<i>), interaction/reward_<i>, interaction/reshaped_<i>, interaction/mu_<i>, interaction/neighbours',
+};
 
 export const INTERACTION_MODES = ['off', 'ind', 'ctde', 'dri', 'dri-naive'] as const;
 export type InteractionMode = Exclude<(typeof INTERACTION_MODES)[number], 'off'>;

@@ -7,6 +7,7 @@ import { DtIndex, pairKey, retrieveDt, type DtSource } from '../../src-shared/al
 import { actionTensor } from '../../src-shared/algos/core/action-codec';
 import { spreadEntry } from '../../src-shared/envs/spread';
 import { Rng } from '../../src-shared/rng';
+import { learnerAnnotations, learnerColumn, learnerSeriesAt } from '../../src-shared/replay-annotations';
 import { setupTf, tf } from './helpers';
 
 const TINY = { hiddenDim: 16, batchSize: 16, updateEvery: 8, warmup: 16, dtBatch: 8, dtPool: 64, cloneUpdatesPerStep: 1 };
@@ -204,6 +205,106 @@ describe('ALITA trainer', () => {
     for (const [key, x] of Object.entries({ ...r1.stats, ...r2.stats })) expect(Number.isFinite(x), key).toBe(true);
     if (v !== 'no-f') expect(r2.stats['influence/F'] !== undefined || v === 'no-im').toBe(true);
     if (v === 'symmetric') expect(t.influencers).toEqual([0, 1, 2]);
+    t.dispose();
+  });
+});
+
+describe('ALITA made visible (issue 9 item 6)', () => {
+  beforeAll(async () => {
+    await setupTf();
+  });
+
+  it('logs F, the bonus and the penalty per agent, and intrinsic_j = bonus_j - penalty_j', async () => {
+    const t = make({});
+    await t.round();
+    const r = await t.round();
+    const k = t.influencers[0];
+    const s = r.stats;
+    expect(s[`influence/F_${k}`]).toBeDefined();
+    expect(s[`influence/F_${k}`]).toBeCloseTo(s['influence/F'], 6);
+    expect(s[`im/bonus_${k}`]).toBeGreaterThan(0);
+    expect(s[`im/bonus_${k}`]).toBeCloseTo(s[`im/psi_${k}`] * 0.01, 6);
+    expect(s[`im/intrinsic_${k}`]).toBeCloseTo(s[`im/bonus_${k}`], 5);
+    for (const i of t.influencees(k)) {
+      expect(s[`im/penalty_${i}`]).toBeGreaterThan(0);
+      expect(s[`im/intrinsic_${i}`]).toBeCloseTo(-s[`im/penalty_${i}`], 5);
+      expect(s[`im/bonus_${i}`]).toBeUndefined();
+      expect(s[`influence/F_${i}`]).toBeUndefined();
+    }
+    t.dispose();
+  });
+
+  it("annotates the recorded episode: the influencer marked, each agent's intrinsic reward per step", async () => {
+    const t = make({});
+    const env = t['ctx'].env;
+    env.setRecording(0, true);
+    await t.round();
+    const r = await t.round();
+    const ep = r.episodes.find((e) => e.replay)!;
+    expect(ep.envIndex).toBe(0);
+    const replay = ep.replay!;
+    const meta = learnerAnnotations(replay)!;
+    const k = t.influencers[0];
+    expect(meta.learner).toBe('alita');
+    expect(meta.marks).toEqual([expect.objectContaining({ agent: k, label: 'influencer' })]);
+    expect(meta.marks[0].color).toMatch(/^#[0-9a-f]{6}$/);
+    expect(meta.series.map((x) => x.key)).toEqual(['intrinsic']);
+    const N = 3;
+    const col = replay.columns[learnerColumn('intrinsic')];
+    expect(col).toHaveLength(replay.steps * N);
+    // The influencer's term is lambda_pi psi of its own stored (o, a); influencees pay a penalty.
+    const L = t['rollout'].maxSteps;
+    const slots = t['stepSlots'].subarray(0, replay.steps);
+    const batch = t['gather'](Int32Array.from(slots));
+    const psi = t.psi(k, batch.obs[k], batch.act[k]);
+    const want = psi.dataSync();
+    for (let s = 0; s < replay.steps; s++) {
+      expect(learnerSeriesAt(replay, 'intrinsic', N, s, k)).toBeCloseTo(0.01 * want[s], 5);
+      for (const i of t.influencees(k)) expect(learnerSeriesAt(replay, 'intrinsic', N, s, i)!).toBeLessThan(0);
+    }
+    expect(L).toBeGreaterThanOrEqual(replay.steps);
+    psi.dispose();
+    t['disposeBatch'](batch);
+    // Copies that are not recorded get nothing.
+    expect(r.episodes.filter((e) => e.replay)).toHaveLength(1);
+    t.dispose();
+  });
+
+  it('recording the terms draws nothing from the run: same seed, same rounds with and without', async () => {
+    const a = make({ penaltyPolicy: 'sample' });
+    const b = make({ penaltyPolicy: 'sample' });
+    a['ctx'].env.setRecording(0, true);
+    for (let n = 0; n < 3; n++) {
+      const ra = await a.round();
+      const rb = await b.round();
+      expect(ra.stats).toEqual(rb.stats);
+      expect(ra.episodes.map((e) => e.metrics)).toEqual(rb.episodes.map((e) => e.metrics));
+    }
+    a.dispose();
+    b.dispose();
+  });
+
+  it('No IM marks the influencer but records no intrinsic series', async () => {
+    const t = make({ variant: 'no-im' });
+    t['ctx'].env.setRecording(0, true);
+    const r = await t.round();
+    const meta = learnerAnnotations(r.episodes.find((e) => e.replay)!.replay!)!;
+    expect(meta.marks.map((m) => m.agent)).toEqual(t.influencers);
+    expect(meta.series).toEqual([]);
+    t.dispose();
+  });
+});
+
+describe('ALITA declares its diagnostics', () => {
+  beforeAll(async () => {
+    await setupTf();
+  });
+  it('each declared prefix is one its rounds log (so Learner internals leads with real stats)', async () => {
+    const t = make({});
+    await t.round();
+    const r = await t.round();
+    for (const d of alitaEntry.diagnostics ?? []) expect(Object.keys(r.stats).some((k) => k.startsWith(`${d.prefix}/`)), d.prefix).toBe(true);
+    expect(alitaEntry.diagnostics?.length).toBe(2);
     t.dispose();
   });
 });

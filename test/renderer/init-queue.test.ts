@@ -4,7 +4,7 @@
  * IntersectionObserver is the browser's; here a hand-driven stand-in decides visibility.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startWhenVisible } from '../../src-renderer/lib/init-queue';
+import { cancelWork, scheduleWork, startWhenVisible } from '../../src-renderer/lib/init-queue';
 
 type Cb = (entries: { isIntersecting: boolean }[]) => void;
 const observers: { cb: Cb; els: Element[]; live: boolean }[] = [];
@@ -90,5 +90,52 @@ describe('startWhenVisible', () => {
     frame();
     expect(startA).not.toHaveBeenCalled();
     expect(startB).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('scheduleWork (chart updates share the queue)', () => {
+  it("runs one widget's work per frame, after the starts already waiting", () => {
+    const log: string[] = [];
+    const el = document.createElement('div');
+    startWhenVisible(el, () => log.push('start'));
+    show(el);
+    const a = {};
+    const b = {};
+    scheduleWork(a, () => log.push('a'));
+    scheduleWork(b, () => log.push('b'));
+    frame();
+    expect(log).toEqual(['start']);
+    frame();
+    expect(log).toEqual(['start', 'a']);
+    frame();
+    expect(log).toEqual(['start', 'a', 'b']);
+  });
+
+  it('work for a widget already waiting is not queued twice: the latest runs, in the first place', () => {
+    const log: string[] = [];
+    const a = {};
+    const b = {};
+    scheduleWork(a, () => log.push('a1'));
+    scheduleWork(b, () => log.push('b'));
+    scheduleWork(a, () => log.push('a2'));
+    frame();
+    frame();
+    frame();
+    expect(log).toEqual(['a2', 'b']);
+    // Once run, the widget can be scheduled again.
+    scheduleWork(a, () => log.push('a3'));
+    frame();
+    expect(log).toEqual(['a2', 'b', 'a3']);
+  });
+
+  it('cancelled work never runs and costs no frame', () => {
+    const log: string[] = [];
+    const a = {};
+    const b = {};
+    scheduleWork(a, () => log.push('a'));
+    scheduleWork(b, () => log.push('b'));
+    cancelWork(a);
+    frame();
+    expect(log).toEqual(['b']);
   });
 });

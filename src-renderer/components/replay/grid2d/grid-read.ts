@@ -16,6 +16,8 @@ export interface GridCell {
 }
 
 export interface GridPiece {
+  /** Index in the meta's list (the agent index for agents). */
+  index: number;
   name: string;
   color: string;
   row: number;
@@ -65,7 +67,7 @@ function pieces(list: readonly { name: string; color: string }[], column: number
   return list.flatMap((p, i) => {
     const row = c[(t * n + i) * 2];
     const col = c[(t * n + i) * 2 + 1];
-    return row === undefined || col === undefined || row < 0 || col < 0 ? [] : [{ name: p.name, color: p.color, row, col }];
+    return row === undefined || col === undefined || row < 0 || col < 0 ? [] : [{ index: i, name: p.name, color: p.color, row, col }];
   });
 }
 
