@@ -30,6 +30,7 @@ import { safEntry } from './algos/saf';
 import { ddpgEntry } from './algos/ddpg';
 import { maddpgEntry } from './algos/maddpg';
 import { alitaEntry } from './algos/alita';
+import { iqlEntry } from './algos/iql';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -62,6 +63,7 @@ const builtinAlgos: AlgoEntry[] = [
   ddpgEntry,
   maddpgEntry,
   alitaEntry,
+  iqlEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({
