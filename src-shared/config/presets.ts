@@ -22,6 +22,7 @@ import { adversaryPresets } from '../envs/adversary-presets';
 import { gridTasksPresets } from '../envs/grid-tasks-presets';
 import { drimaPresets } from './drima-presets';
 import { safPresets } from '../algos/saf-presets';
+import { battlePresets } from '../envs/battle-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -334,6 +335,7 @@ const PRESETS: Preset[] = [
   ...adversaryPresets,
   ...gridTasksPresets,
   ...drimaPresets(),
+  ...battlePresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */
