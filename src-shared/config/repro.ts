@@ -18,6 +18,7 @@ import { headlineMetrics } from '../metrics';
 import { manitokanEntry } from '../envs/manitokan';
 import { DRIMA_REPROS, type RunOutcome } from './repro-drima';
 import { alitaRepros } from './repro-alita';
+import { f2a2BattleRepros } from './repro-f2a2-battle';
 
 export interface ReproVariant {
   label: string;
@@ -49,6 +50,8 @@ export interface Repro {
   outcome?: (env: { id: string } & Values, final: Record<string, number>) => RunOutcome;
   /** The paper's table, printed in its layout next to ours (mean and std over seeds). */
   reference?: ReferenceTable;
+  /** Print the time to convergence of this metric's curve per variant (F2A2 Fig. 7b). */
+  convergence?: { key: string };
 }
 
 /**
@@ -258,6 +261,7 @@ export const REPROS: readonly Repro[] = [
   },
   ...DRIMA_REPROS,
   ...alitaRepros,
+  ...f2a2BattleRepros,
 ];
 
 export function listRepros(): readonly Repro[] {
