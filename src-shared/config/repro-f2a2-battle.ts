@@ -11,7 +11,8 @@
  *
  * Budgets: `paper` = 10 seeds x 2000 rounds of one battle, rounds capped at 550 steps;
  * `small` = 1 seed x 12 rounds of 50-step battles, epsilon annealed over 6 episodes and one
- * update per 1024 agent transitions (so 256 vs 256 does ~25 updates a round): a pipeline check
+ * update per 1024 agent transitions (so 256 vs 256 does ~25 updates a round) and a replay of
+ * 20,000 agent transitions (~200 MB, also the checkpoint's size, instead of growing to GBs): a pipeline check
  * that finishes in minutes per army size on an idle machine, not a convergence measurement.
  */
 import type { Budget, Repro, ReproVariant } from './repro';
@@ -19,7 +20,7 @@ import { BATTLE_ARMY_SIZES } from '../envs/battle-presets';
 
 const PAPER: Budget = { episodes: 2000, seeds: 10, numEnvs: 1 };
 const SMALL: Budget = { episodes: 12, seeds: 1, numEnvs: 1 };
-const SMALL_OVERRIDES = { env: { episodeLimit: 50 }, algo: { epsilonEpisodes: 6, trainEvery: 1024, warmup: 1024 } };
+const SMALL_OVERRIDES = { env: { episodeLimit: 50 }, algo: { epsilonEpisodes: 6, trainEvery: 1024, warmup: 1024, bufferSize: 20_000 } };
 
 function variants(): ReproVariant[] {
   return BATTLE_ARMY_SIZES.map((k) => ({ label: `IQL ${k} vs ${k}`, preset: `battle-iql-selfplay-${k}`, budgetOverrides: { small: SMALL_OVERRIDES } }));
