@@ -38,6 +38,7 @@ import { eitiEntry } from './algos/eiti';
 import { edtiEntry } from './algos/edti';
 import { socialInfluenceEntry } from './algos/social-influence';
 import { f2a2Entry } from './algos/f2a2';
+import { iqlEntry } from './algos/iql';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -78,6 +79,7 @@ const builtinAlgos: AlgoEntry[] = [
   edtiEntry,
   socialInfluenceEntry,
   f2a2Entry,
+  iqlEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({

@@ -13,6 +13,7 @@ import { UsageError } from './errors';
 import { outcomeHtml, outcomeLines, outcomeRows, withOutcomeSection } from '../report/repro-outcome';
 import type { ReferenceTable } from '../../src-shared/config/repro';
 import type { Store } from '../db/store';
+import { convergenceHtml, convergenceText, convergenceTime, type Convergence, type ConvergenceRow } from '../report/convergence';
 import { fillReferenceTable, referenceTableHtml, referenceTableText, withReferenceSection, type FilledTable } from '../report/reference-table';
 
 /** The reproduction's paper table filled from its runs (their stored summaries). */
@@ -23,6 +24,19 @@ async function reproTable(store: Store, table: ReferenceTable, runs: readonly { 
     if (row) rows.push({ variant: r.variant, status: row.status, summary: row.summary });
   }
   return fillReferenceTable(table, rows);
+}
+
+/** Per variant (in launch order), the time to convergence of each finished run's `key` curve. */
+async function reproConvergence(store: Store, key: string, runs: readonly { id: number; variant: string }[]): Promise<ConvergenceRow[]> {
+  const out = new Map<string, Convergence[]>();
+  for (const r of runs) {
+    if (!out.has(r.variant)) out.set(r.variant, []);
+    const row = await store.getRun(r.id);
+    if (row?.status !== 'done') continue;
+    const c = convergenceTime(await store.metricSeries(r.id, key));
+    if (c) out.get(r.variant)!.push(c);
+  }
+  return [...out].map(([variant, cs]) => ({ variant, runs: cs }));
 }
 
 export const REPRO_HELP = `Usage: cairn repro --list
@@ -141,6 +155,7 @@ export async function repro(argv: string[]): Promise<void> {
       report = path.join(dir, `repro-${rep.name}-experiment-${launched.experimentId}.html`);
       let html = withOutcomeSection(Buffer.from(file.base64, 'base64').toString('utf8'), outcomeHtml(rep, outcome));
       if (rep.reference) html = withReferenceSection(html, referenceTableHtml(await reproTable(store, rep.reference, launched.runs)));
+      if (rep.convergence) html = withReferenceSection(html, convergenceHtml(rep.convergence.key, await reproConvergence(store, rep.convergence.key, launched.runs)));
       fs.writeFileSync(report, html);
       process.stderr.write(`cairn: report written to ${report}\n`);
     }
@@ -157,6 +172,7 @@ export async function repro(argv: string[]): Promise<void> {
     }
     for (const line of outcomeLines(outcome)) process.stderr.write(`cairn: ${line}\n`);
     if (rep.reference && !values.json) process.stdout.write('\n' + referenceTableText(await reproTable(store, rep.reference, launched.runs)));
+    if (rep.convergence && !values.json) process.stdout.write('\n' + convergenceText(rep.convergence.key, await reproConvergence(store, rep.convergence.key, launched.runs)));
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await store.close();

@@ -14,6 +14,11 @@ export interface StartMessage {
   checkpointDir: string;
   /** Checkpoint file to resume from, if any. */
   resumeFrom?: string;
+  /**
+   * With train.opponent = frozen: what the runner found for train.opponentRun (the worker
+   * checks it and fails the run with a clear message when it does not fit).
+   */
+  opponent?: { runId: number; found: false } | { runId: number; found: true; config: ExperimentConfig; checkpoint: string | null };
 }
 
 export type ParentMessage = StartMessage | { type: 'stop' };

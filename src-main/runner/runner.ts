@@ -271,8 +271,15 @@ export class Runner extends EventEmitter {
     this.write(a, () =>
       this.log(runId, 'info', `worker process ${child.pid} started${resumeFrom ? `, resuming from ${resumeFrom}` : ''}`),
     );
+    let opponent: StartMessage['opponent'];
+    if (run.config.train.opponent === 'frozen') {
+      const oid = Number(run.config.train.opponentRun);
+      const o = await this.store.getRun(oid);
+      opponent = o ? { runId: oid, found: true, config: o.config, checkpoint: (await this.store.latestCheckpoint(oid))?.path ?? null } : { runId: oid, found: false };
+    }
     const start: StartMessage = {
       type: 'start',
+      opponent,
       runId,
       config: run.config,
       seed: run.seed,

@@ -14,7 +14,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getAlgo, getEnv } from '../../src-shared/registry';
 import { Rng } from '../../src-shared/rng';
-import type { EnvSpec, EpisodeRecord } from '../../src-shared/envs/types';
+import type { EnvSpec, EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
+import { FrozenOpponentEnv, OPPONENT_STREAM, opponentSideSpec } from '../../src-shared/envs/frozen-opponent';
 import { metricByRole } from '../../src-shared/metrics';
 import { initBackend } from '../backend/select';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
@@ -69,6 +70,43 @@ function episodeRowMaker(spec: EnvSpec): (ep: EpisodeRecord, idx: number, round:
   };
 }
 
+/**
+ * train.opponent = frozen: the opponent team acts from the latest checkpoint of
+ * train.opponentRun (src-shared/envs/frozen-opponent.ts). Everything that can be wrong with
+ * that run fails this run here, before training, with a message naming train.opponentRun.
+ */
+function withOpponent(env: VecEnv, msg: StartMessage): VecEnv {
+  const train = msg.config.train;
+  if (train.opponent !== 'frozen') return env;
+  const o = msg.opponent;
+  const field = `train.opponentRun = ${train.opponentRun}`;
+  if (!o || !o.found) throw new Error(`${field}: no such run in this database`);
+  if (!o.checkpoint) throw new Error(`${field}: that run has no checkpoint yet (it saves one every train.checkpointEvery rounds and at its end)`);
+  const oc = o.config;
+  if (oc.env.id !== msg.config.env.id) throw new Error(`${field}: that run trained on env ${oc.env.id}, this one is on ${msg.config.env.id}`);
+  const oEntry = getEnv(oc.env.id);
+  const oAlgo = getAlgo(oc.algo.id);
+  if (!oEntry || !oAlgo) throw new Error(`${field}: that run's env or learner (${oc.env.id}, ${oc.algo.id}) is not available here`);
+  const { id: _e, ...oEnvConfig } = oc.env;
+  const { id: _a, ...oAlgoConfig } = oc.algo;
+  const theirs = oEntry.spec(oEnvConfig);
+  const ours = env.spec;
+  if (theirs.obsSize !== ours.obsSize || theirs.numActions !== ours.numActions) {
+    throw new Error(`${field}: that run's observations/actions (${theirs.obsSize}/${theirs.numActions} per agent) differ from this env's (${ours.obsSize}/${ours.numActions}); change env settings to match (e.g. env.minimap)`);
+  }
+  const ckpt = readCheckpointFile(o.checkpoint);
+  if (ckpt.extra.algo !== oc.algo.id) throw new Error(`${field}: checkpoint ${o.checkpoint} was written by ${String(ckpt.extra.algo)}, not by that run's learner ${oc.algo.id}`);
+  const team = Number(train.opponentTeam);
+  const rng = new Rng(msg.seed, OPPONENT_STREAM);
+  let policy;
+  try {
+    policy = oAlgo.createPolicy({ tf, spec: opponentSideSpec(ours, team), numEnvs: env.numEnvs, config: oAlgoConfig, rng, checkpoint: ckpt });
+  } catch (e) {
+    throw new Error(`${field}: the ${oc.algo.id} checkpoint ${o.checkpoint} does not fit team ${ours.teams[team].name} of this env: ${(e as Error).message}`);
+  }
+  return new FrozenOpponentEnv(env, team, policy, rng);
+}
+
 async function run(msg: StartMessage): Promise<void> {
   const info = await initBackend(msg.backend);
   const cfg = msg.config;
@@ -88,7 +126,7 @@ async function run(msg: StartMessage): Promise<void> {
 
   // DRIMA's reward interaction (train.interaction) sits between the env and the learner, so
   // the learner reads reshaped rewards without knowing; its trackers ride in the env state.
-  const env = withRewardInteraction(envEntry.create(envConfig, { numEnvs, autoReset: false }), cfg.train);
+  const env = withRewardInteraction(withOpponent(envEntry.create(envConfig, { numEnvs, autoReset: false }), msg), cfg.train);
   const metricKeys = env.spec.metricKeys;
   const episodeRow = episodeRowMaker(env.spec);
   const trainer = algoEntry.createTrainer({

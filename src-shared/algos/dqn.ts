@@ -10,6 +10,11 @@
  * `warmup` transitions, a hard target copy every `targetUpdateSteps` updates (core/target.ts).
  * A time-limit cut bootstraps (terminated = 0).
  *
+ * The trainer also runs IQL (algos/iql.ts) through a `DqnVariant`: a variant may share ONE
+ * Q-network over every learner agent (then a transition is one agent's, stored on its own, and
+ * an agent that leaves the episode early, `VecEnv.agentAlive`, ends its own transition chain there),
+ * bring its own network (the convolutional trunk) and anneal epsilon over episodes.
+ *
  * Defaults (drima.md §1.8; PARL where it has one): lr 5e-4 (PARL), gamma 0.9 (Cairn: a single
  * state makes gamma a constant offset), batch 64, buffer 20,000 (smaller than PARL's 200,000
  * because d is non-stationary), update every 5 env steps after 200 transitions (PARL), target
@@ -26,6 +31,7 @@ import type { Rng } from '../rng';
 import { argmaxMasked } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
 import { Mlp } from '../nn/mlp';
+import type { Tensor } from '../nn/tf';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import type { Tf } from '../nn/tf';
@@ -55,26 +61,58 @@ type DqnConfig = Values<typeof dqnSchema>;
 
 const NEEDS = { actions: 'discrete', controllers: ['learner', 'script'] } as const;
 
-/** Per learner agent Q-networks [L groups], used by the trainer and the evaluation policy. */
+/** The Q-function a variant brings: grouped rows [G, R, O] -> [G, R, A]. */
+export interface QFunction {
+  readonly params: ParamSet;
+  /** No gradient (acting, targets). */
+  infer(x: Tensor): Tensor;
+  /** On the tape (the loss). */
+  forward(x: Tensor): Tensor;
+}
+
+/**
+ * What differs between DQN (this file's entry) and its relatives:
+ * - `shared`: one network for every learner agent (G = 1, rows = agents x copies) and
+ *   per-agent transitions, instead of one network per agent over joint transitions;
+ * - `makeQ`: the network (the 64-64 MLP here, the conv trunk for IQL);
+ * - `epsilonBy`: the decay counts env steps (`epsilonSteps`) or finished episodes
+ *   (`epsilonEpisodes`); `trainEvery` counts env steps, or stored agent transitions when shared.
+ */
+export interface DqnVariant {
+  readonly id: string;
+  readonly schema: Schema;
+  readonly shared: boolean;
+  readonly epsilonBy: 'envSteps' | 'episodes';
+  makeQ(tf: Tf, spec: EnvSpec, config: Values, groups: number, rng: Rng, trainable: boolean): QFunction;
+}
+
+/** The learner agents' Q-values, batched as the variant groups them, and epsilon-greedy acting. */
 class QNets {
   readonly agents: number[];
+  readonly q: QFunction;
   readonly params: ParamSet;
-  readonly net: Mlp;
-  constructor(tf: Tf, spec: EnvSpec, hidden: number, rng: Rng, trainable = true) {
+  constructor(tf: Tf, spec: EnvSpec, variant: DqnVariant, config: Values, rng: Rng, trainable = true) {
     this.agents = learnerAgents(spec);
-    this.params = new ParamSet(tf, trainable);
-    this.net = new Mlp(tf, this.params, 'q', [spec.obsSize, hidden, hidden, spec.numActions], 'relu', this.agents.length, rng);
+    this.q = variant.makeQ(tf, spec, config, variant.shared ? 1 : this.agents.length, rng, trainable);
+    this.params = this.q.params;
+    this.shared = variant.shared;
   }
+  private readonly shared: boolean;
 
-  /** Q-values [L, R, A] of R rows per agent given as [L, R, O]. */
+  /**
+   * Q-values of R rows per agent given as [L, R, O] (agent-major). Shared networks see them as
+   * one group of L * R rows; the flat layout, and so the output's, is the same either way.
+   */
   values(tf: Tf, x: Float32Array, R: number, O: number): Float32Array {
-    const out = tf.tidy(() => this.net.infer(tf.tensor3d(x, [this.agents.length, R, O])));
+    const L = this.agents.length;
+    const shape: [number, number, number] = this.shared ? [1, L * R, O] : [L, R, O];
+    const out = tf.tidy(() => this.q.infer(tf.tensor3d(x, shape)));
     const v = out.dataSync() as Float32Array;
     out.dispose();
     return v;
   }
 
-  /** Greedy (or epsilon-greedy) actions for env's current observations. */
+  /** Greedy (or epsilon-greedy) actions for env's current observations; masks in every argmax. */
   act(tf: Tf, env: VecEnv, actions: Int32Array, epsilon: number, rng: Rng): void {
     const { numAgents: N, obsSize: O, numActions: A } = env.spec;
     const B = env.numEnvs;
@@ -108,8 +146,8 @@ class QNets {
   }
 }
 
-class DqnTrainer implements Trainer {
-  private readonly cfg: DqnConfig;
+export class DqnTrainer implements Trainer {
+  private readonly cfg: DqnConfig & { epsilonEpisodes?: number };
   private readonly tf: Tf;
   private readonly rollout: LockstepRollout;
   private readonly q: QNets;
@@ -118,28 +156,42 @@ class DqnTrainer implements Trainer {
   private readonly schedule: TargetSchedule;
   private readonly buffer: TransitionBuffer;
   private envSteps = 0;
+  private episodes = 0;
   private sinceUpdate = 0;
   private updates = 0;
   private readonly prevObs: Float32Array;
+  private readonly prevAlive: Uint8Array;
+  /** Shared variants: [B, N] 1 for the learner agents' rows. */
+  private readonly learnerRow: Uint8Array;
 
-  constructor(private readonly ctx: TrainContext) {
+  constructor(
+    private readonly ctx: TrainContext,
+    private readonly variant: DqnVariant = DQN_VARIANT,
+  ) {
     const tf = (this.tf = ctx.tf);
-    const cfg = (this.cfg = typedValues('algo', dqnSchema, ctx.config));
+    const cfg = (this.cfg = typedValues('algo', variant.schema, ctx.config) as DqnConfig & { epsilonEpisodes?: number });
     const spec = ctx.env.spec;
     const { numAgents: N, obsSize: O, numActions: A } = spec;
+    const B = ctx.env.numEnvs;
     this.rollout = new LockstepRollout(ctx.env, ctx.seed);
-    this.q = new QNets(tf, spec, cfg.hiddenDim, ctx.rng);
-    this.target = new QNets(tf, spec, cfg.hiddenDim, ctx.rng, false);
+    this.q = new QNets(tf, spec, variant, ctx.config, ctx.rng);
+    this.target = new QNets(tf, spec, variant, ctx.config, ctx.rng, false);
     this.target.params.copyFrom(this.q.params);
     this.opt = new Adam(tf, this.q.params, { lr: cfg.lr });
     this.schedule = new TargetSchedule(tf, this.target.params, this.q.params, { kind: 'hard-steps', every: cfg.targetUpdateSteps });
-    this.buffer = new TransitionBuffer(cfg.bufferSize, { obs: N * O, act: N, rew: N, next: N * O, nextMask: N * A, term: 1 });
-    this.prevObs = new Float32Array(ctx.env.numEnvs * N * O);
+    // Shared: one row per agent transition (a parameter-shared network learns from every
+    // agent's experience alike, and battle-sized joint rows would not fit in memory).
+    const per = variant.shared ? 1 : N;
+    this.buffer = new TransitionBuffer(cfg.bufferSize, { obs: per * O, act: per, rew: per, next: per * O, nextMask: per * A, term: 1 });
+    this.prevObs = new Float32Array(B * N * O);
+    this.prevAlive = new Uint8Array(B * N);
+    this.learnerRow = new Uint8Array(B * N);
+    for (let b = 0; b < B; b++) for (const i of this.q.agents) this.learnerRow[b * N + i] = 1;
   }
 
   private epsilon(): number {
     const c = this.cfg;
-    const f = Math.min(1, this.envSteps / c.epsilonSteps);
+    const f = this.variant.epsilonBy === 'episodes' ? Math.min(1, this.episodes / (c.epsilonEpisodes ?? 1)) : Math.min(1, this.envSteps / c.epsilonSteps);
     return c.epsilonStart + (c.epsilonEnd - c.epsilonStart) * f;
   }
 
@@ -149,26 +201,43 @@ class DqnTrainer implements Trainer {
     const { numAgents: N, obsSize: O, numActions: A } = env.spec;
     const B = env.numEnvs;
     const ro = this.rollout;
-    const term = new Float32Array(B);
-    const valid = new Uint8Array(B);
+    const shared = this.variant.shared;
+    const term = new Float32Array(shared ? B * N : B);
+    const valid = new Uint8Array(shared ? B * N : B);
     let loss = 0;
     let n = 0;
     ro.begin();
     const res = ro.run({
       act: () => {
         this.prevObs.set(env.obs);
+        if (env.agentAlive) this.prevAlive.set(env.agentAlive);
+        else this.prevAlive.fill(1);
         this.q.act(tf, env, ro.actions, this.epsilon(), this.ctx.rng);
       },
       observe: (t) => {
+        let stored = 0;
         let live = 0;
         for (let b = 0; b < B; b++) {
-          valid[b] = ro.valid[t * B + b];
-          term[b] = env.dones[b] && !env.truncated[b] ? 1 : 0;
-          live += valid[b];
+          const v = ro.valid[t * B + b];
+          const ended = env.dones[b] && !env.truncated[b] ? 1 : 0;
+          live += v;
+          if (!shared) {
+            valid[b] = v;
+            term[b] = ended;
+            continue;
+          }
+          for (let i = 0; i < N; i++) {
+            const r = b * N + i;
+            // An agent out of play before the step has no transition; one that left during it
+            // (killed) ends its own chain: no bootstrap from its zeroed row.
+            valid[r] = v && this.learnerRow[r] && this.prevAlive[r] ? 1 : 0;
+            term[r] = ended || (env.agentAlive !== undefined && !env.agentAlive[r]) ? 1 : 0;
+            stored += valid[r];
+          }
         }
         this.buffer.insert({ obs: this.prevObs, act: ro.actions, rew: env.rewards, next: env.obs, nextMask: env.actionMask, term }, valid);
         this.envSteps += live;
-        this.sinceUpdate += live;
+        this.sinceUpdate += shared ? stored : live;
         while (this.sinceUpdate >= this.cfg.trainEvery) {
           this.sinceUpdate -= this.cfg.trainEvery;
           // A warm-up longer than the buffer could never end: it is capped at the capacity.
@@ -178,6 +247,7 @@ class DqnTrainer implements Trainer {
         }
       },
     });
+    this.episodes += res.episodes.length;
     return {
       episodes: res.episodes,
       envSteps: res.envSteps,
@@ -188,34 +258,43 @@ class DqnTrainer implements Trainer {
   private update(N: number, O: number, A: number): number {
     const { tf, cfg } = this;
     const K = cfg.batchSize;
+    const shared = this.variant.shared;
     const agents = this.q.agents;
-    const L = agents.length;
+    // Shared: K agent transitions, one group; else K joint transitions seen by L groups.
+    const L = shared ? 1 : agents.length;
+    const per = shared ? 1 : N;
+    const slot = (k: number) => (shared ? 0 : agents[k]);
     const { fields } = this.buffer.sample(K, this.ctx.rng);
     const x = new Float32Array(L * K * O);
     const nx = new Float32Array(L * K * O);
-    agents.forEach((i, k) => {
+    for (let k = 0; k < L; k++) {
+      const i = slot(k);
       for (let r = 0; r < K; r++) {
-        x.set(fields.obs.subarray((r * N + i) * O, (r * N + i + 1) * O), (k * K + r) * O);
-        nx.set(fields.next.subarray((r * N + i) * O, (r * N + i + 1) * O), (k * K + r) * O);
+        x.set(fields.obs.subarray((r * per + i) * O, (r * per + i + 1) * O), (k * K + r) * O);
+        nx.set(fields.next.subarray((r * per + i) * O, (r * per + i + 1) * O), (k * K + r) * O);
       }
-    });
-    const qNext = this.target.values(tf, nx, K, O);
+    }
+    const shape: [number, number, number] = [L, K, O];
+    const qNext = tf.tidy(() => this.target.q.infer(tf.tensor3d(nx, shape)));
+    const qn = qNext.dataSync() as Float32Array;
+    qNext.dispose();
     const y = new Float32Array(L * K);
     const hot = new Float32Array(L * K * A);
-    agents.forEach((i, k) => {
+    for (let k = 0; k < L; k++) {
+      const i = slot(k);
       for (let r = 0; r < K; r++) {
         let best = -Infinity;
-        for (let a = 0; a < A; a++) if (fields.nextMask[(r * N + i) * A + a]) best = Math.max(best, qNext[(k * K + r) * A + a]);
+        for (let a = 0; a < A; a++) if (fields.nextMask[(r * per + i) * A + a]) best = Math.max(best, qn[(k * K + r) * A + a]);
         if (best === -Infinity) best = 0;
-        y[k * K + r] = fields.rew[r * N + i] + cfg.gamma * (1 - fields.term[r]) * best;
-        hot[(k * K + r) * A + fields.act[r * N + i]] = 1;
+        y[k * K + r] = fields.rew[r * per + i] + cfg.gamma * (1 - fields.term[r]) * best;
+        hot[(k * K + r) * A + fields.act[r * per + i]] = 1;
       }
-    });
-    const xs = tf.tensor3d(x, [L, K, O]);
+    }
+    const xs = tf.tensor3d(x, shape);
     const ys = tf.tensor2d(y, [L, K]);
     const hs = tf.tensor3d(hot, [L, K, A]);
     const { value, grads } = this.q.params.grads(() => {
-      const qa = tf.sum(tf.mul(this.q.net.forward(xs, false), hs), -1);
+      const qa = tf.sum(tf.mul(this.q.q.forward(xs), hs), -1);
       return tf.mean(tf.square(tf.sub(qa, ys))) as never;
     });
     if (cfg.gradClip > 0) clipByGlobalNorm(tf, grads, cfg.gradClip);
@@ -229,21 +308,25 @@ class DqnTrainer implements Trainer {
   }
 
   private parts() {
-    return { algo: 'dqn', version: 1, ctx: this.ctx, rollout: this.rollout, params: { 'q/': this.q.params, 'target/': this.target.params }, optimisers: { q: this.opt } };
+    return { algo: this.variant.id, version: 1, ctx: this.ctx, rollout: this.rollout, params: { 'q/': this.q.params, 'target/': this.target.params }, optimisers: { q: this.opt } };
   }
 
   async save(): Promise<Checkpoint> {
     const rec = this.buffer.toRecords();
-    return saveLearner(this.parts(), { envStepsSeen: this.envSteps, sinceUpdate: this.sinceUpdate, updates: this.updates, replay: rec.meta, ...this.schedule.getState() }, rec.tensors);
+    const counters = { envStepsSeen: this.envSteps, episodesSeen: this.episodes, sinceUpdate: this.sinceUpdate, updates: this.updates, replay: rec.meta, ...this.schedule.getState() };
+    return saveLearner(this.parts(), counters, rec.tensors);
   }
 
   load(ckpt: Checkpoint): void {
+    const id = this.variant.id;
     const e = loadLearner(ckpt, this.parts());
-    this.envSteps = counter(e, 'envStepsSeen', 'dqn');
-    this.sinceUpdate = counter(e, 'sinceUpdate', 'dqn');
-    this.updates = counter(e, 'updates', 'dqn');
+    this.envSteps = counter(e, 'envStepsSeen', id);
+    // Checkpoints written before episodes were counted: DQN never read the count.
+    this.episodes = e.episodesSeen === undefined && this.variant.epsilonBy === 'envSteps' ? 0 : counter(e, 'episodesSeen', id);
+    this.sinceUpdate = counter(e, 'sinceUpdate', id);
+    this.updates = counter(e, 'updates', id);
     this.buffer.fromRecords(ckpt.tensors, e.replay as { next: number; size: number });
-    this.schedule.setState(e, 'dqn');
+    this.schedule.setState(e, id);
   }
 
   dispose(): void {
@@ -253,22 +336,39 @@ class DqnTrainer implements Trainer {
   }
 }
 
-class DqnPolicy implements Policy {
+export class DqnPolicy implements Policy {
   private readonly q: QNets;
-  constructor(private readonly ctx: PolicyContext) {
-    const cfg = typedValues('algo', dqnSchema, ctx.config);
-    this.q = new QNets(ctx.tf, ctx.spec, cfg.hiddenDim, ctx.rng);
+  private readonly epsilonEnd: number;
+  constructor(
+    private readonly ctx: PolicyContext,
+    variant: DqnVariant = DQN_VARIANT,
+  ) {
+    this.epsilonEnd = Number(typedValues('algo', variant.schema, ctx.config).epsilonEnd);
+    this.q = new QNets(ctx.tf, ctx.spec, variant, ctx.config, ctx.rng);
     if (ctx.checkpoint) this.q.params.loadRecords(ctx.checkpoint.tensors, 'q/');
   }
   resetCopy(): void {}
-  /** Greedy: argmax Q; otherwise the final exploration rate of the defaults (0.05). */
+  /** Greedy: argmax Q; otherwise the final exploration rate of the config (0.05 by default). */
   act(env: VecEnv, actions: Int32Array, greedy: boolean): void {
-    this.q.act(this.ctx.tf, env, actions, greedy ? 0 : typedValues('algo', dqnSchema, this.ctx.config).epsilonEnd, this.ctx.rng);
+    this.q.act(this.ctx.tf, env, actions, greedy ? 0 : this.epsilonEnd, this.ctx.rng);
   }
   dispose(): void {
     this.q.params.dispose();
   }
 }
+
+export const DQN_VARIANT: DqnVariant = {
+  id: 'dqn',
+  schema: dqnSchema,
+  shared: false,
+  epsilonBy: 'envSteps',
+  makeQ(tf, spec, config, groups, rng, trainable) {
+    const hidden = typedValues('algo', dqnSchema, config).hiddenDim;
+    const params = new ParamSet(tf, trainable);
+    const net = new Mlp(tf, params, 'q', [spec.obsSize, hidden, hidden, spec.numActions], 'relu', groups, rng);
+    return { params, infer: (x) => net.infer(x), forward: (x) => net.forward(x, false) };
+  },
+};
 
 export const dqnEntry: AlgoEntry = {
   id: 'dqn',

@@ -74,7 +74,7 @@ import { writePolicyActions } from './core/act';
 import { concatDiff, im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
 import { GRUCell } from '../nn/gru';
-import { gateStep, gateWeights, layerNormWeights, layerNormLast } from '../nn/ppo-gru';
+import { gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast } from '../nn/ppo-gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -463,11 +463,9 @@ export class PpoNet {
     return out;
   }
 
-  /** Group g's weight [1, in, out] and bias [out] of a layer (slices when G > 1). */
-  private groupLayer(layer: Linear, g: number): { w: Tensor; b: Tensor } {
-    if (this.groups === 1) return { w: layer.weight, b: layer.bias };
-    const tf = this.tf;
-    return { w: tf.slice(layer.weight, [g, 0, 0], [1, layer.inDim, layer.outDim]), b: tf.slice(layer.bias, g * layer.outDim, layer.outDim) };
+  /** Group g's weight [1, in, out] and bias [out] of a layer (pieces of one split when G > 1). */
+  private groupLayer(layer: Linear, g: number, pieces: GroupPieces): { w: Tensor; b: Tensor } {
+    return { w: pieces.get(layer.weight, g), b: pieces.get(layer.bias, g) };
   }
 
   /**
@@ -486,14 +484,15 @@ export class PpoNet {
     const { C, hidden: H, activation: act } = this;
     return tf.tidy(() => {
       const outs: Tensor[] = [];
+      const pieces = new GroupPieces(tf, this.groups);
       for (let g = 0; g < this.groups; g++) {
-        const conv = this.groupLayer(this.conv, g);
-        const fc1 = this.groupLayer(this.fc1, g);
-        const fc2 = this.groupLayer(this.fc2, g);
-        const head = this.groupLayer(this.head, g);
+        const conv = this.groupLayer(this.conv, g, pieces);
+        const fc1 = this.groupLayer(this.fc1, g, pieces);
+        const fc2 = this.groupLayer(this.fc2, g, pieces);
+        const head = this.groupLayer(this.head, g, pieces);
         const gru = this.gru;
-        const gates = gru ? gateWeights(tf, gru, g) : null;
-        const ln = gru ? layerNormWeights(tf, gru, g)! : null;
+        const gates = gru ? gateWeights(tf, gru, g, pieces) : null;
+        const ln = gru ? layerNormWeights(tf, gru, g, pieces)! : null;
         let h: Tensor | null = gru ? tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]) : null;
         const ys: Tensor[] = [];
         for (let k = 0; k < L; k++) {

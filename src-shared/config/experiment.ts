@@ -8,6 +8,7 @@
 import { ConfigError, coerceField, fieldSpec, resolve, type Schema, type Values } from './schema';
 import { getAlgo, getEnv, listAlgos, listEnvs } from '../registry';
 import { rewardInteractionSchema } from '../envs/reward-interaction';
+import { learnerSideSpec, opponentTeamProblem } from '../envs/frozen-opponent';
 
 export const trainSchema = {
   episodes: {
@@ -33,6 +34,14 @@ export const trainSchema = {
     doc: 'Store the replay of copy 0 every N rounds (0: only the final round). The final round is always stored.',
   },
   ...rewardInteractionSchema,
+  opponent: {
+    type: 'enum',
+    default: 'self-play',
+    values: ['self-play', 'frozen'],
+    doc: "Who drives the opponent team (train.opponentTeam): the learner itself (self-play), or the latest checkpoint of run train.opponentRun, frozen (F2A2 §4.5: IQL fixed after self-play, acting with epsilon 0.05).",
+  },
+  opponentRun: { type: 'int', default: 0, min: 0, max: 2_147_483_647, doc: 'With opponent = frozen: the run whose latest checkpoint (at launch) drives the opponent team; its env must be the same env with the same observation and action sizes.' },
+  opponentTeam: { type: 'int', default: 1, min: 0, max: 1000, doc: 'With opponent = frozen: index of the frozen team in the env (battle: 1 = blue); the learner trains the others.' },
 } as const satisfies Schema;
 
 export interface ExperimentConfig {
@@ -65,14 +74,22 @@ export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
   const { id: _e, ...envRest } = raw.env ?? {};
   const { id: _a, ...algoRest } = raw.algo ?? {};
   const envValues = resolve('env', env.schema, envRest);
-  const problems = algo.accepts(env.spec(envValues));
+  const train = resolve('train', trainSchema, raw.train);
+  let spec = env.spec(envValues);
+  const opp = opponentTeamProblem(spec, train);
+  if (opp) throw opp;
+  if (train.opponent === 'frozen') {
+    if (Number(train.opponentRun) < 1) throw new ConfigError('train.opponentRun', 'the id of a run with a checkpoint (train.opponent = frozen)', train.opponentRun);
+    spec = learnerSideSpec(spec, Number(train.opponentTeam));
+  }
+  const problems = algo.accepts(spec);
   if (problems.length > 0) {
     throw new ConfigError('algo.id', `an algorithm that can train on env ${envId} (${algoId}: ${problems[0]})`, algoId);
   }
   const out: ExperimentConfig = {
     env: { id: envId, ...envValues },
     algo: { id: algoId, ...resolve('algo', algo.schema, algoRest) },
-    train: resolve('train', trainSchema, raw.train),
+    train,
   };
   if (raw.envModule !== undefined) out.envModule = raw.envModule;
   return out;

@@ -26,6 +26,7 @@ import { maacEnvPresets } from '../envs/maac-envs-presets';
 import { f2a2BaselinePresets } from '../algos/f2a2-baseline-presets';
 import { explorationPresets } from '../algos/exploration-presets';
 import { f2a2Presets } from '../algos/f2a2-presets';
+import { battlePresets } from '../envs/battle-presets';
 
 export interface Preset {
   /** Identifier used by `--preset` and the UI (kebab-case). */
@@ -355,6 +356,7 @@ const PRESETS: Preset[] = [
   ...maacEnvPresets,
   ...f2a2BaselinePresets,
   ...f2a2Presets(),
+  ...battlePresets,
 ];
 
 /** All presets, in display order. Returns copies, so callers may modify them. */

@@ -19,6 +19,7 @@ import { manitokanEntry } from '../envs/manitokan';
 import { DRIMA_REPROS, type RunOutcome } from './repro-drima';
 import { alitaRepros } from './repro-alita';
 import { f2a2Repros } from './repro-f2a2';
+import { f2a2BattleRepros } from './repro-f2a2-battle';
 
 export interface ReproVariant {
   label: string;
@@ -50,6 +51,8 @@ export interface Repro {
   outcome?: (env: { id: string } & Values, final: Record<string, number>) => RunOutcome;
   /** The paper's table, printed in its layout next to ours (mean and std over seeds). */
   reference?: ReferenceTable;
+  /** Print the time to convergence of this metric's curve per variant (F2A2 Fig. 7b). */
+  convergence?: { key: string };
 }
 
 /**
@@ -260,6 +263,7 @@ export const REPROS: readonly Repro[] = [
   ...DRIMA_REPROS,
   ...alitaRepros,
   ...f2a2Repros(),
+  ...f2a2BattleRepros,
 ];
 
 export function listRepros(): readonly Repro[] {

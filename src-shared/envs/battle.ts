@@ -191,6 +191,10 @@ export class BattleVecEnv extends VecEnvBase {
   private readonly cell: Int32Array;
   private readonly hp: Float32Array;
   private readonly alive: Uint8Array;
+  /** The contract's `VecEnv.agentAlive`: [B, N] 1 while the unit lives. */
+  get agentAlive(): Uint8Array {
+    return this.alive;
+  }
   /** [B, N] last action (-1 before the first step) and last reward, for the history features. */
   private readonly lastAct: Int8Array;
   private readonly lastRew: Float32Array;

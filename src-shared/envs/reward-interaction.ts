@@ -256,6 +256,9 @@ export class RewardInteractionEnv implements VecEnv {
   get agentPositions(): Float32Array | Float64Array | undefined {
     return this.inner.agentPositions;
   }
+  get agentAlive(): Uint8Array | undefined {
+    return this.inner.agentAlive;
+  }
 
   reset(seed: number): void {
     this.inner.reset(seed);

@@ -234,6 +234,12 @@ export interface VecEnv {
    * exactly when the spec declares `positionDims`.
    */
   readonly agentPositions?: Float32Array | Float64Array;
+  /**
+   * [B, N] 1 while the agent is in play, for envs whose agents can leave an episode before it
+   * ends (battle: killed units); absent when every agent plays to the end. Learners that store
+   * per-agent transitions end an agent's chain when it drops out (its later rows are padding).
+   */
+  readonly agentAlive?: Uint8Array;
 
   /** Reset every copy; copy b draws from its own stream derived from (seed, b). */
   reset(seed: number): void;

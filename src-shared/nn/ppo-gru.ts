@@ -10,8 +10,8 @@
  * minibatch on the wasm backend showed its last-axis gate split (SplitV, which wasm runs as a
  * copy per piece) and Tanh (several times slower than Sigmoid there) costing as much as the
  * matmuls, plus, with G > 1 groups, a per-step Unpack of the state. Here:
- * - each gate has its own weight slice, taken once per group and call (a tape-recorded Slice of
- *   the variable: small), so nothing is split per step;
+ * - each gate has its own weight slice, taken once per group and call from the group's piece
+ *   of the variable (GroupPieces), so nothing is split per step;
  * - tanh(a) = 2 sigmoid(2a) - 1;
  * - a group's weights and states are handled as [1, rows, .] tensors, never unstacked (the
  *   weights differ per group, so its matmuls are per group anyway, as in nn/mlp.ts).
@@ -22,6 +22,35 @@ import { concatDiff } from './conv';
 import type { GRUCell } from './gru';
 import { groupedLinear } from './mlp';
 import type { Tensor, Tf } from './tf';
+
+/**
+ * Per-group pieces of grouped tensors ([G, ...] weights, flat [G * n] biases, [G, rows, .]
+ * activations), split ONCE along the group axis and handed out by group.
+ *
+ * Why not a Slice per group: the gradient of a Slice is its dy padded back to the FULL input
+ * shape, so G per-group slices of a [G, in, out] variable put G full-size gradients on the tape
+ * (G^2 in out floats, held until the backward pass ends). With 128 per-agent networks (IPPO on a
+ * 64 vs 64 battle) that was over 8 GB and overran the wasm backend's 4 GiB heap, where a failed
+ * allocation surfaces as "memory access out of bounds". A split's gradient is one concatenation
+ * of the G pieces' gradients: G in out floats.
+ */
+export class GroupPieces {
+  private readonly cache = new Map<Tensor, Tensor[]>();
+  constructor(
+    private readonly tf: Tf,
+    readonly groups: number,
+  ) {}
+  /** Group g's piece of `v` (v itself when there is one group). */
+  get(v: Tensor, g: number): Tensor {
+    if (this.groups === 1) return v;
+    let p = this.cache.get(v);
+    if (!p) {
+      p = this.tf.split(v, this.groups, 0);
+      this.cache.set(v, p);
+    }
+    return p[g];
+  }
+}
 
 /** One group's GRU weights split by gate (r, z, n): [1, in, H], [1, H, H] and biases [H]. */
 export interface GateWeights {
@@ -35,16 +64,20 @@ export interface GateWeights {
  * Group g's weights of `cell`, per gate. Slices of the variables, so gradients flow back to
  * them; biases are fresh rank-1 tensors, as the wasm fused matmul requires.
  */
-export function gateWeights(tf: Tf, cell: GRUCell, g: number): GateWeights {
+export function gateWeights(tf: Tf, cell: GRUCell, g: number, pieces: GroupPieces = new GroupPieces(tf, cell.groups)): GateWeights {
   const H = cell.hiddenSize;
   const I = cell.inputSize;
-  const H3 = 3 * H;
   const gates = [0, 1, 2];
+  // The gate slices are of the group's own piece, so their padded gradients are one group big.
+  const wi = pieces.get(cell.weightIh, g);
+  const wh = pieces.get(cell.weightHh, g);
+  const bi = pieces.get(cell.biasIh, g);
+  const bh = pieces.get(cell.biasHh, g);
   return {
-    wi: gates.map((k) => tf.slice(cell.weightIh, [g, 0, k * H], [1, I, H])),
-    wh: gates.map((k) => tf.slice(cell.weightHh, [g, 0, k * H], [1, H, H])),
-    bi: gates.map((k) => tf.slice(cell.biasIh, g * H3 + k * H, H)),
-    bh: gates.map((k) => tf.slice(cell.biasHh, g * H3 + k * H, H)),
+    wi: gates.map((k) => tf.slice(wi, [0, 0, k * H], [1, I, H])),
+    wh: gates.map((k) => tf.slice(wh, [0, 0, k * H], [1, H, H])),
+    bi: gates.map((k) => tf.slice(bi, k * H, H)),
+    bh: gates.map((k) => tf.slice(bh, k * H, H)),
   };
 }
 
@@ -70,10 +103,9 @@ export function layerNormLast(tf: Tf, x: Tensor, gain: Tensor, bias: Tensor): Te
 }
 
 /** Group g's LayerNorm gain and bias of `cell` ([H] each), or null without LayerNorm. */
-export function layerNormWeights(tf: Tf, cell: GRUCell, g: number): { gain: Tensor; bias: Tensor } | null {
+export function layerNormWeights(tf: Tf, cell: GRUCell, g: number, pieces: GroupPieces = new GroupPieces(tf, cell.groups)): { gain: Tensor; bias: Tensor } | null {
   if (!cell.lnWeight || !cell.lnBias) return null;
-  const H = cell.hiddenSize;
-  return { gain: tf.slice(cell.lnWeight, g * H, H), bias: tf.slice(cell.lnBias, g * H, H) };
+  return { gain: pieces.get(cell.lnWeight, g), bias: pieces.get(cell.lnBias, g) };
 }
 
 /**
@@ -94,9 +126,10 @@ export function gruChunks(tf: Tf, cell: GRUCell, e: Tensor, h0: Float32Array, L:
   if (h0.length !== G * S * H) throw new Error(`gruChunks: h0 must hold ${G * S * H} values, got ${h0.length}`);
   return tf.tidy(() => {
     const outs: Tensor[] = [];
+    const pieces = new GroupPieces(tf, G);
     for (let g = 0; g < G; g++) {
-      const w = gateWeights(tf, cell, g);
-      const x = G === 1 ? e : tf.slice(e, [g, 0, 0], [1, L * S, I]);
+      const w = gateWeights(tf, cell, g, pieces);
+      const x = pieces.get(e, g);
       const xs = L === 1 ? [x] : tf.split(x, L, 1);
       let h: Tensor = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
       const hs: Tensor[] = [];

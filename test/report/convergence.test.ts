@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { convergenceText, convergenceTime, movingAverage } from '../../src-main/report/convergence';
+
+function series(values: number[], secondsPerRound = 2) {
+  const n = values.length;
+  return {
+    step: Float64Array.from({ length: n }, (_, i) => i * 100),
+    episode: Float64Array.from({ length: n }, (_, i) => i + 1),
+    wallTime: Float64Array.from({ length: n }, (_, i) => 1_000_000 + i * secondsPerRound * 1000),
+    value: Float64Array.from(values),
+  };
+}
+
+describe('time to convergence (F2A2 spec §6.4)', () => {
+  it('moving average over the last w points, fewer at the start', () => {
+    expect(Array.from(movingAverage([2, 4, 6, 8], 2))).toEqual([2, 3, 5, 7]);
+  });
+
+  it('a step from 0 to 10 at round 31: the 10-point average reaches 9.5 at round 40', () => {
+    const c = convergenceTime(series([...Array(30).fill(0), ...Array(70).fill(10)]))!;
+    expect(c.plateau).toBe(10);
+    expect(c.start).toBe(0);
+    // Rounds 31..40 in the window (10 points at 10) is the first average >= 9.5.
+    expect(c.epoch).toBe(40);
+    expect(c.seconds).toBe(39 * 2);
+  });
+
+  it('a curve that starts negative (battle returns) converges on the way from its start', () => {
+    const c = convergenceTime(series([...Array(20).fill(-4), ...Array(80).fill(-1)]))!;
+    expect(c.plateau).toBe(-1);
+    expect(c.epoch).toBe(30);
+  });
+
+  it('a falling curve, and too short a series', () => {
+    expect(convergenceTime(series([...Array(10).fill(5), ...Array(40).fill(1)]))!.epoch).toBe(20);
+    expect(convergenceTime(series([1, 2, 3]))).toBeNull();
+  });
+
+  it('prints a row per variant with the seeds that count', () => {
+    const c = convergenceTime(series([...Array(30).fill(0), ...Array(70).fill(10)]))!;
+    const text = convergenceText('red_return', [{ variant: 'IQL 12 vs 12', runs: [c, c] }, { variant: 'IQL 256 vs 256', runs: [] }]);
+    expect(text).toMatch(/IQL 12 vs 12 +40 +78 +10 2/);
+    expect(text).toMatch(/IQL 256 vs 256 .* 0$/m);
+  });
+});
