@@ -64,7 +64,7 @@ import { writePolicyActions } from './core/act';
 import { concatDiff, im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
 import { GRUCell } from '../nn/gru';
-import { gateStep, gateWeights, layerNormWeights, layerNormLast } from '../nn/ppo-gru';
+import { blockLinear, gateStep, gateWeights, layerNormWeights, layerNormLast, lnGruSequence, type GradOrder } from '../nn/ppo-gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -351,11 +351,67 @@ export class PpoNet {
    * extras (E per row), h0 [G * S * H]. Returns the head outputs [G, L*S, outputs] in the same
    * row order, differentiable w.r.t. the parameters.
    *
-   * Each (group, step) block of S rows is uploaded as its own tensor and run through the whole
-   * network with that group's weights, so no large activation is ever split or unstacked (on
-   * wasm those copy their whole input per piece); only the small head outputs are concatenated.
+   * Per group, the feed-forward layers (conv, fc1, fc2) and the input side of the GRU gates run
+   * ONCE over all L*S rows (blockLinear: one matmul each, with weight gradients summed in the
+   * per-step order when `order` is 'exact'); only the recurrent part (the hidden side of the
+   * gates, LayerNorm and head, whose gradients the tape accumulates step by step into h) runs
+   * per step, on views of the batched activations (Slice/SplitV read views on wasm).
+   * `sequenceReference` is the per-step network this replaces; both give the same bits.
    */
-  sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
+  sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number, order: GradOrder = 'exact'): Tensor {
+    const tf = this.tf;
+    const { P, K, E } = this.shape;
+    const { C, hidden: H, activation: act } = this;
+    const rows = L * S;
+    return tf.tidy(() => {
+      const outs: Tensor[] = [];
+      for (let g = 0; g < this.groups; g++) {
+        const conv = this.groupLayer(this.conv, g);
+        const fc1 = this.groupLayer(this.fc1, g);
+        const fc2 = this.groupLayer(this.fc2, g);
+        const head = this.groupLayer(this.head, g);
+        const ln = layerNormWeights(tf, this.gru, g)!;
+        const { wi, wh, bi, bh } = this.gruGroup(g);
+        const q0 = g * rows;
+        const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + rows) * P * K), [1, rows * P, K]);
+        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L, order), [1, rows, P * C]);
+        if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + rows) * E), [1, rows, E])], 2);
+        const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L, order), fc2.w, fc2.b, act, true, L, order);
+        // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
+        const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L, order));
+        const h0t = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
+        const y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L, order);
+        outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L, order));
+      }
+      return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
+    });
+  }
+
+  /**
+   * Group g's GRU weights: the input side per gate (slices [1, in, H] and biases [H], so that
+   * each gate's input projection is its own matmul, as in the reference) and the hidden side
+   * whole ([1, H, 3H], [3H]).
+   */
+  private gruGroup(g: number): { wi: Tensor[]; bi: Tensor[]; wh: Tensor; bh: Tensor } {
+    const tf = this.tf;
+    const cell = this.gru;
+    const H = cell.hiddenSize;
+    const I = cell.inputSize;
+    const G = this.groups;
+    return {
+      wi: [0, 1, 2].map((k) => tf.slice(cell.weightIh, [g, 0, k * H], [1, I, H])),
+      bi: [0, 1, 2].map((k) => tf.slice(cell.biasIh, g * 3 * H + k * H, H)),
+      wh: G === 1 ? cell.weightHh : tf.slice(cell.weightHh, [g, 0, 0], [1, H, 3 * H]),
+      bh: G === 1 ? cell.biasHh : tf.slice(cell.biasHh, g * 3 * H, 3 * H),
+    };
+  }
+
+  /**
+   * The per-step network `sequence` replaced, kept as the reference it is checked against
+   * (test/algos/ppo-sequence.test.ts): each (group, step) block of S rows is uploaded as its
+   * own tensor and run through the whole network with that group's weights.
+   */
+  sequenceReference(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
     const tf = this.tf;
     const { P, K, E } = this.shape;
     const { C, hidden: H, activation: act } = this;
