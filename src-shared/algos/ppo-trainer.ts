@@ -46,9 +46,11 @@
  *            generator), then one Adam step for the actor (clipped surrogate + entropy bonus)
  *            and one for the critic (Huber value loss, clipped around the rollout value).
  *   speed    the minibatch's inputs are staged on the CPU in [group][step][sequence] order and
- *            each (group, step) block, all sequences at once, is uploaded as its own tensor and
- *            run through that group's network (nn/ppo-gru.ts): on wasm, splitting or unstacking
- *            a large activation copies it whole per piece, which cost more than the matmuls.
+ *            uploaded once per group; the feed-forward layers and the gates' input side run
+ *            once over all steps, and the recurrent part (hidden side of the gates, LayerNorm)
+ *            is one op with a hand-written backward (nn/ppo-gru.ts): ~3x fewer kernels than a
+ *            per-step network, with bit-identical results (parameter gradients are summed
+ *            step by step in the tape's order; see `PpoNet.sequence`, docs/performance.md).
  *
  *   loss  actor  -sum w min(r A, clip(r, 1 - 0.2, 1 + 0.2) A) - 1e-4 sum w H(pi)
  *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
@@ -64,7 +66,7 @@ import { writePolicyActions } from './core/act';
 import { concatDiff, im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
 import { GRUCell } from '../nn/gru';
-import { blockLinear, gateStep, gateWeights, layerNormWeights, layerNormLast, lnGruSequence, type GradOrder } from '../nn/ppo-gru';
+import { blockLinear, gateStep, gateWeights, layerNormWeights, layerNormLast, lnGruSequence } from '../nn/ppo-gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -352,13 +354,13 @@ export class PpoNet {
    * row order, differentiable w.r.t. the parameters.
    *
    * Per group, the feed-forward layers (conv, fc1, fc2) and the input side of the GRU gates run
-   * ONCE over all L*S rows (blockLinear: one matmul each, with weight gradients summed in the
-   * per-step order when `order` is 'exact'); only the recurrent part (the hidden side of the
+   * ONCE over all L*S rows (blockLinear: one matmul each, weight gradients summed in the
+   * per-step order); only the recurrent part (the hidden side of the
    * gates, LayerNorm and head, whose gradients the tape accumulates step by step into h) runs
    * per step, on views of the batched activations (Slice/SplitV read views on wasm).
    * `sequenceReference` is the per-step network this replaces; both give the same bits.
    */
-  sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number, order: GradOrder = 'exact'): Tensor {
+  sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
     const tf = this.tf;
     const { P, K, E } = this.shape;
     const { C, hidden: H, activation: act } = this;
@@ -374,14 +376,14 @@ export class PpoNet {
         const { wi, wh, bi, bh } = this.gruGroup(g);
         const q0 = g * rows;
         const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + rows) * P * K), [1, rows * P, K]);
-        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L, order), [1, rows, P * C]);
+        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L), [1, rows, P * C]);
         if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + rows) * E), [1, rows, E])], 2);
-        const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L, order), fc2.w, fc2.b, act, true, L, order);
+        const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L), fc2.w, fc2.b, act, true, L);
         // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
-        const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L, order));
+        const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L));
         const h0t = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
-        const y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L, order);
-        outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L, order));
+        const y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
+        outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L));
       }
       return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
     });

@@ -17,6 +17,10 @@
  *   weights differ per group, so its matmuls are per group anyway, as in nn/mlp.ts).
  * (A fully fused variant with the gates on the CPU, like GRUCell.sequence, measured slower:
  * at ~1,000 rows per step the JS gate loops cost more than wasm's elementwise kernels.)
+ *
+ * The trainer (PpoNet.sequence) uses the batched forms below, which give the same bits as
+ * gateStep + layerNormLast per step with ~3x fewer kernels (issue 15): blockLinear (a layer
+ * once over all steps) and lnGruSequence (the recurrence as one op, hand-written backward).
  */
 import { concatDiff } from './conv';
 import type { GRUCell } from './gru';
@@ -24,24 +28,19 @@ import { applyActivation, groupedLinear, type Activation } from './mlp';
 import type { Tensor, Tf } from './tf';
 
 /**
- * How a layer run once over L blocks of rows sums its weight and bias gradients:
- * - 'exact': block by block, each block's sum as its own XNNPACK matmul / column sum, the block
- *   sums added last block first. That is the order the tape adds them in when the layer is
- *   called once per block (tape gradients accumulate in reverse recording order), so the
- *   result is bit-identical to the per-block network (the golden series checks it).
- * - 'batched': one matmul and one column sum over all rows: two kernels instead of ~2L, but the
- *   sums run in a different order, so the last bits differ (see docs/performance.md).
+ * Why layers run once over L blocks of rows (the L steps of a chunk) still sum their parameter
+ * gradients block by block: the reference network calls each layer once per step, and the tape
+ * adds the L per-step gradients in reverse recording order (last step first), each of them an
+ * XNNPACK matmul or a column sum over that step's rows only. Summing over all rows at once
+ * (one matmul, one column sum) rounds differently; it was measured (about 17% fewer kernels
+ * for a chunk of 10, CPU time within the noise) and not kept, so results stay bit-identical.
+ *
+ * Sum of t [1, L*R, n] over its rows, as [n]: each block of R rows summed on its own (row 0
+ * first, float32) and the block sums added last block first.
  */
-export type GradOrder = 'exact' | 'batched';
-
-/**
- * Sum of t [1, L*R, n] over its rows, as [n]: with 'exact', each block of R rows summed on its
- * own (row 0 first, float32) and the block sums added last block first, which is how the tape
- * adds L per-block bias gradients; with 'batched', one pass over all rows.
- */
-export function blockSums(tf: Tf, t: Tensor, L: number, order: GradOrder): Tensor {
+export function blockSums(tf: Tf, t: Tensor, L: number): Tensor {
   const n = t.shape[2] as number;
-  if (order === 'batched' || L === 1) return tf.reshape(tf.sum(t, [0, 1]), [n]);
+  if (L === 1) return tf.reshape(tf.sum(t, [0, 1]), [n]);
   const R = (t.shape[1] as number) / L;
   // [R, L, n] summed over its leading axis: one pass, row 0 first, per (block, unit).
   const perBlock = tf.sum(tf.transpose(tf.reshape(t, [L, R, n]), [1, 0, 2]), 0);
@@ -50,28 +49,28 @@ export function blockSums(tf: Tf, t: Tensor, L: number, order: GradOrder): Tenso
 
 /**
  * Weight and bias gradients of y = x w + b over L blocks of rows (x [1, L*R, in], dz
- * [1, L*R, out]): dw [1, in, out], db [out], summed in `order` (see GradOrder).
+ * [1, L*R, out]): dw [1, in, out], db [out], summed block by block (see blockSums).
  */
-export function blockParamGrads(tf: Tf, x: Tensor, dz: Tensor, L: number, order: GradOrder): { dw: Tensor; db: Tensor } {
+export function blockParamGrads(tf: Tf, x: Tensor, dz: Tensor, L: number): { dw: Tensor; db: Tensor } {
   const xT = tf.transpose(x, [0, 2, 1]);
-  if (order === 'batched' || L === 1) return { dw: tf.matMul(xT as never, dz as never), db: blockSums(tf, dz, L, order) };
+  if (L === 1) return { dw: tf.matMul(xT as never, dz as never), db: blockSums(tf, dz, L) };
   const xTs = tf.split(xT, L, 2);
   const dzs = tf.split(dz, L, 1);
   const parts: Tensor[] = [];
   for (let k = L - 1; k >= 0; k--) parts.push(tf.matMul(xTs[k] as never, dzs[k] as never));
   // AddN adds its inputs in order into a zeroed output: the tape's order, last block first.
-  return { dw: tf.addN(parts), db: blockSums(tf, dz, L, order) };
+  return { dw: tf.addN(parts), db: blockSums(tf, dz, L) };
 }
 
 /**
  * groupedLinear for ONE group over L blocks of R rows at once: x [1, L*R, in], w [1, in, out],
  * b [out] (rank 1, as the wasm fused matmul requires). The forward values and dL/dx are those
  * of L per-block calls (every output row depends on its input row only, and XNNPACK sums each
- * dot product in the same order whatever the number of rows); dL/dw and dL/db follow `order`.
- * Why not groupedLinear over all rows: its weight gradient sums over all L*R rows in one
- * pass, which rounds differently from the per-block reference.
+ * dot product in the same order whatever the number of rows); dL/dw and dL/db are summed block
+ * by block (blockSums). Why not groupedLinear over all rows: its weight gradient sums over all
+ * L*R rows in one pass, which rounds differently from the per-block reference.
  */
-export function blockLinear(tf: Tf, x: Tensor, w: Tensor, b: Tensor, act: Activation, inputGrad: boolean, L: number, order: GradOrder): Tensor {
+export function blockLinear(tf: Tf, x: Tensor, w: Tensor, b: Tensor, act: Activation, inputGrad: boolean, L: number): Tensor {
   const fused: 'relu' | 'linear' = act === 'relu' ? 'relu' : 'linear';
   const rows = x.shape[1] as number;
   if (x.rank !== 3 || x.shape[0] !== 1 || w.shape[0] !== 1 || rows % L !== 0) {
@@ -88,7 +87,7 @@ export function blockLinear(tf: Tf, x: Tensor, w: Tensor, b: Tensor, act: Activa
         const [xs, ws, ys] = saved;
         const dz = fused === 'relu' ? tf.mul(dy, tf.step(ys)) : dy;
         const dx = inputGrad ? tf.matMul(dz as never, tf.transpose(ws, [0, 2, 1]) as never) : tf.zerosLike(xs);
-        const { dw, db } = blockParamGrads(tf, xs, dz, L, order);
+        const { dw, db } = blockParamGrads(tf, xs, dz, L);
         return [dx, dw, db];
       });
     return { value: y, gradFunc };
@@ -137,21 +136,6 @@ export function gateStep(tf: Tf, w: GateWeights, x: Tensor, h: Tensor): Tensor {
 }
 
 /**
- * gateStep with the input side of the three gates already computed (xr, xz, xn: x W_i + b_i
- * of this step, [1, R, H]; blockLinear computes them for all steps at once). The same ops in
- * the same order as gateStep, so values and gradients are identical to it.
- */
-export function gateStepPre(tf: Tf, w: GateWeights, xr: Tensor, xz: Tensor, xn: Tensor, h: Tensor): Tensor {
-  return tf.tidy(() => {
-    const r = tf.sigmoid(tf.add(xr, groupedLinear(tf, h, w.wh[0], w.bh[0])));
-    const z = tf.sigmoid(tf.add(xz, groupedLinear(tf, h, w.wh[1], w.bh[1])));
-    const a = tf.add(xn, tf.mul(r, groupedLinear(tf, h, w.wh[2], w.bh[2])));
-    const n = tf.sub(tf.mul(tf.sigmoid(tf.mul(a, 2)), 2), 1); // tanh(a)
-    return tf.add(n, tf.mul(z, tf.sub(h, n))); // (1 - z) n + z h
-  });
-}
-
-/**
  * The recurrent part of one group's PPO network over S sequences of L steps, as ONE op with a
  * hand-written backward: the GRU (hidden side of the gates and the gate arithmetic) step by
  * step, then the LayerNorm of every step's state. xr, xz, xn [1, L*S, H] are the input side of
@@ -159,15 +143,14 @@ export function gateStepPre(tf: Tf, w: GateWeights, xr: Tensor, xz: Tensor, xn: 
  * weights (gates r, z, n), gain / bias [H] the LayerNorm's; h0 [1, S, H] is data. Returns the
  * LayerNorm outputs [1, L*S, H].
  *
- * Values and gradients are those of the taped per-step network (gateStepPre then layerNormLast
+ * Values and gradients are those of the taped per-step network (gateStep then layerNormLast
  * per step): the forward runs the same kernels on the same rows; the backward runs, per step,
  * exactly the ops the registered gradients (nn/gradients.ts) would run, and adds the
  * contributions to each tensor in the tape's order (reverse recording order), e.g. the
  * state's gradient is ((((dd + c_n) + c_z) + c_r) + dLN_sub) + dLN_mean. What it saves: the
  * tape bookkeeping, the per-step Reshape/Identity/zero-gradient kernels, per-step transposes of
  * the weights, the gradients of the constant operands, and per-step LayerNorm work (it is
- * row-wise, so it runs once over all steps). With order 'batched' the parameter gradients are
- * summed over all rows at once (different rounding).
+ * row-wise, so it runs once over all steps).
  */
 export function lnGruSequence(
   tf: Tf,
@@ -180,7 +163,6 @@ export function lnGruSequence(
   bias: Tensor,
   h0: Tensor,
   L: number,
-  order: GradOrder,
 ): Tensor {
   const S = h0.shape[1] as number;
   const H = h0.shape[2] as number;
@@ -226,8 +208,8 @@ export function lnGruSequence(
         const st = saved.slice(6);
         // ---- LayerNorm backward, all rows at once (each op as its registered gradient).
         const dNormed = tf.mul(dy, gainS);
-        const dGain = blockSums(tf, tf.mul(dy, nS), L, order);
-        const dBias = blockSums(tf, dy, L, order);
+        const dGain = blockSums(tf, tf.mul(dy, nS), L);
+        const dBias = blockSums(tf, dy, L);
         const dc1 = tf.mul(dNormed, invS);
         const dInv = tf.reshape(tf.sum(tf.mul(dNormed, cS), [2]), [1, rows, 1]);
         const dVar = tf.mul(dInv, tf.mul(tf.mul(tf.square(invS), invS), -0.5));
@@ -263,7 +245,7 @@ export function lnGruSequence(
           carry = k > 0 ? tf.add(tf.add(tf.add(dd, tf.matMul(dhn as never, whT[2] as never)), tf.matMul(dpz as never, whT[1] as never)), tf.matMul(dpr as never, whT[0] as never)) : null;
         }
         const cat = (ts: Tensor[]) => (L === 1 ? ts[0] : tf.concat(ts, 1));
-        const { dw, db } = blockParamGrads(tf, hPrevS, cat(dP), L, order);
+        const { dw, db } = blockParamGrads(tf, hPrevS, cat(dP), L);
         return [cat(dxr), cat(dxz), cat(dxn), dw, db, dGain, dBias];
       });
     return { value: y, gradFunc };
