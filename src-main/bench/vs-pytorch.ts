@@ -118,25 +118,34 @@ function makeLearner(preset: string): Learner {
  * Rounds for at least `seconds` (and at least `minRounds`) under a probe that exists only for
  * this segment (probes wrap the shared engine, so two alive at once would both count).
  */
-async function measure(l: Learner, seconds: number, minRounds: number, timed: boolean): Promise<{ sps: number; profile: RoundProfile }> {
+async function measure(l: Learner, seconds: number, minRounds: number, timed: boolean): Promise<{ sps: number; cpuSps: number; profile: RoundProfile }> {
   const probe = new RoundProbe(l.env, timed);
   try {
     let steps = 0;
     let rounds = 0;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     while (rounds < minRounds || performance.now() - t0 < seconds * 1000) {
       steps += await probe.round(() => l.trainer.round());
       rounds++;
     }
     const dt = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
     await probe.flushGc();
-    return { sps: (steps * 1000) / dt, profile: probe.summary() };
+    // CPU time of this process (all threads: wasm runs on this one, GC helpers on others).
+    return { sps: (steps * 1000) / dt, cpuSps: (steps * 1e6) / Math.max(1, cpu.user + cpu.system), profile: probe.summary() };
   } finally {
     probe.restore();
   }
 }
 
-async function torchSegment(status: TorchStatus & { ok: true }, algo: string, l: Learner, prof: RoundProfile, seconds: number): Promise<number> {
+async function torchSegment(
+  status: TorchStatus & { ok: true },
+  algo: string,
+  l: Learner,
+  prof: RoundProfile,
+  seconds: number,
+): Promise<{ sps: number; cpuSps: number }> {
   const args = [
     SCRIPT,
     `--algo=${algo}`,
@@ -150,7 +159,8 @@ async function torchSegment(status: TorchStatus & { ok: true }, algo: string, l:
   if (r.code !== 0 || !line.startsWith('{')) {
     throw new Error(`bench: the PyTorch ${algo} program failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  return Number((JSON.parse(line) as { env_steps_per_s: number }).env_steps_per_s);
+  const out = JSON.parse(line) as { env_steps_per_s: number; cpu_env_steps_per_s?: number };
+  return { sps: Number(out.env_steps_per_s), cpuSps: Number(out.cpu_env_steps_per_s ?? NaN) };
 }
 
 export interface VsResult {
@@ -159,6 +169,12 @@ export interface VsResult {
   cairn: number[];
   torch: number[];
   ratios: number[];
+  /**
+   * The same ratio from CPU time instead of wall time (each side's env steps per second of its
+   * own process's CPU time): under load the scheduler's share, which differs between the two
+   * segments, drops out; cache and SMT contention remain.
+   */
+  cpuRatios: number[];
   target: number | null;
   callsPerRound: number;
   /** Median over repetitions. */
@@ -217,14 +233,14 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
       const l = makeLearner(row.preset);
       learners.set(row.label, l);
       await l.trainer.round(); // warm-up: variable creation, kernel compilation
-      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0 });
+      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], cpuRatios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0 });
     }
     for (let rep = 0; rep < o.reps; rep++) {
       for (const [i, row] of rows.entries()) {
         const l = learners.get(row.label)!;
         const res = results[i];
         o.log(`rep ${rep + 1}/${o.reps}: cairn ${row.label} (${row.preset}) on ${o.backend} ...`);
-        const { sps, profile } = await measure(l, o.seconds, 2, false);
+        const { sps, cpuSps, profile } = await measure(l, o.seconds, 2, false);
         res.cairn.push(sps);
         res.callsPerRound = profile.calls.rollout + profile.calls.update;
         res.msPerStep.push(profile.roundMs / profile.lockSteps);
@@ -233,8 +249,9 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
         if (torch.ok && row.torchAlgo) {
           o.log(`rep ${rep + 1}/${o.reps}: pytorch ${row.torchAlgo} ...`);
           const t = await torchSegment(torch, row.torchAlgo, l, profile, o.seconds);
-          res.torch.push(t);
-          res.ratios.push(sps / t);
+          res.torch.push(t.sps);
+          res.ratios.push(sps / t.sps);
+          res.cpuRatios.push(cpuSps / t.cpuSps);
         }
       }
     }
@@ -252,13 +269,15 @@ export function formatVsPytorch(r: VsReport): string {
     `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, one thread each, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
   );
   lines.push(r.torch.ok ? `PyTorch ${r.torch.version} (${r.torch.python})` : `PyTorch missing: ${r.torch.reason}; PyTorch columns left empty`);
-  lines.push(`${'learner'.padEnd(20)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(22)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}`);
+  lines.push(`${'learner'.padEnd(20)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(22)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}  ${'cpu ratio (per rep)'}`);
   const pg = r.results.find((x) => x.label === 'pg');
   for (const x of r.results) {
     const ratio = median(x.ratios);
     let target = '';
     if (x.target !== null && x.ratios.length) target = `${ratio >= x.target ? 'met' : 'below'} ${x.target}x`;
     let per = x.ratios.map((v) => v.toFixed(2)).join(' ');
+    const cpuOk = x.cpuRatios.filter(Number.isFinite);
+    const cpu = cpuOk.length ? `${median(cpuOk).toFixed(2)}x (${cpuOk.map((v) => v.toFixed(2)).join(' ')})` : '-';
     if (x.label === 'pg-self-correction' && pg) {
       // Issue 15's target for the second-order term: <= 2x the time of a PG round.
       // Per repetition: both rows were measured within the same repetition, minutes apart.
@@ -268,7 +287,7 @@ export function formatVsPytorch(r: VsReport): string {
       target = `${rel <= 2 ? 'met' : 'below'} <=2x`;
     }
     lines.push(
-      `${x.label.padEnd(20)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(22)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}`,
+      `${x.label.padEnd(20)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(22)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}  ${cpu}`,
     );
   }
   return lines.join('\n') + '\n';
