@@ -27,6 +27,7 @@ import type { Trainer } from '../../src-shared/algos/types';
 import type { VecEnv } from '../../src-shared/envs/types';
 import { RoundProbe, type RoundProfile } from './round-probe';
 import { registerWasmKernels, restoreStockWasmKernels } from '../backend/wasm-kernels';
+import { ppoSequencePath } from '../../src-shared/algos/ppo-trainer';
 
 /** One row: a Cairn preset, and the PyTorch program's learner (null: Cairn only). */
 export interface VsRow {
@@ -348,6 +349,46 @@ export async function abWasmKernels(o: { seconds: number; reps: number; labels?:
     }
     const per = a.map((x, i) => (x / b[i]).toFixed(2)).join(' ');
     out.push(`${row.label.padEnd(20)} ${median(a).toFixed(2).padStart(10)} ${median(b).toFixed(2).padStart(10)} ${(median(a) / median(b)).toFixed(2).padStart(6)}  ${per}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * `--ab-ppo`: IPPO and MAPPO with the per-step reference network (A, PpoNet.sequenceReference)
+ * and the batched one (B, PpoNet.sequence), alternating A B A B ... on the same trainer. Both
+ * give the same bits (test/algos/ppo-sequence.test.ts), so only speed differs. Reports env
+ * steps per second of process CPU time (steadier than wall time on a loaded machine), wall
+ * ms per lock-step step, and kernel calls per round.
+ */
+export async function abPpoSequence(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
+  const rows = VS_ROWS.filter((r) => (r.label === 'ippo' || r.label === 'mappo') && (!o.labels || o.labels.includes(r.label)));
+  const out: string[] = [`\nPPO update, per-step reference (A) vs batched (B), alternating ${o.reps} times (load ${os.loadavg()[0].toFixed(1)} at start)`];
+  out.push(`${'learner'.padEnd(10)} ${'A cpu sps'.padStart(10)} ${'B cpu sps'.padStart(10)} ${'B/A cpu'.padStart(8)}  ${'per rep'.padEnd(16)} ${'A ms/step'.padStart(10)} ${'B ms/step'.padStart(10)} ${'A kernels'.padStart(10)} ${'B kernels'.padStart(10)}`);
+  for (const row of rows) {
+    const l = makeLearner(row.preset);
+    const a = { cpu: [] as number[], ms: [] as number[], calls: [] as number[] };
+    const b = { cpu: [] as number[], ms: [] as number[], calls: [] as number[] };
+    try {
+      await l.trainer.round();
+      for (let rep = 0; rep < o.reps; rep++) {
+        for (const reference of [true, false]) {
+          o.log(`ab-ppo: ${row.label} rep ${rep + 1} ${reference ? 'reference' : 'batched'} ...`);
+          ppoSequencePath.reference = reference;
+          const m = await measure(l, o.seconds, 1, false);
+          const side = reference ? a : b;
+          side.cpu.push(m.cpuSps);
+          side.ms.push(m.profile.roundMs / m.profile.lockSteps);
+          side.calls.push(m.profile.calls.rollout + m.profile.calls.update);
+        }
+      }
+    } finally {
+      ppoSequencePath.reference = false;
+      l.trainer.dispose();
+    }
+    const per = b.cpu.map((x, i) => (x / a.cpu[i]).toFixed(2)).join(' ');
+    out.push(
+      `${row.label.padEnd(10)} ${fmt(median(a.cpu)).padStart(10)} ${fmt(median(b.cpu)).padStart(10)} ${(median(b.cpu) / median(a.cpu)).toFixed(2).padStart(7)}x  ${per.padEnd(16)} ${median(a.ms).toFixed(1).padStart(10)} ${median(b.ms).toFixed(1).padStart(10)} ${Math.round(median(a.calls)).toString().padStart(10)} ${Math.round(median(b.calls)).toString().padStart(10)}`,
+    );
   }
   return out.join('\n') + '\n';
 }

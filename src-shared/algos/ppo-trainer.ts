@@ -269,6 +269,13 @@ function writeRow(
 // ================================================================= networks
 
 /**
+ * Which training forward PpoNet.sequence runs: the batched one (default) or, with `reference`
+ * set, the per-step network it replaced (sequenceReference). Both give the same bits; the
+ * switch exists for `cairn bench --ab-ppo`, which times the two alternately on one trainer.
+ */
+export const ppoSequencePath = { reference: false };
+
+/**
  * CNN -> MLP -> MLP -> GRU (LayerNorm output) -> linear head, in G groups (G = 1 shared,
  * G = N one network per agent; nn/mlp.ts). Parameters: conv, fc1, fc2, gru, head.
  */
@@ -361,6 +368,7 @@ export class PpoNet {
    * `sequenceReference` is the per-step network this replaces; both give the same bits.
    */
   sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
+    if (ppoSequencePath.reference) return this.sequenceReference(patches, extras, h0, L, S);
     const tf = this.tf;
     const { P, K, E } = this.shape;
     const { C, hidden: H, activation: act } = this;
