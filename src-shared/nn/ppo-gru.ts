@@ -42,8 +42,9 @@ export function blockSums(tf: Tf, t: Tensor, L: number): Tensor {
   const n = t.shape[2] as number;
   if (L === 1) return tf.reshape(tf.sum(t, [0, 1]), [n]);
   const R = (t.shape[1] as number) / L;
-  // [R, L, n] summed over its leading axis: one pass, row 0 first, per (block, unit).
-  const perBlock = tf.sum(tf.transpose(tf.reshape(t, [L, R, n]), [1, 0, 2]), 0);
+  // Per block: the stock wasm Sum over a middle axis (C++: row 0 first, float32), not the
+  // leading-axis override, whose JS loop is slower on these large gradients.
+  const perBlock = tf.sum(tf.reshape(t, [L, R, n]), 1);
   return tf.sum(tf.reverse(perBlock, 0), 0);
 }
 
@@ -52,9 +53,18 @@ export function blockSums(tf: Tf, t: Tensor, L: number): Tensor {
  * [1, L*R, out]): dw [1, in, out], db [out], summed block by block (see blockSums).
  */
 export function blockParamGrads(tf: Tf, x: Tensor, dz: Tensor, L: number): { dw: Tensor; db: Tensor } {
+  return blockParamGradsT(tf, transposedBlocks(tf, x, L), dz, L);
+}
+
+/** x [1, L*R, in] as its L blocks transposed, [1, in, R] each (the weight gradient's left operand). */
+function transposedBlocks(tf: Tf, x: Tensor, L: number): Tensor[] {
   const xT = tf.transpose(x, [0, 2, 1]);
-  if (L === 1) return { dw: tf.matMul(xT as never, dz as never), db: blockSums(tf, dz, L) };
-  const xTs = tf.split(xT, L, 2);
+  return L === 1 ? [xT] : tf.split(xT, L, 2);
+}
+
+/** blockParamGrads with x given as transposedBlocks(x), when several gradients share it. */
+function blockParamGradsT(tf: Tf, xTs: Tensor[], dz: Tensor, L: number): { dw: Tensor; db: Tensor } {
+  if (L === 1) return { dw: tf.matMul(xTs[0] as never, dz as never), db: blockSums(tf, dz, L) };
   const dzs = tf.split(dz, L, 1);
   const parts: Tensor[] = [];
   for (let k = L - 1; k >= 0; k--) parts.push(tf.matMul(xTs[k] as never, dzs[k] as never));
@@ -224,7 +234,7 @@ export function lnGruSequence(
         const dxr: Tensor[] = new Array(L);
         const dxz: Tensor[] = new Array(L);
         const dxn: Tensor[] = new Array(L);
-        const dP: Tensor[] = new Array(L);
+        const dhns: Tensor[] = new Array(L);
         let carry: Tensor | null = null; // this step's state gradient from step k + 1's gates
         for (let k = L - 1; k >= 0; k--) {
           const [r, z, hn, sg, d] = st.slice(5 * k, 5 * k + 5);
@@ -240,13 +250,19 @@ export function lnGruSequence(
           dxr[k] = dpr;
           dxz[k] = dpz;
           dxn[k] = da;
-          dP[k] = tf.concat([dpr, dpz, dhn], 2);
+          dhns[k] = dhn;
           // The gradient of h0 (data) is not needed.
           carry = k > 0 ? tf.add(tf.add(tf.add(dd, tf.matMul(dhn as never, whT[2] as never)), tf.matMul(dpz as never, whT[1] as never)), tf.matMul(dpr as never, whT[0] as never)) : null;
         }
+        // Concatenating along rows is one copy per piece; the gates are joined only in the
+        // small [H, 3H] results (a per-step concat along the last axis copies row by row).
         const cat = (ts: Tensor[]) => (L === 1 ? ts[0] : tf.concat(ts, 1));
-        const { dw, db } = blockParamGrads(tf, hPrevS, cat(dP), L);
-        return [cat(dxr), cat(dxz), cat(dxn), dw, db, dGain, dBias];
+        const hT = transposedBlocks(tf, hPrevS, L);
+        const [dXr, dXz, dXn] = [cat(dxr), cat(dxz), cat(dxn)];
+        const gates = [dXr, dXz, cat(dhns)].map((dz) => blockParamGradsT(tf, hT, dz, L));
+        const dw = tf.concat(gates.map((g) => g.dw), 2);
+        const db = tf.concat(gates.map((g) => g.db), 0);
+        return [dXr, dXz, dXn, dw, db, dGain, dBias];
       });
     return { value: y, gradFunc };
   });
