@@ -24,7 +24,9 @@ The environment is a stand-in that only draws observations of the right shapes a
 favour to PyTorch: Cairn's timing includes its real environment). The round length (lock-step
 steps) and env-steps per round are passed in from Cairn's measured rounds so both count alike.
 
-Prints one JSON line: {"algo", "rounds", "seconds", "env_steps_per_s", "torch"}.
+Prints one JSON line: {"algo", "rounds", "seconds", "env_steps_per_s", "cpu_seconds",
+"cpu_env_steps_per_s", "torch"}; the cpu_ figures count this process's CPU time (all its
+threads) instead of wall time, which a loaded machine distorts far less.
 Threads: torch.set_num_threads(1); the caller also sets OMP/OPENBLAS/MKL_NUM_THREADS=1.
 """
 import argparse
@@ -396,13 +398,28 @@ def main():
         per_round = a.env_steps_per_round or a.envs * a.steps
         rounds = 0
         t0 = time.perf_counter()
+        c0 = time.process_time()
         while True:
             learner.round()
             rounds += 1
             dt = time.perf_counter() - t0
             if dt >= a.seconds:
                 break
-        print(json.dumps({"algo": algo, "rounds": rounds, "seconds": dt, "env_steps_per_s": rounds * per_round / dt, "torch": torch.__version__}), flush=True)
+        cpu = time.process_time() - c0
+        print(
+            json.dumps(
+                {
+                    "algo": algo,
+                    "rounds": rounds,
+                    "seconds": dt,
+                    "env_steps_per_s": rounds * per_round / dt,
+                    "cpu_seconds": cpu,
+                    "cpu_env_steps_per_s": rounds * per_round / cpu,
+                    "torch": torch.__version__,
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 /** The `cairn bench --vs-pytorch | --profile` flags, kept out of cmd-bench.ts (a shared file). */
 import { UsageError } from '../cli/errors';
 import { intFlag, numFlag } from '../cli/args';
-import { VS_ROWS, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
+import { VS_ROWS, abPpoSequence, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
 import { formatRss, rssOverRounds } from './memory';
 
 export const VS_FLAGS = {
@@ -12,6 +12,7 @@ export const VS_FLAGS = {
   python: { type: 'string' },
   rss: { type: 'boolean' },
   'ab-kernels': { type: 'boolean' },
+  'ab-ppo': { type: 'boolean' },
   rounds: { type: 'string' },
 } as const;
 
@@ -22,6 +23,7 @@ export const VS_HELP =
   '\n  picks rows; --python PATH (default $CAIRN_PYTHON, else python3 or /usr/bin/python3, whichever imports torch). Without PyTorch it says so and times Cairn only.\n' +
   '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n' +
   '--ab-kernels: wasm only, each learner with the stock kernels and with Cairn\'s overrides, alternating --reps times.\n' +
+  '--ab-ppo: IPPO and MAPPO with the per-step reference network and the batched one (same bits), alternating --reps times; CPU-time env-steps/s and kernels per round.\n' +
   '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
 
 /** These flags, checked (`cairn bench` calls it before measuring anything, whichever mode). */
@@ -45,6 +47,10 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
       process.stdout.write(formatRss(r));
       if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
     }
+    return;
+  }
+  if (values['ab-ppo']) {
+    process.stdout.write(await abPpoSequence({ seconds, reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), labels, log }));
     return;
   }
   if (values['ab-kernels']) {

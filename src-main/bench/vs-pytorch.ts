@@ -27,6 +27,7 @@ import type { Trainer } from '../../src-shared/algos/types';
 import type { VecEnv } from '../../src-shared/envs/types';
 import { RoundProbe, type RoundProfile } from './round-probe';
 import { registerWasmKernels, restoreStockWasmKernels } from '../backend/wasm-kernels';
+import { ppoSequencePath } from '../../src-shared/algos/ppo-trainer';
 
 /** One row: a Cairn preset, and the PyTorch program's learner (null: Cairn only). */
 export interface VsRow {
@@ -136,7 +137,7 @@ async function measure(
   seconds: number,
   minRounds: number,
   timed: boolean,
-): Promise<{ sps: number; profile: RoundProfile; correctionSteps: number; cpuMsPerRound: number }> {
+): Promise<{ sps: number; cpuSps: number; profile: RoundProfile; correctionSteps: number; cpuMsPerRound: number }> {
   const probe = new RoundProbe(l.env, timed);
   try {
     let steps = 0;
@@ -158,13 +159,26 @@ async function measure(
     const dt = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
     await probe.flushGc();
-    return { sps: (steps * 1000) / dt, profile: probe.summary(), correctionSteps: corr / rounds, cpuMsPerRound: (cpu.user + cpu.system) / 1000 / rounds };
+    // CPU time of this process (all threads: wasm runs on this one, GC helpers on others).
+    return {
+      sps: (steps * 1000) / dt,
+      cpuSps: (steps * 1e6) / Math.max(1, cpu.user + cpu.system),
+      profile: probe.summary(),
+      correctionSteps: corr / rounds,
+      cpuMsPerRound: (cpu.user + cpu.system) / 1000 / rounds,
+    };
   } finally {
     probe.restore();
   }
 }
 
-async function torchSegment(status: TorchStatus & { ok: true }, algo: string, l: Learner, prof: RoundProfile, seconds: number): Promise<number> {
+async function torchSegment(
+  status: TorchStatus & { ok: true },
+  algo: string,
+  l: Learner,
+  prof: RoundProfile,
+  seconds: number,
+): Promise<{ sps: number; cpuSps: number }> {
   const args = [
     SCRIPT,
     `--algo=${algo}`,
@@ -178,7 +192,8 @@ async function torchSegment(status: TorchStatus & { ok: true }, algo: string, l:
   if (r.code !== 0 || !line.startsWith('{')) {
     throw new Error(`bench: the PyTorch ${algo} program failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  return Number((JSON.parse(line) as { env_steps_per_s: number }).env_steps_per_s);
+  const out = JSON.parse(line) as { env_steps_per_s: number; cpu_env_steps_per_s?: number };
+  return { sps: Number(out.env_steps_per_s), cpuSps: Number(out.cpu_env_steps_per_s ?? NaN) };
 }
 
 export interface VsResult {
@@ -187,6 +202,12 @@ export interface VsResult {
   cairn: number[];
   torch: number[];
   ratios: number[];
+  /**
+   * The same ratio from CPU time instead of wall time (each side's env steps per second of its
+   * own process's CPU time): under load the scheduler's share, which differs between the two
+   * segments, drops out; cache and SMT contention remain.
+   */
+  cpuRatios: number[];
   target: number | null;
   callsPerRound: number;
   /** Median over repetitions. */
@@ -249,14 +270,14 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
       const l = makeLearner(row.preset, row.algo);
       learners.set(row.label, l);
       await l.trainer.round(); // warm-up: variable creation, kernel compilation
-      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0, correctionSteps: [], cpuMsPerStep: [] });
+      results.push({ label: row.label, preset: row.preset, cairn: [], torch: [], ratios: [], cpuRatios: [], target: row.target, callsPerRound: 0, msPerRound: 0, msPerStep: [], lockSteps: 0, correctionSteps: [], cpuMsPerStep: [] });
     }
     for (let rep = 0; rep < o.reps; rep++) {
       for (const [i, row] of rows.entries()) {
         const l = learners.get(row.label)!;
         const res = results[i];
         o.log(`rep ${rep + 1}/${o.reps}: cairn ${row.label} (${row.preset}) on ${o.backend} ...`);
-        const { sps, profile, correctionSteps, cpuMsPerRound } = await measure(l, o.seconds, 2, false);
+        const { sps, cpuSps, profile, correctionSteps, cpuMsPerRound } = await measure(l, o.seconds, 2, false);
         res.cairn.push(sps);
         res.correctionSteps.push(correctionSteps);
         res.cpuMsPerStep.push(cpuMsPerRound / profile.lockSteps);
@@ -267,8 +288,9 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
         if (torch.ok && row.torchAlgo) {
           o.log(`rep ${rep + 1}/${o.reps}: pytorch ${row.torchAlgo} ...`);
           const t = await torchSegment(torch, row.torchAlgo, l, profile, o.seconds);
-          res.torch.push(t);
-          res.ratios.push(sps / t);
+          res.torch.push(t.sps);
+          res.ratios.push(sps / t.sps);
+          res.cpuRatios.push(cpuSps / t.cpuSps);
         }
       }
     }
@@ -286,24 +308,26 @@ export function formatVsPytorch(r: VsReport): string {
     `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, one thread each, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
   );
   lines.push(r.torch.ok ? `PyTorch ${r.torch.version} (${r.torch.python})` : `PyTorch missing: ${r.torch.reason}; PyTorch columns left empty`);
-  lines.push(`${'learner'.padEnd(26)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(46)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}`);
+  lines.push(`${'learner'.padEnd(26)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(46)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}  ${'cpu ratio (per rep)'}`);
   const pg = r.results.find((x) => x.label === 'pg');
   for (const x of r.results) {
     const ratio = median(x.ratios);
     let target = '';
     if (x.target !== null && x.ratios.length) target = `${ratio >= x.target ? 'met' : 'below'} ${x.target}x`;
     let per = x.ratios.map((v) => v.toFixed(2)).join(' ');
+    const cpuOk = x.cpuRatios.filter(Number.isFinite);
+    const cpu = cpuOk.length ? `${median(cpuOk).toFixed(2)}x (${cpuOk.map((v) => v.toFixed(2)).join(' ')})` : '-';
     if (VS_ROWS.find((row) => row.label === x.label)?.vsPg && pg) {
       // Issue 15's target for the second-order term: <= 2x the time of a PG round.
       // Per repetition: both rows were measured within the same repetition, minutes apart.
       const rels = x.msPerStep.map((v, i) => v / pg.msPerStep[i]);
       const rel = median(rels);
-      const cpu = median(x.cpuMsPerStep.map((v, i) => v / pg.cpuMsPerStep[i]));
-      per = `${rel.toFixed(2)}x PG (${rels.map((v) => v.toFixed(1)).join(' ')}; cpu ${cpu.toFixed(2)}x; ${median(x.correctionSteps).toFixed(0)} corr. steps)`;
+      const cpuRel = median(x.cpuMsPerStep.map((v, i) => v / pg.cpuMsPerStep[i]));
+      per = `${rel.toFixed(2)}x PG (${rels.map((v) => v.toFixed(1)).join(' ')}; cpu ${cpuRel.toFixed(2)}x; ${median(x.correctionSteps).toFixed(0)} corr. steps)`;
       target = `${rel <= 2 ? 'met' : 'below'} <=2x`;
     }
     lines.push(
-      `${x.label.padEnd(26)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(46)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}`,
+      `${x.label.padEnd(26)} ${fmt(median(x.cairn)).padStart(8)} ${fmt(median(x.torch)).padStart(8)} ${(x.ratios.length ? ratio.toFixed(2) + 'x' : '-').padStart(6)}  ${per.padEnd(46)} ${target.padEnd(8)} ${x.msPerRound.toFixed(0).padStart(8)} ${Math.round(x.callsPerRound).toString().padStart(13)}  ${cpu}`,
     );
   }
   return lines.join('\n') + '\n';
@@ -364,6 +388,46 @@ export async function abWasmKernels(o: { seconds: number; reps: number; labels?:
     }
     const per = a.map((x, i) => (x / b[i]).toFixed(2)).join(' ');
     out.push(`${row.label.padEnd(20)} ${median(a).toFixed(2).padStart(10)} ${median(b).toFixed(2).padStart(10)} ${(median(a) / median(b)).toFixed(2).padStart(6)}  ${per}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * `--ab-ppo`: IPPO and MAPPO with the per-step reference network (A, PpoNet.sequenceReference)
+ * and the batched one (B, PpoNet.sequence), alternating A B A B ... on the same trainer. Both
+ * give the same bits (test/algos/ppo-sequence.test.ts), so only speed differs. Reports env
+ * steps per second of process CPU time (steadier than wall time on a loaded machine), wall
+ * ms per lock-step step, and kernel calls per round.
+ */
+export async function abPpoSequence(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
+  const rows = VS_ROWS.filter((r) => (r.label === 'ippo' || r.label === 'mappo') && (!o.labels || o.labels.includes(r.label)));
+  const out: string[] = [`\nPPO update, per-step reference (A) vs batched (B), alternating ${o.reps} times (load ${os.loadavg()[0].toFixed(1)} at start)`];
+  out.push(`${'learner'.padEnd(10)} ${'A cpu sps'.padStart(10)} ${'B cpu sps'.padStart(10)} ${'B/A cpu'.padStart(8)}  ${'per rep'.padEnd(16)} ${'A ms/step'.padStart(10)} ${'B ms/step'.padStart(10)} ${'A kernels'.padStart(10)} ${'B kernels'.padStart(10)}`);
+  for (const row of rows) {
+    const l = makeLearner(row.preset);
+    const a = { cpu: [] as number[], ms: [] as number[], calls: [] as number[] };
+    const b = { cpu: [] as number[], ms: [] as number[], calls: [] as number[] };
+    try {
+      await l.trainer.round();
+      for (let rep = 0; rep < o.reps; rep++) {
+        for (const reference of [true, false]) {
+          o.log(`ab-ppo: ${row.label} rep ${rep + 1} ${reference ? 'reference' : 'batched'} ...`);
+          ppoSequencePath.reference = reference;
+          const m = await measure(l, o.seconds, 1, false);
+          const side = reference ? a : b;
+          side.cpu.push(m.cpuSps);
+          side.ms.push(m.profile.roundMs / m.profile.lockSteps);
+          side.calls.push(m.profile.calls.rollout + m.profile.calls.update);
+        }
+      }
+    } finally {
+      ppoSequencePath.reference = false;
+      l.trainer.dispose();
+    }
+    const per = b.cpu.map((x, i) => (x / a.cpu[i]).toFixed(2)).join(' ');
+    out.push(
+      `${row.label.padEnd(10)} ${fmt(median(a.cpu)).padStart(10)} ${fmt(median(b.cpu)).padStart(10)} ${(median(b.cpu) / median(a.cpu)).toFixed(2).padStart(7)}x  ${per.padEnd(16)} ${median(a.ms).toFixed(1).padStart(10)} ${median(b.ms).toFixed(1).padStart(10)} ${Math.round(median(a.calls)).toString().padStart(10)} ${Math.round(median(b.calls)).toString().padStart(10)}`,
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -46,9 +46,11 @@
  *            generator), then one Adam step for the actor (clipped surrogate + entropy bonus)
  *            and one for the critic (Huber value loss, clipped around the rollout value).
  *   speed    the minibatch's inputs are staged on the CPU in [group][step][sequence] order and
- *            each (group, step) block, all sequences at once, is uploaded as its own tensor and
- *            run through that group's network (nn/ppo-gru.ts): on wasm, splitting or unstacking
- *            a large activation copies it whole per piece, which cost more than the matmuls.
+ *            uploaded once per group; the feed-forward layers and the gates' input side run
+ *            once over all steps, and the recurrent part (hidden side of the gates, LayerNorm)
+ *            is one op with a hand-written backward (nn/ppo-gru.ts): ~3x fewer kernels than a
+ *            per-step network, with bit-identical results (parameter gradients are summed
+ *            step by step in the tape's order; see `PpoNet.sequence`, docs/performance.md).
  *
  *   loss  actor  -sum w min(r A, clip(r, 1 - 0.2, 1 + 0.2) A) - 1e-4 sum w H(pi)
  *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
@@ -74,7 +76,7 @@ import { writePolicyActions } from './core/act';
 import { concatDiff, im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
 import { GRUCell } from '../nn/gru';
-import { gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast } from '../nn/ppo-gru';
+import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruSequence } from '../nn/ppo-gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -388,6 +390,13 @@ function writeRow(
 // ================================================================= networks
 
 /**
+ * Which training forward PpoNet.sequence runs: the batched one (default) or, with `reference`
+ * set, the per-step network it replaced (sequenceReference). Both give the same bits; the
+ * switch exists for `cairn bench --ab-ppo`, which times the two alternately on one trainer.
+ */
+export const ppoSequencePath = { reference: false };
+
+/**
  * CNN -> MLP -> MLP -> GRU (LayerNorm output) -> linear head, in G groups (G = 1 shared,
  * G = N one network per agent; nn/mlp.ts). Parameters: conv, fc1, fc2, gru, head.
  */
@@ -474,11 +483,72 @@ export class PpoNet {
    * extras (E per row), h0 [G * S * H]. Returns the head outputs [G, L*S, outputs] in the same
    * row order, differentiable w.r.t. the parameters.
    *
-   * Each (group, step) block of S rows is uploaded as its own tensor and run through the whole
-   * network with that group's weights, so no large activation is ever split or unstacked (on
-   * wasm those copy their whole input per piece); only the small head outputs are concatenated.
+   * Per group, the feed-forward layers (conv, fc1, fc2) and the input side of the GRU gates run
+   * ONCE over all L*S rows (blockLinear: one matmul each, weight gradients summed in the
+   * per-step order); only the recurrent part (the hidden side of the
+   * gates, LayerNorm and head, whose gradients the tape accumulates step by step into h) runs
+   * per step, on views of the batched activations (Slice/SplitV read views on wasm).
+   * `sequenceReference` is the per-step network this replaces; both give the same bits.
    */
   sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
+    if (ppoSequencePath.reference) return this.sequenceReference(patches, extras, h0, L, S);
+    const tf = this.tf;
+    const { P, K, E } = this.shape;
+    const { C, hidden: H, activation: act } = this;
+    const rows = L * S;
+    return tf.tidy(() => {
+      const outs: Tensor[] = [];
+      const pieces = new GroupPieces(tf, this.groups);
+      for (let g = 0; g < this.groups; g++) {
+        const conv = this.groupLayer(this.conv, g, pieces);
+        const fc1 = this.groupLayer(this.fc1, g, pieces);
+        const fc2 = this.groupLayer(this.fc2, g, pieces);
+        const head = this.groupLayer(this.head, g, pieces);
+        const q0 = g * rows;
+        const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + rows) * P * K), [1, rows * P, K]);
+        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L), [1, rows, P * C]);
+        if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + rows) * E), [1, rows, E])], 2);
+        const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L), fc2.w, fc2.b, act, true, L);
+        const cell = this.gru;
+        if (!cell) {
+          // The MLP variant: the head reads fc2's output; no recurrent part.
+          outs.push(blockLinear(tf, x, head.w, head.b, 'linear', true, L));
+          continue;
+        }
+        const ln = layerNormWeights(tf, cell, g, pieces)!;
+        const { wi, wh, bi, bh } = this.gruGroup(cell, g, pieces);
+        // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
+        const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L));
+        const h0t = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
+        const y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
+        outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L));
+      }
+      return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
+    });
+  }
+
+  /**
+   * Group g's GRU weights: the input side per gate ([1, in, H] and biases [H], so that each
+   * gate's input projection is its own matmul, as in the reference) and the hidden side whole
+   * ([1, H, 3H], [3H]). Cut from the group's piece of one split (GroupPieces), never sliced
+   * from the whole [G, ...] variable: a Slice's gradient is padded to the whole variable.
+   */
+  private gruGroup(cell: GRUCell, g: number, pieces: GroupPieces): { wi: Tensor[]; bi: Tensor[]; wh: Tensor; bh: Tensor } {
+    const tf = this.tf;
+    return {
+      wi: tf.split(pieces.get(cell.weightIh, g), 3, 2),
+      bi: tf.split(pieces.get(cell.biasIh, g), 3, 0),
+      wh: pieces.get(cell.weightHh, g),
+      bh: pieces.get(cell.biasHh, g),
+    };
+  }
+
+  /**
+   * The per-step network `sequence` replaced, kept as the reference it is checked against
+   * (test/algos/ppo-sequence.test.ts): each (group, step) block of S rows is uploaded as its
+   * own tensor and run through the whole network with that group's weights.
+   */
+  sequenceReference(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
     const tf = this.tf;
     const { P, K, E } = this.shape;
     const { C, hidden: H, activation: act } = this;

@@ -17,10 +17,14 @@
  *   weights differ per group, so its matmuls are per group anyway, as in nn/mlp.ts).
  * (A fully fused variant with the gates on the CPU, like GRUCell.sequence, measured slower:
  * at ~1,000 rows per step the JS gate loops cost more than wasm's elementwise kernels.)
+ *
+ * The trainer (PpoNet.sequence) uses the batched forms below, which give the same bits as
+ * gateStep + layerNormLast per step with ~3x fewer kernels (issue 15): blockLinear (a layer
+ * once over all steps) and lnGruSequence (the recurrence as one op, hand-written backward).
  */
 import { concatDiff } from './conv';
 import type { GRUCell } from './gru';
-import { groupedLinear } from './mlp';
+import { applyActivation, groupedLinear, type Activation } from './mlp';
 import type { Tensor, Tf } from './tf';
 
 /**
@@ -50,6 +54,87 @@ export class GroupPieces {
     }
     return p[g];
   }
+}
+
+/**
+ * Why layers run once over L blocks of rows (the L steps of a chunk) still sum their parameter
+ * gradients block by block: the reference network calls each layer once per step, and the tape
+ * adds the L per-step gradients in reverse recording order (last step first), each of them an
+ * XNNPACK matmul or a column sum over that step's rows only. Summing over all rows at once
+ * (one matmul, one column sum) rounds differently; it was measured (about 17% fewer kernels
+ * for a chunk of 10, CPU time within the noise) and not kept, so results stay bit-identical.
+ *
+ * Sum of t [1, L*R, n] over its rows, as [n]: each block of R rows summed on its own (row 0
+ * first, float32) and the block sums added last block first.
+ */
+export function blockSums(tf: Tf, t: Tensor, L: number): Tensor {
+  const n = t.shape[2] as number;
+  if (L === 1) return tf.reshape(tf.sum(t, [0, 1]), [n]);
+  const R = (t.shape[1] as number) / L;
+  // Per block: the stock wasm Sum over a middle axis (C++: row 0 first, float32), not the
+  // leading-axis override, whose JS loop is slower on these large gradients.
+  const perBlock = tf.sum(tf.reshape(t, [L, R, n]), 1);
+  return tf.sum(tf.reverse(perBlock, 0), 0);
+}
+
+/**
+ * Weight and bias gradients of y = x w + b over L blocks of rows (x [1, L*R, in], dz
+ * [1, L*R, out]): dw [1, in, out], db [out], summed block by block (see blockSums).
+ */
+export function blockParamGrads(tf: Tf, x: Tensor, dz: Tensor, L: number): { dw: Tensor; db: Tensor } {
+  return blockParamGradsT(tf, transposedBlocks(tf, x, L), dz, L);
+}
+
+/** x [1, L*R, in] as its L blocks transposed, [1, in, R] each (the weight gradient's left operand). */
+function transposedBlocks(tf: Tf, x: Tensor, L: number): Tensor[] {
+  const xT = tf.transpose(x, [0, 2, 1]);
+  return L === 1 ? [xT] : tf.split(xT, L, 2);
+}
+
+/** blockParamGrads with x given as transposedBlocks(x), when several gradients share it. */
+function blockParamGradsT(tf: Tf, xTs: Tensor[], dz: Tensor, L: number): { dw: Tensor; db: Tensor } {
+  if (L === 1) return { dw: tf.matMul(xTs[0] as never, dz as never), db: blockSums(tf, dz, L) };
+  const dzs = tf.split(dz, L, 1);
+  const parts: Tensor[] = [];
+  for (let k = L - 1; k >= 0; k--) parts.push(tf.matMul(xTs[k] as never, dzs[k] as never));
+  // AddN adds its inputs in order into a zeroed output: the tape's order, last block first.
+  return { dw: tf.addN(parts), db: blockSums(tf, dz, L) };
+}
+
+/**
+ * groupedLinear for ONE group over L blocks of R rows at once: x [1, L*R, in], w [1, in, out],
+ * b [out] (rank 1, as the wasm fused matmul requires). The forward values and dL/dx are those
+ * of L per-block calls (every output row depends on its input row only, and XNNPACK sums each
+ * dot product in the same order whatever the number of rows); dL/dw and dL/db are summed block
+ * by block (blockSums). Why not groupedLinear over all rows: its weight gradient sums over all
+ * L*R rows in one pass, which rounds differently from the per-block reference.
+ */
+export function blockLinear(tf: Tf, x: Tensor, w: Tensor, b: Tensor, act: Activation, inputGrad: boolean, L: number): Tensor {
+  const fused: 'relu' | 'linear' = act === 'relu' ? 'relu' : 'linear';
+  const rows = x.shape[1] as number;
+  if (x.rank !== 3 || x.shape[0] !== 1 || w.shape[0] !== 1 || rows % L !== 0) {
+    throw new Error(`blockLinear: expected x [1, L*R, in] with L = ${L} and one group of weights, got x [${x.shape}], w [${w.shape}]`);
+  }
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [xi, wi, bi] = args as Tensor[];
+    const save = args[3] as (ts: Tensor[]) => void;
+    const attrs = { transposeA: false, transposeB: false, activation: fused, leakyreluAlpha: 0.2 };
+    const y = tf.engine().runKernel('_FusedMatMul', { a: xi, b: wi, bias: bi }, attrs as never) as Tensor;
+    save([xi, wi, y]);
+    const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
+      tf.tidy(() => {
+        const [xs, ws, ys] = saved;
+        const dz = fused === 'relu' ? tf.mul(dy, tf.step(ys)) : dy;
+        const dx = inputGrad ? tf.matMul(dz as never, tf.transpose(ws, [0, 2, 1]) as never) : tf.zerosLike(xs);
+        const { dw, db } = blockParamGrads(tf, xs, dz, L);
+        return [dx, dw, db];
+      });
+    return { value: y, gradFunc };
+  });
+  return tf.tidy(() => {
+    const y = op(x, w, b);
+    return act === 'relu' || act === 'linear' ? y : applyActivation(tf, y, act);
+  });
 }
 
 /** One group's GRU weights split by gate (r, z, n): [1, in, H], [1, H, H] and biases [H]. */
@@ -91,6 +176,130 @@ export function gateStep(tf: Tf, w: GateWeights, x: Tensor, h: Tensor): Tensor {
     const n = tf.sub(tf.mul(tf.sigmoid(tf.mul(a, 2)), 2), 1); // tanh(a)
     return tf.add(n, tf.mul(z, tf.sub(h, n))); // (1 - z) n + z h
   });
+}
+
+/**
+ * The recurrent part of one group's PPO network over S sequences of L steps, as ONE op with a
+ * hand-written backward: the GRU (hidden side of the gates and the gate arithmetic) step by
+ * step, then the LayerNorm of every step's state. xr, xz, xn [1, L*S, H] are the input side of
+ * the gates for all steps (rows [step][sequence]), wh [1, H, 3H] / bh [3H] the group's hidden
+ * weights (gates r, z, n), gain / bias [H] the LayerNorm's; h0 [1, S, H] is data. Returns the
+ * LayerNorm outputs [1, L*S, H].
+ *
+ * Values and gradients are those of the taped per-step network (gateStep then layerNormLast
+ * per step): the forward runs the same kernels on the same rows; the backward runs, per step,
+ * exactly the ops the registered gradients (nn/gradients.ts) would run, and adds the
+ * contributions to each tensor in the tape's order (reverse recording order), e.g. the
+ * state's gradient is ((((dd + c_n) + c_z) + c_r) + dLN_sub) + dLN_mean. What it saves: the
+ * tape bookkeeping, the per-step Reshape/Identity/zero-gradient kernels, per-step transposes of
+ * the weights, the gradients of the constant operands, and per-step LayerNorm work (it is
+ * row-wise, so it runs once over all steps).
+ */
+export function lnGruSequence(
+  tf: Tf,
+  xr: Tensor,
+  xz: Tensor,
+  xn: Tensor,
+  wh: Tensor,
+  bh: Tensor,
+  gain: Tensor,
+  bias: Tensor,
+  h0: Tensor,
+  L: number,
+): Tensor {
+  const S = h0.shape[1] as number;
+  const H = h0.shape[2] as number;
+  const rows = L * S;
+  if (xr.shape[1] !== rows || wh.shape[2] !== 3 * H) {
+    throw new Error(`lnGruSequence: inputs [${xr.shape}] and weights [${wh.shape}] do not match ${L} steps of h0 [${h0.shape}]`);
+  }
+  const fused = (a: Tensor, w: Tensor, b: Tensor): Tensor =>
+    tf.engine().runKernel('_FusedMatMul', { a, b: w, bias: b }, { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0.2 } as never) as Tensor;
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [xrA, xzA, xnA, whA, bhA, gainA, biasA] = args as Tensor[];
+    const save = args[7] as (ts: Tensor[]) => void;
+    const whs = tf.split(whA, 3, 2);
+    const bhs = tf.split(bhA, 3);
+    const xrs = L === 1 ? [xrA] : tf.split(xrA, L, 1);
+    const xzs = L === 1 ? [xzA] : tf.split(xzA, L, 1);
+    const xns = L === 1 ? [xnA] : tf.split(xnA, L, 1);
+    let h = h0;
+    const hs: Tensor[] = [];
+    const kept: Tensor[] = []; // per step: r, z, hidden side of n, s = sigmoid(2a), d = h - n
+    for (let k = 0; k < L; k++) {
+      const r = tf.sigmoid(tf.add(xrs[k], fused(h, whs[0], bhs[0])));
+      const z = tf.sigmoid(tf.add(xzs[k], fused(h, whs[1], bhs[1])));
+      const hn = fused(h, whs[2], bhs[2]);
+      const sg = tf.sigmoid(tf.mul(tf.add(xns[k], tf.mul(r, hn)), 2));
+      const n = tf.sub(tf.mul(sg, 2), 1); // tanh(a) = 2 sigmoid(2a) - 1
+      const d = tf.sub(h, n);
+      h = tf.add(n, tf.mul(z, d)); // (1 - z) n + z h
+      hs.push(h);
+      kept.push(r, z, hn, sg, d);
+    }
+    const hAll = L === 1 ? hs[0] : tf.concat(hs, 1);
+    const hPrev = L === 1 ? h0 : tf.concat([h0, ...hs.slice(0, L - 1)], 1);
+    // LayerNorm (layerNormLast) over all steps' rows at once: row-wise, so the same values.
+    const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
+    const normed = tf.mul(centred, inv);
+    const y = tf.add(tf.mul(normed, gainA), biasA);
+    save([whA, gainA, hPrev, centred, inv, normed, ...kept]);
+    const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
+      tf.tidy(() => {
+        const [whS, gainS, hPrevS, cS, invS, nS] = saved;
+        const st = saved.slice(6);
+        // ---- LayerNorm backward, all rows at once (each op as its registered gradient).
+        const dNormed = tf.mul(dy, gainS);
+        const dGain = blockSums(tf, tf.mul(dy, nS), L);
+        const dBias = blockSums(tf, dy, L);
+        const dc1 = tf.mul(dNormed, invS);
+        const dInv = tf.reshape(tf.sum(tf.mul(dNormed, cS), [2]), [1, rows, 1]);
+        const dVar = tf.mul(dInv, tf.mul(tf.mul(tf.square(invS), invS), -0.5));
+        const dSq = tf.div(tf.mul(dVar, tf.ones([1, rows, H], 'float32')), H);
+        const dc = tf.add(dc1, tf.mul(dSq, tf.mul(cS, 2)));
+        const dMu = tf.reshape(tf.sum(tf.neg(dc), [2]), [1, rows, 1]);
+        const dMean = tf.div(tf.mul(dMu, tf.ones([1, rows, H], 'float32')), H);
+        const dcs = L === 1 ? [dc] : tf.split(dc, L, 1);
+        const dMeans = L === 1 ? [dMean] : tf.split(dMean, L, 1);
+        // ---- GRU backward, last step first.
+        const whT = tf.split(tf.transpose(whS, [0, 2, 1]), 3, 1); // [1, H, H] each: W_k^T
+        const dxr: Tensor[] = new Array(L);
+        const dxz: Tensor[] = new Array(L);
+        const dxn: Tensor[] = new Array(L);
+        const dhns: Tensor[] = new Array(L);
+        let carry: Tensor | null = null; // this step's state gradient from step k + 1's gates
+        for (let k = L - 1; k >= 0; k--) {
+          const [r, z, hn, sg, d] = st.slice(5 * k, 5 * k + 5);
+          const dh: Tensor = tf.add(carry === null ? dcs[k] : tf.add(carry, dcs[k]), dMeans[k]);
+          const dz = tf.mul(dh, d);
+          const dd: Tensor = tf.mul(dh, z);
+          const dn = tf.add(dh, tf.neg(dd));
+          const da = tf.mul(tf.mul(tf.mul(dn, 2), tf.mul(sg, tf.sub(1, sg))), 2);
+          const dr = tf.mul(da, hn);
+          const dhn = tf.mul(da, r);
+          const dpz = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
+          const dpr = tf.mul(dr, tf.mul(r, tf.sub(1, r)));
+          dxr[k] = dpr;
+          dxz[k] = dpz;
+          dxn[k] = da;
+          dhns[k] = dhn;
+          // The gradient of h0 (data) is not needed.
+          carry = k > 0 ? tf.add(tf.add(tf.add(dd, tf.matMul(dhn as never, whT[2] as never)), tf.matMul(dpz as never, whT[1] as never)), tf.matMul(dpr as never, whT[0] as never)) : null;
+        }
+        // Concatenating along rows is one copy per piece; the gates are joined only in the
+        // small [H, 3H] results (a per-step concat along the last axis copies row by row).
+        const cat = (ts: Tensor[]) => (L === 1 ? ts[0] : tf.concat(ts, 1));
+        const hT = transposedBlocks(tf, hPrevS, L);
+        const [dXr, dXz, dXn] = [cat(dxr), cat(dxz), cat(dxn)];
+        const gates = [dXr, dXz, cat(dhns)].map((dz) => blockParamGradsT(tf, hT, dz, L));
+        const dw = tf.concat(gates.map((g) => g.dw), 2);
+        const db = tf.concat(gates.map((g) => g.db), 0);
+        return [dXr, dXz, dXn, dw, db, dGain, dBias];
+      });
+    return { value: y, gradFunc };
+  });
+  return op(xr, xz, xn, wh, bh, gain, bias);
 }
 
 /** LayerNorm over the last axis with gain [H] and bias [H] (eps 1e-5, as GRUCell.output). */

@@ -46,6 +46,7 @@ describe('PyTorch detection', () => {
     const pg = report.results[0];
     expect(pg.label).toBe('pg');
     expect(pg.torch).toEqual([]);
+    expect(pg.cpuRatios).toEqual([]);
     expect(pg.cairn[0]).toBeGreaterThan(0);
     expect(pg.callsPerRound).toBeGreaterThan(0);
     expect(pg.lockSteps).toBeGreaterThan(0);

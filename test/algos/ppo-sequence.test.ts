@@ -1,0 +1,79 @@
+/**
+ * PpoNet.sequence (layers once over all steps of a chunk, the recurrence as one op with a
+ * hand-written backward; issue 15) against sequenceReference (the per-step network it
+ * replaced): the same bits for the outputs and for every parameter gradient, and fewer kernels.
+ * Covers one and several groups (MAPPO's shared nets, IPPO's per-agent nets), the critic's real
+ * convolution (P > 1), no extras (E = 0), chunks of one step, and the released code's GELU.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PpoNet } from '../../src-shared/algos/ppo-trainer';
+import type { Activation } from '../../src-shared/nn/mlp';
+import { Rng } from '../../src-shared/rng';
+import { setupTf, tf } from './helpers';
+
+interface Run {
+  value: Float32Array;
+  grads: Record<string, Float32Array>;
+  kernels: number;
+}
+
+/** Value and parameter gradients of a loss that weights every output differently. */
+function run(net: PpoNet, reference: boolean, p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array): Run {
+  const eng = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
+  const orig = eng.runKernel;
+  let kernels = 0;
+  eng.runKernel = function (this: unknown, ...a: unknown[]) {
+    kernels++;
+    return orig.apply(this, a);
+  };
+  let value!: Float32Array;
+  try {
+    const res = net.params.grads(() => {
+      const out = reference ? net.sequenceReference(p, e, h0, L, S) : net.sequence(p, e, h0, L, S);
+      value = tf.keep(out).dataSync() as Float32Array;
+      return tf.sum(tf.mul(tf.tanh(out), tf.tensor(w, out.shape))) as never;
+    });
+    const grads: Record<string, Float32Array> = {};
+    for (const [k, g] of Object.entries(res.grads)) {
+      grads[k] = g.dataSync() as Float32Array;
+      g.dispose();
+    }
+    return { value, grads, kernels };
+  } finally {
+    eng.runKernel = orig;
+  }
+}
+
+describe('PpoNet.sequence equals the per-step reference bit for bit', () => {
+  beforeAll(setupTf);
+
+  it.each([
+    // name, P, K, E, groups, L, S, activation
+    ['actor, shared', 1, 12, 5, 1, 4, 6, 'relu'],
+    ['actors per agent', 1, 12, 5, 2, 3, 5, 'relu'],
+    ['state critic (convolution), no extras', 4, 9, 0, 1, 3, 4, 'relu'],
+    ['chunks of one step', 4, 9, 3, 2, 1, 7, 'relu'],
+    ['released code GELU', 1, 12, 5, 2, 3, 4, 'gelu'],
+  ] as const)('%s', (_name, P, K, E, G, L, S, act) => {
+    const H = 8;
+    const A = 3;
+    const rng = new Rng(21, P * 10 + G + L);
+    const net = new PpoNet(tf, { P, K, E }, G, H, A, act as Activation, 0.5, rng);
+    const rows = G * L * S;
+    const p = Float32Array.from({ length: rows * P * K }, () => rng.int(4));
+    const e = Float32Array.from({ length: rows * E }, () => rng.int(2));
+    const h0 = Float32Array.from({ length: G * S * H }, () => rng.normal() * 0.5);
+    const w = Float32Array.from({ length: rows * A }, () => rng.normal());
+    const ref = run(net, true, p, e, h0, L, S, w);
+    const got = run(net, false, p, e, h0, L, S, w);
+    expect(Array.from(got.value)).toEqual(Array.from(ref.value));
+    expect(Object.keys(got.grads).sort()).toEqual(Object.keys(ref.grads).sort());
+    for (const [k, g] of Object.entries(ref.grads)) {
+      // Not vacuous: every parameter gets a gradient that is not all zeros.
+      expect(g.some((v) => v !== 0), `${k} has a gradient`).toBe(true);
+      expect(Array.from(got.grads[k]), k).toEqual(Array.from(g));
+    }
+    if (L > 1) expect(got.kernels).toBeLessThan(ref.kernels);
+    net.params.dispose();
+  });
+});
