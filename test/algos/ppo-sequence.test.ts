@@ -49,16 +49,18 @@ describe('PpoNet.sequence equals the per-step reference bit for bit', () => {
 
   it.each([
     // name, P, K, E, groups, L, S, activation
-    ['actor, shared', 1, 12, 5, 1, 4, 6, 'relu'],
+    ['actor, shared', 1, 12, 5, 1, 4, 6, 'relu', true],
     ['actors per agent', 1, 12, 5, 2, 3, 5, 'relu'],
     ['state critic (convolution), no extras', 4, 9, 0, 1, 3, 4, 'relu'],
     ['chunks of one step', 4, 9, 3, 2, 1, 7, 'relu'],
     ['released code GELU', 1, 12, 5, 2, 3, 4, 'gelu'],
-  ] as const)('%s', (_name, P, K, E, G, L, S, act) => {
+    // The MLP of the 'features' variants (EITI, EDTI, social influence): no GRU.
+    ['MLP, no GRU, per agent', 1, 12, 5, 2, 3, 4, 'relu', false],
+  ] as const)('%s', (_name, P, K, E, G, L, S, act, recurrent?: boolean) => {
     const H = 8;
     const A = 3;
     const rng = new Rng(21, P * 10 + G + L);
-    const net = new PpoNet(tf, { P, K, E }, G, H, A, act as Activation, 0.5, rng);
+    const net = new PpoNet(tf, { P, K, E }, G, H, A, act as Activation, 0.5, rng, recurrent ?? true);
     const rows = G * L * S;
     const p = Float32Array.from({ length: rows * P * K }, () => rng.int(4));
     const e = Float32Array.from({ length: rows * E }, () => rng.int(2));
