@@ -627,4 +627,9 @@ export const f2a2Entry: AlgoEntry = {
   accepts: f2a2Problems,
   createTrainer: (ctx) => new F2a2Trainer(ctx),
   createPolicy: (ctx) => new MaddpgPolicy(ctx),
+  diagnostics: [
+    { prefix: 'consensus', title: 'Consensus and communication', doc: 'Disagreement of the shared critic copies, consensus events, messages and scalars sent (spec §2.7).' },
+    { prefix: 'moa', title: 'Models of other agents', doc: "Cross-entropy and accuracy of each agent's predictions of the others' actions." },
+    { prefix: 'f2a2', title: 'Joint objective', doc: 'Coefficients of the joint actor-critic objective and the importance ratios.' },
+  ],
 };

@@ -428,4 +428,5 @@ export const maAcEntry: AlgoEntry = {
   accepts: maAcProblems,
   createTrainer: (ctx) => new MaAcTrainer(ctx),
   createPolicy: (ctx) => new MaddpgPolicy({ ...ctx, config: policyConfig(ctx.config) }),
+  diagnostics: [{ prefix: 'comm', title: 'Communication', doc: 'Consensus and joint-action messages and scalars, cumulative (spec §2.7).' }],
 };
