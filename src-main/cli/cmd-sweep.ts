@@ -10,7 +10,7 @@ import { getRepro, listRepros } from '../../src-shared/config/repro';
 import { ConfigError } from '../../src-shared/config/schema';
 import { countCells, countRuns, parseAxisArg, type SweepSpec } from '../../src-shared/config/sweep';
 import { reproSweep } from '../../src-shared/config/sweep-repro';
-import { applySet, type PartialExperiment } from '../../src-shared/config/experiment';
+import { applySet, mergeExperiment, type PartialExperiment } from '../../src-shared/config/experiment';
 import { getPreset } from '../../src-shared/config/presets';
 import { backendChoice } from '../backend/select';
 import type { Store, SweepRow } from '../db/store';
@@ -333,8 +333,16 @@ function applySetToSweep(spec: SweepSpec, base: PartialExperiment, assignment: s
   const contexts: PartialExperiment[] = [];
   if (spec.preset) contexts.push(getPreset(spec.preset)?.config ?? {});
   else {
-    for (const a of spec.axes) if ('variants' in a) for (const v of a.variants) {
-      contexts.push({ ...(v.preset ? getPreset(v.preset)?.config : {}), ...v.overrides } as PartialExperiment);
+    // The spec is checked later (planSweep names its bad fields); read only what is well formed.
+    const axes: unknown[] = Array.isArray(spec.axes) ? spec.axes : [];
+    for (const a of axes) {
+      const variants = a && typeof a === 'object' && 'variants' in a && Array.isArray(a.variants) ? (a.variants as { preset?: unknown; overrides?: unknown }[]) : [];
+      for (const v of variants) {
+        if (!v || typeof v !== 'object') continue;
+        const preset = typeof v.preset === 'string' ? getPreset(v.preset)?.config : undefined;
+        const over = v.overrides && typeof v.overrides === 'object' ? (v.overrides as PartialExperiment) : {};
+        contexts.push(mergeExperiment(preset ?? {}, over));
+      }
     }
     if (contexts.length === 0) contexts.push({});
   }
