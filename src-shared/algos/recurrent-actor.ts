@@ -21,6 +21,7 @@ import { GRUCell, type GruTrace } from '../nn/gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { ParamSet } from '../nn/params';
 import { secondOrderOps } from '../nn/hvp';
+import { POLICY_PARAM_NAMES } from '../nn/policy-rop';
 import type { Tensor, Tf } from '../nn/tf';
 import type { Rng } from '../rng';
 import type { Policy, PolicyContext } from './types';
@@ -97,16 +98,8 @@ export interface ActorWeights {
   'head/bias': Tensor;
 }
 
-export const ACTOR_WEIGHT_NAMES: readonly (keyof ActorWeights)[] = [
-  'input/weight',
-  'input/bias',
-  'gru/weight_ih',
-  'gru/weight_hh',
-  'gru/bias_ih',
-  'gru/bias_hh',
-  'head/weight',
-  'head/bias',
-];
+/** The same names nn/policy-rop.ts reads the weights by (one list, so the two cannot drift). */
+export const ACTOR_WEIGHT_NAMES: readonly (keyof ActorWeights)[] = POLICY_PARAM_NAMES;
 
 /**
  * The actor's forward on the gradient tape with explicit weights, so that it can be
