@@ -21,7 +21,8 @@ import type { Values } from '../config/schema';
 import { ConfigError } from '../config/schema';
 import type { Policy } from '../algos/types';
 import { Rng } from '../rng';
-import type { Controller, EnvSpec, EpisodeRecord, VecEnv } from './types';
+import type { Controller, EnvSpec, VecEnv } from './types';
+import { VecEnvWrapper } from './wrapper';
 
 /** Stream of the frozen policy's draws ("opp1"). */
 export const OPPONENT_STREAM = 0x6f707031;
@@ -53,18 +54,19 @@ export function opponentTeamProblem(spec: EnvSpec, train: Values): ConfigError |
   return null;
 }
 
-export class FrozenOpponentEnv implements VecEnv {
+export class FrozenOpponentEnv extends VecEnvWrapper {
   readonly spec: EnvSpec;
   private readonly actions: Int32Array;
   private readonly scratch: Int32Array;
   private readonly rows: Int32Array;
 
   constructor(
-    readonly inner: VecEnv,
+    inner: VecEnv,
     readonly team: number,
     private readonly policy: Policy,
     private readonly rng: Rng,
   ) {
+    super(inner);
     this.spec = learnerSideSpec(inner.spec, team);
     const B = inner.numEnvs;
     const N = inner.spec.numAgents;
@@ -76,67 +78,30 @@ export class FrozenOpponentEnv implements VecEnv {
     for (let b = 0; b < B; b++) for (const i of agents) this.rows[k++] = b * N + i;
   }
 
-  get numEnvs(): number {
-    return this.inner.numEnvs;
-  }
-  get obs(): Float32Array {
-    return this.inner.obs;
-  }
-  get state(): Float32Array {
-    return this.inner.state;
-  }
-  get actionMask(): Uint8Array {
-    return this.inner.actionMask;
-  }
   get rewards(): Float32Array {
     return this.inner.rewards;
   }
-  get dones(): Uint8Array {
-    return this.inner.dones;
-  }
-  get truncated(): Uint8Array {
-    return this.inner.truncated;
-  }
-  get finished(): Uint8Array {
-    return this.inner.finished;
-  }
-  get finalObs(): Float32Array {
-    return this.inner.finalObs;
-  }
-  get agentPositions(): Float32Array | Float64Array | undefined {
-    return this.inner.agentPositions;
-  }
-  get agentAlive(): Uint8Array | undefined {
-    return this.inner.agentAlive;
-  }
 
-  reset(seed: number): void {
+  override reset(seed: number): void {
     this.inner.reset(seed);
     for (let b = 0; b < this.numEnvs; b++) this.policy.resetCopy(b);
   }
-  resetFinished(): void {
+  override resetFinished(): void {
     const was = Uint8Array.from(this.inner.finished);
     this.inner.resetFinished();
     for (let b = 0; b < this.numEnvs; b++) if (was[b]) this.policy.resetCopy(b);
   }
-  setRecording(envIndex: number, on: boolean): void {
-    this.inner.setRecording(envIndex, on);
-  }
-  drainEpisodes(): EpisodeRecord[] {
-    return this.inner.drainEpisodes();
-  }
-
-  step(actions: Int32Array, boxActions?: Float32Array): void {
+  override step(actions: Int32Array, boxActions?: Float32Array): void {
     this.actions.set(actions);
     this.policy.act(this.inner, this.scratch, false);
     for (const r of this.rows) this.actions[r] = this.scratch[r];
     this.inner.step(this.actions, boxActions);
   }
 
-  getState(): unknown {
+  override getState(): unknown {
     return { inner: this.inner.getState(), opponentRng: this.rng.getState() };
   }
-  setState(s: unknown): void {
+  override setState(s: unknown): void {
     const st = s as { inner?: unknown; opponentRng?: number[] } | null;
     if (!st || !Array.isArray(st.opponentRng)) throw new Error(`${this.spec.id}.setState: the checkpoint holds no frozen-opponent stream (was it saved with train.opponent = self-play?)`);
     this.inner.setState(st.inner);

@@ -40,7 +40,8 @@
  * tracker at the round's end) and `interaction/neighbours` (mean |N^i|, i included).
  */
 import { ConfigError, typedValues, type Schema, type Values } from '../config/schema';
-import type { EpisodeRecord, EnvSpec, VecEnv } from './types';
+import type { EnvSpec, VecEnv } from './types';
+import { VecEnvWrapper } from './wrapper';
 import type { StatGroup } from '../stat-groups';
 
 /** The wrapper's stats (`interactionStats`), as Learner internals titles them. */
@@ -174,7 +175,7 @@ interface WrapperState {
  * The wrapped env: every buffer and method is the inner env's, except `rewards` (the reshaped
  * ones) and the checkpoint state (inner state plus the trackers).
  */
-export class RewardInteractionEnv implements VecEnv {
+export class RewardInteractionEnv extends VecEnvWrapper {
   readonly rewards: Float32Array;
   readonly mode: InteractionMode;
   /** [B, N] trackers mu (float64); only learning agents' entries move. */
@@ -197,10 +198,8 @@ export class RewardInteractionEnv implements VecEnv {
   private readonly dSum: Float64Array;
   private readonly stepsPer: Float64Array;
 
-  constructor(
-    readonly inner: VecEnv,
-    config: Values,
-  ) {
+  constructor(inner: VecEnv, config: Values) {
+    super(inner);
     const cfg = (this.cfg = typedValues('train', rewardInteractionSchema, config));
     if (cfg.interaction === 'off') throw new Error('RewardInteractionEnv: interaction is off (the worker does not wrap then)');
     this.mode = cfg.interaction;
@@ -229,52 +228,12 @@ export class RewardInteractionEnv implements VecEnv {
   get spec(): EnvSpec {
     return this.inner.spec;
   }
-  get numEnvs(): number {
-    return this.inner.numEnvs;
-  }
-  get obs(): Float32Array {
-    return this.inner.obs;
-  }
-  get state(): Float32Array {
-    return this.inner.state;
-  }
-  get actionMask(): Uint8Array {
-    return this.inner.actionMask;
-  }
-  get dones(): Uint8Array {
-    return this.inner.dones;
-  }
-  get truncated(): Uint8Array {
-    return this.inner.truncated;
-  }
-  get finished(): Uint8Array {
-    return this.inner.finished;
-  }
-  get finalObs(): Float32Array {
-    return this.inner.finalObs;
-  }
-  get agentPositions(): Float32Array | Float64Array | undefined {
-    return this.inner.agentPositions;
-  }
-  get agentAlive(): Uint8Array | undefined {
-    return this.inner.agentAlive;
-  }
-
-  reset(seed: number): void {
+  override reset(seed: number): void {
     this.inner.reset(seed);
     this.rewards.fill(0);
   }
-  resetFinished(): void {
-    this.inner.resetFinished();
-  }
-  setRecording(envIndex: number, on: boolean): void {
-    this.inner.setRecording(envIndex, on);
-  }
-  drainEpisodes(): EpisodeRecord[] {
-    return this.inner.drainEpisodes();
-  }
 
-  step(actions: Int32Array, boxActions?: Float32Array): void {
+  override step(actions: Int32Array, boxActions?: Float32Array): void {
     const B = this.numEnvs;
     this.wasFinished.set(this.inner.finished);
     this.inner.step(actions, boxActions);
@@ -375,12 +334,12 @@ export class RewardInteractionEnv implements VecEnv {
     return out;
   }
 
-  getState(): unknown {
+  override getState(): unknown {
     const s: WrapperState = { interaction: 1, inner: this.inner.getState(), mu: Array.from(this.mu), muR: Array.from(this.muR) };
     return s;
   }
 
-  setState(raw: unknown): void {
+  override setState(raw: unknown): void {
     const s = raw as WrapperState;
     if (!s || s.interaction !== 1 || !Array.isArray(s.mu) || s.mu.length !== this.mu.length || !Array.isArray(s.muR) || s.muR.length !== this.muR.length) {
       throw new Error(`${this.spec.id}.setState: the checkpoint holds no reward-interaction trackers for ${this.numEnvs} copies x ${this.spec.numAgents} agents (was it saved with train.interaction = off?)`);
