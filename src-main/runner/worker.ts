@@ -36,13 +36,23 @@ function send(msg: WorkerMessage): Promise<void> {
   });
 }
 
-function fault(runId: number, round: number): void {
+/**
+ * Fault injection for the fault and scheduler suites: CAIRN_FAULT=kind:round[:runId].
+ * throw and exit crash the worker after that round; stall holds it there until the run is asked
+ * to stop (at most two minutes), so a test can signal a run that is certainly mid-training
+ * however fast this machine trains.
+ */
+async function fault(runId: number, round: number): Promise<void> {
   const f = process.env.CAIRN_FAULT;
   if (!f) return;
   const [kind, at, only] = f.split(':');
   if (Number(at) !== round || (only !== undefined && Number(only) !== runId)) return;
   if (kind === 'throw') throw new Error(`injected fault after round ${round}`);
   if (kind === 'exit') process.kill(process.pid, 'SIGKILL');
+  if (kind === 'stall') {
+    const until = Date.now() + 120_000;
+    while (!stopRequested && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
@@ -194,7 +204,7 @@ async function run(msg: StartMessage): Promise<void> {
       wallTime: Date.now(),
     });
     await send({ type: 'round', round, envSteps, metrics, episodes, live });
-    fault(msg.runId, round);
+    await fault(msg.runId, round);
     // Rounds on the wasm/cpu backends never leave the microtask queue; yield to the event
     // loop so the runner's stop message is read.
     await new Promise((r) => setImmediate(r));

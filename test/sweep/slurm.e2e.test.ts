@@ -151,14 +151,16 @@ describe('cairn sweep on Slurm', () => {
     const db = path.join(dir, 'requeue.db');
     const folder = path.join(dir, 'sweep-b');
     const args = ['--preset', 'manitokan-pg', '--seeds', '1', '--episodes', '24', '--envs', '2', '--set', 'train.checkpointEvery=1', '--set', 'train.replayEvery=4'];
-    const sub = await cli(['sweep', ...args, '--executor', 'slurm', '--dir', folder, '--db', db, '--json'], c.env);
+    // The task holds after round 3 until it is signalled (the worker's stall fault; sbatch
+    // passes the environment on), so the requeue lands mid-run however fast this machine is.
+    const sub = await cli(['sweep', ...args, '--executor', 'slurm', '--dir', folder, '--db', db, '--json'], { ...c.env, CAIRN_FAULT: 'stall:3' });
     expect(sub.code, sub.stderr).toBe(0);
     const { sweepId, jobId } = lastJson(sub.stdout);
     const status = path.join(folder, 'runs', 'task-0.json');
     const t0 = Date.now();
     for (;;) {
       const s = fs.existsSync(status) ? JSON.parse(fs.readFileSync(status, 'utf8')) : null;
-      if (s && s.publishedRound >= 1 && s.status === 'running') break;
+      if (s && s.publishedRound >= 2 && s.status === 'running') break;
       if (s && s.status !== 'running') throw new Error(`task ended before it could be requeued: ${JSON.stringify(s)}`);
       if (Date.now() - t0 > 90_000) throw new Error('task did not publish a checkpoint');
       await new Promise((r) => setTimeout(r, 100));
