@@ -222,7 +222,9 @@ export const useRunsStore = defineStore('runs', () => {
   async function reloadRun(id: number): Promise<void> {
     try {
       const r = await useApi().getRun(id);
-      if (r) patchRun(id, () => r);
+      // getRun carries no chosen-column values (listRuns computes them): keep the row's own,
+      // or the row would show "–" in every chosen column until the next page load.
+      if (r) patchRun(id, (old) => ({ ...r, columns: old.columns }));
     } catch {
       // Keep the patched row; the next refresh corrects it.
     }
@@ -235,6 +237,8 @@ export const useRunsStore = defineStore('runs', () => {
         if (!hit) refreshSoon();
         // The host fills in the backend at start and the summary at the end.
         else if (e.status === 'running' || TERMINAL.includes(e.status)) void reloadRun(e.runId);
+        // A run that ends has final metric summaries: the chosen columns are re-read with them.
+        if (hit && TERMINAL.includes(e.status) && columns.query.columns?.length) refreshSoon();
         break;
       }
       case 'progress': {

@@ -118,6 +118,32 @@ describe('history columns', () => {
     expect(useHistoryColumnsStore().chosen).toEqual(['config:algo.lr', 'metric:final:ret']);
   });
 
+  it('keeps a row\'s column values through a live status change, and re-reads them when the run ends', async () => {
+    vi.mocked(api.getRun).mockImplementation(async (id: number) => makeRun({ id, status: 'running' }));
+    useHistoryColumnsStore().set(['metric:final:ret']);
+    const runs = useRunsStore();
+    await runs.refresh();
+    runs.listen();
+    const w = mount(RunTable, { attachTo: document.body });
+    await flushPromises();
+    const cell = () => w.find('[data-run-id="1"] [data-col="metric:final:ret"]').text();
+    expect(cell()).toBe('0.900');
+    // getRun knows nothing of chosen columns: the row must not lose them.
+    api.emit({ type: 'status', runId: 1, status: 'running' });
+    await flushPromises();
+    expect(api.getRun).toHaveBeenCalledWith(1);
+    expect(cell()).toBe('0.900');
+    // The run's final summaries change at its end: the page is asked for again, with the columns.
+    const before = vi.mocked(api.listRuns).mock.calls.length;
+    api.emit({ type: 'status', runId: 1, status: 'done' });
+    await new Promise((r) => setTimeout(r, 400));
+    await flushPromises();
+    expect(vi.mocked(api.listRuns).mock.calls.length).toBeGreaterThan(before);
+    expect(lastQuery().columns).toEqual(['metric:final:ret']);
+    expect(cell()).toBe('0.900');
+    w.unmount();
+  });
+
   it('reorders and removes chosen columns from the picker', async () => {
     const hc = useHistoryColumnsStore();
     hc.set(['config:algo.lr', 'metric:final:ret', 'metric:max:ret']);
