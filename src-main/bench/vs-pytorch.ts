@@ -27,7 +27,7 @@ import type { Trainer } from '../../src-shared/algos/types';
 import type { VecEnv } from '../../src-shared/envs/types';
 import { RoundProbe, type RoundProfile } from './round-probe';
 import { registerWasmKernels, restoreStockWasmKernels } from '../backend/wasm-kernels';
-import { ppoSequencePath } from '../../src-shared/algos/ppo-trainer';
+import { ppoSequencePath } from '../../src-shared/nn/ppo-net';
 
 /** One row: a Cairn preset, and the PyTorch program's learner (null: Cairn only). */
 export interface VsRow {

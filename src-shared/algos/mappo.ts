@@ -52,7 +52,8 @@ import type { Schema } from '../config/schema';
 import { PpoPolicy, PpoTrainer, ppoCommonSchema, ppoProblems, type PpoVariant } from './ppo-trainer';
 import type { AlgoEntry, PolicyContext, TrainContext } from './types';
 
-export { PPO_NEEDS, PpoNet, PpoPolicy, PpoTrainer, ppoCommonSchema, ppoProblems, type PpoConfig, type PpoVariant } from './ppo-trainer';
+export { PPO_NEEDS, PpoPolicy, PpoTrainer, ppoCommonSchema, ppoProblems, type PpoConfig, type PpoVariant } from './ppo-trainer';
+export { PpoNet } from '../nn/ppo-net';
 
 export const mappoSchema = {
   ...ppoCommonSchema,

@@ -73,17 +73,12 @@ import { type Schema, type Values, typedValues } from '../config/schema';
 import type { EnvSpec, VecEnv } from '../envs/types';
 import { entropyFromLogProbs, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
 import { writePolicyActions } from './core/act';
-import { concatDiff, im2col, patchCount } from '../nn/conv';
+import { im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
-import { GRUCell } from '../nn/gru';
-import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruSequence } from '../nn/ppo-gru';
-import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import {
   ValueNorm,
-  assignConstant,
-  assignOrthogonal,
   clipByGroupNorm,
   clippedSurrogate,
   gae,
@@ -91,10 +86,10 @@ import {
   valueLossElements,
 } from '../nn/ppo';
 import type { Tensor, Tf } from '../nn/tf';
-import type { Rng } from '../rng';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
 import { envProblems, leadingPlanes, type EnvNeeds } from './core/compat';
+import { PpoNet, type InputShape } from '../nn/ppo-net';
 import type { ippoSchema } from './ippo';
 import type { mappoSchema } from './mappo';
 
@@ -248,12 +243,6 @@ const KERNEL = 3;
 
 type Source = 'own' | 'joint' | 'state';
 
-/** Shape of one network input row: P patches of K values (the CNN's input) and E extras. */
-interface InputShape {
-  readonly P: number;
-  readonly K: number;
-  readonly E: number;
-}
 
 /**
  * Row geometry, read from the env's declared layouts (checked once): each observation starts
@@ -384,202 +373,6 @@ function writeRow(
   if (lastAction) {
     const o = (b * N + a) * O + envObs;
     for (let k = 0; k < O - envObs; k++) extras[e++] = obs[o + k];
-  }
-}
-
-// ================================================================= networks
-
-/**
- * Which training forward PpoNet.sequence runs: the batched one (default) or, with `reference`
- * set, the per-step network it replaced (sequenceReference). Both give the same bits; the
- * switch exists for `cairn bench --ab-ppo`, which times the two alternately on one trainer.
- */
-export const ppoSequencePath = { reference: false };
-
-/**
- * CNN -> MLP -> MLP -> GRU (LayerNorm output) -> linear head, in G groups (G = 1 shared,
- * G = N one network per agent; nn/mlp.ts). Parameters: conv, fc1, fc2, gru, head.
- */
-export class PpoNet {
-  readonly params: ParamSet;
-  readonly conv: Linear;
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  readonly gru: GRUCell | null;
-  readonly head: Linear;
-  readonly C: number;
-
-  constructor(
-    private readonly tf: Tf,
-    readonly shape: InputShape,
-    readonly groups: number,
-    readonly hidden: number,
-    readonly outputs: number,
-    readonly activation: Activation,
-    outputGain: number,
-    rng: Rng,
-    /** false: an MLP (no GRU, a first layer of `hidden` units); the 'features' variants. */
-    readonly recurrent = true,
-  ) {
-    const G = groups;
-    const H = hidden;
-    this.C = recurrent ? H / 2 : H;
-    this.params = new ParamSet(tf);
-    this.conv = new Linear(tf, this.params, 'conv', shape.K, this.C, G, rng);
-    this.fc1 = new Linear(tf, this.params, 'fc1', shape.P * this.C + shape.E, H, G, rng);
-    this.fc2 = new Linear(tf, this.params, 'fc2', H, H, G, rng);
-    this.gru = recurrent ? new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups: G, layerNorm: true }, rng) : null;
-    this.head = new Linear(tf, this.params, 'head', H, outputs, G, rng);
-    // Orthogonal init with zero biases (MAPPO's use_orthogonal); see the file header.
-    const gain = activation === 'relu' ? Math.SQRT2 : 1;
-    for (const layer of [this.conv, this.fc1, this.fc2]) {
-      assignOrthogonal(tf, layer.weight, rng, gain);
-      assignConstant(tf, layer.bias, 0);
-    }
-    if (this.gru) {
-      assignOrthogonal(tf, this.gru.weightIh, rng, 1);
-      assignOrthogonal(tf, this.gru.weightHh, rng, 1);
-      assignConstant(tf, this.gru.biasIh, 0);
-      assignConstant(tf, this.gru.biasHh, 0);
-    }
-    assignOrthogonal(tf, this.head.weight, rng, outputGain);
-    assignConstant(tf, this.head.bias, 0);
-  }
-
-  /** Inference: CNN and MLPs, patches [G, R*P, K], extras [G, R, E] or null -> [G, R, H]. */
-  private features(patches: Tensor, extras: Tensor | null, R: number): Tensor {
-    const tf = this.tf;
-    const act = this.activation;
-    return tf.tidy(() => {
-      let f = tf.reshape(this.conv.infer(patches, act), [this.groups, R, this.shape.P * this.C]);
-      if (extras) f = tf.concat([f, extras], 2);
-      return this.fc2.infer(this.fc1.infer(f, act), act);
-    });
-  }
-
-  /**
-   * One rollout step for R rows per group (not differentiable): reads hPrev, writes hNext
-   * ([G * R, H] on the CPU). Returns the head outputs [G * R, outputs], read back once.
-   */
-  step(patches: Tensor, extras: Tensor | null, R: number, hPrev: Float32Array, hNext: Float32Array): Float32Array {
-    const tf = this.tf;
-    let out!: Float32Array;
-    tf.tidy(() => {
-      const x = this.features(patches, extras, R);
-      const y = this.gru ? this.gru.output(this.gru.stepRows(x, hPrev, hNext)) : x;
-      out = this.head.infer(y).dataSync() as Float32Array;
-    });
-    return out;
-  }
-
-  /** Group g's weight [1, in, out] and bias [out] of a layer (pieces of one split when G > 1). */
-  private groupLayer(layer: Linear, g: number, pieces: GroupPieces): { w: Tensor; b: Tensor } {
-    return { w: pieces.get(layer.weight, g), b: pieces.get(layer.bias, g) };
-  }
-
-  /**
-   * Training forward over S sequences of L steps per group, each from its stored hidden state.
-   * Inputs come from CPU arrays laid out [group][step][sequence]: patches (P * K per row),
-   * extras (E per row), h0 [G * S * H]. Returns the head outputs [G, L*S, outputs] in the same
-   * row order, differentiable w.r.t. the parameters.
-   *
-   * Per group, the feed-forward layers (conv, fc1, fc2) and the input side of the GRU gates run
-   * ONCE over all L*S rows (blockLinear: one matmul each, weight gradients summed in the
-   * per-step order); only the recurrent part (the hidden side of the
-   * gates, LayerNorm and head, whose gradients the tape accumulates step by step into h) runs
-   * per step, on views of the batched activations (Slice/SplitV read views on wasm).
-   * `sequenceReference` is the per-step network this replaces; both give the same bits.
-   */
-  sequence(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
-    if (ppoSequencePath.reference) return this.sequenceReference(patches, extras, h0, L, S);
-    const tf = this.tf;
-    const { P, K, E } = this.shape;
-    const { C, hidden: H, activation: act } = this;
-    const rows = L * S;
-    return tf.tidy(() => {
-      const outs: Tensor[] = [];
-      const pieces = new GroupPieces(tf, this.groups);
-      for (let g = 0; g < this.groups; g++) {
-        const conv = this.groupLayer(this.conv, g, pieces);
-        const fc1 = this.groupLayer(this.fc1, g, pieces);
-        const fc2 = this.groupLayer(this.fc2, g, pieces);
-        const head = this.groupLayer(this.head, g, pieces);
-        const q0 = g * rows;
-        const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + rows) * P * K), [1, rows * P, K]);
-        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L), [1, rows, P * C]);
-        if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + rows) * E), [1, rows, E])], 2);
-        const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L), fc2.w, fc2.b, act, true, L);
-        const cell = this.gru;
-        if (!cell) {
-          // The MLP variant: the head reads fc2's output; no recurrent part.
-          outs.push(blockLinear(tf, x, head.w, head.b, 'linear', true, L));
-          continue;
-        }
-        const ln = layerNormWeights(tf, cell, g, pieces)!;
-        const { wi, wh, bi, bh } = this.gruGroup(cell, g, pieces);
-        // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
-        const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L));
-        const h0t = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
-        const y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
-        outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L));
-      }
-      return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
-    });
-  }
-
-  /**
-   * Group g's GRU weights: the input side per gate ([1, in, H] and biases [H], so that each
-   * gate's input projection is its own matmul, as in the reference) and the hidden side whole
-   * ([1, H, 3H], [3H]). Cut from the group's piece of one split (GroupPieces), never sliced
-   * from the whole [G, ...] variable: a Slice's gradient is padded to the whole variable.
-   */
-  private gruGroup(cell: GRUCell, g: number, pieces: GroupPieces): { wi: Tensor[]; bi: Tensor[]; wh: Tensor; bh: Tensor } {
-    const tf = this.tf;
-    return {
-      wi: tf.split(pieces.get(cell.weightIh, g), 3, 2),
-      bi: tf.split(pieces.get(cell.biasIh, g), 3, 0),
-      wh: pieces.get(cell.weightHh, g),
-      bh: pieces.get(cell.biasHh, g),
-    };
-  }
-
-  /**
-   * The per-step network `sequence` replaced, kept as the reference it is checked against
-   * (test/algos/ppo-sequence.test.ts): each (group, step) block of S rows is uploaded as its
-   * own tensor and run through the whole network with that group's weights.
-   */
-  sequenceReference(patches: Float32Array, extras: Float32Array, h0: Float32Array, L: number, S: number): Tensor {
-    const tf = this.tf;
-    const { P, K, E } = this.shape;
-    const { C, hidden: H, activation: act } = this;
-    return tf.tidy(() => {
-      const outs: Tensor[] = [];
-      const pieces = new GroupPieces(tf, this.groups);
-      for (let g = 0; g < this.groups; g++) {
-        const conv = this.groupLayer(this.conv, g, pieces);
-        const fc1 = this.groupLayer(this.fc1, g, pieces);
-        const fc2 = this.groupLayer(this.fc2, g, pieces);
-        const head = this.groupLayer(this.head, g, pieces);
-        const gru = this.gru;
-        const gates = gru ? gateWeights(tf, gru, g, pieces) : null;
-        const ln = gru ? layerNormWeights(tf, gru, g, pieces)! : null;
-        let h: Tensor | null = gru ? tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]) : null;
-        const ys: Tensor[] = [];
-        for (let k = 0; k < L; k++) {
-          const q0 = (g * L + k) * S;
-          const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + S) * P * K), [1, S * P, K]);
-          let f = tf.reshape(groupedLinear(tf, p, conv.w, conv.b, act, false), [1, S, P * C]);
-          if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + S) * E), [1, S, E])], 2);
-          const x = groupedLinear(tf, groupedLinear(tf, f, fc1.w, fc1.b, act), fc2.w, fc2.b, act);
-          if (gates && ln && h) {
-            h = gateStep(tf, gates, x, h);
-            ys.push(groupedLinear(tf, layerNormLast(tf, h, ln.gain, ln.bias), head.w, head.b));
-          } else ys.push(groupedLinear(tf, x, head.w, head.b));
-        }
-        outs.push(L === 1 ? ys[0] : concatDiff(tf, ys, 1));
-      }
-      return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
-    });
   }
 }
 

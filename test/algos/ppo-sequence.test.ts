@@ -6,7 +6,7 @@
  * convolution (P > 1), no extras (E = 0), chunks of one step, and the released code's GELU.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PpoNet } from '../../src-shared/algos/ppo-trainer';
+import { PpoNet } from '../../src-shared/nn/ppo-net';
 import type { Activation } from '../../src-shared/nn/mlp';
 import { Rng } from '../../src-shared/rng';
 import { setupTf, tf } from './helpers';
