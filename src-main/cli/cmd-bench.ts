@@ -95,6 +95,15 @@ export async function bench(argv: string[]): Promise<void> {
     const t = target === null ? '' : `${v >= target ? 'met' : 'below'} ${fmt(target)}`;
     process.stdout.write(`${name.padEnd(58)} ${fmt(v).padStart(9)} ${fmt(b).padStart(9)}  ${(v / b).toFixed(2)}x vs ${bname}  ${t}\n`);
   }
+  // The ALITA and F2A2 issues ask for every learner's speed next to PG's: the same figures,
+  // divided by PG's (each on its own default preset, so envs differ: a ratio of throughput,
+  // not of work per step).
+  const pg = trained.find((t) => t.algo === 'pg');
+  const vsPg = pg ? trained.map((t) => ({ algo: t.algo, preset: t.preset, value: t.value, ratio: t.value / pg.value })) : [];
+  if (pg) {
+    process.stdout.write(`\nTraining env-steps/s next to PG's (${fmt(pg.value)} on ${pg.preset})\n`);
+    for (const r of vsPg) process.stdout.write(`  ${r.algo.padEnd(22)} ${fmt(r.value).padStart(9)}  ${r.ratio.toFixed(2)}x PG  (${r.preset})\n`);
+  }
   if (ui) {
     process.stdout.write('\nWorkbench API latency (ms, median)\n');
     for (const [k, v] of Object.entries(ui)) process.stdout.write(`  ${k.padEnd(40)} ${v.toFixed(1)}\n`);
@@ -123,6 +132,7 @@ export async function bench(argv: string[]): Promise<void> {
         agent_steps_per_s: Object.fromEntries(agentSteps.map((e) => [e.name, Math.round(e.value)])),
         train_by_preset: Object.fromEntries(trained.map((t) => [t.preset, Math.round(t.value)])),
         random_policy_by_preset: Object.fromEntries(trained.map((t) => [t.preset, Math.round(t.baseline)])),
+        train_vs_pg_by_algo: Object.fromEntries(vsPg.map((r) => [r.algo, Number(r.ratio.toFixed(3))])),
         ingest_points_per_s: Math.round(ingest),
         ingest_row_by_row_points_per_s: Math.round(ingest1),
         ...(ui ? { ui_ms: ui } : {}),
