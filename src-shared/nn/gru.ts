@@ -124,24 +124,6 @@ export function gateRows(
   }
 }
 
-/**
- * dst[c - c0][r] = src[srcOff + r * stride + c] for rows r < rows and columns c0 <= c < c1,
- * dst rows `rows` long starting at dstOff. In tiles, so both sides stay in cache.
- */
-function transposeBlock(src: Float32Array, srcOff: number, rows: number, stride: number, c0: number, c1: number, dst: Float32Array, dstOff: number): void {
-  const TILE = 32;
-  for (let r0 = 0; r0 < rows; r0 += TILE) {
-    const r1 = Math.min(rows, r0 + TILE);
-    for (let cb = c0; cb < c1; cb += TILE) {
-      const ce = Math.min(c1, cb + TILE);
-      for (let c = cb; c < ce; c++) {
-        const d = dstOff + (c - c0) * rows;
-        for (let r = r0; r < r1; r++) dst[d + r] = src[srcOff + r * stride + c];
-      }
-    }
-  }
-}
-
 export class GRUCell {
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -373,7 +355,10 @@ export class GRUCell {
         const m = n / G; // rows per group
         const dHs = readInto(tf, dy, this.scratch('dHs', n * H));
         const dGI = this.scratch('dGI', n * H3); // [N][T][B][3H], fully written below
-        const dGHn = this.scratch('dGHn', n * H); // n column of dGH (its r, z columns are dGI's)
+        // dG^T per group, [G][3H][m], for the weight gradients; written in the loop (its B
+        // consecutive rows per block keep the strided stores within a few cache lines).
+        const dGIT = this.scratch('dGIT', n * H3);
+        const dGHT = this.scratch('dGHT', n * H3);
         const hPrev = this.scratch('hPrev', n * H); // h_{t-1} in [N][T][B] order
         const dghStep = this.scratch('dghStep', rows * H3);
         const back = this.scratch('back', rows * H);
@@ -390,7 +375,9 @@ export class GRUCell {
           for (let a = 0; a < N; a++) {
             const s0 = (a * T + t) * B; // first [N][T][B] row of this agent block
             const i0 = a * B; // first step row
-            const bo = Math.floor(s0 / m) * H3; // this block's group (blocks never straddle groups)
+            const g = Math.floor(s0 / m); // this block's group (blocks never straddle groups)
+            const bo = g * H3;
+            const tb = g * H3 * m - g * m; // dG^T offset of (group g, column 0, row s) is tb + s
             for (let k = 0; k < B; k++) {
               const i = i0 + k;
               const s = s0 + k;
@@ -400,6 +387,7 @@ export class GRUCell {
               const dgo = i * H3;
               const dho = i * H;
               const dso = s * H;
+              const ts = tb + s;
               for (let j = 0; j < H; j++) {
                 const dhj = dh[dho + j] + dHs[dso + j];
                 const z = Z[tro + j];
@@ -413,7 +401,13 @@ export class GRUCell {
                 dGI[gio + j] = dr;
                 dGI[gio + H + j] = dz;
                 dGI[gio + 2 * H + j] = dn;
-                dGHn[dso + j] = dnr;
+                const tj = ts + j * m;
+                dGIT[tj] = dr;
+                dGIT[tj + H * m] = dz;
+                dGIT[tj + 2 * H * m] = dn;
+                dGHT[tj] = dr;
+                dGHT[tj + H * m] = dz;
+                dGHT[tj + 2 * H * m] = dnr;
                 dghStep[dgo + j] = dr;
                 dghStep[dgo + H + j] = dz;
                 dghStep[dgo + 2 * H + j] = dnr;
@@ -440,14 +434,6 @@ export class GRUCell {
         }
         // r and z columns of the two bias gradients are equal.
         for (let g = 0; g < G; g++) for (let c = 0; c < 2 * H; c++) dBhh[g * H3 + c] = dBih[g * H3 + c];
-        // dG^T per group, [G][3H][m]: dGH^T's r, z rows are dGI^T's, its n rows are dGHn^T.
-        const dGIT = this.scratch('dGIT', n * H3);
-        const dGHT = this.scratch('dGHT', n * H3);
-        for (let g = 0; g < G; g++) {
-          transposeBlock(dGI, g * m * H3, m, H3, 0, H3, dGIT, g * H3 * m);
-          transposeBlock(dGI, g * m * H3, m, H3, 0, 2 * H, dGHT, g * H3 * m);
-          transposeBlock(dGHn, g * m * H, m, H, 0, H, dGHT, (g * H3 + 2 * H) * m);
-        }
         const grads = tf.tidy(() => {
           const dGIt = tf.tensor3d(dGI, [G, m, H3]);
           // Weight gradients as (dG^T @ X)^T: with K = m rows that long, XNNPACK is ~2x faster
