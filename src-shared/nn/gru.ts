@@ -19,12 +19,16 @@
  * - `step`: plain tfjs ops, differentiable by the tape. The reference; use it anywhere speed
  *   does not matter.
  * - `stepRows`: one rollout step for R rows: the two matmuls run in tfjs, the gates on the CPU
- *   (gate pre-activations read back once per matmul). Optionally records every activation into
- *   a `GruTrace`.
+ *   (gate pre-activations read back once per matmul, into the cell's reused buffers: a
+ *   `dataSync` per step on wasm is a fresh copy and garbage). Optionally records every
+ *   activation into a `GruTrace`.
  * - `sequence`: a whole [N, T, B] sequence from a zero initial state as ONE differentiable op
  *   (tf.customGrad) with a hand-written BPTT: per step only the recurrent matmul runs in tfjs
  *   (the gate derivatives are CPU loops); the input and weight gradients are three big matmuls
- *   over all T steps at the end, the bias gradients sums accumulated in the loop.
+ *   over all T steps at the end (their transposed operands written by the same loop, not by
+ *   Transpose kernels), the bias gradients sums accumulated in the loop. Without a trace the
+ *   forward records into the cell's own reused trace. All of it is bit-identical to the
+ *   per-step tfjs version it replaced (docs/performance.md, "The GRU path of COMA and PG").
  *
  * Why the fused path: networks this small are dispatch-bound. Unrolled on the tape, a GRU step
  * is ~13 forward and ~40 backward kernel calls, plus one gradient accumulation per weight per
