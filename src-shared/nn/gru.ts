@@ -19,12 +19,16 @@
  * - `step`: plain tfjs ops, differentiable by the tape. The reference; use it anywhere speed
  *   does not matter.
  * - `stepRows`: one rollout step for R rows: the two matmuls run in tfjs, the gates on the CPU
- *   (gate pre-activations read back once per matmul). Optionally records every activation into
- *   a `GruTrace`.
+ *   (gate pre-activations read back once per matmul, into the cell's reused buffers: a
+ *   `dataSync` per step on wasm is a fresh copy and garbage). Optionally records every
+ *   activation into a `GruTrace`.
  * - `sequence`: a whole [N, T, B] sequence from a zero initial state as ONE differentiable op
  *   (tf.customGrad) with a hand-written BPTT: per step only the recurrent matmul runs in tfjs
  *   (the gate derivatives are CPU loops); the input and weight gradients are three big matmuls
- *   over all T steps at the end, the bias gradients sums accumulated in the loop.
+ *   over all T steps at the end (their transposed operands written by the same loop, not by
+ *   Transpose kernels), the bias gradients sums accumulated in the loop. Without a trace the
+ *   forward records into the cell's own reused trace. All of it is bit-identical to the
+ *   per-step tfjs version it replaced (docs/performance.md, "The GRU path of COMA and PG").
  *
  * Why the fused path: networks this small are dispatch-bound. Unrolled on the tape, a GRU step
  * is ~13 forward and ~40 backward kernel calls, plus one gradient accumulation per weight per
@@ -39,6 +43,7 @@ import type { Rng } from '../rng';
 import { uniform } from './init';
 import { groupMatMul, groupedLinear, linearInfer, transposeLast } from './mlp';
 import type { ParamSet } from './params';
+import { readInto, upload } from './tensor-io';
 import type { Tensor, Tf, Variable } from './tf';
 
 export interface GruOptions {
@@ -136,6 +141,9 @@ export class GRUCell {
   readonly lnBias: Variable | null = null;
   /** Reusable CPU buffers for `sequence` (grown on demand). */
   private readonly work = new Map<string, Float32Array>();
+  /** The forward trace of `sequence` calls given none (reused; see takeTrace). */
+  private ownTrace: GruTrace | null = null;
+  private ownTraceHeld = false;
 
   /** Parameters: `${name}/weight_ih|weight_hh|bias_ih|bias_hh` (+ `ln_weight|ln_bias`). */
   constructor(
@@ -175,6 +183,27 @@ export class GRUCell {
       this.work.set(name, a);
     }
     return a.subarray(0, n);
+  }
+
+  /**
+   * The cell's own trace for a forward of T steps x rows (grown on demand). `reserve`: hold it
+   * until `releaseTrace`; while held, callers get a fresh trace instead.
+   */
+  private takeTrace(T: number, rows: number, reserve: boolean): GruTrace {
+    const H = this.hiddenSize;
+    let tr = this.ownTrace;
+    if (this.ownTraceHeld) return new GruTrace(T, rows, H);
+    if (!tr || tr.rows !== rows || tr.maxSteps < T) {
+      tr = new GruTrace(T, rows, H);
+      this.ownTrace = tr;
+    }
+    tr.steps = 0;
+    this.ownTraceHeld = reserve;
+    return tr;
+  }
+
+  private releaseTrace(tr: GruTrace): void {
+    if (tr === this.ownTrace) this.ownTraceHeld = false;
   }
 
   /** Reference step in tfjs ops: x [G, R, in], h [G, R, H] -> h' [G, R, H]. Differentiable. */
@@ -227,14 +256,16 @@ export class GRUCell {
     if (trace && (trace.rows !== rows || trace.hidden !== H || t >= trace.maxSteps)) {
       throw new Error(`GRUCell.stepRows: trace is for ${trace.rows} rows x ${trace.maxSteps} steps, got ${rows} rows at t=${t}`);
     }
-    // Read-backs happen inside the scope; returning typed arrays from tf.tidy would make it
-    // walk every element looking for tensors.
-    let gi!: Float32Array;
-    let gh!: Float32Array;
+    // Both read-backs land in the cell's buffers (no per-step garbage); the two matmuls stay
+    // separate because r needs W_hn h + b_hn on its own, and one fused [e | h] matmul would
+    // also sum in another order.
+    const H3 = 3 * H;
+    const gi = this.scratch('stepGi', rows * H3);
+    const gh = this.scratch('stepGh', rows * H3);
     tf.tidy(() => {
-      gi = linearInfer(tf, e, this.weightIh, this.biasIh).dataSync() as Float32Array;
+      readInto(tf, linearInfer(tf, e, this.weightIh, this.biasIh), gi);
       const hT = tf.tensor3d(hPrev, [G, rows / G, H]);
-      gh = linearInfer(tf, hT, this.weightHh, this.biasHh).dataSync() as Float32Array;
+      readInto(tf, linearInfer(tf, hT, this.weightHh, this.biasHh), gh);
     });
     const off = t * rows * H;
     gateRows(rows, H, gi, 0, gh, 0, hPrev, 0, hNext, 0, trace ?? null, off);
@@ -242,7 +273,7 @@ export class GRUCell {
       trace.h.set(hNext, off);
       trace.steps = Math.max(trace.steps, t + 1);
     }
-    return tf.tensor3d(hNext.slice(), [G, rows / G, H]);
+    return upload(tf, hNext, [G, rows / G, H]);
   }
 
   /**
@@ -274,6 +305,12 @@ export class GRUCell {
     const H3 = 3 * H;
     const seqShape: [number, number, number] = [G, (N * T * B) / G, H];
 
+    // The forward's activations go into the cell's own trace when no caller's trace is given;
+    // it stays reserved until the gradient has used it (a second call before then gets a
+    // fresh one), and is not reserved at all when no tape records this call.
+    const taped = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+    const own = trace ? null : this.takeTrace(T, rows, taped);
+
     const op = tf.customGrad((...args: unknown[]) => {
       const [eIn, wih, bih, whh, bhh] = args as Tensor[];
       const save = args[5] as (ts: Tensor[]) => void;
@@ -282,17 +319,17 @@ export class GRUCell {
       // ---- forward (or reuse the rollout's trace) ----
       let tr = trace;
       if (!tr) {
-        tr = new GruTrace(T, rows, H);
-        let GI!: Float32Array;
+        tr = own!;
+        const GI = this.scratch('GI', N * T * B * H3);
+        const gh = this.scratch('stepGh', rows * H3);
         tf.tidy(() => {
-          GI = linearInfer(tf, eIn, wih, bih).dataSync() as Float32Array;
+          readInto(tf, linearInfer(tf, eIn, wih, bih), GI);
         });
         for (let t = 0; t < T; t++) {
           const hPrev = t === 0 ? null : tr.h.subarray((t - 1) * rows * H, t * rows * H);
-          let gh!: Float32Array;
           tf.tidy(() => {
             const hT = hPrev === null ? tf.zeros([G, rows / G, H]) : tf.tensor3d(hPrev, [G, rows / G, H]);
-            gh = linearInfer(tf, hT, whh, bhh).dataSync() as Float32Array;
+            readInto(tf, linearInfer(tf, hT, whh, bhh), gh);
           });
           for (let a = 0; a < N; a++) {
             const off = (t * rows + a * B) * H;
@@ -301,29 +338,34 @@ export class GRUCell {
         }
         tr.steps = T;
       }
-      // A fresh array: on the cpu backend a tensor may alias the array it was made from.
-      const hs = new Float32Array(N * T * B * H);
+      const hs = this.scratch('hs', N * T * B * H);
       for (let a = 0; a < N; a++) {
         for (let t = 0; t < T; t++) {
           const src = (t * rows + a * B) * H;
           hs.set(tr.h.subarray(src, src + B * H), (a * T + t) * B * H);
         }
       }
-      const value = tf.tensor3d(hs, seqShape);
+      const value = upload(tf, hs, seqShape);
       const trFinal = tr;
 
       // ---- hand-written BPTT ----
       // Plain (untransposed) matmuls only: the wasm backend's transposed matmuls are slow.
-      // Big buffers come from the cell's workspace (reused across calls: less GC).
+      // Every buffer comes from the cell's workspace (reused across calls: no GC), and the
+      // transposed operands of the weight gradients are written here rather than by Transpose
+      // kernels (the same bytes: a transpose only moves values).
       const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
         const [eS, wihS, whhS] = saved;
-        const dHs = dy.dataSync() as Float32Array;
         const n = N * T * B;
         const m = n / G; // rows per group
+        const dHs = readInto(tf, dy, this.scratch('dHs', n * H));
         const dGI = this.scratch('dGI', n * H3); // [N][T][B][3H], fully written below
-        const dGH = this.scratch('dGH', n * H3);
+        // dG^T per group, [G][3H][m], for the weight gradients; written in the loop (its B
+        // consecutive rows per block keep the strided stores within a few cache lines).
+        const dGIT = this.scratch('dGIT', n * H3);
+        const dGHT = this.scratch('dGHT', n * H3);
         const hPrev = this.scratch('hPrev', n * H); // h_{t-1} in [N][T][B] order
         const dghStep = this.scratch('dghStep', rows * H3);
+        const back = this.scratch('back', rows * H);
         let dh = this.scratch('dhA', rows * H).fill(0);
         let dhNext = this.scratch('dhB', rows * H);
         const { r: R, z: Z, n: Nn, ghn: GHN, h: Hs } = trFinal;
@@ -333,18 +375,23 @@ export class GRUCell {
         const dBih = new Float64Array(G * H3);
         const dBhh = new Float64Array(G * H3);
         for (let t = T - 1; t >= 0; t--) {
+          const trt = t * rows * H;
           for (let a = 0; a < N; a++) {
             const s0 = (a * T + t) * B; // first [N][T][B] row of this agent block
             const i0 = a * B; // first step row
-            const bo = Math.floor(s0 / m) * H3; // this block's group (blocks never straddle groups)
+            const g = Math.floor(s0 / m); // this block's group (blocks never straddle groups)
+            const bo = g * H3;
+            const tb = g * H3 * m - g * m; // dG^T offset of (group g, column 0, row s) is tb + s
             for (let k = 0; k < B; k++) {
               const i = i0 + k;
               const s = s0 + k;
-              const tro = (t * rows + i) * H;
+              const tro = trt + i * H;
               const hpo = tro - rows * H;
               const gio = s * H3;
+              const dgo = i * H3;
               const dho = i * H;
               const dso = s * H;
+              const ts = tb + s;
               for (let j = 0; j < H; j++) {
                 const dhj = dh[dho + j] + dHs[dso + j];
                 const z = Z[tro + j];
@@ -354,30 +401,36 @@ export class GRUCell {
                 const dn = dhj * (1 - z) * (1 - nv * nv);
                 const dz = dhj * (hp - nv) * z * (1 - z);
                 const dr = dn * GHN[tro + j] * r * (1 - r);
+                const dnr = dn * r;
                 dGI[gio + j] = dr;
                 dGI[gio + H + j] = dz;
                 dGI[gio + 2 * H + j] = dn;
-                dGH[gio + j] = dr;
-                dGH[gio + H + j] = dz;
-                dGH[gio + 2 * H + j] = dn * r;
+                const tj = ts + j * m;
+                dGIT[tj] = dr;
+                dGIT[tj + H * m] = dz;
+                dGIT[tj + 2 * H * m] = dn;
+                dGHT[tj] = dr;
+                dGHT[tj + H * m] = dz;
+                dGHT[tj + 2 * H * m] = dnr;
+                dghStep[dgo + j] = dr;
+                dghStep[dgo + H + j] = dz;
+                dghStep[dgo + 2 * H + j] = dnr;
                 dBih[bo + j] += dr;
                 dBih[bo + H + j] += dz;
                 dBih[bo + 2 * H + j] += dn;
-                dBhh[bo + 2 * H + j] += dn * r;
+                dBhh[bo + 2 * H + j] += dnr;
                 dh[dho + j] = dhj * z; // the direct path h_{t-1} -> h_t; matmul path added below
               }
             }
             // h_{t-1} rows of this block, for dW_hh (zeros at t = 0).
-            if (t > 0) hPrev.set(Hs.subarray((t - 1) * rows * H + i0 * H, (t - 1) * rows * H + (i0 + B) * H), s0 * H);
+            if (t > 0) hPrev.set(Hs.subarray(trt - rows * H + i0 * H, trt - rows * H + (i0 + B) * H), s0 * H);
             else hPrev.fill(0, s0 * H, (s0 + B) * H);
-            dghStep.set(dGH.subarray(s0 * H3, (s0 + B) * H3), i0 * H3);
           }
           if (t > 0) {
             // dL/dh_{t-1} = dh * z + dgh @ W_hh^T
-            let back!: Float32Array;
             tf.tidy(() => {
               const d = tf.tensor3d(dghStep, [G, rows / G, H3]);
-              back = groupMatMul(tf, d, whhT).dataSync() as Float32Array;
+              readInto(tf, groupMatMul(tf, d, whhT), back);
             });
             for (let k = 0; k < rows * H; k++) dhNext[k] = dh[k] + back[k];
             [dh, dhNext] = [dhNext, dh];
@@ -387,18 +440,18 @@ export class GRUCell {
         for (let g = 0; g < G; g++) for (let c = 0; c < 2 * H; c++) dBhh[g * H3 + c] = dBih[g * H3 + c];
         const grads = tf.tidy(() => {
           const dGIt = tf.tensor3d(dGI, [G, m, H3]);
-          const dGHt = tf.tensor3d(dGH, [G, m, H3]);
           // Weight gradients as (dG^T @ X)^T: with K = m rows that long, XNNPACK is ~2x faster
           // with the 3H side as the output rows than as the columns.
           return [
             groupMatMul(tf, dGIt, transposeLast(tf, wihS)),
-            transposeLast(tf, groupMatMul(tf, transposeLast(tf, dGIt), eS)),
+            transposeLast(tf, groupMatMul(tf, tf.tensor3d(dGIT, [G, H3, m]), eS)),
             tf.tensor1d(Float32Array.from(dBih)),
-            transposeLast(tf, groupMatMul(tf, transposeLast(tf, dGHt), tf.tensor3d(hPrev, [G, m, H]))),
+            transposeLast(tf, groupMatMul(tf, tf.tensor3d(dGHT, [G, H3, m]), tf.tensor3d(hPrev, [G, m, H]))),
             tf.tensor1d(Float32Array.from(dBhh)),
           ];
         });
         whhT.dispose();
+        if (own) this.releaseTrace(own);
         return grads;
       };
       return { value, gradFunc };

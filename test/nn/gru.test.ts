@@ -161,6 +161,81 @@ describe('GRUCell', () => {
     params.dispose();
   });
 
+  /** Value and every gradient (input, then the cell's weights) of sum(w * sequence(e)), as bytes. */
+  function seqGrads(cell: GRUCell, params: ParamSet, e: Float32Array, w: Float32Array, N: number, T: number, B: number, trace?: GruTrace): Float32Array[] {
+    const G = cell.groups;
+    const shape = (f: number): [number, number, number] => [G, (N * T * B) / G, f];
+    return tf.tidy(() => {
+      const eT = tf.variable(tf.tensor(e, shape(cell.inputSize)));
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(cell.sequence(eT, N, T, B, trace), tf.tensor(w, shape(cell.hiddenSize)))) as tf.Scalar,
+        [eT, ...params.variables()],
+      );
+      const out = [value, grads[eT.name], ...params.variables().map((v) => grads[v.name])].map((t) => Float32Array.from(t.dataSync()));
+      eT.dispose();
+      return out;
+    });
+  }
+
+  /**
+   * The recomputed forward (replayed episodes: COMA) and the rollout's trace (on-policy: PG)
+   * must give the same bits, or the two learners' results would depend on which path ran.
+   */
+  it.each([1, 2])('sequence without a trace gives the same bits as with the rollout trace, groups=%i', (G) => {
+    const [N, T, B, I, H] = [2, 7, 3, 5, 4];
+    const rows = N * B;
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G }, new Rng(21));
+    const rng = new Rng(22);
+    const e = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
+    const w = Float32Array.from({ length: N * T * B * H }, () => rng.normal());
+    const trace = new GruTrace(T, rows, H);
+    let hp = new Float32Array(rows * H);
+    for (let t = 0; t < T; t++) {
+      const step = new Float32Array(rows * I);
+      for (let a = 0; a < N; a++) step.set(e.subarray((a * T + t) * B * I, (a * T + t + 1) * B * I), a * B * I);
+      const hn = new Float32Array(rows * H);
+      tf.tidy(() => cell.stepRows(tf.tensor3d(step, [G, rows / G, I]), hp, hn, trace, t));
+      hp = hn;
+    }
+    const withTrace = seqGrads(cell, params, e, w, N, T, B, trace);
+    const recomputed = seqGrads(cell, params, e, w, N, T, B);
+    for (let i = 0; i < withTrace.length; i++) expect(recomputed[i], `output ${i}`).toEqual(withTrace[i]);
+    params.dispose();
+  });
+
+  /**
+   * The cell reuses one trace for forwards it recomputes; a second forward before the first
+   * one's gradient must not overwrite the activations that gradient reads.
+   */
+  it('two forwards on one tape keep their own activations', () => {
+    const [N, T, B, I, H] = [1, 6, 2, 3, 4];
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H }, new Rng(31));
+    const rng = new Rng(32);
+    const e1 = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
+    const e2 = Float32Array.from({ length: N * T * B * I }, () => rng.normal() * 3);
+    const w = Float32Array.from({ length: N * T * B * H }, () => rng.normal());
+    const alone = seqGrads(cell, params, e1, w, N, T, B)[1];
+    const both = tf.tidy(() => {
+      const a = tf.variable(tf.tensor3d(e1, [1, N * T * B, I]));
+      const b = tf.variable(tf.tensor3d(e2, [1, N * T * B, I]));
+      const W = tf.tensor3d(w, [1, N * T * B, H]);
+      // Both forwards run before either gradient: a's is differentiated after b's forward.
+      const { grads } = tf.variableGrads(() => {
+        const ya = cell.sequence(a, N, T, B);
+        const yb = cell.sequence(b, N, T, B);
+        return tf.add(tf.sum(tf.mul(ya, W)), tf.sum(tf.mul(yb, W))) as tf.Scalar;
+      }, [a]);
+      const out = Float32Array.from(grads[a.name].dataSync());
+      a.dispose();
+      b.dispose();
+      return out;
+    });
+    expect(both).toEqual(alone);
+    params.dispose();
+  });
+
   it('LayerNorm normalises the output, not the state', () => {
     const params = new ParamSet(tf);
     const cell = new GRUCell(tf, params, 'g', { inputSize: 2, hiddenSize: 4, layerNorm: true }, new Rng(2));
