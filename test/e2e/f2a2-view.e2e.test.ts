@@ -1,11 +1,18 @@
 /**
- * The 256 vs 256 battle replay plays smoothly (issue 11 item 5), end to end in a real browser:
+ * Issue 11 item 5, end to end in a real browser.
+ *
+ * The 256 vs 256 battle replay plays smoothly:
  * the REAL `cairn serve` on a temporary database plays a 256 vs 256 battle (the random learner:
  * what is measured is the viewer, not a policy) in a real worker and stores its replay;
  * Debian's Chromium (playwright-core) opens it, plays it at the fastest speed and records the
  * requestAnimationFrame intervals while it plays, plus the frames it got through. Frame times
  * are written to test-results/battle-replay-frames.json and printed; screenshot
  * test-results/screenshots/battle-256.png.
+ *
+ * The communication graph and the consensus residual in the run view: MA-AC trains on
+ * Rover-Tower (8 agents) over a ring-plus graph in a real worker; Learner internals draws the
+ * 8 agents, the ring in every graph and the redrawn extras, and charts the residual in the
+ * titled consensus group. Screenshot test-results/screenshots/comm-graph.png.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,7 +49,7 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-describe.skipIf(!HAVE_CHROMIUM)('256 vs 256 battle replay in a real browser against cairn serve', () => {
+describe.skipIf(!HAVE_CHROMIUM)('F2A2 views in a real browser against cairn serve: battle replay, communication graph', () => {
   let tmp = '';
   let server: ChildProcess | null = null;
   let serverLog = '';
@@ -179,5 +186,36 @@ describe.skipIf(!HAVE_CHROMIUM)('256 vs 256 battle replay in a real browser agai
     expect(figures.medianMs).toBeLessThan(40);
     expect(figures.mainThreadCpuMsPerReplayFrame).toBeLessThan(8);
     expect(reached).toBeGreaterThan(figures.replayFramesExpected * 0.3);
+  }, 400_000);
+
+  it('Learner internals draws the communication graph of an MA-AC run and charts its consensus residual', async () => {
+    const { runIds } = await api<{ runIds: number[] }>('launch', {
+      overrides: {
+        env: { id: 'rover-tower' },
+        algo: { id: 'ma-ac', hiddenDim: 16, batchSize: 64, updateEvery: 5, topology: 'ring-plus', edgeFraction: 0.2 },
+        train: { episodes: 4, numEnvs: 4 },
+      },
+      seeds: [1],
+    });
+    const id = runIds[0];
+    await until(`run ${id} to finish`, async () => (await api<{ status: string }>('getRun', id)).status === 'done', 240_000);
+    await page.goto(url.replace(/#.*$/, '') + `#/run/${id}?tab=learner`);
+    const panel = page.locator('[data-testid="comm-graph"]');
+    await panel.waitFor({ timeout: 60_000 });
+    await until('the graph to load', async () => (await panel.locator('[data-testid="comm-graph-node"]').count()) === 8);
+    const edges = panel.locator('[data-testid="comm-graph-edge"]');
+    const shares = (await edges.evaluateAll((els) => els.map((e) => Number((e as unknown as { getAttribute(n: string): string }).getAttribute('data-share'))))) as number[];
+    // The ring (8 edges) in every graph of the round, plus round(0.2 x 20) = 4 extras per graph.
+    expect(shares.filter((v) => v === 1)).toHaveLength(8);
+    expect(shares.length).toBeGreaterThan(8);
+    expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(12, 6);
+    const group = page.locator('[data-group="consensus"]');
+    expect(await group.locator('[data-testid="group-title"]').textContent()).toBe('Consensus');
+    // Charts start when scrolled into view (lib/init-queue.ts).
+    await group.scrollIntoViewIfNeeded();
+    await group.locator('canvas').first().waitFor({ timeout: 60_000 });
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+    await panel.screenshot({ path: path.join(SHOTS, 'comm-graph.png') });
+    await page.screenshot({ path: path.join(SHOTS, 'comm-graph-page.png'), fullPage: true });
   }, 400_000);
 });
