@@ -100,6 +100,9 @@ describe('Learner internals: the communication graph panel', () => {
     const charted = w.findAll('.metric-chart').map((c) => c.attributes('data-metric'));
     expect(charted.sort()).toEqual(['comm/total_scalars', 'consensus/residual', 'losses/critic']);
     // The residual is charted in the learner's declared, titled consensus group.
+    // The graph sits right before the consensus group, which holds the residual.
+    const order = w.findAll('[data-testid="comm-graph"], .group').map((e) => e.attributes('data-group') ?? 'graph');
+    expect(order.indexOf('graph') + 1).toBe(order.indexOf('consensus'));
     const group = w.find('[data-group="consensus"]');
     expect(group.find('[data-testid="group-title"]').text()).toBe('Consensus');
     expect(group.find('[data-metric="consensus/residual"]').exists()).toBe(true);

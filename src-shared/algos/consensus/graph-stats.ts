@@ -15,6 +15,8 @@
 import { type CommGraph } from './graph';
 
 export const GRAPH_STAT_PREFIX = 'commgraph';
+/** Prefix of the consensus learners' residual stats (`consensus/residual`): the view puts the graph beside it. */
+export const RESIDUAL_GROUP = 'consensus';
 
 export function edgeKey(i: number, j: number): string {
   return `${GRAPH_STAT_PREFIX}/edge_${i}_${j}`;
