@@ -56,7 +56,7 @@
  * action), `f2a2/coef` (a1 - 2 a2 delta^ rhobar, spec §1.12), `moa/loss`, `moa/accuracy`, and per
  * round `consensus/residual` (mean squared distance of the critic copies from their mean),
  * `consensus/messages`, `consensus/scalars` (cumulative, §2.7), `consensus/events`,
- * `consensus/edges`.
+ * `consensus/edges`; `commgraph/*`, the graph in use, for the run view (consensus/graph-stats.ts).
  */
 import { ConfigError, typedValues, type Schema } from '../config/schema';
 import type { EnvSpec } from '../envs/types';
@@ -67,6 +67,7 @@ import { ParamSet } from '../nn/params';
 import type { Tensor } from '../nn/tf';
 import { Rng } from '../rng';
 import { CommGraph, type Topology } from './consensus/graph';
+import { addGraphStats } from './consensus/graph-stats';
 import { PrimalDualConsensus } from './consensus/primal-dual';
 import { ExchangeSchedule } from './consensus/schedule';
 import { MASKED_LOGIT } from './core/action-codec';
@@ -545,6 +546,7 @@ export class F2a2Trainer extends MaddpgTrainer {
     stats['consensus/scalars'] = c.scalars;
     stats['consensus/events'] = c.events;
     stats['consensus/edges'] = this.graph.edgeCount();
+    addGraphStats(this.graph, stats);
     stats['charts/update_iters'] = this.iters;
     return { ...res, stats };
   }

@@ -46,7 +46,9 @@
  * (`comm/params_per_message`); plus, per env step, the joint-action exchange that lets every
  * critic see the others' actions: n (n - 1) messages, each agent's one-hot action to every other
  * agent (scalars: (n - 1) x sum of the action sizes). `comm/total_scalars` adds both, for the
- * F2A2 / MA-AC ratio at equal env steps.
+ * F2A2 / MA-AC ratio at equal env steps. `consensus/residual` (and `_before`) is the critics'
+ * disagreement after (before) the round's last consensus iteration; `commgraph/*` the graph in
+ * use (consensus/graph-stats.ts) for the run view.
  */
 import { ConfigError, typedValues, type Schema, type Values } from '../config/schema';
 import type { EnvSpec } from '../envs/types';
@@ -62,6 +64,7 @@ import { counter } from './core/checkpoint';
 import { envProblems, type EnvNeeds } from './core/compat';
 import { softUpdate } from './core/target';
 import { CommGraph, type Topology } from './consensus/graph';
+import { addGraphStats } from './consensus/graph-stats';
 import { PrimalDualConsensus } from './consensus/primal-dual';
 import { ExchangeSchedule } from './consensus/schedule';
 import { ddpgFamilySchema, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant } from './maddpg-trainer';
@@ -377,9 +380,11 @@ export class MaAcTrainer extends MaddpgTrainer {
     stats['comm/action_messages'] = this.actionMessages;
     stats['comm/action_scalars'] = this.actionScalars;
     stats['comm/total_scalars'] = cons.scalars + this.actionScalars;
-    stats['charts/consensus_residual'] = this.lastResidual;
-    stats['charts/consensus_residual_before'] = this.residualBefore;
-    stats['charts/graph_edges'] = this.graph.edgeCount();
+    // Under `consensus/` (F2A2's names): the declared group the run view titles.
+    stats['consensus/residual'] = this.lastResidual;
+    stats['consensus/residual_before'] = this.residualBefore;
+    stats['consensus/edges'] = this.graph.edgeCount();
+    addGraphStats(this.graph, stats);
     return res;
   }
 
@@ -428,5 +433,8 @@ export const maAcEntry: AlgoEntry = {
   accepts: maAcProblems,
   createTrainer: (ctx) => new MaAcTrainer(ctx),
   createPolicy: (ctx) => new MaddpgPolicy({ ...ctx, config: policyConfig(ctx.config) }),
-  diagnostics: [{ prefix: 'comm', title: 'Communication', doc: 'Consensus and joint-action messages and scalars, cumulative (spec §2.7).' }],
+  diagnostics: [
+    { prefix: 'consensus', title: 'Consensus', doc: "Disagreement of the agents' critics (mean squared distance from their mean) after and before each round's last consensus iteration, and the edges of the last graph." },
+    { prefix: 'comm', title: 'Communication', doc: 'Consensus and joint-action messages and scalars, cumulative (spec §2.7).' },
+  ],
 };

@@ -185,8 +185,8 @@ describe('MA-AC', () => {
     for (const [k, v] of Object.entries(last)) expect(Number.isFinite(v), k).toBe(true);
     expect(last['comm/consensus_messages']).toBe(last['comm/consensus_events'] * 7);
     // Complete graph after every update: the exchange closes the disagreement the update opened.
-    expect(last['charts/consensus_residual_before']).toBeGreaterThan(0);
-    expect(last['charts/consensus_residual']).toBeLessThan(1e-6 * Math.max(1, last['charts/consensus_residual_before']));
+    expect(last['consensus/residual_before']).toBeGreaterThan(0);
+    expect(last['consensus/residual']).toBeLessThan(1e-6 * Math.max(1, last['consensus/residual_before']));
     t.dispose();
   });
 });

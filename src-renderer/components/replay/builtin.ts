@@ -19,6 +19,7 @@ import ManitokanPanel from './manitokan/ManitokanPanel.vue';
 import { manitokanMarkers } from './manitokan-timeline';
 import BattleFrame from './battle/BattleFrame.vue';
 import { battleMeta, isBattleReplay } from './battle/battle-read';
+import { battleMarkers } from './battle/battle-draw';
 import { agentColor } from './manitokan/draw';
 import type { ManitokanReplayMeta } from '../../../src-shared/envs/manitokan-replay';
 
@@ -39,7 +40,10 @@ export function registerBuiltinReplayRenderers(): void {
   });
   registerReplayRenderer('matrix', MatrixFrame, { panel: MatrixPanel });
   registerStructuralKind('matrix', isMatrixReplay);
+  // Casualties per step rather than the generic per-agent reward markers (see battleMarkers).
   registerReplayRenderer('battle', BattleFrame, {
+    markers: (r) => battleMarkers(r, battleMeta(r)),
+    markerKinds: ['kill'],
     agentColors: (r) => {
       const m = battleMeta(r);
       return Array.from({ length: 2 * m.armySize }, (_, i) => m.teamColors[i < m.armySize ? 0 : 1]);

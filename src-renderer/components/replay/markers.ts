@@ -1,6 +1,6 @@
 /** Timeline markers: moments of an episode worth jumping to. */
 
-export type MarkerKind = 'pickup' | 'drop' | 'door' | 'reward';
+export type MarkerKind = 'pickup' | 'drop' | 'door' | 'reward' | 'kill';
 
 export interface ReplayMarker {
   /** Step index t (0..steps-1) at which it happened; shown as step t + 1, the frame it lands on. */
@@ -9,7 +9,7 @@ export interface ReplayMarker {
   frame: number;
   agent: number;
   kind: MarkerKind;
-  /** Reward value for `reward` markers. */
+  /** Reward value for `reward` markers; units killed for `kill` markers. */
   value?: number;
   label: string;
 }
@@ -19,4 +19,5 @@ export const MARKER_LABELS: Record<MarkerKind, string> = {
   drop: 'key dropped (gift)',
   door: 'door opened',
   reward: 'reward',
+  kill: 'units killed',
 };

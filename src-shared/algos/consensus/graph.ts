@@ -15,6 +15,12 @@
  */
 import type { Rng } from '../../rng';
 
+/**
+ * Largest graph whose edges are tallied for the run view (graph-stats.ts): n (n - 1) counters
+ * and one stat per pair; past this a drawing of the graph would be a hairball anyway.
+ */
+export const TALLY_MAX_AGENTS = 16;
+
 export type Topology = 'full' | 'none' | 'ring-plus';
 
 export interface GraphConfig {
@@ -32,6 +38,14 @@ export class CommGraph {
   readonly ring: Int32Array;
   private readonly pool: Int32Array;
   private readonly pick: Int32Array;
+  /**
+   * [n, n] in how many graphs drawn since the last `takeTally` j -> i was an edge, and how many
+   * graphs that was (n <= TALLY_MAX_AGENTS only): what the run view draws as "the edges in use"
+   * when ring-plus redraws its extra edges every iteration. Not checkpointed: the learners take
+   * it every round, and checkpoints fall between rounds.
+   */
+  readonly tally: Uint32Array | null;
+  private tallied = 0;
 
   constructor(
     n: number,
@@ -73,7 +87,9 @@ export class CommGraph {
     this.pool = Int32Array.from(pool);
     this.pick = new Int32Array(pool.length);
     this.onRing = onRing;
-    this.redraw(rng);
+    this.tally = n <= TALLY_MAX_AGENTS ? new Uint32Array(n * n) : null;
+    // The same draw as redraw() (same draws from rng), but not tallied: no iteration used it yet.
+    this.draw(rng);
   }
 
   private readonly onRing: Uint8Array;
@@ -85,6 +101,31 @@ export class CommGraph {
 
   /** Draw this iteration's graph (only ring-plus changes between iterations). */
   redraw(rng: Rng): void {
+    this.draw(rng);
+    const t = this.tally;
+    if (!t) return;
+    const adj = this.adj;
+    for (let k = 0; k < t.length; k++) t[k] += adj[k];
+    this.tallied++;
+  }
+
+  /**
+   * Share of the graphs drawn since the last call in which each j -> i was an edge ([n, n];
+   * the current graph when none was drawn since), and how many graphs that was; restarts the
+   * count. Null past TALLY_MAX_AGENTS.
+   */
+  takeTally(): { share: Float64Array; graphs: number } | null {
+    const t = this.tally;
+    if (!t) return null;
+    const share = new Float64Array(t.length);
+    const graphs = this.tallied;
+    for (let k = 0; k < t.length; k++) share[k] = graphs > 0 ? t[k] / graphs : this.adj[k];
+    t.fill(0);
+    this.tallied = 0;
+    return { share, graphs };
+  }
+
+  private draw(rng: Rng): void {
     const { n, adj } = this;
     const t = this.config.topology;
     if (t === 'none') {
