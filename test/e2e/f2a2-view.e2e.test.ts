@@ -179,13 +179,10 @@ describe.skipIf(!HAVE_CHROMIUM)('F2A2 views in a real browser against cairn serv
     };
     fs.writeFileSync(path.join(ROOT, 'test-results', 'battle-replay-frames.json'), JSON.stringify(figures, null, 2));
     process.stdout.write(`battle 256v256 replay frame times: ${JSON.stringify(figures)}\n`);
-    expect(deltas.length).toBeGreaterThan(20);
-    // Interval percentiles above the median mostly measure the machine's load (printed above);
-    // the median must be at display rate, and a replay frame must cost well under a 60 Hz
-    // frame of one core's time so that 50 steps/s leave room for the rest of the page.
-    expect(figures.medianMs).toBeLessThan(40);
-    expect(figures.mainThreadCpuMsPerReplayFrame).toBeLessThan(8);
-    expect(reached).toBeGreaterThan(figures.replayFramesExpected * 0.3);
+    // Speed is measured, not asserted (the brief: benchmarks, never timed tests): the figures
+    // above are printed and saved; here only that the replay really played.
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(reached).toBeGreaterThan(1);
   }, 400_000);
 
   it('Learner internals draws the communication graph of an MA-AC run and charts its consensus residual', async () => {
