@@ -5,12 +5,15 @@
  * which fails where the network does not allow it, and npm then leaves them out. So every
  * candidate is probed by actually loading it; the first that loads and initialises wins.
  * Override with `--backend` or `CAIRN_BACKEND` (auto | tensorflow-gpu | tensorflow | wasm | cpu).
+ * The wasm backend's thread count: CAIRN_WASM_THREADS (wasm-threads.ts; default 1, the
+ * single-threaded SIMD build).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from '../../src-shared/nn/gradients';
 import { registerWasmKernels } from './wasm-kernels';
+import { wasmThreadsChoice, withThreadedWasm } from './wasm-threads';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -23,6 +26,8 @@ export interface BackendInfo {
   name: Exclude<BackendChoice, 'auto'>;
   /** Why others were skipped (shown in logs). */
   skipped: string[];
+  /** wasm only: XNNPACK's thread count (1 = the single-threaded SIMD build). */
+  threads?: number;
 }
 
 async function tryNative(pkg: string): Promise<boolean> {
@@ -35,13 +40,22 @@ async function tryNative(pkg: string): Promise<boolean> {
   }
 }
 
-async function tryWasm(): Promise<boolean> {
+async function tryWasm(threads: number): Promise<boolean> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const dist = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
     wasm.setWasmPaths(dist + path.sep);
-    return await tf.setBackend('wasm');
-  } catch {
+    if (threads === 1) return await tf.setBackend('wasm');
+    // The flag is registered by the import above; tfjs answers false for it in Node.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    wasm.setThreadsCount(threads);
+    const ok = await withThreadedWasm(threads, () => tf.setBackend('wasm'));
+    if (ok && wasm.getThreadsCount() !== threads) {
+      throw new Error(`CAIRN_WASM_THREADS: asked for ${threads} threads, the wasm backend started ${wasm.getThreadsCount()}`);
+    }
+    return ok;
+  } catch (e) {
+    if ((e as Error).message?.startsWith('CAIRN_WASM_THREADS')) throw e;
     return false;
   }
 }
@@ -63,6 +77,8 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   const order: Exclude<BackendChoice, 'auto'>[] =
     choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
   const skipped: string[] = [];
+  // Read before anything loads: a bad value is an error even when a native backend wins.
+  const threads = wasmThreadsChoice();
   for (const name of order) {
     const ok =
       name === 'tensorflow-gpu'
@@ -70,7 +86,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
         : name === 'tensorflow'
           ? await tryNative('@tensorflow/tfjs-node')
           : name === 'wasm'
-            ? await tryWasm()
+            ? await tryWasm(threads)
             : await tryCpu();
     if (ok) {
       await tf.ready();
@@ -80,7 +96,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       // Copy-free Slice/SplitV/Unpack/Identity and one-pass leading-axis sums, bit-identical to
       // the stock kernels; CAIRN_WASM_KERNELS=stock keeps the stock ones (A/B measurements).
       if (name === 'wasm' && process.env.CAIRN_WASM_KERNELS !== 'stock') registerWasmKernels();
-      return { name, skipped };
+      return name === 'wasm' ? { name, skipped, threads } : { name, skipped };
     }
     skipped.push(`${name}: not available on this machine`);
   }

@@ -27,6 +27,7 @@ import type { Trainer } from '../../src-shared/algos/types';
 import type { VecEnv } from '../../src-shared/envs/types';
 import { RoundProbe, type RoundProfile } from './round-probe';
 import { registerWasmKernels, restoreStockWasmKernels } from '../backend/wasm-kernels';
+import { wasmThreadsChoice } from '../backend/wasm-threads';
 import { ppoSequencePath } from '../../src-shared/nn/ppo-net';
 
 /** One row: a Cairn preset, and the PyTorch program's learner (null: Cairn only). */
@@ -305,7 +306,7 @@ const fmt = (n: number) => (!Number.isFinite(n) ? '-' : n >= 1e3 ? `${(n / 1e3).
 export function formatVsPytorch(r: VsReport): string {
   const lines: string[] = [];
   lines.push(
-    `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, one thread each, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
+    `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, ${r.backend === 'wasm' && wasmThreadsChoice() > 1 ? `Cairn ${wasmThreadsChoice()} threads (CAIRN_WASM_THREADS), PyTorch one` : 'one thread each'}, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
   );
   lines.push(r.torch.ok ? `PyTorch ${r.torch.version} (${r.torch.python})` : `PyTorch missing: ${r.torch.reason}; PyTorch columns left empty`);
   lines.push(`${'learner'.padEnd(26)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(46)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}  ${'cpu ratio (per rep)'}`);
