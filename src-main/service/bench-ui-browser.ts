@@ -39,7 +39,22 @@ export interface BrowserUiBench {
    * Timing duration and the longest long task that started in its window (until the next
    * labelled interaction), so a figure over 100 ms names what caused it.
    */
-  by_interaction: Record<string, { count: number; event_max_ms: number; longtask_max_ms: number }>;
+  by_interaction: Record<string, InteractionRow>;
+}
+
+export interface InteractionRow {
+  count: number;
+  event_max_ms: number;
+  longtask_max_ms: number;
+  /**
+   * The worst event split by Event Timing's own marks: waiting for the main thread (input
+   * delay), its handlers (processing), and from the handlers' end to the next paint
+   * (presentation: style, layout, paint and any task run before that frame). The split says
+   * whether a slow interaction is its own rendering or other work in the way.
+   */
+  worst_input_delay_ms: number;
+  worst_processing_ms: number;
+  worst_presentation_ms: number;
 }
 
 /** Collects Event Timing and Long Task entries from page start (injected before any script). */
@@ -48,16 +63,46 @@ const OBSERVE = `
   try {
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__perf.longtasks.push({ start: e.startTime, duration: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
-    new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.interactionId) window.__perf.events.push({ name: e.name, start: e.startTime, duration: e.duration }); })
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.interactionId) window.__perf.events.push({ name: e.name, start: e.startTime, duration: e.duration, ps: e.processingStart, pe: e.processingEnd }); })
       .observe({ type: 'event', buffered: true, durationThreshold: 16 });
   } catch (err) { window.__perf.error = String(err); }
 `;
+
+/** What the DevTools performance panel records: tasks, style, layout, paint, script, GC, marks. */
+const TRACE_CATEGORIES = [
+  'toplevel',
+  'devtools.timeline',
+  'disabled-by-default-devtools.timeline',
+  'blink.user_timing',
+  'v8.execute',
+  'disabled-by-default-v8.gc',
+  'blink',
+];
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
+
+/**
+ * Event Timing's split of one event: input delay (start to processingStart), processing (the
+ * handlers) and presentation (handlers' end to the paint that ends `duration`, which Chromium
+ * rounds to 8 ms, so presentation is clamped at 0).
+ */
+export function eventPhases(e: { start: number; duration: number; ps?: number; pe?: number }): {
+  worst_input_delay_ms: number;
+  worst_processing_ms: number;
+  worst_presentation_ms: number;
+} {
+  const r1 = (v: number) => Math.round(v * 10) / 10;
+  if (e.ps === undefined || e.pe === undefined) return { worst_input_delay_ms: 0, worst_processing_ms: 0, worst_presentation_ms: 0 };
+  return {
+    worst_input_delay_ms: r1(Math.max(0, e.ps - e.start)),
+    worst_processing_ms: r1(Math.max(0, e.pe - e.ps)),
+    worst_presentation_ms: r1(Math.max(0, e.start + e.duration - e.pe)),
+  };
+}
 
 export function chromiumPath(): string | null {
   const p = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
@@ -71,24 +116,34 @@ export async function benchUiBrowser(
     log?: (s: string) => void;
     /** Write a V8 CPU profile of the streaming pass here (the bundle is then built unminified, so names are readable). */
     profileFile?: string;
+    /**
+     * Write a Chromium trace (DevTools performance format) of the streaming pass here: style
+     * recalculation, layout, paint and script per task, with each interaction's label as a
+     * user-timing mark, which a CPU profile alone does not show (`summariseTrace` reads it).
+     */
+    traceFile?: string;
+    /** Serve this already built renderer instead of building the worktree's (A/B runs of two builds, interleaved). */
+    rendererDir?: string;
   } = {},
 ): Promise<BrowserUiBench | { skipped: string }> {
   const log = opts.log ?? (() => undefined);
   const exe = chromiumPath();
   if (!exe) return { skipped: 'no Chromium (apt-get install chromium, or set CAIRN_CHROMIUM)' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-browser-'));
-  const rendererDir = path.join(dir, 'renderer');
-  log('ui browser: building the renderer');
-  const { build } = await import('vite');
-  const vue = (await import('@vitejs/plugin-vue')).default;
-  await build({
-    root: path.join(ROOT, 'src-renderer'),
-    base: './',
-    plugins: [vue()],
-    logLevel: 'error',
-    configFile: false,
-    build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000, minify: !opts.profileFile },
-  });
+  const rendererDir = opts.rendererDir ?? path.join(dir, 'renderer');
+  if (!opts.rendererDir) {
+    log('ui browser: building the renderer');
+    const { build } = await import('vite');
+    const vue = (await import('@vitejs/plugin-vue')).default;
+    await build({
+      root: path.join(ROOT, 'src-renderer'),
+      base: './',
+      plugins: [vue()],
+      logLevel: 'error',
+      configFile: false,
+      build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000, minify: !(opts.profileFile || opts.traceFile) },
+    });
+  }
   const store = await Store.open(path.join(dir, 'bench.db'));
   const runner = new Runner({ store, maxParallel: 2, backend: opts.backend ?? 'auto' });
   const workbench = createWorkbench({ store, runner, host: 'http', backend: opts.backend ?? 'auto', version: 'bench' });
@@ -122,7 +177,8 @@ export async function benchUiBrowser(
       await page.evaluate('window.__perf.events = []; window.__perf.longtasks = []; window.__perf.marks = []');
       let n = 0;
       // Each interaction's window starts at its mark; entries are attributed by start time.
-      const mark = (label: string) => page.evaluate(`window.__perf.marks.push({ label: ${JSON.stringify(label)}, t: performance.now() })`);
+      const mark = (label: string) =>
+        page.evaluate(`window.__perf.marks.push({ label: ${JSON.stringify(label)}, t: performance.now() }); performance.mark(${JSON.stringify(`bench:${label}`)})`);
       for (let round = 0; round < 3; round++) {
         for (const x of ['step', 'relative', 'episode']) {
           await mark(`x:${x}`);
@@ -156,7 +212,7 @@ export async function benchUiBrowser(
         await page.waitForTimeout(400);
       }
       await page.waitForTimeout(300);
-      type Entry = { name?: string; start: number; duration: number };
+      type Entry = { name?: string; start: number; duration: number; ps?: number; pe?: number };
       const perf = (await page.evaluate('window.__perf')) as { events: Entry[]; longtasks: Entry[]; marks: { label: string; t: number }[]; error?: string };
       if (perf.error) throw new Error(`bench ui: PerformanceObserver: ${perf.error}`);
       const by: BrowserUiBench['by_interaction'] = {};
@@ -165,16 +221,24 @@ export async function benchUiBrowser(
         for (const m of perf.marks) if (m.t <= t) label = m.label;
         return label;
       };
-      for (const m of perf.marks) {
-        const row = (by[m.label] ??= { count: 0, event_max_ms: 0, longtask_max_ms: 0 });
-        row.count++;
-      }
+      const empty = (): InteractionRow => ({
+        count: 0,
+        event_max_ms: 0,
+        longtask_max_ms: 0,
+        worst_input_delay_ms: 0,
+        worst_processing_ms: 0,
+        worst_presentation_ms: 0,
+      });
+      for (const m of perf.marks) (by[m.label] ??= empty()).count++;
       for (const e of perf.events) {
-        const row = (by[labelAt(e.start)] ??= { count: 0, event_max_ms: 0, longtask_max_ms: 0 });
-        row.event_max_ms = Math.max(row.event_max_ms, Math.round(e.duration * 10) / 10);
+        const row = (by[labelAt(e.start)] ??= empty());
+        const d = Math.round(e.duration * 10) / 10;
+        if (d < row.event_max_ms) continue;
+        row.event_max_ms = d;
+        Object.assign(row, eventPhases(e));
       }
       for (const e of perf.longtasks) {
-        const row = (by[labelAt(e.start)] ??= { count: 0, event_max_ms: 0, longtask_max_ms: 0 });
+        const row = (by[labelAt(e.start)] ??= empty());
         row.longtask_max_ms = Math.max(row.longtask_max_ms, Math.round(e.duration * 10) / 10);
       }
       return { n, events: perf.events.map((e) => e.duration), longtasks: perf.longtasks.map((e) => e.duration), by };
@@ -187,7 +251,12 @@ export async function benchUiBrowser(
       await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
       await cdp.send('Profiler.start');
     }
+    if (opts.traceFile) await browser.startTracing(page, { path: opts.traceFile, categories: TRACE_CATEGORIES });
     const live = await pass();
+    if (opts.traceFile) {
+      await browser.stopTracing();
+      log(`ui browser: trace of the streaming pass in ${opts.traceFile}`);
+    }
     if (cdp && opts.profileFile) {
       const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
       fs.writeFileSync(opts.profileFile, JSON.stringify(profile));
