@@ -12,6 +12,8 @@ import type { Batch } from '../../src-shared/algos/maddpg-trainer';
 import type { ParamSet } from '../../src-shared/nn/params';
 import type { Tensor } from '../../src-shared/nn/tf';
 import { getPreset } from '../../src-shared/config/presets';
+import { getRepro } from '../../src-shared/config/repro';
+import { resolveExperiment } from '../../src-shared/config/experiment';
 import { spreadEntry } from '../../src-shared/envs/spread';
 import { Rng } from '../../src-shared/rng';
 import { episodeSummary, setupTf, tf } from './helpers';
@@ -296,5 +298,19 @@ describe('F2A2-COMA', () => {
     const config = resolve('algo', f2a2ComaSchema, { ...TINY, epsilonStart: 0.1, epsilonFinish: 0.2 });
     expect(() => f2a2ComaEntry.createTrainer({ tf, env, envConfig: envConfig2, config, seed: 1, rng: new Rng(1, 1) })).toThrow(/algo\.epsilonFinish/);
     for (const env of ['treasure-collection', 'rover-tower']) expect(getPreset(`${env}-f2a2-coma`)?.config.algo?.id).toBe('f2a2-coma');
+  });
+
+  it('Fig. 5 runs F2A2-COMA next to COMA on both tasks; its small budget fills the window', () => {
+    const r = getRepro('f2a2-fig5')!;
+    for (const key of ['ctc', 'rt']) {
+      const v = r.variants.find((x) => x.label === `${key} F2A2-COMA`);
+      expect(v?.preset).toBe(key === 'ctc' ? 'treasure-collection-f2a2-coma' : 'rover-tower-f2a2-coma');
+      expect(r.variants.some((x) => x.label === `${key} COMA`)).toBe(true);
+      const small = v!.budgetOverrides!.small!.algo as Record<string, number>;
+      // RT's small run: episodes x copies x 25 steps >= the window.
+      expect(r.budgets.small.episodes * r.budgets.small.numEnvs * 25).toBeGreaterThanOrEqual(small.bufferSize);
+      const exp = resolveExperiment(getPreset(v!.preset)!.config);
+      expect(exp.algo.id).toBe('f2a2-coma');
+    }
   });
 });
