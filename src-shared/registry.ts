@@ -38,6 +38,7 @@ import { eitiEntry } from './algos/eiti';
 import { edtiEntry } from './algos/edti';
 import { socialInfluenceEntry } from './algos/social-influence';
 import { f2a2Entry } from './algos/f2a2';
+import { f2a2ComaEntry } from './algos/f2a2-coma';
 import { iqlEntry } from './algos/iql';
 import { defaults } from './config/schema';
 
@@ -79,6 +80,7 @@ const builtinAlgos: AlgoEntry[] = [
   edtiEntry,
   socialInfluenceEntry,
   f2a2Entry,
+  f2a2ComaEntry,
   iqlEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */

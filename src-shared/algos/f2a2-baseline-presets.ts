@@ -8,7 +8,9 @@
  * - `f2a2-<env>-maddpg`: discrete MADDPG as maddpg-pytorch / the MAAC code base runs it (§4.1):
  *   input BatchNorm, LeakyReLU, PyTorch init, hard straight-through Gumbel samples, greedy target
  *   and others' actions, one soft target update after all agents, global clip 0.5, logits
- *   penalty 1e-3, per-agent reward standardisation, 4 updates per 100 env steps. The
+ *   penalty 1e-3, per-agent reward standardisation, 4 updates per 100 env steps, and the
+ *   paper's one modification (appendix H.3, Table 8): one critic Q(o, a, onehot(i)) shared by all
+ *   agents (`sharedCritic`). The
  *   `<env>-maddpg` presets of envs/maac-envs-presets.ts predate these options and keep
  *   openai/maddpg's update;
  * - `f2a2-<env>-coma`: COMA as §4.2 (centralised critic, TD(lambda 0.8), epsilon-bounded softmax
@@ -62,6 +64,8 @@ export const F2A2_MADDPG = {
   othersInActorLoss: 'current-greedy',
   targetOrder: 'after-all',
   rewardNorm: true,
+  // Appendix H.3 / Table 8: F2A2's MADDPG shares one centralised critic between the agents.
+  sharedCritic: true,
 };
 
 function comaAlgo(episodeLimit: number): Record<string, unknown> {
@@ -106,7 +110,7 @@ export const f2a2BaselinePresets: Preset[] = TASKS.flatMap((t): Preset[] => [
   {
     name: `f2a2-${t.key}-maddpg`,
     title: `${t.title}, MADDPG as F2A2 configures it`,
-    description: `Discrete MADDPG of the MAAC code base (maddpg-pytorch): input BatchNorm, LeakyReLU, hard Gumbel samples, greedy target and others' actions, logits penalty 1e-3, clip 0.5, reward standardisation; F2A2 appendix G's 12 rollouts and 4 updates of 1024 per 100 env steps.`,
+    description: `Discrete MADDPG of the MAAC code base (maddpg-pytorch): input BatchNorm, LeakyReLU, hard Gumbel samples, greedy target and others' actions, logits penalty 1e-3, clip 0.5, reward standardisation, one critic shared by all agents (appendix H.3); F2A2 appendix G's 12 rollouts and 4 updates of 1024 per 100 env steps.`,
     paper: 'F2A2 §6.1 Fig. 5; appendix G; spec §4.1',
     config: { env: { ...t.env }, algo: { ...F2A2_MADDPG }, train: { ...F2A2_BASELINE_TRAIN } },
   },

@@ -60,3 +60,26 @@ export function f2a2Presets(): Preset[] {
     ),
   );
 }
+
+/**
+ * F2A2-COMA (the separate learner `f2a2-coma`, algos/f2a2-coma.ts): `<env>-f2a2-coma`, with its
+ * schema's appendix-G defaults (the most recent 1024 steps per update, 4 iterations per 100 env
+ * steps, bounded softmax 0.5 -> 0.01 over 50k steps). Appendix G gives the 12 rollouts for every
+ * learner "except COMA and F2A2-COMA" and no other count: 12 here too (DESIGN CHOICE), so that
+ * F2A2-COMA and its COMA baseline (`f2a2-<env>-coma`) see the same env steps per round.
+ */
+export function f2a2ComaPresetName(task: F2a2Task): string {
+  return `${task.env}-f2a2-coma`;
+}
+
+export function f2a2ComaPresets(): Preset[] {
+  return f2a2Tasks().map(
+    (t): Preset => ({
+      name: f2a2ComaPresetName(t),
+      title: `${t.title}, F2A2-COMA`,
+      description: `${t.title} (8 agents) with F2A2-COMA: per-agent MLP policies, per-agent copies of one centralised COMA critic Q(o, a^-i, i) trained on the joint on-policy objective (alpha1 = alpha2 = 1, counterfactual baseline, Prop 3), MOA models of the others' next actions, primal-dual consensus over the complete graph at every update iteration; the most recent 1024 steps per update, 4 updates per 100 env steps, 50,000 episodes. Metric: mean_return.`,
+      paper: 'F2A2 §5.1.1 Prop 3, §6.1 Fig. 5; appendix G',
+      config: { env: { id: t.env }, algo: { id: 'f2a2-coma' }, train: { ...F2A2_TRAIN } },
+    }),
+  );
+}

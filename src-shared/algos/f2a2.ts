@@ -177,9 +177,9 @@ export class F2a2Trainer extends MaddpgTrainer {
   private readonly fire: Uint8Array;
   private readonly sharedP: number;
 
-  constructor(ctx: TrainContext) {
+  constructor(ctx: TrainContext, variant: DdpgVariant = F2A2_VARIANT) {
     // The fields F2A2 fixes (see the schema): the base trainer reads them from the config.
-    super({ ...ctx, config: { ...ctx.config, critic: 'centralised', teamCritics: [-1], storeAction: 'onehot', sharedSample: false } }, F2A2_VARIANT);
+    super({ ...ctx, config: { ...ctx.config, critic: 'centralised', teamCritics: [-1], storeAction: 'onehot', sharedSample: false } }, variant);
     this.f = parseF2a2(ctx.config);
     const f = this.f;
     const { tf, rng } = ctx;
@@ -344,7 +344,7 @@ export class F2a2Trainer extends MaddpgTrainer {
   }
 
   /** Others' actions (own slot null) at `obs`: agent i's MOA models, or the others' current policies. */
-  private others(i: number, obs: readonly Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
+  protected others(i: number, obs: readonly Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
     const tf = this.tf;
     const K = obs[0].shape[0] as number;
     if (this.moaBank) {
@@ -509,7 +509,7 @@ export class F2a2Trainer extends MaddpgTrainer {
   }
 
   /** One MOA step on the most recent `moaFifo` joint steps (spec §3.2-3.3). */
-  private moaStep(): void {
+  protected moaStep(): void {
     const tf = this.tf;
     const bank = this.moaBank!;
     const buf = this.buffer;

@@ -92,6 +92,19 @@ export const ddpgFamilySchema = {
 
 export type DdpgFamilyConfig = Values<typeof ddpgFamilySchema>;
 
+/**
+ * MADDPG's shared-critic option (F2A2 appendix H.3, Table 8: "all agents share a centralized
+ * Q-value function", phi_in = 0). Only learners whose schema lists it (maddpg.ts) offer it; the
+ * trainer reads it from there, so DDPG, ALITA and F2A2 never see it.
+ */
+export const sharedCriticField = {
+  sharedCritic: {
+    type: 'bool',
+    default: false,
+    doc: "One centralised critic Q(o, a, onehot(i)) for all agents, trained on the sum of the agents' TD losses, one step per update (F2A2 appendix H.3 / Table 8); false = one critic per agent (Lowe et al., openai/maddpg).",
+  },
+} as const satisfies Schema;
+
 /** Discrete or box agents, every team learned (the critics need every agent's action). */
 export const DDPG_NEEDS: EnvNeeds = { actions: 'any' };
 
@@ -226,6 +239,8 @@ export class MaddpgTrainer implements Trainer {
   protected readonly B: number;
   protected readonly A: number;
   protected readonly central: boolean[];
+  /** One critic (index 0) shared by every agent, with the agent id in its input (sharedCriticField). */
+  protected readonly sharedCritic: boolean;
   protected readonly actors: Net[] = [];
   protected readonly actorTargets: Net[] = [];
   protected readonly critics: Net[] = [];
@@ -259,6 +274,10 @@ export class MaddpgTrainer implements Trainer {
     this.B = env.numEnvs;
     this.A = this.spec.numActions;
     this.central = centralisedCritics(this.spec, this.cfg);
+    this.sharedCritic = 'sharedCritic' in variant.schema && typedValues('algo', sharedCriticField, ctx.config).sharedCritic;
+    if (this.sharedCritic && this.central.some((x) => !x)) {
+      throw new ConfigError('algo.sharedCritic', 'false unless every critic is centralised (critic = centralised, teamCritics -1 or all 1): a shared critic reads every agent', true);
+    }
     const c = this.cfg;
     this.createNetworks(rng);
     const widths: Record<string, number> = { obs: this.lay.obsTotal, act: this.lay.actTotal, rew: this.N, nobs: this.lay.obsTotal, term: 1 };
@@ -283,25 +302,35 @@ export class MaddpgTrainer implements Trainer {
   protected createNetworks(rng: Rng): void {
     const { tf, cfg: c } = this;
     for (let i = 0; i < this.N; i++) {
+      // Draw order actor, critic, targets per agent (as before the shared-critic option); a
+      // shared critic is drawn once, with agent 0's networks.
+      const own = !this.sharedCritic || i === 0;
       const actor = buildActor(tf, this.lay, i, c, rng);
-      const critic = this.buildCritic(i, rng, true);
+      const critic = own ? this.buildCritic(i, rng, true) : null;
       const actorT = buildActor(tf, this.lay, i, c, rng, false);
-      const criticT = this.buildCritic(i, rng, false);
+      const criticT = own ? this.buildCritic(i, rng, false) : null;
       actorT.params.copyFrom(actor.params);
-      criticT.params.copyFrom(critic.params);
       this.actors.push(actor);
-      this.critics.push(critic);
       this.actorTargets.push(actorT);
-      this.criticTargets.push(criticT);
       this.actorOpts.push(new Adam(tf, actor.params, { lr: c.lrActor }));
+      if (!critic || !criticT) continue;
+      criticT.params.copyFrom(critic.params);
+      this.critics.push(critic);
+      this.criticTargets.push(criticT);
       this.criticOpts.push(new Adam(tf, critic.params, { lr: c.lrCritic }));
     }
+  }
+
+  /** Index into `critics` of agent j's critic. */
+  protected criticOf(j: number): number {
+    return this.sharedCritic ? 0 : j;
   }
 
   protected buildCritic(i: number, rng: Rng, trainable: boolean): Net {
     const params = new ParamSet(this.tf, trainable);
     const stats = new ParamSet(this.tf, false);
-    const net = new DenseNet(this.tf, params, 'net', [criticInDim(this.lay, i, this.central[i]), this.cfg.hiddenDim, this.cfg.hiddenDim, 1], rng, denseOptions(this.cfg, stats));
+    const inDim = criticInDim(this.lay, i, this.central[i]) + (this.sharedCritic ? this.N : 0);
+    const net = new DenseNet(this.tf, params, 'net', [inDim, this.cfg.hiddenDim, this.cfg.hiddenDim, 1], rng, denseOptions(this.cfg, stats));
     return { params, net, stats };
   }
 
@@ -490,9 +519,13 @@ export class MaddpgTrainer implements Trainer {
     for (const t of [...b.obs, ...b.act, ...b.nobs, b.rew, b.term, ...b.mask, ...b.nmask]) t?.dispose();
   }
 
-  /** Critic j's input from per-agent observations and action vectors. */
+  /** Critic j's input from per-agent observations and action vectors (a shared critic also reads onehot(j)). */
   protected criticInput(j: number, obs: readonly Tensor[], act: readonly Tensor[], centralised = this.central[j]): Tensor {
-    return centralised ? this.tf.concat([...obs, ...act], 1) : this.tf.concat([obs[j], act[j]], 1);
+    const tf = this.tf;
+    if (!centralised) return tf.concat([obs[j], act[j]], 1);
+    if (!this.sharedCritic) return tf.concat([...obs, ...act], 1);
+    const K = obs[0].shape[0] as number;
+    return tf.tidy(() => tf.concat([...obs, ...act, tf.cast(tf.oneHot(tf.fill([K], j, 'int32'), this.N), 'float32')], 1));
   }
 
   /** Target actors' actions at the next observations (fresh Gumbel samples), for the agents critic j reads. */
@@ -512,7 +545,7 @@ export class MaddpgTrainer implements Trainer {
     const tf = this.tf;
     const next = shared ?? this.targetActions(j, b);
     const y = tf.tidy(() => {
-      const q = this.criticTargets[j].net.forward(this.criticInput(j, b.nobs, next));
+      const q = this.criticTargets[this.criticOf(j)].net.forward(this.criticInput(j, b.nobs, next));
       const r = this.trainingReward(j, b);
       return tf.add(r, tf.mul(tf.mul(tf.sub(1, b.term), this.cfg.gamma), q));
     });
@@ -534,6 +567,10 @@ export class MaddpgTrainer implements Trainer {
   }
 
   protected update(): void {
+    if (this.sharedCritic) {
+      this.updateSharedCritic();
+      return;
+    }
     const tf = this.tf;
     const shared = this.cfg.sharedSample ? this.sampleBatch(0) : null;
     for (let j = 0; j < this.N; j++) {
@@ -563,6 +600,40 @@ export class MaddpgTrainer implements Trainer {
     }
     if (shared) this.disposeBatch(shared);
     if (this.cfg.targetOrder === 'after-all') for (let j = 0; j < this.N; j++) this.softTargets(j);
+    this.updates++;
+    this.afterUpdate();
+  }
+
+  /**
+   * The shared-critic update (F2A2 appendix H.3): one critic step on the sum over agents of
+   * their TD losses, each on its own minibatch (or one for all with sharedSample), then every
+   * agent's actor step against the updated critic (H.3's phi^{k+1} in the actor step), then the
+   * soft targets: the critic's once, whatever targetOrder says (per agent it would move N times).
+   */
+  private updateSharedCritic(): void {
+    const tf = this.tf;
+    const one = this.cfg.sharedSample ? this.sampleBatch(0) : null;
+    const batches = this.spec.agents.map((_, j) => one ?? this.sampleBatch(j));
+    const ys = batches.map((b, j) => this.criticTarget(j, b));
+    const xs = batches.map((b, j) => this.criticInput(j, b.obs, b.act));
+    const critic = this.critics[0].net;
+    const lc = this.stepNet(this.critics[0].params, this.criticOpts[0], () => xs.map((x, j) => tf.mean(tf.square(tf.sub(critic.forward(x), ys[j])))).reduce((s, l) => tf.add(s, l)));
+    for (const t of [...xs, ...ys]) t.dispose();
+    this.stats.add('losses/critic', lc);
+    batches.forEach((b, j) => {
+      const others = this.othersForActor(j, b);
+      const la = this.stepNet(this.actors[j].params, this.actorOpts[j], () => {
+        const raw = this.actors[j].net.forward(b.obs[j]);
+        const acts = others.map((a, m) => (m === j ? this.actorSample(j, raw, b.mask[j]) : a));
+        const q = critic.forward(this.criticInput(j, b.obs, acts));
+        return tf.add(tf.neg(tf.mean(q)), tf.mul(tf.mean(tf.square(raw)), this.cfg.actorLogitReg));
+      });
+      others.forEach((t, m) => t !== b.act[m] && t.dispose());
+      this.stats.add(`losses/actor_${j}`, la);
+      softUpdate(tf, this.actorTargets[j].params, this.actors[j].params, this.cfg.tau);
+    });
+    softUpdate(tf, this.criticTargets[0].params, this.critics[0].params, this.cfg.tau);
+    for (const b of new Set(batches)) this.disposeBatch(b);
     this.updates++;
     this.afterUpdate();
   }

@@ -27,11 +27,20 @@
  *   stores done on MPE), a true terminal does not;
  * - B parallel copies feed one replay; updates still come every 100 transitions, so B only
  *   changes how many episodes run side by side, not the update cadence.
+ *
+ * `sharedCritic` (default off: Lowe et al.'s one critic per agent) is the F2A2 paper's MADDPG
+ * (appendix H.3, Table 8: "all agents share a centralized Q-value function", phi_in = 0), which
+ * the `f2a2-<env>-maddpg` presets switch on: one critic Q(o, a, onehot(i)), its target and Adam;
+ * per update one critic step on sum_i mean (Q(o, a, i) - y_i)^2 over the agents' minibatches
+ * (H.3's sum over i), then each actor's step against the updated critic, then the soft targets
+ * (the critic's once). The agent id is Cairn's choice (the paper's Q^{pi,i} is indexed by i but
+ * its input is not given; spec §4.1 says "agent id in the input"); agents' rewards differ, so a
+ * critic without it could not tell whose return it predicts.
  */
-import { ddpgFamilySchema, ddpgProblems, makeTrainer, MaddpgPolicy, type DdpgVariant } from './maddpg-trainer';
+import { ddpgFamilySchema, ddpgProblems, makeTrainer, MaddpgPolicy, sharedCriticField, type DdpgVariant } from './maddpg-trainer';
 import type { AlgoEntry } from './types';
 
-export const maddpgSchema = ddpgFamilySchema;
+export const maddpgSchema = { ...ddpgFamilySchema, ...sharedCriticField };
 
 export const MADDPG_VARIANT: DdpgVariant = { id: 'maddpg', schema: maddpgSchema };
 

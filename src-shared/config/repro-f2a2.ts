@@ -26,7 +26,7 @@ import type { Budget, ReferenceTable, Repro, ReproVariant } from './repro';
 import type { PartialExperiment } from './experiment';
 import { getPreset } from './presets';
 import { getAlgo } from '../registry';
-import { f2a2PresetName, f2a2Tasks, F2A2_TRAIN, type F2a2Instantiation, type F2a2Task } from '../algos/f2a2-presets';
+import { f2a2ComaPresetName, f2a2PresetName, f2a2Tasks, F2A2_TRAIN, type F2a2Instantiation, type F2a2Task } from '../algos/f2a2-presets';
 
 const PAPER: Budget = { episodes: F2A2_TRAIN.episodes, seeds: 5, numEnvs: F2A2_TRAIN.numEnvs };
 const PAPER_FIG: Budget = { ...PAPER, seeds: 10 };
@@ -34,6 +34,11 @@ const SMALL: Budget = { episodes: 8, seeds: 2, numEnvs: 4 };
 
 /** The small budget's cheaper learner (F2A2 runs only; baselines keep their presets). */
 export const SMALL_ALGO = { batchSize: 128, hiddenDim: 64, moaHidden: 32, moaFifo: 300, warmup: 256, updateIters: 2 };
+/**
+ * F2A2-COMA's small budget: its window (bufferSize) must fill within the run (RT's small run is
+ * 800 env steps), so 256 steps instead of 1024; the same narrower networks and MOA as SMALL_ALGO.
+ */
+export const SMALL_COMA = { bufferSize: 256, hiddenDim: 64, moaHidden: 32, moaFifo: 300, updateIters: 2 };
 const small = (extra: Record<string, unknown> = {}): ReproVariant['budgetOverrides'] => ({ small: { algo: { ...SMALL_ALGO, ...extra } } });
 
 export const TABLE_INST: F2a2Instantiation = 'td3';
@@ -156,6 +161,7 @@ function fig5(): Repro {
   const variants: ReproVariant[] = [];
   for (const t of f2a2Tasks()) {
     for (const inst of ['ddpg', 'td3'] as const) variants.push(f2a2Variant(t, `F2A2-${inst.toUpperCase()}`, {}, inst));
+    if (has(f2a2ComaPresetName(t))) variants.push({ label: `${t.key} F2A2-COMA`, preset: f2a2ComaPresetName(t), budgetOverrides: { small: { algo: { ...SMALL_COMA } } } });
     for (const [label, id] of [
       ['MADDPG', 'maddpg'],
       ['MAAC', 'maac'],
@@ -171,7 +177,7 @@ function fig5(): Repro {
     figure: 'F2A2 Fig. 5',
     title: 'Treasure Collection and Rover-Tower: F2A2 instantiations against the centralised baselines',
     description:
-      'Learning curves (mean_return) of F2A2-DDPG and F2A2-TD3 next to MADDPG, MAAC, COMA and MA-AC where their presets are registered. Paper (spec §6.1): each F2A2 reaches or exceeds its centralised counterpart (F2A2-DDPG >= MADDPG), F2A2-TD3 > F2A2-DDPG on both tasks, the F2A2 lead is larger on RT, MA-AC <= COMA; end points CTC MAAC ~148, RT MAAC ~121.',
+      'Learning curves (mean_return) of F2A2-DDPG, F2A2-TD3 and F2A2-COMA next to MADDPG, MAAC, COMA and MA-AC where their presets are registered. Paper (spec §6.1): each F2A2 reaches or exceeds its centralised counterpart (F2A2-DDPG >= MADDPG, F2A2-COMA >= COMA), F2A2-TD3 > F2A2-DDPG on both tasks, the F2A2 lead is larger on RT, MA-AC <= COMA; end points CTC MAAC ~148, RT MAAC ~121.',
     variants,
     keys: KEYS,
     budgets: { paper: PAPER_FIG, small: SMALL },
