@@ -36,6 +36,9 @@
  *   moa               'on' (others from agent i's MOA)       'off' = "w/o MOA": others' true current
  *                                                            policies, sampled (§3.5)
  *   moaOthers         'sample' (one-hot sample)              'probs' (predicted distribution)
+ *   moaModel          'full': character + mental + natural   'impromptu': the impromptu net alone
+ *                     nets combined with the impromptu net   (bit-identical to f2a2 before the full
+ *                     (paper §5.2, Fig. 3; f2a2-moa-natural) model; much cheaper, bench --ab-moa)
  *   strictEstimation  false (buffer terms: stored actions)   true: MOA samples there too
  *   topology          'full'                                 'none', 'ring-plus' (+ edgeFraction)
  *   exchangeMean/Std  1 / 0 (every iteration)                N(mean, std); mean 0 = never
@@ -366,7 +369,11 @@ export class F2a2Trainer extends MaddpgTrainer {
     if (this.moaBank) {
       const bank = this.moaBank;
       const noise = this.f.moaOthers === 'sample' ? gumbelNoise(this.ctx.rng, (this.N - 1) * K * bank.outDim) : null;
-      if (this.moaNatural && mental) return this.moaNatural.predict(i, obs, this.f.moaOthers as 'sample' | 'probs', noise, mental, bank);
+      if (this.moaNatural) {
+        // Never fall back to the impromptu net silently: every caller must pass these rows' windows.
+        if (!mental) throw new Error('f2a2: the full MOA (moaModel full) needs the mental embeddings of these rows (NaturalMoa.mentalFor)');
+        return this.moaNatural.predict(i, obs, this.f.moaOthers as 'sample' | 'probs', noise, mental, bank);
+      }
       return bank.predict(i, obs, this.f.moaOthers as 'sample' | 'probs', noise);
     }
     return this.lay.codecs.map((_, j) => (j === i ? null : tf.tidy(() => this.sampleOneHot(this.masked(this.actors[j].net.forward(obs[j]), masks[j])))));
