@@ -62,10 +62,10 @@ const perRound = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function abMoa(o: { reps: number; log: (s: string) => void }): Promise<string> {
+export async function abMoa(o: { reps: number; log: (s: string) => void; presets?: readonly string[] }): Promise<string> {
   const out = [`\nF2A2 MOA cost per round (100 env steps, 4 update iterations): impromptu only (A) vs full (B), alternating ${o.reps} times (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at start)`];
   out.push(`${'preset'.padEnd(30)} ${'A cpu ms'.padStart(9)} ${'B cpu ms'.padStart(9)} ${'B/A cpu'.padStart(8)} ${'A wall'.padStart(8)} ${'B wall'.padStart(8)} ${'B build cpu ms'.padStart(15)}  per rep B/A`);
-  for (const preset of AB_MOA_PRESETS) {
+  for (const preset of o.presets ?? AB_MOA_PRESETS) {
     if (!getPreset(preset)) continue;
     o.log(`ab-moa: ${preset}: building both sides ...`);
     const a = build(preset, 'impromptu');
