@@ -3,6 +3,7 @@ import { UsageError } from '../cli/errors';
 import { intFlag, numFlag } from '../cli/args';
 import { VS_ROWS, abPpoSequence, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
 import { formatRss, rssOverRounds } from './memory';
+import { abMoa } from './ab-moa';
 
 export const VS_FLAGS = {
   'vs-pytorch': { type: 'boolean' },
@@ -13,6 +14,7 @@ export const VS_FLAGS = {
   rss: { type: 'boolean' },
   'ab-kernels': { type: 'boolean' },
   'ab-ppo': { type: 'boolean' },
+  'ab-moa': { type: 'boolean' },
   rounds: { type: 'string' },
 } as const;
 
@@ -24,6 +26,7 @@ export const VS_HELP =
   '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n' +
   '--ab-kernels: wasm only, each learner with the stock kernels and with Cairn\'s overrides, alternating --reps times.\n' +
   '--ab-ppo: IPPO and MAPPO with the per-step reference network and the batched one (same bits), alternating --reps times; CPU-time env-steps/s and kernels per round.\n' +
+  '--ab-moa: F2A2 with the full MOA (character, mental, natural nets) vs the impromptu net alone, CPU ms per round, alternating --reps times.\n' +
   '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
 
 /** These flags, checked (`cairn bench` calls it before measuring anything, whichever mode). */
@@ -47,6 +50,10 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
       process.stdout.write(formatRss(r));
       if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
     }
+    return;
+  }
+  if (values['ab-moa']) {
+    process.stdout.write(await abMoa({ reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), log }));
     return;
   }
   if (values['ab-ppo']) {

@@ -82,6 +82,7 @@ import type { Rng } from '../rng';
 import { counter } from './core/checkpoint';
 import { softUpdate } from './core/target';
 import { f2a2Problems, f2a2Schema, F2a2Trainer } from './f2a2';
+import { MOA_PREV_FIELD, moaNaturalSchema } from './f2a2-moa-natural';
 import { denseOptions, MaddpgPolicy, type Batch, type DdpgVariant, type Net } from './maddpg-trainer';
 import { epsilonAt } from './recurrent-actor';
 import type { AlgoEntry, RoundResult, TrainContext } from './types';
@@ -114,6 +115,8 @@ export const f2a2ComaSchema = {
   moaHidden: s.moaHidden,
   moaFifo: s.moaFifo,
   moaLr: s.moaLr,
+  // The full MOA (character, mental and natural nets, f2a2-moa-natural.ts) as in f2a2.
+  ...moaNaturalSchema,
   topology: s.topology,
   edgeFraction: s.edgeFraction,
   directed: s.directed,
@@ -234,12 +237,15 @@ export class F2a2ComaTrainer extends F2a2Trainer {
     }
   }
 
-  // No behaviour probabilities in the replay: F2A2-COMA has no importance ratios.
+  // No behaviour probabilities in the replay: F2A2-COMA has no importance ratios. The full MOA's
+  // episode links (each row's predecessor, for the mental window) are kept as in f2a2.ts.
   protected override extraBufferWidths(): Record<string, number> {
-    return {};
+    // Called before the fields are set: the config is read directly.
+    const c = typedValues('algo', f2a2ComaSchema, this.ctx.config);
+    return c.moa === 'on' && c.moaModel === 'full' ? { [MOA_PREV_FIELD]: 1 } : {};
   }
   protected override extraRows(): Record<string, ArrayLike<number>> {
-    return {};
+    return this.moaNatural ? { [MOA_PREV_FIELD]: this.moaNatural.links.row() } : {};
   }
   protected override onActorOutput(): void {}
 
@@ -292,9 +298,12 @@ export class F2a2ComaTrainer extends F2a2Trainer {
     const D = this.lay.codecs[i].dim;
     const zero = tf.zeros([K, D]);
     const id = tf.tidy(() => tf.cast(tf.oneHot(tf.fill([K], i, 'int32'), this.N), 'float32'));
-    const strict = this.c.strictEstimation ? this.others(i, b.obs, b.mask) : null;
+    const mental = this.moaNatural?.mentalFor(i, this.buffer, b.index);
+    const strict = this.c.strictEstimation ? this.others(i, b.obs, b.mask, mental?.now) : null;
     const acts = b.act.map((a, j) => (j === i ? zero : strict ? strict[j]! : a));
-    const nextOth = this.others(i, b.nobs, b.nmask);
+    const nextOth = this.others(i, b.nobs, b.nmask, mental?.next);
+    mental?.now.dispose();
+    mental?.next.dispose();
     const next = nextOth.map((t, j) => (j === i ? zero : t!));
     const y = tf.tidy(() => {
       // Own next action: a sample of agent i's current behaviour policy at o'^i (header).

@@ -36,6 +36,9 @@
  *   moa               'on' (others from agent i's MOA)       'off' = "w/o MOA": others' true current
  *                                                            policies, sampled (§3.5)
  *   moaOthers         'sample' (one-hot sample)              'probs' (predicted distribution)
+ *   moaModel          'full': character + mental + natural   'impromptu': the impromptu net alone
+ *                     nets combined with the impromptu net   (bit-identical to f2a2 before the full
+ *                     (paper §5.2, Fig. 3; f2a2-moa-natural) model; much cheaper, bench --ab-moa)
  *   strictEstimation  false (buffer terms: stored actions)   true: MOA samples there too
  *   topology          'full'                                 'none', 'ring-plus' (+ edgeFraction)
  *   exchangeMean/Std  1 / 0 (every iteration)                N(mean, std); mean 0 = never
@@ -75,6 +78,7 @@ import { counter } from './core/checkpoint';
 import { envProblems } from './core/compat';
 import { softUpdate } from './core/target';
 import { MoaBank } from './f2a2-moa';
+import { MOA_PREV_FIELD, moaNaturalSchema, NaturalMoa } from './f2a2-moa-natural';
 import { ddpgFamilySchema, denseOptions, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant, type Net } from './maddpg-trainer';
 import type { AlgoEntry, Checkpoint, RoundResult, TrainContext } from './types';
 
@@ -106,6 +110,7 @@ export const f2a2Schema = {
   moaHidden: { type: 'int', default: 128, min: 1, max: 4096, doc: 'Hidden units of each MOA prediction net (paper G: 128).' },
   moaFifo: { type: 'int', default: 1200, min: 1, max: 1_000_000, doc: 'MOA training data: the most recent joint steps, all in one minibatch (paper G: 1200).' },
   moaLr: { type: 'float', default: 1e-3, min: 0, max: 1, doc: 'Adam learning rate of the MOA nets (paper: the RL rate, 1e-3).' },
+  ...moaNaturalSchema,
   topology: { type: 'enum', default: 'full', values: ['full', 'none', 'ring-plus'], doc: "Communication graph (paper §6.4): complete, no edges (Table 4's 0), or a random ring plus a fraction of the other pairs redrawn each iteration." },
   edgeFraction: { type: 'float', default: 1, min: 0, max: 1, doc: "ring-plus: fraction of the non-ring pairs added each iteration (Table 4's 20..100%)." },
   directed: { type: 'bool', default: false, doc: 'ring-plus: directed arcs instead of undirected edges (spec §2.5 on the 3m column).' },
@@ -163,6 +168,8 @@ export class F2a2Trainer extends MaddpgTrainer {
   protected readonly critic2Targets: Net[] = [];
   protected readonly critic2Opts: Optimizer[] = [];
   readonly moaBank: MoaBank | null;
+  /** Character, mental and natural nets (moaModel 'full'; f2a2-moa-natural.ts). */
+  readonly moaNatural: NaturalMoa | null;
   graph: CommGraph;
   readonly schedule: ExchangeSchedule;
   readonly consensus: PrimalDualConsensus;
@@ -208,6 +215,7 @@ export class F2a2Trainer extends MaddpgTrainer {
       f.moa === 'on'
         ? new MoaBank(tf, { n: this.N, obsSizes: this.lay.obsSizes, actSizes: this.lay.codecs.map((c) => c.dim), hidden: f.moaHidden }, f.moaLr, rng)
         : null;
+    this.moaNatural = this.moaBank && f.moaModel === 'full' ? new NaturalMoa(tf, this.lay, f, ctx.env, ctx.seed, rng) : null;
     this.graph = new CommGraph(this.N, { topology: f.topology as Topology, edgeFraction: f.edgeFraction, directed: f.directed }, rng);
     this.schedule = new ExchangeSchedule(this.N, { mean: f.exchangeMean === 0 ? Infinity : f.exchangeMean, std: f.exchangeStd, secondParamIsVariance: f.secondParamIsVariance }, rng);
     this.sharedP = this.sharedSets(0).reduce((s, p) => s + p.size(), 0);
@@ -274,7 +282,9 @@ export class F2a2Trainer extends MaddpgTrainer {
   // ---- hooks of the base trainer ------------------------------------------------------------
 
   protected override extraBufferWidths(): Record<string, number> {
-    return { pi0: this.lay.actTotal };
+    // Called before the fields are set: the config is read again here.
+    const c = parseF2a2(this.ctx.config);
+    return { pi0: this.lay.actTotal, ...(c.moa === 'on' && c.moaModel === 'full' ? { [MOA_PREV_FIELD]: 1 } : {}) };
   }
 
   protected override onActorOutput(i: number, raw: Float32Array, B: number): void {
@@ -298,10 +308,17 @@ export class F2a2Trainer extends MaddpgTrainer {
   }
 
   protected override extraRows(): Record<string, ArrayLike<number>> {
-    return { pi0: this.curPi0 ?? new Float32Array(this.B * this.lay.actTotal) };
+    const rows: Record<string, ArrayLike<number>> = { pi0: this.curPi0 ?? new Float32Array(this.B * this.lay.actTotal) };
+    if (this.moaNatural) rows[MOA_PREV_FIELD] = this.moaNatural.links.row();
+    return rows;
+  }
+
+  protected override beforeEpisodes(): void {
+    this.moaNatural?.links.reset();
   }
 
   protected override afterStore(t: number, valid: Uint8Array): void {
+    this.moaNatural?.links.afterStore(this.buffer, valid);
     const r = this.ctx.env.rewards;
     const st = this.rstat;
     for (let b = 0; b < valid.length; b++) {
@@ -343,13 +360,21 @@ export class F2a2Trainer extends MaddpgTrainer {
     return tf.tidy(() => tf.cast(tf.oneHot(tf.argMax(tf.add(logits, tf.tensor2d(gumbelNoise(this.ctx.rng, K * D), [K, D])), -1), D), 'float32'));
   }
 
-  /** Others' actions (own slot null) at `obs`: agent i's MOA models, or the others' current policies. */
-  protected others(i: number, obs: readonly Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
+  /**
+   * Others' actions (own slot null) at `obs`: agent i's MOA models (with the full model, the
+   * mental embeddings of these rows), or the others' current policies.
+   */
+  protected others(i: number, obs: readonly Tensor[], masks: readonly (Tensor | null)[], mental?: Tensor): (Tensor | null)[] {
     const tf = this.tf;
     const K = obs[0].shape[0] as number;
     if (this.moaBank) {
       const bank = this.moaBank;
       const noise = this.f.moaOthers === 'sample' ? gumbelNoise(this.ctx.rng, (this.N - 1) * K * bank.outDim) : null;
+      if (this.moaNatural) {
+        // Never fall back to the impromptu net silently: every caller must pass these rows' windows.
+        if (!mental) throw new Error('f2a2: the full MOA (moaModel full) needs the mental embeddings of these rows (NaturalMoa.mentalFor)');
+        return this.moaNatural.predict(i, obs, this.f.moaOthers as 'sample' | 'probs', noise, mental, bank);
+      }
       return bank.predict(i, obs, this.f.moaOthers as 'sample' | 'probs', noise);
     }
     return this.lay.codecs.map((_, j) => (j === i ? null : tf.tidy(() => this.sampleOneHot(this.masked(this.actors[j].net.forward(obs[j]), masks[j])))));
@@ -376,12 +401,15 @@ export class F2a2Trainer extends MaddpgTrainer {
     logits.dispose();
     pi.dispose();
     pi0.dispose();
-    const oth = this.others(i, b.obs, b.mask);
+    const mental = this.moaNatural?.mentalFor(i, this.buffer, b.index);
+    const oth = this.others(i, b.obs, b.mask, mental?.now);
     const aHat = oth.map((t, j) => (j === i ? own : t!));
     const aBuf = f.strictEstimation ? oth.map((t, j) => (j === i ? b.act[i] : t!)) : [...b.act];
     // Target: own next action greedy from the target actor (TD3: smoothed logits), others' from
     // the MOA (or their current policies) at o'.
-    const nextOth = this.others(i, b.nobs, b.nmask);
+    const nextOth = this.others(i, b.nobs, b.nmask, mental?.next);
+    mental?.now.dispose();
+    mental?.next.dispose();
     const ownNext = tf.tidy(() => {
       let lg = this.actorTargets[i].net.forward(b.nobs[i]);
       if (f.instantiation === 'td3' && this.sigmas[i] > 0) {
@@ -535,6 +563,7 @@ export class F2a2Trainer extends MaddpgTrainer {
     });
     this.stats.add('moa/accuracy', acc.dataSync()[0]);
     for (const t of [O, Aj, acc, ...os, ...as]) t.dispose();
+    if (this.moaNatural) for (const [k, v] of Object.entries(this.moaNatural.step(buf, bank, this.ctx.rng))) this.stats.add(k, v);
   }
 
   override async round(): Promise<RoundResult> {
@@ -548,6 +577,7 @@ export class F2a2Trainer extends MaddpgTrainer {
     stats['consensus/edges'] = this.graph.edgeCount();
     addGraphStats(this.graph, stats);
     stats['charts/update_iters'] = this.iters;
+    if (this.moaNatural) stats['moa/char_env_steps'] = this.moaNatural.charEnvSteps;
     return { ...res, stats };
   }
 
@@ -565,6 +595,11 @@ export class F2a2Trainer extends MaddpgTrainer {
       params['moa/'] = this.moaBank.params;
       optimisers.moa = this.moaBank.opt;
     }
+    if (this.moaNatural) {
+      const nat = this.moaNatural.parts();
+      Object.assign(params, nat.params);
+      Object.assign(optimisers, nat.optimisers);
+    }
     return { params, optimisers };
   }
 
@@ -577,6 +612,7 @@ export class F2a2Trainer extends MaddpgTrainer {
       ring: Array.from(this.graph.ring),
       countdown: this.schedule.getState(),
       consensusCounters: { messages: this.consensus.messages, scalars: this.consensus.scalars, events: this.consensus.events },
+      ...(this.moaNatural ? { moaCharSeed: this.moaNatural.charSeed } : {}),
     };
   }
 
@@ -597,6 +633,7 @@ export class F2a2Trainer extends MaddpgTrainer {
     this.consensus.messages = counter(cc ?? {}, 'messages', 'f2a2');
     this.consensus.scalars = counter(cc ?? {}, 'scalars', 'f2a2');
     this.consensus.events = counter(cc ?? {}, 'events', 'f2a2');
+    if (this.moaNatural) this.moaNatural.restoreCharSeed(counter(e, 'moaCharSeed', 'f2a2'));
   }
 
   override async save(): Promise<Checkpoint> {
@@ -619,6 +656,7 @@ export class F2a2Trainer extends MaddpgTrainer {
   override dispose(): void {
     super.dispose();
     this.moaBank?.disposeConstants();
+    this.moaNatural?.disposeConstants();
   }
 }
 

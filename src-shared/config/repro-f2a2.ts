@@ -33,7 +33,9 @@ const PAPER_FIG: Budget = { ...PAPER, seeds: 10 };
 const SMALL: Budget = { episodes: 8, seeds: 2, numEnvs: 4 };
 
 /** The small budget's cheaper learner (F2A2 runs only; baselines keep their presets). */
-export const SMALL_ALGO = { batchSize: 128, hiddenDim: 64, moaHidden: 32, moaFifo: 300, warmup: 256, updateIters: 2 };
+export const SMALL_ALGO = { batchSize: 128, hiddenDim: 64, moaHidden: 32, moaFifo: 300, warmup: 256, updateIters: 2,
+  // The full MOA (f2a2-moa-natural.ts) cut as the minibatch is (1/8): it is most of a round's cost at the paper's sizes.
+  moaNaturalBatch: 200, moaCharTrajectories: 125, moaCharSubset: 8, moaGruHidden: 32 };
 /**
  * F2A2-COMA's small budget: its window (bufferSize) must fill within the run (RT's small run is
  * 800 env steps), so 256 steps instead of 1024; the same narrower networks and MOA as SMALL_ALGO.

@@ -36,6 +36,11 @@ const TINY: Record<string, number> = {
   dtBatch: 4,
   moaHidden: 8,
   updateIters: 1,
+  moaCharTrajectories: 4,
+  moaCharSubset: 2,
+  moaNaturalBatch: 8,
+  moaGruHidden: 4,
+  moaNaturalHidden: 8,
 };
 
 function tiny(schema: Schema, base: Values): Values {

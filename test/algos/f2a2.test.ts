@@ -36,6 +36,8 @@ class Probe extends F2a2Trainer {
 }
 
 const TINY = { hiddenDim: 6, moaHidden: 6, batchSize: 5, warmup: 1, updateEvery: 1_000_000, moaFifo: 16 };
+// The full MOA (f2a2-moa-natural.ts) at test sizes; its own tests are in f2a2-moa-natural.test.ts.
+Object.assign(TINY, { moaCharTrajectories: 4, moaCharSubset: 2, moaNaturalBatch: 8, moaGruHidden: 4, moaNaturalHidden: 6 });
 
 function make(algo: Values, opts: { seed?: number; agents?: number; B?: number } = {}) {
   const seed = opts.seed ?? 1;
