@@ -1,8 +1,8 @@
 /**
  * Presets of F2A2 (f2a2.ts) on the two MAAC particle tasks of the paper's §6.1 (shared/specs/
  * f2a2.md §5): Cooperative Treasure Collection (`treasure-collection`, 8 agents, 100-step
- * episodes) and Rover-Tower (`rover-tower`, 8 agents, 25-step episodes), one per instantiation
- * built so far (F2A2-DDPG, F2A2-TD3), at the paper's appendix-G settings: 12 parallel rollouts,
+ * episodes) and Rover-Tower (`rover-tower`, 8 agents, 25-step episodes), one per off-policy
+ * instantiation (F2A2-DDPG, F2A2-TD3, F2A2-SAC with MAAC's policy network), at the paper's appendix-G settings: 12 parallel rollouts,
  * a 1e6 replay, 4 update iterations of 1024-step minibatches per 100 env steps, Adam 1e-3,
  * tau 0.005, gamma 0.99, hidden 128, full topology with an exchange every iteration; 50,000
  * training episodes (the MAAC code's default, spec §4 DESIGN CHOICE) = 4,167 rounds of 12.
@@ -29,8 +29,10 @@ export const F2A2_TASKS: readonly F2a2Task[] = [
 ];
 
 export const F2A2_INSTANTIATIONS = [
-  { name: 'ddpg', label: 'F2A2-DDPG', paper: 'Prop 4 (Gumbel-softmax DDPG)' },
-  { name: 'td3', label: 'F2A2-TD3', paper: 'Prop 5 (twin critics, delayed actor)' },
+  { name: 'ddpg', label: 'F2A2-DDPG', paper: 'Prop 4 (Gumbel-softmax DDPG)', algo: {} },
+  { name: 'td3', label: 'F2A2-TD3', paper: 'Prop 5 (twin critics, delayed actor)', algo: {} },
+  // MAAC's policy network (its baseline in Fig. 5 and Tables 4-5), so the two differ in training only.
+  { name: 'sac', label: 'F2A2-SAC', paper: 'Prop 6 (twin MAAC attention critics, alpha 0.01)', algo: { activation: 'leaky-relu', init: 'torch', inputBatchNorm: true } },
 ] as const;
 
 export type F2a2Instantiation = (typeof F2A2_INSTANTIATIONS)[number]['name'];
@@ -53,9 +55,9 @@ export function f2a2Presets(): Preset[] {
       (inst): Preset => ({
         name: f2a2PresetName(t, inst.name),
         title: `${t.title}, ${inst.label}`,
-        description: `${t.title} (8 agents) with ${inst.label}: per-agent actors, per-agent copies of the shared critic${inst.name === 'td3' ? 's' : ''} trained on the joint objective (alpha1 = alpha2 = 1), importance ratios truncated at 1, MOA models of the others, primal-dual consensus over the complete graph at every update iteration; appendix G settings, 50,000 episodes. Metric: mean_return.`,
+        description: `${t.title} (8 agents) with ${inst.label}: per-agent actors, per-agent copies of the ${inst.name === 'sac' ? "two attention critics (their attention extractors shared by consensus)" : `shared critic${inst.name === 'td3' ? 's' : ''}`} trained on the joint objective (alpha1 = alpha2 = 1), importance ratios truncated at 1, MOA models of the others, primal-dual consensus over the complete graph at every update iteration; appendix G settings, 50,000 episodes. Metric: mean_return.`,
         paper: `F2A2 §6.1, Fig. 5; ${inst.paper}`,
-        config: { env: { id: t.env }, algo: { id: 'f2a2', instantiation: inst.name }, train: { ...F2A2_TRAIN } },
+        config: { env: { id: t.env }, algo: { id: 'f2a2', instantiation: inst.name, ...inst.algo }, train: { ...F2A2_TRAIN } },
       }),
     ),
   );
