@@ -39,6 +39,7 @@ import { edtiEntry } from './algos/edti';
 import { socialInfluenceEntry } from './algos/social-influence';
 import { f2a2Entry } from './algos/f2a2';
 import { iqlEntry } from './algos/iql';
+import { f2a2IsacEntry } from './algos/f2a2-isac';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -80,6 +81,7 @@ const builtinAlgos: AlgoEntry[] = [
   socialInfluenceEntry,
   f2a2Entry,
   iqlEntry,
+  f2a2IsacEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({
