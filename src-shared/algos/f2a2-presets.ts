@@ -62,3 +62,24 @@ export function f2a2Presets(): Preset[] {
     ),
   );
 }
+
+/**
+ * F2A2-ISAC on the battle (paper §6.3, Fig. 7; f2a2-isac.ts) at each army size of the figure
+ * ({12, 32, 64, 128, 256} per side, spec §5), red learning against blue driven by a frozen IQL
+ * checkpoint (spec §4.5): `cairn train --preset battle-f2a2-isac-64 --set
+ * train.opponentRun=<id of a finished battle-iql-selfplay-64 run>`, or the `f2a2-fig7`
+ * reproduction, which trains the opponent first. Budget: 2000 rounds of one battle capped at
+ * geek-ai's 550 steps, as the IQL presets (the paper gives no ISAC training length).
+ */
+export const F2A2_BATTLE_SIZES = [12, 32, 64, 128, 256] as const;
+
+export function f2a2BattlePresets(): Preset[] {
+  if (getEnv('battle') === undefined) return [];
+  return F2A2_BATTLE_SIZES.map((k) => ({
+    name: `battle-f2a2-isac-${k}`,
+    title: `Battle ${k} vs ${k}, F2A2-ISAC (red) against a frozen IQL checkpoint (blue)`,
+    description: `Red: F2A2-ISAC (local twin critics and actor on the conv trunk, 4 parameter copies kept together by primal-dual consensus over the complete graph, alpha 0.08, lr 1e-4, gamma 0.95, batch 128). Blue acts from the latest checkpoint of run train.opponentRun (a finished battle-iql-selfplay-${k} run), epsilon 0.05.`,
+    paper: 'F2A2 §6.3, Fig. 7; appendix G (ISAC settings)',
+    config: { env: { id: 'battle', armySize: k, episodeLimit: 550 }, algo: { id: 'f2a2-isac' }, train: { episodes: 2000, numEnvs: 1, opponent: 'frozen' } },
+  }));
+}

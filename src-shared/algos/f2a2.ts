@@ -646,6 +646,10 @@ export const f2a2Entry: AlgoEntry = {
   accepts: f2a2Problems,
   createTrainer: (ctx) => (ctx.config.instantiation === 'sac' ? new F2a2SacTrainer(ctx) : new F2a2Trainer(ctx)),
   createPolicy: (ctx) => new MaddpgPolicy(ctx),
+  variants: [
+    { name: 'td3', config: { instantiation: 'td3' } },
+    { name: 'sac', config: { instantiation: 'sac' } },
+  ],
   diagnostics: [
     { prefix: 'consensus', title: 'Consensus and communication', doc: 'Disagreement of the shared critic copies, consensus events, messages and scalars sent (spec §2.7).' },
     { prefix: 'moa', title: 'Models of other agents', doc: "Cross-entropy and accuracy of each agent's predictions of the others' actions." },

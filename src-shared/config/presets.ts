@@ -25,7 +25,7 @@ import { safPresets } from '../algos/saf-presets';
 import { maacEnvPresets } from '../envs/maac-envs-presets';
 import { f2a2BaselinePresets } from '../algos/f2a2-baseline-presets';
 import { explorationPresets } from '../algos/exploration-presets';
-import { f2a2Presets } from '../algos/f2a2-presets';
+import { f2a2BattlePresets, f2a2Presets } from '../algos/f2a2-presets';
 import { battlePresets } from '../envs/battle-presets';
 
 export interface Preset {
@@ -356,6 +356,7 @@ const PRESETS: Preset[] = [
   ...maacEnvPresets,
   ...f2a2BaselinePresets,
   ...f2a2Presets(),
+  ...f2a2BattlePresets(),
   ...battlePresets,
 ];
 

@@ -66,7 +66,11 @@ function pairs(): Pair[] {
       const spec = env.spec(envConfig);
       for (const algo of listAlgos()) {
         if (algo.accepts(spec).length > 0) continue;
-        out.push({ name: `${algo.id} on ${env.id}${c.name === 'default' ? '' : ` (${c.name})`}`, env, envConfig, algo, algoConfig: resolve('algo', algo.schema, tiny(algo.schema, {})) });
+        const where = `${env.id}${c.name === 'default' ? '' : ` (${c.name})`}`;
+        out.push({ name: `${algo.id} on ${where}`, env, envConfig, algo, algoConfig: resolve('algo', algo.schema, tiny(algo.schema, {})) });
+        for (const v of algo.variants ?? []) {
+          out.push({ name: `${algo.id} [${v.name}] on ${where}`, env, envConfig, algo, algoConfig: resolve('algo', algo.schema, tiny(algo.schema, { ...v.config })) });
+        }
       }
     }
   }
