@@ -28,6 +28,15 @@ class Probe extends F2a2SacTrainer {
   actorNet(i: number) {
     return this.actors[i].net;
   }
+  stored(): number {
+    return this.buffer.count;
+  }
+  storedRew(row: number): Float32Array {
+    return this.buffer.row('rew', row);
+  }
+  reward(i: number, b: Batch): Tensor {
+    return this.trainingReward(i, b);
+  }
 }
 
 const TINY = { instantiation: 'sac', hiddenDim: 8, attendHeads: 2, moaHidden: 6, batchSize: 5, warmup: 1, updateEvery: 1_000_000, moaFifo: 16 };
@@ -246,6 +255,24 @@ describe('F2A2-SAC', () => {
     expect(rb.stats).toEqual(ra.stats);
     a.dispose();
     b.dispose();
+  });
+
+  it('rewards are standardised once: batches carry the stored rewards, trainingReward applies the running statistics', async () => {
+    const t = make();
+    await t.round();
+    const b = t.batch();
+    const raw = Array.from(b.index).flatMap((r) => Array.from(t.storedRew(r)));
+    expect(Array.from(b.rew.dataSync())).toEqual(raw.map((v) => expect.closeTo(v, 6)));
+    // The running mean and std of every reward stored so far (all of them: nothing evicted).
+    const all: number[] = [];
+    expect(t.stored()).toBe(12);
+    for (let r = 0; r < t.stored(); r++) all.push(t.storedRew(r)[1]);
+    const mean = all.reduce((s, v) => s + v, 0) / all.length;
+    const sd = Math.sqrt(all.reduce((s, v) => s + (v - mean) ** 2, 0) / (all.length - 1));
+    const got = t.reward(1, b).dataSync();
+    b.index.forEach((r, k) => expect(got[k]).toBeCloseTo((t.storedRew(r)[1] - mean) / sd, 4));
+    t.drop(b);
+    t.dispose();
   });
 
   it('refuses bad options, naming the field', () => {
