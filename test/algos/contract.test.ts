@@ -69,7 +69,7 @@ function pairs(): Pair[] {
         const where = `${env.id}${c.name === 'default' ? '' : ` (${c.name})`}`;
         out.push({ name: `${algo.id} on ${where}`, env, envConfig, algo, algoConfig: resolve('algo', algo.schema, tiny(algo.schema, {})) });
         for (const v of algo.variants ?? []) {
-          out.push({ name: `${algo.id} [${v.name}] on ${where}`, env, envConfig, algo, algoConfig: resolve('algo', algo.schema, tiny(algo.schema, { ...v.config })) });
+          out.push({ name: `${algo.id} [${v.name}] on ${where}`, env, envConfig, algo, algoConfig: resolve('algo', algo.schema, tiny(algo.schema, { ...v.config } as Values)) });
         }
       }
     }
