@@ -118,11 +118,12 @@ export async function repro(argv: string[]): Promise<void> {
 
   const store = await openStore(values.db);
   try {
-    const runner = makeRunner(store, values);
-    const progress = new Progress();
     const launched = { experimentId: 0, experimentIds: [] as number[], runs: [] as { id: number; seed: number; variant: string }[] };
     // A reproduction is a named sweep: one variants axis over the given seeds, run to the end.
     const stage = async (variants: ReproVariant[], stageSeeds: number[]): Promise<void> => {
+      // One runner per stage: runToCompletion closes its runner once idle.
+      const runner = makeRunner(store, values);
+      const progress = new Progress();
       const plan = planSweep(reproSweep({ ...rep, variants }, budgetName, { episodes, numEnvs, seeds: stageSeeds.length }, stageSeeds));
       const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
       const runs = plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label }));
