@@ -40,6 +40,7 @@ import { socialInfluenceEntry } from './algos/social-influence';
 import { f2a2Entry } from './algos/f2a2';
 import { f2a2ComaEntry } from './algos/f2a2-coma';
 import { iqlEntry } from './algos/iql';
+import { f2a2IsacEntry } from './algos/f2a2-isac';
 import { defaults } from './config/schema';
 
 // One entry per line, so that adding an env or a learner is a one-line change.
@@ -82,6 +83,7 @@ const builtinAlgos: AlgoEntry[] = [
   f2a2Entry,
   f2a2ComaEntry,
   iqlEntry,
+  f2a2IsacEntry,
 ];
 /** Each learner with the ids of the built-in envs it accepts at their default configs. */
 const algos: AlgoEntry[] = builtinAlgos.map((a) => ({

@@ -11,7 +11,7 @@ import { SEED_DEFAULT_FIRST, SEED_MAX_VALUE, SEEDS_MAX, seedRange } from '../../
 import { Progress } from './progress';
 import { UsageError } from './errors';
 import { outcomeHtml, outcomeLines, outcomeRows, withOutcomeSection } from '../report/repro-outcome';
-import type { ReferenceTable } from '../../src-shared/config/repro';
+import type { ReferenceTable, ReproVariant } from '../../src-shared/config/repro';
 import type { Store } from '../db/store';
 import { convergenceHtml, convergenceText, convergenceTime, type Convergence, type ConvergenceRow } from '../report/convergence';
 import { fillReferenceTable, referenceTableHtml, referenceTableText, withReferenceSection, type FilledTable } from '../report/reference-table';
@@ -118,21 +118,39 @@ export async function repro(argv: string[]): Promise<void> {
 
   const store = await openStore(values.db);
   try {
-    const runner = makeRunner(store, values);
-    const progress = new Progress();
-    // A reproduction is a named sweep: one variants axis over the budget's seeds.
-    const plan = planSweep(reproSweep(rep, budgetName, { episodes, numEnvs, seeds: seeds.length }, seeds));
-    const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
-    const launched = {
-      experimentId: rec.experimentId,
-      runs: plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label })),
+    const launched = { experimentId: 0, experimentIds: [] as number[], runs: [] as { id: number; seed: number; variant: string }[] };
+    // A reproduction is a named sweep: one variants axis over the given seeds, run to the end.
+    const stage = async (variants: ReproVariant[], stageSeeds: number[]): Promise<void> => {
+      // One runner per stage: runToCompletion closes its runner once idle.
+      const runner = makeRunner(store, values);
+      const progress = new Progress();
+      const plan = planSweep(reproSweep({ ...rep, variants }, budgetName, { episodes, numEnvs, seeds: stageSeeds.length }, stageSeeds));
+      const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
+      const runs = plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label }));
+      launched.experimentIds.push(rec.experimentId);
+      launched.runs.push(...runs);
+      await addToProgress(store, progress, runs.map((r) => r.id));
+      process.stderr.write(
+        `cairn: experiment ${rec.experimentId}: ${variants.length} variants x ${stageSeeds.length} seeds = ${runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
+      );
+      await runToCompletion(runner, progress);
+      await finishLocalSweep(store, rec);
     };
-    await addToProgress(store, progress, launched.runs.map((r) => r.id));
-    process.stderr.write(
-      `cairn: experiment ${launched.experimentId}: ${rep.variants.length} variants x ${seeds.length} seeds = ${launched.runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
+    await stage(
+      rep.variants.filter((v) => !v.opponentFrom),
+      seeds,
     );
-    await runToCompletion(runner, progress);
-    await finishLocalSweep(store, rec);
+    // Variants against a frozen first-stage run: per seed, each gets that seed's run as opponent.
+    const second = rep.variants.filter((v) => v.opponentFrom);
+    for (const seed of second.length > 0 ? seeds : []) {
+      const withOpponent = second.map((v) => {
+        const opp = launched.runs.find((r) => r.variant === v.opponentFrom && r.seed === seed);
+        if (!opp) throw new Error(`repro ${rep.name}: variant "${v.label}" names opponentFrom "${v.opponentFrom}", which is not a first-stage variant`);
+        return { ...v, overrides: { ...v.overrides, train: { ...v.overrides?.train, opponent: 'frozen', opponentRun: opp.id } } };
+      });
+      await stage(withOpponent, [seed]);
+    }
+    launched.experimentId = launched.experimentIds[0];
     let report: string | null = null;
     // Reproductions that judge their runs (equilibrium reached, target met) say so per seed.
     const rows = [];
@@ -147,7 +165,7 @@ export async function repro(argv: string[]): Promise<void> {
       for (const r of launched.runs) for (const key of await store.metricKeys(r.id)) present.add(key);
       const file = await exportReportFromStore(
         store,
-        { kind: 'experiment', ids: [launched.experimentId], format: 'html', keys: rep.keys.filter((key) => present.has(key)) },
+        { kind: 'experiment', ids: launched.experimentIds, format: 'html', keys: rep.keys.filter((key) => present.has(key)) },
         (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
       );
       const dir = path.join(path.dirname(store.file), 'reports');
@@ -159,7 +177,7 @@ export async function repro(argv: string[]): Promise<void> {
       fs.writeFileSync(report, html);
       process.stderr.write(`cairn: report written to ${report}\n`);
     }
-    const out = { experimentId: launched.experimentId, report, ...(await runsJson(store, launched.runs.map((r) => r.id))) };
+    const out = { experimentId: launched.experimentId, experimentIds: launched.experimentIds, report, ...(await runsJson(store, launched.runs.map((r) => r.id))) };
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
     else {
       for (const r of out.runs) {

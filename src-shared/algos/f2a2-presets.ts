@@ -1,8 +1,8 @@
 /**
  * Presets of F2A2 (f2a2.ts) on the two MAAC particle tasks of the paper's §6.1 (shared/specs/
  * f2a2.md §5): Cooperative Treasure Collection (`treasure-collection`, 8 agents, 100-step
- * episodes) and Rover-Tower (`rover-tower`, 8 agents, 25-step episodes), one per instantiation
- * built so far (F2A2-DDPG, F2A2-TD3), at the paper's appendix-G settings: 12 parallel rollouts,
+ * episodes) and Rover-Tower (`rover-tower`, 8 agents, 25-step episodes), one per off-policy
+ * instantiation (F2A2-DDPG, F2A2-TD3, F2A2-SAC with MAAC's policy network), at the paper's appendix-G settings: 12 parallel rollouts,
  * a 1e6 replay, 4 update iterations of 1024-step minibatches per 100 env steps, Adam 1e-3,
  * tau 0.005, gamma 0.99, hidden 128, full topology with an exchange every iteration; 50,000
  * training episodes (the MAAC code's default, spec §4 DESIGN CHOICE) = 4,167 rounds of 12.
@@ -29,8 +29,10 @@ export const F2A2_TASKS: readonly F2a2Task[] = [
 ];
 
 export const F2A2_INSTANTIATIONS = [
-  { name: 'ddpg', label: 'F2A2-DDPG', paper: 'Prop 4 (Gumbel-softmax DDPG)' },
-  { name: 'td3', label: 'F2A2-TD3', paper: 'Prop 5 (twin critics, delayed actor)' },
+  { name: 'ddpg', label: 'F2A2-DDPG', paper: 'Prop 4 (Gumbel-softmax DDPG)', algo: {} },
+  { name: 'td3', label: 'F2A2-TD3', paper: 'Prop 5 (twin critics, delayed actor)', algo: {} },
+  // MAAC's policy network (its baseline in Fig. 5 and Tables 4-5), so the two differ in training only.
+  { name: 'sac', label: 'F2A2-SAC', paper: 'Prop 6 (twin MAAC attention critics, alpha 0.01)', algo: { activation: 'leaky-relu', init: 'torch', inputBatchNorm: true } },
 ] as const;
 
 export type F2a2Instantiation = (typeof F2A2_INSTANTIATIONS)[number]['name'];
@@ -53,9 +55,9 @@ export function f2a2Presets(): Preset[] {
       (inst): Preset => ({
         name: f2a2PresetName(t, inst.name),
         title: `${t.title}, ${inst.label}`,
-        description: `${t.title} (8 agents) with ${inst.label}: per-agent actors, per-agent copies of the shared critic${inst.name === 'td3' ? 's' : ''} trained on the joint objective (alpha1 = alpha2 = 1), importance ratios truncated at 1, MOA models of the others, primal-dual consensus over the complete graph at every update iteration; appendix G settings, 50,000 episodes. Metric: mean_return.`,
+        description: `${t.title} (8 agents) with ${inst.label}: per-agent actors, per-agent copies of the ${inst.name === 'sac' ? "two attention critics (their attention extractors shared by consensus)" : `shared critic${inst.name === 'td3' ? 's' : ''}`} trained on the joint objective (alpha1 = alpha2 = 1), importance ratios truncated at 1, MOA models of the others, primal-dual consensus over the complete graph at every update iteration; appendix G settings, 50,000 episodes. Metric: mean_return.`,
         paper: `F2A2 §6.1, Fig. 5; ${inst.paper}`,
-        config: { env: { id: t.env }, algo: { id: 'f2a2', instantiation: inst.name }, train: { ...F2A2_TRAIN } },
+        config: { env: { id: t.env }, algo: { id: 'f2a2', instantiation: inst.name, ...inst.algo }, train: { ...F2A2_TRAIN } },
       }),
     ),
   );
@@ -82,4 +84,25 @@ export function f2a2ComaPresets(): Preset[] {
       config: { env: { id: t.env }, algo: { id: 'f2a2-coma' }, train: { ...F2A2_TRAIN } },
     }),
   );
+}
+
+/**
+ * F2A2-ISAC on the battle (paper §6.3, Fig. 7; f2a2-isac.ts) at each army size of the figure
+ * ({12, 32, 64, 128, 256} per side, spec §5), red learning against blue driven by a frozen IQL
+ * checkpoint (spec §4.5): `cairn train --preset battle-f2a2-isac-64 --set
+ * train.opponentRun=<id of a finished battle-iql-selfplay-64 run>`, or the `f2a2-fig7`
+ * reproduction, which trains the opponent first. Budget: 2000 rounds of one battle capped at
+ * geek-ai's 550 steps, as the IQL presets (the paper gives no ISAC training length).
+ */
+export const F2A2_BATTLE_SIZES = [12, 32, 64, 128, 256] as const;
+
+export function f2a2BattlePresets(): Preset[] {
+  if (getEnv('battle') === undefined) return [];
+  return F2A2_BATTLE_SIZES.map((k) => ({
+    name: `battle-f2a2-isac-${k}`,
+    title: `Battle ${k} vs ${k}, F2A2-ISAC (red) against a frozen IQL checkpoint (blue)`,
+    description: `Red: F2A2-ISAC (local twin critics and actor on the conv trunk, 4 parameter copies kept together by primal-dual consensus over the complete graph, alpha 0.08, lr 1e-4, gamma 0.95, batch 128). Blue acts from the latest checkpoint of run train.opponentRun (a finished battle-iql-selfplay-${k} run), epsilon 0.05.`,
+    paper: 'F2A2 §6.3, Fig. 7; appendix G (ISAC settings)',
+    config: { env: { id: 'battle', armySize: k, episodeLimit: 550 }, algo: { id: 'f2a2-isac' }, train: { episodes: 2000, numEnvs: 1, opponent: 'frozen' } },
+  }));
 }

@@ -22,8 +22,9 @@
  * - 'td3' (F2A2-TD3, Prop 5, §1.6): twin shared critics (both in w_sh), clipped double target,
  *   the actor term on Q1 only, target-policy smoothing on the target policy's logits, the actor
  *   step every d_i iterations.
- * F2A2-SAC (needs MAAC's attention critic, issue-11m) and F2A2-COMA are not built in this file
- * yet: see docs/design.md "F2A2 (issue 11)".
+ * - 'sac' (F2A2-SAC, Prop 6, §1.7): in f2a2-sac.ts (its header has the surrogate and choices),
+ *   on this trainer's replay, ratios, MOA and consensus; w_sh = the attention extractors of
+ *   both MAAC critics. F2A2-ISAC (battle) is the separate learner `f2a2-isac` (f2a2-isac.ts).
  *
  * Defaults: the paper's appendix G for MPE where it speaks (hidden 128, Adam 1e-3, tau 0.005,
  * gamma 0.99, batch 1024, buffer 1e6, 4 update iterations per 100 env steps, epsIS 1), MAAC's
@@ -79,6 +80,7 @@ import { envProblems } from './core/compat';
 import { softUpdate } from './core/target';
 import { MoaBank } from './f2a2-moa';
 import { MOA_PREV_FIELD, moaNaturalSchema, NaturalMoa } from './f2a2-moa-natural';
+import { f2a2SacSchema, sacTrainerClass } from './f2a2-sac';
 import { ddpgFamilySchema, denseOptions, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant, type Net } from './maddpg-trainer';
 import type { AlgoEntry, Checkpoint, RoundResult, TrainContext } from './types';
 
@@ -98,7 +100,7 @@ export const f2a2Schema = {
   updateEvery: { ...base.updateEvery, default: 100, doc: 'Env transitions (over all copies) between update cycles (paper G: 100).' },
   warmup: { ...base.warmup, default: 1024, doc: 'Stored transitions before the first update (MAAC code: 1024); 0 = batchSize x episode limit.' },
   clipMode: { ...base.clipMode, default: 'global', doc: "Gradient clipping: one norm over each network (maddpg-pytorch's clip_grad_norm 0.5) or per tensor." },
-  instantiation: { type: 'enum', default: 'ddpg', values: ['ddpg', 'td3'], doc: 'F2A2-DDPG (Prop 4, one shared critic) or F2A2-TD3 (Prop 5, twin critics, delayed actor, target smoothing).' },
+  instantiation: { type: 'enum', default: 'ddpg', values: ['ddpg', 'td3', 'sac'], doc: 'F2A2-DDPG (Prop 4, one shared critic), F2A2-TD3 (Prop 5, twin critics, delayed actor, target smoothing) or F2A2-SAC (Prop 6, twin MAAC attention critics, softmax policies; f2a2-sac.ts).' },
   updateIters: { type: 'int', default: 4, min: 1, max: 1000, doc: 'Update iterations per cycle of updateEvery transitions (paper G: 4 per 100 env steps).' },
   alpha1: { type: 'float', default: 1, min: 0, max: 1000, doc: 'Weight of the actor term of the joint objective (paper: no value; spec §1.12: 1).' },
   alpha2: { type: 'float', default: 1, min: 0, max: 1000, doc: 'Weight of the critic (TD) term of the joint objective (paper: no value; spec §1.12: 1).' },
@@ -127,6 +129,7 @@ export const f2a2Schema = {
   perAgentJitter: { type: 'bool', default: false, doc: 'TD3: each agent draws its own delay in {1,2,3} and noise std in [0.1, 0.3] (the paper says they differ per agent).' },
   rewardNorm: { type: 'bool', default: true, doc: "Standardise each agent's training rewards by running mean and std of its stored rewards (MAAC code's buffer)." },
   actionSample: { type: 'enum', default: 'hard', values: ['hard', 'soft'], doc: "Own resampled action: hard straight-through Gumbel-softmax (maddpg-pytorch, spec §1.5) or the soft sample." },
+  ...f2a2SacSchema,
 } as const satisfies Schema;
 
 export type F2a2Config = ReturnType<typeof parseF2a2>;
@@ -182,11 +185,13 @@ export class F2a2Trainer extends MaddpgTrainer {
   private readonly rstat: Float64Array;
   private curPi0: Float32Array | null = null;
   private readonly fire: Uint8Array;
-  private readonly sharedP: number;
+  protected readonly sharedP: number;
 
   constructor(ctx: TrainContext, variant: DdpgVariant = F2A2_VARIANT) {
     // The fields F2A2 fixes (see the schema): the base trainer reads them from the config.
-    super({ ...ctx, config: { ...ctx.config, critic: 'centralised', teamCritics: [-1], storeAction: 'onehot', sharedSample: false } }, variant);
+    // rewardNorm: F2A2 standardises by its own running statistics (trainingReward); the base
+    // trainer's batch-time standardisation on top of it would standardise twice.
+    super({ ...ctx, config: { ...ctx.config, critic: 'centralised', teamCritics: [-1], storeAction: 'onehot', sharedSample: false, rewardNorm: false } }, variant);
     this.f = parseF2a2(ctx.config);
     const f = this.f;
     const { tf, rng } = ctx;
@@ -194,7 +199,29 @@ export class F2a2Trainer extends MaddpgTrainer {
     if (problems.length > 0) throw new ConfigError('algo.id', `an env whose agents all act in discrete spaces and are learned (${problems.join('; ')})`, 'f2a2');
     // One MLP per ordered pair: quadratic in the agents (F2A2-ISAC, the large-scale form, has no MOA).
     if (f.moa === 'on' && this.N > MOA_MAX_AGENTS) throw new ConfigError('algo.moa', `'off' with more than ${MOA_MAX_AGENTS} agents (${this.N} agents would need ${this.N * (this.N - 1)} MOA networks)`, f.moa);
-    // One common draw for every copy of the shared critic(s) (spec §2.2).
+    this.initCritics(rng);
+    const jit = new Rng(ctx.seed, JITTER_STREAM);
+    this.delays = this.spec.agents.map(() => (f.perAgentJitter ? 1 + jit.int(3) : f.policyDelay));
+    this.sigmas = this.spec.agents.map(() => (f.perAgentJitter ? 0.1 + 0.2 * jit.float() : f.targetNoise));
+    this.moaBank =
+      f.moa === 'on'
+        ? new MoaBank(tf, { n: this.N, obsSizes: this.lay.obsSizes, actSizes: this.lay.codecs.map((c) => c.dim), hidden: f.moaHidden }, f.moaLr, rng)
+        : null;
+    this.moaNatural = this.moaBank && f.moaModel === 'full' ? new NaturalMoa(tf, this.lay, f, ctx.env, ctx.seed, rng) : null;
+    this.graph = new CommGraph(this.N, { topology: f.topology as Topology, edgeFraction: f.edgeFraction, directed: f.directed }, rng);
+    this.schedule = new ExchangeSchedule(this.N, { mean: f.exchangeMean === 0 ? Infinity : f.exchangeMean, std: f.exchangeStd, secondParamIsVariance: f.secondParamIsVariance }, rng);
+    this.sharedP = this.sharedEntries(0).reduce((s, [set, names]) => s + names.reduce((t, n) => t + set.get(n).size, 0), 0);
+    this.consensus = new PrimalDualConsensus(this.N, this.sharedP, { beta: f.beta, eta: f.consensusEta, weights: f.consensusWeights, mode: f.consensusMode });
+    this.consensus.init(this.gatherShared());
+    this.fire = new Uint8Array(this.N);
+    this.rstat = new Float64Array(this.N * 3);
+  }
+
+  // ---- networks -----------------------------------------------------------------------------
+
+  /** One common draw for every copy of the shared critic(s) and their targets (spec §2.2); TD3's second critics. */
+  protected initCritics(rng: Rng): void {
+    const { tf, f } = this;
     for (let i = 1; i < this.N; i++) this.critics[i].params.copyFrom(this.critics[0].params);
     for (let i = 0; i < this.N; i++) this.criticTargets[i].params.copyFrom(this.critics[0].params);
     if (f.instantiation === 'td3') {
@@ -208,24 +235,7 @@ export class F2a2Trainer extends MaddpgTrainer {
         this.critic2Opts.push(new Adam(tf, c2.params, { lr: f.lrCritic }));
       }
     }
-    const jit = new Rng(ctx.seed, JITTER_STREAM);
-    this.delays = this.spec.agents.map(() => (f.perAgentJitter ? 1 + jit.int(3) : f.policyDelay));
-    this.sigmas = this.spec.agents.map(() => (f.perAgentJitter ? 0.1 + 0.2 * jit.float() : f.targetNoise));
-    this.moaBank =
-      f.moa === 'on'
-        ? new MoaBank(tf, { n: this.N, obsSizes: this.lay.obsSizes, actSizes: this.lay.codecs.map((c) => c.dim), hidden: f.moaHidden }, f.moaLr, rng)
-        : null;
-    this.moaNatural = this.moaBank && f.moaModel === 'full' ? new NaturalMoa(tf, this.lay, f, ctx.env, ctx.seed, rng) : null;
-    this.graph = new CommGraph(this.N, { topology: f.topology as Topology, edgeFraction: f.edgeFraction, directed: f.directed }, rng);
-    this.schedule = new ExchangeSchedule(this.N, { mean: f.exchangeMean === 0 ? Infinity : f.exchangeMean, std: f.exchangeStd, secondParamIsVariance: f.secondParamIsVariance }, rng);
-    this.sharedP = this.sharedSets(0).reduce((s, p) => s + p.size(), 0);
-    this.consensus = new PrimalDualConsensus(this.N, this.sharedP, { beta: f.beta, eta: f.consensusEta, weights: f.consensusWeights, mode: f.consensusMode });
-    this.consensus.init(this.gatherShared());
-    this.fire = new Uint8Array(this.N);
-    this.rstat = new Float64Array(this.N * 3);
   }
-
-  // ---- networks -----------------------------------------------------------------------------
 
   /** Shared critic: [o_1..o_N, a_1..a_N, onehot(i)] -> hidden -> hidden -> 1. */
   protected override buildCritic(_i: number, rng: Rng, trainable: boolean): Net {
@@ -247,13 +257,18 @@ export class F2a2Trainer extends MaddpgTrainer {
     return this.f?.instantiation === 'td3' || this.critics2.length > 0 ? [this.critics[i].params, this.critics2[i].params] : [this.critics[i].params];
   }
 
+  /** The named parameters of agent i that consensus exchanges (DDPG/TD3: every tensor of its critic copies). */
+  protected sharedEntries(i: number): [ParamSet, string[]][] {
+    return this.sharedSets(i).map((set) => [set, set.names()]);
+  }
+
   /** Every agent's shared copy, flattened: [N, P]. */
   gatherShared(): Float32Array {
     const out = new Float32Array(this.N * this.sharedP);
     for (let i = 0; i < this.N; i++) {
       let o = i * this.sharedP;
-      for (const set of this.sharedSets(i)) {
-        for (const name of set.names()) {
+      for (const [set, names] of this.sharedEntries(i)) {
+        for (const name of names) {
           const d = set.get(name).dataSync() as Float32Array;
           out.set(d, o);
           o += d.length;
@@ -267,8 +282,8 @@ export class F2a2Trainer extends MaddpgTrainer {
     const tf = this.tf;
     for (let i = 0; i < this.N; i++) {
       let o = i * this.sharedP;
-      for (const set of this.sharedSets(i)) {
-        for (const name of set.names()) {
+      for (const [set, names] of this.sharedEntries(i)) {
+        for (const name of names) {
           const v = set.get(name);
           const t = tf.tensor(copies.slice(o, o + v.size), v.shape, 'float32');
           v.assign(t);
@@ -348,13 +363,13 @@ export class F2a2Trainer extends MaddpgTrainer {
 
   // ---- one agent's update -------------------------------------------------------------------
 
-  private masked(logits: Tensor, mask: Tensor | null): Tensor {
+  protected masked(logits: Tensor, mask: Tensor | null): Tensor {
     const tf = this.tf;
     return mask ? tf.add(logits, tf.mul(tf.sub(1, mask), MASKED_LOGIT)) : logits;
   }
 
   /** A one-hot Gumbel-max sample of softmax(logits) per row (no gradient). */
-  private sampleOneHot(logits: Tensor): Tensor {
+  protected sampleOneHot(logits: Tensor): Tensor {
     const tf = this.tf;
     const [K, D] = logits.shape as [number, number];
     return tf.tidy(() => tf.cast(tf.oneHot(tf.argMax(tf.add(logits, tf.tensor2d(gumbelNoise(this.ctx.rng, K * D), [K, D])), -1), D), 'float32'));
@@ -660,13 +675,21 @@ export class F2a2Trainer extends MaddpgTrainer {
   }
 }
 
+/** F2A2-SAC (f2a2-sac.ts), built on this trainer; a class factory because f2a2-sac.ts cannot import this module back. */
+export const F2a2SacTrainer = sacTrainerClass(F2a2Trainer);
+export type F2a2SacTrainer = InstanceType<typeof F2a2SacTrainer>;
+
 export const f2a2Entry: AlgoEntry = {
   id: 'f2a2',
-  title: 'F2A2: fully decentralised actor-critic, joint objective, primal-dual consensus, MOA (Li et al. 2023; -DDPG, -TD3)',
+  title: 'F2A2: fully decentralised actor-critic, joint objective, primal-dual consensus, MOA (Li et al. 2023; -DDPG, -TD3, -SAC)',
   schema: f2a2Schema,
   accepts: f2a2Problems,
-  createTrainer: (ctx) => new F2a2Trainer(ctx),
+  createTrainer: (ctx) => (ctx.config.instantiation === 'sac' ? new F2a2SacTrainer(ctx) : new F2a2Trainer(ctx)),
   createPolicy: (ctx) => new MaddpgPolicy(ctx),
+  variants: [
+    { name: 'td3', config: { instantiation: 'td3' } },
+    { name: 'sac', config: { instantiation: 'sac' } },
+  ],
   diagnostics: [
     { prefix: 'consensus', title: 'Consensus and communication', doc: 'Disagreement of the shared critic copies, consensus events, messages and scalars sent (spec §2.7).' },
     { prefix: 'moa', title: 'Models of other agents', doc: "Cross-entropy and accuracy of each agent's predictions of the others' actions." },

@@ -91,6 +91,11 @@ export interface AlgoEntry {
   readonly envs?: readonly string[];
   /** Stat prefixes that are this learner's own diagnostics, titled (src-shared/stat-groups.ts). */
   readonly diagnostics?: readonly StatGroup[];
+  /**
+   * Configurations that take another code path than the defaults (F2A2's instantiations), for
+   * the registry-driven contract test to cover as well: name and the fields they set.
+   */
+  readonly variants?: readonly { readonly name: string; readonly config: Readonly<Record<string, unknown>> }[];
   createTrainer(ctx: TrainContext): Trainer;
   createPolicy(ctx: PolicyContext): Policy;
 }

@@ -27,6 +27,12 @@ export interface ReproVariant {
   overrides?: PartialExperiment;
   /** Extra overrides at one budget only (e.g. a cheaper estimator schedule at `small`). */
   budgetOverrides?: { paper?: PartialExperiment; small?: PartialExperiment };
+  /**
+   * Label of another variant of the same reproduction whose run (same seed) is this variant's
+   * frozen opponent (`train.opponentRun`): such variants run in a second stage, after the
+   * first stage's runs end (F2A2 Fig. 7: F2A2-ISAC against the IQL trained by self-play).
+   */
+  opponentFrom?: string;
 }
 
 export interface Budget {

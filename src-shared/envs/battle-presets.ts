@@ -9,7 +9,7 @@
  *
  * The frozen-opponent presets need the run id of a finished self-play run:
  * `cairn train --preset battle-iql-vs-frozen-64 --set train.opponentRun=<id>`. F2A2-ISAC, the
- * paper's learner against that opponent, is not built yet (docs/design.md, F2A2 section).
+ * paper's learner against that opponent, has its presets in algos/f2a2-presets.ts.
  */
 import type { Preset } from '../config/presets';
 

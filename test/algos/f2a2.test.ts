@@ -355,6 +355,6 @@ describe('F2A2', () => {
     const envConfig = resolve('env', spreadEntry.schema, { actions: 'continuous' });
     expect(f2a2Entry.accepts(spreadEntry.spec(envConfig)).join(' ')).toMatch(/box space/);
     expect(() => make({ topology: 'star' })).toThrow(/algo\.topology/);
-    expect(() => make({ instantiation: 'sac' })).toThrow(/algo\.instantiation/);
+    expect(() => make({ instantiation: 'ppo' })).toThrow(/algo\.instantiation/);
   });
 });

@@ -13,13 +13,17 @@ describe('reproduction catalogue', () => {
   it.each(listRepros().map((r) => [r.name]))('%s: every variant is a valid config with distinct labels', (name) => {
     const rep = listRepros().find((r) => r.name === name)!;
     expect(new Set(rep.variants.map((v) => v.label)).size).toBe(rep.variants.length);
-    for (const v of rep.variants) expect(() => buildConfig(v)).not.toThrow();
+    // A second-stage variant gets its opponent run id at launch: any id stands in for it here.
+    for (const v of rep.variants) {
+      if (v.opponentFrom) expect(rep.variants.some((u) => u.label === v.opponentFrom && !u.opponentFrom), `${v.label}: opponentFrom`).toBe(true);
+      expect(() => buildConfig(v.opponentFrom ? { ...v, overrides: { ...v.overrides, train: { ...v.overrides?.train, opponentRun: 1 } } } : v)).not.toThrow();
+    }
     expect(rep.budgets.small.episodes).toBeLessThan(rep.budgets.paper.episodes);
   });
 
   it('variants differ from each other in their resolved config', () => {
     for (const rep of listRepros()) {
-      const configs = rep.variants.map((v) => JSON.stringify(buildConfig(v)));
+      const configs = rep.variants.map((v) => JSON.stringify(buildConfig(v.opponentFrom ? { ...v, overrides: { ...v.overrides, train: { ...v.overrides?.train, opponentRun: 1 } } } : v)));
       expect(new Set(configs).size, rep.name).toBe(configs.length);
     }
   });

@@ -1,0 +1,282 @@
+/**
+ * F2A2-SAC (algos/f2a2-sac.ts; shared/specs/f2a2.md §1.7, Prop 6): per-agent gradients of the
+ * critic and actor surrogates against finite differences and against Prop 6's closed form in
+ * reward form (with the counterfactual baseline computed by evaluating Q1 at every own action),
+ * the consensus part (only the attention extractors move), training and checkpoints.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolve, type Values } from '../../src-shared/config/schema';
+import { f2a2Schema, F2a2SacTrainer } from '../../src-shared/algos/f2a2';
+import { PrimalDualConsensus } from '../../src-shared/algos/consensus/primal-dual';
+import type { Batch } from '../../src-shared/algos/maddpg-trainer';
+import type { ParamSet } from '../../src-shared/nn/params';
+import type { Tensor } from '../../src-shared/nn/tf';
+import { spreadEntry } from '../../src-shared/envs/spread';
+import { Rng } from '../../src-shared/rng';
+import { episodeSummary, setupTf, tf } from './helpers';
+
+class Probe extends F2a2SacTrainer {
+  batch(): Batch {
+    return this.sampleBatch(0);
+  }
+  drop(b: Batch): void {
+    this.disposeBatch(b);
+  }
+  actorSet(i: number): ParamSet {
+    return this.actors[i].params;
+  }
+  actorNet(i: number) {
+    return this.actors[i].net;
+  }
+  stored(): number {
+    return this.buffer.count;
+  }
+  storedRew(row: number): Float32Array {
+    return this.buffer.row('rew', row);
+  }
+  reward(i: number, b: Batch): Tensor {
+    return this.trainingReward(i, b);
+  }
+}
+
+const TINY = { instantiation: 'sac', hiddenDim: 8, attendHeads: 2, moaHidden: 6, batchSize: 5, warmup: 1, updateEvery: 1_000_000, moaFifo: 16 };
+
+function make(algo: Values = {}, opts: { seed?: number; agents?: number } = {}) {
+  const seed = opts.seed ?? 1;
+  const envConfig = resolve('env', spreadEntry.schema, { episodeLimit: 6, numAgents: opts.agents ?? 3 });
+  const env = spreadEntry.create(envConfig, { numEnvs: 2, autoReset: false });
+  return new Probe({ tf, env, envConfig, config: resolve('algo', f2a2Schema, { ...TINY, ...algo }), seed, rng: new Rng(seed, 11) });
+}
+
+function value(f: () => Tensor): number {
+  return tf.tidy(() => f().dataSync()[0]);
+}
+
+function grads(set: ParamSet, loss: () => Tensor): Record<string, Float32Array> {
+  const { grads } = set.grads(loss as never);
+  const out: Record<string, Float32Array> = {};
+  for (const [k, g] of Object.entries(grads)) {
+    out[k] = Float32Array.from(g.dataSync() as Float32Array);
+    g.dispose();
+  }
+  return out;
+}
+
+/**
+ * Central finite differences at three entries of every parameter (entries on a LeakyReLU kink
+ * skipped, at most a fifth); a parameter the loss does not reach (no tape gradient) must have 0.
+ */
+function checkFiniteDiff(set: ParamSet, loss: () => Tensor, tape: Record<string, Float32Array>): number {
+  const h = 1e-3;
+  let checked = 0;
+  let kinks = 0;
+  for (const name of set.names()) {
+    const v = set.get(name);
+    const base = Float32Array.from(v.dataSync() as Float32Array);
+    for (const k of [0, Math.floor(base.length / 2), base.length - 1]) {
+      const at = (d: number) => {
+        const x = Float32Array.from(base);
+        x[k] += d;
+        const t = tf.tensor(x, v.shape);
+        v.assign(t);
+        t.dispose();
+        return value(loss);
+      };
+      const up = at(h);
+      const mid = at(0);
+      const down = at(-h);
+      const fd = (up - down) / (2 * h);
+      const t = tf.tensor(base, v.shape);
+      v.assign(t);
+      t.dispose();
+      if (Math.abs((up - mid) / h - (mid - down) / h) > 4e-3 + 4e-2 * Math.abs(fd) + (8 * Math.abs(mid) * 2 ** -23) / h) {
+        kinks++;
+        continue;
+      }
+      const resolution = (4 * Math.max(Math.abs(up), Math.abs(down)) * 2 ** -23) / h;
+      expect(Math.abs(fd - (tape[name]?.[k] ?? 0))).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd) + resolution);
+      checked++;
+    }
+  }
+  expect(kinks, 'entries on a kink').toBeLessThanOrEqual(Math.ceil((checked + kinks) / 5));
+  return checked;
+}
+
+function expectSameGrads(a: Record<string, Float32Array>, b: Record<string, Float32Array>): void {
+  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+  for (const k of Object.keys(a)) {
+    let scale = 1e-6;
+    for (const v of b[k]) scale = Math.max(scale, Math.abs(v));
+    for (let m = 0; m < a[k].length; m++) expect(Math.abs(a[k][m] - b[k][m])).toBeLessThan(1e-4 * Math.max(1, scale));
+  }
+}
+
+describe('F2A2-SAC', () => {
+  beforeAll(setupTf);
+
+  it("critic gradients (Q1 and Q2) match finite differences and Prop 6's closed form", async () => {
+    const a1 = 0.7;
+    const a2 = 1.3;
+    const t = make({ alpha1: a1, alpha2: a2, epsIS: 0.8, attendReg: 0 });
+    await t.round();
+    const b = t.batch();
+    const x = t.prepareSac(1, b);
+    for (const c of [0, 1]) {
+      const set = t.sq[c][1].params;
+      const tape = grads(set, () => t.sacCriticLoss(x, b, c));
+      expect(checkFiniteDiff(set, () => t.sacCriticLoss(x, b, c), tape)).toBeGreaterThan(0);
+      // Cost-form Prop 6 (phi_1 as TD3's): E_pi0[(a1 rho + 2 a2 d) dQ] + E_pi[(a1 + 2 a2 d^ rhobar) dQ],
+      // in reward form the a1 terms flip; phi_2 has only the a2 terms.
+      const [cA, cH] = tf.tidy(() => {
+        const d = tf.sub(t.sacQ(1, c, b.obs, x.aBuf).q, x.y);
+        const dh = tf.sub(t.sacQ(1, c, b.obs, x.aHat).q, x.y);
+        const ca = tf.add(tf.mul(d, 2 * a2), c === 0 ? tf.mul(x.rho, -a1) : 0);
+        const ch = tf.add(tf.mul(tf.mul(dh, x.rhoBar), 2 * a2), c === 0 ? -a1 : 0);
+        return [tf.div(ca, x.K), tf.div(ch, x.K)];
+      });
+      const closed = grads(set, () => tf.add(tf.sum(tf.mul(cA, t.sacQ(1, c, b.obs, x.aBuf).q)), tf.sum(tf.mul(cH, t.sacQ(1, c, b.obs, x.aHat).q))) as never);
+      expectSameGrads(tape, closed);
+      tf.dispose([cA, cH]);
+    }
+    // The other agents' copies get nothing from agent 1's loss.
+    expect(() => grads(t.sq[0][0].params, () => t.sacCriticLoss(x, b, 0))).toThrow(/connection/);
+    t.disposeSac(x, b);
+    t.drop(b);
+    t.dispose();
+  });
+
+  it("actor gradients match finite differences and Prop 6's score-function form with the counterfactual baseline", async () => {
+    const a1 = 0.7;
+    const a2 = 1.3;
+    const alpha = 0.3;
+    const t = make({ alpha1: a1, alpha2: a2, temperature: alpha, actorLogitReg: 0 });
+    await t.round();
+    // One update so that pi differs from pi0 (rho, rhobar != 1).
+    t.iteration();
+    const b = t.batch();
+    const i = 2;
+    const x = t.prepareSac(i, b);
+    const coefs = t.actorCoefs(x, b);
+    const set = t.actorSet(i);
+    const tape = grads(set, () => t.sacActorLoss(x, b, coefs));
+    expect(checkFiniteDiff(set, () => t.sacActorLoss(x, b, coefs), tape)).toBeGreaterThan(0);
+    // Independently: B = sum_b pi(b) Q1(o, (b, a^-i)) by evaluating Q1 at each own action b.
+    const D = 5;
+    const K = x.K;
+    const logp = tf.tidy(() => tf.logSoftmax(t.actorNet(i).forward(b.obs[i])));
+    const pi = tf.exp(logp);
+    const piA = pi.arraySync() as number[][];
+    const qAt = (act: Tensor[]) => t.sacQ(i, 0, b.obs, act).q.dataSync() as Float32Array;
+    const adv = (acts: Tensor[]): number[] => {
+      const q = qAt(acts);
+      const base = new Float64Array(K);
+      for (let a = 0; a < D; a++) {
+        const oh = tf.cast(tf.oneHot(tf.fill([K], a, 'int32'), D), 'float32');
+        const qa = qAt(acts.map((v, j) => (j === i ? oh : v)));
+        for (let k = 0; k < K; k++) base[k] += piA[k][a] * qa[k];
+        oh.dispose();
+      }
+      const own = acts[i].arraySync() as number[][];
+      const lp = logp.arraySync() as number[][];
+      return Array.from({ length: K }, (_, k) => q[k] - alpha * lp[k][own[k].indexOf(1)] - base[k]);
+    };
+    const Abuf = adv(x.aBuf);
+    const Ahat = adv(x.aHat);
+    const qh1 = qAt(x.aHat);
+    const qh2 = t.sacQ(i, 1, b.obs, x.aHat).q.dataSync() as Float32Array;
+    const y = x.y.dataSync();
+    const rho = x.rho.dataSync();
+    const rb = x.rhoBar.dataSync();
+    // Reward form of Prop 6's psi-gradient: descend -a1 rho l(a) A - a1 l(a^) A^ + a2 rhobar l(a^) (d1^2 + d2^2).
+    const cBuf = tf.tensor2d(Abuf.map((v, k) => (-a1 * rho[k] * v) / K), [K, 1]);
+    const cHat = tf.tensor2d(Ahat.map((v, k) => (-a1 * v + a2 * rb[k] * ((qh1[k] - y[k]) ** 2 + (qh2[k] - y[k]) ** 2)) / K), [K, 1]);
+    const closed = grads(set, () =>
+      tf.tidy(() => {
+        const lp = tf.logSoftmax(t.actorNet(i).forward(b.obs[i]));
+        return tf.add(tf.sum(tf.mul(tf.sum(tf.mul(lp, x.aBuf[i]), 1, true), cBuf)), tf.sum(tf.mul(tf.sum(tf.mul(lp, x.aHat[i]), 1, true), cHat)));
+      }) as never,
+    );
+    expectSameGrads(tape, closed);
+    expect(Array.from(rho).some((v) => Math.abs(v - 1) > 1e-4) || Array.from(rb).some((v) => Math.abs(v - 1) > 1e-4)).toBe(true);
+    tf.dispose([logp, pi, cBuf, cHat, ...coefs]);
+    t.disposeSac(x, b);
+    t.drop(b);
+    t.dispose();
+  });
+
+  it('w/o JOINT: the critic sees only a2 (Q - y)^2 and the actor only -a1 l(a^) A^', async () => {
+    const t = make({ joint: false, alpha1: 0.5, alpha2: 2, attendReg: 0 });
+    await t.round();
+    const b = t.batch();
+    const x = t.prepareSac(0, b);
+    expect(value(() => t.sacCriticLoss(x, b, 1))).toBeCloseTo(value(() => tf.mul(tf.mean(tf.square(tf.sub(t.sacQ(0, 1, b.obs, x.aBuf).q, x.y))), 2)), 5);
+    const [cBuf, cHat] = t.actorCoefs(x, b);
+    expect(Math.max(...Array.from(cBuf.dataSync()).map(Math.abs))).toBe(0);
+    expect(Math.max(...Array.from(cHat.dataSync()).map(Math.abs))).toBeGreaterThan(0);
+    tf.dispose([cBuf, cHat]);
+    t.disposeSac(x, b);
+    t.drop(b);
+    t.dispose();
+  });
+
+  it('consensus exchanges only the attention extractors of both critics (shareEncoders adds the (o, a) encoders)', () => {
+    for (const shareEncoders of [false, true]) {
+      const t = make({ shareEncoders, beta: 0.5, consensusEta: 1 }, { agents: 4 });
+      const names = shareEncoders ? t.sq[0][0].sharedNames() : t.sq[0][0].attentionNames();
+      const per = names.reduce((s, n) => s + t.sq[0][0].params.get(n).size, 0);
+      const c0 = t.gatherShared();
+      expect(c0.length).toBe(4 * 2 * per);
+      const r = new Rng(5);
+      for (let k = 0; k < c0.length; k++) c0[k] += r.normal() * 0.1;
+      t.scatterShared(c0);
+      const encBefore = Float32Array.from(t.sq[0][1].params.get('q1/s_enc/0/weight').dataSync() as Float32Array);
+      const res0 = PrimalDualConsensus.residual(t.gatherShared(), 4, c0.length / 4);
+      t.consensusStep();
+      expect(PrimalDualConsensus.residual(t.gatherShared(), 4, c0.length / 4)).toBeCloseTo(res0 / 4, 6);
+      // State encoders are individual in both settings: untouched by the exchange.
+      expect(Array.from(t.sq[0][1].params.get('q1/s_enc/0/weight').dataSync())).toEqual(Array.from(encBefore));
+      t.dispose();
+    }
+  });
+
+  it('training logs the joint-objective stats; checkpoints restore the run exactly', async () => {
+    const algo = { updateEvery: 6, updateIters: 1, topology: 'ring-plus', edgeFraction: 0.5 };
+    const a = make(algo, { agents: 3 });
+    let last: Record<string, number> = {};
+    for (let k = 0; k < 2; k++) last = (await a.round()).stats;
+    for (const key of ['f2a2/rho', 'f2a2/rhobar', 'f2a2/coef', 'f2a2/delta', 'moa/loss', 'losses/critic_0', 'losses/critic2_1', 'losses/actor_2', 'consensus/residual']) expect(Number.isFinite(last[key]), key).toBe(true);
+    expect(last['charts/update_iters']).toBeGreaterThan(0);
+    const ck = await a.save();
+    const b = make(algo, { seed: 2, agents: 3 });
+    b.load(ck);
+    const ra = await a.round();
+    const rb = await b.round();
+    expect(episodeSummary(rb.episodes)).toBe(episodeSummary(ra.episodes));
+    expect(rb.stats).toEqual(ra.stats);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('rewards are standardised once: batches carry the stored rewards, trainingReward applies the running statistics', async () => {
+    const t = make();
+    await t.round();
+    const b = t.batch();
+    const raw = Array.from(b.index).flatMap((r) => Array.from(t.storedRew(r)));
+    expect(Array.from(b.rew.dataSync())).toEqual(raw.map((v) => expect.closeTo(v, 6)));
+    // The running mean and std of every reward stored so far (all of them: nothing evicted).
+    const all: number[] = [];
+    expect(t.stored()).toBe(12);
+    for (let r = 0; r < t.stored(); r++) all.push(t.storedRew(r)[1]);
+    const mean = all.reduce((s, v) => s + v, 0) / all.length;
+    const sd = Math.sqrt(all.reduce((s, v) => s + (v - mean) ** 2, 0) / (all.length - 1));
+    const got = t.reward(1, b).dataSync();
+    b.index.forEach((r, k) => expect(got[k]).toBeCloseTo((t.storedRew(r)[1] - mean) / sd, 4));
+    t.drop(b);
+    t.dispose();
+  });
+
+  it('refuses bad options, naming the field', () => {
+    expect(() => make({ hiddenDim: 9, attendHeads: 2 })).toThrow(/algo\.attendHeads/);
+    expect(() => make({ maacTargetForm: 'neither' })).toThrow(/algo\.maacTargetForm/);
+  });
+});
