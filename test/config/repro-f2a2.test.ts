@@ -20,7 +20,7 @@ const resolved = (r: string) =>
 describe('F2A2 reproductions', () => {
   it('has presets per task and instantiation on both particle tasks', () => {
     expect(f2a2Tasks().map((t) => t.env)).toEqual(['treasure-collection', 'rover-tower']);
-    expect(f2a2Presets().map((p) => p.name)).toEqual(['treasure-collection-f2a2-ddpg', 'treasure-collection-f2a2-td3', 'rover-tower-f2a2-ddpg', 'rover-tower-f2a2-td3']);
+    expect(f2a2Presets().map((p) => p.name)).toEqual(['treasure-collection-f2a2-ddpg', 'treasure-collection-f2a2-td3', 'treasure-collection-f2a2-sac', 'rover-tower-f2a2-ddpg', 'rover-tower-f2a2-td3', 'rover-tower-f2a2-sac']);
     for (const p of f2a2Presets()) {
       const cfg = resolveExperiment(p.config);
       expect(cfg.algo.id).toBe('f2a2');
