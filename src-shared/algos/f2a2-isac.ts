@@ -86,7 +86,8 @@ export const f2a2IsacSchema = {
   filters: { type: 'int', default: 32, min: 1, max: 512, doc: 'Filters of both 3x3 convolutions (spec §1.10: 32).' },
   hiddenDim: { type: 'int', default: 128, min: 1, max: 4096, doc: 'Width of both dense layers after the convolutions (spec §1.10: 128).' },
   baseline: { type: 'enum', default: 'local', values: ['local', 'none'], doc: 'Baseline of the advantage: sum_b pi(b|o) Q1(o)[b] (spec §1.10 DESIGN CHOICE) or none.' },
-  maacTargetForm: F.maacTargetForm,
+  // F2A2-ISAC is SAC throughout: no `when` on F2A2's instantiation field, which it does not have.
+  maacTargetForm: (({ when: _w, ...rest }) => rest)(F.maacTargetForm),
   gradClip: { type: 'float', default: 0.5, min: 0, doc: "Per-copy global-norm clip of the actor's gradient (0 = none; MAAC's policies: 0.5)." },
   criticGradClip: { type: 'float', default: 10, min: 0, doc: "Per-copy global-norm clip of each critic's gradient (0 = none; MAAC: 10 per agent)." },
   actorLogitReg: { type: 'float', default: 1e-3, min: 0, doc: 'Weight of mean(logits^2) in the actor loss (MAAC: 1e-3).' },

@@ -212,7 +212,10 @@ function makeCase(p: Pick, cmd: string, t: Table, must?: string): Case {
     bad = true;
   }
   if (p.chance(0.08)) {
-    flagArgs.push(p.one(['--', 'extra', '-z', '--=', '---x']));
+    // A stray token is a fault of its own (for repro it is read as the NAME): a refusal may name it first.
+    const stray = p.one(['--', 'extra', '-z', '--=', '---x']);
+    flagArgs.push(stray);
+    names.push(stray);
   }
   // The fuzz database first, so a fuzzed --db later wins.
   const head = t.options.db ? ['--db', DB] : [];
