@@ -1,4 +1,6 @@
 /** ALITA (shared/specs/alita.md §11): joint-action max, D_t retrieval, clones, F's gradient, intrinsic terms, variants. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolve, type Values } from '../../src-shared/config/schema';
 import { alitaEntry, type AlitaTrainer } from '../../src-shared/algos/alita';
@@ -306,5 +308,61 @@ describe('ALITA declares its diagnostics', () => {
     for (const d of alitaEntry.diagnostics ?? []) expect(Object.keys(r.stats).some((k) => k.startsWith(`${d.prefix}/`)), d.prefix).toBe(true);
     expect(alitaEntry.diagnostics?.length).toBe(2);
     t.dispose();
+  });
+});
+
+/**
+ * The pathwise F gradient (the default) must not move when other options arrive: the fixture
+ * was recorded before `influenceGradient` and the F diagnostics existed (issue 9s), on the wasm
+ * backend the tests run on. A run with the diagnostics on must still log every recorded number
+ * bit-identically (the diagnostics draw from their own Rng stream), and add only their keys.
+ * Regenerate only when a change is MEANT to alter results (and say so in the commit):
+ *   CAIRN_GOLDEN_WRITE=1 npx vitest run test/algos/alita.test.ts -t golden
+ */
+describe('ALITA golden: pathwise runs are bit-identical to before influenceGradient', () => {
+  beforeAll(setupTf);
+  const FILE = path.join(__dirname, '..', 'fixtures', 'alita', 'pathwise.json');
+  const CASES: [string, Values][] = [
+    ['default', {}],
+    ['single-code-softmax', { influenceEstimator: 'single', influenceTarget: 'code', piOthers: 'softmax', dtMode: 'uniform' }],
+  ];
+  type Rec = { stats: Record<string, number>[]; metrics: string; params: string };
+  async function play(algo: Values): Promise<Rec> {
+    const t = make(algo, { episodeLimit: 8, actions: 'continuous' }, 5);
+    const stats: Record<string, number>[] = [];
+    const metrics: unknown[] = [];
+    for (let r = 0; r < 4; r++) {
+      const res = await t.round();
+      stats.push(res.stats);
+      metrics.push(res.episodes.map((e) => [e.envIndex, e.metrics]));
+    }
+    // FNV-1a over every actor's and critic's float bits.
+    let h = 0x811c9dc5;
+    for (const n of [...t['actors'], ...t['critics']]) {
+      for (const rec of Object.values(n.params.toRecords())) {
+        const u = new Uint32Array(Float32Array.from(rec.data).buffer);
+        for (const w of u) h = Math.imul(h ^ w, 0x01000193) >>> 0;
+      }
+    }
+    t.dispose();
+    return { stats, metrics: JSON.stringify(metrics), params: h.toString(16) };
+  }
+
+  it.each(CASES)('golden %s', async (name, algo) => {
+    const got = await play(algo);
+    if (process.env.CAIRN_GOLDEN_WRITE === '1') {
+      const all = fs.existsSync(FILE) ? JSON.parse(fs.readFileSync(FILE, 'utf8')) : {};
+      all[name] = { backend: tf.getBackend(), algo, ...got };
+      fs.mkdirSync(path.dirname(FILE), { recursive: true });
+      fs.writeFileSync(FILE, JSON.stringify(all, null, 1) + '\n');
+    }
+    const want = JSON.parse(fs.readFileSync(FILE, 'utf8'))[name] as Rec;
+    expect(got.params).toBe(want.params);
+    expect(got.metrics).toBe(want.metrics);
+    expect(want.stats.some((s) => s['influence/F'] !== undefined)).toBe(true);
+    got.stats.forEach((s, r) => {
+      for (const [k, v] of Object.entries(want.stats[r])) expect(s[k], `round ${r} ${k}`).toBe(v);
+      for (const k of Object.keys(s)) if (!(k in want.stats[r])) expect(k, `round ${r}`).toMatch(/^influence\/F_(eq7|eq4|code)(_\d+)?$/);
+    });
   });
 });
