@@ -614,7 +614,10 @@ export class AlitaTrainer extends MaddpgTrainer {
       loss = tf.mul(F, c.lambda);
     } else {
       const dim = this.lay.codecs[j].dim;
-      const action = tf.argMax(pi[j], 1);
+      // A constant built from the values: the sample's own path must not reach the tape.
+      const am = tf.argMax(pi[j], 1);
+      const action = tf.tensor1d(am.dataSync() as Int32Array, 'int32');
+      am.dispose();
       const onehot = tf.cast(tf.oneHot(action, dim), 'float32');
       q = this.estimate(j, tf.concat([...obs, ...pi.map((p, m) => (m === j ? onehot : p))], 1));
       const qv = q.dataSync() as Float32Array;
