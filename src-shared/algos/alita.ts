@@ -34,6 +34,24 @@
  * - F enters the influencer's actor loss pathwise through the clone (z held constant), on the
  *   first `influenceBatch` rows of its MADDPG minibatch (0 = all); the other agents' slots hold
  *   their current policies' Gumbel samples (`piOthers: 'softmax'`: their probabilities).
+ *   `influenceGradient: 'score-function'` is Theorem 1 instead (spec §2.6): the surrogate
+ *   Σ_i α_i [mean_b(g² ℓ) + 2 mean_b(g) mean_b(q ℓ)], α_i = 1/|I|, with q = the estimator at the
+ *   influencer's sampled one-hot action, g = q - z (both constants) and ℓ = log pi_k of that
+ *   action. The sample is the argmax of the same Gumbel-softmax draw the MADDPG term uses (a
+ *   Gumbel-max categorical sample), so switching estimators moves no Rng draw. The proof's inner
+ *   expectation over the discounted visitation is the batch itself, as the spec reads it; the
+ *   estimator has high variance and is there to compare against Theorem 1, not as a default.
+ *   `losses/actor_<k>` then holds lambda x the surrogate (not lambda F); `influence/F` is always
+ *   F's value, mean_b Σ_i α_i g².
+ * - F under the other two targets (spec §2.5, "log F under the other two targets as
+ *   diagnostics"): `influence/F_eq7`, `influence/F_eq4`, `influence/F_code` (and _<k> with
+ *   several influencers), on the first `influenceDiagnostics` (64) of F's rows with the
+ *   estimator values the gradient used; the configured target's z is reused, so two targets
+ *   cost extra passes: one joint-action max (rows x joint actions critic rows per influencee,
+ *   as for F itself, e.g. 64 x 125 on N = 3 spread) and one target-actor + target-critic pass
+ *   with the training reward. Their Gumbel samples come from their own Rng stream and their
+ *   reward evaluations log nothing, so a run with them is bit-identical to one without (the
+ *   golden test in test/algos/alita.test.ts). 0 turns them off.
  * - rewards at update time (spec §3.4): the influencer's critic sees r + lambda_pi psi, the
  *   influencees' r minus the eq. 11 penalty (pi_i = softmax of its current logits, or a fresh
  *   sample with `penaltyPolicy: 'sample'`), averaged over influencers; clones regress on the same
@@ -58,8 +76,11 @@
  *   updates and autoencoder epoch on that episode's stored transitions, with pi_i's
  *   probabilities (never a sample: recording must not move the Rng); 'code''s min-max of psi
  *   is over the episode's steps.
- * Not built: the score-function F gradient (Theorem 1), F under the other two targets as
- * diagnostics, the continuous-action max (Cairn's tasks are discrete or soft one-hot).
+ * Not built: the continuous-action max over joint actions (spec §2.5: random candidates plus
+ *   projected gradient ascent). ALITA runs on no Cairn task with continuous actions: the MPE
+ *   tasks use the soft (Gumbel-softmax) action interface, whose max is over one-hot candidates,
+ *   and the grids are discrete; the spec puts continuous actions out of scope (§1.2, §2.5), and
+ *   `boxPolicy: 'tanh'` is refused for the influence team.
  */
 import { ConfigError, typedValues, type Schema } from '../config/schema';
 import type { EnvSpec, Replay } from '../envs/types';
