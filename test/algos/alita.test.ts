@@ -387,6 +387,19 @@ describe('F under the other targets as diagnostics (spec §2.5)', () => {
     t.dispose();
   });
 
+  it('a round with both new paths on (score-function, diagnostics under every target) leaks no tensor', async () => {
+    for (const influenceTarget of ['eq7', 'code']) {
+      const t = make({ influenceGradient: 'score-function', influenceTarget, influenceBatch: 8, influenceDiagnostics: 4 });
+      await t.round();
+      await t.round();
+      const before = tf.memory().numTensors;
+      const r = await t.round();
+      expect(r.stats['influence/F_eq4'], influenceTarget).toBeDefined();
+      expect(tf.memory().numTensors, influenceTarget).toBe(before);
+      t.dispose();
+    }
+  });
+
   it('symmetric runs log them per influencer as well', async () => {
     const t = make({ variant: 'symmetric' });
     await t.round();
