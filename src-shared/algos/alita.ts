@@ -34,6 +34,24 @@
  * - F enters the influencer's actor loss pathwise through the clone (z held constant), on the
  *   first `influenceBatch` rows of its MADDPG minibatch (0 = all); the other agents' slots hold
  *   their current policies' Gumbel samples (`piOthers: 'softmax'`: their probabilities).
+ *   `influenceGradient: 'score-function'` is Theorem 1 instead (spec §2.6): the surrogate
+ *   Σ_i α_i [mean_b(g² ℓ) + 2 mean_b(g) mean_b(q ℓ)], α_i = 1/|I|, with q = the estimator at the
+ *   influencer's sampled one-hot action, g = q - z (both constants) and ℓ = log pi_k of that
+ *   action. The sample is the argmax of the same Gumbel-softmax draw the MADDPG term uses (a
+ *   Gumbel-max categorical sample), so switching estimators moves no Rng draw. The proof's inner
+ *   expectation over the discounted visitation is the batch itself, as the spec reads it; the
+ *   estimator has high variance and is there to compare against Theorem 1, not as a default.
+ *   `losses/actor_<k>` then holds lambda x the surrogate (not lambda F); `influence/F` is always
+ *   F's value, mean_b Σ_i α_i g².
+ * - F under the other two targets (spec §2.5, "log F under the other two targets as
+ *   diagnostics"): `influence/F_eq7`, `influence/F_eq4`, `influence/F_code` (and _<k> with
+ *   several influencers), on the first `influenceDiagnostics` (64) of F's rows with the
+ *   estimator values the gradient used; the configured target's z is reused, so two targets
+ *   cost extra passes: one joint-action max (rows x joint actions critic rows per influencee,
+ *   as for F itself, e.g. 64 x 125 on N = 3 spread) and one target-actor + target-critic pass
+ *   with the training reward. Their Gumbel samples come from their own Rng stream and their
+ *   reward evaluations log nothing, so a run with them is bit-identical to one without (the
+ *   golden test in test/algos/alita.test.ts). 0 turns them off.
  * - rewards at update time (spec §3.4): the influencer's critic sees r + lambda_pi psi, the
  *   influencees' r minus the eq. 11 penalty (pi_i = softmax of its current logits, or a fresh
  *   sample with `penaltyPolicy: 'sample'`), averaged over influencers; clones regress on the same
@@ -58,8 +76,11 @@
  *   updates and autoencoder epoch on that episode's stored transitions, with pi_i's
  *   probabilities (never a sample: recording must not move the Rng); 'code''s min-max of psi
  *   is over the episode's steps.
- * Not built: the score-function F gradient (Theorem 1), F under the other two targets as
- * diagnostics, the continuous-action max (Cairn's tasks are discrete or soft one-hot).
+ * Not built: the continuous-action max over joint actions (spec §2.5: random candidates plus
+ *   projected gradient ascent). ALITA runs on no Cairn task with continuous actions: the MPE
+ *   tasks use the soft (Gumbel-softmax) action interface, whose max is over one-hot candidates,
+ *   and the grids are discrete; the spec puts continuous actions out of scope (§1.2, §2.5), and
+ *   `boxPolicy: 'tanh'` is refused for the influence team.
  */
 import { ConfigError, typedValues, type Schema } from '../config/schema';
 import type { EnvSpec, Replay } from '../envs/types';
@@ -67,13 +88,13 @@ import { annotateReplay } from '../replay-annotations';
 import { DenseNet } from '../nn/dense-net';
 import { Adam, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
-import type { Tensor } from '../nn/tf';
+import type { Tensor, Tf } from '../nn/tf';
 import { Rng } from '../rng';
-import { actionTensor } from './core/action-codec';
 import { learnerAgents } from '../envs/spaces';
 import { DtIndex, pairKey, retrieveDt, type DtSource } from './alita-dt';
 import { ascentJointMax, exactJointMax, jointCount, type Slot } from './alita-joint-max';
-import { ddpgFamilySchema, ddpgProblems, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant } from './maddpg-trainer';
+import { actionTensor, MASKED_LOGIT } from './core/action-codec';
+import { ddpgFamilySchema, ddpgProblems, greedyAction, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant } from './maddpg-trainer';
 import type { AlgoEntry, Checkpoint, RoundResult, TrainContext } from './types';
 
 /** The influencer's mark in replays (the viewer draws what the learner declares). */
@@ -81,6 +102,31 @@ const INFLUENCER_COLOR = '#d9480f';
 
 /** Stream tag of the influencer draw (ASCII "infl"). */
 const INFLUENCER_STREAM = 0x696e666c;
+
+/** Stream tag of the F diagnostics' samples (ASCII "fdia"): logging never moves the run's Rng. */
+const DIAGNOSTICS_STREAM = 0x66646961;
+
+const TARGETS = ['eq7', 'eq4', 'code'] as const;
+type InfluenceTarget = (typeof TARGETS)[number];
+
+/**
+ * Theorem 1's surrogate for one influencer on K rows, Σ_i α_i [ mean_b(g_ib² ℓ_b) + 2 mean_b(g_ib)
+ * mean_b(q_ib ℓ_b) ] with α_i = 1/|I|, g and q constants (row-major [K, |I|]) and `logp` [K] the
+ * log-probability of the sampled influencer action (the only differentiable input). It is linear
+ * in ℓ, so it is mean_b(w_b ℓ_b) with the constant weight w_b = Σ_i α_i (g_ib² + 2 mean(g_i) q_ib).
+ * Its value is not F; its gradient is the batch estimate of eq. 5.
+ */
+export function scoreFunctionSurrogate(tf: Tf, logp: Tensor, g: Float32Array, q: Float32Array, K: number, nI: number): Tensor {
+  const gMean = new Float64Array(nI);
+  for (let b = 0; b < K; b++) for (let i = 0; i < nI; i++) gMean[i] += g[b * nI + i] / K;
+  const w = new Float32Array(K);
+  for (let b = 0; b < K; b++) {
+    let v = 0;
+    for (let i = 0; i < nI; i++) v += g[b * nI + i] * g[b * nI + i] + 2 * gMean[i] * q[b * nI + i];
+    w[b] = v / nI;
+  }
+  return tf.tidy(() => tf.mean(tf.mul(tf.reshape(logp, [K]), tf.tensor1d(w))));
+}
 
 export const alitaSchema = {
   ...ddpgFamilySchema,
@@ -99,6 +145,8 @@ export const alitaSchema = {
   dtMinExact: { type: 'int', default: 16, min: 1, max: 100_000, doc: "'exact' falls back to 'knn' below this many matches." },
   influenceTarget: { type: 'enum', default: 'eq7', values: ['eq7', 'eq4', 'code'], doc: "z_i: max_u Q_i(x', u) (eq. 7), max_u Q_i(x, u) (eq. 4), or the TD target (released code)." },
   influenceCritic: { type: 'enum', default: 'online', values: ['online', 'target'], doc: "Which Q_i the max in z uses." },
+  influenceGradient: { type: 'enum', default: 'pathwise', values: ['pathwise', 'score-function'], doc: "How F's gradient reaches the influencer's actor: back-propagated through the estimator into its Gumbel sample (released code), or Theorem 1's score-function estimator (high variance; for comparison)." },
+  influenceDiagnostics: { type: 'int', default: 64, min: 0, max: 1_000_000, doc: "Rows (the first of F's rows) on which F is also logged under all three targets, influence/F_eq7, F_eq4, F_code (spec §2.5); extra forward passes only, drawn from their own Rng stream. 0 = off." },
   maxJointEnum: { type: 'int', default: 128, min: 1, max: 1_000_000, doc: 'Largest number of team joint actions enumerated exactly; beyond it, coordinate ascent.' },
   ascentRounds: { type: 'int', default: 2, min: 1, max: 100, doc: 'Coordinate-ascent sweeps over the team agents.' },
   influenceBatch: { type: 'int', default: 0, min: 0, max: 1_000_000, doc: "Rows of the actor minibatch on which F is evaluated (0 = all; the max over joint actions costs rows x joint actions critic passes)." },
@@ -157,6 +205,9 @@ export class AlitaTrainer extends MaddpgTrainer {
   private readonly roundSteps: number[] = [];
   private inMainUpdate = false;
   private extrinsicOnly = false;
+  /** The F diagnostics' own stream, and the Rng the intrinsic terms' samples draw from (the run's, or that one while diagnosing). */
+  private readonly diagRng: Rng;
+  private drawRng: Rng;
   /** [B, episode limit] replay slot of each copy's step this round (-1: none), for the replay's terms. */
   private readonly stepSlots: Int32Array;
 
@@ -171,6 +222,8 @@ export class AlitaTrainer extends MaddpgTrainer {
     }
     if (learnerAgents(this.spec).length !== this.N) throw new ConfigError('algo.id', 'every agent learned');
     const draw = new Rng(ctx.seed, INFLUENCER_STREAM);
+    this.diagRng = new Rng(ctx.seed, DIAGNOSTICS_STREAM);
+    this.drawRng = ctx.rng;
     this.influencers = this.acfg.variant === 'symmetric' ? [...this.team] : [this.team[draw.int(this.team.length)]];
     this.stepSlots = new Int32Array(this.B * this.rollout.maxSteps).fill(-1);
     this.buildParts();
@@ -264,7 +317,7 @@ export class AlitaTrainer extends MaddpgTrainer {
       const [factor, penalty] = tf.tidy(() => {
         const codec = this.lay.codecs[j];
         const raw = this.actors[j].net.forward(b.obs[j]);
-        const pi = actionTensor(tf, codec, raw, this.ctx.rng, b.mask[j], sample);
+        const pi = actionTensor(tf, codec, raw, this.drawRng, b.mask[j], sample);
         const dev = tf.sum(tf.square(tf.sub(pi, b.act[j])), 1, true);
         let f: Tensor = tf.zerosLike(dev);
         for (const k of others) {
@@ -472,28 +525,37 @@ export class AlitaTrainer extends MaddpgTrainer {
     return this.team.map((i) => ({ off: this.lay.obsTotal + this.lay.actOff[i], size: this.lay.codecs[i].dim }));
   }
 
-  /** z_i for the first KF rows of b (constants), [KF] per influencee of k. */
-  zTargets(k: number, b: Batch, KF: number): Float32Array[] {
+  /**
+   * z_i for the first KF rows of b (constants), [KF] per influencee of k, under `target` (the
+   * configured one by default); `rng` draws the Gumbel samples in it (the F diagnostics pass
+   * their own stream).
+   */
+  zTargets(k: number, b: Batch, KF: number, target: InfluenceTarget = this.acfg.influenceTarget, rng: Rng = this.ctx.rng): Float32Array[] {
     const tf = this.tf;
     const c = this.acfg;
     const I = this.influencees(k);
     const slice = (t: Tensor) => tf.slice(t, [0, 0], [KF, t.shape[1] as number]);
-    if (c.influenceTarget === 'code') {
-      return I.map((i) => {
-        const y = this.criticTarget(i, b);
-        const out = (slice(y).dataSync() as Float32Array).slice();
+    if (target === 'code') {
+      // The run's own path keeps its per-influencee target-action draws; another stream gets one
+      // shared set (the influencees' critics are centralised, so one set serves them all).
+      const shared = rng === this.ctx.rng ? undefined : this.targetActionsFrom(b, rng);
+      const out = I.map((i) => {
+        const y = this.criticTarget(i, b, shared);
+        const v = (slice(y).dataSync() as Float32Array).slice();
         y.dispose();
-        return out;
+        return v;
       });
+      shared?.forEach((t) => t.dispose());
+      return out;
     }
-    const obs = (c.influenceTarget === 'eq7' ? b.nobs : b.obs).map(slice);
-    const masks = (c.influenceTarget === 'eq7' ? b.nmask : b.mask).map((m) => (m ? slice(m) : null));
+    const obs = (target === 'eq7' ? b.nobs : b.obs).map(slice);
+    const masks = (target === 'eq7' ? b.nmask : b.mask).map((m) => (m ? slice(m) : null));
     // Non-team agents at their current Gumbel sample; the team's greedy actions start the ascent.
     const acts: Tensor[] = [];
     const init = new Int32Array(KF * this.team.length);
     for (let m = 0; m < this.N; m++) {
       const raw = this.actors[m].net.forward(obs[m]);
-      acts.push(actionTensor(tf, this.lay.codecs[m], raw, this.ctx.rng, masks[m]));
+      acts.push(actionTensor(tf, this.lay.codecs[m], raw, rng, masks[m]));
       const ti = this.team.indexOf(m);
       if (ti >= 0) {
         const logits = tf.tidy(() => (masks[m] ? tf.add(raw, tf.mul(tf.sub(1, masks[m]!), -1e9)) : raw));
@@ -528,7 +590,24 @@ export class AlitaTrainer extends MaddpgTrainer {
     });
   }
 
-  /** lambda F on the first influenceBatch rows, pathwise through the estimator into a^_k. */
+  /** Every agent's target action at b's next observations, drawn from `rng` (as `targetActions`). */
+  private targetActionsFrom(b: Batch, rng: Rng): Tensor[] {
+    const tf = this.tf;
+    return this.lay.codecs.map((codec, m) =>
+      tf.tidy(() => {
+        const raw = this.actorTargets[m].net.forward(b.nobs[m]);
+        return this.cfg.targetActions === 'greedy' ? greedyAction(tf, codec, raw, b.nmask[m]) : actionTensor(tf, codec, raw, rng, b.nmask[m]);
+      }),
+    );
+  }
+
+  /**
+   * lambda F on the first influenceBatch rows. 'pathwise': through the estimator into a^_k.
+   * 'score-function' (Theorem 1): a_k = argmax of the same Gumbel-softmax sample a^_k, an exact
+   * categorical sample (Gumbel-max), so both estimators see the same draw and no extra noise is
+   * taken; g and q are the estimator's values at (x, onehot(a_k), pi_-k), held constant, and only
+   * log pi_k(a_k | o_k) carries the gradient (scoreFunctionSurrogate).
+   */
   protected override actorExtraLoss(j: number, b: Batch, aHat: Tensor): Tensor | null {
     if (!this.usesF() || !this.influencers.includes(j)) return null;
     const tf = this.tf;
@@ -544,14 +623,72 @@ export class AlitaTrainer extends MaddpgTrainer {
       // A constant: the other agents' slots carry no gradient (tfjs has no stop-gradient op).
       return tf.tensor2d(a.dataSync() as Float32Array, a.shape as [number, number]);
     });
-    const q = this.estimate(j, tf.concat([...obs, ...pi], 1));
     const I = this.influencees(j);
     const zT = tf.tensor2d(Float32Array.from({ length: KF * I.length }, (_, n) => z[n % I.length][Math.floor(n / I.length)]), [KF, I.length]);
-    const F = tf.div(tf.mean(tf.sum(tf.square(tf.sub(q, zT)), 1)), I.length);
-    const fv = F.dataSync()[0];
+    let loss: Tensor;
+    let q: Tensor;
+    let fv: number;
+    if (c.influenceGradient === 'pathwise') {
+      q = this.estimate(j, tf.concat([...obs, ...pi], 1));
+      const F = tf.div(tf.mean(tf.sum(tf.square(tf.sub(q, zT)), 1)), I.length);
+      fv = F.dataSync()[0];
+      loss = tf.mul(F, c.lambda);
+    } else {
+      const dim = this.lay.codecs[j].dim;
+      // A constant built from the values: the sample's own path must not reach the tape.
+      const am = tf.argMax(pi[j], 1);
+      const action = tf.tensor1d(am.dataSync() as Int32Array, 'int32');
+      am.dispose();
+      const onehot = tf.cast(tf.oneHot(action, dim), 'float32');
+      q = this.estimate(j, tf.concat([...obs, ...pi.map((p, m) => (m === j ? onehot : p))], 1));
+      const qv = q.dataSync() as Float32Array;
+      const g = Float32Array.from(qv, (v, n) => v - z[n % I.length][Math.floor(n / I.length)]);
+      let f = 0;
+      for (const x of g) f += (x * x) / (KF * I.length);
+      fv = f;
+      const raw = this.actors[j].net.forward(obs[j]);
+      const mask = b.mask[j] ? slice(b.mask[j]!) : null;
+      const logits = mask ? tf.add(raw, tf.mul(tf.sub(1, mask), MASKED_LOGIT)) : raw;
+      const logp = tf.sum(tf.mul(tf.logSoftmax(logits), onehot), 1);
+      loss = tf.mul(scoreFunctionSurrogate(tf, logp, g, qv, KF, I.length), c.lambda);
+    }
     this.stats.add('influence/F', fv);
     this.stats.add(`influence/F_${j}`, fv);
-    return tf.mul(F, c.lambda);
+    if (c.influenceDiagnostics > 0) this.diagnoseTargets(j, b, q, z, Math.min(c.influenceDiagnostics, KF));
+    return loss;
+  }
+
+  /**
+   * F on the first D rows under each of the three targets (spec §2.5), with the estimator values
+   * `q` [KF, |I|] the gradient used and `z` the configured target's (already computed on those
+   * rows); the other two targets cost extra forward passes only. Their samples come from the
+   * diagnostics' stream and their reward evaluations log nothing, so the run is unchanged.
+   */
+  private diagnoseTargets(k: number, b: Batch, q: Tensor, z: Float32Array[], D: number): void {
+    const I = this.influencees(k);
+    const qv = q.dataSync() as Float32Array;
+    const fOf = (zs: Float32Array[]) => {
+      let f = 0;
+      for (let r = 0; r < D; r++) for (let n = 0; n < I.length; n++) f += (qv[r * I.length + n] - zs[n][r]) ** 2;
+      return f / (D * I.length);
+    };
+    // The other targets' passes run on D replay rows, not the whole minibatch ('code' reads all rows).
+    const sub = D === b.K ? b : this.gather(b.index.subarray(0, D));
+    const wasMain = this.inMainUpdate;
+    this.inMainUpdate = false;
+    this.drawRng = this.diagRng;
+    try {
+      for (const target of TARGETS) {
+        const zs = target === this.acfg.influenceTarget ? z : this.zTargets(k, sub, D, target, this.diagRng);
+        const f = fOf(zs);
+        this.stats.add(`influence/F_${target}`, f);
+        if (this.influencers.length > 1) this.stats.add(`influence/F_${target}_${k}`, f);
+      }
+    } finally {
+      this.inMainUpdate = wasMain;
+      this.drawRng = this.ctx.rng;
+      if (sub !== b) this.disposeBatch(sub);
+    }
   }
 
   protected override update(): void {
@@ -633,7 +770,7 @@ export class AlitaTrainer extends MaddpgTrainer {
   }
 
   protected override extraState(): Record<string, unknown> {
-    return { influencers: this.influencers, roundSteps: this.roundSteps };
+    return { influencers: this.influencers, roundSteps: this.roundSteps, diagRng: this.diagRng.getState() };
   }
 
   override load(ckpt: Checkpoint): void {
@@ -647,6 +784,8 @@ export class AlitaTrainer extends MaddpgTrainer {
     super.load(ckpt);
     this.roundSteps.length = 0;
     this.roundSteps.push(...((ckpt.extra.roundSteps as number[]) ?? []));
+    // Checkpoints written before the F diagnostics existed restart their stream from the seed.
+    if (Array.isArray(ckpt.extra.diagRng)) this.diagRng.setState(ckpt.extra.diagRng as number[]);
     if (this.acfg.dtMode === 'exact') for (const k of this.influencers) this.indexRows(k, Array.from({ length: this.buffer.count }, (_, r) => r));
   }
 }

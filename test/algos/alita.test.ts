@@ -1,7 +1,9 @@
 /** ALITA (shared/specs/alita.md §11): joint-action max, D_t retrieval, clones, F's gradient, intrinsic terms, variants. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolve, type Values } from '../../src-shared/config/schema';
-import { alitaEntry, type AlitaTrainer } from '../../src-shared/algos/alita';
+import { alitaEntry, scoreFunctionSurrogate, type AlitaTrainer } from '../../src-shared/algos/alita';
 import { ascentJointMax, exactJointMax, type Slot } from '../../src-shared/algos/alita-joint-max';
 import { DtIndex, pairKey, retrieveDt, type DtSource } from '../../src-shared/algos/alita-dt';
 import { actionTensor } from '../../src-shared/algos/core/action-codec';
@@ -209,6 +211,204 @@ describe('ALITA trainer', () => {
   });
 });
 
+describe("F's score-function gradient (Theorem 1, spec §2.6)", () => {
+  beforeAll(setupTf);
+
+  it('the surrogate\'s gradient is the spec\'s estimator on a hand-built categorical case', () => {
+    // K = 3 rows, 3 actions, |I| = 2; the "policy" is the logits themselves.
+    const K = 3;
+    const A = 3;
+    const nI = 2;
+    const logits0 = [0.2, -0.5, 1.1, 0.0, 0.3, -0.7, 1.5, 0.4, -0.2];
+    const acts = [2, 0, 1];
+    const g = Float32Array.from([0.5, -1.0, 2.0, 0.25, -0.75, 1.5]);
+    const q = Float32Array.from([1.0, 3.0, -2.0, 0.5, 0.25, -1.0]);
+    const lv = tf.variable(tf.tensor2d(logits0, [K, A]));
+    const onehot = tf.oneHot(tf.tensor1d(acts, 'int32'), A);
+    const { grads } = tf.variableGrads(() => scoreFunctionSurrogate(tf, tf.sum(tf.mul(tf.logSoftmax(lv), onehot), 1), g, q, K, nI) as tf.Scalar, [lv]);
+    const got = grads[lv.name].dataSync();
+    // d log pi(a_b) / d logits_b = onehot(a_b) - softmax(logits_b).
+    const dl = (b: number): number[] => {
+      const row = logits0.slice(b * A, b * A + A);
+      const m = Math.max(...row);
+      const e = row.map((x) => Math.exp(x - m));
+      const s = e.reduce((x, y) => x + y, 0);
+      return e.map((x, a) => (a === acts[b] ? 1 : 0) - x / s);
+    };
+    // Σ_i α_i [ mean_b(g_ib² ∇ℓ_b) + 2 mean_b(g_ib) mean_b(q_ib ∇ℓ_b) ], α_i = 1/|I|; ∇ℓ_b touches row b only.
+    for (let b = 0; b < K; b++) {
+      for (let a = 0; a < A; a++) {
+        let want = 0;
+        for (let i = 0; i < nI; i++) {
+          const gMean = (g[i] + g[nI + i] + g[2 * nI + i]) / K;
+          want += (1 / nI) * ((g[b * nI + i] ** 2 * dl(b)[a]) / K + (2 * gMean * q[b * nI + i] * dl(b)[a]) / K);
+        }
+        expect(got[b * A + a], `row ${b} action ${a}`).toBeCloseTo(want, 5);
+      }
+    }
+    lv.dispose();
+    onehot.dispose();
+  });
+
+  it("through the trainer it is the estimator assembled by hand, reaches only the influencer's actor, and differs from the pathwise gradient", async () => {
+    const t = make({ influenceGradient: 'score-function', influenceBatch: 4, influenceDiagnostics: 0, piOthers: 'softmax', lambda: 0.5 });
+    await t.round();
+    await t.round();
+    const k = t.influencers[0];
+    const I = t.influencees(k);
+    const b = t['sampleBatch'](0);
+    const KF = 4;
+    // A hand-made z (no Rng draws in F's path: piOthers 'softmax'), so only a^_k's noise is random.
+    const z = I.map((_, n) => Float32Array.from({ length: KF }, (_, r) => 0.3 * r - n));
+    t.zTargets = () => z.map((v) => v.slice());
+    const rng = t['ctx'].rng;
+    const state = rng.getState();
+    const aHatOf = () => {
+      rng.setState(state);
+      return actionTensor(tf, t['lay'].codecs[k], t['actors'][k].net.forward(b.obs[k]), rng, b.mask[k]);
+    };
+    const actorVars = t['actors'][k].params.variables();
+    const allVars = t['actors'].flatMap((a) => a.params.variables());
+    const gradOf = () => tf.variableGrads(() => t['actorExtraLoss'](k, b, aHatOf()) as tf.Scalar, allVars).grads;
+    const sf = gradOf();
+    let nonzero = 0;
+    for (const v of allVars) {
+      // variableGrads leaves out (or nulls) variables the loss does not reach.
+      const s = sf[v.name] ? tf.sum(tf.abs(sf[v.name])).dataSync()[0] : 0;
+      if (actorVars.includes(v)) nonzero += s;
+      else expect(s, v.name).toBe(0);
+    }
+    expect(nonzero).toBeGreaterThan(0);
+
+    // By hand: a_b = argmax of the sample, q_ib = clone_i(x_b, onehot(a_b), softmax pi_-k), g = q - z.
+    const head = (x: tf.Tensor) => tf.slice(x, [0, 0], [KF, x.shape[1] as number]);
+    const aHat = aHatOf();
+    const a = Array.from(tf.argMax(head(aHat), 1).dataSync());
+    const dim = t['lay'].codecs[k].dim;
+    const obs = b.obs.map(head);
+    const slots = t['lay'].codecs.map((_, m) => (m === k ? tf.cast(tf.oneHot(tf.tensor1d(a, 'int32'), dim), 'float32') : tf.softmax(t['actors'][m].net.forward(obs[m]))));
+    const x = tf.concat([...obs, ...slots], 1);
+    const est = t['est'].get(k)!;
+    const qv = I.map((i) => Array.from(est.get(i)!.net.forward(x).dataSync()));
+    const gv = I.map((_, n) => qv[n].map((v, r) => v - z[n][r]));
+    // ∇ℓ_b per row, one backward pass each.
+    const dLogp = a.map((ab, r) => {
+      const { grads } = tf.variableGrads(() => {
+        const lp = tf.logSoftmax(t['actors'][k].net.forward(tf.slice(b.obs[k], [r, 0], [1, b.obs[k].shape[1] as number])));
+        return tf.sum(tf.slice(lp, [0, ab], [1, 1])) as tf.Scalar;
+      }, actorVars);
+      return grads;
+    });
+    for (const v of actorVars) {
+      const size = v.size;
+      const want = new Float64Array(size);
+      I.forEach((_, n) => {
+        const gMean = gv[n].reduce((s, x) => s + x, 0) / KF;
+        for (let r = 0; r < KF; r++) {
+          const d = dLogp[r][v.name].dataSync();
+          const c = (0.5 / I.length) * ((gv[n][r] ** 2 + 2 * gMean * qv[n][r]) / KF);
+          for (let e = 0; e < size; e++) want[e] += c * d[e];
+        }
+      });
+      const got = sf[v.name].dataSync();
+      const scale = Math.max(1e-6, ...Array.from(want, Math.abs));
+      for (let e = 0; e < size; e++) expect(Math.abs(got[e] - want[e]) / scale, `${v.name}[${e}]`).toBeLessThan(1e-3);
+    }
+
+    // The pathwise gradient of the same F on the same draw is another vector.
+    t['acfg'].influenceGradient = 'pathwise';
+    const pw = gradOf();
+    let diff = 0;
+    let norm = 0;
+    for (const v of actorVars) {
+      diff += tf.sum(tf.square(tf.sub(pw[v.name], sf[v.name]))).dataSync()[0];
+      norm += tf.sum(tf.square(pw[v.name])).dataSync()[0];
+    }
+    expect(norm).toBeGreaterThan(0);
+    expect(Math.sqrt(diff / norm)).toBeGreaterThan(0.05);
+    t['disposeBatch'](b);
+    t.dispose();
+  });
+
+  it('a score-function run trains: two rounds with finite stats, F logged, and another trajectory than pathwise', async () => {
+    const sf = make({ influenceGradient: 'score-function' });
+    const pw = make({});
+    let differs = false;
+    for (let n = 0; n < 3; n++) {
+      const a = await sf.round();
+      const p = await pw.round();
+      for (const [key, v] of Object.entries(a.stats)) expect(Number.isFinite(v), key).toBe(true);
+      if (n > 0) expect(a.stats['influence/F']).toBeGreaterThan(0);
+      if (a.stats[`losses/actor_${sf.influencers[0]}`] !== p.stats[`losses/actor_${pw.influencers[0]}`]) differs = true;
+    }
+    expect(differs).toBe(true);
+    sf.dispose();
+    pw.dispose();
+  });
+
+  it('a bad influenceGradient is refused naming the field and its values', () => {
+    expect(() => make({ influenceGradient: 'reinforce' })).toThrow(/influenceGradient[\s\S]*pathwise[\s\S]*score-function|pathwise[\s\S]*score-function[\s\S]*influenceGradient/);
+  });
+});
+
+describe('F under the other targets as diagnostics (spec §2.5)', () => {
+  beforeAll(setupTf);
+
+  it('logs F_eq7, F_eq4 and F_code; the configured one equals F on the same rows; 0 turns them off', async () => {
+    const t = make({ influenceBatch: 8, influenceDiagnostics: 8 });
+    await t.round();
+    const r = await t.round();
+    const s = r.stats;
+    for (const key of ['influence/F_eq7', 'influence/F_eq4', 'influence/F_code']) {
+      expect(Number.isFinite(s[key]), key).toBe(true);
+      expect(s[key], key).toBeGreaterThan(0);
+    }
+    // eq7 is the configured target and the diagnostics cover all of F's rows: the same number.
+    expect(s['influence/F_eq7']).toBeCloseTo(s['influence/F'], 4);
+    // z differs between targets (x vs x', max vs TD target), so F does too.
+    expect(s['influence/F_eq4']).not.toBe(s['influence/F_eq7']);
+    expect(s['influence/F_code']).not.toBe(s['influence/F_eq7']);
+    t.dispose();
+    const off = make({ influenceDiagnostics: 0 });
+    await off.round();
+    const ro = await off.round();
+    expect(ro.stats['influence/F']).toBeDefined();
+    expect(Object.keys(ro.stats).filter((key) => /^influence\/F_(eq7|eq4|code)/.test(key))).toEqual([]);
+    off.dispose();
+  });
+
+  it('with the code target configured, F_code equals F and the max-based ones are logged', async () => {
+    const t = make({ influenceTarget: 'code', influenceBatch: 8, influenceDiagnostics: 8 });
+    await t.round();
+    const s = (await t.round()).stats;
+    expect(s['influence/F_code']).toBeCloseTo(s['influence/F'], 4);
+    expect(s['influence/F_eq7']).toBeGreaterThan(0);
+    expect(s['influence/F_eq4']).toBeGreaterThan(0);
+    t.dispose();
+  });
+
+  it('a round with both new paths on (score-function, diagnostics under every target) leaks no tensor', async () => {
+    for (const influenceTarget of ['eq7', 'code']) {
+      const t = make({ influenceGradient: 'score-function', influenceTarget, influenceBatch: 8, influenceDiagnostics: 4 });
+      await t.round();
+      await t.round();
+      const before = tf.memory().numTensors;
+      const r = await t.round();
+      expect(r.stats['influence/F_eq4'], influenceTarget).toBeDefined();
+      expect(tf.memory().numTensors, influenceTarget).toBe(before);
+      t.dispose();
+    }
+  });
+
+  it('symmetric runs log them per influencer as well', async () => {
+    const t = make({ variant: 'symmetric' });
+    await t.round();
+    const s = (await t.round()).stats;
+    for (const k of t.influencers) for (const target of ['eq7', 'eq4', 'code']) expect(s[`influence/F_${target}_${k}`], `${target} ${k}`).toBeGreaterThan(0);
+    t.dispose();
+  });
+});
+
 describe('ALITA made visible (issue 9 item 6)', () => {
   beforeAll(async () => {
     await setupTf();
@@ -306,5 +506,63 @@ describe('ALITA declares its diagnostics', () => {
     for (const d of alitaEntry.diagnostics ?? []) expect(Object.keys(r.stats).some((k) => k.startsWith(`${d.prefix}/`)), d.prefix).toBe(true);
     expect(alitaEntry.diagnostics?.length).toBe(2);
     t.dispose();
+  });
+});
+
+/**
+ * The pathwise F gradient (the default) must not move when other options arrive: the fixture
+ * was recorded before `influenceGradient` and the F diagnostics existed (issue 9s), on the wasm
+ * backend the tests run on. A run with the diagnostics on must still log every recorded number
+ * bit-identically (the diagnostics draw from their own Rng stream), and add only their keys.
+ * Regenerate only when a change is MEANT to alter results (and say so in the commit):
+ *   CAIRN_GOLDEN_WRITE=1 npx vitest run test/algos/alita.test.ts -t golden
+ */
+describe('ALITA golden: pathwise runs are bit-identical to before influenceGradient', () => {
+  beforeAll(setupTf);
+  const FILE = path.join(__dirname, '..', 'fixtures', 'alita', 'pathwise.json');
+  const CASES: [string, Values][] = [
+    ['default', {}],
+    ['single-code-softmax', { influenceEstimator: 'single', influenceTarget: 'code', piOthers: 'softmax', dtMode: 'uniform' }],
+  ];
+  type Rec = { stats: Record<string, number>[]; metrics: string; params: string };
+  async function play(algo: Values): Promise<Rec> {
+    const t = make(algo, { episodeLimit: 8, actions: 'continuous' }, 5);
+    const stats: Record<string, number>[] = [];
+    const metrics: unknown[] = [];
+    for (let r = 0; r < 4; r++) {
+      const res = await t.round();
+      stats.push(res.stats);
+      metrics.push(res.episodes.map((e) => [e.envIndex, e.metrics]));
+    }
+    // FNV-1a over every actor's and critic's float bits.
+    let h = 0x811c9dc5;
+    for (const n of [...t['actors'], ...t['critics']]) {
+      for (const rec of Object.values(n.params.toRecords())) {
+        const u = new Uint32Array(Float32Array.from(rec.data).buffer);
+        for (const w of u) h = Math.imul(h ^ w, 0x01000193) >>> 0;
+      }
+    }
+    t.dispose();
+    return { stats, metrics: JSON.stringify(metrics), params: h.toString(16) };
+  }
+
+  it.each(CASES)('golden %s', async (name, algo) => {
+    const got = await play(algo);
+    if (process.env.CAIRN_GOLDEN_WRITE === '1') {
+      const all = fs.existsSync(FILE) ? JSON.parse(fs.readFileSync(FILE, 'utf8')) : {};
+      all[name] = { backend: tf.getBackend(), algo, ...got };
+      fs.mkdirSync(path.dirname(FILE), { recursive: true });
+      fs.writeFileSync(FILE, JSON.stringify(all, null, 1) + '\n');
+    }
+    const want = JSON.parse(fs.readFileSync(FILE, 'utf8'))[name] as Rec;
+    expect(got.params).toBe(want.params);
+    expect(got.metrics).toBe(want.metrics);
+    expect(want.stats.some((s) => s['influence/F'] !== undefined)).toBe(true);
+    // The diagnostics were on (the default) wherever F was logged.
+    got.stats.forEach((s) => expect(s['influence/F'] === undefined || s['influence/F_eq4'] !== undefined).toBe(true));
+    got.stats.forEach((s, r) => {
+      for (const [k, v] of Object.entries(want.stats[r])) expect(s[k], `round ${r} ${k}`).toBe(v);
+      for (const k of Object.keys(s)) if (!(k in want.stats[r])) expect(k, `round ${r}`).toMatch(/^influence\/F_(eq7|eq4|code)(_\d+)?$/);
+    });
   });
 });
