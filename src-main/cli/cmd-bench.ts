@@ -3,7 +3,7 @@
  * run so numbers are comparable across machines as ratios.
  *   env:    every registered env, batched (B=256, random legal actions) vs one copy at a time
  *           (B=1) (service/bench-registry.ts).
- *   train:  every learner's training env-steps/s on its default preset (32 envs) vs the
+ *   train:  every learner's training env-steps/s on its default preset (32 envs, or the preset's fewer; episodes cut at 100 steps) vs the
  *           random-policy trainer on the same envs (the rollout loop without learning).
  *   ingest: batched SQLite metric ingest vs one INSERT per point in a transaction.
  *   ui:     Workbench API latency on a 1M-point series and a 10,000-run history (`--ui`).

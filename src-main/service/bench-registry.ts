@@ -24,7 +24,7 @@ export function learnerFigures(measured: readonly LearnerMeasure[], backend: str
     backend,
     envStepsPerSecond: m.value,
     roundsPerSecond: m.roundsPerSecond,
-    numEnvs: BENCH_NUM_ENVS,
+    numEnvs: m.numEnvs ?? BENCH_NUM_ENVS,
     measuredAt: now,
   }));
 }
@@ -80,8 +80,15 @@ export function defaultPreset(algo: AlgoEntry, presets: readonly Preset[] = list
   return presets.find((p) => p.config.algo?.id === algo.id);
 }
 
-/** Parallel copies the training bench runs. */
+/** Parallel copies the training bench runs (fewer where the learner's preset runs fewer). */
 export const BENCH_NUM_ENVS = 32;
+/**
+ * Longest episode the training bench steps. A round cannot be cut short, and the battle's
+ * 550-step episodes made one round of its learners take tens of minutes (hours for the whole
+ * bench); a rate of env steps hardly depends on where episodes end, and rounds/s is scaled
+ * back to the preset's episode length for the run-time estimate.
+ */
+export const BENCH_MAX_EPISODE = 100;
 
 /** Training env-steps/s of `algoId` on the env config of `preset` (32 copies), after one warm-up round. */
 export async function trainStepsPerSecond(preset: Preset, algoId: string, seconds: number): Promise<number> {
@@ -89,7 +96,7 @@ export async function trainStepsPerSecond(preset: Preset, algoId: string, second
 }
 
 /** Training env-steps/s and rounds/s of `algoId` on the env config of `preset` (32 copies), after one warm-up round. */
-export async function trainThroughput(preset: Preset, algoId: string, seconds: number): Promise<{ stepsPerSecond: number; roundsPerSecond: number }> {
+export async function trainThroughput(preset: Preset, algoId: string, seconds: number): Promise<{ stepsPerSecond: number; roundsPerSecond: number; numEnvs: number }> {
   const envEntry = getEnv(preset.config.env?.id ?? 'manitokan')!;
   const algo = getAlgo(algoId)!;
   const { id: _e, ...envRaw } = preset.config.env ?? {};
@@ -99,7 +106,11 @@ export async function trainThroughput(preset: Preset, algoId: string, seconds: n
   // Off-policy learners wait for a replay warm-up (MADDPG: 25,600 transitions) before their
   // first update; measure them updating, as they spend nearly all of a run.
   if (algo.schema.warmup?.type === 'int') config.warmup = 1;
-  const env = envEntry.create(envConfig, { numEnvs: BENCH_NUM_ENVS, autoReset: false });
+  const numEnvs = Math.max(1, Math.min(BENCH_NUM_ENVS, Number(preset.config.train?.numEnvs ?? BENCH_NUM_ENVS)));
+  const limit = Number(envConfig.episodeLimit);
+  const capped = envEntry.schema.episodeLimit?.type === 'int' && limit > BENCH_MAX_EPISODE;
+  if (capped) envConfig.episodeLimit = BENCH_MAX_EPISODE;
+  const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
   const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
   await trainer.round(); // warm-up: variable creation, kernel compilation
   let steps = 0;
@@ -111,7 +122,8 @@ export async function trainThroughput(preset: Preset, algoId: string, seconds: n
   }
   const dt = performance.now() - t0;
   trainer.dispose();
-  return { stepsPerSecond: (steps * 1000) / dt, roundsPerSecond: (rounds * 1000) / dt };
+  const roundsPerSecond = ((rounds * 1000) / dt) * (capped ? BENCH_MAX_EPISODE / limit : 1);
+  return { stepsPerSecond: (steps * 1000) / dt, roundsPerSecond, numEnvs };
 }
 
 /**
@@ -156,7 +168,7 @@ export function benchEnvs(seconds: number, log: (s: string) => void): (Measure &
 }
 
 /** Every learner (but the random baseline itself) on its default preset, against the random policy on the same envs. */
-export type LearnerMeasure = Measure & { algo: string; preset: string; envId: string; roundsPerSecond: number };
+export type LearnerMeasure = Measure & { algo: string; preset: string; envId: string; roundsPerSecond: number; numEnvs?: number };
 
 export async function benchLearners(seconds: number, backend: string, log: (s: string) => void): Promise<LearnerMeasure[]> {
   const out: LearnerMeasure[] = [];
@@ -169,13 +181,13 @@ export async function benchLearners(seconds: number, backend: string, log: (s: s
       continue;
     }
     log(`train: ${a.id} (${p.name}) on ${backend} ...`);
-    const { stepsPerSecond: value, roundsPerSecond } = await trainThroughput(p, a.id, seconds * 2);
+    const { stepsPerSecond: value, roundsPerSecond, numEnvs } = await trainThroughput(p, a.id, seconds * 2);
     if (!randomByPreset.has(p.name)) {
       log(`train: baseline random policy on ${p.name}'s envs ...`);
       randomByPreset.set(p.name, await trainStepsPerSecond(p, 'random', seconds));
     }
     out.push({
-      name: `${a.id} training env-steps/s (${p.name})`,
+      name: `${a.id} training env-steps/s (${p.name}${numEnvs === BENCH_NUM_ENVS ? '' : `, ${numEnvs} envs`})`,
       value,
       baseline: randomByPreset.get(p.name)!,
       baselineName: 'random policy',
@@ -184,6 +196,7 @@ export async function benchLearners(seconds: number, backend: string, log: (s: s
       preset: p.name,
       envId: p.config.env?.id ?? 'manitokan',
       roundsPerSecond,
+      numEnvs,
     });
   }
   return out;
