@@ -217,7 +217,7 @@ export function f2a2Repros(): Repro[] {
       TABLE4_COLS,
       TABLE4,
       TOPOLOGY_ALGOS,
-      "Paper: F2A2-SAC vs MAAC, 5 seeds, 95% CIs, the last 1k timesteps. Ours: F2A2-TD3 (F2A2-SAC is not built), mean_return over the last 10% of rounds, std over seeds; the centralised column is MAAC where registered, else MADDPG. '0' means no edges at all (the paper's reading), equal to Table 5's N(inf,0). Compare the step shape and the orderings.",
+      "Paper: F2A2-SAC vs MAAC, 5 seeds, 95% CIs, the last 1k timesteps. Ours: F2A2-TD3 (these tables were set up before F2A2-SAC existed; it is built, switching them is a follow-up), mean_return over the last 10% of rounds, std over seeds; the centralised column is MAAC where registered, else MADDPG. '0' means no edges at all (the paper's reading), equal to Table 5's N(inf,0). Compare the step shape and the orderings.",
     ),
     tableRepro(
       'f2a2-table5',

@@ -17,6 +17,7 @@ import { resolveExperiment } from '../../src-shared/config/experiment';
 import { spreadEntry } from '../../src-shared/envs/spread';
 import { Rng } from '../../src-shared/rng';
 import { episodeSummary, setupTf, tf } from './helpers';
+import { checkFiniteDiff, expectSameGrads, grads, value } from './finite-diff';
 
 class Probe extends F2a2ComaTrainer {
   drop(b: Batch): void {
@@ -45,70 +46,6 @@ function make(algo: Values, opts: { seed?: number; agents?: number } = {}) {
   const env = spreadEntry.create(envConfig, { numEnvs: 2, autoReset: false });
   const trainer = new Probe({ tf, env, envConfig, config: resolve('algo', f2a2ComaSchema, { ...TINY, ...algo }), seed, rng: new Rng(seed, 11) });
   return { env, trainer };
-}
-
-function grads(set: ParamSet, loss: () => Tensor): Record<string, Float32Array> {
-  const { grads } = set.grads(loss as never);
-  const out: Record<string, Float32Array> = {};
-  for (const [k, g] of Object.entries(grads)) {
-    out[k] = Float32Array.from(g.dataSync() as Float32Array);
-    g.dispose();
-  }
-  return out;
-}
-
-function value(f: () => Tensor): number {
-  return tf.tidy(() => f().dataSync()[0]);
-}
-
-/**
- * Central finite differences of `loss` at a few entries of every parameter (as in f2a2.test.ts):
- * an entry whose one-sided slopes disagree sits on a (leaky) ReLU kink and is skipped; at most a
- * fifth may be.
- */
-function checkFiniteDiff(set: ParamSet, loss: () => Tensor, tape: Record<string, Float32Array>): number {
-  const h = 1e-3;
-  let checked = 0;
-  let kinks = 0;
-  for (const name of set.names()) {
-    const v = set.get(name);
-    const base = Float32Array.from(v.dataSync() as Float32Array);
-    for (const k of [0, Math.floor(base.length / 2), base.length - 1]) {
-      const at = (d: number) => {
-        const x = Float32Array.from(base);
-        x[k] += d;
-        const t = tf.tensor(x, v.shape);
-        v.assign(t);
-        t.dispose();
-        return value(loss);
-      };
-      const up = at(h);
-      const mid = at(0);
-      const down = at(-h);
-      const fd = (up - down) / (2 * h);
-      const t = tf.tensor(base, v.shape);
-      v.assign(t);
-      t.dispose();
-      if (Math.abs((up - mid) / h - (mid - down) / h) > 4e-3 + 4e-2 * Math.abs(fd) + (8 * Math.abs(mid) * 2 ** -23) / h) {
-        kinks++;
-        continue;
-      }
-      const resolution = (4 * Math.max(Math.abs(up), Math.abs(down)) * 2 ** -23) / h;
-      expect(Math.abs(fd - tape[name][k])).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd) + resolution);
-      checked++;
-    }
-  }
-  expect(kinks, 'entries on a kink').toBeLessThanOrEqual(Math.ceil((checked + kinks) / 5));
-  return checked;
-}
-
-function expectSameGrads(a: Record<string, Float32Array>, b: Record<string, Float32Array>): void {
-  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
-  for (const k of Object.keys(a)) {
-    let scale = 1e-6;
-    for (const v of b[k]) scale = Math.max(scale, Math.abs(v));
-    for (let m = 0; m < a[k].length; m++) expect(Math.abs(a[k][m] - b[k][m])).toBeLessThan(1e-4 * Math.max(1, scale));
-  }
 }
 
 const arr = (t: Tensor) => Array.from(t.dataSync() as Float32Array);

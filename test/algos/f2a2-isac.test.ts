@@ -10,10 +10,10 @@ import { resolve, type Values } from '../../src-shared/config/schema';
 import { clipPerCopy, f2a2IsacEntry, f2a2IsacSchema, F2a2IsacTrainer } from '../../src-shared/algos/f2a2-isac';
 import { PrimalDualConsensus } from '../../src-shared/algos/consensus/primal-dual';
 import { battleEntry } from '../../src-shared/envs/battle';
-import type { ParamSet } from '../../src-shared/nn/params';
 import type { Tensor } from '../../src-shared/nn/tf';
 import { Rng } from '../../src-shared/rng';
 import { episodeSummary, setupTf, tf } from './helpers';
+import { checkFiniteDiff, expectSameGrads, grads } from './finite-diff';
 
 const TINY = { filters: 2, hiddenDim: 4, copies: 2, batchSize: 3, warmup: 1, trainEvery: 1_000_000, bufferSize: 400 };
 
@@ -21,66 +21,6 @@ function make(algo: Values = {}, seed = 1, armySize = 2) {
   const envConfig = resolve('env', battleEntry.schema, { armySize, episodeLimit: 5 });
   const env = battleEntry.create(envConfig, { numEnvs: 2, autoReset: false });
   return new F2a2IsacTrainer({ tf, env, envConfig, config: resolve('algo', f2a2IsacSchema, { ...TINY, ...algo }), seed, rng: new Rng(seed, 17) });
-}
-
-function value(f: () => Tensor): number {
-  return tf.tidy(() => f().dataSync()[0]);
-}
-
-function grads(set: ParamSet, loss: () => Tensor): Record<string, Float32Array> {
-  const { grads } = set.grads(loss as never);
-  const out: Record<string, Float32Array> = {};
-  for (const [k, g] of Object.entries(grads)) {
-    out[k] = Float32Array.from(g.dataSync() as Float32Array);
-    g.dispose();
-  }
-  return out;
-}
-
-/** Central finite differences at a few entries of every parameter; entries on a ReLU kink skipped (at most a fifth). */
-function checkFiniteDiff(set: ParamSet, loss: () => Tensor, tape: Record<string, Float32Array>): number {
-  const h = 1e-3;
-  let checked = 0;
-  let kinks = 0;
-  for (const name of set.names()) {
-    const v = set.get(name);
-    const base = Float32Array.from(v.dataSync() as Float32Array);
-    for (const k of [0, Math.floor(base.length / 3), Math.floor((2 * base.length) / 3), base.length - 1]) {
-      const at = (d: number) => {
-        const x = Float32Array.from(base);
-        x[k] += d;
-        const t = tf.tensor(x, v.shape);
-        v.assign(t);
-        t.dispose();
-        return value(loss);
-      };
-      const up = at(h);
-      const mid = at(0);
-      const down = at(-h);
-      const fd = (up - down) / (2 * h);
-      const t = tf.tensor(base, v.shape);
-      v.assign(t);
-      t.dispose();
-      if (Math.abs((up - mid) / h - (mid - down) / h) > 4e-3 + 4e-2 * Math.abs(fd) + (8 * Math.abs(mid) * 2 ** -23) / h) {
-        kinks++;
-        continue;
-      }
-      const resolution = (4 * Math.max(Math.abs(up), Math.abs(down)) * 2 ** -23) / h;
-      expect(Math.abs(fd - tape[name][k])).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd) + resolution);
-      checked++;
-    }
-  }
-  expect(kinks, 'entries on a kink').toBeLessThanOrEqual(Math.ceil((checked + kinks) / 5));
-  return checked;
-}
-
-function expectSameGrads(a: Record<string, Float32Array>, b: Record<string, Float32Array>): void {
-  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
-  for (const k of Object.keys(a)) {
-    let scale = 1e-6;
-    for (const v of b[k]) scale = Math.max(scale, Math.abs(v));
-    for (let m = 0; m < a[k].length; m++) expect(Math.abs(a[k][m] - b[k][m])).toBeLessThan(1e-4 * Math.max(1, scale));
-  }
 }
 
 describe('F2A2-ISAC', () => {
@@ -95,7 +35,7 @@ describe('F2A2-ISAC', () => {
     for (const c of [0, 1] as const) {
       const set = c === 0 ? t.nets.sets.q1 : t.nets.sets.q2;
       const tape = grads(set, () => t.criticLoss(b, c));
-      expect(checkFiniteDiff(set, () => t.criticLoss(b, c), tape)).toBeGreaterThan(0);
+      expect(checkFiniteDiff(set, () => t.criticLoss(b, c), tape, 4)).toBeGreaterThan(0);
       const q = (a: Tensor) => tf.sum(tf.mul(t.nets.q[c].run(b.x, true), a), -1);
       const [cA, cH] = tf.tidy(() => {
         const d = tf.sub(tf.sum(tf.mul(t.nets.q[c].run(b.x, false), b.act), -1), b.y);
@@ -123,7 +63,7 @@ describe('F2A2-ISAC', () => {
     const coefs = t.actorCoefs(b);
     const set = t.nets.sets.actor;
     const tape = grads(set, () => t.actorLoss(b, coefs));
-    expect(checkFiniteDiff(set, () => t.actorLoss(b, coefs), tape)).toBeGreaterThan(0);
+    expect(checkFiniteDiff(set, () => t.actorLoss(b, coefs), tape, 4)).toBeGreaterThan(0);
     // By hand, per (copy, row): B = sum_a pi(a) Q1[a] over legal a, A = Q1[a] - alpha log pi(a) - B.
     const G = b.G;
     const K = b.K;
