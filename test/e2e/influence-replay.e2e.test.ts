@@ -6,103 +6,29 @@
  * as a track under the timeline whose label follows the scrubber, and clicking a track seeks.
  * Screenshots: test-results/screenshots/influence-*.png.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+import type { Page } from 'playwright-core';
+import { HAVE_CHROMIUM, SHOTS, startServeSession, type ServeSession } from './serve-session';
 
 /** The stroke the browser paints (runs in the page; the test's tsconfig has no DOM types). */
 const paintedStroke = (e: unknown): string => (globalThis as unknown as { getComputedStyle(x: unknown): { stroke: string } }).getComputedStyle(e).stroke;
 const paintedWidth = (e: unknown): number => parseFloat((globalThis as unknown as { getComputedStyle(x: unknown): { strokeWidth: string } }).getComputedStyle(e).strokeWidth);
 
 describe.skipIf(!HAVE_CHROMIUM)('influence in the replay, in a real browser against cairn serve', () => {
-  let tmp = '';
-  let server: ChildProcess | null = null;
-  let serverLog = '';
+  let session: ServeSession;
   let url = '';
-  let token = '';
-  let browser: Browser | null = null;
   let page: Page;
-
-  async function api<T>(method: string, ...args: unknown[]): Promise<T> {
-    const res = await fetch(new URL(`/api/${method}`, url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ args }),
-    });
-    const body = (await res.json()) as { result?: T; error?: unknown };
-    if (!res.ok) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-    return body.result as T;
-  }
-
-  async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (await fn().catch(() => false)) return;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- server log ---\n${serverLog.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const api = <T>(method: string, ...args: unknown[]) => session.api<T>(method, ...args);
+  const until = (what: string, fn: () => Promise<boolean>, timeoutMs?: number) => session.until(what, fn, timeoutMs);
 
   beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-e2e-infl-'));
-    fs.mkdirSync(SHOTS, { recursive: true });
-    const { build } = await import('vite');
-    const vue = (await import('@vitejs/plugin-vue')).default;
-    const rendererDir = path.join(tmp, 'renderer');
-    await build({
-      root: path.join(ROOT, 'src-renderer'),
-      base: './',
-      plugins: [vue()],
-      logLevel: 'error',
-      configFile: false,
-      build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000 },
-    });
-    server = spawn(process.execPath, [path.join(ROOT, 'bin/cairn.mjs'), 'serve', '--port', '0', '--db', path.join(tmp, 'e2e.db'), '--no-open', '--parallel', '2', '--backend', 'wasm'], {
-      cwd: ROOT,
-      env: { ...process.env, CAIRN_RENDERER_DIR: rendererDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cairn serve printed no URL\n${serverLog}`)), 45_000);
-      let out = '';
-      server!.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        serverLog += d.toString();
-        const m = /Cairn workbench: (\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      server!.once('exit', (code) => reject(new Error(`cairn serve exited with ${code}\n${serverLog}`)));
-    });
-    token = new URL(url).searchParams.get('token') ?? /token=([^&#]+)/.exec(url)?.[1] ?? '';
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
-    page.on('pageerror', (e) => (serverLog += `\n[page error] ${e.message}`));
+    session = await startServeSession('cairn-e2e-infl-');
+    ({ url, page } = session);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server?.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await session?.close();
   }, 30_000);
 
   /** Train, open the run's replay tab and its newest stored episode; returns the run id. */
