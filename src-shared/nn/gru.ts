@@ -41,6 +41,7 @@
  */
 import type { Rng } from '../rng';
 import { uniform } from './init';
+import { gateKernel, gateRowsSimd } from './gru-simd';
 import { groupMatMul, groupedLinear, linearInfer, transposeLast } from './mlp';
 import type { ParamSet } from './params';
 import { readInto, upload } from './tensor-io';
@@ -53,6 +54,25 @@ export interface GruOptions {
   groups?: number;
   /** LayerNorm on the output (see file header); default false. */
   layerNorm?: boolean;
+  /** Which kernel computes the gate math of stepRows / sequence (see GRU_GATES); default 'f64-js'. */
+  gates?: GruGates;
+}
+
+/**
+ * The gate math of `stepRows` and `sequence` (forward gates and BPTT gate derivatives):
+ * - 'f64-js': JS loops in float64 with Math.exp, values stored as float32: the reference.
+ * - 'f32-simd': the hand-written float32 SIMD wasm kernel (nn/wasm/gru-gates.as.ts, loaded by
+ *   nn/gru-simd.ts): polynomial exp/tanh (max errors in test/nn/gru-simd.test.ts), float32
+ *   arithmetic, bias-gradient sums still float64. Same values to float32 rounding (~1e-7
+ *   relative per gate), not the same bits; deterministic (same inputs, same bits).
+ * The matmuls are tfjs's either way.
+ */
+export const GRU_GATES = ['f32-simd', 'f64-js'] as const;
+export type GruGates = (typeof GRU_GATES)[number];
+
+/** `gateRows` on the chosen kernel (same arguments). */
+export function gateRowsFor(gates: GruGates): typeof gateRows {
+  return gates === 'f32-simd' ? gateRowsSimd : gateRows;
 }
 
 /**
@@ -133,6 +153,7 @@ export class GRUCell {
   readonly hiddenSize: number;
   readonly groups: number;
   readonly layerNorm: boolean;
+  readonly gates: GruGates;
   readonly weightIh: Variable;
   readonly weightHh: Variable;
   readonly biasIh: Variable;
@@ -163,6 +184,10 @@ export class GRUCell {
     this.hiddenSize = H;
     this.groups = G;
     this.layerNorm = opts.layerNorm ?? false;
+    this.gates = opts.gates ?? 'f64-js';
+    if (!(GRU_GATES as readonly string[]).includes(this.gates)) {
+      throw new Error(`GRUCell ${name}: gates must be one of ${GRU_GATES.join(', ')} (got ${String(this.gates)})`);
+    }
     const bound = 1 / Math.sqrt(H);
     this.weightIh = params.add(`${name}/weight_ih`, [G, I, 3 * H], uniform(rng, G * I * 3 * H, bound));
     this.weightHh = params.add(`${name}/weight_hh`, [G, H, 3 * H], uniform(rng, G * H * 3 * H, bound));
@@ -260,6 +285,7 @@ export class GRUCell {
     // separate because r needs W_hn h + b_hn on its own, and one fused [e | h] matmul would
     // also sum in another order.
     const H3 = 3 * H;
+    if (this.gates === 'f32-simd') return this.stepRowsSimd(e, hPrev, hNext, rows, trace, t);
     const gi = this.scratch('stepGi', rows * H3);
     const gh = this.scratch('stepGh', rows * H3);
     tf.tidy(() => {
@@ -274,6 +300,121 @@ export class GRUCell {
       trace.steps = Math.max(trace.steps, t + 1);
     }
     return upload(tf, hNext, [G, rows / G, H]);
+  }
+
+  /** stepRows on the SIMD kernel: the matmul outputs are read straight into its memory. */
+  private stepRowsSimd(e: Tensor, hPrev: Float32Array, hNext: Float32Array, rows: number, trace: GruTrace | undefined, t: number): Tensor {
+    const tf = this.tf;
+    const G = this.groups;
+    const H = this.hiddenSize;
+    const H3 = 3 * H;
+    const nh = rows * H;
+    const K = gateKernel();
+    const [pGi, pGh, pHp, pHo, pR, pZ, pN, pGhn] = K.layout(rows * H3, rows * H3, nh, nh, nh, nh, nh, nh);
+    tf.tidy(() => {
+      readInto(tf, linearInfer(tf, e, this.weightIh, this.biasIh), K.f32(pGi, rows * H3));
+      const hT = tf.tensor3d(hPrev, [G, rows / G, H]);
+      readInto(tf, linearInfer(tf, hT, this.weightHh, this.biasHh), K.f32(pGh, rows * H3));
+    });
+    K.f32(pHp, nh).set(hPrev);
+    K.k.gatesForward(1, rows, H, pGi, 0, pGh, pHp, pHo, trace ? pR : 0, pZ, pN, pGhn);
+    hNext.set(K.f32(pHo, nh));
+    if (trace) {
+      const off = t * nh;
+      trace.r.set(K.f32(pR, nh), off);
+      trace.z.set(K.f32(pZ, nh), off);
+      trace.n.set(K.f32(pN, nh), off);
+      trace.ghn.set(K.f32(pGhn, nh), off);
+      trace.h.set(hNext, off);
+      trace.steps = Math.max(trace.steps, t + 1);
+    }
+    return upload(tf, hNext, [G, rows / G, H]);
+  }
+
+  /**
+   * The forward of `sequence` on the SIMD kernel: the input-side gates of all steps and each
+   * step's hidden-side gates are read straight into the kernel's memory, the activations of all
+   * T steps stay there and are copied into `tr` once at the end.
+   */
+  private sequenceForwardSimd(eIn: Tensor, wih: Tensor, bih: Tensor, whh: Tensor, bhh: Tensor, N: number, T: number, B: number, tr: GruTrace): void {
+    const tf = this.tf;
+    const G = this.groups;
+    const H = this.hiddenSize;
+    const H3 = 3 * H;
+    const rows = N * B;
+    const nh = rows * H;
+    const TH = T * nh;
+    const K = gateKernel();
+    const [pGI, pGh, pR, pZ, pN, pGhn, pH] = K.layout(N * T * B * H3, rows * H3, TH, TH, TH, TH, TH);
+    tf.tidy(() => {
+      readInto(tf, linearInfer(tf, eIn, wih, bih), K.f32(pGI, N * T * B * H3));
+    });
+    for (let t = 0; t < T; t++) {
+      const o = t * nh * 4;
+      tf.tidy(() => {
+        const hT = t === 0 ? tf.zeros([G, rows / G, H]) : upload(tf, K.f32(pH + o - nh * 4, nh), [G, rows / G, H]);
+        readInto(tf, linearInfer(tf, hT, whh, bhh), K.f32(pGh, rows * H3));
+      });
+      // Step t's rows of block a start at input-gate row (a T + t) B.
+      K.k.gatesForward(N, B, H, pGI + t * B * H3 * 4, T * B * H3 * 4, pGh, t === 0 ? 0 : pH + o - nh * 4, pH + o, pR + o, pZ + o, pN + o, pGhn + o);
+    }
+    tr.r.set(K.f32(pR, TH));
+    tr.z.set(K.f32(pZ, TH));
+    tr.n.set(K.f32(pN, TH));
+    tr.ghn.set(K.f32(pGhn, TH));
+    tr.h.set(K.f32(pH, TH));
+  }
+
+  /**
+   * The BPTT of `sequence` on the SIMD kernel: per step one kernel call (all gate derivatives,
+   * the transposed weight-gradient operands, the bias sums) and the recurrent matmul. Returns
+   * dX, dW_ih, db_ih, dW_hh, db_hh as the float64 path does.
+   */
+  private sequenceBackwardSimd(dy: Tensor, tr: GruTrace, eS: Tensor, wihS: Tensor, whhT: Tensor, N: number, T: number, B: number): Tensor[] {
+    const tf = this.tf;
+    const G = this.groups;
+    const H = this.hiddenSize;
+    const H3 = 3 * H;
+    const rows = N * B;
+    const n = N * T * B;
+    const m = n / G;
+    const nh = rows * H;
+    const TH = T * nh;
+    const K = gateKernel();
+    const [pR, pZ, pN, pGhn, pH, pDHs, pDGI, pDGIT, pDGHT, pHPrev, pDgh, pDh, pBack, pBih, pBhh] = K.layout(
+      TH, TH, TH, TH, TH, n * H, n * H3, n * H3, n * H3, n * H, rows * H3, nh, nh, -G * H3, -G * H3,
+    );
+    K.f32(pR, TH).set(tr.r.subarray(0, TH));
+    K.f32(pZ, TH).set(tr.z.subarray(0, TH));
+    K.f32(pN, TH).set(tr.n.subarray(0, TH));
+    K.f32(pGhn, TH).set(tr.ghn.subarray(0, TH));
+    K.f32(pH, TH).set(tr.h.subarray(0, TH));
+    readInto(tf, dy, K.f32(pDHs, n * H));
+    K.f32(pDh, nh).fill(0);
+    const dBih = K.f64(pBih, G * H3).fill(0);
+    const dBhh = K.f64(pBhh, G * H3).fill(0);
+    for (let t = T - 1; t >= 0; t--) {
+      const o = t * nh * 4;
+      K.k.gatesBackward(
+        N, B, T, t, H, m,
+        pDh, t === T - 1 ? 0 : pBack, pDHs, pR + o, pZ + o, pN + o, pGhn + o, t > 0 ? pH + o - nh * 4 : 0,
+        pDGI, pDGIT, pDGHT, pHPrev, pDgh, pBih, pBhh,
+      );
+      if (t > 0) {
+        tf.tidy(() => {
+          const d = upload(tf, K.f32(pDgh, rows * H3), [G, rows / G, H3]);
+          readInto(tf, groupMatMul(tf, d, whhT), K.f32(pBack, nh));
+        });
+      }
+    }
+    for (let g = 0; g < G; g++) for (let c = 0; c < 2 * H; c++) dBhh[g * H3 + c] = dBih[g * H3 + c];
+    return tf.tidy(() => [
+      groupMatMul(tf, upload(tf, K.f32(pDGI, n * H3), [G, m, H3]), transposeLast(tf, wihS)),
+      transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGIT, n * H3), [G, H3, m]), eS)),
+      tf.tensor1d(Float32Array.from(dBih)),
+      transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGHT, n * H3), [G, H3, m]), upload(tf, K.f32(pHPrev, n * H), [G, m, H]))),
+      tf.tensor1d(Float32Array.from(dBhh)),
+    ]);
   }
 
   /**
@@ -318,7 +459,11 @@ export class GRUCell {
 
       // ---- forward (or reuse the rollout's trace) ----
       let tr = trace;
-      if (!tr) {
+      if (!tr && this.gates === 'f32-simd') {
+        tr = own!;
+        this.sequenceForwardSimd(eIn, wih, bih, whh, bhh, N, T, B, tr);
+        tr.steps = T;
+      } else if (!tr) {
         tr = own!;
         const GI = this.scratch('GI', N * T * B * H3);
         const gh = this.scratch('stepGh', rows * H3);
@@ -355,6 +500,13 @@ export class GRUCell {
       // kernels (the same bytes: a transpose only moves values).
       const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
         const [eS, wihS, whhS] = saved;
+        if (this.gates === 'f32-simd') {
+          const whhTs = transposeLast(tf, whhS);
+          const out = this.sequenceBackwardSimd(dy, trFinal, eS, wihS, whhTs, N, T, B);
+          whhTs.dispose();
+          if (own) this.releaseTrace(own);
+          return out;
+        }
         const n = N * T * B;
         const m = n / G; // rows per group
         const dHs = readInto(tf, dy, this.scratch('dHs', n * H));

@@ -88,19 +88,23 @@ describe('GRUCell', () => {
    * The fused sequence op vs the tape through `step`: same hidden states, same gradients for
    * the input and all four weight tensors, with and without a rollout trace.
    */
-  it.each([
-    [1, false],
-    [2, false],
-    [1, true],
-    [2, true],
-  ])('sequence (fused BPTT) matches the unrolled tape, groups=%i, trace=%s', (G, useTrace) => {
+  it.each(
+    (['f64-js', 'f32-simd'] as const).flatMap((gates) =>
+      [
+        [1, false],
+        [2, false],
+        [1, true],
+        [2, true],
+      ].map(([G, tr]) => [G as number, tr as boolean, gates] as const),
+    ),
+  )('sequence (fused BPTT) matches the unrolled tape, groups=%i, trace=%s, gates=%s', (G, useTrace, gates) => {
     const N = 2;
     const T = 5;
     const B = 3;
     const I = 4;
     const H = 3;
     const params = new ParamSet(tf);
-    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G }, new Rng(8));
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G, gates }, new Rng(8));
     const rng = new Rng(9);
     // e laid out [N][T][B][I]; w weights the loss sum(w * Hs).
     const e = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
@@ -181,11 +185,16 @@ describe('GRUCell', () => {
    * The recomputed forward (replayed episodes: COMA) and the rollout's trace (on-policy: PG)
    * must give the same bits, or the two learners' results would depend on which path ran.
    */
-  it.each([1, 2])('sequence without a trace gives the same bits as with the rollout trace, groups=%i', (G) => {
-    const [N, T, B, I, H] = [2, 7, 3, 5, 4];
+  it.each([
+    [1, 'f64-js', 4],
+    [2, 'f64-js', 4],
+    [1, 'f32-simd', 4],
+    [2, 'f32-simd', 6],
+  ] as const)('sequence without a trace gives the same bits as with the rollout trace, groups=%i, gates=%s, H=%i', (G, gates, H) => {
+    const [N, T, B, I] = [2, 7, 3, 5];
     const rows = N * B;
     const params = new ParamSet(tf);
-    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G }, new Rng(21));
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G, gates }, new Rng(21));
     const rng = new Rng(22);
     const e = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
     const w = Float32Array.from({ length: N * T * B * H }, () => rng.normal());
@@ -208,10 +217,10 @@ describe('GRUCell', () => {
    * The cell reuses one trace for forwards it recomputes; a second forward before the first
    * one's gradient must not overwrite the activations that gradient reads.
    */
-  it('two forwards on one tape keep their own activations', () => {
+  it.each(['f64-js', 'f32-simd'] as const)('two forwards on one tape keep their own activations, gates=%s', (gates) => {
     const [N, T, B, I, H] = [1, 6, 2, 3, 4];
     const params = new ParamSet(tf);
-    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H }, new Rng(31));
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, gates }, new Rng(31));
     const rng = new Rng(32);
     const e1 = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
     const e2 = Float32Array.from({ length: N * T * B * I }, () => rng.normal() * 3);

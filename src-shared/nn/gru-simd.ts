@@ -1,0 +1,147 @@
+/**
+ * Loader and memory of the float32 SIMD GRU gate kernels (src-shared/nn/wasm/gru-gates.as.ts,
+ * compiled by `npm run build:wasm` into gru-gates.wasm.ts as base64).
+ *
+ * One module instance and ONE linear memory per process (per worker), shared by every GRUCell:
+ * the kernels are synchronous, so each call lays its arrays out from the start of the memory
+ * (`layout`) and nothing else touches it until the call returns. The memory grows to the
+ * largest layout asked for and is never shrunk; views are re-made only after it grows (growing
+ * detaches the old ArrayBuffer). Offset 0 is never handed out: the kernels read a 0 pointer as
+ * "absent" (no previous state, no trace).
+ *
+ * The module is compiled synchronously on first use (`new WebAssembly.Module`): fine in Node,
+ * workers and vitest; a browser's main thread refuses synchronous compiles above 4 KB, and the
+ * learners never run there.
+ *
+ * How to add another kernel: write src-shared/nn/wasm/<name>.as.ts (AssemblyScript, `v128` /
+ * `f32x4`, pointers as byte offsets), add it to KERNELS in scripts/build-wasm.mjs, run `npm run
+ * build:wasm`, and load it the way `gateKernel` does; test it against the float64 JS reference
+ * and keep that reference selectable by a config option.
+ */
+import { GRU_GATES_WASM } from './wasm/gru-gates.wasm';
+
+// The WebAssembly global, typed here: the node tsconfig has neither the DOM lib nor wasm types.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+export interface GateKernelExports {
+  memory: WasmMemory;
+  mathTest(kind: number, src: number, dst: number, n: number): void;
+  gatesForward(nBlocks: number, B: number, H: number, gi: number, giStride: number, gh: number, hp: number, ho: number, r: number, z: number, n: number, ghn: number): void;
+  gatesBackward(
+    N: number, B: number, T: number, t: number, H: number, m: number,
+    dh: number, back: number, dHs: number, r: number, z: number, n: number, ghn: number, hp: number,
+    dGI: number, dGIT: number, dGHT: number, hPrev: number, dgh: number, dBih: number, dBhh: number,
+  ): void;
+}
+
+function decodeBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The kernels' memory, laid out per call. */
+export class GateKernel {
+  readonly k: GateKernelExports;
+  private buf: ArrayBuffer | null = null;
+  private f32v = new Float32Array(0);
+  private f64v = new Float64Array(0);
+
+  constructor() {
+    const mod = new WA.Module(decodeBase64(GRU_GATES_WASM));
+    this.k = new WA.Instance(mod, {}).exports as unknown as GateKernelExports;
+  }
+
+  /**
+   * Byte offsets of arrays of the given float32 counts (a negative count: that many float64s),
+   * 16-byte aligned, from offset 64. Grows the memory when needed. Earlier layouts' contents
+   * are not kept.
+   */
+  layout(...counts: number[]): number[] {
+    const ptrs: number[] = [];
+    let p = 64;
+    for (const c of counts) {
+      ptrs.push(p);
+      p += Math.ceil((c < 0 ? -c * 8 : c * 4) / 16) * 16;
+    }
+    const mem = this.k.memory;
+    if (mem.buffer.byteLength < p) mem.grow(Math.ceil((p - mem.buffer.byteLength) / 65536));
+    if (this.buf !== mem.buffer) {
+      const buf = mem.buffer;
+      this.buf = buf;
+      this.f32v = new Float32Array(buf);
+      this.f64v = new Float64Array(buf);
+    }
+    return ptrs;
+  }
+
+  /** A float32 view of n values at byte offset p (valid until the next `layout`). */
+  f32(p: number, n: number): Float32Array {
+    return this.f32v.subarray(p >> 2, (p >> 2) + n);
+  }
+
+  f64(p: number, n: number): Float64Array {
+    return this.f64v.subarray(p >> 3, (p >> 3) + n);
+  }
+}
+
+let instance: GateKernel | null = null;
+
+/** The process's kernel instance (compiled on first use). */
+export function gateKernel(): GateKernel {
+  if (!instance) instance = new GateKernel();
+  return instance;
+}
+
+/** The activations a forward gate call records (nn/gru.ts GruTrace's fields). */
+export interface GateTrace {
+  r: Float32Array;
+  z: Float32Array;
+  n: Float32Array;
+  ghn: Float32Array;
+}
+
+/**
+ * `gateRows` of nn/gru.ts (same arguments, same layout) on the float32 SIMD kernel: copies the
+ * rows in, runs, copies h' and the trace out. For callers that keep their arrays in JS
+ * (nn/policy-rop.ts); GRUCell itself reads tensors straight into the kernel's memory.
+ */
+export function gateRowsSimd(
+  rows: number,
+  H: number,
+  gi: Float32Array,
+  giOff: number,
+  gh: Float32Array,
+  ghOff: number,
+  hp: Float32Array | null,
+  hpOff: number,
+  ho: Float32Array,
+  hoOff: number,
+  tr: GateTrace | null,
+  trOff: number,
+): void {
+  const K = gateKernel();
+  const H3 = 3 * H;
+  const nh = rows * H;
+  const [pGi, pGh, pHp, pHo, pR, pZ, pN, pGhn] = K.layout(rows * H3, rows * H3, nh, nh, nh, nh, nh, nh);
+  K.f32(pGi, rows * H3).set(gi.subarray(giOff, giOff + rows * H3));
+  K.f32(pGh, rows * H3).set(gh.subarray(ghOff, ghOff + rows * H3));
+  if (hp !== null) K.f32(pHp, nh).set(hp.subarray(hpOff, hpOff + nh));
+  K.k.gatesForward(1, rows, H, pGi, 0, pGh, hp === null ? 0 : pHp, pHo, tr ? pR : 0, pZ, pN, pGhn);
+  ho.set(K.f32(pHo, nh), hoOff);
+  if (tr) {
+    tr.r.set(K.f32(pR, nh), trOff);
+    tr.z.set(K.f32(pZ, nh), trOff);
+    tr.n.set(K.f32(pN, nh), trOff);
+    tr.ghn.set(K.f32(pGhn, nh), trOff);
+  }
+}

@@ -1,0 +1,273 @@
+// AssemblyScript source of the float32 SIMD GRU gate kernels (issue 15). Compiled by
+// `npm run build:wasm` (scripts/build-wasm.mjs) into gru-gates.wasm.ts; loaded by
+// nn/gru-simd.ts, which owns the memory layout. Not TypeScript: excluded from tsc.
+//
+// Gates as nn/gru.ts (PyTorch's cell; r applied after the recurrent matmul):
+//   r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
+//   h' = (1 - z) * n + z * h.
+// Every pointer is a byte offset into this module's one memory; rows are [3H] (gates) or [H].
+// H need not be a multiple of 4: the tail runs the same vector code on one lane, so an element's
+// value never depends on its position.
+//
+// exp: Cephes' expf (range reduction x = n ln2 + r with ln2 split in two, |r| <= ln2/2, degree-6
+// polynomial, 2^n built in the exponent bits), inputs clamped to [-87.3, 88.3] so 2^n stays a
+// normal float. tanh: the rational 13/6 minimax fit Eigen uses (generic_fast_tanh_float),
+// clamped at |x| = 7.9053 (tanh = 1 in float32 beyond), and x itself below |x| = 4e-4.
+// Measured error against Math.exp / Math.tanh in float64: test/nn/gru-simd.test.ts.
+
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+
+// @ts-ignore: decorator
+@inline function vexp(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
+  const z = f32x4.mul(r, r);
+  let y = f32x4.splat(1.9875691500e-4);
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1.0));
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2n);
+}
+
+// @ts-ignore: decorator
+@inline function vsigmoid(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
+}
+
+// @ts-ignore: decorator
+@inline function vtanh(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-7.90531110763549805)), f32x4.splat(7.90531110763549805));
+  const x2 = f32x4.mul(x, x);
+  let p = f32x4.splat(-2.76076847742355e-16);
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(2.00018790482477e-13));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(-8.60467152213735e-11));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(5.12229709037114e-8));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(1.48572235717979e-5));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(6.37261928875436e-4));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(4.89352455891786e-3));
+  p = f32x4.mul(p, x);
+  let q = f32x4.splat(1.19825839466702e-6);
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(1.18534705686654e-4));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(2.26843463243900e-3));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(4.89352518554385e-3));
+  const tiny = f32x4.lt(f32x4.abs(x0), f32x4.splat(0.0004));
+  return v128.bitselect(x0, f32x4.div(p, q), tiny);
+}
+
+/** exp, sigmoid, tanh of n floats at src into dst (what the accuracy test measures). */
+export function mathTest(kind: i32, src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const x = f32x4.splat(load<f32>(src + (<usize>i << 2)));
+    const y = kind === 0 ? vexp(x) : kind === 1 ? vsigmoid(x) : vtanh(x);
+    store<f32>(dst + (<usize>i << 2), f32x4.extract_lane(y, 0));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gate4(giRow: usize, ghRow: usize, hpRow: usize, hasHp: bool, o: usize, Hb: usize, ho: usize, r: usize, z: usize, n: usize, ghn: usize, tail: bool): void {
+  let ar: v128, az: v128, an: v128, gr: v128, gz: v128, gn: v128, h: v128;
+  if (tail) {
+    ar = f32x4.splat(load<f32>(giRow + o));
+    az = f32x4.splat(load<f32>(giRow + Hb + o));
+    an = f32x4.splat(load<f32>(giRow + 2 * Hb + o));
+    gr = f32x4.splat(load<f32>(ghRow + o));
+    gz = f32x4.splat(load<f32>(ghRow + Hb + o));
+    gn = f32x4.splat(load<f32>(ghRow + 2 * Hb + o));
+    h = hasHp ? f32x4.splat(load<f32>(hpRow + o)) : f32x4.splat(0);
+  } else {
+    ar = v128.load(giRow + o);
+    az = v128.load(giRow + Hb + o);
+    an = v128.load(giRow + 2 * Hb + o);
+    gr = v128.load(ghRow + o);
+    gz = v128.load(ghRow + Hb + o);
+    gn = v128.load(ghRow + 2 * Hb + o);
+    h = hasHp ? v128.load(hpRow + o) : f32x4.splat(0);
+  }
+  const rv = vsigmoid(f32x4.add(ar, gr));
+  const zv = vsigmoid(f32x4.add(az, gz));
+  const nv = vtanh(f32x4.add(an, f32x4.mul(rv, gn)));
+  const out = f32x4.add(f32x4.mul(f32x4.sub(f32x4.splat(1.0), zv), nv), f32x4.mul(zv, h));
+  if (tail) {
+    store<f32>(ho + o, f32x4.extract_lane(out, 0));
+    if (r !== 0) {
+      store<f32>(r + o, f32x4.extract_lane(rv, 0));
+      store<f32>(z + o, f32x4.extract_lane(zv, 0));
+      store<f32>(n + o, f32x4.extract_lane(nv, 0));
+      store<f32>(ghn + o, f32x4.extract_lane(gn, 0));
+    }
+  } else {
+    v128.store(ho + o, out);
+    if (r !== 0) {
+      v128.store(r + o, rv);
+      v128.store(z + o, zv);
+      v128.store(n + o, nv);
+      v128.store(ghn + o, gn);
+    }
+  }
+}
+
+/**
+ * Forward gates of one step for nBlocks * B rows. Block a's gi rows start at gi + a * giStride
+ * (bytes; the [N][T][B] layout of a whole sequence's input gates), all other arrays are
+ * contiguous over the rows. hp = 0: zero state. r = 0: no trace (z, n, ghn ignored).
+ */
+export function gatesForward(
+  nBlocks: i32, B: i32, H: i32, gi: usize, giStride: usize, gh: usize, hp: usize,
+  ho: usize, r: usize, z: usize, n: usize, ghn: usize,
+): void {
+  const Hb = <usize>H << 2;
+  const H3b = <usize>3 * Hb;
+  const H4 = <usize>(H & ~3) << 2;
+  for (let a = 0; a < nBlocks; a++) {
+    for (let k = 0; k < B; k++) {
+      const i = <usize>(a * B + k);
+      const giRow = gi + <usize>a * giStride + <usize>k * H3b;
+      const ghRow = gh + i * H3b;
+      const rowH = i * Hb;
+      const hpRow = hp + rowH;
+      const hasHp = hp !== 0;
+      const rr: usize = r === 0 ? 0 : r + rowH;
+      for (let o: usize = 0; o < H4; o += 16) {
+        gate4(giRow, ghRow, hpRow, hasHp, o, Hb, ho + rowH, rr, z + rowH, n + rowH, ghn + rowH, false);
+      }
+      for (let o: usize = H4; o < Hb; o += 4) {
+        gate4(giRow, ghRow, hpRow, hasHp, o, Hb, ho + rowH, rr, z + rowH, n + rowH, ghn + rowH, true);
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function scatter(
+  unit: usize, vr: f32, vz: f32, vn: f32, vnr: f32, colm: usize, dGIT: usize, dGHT: usize,
+  strideM: usize, gapM: usize, bih: usize, bhh: usize, gapB: usize,
+): void {
+  const p = colm + unit * strideM;
+  store<f32>(dGIT + p, vr);
+  store<f32>(dGIT + p + gapM, vz);
+  store<f32>(dGIT + p + 2 * gapM, vn);
+  store<f32>(dGHT + p, vr);
+  store<f32>(dGHT + p + gapM, vz);
+  store<f32>(dGHT + p + 2 * gapM, vnr);
+  // Bias gradients stay float64 sums (as in the float64 path), over t descending, rows ascending.
+  const bo = unit << 3;
+  store<f64>(bih + bo, load<f64>(bih + bo) + <f64>vr);
+  store<f64>(bih + gapB + bo, load<f64>(bih + gapB + bo) + <f64>vz);
+  store<f64>(bih + 2 * gapB + bo, load<f64>(bih + 2 * gapB + bo) + <f64>vn);
+  store<f64>(bhh + 2 * gapB + bo, load<f64>(bhh + 2 * gapB + bo) + <f64>vnr);
+}
+
+// @ts-ignore: decorator
+@inline function back4(
+  o: usize, Hb: usize, dh: usize, back: usize, dHs: usize, r: usize, z: usize, n: usize, ghn: usize,
+  hp: usize, hPrev: usize, dGI: usize, dGIT: usize, dGHT: usize, colm: usize, strideM: usize,
+  dgh: usize, bih: usize, bhh: usize, tail: bool,
+): void {
+  let dhv: v128, bk: v128, up: v128, zv: v128, rv: v128, nv: v128, gn: v128, hv: v128;
+  if (tail) {
+    dhv = f32x4.splat(load<f32>(dh + o));
+    bk = back !== 0 ? f32x4.splat(load<f32>(back + o)) : f32x4.splat(0);
+    up = f32x4.splat(load<f32>(dHs + o));
+    zv = f32x4.splat(load<f32>(z + o));
+    rv = f32x4.splat(load<f32>(r + o));
+    nv = f32x4.splat(load<f32>(n + o));
+    gn = f32x4.splat(load<f32>(ghn + o));
+    hv = hp !== 0 ? f32x4.splat(load<f32>(hp + o)) : f32x4.splat(0);
+  } else {
+    dhv = v128.load(dh + o);
+    bk = back !== 0 ? v128.load(back + o) : f32x4.splat(0);
+    up = v128.load(dHs + o);
+    zv = v128.load(z + o);
+    rv = v128.load(r + o);
+    nv = v128.load(n + o);
+    gn = v128.load(ghn + o);
+    hv = hp !== 0 ? v128.load(hp + o) : f32x4.splat(0);
+  }
+  const one = f32x4.splat(1.0);
+  // (dh z + dgh W_hh^T) + upstream, in the order the float64 path adds them.
+  const d = f32x4.add(f32x4.add(dhv, bk), up);
+  const omz = f32x4.sub(one, zv);
+  const dn = f32x4.mul(f32x4.mul(d, omz), f32x4.sub(one, f32x4.mul(nv, nv)));
+  const dz = f32x4.mul(f32x4.mul(f32x4.mul(d, f32x4.sub(hv, nv)), zv), omz);
+  const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, gn), rv), f32x4.sub(one, rv));
+  const dnr = f32x4.mul(dn, rv);
+  const dhz = f32x4.mul(d, zv);
+  const unit = o >> 2;
+  const gapM = (Hb >> 2) * strideM;
+  const gapB = (Hb >> 2) << 3;
+  if (tail) {
+    store<f32>(dGI + o, f32x4.extract_lane(dr, 0));
+    store<f32>(dGI + Hb + o, f32x4.extract_lane(dz, 0));
+    store<f32>(dGI + 2 * Hb + o, f32x4.extract_lane(dn, 0));
+    store<f32>(dgh + o, f32x4.extract_lane(dr, 0));
+    store<f32>(dgh + Hb + o, f32x4.extract_lane(dz, 0));
+    store<f32>(dgh + 2 * Hb + o, f32x4.extract_lane(dnr, 0));
+    store<f32>(dh + o, f32x4.extract_lane(dhz, 0));
+    store<f32>(hPrev + o, f32x4.extract_lane(hv, 0));
+    scatter(unit, f32x4.extract_lane(dr, 0), f32x4.extract_lane(dz, 0), f32x4.extract_lane(dn, 0), f32x4.extract_lane(dnr, 0), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
+  } else {
+    v128.store(dGI + o, dr);
+    v128.store(dGI + Hb + o, dz);
+    v128.store(dGI + 2 * Hb + o, dn);
+    v128.store(dgh + o, dr);
+    v128.store(dgh + Hb + o, dz);
+    v128.store(dgh + 2 * Hb + o, dnr);
+    v128.store(dh + o, dhz);
+    v128.store(hPrev + o, hv);
+    scatter(unit, f32x4.extract_lane(dr, 0), f32x4.extract_lane(dz, 0), f32x4.extract_lane(dn, 0), f32x4.extract_lane(dnr, 0), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
+    scatter(unit + 1, f32x4.extract_lane(dr, 1), f32x4.extract_lane(dz, 1), f32x4.extract_lane(dn, 1), f32x4.extract_lane(dnr, 1), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
+    scatter(unit + 2, f32x4.extract_lane(dr, 2), f32x4.extract_lane(dz, 2), f32x4.extract_lane(dn, 2), f32x4.extract_lane(dnr, 2), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
+    scatter(unit + 3, f32x4.extract_lane(dr, 3), f32x4.extract_lane(dz, 3), f32x4.extract_lane(dn, 3), f32x4.extract_lane(dnr, 3), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
+  }
+}
+
+/**
+ * The BPTT gate derivatives of step t of GRUCell.sequence, for the N * B rows of that step
+ * ([N][B] order). Per-step arrays (dh, back, r, z, n, ghn, hp, dgh) are [rows][H] / [rows][3H];
+ * dHs, dGI and hPrev are whole-sequence arrays in [N][T][B] row order; dGIT / dGHT are
+ * [G][3H][m] (m = N T B / G rows per group); dBih / dBhh float64 [G][3H], accumulated.
+ * back = 0: no recurrent term yet (last step); hp = 0: h_{t-1} = 0 (first step).
+ * Writes dh := (dh + back + upstream) * z, the direct path into h_{t-1}.
+ */
+export function gatesBackward(
+  N: i32, B: i32, T: i32, t: i32, H: i32, m: i32,
+  dh: usize, back: usize, dHs: usize, r: usize, z: usize, n: usize, ghn: usize, hp: usize,
+  dGI: usize, dGIT: usize, dGHT: usize, hPrev: usize, dgh: usize, dBih: usize, dBhh: usize,
+): void {
+  const Hb = <usize>H << 2;
+  const H3b = <usize>3 * Hb;
+  const H4 = <usize>(H & ~3) << 2;
+  const strideM = <usize>m << 2;
+  for (let a = 0; a < N; a++) {
+    for (let k = 0; k < B; k++) {
+      const i = <usize>(a * B + k);
+      const s = <usize>((a * T + t) * B + k);
+      const g = s / <usize>m;
+      // Byte address of (group g, unit 0, column s - g m) in [G][3H][m].
+      const colm = (g * 3 * <usize>H * <usize>m + (s - g * <usize>m)) << 2;
+      const bih = dBih + g * 3 * (<usize>H << 3);
+      const bhh = dBhh + g * 3 * (<usize>H << 3);
+      const rowH = i * Hb;
+      const bk: usize = back === 0 ? 0 : back + rowH;
+      const hpr: usize = hp === 0 ? 0 : hp + rowH;
+      for (let o: usize = 0; o < H4; o += 16) {
+        back4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb,
+          dGI + s * H3b, dGIT, dGHT, colm, strideM, dgh + i * H3b, bih, bhh, false);
+      }
+      for (let o: usize = H4; o < Hb; o += 4) {
+        back4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb,
+          dGI + s * H3b, dGIT, dGHT, colm, strideM, dgh + i * H3b, bih, bhh, true);
+      }
+    }
+  }
+}
