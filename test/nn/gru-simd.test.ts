@@ -1,0 +1,158 @@
+/**
+ * The float32 SIMD GRU gate kernel (nn/wasm/gru-gates.as.ts via nn/gru-simd.ts): its exp,
+ * sigmoid and tanh against Math in float64, its gates and BPTT against the float64 JS reference
+ * at the learners' size, determinism, and that the committed bytes are the source's.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GRUCell, GruTrace, gateRows } from '../../src-shared/nn/gru';
+import { gateKernel, gateRowsSimd } from '../../src-shared/nn/gru-simd';
+import { ParamSet } from '../../src-shared/nn/params';
+import { Rng } from '../../src-shared/rng';
+import { setupTf, tf } from './tf-setup';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** Max error of the kernel's function `kind` over xs against ref (float64): [abs, rel]. */
+function mathError(kind: number, xs: Float32Array, ref: (x: number) => number): [number, number] {
+  const K = gateKernel();
+  const [src, dst] = K.layout(xs.length, xs.length);
+  K.f32(src, xs.length).set(xs);
+  K.k.mathTest(kind, src, dst, xs.length);
+  const out = K.f32(dst, xs.length);
+  let abs = 0;
+  let rel = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const want = ref(xs[i]);
+    const d = Math.abs(out[i] - want);
+    abs = Math.max(abs, d);
+    if (want !== 0) rel = Math.max(rel, d / Math.abs(want));
+  }
+  return [abs, rel];
+}
+
+function grid(lo: number, hi: number, n: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+}
+
+describe('float32 SIMD GRU gate kernel', () => {
+  beforeAll(setupTf);
+
+  it('committed wasm bytes match a fresh build of the AssemblyScript source', () => {
+    // Exits 1 (and execFileSync throws) when src-shared/nn/wasm/gru-gates.wasm.ts is stale.
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-wasm.mjs'), '--check'], { cwd: ROOT, stdio: 'pipe' });
+  }, 180_000);
+
+  it('exp, sigmoid and tanh: max error against Math in float64', () => {
+    const FLT_EPS = 2 ** -23;
+    // exp over its whole normal range: relative error (results are floats of any magnitude).
+    const [, expRel] = mathError(0, grid(-87, 88, 200_001), Math.exp);
+    // sigmoid and tanh where the gates live: absolute error (what h' inherits).
+    const wide = grid(-40, 40, 200_001);
+    const [sigAbs, sigRel] = mathError(1, wide, (x) => 1 / (1 + Math.exp(-x)));
+    const [tanhAbs] = mathError(2, wide, Math.tanh);
+    const [tanhAbsSmall, tanhRelSmall] = mathError(2, grid(-0.01, 0.01, 20_001), Math.tanh);
+    console.log(
+      `max error: exp rel ${(expRel / FLT_EPS).toFixed(2)} eps, sigmoid abs ${sigAbs.toExponential(2)} rel ${(sigRel / FLT_EPS).toFixed(2)} eps, ` +
+        `tanh abs ${tanhAbs.toExponential(2)} (|x| <= 0.01: abs ${tanhAbsSmall.toExponential(2)}, rel ${(tanhRelSmall / FLT_EPS).toFixed(2)} eps)`,
+    );
+    expect(expRel).toBeLessThan(3 * FLT_EPS);
+    expect(sigRel).toBeLessThan(4 * FLT_EPS);
+    expect(sigAbs).toBeLessThan(2 * FLT_EPS);
+    expect(tanhAbs).toBeLessThan(FLT_EPS);
+    expect(tanhRelSmall).toBeLessThan(4 * FLT_EPS);
+    // The extremes saturate instead of overflowing.
+    const [extAbs] = mathError(1, Float32Array.from([-1e4, -100, 100, 1e4]), (x) => 1 / (1 + Math.exp(-x)));
+    expect(extAbs).toBeLessThan(1e-37);
+  });
+
+  it.each([64, 6])('gate rows agree with the float64 reference to float32 rounding, H=%i', (H) => {
+    const rows = 37;
+    const rng = new Rng(5);
+    const gi = Float32Array.from({ length: rows * 3 * H + 7 }, () => 3 * rng.normal());
+    const gh = Float32Array.from({ length: rows * 3 * H + 3 }, () => 3 * rng.normal());
+    const hp = Float32Array.from({ length: rows * H }, () => Math.tanh(rng.normal()));
+    for (const prev of [hp, null]) {
+      const a = new GruTrace(2, rows, H);
+      const b = new GruTrace(2, rows, H);
+      const ha = new Float32Array(rows * H + 5);
+      const hb = new Float32Array(rows * H + 5);
+      gateRows(rows, H, gi, 7, gh, 3, prev, 0, ha, 5, a, rows * H);
+      gateRowsSimd(rows, H, gi, 7, gh, 3, prev, 0, hb, 5, b, rows * H);
+      for (const [x, y] of [[ha, hb], [a.r, b.r], [a.z, b.z], [a.n, b.n], [a.ghn, b.ghn]] as const) {
+        let m = 0;
+        for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+        expect(m).toBeLessThan(1e-6);
+      }
+      expect(hb.subarray(0, 5)).toEqual(new Float32Array(5)); // nothing written before hoOff
+    }
+  });
+
+  /** Value and every gradient of sum(w * sequence(e)), from the rollout trace when given. */
+  function run(gates: 'f32-simd' | 'f64-js', G: number, N: number, T: number, B: number, I: number, H: number, useTrace: boolean): Float32Array[] {
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G, gates }, new Rng(41));
+    const rng = new Rng(42);
+    const rows = N * B;
+    const e = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
+    const w = Float32Array.from({ length: N * T * B * H }, () => rng.normal());
+    let trace: GruTrace | undefined;
+    if (useTrace) {
+      trace = new GruTrace(T, rows, H);
+      let hp = new Float32Array(rows * H);
+      for (let t = 0; t < T; t++) {
+        const step = new Float32Array(rows * I);
+        for (let a = 0; a < N; a++) step.set(e.subarray((a * T + t) * B * I, (a * T + t + 1) * B * I), a * B * I);
+        const hn = new Float32Array(rows * H);
+        tf.tidy(() => cell.stepRows(tf.tensor3d(step, [G, rows / G, I]), hp, hn, trace, t));
+        hp = hn;
+      }
+    }
+    const shape = (f: number): [number, number, number] => [G, (N * T * B) / G, f];
+    const out = tf.tidy(() => {
+      const eT = tf.variable(tf.tensor(e, shape(I)));
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(cell.sequence(eT, N, T, B, trace), tf.tensor(w, shape(H)))) as tf.Scalar,
+        [eT, ...params.variables()],
+      );
+      const r = [value, grads[eT.name], ...params.variables().map((v) => grads[v.name])].map((t) => Float32Array.from(t.dataSync()));
+      eT.dispose();
+      return r;
+    });
+    params.dispose();
+    return out;
+  }
+
+  it.each([
+    [1, true],
+    [2, false],
+  ])('sequence and BPTT at the learners size (H = 64, 50 steps) agree with float64 JS, groups=%i, trace=%s', (G, useTrace) => {
+    const [N, T, B, I, H] = [4, 50, 2, 16, 64];
+    const ref = run('f64-js', G, N, T, B, I, H, useTrace);
+    const simd = run('f32-simd', G, N, T, B, I, H, useTrace);
+    let worst = 0;
+    for (let i = 0; i < ref.length; i++) {
+      const scale = Math.max(1e-3, ...Array.from(ref[i], Math.abs));
+      let m = 0;
+      for (let k = 0; k < ref[i].length; k++) m = Math.max(m, Math.abs(ref[i][k] - simd[i][k]));
+      worst = Math.max(worst, m / scale);
+      expect(m / scale, `output ${i}`).toBeLessThan(2e-5);
+    }
+    // Different kernels: not the same bits (the option would be pointless otherwise).
+    expect(ref.some((r, i) => r.some((v, k) => v !== simd[i][k]))).toBe(true);
+    console.log(`f32-simd vs f64-js, G=${G}: max relative difference ${worst.toExponential(2)}`);
+  });
+
+  it('same inputs give the same bits (deterministic)', () => {
+    const a = run('f32-simd', 2, 2, 9, 3, 5, 8, true);
+    const b = run('f32-simd', 2, 2, 9, 3, 5, 8, true);
+    for (let i = 0; i < a.length; i++) expect(b[i]).toEqual(a[i]);
+  });
+
+  it('an unknown gates value is an error naming the allowed values', () => {
+    const params = new ParamSet(tf);
+    expect(() => new GRUCell(tf, params, 'g', { inputSize: 2, hiddenSize: 4, gates: 'f16' as never }, new Rng(1))).toThrow(/gates must be one of f32-simd, f64-js/);
+    params.dispose();
+  });
+});
