@@ -58,6 +58,9 @@ export const VS_ROWS: readonly VsRow[] = [
   // product covers more rows per round than self-correction.
   { label: 'pg-correction', preset: 'manitokan-pg-history-correction', torchAlgo: null, target: null, vsPg: true },
   { label: 'pg-correction-taped', preset: 'manitokan-pg-history-correction', torchAlgo: null, target: null, vsPg: true, algo: { hvpMethod: 'taped' } },
+  // The float64 JS GRU gate loops the SIMD kernel replaced (gruGates, nn/gru.ts), beside PyTorch.
+  { label: 'pg-f64-js', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5, algo: { gruGates: 'f64-js' } },
+  { label: 'coma-f64-js', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { gruGates: 'f64-js' } },
 ];
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/torch_learners.py');

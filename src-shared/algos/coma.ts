@@ -126,7 +126,7 @@ import { envProblems, type EnvNeeds } from './core/compat';
 
 /** Discrete agents (one Q per action); flat rows through MLP/GRU, so any layout. */
 const COMA_NEEDS: EnvNeeds = { actions: 'discrete' };
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, timeToGroup } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, timeToGroup } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -180,6 +180,7 @@ export const comaSchema = {
     doc: 'batch: one critic step per round on all valid agent-steps (paper silent); per-step-reverse: one step per time step, t = T-1..0, each recording its Q (released code).',
   },
   ...targetCopySchema,
+  ...gruGatesSchema,
   bufferSize: {
     type: 'int',
     default: 320,

@@ -219,7 +219,7 @@ import { envProblems, type EnvNeeds } from './core/compat';
  * actor and critics are MLP/GRU on the flat row.
  */
 const PG_NEEDS: EnvNeeds = { actions: 'discrete' };
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, tapeLogits, timeToGroup } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, tapeLogits, timeToGroup } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -262,6 +262,7 @@ export const pgSchema = {
     doc: 'batch: one critic step per round on all valid steps (paper silent); per-step-reverse: one step per time step, t = T-1..0, each recording its baseline (released code).',
   },
   ...targetCopySchema,
+  ...gruGatesSchema,
   rewardInjection: {
     type: 'bool',
     default: false,
@@ -1013,7 +1014,7 @@ class PgTrainer implements Trainer {
         }
       });
     }
-    if (!this.rop) this.rop = new RecurrentPolicyRop(tf, cfg.activation);
+    if (!this.rop) this.rop = new RecurrentPolicyRop(tf, cfg.activation, cfg.gruGates);
     const rop = this.rop;
     rop.setBatch(this.actor.weights() as unknown as PolicyTensors, { T: Tp, R, x, avail: av, eps, trace: { trace: this.trace, cols: seqs } });
     // Psi = g / (|g|^2 + lambda) per group, as in hvpCorrection.

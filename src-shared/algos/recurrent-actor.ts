@@ -17,7 +17,7 @@ import type { Schema } from '../config/schema';
 import type { EnvSpec, VecEnv } from '../envs/types';
 import { writePolicyActions } from './core/act';
 import { registerGradients } from '../nn/gradients';
-import { GRUCell, type GruTrace } from '../nn/gru';
+import { GRUCell, GRU_GATES, type GruGates, type GruTrace } from '../nn/gru';
 import { Linear, groupedLinear, type Activation } from '../nn/mlp';
 import { ParamSet } from '../nn/params';
 import { secondOrderOps } from '../nn/hvp';
@@ -30,6 +30,8 @@ import type { Policy, PolicyContext } from './types';
 export interface ActorOptions {
   hiddenDim: number;
   activation: Activation;
+  /** The GRU's gate kernel (gruGatesSchema); absent = the float64 reference. */
+  gruGates?: GruGates;
 }
 
 /** The actor: Linear(obs -> H) -> act -> GRUCell(H) -> Linear(H -> A). G = 1 or N groups. */
@@ -49,7 +51,7 @@ export class RecurrentActor {
     const H = opts.hiddenDim;
     this.params = new ParamSet(tf);
     this.input = new Linear(tf, this.params, 'input', spec.obsSize, H, groups, rng);
-    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups }, rng);
+    this.gru = new GRUCell(tf, this.params, 'gru', { inputSize: H, hiddenSize: H, groups, gates: opts.gruGates }, rng);
     this.head = new Linear(tf, this.params, 'head', H, spec.numActions, groups, rng);
   }
 
@@ -184,6 +186,20 @@ export const epsilonSchema = {
 } as const satisfies Schema;
 
 export { targetCopySchema } from './core/target';
+
+/**
+ * Which kernel runs the actor GRU's gate math (nn/gru.ts GRU_GATES). Not a paper setting: a
+ * numerical one. f32-simd is the default because it is faster (docs/performance.md, "The GRU
+ * gates as a float32 SIMD wasm kernel"); results differ from f64-js by float32 rounding only.
+ */
+export const gruGatesSchema = {
+  gruGates: {
+    type: 'enum',
+    default: 'f32-simd',
+    values: [...GRU_GATES],
+    doc: "Kernel of the actor GRU's gate math (forward gates and BPTT gate derivatives; the matmuls are tfjs's either way). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps); f64-js: float64 JS loops with Math.exp, the reference. Same mathematics; results differ by float rounding only.",
+  },
+} as const satisfies Schema;
 
 /** The epsilon-floor schedule fields both trainers' schemas define. */
 export interface EpsilonSchedule {

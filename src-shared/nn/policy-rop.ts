@@ -46,7 +46,7 @@
  * to float32 rounding, not bit for bit. test/nn/policy-rop.test.ts checks gradient and H v
  * against the tape (nn/hvp.ts) and against central differences of the fused gradient.
  */
-import { GruTrace, gateRows } from './gru';
+import { GruTrace, gateRowsFor, type GruGates } from './gru';
 import type { Activation } from './mlp';
 import type { Tensor, Tf } from './tf';
 
@@ -131,9 +131,14 @@ export class RecurrentPolicyRop {
   private logits: Float32Array = new Float32Array(0);
   private mats: { whhT: Tensor[]; wihT: Tensor[]; w2T: Tensor[] } | null = null;
 
+  /**
+   * `gates`: the kernel of the GRU cell this R-pass differentiates (GRUCell's `gates`), used
+   * when no rollout trace is given so the recomputed forward is that cell's to the bit.
+   */
   constructor(
     private readonly tf: Tf,
     readonly activation: Activation,
+    readonly gates: GruGates = 'f64-js',
   ) {}
 
   /** A reusable buffer of at least n floats (contents undefined). */
@@ -360,7 +365,7 @@ export class RecurrentPolicyRop {
         else this.mmStep(fw.h, (t - 1) * GR * H, H, whh, H3, gh);
         this.addBias(gh, GR, H3, w['gru/bias_hh']);
         const off = t * GR * H;
-        gateRows(GR, H, GI, t * GR * H3, gh, 0, t === 0 ? null : fw.h, off - GR * H, fw.h, off, fw, off);
+        gateRowsFor(this.gates)(GR, H, GI, t * GR * H3, gh, 0, t === 0 ? null : fw.h, off - GR * H, fw.h, off, fw, off);
       }
     }
     fw.steps = T;
