@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RecurrentActor, tapeLogits } from '../../src-shared/algos/recurrent-actor';
 import type { EnvSpec } from '../../src-shared/envs/types';
 import { maskedLogProbs } from '../../src-shared/nn/categorical';
-import { GruTrace } from '../../src-shared/nn/gru';
+import { GruTrace, type GruGates } from '../../src-shared/nn/gru';
 import { hessianVectorProduct, registerSecondOrderGradients, secondOrderOps } from '../../src-shared/nn/hvp';
 import type { Activation } from '../../src-shared/nn/mlp';
 import { POLICY_PARAM_NAMES, RecurrentPolicyRop, type PolicyArrays, type PolicyTensors } from '../../src-shared/nn/policy-rop';
@@ -56,14 +56,14 @@ interface Setup {
   act: Activation;
 }
 
-function setup(G: number, act: Activation, eps: number, seed: number): Setup {
+function setup(G: number, act: Activation, eps: number, seed: number, gruGates: GruGates = 'f64-js'): Setup {
   const O = 4;
   const A = 3;
   const T = 5;
   const R = 3;
   const spec = { obsSize: O, numActions: A } as EnvSpec;
   const rng = new Rng(seed, G);
-  const actor = new RecurrentActor(tf, spec, { hiddenDim: 5, activation: act }, G, rng);
+  const actor = new RecurrentActor(tf, spec, { hiddenDim: 5, activation: act, gruGates }, G, rng);
   const xG = rand(rng, G * T * R * O, -1.5, 1.5);
   const maskG = new Float32Array(G * T * R * A).fill(1);
   for (let i = 0; i < G * T * R; i += 4) maskG[i * A + 2] = 0;
@@ -185,8 +185,8 @@ describe('R-pass Hessian-vector product through the recurrent policy', () => {
     s.actor.params.dispose();
   });
 
-  it('reusing the rollout trace gives the recomputed forward, with padding rows and a subset of sequences', () => {
-    const s = setup(2, 'relu', 0, 5);
+  it.each(['f64-js', 'f32-simd'] as const)('reusing the rollout trace gives the recomputed forward, with padding rows and a subset of sequences, gates=%s', (gates) => {
+    const s = setup(2, 'relu', 0, 5, gates);
     const { G, T, R, O, A } = s;
     const H = 5;
     // The rollout: all G * R rows per step through stepLogits, recorded into a trace.
@@ -223,7 +223,7 @@ describe('R-pass Hessian-vector product through the recurrent policy', () => {
     const rng = new Rng(3);
     const v = asRecord(s.vars.map((p) => rand(rng, p.size)));
     const run = (withTrace: boolean) => {
-      const rop = new RecurrentPolicyRop(tf, 'relu');
+      const rop = new RecurrentPolicyRop(tf, 'relu', gates);
       rop.setBatch(s.actor.weights() as unknown as PolicyTensors, {
         T,
         R: Rs,
