@@ -212,6 +212,7 @@ import { collectiveSplit, correctionSteps, entropyPenalty, injectRewards, releas
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
+import { gruGatesSchema } from './recurrent-actor';
 
 /**
  * Discrete agents; they may differ in action count and observation size (rows are padded to
@@ -219,7 +220,7 @@ import { envProblems, type EnvNeeds } from './core/compat';
  * actor and critics are MLP/GRU on the flat row.
  */
 const PG_NEEDS: EnvNeeds = { actions: 'discrete' };
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, tapeLogits, timeToGroup } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, tapeLogits, timeToGroup } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -1014,7 +1015,7 @@ class PgTrainer implements Trainer {
         }
       });
     }
-    if (!this.rop) this.rop = new RecurrentPolicyRop(tf, cfg.activation, cfg.gruGates);
+    if (!this.rop) this.rop = new RecurrentPolicyRop(tf, cfg.activation);
     const rop = this.rop;
     rop.setBatch(this.actor.weights() as unknown as PolicyTensors, { T: Tp, R, x, avail: av, eps, trace: { trace: this.trace, cols: seqs } });
     // Psi = g / (|g|^2 + lambda) per group, as in hvpCorrection.
