@@ -30,6 +30,17 @@
  *   forward records into the cell's own reused trace. All of it is bit-identical to the
  *   per-step tfjs version it replaced (docs/performance.md, "The GRU path of COMA and PG").
  *
+ * The gate math of `stepRows` and `sequence` (forward gates, BPTT gate derivatives) runs on one
+ * of two kernels, `gates` (GRU_GATES): 'f64-js', float64 JS loops with Math.exp (the reference,
+ * and this class's default), or 'f32-simd', a hand-written float32 SIMD wasm kernel
+ * (nn/wasm/gru-gates.as.ts via nn/gru-simd.ts; polynomial exp and tanh within ~1 float32 eps,
+ * test/nn/gru-simd.test.ts), about 2x faster for the gate loops. The PG and COMA learners
+ * default to 'f32-simd' (their `gruGates`). How far results move: on the golden series
+ * (test/algos/golden.test.ts, `-f32-simd` twins of the same seeds) episodes and replays are
+ * identical and the statistics differ by at most 7e-8 relative (PG), 3e-7 (COMA), 5e-5
+ * (charts/correction_value of self-correction, a difference of larger terms); same inputs give
+ * the same bits on either kernel.
+ *
  * Why the fused path: networks this small are dispatch-bound. Unrolled on the tape, a GRU step
  * is ~13 forward and ~40 backward kernel calls, plus one gradient accumulation per weight per
  * step; on the wasm backend that is ~0.3 ms per step forward alone. Per-step slicing of a big
