@@ -9,6 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GRUCell, GruTrace, gateRows } from '../../src-shared/nn/gru';
 import { gateKernel, gateRowsSimd } from '../../src-shared/nn/gru-simd';
 import { ParamSet } from '../../src-shared/nn/params';
+import { resolve } from '../../src-shared/config/schema';
+import { getAlgo } from '../../src-shared/registry';
 import { Rng } from '../../src-shared/rng';
 import { setupTf, tf } from './tf-setup';
 
@@ -154,5 +156,10 @@ describe('float32 SIMD GRU gate kernel', () => {
     const params = new ParamSet(tf);
     expect(() => new GRUCell(tf, params, 'g', { inputSize: 2, hiddenSize: 4, gates: 'f16' as never }, new Rng(1))).toThrow(/gates must be one of f32-simd, f64-js/);
     params.dispose();
+    for (const id of ['pg', 'coma']) {
+      const schema = getAlgo(id)!.schema;
+      expect(resolve('algo', schema, {}).gruGates).toBe('f32-simd');
+      expect(() => resolve('algo', schema, { gruGates: 'f16' })).toThrow(/gruGates[\s\S]*one of f32-simd, f64-js/);
+    }
   });
 });
