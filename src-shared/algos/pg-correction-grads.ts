@@ -224,21 +224,7 @@ export class PgCorrection {
 
     // The sequences on the tape: x [G, Tp * R, O], rows time-major; weights (G_c - V) / n on S.
     const R = Math.max(...seqs.map((q) => q.length));
-    const x = new Float32Array(G * Tp * R * O);
-    const av = new Float32Array(G * Tp * R * A).fill(1);
-    const wJ = new Float32Array(G * Tp * R * A);
-    for (let g = 0; g < G; g++) {
-      seqs[g].forEach((col, r) => {
-        const a = Math.floor(col / B);
-        for (let t = 0; t < Tp; t++) {
-          const src = t * M + col;
-          const dst = (g * Tp + t) * R + r;
-          x.set(this.v.xs.subarray(src * O, (src + 1) * O), dst * O);
-          av.set(this.v.avail.subarray(src * A, (src + 1) * A), dst * A);
-          if (inS[src]) wJ[dst * A + this.v.acts[src]] = (Gc[src] - baseline[src]) / count[a];
-        }
-      });
-    }
+    const { x, av, wJ } = this.sequences(Tp, R, seqs, inS, Gc, baseline, count, null, (g, t, r) => (g * Tp + t) * R + r);
     const so = secondOrderOps(tf);
     const { value: psiDotGrad, grads } = doubleBackprop(tf, vars, (grad) => {
       const logits = tapeLogits(tf, this.v.actor.weights(), tf.tensor3d(x, [G, Tp * R, O]), Tp, cfg.activation);
@@ -260,7 +246,7 @@ export class PgCorrection {
   }
 
   /**
-   * hvpCorrection by the R-pass (nn/policy-rop.ts): the same Psi and H(J_c) Psi, on the
+   * hvp() by the R-pass (nn/policy-rop.ts): the same Psi and H(J_c) Psi, on the
    * sequences with S steps only (the mean score's other rows have zero weight), reusing the
    * rollout's GRU activations (the weights have not changed since). Returns H(J_c) Psi per
    * parameter and grad J_c . Psi.
@@ -275,36 +261,15 @@ export class PgCorrection {
     total: number[],
     eps: number,
   ): { value: number; hvp: PolicyArrays } {
-    const { tf, cfg, N, B, A } = this.v;
-    const O = this.v.obsSize;
-    const M = N * B;
+    const { tf, cfg } = this.v;
     const G = this.v.actor.groups;
     const R = Math.max(...seqs.map((q) => q.length));
-    // Rows [Tp][G][R] (time-major, as the trace); weights on the taken action of S steps:
-    // wL for the mean score g (Psi), wJ = (G_c - V) / n for J_c.
-    const n = Tp * G * R;
-    const x = new Float32Array(n * O);
-    const av = new Float32Array(n * A).fill(1);
-    const wL = new Float32Array(n * A);
-    const wJ = new Float32Array(n * A);
-    for (let g = 0; g < G; g++) {
-      seqs[g].forEach((col, r) => {
-        const a = Math.floor(col / B);
-        for (let t = 0; t < Tp; t++) {
-          const src = t * M + col;
-          const dst = (t * G + g) * R + r;
-          x.set(this.v.xs.subarray(src * O, (src + 1) * O), dst * O);
-          av.set(this.v.avail.subarray(src * A, (src + 1) * A), dst * A);
-          if (!inS[src]) continue;
-          wL[dst * A + this.v.acts[src]] = 1 / total[G === 1 ? 0 : a];
-          wJ[dst * A + this.v.acts[src]] = (Gc[src] - baseline[src]) / count[a];
-        }
-      });
-    }
+    // Rows [Tp][G][R] (time-major, as the trace).
+    const { x, av, wL, wJ } = this.sequences(Tp, R, seqs, inS, Gc, baseline, count, total, (g, t, r) => (t * G + g) * R + r);
     if (!this.rop) this.rop = new RecurrentPolicyRop(tf, cfg.activation);
     const rop = this.rop;
     rop.setBatch(this.v.actor.weights() as unknown as PolicyTensors, { T: Tp, R, x, avail: av, eps, trace: { trace: this.v.trace, cols: seqs } });
-    // Psi = g / (|g|^2 + lambda) per group, as in hvpCorrection.
+    // Psi = g / (|g|^2 + lambda) per group, as in hvp().
     const g = rop.gradient(wL).grads;
     const names = this.v.actor.params.names() as (keyof PolicyArrays)[];
     const psiArrays = psiOf(names.map((name) => g[name]), G, cfg.psiDamping);
@@ -391,6 +356,48 @@ export class PgCorrection {
       }) as never;
     }) as { value: number; grads: Record<string, Tensor> };
     return { grads, steps };
+  }
+
+  /**
+   * The sequences with S steps as rows `row(g, t, r)` of G * Tp * R (r: the sequence's place in
+   * its group): actor inputs x, action masks av (1 on padding), and weights on the taken action
+   * of S steps: wJ = (G_c - V) / n for J_c and, given `total`, wL = 1 / |S| for the mean score.
+   */
+  private sequences(
+    Tp: number,
+    R: number,
+    seqs: number[][],
+    inS: Float32Array,
+    Gc: Float32Array,
+    baseline: Float32Array,
+    count: Float64Array,
+    total: number[] | null,
+    row: (g: number, t: number, r: number) => number,
+  ): { x: Float32Array; av: Float32Array; wL: Float32Array; wJ: Float32Array } {
+    const { N, B, A } = this.v;
+    const O = this.v.obsSize;
+    const M = N * B;
+    const G = seqs.length;
+    const n = G * Tp * R;
+    const x = new Float32Array(n * O);
+    const av = new Float32Array(n * A).fill(1);
+    const wL = new Float32Array(total ? n * A : 0);
+    const wJ = new Float32Array(n * A);
+    for (let g = 0; g < G; g++) {
+      seqs[g].forEach((col, r) => {
+        const a = Math.floor(col / B);
+        for (let t = 0; t < Tp; t++) {
+          const src = t * M + col;
+          const dst = row(g, t, r);
+          x.set(this.v.xs.subarray(src * O, (src + 1) * O), dst * O);
+          av.set(this.v.avail.subarray(src * A, (src + 1) * A), dst * A);
+          if (!inS[src]) continue;
+          if (total) wL[dst * A + this.v.acts[src]] = 1 / total[G === 1 ? 0 : a];
+          wJ[dst * A + this.v.acts[src]] = (Gc[src] - baseline[src]) / count[a];
+        }
+      });
+    }
+    return { x, av, wL, wJ };
   }
 
   dispose(): void {
