@@ -28,13 +28,14 @@ export interface ServeSession {
   close(): Promise<void>;
 }
 
-/** How a test's session differs from the default (wasm backend, 1440 x 1000, no downloads). */
+/**
+ * How a test's session differs from the default (wasm backend, 1440 x 1000). Downloads are
+ * accepted (Playwright's default), which the workbench's export checks rely on.
+ */
 export interface ServeOptions {
   /** `cairn serve --backend`; null = the server's own choice (auto). */
   backend?: string | null;
   viewport?: { width: number; height: number };
-  /** Let the page download files (exports). */
-  acceptDownloads?: boolean;
 }
 
 export async function startServeSession(tmpPrefix: string, opts: ServeOptions = {}): Promise<ServeSession> {
@@ -92,7 +93,7 @@ export async function startServeSession(tmpPrefix: string, opts: ServeOptions = 
     const token = new URL(url).searchParams.get('token') ?? /token=([^&#]+)/.exec(url)?.[1] ?? '';
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 1000 }, acceptDownloads: opts.acceptDownloads ?? false });
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 1000 } });
     const page = await context.newPage();
     page.on('pageerror', (e) => (serverLog += `\n[page error] ${e.message}`));
     page.on('console', (m) => {

@@ -55,7 +55,7 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
 
   beforeAll(async () => {
     // The server picks its own backend (auto), as a user's `cairn serve` does.
-    session = await startServeSession('cairn-e2e-', { backend: null, viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    session = await startServeSession('cairn-e2e-', { backend: null, viewport: { width: 1440, height: 900 } });
     url = session.url;
     page = session.page;
   }, 120_000);
