@@ -190,7 +190,7 @@ export interface EpisodeInfo {
   round: number;
   envIndex: number;
   length: number;
-  returnTotal: number;
+  return: number;
   success: number;
   values: (number | null)[];
   hasReplay: boolean;

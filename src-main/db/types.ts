@@ -167,7 +167,7 @@ export interface NewEpisode {
   round: number;
   envIndex: number;
   length: number;
-  returnTotal: number;
+  return: number;
   success: number;
   /** Values in the run's `metricKeys` order. */
   values: (number | null)[];
@@ -183,7 +183,7 @@ export interface EpisodeRow {
   envIndex: number;
   length: number;
   /** NaN when the env reported a non-finite return. */
-  returnTotal: number;
+  return: number;
   /** NaN when the env reported a non-finite value. */
   success: number;
   values: (number | null)[];

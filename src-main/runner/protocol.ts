@@ -28,7 +28,7 @@ export interface EpisodeOut {
   round: number;
   envIndex: number;
   length: number;
-  returnTotal: number;
+  return: number;
   success: number;
   values: (number | null)[];
   /** Present when this episode's replay is to be stored. */

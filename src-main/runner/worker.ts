@@ -73,7 +73,7 @@ function episodeRowMaker(spec: EnvSpec): (ep: EpisodeRecord, idx: number, round:
       round,
       envIndex: ep.envIndex,
       length: (lengthKey && m[lengthKey]) || 0,
-      returnTotal: (returnKey && m[returnKey]) || 0,
+      return: (returnKey && m[returnKey]) || 0,
       success: (successKey && m[successKey]) || 0,
       values: spec.metricKeys.map((k) => m[k] ?? null),
     };

@@ -336,7 +336,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         round: e.round,
         envIndex: e.envIndex,
         length: e.length,
-        returnTotal: num(e.returnTotal),
+        return: num(e.return),
         success: num(e.success),
         values: e.values,
         hasReplay: e.hasReplay,

@@ -189,7 +189,7 @@ async function importTask(dst: Store, dstRunId: number, t: Transport, remote: st
       const rows = [];
       for (const e of eps) {
         const replay = e.hasReplay ? ((await src.getReplay(s.id, e.idx)) ?? null) : null;
-        rows.push({ idx: e.idx, round: e.round, envIndex: e.envIndex, length: e.length, returnTotal: e.returnTotal, success: e.success, values: e.values, replay });
+        rows.push({ idx: e.idx, round: e.round, envIndex: e.envIndex, length: e.length, return: e.return, success: e.success, values: e.values, replay });
       }
       await dst.appendMetrics(dstRunId, points);
       await dst.appendEpisodes(dstRunId, rows);

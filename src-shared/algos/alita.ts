@@ -34,15 +34,7 @@
  * - F enters the influencer's actor loss pathwise through the clone (z held constant), on the
  *   first `influenceBatch` rows of its MADDPG minibatch (0 = all); the other agents' slots hold
  *   their current policies' Gumbel samples (`piOthers: 'softmax'`: their probabilities).
- *   `influenceGradient: 'score-function'` is Theorem 1 instead (spec §2.6): the surrogate
- *   Σ_i α_i [mean_b(g² ℓ) + 2 mean_b(g) mean_b(q ℓ)], α_i = 1/|I|, with q = the estimator at the
- *   influencer's sampled one-hot action, g = q - z (both constants) and ℓ = log pi_k of that
- *   action. The sample is the argmax of the same Gumbel-softmax draw the MADDPG term uses (a
- *   Gumbel-max categorical sample), so switching estimators moves no Rng draw. The proof's inner
- *   expectation over the discounted visitation is the batch itself, as the spec reads it; the
- *   estimator has high variance and is there to compare against Theorem 1, not as a default.
- *   `losses/actor_<k>` then holds lambda x the surrogate (not lambda F); `influence/F` is always
- *   F's value, mean_b Σ_i α_i g².
+ *   `influenceGradient: 'score-function'` is Theorem 1 instead (spec §2.6; alita-influence.ts).
  * - F under the other two targets (spec §2.5, "log F under the other two targets as
  *   diagnostics"): `influence/F_eq7`, `influence/F_eq4`, `influence/F_code` (and _<k> with
  *   several influencers), on the first `influenceDiagnostics` (64) of F's rows with the
@@ -56,11 +48,8 @@
  *   influencees' r minus the eq. 11 penalty (pi_i = softmax of its current logits, or a fresh
  *   sample with `penaltyPolicy: 'sample'`), averaged over influencers; clones regress on the same
  *   training reward (`influenceReward: 'extrinsic'`: the env's).
- * - autoencoder: [o_k, a_k] -> 128-64-12-3-12-64-128 -> d, ReLU except the linear 3-unit
- *   bottleneck, tanh output (`aeOutput: 'linear'`), He-normal weights, zero biases, Adam 3e-3
- *   with L2 1e-3 added to the gradient. Trained after every round for one shuffled epoch in
- *   minibatches of 64 over the transitions of the last `aeWindowRounds` (3) rounds: the spec's
- *   "every 5 episodes on the last 15" seen per episode, i.e. every transition about 3 times.
+ * - autoencoder (alita-novelty.ts): the released code's layout and training, after every round
+ *   for one shuffled epoch over the transitions of the last `aeWindowRounds` (3) rounds.
  * - ablations (`variant`): no-f (lambda = 0, no clones), no-im (no bonus, no penalty; the
  *   influencees keep their centralised critics), symmetric (every team agent an influencer with
  *   its own autoencoder and clones; each agent's penalty averaged over the others).
@@ -88,11 +77,13 @@ import { annotateReplay } from '../replay-annotations';
 import { DenseNet } from '../nn/dense-net';
 import { Adam, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
-import type { Tensor, Tf } from '../nn/tf';
+import type { Tensor } from '../nn/tf';
 import { Rng } from '../rng';
 import { learnerAgents } from '../envs/spaces';
 import { DtIndex, pairKey, retrieveDt, type DtSource } from './alita-dt';
 import { ascentJointMax, exactJointMax, jointCount, type Slot } from './alita-joint-max';
+import { scoreFunctionSurrogate, TARGETS, type InfluenceTarget } from './alita-influence';
+import { autoencoderEpoch, makeAutoencoder, noveltyPsi, type TrainedNet } from './alita-novelty';
 import { actionTensor, MASKED_LOGIT } from './core/action-codec';
 import { ddpgFamilySchema, ddpgProblems, greedyAction, MaddpgPolicy, MaddpgTrainer, type Batch, type DdpgVariant } from './maddpg-trainer';
 import type { AlgoEntry, Checkpoint, RoundResult, TrainContext } from './types';
@@ -105,28 +96,6 @@ const INFLUENCER_STREAM = 0x696e666c;
 
 /** Stream tag of the F diagnostics' samples (ASCII "fdia"): logging never moves the run's Rng. */
 const DIAGNOSTICS_STREAM = 0x66646961;
-
-const TARGETS = ['eq7', 'eq4', 'code'] as const;
-type InfluenceTarget = (typeof TARGETS)[number];
-
-/**
- * Theorem 1's surrogate for one influencer on K rows, Σ_i α_i [ mean_b(g_ib² ℓ_b) + 2 mean_b(g_ib)
- * mean_b(q_ib ℓ_b) ] with α_i = 1/|I|, g and q constants (row-major [K, |I|]) and `logp` [K] the
- * log-probability of the sampled influencer action (the only differentiable input). It is linear
- * in ℓ, so it is mean_b(w_b ℓ_b) with the constant weight w_b = Σ_i α_i (g_ib² + 2 mean(g_i) q_ib).
- * Its value is not F; its gradient is the batch estimate of eq. 5.
- */
-export function scoreFunctionSurrogate(tf: Tf, logp: Tensor, g: Float32Array, q: Float32Array, K: number, nI: number): Tensor {
-  const gMean = new Float64Array(nI);
-  for (let b = 0; b < K; b++) for (let i = 0; i < nI; i++) gMean[i] += g[b * nI + i] / K;
-  const w = new Float32Array(K);
-  for (let b = 0; b < K; b++) {
-    let v = 0;
-    for (let i = 0; i < nI; i++) v += g[b * nI + i] * g[b * nI + i] + 2 * gMean[i] * q[b * nI + i];
-    w[b] = v / nI;
-  }
-  return tf.tidy(() => tf.mean(tf.mul(tf.reshape(logp, [K]), tf.tensor1d(w))));
-}
 
 export const alitaSchema = {
   ...ddpgFamilySchema,
@@ -188,19 +157,13 @@ export function alitaProblems(spec: EnvSpec): string[] {
   return out;
 }
 
-interface Net {
-  params: ParamSet;
-  net: DenseNet;
-  opt: Optimizer;
-}
-
 export class AlitaTrainer extends MaddpgTrainer {
   private readonly acfg: AlitaConfig;
   readonly team: readonly number[];
   influencers: number[];
-  private ae = new Map<number, Net>();
+  private ae = new Map<number, TrainedNet>();
   /** clones.get(k)[i]: influencer k's clone of critic i (clones), or Q^cen at index -1 (single). */
-  private est = new Map<number, Map<number, Net>>();
+  private est = new Map<number, Map<number, TrainedNet>>();
   private readonly dtIndex = new Map<number, DtIndex>();
   private readonly roundSteps: number[] = [];
   private inMainUpdate = false;
@@ -245,15 +208,8 @@ export class AlitaTrainer extends MaddpgTrainer {
     const rng = this.ctx.rng;
     const c = this.acfg;
     for (const k of this.influencers) {
-      const d = this.lay.obsSizes[k] + this.lay.codecs[k].dim;
-      const params = new ParamSet(tf);
-      const net = new DenseNet(tf, params, 'net', [d, 128, 64, 12, 3, 12, 64, 128, d], rng, {
-        activations: ['relu', 'relu', 'relu', 'linear', 'relu', 'relu', 'relu'],
-        output: c.aeOutput,
-        init: 'he-normal',
-      });
-      this.ae.set(k, { params, net, opt: new Adam(tf, params, { lr: c.aeLr }) });
-      const m = new Map<number, Net>();
+      this.ae.set(k, makeAutoencoder(tf, this.lay.obsSizes[k] + this.lay.codecs[k].dim, rng, c));
+      const m = new Map<number, TrainedNet>();
       if (c.influenceEstimator === 'clones') {
         for (const i of this.influencees(k)) {
           const { params: p, net: n } = this.buildCritic(i, rng, true);
@@ -290,12 +246,7 @@ export class AlitaTrainer extends MaddpgTrainer {
 
   /** psi_k(o_k, a_k) [K, 1] for batch rows (no gradient). */
   psi(k: number, obs: Tensor, act: Tensor): Tensor {
-    const tf = this.tf;
-    return tf.tidy(() => {
-      const v = tf.concat([obs, act], 1);
-      const sq = tf.sum(tf.square(tf.sub(this.ae.get(k)!.net.forward(v), v)), 1, true);
-      return this.acfg.psiForm === 'sq' ? sq : tf.sqrt(sq);
-    });
+    return noveltyPsi(this.tf, this.ae.get(k)!, obs, act, this.acfg.psiForm);
   }
 
   /**
@@ -704,7 +655,6 @@ export class AlitaTrainer extends MaddpgTrainer {
 
   private trainAutoencoders(): void {
     if (!this.usesIM() || this.buffer.count === 0) return;
-    const tf = this.tf;
     const c = this.acfg;
     const { lay, buffer } = this;
     const L = Math.min(buffer.count, this.roundSteps.reduce((s, n) => s + n, 0));
@@ -712,30 +662,12 @@ export class AlitaTrainer extends MaddpgTrainer {
     const end = buffer.nextSlot;
     const rows = Int32Array.from({ length: L }, (_, i) => (end - 1 - i + cap * 2) % cap);
     for (const k of this.influencers) {
-      const d = lay.obsSizes[k] + lay.codecs[k].dim;
-      const order = this.ctx.rng.shuffle(Int32Array.from(rows));
-      const ae = this.ae.get(k)!;
-      for (let s = 0; s < L; s += c.aeBatch) {
-        const n = Math.min(c.aeBatch, L - s);
-        const v = new Float32Array(n * d);
-        for (let r = 0; r < n; r++) {
-          const row = order[s + r];
-          v.set(buffer.row('obs', row).subarray(lay.obsOff[k], lay.obsOff[k] + lay.obsSizes[k]), r * d);
-          v.set(buffer.row('act', row).subarray(lay.actOff[k], lay.actOff[k] + lay.codecs[k].dim), r * d + lay.obsSizes[k]);
-        }
-        const x = tf.tensor2d(v, [n, d]);
-        const { value, grads } = ae.params.grads(() => tf.mean(tf.square(tf.sub(ae.net.forward(x), x))) as never);
-        if (c.aeWeightDecay > 0) {
-          for (const [name, g] of Object.entries(grads)) {
-            grads[name] = tf.tidy(() => tf.add(g, tf.mul(ae.params.get(name), c.aeWeightDecay)));
-            g.dispose();
-          }
-        }
-        ae.opt.step(grads);
-        for (const g of Object.values(grads)) g.dispose();
-        x.dispose();
-        this.stats.add('im/ae_loss', value);
-      }
+      const input = (row: number, v: Float32Array, at: number) => {
+        v.set(buffer.row('obs', row).subarray(lay.obsOff[k], lay.obsOff[k] + lay.obsSizes[k]), at);
+        v.set(buffer.row('act', row).subarray(lay.actOff[k], lay.actOff[k] + lay.codecs[k].dim), at + lay.obsSizes[k]);
+      };
+      const losses = autoencoderEpoch(this.tf, this.ae.get(k)!, rows, lay.obsSizes[k] + lay.codecs[k].dim, input, c, this.ctx.rng);
+      for (const loss of losses) this.stats.add('im/ae_loss', loss);
     }
   }
 
@@ -789,6 +721,8 @@ export class AlitaTrainer extends MaddpgTrainer {
     if (this.acfg.dtMode === 'exact') for (const k of this.influencers) this.indexRows(k, Array.from({ length: this.buffer.count }, (_, r) => r));
   }
 }
+
+export { scoreFunctionSurrogate } from './alita-influence';
 
 export const ALITA_VARIANT: DdpgVariant = { id: 'alita', schema: alitaSchema };
 

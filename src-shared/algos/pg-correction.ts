@@ -2,8 +2,20 @@
  * PG's reward-side and correction-term pieces (paper §4-4.1, App. E.6-E.7, P; released code
  * specs §1.9, §2.1-2.4): the reward injection, the collective/individual split of the rewards,
  * which agent-steps enter each correction objective, the released entropy penalty and the
- * released finite-difference term. The symbols and the choices behind them are explained in
- * pg.ts's header (CORRECTION TERMS, MAX-ENTROPY); the trainer composes these in its update.
+ * released finite-difference term. The correction's symbols and the choices behind them are
+ * explained in pg-correction-grads.ts's header; the trainer composes these in its update.
+ *
+ * MAX-ENTROPY (§4.1, Fig. 6; `maxEntropy`, `entropyCoef` 1e-4 = the code's policy_ent_coeff:
+ * the paper gives no coefficient). `bonus`: an entropy-regularised PG (the paper cites Ahmed et
+ * al. 2019 and Haarnoja et al. 2018): the actor loss gets - alpha sum m H(pi(.|o_t)) / sum m,
+ * the entropy's own gradient at the visited states, which makes the updated policy more random
+ * there. Not the soft-RL reward r + alpha H: measured on one batch, that raises the returns of
+ * every sampled action before the critic catches up and SHARPENS the policy. `released-penalty`:
+ * the code's r <- r - alpha H (H of the behaviour distribution, detached) before the critic
+ * targets and returns (specs §1.9; `entropyPenalty`). On one batch that too RAISES the policy's
+ * entropy (every sampled action's return drops, so all are pushed down; measured dH = +1.7e-4
+ * at alpha 1e-4, lr 1e-3, 6 copies); an entropy-lowering effect can only come through which
+ * states are reached, over many updates.
  */
 import type { Tensor, Tf } from '../nn/tf';
 import type { Rng } from '../rng';

@@ -86,95 +86,12 @@
  * - per-agent actors (`actorSharing: per-agent`) are one network per agent (not the released
  *   code's iid_agents split by env copy), with one optimiser and clip over all of them.
  *
- * CORRECTION TERMS (paper §4-4.1, eq. 2-5, Theorem 1, App. P; `correction`, default `hvp`).
- * The actor's ascent direction becomes  grad(sum m A log pi / sum m) + coef * s * C  (s = -1
- * under `antiCollective`, App. E.7, which minimises the term), with C a Hessian-vector product
- * of a collective objective J_c (eq. 5: the term is added to the policy gradient):
- *     C = grad_theta [ grad_theta J_c(theta) . Psi ]  =  H(J_c) Psi      (Psi held constant)
- * computed by double backprop through the GRU (nn/hvp.ts; recurrent-actor.ts `tapeLogits` runs
- * the cell on the tape, because the fused BPTT op is first-order only). M.2 says the paper
- * approximated the Hessian with Pearlmutter's trick: this is that, exactly (no approximation
- * beyond float32). How each symbol is realised, and why:
- * - J_c (eq. 2: the sub-objective E[sum_t r^c]) as the REINFORCE surrogate
- *       J_c = sum_a sum_{(t,b) in S_a} (G_c - V) log pi(a_t | h_t) / |S_a|
- *   G_c = the discounted Monte-Carlo return of the collective reward alone (the individual r_i
- *   is excluded, as J_c = J - E[sum r^i]); the collective reward is the part all agents receive
- *   alike on a copy's terminating step (`collectiveSplit`). V = the baseline of the
- *   collective return alone (`correctionBaseline`): by default a second set of per-agent
- *   critics (same MLP on the env observation, trained each round by one batch RMSprop step on
- *   G_c over every valid agent-step, the pre-update values used, as for the PG critic);
- *   `none` drops it. (Before issue 8 this was the PG term's full-return critic: its value
- *   includes the individual reward that J_c excludes, and since (G_c - V) multiplies a
- *   second-order term the offset is not variance-only: E[V grad^2 log pi] = -E[V score
- *   score^T] != 0, roughly V F Psi with F the Fisher matrix. Kept as `full-critic`, the
- *   released code's v'.) (G_c - V) is detached. The Hessian is the surrogate's, sum
- *   (G_c - V) grad^2 log pi: what Pearlmutter's trick on a policy-gradient loss gives. (It omits the
- *   score-outer-product part E[G grad log p grad log p^T] of the Hessian of E[G], which needs
- *   trajectory-level score products as in DiCE; the paper does not mention it.)
- * - S_a, the steps of agent a's collective sub-policy pi_c^a (`correctionSteps`):
- *     self  (§4.1, grad_i grad_i J_c(theta_i) Psi(pi_c^i)): a's steps strictly after a's own
- *           door opened. Eq. 3 conditions J_c on the door being open, where J_c no longer
- *           depends on pi_d.
- *     cross (eq. 5, grad_i grad_j J_c(theta_j) Psi(pi_c^j)): for each copy whose first door was
- *           opened by agent i, every valid step of the other agents j. Theorem 1 assumes i
- *           opened first, so j's whole policy is its collective policy. The term is agent i's;
- *           with the shared actor (paper "Joint"), theta_i = theta_j = theta and grad_i grad_j
- *           is the Hessian in theta, so the terms of all pairs add into the one update. With
- *           per-agent actors the mixed derivative of j's surrogate w.r.t. theta_i is zero, so
- *           `cross` is refused there (under hvp).
- *   A door's opening is read from the rewards (the env interface has no door state): an
- *   agent's first positive non-collective reward (r_i = 0.5 by default). Limits: under
- *   rewardMode collective-only no opening is visible (the terms are then zero), and the
- *   toggle-only holding penalty makes the opening step net 0 (missed).
- * - Psi, "the reciprocal of the expected grad log pi_c" (eq. 4 and P.1, a vector in parameter
- *   space): the Moore-Penrose inverse of the mean score g = mean_{S} grad_theta log pi(a_t|h_t),
- *       Psi = g / (|g|^2 + lambda),   lambda = `psiDamping` (0: the exact pseudo-inverse).
- *   It is the minimum-norm vector with g . Psi = 1, the property eq. 15 uses (grad J_c . Psi =
- *   E[Q_c] when grad J_c = g E[Q_c], eq. 14). An elementwise reciprocal would instead give
- *   (number of parameters) x E[Q_c] and blow up on near-zero components. Eq. 4 (expectation
- *   outside the reciprocal) and P.1 (inside) disagree; we follow P.1, the form that is finite.
- *   Psi is data (no gradient through it), as v in Pearlmutter's H v; g comes from one
- *   first-order pass of the fused BPTT (taped) or of the R-pass module's own BPTT on the
- *   sequences with S steps (r-pass; rows outside S have zero weight in g). Shared actor: one
- *   Psi from the pooled S steps (one policy network); per-agent actors: one Psi per agent, in
- *   its own parameter block.
- *   Caveat, measured: on-policy E[grad log pi] = 0, so g is a small, noisy vector. At
- *   initialisation (history preset, 32 copies) |g|^2 ~ 0.02-0.09 and the term's gradient norm
- *   is ~1-8 against ~0.01-0.02 for the PG term, so RMSprop follows the term; in a 200-round
- *   test (8 copies, lr 1e-3) `self` drove door opening below the random policy's rate while
- *   vanilla PG tripled it. `psiDamping` and `correctionCoef` are the knobs;
- *   `charts/correction_value` logs grad J_c . Psi, which eq. 15 identifies with E[Q_c].
- * - `correctionStart` (the code's kick_in): the term acts from that update on (1 = always).
- * - Stats (when correction is not none): charts/correction_norm = norm of the term's share of
- *   the actor-loss gradient; charts/correction_dot_pg = cosine between that and the PG loss
- *   gradient (> 0: the term pushes the way PG does); charts/correction_steps = agent-steps in
- *   J_c (hvp) or gated entries (released-fd); charts/correction_value as above (hvp).
- * The released code's version (`correctionImpl: released-fd`, specs §2.1) is a per-entry
- * scalar, not a parameter-space product: at steps with reward >= 1 (the success step, both
- * agents) C = (H00 + H11) / log p with H the diagonal of a 2x2 central finite difference
- * (eps 1e-6, float32) of f(p, v) = m (G_c - v) log p in the taken action's probability p and
- * the baseline v (the released code's v' = V of the full critic: `correctionBaseline:
- * full-critic` in the released-code presets; the default puts the collective baseline there
- * too); analytic limit m [(G_c - V)/(p log p) - 1] (`releasedFdTerm`). Loss -(sum L
- * + sum C)/sum m, gradient through p only. `cross` under released-fd is the code's
- * update_order, which swaps agents before a total sum: identical to self. Under
- * antiCollectiveScope released-individual, the code's his_disc + anti_coop path adds the
- * individual analogue C_i = D_i / p (specs §2.4: at individual-reward steps, D_i from
- * f_i = m (G_ind - v'') log p, v'' = V - (sum r_col / 1.5) p) while C keeps its sign; with
- * scope collective, C is negated (what E.7 describes; no flag of the code does that).
- * correctionCoef scales every correction term, released ones included (the code: 1).
- *
- * MAX-ENTROPY (§4.1, Fig. 6; `maxEntropy`, `entropyCoef` 1e-4 = the code's policy_ent_coeff:
- * the paper gives no coefficient). `bonus`: an entropy-regularised PG (the paper cites Ahmed et
- * al. 2019 and Haarnoja et al. 2018): the actor loss gets - alpha sum m H(pi(.|o_t)) / sum m,
- * the entropy's own gradient at the visited states, which makes the updated policy more random
- * there. Not the soft-RL reward r + alpha H: measured on one batch, that raises the returns of
- * every sampled action before the critic catches up and SHARPENS the policy. `released-penalty`:
- * the code's r <- r - alpha H (H of the behaviour distribution, detached) before the critic
- * targets and returns (specs §1.9; `entropyPenalty`). On one batch that too RAISES the policy's
- * entropy (every sampled action's return drops, so all are pushed down; measured dH = +1.7e-4
- * at alpha 1e-4, lr 1e-3, 6 copies); an entropy-lowering effect can only come through which
- * states are reached, over many updates.
+ * CORRECTION TERMS (paper §4-4.1, eq. 2-5, Theorem 1, App. P; `correction`, default none):
+ * the actor's ascent direction becomes grad(PG loss) + coef * s * C, C = H(J_c) Psi by
+ * `correctionImpl` hvp, or the released code's finite-difference terms (released-fd). What
+ * J_c, S_a and Psi are, how they are realised and why: the header of pg-correction-grads.ts.
+ * MAX-ENTROPY (§4.1, Fig. 6; `maxEntropy`): `bonus` (entropy-regularised PG loss) or the
+ * released code's reward penalty: the header of pg-correction.ts.
  *
  * Speed (tiny networks are dispatch-bound, and the wasm backend is what runs here): see the
  * headers of nn/gru.ts (fused BPTT reusing the rollout's activations) and nn/mlp.ts (plain
@@ -194,21 +111,21 @@
  * max-entropy cost next to nothing.
  */
 import { ConfigError, type Schema, type Values, typedValues } from '../config/schema';
-import type { EnvSpec } from '../envs/types';
 import { maskedLogProbs, maskedProbs, sampleIndex, entropy, entropyFromLogProbs } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
-import { doubleBackprop, registerSecondOrderGradients, secondOrderOps } from '../nn/hvp';
+import { registerSecondOrderGradients } from '../nn/hvp';
 import { GruTrace } from '../nn/gru';
-import { RecurrentPolicyRop, type PolicyArrays, type PolicyTensors } from '../nn/policy-rop';
-import { Mlp } from '../nn/mlp';
+import type { Mlp } from '../nn/mlp';
 import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
-import { discountedReturns, tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
+import { discountedReturns } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import { Rng, deriveSeed } from '../rng';
 import { LockstepRollout } from './core/rollout';
-import { collectiveSplit, correctionSteps, entropyPenalty, injectRewards, releasedFdTerm, releasedRewardSplit } from './pg-correction';
+import { collectiveSplit, entropyPenalty, injectRewards, releasedRewardSplit } from './pg-correction';
+import { PgCorrection, addCorrection, type CorrectionPart } from './pg-correction-grads';
+import { criticTargets, fitCritics, makeCritics, perAgentRows } from './pg-critics';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
@@ -220,7 +137,7 @@ import { gruGatesSchema } from './recurrent-actor';
  * actor and critics are MLP/GRU on the flat row.
  */
 const PG_NEEDS: EnvNeeds = { actions: 'discrete' };
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, tapeLogits, timeToGroup } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, timeToGroup } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -344,26 +261,10 @@ export const pgSchema = {
 } as const satisfies Schema;
 
 /** The resolved hyperparameters, typed from the schema. */
-type PgConfig = Values<typeof pgSchema>;
+export type PgConfig = Values<typeof pgSchema>;
 
 function parseConfig(values: Values): PgConfig {
   return typedValues('algo', pgSchema, values);
-}
-
-// ================================================================= networks
-
-/**
- * N disjoint critics envObs -> H -> H -> 1, one MLP per agent in one parameter set (one
- * optimiser and one global-norm clip over all of them, as the released code's single critic
- * optimiser). Separate G = 1 networks rather than one grouped MLP: each agent's rows are
- * uploaded separately anyway, and the wasm backend is slow at batched matmuls and slices.
- */
-function makeCritics(tf: Tf, params: ParamSet, spec: EnvSpec, cfg: PgConfig, rng: Rng): Mlp[] {
-  const H = cfg.criticHiddenDim;
-  return Array.from(
-    { length: spec.numAgents },
-    (_, a) => new Mlp(tf, params, `critic/${a}`, [spec.envObsSize, H, H, 1], cfg.activation, 1, rng),
-  );
 }
 
 export {
@@ -418,8 +319,8 @@ class PgTrainer implements Trainer {
   private readonly endTrunc: Uint8Array; //    [B] ...by the time limit (the rollout's)
   private readonly frozen: Float32Array; //    [N][B][envObs] first env observation
   private readonly trace: GruTrace;
-  /** The R-pass workspace (hvpMethod r-pass), made on first use. */
-  private rop: RecurrentPolicyRop | null = null;
+  /** The correction terms (pg-correction-grads.ts), reading the storage above. */
+  private readonly correction: PgCorrection;
   private hA: Float32Array;
   private hB: Float32Array;
   private readonly probs: Float64Array;
@@ -495,6 +396,8 @@ class PgTrainer implements Trainer {
     this.hB = new Float32Array(rows * H);
     this.probs = new Float64Array(A);
     this.stage = new Float32Array((L + 1) * rows * Math.max(this.obsSize, this.envObs, A));
+    const { obsSize, actor, trace, xs, avail, acts, rews, pTaken, endStep, endTrunc } = this;
+    this.correction = new PgCorrection({ tf, cfg, N, B, A, obsSize, actor, trace, xs, avail, acts, rews, pTaken, endStep, endTrunc });
   }
 
   async round(): Promise<RoundResult> {
@@ -606,58 +509,8 @@ class PgTrainer implements Trainer {
     if (cfg.maxEntropy && cfg.maxEntropySign === 'released-penalty') {
       entropyPenalty(rewards, this.ents.subarray(0, T * M), masks, cfg.entropyCoef, split);
     }
-    // Target critic values V[t] for slots 0..T, time-major. With lambda = 1 only each copy's
-    // final observation enters the targets (the other slots have weight 1 - lambda = 0), so
-    // only those B rows per agent are evaluated; it is also what slot T holds (carried forward).
-    const values = new Float32Array((T + 1) * M);
-    if (cfg.tdLambda === 1) {
-      const xf = new Float32Array(M * E);
-      for (let a = 0; a < N; a++) {
-        for (let b = 0; b < B; b++) {
-          const src = ((this.endStep[b] + 1) * N + a) * B + b;
-          xf.set(this.cobs.subarray(src * E, (src + 1) * E), (a * B + b) * E);
-        }
-      }
-      tf.tidy(() => {
-        for (let a = 0; a < N; a++) {
-          const X = tf.tensor3d(xf.subarray(a * B * E, (a + 1) * B * E), [1, B, E]);
-          const v = this.targets[a].infer(X).dataSync();
-          for (let b = 0; b < B; b++) {
-            values[(this.endStep[b] + 1) * M + a * B + b] = v[b];
-            values[T * M + a * B + b] = v[b];
-          }
-        }
-      });
-    } else {
-      const n = (T + 1) * B;
-      const cobsG = timeToGroup(this.cobs, T + 1, N, B, E, this.stage);
-      const vTarget = new Float32Array(N * n);
-      tf.tidy(() => {
-        for (let a = 0; a < N; a++) {
-          const X = tf.tensor3d(cobsG.subarray(a * n * E, (a + 1) * n * E), [1, n, E]);
-          vTarget.set(this.targets[a].infer(X).dataSync() as Float32Array, a * n);
-        }
-      });
-      groupToTime(vTarget, T + 1, N, B, values);
-    }
-    const terminated = new Float32Array(T * M);
-    let targets: Float32Array;
-    if (cfg.criticBootstrap === 'standard') {
-      for (let b = 0; b < B; b++) {
-        if (this.endTrunc[b]) continue;
-        for (let a = 0; a < N; a++) terminated[this.endStep[b] * M + a * B + b] = 1;
-      }
-      targets = tdLambdaTargets(rewards, terminated, masks, values, T, M, cfg.gamma, cfg.tdLambda);
-    } else {
-      // Released code: terminated = 1 from the ending step on (time limit included).
-      for (let t = 0; t < T; t++) {
-        for (let b = 0; b < B; b++) {
-          if (t < this.endStep[b]) continue;
-          for (let a = 0; a < N; a++) terminated[t * M + a * B + b] = 1;
-        }
-      }
-      targets = tdLambdaTargetsPymarl(rewards, terminated, masks, values, T, M, cfg.gamma, cfg.tdLambda);
-    }
+    const { cobs, endStep, endTrunc, stage } = this;
+    const targets = criticTargets(tf, this.targets, cfg, { cobs, endStep, endTrunc, stage }, rewards, masks, T, N, B, E);
     const returns = discountedReturns(rewards, masks, T, M, cfg.gamma);
 
     // ---------------------------------------------------------------- critic update
@@ -667,32 +520,13 @@ class PgTrainer implements Trainer {
     let steps = 0;
     /** One critic step on per-agent rows X[a] [1, R, E], targets and masks [1, R, 1]; returns V [N * R]. */
     const criticStep = (X: Tensor[], Gt: Tensor[], Mt: Tensor[], count: number): Float32Array => {
-      const held: Tensor[] = [];
-      const { value, grads } = this.criticParams.grads(() => {
-        let loss: Tensor = tf.scalar(0);
-        for (let a = 0; a < N; a++) {
-          const v = this.critics[a].forward(X[a], false);
-          held.push(tf.keep(v)); // the pre-update values are this step's baseline
-          loss = tf.add(loss, tf.sum(tf.mul(Mt[a], tf.square(tf.sub(v, Gt[a])))));
-        }
-        return tf.div(loss, count) as never;
-      });
-      const R = (X[0].shape as number[])[1];
-      const v = new Float32Array(N * R);
-      held.forEach((t, a) => {
-        v.set(t.dataSync() as Float32Array, a * R);
-        t.dispose();
-      });
-      criticNorm += clipByGlobalNorm(tf, grads, cfg.criticGradClip);
-      this.criticOpt.step(grads);
-      for (const g of Object.values(grads)) g.dispose();
-      criticLoss += value;
+      const fit = fitCritics(tf, this.criticParams, this.critics, this.criticOpt, X, Gt, Mt, count, cfg.criticGradClip);
+      criticNorm += fit.norm;
+      criticLoss += fit.loss;
       steps++;
-      return v;
+      return fit.values;
     };
-    /** Per-agent tensors [1, R, F] from a group-major [N][R][F] array. */
-    const perAgent = (src: Float32Array, R: number, F: number): Tensor[] =>
-      Array.from({ length: N }, (_, a) => tf.tensor3d(src.subarray(a * R * F, (a + 1) * R * F), [1, R, F]));
+    const perAgent = (src: Float32Array, R: number, F: number): Tensor[] => perAgentRows(tf, src, N, R, F);
     if (cfg.criticUpdate === 'batch') {
       let count = 0;
       for (let i = 0; i < T * M; i++) count += masks[i];
@@ -782,43 +616,18 @@ class PgTrainer implements Trainer {
       });
       return res as never; // tidy keeps tensors found in the returned object (the gradients)
     }) as { value: number; grads: Record<string, Tensor> };
-    const corrStats: Record<string, number> = {};
+    let corrStats: Record<string, number> = {};
     if (cfg.correction !== 'none') {
       // Gradients of the correction's share of the loss (minus the term it ascends).
-      const parts: Array<{ grads: Record<string, Tensor>; steps: number; value?: number }> = [];
+      const parts: CorrectionPart[] = [];
       if (corrOn && cfg.correctionImpl === 'hvp') {
-        const h = this.hvpCorrection(X, avail, T, masks, corrBaseline, eps);
+        const h = this.correction.hvp(X, avail, T, masks, corrBaseline, eps);
         if (h) parts.push(h);
       }
       if (releasedCollective || releasedIndividual) {
-        parts.push(this.releasedCorrection(X, avail, T, masks, baseline, corrBaseline, split!, releasedCollective, releasedIndividual, eps, valid));
+        parts.push(this.correction.released(X, avail, T, masks, baseline, corrBaseline, split!, releasedCollective, releasedIndividual, eps, valid));
       }
-      corrStats['charts/correction_steps'] = parts.reduce((n, p) => n + p.steps, 0);
-      corrStats['charts/correction_value'] = parts.reduce((n, p) => n + (p.value ?? 0), 0);
-      const corr: Record<string, Tensor> = {};
-      for (const name of Object.keys(actorGrads)) {
-        const ts = parts.map((p) => p.grads[name]).filter((t) => t !== undefined);
-        corr[name] = ts.length === 0 ? tf.zerosLike(actorGrads[name]) : ts.length === 1 ? ts[0] : tf.addN(ts);
-        if (ts.length > 1) ts.forEach((t) => t.dispose());
-      }
-      let dot = 0;
-      let nc = 0;
-      let np = 0;
-      tf.tidy(() => {
-        for (const name of Object.keys(actorGrads)) {
-          dot += tf.sum(tf.mul(corr[name], actorGrads[name])).dataSync()[0];
-          nc += tf.sum(tf.square(corr[name])).dataSync()[0];
-          np += tf.sum(tf.square(actorGrads[name])).dataSync()[0];
-        }
-      });
-      corrStats['charts/correction_norm'] = Math.sqrt(nc);
-      corrStats['charts/correction_dot_pg'] = nc > 0 && np > 0 ? dot / Math.sqrt(nc * np) : 0;
-      for (const name of Object.keys(actorGrads)) {
-        const sum = tf.add(actorGrads[name], corr[name]);
-        actorGrads[name].dispose();
-        corr[name].dispose();
-        actorGrads[name] = sum;
-      }
+      corrStats = addCorrection(tf, actorGrads, parts);
     }
     X.dispose();
     avail.dispose();
@@ -850,276 +659,6 @@ class PgTrainer implements Trainer {
   }
 
   /**
-   * The paper's term by double backprop (see the header), as the gradient of its share of the
-   * actor LOSS: -coef * sign * H(J_c) Psi. Null when no agent-step qualifies. X / avail: the
-   * round's actor inputs in the fused layout (for the mean score, first order).
-   */
-  private hvpCorrection(
-    X: Tensor,
-    avail: Tensor,
-    T: number,
-    masks: Float32Array,
-    baseline: Float32Array,
-    eps: number,
-  ): { grads: Record<string, Tensor>; steps: number; value: number } | null {
-    const { tf, cfg, N, B, A } = this;
-    const O = this.obsSize;
-    const M = N * B;
-    const G = this.actor.groups;
-    const { collective, tOpen } = collectiveSplit(this.rews.subarray(0, T * M), masks, this.endStep, this.endTrunc, T, N, B);
-    const inS = correctionSteps(cfg.correction === 'cross' ? 'cross' : 'self', tOpen, masks, T, N, B);
-    const Gc = discountedReturns(collective, masks, T, M, cfg.gamma);
-    // Sequences (agent a, copy b) with steps in S_a, each run from t = 0 (the GRU state) to the
-    // last step any of them needs; grouped like the actor (G = 1: all in one group).
-    const count = new Float64Array(N);
-    const seqs: number[][] = Array.from({ length: G }, () => []); // column a * B + b per group
-    let Tp = 0;
-    for (let a = 0; a < N; a++) {
-      for (let b = 0; b < B; b++) {
-        let any = false;
-        for (let t = 0; t < T; t++) {
-          if (!inS[t * M + a * B + b]) continue;
-          any = true;
-          count[a]++;
-          Tp = Math.max(Tp, t + 1);
-        }
-        if (any) seqs[G === 1 ? 0 : a].push(a * B + b);
-      }
-    }
-    const steps = count.reduce((x, y) => x + y, 0);
-    if (steps === 0) return null;
-    const total = G === 1 ? [steps] : Array.from(count);
-    const sign = cfg.antiCollective && cfg.antiCollectiveScope === 'collective' ? -1 : 1;
-    const k = -cfg.correctionCoef * sign;
-    if (cfg.hvpMethod === 'r-pass') {
-      const { value, hvp } = this.rpassCorrection(Tp, seqs, inS, Gc, baseline, count, total, eps);
-      const out: Record<string, Tensor> = {};
-      for (const n of this.actor.params.names()) {
-        out[n] = tf.tensor(hvp[n as keyof PolicyArrays].map((h) => h * k), this.actor.params.get(n).shape, 'float32');
-      }
-      return { grads: out, steps, value };
-    }
-
-    // Psi = g / (|g|^2 + lambda) per group, g = the mean score over the group's S steps, by the
-    // fused first-order BPTT on the round's full batch (rows [N][T][B] per the PG loss).
-    const rowsAll = (N * T * B) / G;
-    const wLall = new Float32Array(N * T * B * A);
-    for (let t = 0; t < T; t++) {
-      for (let a = 0; a < N; a++) {
-        for (let b = 0; b < B; b++) {
-          const i = t * M + a * B + b;
-          if (inS[i]) wLall[((a * T + t) * B + b) * A + this.acts[i]] = 1 / total[G === 1 ? 0 : a];
-        }
-      }
-    }
-    const names = this.actor.params.names();
-    const vars = this.actor.params.variables();
-    const psi = tf.tidy(() => {
-      const W = tf.tensor3d(wLall, [G, rowsAll, A]);
-      const { grads } = this.actor.params.grads(
-        () => tf.sum(tf.mul(W, maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, this.trace), avail, eps))) as never,
-      );
-      const gs = names.map((n) => grads[n].dataSync() as Float32Array);
-      const norm2 = new Float64Array(G);
-      for (const g of gs) {
-        const n = g.length / G;
-        for (let k = 0; k < g.length; k++) norm2[Math.floor(k / n)] += g[k] * g[k];
-      }
-      return gs.map((g, i) => {
-        const n = g.length / G;
-        const out = new Float32Array(g.length);
-        for (let k = 0; k < g.length; k++) {
-          const d = norm2[Math.floor(k / n)] + cfg.psiDamping;
-          out[k] = d > 0 ? g[k] / d : 0;
-        }
-        return tf.tensor(out, vars[i].shape, 'float32');
-      });
-    });
-
-    // The sequences on the tape: x [G, Tp * R, O], rows time-major; weights (G_c - V) / n on S.
-    const R = Math.max(...seqs.map((q) => q.length));
-    const x = new Float32Array(G * Tp * R * O);
-    const av = new Float32Array(G * Tp * R * A).fill(1);
-    const wJ = new Float32Array(G * Tp * R * A);
-    for (let g = 0; g < G; g++) {
-      seqs[g].forEach((col, r) => {
-        const a = Math.floor(col / B);
-        for (let t = 0; t < Tp; t++) {
-          const src = t * M + col;
-          const dst = (g * Tp + t) * R + r;
-          x.set(this.xs.subarray(src * O, (src + 1) * O), dst * O);
-          av.set(this.avail.subarray(src * A, (src + 1) * A), dst * A);
-          if (inS[src]) wJ[dst * A + this.acts[src]] = (Gc[src] - baseline[src]) / count[a];
-        }
-      });
-    }
-    const so = secondOrderOps(tf);
-    const { value: psiDotGrad, grads } = doubleBackprop(tf, vars, (grad) => {
-      const logits = tapeLogits(tf, this.actor.weights(), tf.tensor3d(x, [G, Tp * R, O]), Tp, cfg.activation);
-      const J = tf.sum(tf.mul(tf.tensor3d(wJ, [G, Tp * R, A]), so.maskedLogProbs(logits, tf.tensor3d(av, [G, Tp * R, A]), eps)));
-      const gJ = grad(J as never, vars);
-      let dot: Tensor = tf.scalar(0);
-      gJ.forEach((g, i) => {
-        dot = tf.add(dot, tf.sum(tf.mul(g, psi[i])));
-      });
-      return dot as never;
-    });
-    psi.forEach((t) => t.dispose());
-    const out: Record<string, Tensor> = {};
-    names.forEach((n, i) => {
-      out[n] = tf.mul(grads[i], k);
-      grads[i].dispose();
-    });
-    return { grads: out, steps, value: psiDotGrad };
-  }
-
-  /**
-   * hvpCorrection by the R-pass (nn/policy-rop.ts): the same Psi and H(J_c) Psi, on the
-   * sequences with S steps only (the mean score's other rows have zero weight), reusing the
-   * rollout's GRU activations (the weights have not changed since). Returns H(J_c) Psi per
-   * parameter and grad J_c . Psi.
-   */
-  private rpassCorrection(
-    Tp: number,
-    seqs: number[][],
-    inS: Float32Array,
-    Gc: Float32Array,
-    baseline: Float32Array,
-    count: Float64Array,
-    total: number[],
-    eps: number,
-  ): { value: number; hvp: PolicyArrays } {
-    const { tf, cfg, N, B, A } = this;
-    const O = this.obsSize;
-    const M = N * B;
-    const G = this.actor.groups;
-    const R = Math.max(...seqs.map((q) => q.length));
-    // Rows [Tp][G][R] (time-major, as the trace); weights on the taken action of S steps:
-    // wL for the mean score g (Psi), wJ = (G_c - V) / n for J_c.
-    const n = Tp * G * R;
-    const x = new Float32Array(n * O);
-    const av = new Float32Array(n * A).fill(1);
-    const wL = new Float32Array(n * A);
-    const wJ = new Float32Array(n * A);
-    for (let g = 0; g < G; g++) {
-      seqs[g].forEach((col, r) => {
-        const a = Math.floor(col / B);
-        for (let t = 0; t < Tp; t++) {
-          const src = t * M + col;
-          const dst = (t * G + g) * R + r;
-          x.set(this.xs.subarray(src * O, (src + 1) * O), dst * O);
-          av.set(this.avail.subarray(src * A, (src + 1) * A), dst * A);
-          if (!inS[src]) continue;
-          wL[dst * A + this.acts[src]] = 1 / total[G === 1 ? 0 : a];
-          wJ[dst * A + this.acts[src]] = (Gc[src] - baseline[src]) / count[a];
-        }
-      });
-    }
-    if (!this.rop) this.rop = new RecurrentPolicyRop(tf, cfg.activation);
-    const rop = this.rop;
-    rop.setBatch(this.actor.weights() as unknown as PolicyTensors, { T: Tp, R, x, avail: av, eps, trace: { trace: this.trace, cols: seqs } });
-    // Psi = g / (|g|^2 + lambda) per group, as in hvpCorrection.
-    const g = rop.gradient(wL).grads;
-    const names = this.actor.params.names() as (keyof PolicyArrays)[];
-    const norm2 = new Float64Array(G);
-    for (const name of names) {
-      const a = g[name];
-      const per = a.length / G;
-      for (let k = 0; k < a.length; k++) norm2[Math.floor(k / per)] += a[k] * a[k];
-    }
-    const psi = {} as PolicyArrays;
-    for (const name of names) {
-      const a = g[name];
-      const per = a.length / G;
-      const out = new Float32Array(a.length);
-      for (let k = 0; k < a.length; k++) {
-        const d = norm2[Math.floor(k / per)] + cfg.psiDamping;
-        out[k] = d > 0 ? a[k] / d : 0;
-      }
-      psi[name] = out;
-    }
-    return rop.hvp(wJ, psi);
-  }
-
-  /**
-   * The released code's terms (specs §2.1, §2.4) as the gradient of their share of the actor
-   * loss, -coef (s_c sum C + sum C_i) / sum(m), through the fused BPTT (first order suffices:
-   * the terms are functions of the taken action's probability p). `collectiveTerm`: C, gated
-   * at r_col != 0, with s_c = -1 under antiCollective with scope collective; `individualTerm`:
-   * C_i = -s D_i Psi_i with s = -1 (it is only on under antiCollective, scope
-   * released-individual, where the code's anti_coop flips it).
-   */
-  private releasedCorrection(
-    X: Tensor,
-    avail: Tensor,
-    T: number,
-    masks: Float32Array,
-    baseline: Float32Array,
-    collBaseline: Float32Array,
-    split: { ind: Float32Array; col: Float32Array },
-    collectiveTerm: boolean,
-    individualTerm: boolean,
-    eps: number,
-    valid: number,
-  ): { grads: Record<string, Tensor>; steps: number } {
-    const { tf, cfg, N, B, A } = this;
-    const M = N * B;
-    const G = this.actor.groups;
-    const n = T * M;
-    const rowsAll = n / G;
-    const group = (src: Float32Array) => timeToGroup(src, T, N, B, 1, new Float32Array(n));
-    const onehot = new Float32Array(n * A);
-    for (let t = 0; t < T; t++) {
-      for (let a = 0; a < N; a++) {
-        for (let b = 0; b < B; b++) {
-          const i = t * M + a * B + b;
-          onehot[((a * T + t) * B + b) * A + this.acts[i]] = 1;
-        }
-      }
-    }
-    let steps = 0;
-    const terms: Array<{ G: Float32Array; v: Float32Array; gate: Float32Array; psi: 'inv-log-p' | 'inv-p'; sign: number }> = [];
-    if (collectiveTerm) {
-      const gate = new Float32Array(n);
-      for (let i = 0; i < n; i++) gate[i] = masks[i] && split.col[i] !== 0 ? 1 : 0;
-      const Gc = discountedReturns(split.col, masks, T, M, cfg.gamma);
-      const sc = cfg.antiCollective && cfg.antiCollectiveScope === 'collective' ? -1 : 1;
-      terms.push({ G: group(Gc), v: group(collBaseline.subarray(0, n)), gate: group(gate), psi: 'inv-log-p', sign: sc });
-    }
-    if (individualTerm) {
-      // v'' = V - c p with c = sum(r_col) / 1.5, one scalar for the batch (the code's literal 1.5).
-      let c = 0;
-      const col = split.col;
-      for (let i = 0; i < n; i++) c += col[i];
-      c /= 1.5;
-      const v2 = new Float32Array(n);
-      const gate = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        v2[i] = baseline[i] - c * this.pTaken[i];
-        gate[i] = masks[i] && split.ind[i] !== 0 ? 1 : 0;
-      }
-      const Gi = discountedReturns(split.ind, masks, T, M, cfg.gamma);
-      terms.push({ G: group(Gi), v: group(v2), gate: group(gate), psi: 'inv-p', sign: 1 });
-    }
-    for (const term of terms) for (const g of term.gate) steps += g;
-    const mG = group(masks);
-    const { grads } = tf.tidy(() => {
-      const oh = tf.tensor3d(onehot, [G, rowsAll, A]);
-      return this.actor.params.grads(() => {
-        const logp = maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, this.trace), avail, eps);
-        const p = tf.reshape(tf.exp(tf.sum(tf.mul(oh, logp), -1)), [n]);
-        let obj: Tensor = tf.scalar(0);
-        for (const term of terms) {
-          const c = tf.sum(releasedFdTerm(tf, p, mG, term.G, term.v, term.gate, term.psi));
-          obj = tf.add(obj, tf.mul(c, term.sign));
-        }
-        return tf.mul(obj, -cfg.correctionCoef / valid) as never;
-      }) as never;
-    }) as { value: number; grads: Record<string, Tensor> };
-    return { grads, steps };
-  }
-
-  /**
    * One RMSprop step of the collective critics on G_c over all valid agent-steps (batch, like
    * the default critic update); returns the loss and the pre-update values (the baseline).
    */
@@ -1132,33 +671,14 @@ class PgTrainer implements Trainer {
     for (let i = 0; i < T * M; i++) count += masks[i];
     const out = new Float32Array(T * M);
     if (count === 0) return { loss: 0, values: out };
-    const perAgent = (src: Float32Array, F: number): Tensor[] =>
-      Array.from({ length: N }, (_, a) => tf.tensor3d(src.subarray(a * R * F, (a + 1) * R * F), [1, R, F]));
     let loss = 0;
     tf.tidy(() => {
-      const X = perAgent(timeToGroup(this.cobs, T, N, B, E, this.stage), E);
-      const Gt = perAgent(timeToGroup(Gc, T, N, B, 1, new Float32Array(T * M)), 1);
-      const Mt = perAgent(timeToGroup(masks, T, N, B, 1, new Float32Array(T * M)), 1);
-      const held: Tensor[] = [];
-      const { value, grads } = this.collParams!.grads(() => {
-        let l: Tensor = tf.scalar(0);
-        for (let a = 0; a < N; a++) {
-          const v = this.collCritics![a].forward(X[a], false);
-          held.push(tf.keep(v));
-          l = tf.add(l, tf.sum(tf.mul(Mt[a], tf.square(tf.sub(v, Gt[a])))));
-        }
-        return tf.div(l, count) as never;
-      });
-      const v = new Float32Array(N * R);
-      held.forEach((t, a) => {
-        v.set(t.dataSync() as Float32Array, a * R);
-        t.dispose();
-      });
-      groupToTime(v, T, N, B, out);
-      clipByGlobalNorm(tf, grads, cfg.criticGradClip);
-      this.collOpt!.step(grads);
-      for (const g of Object.values(grads)) g.dispose();
-      loss = value;
+      const X = perAgentRows(tf, timeToGroup(this.cobs, T, N, B, E, this.stage), N, R, E);
+      const Gt = perAgentRows(tf, timeToGroup(Gc, T, N, B, 1, new Float32Array(T * M)), N, R, 1);
+      const Mt = perAgentRows(tf, timeToGroup(masks, T, N, B, 1, new Float32Array(T * M)), N, R, 1);
+      const fit = fitCritics(tf, this.collParams!, this.collCritics!, this.collOpt!, X, Gt, Mt, count, cfg.criticGradClip);
+      groupToTime(fit.values, T, N, B, out);
+      loss = fit.loss;
     });
     return { loss, values: out };
   }
@@ -1204,7 +724,7 @@ class PgTrainer implements Trainer {
     this.actor.params.dispose();
     this.criticParams.dispose();
     this.targetParams.dispose();
-    this.rop?.dispose();
+    this.correction.dispose();
   }
 }
 

@@ -221,7 +221,7 @@ function familyPresets(f: Family): Preset[] {
 /**
  * PG with action history plus one of the paper's variance-reduction terms (§4.1, Fig. 6) or the
  * anti-collective term (App. E.7), each with a `-released-code` twin: the PG released-code
- * values plus the released code's version of the term (see the header of algos/pg.ts).
+ * values plus the released code's version of the term (see the header of algos/pg-correction-grads.ts).
  */
 interface PgTerm {
   suffix: string;

@@ -115,7 +115,7 @@ describe('training on a module env', () => {
       const ret = run.metricKeys.indexOf('return_total');
       for (const e of eps) {
         expect(e.success).toBe(e.values[acc]);
-        expect(e.returnTotal).toBe(e.values[ret]);
+        expect(e.return).toBe(e.values[ret]);
         expect(e.length).toBe(10);
       }
     } finally {

@@ -39,7 +39,7 @@ function episodes(round: number, numEnvs: number, withReplay: boolean): NewEpiso
     round,
     envIndex,
     length: 50 + envIndex,
-    returnTotal: round + envIndex / 10,
+    return: round + envIndex / 10,
     success: envIndex % 2,
     values: [round + envIndex / 10, envIndex % 2, envIndex === 0 ? null : envIndex * 3],
     replay: withReplay && envIndex === 0 ? replay(200, round) : undefined,
@@ -60,7 +60,7 @@ describe('episodes', () => {
       round: 1,
       envIndex: 1,
       length: 51,
-      returnTotal: 1.1,
+      return: 1.1,
       success: 1,
       values: [1.1, 1, 3],
       hasReplay: false,
@@ -113,9 +113,9 @@ describe('episodes', () => {
   it('stores non-finite returns as NaN and checks its arguments', async () => {
     const run = await addRun(store);
     const [e] = episodes(0, 1, false);
-    await store.appendEpisodes(run, [{ ...e, returnTotal: NaN, values: [NaN, Infinity, 1] }]);
+    await store.appendEpisodes(run, [{ ...e, return: NaN, values: [NaN, Infinity, 1] }]);
     const [row] = await store.listEpisodes(run);
-    expect(row.returnTotal).toBeNaN();
+    expect(row.return).toBeNaN();
     expect(row.values).toEqual([null, null, 1]);
 
     const bad = await store.appendEpisodes(run, [{ ...e, idx: 1, round: 1.5 }]).catch((x) => x);

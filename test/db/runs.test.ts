@@ -212,7 +212,7 @@ describe('deleting and truncating', () => {
         round: r,
         envIndex: 0,
         length: 5,
-        returnTotal: r,
+        return: r,
         success: 0,
         values: [r],
         replay: r % 5 === 0 ? { r } : null,

@@ -2,8 +2,7 @@
  * One browser test session: the renderer built by vite into a temporary folder, the REAL
  * `cairn serve` on a temporary database (wasm, two parallel workers), Debian's Chromium through
  * playwright-core, and the helpers every browser test needs (the token-authorised API, polling
- * with the server log in the failure). The workbench e2e keeps its own set-up: it starts the
- * server differently (sign-in, screenshots of the first load).
+ * with the server log in the failure). Page errors and console errors go into that log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,7 +28,17 @@ export interface ServeSession {
   close(): Promise<void>;
 }
 
-export async function startServeSession(tmpPrefix: string): Promise<ServeSession> {
+/**
+ * How a test's session differs from the default (wasm backend, 1440 x 1000). Downloads are
+ * accepted (Playwright's default), which the workbench's export checks rely on.
+ */
+export interface ServeOptions {
+  /** `cairn serve --backend`; null = the server's own choice (auto). */
+  backend?: string | null;
+  viewport?: { width: number; height: number };
+}
+
+export async function startServeSession(tmpPrefix: string, opts: ServeOptions = {}): Promise<ServeSession> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
   fs.mkdirSync(SHOTS, { recursive: true });
   let serverLog = '';
@@ -58,7 +67,9 @@ export async function startServeSession(tmpPrefix: string): Promise<ServeSession
       configFile: false,
       build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000 },
     });
-    const proc = spawn(process.execPath, [path.join(ROOT, 'bin/cairn.mjs'), 'serve', '--port', '0', '--db', path.join(tmp, 'e2e.db'), '--no-open', '--parallel', '2', '--backend', 'wasm'], {
+    const backend = opts.backend === undefined ? 'wasm' : opts.backend;
+    const args = [path.join(ROOT, 'bin/cairn.mjs'), 'serve', '--port', '0', '--db', path.join(tmp, 'e2e.db'), '--no-open', '--parallel', '2'];
+    const proc = spawn(process.execPath, backend === null ? args : [...args, '--backend', backend], {
       cwd: ROOT,
       env: { ...process.env, CAIRN_RENDERER_DIR: rendererDir },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,8 +93,12 @@ export async function startServeSession(tmpPrefix: string): Promise<ServeSession
     const token = new URL(url).searchParams.get('token') ?? /token=([^&#]+)/.exec(url)?.[1] ?? '';
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 1000 } });
+    const page = await context.newPage();
     page.on('pageerror', (e) => (serverLog += `\n[page error] ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') serverLog += `\n[console] ${m.text()}`;
+    });
     return {
       url,
       page,

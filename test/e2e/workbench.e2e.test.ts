@@ -11,19 +11,13 @@
  * electron.vite.config.ts) into a temporary folder handed to `cairn serve` through
  * CAIRN_RENDERER_DIR, so the test never runs a stale out/renderer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Download, Page } from 'playwright-core';
+import type { Download, Page } from 'playwright-core';
 import { contrastFailures, focusIndicator, type ContrastFailure } from './a11y';
+import { CHROMIUM, HAVE_CHROMIUM, SHOTS, startServeSession, type ServeSession } from './serve-session';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 /** Training budget: small enough for 2 cores, long enough to still run when we stop it. */
 const EPISODES = 150;
 
@@ -32,11 +26,8 @@ if (!HAVE_CHROMIUM) {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve', () => {
-  let tmp = '';
-  let server: ChildProcess | null = null;
-  let serverLog = '';
+  let session: ServeSession | null = null;
   let url = '';
-  let browser: Browser | null = null;
   let page: Page;
   const runIds: number[] = [];
 
@@ -45,13 +36,8 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
   }
 
   /** Poll a browser-side condition; fails with `what` and the server log on timeout. */
-  async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (await fn().catch(() => false)) return;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- server log ---\n${serverLog.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+  function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    return session!.until(what, fn, timeoutMs);
   }
 
   async function download(trigger: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
@@ -68,65 +54,14 @@ describe.skipIf(!HAVE_CHROMIUM)('workbench in a real browser against cairn serve
   }
 
   beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-e2e-'));
-    fs.mkdirSync(SHOTS, { recursive: true });
-
-    const { build } = await import('vite');
-    const vue = (await import('@vitejs/plugin-vue')).default;
-    const rendererDir = path.join(tmp, 'renderer');
-    await build({
-      root: path.join(ROOT, 'src-renderer'),
-      base: './',
-      plugins: [vue()],
-      logLevel: 'error',
-      configFile: false,
-      build: { outDir: rendererDir, emptyOutDir: true, chunkSizeWarningLimit: 4000 },
-    });
-
-    server = spawn(process.execPath, [path.join(ROOT, 'bin/cairn.mjs'), 'serve', '--port', '0', '--db', path.join(tmp, 'e2e.db'), '--no-open', '--parallel', '2'], {
-      cwd: ROOT,
-      env: { ...process.env, CAIRN_RENDERER_DIR: rendererDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cairn serve printed no URL\n${serverLog}`)), 45_000);
-      let out = '';
-      server!.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        serverLog += d.toString();
-        const m = /Cairn workbench: (\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      server!.once('exit', (code) => reject(new Error(`cairn serve exited with ${code}\n${serverLog}`)));
-    });
-
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.on('pageerror', (e) => (serverLog += `\n[page error] ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') serverLog += `\n[console] ${m.text()}`;
-    });
+    // The server picks its own backend (auto), as a user's `cairn serve` does.
+    session = await startServeSession('cairn-e2e-', { backend: null, viewport: { width: 1440, height: 900 } });
+    url = session.url;
+    page = session.page;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server?.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await session?.close();
   }, 30_000);
 
   it('creates an experiment from a preset with 2 seeds and a small budget, and launches it', async () => {

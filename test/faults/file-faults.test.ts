@@ -70,7 +70,7 @@ describe('file-fault suite', () => {
       writeCheckpointFile(p, { ...sample, extra: { cairn: { ...sample.extra.cairn, round: (i + 1) * 10 } } });
       await store.addCheckpoint({ runId: id, update: (i + 1) * 10, episode: (i + 1) * 10, envSteps: 0, path: p, bytes: 1 });
     }
-    await store.appendEpisodes(id, [{ idx: 0, round: 15, envIndex: 0, length: 3, returnTotal: 0, success: 0, values: [0, 0, 0] }]);
+    await store.appendEpisodes(id, [{ idx: 0, round: 15, envIndex: 0, length: 3, return: 0, success: 0, values: [0, 0, 0] }]);
     await store.close();
     fs.truncateSync(paths[1], fs.statSync(paths[1]).size - 4); // cut at a 4-byte boundary
     const b = Buffer.from(fs.readFileSync(paths[0]));

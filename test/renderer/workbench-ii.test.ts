@@ -253,8 +253,8 @@ describe('6. replay', () => {
       metricSeries: async (req: SeriesRequest) => ({ runId: req.runId, key: req.key, x: [], y: [], total: 0, downsampled: false }),
       listEpisodes: async () => ({
         rows: [
-          { idx: 7, round: 40, envIndex: 0, length: 150, returnTotal: 1, success: 1, values: [1, 2, 3, 150], hasReplay: true },
-          { idx: 6, round: 39, envIndex: 2, length: 150, returnTotal: 0, success: 0, values: [0, 0, 5, 150], hasReplay: false },
+          { idx: 7, round: 40, envIndex: 0, length: 150, return: 1, success: 1, values: [1, 2, 3, 150], hasReplay: true },
+          { idx: 6, round: 39, envIndex: 2, length: 150, return: 0, success: 0, values: [0, 0, 5, 150], hasReplay: false },
         ],
         total: 2,
       }),

@@ -13,7 +13,7 @@ export interface EpisodeRecord {
   round: number;
   env_index: number;
   length: number;
-  return_total: number | null;
+  return: number | null;
   success: number | null;
   values: string;
   has_replay: number;
@@ -27,7 +27,7 @@ export function toEpisodeRow(r: EpisodeRecord): EpisodeRow {
     envIndex: r.env_index,
     length: r.length,
     // SQLite stores NaN as NULL.
-    returnTotal: r.return_total ?? NaN,
+    return: r.return ?? NaN,
     success: r.success ?? NaN,
     values: JSON.parse(r.values) as (number | null)[],
     hasReplay: r.has_replay === 1,
@@ -49,7 +49,7 @@ export async function episodeParams(file: string, runId: number, rows: unknown):
       throw new StoreError('CONFLICT', file, `Run history ${file}: appendEpisodes(run ${runId}): episode idx ${idx} appears twice in one batch`);
     }
     seen.add(idx);
-    for (const f of ['returnTotal', 'success'] as const) {
+    for (const f of ['return', 'success'] as const) {
       if (typeof e[f] !== 'number') throw invalid(file, `${what(f)} must be a number, got ${String(e[f])}`);
     }
     if (!Array.isArray(e.values) || e.values.some((v) => v !== null && typeof v !== 'number')) {
@@ -65,7 +65,7 @@ export async function episodeParams(file: string, runId: number, rows: unknown):
         checkInt(file, what('round'), e.round, 0),
         checkInt(file, what('envIndex'), e.envIndex, 0),
         checkInt(file, what('length'), e.length, 0),
-        e.returnTotal,
+        e.return,
         e.success,
         JSON.stringify(e.values),
       ],

@@ -1,6 +1,6 @@
 /** SQL of the `episodes` table. */
 
-const LIST_COLUMNS = 'run_id, idx, round, env_index, length, return_total, success, "values", has_replay';
+const LIST_COLUMNS = 'run_id, idx, round, env_index, length, "return", success, "values", has_replay';
 
 /** Values per episode row in insertEpisodesSql (after the shared ?1 run id). */
 export const EPISODE_PARAMS = 9;
@@ -8,7 +8,7 @@ export const EPISODE_PARAMS = 9;
 /** Multi-row insert of `n` episodes: parameters are the run id, then EPISODE_PARAMS per row. */
 export function insertEpisodesSql(n: number): string {
   const row = `(?1, ${Array(EPISODE_PARAMS).fill('?').join(', ')})`;
-  return `INSERT INTO episodes (run_id, idx, round, env_index, length, return_total, success, "values", has_replay, replay)
+  return `INSERT INTO episodes (run_id, idx, round, env_index, length, "return", success, "values", has_replay, replay)
     VALUES ${Array(n).fill(row).join(', ')}`;
 }
 
