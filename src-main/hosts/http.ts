@@ -2,7 +2,9 @@
  * The HTTP + WebSocket host of the Workbench API (`cairn serve`).
  *
  *   POST /api/<method>  {"args": [...]}  -> 200 {"result": ...} | 4xx/5xx {"error": ApiErrorBody}
- *   GET  /api/events    WebSocket: WorkbenchEvents as JSON (one event or an array per frame)
+ *   GET  /api/events    WebSocket: WorkbenchEvents as JSON (one event or an array per frame);
+ *                       the client may send {"type":"watch-live","runIds":[...]} to receive
+ *                       live replay frames (`live` events) of those runs only
  *   GET  /*             the built renderer (out/renderer), SPA fallback to index.html
  *
  * Security model (the server drives training and writes files, so a web page in the user's
@@ -407,9 +409,17 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
 
   // ---- events over WebSocket -------------------------------------------------------------
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const clients = new Map<WebSocket, ReturnType<typeof coalesceEvents>>();
+  /**
+   * Per client: its coalescing sink and the runs whose live replay frames it asked for (null
+   * until it asks: every run's, as before). `bench --ui` found every page parsing every run's
+   * replay frames on its main thread, shown or not; the renderer asks for the run it shows.
+   */
+  const clients = new Map<WebSocket, { sink: ReturnType<typeof coalesceEvents>; live: Set<number> | null }>();
   const unsubscribe = wb.subscribe((e: WorkbenchEvent) => {
-    for (const c of clients.values()) c.push(e);
+    for (const c of clients.values()) {
+      if (e.type === 'live' && c.live && !c.live.has(e.runId)) continue;
+      c.sink.push(e);
+    }
   });
 
   server.on('upgrade', (req, socket, head) => {
@@ -434,9 +444,12 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
         if (out.length === 0) return;
         ws.send(JSON.stringify(out.length === 1 ? out[0] : out));
       }, intervalMs);
-      clients.set(ws, sink);
-      ws.on('message', () => {
-        // The channel is one-way; ignore anything a client sends.
+      const client = { sink, live: null as Set<number> | null };
+      clients.set(ws, client);
+      ws.on('message', (data, isBinary) => {
+        // The one message a client may send; anything else is ignored, as before.
+        const ids = isBinary ? null : parseWatchLive(String(data));
+        if (ids) client.live = new Set(ids);
       });
       ws.on('close', () => {
         sink.close();
@@ -466,7 +479,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     close() {
       closing ??= (async () => {
         unsubscribe();
-        for (const [ws, sink] of clients) {
+        for (const [ws, { sink }] of clients) {
           sink.close();
           ws.close(1001, 'server shutting down');
         }
@@ -480,4 +493,25 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       return closing;
     },
   };
+}
+
+/** Runs a client may watch at once (a page shows one; a bound keeps a hostile client's set small). */
+export const MAX_WATCHED_RUNS = 64;
+
+/**
+ * `{"type":"watch-live","runIds":[1,2]}` -> the run ids; null for anything else (not JSON,
+ * another type, ids that are not positive integers, more than MAX_WATCHED_RUNS of them).
+ */
+export function parseWatchLive(text: string): number[] | null {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!msg || typeof msg !== 'object' || (msg as { type?: unknown }).type !== 'watch-live') return null;
+  const ids = (msg as { runIds?: unknown }).runIds;
+  if (!Array.isArray(ids) || ids.length > MAX_WATCHED_RUNS) return null;
+  if (!ids.every((v) => Number.isSafeInteger(v) && (v as number) > 0)) return null;
+  return ids as number[];
 }

@@ -35,6 +35,13 @@ export interface BrowserUiBench {
   idle_longtask_max_ms: number;
   interactions: number;
   /**
+   * The machine's 1-minute load average when the streaming pass started and ended: these
+   * figures move with it (on a shared 2-core machine, several-fold), so compare two builds
+   * only within one session, interleaved.
+   */
+  load_start: number;
+  load_end: number;
+  /**
    * Per interaction label (e.g. `tab:learner`, `x:step`) while streaming: the worst Event
    * Timing duration and the longest long task that started in its window (until the next
    * labelled interaction), so a figure over 100 ms names what caused it.
@@ -245,6 +252,7 @@ export async function benchUiBrowser(
     };
 
     log('ui browser: interactions while two runs stream');
+    const loadStart = os.loadavg()[0];
     const cdp = opts.profileFile ? await page.context().newCDPSession(page) : null;
     if (cdp) {
       await cdp.send('Profiler.enable');
@@ -253,6 +261,7 @@ export async function benchUiBrowser(
     }
     if (opts.traceFile) await browser.startTracing(page, { path: opts.traceFile, categories: TRACE_CATEGORIES });
     const live = await pass();
+    const loadEnd = os.loadavg()[0];
     if (opts.traceFile) {
       await browser.stopTracing();
       log(`ui browser: trace of the streaming pass in ${opts.traceFile}`);
@@ -278,6 +287,8 @@ export async function benchUiBrowser(
       idle_interaction_max_ms: r2(Math.max(0, ...idle.events)),
       idle_longtask_max_ms: r2(Math.max(0, ...idle.longtasks)),
       interactions: live.n,
+      load_start: r2(loadStart),
+      load_end: r2(loadEnd),
       by_interaction: live.by,
     };
   } finally {

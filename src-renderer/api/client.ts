@@ -24,6 +24,8 @@ export interface Transport {
   onEvent(fn: (e: WorkbenchEvent) => void): () => void;
   /** Event-channel state (the Electron bridge is always open). */
   onConnection?(fn: (s: ConnectionState) => void): () => void;
+  /** Only these runs' `live` replay frames are wanted (the HTTP host then sends no others). */
+  watchLive?(runIds: number[]): void;
   close?(): void;
 }
 
@@ -32,6 +34,12 @@ export type WorkbenchClient = WorkbenchApi & {
   /** Receive every live event; returns an unsubscribe function. */
   subscribe(fn: (e: WorkbenchEvent) => void): () => void;
   onConnection(fn: (s: ConnectionState) => void): () => void;
+  /**
+   * The runs whose `live` replay events this page wants (replaces the last call's set; the
+   * replay player is the one caller). Other runs' frames may still arrive (the Electron bridge
+   * sends all): subscribers filter by runId as before.
+   */
+  watchLive(runIds: number[]): void;
   close(): void;
 };
 
@@ -45,6 +53,7 @@ export function createClient(transport: Transport): WorkbenchClient {
       fn('open');
       return () => {};
     },
+    watchLive: (runIds: number[]) => transport.watchLive?.(runIds),
     close: () => transport.close?.(),
   };
   for (const m of API_METHODS) client[m] = (...args: unknown[]) => transport.call(m, args);

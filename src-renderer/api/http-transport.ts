@@ -6,6 +6,8 @@
  * Events: one WebSocket at `{base}/api/events?token=...`, opened lazily on the first
  * subscriber and reopened with exponential backoff when it drops. After a reconnect the
  * transport emits a synthetic `runs-changed` so stores refetch what they missed.
+ * `watchLive(runIds)` tells the host which runs' live replay frames this page wants (sent
+ * again after each reconnect); until it is called the host sends every run's.
  */
 import type { ApiErrorBody, ApiMethod, WorkbenchEvent } from '../../src-shared/api';
 import type { Transport } from './client';
@@ -17,6 +19,7 @@ export interface SocketLike {
   onclose: ((ev: unknown) => void) | null;
   onerror: ((ev: unknown) => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
+  send(data: string): void;
   close(): void;
 }
 
@@ -48,6 +51,16 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let closed = false;
   let everOpened = false;
+  /** The runs whose live replay frames are wanted; null: never said (the host sends all). */
+  let liveRuns: number[] | null = null;
+  const sendWatch = () => {
+    if (!socket || state !== 'open' || liveRuns === null) return;
+    try {
+      socket.send(JSON.stringify({ type: 'watch-live', runIds: liveRuns }));
+    } catch {
+      // A socket closing under us: the next open sends the set again.
+    }
+  };
 
   const setState = (s: ConnectionState) => {
     state = s;
@@ -78,6 +91,7 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
       const reconnected = everOpened;
       everOpened = true;
       setState('open');
+      sendWatch();
       if (reconnected) emit({ type: 'runs-changed' });
     };
     s.onmessage = (ev) => {
@@ -146,6 +160,10 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
       return () => {
         listeners.delete(fn);
       };
+    },
+    watchLive(runIds) {
+      liveRuns = [...runIds];
+      sendWatch();
     },
     onConnection(fn) {
       connListeners.add(fn);

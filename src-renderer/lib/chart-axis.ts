@@ -45,11 +45,20 @@ function trimExp(s: string): string {
   return s.replace(/\.?0+e/, 'e');
 }
 
+/**
+ * Formatters made once: `toLocaleString` builds a new Intl formatter on every call, and ECharts
+ * formats each tick label several times per chart update (fmtX was the top self-time function
+ * of the renderer's own code in `bench --ui`'s profile while runs stream).
+ */
+const INT_FMT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+/** The options `toLocaleTimeString()` uses by default, in the page's locale. */
+const TIME_FMT = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: 'numeric', second: 'numeric' });
+
 /** Label of an x value in the given axis units (relative: seconds; wall: epoch ms). */
 export function fmtX(v: number, x: ChartX): string {
   if (x === 'relative') return fmtClock(v);
-  if (x === 'wall') return new Date(v).toLocaleTimeString();
-  return Math.round(v).toLocaleString('en-US');
+  if (x === 'wall') return TIME_FMT.format(new Date(v));
+  return INT_FMT.format(Math.round(v));
 }
 
 /**

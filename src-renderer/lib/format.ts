@@ -8,9 +8,12 @@ export function fmtNumber(v: number | null | undefined, digits = 3): string {
   return v.toFixed(a >= 100 ? 1 : digits);
 }
 
+/** Made once: `toLocaleString` builds a new Intl formatter per call (charts and tables call this often). */
+const INT_FMT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 export function fmtInt(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  return Math.round(v).toLocaleString('en-US');
+  return INT_FMT.format(Math.round(v));
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

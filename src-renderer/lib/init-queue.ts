@@ -5,7 +5,16 @@
  * chart of a tab in one task (the learner tab: 1.2-1.9 s). Charts now start only once they are
  * near the viewport, and at most one starts per animation frame, so input is handled between
  * them; a chart scrolled past before its turn never pays for its start at all.
+ *
+ * Each job runs in a task of its own *after* a paint, never inside the frame's
+ * requestAnimationFrame callbacks: `bench --ui`'s trace found chart work run from rAF (a start,
+ * or a `lazyUpdate` that ECharts renders in zrender's own rAF step) counted as the presentation
+ * delay of whatever the user had just clicked, because a frame's rAF callbacks all run before
+ * its paint, and two or three of them in one frame made the longest tasks (212-264 ms). After a
+ * paint, a job is one bounded task the browser can put input before; the jobs must then do
+ * their rendering synchronously (MetricChart sets options without `lazyUpdate`).
  */
+import { afterNextPaint } from './staged';
 
 export interface Deferred {
   /** Stop watching and drop the pending start (the widget is going away). */
@@ -21,7 +30,7 @@ const queue: Job[] = [];
 let pumping = false;
 
 function nextFrame(cb: () => void): void {
-  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => cb());
+  if (typeof requestAnimationFrame === 'function') afterNextPaint(cb);
   else setTimeout(cb, 16);
 }
 

@@ -112,10 +112,13 @@ export const useReplayPlayerStore = defineStore('replayPlayer', () => {
     detach();
     runId.value = id;
     unsubscribe = useApi().subscribe(onEvent);
+    // Only this run's replay frames: every other run's would be parsed on the main thread for nothing.
+    useApi().watchLive([id]);
   }
 
   function detach(): void {
     pause();
+    if (unsubscribe) useApi().watchLive([]);
     unsubscribe?.();
     unsubscribe = null;
     runId.value = null;

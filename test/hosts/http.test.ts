@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Store } from '../../src-main/db/store';
 import { Runner } from '../../src-main/runner/runner';
-import { startHttpHost, type HttpHost } from '../../src-main/hosts/http';
+import { MAX_WATCHED_RUNS, parseWatchLive, startHttpHost, type HttpHost } from '../../src-main/hosts/http';
 import { createWorkbench } from '../../src-main/service/workbench';
 import { tmpDir } from '../helpers/cli';
 import { waitForRuns } from '../service/wait';
@@ -253,5 +253,54 @@ describe('http host: events over the WebSocket', () => {
     const perSecond = new Map<number, number>();
     for (const f of frames) perSecond.set(Math.floor((f.t - t0) / 1000), (perSecond.get(Math.floor((f.t - t0) / 1000)) ?? 0) + 1);
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(14);
+  });
+
+  it("sends a client that asked for some runs' live replay frames those runs' only; a client that never asked gets all", async () => {
+    const open = async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events?token=${host.token}`);
+      await new Promise((r, j) => {
+        ws.once('open', r);
+        ws.once('error', j);
+      });
+      const live: number[] = [];
+      ws.on('message', (d) => {
+        const msg = JSON.parse(String(d));
+        for (const e of Array.isArray(msg) ? msg : [msg]) if (e.type === 'live') live.push(e.runId);
+      });
+      return { ws, live };
+    };
+    const all = await open();
+    const one = await open();
+    const none = await open();
+    const r = await call('launch', [{ preset: 'manitokan-random', overrides: { train: { episodes: 300, numEnvs: 2 } }, seeds: [1, 2] }]);
+    const runIds = JSON.parse(r.body).result.runIds as number[];
+    one.ws.send(JSON.stringify({ type: 'watch-live', runIds: [runIds[0]] }));
+    none.ws.send(JSON.stringify({ type: 'watch-live', runIds: [] }));
+    // Not a watch message: ignored (the set stays empty).
+    none.ws.send(JSON.stringify({ type: 'watch-live', runIds: [runIds[1], -1] }));
+    none.ws.send('not json');
+    // Frames already on their way when the host read the messages may be of any run: count
+    // only what arrives from a moment after sending them.
+    await new Promise((res) => setTimeout(res, 300));
+    const fence = { all: all.live.length, one: one.live.length, none: none.live.length };
+    await waitForRuns({ getRun: async (id) => JSON.parse((await call('getRun', [id])).body).result }, runIds);
+    await new Promise((res) => setTimeout(res, 300));
+    for (const c of [all, one, none]) c.ws.close();
+    const allAfter = all.live.slice(fence.all);
+    const oneAfter = one.live.slice(fence.one);
+    expect(new Set(allAfter)).toEqual(new Set(runIds));
+    expect(oneAfter.length).toBeGreaterThan(5);
+    expect(new Set(oneAfter)).toEqual(new Set([runIds[0]]));
+    expect(none.live.slice(fence.none)).toEqual([]);
+  });
+});
+
+describe('parseWatchLive', () => {
+  it('accepts the watch message and names nothing else', () => {
+    expect(parseWatchLive('{"type":"watch-live","runIds":[1,2]}')).toEqual([1, 2]);
+    expect(parseWatchLive('{"type":"watch-live","runIds":[]}')).toEqual([]);
+    for (const bad of ['nope', '{}', '[1]', '{"type":"other","runIds":[1]}', '{"type":"watch-live","runIds":[0]}', '{"type":"watch-live","runIds":[1.5]}', '{"type":"watch-live","runIds":"1"}'])
+      expect(parseWatchLive(bad)).toBeNull();
+    expect(parseWatchLive(JSON.stringify({ type: 'watch-live', runIds: Array.from({ length: MAX_WATCHED_RUNS + 1 }, (_, i) => i + 1) }))).toBeNull();
   });
 });

@@ -22,7 +22,13 @@ class FakeSocket implements SocketLike {
   open() {
     this.onopen?.({});
   }
-  send(data: unknown) {
+  /** What the page sent to the host. */
+  sent: string[] = [];
+  send(data: string) {
+    this.sent.push(data);
+  }
+  /** The host sends a frame. */
+  push(data: unknown) {
     this.onmessage?.({ data: typeof data === 'string' ? data : JSON.stringify(data) });
   }
   drop() {
@@ -92,13 +98,41 @@ describe('HTTP transport', () => {
     const ws = FakeSocket.all[0];
     expect(ws.url).toBe('ws://127.0.0.1:5000/api/events?token=a+b');
     ws.open();
-    ws.send({ type: 'status', runId: 1, status: 'running' });
-    ws.send([
+    ws.push({ type: 'status', runId: 1, status: 'running' });
+    ws.push([
       { type: 'progress', runId: 1, round: 2, total: 10, envSteps: 50, latest: {} },
       { type: 'runs-changed' },
     ]);
-    ws.send('not json');
+    ws.push('not json');
     expect(got.map((e) => e.type)).toEqual(['status', 'progress', 'runs-changed']);
+  });
+
+  it('tells the host which runs\' live replay frames it wants, on open and again after a reconnect', () => {
+    vi.useFakeTimers();
+    const t = createHttpTransport({ baseUrl: 'http://h:1', token: 't', WebSocket: FakeSocket, fetch: vi.fn(), retryMs: 100 });
+    t.onEvent(() => {});
+    const ws = FakeSocket.all[0];
+    // Said before the socket opened: sent once it opens.
+    t.watchLive!([3]);
+    expect(ws.sent).toEqual([]);
+    ws.open();
+    expect(ws.sent.map((m) => JSON.parse(m))).toEqual([{ type: 'watch-live', runIds: [3] }]);
+    t.watchLive!([]);
+    expect(JSON.parse(ws.sent[1])).toEqual({ type: 'watch-live', runIds: [] });
+    t.watchLive!([4]);
+    ws.drop();
+    vi.advanceTimersByTime(100);
+    const ws2 = FakeSocket.all[1];
+    ws2.open();
+    // The host forgets a closed socket's set: the new one is told again.
+    expect(ws2.sent.map((m) => JSON.parse(m))).toEqual([{ type: 'watch-live', runIds: [4] }]);
+  });
+
+  it('never says anything to the host unless a page asks for live frames of some runs', () => {
+    const t = createHttpTransport({ baseUrl: 'http://h:1', token: 't', WebSocket: FakeSocket, fetch: vi.fn() });
+    t.onEvent(() => {});
+    FakeSocket.all[0].open();
+    expect(FakeSocket.all[0].sent).toEqual([]);
   });
 
   it('reconnects with growing delays and announces runs-changed after a reconnect', () => {

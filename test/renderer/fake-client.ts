@@ -24,6 +24,7 @@ export function fakeClient(impl: Partial<WorkbenchApi> = {}): FakeClient {
       fn('open');
       return () => {};
     }),
+    watchLive: vi.fn(),
     close: vi.fn(),
     emit: (e: WorkbenchEvent) => listeners.forEach((l) => l(e)),
   };

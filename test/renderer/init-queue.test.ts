@@ -27,21 +27,29 @@ function show(el: Element, visible = true): void {
 }
 
 let frames: (() => void)[] = [];
-function frame(): void {
+/** The frame's requestAnimationFrame callbacks only (what runs before its paint). */
+function rafOnly(): void {
   const now = frames;
   frames = [];
   for (const f of now) f();
+}
+/** One frame: its rAF callbacks, the paint, then the tasks queued for after it. */
+function frame(): void {
+  rafOnly();
+  vi.runOnlyPendingTimers();
 }
 
 beforeEach(() => {
   observers.length = 0;
   frames = [];
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   vi.stubGlobal('IntersectionObserver', FakeIO);
   vi.stubGlobal('requestAnimationFrame', (cb: () => void) => frames.push(cb));
 });
 afterEach(() => {
   // Let the queue run dry, as real frames would, so the next test starts from an idle queue.
   for (let i = 0; i < 10 && frames.length; i++) frame();
+  vi.useRealTimers();
   vi.unstubAllGlobals();
 });
 
@@ -74,6 +82,19 @@ describe('startWhenVisible', () => {
     expect(order).toEqual([0, 1]);
     frame();
     expect(order).toEqual([0, 1, 2]);
+  });
+
+  it("runs the work in a task after the frame's paint, never inside its rAF callbacks", () => {
+    const el = document.createElement('div');
+    const start = vi.fn();
+    startWhenVisible(el, start);
+    show(el);
+    // The frame's rAF callbacks run before its paint: a chart's start there would delay the
+    // paint that answers the user's last input.
+    rafOnly();
+    expect(start).not.toHaveBeenCalled();
+    vi.runOnlyPendingTimers();
+    expect(start).toHaveBeenCalledTimes(1);
   });
 
   it('a cancelled widget (unmounted before its turn) never starts', () => {

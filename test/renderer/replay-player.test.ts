@@ -21,6 +21,16 @@ afterEach(() => {
 });
 
 describe('replay player', () => {
+  it("asks the host for the attached run's live frames only, and for none once detached", () => {
+    const p = useReplayPlayerStore();
+    p.attach(3);
+    expect(api.watchLive).toHaveBeenLastCalledWith([3]);
+    p.attach(5);
+    expect(api.watchLive).toHaveBeenLastCalledWith([5]);
+    p.detach();
+    expect(api.watchLive).toHaveBeenLastCalledWith([]);
+  });
+
   it('opens a stored episode, seeks within bounds and plays at its speed', async () => {
     const p = useReplayPlayerStore();
     p.attach(3);
