@@ -11,6 +11,7 @@
  * keeps a process alive; `close` terminates it.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CriticJob, CriticResult, CriticSpec, CriticState, PpoCriticThread } from '../../src-shared/algos/ppo-critic-step';
@@ -34,8 +35,11 @@ interface Pending {
 function spawn(workerData: unknown): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) {
-    const built = here.replace(/[^/\\]+\.js$/, 'ppo-critic-worker.js');
-    if (fs.existsSync(built)) return new Worker(built, { workerData });
+    // Bundled: this code sits in out/main or in a chunk folder below it.
+    for (const dir of [path.dirname(here), path.dirname(path.dirname(here))]) {
+      const built = path.join(dir, 'ppo-critic-worker.js');
+      if (fs.existsSync(built)) return new Worker(built, { workerData });
+    }
   }
   // From source: register tsx inside the thread (Node 20 ignores `--import` in a Worker's execArgv).
   const src = fileURLToPath(new URL('./ppo-critic-worker.ts', import.meta.url));
