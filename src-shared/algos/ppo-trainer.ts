@@ -51,6 +51,11 @@
  *            is one op with a hand-written backward (nn/ppo-gru.ts): ~3x fewer kernels than a
  *            per-step network, with bit-identical results (parameter gradients are summed
  *            step by step in the tape's order; see `PpoNet.sequence`, docs/performance.md).
+ *   threads  `updateThreads: 2` runs each minibatch's critic step on a helper thread
+ *            (algos/ppo-critic-step.ts) while this thread runs the actor's; same bits. Default 1:
+ *            the launcher already runs one process per seed up to the core count, and at 2 a
+ *            loaded 2-core machine measured no gain (docs/performance.md, "MAPPO and IPPO on two
+ *            threads").
  *
  *   loss  actor  -sum w min(r A, clip(r, 1 - 0.2, 1 + 0.2) A) - 1e-4 sum w H(pi)
  *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
