@@ -14,6 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from '../../src-shared/nn/gradients';
 import { registerWasmKernels } from './wasm-kernels';
 import { wasmThreadsChoice, withThreadedWasm } from './wasm-threads';
+import { setPpoCriticThreadFactory } from '../../src-shared/algos/ppo-critic-step';
+import { PpoCriticThreadHost } from '../runner/ppo-critic-thread';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -96,6 +98,8 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       // Copy-free Slice/SplitV/Unpack/Identity and one-pass leading-axis sums, bit-identical to
       // the stock kernels; CAIRN_WASM_KERNELS=stock keeps the stock ones (A/B measurements).
       if (name === 'wasm' && process.env.CAIRN_WASM_KERNELS !== 'stock') registerWasmKernels();
+      // PPO's `updateThreads: 2` helper starts its own copy of this same backend.
+      setPpoCriticThreadFactory((spec) => new PpoCriticThreadHost(name, spec));
       return name === 'wasm' ? { name, skipped, threads } : { name, skipped };
     }
     skipped.push(`${name}: not available on this machine`);

@@ -1,7 +1,7 @@
 /** The `cairn bench --vs-pytorch | --profile` flags, kept out of cmd-bench.ts (a shared file). */
 import { UsageError } from '../cli/errors';
 import { intFlag, numFlag } from '../cli/args';
-import { VS_ROWS, abPpoSequence, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
+import { VS_ROWS, abPpoSequence, abPpoThreads, abWasmKernels, benchVsPytorch, formatVsPytorch, profileLearners } from './vs-pytorch';
 import { formatRss, rssOverRounds } from './memory';
 import { abMoa } from './ab-moa';
 
@@ -14,6 +14,7 @@ export const VS_FLAGS = {
   rss: { type: 'boolean' },
   'ab-kernels': { type: 'boolean' },
   'ab-ppo': { type: 'boolean' },
+  'ab-threads': { type: 'boolean' },
   'ab-moa': { type: 'boolean' },
   rounds: { type: 'string' },
 } as const;
@@ -26,6 +27,7 @@ export const VS_HELP =
   '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n' +
   '--ab-kernels: wasm only, each learner with the stock kernels and with Cairn\'s overrides, alternating --reps times.\n' +
   '--ab-ppo: IPPO and MAPPO with the per-step reference network and the batched one (same bits), alternating --reps times; CPU-time env-steps/s and kernels per round.\n' +
+  '--ab-threads: IPPO and MAPPO at algo.updateThreads 1 and 2 (same bits), alternating --reps times; wall and CPU ms per round.\n' +
   '--ab-moa: F2A2 with the full MOA (character, mental, natural nets) vs the impromptu net alone, CPU ms per round, alternating --reps times.\n' +
   '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
 
@@ -54,6 +56,10 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
   }
   if (values['ab-moa']) {
     process.stdout.write(await abMoa({ reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), log }));
+    return;
+  }
+  if (values['ab-threads']) {
+    process.stdout.write(await abPpoThreads({ seconds, reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), labels, log }));
     return;
   }
   if (values['ab-ppo']) {

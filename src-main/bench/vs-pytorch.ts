@@ -51,6 +51,9 @@ export const VS_ROWS: readonly VsRow[] = [
   { label: 'coma', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5 },
   { label: 'ippo', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1 },
   { label: 'mappo', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1 },
+  // The same learners with the critic's steps on a helper thread (algo.updateThreads 2; same bits).
+  { label: 'ippo-2t', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1, algo: { updateThreads: 2 } },
+  { label: 'mappo-2t', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1, algo: { updateThreads: 2 } },
   { label: 'pg-self-correction', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true },
   // The taped double backprop the R-pass replaced (nn/hvp.ts), for before/after in one run.
   { label: 'pg-self-correction-taped', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true, algo: { hvpMethod: 'taped' } },
@@ -431,6 +434,44 @@ export async function abPpoSequence(o: { seconds: number; reps: number; labels?:
     const per = b.cpu.map((x, i) => (x / a.cpu[i]).toFixed(2)).join(' ');
     out.push(
       `${row.label.padEnd(10)} ${fmt(median(a.cpu)).padStart(10)} ${fmt(median(b.cpu)).padStart(10)} ${(median(b.cpu) / median(a.cpu)).toFixed(2).padStart(7)}x  ${per.padEnd(16)} ${median(a.ms).toFixed(1).padStart(10)} ${median(b.ms).toFixed(1).padStart(10)} ${Math.round(median(a.calls)).toString().padStart(10)} ${Math.round(median(b.calls)).toString().padStart(10)}`,
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * `--ab-threads`: IPPO and MAPPO at algo.updateThreads 1 (A) and 2 (B; the critic's steps on a
+ * helper thread, same bits), two trainers, alternating A B A B ... after one warm-up round
+ * each. Wall ms per round is what the helper can save (it overlaps the two updates); process
+ * CPU ms per round (all threads) is what it costs.
+ */
+export async function abPpoThreads(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
+  const rows = VS_ROWS.filter((r) => (r.label === 'ippo' || r.label === 'mappo') && (!o.labels || o.labels.includes(r.label)));
+  const out: string[] = [`\nPPO update on one thread (A) vs the critic on a helper thread (B), alternating ${o.reps} times (load ${os.loadavg()[0].toFixed(1)} at start)`];
+  out.push(`${'learner'.padEnd(10)} ${'A wall ms'.padStart(10)} ${'B wall ms'.padStart(10)} ${'A/B wall'.padStart(9)}  ${'per rep'.padEnd(16)} ${'A cpu ms'.padStart(10)} ${'B cpu ms'.padStart(10)} ${'B/A cpu'.padStart(8)}`);
+  for (const row of rows) {
+    const la = makeLearner(row.preset, { updateThreads: 1 });
+    const lb = makeLearner(row.preset, { updateThreads: 2 });
+    const a = { ms: [] as number[], cpu: [] as number[] };
+    const b = { ms: [] as number[], cpu: [] as number[] };
+    try {
+      await la.trainer.round();
+      await lb.trainer.round();
+      for (let rep = 0; rep < o.reps; rep++) {
+        for (const [l, side, name] of [[la, a, '1 thread'], [lb, b, '2 threads']] as const) {
+          o.log(`ab-threads: ${row.label} rep ${rep + 1} ${name} ...`);
+          const m = await measure(l, o.seconds, 1, false);
+          side.ms.push(m.profile.roundMs);
+          side.cpu.push(m.cpuMsPerRound);
+        }
+      }
+    } finally {
+      la.trainer.dispose();
+      lb.trainer.dispose();
+    }
+    const per = a.ms.map((x, i) => (x / b.ms[i]).toFixed(2)).join(' ');
+    out.push(
+      `${row.label.padEnd(10)} ${median(a.ms).toFixed(0).padStart(10)} ${median(b.ms).toFixed(0).padStart(10)} ${(median(a.ms) / median(b.ms)).toFixed(2).padStart(8)}x  ${per.padEnd(16)} ${median(a.cpu).toFixed(0).padStart(10)} ${median(b.cpu).toFixed(0).padStart(10)} ${(median(b.cpu) / median(a.cpu)).toFixed(2).padStart(7)}x`,
     );
   }
   return out.join('\n') + '\n';

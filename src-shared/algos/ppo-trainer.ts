@@ -51,6 +51,11 @@
  *            is one op with a hand-written backward (nn/ppo-gru.ts): ~3x fewer kernels than a
  *            per-step network, with bit-identical results (parameter gradients are summed
  *            step by step in the tape's order; see `PpoNet.sequence`, docs/performance.md).
+ *   threads  `updateThreads: 2` runs each minibatch's critic step on a helper thread
+ *            (algos/ppo-critic-step.ts) while this thread runs the actor's; same bits. Default 1:
+ *            the launcher already runs one process per seed up to the core count, and at 2 a
+ *            loaded 2-core machine measured no gain (docs/performance.md, "MAPPO and IPPO on two
+ *            threads").
  *
  *   loss  actor  -sum w min(r A, clip(r, 1 - 0.2, 1 + 0.2) A) - 1e-4 sum w H(pi)
  *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
@@ -83,13 +88,13 @@ import {
   clippedSurrogate,
   gae,
   normaliseAdvantages,
-  valueLossElements,
 } from '../nn/ppo';
+import { criticStep, ppoCriticThreadFactory, type CriticJob, type CriticResult, type PpoCriticThread } from './ppo-critic-step';
 import type { Tensor, Tf } from '../nn/tf';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
 import { envProblems, leadingPlanes, type EnvNeeds } from './core/compat';
-import { PpoNet, type InputShape } from '../nn/ppo-net';
+import { PpoNet, ppoSequencePath, type InputShape } from '../nn/ppo-net';
 import type { ippoSchema } from './ippo';
 import type { mappoSchema } from './mappo';
 
@@ -124,6 +129,15 @@ export const ppoCommonSchema = {
     doc:
       "Actor input: own observation (paper); joint = every agent's env observation plus its own last action; " +
       'joint-with-last-action = joint only when the last action is observed (released code, last_action_obs quirk), else own.',
+  },
+  updateThreads: {
+    type: 'int',
+    default: 1,
+    min: 1,
+    max: 2,
+    doc:
+      "Threads for the PPO update: 2 runs the critic's steps on a helper thread beside the actor's (same results, " +
+      'bit for bit); pays only when a core is free, i.e. not when several runs already fill the cores.',
   },
 } as const satisfies Schema;
 
@@ -450,6 +464,8 @@ export class PpoTrainer implements Trainer {
 
   // Counters (checkpointed).
   private updates = 0;
+  /** The critic's helper thread (updateThreads 2), started at the first update. */
+  private thread: PpoCriticThread | null = null;
 
   /** The learner's additions (none for IPPO/MAPPO), the number of value heads and the policy's probabilities per step. */
   private readonly hooks: PpoHooks | null;
@@ -514,6 +530,33 @@ export class PpoTrainer implements Trainer {
     this.hC2 = new Float32Array(rowsC * H);
     this.probs = new Float64Array(A);
     this.units = new Int32Array(chunks * B);
+  }
+
+  /** The helper thread for the critic's steps, or null for one thread. */
+  private criticThread(): PpoCriticThread | null {
+    if (this.cfg.updateThreads === 1) return null;
+    if (this.thread) return this.thread;
+    const factory = ppoCriticThreadFactory();
+    if (!factory) {
+      throw new Error(`${this.variant.id}: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app's run worker, the bench); use 1 here`);
+    }
+    const c = this.critic;
+    this.thread = factory({
+      shape: this.shC,
+      groups: c.groups,
+      hidden: c.hidden,
+      outputs: c.outputs,
+      activation: c.activation,
+      recurrent: c.recurrent,
+      lr: this.cfg.criticLr,
+      eps: this.cfg.adamEps,
+    });
+    return this.thread;
+  }
+
+  private closeThread(): void {
+    this.thread?.close();
+    this.thread = null;
   }
 
   /** A reusable staging buffer of n floats, zero-filled. */
@@ -687,15 +730,38 @@ export class PpoTrainer implements Trainer {
       for (let b = 0; b < B; b++) if (this.valid[c * CL * B + b]) this.units[U++] = c * B + b;
     }
     const acc = { policy: 0, value: 0, entropy: 0, kl: 0, clipFrac: 0, gradA: 0, gradC: 0, n: 0 };
-    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-      const order = rng.shuffle(this.units.subarray(0, U));
-      const k = Math.min(cfg.minibatches, U);
-      let start = 0;
-      for (let m = 0; m < k; m++) {
-        const size = Math.floor(U / k) + (m < U % k ? 1 : 0);
-        this.minibatch(order.subarray(start, start + size), T, advantages, returnsByHead, acc);
-        start += size;
+    // With a helper thread the critic's steps run there while this thread runs the actor's;
+    // its results are summed below in minibatch order, as on one thread.
+    const thread = this.criticThread();
+    if (thread) thread.begin({ params: this.critic.params.toRecords(), opt: this.criticOpt.getState() });
+    const critic: (CriticResult | Promise<CriticResult>)[] = [];
+    try {
+      for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+        const order = rng.shuffle(this.units.subarray(0, U));
+        const k = Math.min(cfg.minibatches, U);
+        let start = 0;
+        for (let m = 0; m < k; m++) {
+          const size = Math.floor(U / k) + (m < U % k ? 1 : 0);
+          critic.push(this.minibatch(order.subarray(start, start + size), T, advantages, returnsByHead, acc, thread));
+          start += size;
+        }
       }
+      const results = await Promise.all(critic);
+      if (thread) {
+        const st = await thread.end();
+        this.critic.params.loadRecords(st.params);
+        this.criticOpt.setState(st.opt);
+      }
+      const GC = sd.GC;
+      for (const r of results) {
+        acc.value += (cfg.valueCoef > 0 ? r.value / cfg.valueCoef : 0) * (this.variant.independent ? 1 / GC : 1);
+        acc.gradC += r.norms.reduce((s, v) => s + v, 0) / GC;
+      }
+    } catch (e) {
+      // A failed helper leaves the critic half-updated: the run cannot go on.
+      this.closeThread();
+      Promise.allSettled(critic).catch(() => {});
+      throw e;
     }
     this.updates++;
 
@@ -728,12 +794,78 @@ export class PpoTrainer implements Trainer {
     adv: Float32Array,
     retByHead: readonly Float32Array[],
     acc: { policy: number; value: number; entropy: number; kl: number; clipFrac: number; gradA: number; gradC: number; n: number },
-  ): void {
+    thread: PpoCriticThread | null,
+  ): CriticResult | Promise<CriticResult> {
     const { tf, cfg, N, B, A, H, sd, shA, shC } = this;
     const CL = this.CL;
     const U = units.length;
     const M = N * B;
     const indep = this.variant.independent;
+
+    // ---- critic batch
+    const GC = sd.GC;
+    const SC = U; // sequences per group: one per unit (the unit's copy, or the agent's row of it)
+    const K = this.K;
+    // Targets per critic row: N for MAPPO's shared V (one head), K for the heads of an independent critic.
+    const J = K > 1 ? K : sd.J;
+    const nC = GC * CL * SC;
+    const pkC = shC.P * shC.K;
+    const cP = this.buf('cP', nC * pkC);
+    const cE = this.buf('cE', nC * shC.E);
+    const cH = this.buf('cH', GC * SC * H);
+    const cOld = this.buf('cOld', nC * K);
+    const cTgt = this.buf('cTgt', nC * J);
+    const cW = this.buf('cW', nC * J);
+    const cCount = new Float64Array(GC);
+    for (let g = 0; g < GC; g++) {
+      for (let s = 0; s < SC; s++) {
+        const unit = units[s];
+        const c = Math.floor(unit / B);
+        const b = unit % B;
+        const r = GC === 1 ? b : g * B + b; // critic row
+        const t0 = c * CL;
+        cH.set(this.hCStore.subarray((c * sd.rowsC + r) * H, (c * sd.rowsC + r + 1) * H), (g * SC + s) * H);
+        for (let k = 0; k < CL; k++) {
+          const q = (g * CL + k) * SC + s;
+          const t = t0 + k;
+          if (t >= T || !this.valid[t * B + b]) continue;
+          const i = t * sd.rowsC + r;
+          cP.set(this.cPatch.subarray(i * pkC, (i + 1) * pkC), q * pkC);
+          if (shC.E > 0) cE.set(this.cExtra.subarray(i * shC.E, (i + 1) * shC.E), q * shC.E);
+          for (let h = 0; h < K; h++) cOld[q * K + h] = this.vals[i * K + h];
+          for (let j = 0; j < J; j++) {
+            const agent = K > 1 || J === 1 ? g : j;
+            cTgt[q * J + j] = retByHead[K > 1 ? j : 0][t * M + agent * B + b];
+            cW[q * J + j] = 1;
+            if (K === 1 || j === 0) cCount[g]++;
+          }
+        }
+      }
+    }
+    if (cfg.valueNorm) {
+      for (let g = 0; g < GC; g++) {
+        const lo = g * CL * SC * J;
+        const hi = (g + 1) * CL * SC * J;
+        const vn = this.valueNorms[g];
+        vn.update(cTgt.subarray(lo, hi), cW.subarray(lo, hi));
+        for (let i = lo; i < hi; i++) if (cW[i]) cTgt[i] = vn.normalise(cTgt[i]);
+      }
+    }
+    const totalC = cCount.reduce((s, v) => s + v, 0);
+    for (let g = 0; g < GC; g++) {
+      const denom = indep ? cCount[g] : totalC;
+      for (let q = g * CL * SC * J; q < (g + 1) * CL * SC * J; q++) cW[q] = denom > 0 ? cW[q] / denom : 0;
+    }
+    // Handed over before the actor's step, so the helper computes while this thread does.
+    const job: CriticJob = {
+      cP, cE, cH, cOld, cTgt, cW, CL, SC, GC, K, J,
+      clip: cfg.valueClip ? cfg.clip : 0,
+      huberDelta: cfg.huberDelta,
+      valueCoef: cfg.valueCoef,
+      gradClip: cfg.criticGradClip,
+      reference: ppoSequencePath.reference,
+    };
+    const criticRes = thread ? thread.step(job) : null;
 
     // ---- actor batch
     const GA = sd.GA;
@@ -815,83 +947,14 @@ export class PpoTrainer implements Trainer {
     this.actorOpt.step(actorRes.grads);
     for (const g of Object.values(actorRes.grads)) g.dispose();
 
-    // ---- critic batch
-    const GC = sd.GC;
-    const SC = U; // sequences per group: one per unit (the unit's copy, or the agent's row of it)
-    const K = this.K;
-    // Targets per critic row: N for MAPPO's shared V (one head), K for the heads of an independent critic.
-    const J = K > 1 ? K : sd.J;
-    const nC = GC * CL * SC;
-    const pkC = shC.P * shC.K;
-    const cP = this.buf('cP', nC * pkC);
-    const cE = this.buf('cE', nC * shC.E);
-    const cH = this.buf('cH', GC * SC * H);
-    const cOld = this.buf('cOld', nC * K);
-    const cTgt = this.buf('cTgt', nC * J);
-    const cW = this.buf('cW', nC * J);
-    const cCount = new Float64Array(GC);
-    for (let g = 0; g < GC; g++) {
-      for (let s = 0; s < SC; s++) {
-        const unit = units[s];
-        const c = Math.floor(unit / B);
-        const b = unit % B;
-        const r = GC === 1 ? b : g * B + b; // critic row
-        const t0 = c * CL;
-        cH.set(this.hCStore.subarray((c * sd.rowsC + r) * H, (c * sd.rowsC + r + 1) * H), (g * SC + s) * H);
-        for (let k = 0; k < CL; k++) {
-          const q = (g * CL + k) * SC + s;
-          const t = t0 + k;
-          if (t >= T || !this.valid[t * B + b]) continue;
-          const i = t * sd.rowsC + r;
-          cP.set(this.cPatch.subarray(i * pkC, (i + 1) * pkC), q * pkC);
-          if (shC.E > 0) cE.set(this.cExtra.subarray(i * shC.E, (i + 1) * shC.E), q * shC.E);
-          for (let h = 0; h < K; h++) cOld[q * K + h] = this.vals[i * K + h];
-          for (let j = 0; j < J; j++) {
-            const agent = K > 1 || J === 1 ? g : j;
-            cTgt[q * J + j] = retByHead[K > 1 ? j : 0][t * M + agent * B + b];
-            cW[q * J + j] = 1;
-            if (K === 1 || j === 0) cCount[g]++;
-          }
-        }
-      }
-    }
-    if (cfg.valueNorm) {
-      for (let g = 0; g < GC; g++) {
-        const lo = g * CL * SC * J;
-        const hi = (g + 1) * CL * SC * J;
-        const vn = this.valueNorms[g];
-        vn.update(cTgt.subarray(lo, hi), cW.subarray(lo, hi));
-        for (let i = lo; i < hi; i++) if (cW[i]) cTgt[i] = vn.normalise(cTgt[i]);
-      }
-    }
-    const totalC = cCount.reduce((s, v) => s + v, 0);
-    for (let g = 0; g < GC; g++) {
-      const denom = indep ? cCount[g] : totalC;
-      for (let q = g * CL * SC * J; q < (g + 1) * CL * SC * J; q++) cW[q] = denom > 0 ? cW[q] / denom : 0;
-    }
-    const criticRes = tf.tidy(() => {
-      const vOld = tf.tensor3d(cOld, [GC, CL * SC, K]);
-      const tgt = tf.tensor3d(cTgt, [GC, CL * SC, J]);
-      const w = tf.tensor3d(cW, [GC, CL * SC, J]);
-      const res = this.critic.params.grads(() => {
-        const v = this.critic.sequence(cP, cE, cH, CL, SC);
-        const el = valueLossElements(tf, v, vOld, tgt, cfg.valueClip ? cfg.clip : 0, cfg.huberDelta);
-        return tf.mul(tf.sum(tf.mul(w, el)), cfg.valueCoef) as never;
-      });
-      return res as never;
-    }) as { value: number; grads: Record<string, Tensor> };
-    const normsC = clipByGroupNorm(tf, criticRes.grads, GC, cfg.criticGradClip);
-    this.criticOpt.step(criticRes.grads);
-    for (const g of Object.values(criticRes.grads)) g.dispose();
 
     acc.policy += side[0] * statScale;
     acc.entropy += side[1] * statScale;
     acc.kl += side[2] * statScale;
     acc.clipFrac += side[3] * statScale;
-    acc.value += (cfg.valueCoef > 0 ? criticRes.value / cfg.valueCoef : 0) * (indep ? 1 / GC : 1);
     acc.gradA += normsA.reduce((s, v) => s + v, 0) / GA;
-    acc.gradC += normsC.reduce((s, v) => s + v, 0) / GC;
     acc.n++;
+    return criticRes ?? criticStep(tf, this.critic, this.criticOpt, job);
   }
 
   /** What the checkpoint helpers save and restore for every trainer. */
@@ -927,6 +990,7 @@ export class PpoTrainer implements Trainer {
   }
 
   dispose(): void {
+    this.closeThread();
     this.actorOpt.dispose();
     this.criticOpt.dispose();
     this.actor.params.dispose();

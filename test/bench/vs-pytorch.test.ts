@@ -62,6 +62,12 @@ describe('PyTorch detection', () => {
     expect(sc.correctionSteps[0]).toBeGreaterThanOrEqual(0);
     expect(sc.cpuMsPerStep[0]).toBeGreaterThan(0);
     expect(r.stdout).toMatch(/pg-self-correction +\S+ +- +- +[\d.]+x PG \([\d.]+; cpu [\d.]+x; \d+ corr\. steps\) +(met|below) <=2x/);
+    // The -2t rows differ from their one-thread rows only in updateThreads.
+    for (const row of VS_ROWS.filter((x) => x.label.endsWith('-2t'))) {
+      expect(row.algo, row.label).toEqual({ updateThreads: 2 });
+      const base = VS_ROWS.find((x) => x.label === row.label.replace(/-2t$/, ''));
+      expect([base?.preset, base?.torchAlgo], row.label).toEqual([row.preset, row.torchAlgo]);
+    }
     // The reference rows differ from their R-pass rows only in hvpMethod.
     for (const row of VS_ROWS.filter((x) => x.label.endsWith('-taped'))) {
       expect(row.algo, row.label).toEqual({ hvpMethod: 'taped' });
@@ -115,7 +121,8 @@ describe('RoundProbe', () => {
 describe('PyTorch twins', async () => {
   const torch = await findTorch(undefined);
   // Only where python3-torch is installed (the bench itself reports its absence, tested above).
-  const algos = VS_ROWS.filter((r) => r.torchAlgo).map((r) => r.torchAlgo!);
+  // Unique: the -2t rows (updateThreads 2) share their one-thread row's twin.
+  const algos = [...new Set(VS_ROWS.filter((r) => r.torchAlgo).map((r) => r.torchAlgo!))];
   it.skipIf(!torch.ok)(`${algos.join(', ')} each run a round and report env-steps/s`, () => {
     // One interpreter for all (importing torch is most of the time).
     const r = spawnSync(torch.python, [path.join(ROOT, 'bench/torch_learners.py'), `--algo=${algos.join(',')}`, '--envs=4', '--steps=20', '--seconds=0'], {

@@ -1,0 +1,51 @@
+/**
+ * The PPO critic's helper thread (src-shared/algos/ppo-critic-step.ts; started by
+ * ppo-critic-thread.ts). It starts its own tfjs instance on the run's backend, single-threaded
+ * (the point is one more core, not a pool inside it), builds a replica of the critic and runs
+ * the queued messages in order: begin (load parameters and Adam state), step (one minibatch),
+ * end (send the state back). Any error is reported and ends the thread: the run fails.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendChoice } from '../backend/select';
+import { criticStep, type CriticSpec, type CriticJob } from '../../src-shared/algos/ppo-critic-step';
+import { Adam } from '../../src-shared/nn/optim';
+import { PpoNet } from '../../src-shared/nn/ppo-net';
+import { Rng } from '../../src-shared/rng';
+import type { HostMessage } from './ppo-critic-thread';
+
+const port = parentPort!;
+const { backend, spec } = workerData as { backend: BackendChoice; spec: CriticSpec };
+
+async function main(): Promise<void> {
+  // A pool per helper would oversubscribe the cores the helper is there to use.
+  process.env.CAIRN_WASM_THREADS = '1';
+  const info = await initBackend(backend);
+  if (info.name !== backend) throw new Error(`backend ${backend} asked, ${info.name} started`);
+  // The initial values are overwritten by every `begin`; the Rng only fills them.
+  const net = new PpoNet(tf, spec.shape, spec.groups, spec.hidden, spec.outputs, spec.activation, 1, new Rng(0), spec.recurrent);
+  const opt = new Adam(tf, net.params, { lr: spec.lr, eps: spec.eps });
+  port.on('message', (msg: HostMessage) => {
+    try {
+      if (msg.kind === 'begin') {
+        net.params.loadRecords(msg.state.params);
+        opt.setState(msg.state.opt);
+      } else if (msg.kind === 'step') {
+        const r = criticStep(tf, net, opt, msg.job as CriticJob);
+        port.postMessage({ kind: 'step', id: msg.id, value: r.value, norms: r.norms });
+      } else if (msg.kind === 'end') {
+        port.postMessage({ kind: 'end', id: msg.id, state: { params: net.params.toRecords(), opt: opt.getState() } });
+      }
+    } catch (e) {
+      port.postMessage({ kind: 'error', message: (e as Error).stack ?? String(e) });
+      port.close();
+      process.exit(1);
+    }
+  });
+  port.postMessage({ kind: 'ready' });
+}
+
+main().catch((e) => {
+  port.postMessage({ kind: 'error', message: (e as Error).stack ?? String(e) });
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+/**
+ * `updateThreads: 2` (the critic's steps on a helper thread, src-main/runner/ppo-critic-thread.ts)
+ * gives the same bits as one thread: episodes, every statistic, and the parameters and Adam
+ * state of both networks after several rounds; a helper that dies fails the round with a clear
+ * error; the thread ends with the trainer.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ippoEntry } from '../../src-shared/algos/ippo';
+import { mappoEntry } from '../../src-shared/algos/mappo';
+import { ppoCriticThreadFactory, setPpoCriticThreadFactory, type PpoCriticThreadFactory } from '../../src-shared/algos/ppo-critic-step';
+import type { AlgoEntry } from '../../src-shared/algos/types';
+import { PpoCriticThreadHost } from '../../src-main/runner/ppo-critic-thread';
+import { build, episodeSummary, setupTf } from './helpers';
+
+const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFlag: true };
+/** The released code's MAPPO values: minibatches 5, valueNorm, GELU, per-agent actors, joint critic. */
+const MAPPO_RELEASED = {
+  actorSharing: 'per-agent',
+  criticInput: 'joint-obs',
+  gaeLambda: 1,
+  minibatches: 5,
+  valueNorm: true,
+  activation: 'gelu',
+  actorGradClip: 1,
+  criticGradClip: 1,
+  inputScale: 1 / 255,
+  actorObservation: 'joint-with-last-action',
+};
+
+async function trace(entry: AlgoEntry, algo: Record<string, unknown>, rounds: number): Promise<string> {
+  const { trainer } = build(entry, { numEnvs: 3, env: ENV, algo, seed: 7 });
+  const out: unknown[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const res = await trainer.round();
+      out.push(episodeSummary(res.episodes), res.stats);
+    }
+    const ck = await trainer.save();
+    const tensors = Object.entries(ck.tensors)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')]);
+    out.push(tensors, ck.extra);
+  } finally {
+    trainer.dispose();
+  }
+  return JSON.stringify(out);
+}
+
+describe('PPO update on two threads', () => {
+  let saved: PpoCriticThreadFactory | null = null;
+  beforeAll(async () => {
+    await setupTf();
+    saved = ppoCriticThreadFactory();
+  });
+  afterEach(() => setPpoCriticThreadFactory(saved));
+
+  const cases: [string, AlgoEntry, Record<string, unknown>][] = [
+    ['mappo paper', mappoEntry, { epochs: 2 }],
+    ['mappo released code (5 minibatches, valueNorm)', mappoEntry, { ...MAPPO_RELEASED, epochs: 2 }],
+    ['ippo', ippoEntry, { epochs: 2, minibatches: 2 }],
+  ];
+  for (const [name, entry, algo] of cases) {
+    it(`${name}: same episodes, stats, parameters and optimiser state as one thread`, async () => {
+      const one = await trace(entry, { ...algo, updateThreads: 1 }, 3);
+      const two = await trace(entry, { ...algo, updateThreads: 2 }, 3);
+      expect(two).toBe(one);
+    }, 240_000);
+  }
+
+  it('a helper that dies fails the round with an error naming it', async () => {
+    let host: PpoCriticThreadHost | null = null;
+    setPpoCriticThreadFactory((spec) => {
+      host = saved!(spec) as PpoCriticThreadHost;
+      // Ends the thread as soon as it is up: the update's first step cannot be served.
+      host.thread.once('message', () => void host!.thread.terminate());
+      return host;
+    });
+    const { trainer } = build(mappoEntry, { numEnvs: 2, env: ENV, algo: { epochs: 2, updateThreads: 2 }, seed: 1 });
+    await expect(trainer.round()).rejects.toThrow(/ppo critic thread (failed|exited)/);
+    trainer.dispose();
+    expect(host).not.toBeNull();
+  }, 120_000);
+
+  it('without a host that starts threads, updateThreads 2 says so', async () => {
+    setPpoCriticThreadFactory(null);
+    const { trainer } = build(mappoEntry, { numEnvs: 2, env: ENV, algo: { epochs: 1, updateThreads: 2 }, seed: 1 });
+    await expect(trainer.round()).rejects.toThrow(/updateThreads = 2 needs a host/);
+    trainer.dispose();
+  }, 60_000);
+
+  it('updateThreads outside 1..2 is refused naming the field', () => {
+    expect(() => build(mappoEntry, { numEnvs: 2, env: ENV, algo: { updateThreads: 3 } })).toThrow(/updateThreads/);
+  });
+});
