@@ -502,9 +502,9 @@ export class NaturalMoa {
    * Observer i's loss on one natural minibatch: the natural nets' CE summed over pairs (mean
    * over rows), plus the combined CE with `moaCombinedCE` or a learned gate. Inputs: x
    * [G, R, inDim], mental windows e [G, T*R, stepW], one-hot labels Y [G, R, outDim], impromptu
-   * logits [G, R, outDim] (constants), character input [G, L*S, stepW].
+   * logits [G, R, outDim] (constants; null when no combined CE reads them), character input [G, L*S, stepW].
    */
-  loss(i: number, x: Tensor, e: Tensor, Y: Tensor, imp: Tensor, charIn: Tensor, S: number): { total: Tensor; natural: Tensor; combined: Tensor | null; correct: Tensor } {
+  loss(i: number, x: Tensor, e: Tensor, Y: Tensor, imp: Tensor | null, charIn: Tensor, S: number): { total: Tensor; natural: Tensor; combined: Tensor | null; correct: Tensor } {
     const tf = this.tf;
     const ob = this.observers[i];
     const T = this.cfg.moaMentalLength;
@@ -516,6 +516,7 @@ export class NaturalMoa {
     const correct = tf.sum(tf.cast(tf.equal(tf.argMax(nat, -1), tf.argMax(Y, -1)), 'float32'));
     const withCombined = this.cfg.moaCombinedCE || ob.gate !== null;
     if (!withCombined) return { total: natural, natural, combined: null, correct };
+    if (!imp) throw new Error('NaturalMoa.loss: the combined CE needs the impromptu logits');
     const p = this.combine(i, x, nat, imp, !this.cfg.moaCombinedCE);
     const combined = ce(tf.log(tf.add(p, 1e-12)));
     return { total: tf.add(natural, combined), natural, combined, correct };
@@ -559,7 +560,9 @@ export class NaturalMoa {
       const x = this.xInput(i, os);
       const e = this.stackWindows(i, feats, T, R);
       const Y = tf.tidy(() => tf.stack(ob.targets.map((j) => (lay.codecs[j].dim === this.outDim ? as[j] : tf.pad(as[j], [[0, 0], [0, this.outDim - lay.codecs[j].dim]])))));
-      const imp = bank.logits(os, bank.pair(i, ob.targets[0]), G);
+      // The impromptu logits enter only the combined CE (option or learned gate): without it the
+      // [G, 1600] MLP pass would be computed and never read.
+      const imp = this.cfg.moaCombinedCE || ob.gate !== null ? bank.logits(os, bank.pair(i, ob.targets[0]), G) : null;
       const charIn = this.charInput(i, subset);
       let parts: number[] = [];
       const { grads } = ob.params.grads(() => {
@@ -571,7 +574,7 @@ export class NaturalMoa {
       ob.opt.step(grads);
       for (const g of Object.values(grads)) g.dispose();
       this.refreshChar(i, subset, charIn);
-      for (const t of [x, e, Y, imp, charIn]) t.dispose();
+      for (const t of [x, e, Y, imp, charIn]) t?.dispose();
       natSum += parts[0];
       combSum += parts[1];
       correct += parts[2];

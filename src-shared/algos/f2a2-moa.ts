@@ -18,7 +18,10 @@
  * axis (weights [P, in, out]), so one batched matmul runs every pair; inputs are padded to the
  * widest observation and outputs to the largest action count, padded logits masked to -1e9.
  * Adam is elementwise, so one Adam over the batched tensors is exactly one Adam per pair.
+ * Each layer runs as one plain 2D matmul per pair (`copyMatMul`), not one batched matmul: the
+ * wasm backend runs the latter through a generic loop, ~4x slower at these sizes (issue 11).
  */
+import { copyMatMul } from '../nn/attention-critic-copies';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import type { Tensor, Tf } from '../nn/tf';
@@ -109,7 +112,8 @@ export class MoaBank {
       const ps = Array.from({ length: count }, (_, k) => start + k);
       const X = tf.stack(ps.map((p) => this.pad(obs[this.pairs[p][1]], this.pairs[p][1])));
       const layer = (h: Tensor, l: number, act: boolean): Tensor => {
-        const y = tf.add(tf.matMul(h as never, rows(this.params.get(`moa/${l}/weight`)) as never), rows(this.params.get(`moa/${l}/bias`)));
+        // Per-pair 2D matmuls: wasm runs a batched matmul through a generic loop ~4x slower.
+        const y = tf.add(copyMatMul(tf, h, rows(this.params.get(`moa/${l}/weight`))), rows(this.params.get(`moa/${l}/bias`)));
         return act ? tf.relu(y) : y;
       };
       const out = layer(layer(layer(X, 0, true), 1, true), 2, false);

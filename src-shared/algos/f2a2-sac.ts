@@ -42,11 +42,23 @@
  * §2.2); the target's own next action is a sample of the target policy (MAAC code), the
  * others' next actions MOA samples; BatchNorm in the critics uses batch statistics in every
  * forward (as MAAC's critic, always in training mode when used).
+ *
+ * Speed (issue 11, docs/performance.md "F2A2-SAC: the agents' critic copies as one network"):
+ * the N agents' copies of each critic are ONE batched network (nn/attention-critic-copies.ts,
+ * weights [N, in, out], copy i evaluating agent i's Q on agent i's minibatch), stepped by one
+ * Adam over the stacked tensors (elementwise, so exactly N Adams) with the clip per copy. The
+ * iteration therefore runs in phases over all agents: every agent's minibatch, samples, ratios
+ * and MOA predictions (per agent, in the old order, so the run's Rng draws are the same), then
+ * one batched target, critic steps and actor coefficients, then each agent's actor step. With
+ * `moa: 'off'` (the others' current policies) every agent now samples the others from the
+ * policies as they were at the start of the iteration (Jacobi), where the per-agent loop saw
+ * the actors already stepped this iteration for j < i (Gauss-Seidel across agents); with the
+ * MOA (default) nothing an agent reads changes within the iteration, so the order is moot.
  */
 import { ConfigError, typedValues, type Schema, type Values } from '../config/schema';
-import { AttentionCritic, addWeightDecay, counterfactualBaseline } from '../nn/attention-critic';
+import { AttentionCritic, addWeightDecay } from '../nn/attention-critic';
+import { AttentionCriticCopies, clipPerCopy, type CopiesForward } from '../nn/attention-critic-copies';
 import { maskedLogProbs } from '../nn/categorical';
-import { clipByGlobalNorm } from '../nn/clip';
 import { gumbelNoise } from '../nn/gumbel';
 import { Adam, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -78,27 +90,39 @@ export const f2a2SacSchema = {
 
 type SacConfig = Values<typeof f2a2SacSchema>;
 
-/** What agent i's critic and actor steps share (disposed after the actor step). */
+/**
+ * What one iteration's critic and actor steps share, all agents at once: copy (= agent) i's
+ * rows are slice i of every [N, K, .] tensor (disposed after the actor steps).
+ */
 export interface SacInputs {
-  readonly i: number;
   readonly K: number;
-  /** Joint actions of the buffer terms (own slot: the stored action). */
+  /** Per agent j, [N, K, obs_j]: copy i's minibatch. */
+  readonly obs: Tensor[];
+  /** Copy i's own observation o_i, padded to the widest: [N, K, oMax]. */
+  readonly ownObs: Tensor;
+  /** Joint actions of the buffer terms per agent j [N, K, A_j] (own slot: the stored action). */
   readonly aBuf: Tensor[];
   /** Joint actions of the resampled terms (own slot: the resampled one-hot). */
   readonly aHat: Tensor[];
-  readonly y: Tensor; //      [K, 1]
-  readonly rho: Tensor; //    [K, 1]
-  readonly rhoBar: Tensor; // [K, 1]
+  /** Copy i's own action in each, padded to the largest action set: [N, K, aMax]. */
+  readonly ownBuf: Tensor;
+  readonly ownHat: Tensor;
+  /** Per agent, its own actions [K, A_i] of each kind (views of the rows above, for the actor steps). */
+  readonly ownBufRows: Tensor[];
+  readonly ownHatRows: Tensor[];
+  readonly y: Tensor; //      [N, K, 1]
+  readonly rho: Tensor; //    [N, K, 1]
+  readonly rhoBar: Tensor; // [N, K, 1]
 }
 
 export function sacTrainerClass(Base: typeof F2a2Trainer) {
   return class F2a2SacTrainer extends Base {
     // Set in createNetworks, which the base constructor calls: `declare` keeps them from being
     // re-initialised afterwards.
-    /** [critic c][agent i]: agent i's copy of critic c, its target and optimiser. */
-    declare sq: AttentionCritic[][];
-    declare sqTarget: AttentionCritic[][];
-    declare sqOpts: Optimizer[][];
+    /** [critic c]: every agent's copy of critic c as one batched network, its target and optimiser. */
+    declare sq: AttentionCriticCopies[];
+    declare sqTarget: AttentionCriticCopies[];
+    declare sqOpts: Optimizer[];
     declare sac: SacConfig;
 
     protected override createNetworks(rng: Rng): void {
@@ -121,40 +145,87 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
       this.sqTarget = [];
       this.sqOpts = [];
       for (let c = 0; c < (s.twinQ ? 2 : 1); c++) {
-        const mk = (trainable: boolean) => new AttentionCritic(tf, new ParamSet(tf, trainable), new ParamSet(tf, false), `q${c + 1}`, dims, rng, opts);
-        const copies: AttentionCritic[] = [];
-        const targets: AttentionCritic[] = [];
-        for (let i = 0; i < N; i++) {
-          const q = mk(true);
-          if (i > 0) q.params.copyFrom(copies[0].params);
-          const t = mk(false);
-          t.params.copyFrom(copies[0]?.params ?? q.params);
-          copies.push(q);
-          targets.push(t);
+        // Every copy and target starts from the first draw (spec §2.2). The per-copy networks are
+        // still drawn, one online and one target per agent as before batching, so the run's Rng
+        // stream (and every later draw) is unchanged; only the first one's weights are kept.
+        let first: AttentionCritic | null = null;
+        for (let k = 0; k < 2 * N; k++) {
+          const q = new AttentionCritic(tf, new ParamSet(tf, k % 2 === 0), new ParamSet(tf, false), `q${c + 1}`, dims, rng, opts);
+          if (first === null) first = q;
+          else {
+            q.params.dispose();
+            q.stats.dispose();
+          }
         }
-        this.sq.push(copies);
-        this.sqTarget.push(targets);
-        this.sqOpts.push(copies.map((q) => new Adam(tf, q.params, { lr: this.cfg.lrCritic })));
+        const online = new AttentionCriticCopies(tf, `q${c + 1}`, first!, true);
+        const target = new AttentionCriticCopies(tf, `q${c + 1}`, first!, false);
+        first!.params.dispose();
+        first!.stats.dispose();
+        this.sq.push(online);
+        this.sqTarget.push(target);
+        this.sqOpts.push(new Adam(tf, online.params, { lr: this.cfg.lrCritic }));
       }
     }
 
     /** The copies share one draw already (createNetworks). */
     protected override initCritics(): void {}
 
-    protected override sharedEntries(i: number): [ParamSet, string[]][] {
-      return this.sq.map((copies) => [copies[i].params, this.sac.shareEncoders ? copies[i].sharedNames() : copies[i].attentionNames()]);
+    /** Unused: the shared part lives in the stacked critics (gatherShared/scatterShared below). */
+    protected override sharedEntries(): [ParamSet, string[]][] {
+      return [];
+    }
+
+    private sharedNames(c: number): string[] {
+      return this.sac.shareEncoders ? this.sq[c].sharedNames() : this.sq[c].attentionNames();
+    }
+
+    protected override sharedSize(): number {
+      return this.sq.reduce((s, q, c) => s + this.sharedNames(c).reduce((t, n) => t + q.params.get(n).size / this.N, 0), 0);
+    }
+
+    /** Every agent's shared copy, flattened [N, P] in the per-copy order (critic, then name). */
+    override gatherShared(): Float32Array {
+      const N = this.N;
+      const P = this.sharedP;
+      const out = new Float32Array(N * P);
+      let off = 0;
+      this.sq.forEach((q, c) => {
+        for (const name of this.sharedNames(c)) {
+          const d = q.params.get(name).dataSync() as Float32Array;
+          const s = d.length / N;
+          for (let i = 0; i < N; i++) out.set(d.subarray(i * s, (i + 1) * s), i * P + off);
+          off += s;
+        }
+      });
+      return out;
+    }
+
+    override scatterShared(copies: Float32Array): void {
+      const { tf, N } = this;
+      const P = this.sharedP;
+      let off = 0;
+      this.sq.forEach((q, c) => {
+        for (const name of this.sharedNames(c)) {
+          const v = q.params.get(name);
+          const s = v.size / N;
+          const d = new Float32Array(v.size);
+          for (let i = 0; i < N; i++) d.set(copies.subarray(i * P + off, i * P + off + s), i * s);
+          const t = tf.tensor(d, v.shape, 'float32');
+          v.assign(t);
+          t.dispose();
+          off += s;
+        }
+      });
     }
 
     protected override setTraining(on: boolean): void {
       super.setTraining(on);
-      for (const list of [...(this.sq ?? []), ...(this.sqTarget ?? [])]) for (const q of list) q.training = on;
+      for (const q of [...(this.sq ?? []), ...(this.sqTarget ?? [])]) q.training = on;
     }
 
-    /** Q of agent i's copy of critic c at joint action `act`: { q [K,1], allQ [K,|A_i|], reg }. */
-    sacQ(i: number, c: number, obs: readonly Tensor[], act: readonly Tensor[], target = false) {
-      const f = (target ? this.sqTarget : this.sq)[c][i].forward(obs, act, { agents: [i] });
-      this.tf.dispose(f.attention);
-      return { q: f.q[0], allQ: f.allQ[0], reg: f.reg[0] };
+    /** Critic c (online or target) of every copy at joint action `act` (own action `own`, padded). */
+    sacQ(c: number, x: Pick<SacInputs, 'obs' | 'ownObs'>, act: readonly Tensor[], own: Tensor, target = false): CopiesForward {
+      return (target ? this.sqTarget : this.sq)[c].forward(x.obs, act, x.ownObs, own);
     }
 
     /** log pi^i of every own action [K, |A_i|] at obs (masked actions: -inf-like). */
@@ -171,168 +242,226 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
       return tf.tidy(() => tf.cast(tf.oneHot(tf.argMax(tf.add(logp, tf.tensor2d(gumbelNoise(this.ctx.rng, K * D), [K, D])), -1), D), 'float32'));
     }
 
-    /** The minibatch-level quantities of agent i's surrogate (spec §1.2-1.4, §1.7). */
-    prepareSac(i: number, b: Batch): SacInputs {
-      const tf = this.tf;
-      const f = this.f;
-      const K = b.K;
-      const D = this.lay.codecs[i].dim;
-      const { own, rho, rhoBar } = tf.tidy(() => {
-        const logp = this.logPi(i, b.obs[i], b.mask[i]).logp;
-        const pi = tf.exp(logp);
-        const own = this.sampleFrom(logp);
-        const pi0 = tf.slice(tf.tensor2d(b.fields.pi0, [K, this.lay.actTotal]), [0, this.lay.actOff[i]], [K, D]);
-        const at = (p: Tensor, a: Tensor) => tf.maximum(tf.sum(tf.mul(p, a), -1, true), 1e-8);
-        return { own, rho: tf.minimum(tf.div(at(pi, b.act[i]), at(pi0, b.act[i])), f.epsIS), rhoBar: tf.minimum(tf.div(at(pi0, own), at(pi, own)), f.epsIS) };
-      });
-      // The full MOA predicts from these rows' mental windows (f2a2-moa-natural.ts).
-      const mental = this.moaNatural?.mentalFor(i, this.buffer, b.index);
-      const oth = this.others(i, b.obs, b.mask, mental?.now);
-      const aHat = oth.map((t, j) => (j === i ? own : t!));
-      const aBuf = f.strictEstimation ? oth.map((t, j) => (j === i ? b.act[i] : t!)) : [...b.act];
-      const nextOth = this.others(i, b.nobs, b.nmask, mental?.next);
-      mental?.now.dispose();
-      mental?.next.dispose();
-      const y = tf.tidy(() => {
-        const { logp } = this.logPi(i, b.nobs[i], b.nmask[i], true);
-        const ownNext = this.sampleFrom(logp);
-        const next = nextOth.map((t, j) => (j === i ? ownNext : t!));
-        let qn = this.sacQ(i, 0, b.nobs, next, true).q;
-        for (let c = 1; c < this.sq.length; c++) qn = tf.minimum(qn, this.sacQ(i, c, b.nobs, next, true).q);
-        const logpi = tf.sum(tf.mul(logp, ownNext), 1, true);
-        return maacSoftTarget(tf, this.trainingReward(i, b), b.term, qn, logpi, this.cfg.gamma, this.sac.temperature, this.sac.maacTargetForm);
-      });
-      for (const t of nextOth) t?.dispose();
-      return { i, K, aBuf, aHat, y, rho, rhoBar };
-    }
-
-    disposeSac(x: SacInputs, b: Batch): void {
-      const done = new Set<Tensor>(b.act);
-      for (const t of [...x.aBuf, ...x.aHat]) if (!done.has(t)) done.add(t) && t.dispose();
-      for (const t of [x.y, x.rho, x.rhoBar]) t.dispose();
+    /** [K, A] -> [K, aMax] (zero columns). */
+    private padCols(t: Tensor, to: number): Tensor {
+      const w = t.shape[1] as number;
+      return w === to ? t : this.tf.pad(t, [[0, 0], [0, to - w]]);
     }
 
     /**
-     * Agent i's surrogate as the step of critic c sees it (separable in the critics): Q1: -a1 rho
-     * Q1(a) - a1 Q1(a^) + a2 (Q1(a) - y)^2 + a2 rhobar (Q1(a^) - y)^2; Q2: the a2 terms; w/o
-     * JOINT: a2 (Q_c(a) - y)^2; plus the attention-logit penalty.
+     * The minibatch-level quantities of every agent's surrogate (spec §1.2-1.4, §1.7), agent i on
+     * `batches[i]`. The per-agent part (samples, ratios, MOA predictions) runs agent by agent in
+     * the order of the per-agent update, so the Rng draws are the same; the target is one
+     * batched pass over all copies.
      */
-    sacCriticLoss(x: SacInputs, b: Batch, c: number): Tensor {
+    prepareSac(batches: readonly Batch[]): SacInputs {
+      const { tf, f, N } = this;
+      const K = batches[0].K;
+      const oMax = this.sq[0].oMax;
+      const aMax = this.sq[0].aMax;
+      const aBufs: Tensor[][] = [];
+      const aHats: Tensor[][] = [];
+      const nexts: Tensor[][] = [];
+      const logpiNext: Tensor[] = [];
+      const rhos: Tensor[] = [];
+      const rhoBars: Tensor[] = [];
+      for (let i = 0; i < N; i++) {
+        const b = batches[i];
+        const D = this.lay.codecs[i].dim;
+        const { own, rho, rhoBar } = tf.tidy(() => {
+          const logp = this.logPi(i, b.obs[i], b.mask[i]).logp;
+          const pi = tf.exp(logp);
+          const own = this.sampleFrom(logp);
+          const pi0 = tf.slice(tf.tensor2d(b.fields.pi0, [K, this.lay.actTotal]), [0, this.lay.actOff[i]], [K, D]);
+          const at = (p: Tensor, a: Tensor) => tf.maximum(tf.sum(tf.mul(p, a), -1, true), 1e-8);
+          return { own, rho: tf.minimum(tf.div(at(pi, b.act[i]), at(pi0, b.act[i])), f.epsIS), rhoBar: tf.minimum(tf.div(at(pi0, own), at(pi, own)), f.epsIS) };
+        });
+        // The full MOA predicts from these rows' mental windows (f2a2-moa-natural.ts).
+        const mental = this.moaNatural?.mentalFor(i, this.buffer, b.index);
+        const oth = this.others(i, b.obs, b.mask, mental?.now);
+        aHats.push(oth.map((t, j) => (j === i ? own : t!)));
+        aBufs.push(oth.map((t, j) => tf.clone(f.strictEstimation && j !== i ? t! : b.act[j])));
+        const nextOth = this.others(i, b.nobs, b.nmask, mental?.next);
+        mental?.now.dispose();
+        mental?.next.dispose();
+        const { ownNext, lp } = tf.tidy(() => {
+          const { logp } = this.logPi(i, b.nobs[i], b.nmask[i], true);
+          const ownNext = this.sampleFrom(logp);
+          return { ownNext, lp: tf.sum(tf.mul(logp, ownNext), 1, true) };
+        });
+        nexts.push(nextOth.map((t, j) => (j === i ? ownNext : t!)));
+        logpiNext.push(lp);
+        rhos.push(rho);
+        rhoBars.push(rhoBar);
+      }
+      const stackAgent = (per: Tensor[][], j: number) => tf.stack(per.map((a) => a[j]));
+      const obs = this.lay.obsSizes.map((_, j) => tf.stack(batches.map((b) => b.obs[j])));
+      const ownObs = tf.tidy(() => tf.stack(batches.map((b, i) => this.padCols(b.obs[i], oMax))));
+      const aBuf = this.lay.codecs.map((_, j) => stackAgent(aBufs, j));
+      const aHat = this.lay.codecs.map((_, j) => stackAgent(aHats, j));
+      const ownBuf = tf.tidy(() => tf.stack(aBufs.map((a, i) => this.padCols(a[i], aMax))));
+      const ownHat = tf.tidy(() => tf.stack(aHats.map((a, i) => this.padCols(a[i], aMax))));
+      const ownBufRows = aBufs.map((a, i) => a[i]);
+      const ownHatRows = aHats.map((a, i) => a[i]);
+      const y = tf.tidy(() => {
+        const nobs = { obs: this.lay.obsSizes.map((_, j) => tf.stack(batches.map((b) => b.nobs[j]))), ownObs: tf.stack(batches.map((b, i) => this.padCols(b.nobs[i], oMax))) };
+        const next = this.lay.codecs.map((_, j) => stackAgent(nexts, j));
+        const ownNext = tf.stack(nexts.map((a, i) => this.padCols(a[i], aMax)));
+        let qn = this.sacQ(0, nobs, next, ownNext, true).q;
+        for (let c = 1; c < this.sq.length; c++) qn = tf.minimum(qn, this.sacQ(c, nobs, next, ownNext, true).q);
+        const r = tf.stack(batches.map((b, i) => this.trainingReward(i, b)));
+        const term = tf.stack(batches.map((b) => b.term));
+        return maacSoftTarget(tf, r, term, qn, tf.stack(logpiNext), this.cfg.gamma, this.sac.temperature, this.sac.maacTargetForm);
+      });
+      aBufs.forEach((a, i) => a.forEach((t, j) => j !== i && t.dispose()));
+      aHats.forEach((a, i) => a.forEach((t, j) => j !== i && t.dispose()));
+      tf.dispose([...nexts.flat(), ...logpiNext]);
+      const rho = tf.stack(rhos);
+      const rhoBar = tf.stack(rhoBars);
+      tf.dispose([...rhos, ...rhoBars]);
+      return { K, obs, ownObs, aBuf, aHat, ownBuf, ownHat, ownBufRows, ownHatRows, y, rho, rhoBar };
+    }
+
+    disposeSac(x: SacInputs): void {
+      this.tf.dispose([...x.obs, x.ownObs, ...x.aBuf, ...x.aHat, x.ownBuf, x.ownHat, ...x.ownBufRows, ...x.ownHatRows, x.y, x.rho, x.rhoBar]);
+    }
+
+    /**
+     * Every copy's surrogate as the step of critic c sees it, [N] (separable in the critics): Q1:
+     * -a1 rho Q1(a) - a1 Q1(a^) + a2 (Q1(a) - y)^2 + a2 rhobar (Q1(a^) - y)^2; Q2: the a2 terms;
+     * w/o JOINT: a2 (Q_c(a) - y)^2; each the mean over the copy's rows plus its attention-logit penalty.
+     */
+    sacCopyLosses(x: SacInputs, c: number): Tensor {
       const tf = this.tf;
       const { alpha1: a1, alpha2: a2, joint } = this.f;
       return tf.tidy(() => {
-        const fa = this.sacQ(x.i, c, b.obs, x.aBuf);
+        const fa = this.sacQ(c, x, x.aBuf, x.ownBuf);
         let l = tf.mul(tf.square(tf.sub(fa.q, x.y)), a2);
         if (joint) {
-          const qh = this.sacQ(x.i, c, b.obs, x.aHat).q;
+          const qh = this.sacQ(c, x, x.aHat, x.ownHat).q;
           l = tf.add(l, tf.mul(tf.mul(tf.square(tf.sub(qh, x.y)), x.rhoBar), a2));
           if (c === 0) l = tf.sub(l, tf.mul(tf.add(tf.mul(x.rho, fa.q), qh), a1));
         }
-        return tf.add(tf.mean(l), fa.reg);
+        return tf.add(tf.mean(l, [1, 2]), fa.reg);
       });
+    }
+
+    /** The sum over copies of their losses: each copy's parameters only see their own term. */
+    sacCriticLoss(x: SacInputs, c: number): Tensor {
+      return this.tf.tidy(() => this.tf.sum(this.sacCopyLosses(x, c)));
     }
 
     /**
-     * The per-sample coefficients the actor loss holds fixed, from the current critics:
-     * [cBuf, cHat] with loss = mean(l(a^i) cBuf + l(a^i^) cHat): cBuf = -a1 rho A,
-     * cHat = -a1 A^ + a2 rhobar (d^1^2 + d^2^2) (w/o JOINT: cBuf = 0, cHat = -a1 A^).
+     * The per-sample coefficients the actor losses hold fixed, from the current critics, [N, K, 1]
+     * each: [cBuf, cHat] with agent i's loss = mean(l(a^i) cBuf_i + l(a^i^) cHat_i): cBuf = -a1
+     * rho A, cHat = -a1 A^ + a2 rhobar (d^1^2 + d^2^2) (w/o JOINT: cBuf = 0, cHat = -a1 A^).
      */
-    actorCoefs(x: SacInputs, b: Batch): [Tensor, Tensor] {
-      const tf = this.tf;
+    actorCoefs(x: SacInputs, batches: readonly Batch[]): [Tensor, Tensor] {
+      const { tf, N } = this;
       const { alpha1: a1, alpha2: a2, joint } = this.f;
       const alpha = this.sac.temperature;
-      const i = x.i;
+      const aMax = this.sq[0].aMax;
       return tf.tidy(() => {
-        const logp = this.logPi(i, b.obs[i], b.mask[i]).logp;
-        const pi = tf.exp(logp);
-        const adv = (act: readonly Tensor[]) => {
-          const f = this.sacQ(i, 0, b.obs, act);
-          const l = tf.sum(tf.mul(logp, act[i]), 1, true);
-          return { A: tf.sub(tf.sub(f.q, tf.mul(l, alpha)), counterfactualBaseline(tf, f.allQ, pi)), q1: f.q };
-        };
-        const hat = adv(x.aHat);
-        let cHat = tf.mul(hat.A, -a1);
+        const logps = Array.from({ length: N }, (_, i) => this.logPi(i, batches[i].obs[i], batches[i].mask[i]).logp);
+        const pi = tf.stack(logps.map((lp) => this.padCols(tf.exp(lp), aMax)));
+        const lOwn = (rows: Tensor[]) => tf.stack(logps.map((lp, i) => tf.sum(tf.mul(lp, rows[i]), 1, true)));
+        const adv = (f: CopiesForward, rows: Tensor[]) => tf.sub(tf.sub(f.q, tf.mul(lOwn(rows), alpha)), tf.sum(tf.mul(f.allQ, pi), 2, true));
+        const hatQ1 = this.sacQ(0, x, x.aHat, x.ownHat);
+        let cHat = tf.mul(adv(hatQ1, x.ownHatRows), -a1);
         if (!joint) return [tf.zerosLike(cHat), cHat] as [Tensor, Tensor];
-        let sq = tf.square(tf.sub(hat.q1, x.y));
-        for (let c = 1; c < this.sq.length; c++) sq = tf.add(sq, tf.square(tf.sub(this.sacQ(i, c, b.obs, x.aHat).q, x.y)));
+        let sq = tf.square(tf.sub(hatQ1.q, x.y));
+        for (let c = 1; c < this.sq.length; c++) sq = tf.add(sq, tf.square(tf.sub(this.sacQ(c, x, x.aHat, x.ownHat).q, x.y)));
         cHat = tf.add(cHat, tf.mul(tf.mul(sq, x.rhoBar), a2));
-        return [tf.mul(tf.mul(adv(x.aBuf).A, x.rho), -a1), cHat] as [Tensor, Tensor];
+        return [tf.mul(tf.mul(adv(this.sacQ(0, x, x.aBuf, x.ownBuf), x.ownBufRows), x.rho), -a1), cHat] as [Tensor, Tensor];
       });
     }
 
-    /** Agent i's actor surrogate with the coefficients held fixed, plus the logit penalty. */
-    sacActorLoss(x: SacInputs, b: Batch, coefs: readonly [Tensor, Tensor]): Tensor {
+    /** Agent i's actor surrogate with its coefficients (rows i of `coefs`) held fixed, plus the logit penalty. */
+    sacActorLoss(x: SacInputs, i: number, b: Batch, coefs: readonly [Tensor, Tensor]): Tensor {
       const tf = this.tf;
-      const i = x.i;
       return tf.tidy(() => {
         const { logp, logits } = this.logPi(i, b.obs[i], b.mask[i]);
-        const lBuf = tf.sum(tf.mul(logp, x.aBuf[i]), 1, true);
-        const lHat = tf.sum(tf.mul(logp, x.aHat[i]), 1, true);
-        const l = tf.add(tf.mul(lBuf, coefs[0]), tf.mul(lHat, coefs[1]));
+        const row = (t: Tensor) => tf.reshape(tf.slice(t, [i, 0, 0], [1, x.K, 1]), [x.K, 1]);
+        const lBuf = tf.sum(tf.mul(logp, x.ownBufRows[i]), 1, true);
+        const lHat = tf.sum(tf.mul(logp, x.ownHatRows[i]), 1, true);
+        const l = tf.add(tf.mul(lBuf, row(coefs[0])), tf.mul(lHat, row(coefs[1])));
         return tf.add(tf.mean(l), tf.mul(tf.mean(tf.square(logits)), this.cfg.actorLogitReg));
       });
     }
 
-    private criticStep(x: SacInputs, b: Batch, c: number): number {
+    /** One step of critic c over all copies; returns each copy's loss. */
+    private criticStep(x: SacInputs, c: number): Float32Array {
       const tf = this.tf;
-      const q = this.sq[c][x.i];
-      const { value, grads } = q.params.grads((() => this.sacCriticLoss(x, b, c)) as never);
-      if (this.sac.criticGradClip > 0) clipByGlobalNorm(tf, grads, this.sac.criticGradClip);
+      const q = this.sq[c];
+      let per = new Float32Array(0);
+      const { grads } = q.params.grads((() =>
+        tf.tidy(() => {
+          const l = this.sacCopyLosses(x, c);
+          per = Float32Array.from(l.dataSync() as Float32Array);
+          return tf.sum(l);
+        })) as never);
+      clipPerCopy(tf, grads, this.sac.criticGradClip);
       addWeightDecay(tf, grads, q.params, this.sac.criticWeightDecay);
-      this.sqOpts[c][x.i].step(grads);
+      this.sqOpts[c].step(grads);
       tf.dispose(Object.values(grads));
-      return value;
+      return per;
     }
 
-    private sacDiagnostics(x: SacInputs, b: Batch): void {
+    private sacDiagnostics(x: SacInputs): void {
       const tf = this.tf;
       const { alpha1: a1, alpha2: a2 } = this.f;
       const vals = tf.tidy(() => {
-        const d = tf.mean(tf.sub(this.sacQ(x.i, 0, b.obs, x.aBuf).q, x.y));
-        const dh = tf.sub(this.sacQ(x.i, 0, b.obs, x.aHat).q, x.y);
-        return tf.stack([d, tf.mean(tf.sub(a1, tf.mul(tf.mul(dh, x.rhoBar), 2 * a2))), tf.mean(x.rho), tf.mean(x.rhoBar)]);
+        const d = tf.mean(tf.sub(this.sacQ(0, x, x.aBuf, x.ownBuf).q, x.y), [1, 2]);
+        const dh = tf.sub(this.sacQ(0, x, x.aHat, x.ownHat).q, x.y);
+        return tf.stack([d, tf.mean(tf.sub(a1, tf.mul(tf.mul(dh, x.rhoBar), 2 * a2)), [1, 2]), tf.mean(x.rho, [1, 2]), tf.mean(x.rhoBar, [1, 2])]);
       });
       const v = vals.dataSync();
       vals.dispose();
-      ['f2a2/delta', 'f2a2/coef', 'f2a2/rho', 'f2a2/rhobar'].forEach((k, m) => this.stats.add(k, v[m]));
+      const N = this.N;
+      for (let i = 0; i < N; i++) ['f2a2/delta', 'f2a2/coef', 'f2a2/rho', 'f2a2/rhobar'].forEach((k, m) => this.stats.add(k, v[m * N + i]));
     }
 
-    /** One update iteration (spec §2.3): every agent's critic then actor step, consensus, MOA, targets. */
+    /**
+     * One update iteration (spec §2.3): every agent's critic then actor step (all copies at once,
+     * see the header), consensus, MOA, targets.
+     */
     override iteration(): void {
-      const tf = this.tf;
+      const { tf, N } = this;
       const tau = this.f.tau;
-      for (let i = 0; i < this.N; i++) {
-        const b = this.sampleBatch(0);
-        const x = this.prepareSac(i, b);
-        this.sacDiagnostics(x, b);
-        for (let c = 0; c < this.sq.length; c++) this.stats.add(c === 0 ? `losses/critic_${i}` : `losses/critic2_${i}`, this.criticStep(x, b, c));
-        const coefs = this.actorCoefs(x, b);
-        this.stats.add(`losses/actor_${i}`, this.stepNet(this.actors[i].params, this.actorOpts[i], () => this.sacActorLoss(x, b, coefs)));
-        tf.dispose(coefs);
-        this.disposeSac(x, b);
-        this.disposeBatch(b);
+      const batches = Array.from({ length: N }, () => this.sampleBatch(0));
+      const x = this.prepareSac(batches);
+      this.sacDiagnostics(x);
+      for (let c = 0; c < this.sq.length; c++) {
+        const per = this.criticStep(x, c);
+        for (let i = 0; i < N; i++) this.stats.add(c === 0 ? `losses/critic_${i}` : `losses/critic2_${i}`, per[i]);
       }
+      const coefs = this.actorCoefs(x, batches);
+      for (let i = 0; i < N; i++) this.stats.add(`losses/actor_${i}`, this.stepNet(this.actors[i].params, this.actorOpts[i], () => this.sacActorLoss(x, i, batches[i], coefs)));
+      tf.dispose(coefs);
+      this.disposeSac(x);
+      for (const b of batches) this.disposeBatch(b);
       this.consensusStep();
       if (this.moaBank) this.moaStep();
-      for (let i = 0; i < this.N; i++) {
-        softUpdate(tf, this.actorTargets[i].params, this.actors[i].params, tau);
-        for (let c = 0; c < this.sq.length; c++) softUpdate(tf, this.sqTarget[c][i].params, this.sq[c][i].params, tau);
-      }
+      for (let i = 0; i < N; i++) softUpdate(tf, this.actorTargets[i].params, this.actors[i].params, tau);
+      for (let c = 0; c < this.sq.length; c++) softUpdate(tf, this.sqTarget[c].params, this.sq[c].params, tau);
       this.iters++;
     }
 
     protected override extraParts(): { params: Record<string, ParamSet>; optimisers: Record<string, Optimizer> } {
       const { params, optimisers } = super.extraParts();
-      (this.sq ?? []).forEach((copies, c) =>
-        copies.forEach((q, i) => {
-          params[`sacCritic${c + 1}/${i}/`] = q.params;
-          params[`sacCritic${c + 1}Stats/${i}/`] = q.stats;
-          params[`sacCritic${c + 1}Target/${i}/`] = this.sqTarget[c][i].params;
-          params[`sacCritic${c + 1}TargetStats/${i}/`] = this.sqTarget[c][i].stats;
-          optimisers[`sacCritic${c + 1}_${i}`] = this.sqOpts[c][i];
-        }),
-      );
+      (this.sq ?? []).forEach((q, c) => {
+        params[`sacCritic${c + 1}/`] = q.params;
+        params[`sacCritic${c + 1}Stats/`] = q.stats;
+        params[`sacCritic${c + 1}Target/`] = this.sqTarget[c].params;
+        params[`sacCritic${c + 1}TargetStats/`] = this.sqTarget[c].stats;
+        optimisers[`sacCritic${c + 1}`] = this.sqOpts[c];
+      });
       return { params, optimisers };
+    }
+
+    override dispose(): void {
+      for (const q of [...(this.sq ?? []), ...(this.sqTarget ?? [])]) q.disposeConstants();
+      super.dispose();
     }
   };
 }

@@ -210,7 +210,7 @@ export class F2a2Trainer extends MaddpgTrainer {
     this.moaNatural = this.moaBank && f.moaModel === 'full' ? new NaturalMoa(tf, this.lay, f, ctx.env, ctx.seed, rng) : null;
     this.graph = new CommGraph(this.N, { topology: f.topology as Topology, edgeFraction: f.edgeFraction, directed: f.directed }, rng);
     this.schedule = new ExchangeSchedule(this.N, { mean: f.exchangeMean === 0 ? Infinity : f.exchangeMean, std: f.exchangeStd, secondParamIsVariance: f.secondParamIsVariance }, rng);
-    this.sharedP = this.sharedEntries(0).reduce((s, [set, names]) => s + names.reduce((t, n) => t + set.get(n).size, 0), 0);
+    this.sharedP = this.sharedSize();
     this.consensus = new PrimalDualConsensus(this.N, this.sharedP, { beta: f.beta, eta: f.consensusEta, weights: f.consensusWeights, mode: f.consensusMode });
     this.consensus.init(this.gatherShared());
     this.fire = new Uint8Array(this.N);
@@ -260,6 +260,11 @@ export class F2a2Trainer extends MaddpgTrainer {
   /** The named parameters of agent i that consensus exchanges (DDPG/TD3: every tensor of its critic copies). */
   protected sharedEntries(i: number): [ParamSet, string[]][] {
     return this.sharedSets(i).map((set) => [set, set.names()]);
+  }
+
+  /** Scalars of one agent's shared copy (P). */
+  protected sharedSize(): number {
+    return this.sharedEntries(0).reduce((s, [set, names]) => s + names.reduce((t, n) => t + set.get(n).size, 0), 0);
   }
 
   /** Every agent's shared copy, flattened: [N, P]. */

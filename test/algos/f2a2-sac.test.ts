@@ -14,11 +14,15 @@ import type { Tensor } from '../../src-shared/nn/tf';
 import { spreadEntry } from '../../src-shared/envs/spread';
 import { Rng } from '../../src-shared/rng';
 import { episodeSummary, setupTf, tf } from './helpers';
-import { checkFiniteDiff, expectSameGrads, grads, value } from './finite-diff';
+import { checkFiniteDiff, expectSameGrads, grads } from './finite-diff';
 
 class Probe extends F2a2SacTrainer {
   batch(): Batch {
     return this.sampleBatch(0);
+  }
+  /** One minibatch per agent, as an iteration draws them. */
+  batches(): Batch[] {
+    return Array.from({ length: this.N }, () => this.sampleBatch(0));
   }
   drop(b: Batch): void {
     this.disposeBatch(b);
@@ -52,34 +56,48 @@ function make(algo: Values = {}, opts: { seed?: number; agents?: number } = {}) 
 describe('F2A2-SAC', () => {
   beforeAll(setupTf);
 
-  it("critic gradients (Q1 and Q2) match finite differences and Prop 6's closed form", async () => {
+  it("critic gradients (Q1 and Q2) match finite differences and Prop 6's closed form, each copy from its own agent's loss only", async () => {
     const a1 = 0.7;
     const a2 = 1.3;
     const t = make({ alpha1: a1, alpha2: a2, epsIS: 0.8, attendReg: 0 });
     await t.round();
-    const b = t.batch();
-    const x = t.prepareSac(1, b);
+    const bs = t.batches();
+    const x = t.prepareSac(bs);
     for (const c of [0, 1]) {
-      const set = t.sq[c][1].params;
-      const tape = grads(set, () => t.sacCriticLoss(x, b, c));
-      expect(checkFiniteDiff(set, () => t.sacCriticLoss(x, b, c), tape)).toBeGreaterThan(0);
+      const set = t.sq[c].params;
+      const tape = grads(set, () => t.sacCriticLoss(x, c));
+      expect(checkFiniteDiff(set, () => t.sacCriticLoss(x, c), tape)).toBeGreaterThan(0);
       // Cost-form Prop 6 (phi_1 as TD3's): E_pi0[(a1 rho + 2 a2 d) dQ] + E_pi[(a1 + 2 a2 d^ rhobar) dQ],
       // in reward form the a1 terms flip; phi_2 has only the a2 terms.
       const [cA, cH] = tf.tidy(() => {
-        const d = tf.sub(t.sacQ(1, c, b.obs, x.aBuf).q, x.y);
-        const dh = tf.sub(t.sacQ(1, c, b.obs, x.aHat).q, x.y);
+        const d = tf.sub(t.sacQ(c, x, x.aBuf, x.ownBuf).q, x.y);
+        const dh = tf.sub(t.sacQ(c, x, x.aHat, x.ownHat).q, x.y);
         const ca = tf.add(tf.mul(d, 2 * a2), c === 0 ? tf.mul(x.rho, -a1) : 0);
         const ch = tf.add(tf.mul(tf.mul(dh, x.rhoBar), 2 * a2), c === 0 ? -a1 : 0);
         return [tf.div(ca, x.K), tf.div(ch, x.K)];
       });
-      const closed = grads(set, () => tf.add(tf.sum(tf.mul(cA, t.sacQ(1, c, b.obs, x.aBuf).q)), tf.sum(tf.mul(cH, t.sacQ(1, c, b.obs, x.aHat).q))) as never);
+      const closed = grads(set, () => tf.add(tf.sum(tf.mul(cA, t.sacQ(c, x, x.aBuf, x.ownBuf).q)), tf.sum(tf.mul(cH, t.sacQ(c, x, x.aHat, x.ownHat).q))) as never);
       expectSameGrads(tape, closed);
       tf.dispose([cA, cH]);
     }
-    // The other agents' copies get nothing from agent 1's loss.
-    expect(() => grads(t.sq[0][0].params, () => t.sacCriticLoss(x, b, 0))).toThrow(/connection/);
-    t.disposeSac(x, b);
-    t.drop(b);
+    // Agent 1's loss moves copy 1 only (the copies are independent networks stacked on axis 0),
+    // and copy 1's slice of the summed loss's gradient is exactly that.
+    const N = 3;
+    const one = grads(t.sq[0].params, () => tf.sum(tf.slice(t.sacCopyLosses(x, 0), [1], [1])));
+    const all = grads(t.sq[0].params, () => t.sacCriticLoss(x, 0));
+    let moved = 0;
+    for (const [k, g] of Object.entries(one)) {
+      const s = g.length / N;
+      for (let m = 0; m < s; m++) {
+        expect(g[m], k).toBe(0);
+        expect(g[2 * s + m], k).toBe(0);
+        expect(Math.abs(g[s + m] - all[k][s + m])).toBeLessThan(1e-6 * Math.max(1, Math.abs(all[k][s + m])));
+        if (g[s + m] !== 0) moved++;
+      }
+    }
+    expect(moved).toBeGreaterThan(0);
+    t.disposeSac(x);
+    for (const b of bs) t.drop(b);
     t.dispose();
   });
 
@@ -91,88 +109,96 @@ describe('F2A2-SAC', () => {
     await t.round();
     // One update so that pi differs from pi0 (rho, rhobar != 1).
     t.iteration();
-    const b = t.batch();
+    const bs = t.batches();
     const i = 2;
-    const x = t.prepareSac(i, b);
-    const coefs = t.actorCoefs(x, b);
+    const b = bs[i];
+    const x = t.prepareSac(bs);
+    const coefs = t.actorCoefs(x, bs);
     const set = t.actorSet(i);
-    const tape = grads(set, () => t.sacActorLoss(x, b, coefs));
-    expect(checkFiniteDiff(set, () => t.sacActorLoss(x, b, coefs), tape)).toBeGreaterThan(0);
-    // Independently: B = sum_b pi(b) Q1(o, (b, a^-i)) by evaluating Q1 at each own action b.
+    const tape = grads(set, () => t.sacActorLoss(x, i, b, coefs));
+    expect(checkFiniteDiff(set, () => t.sacActorLoss(x, i, b, coefs), tape)).toBeGreaterThan(0);
+    // Independently: B = sum_b pi(b) Q1(o, (b, a^-i)) by evaluating copy i's Q1 at each own action b.
     const D = 5;
     const K = x.K;
+    const N = 3;
+    const rowOf = (v: Tensor) => tf.tidy(() => tf.slice(v, [i, 0, 0], [1, K, -1]).dataSync() as Float32Array);
     const logp = tf.tidy(() => tf.logSoftmax(t.actorNet(i).forward(b.obs[i])));
     const pi = tf.exp(logp);
     const piA = pi.arraySync() as number[][];
-    const qAt = (act: Tensor[]) => t.sacQ(i, 0, b.obs, act).q.dataSync() as Float32Array;
-    const adv = (acts: Tensor[]): number[] => {
-      const q = qAt(acts);
+    const qAt = (act: Tensor[], own: Tensor) => rowOf(t.sacQ(0, x, act, own).q);
+    const adv = (acts: Tensor[], ownStack: Tensor, ownRows: Tensor): number[] => {
+      const q = qAt(acts, ownStack);
       const base = new Float64Array(K);
       for (let a = 0; a < D; a++) {
-        const oh = tf.cast(tf.oneHot(tf.fill([K], a, 'int32'), D), 'float32');
-        const qa = qAt(acts.map((v, j) => (j === i ? oh : v)));
+        // Every copy's agent-i slot and own action set to a; only copy i's Q is read.
+        const oh = tf.tidy(() => tf.tile(tf.reshape(tf.cast(tf.oneHot(tf.fill([K], a, 'int32'), D), 'float32'), [1, K, D]), [N, 1, 1]));
+        const qa = qAt(acts.map((v, j) => (j === i ? oh : v)), oh);
         for (let k = 0; k < K; k++) base[k] += piA[k][a] * qa[k];
         oh.dispose();
       }
-      const own = acts[i].arraySync() as number[][];
+      const own = ownRows.arraySync() as number[][];
       const lp = logp.arraySync() as number[][];
       return Array.from({ length: K }, (_, k) => q[k] - alpha * lp[k][own[k].indexOf(1)] - base[k]);
     };
-    const Abuf = adv(x.aBuf);
-    const Ahat = adv(x.aHat);
-    const qh1 = qAt(x.aHat);
-    const qh2 = t.sacQ(i, 1, b.obs, x.aHat).q.dataSync() as Float32Array;
-    const y = x.y.dataSync();
-    const rho = x.rho.dataSync();
-    const rb = x.rhoBar.dataSync();
+    const Abuf = adv(x.aBuf, x.ownBuf, x.ownBufRows[i]);
+    const Ahat = adv(x.aHat, x.ownHat, x.ownHatRows[i]);
+    const qh1 = qAt(x.aHat, x.ownHat);
+    const qh2 = rowOf(t.sacQ(1, x, x.aHat, x.ownHat).q);
+    const y = rowOf(x.y);
+    const rho = rowOf(x.rho);
+    const rb = rowOf(x.rhoBar);
     // Reward form of Prop 6's psi-gradient: descend -a1 rho l(a) A - a1 l(a^) A^ + a2 rhobar l(a^) (d1^2 + d2^2).
     const cBuf = tf.tensor2d(Abuf.map((v, k) => (-a1 * rho[k] * v) / K), [K, 1]);
     const cHat = tf.tensor2d(Ahat.map((v, k) => (-a1 * v + a2 * rb[k] * ((qh1[k] - y[k]) ** 2 + (qh2[k] - y[k]) ** 2)) / K), [K, 1]);
     const closed = grads(set, () =>
       tf.tidy(() => {
         const lp = tf.logSoftmax(t.actorNet(i).forward(b.obs[i]));
-        return tf.add(tf.sum(tf.mul(tf.sum(tf.mul(lp, x.aBuf[i]), 1, true), cBuf)), tf.sum(tf.mul(tf.sum(tf.mul(lp, x.aHat[i]), 1, true), cHat)));
+        return tf.add(tf.sum(tf.mul(tf.sum(tf.mul(lp, x.ownBufRows[i]), 1, true), cBuf)), tf.sum(tf.mul(tf.sum(tf.mul(lp, x.ownHatRows[i]), 1, true), cHat)));
       }) as never,
     );
     expectSameGrads(tape, closed);
     expect(Array.from(rho).some((v) => Math.abs(v - 1) > 1e-4) || Array.from(rb).some((v) => Math.abs(v - 1) > 1e-4)).toBe(true);
     tf.dispose([logp, pi, cBuf, cHat, ...coefs]);
-    t.disposeSac(x, b);
-    t.drop(b);
+    t.disposeSac(x);
+    for (const bb of bs) t.drop(bb);
     t.dispose();
   });
 
   it('w/o JOINT: the critic sees only a2 (Q - y)^2 and the actor only -a1 l(a^) A^', async () => {
     const t = make({ joint: false, alpha1: 0.5, alpha2: 2, attendReg: 0 });
     await t.round();
-    const b = t.batch();
-    const x = t.prepareSac(0, b);
-    expect(value(() => t.sacCriticLoss(x, b, 1))).toBeCloseTo(value(() => tf.mul(tf.mean(tf.square(tf.sub(t.sacQ(0, 1, b.obs, x.aBuf).q, x.y))), 2)), 5);
-    const [cBuf, cHat] = t.actorCoefs(x, b);
+    const bs = t.batches();
+    const x = t.prepareSac(bs);
+    const got = tf.tidy(() => t.sacCopyLosses(x, 1).dataSync() as Float32Array);
+    const want = tf.tidy(() => tf.mul(tf.mean(tf.square(tf.sub(t.sacQ(1, x, x.aBuf, x.ownBuf).q, x.y)), [1, 2]), 2).dataSync() as Float32Array);
+    expect(got.length).toBe(3);
+    got.forEach((v, c) => expect(v).toBeCloseTo(want[c], 5));
+    const [cBuf, cHat] = t.actorCoefs(x, bs);
     expect(Math.max(...Array.from(cBuf.dataSync()).map(Math.abs))).toBe(0);
     expect(Math.max(...Array.from(cHat.dataSync()).map(Math.abs))).toBeGreaterThan(0);
     tf.dispose([cBuf, cHat]);
-    t.disposeSac(x, b);
-    t.drop(b);
+    t.disposeSac(x);
+    for (const b of bs) t.drop(b);
     t.dispose();
   });
 
   it('consensus exchanges only the attention extractors of both critics (shareEncoders adds the (o, a) encoders)', () => {
     for (const shareEncoders of [false, true]) {
       const t = make({ shareEncoders, beta: 0.5, consensusEta: 1 }, { agents: 4 });
-      const names = shareEncoders ? t.sq[0][0].sharedNames() : t.sq[0][0].attentionNames();
-      const per = names.reduce((s, n) => s + t.sq[0][0].params.get(n).size, 0);
+      const names = shareEncoders ? t.sq[0].sharedNames() : t.sq[0].attentionNames();
+      const per = names.reduce((s, n) => s + t.sq[0].params.get(n).size / 4, 0);
       const c0 = t.gatherShared();
       expect(c0.length).toBe(4 * 2 * per);
       const r = new Rng(5);
       for (let k = 0; k < c0.length; k++) c0[k] += r.normal() * 0.1;
       t.scatterShared(c0);
-      const encBefore = Float32Array.from(t.sq[0][1].params.get('q1/s_enc/0/weight').dataSync() as Float32Array);
+      expect(Array.from(t.gatherShared())).toEqual(Array.from(c0));
+      const encBefore = Float32Array.from(t.sq[0].params.get('q1/s_enc/weight').dataSync() as Float32Array);
       const res0 = PrimalDualConsensus.residual(t.gatherShared(), 4, c0.length / 4);
       t.consensusStep();
       expect(PrimalDualConsensus.residual(t.gatherShared(), 4, c0.length / 4)).toBeCloseTo(res0 / 4, 6);
       // State encoders are individual in both settings: untouched by the exchange.
-      expect(Array.from(t.sq[0][1].params.get('q1/s_enc/0/weight').dataSync())).toEqual(Array.from(encBefore));
+      expect(Array.from(t.sq[0].params.get('q1/s_enc/weight').dataSync())).toEqual(Array.from(encBefore));
       t.dispose();
     }
   });

@@ -1,0 +1,93 @@
+/**
+ * F2A2 learners' training speed in env steps per process-CPU second (issue 11, wt-11b), next to
+ * PG's in the same process: `node --import tsx bench/f2a2-speed.ts [rounds] [preset[:k=v,...]] ...`.
+ * Each preset builds its own trainer (seed 1), runs one warm-up round (the replay fills, the first
+ * update compiles), then `rounds` timed rounds. Reported: env steps, update iterations, process
+ * CPU ms and kernel calls per round (median), and env steps per CPU second.
+ * Overrides after ':' are algo fields (numbers, booleans or strings), `numEnvs=` the copies.
+ */
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src-main/backend/select';
+import { resolve } from '../src-shared/config/schema';
+import { getPreset } from '../src-shared/config/presets';
+import { getAlgo, getEnv } from '../src-shared/registry';
+import { Rng } from '../src-shared/rng';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function parse(v: string): unknown {
+  if (v === 'true' || v === 'false') return v === 'true';
+  return Number.isFinite(Number(v)) ? Number(v) : v;
+}
+
+async function main(): Promise<void> {
+  await initBackend('wasm');
+  const [roundsArg, ...specs] = process.argv.slice(2);
+  const rounds = Number(roundsArg) || 3;
+  console.log(`f2a2-speed: ${rounds} rounds each, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  for (const spec of specs) {
+    const [name, over = ''] = spec.split(':');
+    const p = getPreset(name);
+    if (!p) throw new Error(`preset ${name} is not defined`);
+    const envEntry = getEnv(String(p.config.env?.id))!;
+    const algo = getAlgo(String(p.config.algo?.id))!;
+    const { id: _e, ...envRaw } = p.config.env ?? {};
+    const { id: _a, ...algoRaw } = p.config.algo ?? {};
+    const extra: Record<string, unknown> = {};
+    let numEnvs = 4;
+    for (const kv of over.split(',').filter(Boolean)) {
+      const [k, v] = kv.split('=');
+      if (k === 'numEnvs') numEnvs = Number(v);
+      else extra[k] = parse(v);
+    }
+    const envConfig = resolve('env', envEntry.schema, envRaw);
+    const config = resolve('algo', algo.schema, { ...algoRaw, ...extra });
+    const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
+    const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
+    const cpu: number[] = [];
+    const steps: number[] = [];
+    const calls: number[] = [];
+    const iters: number[] = [];
+    let lastIters = 0;
+    const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
+    const orig = engine.runKernel.bind(engine);
+    let n = 0;
+    engine.runKernel = (...a: unknown[]) => {
+      n++;
+      return orig(...a);
+    };
+    try {
+      for (let r = 0; r <= rounds; r++) {
+        n = 0;
+        const c0 = process.cpuUsage();
+        const res = await trainer.round();
+        const c = process.cpuUsage(c0);
+        const it = res.stats['charts/update_iters'] ?? 0;
+        if (r > 0) {
+          cpu.push((c.user + c.system) / 1000);
+          steps.push(res.envSteps ?? 0);
+          calls.push(n);
+          iters.push(it - lastIters);
+        }
+        lastIters = it;
+      }
+    } finally {
+      engine.runKernel = orig;
+      trainer.dispose();
+    }
+    const sps = (steps.reduce((a, b) => a + b, 0) * 1000) / cpu.reduce((a, b) => a + b, 0);
+    console.log(
+      `${spec.padEnd(60)} env steps/round ${median(steps)}  iters/round ${median(iters)}  cpu ms/round ${median(cpu).toFixed(0)} (${cpu.map((x) => x.toFixed(0)).join(' ')})  kernels/round ${median(calls)}  env steps per CPU-s ${sps.toFixed(2)}`,
+    );
+  }
+  console.log(`load at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
