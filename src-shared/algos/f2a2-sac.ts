@@ -66,6 +66,7 @@ import type { Tensor } from '../nn/tf';
 import type { Rng } from '../rng';
 import { softUpdate } from './core/target';
 import type { F2a2Trainer } from './f2a2';
+import type { Checkpoint } from './types';
 import { maacSoftTarget } from './maac';
 import { buildActor, type Batch } from './maddpg-trainer';
 
@@ -457,6 +458,21 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
         optimisers[`sacCritic${c + 1}`] = this.sqOpts[c];
       });
       return { params, optimisers };
+    }
+
+    /**
+     * Checkpoints written before the critic copies were batched keep one critic per agent
+     * (`sacCritic1/<i>/...`, padded differently). Resuming one would fail deep in the loader
+     * on a missing tensor; say what happened instead. The stored checkpoint is untouched and its
+     * actors still load for evaluation and replay (MaddpgPolicy reads `actor/<i>/` only).
+     */
+    override load(ckpt: Checkpoint): void {
+      if (Object.keys(ckpt.tensors).some((k) => /^sacCritic\d+(Target)?(Stats)?\/\d+\//.test(k))) {
+        throw new Error(
+          'f2a2 (instantiation sac): this checkpoint was written before F2A2-SAC batched its per-agent critics, so training cannot resume from it; start a new run (its policy still loads for evaluation and replay)',
+        );
+      }
+      super.load(ckpt);
     }
 
     override dispose(): void {

@@ -217,6 +217,13 @@ describe('F2A2-SAC', () => {
     const rb = await b.round();
     expect(episodeSummary(rb.episodes)).toBe(episodeSummary(ra.episodes));
     expect(rb.stats).toEqual(ra.stats);
+    // A checkpoint from before the critic copies were batched (one critic per agent under
+    // sacCritic1/<i>/) is refused with a message that says so, not a missing-tensor error.
+    const old = { ...ck, tensors: Object.fromEntries(Object.entries(ck.tensors).map(([k, v]) => [k.replace(/^(sacCritic\d+(?:Target)?(?:Stats)?\/)/, '$10/'), v])) };
+    expect(Object.keys(old.tensors).some((k) => k.startsWith('sacCritic1/0/'))).toBe(true);
+    const c = make(algo, { seed: 3, agents: 3 });
+    expect(() => c.load(old)).toThrow(/before F2A2-SAC batched its per-agent critics/);
+    c.dispose();
     a.dispose();
     b.dispose();
   });
