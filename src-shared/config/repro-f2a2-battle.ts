@@ -20,6 +20,13 @@
  * update per 1024 agent transitions (so 256 vs 256 does ~25 updates a round) and a replay of
  * 20,000 agent transitions (~200 MB, also the checkpoint's size, instead of growing to GBs): a pipeline check
  * that finishes in minutes per army size on an idle machine, not a convergence measurement.
+ *
+ * One army size alone (a repro runs every size): the same two stages with `cairn train`, e.g.
+ * for 64 vs 64 (the issue's "battle run of 64 vs 64 end to end with reports"; its measured run
+ * is in docs/design.md, F2A2 section):
+ *   cairn train --preset battle-iql-selfplay-64 --rounds R --set env.episodeLimit=L ...
+ *   cairn train --preset battle-f2a2-isac-64 --set train.opponentRun=<that run> --rounds R ...
+ *   cairn export <run> --format html|pdf --out FILE
  */
 import type { Budget, Repro, ReproVariant } from './repro';
 import { BATTLE_ARMY_SIZES } from '../envs/battle-presets';

@@ -8,19 +8,25 @@
  * env's `mean_return` (the mean over agents of their episode return) averaged over the last 10%
  * of rounds, per seed, then mean and std over seeds. Paper: 5 seeds (tables), 10 (figures).
  *
- * Which F2A2: the paper's tables and Fig. 8 run F2A2-SAC (with MAAC's attention critic); the
- * instantiation built in this code base that is closest is F2A2-TD3 (twin critics), so the
- * tables run F2A2-TD3 (`TABLE_INST`) and compare orderings and step shapes, not magnitudes.
- * The centralised column is MAAC where a `<env>-maac` preset is registered, else MADDPG (the
- * centralised counterpart of F2A2-DDPG/TD3). Baselines and tasks whose presets this build lacks
- * are left out of the variants (never faked).
+ * Which F2A2: the paper's tables and Fig. 8 run F2A2-SAC (twin MAAC attention critics), and so
+ * do ours (`TABLE_INST = 'sac'`, the `<env>-f2a2-sac` presets): the F2A2 columns and MAAC, the
+ * centralised column, then share the policy network and differ in training only, as in the
+ * paper. `f2a2-table4-td3` and `f2a2-table5-td3` are the same tables on F2A2-TD3 (the MLP twin
+ * critics; what these tables ran before F2A2-SAC existed), kept to compare the two
+ * instantiations' step shapes; they are not the paper's set-up. Fig. 5 runs all four F2A2
+ * instantiations. The centralised column is MAAC where a `<env>-maac` preset is registered,
+ * else MADDPG. Baselines and tasks whose presets this build lacks are left out of the variants
+ * (never faked).
  *
  * Budgets: `paper` = 5 seeds x 4,167 rounds of 12 copies (50,000 episodes, the MAAC code's
  * default; the paper does not give its length). `small` = 2 seeds x 8 rounds of 4 copies (3,200
  * env steps on CTC, 800 on RT) with smaller minibatches, networks and 2 update iterations per
- * 100 steps (`SMALL_ALGO`, F2A2 runs only): about a minute per run on a loaded 2-core machine, a
- * smoke check of the pipeline (every variant trains, exchanges and reports), not of the paper's
- * gaps: at that length no learner has left its random start.
+ * 100 steps (`SMALL_ALGO`, F2A2 runs only), a smoke check of the pipeline (every variant trains,
+ * exchanges and reports), not of the paper's gaps: at that length no learner has left its
+ * random start. For F2A2-SAC the same cut applies to both attention critics (hidden 64 = MAAC's
+ * 4 heads of 16 dims; the schema needs a multiple of attendHeads); its temperature, clips and
+ * regularisers stay the paper's, so the small run exercises the same update as the paper's,
+ * only smaller.
  */
 import type { Budget, ReferenceTable, Repro, ReproVariant } from './repro';
 import type { PartialExperiment } from './experiment';
@@ -43,7 +49,9 @@ export const SMALL_ALGO = { batchSize: 128, hiddenDim: 64, moaHidden: 32, moaFif
 export const SMALL_COMA = { bufferSize: 256, hiddenDim: 64, moaHidden: 32, moaFifo: 300, updateIters: 2 };
 const small = (extra: Record<string, unknown> = {}): ReproVariant['budgetOverrides'] => ({ small: { algo: { ...SMALL_ALGO, ...extra } } });
 
-export const TABLE_INST: F2a2Instantiation = 'td3';
+/** The paper's instantiation in Tables 4-5 and Fig. 8 (spec §6.2, §6.5). */
+export const TABLE_INST: F2a2Instantiation = 'sac';
+const INST_LABEL: Record<F2a2Instantiation, string> = { ddpg: 'F2A2-DDPG', td3: 'F2A2-TD3', sac: 'F2A2-SAC' };
 const KEYS = ['mean_return', 'return_total', 'consensus/residual', 'consensus/scalars', 'f2a2/coef', 'moa/accuracy'];
 
 /** Paper Table 4 (ctc, rt rows): centralised (MAAC), then 0, 20, 40, 60, 80, 100 % of edges, with 95% CIs. */
@@ -127,14 +135,26 @@ function f2a2Variant(t: F2a2Task, label: string, algo: Record<string, unknown>, 
   return { label: `${t.key} ${label}`, preset: f2a2PresetName(t, inst), overrides, budgetOverrides: small() };
 }
 
-function tableRepro(name: string, figure: string, title: string, description: string, cols: string[], ref: Record<F2a2Task['key'], readonly (readonly [number, number])[]>, algos: Record<string, unknown>[], note: string): Repro {
+function tableRepro(
+  name: string,
+  figure: string,
+  title: string,
+  description: string,
+  cols: string[],
+  ref: Record<F2a2Task['key'], readonly (readonly [number, number])[]>,
+  algos: Record<string, unknown>[],
+  note: string,
+  inst: F2a2Instantiation,
+): Repro {
   const tasks = f2a2Tasks();
   const variants: ReproVariant[] = [];
   const rows: ReferenceTable['rows'][number][] = [];
+  const baselines = new Set<string>();
   for (const t of tasks) {
     const c = centralised(t);
     if (c) variants.push(c);
-    const f = algos.map((a, k) => f2a2Variant(t, `F2A2 ${cols[k + 1]}`, a));
+    if (c) baselines.add(c.label.slice(t.key.length + 1));
+    const f = algos.map((a, k) => f2a2Variant(t, `F2A2 ${cols[k + 1]}`, a, inst));
     variants.push(...f);
     const cells = [c, ...f].map((v, k) => (v ? { variant: v.label, key: 'mean_return', paper: ref[t.key][k][0], paperStd: ref[t.key][k][1], digits: 1 } : null));
     rows.push({ label: t.key, cells });
@@ -147,7 +167,12 @@ function tableRepro(name: string, figure: string, title: string, description: st
     variants,
     keys: KEYS,
     budgets: { paper: PAPER, small: SMALL },
-    reference: { caption: `${figure}: mean episode reward (paper: F2A2-SAC and MAAC, 5 seeds, 95% CI)`, columns: cols, rows, note },
+    reference: {
+      caption: `${figure}: mean episode reward, ${INST_LABEL[inst]} and ${[...baselines].join('/') || 'no centralised baseline'} (paper: F2A2-SAC and MAAC, 5 seeds, 95% CI)`,
+      columns: cols,
+      rows,
+      note,
+    },
   };
 }
 
@@ -162,7 +187,7 @@ const SCHEDULE_ALGOS: Record<string, unknown>[] = TABLE5_SCHEDULES.map(([, mean,
 function fig5(): Repro {
   const variants: ReproVariant[] = [];
   for (const t of f2a2Tasks()) {
-    for (const inst of ['ddpg', 'td3'] as const) variants.push(f2a2Variant(t, `F2A2-${inst.toUpperCase()}`, {}, inst));
+    for (const inst of ['ddpg', 'td3', 'sac'] as const) variants.push(f2a2Variant(t, INST_LABEL[inst], {}, inst));
     if (has(f2a2ComaPresetName(t))) variants.push({ label: `${t.key} F2A2-COMA`, preset: f2a2ComaPresetName(t), budgetOverrides: { small: { algo: { ...SMALL_COMA } } } });
     for (const [label, id] of [
       ['MADDPG', 'maddpg'],
@@ -179,7 +204,7 @@ function fig5(): Repro {
     figure: 'F2A2 Fig. 5',
     title: 'Treasure Collection and Rover-Tower: F2A2 instantiations against the centralised baselines',
     description:
-      'Learning curves (mean_return) of F2A2-DDPG, F2A2-TD3 and F2A2-COMA next to MADDPG, MAAC, COMA and MA-AC where their presets are registered. Paper (spec §6.1): each F2A2 reaches or exceeds its centralised counterpart (F2A2-DDPG >= MADDPG, F2A2-COMA >= COMA), F2A2-TD3 > F2A2-DDPG on both tasks, the F2A2 lead is larger on RT, MA-AC <= COMA; end points CTC MAAC ~148, RT MAAC ~121.',
+      'Learning curves (mean_return) of F2A2-DDPG, F2A2-TD3, F2A2-SAC and F2A2-COMA next to MADDPG, MAAC, COMA and MA-AC where their presets are registered. Paper (spec §6.1): each F2A2 reaches or exceeds its centralised counterpart (F2A2-DDPG >= MADDPG, F2A2-SAC >= MAAC, F2A2-COMA >= COMA), F2A2-TD3 > F2A2-DDPG on both tasks, the F2A2 lead is larger on RT, MA-AC <= COMA; end points CTC MAAC ~148 vs F2A2-SAC ~147, RT MAAC ~121 vs F2A2-SAC ~139.',
     variants,
     keys: KEYS,
     budgets: { paper: PAPER_FIG, small: SMALL },
@@ -200,36 +225,43 @@ function fig8(): Repro {
     figure: 'F2A2 Fig. 8',
     title: 'Ablations: F2A2 with and without the joint objective and the models of other agents',
     description:
-      "F2A2 (TD3 instantiation; the paper ablates F2A2-SAC on two unnamed tasks, here CTC and RT) against w/o JOINT (BCGD: TD-only critic step, plain actor step) and w/o MOA (the others' true current policies, sampled). Paper: with JOINT >> w/o JOINT; with MOA > w/o MOA, and with MOA F2A2 can beat the centralised method.",
+      "F2A2-SAC (the paper ablates F2A2-SAC on two unnamed tasks, here CTC and RT) against w/o JOINT (BCGD: TD-only critic step, plain actor step) and w/o MOA (the others' true current policies, sampled). Paper: with JOINT >> w/o JOINT; with MOA > w/o MOA, and with MOA F2A2 can beat the centralised method.",
     variants,
     keys: KEYS,
     budgets: { paper: PAPER_FIG, small: SMALL },
   };
 }
 
+function table4(inst: F2a2Instantiation): Repro {
+  const td3 = inst !== TABLE_INST;
+  return tableRepro(
+    td3 ? `f2a2-table4-${inst}` : 'f2a2-table4',
+    'F2A2 Table 4',
+    `Communication topology: ${INST_LABEL[inst]} with 0-100% of the non-ring edges, exchanges every iteration${td3 ? ' (not the paper\'s instantiation)' : ''}`,
+    `${INST_LABEL[inst]} with no edges, a random ring plus 20/40/60/80% of the other pairs redrawn every iteration, and the complete graph, next to the centralised baseline. Paper (F2A2-SAC vs MAAC): performance rises in steps (a jump between 40% and 60%), 80% is already close to full, and on RT F2A2 beats MAAC from 60% on.${td3 ? ' This is the same table on F2A2-TD3, to compare instantiations; f2a2-table4 is the paper\'s.' : ''}`,
+    TABLE4_COLS,
+    TABLE4,
+    TOPOLOGY_ALGOS,
+    `Paper: F2A2-SAC vs MAAC, 5 seeds, 95% CIs, the last 1k timesteps. Ours: ${INST_LABEL[inst]}, mean_return over the last 10% of rounds, std over seeds; the centralised column is MAAC where registered, else MADDPG. '0' means no edges at all (the paper's reading), equal to Table 5's N(inf,0). Compare the step shape and the orderings.`,
+    inst,
+  );
+}
+
+function table5(inst: F2a2Instantiation): Repro {
+  const td3 = inst !== TABLE_INST;
+  return tableRepro(
+    td3 ? `f2a2-table5-${inst}` : 'f2a2-table5',
+    'F2A2 Table 5',
+    `Exchange frequency: ${INST_LABEL[inst]} exchanging every N(mean, std) iterations over the complete graph${td3 ? ' (not the paper\'s instantiation)' : ''}`,
+    `${INST_LABEL[inst]} with each agent exchanging every N(mean, std) update iterations (never, 2000, 200, 20, 8, 1), full topology, next to the centralised baseline. Paper (F2A2-SAC vs MAAC): a jump between N(200,100) and N(20,10); N(20,10) already close to N(1,0).${td3 ? ' This is the same table on F2A2-TD3, to compare instantiations; f2a2-table5 is the paper\'s.' : ''}`,
+    ['centralised', ...TABLE5_SCHEDULES.map(([l]) => l)],
+    TABLE5,
+    SCHEDULE_ALGOS,
+    `Paper: F2A2-SAC vs MAAC, 5 seeds. Ours: ${INST_LABEL[inst]}, std read as a standard deviation (spec §2.6). At the small budget (a few hundred update iterations) N(2000,1000) and N(inf,0) cannot differ: compare them only at the paper's budget.`,
+    inst,
+  );
+}
+
 export function f2a2Repros(): Repro[] {
-  return [
-    tableRepro(
-      'f2a2-table4',
-      'F2A2 Table 4',
-      'Communication topology: F2A2 with 0-100% of the non-ring edges, exchanges every iteration',
-      'F2A2 (TD3 instantiation) with no edges, a random ring plus 20/40/60/80% of the other pairs redrawn every iteration, and the complete graph, next to the centralised baseline. Paper: performance rises in steps (a jump between 40% and 60%), 80% is already close to full, and on RT F2A2 beats MAAC from 60% on.',
-      TABLE4_COLS,
-      TABLE4,
-      TOPOLOGY_ALGOS,
-      "Paper: F2A2-SAC vs MAAC, 5 seeds, 95% CIs, the last 1k timesteps. Ours: F2A2-TD3 (these tables were set up before F2A2-SAC existed; it is built, switching them is a follow-up), mean_return over the last 10% of rounds, std over seeds; the centralised column is MAAC where registered, else MADDPG. '0' means no edges at all (the paper's reading), equal to Table 5's N(inf,0). Compare the step shape and the orderings.",
-    ),
-    tableRepro(
-      'f2a2-table5',
-      'F2A2 Table 5',
-      'Exchange frequency: consensus every N(mean, std) iterations over the complete graph',
-      'F2A2 (TD3 instantiation) with each agent exchanging every N(mean, std) update iterations (never, 2000, 200, 20, 8, 1), full topology, next to the centralised baseline. Paper: a jump between N(200,100) and N(20,10); N(20,10) already close to N(1,0).',
-      ['centralised', ...TABLE5_SCHEDULES.map(([l]) => l)],
-      TABLE5,
-      SCHEDULE_ALGOS,
-      "Paper: F2A2-SAC vs MAAC, 5 seeds. Ours: F2A2-TD3, std read as a standard deviation (spec §2.6). At the small budget (a few hundred update iterations) N(2000,1000) and N(inf,0) cannot differ: compare them only at the paper's budget.",
-    ),
-    fig5(),
-    fig8(),
-  ];
+  return [table4(TABLE_INST), table5(TABLE_INST), fig5(), fig8(), table4('td3'), table5('td3')];
 }

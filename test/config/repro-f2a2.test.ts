@@ -38,7 +38,8 @@ describe('F2A2 reproductions', () => {
       ['ring-plus', 0.8],
       ['full', 1],
     ]);
-    for (const v of t4) expect(v.cfg.algo).toMatchObject({ instantiation: 'td3', exchangeMean: 1, exchangeStd: 0 });
+    // The paper's instantiation (spec §6.2), at the small budget's sizes with MAAC's 4 attention heads.
+    for (const v of t4) expect(v.cfg.algo).toMatchObject({ instantiation: 'sac', exchangeMean: 1, exchangeStd: 0, hiddenDim: 64, attendHeads: 4, temperature: 0.01 });
     const t5 = resolved('f2a2-table5').filter((v) => v.label.startsWith('rt F2A2'));
     expect(t5.map((v) => [v.cfg.algo.exchangeMean, v.cfg.algo.exchangeStd])).toEqual([
       [0, 0],
@@ -48,13 +49,30 @@ describe('F2A2 reproductions', () => {
       [8, 4],
       [1, 0],
     ]);
-    for (const v of t5) expect(v.cfg.algo.topology).toBe('full');
+    for (const v of t5) expect(v.cfg.algo).toMatchObject({ topology: 'full', instantiation: 'sac' });
     const f8 = resolved('f2a2-fig8').filter((v) => v.label.startsWith('ctc F2A2'));
     expect(f8.map((v) => [v.label, v.cfg.algo.joint, v.cfg.algo.moa])).toEqual([
       ['ctc F2A2', true, 'on'],
       ['ctc F2A2 w/o JOINT', false, 'on'],
       ['ctc F2A2 w/o MOA', true, 'off'],
     ]);
+    for (const v of f8) expect(v.cfg.algo.instantiation).toBe('sac');
+  });
+
+  it('keeps the tables reachable on F2A2-TD3 under their own names, varying the same knobs', () => {
+    const sac = resolved('f2a2-table4').filter((v) => v.label.includes('F2A2'));
+    const td3 = resolved('f2a2-table4-td3').filter((v) => v.label.includes('F2A2'));
+    expect(td3.map((v) => v.label)).toEqual(sac.map((v) => v.label));
+    for (const [k, v] of td3.entries()) {
+      expect(v.cfg.algo.instantiation).toBe('td3');
+      expect([v.cfg.algo.topology, v.cfg.algo.edgeFraction]).toEqual([sac[k].cfg.algo.topology, sac[k].cfg.algo.edgeFraction]);
+    }
+    expect(resolved('f2a2-table5-td3').filter((v) => v.label.includes('F2A2')).every((v) => v.cfg.algo.instantiation === 'td3')).toBe(true);
+    expect(getRepro('f2a2-table4-td3')!.reference!.caption).toContain('F2A2-TD3');
+    // Fig. 5 has every instantiation; every variant of every F2A2 reproduction resolves (throws otherwise).
+    const f5 = resolved('f2a2-fig5');
+    expect(f5.filter((v) => v.label.startsWith('rt F2A2-')).map((v) => v.label)).toEqual(['rt F2A2-DDPG', 'rt F2A2-TD3', 'rt F2A2-SAC', 'rt F2A2-COMA']);
+    expect(f5.find((v) => v.label === 'rt F2A2-SAC')!.cfg.algo.instantiation).toBe('sac');
   });
 
   it("prints the paper's tables against variants that exist", () => {
@@ -72,6 +90,9 @@ describe('F2A2 reproductions', () => {
       }
       // The full-communication cell is the same number in both tables (paper).
       expect(r.reference!.rows[0].cells[6]!.paper).toBe(147);
+      // The caption names what ran: F2A2-SAC against MAAC, as in the paper.
+      expect(r.reference!.caption).toMatch(/F2A2-SAC and MAAC \(paper: F2A2-SAC and MAAC/);
+      expect(r.variants.filter((v) => v.label.includes(' F2A2 ')).every((v) => v.preset.endsWith('-f2a2-sac'))).toBe(true);
     }
     expect(getRepro('f2a2-fig5')!.variants.map((v) => v.label)).toEqual(expect.arrayContaining(['ctc F2A2-DDPG', 'ctc F2A2-TD3', 'rt F2A2-DDPG', 'rt MADDPG']));
   });

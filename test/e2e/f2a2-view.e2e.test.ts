@@ -12,7 +12,9 @@
  * The communication graph and the consensus residual in the run view: MA-AC trains on
  * Rover-Tower (8 agents) over a ring-plus graph in a real worker; Learner internals draws the
  * 8 agents, the ring in every graph and the redrawn extras, and charts the residual in the
- * titled consensus group. Screenshot test-results/screenshots/comm-graph.png.
+ * titled consensus group. Screenshot test-results/screenshots/comm-graph.png. Above 16 agents
+ * (MA-AC on a 24-agent spread) the panel draws the compact form instead: the 16 x 16 block
+ * matrix and the degree histogram; screenshot comm-graph-24.png.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -142,5 +144,29 @@ describe.skipIf(!HAVE_CHROMIUM)('F2A2 views in a real browser against cairn serv
     await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
     await panel.screenshot({ path: path.join(SHOTS, 'comm-graph.png') });
     await page.screenshot({ path: path.join(SHOTS, 'comm-graph-page.png'), fullPage: true });
+  }, 400_000);
+
+  it('above 16 agents the panel draws the block matrix and the degree histogram of a real run', async () => {
+    const { runIds } = await api<{ runIds: number[] }>('launch', {
+      overrides: {
+        env: { id: 'spread', numAgents: 24, episodeLimit: 10 },
+        algo: { id: 'ma-ac', hiddenDim: 8, batchSize: 16, updateEvery: 5, topology: 'ring-plus', edgeFraction: 0.2 },
+        train: { episodes: 2, numEnvs: 2 },
+      },
+      seeds: [1],
+    });
+    const id = runIds[0];
+    await until(`run ${id} to finish`, async () => (await api<{ status: string }>('getRun', id)).status === 'done', 300_000);
+    await page.goto(url.replace(/#.*$/, '') + `#/run/${id}?tab=learner`);
+    const panel = page.locator('[data-testid="comm-graph-compact"]');
+    await panel.waitFor({ timeout: 60_000 });
+    expect(await page.locator('[data-testid="comm-graph-node"]').count()).toBe(0);
+    expect(await panel.locator('[data-testid="comm-graph-block"]').count()).toBe(256);
+    const bars = (await panel.locator('[data-testid="comm-graph-deg-bar"]').evaluateAll((els) => els.map((e) => Number((e as unknown as { getAttribute(n: string): string }).getAttribute('data-count'))))) as number[];
+    expect(bars).toHaveLength(16);
+    expect(bars.reduce((a, b) => a + b, 0)).toBe(24);
+    // 24 ring edges + round(0.2 x (276 - 24)) = 50 extras in every graph.
+    expect(await panel.locator('[data-testid="comm-graph-edges"]').textContent()).toBe('74.0 of 276 pairs on average');
+    await panel.screenshot({ path: path.join(SHOTS, 'comm-graph-24.png') });
   }, 400_000);
 });

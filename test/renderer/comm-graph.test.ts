@@ -11,7 +11,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import type { SchemaCatalogue, SeriesRequest } from '../../src-shared/api';
 import { CommGraph } from '../../src-shared/algos/consensus/graph';
-import { addGraphStats, edgeKey } from '../../src-shared/algos/consensus/graph-stats';
+import { addGraphStats, blockKey, BLOCKS, DEG_BINS, degHistKey, edgeKey } from '../../src-shared/algos/consensus/graph-stats';
 import { maAcEntry } from '../../src-shared/algos/ma-ac';
 import { Rng } from '../../src-shared/rng';
 import { setApi } from '../../src-renderer/api/use-api';
@@ -106,6 +106,39 @@ describe('Learner internals: the communication graph panel', () => {
     const group = w.find('[data-group="consensus"]');
     expect(group.find('[data-testid="group-title"]').text()).toBe('Consensus');
     expect(group.find('[data-metric="consensus/residual"]').exists()).toBe(true);
+    w.unmount();
+  });
+
+  it('above 16 agents: a 16 x 16 block matrix and a degree histogram, no node or edge per agent', async () => {
+    const rng = new Rng(8);
+    const g = new CommGraph(64, { topology: 'ring-plus', edgeFraction: 0.2, directed: false }, rng);
+    for (let t = 0; t < 30; t++) g.redraw(rng);
+    const stats: Record<string, number> = {};
+    addGraphStats(g, stats);
+    const { w, metricSeries } = await mountPanel(stats, ['consensus/residual']);
+    const panel = w.find('[data-testid="comm-graph-compact"]');
+    expect(panel.exists()).toBe(true);
+    expect(w.findAll('[data-testid="comm-graph-node"]')).toHaveLength(0);
+    expect(w.findAll('[data-testid="comm-graph-edge"]')).toHaveLength(0);
+    const cells = panel.findAll('[data-testid="comm-graph-block"]');
+    expect(cells).toHaveLength(BLOCKS * BLOCKS);
+    // Undirected: the matrix is the published upper triangle mirrored.
+    for (const c of cells) {
+      const a = Number(c.attributes('data-a'));
+      const b = Number(c.attributes('data-b'));
+      const v = stats[blockKey(Math.min(a, b), Math.max(a, b))];
+      expect(Number(c.attributes('data-share'))).toBe(v);
+      expect(Number(c.attributes('fill-opacity'))).toBeCloseTo(0.08 + 0.92 * v, 9);
+    }
+    const bars = panel.findAll('[data-testid="comm-graph-deg-bar"]').map((b) => Number(b.attributes('data-count')));
+    expect(bars).toEqual(Array.from({ length: DEG_BINS }, (_, b) => stats[degHistKey(b)]));
+    expect(bars.reduce((a, b) => a + b, 0)).toBe(64);
+    expect(panel.find('[data-testid="comm-graph-n"]').text()).toBe('64');
+    // 64 ring edges + round(0.2 x 1952) = 390 extras in every graph.
+    expect(panel.find('[data-testid="comm-graph-edges"]').text()).toBe('454.0 of 2016 pairs on average');
+    // The latest round's keys it reads: the 159 of the compact form, not one per pair (2016).
+    expect(Object.keys(stats)).toHaveLength(159);
+    expect(new Set(metricSeries.mock.calls.filter(([r]) => r.from === 7 && r.to === 7).map(([r]) => r.key)).size).toBe(159);
     w.unmount();
   });
 

@@ -4,7 +4,7 @@
  * puts a ring on the circle's rim, and the edges with the share of the round's graphs they were
  * in. Nothing here names a learner: any learner publishing these stats gets the panel.
  */
-import { GRAPH_STAT_PREFIX } from '../../../src-shared/algos/consensus/graph-stats';
+import { blockBounds, blockKey, DEG_BINS, degHistKey, degreeBinBounds, GRAPH_STAT_PREFIX } from '../../../src-shared/algos/consensus/graph-stats';
 
 export interface GraphEdge {
   /** Receiver and sender (undirected: i < j). */
@@ -23,6 +23,22 @@ export interface CommGraphView {
   edges: GraphEdge[];
   /** Nodes around the circle: along the ring when the always-present edges form one. */
   order: number[];
+  /** The compact form of graphs above 16 agents (then `edges` is empty), else null. */
+  compact: CompactGraph | null;
+}
+
+/** A large graph as graph-stats.ts publishes it: degrees and the adjacency in blocks. */
+export interface CompactGraph {
+  /** Each agent's degree (directed: in-degree) averaged over the round's graphs: mean, min, max over agents. */
+  degMean: number;
+  degMin: number;
+  degMax: number;
+  /** Agents per degree bin, with each bin's [lo, hi) degree range. */
+  hist: { count: number; lo: number; hi: number }[];
+  /** Ring positions [bounds[a], bounds[a + 1]) of block a. */
+  bounds: number[];
+  /** [B][B] share of block b -> block a arcs in use (mirrored for undirected graphs); NaN = no pairs. */
+  share: number[][];
 }
 
 export const isGraphKey = (k: string): boolean => k.startsWith(`${GRAPH_STAT_PREFIX}/`);
@@ -45,7 +61,31 @@ export function readCommGraph(values: Readonly<Record<string, number>>): CommGra
     edges.push({ i, j, share: Math.min(1, v) });
   }
   edges.sort((a, b) => a.i - b.i || a.j - b.j);
-  return { n, directed, graphs, edges, order: ringOrder(n, edges) };
+  return { n, directed, graphs, edges, order: ringOrder(n, edges), compact: readCompact(values, n, directed) };
+}
+
+/** The compact form, when the round has it (`commgraph/blocks`). */
+function readCompact(values: Readonly<Record<string, number>>, n: number, directed: boolean): CompactGraph | null {
+  const B = values[`${GRAPH_STAT_PREFIX}/blocks`];
+  if (!Number.isInteger(B) || B < 1 || B > n) return null;
+  const bounds = blockBounds(n, B);
+  const share: number[][] = [];
+  for (let a = 0; a < B; a++) {
+    const row: number[] = [];
+    for (let b = 0; b < B; b++) {
+      const v = values[directed || a <= b ? blockKey(a, b) : blockKey(b, a)];
+      const size = bounds[a + 1] - bounds[a];
+      // A block of one agent has no pair inside it: nothing to colour.
+      row.push(a === b && size < 2 ? NaN : Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
+    }
+    share.push(row);
+  }
+  const hist = Array.from({ length: DEG_BINS }, (_, b) => {
+    const [lo, hi] = degreeBinBounds(n, b);
+    return { count: values[degHistKey(b)] ?? 0, lo, hi };
+  });
+  const num = (k: string) => values[`${GRAPH_STAT_PREFIX}/${k}`] ?? 0;
+  return { degMean: num('deg_mean'), degMin: num('deg_min'), degMax: num('deg_max'), hist, bounds, share };
 }
 
 /**

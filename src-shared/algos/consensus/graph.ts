@@ -16,8 +16,10 @@
 import type { Rng } from '../../rng';
 
 /**
- * Largest graph whose edges are tallied for the run view (graph-stats.ts): n (n - 1) counters
- * and one stat per pair; past this a drawing of the graph would be a hairball anyway.
+ * Largest graph published edge by edge for the run view (graph-stats.ts: one stat per pair, at
+ * most 120 pairs); larger graphs publish the compact form (degree histogram and a block matrix
+ * of fixed size), since n (n - 1) / 2 stat rows a round at n = 256 would swamp the stats table
+ * and a drawing of every edge would be a hairball anyway. Every size is tallied.
  */
 export const TALLY_MAX_AGENTS = 16;
 
@@ -40,11 +42,12 @@ export class CommGraph {
   private readonly pick: Int32Array;
   /**
    * [n, n] in how many graphs drawn since the last `takeTally` j -> i was an edge, and how many
-   * graphs that was (n <= TALLY_MAX_AGENTS only): what the run view draws as "the edges in use"
-   * when ring-plus redraws its extra edges every iteration. Not checkpointed: the learners take
-   * it every round, and checkpoints fall between rounds.
+   * graphs that was: what the run view draws as "the edges in use" when ring-plus redraws its
+   * extra edges every iteration (n^2 counters: 256 KB at n = 256, one pass of adds per update
+   * iteration, small next to an update). Not checkpointed: the learners take it every round,
+   * and checkpoints fall between rounds.
    */
-  readonly tally: Uint32Array | null;
+  readonly tally: Uint32Array;
   private tallied = 0;
 
   constructor(
@@ -87,7 +90,7 @@ export class CommGraph {
     this.pool = Int32Array.from(pool);
     this.pick = new Int32Array(pool.length);
     this.onRing = onRing;
-    this.tally = n <= TALLY_MAX_AGENTS ? new Uint32Array(n * n) : null;
+    this.tally = new Uint32Array(n * n);
     // The same draw as redraw() (same draws from rng), but not tallied: no iteration used it yet.
     this.draw(rng);
   }
@@ -103,7 +106,6 @@ export class CommGraph {
   redraw(rng: Rng): void {
     this.draw(rng);
     const t = this.tally;
-    if (!t) return;
     const adj = this.adj;
     for (let k = 0; k < t.length; k++) t[k] += adj[k];
     this.tallied++;
@@ -112,11 +114,10 @@ export class CommGraph {
   /**
    * Share of the graphs drawn since the last call in which each j -> i was an edge ([n, n];
    * the current graph when none was drawn since), and how many graphs that was; restarts the
-   * count. Null past TALLY_MAX_AGENTS.
+   * count.
    */
-  takeTally(): { share: Float64Array; graphs: number } | null {
+  takeTally(): { share: Float64Array; graphs: number } {
     const t = this.tally;
-    if (!t) return null;
     const share = new Float64Array(t.length);
     const graphs = this.tallied;
     for (let k = 0; k < t.length; k++) share[k] = graphs > 0 ? t[k] / graphs : this.adj[k];
