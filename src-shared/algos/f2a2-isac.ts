@@ -59,6 +59,7 @@ import { ParamSet } from '../nn/params';
 import type { Tensor, Tf } from '../nn/tf';
 import { Rng } from '../rng';
 import { CommGraph, type Topology } from './consensus/graph';
+import { addGraphStats } from './consensus/graph-stats';
 import { PrimalDualConsensus } from './consensus/primal-dual';
 import { ExchangeSchedule } from './consensus/schedule';
 import { counter, loadLearner, saveLearner } from './core/checkpoint';
@@ -356,6 +357,8 @@ export class F2a2IsacTrainer implements Trainer {
     stats['consensus/scalars'] = this.consensus.scalars;
     stats['consensus/events'] = this.consensus.events;
     stats['consensus/edges'] = this.graph.edgeCount();
+    // The copies' graph, drawn in the run view like F2A2's and MA-AC's agent graphs.
+    addGraphStats(this.graph, stats);
     stats['charts/update_iters'] = this.iters;
     stats['charts/buffer_size'] = this.buffers.reduce((s, b) => s + b.count, 0);
     return { episodes: res.episodes, envSteps: res.envSteps, stats };

@@ -158,6 +158,9 @@ describe('F2A2-ISAC', () => {
     for (let k = 0; k < 2; k++) last = (await a.round()).stats;
     for (const key of ['f2a2/rho', 'f2a2/rhobar', 'f2a2/coef', 'f2a2/delta', 'losses/critic', 'losses/critic2', 'losses/actor', 'consensus/residual']) expect(Number.isFinite(last[key]), key).toBe(true);
     expect(last['charts/update_iters']).toBeGreaterThan(0);
+    // The copies' graph reaches the run view's panel: 3 copies, every drawn graph tallied.
+    expect(last['commgraph/n']).toBe(3);
+    expect(last['commgraph/graphs']).toBeGreaterThan(0);
     const ck = structuredClone(await a.save());
     const b = make(algo, 2, 3);
     b.load(ck);
