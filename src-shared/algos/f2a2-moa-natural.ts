@@ -55,6 +55,12 @@
  *   checkpointed. Before the first step it is computed at construction.
  * - Inputs of agent j are padded to the widest observation and action (as MoaBank); padded
  *   logits are masked to -1e9.
+ * - The character and mental GRUs' gate math runs on the float32 SIMD wasm kernel by default
+ *   (`moaGruGates: 'f32-simd'`, nn/gru.ts GRU_GATES, as PG's and COMA's `gruGates`); 'f64-js'
+ *   is the float64 JS reference this file used before the option. The paper is silent (its
+ *   code is PyTorch float32); the kernel is chosen for speed (~1.5x less CPU per F2A2-SAC round
+ *   on Rover-Tower, docs/performance.md, F2A2-SAC section) and moves values by float32 rounding
+ *   only (test/algos/f2a2-moa-natural.test.ts compares the loss and every gradient).
  * Not built: the LSTM option of the character/mental nets (§3.1 PAPER-ISSUE: no LSTM in nn/),
  * and x_t = joint observation (the spec's `joint` option; the impromptu net lacks it too).
  */
