@@ -55,12 +55,18 @@
  *   checkpointed. Before the first step it is computed at construction.
  * - Inputs of agent j are padded to the widest observation and action (as MoaBank); padded
  *   logits are masked to -1e9.
+ * - The character and mental GRUs' gate math runs on the float32 SIMD wasm kernel by default
+ *   (`moaGruGates: 'f32-simd'`, nn/gru.ts GRU_GATES, as PG's and COMA's `gruGates`); 'f64-js'
+ *   is the float64 JS reference this file used before the option. The paper is silent (its
+ *   code is PyTorch float32); the kernel is chosen for speed (~1.5x less CPU per F2A2-SAC round
+ *   on Rover-Tower, docs/performance.md, F2A2-SAC section) and moves values by float32 rounding
+ *   only (test/algos/f2a2-moa-natural.test.ts compares the loss and every gradient).
  * Not built: the LSTM option of the character/mental nets (§3.1 PAPER-ISSUE: no LSTM in nn/),
  * and x_t = joint observation (the spec's `joint` option; the impromptu net lacks it too).
  */
 import type { Schema } from '../config/schema';
 import type { VecEnv } from '../envs/types';
-import { GRUCell } from '../nn/gru';
+import { GRU_GATES, GRUCell, type GruGates } from '../nn/gru';
 import { Linear, Mlp } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -85,6 +91,7 @@ export const moaNaturalSchema = {
   moaNaturalBatch: { type: 'int', default: 1600, min: 1, max: 1_000_000, doc: 'Replay positions per natural-net MOA step (paper G: 1600).', when: FULL },
   moaGruHidden: { type: 'int', default: 64, min: 1, max: 4096, doc: 'Units of each layer of the 2-layer character and mental GRUs (paper G: 64).', when: FULL },
   moaNaturalHidden: { type: 'int', default: 128, min: 1, max: 4096, doc: 'Units of each of the two LeakyReLU layers of the natural prediction net (paper G: 128).', when: FULL },
+  moaGruGates: { type: 'enum', default: 'f32-simd', values: [...GRU_GATES], doc: "Kernel of the character and mental GRUs' gate math (as the actors' gruGates: forward gates and BPTT gate derivatives; the matmuls are tfjs's either way). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps); f64-js: float64 JS loops with Math.exp, the reference (the only kernel before this option). Same mathematics; results differ by float rounding only.", when: FULL },
 } as const satisfies Schema;
 
 export interface MoaNaturalConfig {
@@ -97,6 +104,7 @@ export interface MoaNaturalConfig {
   readonly moaNaturalBatch: number;
   readonly moaGruHidden: number;
   readonly moaNaturalHidden: number;
+  readonly moaGruGates: GruGates;
   readonly moaLr: number;
 }
 
@@ -273,7 +281,7 @@ export class NaturalMoa {
       const targets = [...Array(n).keys()].filter((j) => j !== i);
       const G = targets.length;
       const params = new ParamSet(tf);
-      const cell = (name: string, inp: number) => new GRUCell(tf, params, name, { inputSize: inp, hiddenSize: H, groups: G }, rng);
+      const cell = (name: string, inp: number) => new GRUCell(tf, params, name, { inputSize: inp, hiddenSize: H, groups: G, gates: cfg.moaGruGates }, rng);
       const char: [GRUCell, GRUCell] = [cell('char/0', this.stepW), cell('char/1', H)];
       const mental: [GRUCell, GRUCell] = [cell('mental/0', this.stepW), cell('mental/1', H)];
       const K = cfg.moaNaturalHidden;

@@ -96,11 +96,12 @@ describe('F2A2 full MOA (character, mental, natural nets)', () => {
     trainer.dispose();
   });
 
-  it('natural loss equals an independent per-step computation; gradients reach both GRUs', async () => {
-    const { trainer } = make();
+  it.each(['f32-simd', 'f64-js'] as const)('natural loss equals an independent per-step computation; gradients reach both GRUs, moaGruGates=%s', async (moaGruGates) => {
+    const { trainer } = make({ moaGruGates });
     const moa = trainer.moaNatural as NaturalMoa;
     const i = 1;
     const ob = moa.observers[i];
+    for (const c of [...ob.char, ...ob.mental]) expect(c.gates).toBe(moaGruGates);
     const G = ob.targets.length;
     const R = 3;
     const T = 5;
@@ -175,6 +176,52 @@ describe('F2A2 full MOA (character, mental, natural nets)', () => {
     }
     for (const t of [...Object.values(grads), x, e, charIn, Y, imp]) t.dispose();
     trainer.dispose();
+  });
+
+  it('moaGruGates: f32-simd gives the MOA loss and every gradient of f64-js to float32 rounding; default f32-simd; bad value named', async () => {
+    expect(resolve('algo', f2a2Schema, {}).moaGruGates).toBe('f32-simd');
+    expect(() => resolve('algo', f2a2Schema, { moaGruGates: 'f16' })).toThrow(/moaGruGates[\s\S]*one of f32-simd, f64-js/);
+    // Larger than TINY so the kernel's SIMD lanes and several groups are exercised.
+    const big = { moaGruHidden: 16, moaCharLength: 6, moaCharSubset: 5 };
+    const lossAndGrads = (moaGruGates: string) => {
+      const { trainer } = make({ ...big, moaGruGates });
+      const moa = trainer.moaNatural as NaturalMoa;
+      const i = 0;
+      const ob = moa.observers[i];
+      const G = ob.targets.length;
+      const [R, T, L, S] = [7, 5, 6, 5];
+      const rng = new Rng(5);
+      const rnd = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+      const x = tf.tensor3d(rnd(G * R * moa.inDim), [G, R, moa.inDim]);
+      const e = tf.tensor3d(rnd(G * T * R * moa.stepW), [G, T * R, moa.stepW]);
+      const charIn = tf.tensor3d(rnd(G * L * S * moa.stepW), [G, L * S, moa.stepW]);
+      const yd = new Float32Array(G * R * moa.outDim);
+      for (let k = 0; k < G * R; k++) yd[k * moa.outDim + (k % 5)] = 1;
+      const Y = tf.tensor3d(yd, [G, R, moa.outDim]);
+      const imp = tf.tensor3d(rnd(G * R * moa.outDim), [G, R, moa.outDim]);
+      const { value, grads } = ob.params.grads(() => moa.loss(i, x, e, Y, imp, charIn, S).total as never);
+      const out: Record<string, Float32Array> = { loss: Float32Array.of(value) };
+      for (const [k, g] of Object.entries(grads)) out[k] = Float32Array.from(g.dataSync());
+      for (const t of [...Object.values(grads), x, e, charIn, Y, imp]) t.dispose();
+      trainer.dispose();
+      return out;
+    };
+    const ref = lossAndGrads('f64-js');
+    const simd = lossAndGrads('f32-simd');
+    expect(Object.keys(simd).sort()).toEqual(Object.keys(ref).sort());
+    expect(Object.keys(ref)).toEqual(expect.arrayContaining(['char/0/weight_ih', 'char/1/bias_hh', 'mental/0/weight_hh', 'mental/1/bias_ih']));
+    let differs = false;
+    for (const k of Object.keys(ref)) {
+      const scale = Math.max(1e-6, ...Array.from(ref[k], Math.abs));
+      let m = 0;
+      for (let q = 0; q < ref[k].length; q++) {
+        m = Math.max(m, Math.abs(ref[k][q] - simd[k][q]));
+        if (ref[k][q] !== simd[k][q]) differs = true;
+      }
+      expect(m / scale, k).toBeLessThan(1e-4);
+    }
+    // Different kernels really ran (the same bits would mean the option does nothing).
+    expect(differs).toBe(true);
   });
 
   it('combination rules: mean of softmaxes, product of experts, learned gate; distributions sum to 1', async () => {
