@@ -120,4 +120,39 @@ describe('Learner internals tab', () => {
     expect(metricSeries).toHaveBeenCalledTimes(ALITA_KEYS.length - 1);
     w.unmount();
   });
+  it('fetches its series after the tab has painted, not inside the click that mounts it', async () => {
+    const LearnerPanel = (await import('../../src-renderer/components/run/LearnerPanel.vue')).default;
+    const metricSeries = vi.fn(async (req: SeriesRequest) => ({ runId: req.runId, key: req.key, x: [1], y: [0.1], total: 1, downsampled: false }));
+    setApi(
+      fakeClient({
+        getRun: async (id: number) => makeRun({ id, status: 'done', algoId: 'alita', envId: 'spread' }),
+        metricKeys: async () => ALITA_KEYS,
+        runLog: async () => [],
+        metricSeries,
+        listEpisodes: async () => ({ rows: [], total: 0 }),
+      }),
+    );
+    await useRunDetailStore().open(5);
+    await flushPromises();
+    metricSeries.mockClear();
+    // A frame is painted only when the test says so: the first load must wait for it.
+    const frames: FrameRequestCallback[] = [];
+    vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => frames.push(cb));
+    try {
+      const MetricChart = { props: ['metric'], template: '<div class="metric-chart" :data-metric="metric" />' };
+      const w = mount(LearnerPanel, { global: { stubs: { MetricChart } } });
+      await flushPromises();
+      expect(w.findAll('.metric-chart')).toHaveLength(ALITA_KEYS.length - 1);
+      expect(metricSeries).not.toHaveBeenCalled();
+      expect(frames.length).toBeGreaterThan(0);
+      for (const f of frames.splice(0)) f(performance.now());
+      // The load runs in the task queued after the paint.
+      await new Promise((r) => setTimeout(r, 5));
+      await flushPromises();
+      expect(metricSeries).toHaveBeenCalledTimes(ALITA_KEYS.length - 1);
+      w.unmount();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
 });
