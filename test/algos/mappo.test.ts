@@ -1,3 +1,4 @@
+import { getPreset } from '../../src-shared/config/presets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mappoEntry, mappoSchema } from '../../src-shared/algos/mappo';
 import { resolve } from '../../src-shared/config/schema';
@@ -8,19 +9,8 @@ import { build, episodeSummary, setupTf, tf } from './helpers';
 /** Small, fast settings for mechanics tests (1 epoch instead of 15). */
 const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFlag: true };
 const SMALL = { numEnvs: 3, env: ENV, algo: { epochs: 1 } };
-/** The released code's MAPPO values (the manitokan-mappo-released-code preset's algo part). */
-const RELEASED = {
-  actorSharing: 'per-agent',
-  criticInput: 'joint-obs',
-  gaeLambda: 1,
-  minibatches: 5,
-  valueNorm: true,
-  activation: 'gelu',
-  actorGradClip: 1,
-  criticGradClip: 1,
-  inputScale: 1 / 255,
-  actorObservation: 'joint-with-last-action',
-};
+/** The released code's MAPPO values: the manitokan-mappo-released-code preset's algo part. */
+const { id: _mappoId, ...RELEASED } = getPreset('manitokan-mappo-released-code')!.config.algo!;
 const STATS = [
   'losses/policy',
   'losses/value',

@@ -4,6 +4,7 @@
  * state of both networks after several rounds; a helper that dies fails the round with a clear
  * error; the thread ends with the trainer.
  */
+import { getPreset } from '../../src-shared/config/presets';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ippoEntry } from '../../src-shared/algos/ippo';
 import { mappoEntry } from '../../src-shared/algos/mappo';
@@ -13,19 +14,8 @@ import { PpoCriticThreadHost } from '../../src-main/runner/ppo-critic-thread';
 import { build, episodeSummary, setupTf } from './helpers';
 
 const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFlag: true };
-/** The released code's MAPPO values: minibatches 5, valueNorm, GELU, per-agent actors, joint critic. */
-const MAPPO_RELEASED = {
-  actorSharing: 'per-agent',
-  criticInput: 'joint-obs',
-  gaeLambda: 1,
-  minibatches: 5,
-  valueNorm: true,
-  activation: 'gelu',
-  actorGradClip: 1,
-  criticGradClip: 1,
-  inputScale: 1 / 255,
-  actorObservation: 'joint-with-last-action',
-};
+/** The released code's MAPPO values: the manitokan-mappo-released-code preset's algo part. */
+const { id: _mappoId, ...MAPPO_RELEASED } = getPreset('manitokan-mappo-released-code')!.config.algo!;
 
 async function trace(entry: AlgoEntry, algo: Record<string, unknown>, rounds: number): Promise<string> {
   const { trainer } = build(entry, { numEnvs: 3, env: ENV, algo, seed: 7 });

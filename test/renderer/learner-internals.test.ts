@@ -33,6 +33,23 @@ const ALITA_KEYS = [
   'zeta/other',
 ];
 
+/** A finished ALITA run opened in the run-detail store; `metricSeries` records the panel's fetches. */
+async function openAlitaRun(id: number) {
+  const LearnerPanel = (await import('../../src-renderer/components/run/LearnerPanel.vue')).default;
+  const metricSeries = vi.fn(async (req: SeriesRequest) => ({ runId: req.runId, key: req.key, x: [1], y: [0.1], total: 1, downsampled: false }));
+  setApi(
+    fakeClient({
+      getRun: async (runId: number) => makeRun({ id: runId, status: 'done', algoId: 'alita', envId: 'spread' }),
+      metricKeys: async () => ALITA_KEYS,
+      runLog: async () => [],
+      metricSeries,
+      listEpisodes: async () => ({ rows: [], total: 0 }),
+    }),
+  );
+  await useRunDetailStore().open(id);
+  return { LearnerPanel, metricSeries };
+}
+
 describe('learnerGroups', () => {
   it('losses, then the declared groups titled in their order, then the rest; no episode metric', () => {
     const { groups, hidden } = learnerGroups(ALITA_KEYS, [...alitaEntry.diagnostics!, INTERACTION_STAT_GROUP]);
@@ -96,18 +113,7 @@ describe('Learner internals tab', () => {
   });
 
   it('a hidden (kept-mounted) tab fetches nothing until it is shown', async () => {
-    const LearnerPanel = (await import('../../src-renderer/components/run/LearnerPanel.vue')).default;
-    const metricSeries = vi.fn(async (req: SeriesRequest) => ({ runId: req.runId, key: req.key, x: [1], y: [0.1], total: 1, downsampled: false }));
-    setApi(
-      fakeClient({
-        getRun: async (id: number) => makeRun({ id, status: 'done', algoId: 'alita', envId: 'spread' }),
-        metricKeys: async () => ALITA_KEYS,
-        runLog: async () => [],
-        metricSeries,
-        listEpisodes: async () => ({ rows: [], total: 0 }),
-      }),
-    );
-    await useRunDetailStore().open(4);
+    const { LearnerPanel, metricSeries } = await openAlitaRun(4);
     // The store's own fetches (the Charts tab's defaults) are not the panel's.
     await flushPromises();
     metricSeries.mockClear();
@@ -121,18 +127,7 @@ describe('Learner internals tab', () => {
     w.unmount();
   });
   it('fetches its series after the tab has painted, not inside the click that mounts it', async () => {
-    const LearnerPanel = (await import('../../src-renderer/components/run/LearnerPanel.vue')).default;
-    const metricSeries = vi.fn(async (req: SeriesRequest) => ({ runId: req.runId, key: req.key, x: [1], y: [0.1], total: 1, downsampled: false }));
-    setApi(
-      fakeClient({
-        getRun: async (id: number) => makeRun({ id, status: 'done', algoId: 'alita', envId: 'spread' }),
-        metricKeys: async () => ALITA_KEYS,
-        runLog: async () => [],
-        metricSeries,
-        listEpisodes: async () => ({ rows: [], total: 0 }),
-      }),
-    );
-    await useRunDetailStore().open(5);
+    const { LearnerPanel, metricSeries } = await openAlitaRun(5);
     await flushPromises();
     metricSeries.mockClear();
     // A frame is painted only when the test says so: the first load must wait for it.
