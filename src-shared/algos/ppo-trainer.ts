@@ -1,8 +1,9 @@
 /**
  * The recurrent PPO machinery MAPPO (algos/mappo.ts) and IPPO (algos/ippo.ts) share, as in
  * Malenfant & Richards 2025, Tables 1-2 (Yu et al. 2022's MAPPO; specs/manitokan-learners.md
- * §4): inputs read from the env's declared layouts, the networks, the trainer and the
- * evaluation policy. The two variants differ only in which networks are shared and what the
+ * §4): the trainer and the evaluation policy, on the inputs of ppo-inputs.ts (rows read from
+ * the env's declared layouts), the networks of nn/ppo-net.ts, the shared fields of
+ * ppo-schema.ts and the critic step of ppo-critic-step.ts. The two variants differ only in which networks are shared and what the
  * critic sees (`PpoVariant`); their schemas, paper-vs-released-code tables and registry
  * entries live in their own files.
  *
@@ -75,10 +76,9 @@
  *   the learner.
  */
 import { type Schema, type Values, typedValues } from '../config/schema';
-import type { EnvSpec, VecEnv } from '../envs/types';
+import type { VecEnv } from '../envs/types';
 import { entropyFromLogProbs, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
 import { writePolicyActions } from './core/act';
-import { im2col, patchCount } from '../nn/conv';
 import { registerGradients } from '../nn/gradients';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -93,83 +93,16 @@ import { criticStep, ppoCriticThreadFactory, type CriticJob, type CriticResult, 
 import type { Tensor, Tf } from '../nn/tf';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
-import { envProblems, leadingPlanes, type EnvNeeds } from './core/compat';
 import { PpoNet, ppoSequencePath, type InputShape } from '../nn/ppo-net';
 import type { ippoSchema } from './ippo';
 import type { mappoSchema } from './mappo';
 
-/** Discrete agents alike, a convolutional view and a convolutional state (the critic's grid). */
-export const PPO_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true, planesFirst: true, statePlanesFirst: true };
 import type { Checkpoint, Policy, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
+import { actorSource, envLayout, inputShape, sides, writeRow, type EnvLayout, type Sides } from './ppo-inputs';
 
-// ================================================================= config
-
-/** Fields IPPO and MAPPO share; each algorithm file sets its own defaults and docs. */
-export const ppoCommonSchema = {
-  lr: { type: 'float', default: 1e-5, min: 0, max: 1, doc: 'Actor Adam learning rate (paper Tables 1-2 and code: 1e-5; App. E.4 randomised: 1e-6).' },
-  criticLr: { type: 'float', default: 1e-5, min: 0, max: 1, doc: 'Critic Adam learning rate (paper and code: 1e-5; App. E.4 randomised: 1e-3).' },
-  adamEps: { type: 'float', default: 1e-5, min: 0, doc: 'Adam epsilon (paper silent; code opti_eps: 1e-5).' },
-  gamma: { type: 'float', default: 0.99, min: 0, max: 1, doc: 'Discount factor (paper and code: 0.99).' },
-  clip: { type: 'float', default: 0.2, min: 0, max: 1, doc: 'PPO clip range epsilon, also the value-clipping range (paper and code: 0.2).' },
-  entropyCoef: { type: 'float', default: 1e-4, min: 0, doc: 'Entropy bonus coefficient (paper and code: 1e-4).' },
-  valueCoef: { type: 'float', default: 1, min: 0, doc: 'Value loss coefficient (paper and code: 1).' },
-  huberDelta: { type: 'float', default: 10, min: 0, doc: 'Huber loss delta of the value loss; 0 = squared error e^2/2 (paper and code: 10).' },
-  valueClip: { type: 'bool', default: true, doc: 'Clip the value update around the rollout value, max(loss, clipped loss) (paper silent; code: on).' },
-  epochs: { type: 'int', default: 15, min: 1, max: 1000, doc: 'PPO epochs per round (paper and code: 15).' },
-  chunkLength: { type: 'int', default: 10, min: 1, max: 10_000, doc: 'Recurrent chunk length: sequences start from the stored rollout hidden state every this many steps (paper and code: 10).' },
-  hiddenDim: { type: 'int', default: 64, min: 2, max: 4096, doc: 'MLP and GRU width; the CNN has hiddenDim / 2 channels (paper: 64, CNN 32).' },
-  activation: { type: 'enum', default: 'relu', values: ['relu', 'gelu'], doc: 'Hidden activation (paper: relu; released code: exact GELU).' },
-  outputGain: { type: 'float', default: 0.01, min: 0, doc: "Orthogonal-init gain of the policy head (paper 'Gain' and code: 0.01)." },
-  advantageNorm: { type: 'bool', default: true, doc: 'Normalise advantages to zero mean, unit std over valid steps (paper silent; code: on).' },
-  inputScale: { type: 'float', default: 1, min: 0, doc: 'Factor on env observation/state values (paper silent: 1; released code: 1/255). Never applied to the last-action one-hot.' },
-  actorObservation: {
-    type: 'enum',
-    default: 'own',
-    values: ['own', 'joint', 'joint-with-last-action'],
-    doc:
-      "Actor input: own observation (paper); joint = every agent's env observation plus its own last action; " +
-      'joint-with-last-action = joint only when the last action is observed (released code, last_action_obs quirk), else own.',
-  },
-  updateThreads: {
-    type: 'int',
-    default: 1,
-    min: 1,
-    max: 2,
-    doc:
-      "Threads for the PPO update: 2 runs the critic's steps on a helper thread beside the actor's (same results, " +
-      'bit for bit); pays only when a core is free, i.e. not when several runs already fill the cores.',
-  },
-} as const satisfies Schema;
-
-/**
- * The independent MLP PPO of the exploration learners (EITI, EDTI, Social Influence on the
- * sparse grids; algos/eiti.ts): the fields of IPPO with the defaults of the EITI/EDTI code's
- * learner, OpenAI Baselines' PPO2 (README command: `--network=mlp --num_layers=3
- * --num_hidden=32 --ent_coef=0.1 --num_env=32`; the rest PPO2's own defaults: lr 3e-4, 4
- * epochs, 4 minibatches, clip 0.2, gamma 0.99, lambda 0.95, value coefficient 0.5, squared
- * value error with clipping, global gradient norm 0.5, tanh units). Cairn differs where its
- * PPO differs: separate actor and critic networks and optimisers (PPO2's `value_network=copy`
- * also gives the value its own network, but one Adam and one clipped norm over both), and
- * advantages normalised over the round rather than per minibatch.
- */
-export function ppoMlpSchema<S extends Schema>(ippo: S) {
-  return {
-    ...ippo,
-    lr: { type: 'float', default: 3e-4, min: 0, max: 1, doc: 'Actor Adam learning rate (PPO2 default: 3e-4).' },
-    criticLr: { type: 'float', default: 3e-4, min: 0, max: 1, doc: 'Critic Adam learning rate (PPO2: the same 3e-4).' },
-    entropyCoef: { type: 'float', default: 0.1, min: 0, doc: 'Entropy bonus coefficient (EITI/EDTI README: --ent_coef=0.1).' },
-    valueCoef: { type: 'float', default: 0.5, min: 0, doc: 'Value loss coefficient (PPO2: 0.5).' },
-    huberDelta: { type: 'float', default: 0, min: 0, doc: 'Huber delta of the value loss; 0 = squared error (PPO2: squared error).' },
-    epochs: { type: 'int', default: 4, min: 1, max: 1000, doc: 'PPO epochs per round (PPO2: noptepochs 4).' },
-    minibatches: { type: 'int', default: 4, min: 1, max: 1000, doc: 'Minibatches per epoch (PPO2: nminibatches 4).' },
-    chunkLength: { type: 'int', default: 1, min: 1, max: 10_000, doc: 'Steps per minibatch unit; an MLP has no memory, so 1 shuffles single steps as PPO2 does.' },
-    hiddenDim: { type: 'int', default: 32, min: 1, max: 4096, doc: 'Width of the three hidden layers (README: --num_hidden=32 --num_layers=3).' },
-    activation: { type: 'enum', default: 'tanh', values: ['relu', 'gelu', 'tanh'], doc: "Hidden activation (Baselines' mlp: tanh)." },
-    gaeLambda: { type: 'float', default: 0.95, min: 0, max: 1, doc: 'GAE lambda (PPO2: 0.95).' },
-    actorGradClip: { type: 'float', default: 0.5, min: 0, doc: 'Per-agent global-norm clip of actor gradients, 0 = none (PPO2: max_grad_norm 0.5).' },
-    criticGradClip: { type: 'float', default: 0.5, min: 0, doc: 'Per-agent global-norm clip of critic gradients, 0 = none (PPO2: 0.5).' },
-  } as const satisfies Schema;
-}
+// The pieces split out of this file, still importable from here.
+export { PPO_FEATURE_NEEDS, PPO_NEEDS, ppoProblems } from './ppo-inputs';
+export { ppoCommonSchema, ppoMlpSchema } from './ppo-schema';
 
 /**
  * Resolved hyperparameters of either variant, typed from their schemas (IPPO has no
@@ -250,172 +183,7 @@ export interface PpoHooks {
   dispose?(): void;
 }
 
-// ================================================================= inputs
-
-/** Kernel of the state critic's convolution (paper Table 1: 3x3, stride 1). */
-const KERNEL = 3;
-
-type Source = 'own' | 'joint' | 'state';
-
-
-/**
- * Row geometry, read from the env's declared layouts (checked once): each observation starts
- * with a planes block (the view, encoded as ONE patch: a convolution whose kernel covers the
- * view, i.e. a dense layer over it), followed by env features (flags) and agent-side history
- * (the last-action one-hot); the state starts with a planes grid in x-y-channel order
- * (convolved with 3x3 kernels), followed by features.
- */
-interface EnvLayout {
-  readonly N: number;
-  readonly O: number; // obs row length
-  readonly envObs: number; // env part of an obs row
-  readonly view: number; // values of the view planes block
-  readonly flags: number; // envObs - view
-  readonly lastAct: number; // O - envObs
-  readonly SW: number; // state grid width
-  readonly SH: number; // state grid height
-  readonly SC: number; // state grid channels
-  readonly stateExtra: number; // state features after the grid
-  readonly stateSize: number;
-}
-
-/** What PPO needs of an env beyond the common needs, in plain words. */
-export function ppoProblems(spec: EnvSpec): string[] {
-  const out = envProblems(PPO_NEEDS, spec);
-  const grid = leadingPlanes(spec.stateLayout);
-  if (grid && grid.order !== 'xyc') out.push(`the state grid is stored in '${grid.order}' order (the critic's convolution reads 'xyc')`);
-  if (grid && (grid.width < KERNEL || grid.height < KERNEL)) out.push(`the state grid ${grid.width}x${grid.height} is smaller than the ${KERNEL}x${KERNEL} kernel`);
-  return out;
-}
-
-/** What the MLP ('features') variants need: discrete agents alike; any observation layout. */
-export const PPO_FEATURE_NEEDS: EnvNeeds = { actions: 'discrete', uniformAgents: true };
-
-/** The 'features' layout: the whole env observation is one dense "patch", no flags; no state grid. */
-function featureLayout(spec: EnvSpec): EnvLayout {
-  const problems = envProblems(PPO_FEATURE_NEEDS, spec);
-  if (problems.length > 0) throw new Error(`ppo: env "${spec.id}" cannot be used: ${problems.join('; ')}`);
-  return {
-    N: spec.numAgents,
-    O: spec.obsSize,
-    envObs: spec.envObsSize,
-    view: spec.envObsSize,
-    flags: 0,
-    lastAct: spec.obsSize - spec.envObsSize,
-    SW: 0,
-    SH: 0,
-    SC: 0,
-    stateExtra: spec.stateSize,
-    stateSize: spec.stateSize,
-  };
-}
-
-function envLayout(spec: EnvSpec, inputs: PpoVariant['inputs'] = 'planes'): EnvLayout {
-  if (inputs === 'features') return featureLayout(spec);
-  const problems = ppoProblems(spec);
-  if (problems.length > 0) throw new Error(`ppo: env "${spec.id}" cannot be used: ${problems.join('; ')}`);
-  const view = leadingPlanes(spec.agents[0].obsLayout)!;
-  const grid = leadingPlanes(spec.stateLayout)!;
-  const V = view.width * view.height * view.channels;
-  const G = grid.width * grid.height * grid.channels;
-  return {
-    N: spec.numAgents,
-    O: spec.obsSize,
-    envObs: spec.envObsSize,
-    view: V,
-    flags: spec.envObsSize - V,
-    lastAct: spec.obsSize - spec.envObsSize,
-    SW: grid.width,
-    SH: grid.height,
-    SC: grid.channels,
-    stateExtra: spec.stateSize - G,
-    stateSize: spec.stateSize,
-  };
-}
-
-function inputShape(l: EnvLayout, src: Source, lastAction: boolean): InputShape {
-  const la = lastAction ? l.lastAct : 0;
-  switch (src) {
-    case 'own':
-      return { P: 1, K: l.view, E: l.flags + la };
-    case 'joint':
-      return { P: 1, K: l.view * l.N, E: l.flags * l.N + la };
-    case 'state':
-      return { P: patchCount(l.SW, l.SH, KERNEL), K: KERNEL * KERNEL * l.SC, E: l.stateExtra };
-  }
-}
-
-/**
- * Write one input row for agent `a` of copy `b` from the env buffers: patches at
- * patches[pOff..] (P * K) and extras at extras[eOff..] (E). Env values are multiplied by
- * `scale`; the last-action one-hot is copied as is.
- */
-function writeRow(
-  env: VecEnv,
-  l: EnvLayout,
-  src: Source,
-  lastAction: boolean,
-  scale: number,
-  a: number,
-  b: number,
-  patches: Float32Array,
-  pOff: number,
-  extras: Float32Array,
-  eOff: number,
-): void {
-  const obs = env.obs;
-  const { N, O, envObs, flags, view } = l;
-  let e = eOff;
-  if (src === 'state') {
-    const s0 = b * l.stateSize;
-    im2col(env.state, s0, l.SW, l.SH, l.SC, KERNEL, patches, pOff, scale);
-    const tail = s0 + l.SW * l.SH * l.SC;
-    for (let i = 0; i < l.stateExtra; i++) extras[e++] = env.state[tail + i] * scale;
-    return;
-  }
-  const first = src === 'own' ? a : 0;
-  const last = src === 'own' ? a + 1 : N;
-  let p = pOff;
-  for (let i = first; i < last; i++) {
-    const o = (b * N + i) * O;
-    for (let k = 0; k < view; k++) patches[p++] = obs[o + k] * scale;
-  }
-  for (let i = first; i < last; i++) {
-    const o = (b * N + i) * O + view;
-    for (let k = 0; k < flags; k++) extras[e++] = obs[o + k] * scale;
-  }
-  if (lastAction) {
-    const o = (b * N + a) * O + envObs;
-    for (let k = 0; k < O - envObs; k++) extras[e++] = obs[o + k];
-  }
-}
-
 // ================================================================= trainer
-
-/** Which network rows and groups each side uses (derived from variant and config). */
-interface Sides {
-  actorSrc: 'own' | 'joint';
-  criticSrc: Source;
-  GA: number; // actor groups
-  GC: number; // critic groups
-  rowsA: number; // actor rows per step, [agent][copy]
-  rowsC: number; // critic rows per step: [agent][copy] (independent) or [copy] (shared V)
-  J: number; // targets per critic row: 1, or N for the shared V
-}
-
-/** The actor's input source: `joint-with-last-action` is joint only when the last action is observed. */
-function actorSource(cfg: PpoConfig, l: EnvLayout): 'own' | 'joint' {
-  if (cfg.actorObservation === 'joint-with-last-action') return l.lastAct > 0 ? 'joint' : 'own';
-  return cfg.actorObservation;
-}
-
-function sides(variant: PpoVariant, cfg: PpoConfig, l: EnvLayout, N: number, B: number): Sides {
-  const actorSrc = actorSource(cfg, l);
-  const criticSrc: Source = cfg.criticInput === 'own-obs' ? 'own' : cfg.criticInput === 'joint-obs' ? 'joint' : 'state';
-  const GA = cfg.actorSharing === 'shared' ? 1 : N;
-  if (variant.independent) return { actorSrc, criticSrc, GA, GC: N, rowsA: N * B, rowsC: N * B, J: 1 };
-  return { actorSrc, criticSrc, GA, GC: 1, rowsA: N * B, rowsC: B, J: N };
-}
 
 /** Shared trainer of IPPO and MAPPO. */
 export class PpoTrainer implements Trainer {
