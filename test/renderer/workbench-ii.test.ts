@@ -307,7 +307,8 @@ describe('views: experiment overview and learner internals', () => {
     const MetricChart = { props: ['metric', 'series'], template: '<div class="metric-chart" :data-metric="metric" :data-points="series ? series.x.length : 0" />' };
     const w = mount(LearnerPanel, { global: { stubs: { MetricChart } } });
     await flushPromises();
-    expect(w.find('.metric-chart').attributes('data-points')).toBe('2');
+    // The tab's first load waits for its first paint (LearnerPanel: afterNextPaint).
+    await vi.waitFor(() => expect(w.find('.metric-chart').attributes('data-points')).toBe('2'));
     expect(w.findAll('.group').map((g) => g.attributes('data-group'))).toEqual(['losses', 'charts', 'diagnostics']);
     const charted = w.findAll('.metric-chart').map((c) => c.attributes('data-metric'));
     expect(charted).toContain('charts/correction_norm');
