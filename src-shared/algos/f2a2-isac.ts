@@ -56,10 +56,11 @@ import { gumbelNoise } from '../nn/gumbel';
 import { registerOffPolicyGradients } from '../nn/gradients-offpolicy';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
-import type { Tensor, Tf } from '../nn/tf';
+import type { Tensor, Tf, Variable } from '../nn/tf';
 import { Rng } from '../rng';
 import { CommGraph, type Topology } from './consensus/graph';
 import { addGraphStats } from './consensus/graph-stats';
+import { gatherStacked, scatterStacked } from './consensus/stacked';
 import { PrimalDualConsensus } from './consensus/primal-dual';
 import { ExchangeSchedule } from './consensus/schedule';
 import { counter, loadLearner, saveLearner } from './core/checkpoint';
@@ -501,39 +502,17 @@ export class F2a2IsacTrainer implements Trainer {
   // ---- consensus over the copies ------------------------------------------------------------
 
   /** Every copy's parameters (actor, Q1, Q2), flattened: [G, P]. */
+  /** The copies' shared parameters, in the consensus layout (every network of every copy). */
+  private sharedVars(): Variable[] {
+    return this.nets.all().flatMap((set) => set.names().map((name) => set.get(name)));
+  }
+
   gatherShared(): Float32Array {
-    const G = this.G;
-    const P = this.sharedP;
-    const out = new Float32Array(G * P);
-    let off = 0;
-    for (const set of this.nets.all()) {
-      for (const name of set.names()) {
-        const d = set.get(name).dataSync() as Float32Array;
-        const S = d.length / G;
-        for (let g = 0; g < G; g++) out.set(d.subarray(g * S, (g + 1) * S), g * P + off);
-        off += S;
-      }
-    }
-    return out;
+    return gatherStacked(this.sharedVars(), this.G, this.sharedP);
   }
 
   scatterShared(copies: Float32Array): void {
-    const tf = this.tf;
-    const G = this.G;
-    const P = this.sharedP;
-    let off = 0;
-    for (const set of this.nets.all()) {
-      for (const name of set.names()) {
-        const v = set.get(name);
-        const S = v.size / G;
-        const d = new Float32Array(v.size);
-        for (let g = 0; g < G; g++) d.set(copies.subarray(g * P + off, g * P + off + S), g * S);
-        const t = tf.tensor(d, v.shape, 'float32');
-        v.assign(t);
-        t.dispose();
-        off += S;
-      }
-    }
+    scatterStacked(this.tf, this.sharedVars(), copies, this.G, this.sharedP);
   }
 
   consensusStep(): void {

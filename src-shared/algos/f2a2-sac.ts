@@ -62,9 +62,10 @@ import { maskedLogProbs } from '../nn/categorical';
 import { gumbelNoise } from '../nn/gumbel';
 import { Adam, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
-import type { Tensor } from '../nn/tf';
+import type { Tensor, Variable } from '../nn/tf';
 import type { Rng } from '../rng';
 import { softUpdate } from './core/target';
+import { gatherStacked, scatterStacked } from './consensus/stacked';
 import type { F2a2Trainer } from './f2a2';
 import type { Checkpoint } from './types';
 import { maacSoftTarget } from './maac';
@@ -185,38 +186,17 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
     }
 
     /** Every agent's shared copy, flattened [N, P] in the per-copy order (critic, then name). */
+    /** The exchanged variables of both critics, in the consensus layout. */
+    private sharedVars(): Variable[] {
+      return this.sq.flatMap((q, c) => this.sharedNames(c).map((name) => q.params.get(name)));
+    }
+
     override gatherShared(): Float32Array {
-      const N = this.N;
-      const P = this.sharedP;
-      const out = new Float32Array(N * P);
-      let off = 0;
-      this.sq.forEach((q, c) => {
-        for (const name of this.sharedNames(c)) {
-          const d = q.params.get(name).dataSync() as Float32Array;
-          const s = d.length / N;
-          for (let i = 0; i < N; i++) out.set(d.subarray(i * s, (i + 1) * s), i * P + off);
-          off += s;
-        }
-      });
-      return out;
+      return gatherStacked(this.sharedVars(), this.N, this.sharedP);
     }
 
     override scatterShared(copies: Float32Array): void {
-      const { tf, N } = this;
-      const P = this.sharedP;
-      let off = 0;
-      this.sq.forEach((q, c) => {
-        for (const name of this.sharedNames(c)) {
-          const v = q.params.get(name);
-          const s = v.size / N;
-          const d = new Float32Array(v.size);
-          for (let i = 0; i < N; i++) d.set(copies.subarray(i * P + off, i * P + off + s), i * s);
-          const t = tf.tensor(d, v.shape, 'float32');
-          v.assign(t);
-          t.dispose();
-          off += s;
-        }
-      });
+      scatterStacked(this.tf, this.sharedVars(), copies, this.N, this.sharedP);
     }
 
     protected override setTraining(on: boolean): void {
