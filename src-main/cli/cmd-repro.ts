@@ -42,9 +42,9 @@ async function reproConvergence(store: Store, key: string, runs: readonly { id: 
 export const REPRO_HELP = `Usage: cairn repro --list
        cairn repro NAME [--budget paper|small] [--seeds K] [--rounds N] [--envs B] [options]
 
-Reproduce a figure of the hidden-gifts paper: launch every variant of the figure over the same
-seeds as one experiment, then write its report (charts with seed bands, the summary table)
-next to the database, in reports/.
+Reproduce a figure or table of one of the papers (\`--list\` names them: hidden gifts, ALITA,
+DRIMA, F2A2): launch every variant over the same seeds as one experiment, then write its report
+(charts with seed bands, the tables in the paper's layout) next to the database, in reports/.
 
 Options:
   --list               list the reproductions with their variants and budgets

@@ -44,7 +44,7 @@ Options:
   --seeds K            seeds S..S+K-1     --seed S          first seed (default 1)
   --rounds N           rounds per run (alias --episodes)    --envs B   parallel envs per run
   --sample N           N random cells instead of the grid (--sample-seed S, default 0)
-  --repro NAME         a figure of the hidden-gifts paper (\`cairn repro --list\`) as the sweep
+  --repro NAME         a paper's figure or table (\`cairn repro --list\`) as the sweep
   --dry-run            print the cells and the number of runs, launch nothing
   --executor E         local (the worker pool; default) or slurm (a job array)
   --parallel P         local: runs at once      --backend NAME   TensorFlow.js backend

@@ -21,7 +21,7 @@ Commands:
   envs     list environments: agents, teams, spaces, declared metrics, presets
   algos    list learners: compatible environments, presets
   env      env check PATH: run the conformance checks on your own env module
-  repro    reproduce a figure of the hidden-gifts paper (all variants x seeds) with its report
+  repro    reproduce a paper's figure or table (all variants x seeds) with its report
   sweep    axes over config fields x seeds as one experiment, locally or on Slurm
   serve    serve the workbench UI over HTTP on loopback
   bench    measure env, training and database throughput
