@@ -40,6 +40,11 @@ export interface GateKernelExports {
     dh: number, back: number, dHs: number, r: number, z: number, n: number, ghn: number, hp: number,
     dGI: number, dGIT: number, dGHT: number, hPrev: number, dgh: number, dBih: number, dBhh: number,
   ): void;
+  /**
+   * out [M][N] = a [M][K] @ w [K][N] (+ bias [N]; bias = 0: none), max(0, .) when relu = 1: the
+   * same bits as tfjs-wasm's MatMul / _FusedMatMul (XNNPACK's summation order).
+   */
+  matmul(M: number, K: number, N: number, a: number, w: number, bias: number, out: number, relu: number): void;
 }
 
 function decodeBase64(s: string): Uint8Array {
