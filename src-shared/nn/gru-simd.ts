@@ -60,6 +60,8 @@ export class GateKernel {
   private buf: ArrayBuffer | null = null;
   private f32v = new Float32Array(0);
   private f64v = new Float64Array(0);
+  /** Calls of `layout` so far: a caller whose region was laid out by the latest call knows its contents are intact. */
+  layouts = 0;
 
   constructor() {
     const mod = new WA.Module(decodeBase64(GRU_GATES_WASM));
@@ -72,6 +74,7 @@ export class GateKernel {
    * are not kept.
    */
   layout(...counts: number[]): number[] {
+    this.layouts++;
     const ptrs: number[] = [];
     let p = 64;
     for (const c of counts) {

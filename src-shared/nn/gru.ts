@@ -345,6 +345,18 @@ export class GRUCell {
     }
   }
 
+  /**
+   * The whole acting step of Linear(in -> H) -> relu/linear -> this cell -> Linear(H -> A) in
+   * the wasm kernel (`stepActor`), or null when it cannot run there (gates other than
+   * 'f32-simd', a backend other than wasm/cpu, an activation other than relu/linear): then the
+   * caller runs its tfjs layers and `stepRows`.
+   */
+  actorStep(inputAct: string): ActorStepKernel | null {
+    if (!kernelMatmul(this.tf, this.gates) || (inputAct !== 'relu' && inputAct !== 'linear')) return null;
+    return (this.actorKernel ??= new ActorStepKernel(this.tf, this));
+  }
+  private actorKernel: ActorStepKernel | undefined;
+
   /** stepRows on the SIMD kernel: the matmul outputs are read straight into its memory. */
   private stepRowsSimd(e: Tensor, hPrev: Float32Array, hNext: Float32Array, rows: number, trace: GruTrace | undefined, t: number): Tensor {
     const tf = this.tf;
@@ -679,5 +691,104 @@ export class GRUCell {
       return { value, gradFunc };
     });
     return op(e, this.weightIh, this.biasIh, this.weightHh, this.biasHh);
+  }
+}
+
+/** A layer as the kernel sees it: weight [G, in, out], bias flat [G * out]. */
+export interface KernelLinear {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly inDim: number;
+  readonly outDim: number;
+}
+
+/**
+ * One acting step of input layer -> GRU -> head for all rows as one pass through the wasm
+ * kernel: four matmuls per group and the gates, no tfjs kernel, upload or read-back. On wasm
+ * the same bits as the tfjs path (linearInfer's _FusedMatMul with relu, stepRows, the head's
+ * _FusedMatMul): the kernel's matmul sums in XNNPACK's order (test/nn/gru-simd.test.ts).
+ *
+ * The weights (about 60k floats at H = 64) are copied into the kernel's memory only when they
+ * changed: the optimiser and checkpoint loads `assign`, which gives a variable a new dataId,
+ * and the copy is kept only while no other caller has laid out the kernel's memory since this
+ * step's previous call (GateKernel.layouts).
+ */
+export class ActorStepKernel {
+  private stamp = -1;
+  private keys: object[] = [];
+  private sizes = '';
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly cell: GRUCell,
+  ) {}
+
+  /**
+   * x [G][R][in] (rows in the cell's order), hPrev/hNext [rows][H] on the CPU; records step t
+   * into `trace` when given. Returns the logits [rows][A] (a fresh array).
+   */
+  run(x: Float32Array | Tensor, input: KernelLinear, relu: boolean, head: KernelLinear, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
+    const tf = this.tf;
+    const cell = this.cell;
+    const G = cell.groups;
+    const H = cell.hiddenSize;
+    const H3 = 3 * H;
+    const O = input.inDim;
+    const A = head.outDim;
+    const rows = hPrev.length / H;
+    const R = rows / G;
+    const nh = rows * H;
+    const xn = x instanceof Float32Array ? x.length : x.size;
+    if (xn !== rows * O) throw new Error(`ActorStepKernel: x has ${xn} values, expected ${rows} rows x ${O}`);
+    if (input.outDim !== cell.inputSize || head.inDim !== H || hNext.length !== nh || !Number.isInteger(R)) {
+      throw new Error(`ActorStepKernel: layer sizes ${O}->${input.outDim}, GRU ${cell.inputSize}->${H}, head ${head.inDim}->${A}, ${rows} rows for ${G} groups do not fit`);
+    }
+    if (trace && (trace.rows !== rows || trace.hidden !== H || t >= trace.maxSteps)) {
+      throw new Error(`ActorStepKernel: trace is for ${trace.rows} rows x ${trace.maxSteps} steps, got ${rows} rows at t=${t}`);
+    }
+    const K = gateKernel();
+    const wIn = G * O * H;
+    const wG = G * H * H3;
+    const wHd = G * H * A;
+    const sizes = `${rows},${O},${H},${A},${G}`;
+    const [pWin, pBin, pWih, pBih, pWhh, pBhh, pWhd, pBhd, pX, pE, pGi, pGh, pHp, pHo, pR, pZ, pN, pGhn, pL] = K.layout(
+      wIn, G * H, wG, G * H3, wG, G * H3, wHd, G * A,
+      rows * O, nh, rows * H3, rows * H3, nh, nh, nh, nh, nh, nh, rows * A,
+    );
+    const ts = [input.weight, input.bias, cell.weightIh, cell.biasIh, cell.weightHh, cell.biasHh, head.weight, head.bias];
+    const keys = ts.map((w) => w.dataId as object);
+    const fresh = this.stamp === K.layouts - 1 && this.sizes === sizes && keys.every((k, i) => k === this.keys[i]);
+    if (!fresh) {
+      const ptrs = [pWin, pBin, pWih, pBih, pWhh, pBhh, pWhd, pBhd];
+      ts.forEach((w, i) => readInto(tf, w, K.f32(ptrs[i], w.size)));
+      this.keys = keys;
+      this.sizes = sizes;
+    }
+    this.stamp = K.layouts;
+    if (x instanceof Float32Array) K.f32(pX, rows * O).set(x);
+    else readInto(tf, x, K.f32(pX, rows * O));
+    K.f32(pHp, nh).set(hPrev);
+    const k = K.k;
+    for (let g = 0; g < G; g++) {
+      const e = pE + g * R * H * 4;
+      k.matmul(R, O, H, pX + g * R * O * 4, pWin + g * O * H * 4, pBin + g * H * 4, e, relu ? 1 : 0);
+      k.matmul(R, H, H3, e, pWih + g * H * H3 * 4, pBih + g * H3 * 4, pGi + g * R * H3 * 4, 0);
+      k.matmul(R, H, H3, pHp + g * R * H * 4, pWhh + g * H * H3 * 4, pBhh + g * H3 * 4, pGh + g * R * H3 * 4, 0);
+    }
+    k.gatesForward(1, rows, H, pGi, 0, pGh, pHp, pHo, trace ? pR : 0, pZ, pN, pGhn);
+    for (let g = 0; g < G; g++) {
+      k.matmul(R, H, A, pHo + g * R * H * 4, pWhd + g * H * A * 4, pBhd + g * A * 4, pL + g * R * A * 4, 0);
+    }
+    hNext.set(K.f32(pHo, nh));
+    if (trace) {
+      const off = t * nh;
+      trace.r.set(K.f32(pR, nh), off);
+      trace.z.set(K.f32(pZ, nh), off);
+      trace.n.set(K.f32(pN, nh), off);
+      trace.ghn.set(K.f32(pGhn, nh), off);
+      trace.h.set(hNext, off);
+      trace.steps = Math.max(trace.steps, t + 1);
+    }
+    return K.f32(pL, rows * A).slice();
   }
 }

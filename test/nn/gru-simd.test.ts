@@ -6,6 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { EnvSpec } from '../../src-shared/envs/types';
+import { RecurrentActor } from '../../src-shared/algos/recurrent-actor';
 import { GRUCell, GruTrace, gateRows, kernelMatmul, type GruGates } from '../../src-shared/nn/gru';
 import { gateKernel, gateRowsSimd } from '../../src-shared/nn/gru-simd';
 import { ParamSet } from '../../src-shared/nn/params';
@@ -194,6 +196,45 @@ describe('float32 SIMD GRU gate kernel', () => {
     Kk.f32(pb, N).set(b);
     Kk.k.matmul(M, K, N, pa, pw, bias ? pb : 0, po, relu ? 1 : 0);
     expect(Kk.f32(po, M * N)).toEqual(Float32Array.from(want));
+  });
+
+  it.each([
+    [1, 'relu'],
+    [2, 'relu'],
+    [1, 'linear'],
+  ] as const)('the actor step in the kernel gives the bits of the tfjs layers, groups=%i, %s', (G, activation) => {
+    const spec = { obsSize: 11, numActions: 5 } as EnvSpec;
+    const [rows, H, T] = [12, 64, 6];
+    const make = (gruGates: GruGates) => new RecurrentActor(tf, spec, { hiddenDim: H, activation, gruGates }, G, new Rng(77));
+    const ref = make('f32-simd-tfjs-matmul');
+    const ker = make('f32-simd');
+    expect(ker.gru.actorStep(activation)).not.toBeNull();
+    expect(ref.gru.actorStep(activation)).toBeNull();
+    const rng = new Rng(78);
+    const run = (actor: RecurrentActor, x: Float32Array[], step: (t: number) => void) => {
+      const trace = new GruTrace(T, rows, H);
+      let [hp, hn] = [new Float32Array(rows * H), new Float32Array(rows * H)];
+      const logits: Float32Array[] = [];
+      for (let t = 0; t < T; t++) {
+        step(t);
+        logits.push(t % 2 ? actor.stepLogits(x[t], hp, hn, trace, t) : tf.tidy(() => actor.stepLogits(tf.tensor3d(x[t], [G, rows / G, 11]), hp, hn, trace, t)));
+        [hp, hn] = [hn, hp];
+      }
+      return [...logits, trace.r, trace.z, trace.n, trace.ghn, trace.h];
+    };
+    const xs = Array.from({ length: T }, () => Float32Array.from({ length: rows * 11 }, () => rng.normal()));
+    // Between steps: new weights (the cached copy must be replaced) and another user of the
+    // kernel's memory (the cached copy must not be trusted after it).
+    const perturb = (actor: RecurrentActor) => (t: number) => {
+      if (t === 2) actor.head.bias.assign(tf.add(actor.head.bias, 0.5));
+      if (t === 3) actor.gru.weightHh.assign(tf.mul(actor.gru.weightHh, 1.1));
+      if (t === 4) gateKernel().layout(1 << 16).forEach((p) => gateKernel().f32(p, 1 << 16).fill(7));
+    };
+    const a = run(ref, xs, perturb(ref));
+    const b = run(ker, xs, perturb(ker));
+    for (let i = 0; i < a.length; i++) expect(b[i], `output ${i}`).toEqual(a[i]);
+    ref.params.dispose();
+    ker.params.dispose();
   });
 
   it('same inputs give the same bits (deterministic)', () => {
