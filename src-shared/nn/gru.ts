@@ -177,6 +177,9 @@ export function gateRows(
   }
 }
 
+/** Row counts a cell keeps an own forward trace for (see GRUCell.takeTrace). */
+const OWN_TRACES = 3;
+
 export class GRUCell {
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -191,9 +194,13 @@ export class GRUCell {
   readonly lnBias: Variable | null = null;
   /** Reusable CPU buffers for `sequence` (grown on demand). */
   private readonly work = new Map<string, Float32Array>();
-  /** The forward trace of `sequence` calls given none (reused; see takeTrace). */
-  private ownTrace: GruTrace | null = null;
-  private ownTraceHeld = false;
+  /**
+   * The forward traces of `sequence` calls given none, one per row count (reused; see
+   * takeTrace): a cell that alternates between two batch sizes (F2A2's mental cells: training
+   * and prediction rows) keeps one trace for each instead of reallocating tens of MB per call.
+   */
+  private readonly ownTraces = new Map<number, GruTrace>();
+  private readonly heldTraces = new Set<GruTrace>();
 
   /** Parameters: `${name}/weight_ih|weight_hh|bias_ih|bias_hh` (+ `ln_weight|ln_bias`). */
   constructor(
@@ -245,19 +252,28 @@ export class GRUCell {
    */
   private takeTrace(T: number, rows: number, reserve: boolean): GruTrace {
     const H = this.hiddenSize;
-    let tr = this.ownTrace;
-    if (this.ownTraceHeld) return new GruTrace(T, rows, H);
-    if (!tr || tr.rows !== rows || tr.maxSteps < T) {
+    let tr = this.ownTraces.get(rows);
+    if (tr && this.heldTraces.has(tr)) return new GruTrace(T, rows, H);
+    if (!tr || tr.maxSteps < T) {
       tr = new GruTrace(T, rows, H);
-      this.ownTrace = tr;
+      // A few row counts at most; beyond that drop the oldest trace not held by a tape.
+      if (!this.ownTraces.has(rows) && this.ownTraces.size >= OWN_TRACES) {
+        for (const [k, v] of this.ownTraces) {
+          if (!this.heldTraces.has(v)) {
+            this.ownTraces.delete(k);
+            break;
+          }
+        }
+      }
+      this.ownTraces.set(rows, tr);
     }
     tr.steps = 0;
-    this.ownTraceHeld = reserve;
+    if (reserve) this.heldTraces.add(tr);
     return tr;
   }
 
   private releaseTrace(tr: GruTrace): void {
-    if (tr === this.ownTrace) this.ownTraceHeld = false;
+    this.heldTraces.delete(tr);
   }
 
   /** Reference step in tfjs ops: x [G, R, in], h [G, R, H] -> h' [G, R, H]. Differentiable. */
