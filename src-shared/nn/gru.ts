@@ -373,6 +373,16 @@ export class GRUCell {
   }
   private actorKernel: ActorStepKernel | undefined;
 
+  /** [G][r][c] -> [G][c][r] into the cell's buffer `name`. */
+  private transposeGroups(src: Float32Array, r: number, c: number, name: string): Float32Array {
+    const out = this.scratch(name, src.length);
+    for (let g = 0; g < src.length / (r * c); g++) {
+      const o = g * r * c;
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[o + j * r + i] = src[o + i * c + j];
+    }
+    return out;
+  }
+
   /** stepRows on the SIMD kernel: the matmul outputs are read straight into its memory. */
   private stepRowsSimd(e: Tensor, hPrev: Float32Array, hNext: Float32Array, rows: number, trace: GruTrace | undefined, t: number): Tensor {
     const tf = this.tf;
@@ -474,8 +484,12 @@ export class GRUCell {
     const K = gateKernel();
     const inKernel = kernelMatmul(tf, this.gates);
     const wN = inKernel ? G * H3 * H : 0;
-    const [pR, pZ, pN, pGhn, pH, pDHs, pDGI, pDGIT, pDGHT, pHPrev, pDgh, pDh, pBack, pBih, pBhh, pWT] = K.layout(
+    const I = this.inputSize;
+    // In the kernel also the three matmuls over all rows at the end (their operands are already
+    // in its memory; tfjs would take ~20 MB of uploads): e, W_ih^T and the outputs laid out too.
+    const [pR, pZ, pN, pGhn, pH, pDHs, pDGI, pDGIT, pDGHT, pHPrev, pDgh, pDh, pBack, pBih, pBhh, pWT, pE, pWihT, pDX, pDWih, pDWhh] = K.layout(
       TH, TH, TH, TH, TH, n * H, n * H3, n * H3, n * H3, n * H, rows * H3, nh, nh, -G * H3, -G * H3, wN,
+      inKernel ? n * I : 0, inKernel ? G * H3 * I : 0, inKernel ? n * I : 0, inKernel ? G * H3 * I : 0, inKernel ? G * H3 * H : 0,
     );
     if (inKernel) readInto(tf, whhT, K.f32(pWT, wN));
     const R = rows / G;
@@ -506,6 +520,28 @@ export class GRUCell {
       }
     }
     for (let g = 0; g < G; g++) for (let c = 0; c < 2 * H; c++) dBhh[g * H3 + c] = dBih[g * H3 + c];
+    if (inKernel) {
+      // The products the tfjs path below computes, in the same summation order (so the same
+      // bits on wasm): dX = dG_ih W_ih^T; dW^T = dG^T X, transposed here rather than by a kernel.
+      readInto(tf, eS, K.f32(pE, n * I));
+      tf.tidy(() => {
+        readInto(tf, transposeLast(tf, wihS), K.f32(pWihT, G * H3 * I));
+      });
+      for (let g = 0; g < G; g++) {
+        K.k.matmul(m, H3, I, pDGI + g * m * H3 * 4, pWihT + g * H3 * I * 4, 0, pDX + g * m * I * 4, 0);
+        K.k.matmul(H3, m, I, pDGIT + g * H3 * m * 4, pE + g * m * I * 4, 0, pDWih + g * H3 * I * 4, 0);
+        K.k.matmul(H3, m, H, pDGHT + g * H3 * m * 4, pHPrev + g * m * H * 4, 0, pDWhh + g * H3 * H * 4, 0);
+      }
+      const dWih = this.transposeGroups(K.f32(pDWih, G * H3 * I), H3, I, 'dWih');
+      const dWhh = this.transposeGroups(K.f32(pDWhh, G * H3 * H), H3, H, 'dWhh');
+      return tf.tidy(() => [
+        upload(tf, K.f32(pDX, n * I), [G, m, I]),
+        upload(tf, dWih, [G, I, H3]),
+        tf.tensor1d(Float32Array.from(dBih)),
+        upload(tf, dWhh, [G, H, H3]),
+        tf.tensor1d(Float32Array.from(dBhh)),
+      ]);
+    }
     return tf.tidy(() => [
       groupMatMul(tf, upload(tf, K.f32(pDGI, n * H3), [G, m, H3]), transposeLast(tf, wihS)),
       transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGIT, n * H3), [G, H3, m]), eS)),

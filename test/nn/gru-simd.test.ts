@@ -174,6 +174,9 @@ describe('float32 SIMD GRU gate kernel', () => {
     [9, 13, 15, true, true],
     [5, 3, 2, false, true],
     [130, 64, 7, true, false],
+    // Long K, several blocks of the kernel's K loop (the weight gradients over all rows).
+    [13, 1000, 20, false, false],
+    [6, 600, 9, true, true],
   ])('matmul %i x %i x %i (bias %s, relu %s): the same bits as tfjs-wasm', (M, K, N, bias, relu) => {
     const rng = new Rng(M * 1000 + K * 10 + N);
     const a = Float32Array.from({ length: M * K }, () => rng.normal());
@@ -191,6 +194,9 @@ describe('float32 SIMD GRU gate kernel', () => {
     });
     const Kk = gateKernel();
     const [pa, pw, pb, po] = Kk.layout(M * K, K * N, N, M * N);
+    // Garbage below the first array and in the output: a kernel that read either would show.
+    Kk.f32(0, pa / 4).fill(1e3);
+    Kk.f32(po, M * N).fill(Number.NaN);
     Kk.f32(pa, M * K).set(a);
     Kk.f32(pw, K * N).set(w);
     Kk.f32(pb, N).set(b);
