@@ -34,8 +34,11 @@
  * of two kernels, `gates` (GRU_GATES): 'f64-js', float64 JS loops with Math.exp (the reference,
  * and this class's default), or 'f32-simd', a hand-written float32 SIMD wasm kernel
  * (nn/wasm/gru-gates.as.ts via nn/gru-simd.ts; polynomial exp and tanh within ~1 float32 eps,
- * test/nn/gru-simd.test.ts), about 2x faster for the gate loops. The PG and COMA learners
- * default to 'f32-simd' (their `gruGates`). How far results move: on the golden series
+ * test/nn/gru-simd.test.ts), about 2x faster for the gate loops; on the wasm and cpu backends
+ * 'f32-simd' also runs the per-step hidden matmuls, the BPTT's matmuls over all rows and (via
+ * `actorStep`) a recurrent actor's whole acting step in that kernel, in XNNPACK's summation
+ * order (on wasm the same bits as 'f32-simd-tfjs-matmul', which keeps them in tfjs). The PG
+ * and COMA learners default to 'f32-simd' (their `gruGates`). How far results move: on the golden series
  * (test/algos/golden.test.ts, `-f32-simd` twins of the same seeds) episodes and replays are
  * identical and the statistics differ by at most 7e-8 relative (PG), 3e-7 (COMA), 5e-5
  * (charts/correction_value of self-correction, a difference of larger terms); same inputs give
