@@ -446,12 +446,21 @@ export class GRUCell {
     if (inKernel) {
       readInto(tf, whh, K.f32(pW, wN));
       readInto(tf, bhh, K.f32(pB, G * H3));
-      // h_0 = 0 still goes through the matmul (0 * w terms), as the tfjs path's zeros tensor does.
       K.f32(pZero, nh).fill(0);
     }
+    // h_0 = 0: gh = b_hh + a sum of +-0 products, which is b_hh itself unless an entry of b_hh
+    // is a zero (a -0 bias can come out +0), so copy the bias rows then and skip the matmul.
+    const biasRows = inKernel && K.f32(pB, G * H3).every((v) => v !== 0);
     for (let t = 0; t < T; t++) {
       const o = t * nh * 4;
-      if (inKernel) {
+      if (t === 0 && biasRows) {
+        const R = rows / G;
+        const gh = K.f32(pGh, rows * H3);
+        for (let g = 0; g < G; g++) {
+          const b = K.f32(pB + g * H3 * 4, H3);
+          for (let r = 0; r < R; r++) gh.set(b, (g * R + r) * H3);
+        }
+      } else if (inKernel) {
         this.hiddenMatmul(t === 0 ? pZero : pH + o - nh * 4, pW, pB, pGh, rows / G);
       } else {
         tf.tidy(() => {
