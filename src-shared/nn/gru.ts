@@ -483,7 +483,7 @@ export class GRUCell {
    * the transposed weight-gradient operands, the bias sums) and the recurrent matmul. Returns
    * dX, dW_ih, db_ih, dW_hh, db_hh as the float64 path does.
    */
-  private sequenceBackwardSimd(dy: Tensor, tr: GruTrace, eS: Tensor, wihS: Tensor, whhT: Tensor, N: number, T: number, B: number): Tensor[] {
+  private sequenceBackwardSimd(dy: Tensor, tr: GruTrace, eS: Tensor, wihS: Tensor, whhT: Tensor, N: number, T: number, B: number, inputGrad: boolean): Tensor[] {
     const tf = this.tf;
     const G = this.groups;
     const H = this.hiddenSize;
@@ -536,18 +536,20 @@ export class GRUCell {
       // The products the tfjs path below computes, in the same summation order (so the same
       // bits on wasm): dX = dG_ih W_ih^T; dW^T = dG^T X, transposed here rather than by a kernel.
       readInto(tf, eS, K.f32(pE, n * I));
-      tf.tidy(() => {
-        readInto(tf, transposeLast(tf, wihS), K.f32(pWihT, G * H3 * I));
-      });
+      if (inputGrad) {
+        tf.tidy(() => {
+          readInto(tf, transposeLast(tf, wihS), K.f32(pWihT, G * H3 * I));
+        });
+      }
       for (let g = 0; g < G; g++) {
-        K.k.matmul(m, H3, I, pDGI + g * m * H3 * 4, pWihT + g * H3 * I * 4, 0, pDX + g * m * I * 4, 0);
+        if (inputGrad) K.k.matmul(m, H3, I, pDGI + g * m * H3 * 4, pWihT + g * H3 * I * 4, 0, pDX + g * m * I * 4, 0);
         K.k.matmul(H3, m, I, pDGIT + g * H3 * m * 4, pE + g * m * I * 4, 0, pDWih + g * H3 * I * 4, 0);
         K.k.matmul(H3, m, H, pDGHT + g * H3 * m * 4, pHPrev + g * m * H * 4, 0, pDWhh + g * H3 * H * 4, 0);
       }
       const dWih = this.transposeGroups(K.f32(pDWih, G * H3 * I), H3, I, 'dWih');
       const dWhh = this.transposeGroups(K.f32(pDWhh, G * H3 * H), H3, H, 'dWhh');
       return tf.tidy(() => [
-        upload(tf, K.f32(pDX, n * I), [G, m, I]),
+        inputGrad ? upload(tf, K.f32(pDX, n * I), [G, m, I]) : tf.zeros([G, m, I]),
         upload(tf, dWih, [G, I, H3]),
         tf.tensor1d(Float32Array.from(dBih)),
         upload(tf, dWhh, [G, H, H3]),
@@ -555,7 +557,7 @@ export class GRUCell {
       ]);
     }
     return tf.tidy(() => [
-      groupMatMul(tf, upload(tf, K.f32(pDGI, n * H3), [G, m, H3]), transposeLast(tf, wihS)),
+      inputGrad ? groupMatMul(tf, upload(tf, K.f32(pDGI, n * H3), [G, m, H3]), transposeLast(tf, wihS)) : tf.zeros([G, m, I]),
       transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGIT, n * H3), [G, H3, m]), eS)),
       tf.tensor1d(Float32Array.from(dBih)),
       transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGHT, n * H3), [G, H3, m]), upload(tf, K.f32(pHPrev, n * H), [G, m, H]))),
@@ -572,8 +574,11 @@ export class GRUCell {
    * `trace`: activations recorded by `stepRows` for exactly these inputs and the CURRENT
    * weights (steps 0..T-1, rows N*B). Then the forward is not recomputed. Passing a trace made
    * with other weights or inputs silently gives wrong gradients.
+   *
+   * `inputGrad = false`: e is data (the first layer of a stack), so its gradient is returned as
+   * zeros without the [rows, 3H] x [3H, in] matmul; the weight gradients are unchanged.
    */
-  sequence(e: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
+  sequence(e: Tensor, N: number, T: number, B: number, trace?: GruTrace, inputGrad = true): Tensor {
     const tf = this.tf;
     const G = this.groups;
     const H = this.hiddenSize;
@@ -648,7 +653,7 @@ export class GRUCell {
         const [eS, wihS, whhS] = saved;
         if (this.gates !== 'f64-js') {
           const whhTs = transposeLast(tf, whhS);
-          const out = this.sequenceBackwardSimd(dy, trFinal, eS, wihS, whhTs, N, T, B);
+          const out = this.sequenceBackwardSimd(dy, trFinal, eS, wihS, whhTs, N, T, B, inputGrad);
           whhTs.dispose();
           if (own) this.releaseTrace(own);
           return out;
@@ -741,7 +746,7 @@ export class GRUCell {
           // Weight gradients as (dG^T @ X)^T: with K = m rows that long, XNNPACK is ~2x faster
           // with the 3H side as the output rows than as the columns.
           return [
-            groupMatMul(tf, dGIt, transposeLast(tf, wihS)),
+            inputGrad ? groupMatMul(tf, dGIt, transposeLast(tf, wihS)) : tf.zeros([G, m, this.inputSize]),
             transposeLast(tf, groupMatMul(tf, tf.tensor3d(dGIT, [G, H3, m]), eS)),
             tf.tensor1d(Float32Array.from(dBih)),
             transposeLast(tf, groupMatMul(tf, tf.tensor3d(dGHT, [G, H3, m]), tf.tensor3d(hPrev, [G, m, H]))),
