@@ -10,9 +10,10 @@
  *
  * One round = one paper "episode": all B copies start an episode together and step in lock-step
  * until every copy has finished (finished copies are masked out), then one update:
- *   rollout  one batched actor pass per step for all B x N rows (the GRU's two matmuls in
- *            tfjs, its gates on the CPU, logits read back once), actions sampled on the CPU
- *            with the Rng; the GRU activations are recorded for the update.
+ *   rollout  one batched actor pass per step for all B x N rows (gruGates f32-simd on
+ *            wasm/cpu: the whole pass in the SIMD wasm kernel, nn/gru.ts actorStep; otherwise
+ *            the layers' matmuls in tfjs, the gates on the CPU, logits read back once), actions
+ *            sampled on the CPU with the Rng; the GRU activations are recorded for the update.
  *   returns  actor: Monte-Carlo return of the agent's own reward, zero bootstrap;
  *            critic: TD(lambda) targets from the target critic (lambda = 1 by default; then
  *            only each copy's final observation needs a target value).
