@@ -10,9 +10,10 @@
  *
  * One round = one paper "episode": all B copies start an episode together and step in lock-step
  * until every copy has finished (finished copies are masked out), then one update:
- *   rollout  one batched actor pass per step for all B x N rows (the GRU's two matmuls in
- *            tfjs, its gates on the CPU, logits read back once), actions sampled on the CPU
- *            with the Rng; the GRU activations are recorded for the update.
+ *   rollout  one batched actor pass per step for all B x N rows (gruGates f32-simd on
+ *            wasm/cpu: the whole pass in the SIMD wasm kernel, nn/gru.ts actorStep; otherwise
+ *            the layers' matmuls in tfjs, the gates on the CPU, logits read back once), actions
+ *            sampled on the CPU with the Rng; the GRU activations are recorded for the update.
  *   returns  actor: Monte-Carlo return of the agent's own reward, zero bootstrap;
  *            critic: TD(lambda) targets from the target critic (lambda = 1 by default; then
  *            only each copy's final observation needs a target value).
@@ -443,9 +444,8 @@ class PgTrainer implements Trainer {
             else this.cobs.set(x.subarray((a * B + b) * O, (a * B + b) * O + E), dst);
           }
         }
-        const xT = tf.tensor3d(x, [G, rows / G, O]);
-        const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
-        xT.dispose();
+        // The values, not a tensor: the kernel's actor step (gruGates f32-simd) needs no upload.
+        const logits = this.actor.stepLogits(x, this.hA, this.hB, this.trace, t);
         [this.hA, this.hB] = [this.hB, this.hA];
         for (let a = 0; a < N; a++) {
           for (let b = 0; b < B; b++) {

@@ -166,13 +166,13 @@ describe('GRUCell', () => {
   });
 
   /** Value and every gradient (input, then the cell's weights) of sum(w * sequence(e)), as bytes. */
-  function seqGrads(cell: GRUCell, params: ParamSet, e: Float32Array, w: Float32Array, N: number, T: number, B: number, trace?: GruTrace): Float32Array[] {
+  function seqGrads(cell: GRUCell, params: ParamSet, e: Float32Array, w: Float32Array, N: number, T: number, B: number, trace?: GruTrace, inputGrad = true): Float32Array[] {
     const G = cell.groups;
     const shape = (f: number): [number, number, number] => [G, (N * T * B) / G, f];
     return tf.tidy(() => {
       const eT = tf.variable(tf.tensor(e, shape(cell.inputSize)));
       const { value, grads } = tf.variableGrads(
-        () => tf.sum(tf.mul(cell.sequence(eT, N, T, B, trace), tf.tensor(w, shape(cell.hiddenSize)))) as tf.Scalar,
+        () => tf.sum(tf.mul(cell.sequence(eT, N, T, B, trace, inputGrad), tf.tensor(w, shape(cell.hiddenSize)))) as tf.Scalar,
         [eT, ...params.variables()],
       );
       const out = [value, grads[eT.name], ...params.variables().map((v) => grads[v.name])].map((t) => Float32Array.from(t.dataSync()));
@@ -242,6 +242,45 @@ describe('GRUCell', () => {
       return out;
     });
     expect(both).toEqual(alone);
+    params.dispose();
+  });
+
+  it.each(['f64-js', 'f32-simd'] as const)('alternating row counts keep one own trace per count, with the same results, gates=%s', (gates) => {
+    const [N, T, I, H] = [2, 5, 3, 4];
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, gates }, new Rng(33));
+    const rng = new Rng(34);
+    const inputs = (B: number) => [N * T * B * I, N * T * B * H].map((n) => Float32Array.from({ length: n }, () => rng.normal()));
+    const [e2, w2] = inputs(2);
+    const [e3, w3] = inputs(3);
+    const traces = () => [...(cell as unknown as { ownTraces: Map<number, GruTrace> }).ownTraces.values()];
+    const first2 = seqGrads(cell, params, e2, w2, N, T, 2);
+    const tr2 = traces()[0];
+    const first3 = seqGrads(cell, params, e3, w3, N, T, 3);
+    expect(seqGrads(cell, params, e2, w2, N, T, 2)).toEqual(first2);
+    expect(seqGrads(cell, params, e3, w3, N, T, 3)).toEqual(first3);
+    // Reused, not reallocated per call (F2A2's mental cells alternate two row counts).
+    expect(traces().length).toBe(2);
+    expect(traces()[0]).toBe(tr2);
+    params.dispose();
+  });
+
+  it.each([
+    [1, 'f64-js'],
+    [2, 'f32-simd'],
+    [1, 'f32-simd-tfjs-matmul'],
+  ] as const)('inputGrad = false: zero input gradient, the same weight gradients, groups=%i, gates=%s', (G, gates) => {
+    const [N, T, B, I, H] = [2, 5, 3, 4, 8];
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G, gates }, new Rng(35));
+    const rng = new Rng(36);
+    const e = Float32Array.from({ length: N * T * B * I }, () => rng.normal());
+    const w = Float32Array.from({ length: N * T * B * H }, () => rng.normal());
+    const full = seqGrads(cell, params, e, w, N, T, B);
+    const noInput = seqGrads(cell, params, e, w, N, T, B, undefined, false);
+    expect(noInput[1]).toEqual(new Float32Array(e.length));
+    expect(full[1].some((v) => v !== 0)).toBe(true);
+    for (let i = 0; i < full.length; i++) if (i !== 1) expect(noInput[i], `output ${i}`).toEqual(full[i]);
     params.dispose();
   });
 

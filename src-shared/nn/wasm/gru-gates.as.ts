@@ -278,3 +278,136 @@ export function gatesBackward(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Matmul: out[i][j] = bias[j] + sum_k a[i][k] w[k][j] (bias = 0: none), row-major, w [K][N].
+// Each output is accumulated from its bias (or +0) in ascending k, every product rounded to
+// float32 and then added: the order of XNNPACK's wasm SIMD GEMM (what tfjs-wasm's MatMul and
+// _FusedMatMul run), so the results are the same bits as the tfjs matmuls they replace
+// (test/nn/gru-simd.test.ts checks this). Tiles of 4 rows x 8 columns (eight f32x4
+// accumulators, one splat of a per row and two loads of w per k), then 4-column and one-lane
+// column tails and single rows for M % 4; for each column panel all row tiles in turn, so the
+// panel of w stays in L1. Long K (the weight gradients over all rows of a batch) runs in blocks
+// of KB: a tile's partial sums go to `out` and are loaded back for the next block, which keeps
+// every output's order of additions (the same bits) while a block of a and w stays in cache.
+// relu != 0: max(0, .) as XNNPACK's clamp (pmax(0, x): +0 for -0 and NaN).
+
+const KB: i32 = 256;
+
+// @ts-ignore: decorator
+@inline function fin(v: v128, relu: bool): v128 {
+  return relu ? f32x4.pmax(f32x4.splat(0), v) : v;
+}
+
+// @ts-ignore: decorator
+@inline function init4(bias: usize, o: usize, first: bool): v128 {
+  return first ? (bias !== 0 ? v128.load(bias) : f32x4.splat(0)) : v128.load(o);
+}
+
+// @ts-ignore: decorator
+@inline function tile4x8(a0: usize, lda: usize, kl: usize, w: usize, Nb: usize, bias: usize, o0: usize, first: bool, relu: bool): void {
+  const a1 = a0 + lda;
+  const a2 = a1 + lda;
+  const a3 = a2 + lda;
+  const o1 = o0 + Nb;
+  const o2 = o1 + Nb;
+  const o3 = o2 + Nb;
+  const b1: usize = bias !== 0 ? bias + 16 : 0;
+  let c00 = init4(bias, o0, first), c01 = init4(b1, o0 + 16, first);
+  let c10 = init4(bias, o1, first), c11 = init4(b1, o1 + 16, first);
+  let c20 = init4(bias, o2, first), c21 = init4(b1, o2 + 16, first);
+  let c30 = init4(bias, o3, first), c31 = init4(b1, o3 + 16, first);
+  let wp = w;
+  for (let k: usize = 0; k < kl; k += 4) {
+    const w0 = v128.load(wp);
+    const w1 = v128.load(wp + 16);
+    const x0 = v128.load32_splat(a0 + k);
+    const x1 = v128.load32_splat(a1 + k);
+    const x2 = v128.load32_splat(a2 + k);
+    const x3 = v128.load32_splat(a3 + k);
+    c00 = f32x4.add(c00, f32x4.mul(x0, w0));
+    c01 = f32x4.add(c01, f32x4.mul(x0, w1));
+    c10 = f32x4.add(c10, f32x4.mul(x1, w0));
+    c11 = f32x4.add(c11, f32x4.mul(x1, w1));
+    c20 = f32x4.add(c20, f32x4.mul(x2, w0));
+    c21 = f32x4.add(c21, f32x4.mul(x2, w1));
+    c30 = f32x4.add(c30, f32x4.mul(x3, w0));
+    c31 = f32x4.add(c31, f32x4.mul(x3, w1));
+    wp += Nb;
+  }
+  v128.store(o0, fin(c00, relu));
+  v128.store(o0 + 16, fin(c01, relu));
+  v128.store(o1, fin(c10, relu));
+  v128.store(o1 + 16, fin(c11, relu));
+  v128.store(o2, fin(c20, relu));
+  v128.store(o2 + 16, fin(c21, relu));
+  v128.store(o3, fin(c30, relu));
+  v128.store(o3 + 16, fin(c31, relu));
+}
+
+// @ts-ignore: decorator
+@inline function tile1x4(a0: usize, kl: usize, w: usize, Nb: usize, bias: usize, o0: usize, first: bool, relu: bool): void {
+  let c0 = init4(bias, o0, first);
+  let wp = w;
+  for (let k: usize = 0; k < kl; k += 4) {
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a0 + k), v128.load(wp)));
+    wp += Nb;
+  }
+  v128.store(o0, fin(c0, relu));
+}
+
+// @ts-ignore: decorator
+@inline function tile1x1(a0: usize, kl: usize, w: usize, Nb: usize, bias: usize, o0: usize, first: bool, relu: bool): void {
+  let c: f32 = first ? (bias !== 0 ? load<f32>(bias) : 0) : load<f32>(o0);
+  let wp = w;
+  for (let k: usize = 0; k < kl; k += 4) {
+    c = c + load<f32>(a0 + k) * load<f32>(wp);
+    wp += Nb;
+  }
+  store<f32>(o0, f32x4.extract_lane(fin(f32x4.splat(c), relu), 0));
+}
+
+// @ts-ignore: decorator
+@inline function block(M: i32, a: usize, lda: usize, kl: usize, w: usize, Nb: usize, N8: usize, N4: usize, bias: usize, out: usize, first: bool, relu: bool): void {
+  const M4 = M & ~3;
+  let j: usize = 0;
+  for (; j < N8; j += 32) {
+    const bb: usize = bias !== 0 ? bias + j : 0;
+    let i = 0;
+    for (; i < M4; i += 4) tile4x8(a + <usize>i * lda, lda, kl, w + j, Nb, bb, out + <usize>i * Nb + j, first, relu);
+    for (; i < M; i++) {
+      tile1x4(a + <usize>i * lda, kl, w + j, Nb, bb, out + <usize>i * Nb + j, first, relu);
+      tile1x4(a + <usize>i * lda, kl, w + j + 16, Nb, bias !== 0 ? bb + 16 : 0, out + <usize>i * Nb + j + 16, first, relu);
+    }
+  }
+  for (; j < N4; j += 16) {
+    const bb: usize = bias !== 0 ? bias + j : 0;
+    for (let i = 0; i < M; i++) tile1x4(a + <usize>i * lda, kl, w + j, Nb, bb, out + <usize>i * Nb + j, first, relu);
+  }
+  for (; j < Nb; j += 4) {
+    const bb: usize = bias !== 0 ? bias + j : 0;
+    for (let i = 0; i < M; i++) tile1x1(a + <usize>i * lda, kl, w + j, Nb, bb, out + <usize>i * Nb + j, first, relu);
+  }
+}
+
+/** out [M][N] = a [M][K] @ w [K][N] (+ bias [N] when bias != 0), then max(0, .) when relu != 0. */
+export function matmul(M: i32, K: i32, N: i32, a: usize, w: usize, bias: usize, out: usize, relu: i32): void {
+  const lda = <usize>K << 2;
+  const Nb = <usize>N << 2;
+  const N8 = <usize>(N & ~7) << 2;
+  const N4 = <usize>(N & ~3) << 2;
+  for (let k0 = 0; k0 === 0 || k0 < K; k0 += KB) {
+    const kl = <usize>min(KB, K - k0) << 2;
+    const first = k0 === 0;
+    const r = relu !== 0 && k0 + KB >= K;
+    const ak = a + (<usize>k0 << 2);
+    const wk = w + <usize>k0 * Nb;
+    if (first) {
+      if (r) block(M, ak, lda, kl, wk, Nb, N8, N4, bias, out, true, true);
+      else block(M, ak, lda, kl, wk, Nb, N8, N4, bias, out, true, false);
+    } else {
+      if (r) block(M, ak, lda, kl, wk, Nb, N8, N4, bias, out, false, true);
+      else block(M, ak, lda, kl, wk, Nb, N8, N4, bias, out, false, false);
+    }
+  }
+}
