@@ -25,6 +25,7 @@
 import { concatDiff } from './conv';
 import type { GRUCell } from './gru';
 import { applyActivation, groupedLinear, type Activation } from './mlp';
+import { upload } from './tensor-io';
 import type { Tensor, Tf } from './tf';
 
 /**
@@ -85,20 +86,78 @@ export function blockParamGrads(tf: Tf, x: Tensor, dz: Tensor, L: number): { dw:
   return blockParamGradsT(tf, transposedBlocks(tf, x, L), dz, L);
 }
 
-/** x [1, L*R, in] as its L blocks transposed, [1, in, R] each (the weight gradient's left operand). */
+/**
+ * Bench switch (`bench/ppo-ab.ts`): the operand staging before issue 15m (a transpose of the
+ * whole [1, L*R, in] then a split along its last axis; the conv's patches transposed by a
+ * kernel too). Both give the same bytes; only the copies differ.
+ */
+export const ppoStaging = { legacy: false };
+
+/**
+ * x [1, L*R, in] as its L blocks transposed, [1, in, R] each (the weight gradient's left operand).
+ * Why [L, R, in] -> [L, in, R] and a split along the leading axis: the pieces are contiguous, so
+ * the split is views on wasm; a split of [1, in, L*R] along its last axis is strided, i.e. a copy
+ * of the whole operand in JS (row by row) on top of the transpose. Same values either way.
+ */
 function transposedBlocks(tf: Tf, x: Tensor, L: number): Tensor[] {
-  const xT = tf.transpose(x, [0, 2, 1]);
-  return L === 1 ? [xT] : tf.split(xT, L, 2);
+  if (ppoStaging.legacy) {
+    const xT = tf.transpose(x, [0, 2, 1]);
+    return L === 1 ? [xT] : tf.split(xT, L, 2);
+  }
+  if (L === 1) return [tf.transpose(x, [0, 2, 1])];
+  const R = (x.shape[1] as number) / L;
+  return tf.split(tf.transpose(tf.reshape(x, [L, R, x.shape[2] as number]), [0, 2, 1]), L, 0);
 }
 
-/** blockParamGrads with x given as transposedBlocks(x), when several gradients share it. */
-function blockParamGradsT(tf: Tf, xTs: Tensor[], dz: Tensor, L: number): { dw: Tensor; db: Tensor } {
-  if (L === 1) return { dw: tf.matMul(xTs[0] as never, dz as never), db: blockSums(tf, dz, L) };
-  const dzs = tf.split(dz, L, 1);
-  const parts: Tensor[] = [];
-  for (let k = L - 1; k >= 0; k--) parts.push(tf.matMul(xTs[k] as never, dzs[k] as never));
-  // AddN adds its inputs in order into a zeroed output: the tape's order, last block first.
-  return { dw: tf.addN(parts), db: blockSums(tf, dz, L) };
+/**
+ * The L blocks of R rows of a data operand x [L*R, in] (CPU, row-major, starting at x[off]),
+ * each transposed to [1, in, R], made on the CPU (no kernel): what transposedBlocks would give
+ * for the uploaded x, byte for byte. `buf` is scratch of at least L*R*in values, reused by the
+ * caller; `upload` copies it (tensor-io.ts).
+ *
+ * `onesRow`: each block gets a last row of ones, [1, in + 1, R], so that the weight gradient's
+ * matmul also yields the bias gradient as its last row: XNNPACK sums every output over the R
+ * rows in order from zero (one accumulator per output, products by 1 exact), which is what the
+ * stock Sum does (row 0 first, float32), so db comes out the same bytes without a Sum kernel.
+ * That Sum (over a middle axis) transposes its whole input first: for the state critic's
+ * convolution, [L, S*16, 32] per minibatch, ~3% of a MAPPO update.
+ */
+export function uploadTransposedBlocks(tf: Tf, x: Float32Array, off: number, L: number, R: number, inDim: number, buf: Float32Array, onesRow = false): Tensor[] {
+  const out: Tensor[] = [];
+  const n = R * inDim;
+  const rowsT = onesRow ? inDim + 1 : inDim;
+  const dst = buf.subarray(0, rowsT * R);
+  if (onesRow) dst.fill(1, n, n + R);
+  for (let k = 0; k < L; k++) {
+    const src = off + k * n;
+    for (let r = 0; r < R; r++) {
+      const s = src + r * inDim;
+      for (let j = 0, d = r; j < inDim; j++, d += R) dst[d] = x[s + j];
+    }
+    out.push(upload(tf, dst, [1, rowsT, R]));
+  }
+  return out;
+}
+
+/**
+ * blockParamGrads with x given as transposedBlocks(x), when several gradients share it. With
+ * `onesRow` the blocks carry a last row of ones (uploadTransposedBlocks) and db is that row of
+ * the summed product: the same sums in the same order as blockSums (per block from row 0, then
+ * the blocks last first, as AddN adds into a zeroed output).
+ */
+function blockParamGradsT(tf: Tf, xTs: readonly Tensor[], dz: Tensor, L: number, onesRow = false): { dw: Tensor; db: Tensor } {
+  let full: Tensor;
+  if (L === 1) full = tf.matMul(xTs[0] as never, dz as never);
+  else {
+    const dzs = tf.split(dz, L, 1);
+    const parts: Tensor[] = [];
+    for (let k = L - 1; k >= 0; k--) parts.push(tf.matMul(xTs[k] as never, dzs[k] as never));
+    // AddN adds its inputs in order into a zeroed output: the tape's order, last block first.
+    full = tf.addN(parts);
+  }
+  if (!onesRow) return { dw: full, db: blockSums(tf, dz, L) };
+  const [inDim, out] = [(full.shape[1] as number) - 1, full.shape[2] as number];
+  return { dw: tf.slice(full, [0, 0, 0], [1, inDim, out]), db: tf.reshape(tf.slice(full, [0, inDim, 0], [1, 1, out]), [out]) };
 }
 
 /**
@@ -108,25 +167,34 @@ function blockParamGradsT(tf: Tf, xTs: Tensor[], dz: Tensor, L: number): { dw: T
  * dot product in the same order whatever the number of rows); dL/dw and dL/db are summed block
  * by block (blockSums). Why not groupedLinear over all rows: its weight gradient sums over all
  * L*R rows in one pass, which rounds differently from the per-block reference.
+ * `xT`: x's blocks already transposed ([1, in, R] each, e.g. from uploadTransposedBlocks when x
+ * is data), so the weight gradient needs no Transpose kernel of x; [1, in + 1, R] with a last
+ * row of ones gives the bias gradient from the same matmul (no Sum kernel).
  */
-export function blockLinear(tf: Tf, x: Tensor, w: Tensor, b: Tensor, act: Activation, inputGrad: boolean, L: number): Tensor {
+export function blockLinear(tf: Tf, x: Tensor, w: Tensor, b: Tensor, act: Activation, inputGrad: boolean, L: number, xT?: readonly Tensor[]): Tensor {
   const fused: 'relu' | 'linear' = act === 'relu' ? 'relu' : 'linear';
   const rows = x.shape[1] as number;
   if (x.rank !== 3 || x.shape[0] !== 1 || w.shape[0] !== 1 || rows % L !== 0) {
     throw new Error(`blockLinear: expected x [1, L*R, in] with L = ${L} and one group of weights, got x [${x.shape}], w [${w.shape}]`);
   }
+  const inDim = x.shape[2] as number;
+  if (xT && (xT.length !== L || (xT[0].shape[1] !== inDim && xT[0].shape[1] !== inDim + 1))) {
+    throw new Error(`blockLinear: expected ${L} transposed blocks of x, [1, ${inDim} (+1 with a ones row), R], got ${xT.length} of [${xT[0]?.shape}]`);
+  }
+  const onesRow = xT !== undefined && xT[0].shape[1] === inDim + 1;
   const op = tf.customGrad((...args: unknown[]) => {
     const [xi, wi, bi] = args as Tensor[];
     const save = args[3] as (ts: Tensor[]) => void;
     const attrs = { transposeA: false, transposeB: false, activation: fused, leakyreluAlpha: 0.2 };
     const y = tf.engine().runKernel('_FusedMatMul', { a: xi, b: wi, bias: bi }, attrs as never) as Tensor;
-    save([xi, wi, y]);
+    // The caller's transposed blocks are saved too: the tidy that made them ends before the backward.
+    save([xi, wi, y, ...(xT ?? [])]);
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
       tf.tidy(() => {
         const [xs, ws, ys] = saved;
         const dz = fused === 'relu' ? tf.mul(dy, tf.step(ys)) : dy;
         const dx = inputGrad ? tf.matMul(dz as never, tf.transpose(ws, [0, 2, 1]) as never) : tf.zerosLike(xs);
-        const { dw, db } = blockParamGrads(tf, xs, dz, L);
+        const { dw, db } = xT ? blockParamGradsT(tf, saved.slice(3), dz, L, onesRow) : blockParamGrads(tf, xs, dz, L);
         return [dx, dw, db];
       });
     return { value: y, gradFunc };

@@ -6,7 +6,7 @@
  */
 import { concatDiff } from './conv';
 import { GRUCell } from './gru';
-import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruSequence } from './ppo-gru';
+import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
 import { Linear, groupedLinear, type Activation } from './mlp';
 import { ParamSet } from './params';
 import { assignConstant, assignOrthogonal } from './ppo';
@@ -103,6 +103,13 @@ export class PpoNet {
     return out;
   }
 
+  private scratchBuf = new Float32Array(0);
+  /** Reused CPU scratch of at least n values (staging only: `upload` copies out of it). */
+  private scratch(n: number): Float32Array {
+    if (this.scratchBuf.length < n) this.scratchBuf = new Float32Array(n);
+    return this.scratchBuf;
+  }
+
   /** Group g's weight [1, in, out] and bias [out] of a layer (pieces of one split when G > 1). */
   private groupLayer(layer: Linear, g: number, pieces: GroupPieces): { w: Tensor; b: Tensor } {
     return { w: pieces.get(layer.weight, g), b: pieces.get(layer.bias, g) };
@@ -137,7 +144,12 @@ export class PpoNet {
         const head = this.groupLayer(this.head, g, pieces);
         const q0 = g * rows;
         const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + rows) * P * K), [1, rows * P, K]);
-        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L), [1, rows, P * C]);
+        // The conv's weight gradient reads the patches transposed per step: written from the CPU
+        // rows here (the patches are data) instead of a Transpose kernel of the largest operand
+        // of the update (the state critic's 16 patches per row), with a row of ones whose
+        // product is the bias gradient (uploadTransposedBlocks).
+        const pT = ppoStaging.legacy ? undefined : uploadTransposedBlocks(tf, patches, q0 * P * K, L, S * P, K, this.scratch(S * P * (K + 1)), true);
+        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L, pT), [1, rows, P * C]);
         if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + rows) * E), [1, rows, E])], 2);
         const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L), fc2.w, fc2.b, act, true, L);
         const cell = this.gru;
