@@ -277,97 +277,204 @@ export function lnGruSequence(
 ): Tensor {
   const S = h0.shape[1] as number;
   const H = h0.shape[2] as number;
-  const rows = L * S;
-  if (xr.shape[1] !== rows || wh.shape[2] !== 3 * H) {
+  if (xr.shape[1] !== L * S || wh.shape[2] !== 3 * H) {
     throw new Error(`lnGruSequence: inputs [${xr.shape}] and weights [${wh.shape}] do not match ${L} steps of h0 [${h0.shape}]`);
+  }
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [xrA, xzA, xnA, whA, bhA, gainA, biasA] = args as Tensor[];
+    const save = args[7] as (ts: Tensor[]) => void;
+    const f = recurrenceForward(tf, [xrA, xzA, xnA], whA, bhA, gainA, biasA, h0, L);
+    save(f.saved);
+    const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
+      tf.tidy(() => {
+        const b = recurrenceBackward(tf, dy, saved, L);
+        // Concatenating along rows is one copy per piece; the gates are joined only in the
+        // small [H, 3H] results (a per-step concat along the last axis copies row by row).
+        const cat = (ts: Tensor[]) => (L === 1 ? ts[0] : tf.concat(ts, 1));
+        const hT = transposedBlocks(tf, b.hPrev, L);
+        const [dXr, dXz, dXn] = [cat(b.dxr), cat(b.dxz), cat(b.dxn)];
+        const gates = [dXr, dXz, cat(b.dhn)].map((dz) => blockParamGradsT(tf, hT, dz, L));
+        const dw = tf.concat(gates.map((g) => g.dw), 2);
+        const db = tf.concat(gates.map((g) => g.db), 0);
+        return [dXr, dXz, dXn, dw, db, b.dGain, b.dBias];
+      });
+    return { value: f.y, gradFunc };
+  });
+  return op(xr, xz, xn, wh, bh, gain, bias);
+}
+
+/**
+ * The GRU layer of one group's PPO network over S sequences of L steps, input side included:
+ * x [1, L*S, in] -> the LayerNorm outputs [1, L*S, H], with wi / bi the input weights of the
+ * gates r, z, n ([1, in, H] and [H] each, as the three blockLinear calls it replaces took
+ * them), the rest as lnGruSequence. Same values and gradients as
+ * lnGruSequence(blockLinear(x, wi[0], bi[0]), ..., ...) bit for bit; what differs is how the
+ * weight gradients are formed.
+ *
+ * Why: on wasm a matmul packs its right operand (XNNPACK's "weights") on every call unless that
+ * tensor was the right operand before (tfjs-wasm caches the packed form by tensor id), and for
+ * the per-step weight gradients (64 x R x 64) the packing costs as much as the arithmetic. As
+ * xT_k dz_k, each of the six gate weight gradients packs its own dz_k every step; taken
+ * transposed, dW^T = dz_k^T x_k, the right operands are x_k and h_{k-1}, packed ONCE per step for
+ * the three gates of each side (2 packings instead of 6). The sums are the same products in the
+ * same order (over the R rows, row 0 first; a * b = b * a exactly), the L blocks are added last
+ * first as before, and a transpose of the [H, in] result moves no arithmetic: same bits.
+ */
+export function lnGruLayer(
+  tf: Tf,
+  x: Tensor,
+  wi: readonly Tensor[],
+  bi: readonly Tensor[],
+  wh: Tensor,
+  bh: Tensor,
+  gain: Tensor,
+  bias: Tensor,
+  h0: Tensor,
+  L: number,
+): Tensor {
+  const S = h0.shape[1] as number;
+  const H = h0.shape[2] as number;
+  const rows = L * S;
+  const inDim = x.shape[2] as number;
+  if (x.rank !== 3 || x.shape[0] !== 1 || x.shape[1] !== rows || wi.length !== 3 || bi.length !== 3 || wh.shape[2] !== 3 * H || wi[0].shape[1] !== inDim) {
+    throw new Error(`lnGruLayer: x [${x.shape}], wi [${wi[0]?.shape}] x ${wi.length}, wh [${wh.shape}] do not match ${L} steps of h0 [${h0.shape}]`);
   }
   const fused = (a: Tensor, w: Tensor, b: Tensor): Tensor =>
     tf.engine().runKernel('_FusedMatMul', { a, b: w, bias: b }, { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0.2 } as never) as Tensor;
   const op = tf.customGrad((...args: unknown[]) => {
-    const [xrA, xzA, xnA, whA, bhA, gainA, biasA] = args as Tensor[];
-    const save = args[7] as (ts: Tensor[]) => void;
-    const whs = tf.split(whA, 3, 2);
-    const bhs = tf.split(bhA, 3);
-    const xrs = L === 1 ? [xrA] : tf.split(xrA, L, 1);
-    const xzs = L === 1 ? [xzA] : tf.split(xzA, L, 1);
-    const xns = L === 1 ? [xnA] : tf.split(xnA, L, 1);
-    let h = h0;
-    const hs: Tensor[] = [];
-    const kept: Tensor[] = []; // per step: r, z, hidden side of n, s = sigmoid(2a), d = h - n
-    for (let k = 0; k < L; k++) {
-      const r = tf.sigmoid(tf.add(xrs[k], fused(h, whs[0], bhs[0])));
-      const z = tf.sigmoid(tf.add(xzs[k], fused(h, whs[1], bhs[1])));
-      const hn = fused(h, whs[2], bhs[2]);
-      const sg = tf.sigmoid(tf.mul(tf.add(xns[k], tf.mul(r, hn)), 2));
-      const n = tf.sub(tf.mul(sg, 2), 1); // tanh(a) = 2 sigmoid(2a) - 1
-      const d = tf.sub(h, n);
-      h = tf.add(n, tf.mul(z, d)); // (1 - z) n + z h
-      hs.push(h);
-      kept.push(r, z, hn, sg, d);
-    }
-    const hAll = L === 1 ? hs[0] : tf.concat(hs, 1);
-    const hPrev = L === 1 ? h0 : tf.concat([h0, ...hs.slice(0, L - 1)], 1);
-    // LayerNorm (layerNormLast) over all steps' rows at once: row-wise, so the same values.
-    const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
-    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
-    const normed = tf.mul(centred, inv);
-    const y = tf.add(tf.mul(normed, gainA), biasA);
-    save([whA, gainA, hPrev, centred, inv, normed, ...kept]);
+    const [xA, wr, wz, wn, br, bz, bn, whA, bhA, gainA, biasA] = args as Tensor[];
+    const save = args[11] as (ts: Tensor[]) => void;
+    const wis = [wr, wz, wn];
+    // The input side of the three gates over all steps, as blockLinear ran it.
+    const pre = [0, 1, 2].map((j) => fused(xA, wis[j], [br, bz, bn][j]));
+    const f = recurrenceForward(tf, pre, whA, bhA, gainA, biasA, h0, L);
+    save([xA, wr, wz, wn, ...f.saved]);
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
       tf.tidy(() => {
-        const [whS, gainS, hPrevS, cS, invS, nS] = saved;
-        const st = saved.slice(6);
-        // ---- LayerNorm backward, all rows at once (each op as its registered gradient).
-        const dNormed = tf.mul(dy, gainS);
-        const dGain = blockSums(tf, tf.mul(dy, nS), L);
-        const dBias = blockSums(tf, dy, L);
-        const dc1 = tf.mul(dNormed, invS);
-        const dInv = tf.reshape(tf.sum(tf.mul(dNormed, cS), [2]), [1, rows, 1]);
-        const dVar = tf.mul(dInv, tf.mul(tf.mul(tf.square(invS), invS), -0.5));
-        const dSq = tf.div(tf.mul(dVar, tf.ones([1, rows, H], 'float32')), H);
-        const dc = tf.add(dc1, tf.mul(dSq, tf.mul(cS, 2)));
-        const dMu = tf.reshape(tf.sum(tf.neg(dc), [2]), [1, rows, 1]);
-        const dMean = tf.div(tf.mul(dMu, tf.ones([1, rows, H], 'float32')), H);
-        const dcs = L === 1 ? [dc] : tf.split(dc, L, 1);
-        const dMeans = L === 1 ? [dMean] : tf.split(dMean, L, 1);
-        // ---- GRU backward, last step first.
-        const whT = tf.split(tf.transpose(whS, [0, 2, 1]), 3, 1); // [1, H, H] each: W_k^T
-        const dxr: Tensor[] = new Array(L);
-        const dxz: Tensor[] = new Array(L);
-        const dxn: Tensor[] = new Array(L);
-        const dhns: Tensor[] = new Array(L);
-        let carry: Tensor | null = null; // this step's state gradient from step k + 1's gates
-        for (let k = L - 1; k >= 0; k--) {
-          const [r, z, hn, sg, d] = st.slice(5 * k, 5 * k + 5);
-          const dh: Tensor = tf.add(carry === null ? dcs[k] : tf.add(carry, dcs[k]), dMeans[k]);
-          const dz = tf.mul(dh, d);
-          const dd: Tensor = tf.mul(dh, z);
-          const dn = tf.add(dh, tf.neg(dd));
-          const da = tf.mul(tf.mul(tf.mul(dn, 2), tf.mul(sg, tf.sub(1, sg))), 2);
-          const dr = tf.mul(da, hn);
-          const dhn = tf.mul(da, r);
-          const dpz = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
-          const dpr = tf.mul(dr, tf.mul(r, tf.sub(1, r)));
-          dxr[k] = dpr;
-          dxz[k] = dpz;
-          dxn[k] = da;
-          dhns[k] = dhn;
-          // The gradient of h0 (data) is not needed.
-          carry = k > 0 ? tf.add(tf.add(tf.add(dd, tf.matMul(dhn as never, whT[2] as never)), tf.matMul(dpz as never, whT[1] as never)), tf.matMul(dpr as never, whT[0] as never)) : null;
-        }
-        // Concatenating along rows is one copy per piece; the gates are joined only in the
-        // small [H, 3H] results (a per-step concat along the last axis copies row by row).
+        const [xs, ...wiS] = saved.slice(0, 4);
+        const b = recurrenceBackward(tf, dy, saved.slice(4), L);
         const cat = (ts: Tensor[]) => (L === 1 ? ts[0] : tf.concat(ts, 1));
-        const hT = transposedBlocks(tf, hPrevS, L);
-        const [dXr, dXz, dXn] = [cat(dxr), cat(dxz), cat(dxn)];
-        const gates = [dXr, dXz, cat(dhns)].map((dz) => blockParamGradsT(tf, hT, dz, L));
-        const dw = tf.concat(gates.map((g) => g.dw), 2);
-        const db = tf.concat(gates.map((g) => g.db), 0);
-        return [dXr, dXz, dXn, dw, db, dGain, dBias];
+        const [dXr, dXz, dXn, dHn] = [cat(b.dxr), cat(b.dxz), cat(b.dxn), cat(b.dhn)];
+        // Each gate gradient's blocks transposed once ([L, R, H] -> [L, H, R], split along the
+        // leading axis: views); dXr and dXz serve both sides.
+        const [tr, tz, tn, thn] = [dXr, dXz, dXn, dHn].map((d) => transposedBlocks(tf, d, L));
+        const xBlocks = L === 1 ? [xs] : tf.split(xs, L, 1);
+        const hBlocks = L === 1 ? [b.hPrev] : tf.split(b.hPrev, L, 1);
+        // sum_k (last first) dz_k^T v_k: [1, H, in]; the same right operand v_k for every gate.
+        const wGradT = (dzT: Tensor[], v: Tensor[]): Tensor => {
+          if (L === 1) return tf.matMul(dzT[0] as never, v[0] as never);
+          const parts: Tensor[] = [];
+          for (let k = L - 1; k >= 0; k--) parts.push(tf.matMul(dzT[k] as never, v[k] as never));
+          return tf.addN(parts);
+        };
+        const dWi = [tr, tz, tn].map((t) => tf.transpose(wGradT(t, xBlocks), [0, 2, 1]));
+        const dBi = [dXr, dXz, dXn].map((d) => blockSums(tf, d, L));
+        // [3H, H] stacked along rows (contiguous), then one transpose to [H, 3H].
+        const dWh = tf.transpose(tf.concat([tr, tz, thn].map((t) => wGradT(t, hBlocks)), 1), [0, 2, 1]);
+        const dBh = tf.concat([dXr, dXz, dHn].map((d) => blockSums(tf, d, L)), 0);
+        // x feeds three ops in the reference (gates r, z, n, recorded in that order); the tape
+        // adds their input gradients in reverse recording order.
+        const dxj = [dXr, dXz, dXn].map((d, j) => tf.matMul(d as never, tf.transpose(wiS[j], [0, 2, 1]) as never));
+        const dx = tf.add(tf.add(dxj[2], dxj[1]), dxj[0]);
+        return [dx, ...dWi, ...dBi, dWh, dBh, b.dGain, b.dBias];
       });
-    return { value: y, gradFunc };
+    return { value: f.y, gradFunc };
   });
-  return op(xr, xz, xn, wh, bh, gain, bias);
+  return op(x, wi[0], wi[1], wi[2], bi[0], bi[1], bi[2], wh, bh, gain, bias);
+}
+
+/**
+ * The recurrence's forward (hidden side of the gates, gate arithmetic, LayerNorm over all
+ * steps' rows) given the input side of the gates [1, L*S, H] each. `saved` is what
+ * recurrenceBackward reads.
+ */
+function recurrenceForward(tf: Tf, xIn: Tensor[], whA: Tensor, bhA: Tensor, gainA: Tensor, biasA: Tensor, h0: Tensor, L: number): { y: Tensor; saved: Tensor[] } {
+  const fused = (a: Tensor, w: Tensor, b: Tensor): Tensor =>
+    tf.engine().runKernel('_FusedMatMul', { a, b: w, bias: b }, { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0.2 } as never) as Tensor;
+  const [xrA, xzA, xnA] = xIn;
+  const whs = tf.split(whA, 3, 2);
+  const bhs = tf.split(bhA, 3);
+  const xrs = L === 1 ? [xrA] : tf.split(xrA, L, 1);
+  const xzs = L === 1 ? [xzA] : tf.split(xzA, L, 1);
+  const xns = L === 1 ? [xnA] : tf.split(xnA, L, 1);
+  let h = h0;
+  const hs: Tensor[] = [];
+  const kept: Tensor[] = []; // per step: r, z, hidden side of n, s = sigmoid(2a), d = h - n
+  for (let k = 0; k < L; k++) {
+    const r = tf.sigmoid(tf.add(xrs[k], fused(h, whs[0], bhs[0])));
+    const z = tf.sigmoid(tf.add(xzs[k], fused(h, whs[1], bhs[1])));
+    const hn = fused(h, whs[2], bhs[2]);
+    const sg = tf.sigmoid(tf.mul(tf.add(xns[k], tf.mul(r, hn)), 2));
+    const n = tf.sub(tf.mul(sg, 2), 1); // tanh(a) = 2 sigmoid(2a) - 1
+    const d = tf.sub(h, n);
+    h = tf.add(n, tf.mul(z, d)); // (1 - z) n + z h
+    hs.push(h);
+    kept.push(r, z, hn, sg, d);
+  }
+  const hAll = L === 1 ? hs[0] : tf.concat(hs, 1);
+  const hPrev = L === 1 ? h0 : tf.concat([h0, ...hs.slice(0, L - 1)], 1);
+  // LayerNorm (layerNormLast) over all steps' rows at once: row-wise, so the same values.
+  const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
+  const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
+  const normed = tf.mul(centred, inv);
+  const y = tf.add(tf.mul(normed, gainA), biasA);
+  return { y, saved: [whA, gainA, hPrev, centred, inv, normed, ...kept] };
+}
+
+/**
+ * The recurrence's backward from dy [1, L*S, H]: per step the gradients of the gates' input
+ * side (dxr, dxz, dxn: those of r's and z's pre-activations and of a) and of n's hidden side
+ * (dhn), the LayerNorm's dGain / dBias, and h_{k-1} of every step (hPrev [1, L*S, H]).
+ */
+function recurrenceBackward(
+  tf: Tf,
+  dy: Tensor,
+  saved: Tensor[],
+  L: number,
+): { dxr: Tensor[]; dxz: Tensor[]; dxn: Tensor[]; dhn: Tensor[]; dGain: Tensor; dBias: Tensor; hPrev: Tensor } {
+  const [whS, gainS, hPrevS, cS, invS, nS] = saved;
+  const st = saved.slice(6);
+  const rows = dy.shape[1] as number;
+  const H = dy.shape[2] as number;
+  // ---- LayerNorm backward, all rows at once (each op as its registered gradient).
+  const dNormed = tf.mul(dy, gainS);
+  const dGain = blockSums(tf, tf.mul(dy, nS), L);
+  const dBias = blockSums(tf, dy, L);
+  const dc1 = tf.mul(dNormed, invS);
+  const dInv = tf.reshape(tf.sum(tf.mul(dNormed, cS), [2]), [1, rows, 1]);
+  const dVar = tf.mul(dInv, tf.mul(tf.mul(tf.square(invS), invS), -0.5));
+  const dSq = tf.div(tf.mul(dVar, tf.ones([1, rows, H], 'float32')), H);
+  const dc = tf.add(dc1, tf.mul(dSq, tf.mul(cS, 2)));
+  const dMu = tf.reshape(tf.sum(tf.neg(dc), [2]), [1, rows, 1]);
+  const dMean = tf.div(tf.mul(dMu, tf.ones([1, rows, H], 'float32')), H);
+  const dcs = L === 1 ? [dc] : tf.split(dc, L, 1);
+  const dMeans = L === 1 ? [dMean] : tf.split(dMean, L, 1);
+  // ---- GRU backward, last step first.
+  const whT = tf.split(tf.transpose(whS, [0, 2, 1]), 3, 1); // [1, H, H] each: W_k^T
+  const dxr: Tensor[] = new Array(L);
+  const dxz: Tensor[] = new Array(L);
+  const dxn: Tensor[] = new Array(L);
+  const dhns: Tensor[] = new Array(L);
+  let carry: Tensor | null = null; // this step's state gradient from step k + 1's gates
+  for (let k = L - 1; k >= 0; k--) {
+    const [r, z, hn, sg, d] = st.slice(5 * k, 5 * k + 5);
+    const dh: Tensor = tf.add(carry === null ? dcs[k] : tf.add(carry, dcs[k]), dMeans[k]);
+    const dz = tf.mul(dh, d);
+    const dd: Tensor = tf.mul(dh, z);
+    const dn = tf.add(dh, tf.neg(dd));
+    const da = tf.mul(tf.mul(tf.mul(dn, 2), tf.mul(sg, tf.sub(1, sg))), 2);
+    const dr = tf.mul(da, hn);
+    const dhn = tf.mul(da, r);
+    const dpz = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
+    const dpr = tf.mul(dr, tf.mul(r, tf.sub(1, r)));
+    dxr[k] = dpr;
+    dxz[k] = dpz;
+    dxn[k] = da;
+    dhns[k] = dhn;
+    // The gradient of h0 (data) is not needed.
+    carry = k > 0 ? tf.add(tf.add(tf.add(dd, tf.matMul(dhn as never, whT[2] as never)), tf.matMul(dpz as never, whT[1] as never)), tf.matMul(dpr as never, whT[0] as never)) : null;
+  }
+  return { dxr, dxz, dxn, dhn: dhns, dGain, dBias, hPrev: hPrevS };
 }
 
 /** LayerNorm over the last axis with gain [H] and bias [H] (eps 1e-5, as GRUCell.output). */

@@ -6,7 +6,7 @@
  */
 import { concatDiff } from './conv';
 import { GRUCell } from './gru';
-import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
+import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruLayer, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
 import { Linear, groupedLinear, type Activation } from './mlp';
 import { ParamSet } from './params';
 import { assignConstant, assignOrthogonal } from './ppo';
@@ -160,10 +160,13 @@ export class PpoNet {
         }
         const ln = layerNormWeights(tf, cell, g, pieces)!;
         const { wi, wh, bi, bh } = this.gruGroup(cell, g, pieces);
-        // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
-        const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L));
         const h0t = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
-        const y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
+        let y: Tensor;
+        if (ppoStaging.legacy) {
+          // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
+          const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L));
+          y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
+        } else y = lnGruLayer(tf, x, wi, bi, wh, bh, ln.gain, ln.bias, h0t, L);
         outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L));
       }
       return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
