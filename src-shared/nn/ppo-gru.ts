@@ -104,9 +104,14 @@ function transposedBlocks(tf: Tf, x: Tensor, L: number): Tensor[] {
     const xT = tf.transpose(x, [0, 2, 1]);
     return L === 1 ? [xT] : tf.split(xT, L, 2);
   }
-  if (L === 1) return [tf.transpose(x, [0, 2, 1])];
+  const t = transposedWhole(tf, x, L);
+  return L === 1 ? [t] : tf.split(t, L, 0);
+}
+
+/** x [1, L*R, in] as [L, in, R]: its L blocks transposed, in one tensor. */
+function transposedWhole(tf: Tf, x: Tensor, L: number): Tensor {
   const R = (x.shape[1] as number) / L;
-  return tf.split(tf.transpose(tf.reshape(x, [L, R, x.shape[2] as number]), [0, 2, 1]), L, 0);
+  return L === 1 ? tf.transpose(x, [0, 2, 1]) : tf.transpose(tf.reshape(x, [L, R, x.shape[2] as number]), [0, 2, 1]);
 }
 
 /**
@@ -355,9 +360,13 @@ export function lnGruLayer(
         const b = recurrenceBackward(tf, dy, saved.slice(4), L);
         const cat = (ts: Tensor[]) => (L === 1 ? ts[0] : tf.concat(ts, 1));
         const [dXr, dXz, dXn, dHn] = [cat(b.dxr), cat(b.dxz), cat(b.dxn), cat(b.dhn)];
-        // Each gate gradient's blocks transposed once ([L, R, H] -> [L, H, R], split along the
-        // leading axis: views); dXr and dXz serve both sides.
-        const [tr, tz, tn, thn] = [dXr, dXz, dXn, dHn].map((d) => transposedBlocks(tf, d, L));
+        // Each gate gradient transposed once ([L, R, H] -> [L, H, R]; its blocks split along the
+        // leading axis: views); dXr and dXz serve both sides. The bias gradients are sums over
+        // the innermost axis of the same tensors (rows in order from 0, as blockSums, whose Sum
+        // over a middle axis transposes its input first), so each is formed once.
+        const whole = [dXr, dXz, dXn, dHn].map((d) => transposedWhole(tf, d, L));
+        const [tr, tz, tn, thn] = whole.map((t) => (L === 1 ? [t] : tf.split(t, L, 0)));
+        const [sr, sz, sn, shn] = whole.map((t) => (L === 1 ? tf.reshape(tf.sum(t, 2), [H]) : tf.sum(tf.reverse(tf.sum(t, 2), 0), 0)));
         const xBlocks = L === 1 ? [xs] : tf.split(xs, L, 1);
         const hBlocks = L === 1 ? [b.hPrev] : tf.split(b.hPrev, L, 1);
         // sum_k (last first) dz_k^T v_k: [1, H, in]; the same right operand v_k for every gate.
@@ -368,10 +377,10 @@ export function lnGruLayer(
           return tf.addN(parts);
         };
         const dWi = [tr, tz, tn].map((t) => tf.transpose(wGradT(t, xBlocks), [0, 2, 1]));
-        const dBi = [dXr, dXz, dXn].map((d) => blockSums(tf, d, L));
+        const dBi = [sr, sz, sn];
         // [3H, H] stacked along rows (contiguous), then one transpose to [H, 3H].
         const dWh = tf.transpose(tf.concat([tr, tz, thn].map((t) => wGradT(t, hBlocks)), 1), [0, 2, 1]);
-        const dBh = tf.concat([dXr, dXz, dHn].map((d) => blockSums(tf, d, L)), 0);
+        const dBh = tf.concat([sr, sz, shn], 0);
         // x feeds three ops in the reference (gates r, z, n, recorded in that order); the tape
         // adds their input gradients in reverse recording order.
         const dxj = [dXr, dXz, dXn].map((d, j) => tf.matMul(d as never, tf.transpose(wiS[j], [0, 2, 1]) as never));
