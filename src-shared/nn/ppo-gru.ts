@@ -20,7 +20,9 @@
  *
  * The trainer (PpoNet.sequence) uses the batched forms below, which give the same bits as
  * gateStep + layerNormLast per step with ~3x fewer kernels (issue 15): blockLinear (a layer
- * once over all steps) and lnGruSequence (the recurrence as one op, hand-written backward).
+ * once over all steps) and lnGruLayer (the GRU layer, input side included, as one op with a
+ * hand-written backward whose weight gradients share XNNPACK's packed operand; lnGruSequence
+ * is its recurrence alone, kept for the legacy staging that bench/ppo-ab.ts compares against).
  */
 import { concatDiff } from './conv';
 import type { GRUCell } from './gru';

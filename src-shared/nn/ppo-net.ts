@@ -122,8 +122,8 @@ export class PpoNet {
    * row order, differentiable w.r.t. the parameters.
    *
    * Per group, the feed-forward layers (conv, fc1, fc2) and the input side of the GRU gates run
-   * ONCE over all L*S rows (blockLinear: one matmul each, weight gradients summed in the
-   * per-step order); only the recurrent part (the hidden side of the
+   * ONCE over all L*S rows (blockLinear, and lnGruLayer for the gates: one matmul each, weight
+   * gradients summed in the per-step order); only the recurrent part (the hidden side of the
    * gates, LayerNorm and head, whose gradients the tape accumulates step by step into h) runs
    * per step, on views of the batched activations (Slice/SplitV read views on wasm).
    * `sequenceReference` is the per-step network this replaces; both give the same bits.
