@@ -6,7 +6,7 @@
  */
 import { concatDiff } from './conv';
 import { GRUCell } from './gru';
-import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruSequence } from './ppo-gru';
+import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruLayer, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
 import { Linear, groupedLinear, type Activation } from './mlp';
 import { ParamSet } from './params';
 import { assignConstant, assignOrthogonal } from './ppo';
@@ -103,6 +103,13 @@ export class PpoNet {
     return out;
   }
 
+  private scratchBuf = new Float32Array(0);
+  /** Reused CPU scratch of at least n values (staging only: `upload` copies out of it). */
+  private scratch(n: number): Float32Array {
+    if (this.scratchBuf.length < n) this.scratchBuf = new Float32Array(n);
+    return this.scratchBuf;
+  }
+
   /** Group g's weight [1, in, out] and bias [out] of a layer (pieces of one split when G > 1). */
   private groupLayer(layer: Linear, g: number, pieces: GroupPieces): { w: Tensor; b: Tensor } {
     return { w: pieces.get(layer.weight, g), b: pieces.get(layer.bias, g) };
@@ -115,8 +122,8 @@ export class PpoNet {
    * row order, differentiable w.r.t. the parameters.
    *
    * Per group, the feed-forward layers (conv, fc1, fc2) and the input side of the GRU gates run
-   * ONCE over all L*S rows (blockLinear: one matmul each, weight gradients summed in the
-   * per-step order); only the recurrent part (the hidden side of the
+   * ONCE over all L*S rows (blockLinear, and lnGruLayer for the gates: one matmul each, weight
+   * gradients summed in the per-step order); only the recurrent part (the hidden side of the
    * gates, LayerNorm and head, whose gradients the tape accumulates step by step into h) runs
    * per step, on views of the batched activations (Slice/SplitV read views on wasm).
    * `sequenceReference` is the per-step network this replaces; both give the same bits.
@@ -137,7 +144,12 @@ export class PpoNet {
         const head = this.groupLayer(this.head, g, pieces);
         const q0 = g * rows;
         const p = tf.tensor3d(patches.subarray(q0 * P * K, (q0 + rows) * P * K), [1, rows * P, K]);
-        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L), [1, rows, P * C]);
+        // The conv's weight gradient reads the patches transposed per step: written from the CPU
+        // rows here (the patches are data) instead of a Transpose kernel of the largest operand
+        // of the update (the state critic's 16 patches per row), with a row of ones whose
+        // product is the bias gradient (uploadTransposedBlocks).
+        const pT = ppoStaging.legacy ? undefined : uploadTransposedBlocks(tf, patches, q0 * P * K, L, S * P, K, this.scratch(S * P * (K + 1)), true);
+        let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L, pT), [1, rows, P * C]);
         if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + rows) * E), [1, rows, E])], 2);
         const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L), fc2.w, fc2.b, act, true, L);
         const cell = this.gru;
@@ -148,10 +160,13 @@ export class PpoNet {
         }
         const ln = layerNormWeights(tf, cell, g, pieces)!;
         const { wi, wh, bi, bh } = this.gruGroup(cell, g, pieces);
-        // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
-        const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L));
         const h0t = tf.tensor3d(h0.subarray(g * S * H, (g + 1) * S * H), [1, S, H]);
-        const y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
+        let y: Tensor;
+        if (ppoStaging.legacy) {
+          // Input side of the gates r, z, n, each over all steps (the order the tape saw them).
+          const [xr, xz, xn] = [0, 1, 2].map((k) => blockLinear(tf, x, wi[k], bi[k], 'linear', true, L));
+          y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
+        } else y = lnGruLayer(tf, x, wi, bi, wh, bh, ln.gain, ln.bias, h0t, L);
         outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L));
       }
       return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);

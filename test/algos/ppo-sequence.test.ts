@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PpoNet } from '../../src-shared/nn/ppo-net';
+import { ppoStaging } from '../../src-shared/nn/ppo-gru';
 import type { Activation } from '../../src-shared/nn/mlp';
 import { Rng } from '../../src-shared/rng';
 import { setupTf, tf } from './helpers';
@@ -18,7 +19,7 @@ interface Run {
 }
 
 /** Value and parameter gradients of a loss that weights every output differently. */
-function run(net: PpoNet, reference: boolean, p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array): Run {
+function run(net: PpoNet, reference: boolean | 'legacy', p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array): Run {
   const eng = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
   const orig = eng.runKernel;
   let kernels = 0;
@@ -27,9 +28,10 @@ function run(net: PpoNet, reference: boolean, p: Float32Array, e: Float32Array, 
     return orig.apply(this, a);
   };
   let value!: Float32Array;
+  ppoStaging.legacy = reference === 'legacy';
   try {
     const res = net.params.grads(() => {
-      const out = reference ? net.sequenceReference(p, e, h0, L, S) : net.sequence(p, e, h0, L, S);
+      const out = reference === true ? net.sequenceReference(p, e, h0, L, S) : net.sequence(p, e, h0, L, S);
       value = tf.keep(out).dataSync() as Float32Array;
       return tf.sum(tf.mul(tf.tanh(out), tf.tensor(w, out.shape))) as never;
     });
@@ -41,6 +43,7 @@ function run(net: PpoNet, reference: boolean, p: Float32Array, e: Float32Array, 
     return { value, grads, kernels };
   } finally {
     eng.runKernel = orig;
+    ppoStaging.legacy = false;
   }
 }
 
@@ -76,6 +79,32 @@ describe('PpoNet.sequence equals the per-step reference bit for bit', () => {
       expect(Array.from(got.grads[k]), k).toEqual(Array.from(g));
     }
     if (L > 1) expect(got.kernels).toBeLessThan(ref.kernels);
+    net.params.dispose();
+  });
+
+  // The operand staging of issue 15m (transposed blocks as views, the conv's patches transposed
+  // on the CPU with a ones row for the bias gradient) against the staging before it, at sizes
+  // where the sums run over thousands of rows (MAPPO's state critic: 16 patches of 3x3x3 per
+  // row, 6 extras, 64 units; 240 sequences of 10 steps): XNNPACK's and Sum's long reductions.
+  it.each([
+    ['state critic, MAPPO sizes', 16, 27, 6, 1, 10, 240],
+    ['per-agent actors, IPPO sizes', 1, 75, 6, 2, 10, 96],
+  ] as const)('the staging of issue 15m gives the legacy bits: %s', (_name, P, K, E, G, L, S) => {
+    const H = 64;
+    const rng = new Rng(23, P + K);
+    const net = new PpoNet(tf, { P, K, E }, G, H, 1, 'relu', 1, rng);
+    const rows = G * L * S;
+    const p = Float32Array.from({ length: rows * P * K }, () => rng.int(5) * 0.25);
+    const e = Float32Array.from({ length: rows * E }, () => rng.int(2));
+    const h0 = Float32Array.from({ length: G * S * H }, () => rng.normal() * 0.5);
+    const w = Float32Array.from({ length: rows }, () => rng.normal());
+    const old = run(net, 'legacy', p, e, h0, L, S, w);
+    const got = run(net, false, p, e, h0, L, S, w);
+    expect(Buffer.from(got.value.buffer).equals(Buffer.from(old.value.buffer))).toBe(true);
+    for (const [k, g] of Object.entries(old.grads)) {
+      expect(g.some((v) => v !== 0), `${k} has a gradient`).toBe(true);
+      expect(Buffer.from(got.grads[k].buffer).equals(Buffer.from(g.buffer)), k).toBe(true);
+    }
     net.params.dispose();
   });
 });
