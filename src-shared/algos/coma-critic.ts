@@ -18,11 +18,12 @@
  * dW = X^T dZ as an explicit transpose and a plain matmul, dX = dZ W^T, dZ = dY * step(Y));
  * the bias gradient is the same sequential float32 column sum, row 0 first, taken through
  * Sum over the leading axis of [rows, out] (src-main/backend/wasm-kernels.ts sums leading
- * axes in the stock kernel's order, without the transpose); the loss's gradient is
+ * axes in the stock kernel's order, without the transpose), or for the output layer summed on
+ * the CPU in the same order while dL/dQ is written; the loss's gradient is
  * fl(W * fl(2 * fl(Q - y))), what the tape's Square and Mul gradients compute in float32, and
  * the loss value the same float32 sequential sum of fl(W * fl(x * x)) as the Sum kernel.
  * XNNPACK's GEMM accumulates each output over K in one order whatever the number of rows, so
- * a row's Q is the same whether the forward ran over T or T+1 slots.
+ * a row's Q is the same whether it ran with the bootstrap slot's rows or beside other rows.
  * test/algos/coma-critic.test.ts compares gradients, Q and loss with the taped step's bytes.
  *
  * `comaCriticPath.reference = true` switches COMA back to the taped step (A/B runs, tests);
@@ -69,8 +70,18 @@ export function criticForward(tf: Tf, mlp: Mlp, x: Tensor): CriticPass {
  * The parameter gradients for dL/dQ = dq [1, n, A] through a forward kept in `pass` (whose
  * inputs may be longer than n rows: only the first n are used). Returned in the parameter
  * set's order (the order ParamSet.grads gives, which the global-norm clip sums in).
+ * `lastBias`: the output layer's bias gradient, already summed on the CPU (tdLossGrad).
  */
-export function criticBackward(tf: Tf, mlp: Mlp, params: ParamSet, name: string, pass: CriticPass, dq: Tensor, n: number): Record<string, Tensor> {
+export function criticBackward(
+  tf: Tf,
+  mlp: Mlp,
+  params: ParamSet,
+  name: string,
+  pass: CriticPass,
+  dq: Tensor,
+  n: number,
+  lastBias?: Float32Array,
+): Record<string, Tensor> {
   const byName = new Map<string, Tensor>();
   tf.tidy(() => {
     let dy = dq;
@@ -88,7 +99,7 @@ export function criticBackward(tf: Tf, mlp: Mlp, params: ParamSet, name: string,
         dz = tf.mul(dy, tf.step(ys));
       }
       const dw = groupMatMul(tf, transposeLast(tf, x), dz);
-      const db = tf.sum(tf.reshape(dz, [n, out]), 0);
+      const db = i + 1 === mlp.layers.length && lastBias ? upload(tf, lastBias.subarray(0, out), [out]) : tf.sum(tf.reshape(dz, [n, out]), 0);
       byName.set(`${name}/${i}/weight`, tf.keep(dw));
       byName.set(`${name}/${i}/bias`, tf.keep(db));
       // The first layer's input is data: no gradient (groupedLinear's inputGrad = false).
@@ -107,7 +118,8 @@ export function criticBackward(tf: Tf, mlp: Mlp, params: ParamSet, name: string,
  * The squared TD loss of the taken actions and its gradient w.r.t. Q, in one pass over the
  * read-back Q (rows [0, n), time-major):
  *   loss = sum_rows,u W (Q - y)^2,  W = [mask] one-hot(u_taken) / count,
- *   dq   = W * 2 (Q - y)  (every entry, so a zero weight gives the tape's signed zero).
+ *   dq   = W * 2 (Q - y)  (every entry, so a zero weight gives the tape's signed zero),
+ *   db   = column sums of dq (the output layer's bias gradient, float32 db[0, A)).
  * Float32 at every step, in the tape's order (module header). Returns the loss.
  */
 export function tdLossGrad(
@@ -120,10 +132,12 @@ export function tdLossGrad(
   A: number,
   count: number,
   dq: Float32Array,
+  db: Float32Array,
 ): number {
   const f = Math.fround;
   const w = f(1 / count);
   let loss = 0;
+  db.fill(0, 0, A);
   for (let i = 0; i < n; i++) {
     const y = targets[r0 + i];
     const taken = masks[r0 + i] ? acts[r0 + i] : -1;
@@ -131,7 +145,9 @@ export function tdLossGrad(
       const k = i * A + u;
       const x = f(q[k] - y);
       const wk = u === taken ? w : 0;
-      dq[k] = f(wk * f(2 * x));
+      const g = f(wk * f(2 * x));
+      dq[k] = g;
+      db[u] += g; // float32 store: the Sum kernel's float partial sums, row 0 first
       loss = f(loss + f(wk * f(x * x)));
     }
   }
@@ -142,26 +158,47 @@ export function tdLossGrad(
 export class ComaCriticWork {
   readonly q: Float32Array; //  Q of every action over the forward's rows
   readonly dq: Float32Array; // dL/dQ
+  readonly db: Float32Array; // the output bias's gradient
 
   constructor(rows: number, A: number) {
     this.q = new Float32Array(rows * A);
     this.dq = new Float32Array(rows * A);
+    this.db = new Float32Array(A);
   }
 }
 
 /**
  * The critic's forward over rows [r0, r0 + rows) of `feats` (time-major, F wide), kept for a
- * backward: Q of every action is read back into work.q[0, rows * A). The caller disposes the
- * pass (`disposePass`) after `explicitCriticGrads`, or right away when it needs only Q.
+ * backward, and Q only (nothing kept) over the `extra` rows after them (the bootstrap slot when
+ * the forward stands in for the target's): Q of every action of all rows + extra is read back
+ * into work.q. Two forwards rather than one longer one and a slice of its activations: a
+ * slice copies, and a row's values do not depend on the rows beside it. The caller disposes
+ * the pass (`disposePass`) after `explicitCriticGrads`.
  */
-export function forwardRows(tf: Tf, mlp: Mlp, feats: Float32Array, F: number, r0: number, rows: number, work: ComaCriticWork): { pass: CriticPass; q: Float32Array } {
+export function forwardRows(
+  tf: Tf,
+  mlp: Mlp,
+  feats: Float32Array,
+  F: number,
+  r0: number,
+  rows: number,
+  work: ComaCriticWork,
+  extra = 0,
+): { pass: CriticPass; q: Float32Array } {
   const A = mlp.sizes[mlp.sizes.length - 1];
   const pass = tf.tidy(() => {
     const p = criticForward(tf, mlp, upload(tf, feats.subarray(r0 * F, (r0 + rows) * F), [1, rows, F]));
     // tidy keeps tensors found in the returned object
     return { inputs: p.inputs, q: p.q } as never;
   }) as CriticPass;
-  return { pass, q: readInto(tf, pass.q, work.q.subarray(0, rows * A)) };
+  readInto(tf, pass.q, work.q.subarray(0, rows * A));
+  if (extra > 0) {
+    tf.tidy(() => {
+      const x = upload(tf, feats.subarray((r0 + rows) * F, (r0 + rows + extra) * F), [1, extra, F]);
+      readInto(tf, criticForward(tf, mlp, x).q, work.q.subarray(rows * A, (rows + extra) * A));
+    });
+  }
+  return { pass, q: work.q.subarray(0, (rows + extra) * A) };
 }
 
 export function disposePass(pass: CriticPass): void {
@@ -189,10 +226,10 @@ export function explicitCriticGrads(
   work: ComaCriticWork,
 ): { value: number; grads: Record<string, Tensor> } {
   const A = mlp.sizes[mlp.sizes.length - 1];
-  const value = tdLossGrad(work.q, targets, masks, acts, r0, n, A, count, work.dq);
+  const value = tdLossGrad(work.q, targets, masks, acts, r0, n, A, count, work.dq, work.db);
   const grads = tf.tidy(() => {
     const dq = upload(tf, work.dq.subarray(0, n * A), [1, n, A]);
-    return criticBackward(tf, mlp, params, name, pass, dq, n) as never;
+    return criticBackward(tf, mlp, params, name, pass, dq, n, work.db) as never;
   }) as Record<string, Tensor>;
   return { value, grads };
 }

@@ -661,7 +661,7 @@ class ComaTrainer implements Trainer {
     // T + 1 slots gives the bootstrap values, the baseline's Q and the backward's activations
     // (coma-critic.ts); batch mode only (the per-step loop changes the critic between steps).
     const explicit = explicitCriticApplies(this.critic);
-    const shared = explicit && this.targetInSync && cfg.criticUpdate === 'batch' ? forwardRows(tf, this.critic, feats, F, 0, (T + 1) * M, this.criticWork) : null;
+    const shared = explicit && this.targetInSync && cfg.criticUpdate === 'batch' ? forwardRows(tf, this.critic, feats, F, 0, R, this.criticWork, M) : null;
     if (shared) {
       for (let i = 0; i < (T + 1) * M; i++) values[i] = shared.q[i * A + d.acts[i]];
     } else {
