@@ -523,7 +523,7 @@ class ComaTrainer implements Trainer {
   }
 
   async round(): Promise<RoundResult> {
-    const { tf, cfg, N, B, A, O, E, S } = this;
+    const { cfg, N, B, A, O, E, S } = this;
     const env = this.ctx.env;
     const rng = this.ctx.rng;
     const rows = N * B;
@@ -564,9 +564,7 @@ class ComaTrainer implements Trainer {
           }
           if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (t * B + b) * S);
         }
-        const xT = tf.tensor3d(x, [1, rows, O]);
-        const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
-        xT.dispose();
+        const logits = this.actor.stepLogits(x, this.hA, this.hB, this.trace, t);
         [this.hA, this.hB] = [this.hB, this.hA];
         for (let a = 0; a < N; a++) {
           for (let b = 0; b < B; b++) {
@@ -608,9 +606,7 @@ class ComaTrainer implements Trainer {
     // The action at every copy's final observation: slot T, and the slot after its last step.
     {
       actorInput(env.obs, N, B, O, E, frozen, this.xFinal);
-      const xT = tf.tensor3d(this.xFinal, [1, rows, O]);
-      const logits = this.actor.stepLogits(xT, this.hA, this.hB);
-      xT.dispose();
+      const logits = this.actor.stepLogits(this.xFinal, this.hA, this.hB);
       for (let a = 0; a < N; a++) {
         for (let b = 0; b < B; b++) {
           const r = a * B + b;
