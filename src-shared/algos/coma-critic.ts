@@ -67,43 +67,46 @@ export function criticForward(tf: Tf, mlp: Mlp, x: Tensor): CriticPass {
 }
 
 /**
- * The parameter gradients for dL/dQ = dq [1, n, A] through a forward kept in `pass` (whose
- * inputs may be longer than n rows: only the first n are used). Returned in the parameter
- * set's order (the order ParamSet.grads gives, which the global-norm clip sums in).
- * `lastBias`: the output layer's bias gradient, already summed on the CPU (tdLossGrad).
+ * The parameter gradients for dL/dQ = work.dq [n, A] (and its column sums work.db) through a
+ * forward over the same n rows kept in `pass`. Returned in the parameter set's order (the order
+ * ParamSet.grads gives, which the global-norm clip sums in).
+ *
+ * A hidden layer's dZ = dY * step(Y) and its bias gradient (column sums of dZ) are one CPU
+ * pass over dY and Y read back from wasm memory, instead of the Step, Mul and Sum kernels:
+ * dY * 1 and dY * 0 are exact in float64 and stored as float32 (the signed zero and NaN of
+ * the Mul kernel included), and the column sums are float32 partial sums, row 0 first (the
+ * Sum kernel's order).
  */
-export function criticBackward(
-  tf: Tf,
-  mlp: Mlp,
-  params: ParamSet,
-  name: string,
-  pass: CriticPass,
-  dq: Tensor,
-  n: number,
-  lastBias?: Float32Array,
-): Record<string, Tensor> {
+export function criticBackward(tf: Tf, mlp: Mlp, params: ParamSet, name: string, pass: CriticPass, n: number, work: ComaCriticWork): Record<string, Tensor> {
   const byName = new Map<string, Tensor>();
+  const L = mlp.layers.length;
   tf.tidy(() => {
-    let dy = dq;
-    for (let i = mlp.layers.length - 1; i >= 0; i--) {
+    const A = mlp.layers[L - 1].outDim;
+    let dz = upload(tf, work.dq.subarray(0, n * A), [1, n, A]);
+    let db = work.db.subarray(0, A);
+    for (let i = L - 1; i >= 0; i--) {
       const layer = mlp.layers[i];
-      const full = pass.inputs[i];
-      const width = full.shape[2] as number;
-      const x = full.shape[1] === n ? full : tf.slice(full, [0, 0, 0], [1, n, width]);
-      const out = layer.outDim;
-      // The ReLU's derivative from the layer's output, which is the next layer's input.
-      let dz = dy;
-      if (i + 1 < mlp.layers.length) {
-        const y = pass.inputs[i + 1];
-        const ys = y.shape[1] === n ? y : tf.slice(y, [0, 0, 0], [1, n, out]);
-        dz = tf.mul(dy, tf.step(ys));
-      }
-      const dw = groupMatMul(tf, transposeLast(tf, x), dz);
-      const db = i + 1 === mlp.layers.length && lastBias ? upload(tf, lastBias.subarray(0, out), [out]) : tf.sum(tf.reshape(dz, [n, out]), 0);
-      byName.set(`${name}/${i}/weight`, tf.keep(dw));
-      byName.set(`${name}/${i}/bias`, tf.keep(db));
+      const x = pass.inputs[i];
+      if (x.shape[1] !== n) throw new Error(`coma critic: the kept forward has ${x.shape[1]} rows, the loss ${n}`);
+      byName.set(`${name}/${i}/weight`, tf.keep(groupMatMul(tf, transposeLast(tf, x), dz)));
+      byName.set(`${name}/${i}/bias`, tf.keep(upload(tf, db, [layer.outDim])));
       // The first layer's input is data: no gradient (groupedLinear's inputGrad = false).
-      if (i > 0) dy = groupMatMul(tf, dz, transposeLast(tf, layer.weight));
+      if (i === 0) break;
+      const dy = groupMatMul(tf, dz, transposeLast(tf, layer.weight));
+      const out = layer.inDim;
+      const dyv = readInto(tf, dy, work.dy);
+      const yv = readInto(tf, x, work.y); // the previous layer's ReLU output
+      const dzv = work.dz.subarray(0, n * out);
+      db = work.db.subarray(0, out).fill(0);
+      for (let r = 0, k = 0; r < n; r++) {
+        for (let j = 0; j < out; j++, k++) {
+          const y = yv[k];
+          const g = dyv[k] * (y !== y ? NaN : y > 0 ? 1 : 0);
+          dzv[k] = g;
+          db[j] += g;
+        }
+      }
+      dz = upload(tf, dzv, [1, n, out]);
     }
   });
   const grads: Record<string, Tensor> = {};
@@ -158,12 +161,19 @@ export function tdLossGrad(
 export class ComaCriticWork {
   readonly q: Float32Array; //  Q of every action over the forward's rows
   readonly dq: Float32Array; // dL/dQ
-  readonly db: Float32Array; // the output bias's gradient
+  readonly db: Float32Array; // a layer's bias gradient
+  readonly dy: Float32Array; // a hidden layer's output gradient, read back
+  readonly y: Float32Array; //  its output, read back
+  readonly dz: Float32Array; // its pre-activation gradient
 
-  constructor(rows: number, A: number) {
+  /** `rows`: the most rows of one forward; `width`: the widest hidden layer. */
+  constructor(rows: number, A: number, width: number) {
     this.q = new Float32Array(rows * A);
     this.dq = new Float32Array(rows * A);
-    this.db = new Float32Array(A);
+    this.db = new Float32Array(Math.max(A, width));
+    this.dy = new Float32Array(rows * width);
+    this.y = new Float32Array(rows * width);
+    this.dz = new Float32Array(rows * width);
   }
 }
 
@@ -227,9 +237,6 @@ export function explicitCriticGrads(
 ): { value: number; grads: Record<string, Tensor> } {
   const A = mlp.sizes[mlp.sizes.length - 1];
   const value = tdLossGrad(work.q, targets, masks, acts, r0, n, A, count, work.dq, work.db);
-  const grads = tf.tidy(() => {
-    const dq = upload(tf, work.dq.subarray(0, n * A), [1, n, A]);
-    return criticBackward(tf, mlp, params, name, pass, dq, n, work.db) as never;
-  }) as Record<string, Tensor>;
+  const grads = criticBackward(tf, mlp, params, name, pass, n, work);
   return { value, grads };
 }
