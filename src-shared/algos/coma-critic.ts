@@ -3,28 +3,33 @@
  * rows, the squared TD loss and its gradient in one CPU pass over the read-back Q, and the
  * backward as explicit kernels.
  *
- * Why: the taped step (ParamSet.grads over Mlp.forward and the loss ops) spent a third of its
- * time on things that are not the network's arithmetic: the loss's eight small kernels and
- * their gradients (a `ones` seed, Sub/Square/Mul/Sum and back), the tape's bookkeeping, and a
- * [rows, out] -> [out, rows] transpose inside every bias gradient (tfjs' Sum over the middle
- * axis of [1, rows, out] permutes first). And when the target critic was copied from the
- * critic after the last critic step (the paper's hard copy every round), the target's forward
- * over the T+1 slots computes the very values the critic's forward recomputes over the first
- * T: one forward over the T+1 slots then serves the bootstrap values, the pre-update Q of the
- * actor's baseline and the activations of the backward (`ComaCritic.step`'s `shared`).
+ * Why (measured at the bench's size, 9,600 rows of 27 -> 64 -> 64 -> 6, process CPU time,
+ * interleaved: the step with its target forward went from ~33 ms to ~21 ms):
+ * - the weight gradients: XNNPACK packs a matmul's right operand on every call, and X^T dZ
+ *   packs dZ [rows, 64]: for these shapes the packing and the rows-long panels cost more than
+ *   the product (~8 ms for 79 MFLOP, against ~3 ms for the forward's). (dZ^T X)^T packs X
+ *   instead ([rows, 27] for the first layer) and needs no transpose of X: 2-2.5x faster;
+ * - the loss's eight small kernels and their gradients (a `ones` seed, Sub/Square/Mul/Sum and
+ *   back), the tape's bookkeeping, and a [rows, out] -> [out, rows] transpose inside every
+ *   bias gradient (tfjs' Sum over the middle axis of [1, rows, out] permutes first);
+ * - when the target critic was copied from the critic after the last critic step (the paper's
+ *   hard copy every round), the target's forward over the T+1 slots computed the very values
+ *   the critic's forward recomputed over the first T: the critic's forward now serves the
+ *   bootstrap values, the pre-update Q of the actor's baseline and the backward
+ *   (`forwardRows`' extra rows: the bootstrap slot, Q only).
  *
  * Same results, bit for bit, as the taped path (on the wasm backend, which the golden series
- * pins): every product is the kernel the registered gradients run (nn/mlp.ts groupedLinear:
- * dW = X^T dZ as an explicit transpose and a plain matmul, dX = dZ W^T, dZ = dY * step(Y));
- * the bias gradient is the same sequential float32 column sum, row 0 first, taken through
- * Sum over the leading axis of [rows, out] (src-main/backend/wasm-kernels.ts sums leading
- * axes in the stock kernel's order, without the transpose), or for the output layer summed on
- * the CPU in the same order while dL/dQ is written; the loss's gradient is
- * fl(W * fl(2 * fl(Q - y))), what the tape's Square and Mul gradients compute in float32, and
- * the loss value the same float32 sequential sum of fl(W * fl(x * x)) as the Sum kernel.
- * XNNPACK's GEMM accumulates each output over K in one order whatever the number of rows, so
- * a row's Q is the same whether it ran with the bootstrap slot's rows or beside other rows.
- * test/algos/coma-critic.test.ts compares gradients, Q and loss with the taped step's bytes.
+ * pins): every product is a plain matmul as in the registered gradients (nn/mlp.ts
+ * groupedLinear: dW = X^T dZ, dX = dZ W^T, dZ = dY * step(Y)); a hidden layer's dW taken as
+ * (dZ^T X)^T sums the same products (they commute) in the same order, because XNNPACK's GEMM
+ * accumulates each output along K one product at a time (also what nn/gru-simd.ts relies on);
+ * the bias gradients are the same sequential float32 column sums, row 0 first (the Sum kernel
+ * along the last axis of dZ^T, or for the output layer on the CPU while dL/dQ is written); the
+ * loss's gradient is fl(W * fl(2 * fl(Q - y))), what the tape's Square and Mul gradients give
+ * in float32, and the loss value the same float32 sequential sum of fl(W * fl(x * x)) as the
+ * Sum kernel. A row's Q does not depend on the rows beside it in a GEMM, so the bootstrap
+ * slot's Q from its own small forward is the target's. test/algos/coma-critic.test.ts compares
+ * gradients, Q and loss with the taped step's bytes, and whole runs either way.
  *
  * `comaCriticPath.reference = true` switches COMA back to the taped step (A/B runs, tests);
  * GELU critics (released code) always take it: its derivative would need its own rule.
@@ -71,11 +76,12 @@ export function criticForward(tf: Tf, mlp: Mlp, x: Tensor): CriticPass {
  * forward over the same n rows kept in `pass`. Returned in the parameter set's order (the order
  * ParamSet.grads gives, which the global-norm clip sums in).
  *
- * A hidden layer's dZ = dY * step(Y) and its bias gradient (column sums of dZ) are one CPU
- * pass over dY and Y read back from wasm memory, instead of the Step, Mul and Sum kernels:
- * dY * 1 and dY * 0 are exact in float64 and stored as float32 (the signed zero and NaN of
- * the Mul kernel included), and the column sums are float32 partial sums, row 0 first (the
- * Sum kernel's order).
+ * Per hidden layer: dZ = dY * step(Y) as the tape's ReLU gradient computes it; dZ^T by one
+ * Transpose kernel, which serves both the weight gradient (below) and the bias gradient as a
+ * sum along the last axis (the Sum kernel's sequential float32 order, row 0 first, with no
+ * permutation: tfjs' Sum over the middle axis of [1, rows, out] transposes first).
+ * (A single JS pass writing dZ, dZ^T and the column sums was measured too: slower than these
+ * three kernels.)
  */
 export function criticBackward(tf: Tf, mlp: Mlp, params: ParamSet, name: string, pass: CriticPass, n: number, work: ComaCriticWork): Record<string, Tensor> {
   const byName = new Map<string, Tensor>();
@@ -83,30 +89,32 @@ export function criticBackward(tf: Tf, mlp: Mlp, params: ParamSet, name: string,
   tf.tidy(() => {
     const A = mlp.layers[L - 1].outDim;
     let dz = upload(tf, work.dq.subarray(0, n * A), [1, n, A]);
-    let db = work.db.subarray(0, A);
+    let dzT: Tensor | null = null;
+    let db: Float32Array | null = work.db.subarray(0, A);
+    let dbT: Tensor | null = null;
     for (let i = L - 1; i >= 0; i--) {
       const layer = mlp.layers[i];
       const x = pass.inputs[i];
       if (x.shape[1] !== n) throw new Error(`coma critic: the kept forward has ${x.shape[1]} rows, the loss ${n}`);
-      byName.set(`${name}/${i}/weight`, tf.keep(groupMatMul(tf, transposeLast(tf, x), dz)));
-      byName.set(`${name}/${i}/bias`, tf.keep(upload(tf, db, [layer.outDim])));
+      // Hidden layers: (dZ^T X)^T. XNNPACK packs its
+      // right operand on every call, and for a [rows, width] operand that costs more than the
+      // product: X [rows, in] is the smaller one, and X needs no Transpose kernel. Each entry
+      // is the same products summed over the rows in the same order (XNNPACK accumulates
+      // along K one product at a time; products commute), so the same bits.
+      const dw = dzT ? transposeLast(tf, groupMatMul(tf, dzT, x)) : groupMatMul(tf, transposeLast(tf, x), dz);
+      byName.set(`${name}/${i}/weight`, tf.keep(dw));
+      byName.set(`${name}/${i}/bias`, tf.keep(db ? upload(tf, db, [layer.outDim]) : dbT!));
       // The first layer's input is data: no gradient (groupedLinear's inputGrad = false).
       if (i === 0) break;
       const dy = groupMatMul(tf, dz, transposeLast(tf, layer.weight));
       const out = layer.inDim;
-      const dyv = readInto(tf, dy, work.dy);
-      const yv = readInto(tf, x, work.y); // the previous layer's ReLU output
-      const dzv = work.dz.subarray(0, n * out);
-      db = work.db.subarray(0, out).fill(0);
-      for (let r = 0, k = 0; r < n; r++) {
-        for (let j = 0; j < out; j++, k++) {
-          const y = yv[k];
-          const g = dyv[k] * (y !== y ? NaN : y > 0 ? 1 : 0);
-          dzv[k] = g;
-          db[j] += g;
-        }
-      }
-      dz = upload(tf, dzv, [1, n, out]);
+      // The previous layer's ReLU: dZ = dY * step(Y), Y its output (this layer's input).
+      dz = tf.mul(dy, tf.step(x));
+      dzT = transposeLast(tf, dz);
+      // Its bias gradient: column sums of dZ = sums along the last axis of dZ^T, which the Sum
+      // kernel takes in the same order (row 0 first, float32) without a permutation.
+      db = null;
+      dbT = tf.reshape(tf.sum(dzT, 2), [out]);
     }
   });
   const grads: Record<string, Tensor> = {};
@@ -161,19 +169,13 @@ export function tdLossGrad(
 export class ComaCriticWork {
   readonly q: Float32Array; //  Q of every action over the forward's rows
   readonly dq: Float32Array; // dL/dQ
-  readonly db: Float32Array; // a layer's bias gradient
-  readonly dy: Float32Array; // a hidden layer's output gradient, read back
-  readonly y: Float32Array; //  its output, read back
-  readonly dz: Float32Array; // its pre-activation gradient
+  readonly db: Float32Array; // the output layer's bias gradient
 
-  /** `rows`: the most rows of one forward; `width`: the widest hidden layer. */
-  constructor(rows: number, A: number, width: number) {
+  /** `rows`: the most rows of one forward. */
+  constructor(rows: number, A: number) {
     this.q = new Float32Array(rows * A);
     this.dq = new Float32Array(rows * A);
-    this.db = new Float32Array(Math.max(A, width));
-    this.dy = new Float32Array(rows * width);
-    this.y = new Float32Array(rows * width);
-    this.dz = new Float32Array(rows * width);
+    this.db = new Float32Array(A);
   }
 }
 

@@ -519,7 +519,7 @@ class ComaTrainer implements Trainer {
     this.stageM = new Float32Array(R);
     this.pi = new Float32Array(R * A);
     this.coef = new Float32Array(R * A);
-    this.criticWork = new ComaCriticWork((L + 1) * N * maxB, A, cfg.criticHiddenDim);
+    this.criticWork = new ComaCriticWork((L + 1) * N * maxB, A);
   }
 
   async round(): Promise<RoundResult> {

@@ -78,7 +78,7 @@ describe('COMA critic step without the tape', () => {
     let count = 0;
     for (let i = r0; i < r0 + n; i++) count += p.masks[i];
     const ref = tapedStep(mlp, params, p, F, A, r0, n, count);
-    const work = new ComaCriticWork(total, A, H);
+    const work = new ComaCriticWork(total, A);
     const fw = forwardRows(tf, mlp, p.feats, F, r0, n, work, extra);
     expect(bytes(fw.q.subarray(0, n * A))).toBe(bytes(ref.q));
     if (extra > 0) {
