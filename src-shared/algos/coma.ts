@@ -123,6 +123,7 @@ import { EpisodeBatch, EpisodeBuffer } from './core/episode-buffer';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
+import { ComaCriticWork, disposePass, explicitCriticApplies, explicitCriticGrads, forwardRows } from './coma-critic';
 
 /** Discrete agents (one Q per action); flat rows through MLP/GRU, so any layout. */
 const COMA_NEEDS: EnvNeeds = { actions: 'discrete' };
@@ -441,6 +442,13 @@ class ComaTrainer implements Trainer {
   private readonly stageM: Float32Array; //   group-major masks
   private readonly pi: Float32Array;
   private readonly coef: Float32Array;
+  private readonly criticWork: ComaCriticWork;
+  /**
+   * The target's parameters equal the critic's (copied, no critic step since): then its Q is
+   * the critic's and one forward serves both. Not checkpointed: false after a load, which only
+   * costs that round the second forward (the values are the same either way).
+   */
+  private targetInSync = true;
 
   // Counters (checkpointed).
   private tEnv = 0;
@@ -511,10 +519,11 @@ class ComaTrainer implements Trainer {
     this.stageM = new Float32Array(R);
     this.pi = new Float32Array(R * A);
     this.coef = new Float32Array(R * A);
+    this.criticWork = new ComaCriticWork((L + 1) * N * maxB, A);
   }
 
   async round(): Promise<RoundResult> {
-    const { tf, cfg, N, B, A, O, E, S } = this;
+    const { cfg, N, B, A, O, E, S } = this;
     const env = this.ctx.env;
     const rng = this.ctx.rng;
     const rows = N * B;
@@ -555,9 +564,7 @@ class ComaTrainer implements Trainer {
           }
           if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (t * B + b) * S);
         }
-        const xT = tf.tensor3d(x, [1, rows, O]);
-        const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
-        xT.dispose();
+        const logits = this.actor.stepLogits(x, this.hA, this.hB, this.trace, t);
         [this.hA, this.hB] = [this.hB, this.hA];
         for (let a = 0; a < N; a++) {
           for (let b = 0; b < B; b++) {
@@ -599,9 +606,7 @@ class ComaTrainer implements Trainer {
     // The action at every copy's final observation: slot T, and the slot after its last step.
     {
       actorInput(env.obs, N, B, O, E, frozen, this.xFinal);
-      const xT = tf.tensor3d(this.xFinal, [1, rows, O]);
-      const logits = this.actor.stepLogits(xT, this.hA, this.hB);
-      xT.dispose();
+      const logits = this.actor.stepLogits(this.xFinal, this.hA, this.hB);
       for (let a = 0; a < N; a++) {
         for (let b = 0; b < B; b++) {
           const r = a * B + b;
@@ -648,10 +653,19 @@ class ComaTrainer implements Trainer {
     const feats = this.feats.subarray(0, (T + 1) * M * F);
     buildCriticInputs(this.layout, T + 1, B, d.cobs, d.states, d.acts, feats);
     const values = new Float32Array((T + 1) * M);
-    tf.tidy(() => {
-      const q = this.target.infer(tf.tensor3d(feats, [1, (T + 1) * M, F])).dataSync() as Float32Array;
-      for (let i = 0; i < (T + 1) * M; i++) values[i] = q[i * A + d.acts[i]];
-    });
+    // When the target is the critic's copy and no critic step came since, one forward over the
+    // T + 1 slots gives the bootstrap values, the baseline's Q and the backward's activations
+    // (coma-critic.ts); batch mode only (the per-step loop changes the critic between steps).
+    const explicit = explicitCriticApplies(this.critic);
+    const shared = explicit && this.targetInSync && cfg.criticUpdate === 'batch' ? forwardRows(tf, this.critic, feats, F, 0, R, this.criticWork, M) : null;
+    if (shared) {
+      for (let i = 0; i < (T + 1) * M; i++) values[i] = shared.q[i * A + d.acts[i]];
+    } else {
+      tf.tidy(() => {
+        const q = this.target.infer(tf.tensor3d(feats, [1, (T + 1) * M, F])).dataSync() as Float32Array;
+        for (let i = 0; i < (T + 1) * M; i++) values[i] = q[i * A + d.acts[i]];
+      });
+    }
     const rewards = Float32Array.from(d.rews.subarray(0, R));
     if (cfg.reward === 'team') {
       for (let t = 0; t < T; t++) {
@@ -674,6 +688,18 @@ class ComaTrainer implements Trainer {
      * W (Q - y)^2 with W = m one-hot(u) / count. Records the pre-update Q of those rows.
      */
     const criticStep = (r0: number, n: number, count: number) => {
+      if (explicit) {
+        const fw = shared ?? forwardRows(tf, this.critic, feats, F, r0, n, this.criticWork);
+        qPre.set(fw.q.subarray(0, n * A), r0 * A);
+        const { value, grads } = explicitCriticGrads(tf, this.critic, this.criticParams, 'critic', fw.pass, r0, n, targets, masks, d.acts, count, this.criticWork);
+        if (!shared) disposePass(fw.pass);
+        criticNorm += clipByGlobalNorm(tf, grads, cfg.criticGradClip);
+        this.criticOpt.step(grads);
+        for (const g of Object.values(grads)) g.dispose();
+        criticLoss += value;
+        steps++;
+        return;
+      }
       const w = new Float32Array(n * A);
       for (let i = 0; i < n; i++) if (masks[r0 + i]) w[i * A + d.acts[r0 + i]] = 1 / count;
       let held: Tensor | null = null;
@@ -709,7 +735,9 @@ class ComaTrainer implements Trainer {
         criticStep(t * M, M, count);
       }
     }
+    if (shared) disposePass(shared.pass);
     this.criticSteps += steps;
+    if (steps > 0) this.targetInSync = false;
     this.targetSchedule.countSteps(steps);
     let valid = 0;
     let targetSum = 0;
@@ -761,7 +789,7 @@ class ComaTrainer implements Trainer {
     }
 
     // ---------------------------------------------------------------- target critic
-    this.targetSchedule.endRound();
+    if (this.targetSchedule.endRound()) this.targetInSync = true;
 
     // ---------------------------------------------------------------- log
     const mean = (s: number) => (valid > 0 ? s / valid : 0);
@@ -810,6 +838,7 @@ class ComaTrainer implements Trainer {
     this.updates = counter(e, 'updates', 'coma');
     this.criticSteps = counter(e, 'criticSteps', 'coma');
     this.targetSchedule.setState(e, 'coma');
+    this.targetInSync = false;
   }
 
   dispose(): void {

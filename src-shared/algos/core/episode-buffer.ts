@@ -77,29 +77,40 @@ export class EpisodeBuffer {
     return this.eps.length;
   }
 
-  /** Store every copy of a rollout batch (copy order). */
+  /**
+   * Store every copy of a rollout batch (copy order). The episode overwritten in a full ring
+   * lends its arrays when they have the right sizes (no allocation, no garbage, in the common
+   * case of equal-length episodes); rows are copied by plain loops, because a `subarray` per
+   * row of a few dozen values costs more than the copy.
+   */
   insert(d: EpisodeBatch): void {
     const { N, O, E, A, S, B } = d;
     const T = d.T;
     for (let b = 0; b < B; b++) {
       const n = d.endStep[b] + 1;
-      const ep: StoredEpisode = {
-        n,
-        trunc: d.endTrunc[b],
-        xs: new Float32Array(n * N * O),
-        avail: new Float32Array(n * N * A),
-        acts: new Int32Array(n * N),
-        finalAct: new Int32Array(N),
-        rews: new Float32Array(n * N),
-        finalObs: new Float32Array(N * E),
-        states: new Float32Array((n + 1) * S),
-      };
+      const old = this.eps.length < this.capacity ? undefined : this.eps[this.next];
+      const ep: StoredEpisode =
+        old && old.n === n
+          ? old
+          : {
+              n,
+              trunc: 0,
+              xs: new Float32Array(n * N * O),
+              avail: new Float32Array(n * N * A),
+              acts: new Int32Array(n * N),
+              finalAct: new Int32Array(N),
+              rews: new Float32Array(n * N),
+              finalObs: new Float32Array(N * E),
+              states: new Float32Array((n + 1) * S),
+            };
+      ep.trunc = d.endTrunc[b];
+      const { xs, avail } = ep;
       for (let t = 0; t < n; t++) {
         for (let a = 0; a < N; a++) {
           const r = (t * N + a) * B + b;
           const s = t * N + a;
-          ep.xs.set(d.xs.subarray(r * O, (r + 1) * O), s * O);
-          ep.avail.set(d.avail.subarray(r * A, (r + 1) * A), s * A);
+          for (let k = 0, i = r * O, j = s * O; k < O; k++) xs[j + k] = d.xs[i + k];
+          for (let k = 0, i = r * A, j = s * A; k < A; k++) avail[j + k] = d.avail[i + k];
           ep.acts[s] = d.acts[r];
           ep.rews[s] = d.rews[r];
         }
@@ -109,7 +120,7 @@ export class EpisodeBuffer {
         const r = (n * N + a) * B + b;
         ep.finalObs.set(d.cobs.subarray(r * E, (r + 1) * E), a * E);
       }
-      for (let t = 0; t <= n; t++) ep.states.set(d.states.subarray((t * B + b) * S, (t * B + b + 1) * S), t * S);
+      if (S > 0) for (let t = 0; t <= n; t++) ep.states.set(d.states.subarray((t * B + b) * S, (t * B + b + 1) * S), t * S);
       if (this.eps.length < this.capacity) this.eps.push(ep);
       else this.eps[this.next] = ep;
       this.next = (this.next + 1) % this.capacity;
@@ -138,26 +149,27 @@ export class EpisodeBuffer {
     out.avail.fill(1, 0, T * N * B * A);
     out.acts.fill(0, 0, (T + 1) * N * B);
     out.rews.fill(0, 0, T * N * B);
+    const { xs: oxs, avail: oavail, cobs } = out;
     chosen.forEach((ep, b) => {
       const n = ep.n;
+      const { xs, avail } = ep;
       out.endStep[b] = n - 1;
       out.endTrunc[b] = ep.trunc;
       for (let t = 0; t <= T; t++) {
         const st = Math.min(t, n);
-        out.states.set(ep.states.subarray(st * S, (st + 1) * S), (t * B + b) * S);
+        if (S > 0) out.states.set(ep.states.subarray(st * S, (st + 1) * S), (t * B + b) * S);
         for (let a = 0; a < N; a++) {
           const r = (t * N + a) * B + b;
-          const c = out.cobs.subarray(r * E, (r + 1) * E);
           if (t < n) {
             const s = t * N + a;
             // At valid steps the critic's observation is the actor input's env prefix (fresh or frozen).
-            c.set(ep.xs.subarray(s * O, s * O + E));
-            out.xs.set(ep.xs.subarray(s * O, (s + 1) * O), r * O);
-            out.avail.set(ep.avail.subarray(s * A, (s + 1) * A), r * A);
+            for (let k = 0, i = s * O, j = r * E; k < E; k++) cobs[j + k] = xs[i + k];
+            for (let k = 0, i = s * O, j = r * O; k < O; k++) oxs[j + k] = xs[i + k];
+            for (let k = 0, i = s * A, j = r * A; k < A; k++) oavail[j + k] = avail[i + k];
             out.acts[r] = ep.acts[s];
             out.rews[r] = ep.rews[s];
           } else {
-            c.set(ep.finalObs.subarray(a * E, (a + 1) * E));
+            cobs.set(ep.finalObs.subarray(a * E, (a + 1) * E), r * E);
             if (t === n || t === T) out.acts[r] = ep.finalAct[a];
           }
         }
