@@ -64,6 +64,10 @@ export const VS_ROWS: readonly VsRow[] = [
   // The float64 JS GRU gate loops the SIMD kernel replaced (gruGates, nn/gru.ts), beside PyTorch.
   { label: 'pg-f64-js', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5, algo: { gruGates: 'f64-js' } },
   { label: 'coma-f64-js', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { gruGates: 'f64-js' } },
+  // The SIMD gates with every matmul in tfjs (the path before the GRU's per-step matmuls and the
+  // acting step moved into the wasm kernel; same bits on wasm), for before/after in one run.
+  { label: 'pg-tfjs-matmul', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5, algo: { gruGates: 'f32-simd-tfjs-matmul' } },
+  { label: 'coma-tfjs-matmul', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { gruGates: 'f32-simd-tfjs-matmul' } },
 ];
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/torch_learners.py');

@@ -443,9 +443,8 @@ class PgTrainer implements Trainer {
             else this.cobs.set(x.subarray((a * B + b) * O, (a * B + b) * O + E), dst);
           }
         }
-        const xT = tf.tensor3d(x, [G, rows / G, O]);
-        const logits = this.actor.stepLogits(xT, this.hA, this.hB, this.trace, t);
-        xT.dispose();
+        // The values, not a tensor: the kernel's actor step (gruGates f32-simd) needs no upload.
+        const logits = this.actor.stepLogits(x, this.hA, this.hB, this.trace, t);
         [this.hA, this.hB] = [this.hB, this.hA];
         for (let a = 0; a < N; a++) {
           for (let b = 0; b < B; b++) {

@@ -56,15 +56,20 @@ export class RecurrentActor {
   }
 
   /**
-   * One acting step for all rows: x [G, rows/G, obs]. Reads hPrev, writes hNext (and the trace
+   * One acting step for all rows: x [G, rows/G, obs] (a tensor, or its values). Reads hPrev, writes hNext (and the trace
    * at step t). Returns the logits [rows * A], read back once.
    */
-  stepLogits(x: Tensor, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
+  stepLogits(x: Tensor | Float32Array, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
     const tf = this.tf;
+    // gruGates 'f32-simd' on wasm/cpu: the whole step in the wasm kernel (same bits on wasm).
+    const act = this.opts.activation;
+    const kernel = this.gru.actorStep(act);
+    if (kernel) return kernel.run(x, this.input, act === 'relu', this.head, hPrev, hNext, trace, t);
     let logits!: Float32Array;
     // Read back inside the scope: tf.tidy would walk a returned typed array element by element.
     tf.tidy(() => {
-      const e = this.input.infer(x, this.opts.activation);
+      const xs = x instanceof Float32Array ? tf.tensor3d(x, [this.groups, x.length / (this.groups * this.input.inDim), this.input.inDim]) : x;
+      const e = this.input.infer(xs, this.opts.activation);
       const h = this.gru.stepRows(e, hPrev, hNext, trace, t);
       logits = this.head.infer(h).dataSync() as Float32Array;
     });
@@ -241,7 +246,6 @@ export function groupToTime(src: ArrayLike<number>, T: number, N: number, B: num
  */
 export class RecurrentActorPolicy implements Policy {
   private readonly actor: RecurrentActor;
-  private readonly tf: Tf;
   private readonly N: number;
   private readonly B: number;
   private hA: Float32Array;
@@ -258,7 +262,6 @@ export class RecurrentActorPolicy implements Policy {
     cfg: ActorOptions & { observation: string },
     groups: number,
   ) {
-    this.tf = ctx.tf;
     registerGradients(ctx.tf);
     this.cfg = cfg;
     const spec = ctx.spec;
@@ -287,7 +290,6 @@ export class RecurrentActorPolicy implements Policy {
     const O = spec.obsSize;
     const E = spec.envObsSize;
     const A = spec.numActions;
-    const G = this.actor.groups;
     const frozenMode = this.cfg.observation === 'frozen-initial';
     if (frozenMode) {
       for (let b = 0; b < B; b++) {
@@ -300,9 +302,7 @@ export class RecurrentActorPolicy implements Policy {
       }
     }
     actorInput(env.obs, N, B, O, E, frozenMode ? this.frozen : null, this.x);
-    const xT = this.tf.tensor3d(this.x, [G, (N * B) / G, O]);
-    const logits = this.actor.stepLogits(xT, this.hA, this.hB);
-    xT.dispose();
+    const logits = this.actor.stepLogits(this.x, this.hA, this.hB);
     [this.hA, this.hB] = [this.hB, this.hA];
     writePolicyActions(logits, env, N, B, A, greedy, this.probs, this.ctx.rng, actions);
   }

@@ -40,6 +40,11 @@ export interface GateKernelExports {
     dh: number, back: number, dHs: number, r: number, z: number, n: number, ghn: number, hp: number,
     dGI: number, dGIT: number, dGHT: number, hPrev: number, dgh: number, dBih: number, dBhh: number,
   ): void;
+  /**
+   * out [M][N] = a [M][K] @ w [K][N] (+ bias [N]; bias = 0: none), max(0, .) when relu = 1: the
+   * same bits as tfjs-wasm's MatMul / _FusedMatMul (XNNPACK's summation order).
+   */
+  matmul(M: number, K: number, N: number, a: number, w: number, bias: number, out: number, relu: number): void;
 }
 
 function decodeBase64(s: string): Uint8Array {
@@ -55,6 +60,8 @@ export class GateKernel {
   private buf: ArrayBuffer | null = null;
   private f32v = new Float32Array(0);
   private f64v = new Float64Array(0);
+  /** Calls of `layout` so far: a caller whose region was laid out by the latest call knows its contents are intact. */
+  layouts = 0;
 
   constructor() {
     const mod = new WA.Module(decodeBase64(GRU_GATES_WASM));
@@ -67,6 +74,7 @@ export class GateKernel {
    * are not kept.
    */
   layout(...counts: number[]): number[] {
+    this.layouts++;
     const ptrs: number[] = [];
     let p = 64;
     for (const c of counts) {

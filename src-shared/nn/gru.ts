@@ -76,14 +76,32 @@ export interface GruOptions {
  *   nn/gru-simd.ts): polynomial exp/tanh (max errors in test/nn/gru-simd.test.ts), float32
  *   arithmetic, bias-gradient sums still float64. Same values to float32 rounding (~1e-7
  *   relative per gate), not the same bits; deterministic (same inputs, same bits).
- * The matmuls are tfjs's either way.
+ *   On the wasm and cpu backends the hidden-side matmuls run in the same kernel too: the
+ *   rollout step's gh = h W_hh + b_hh, each recomputed forward step's, and the BPTT's
+ *   dG_hh W_hh^T per step (nn/wasm/gru-gates.as.ts `matmul`, XNNPACK's summation order: on
+ *   wasm the same bits as the tfjs matmuls it replaces, with no kernel dispatch, upload or
+ *   read-back per step). On other backends (tfjs-node, -gpu) those matmuls stay tfjs's.
+ * - 'f32-simd-tfjs-matmul': the same gate kernel with every matmul in tfjs (the path before the
+ *   matmuls moved into the kernel; on wasm the same bits as 'f32-simd', kept to check that).
+ * The input-side and weight-gradient matmuls over all steps are tfjs's in every mode.
  */
-export const GRU_GATES = ['f32-simd', 'f64-js'] as const;
+export const GRU_GATES = ['f32-simd', 'f64-js', 'f32-simd-tfjs-matmul'] as const;
 export type GruGates = (typeof GRU_GATES)[number];
 
 /** `gateRows` on the chosen kernel (same arguments). */
 export function gateRowsFor(gates: GruGates): typeof gateRows {
-  return gates === 'f32-simd' ? gateRowsSimd : gateRows;
+  return gates === 'f64-js' ? gateRows : gateRowsSimd;
+}
+
+/**
+ * Whether `gates` runs the per-step hidden-side matmuls in the wasm kernel on the current
+ * backend: wasm (the same bits as XNNPACK) and cpu (faster than tfjs-cpu's JS matmul; its
+ * blocked summation gives other rounding). Elsewhere the backend's own matmul runs.
+ */
+export function kernelMatmul(tf: Tf, gates: GruGates): boolean {
+  if (gates !== 'f32-simd') return false;
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu';
 }
 
 /**
@@ -159,6 +177,9 @@ export function gateRows(
   }
 }
 
+/** Row counts a cell keeps an own forward trace for (see GRUCell.takeTrace). */
+const OWN_TRACES = 3;
+
 export class GRUCell {
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -173,9 +194,13 @@ export class GRUCell {
   readonly lnBias: Variable | null = null;
   /** Reusable CPU buffers for `sequence` (grown on demand). */
   private readonly work = new Map<string, Float32Array>();
-  /** The forward trace of `sequence` calls given none (reused; see takeTrace). */
-  private ownTrace: GruTrace | null = null;
-  private ownTraceHeld = false;
+  /**
+   * The forward traces of `sequence` calls given none, one per row count (reused; see
+   * takeTrace): a cell that alternates between two batch sizes (F2A2's mental cells: training
+   * and prediction rows) keeps one trace for each instead of reallocating tens of MB per call.
+   */
+  private readonly ownTraces = new Map<number, GruTrace>();
+  private readonly heldTraces = new Set<GruTrace>();
 
   /** Parameters: `${name}/weight_ih|weight_hh|bias_ih|bias_hh` (+ `ln_weight|ln_bias`). */
   constructor(
@@ -227,19 +252,28 @@ export class GRUCell {
    */
   private takeTrace(T: number, rows: number, reserve: boolean): GruTrace {
     const H = this.hiddenSize;
-    let tr = this.ownTrace;
-    if (this.ownTraceHeld) return new GruTrace(T, rows, H);
-    if (!tr || tr.rows !== rows || tr.maxSteps < T) {
+    let tr = this.ownTraces.get(rows);
+    if (tr && this.heldTraces.has(tr)) return new GruTrace(T, rows, H);
+    if (!tr || tr.maxSteps < T) {
       tr = new GruTrace(T, rows, H);
-      this.ownTrace = tr;
+      // A few row counts at most; beyond that drop the oldest trace not held by a tape.
+      if (!this.ownTraces.has(rows) && this.ownTraces.size >= OWN_TRACES) {
+        for (const [k, v] of this.ownTraces) {
+          if (!this.heldTraces.has(v)) {
+            this.ownTraces.delete(k);
+            break;
+          }
+        }
+      }
+      this.ownTraces.set(rows, tr);
     }
     tr.steps = 0;
-    this.ownTraceHeld = reserve;
+    if (reserve) this.heldTraces.add(tr);
     return tr;
   }
 
   private releaseTrace(tr: GruTrace): void {
-    if (tr === this.ownTrace) this.ownTraceHeld = false;
+    this.heldTraces.delete(tr);
   }
 
   /** Reference step in tfjs ops: x [G, R, in], h [G, R, H] -> h' [G, R, H]. Differentiable. */
@@ -296,7 +330,7 @@ export class GRUCell {
     // separate because r needs W_hn h + b_hn on its own, and one fused [e | h] matmul would
     // also sum in another order.
     const H3 = 3 * H;
-    if (this.gates === 'f32-simd') return this.stepRowsSimd(e, hPrev, hNext, rows, trace, t);
+    if (this.gates !== 'f64-js') return this.stepRowsSimd(e, hPrev, hNext, rows, trace, t);
     const gi = this.scratch('stepGi', rows * H3);
     const gh = this.scratch('stepGh', rows * H3);
     tf.tidy(() => {
@@ -313,6 +347,32 @@ export class GRUCell {
     return upload(tf, hNext, [G, rows / G, H]);
   }
 
+  /**
+   * gh = h W_hh + b_hh for R rows per group in the kernel's memory (h [G][R][H] at pH, W_hh
+   * [G][H][3H] at pW, b_hh [G][3H] at pB, gh [G][R][3H] at pGh): one kernel matmul per group,
+   * the bits of the grouped tfjs matmul it replaces on wasm.
+   */
+  private hiddenMatmul(pH: number, pW: number, pB: number, pGh: number, R: number): void {
+    const K = gateKernel();
+    const H = this.hiddenSize;
+    const H3 = 3 * H;
+    for (let g = 0; g < this.groups; g++) {
+      K.k.matmul(R, H, H3, pH + g * R * H * 4, pW + g * H * H3 * 4, pB + g * H3 * 4, pGh + g * R * H3 * 4, 0);
+    }
+  }
+
+  /**
+   * The whole acting step of Linear(in -> H) -> relu/linear -> this cell -> Linear(H -> A) in
+   * the wasm kernel (`stepActor`), or null when it cannot run there (gates other than
+   * 'f32-simd', a backend other than wasm/cpu, an activation other than relu/linear): then the
+   * caller runs its tfjs layers and `stepRows`.
+   */
+  actorStep(inputAct: string): ActorStepKernel | null {
+    if (!kernelMatmul(this.tf, this.gates) || (inputAct !== 'relu' && inputAct !== 'linear')) return null;
+    return (this.actorKernel ??= new ActorStepKernel(this.tf, this));
+  }
+  private actorKernel: ActorStepKernel | undefined;
+
   /** stepRows on the SIMD kernel: the matmul outputs are read straight into its memory. */
   private stepRowsSimd(e: Tensor, hPrev: Float32Array, hNext: Float32Array, rows: number, trace: GruTrace | undefined, t: number): Tensor {
     const tf = this.tf;
@@ -321,13 +381,21 @@ export class GRUCell {
     const H3 = 3 * H;
     const nh = rows * H;
     const K = gateKernel();
-    const [pGi, pGh, pHp, pHo, pR, pZ, pN, pGhn] = K.layout(rows * H3, rows * H3, nh, nh, nh, nh, nh, nh);
+    const inKernel = kernelMatmul(tf, this.gates);
+    const wN = inKernel ? G * H * H3 : 0;
+    const [pGi, pGh, pHp, pHo, pR, pZ, pN, pGhn, pW, pB] = K.layout(rows * H3, rows * H3, nh, nh, nh, nh, nh, nh, wN, inKernel ? G * H3 : 0);
+    K.f32(pHp, nh).set(hPrev);
     tf.tidy(() => {
       readInto(tf, linearInfer(tf, e, this.weightIh, this.biasIh), K.f32(pGi, rows * H3));
+      if (inKernel) return;
       const hT = tf.tensor3d(hPrev, [G, rows / G, H]);
       readInto(tf, linearInfer(tf, hT, this.weightHh, this.biasHh), K.f32(pGh, rows * H3));
     });
-    K.f32(pHp, nh).set(hPrev);
+    if (inKernel) {
+      readInto(tf, this.weightHh, K.f32(pW, wN));
+      readInto(tf, this.biasHh, K.f32(pB, G * H3));
+      this.hiddenMatmul(pHp, pW, pB, pGh, rows / G);
+    }
     K.k.gatesForward(1, rows, H, pGi, 0, pGh, pHp, pHo, trace ? pR : 0, pZ, pN, pGhn);
     hNext.set(K.f32(pHo, nh));
     if (trace) {
@@ -356,16 +424,28 @@ export class GRUCell {
     const nh = rows * H;
     const TH = T * nh;
     const K = gateKernel();
-    const [pGI, pGh, pR, pZ, pN, pGhn, pH] = K.layout(N * T * B * H3, rows * H3, TH, TH, TH, TH, TH);
+    const inKernel = kernelMatmul(tf, this.gates);
+    const wN = inKernel ? G * H * H3 : 0;
+    const [pGI, pGh, pR, pZ, pN, pGhn, pH, pW, pB, pZero] = K.layout(N * T * B * H3, rows * H3, TH, TH, TH, TH, TH, wN, inKernel ? G * H3 : 0, inKernel ? nh : 0);
     tf.tidy(() => {
       readInto(tf, linearInfer(tf, eIn, wih, bih), K.f32(pGI, N * T * B * H3));
     });
+    if (inKernel) {
+      readInto(tf, whh, K.f32(pW, wN));
+      readInto(tf, bhh, K.f32(pB, G * H3));
+      // h_0 = 0 still goes through the matmul (0 * w terms), as the tfjs path's zeros tensor does.
+      K.f32(pZero, nh).fill(0);
+    }
     for (let t = 0; t < T; t++) {
       const o = t * nh * 4;
-      tf.tidy(() => {
-        const hT = t === 0 ? tf.zeros([G, rows / G, H]) : upload(tf, K.f32(pH + o - nh * 4, nh), [G, rows / G, H]);
-        readInto(tf, linearInfer(tf, hT, whh, bhh), K.f32(pGh, rows * H3));
-      });
+      if (inKernel) {
+        this.hiddenMatmul(t === 0 ? pZero : pH + o - nh * 4, pW, pB, pGh, rows / G);
+      } else {
+        tf.tidy(() => {
+          const hT = t === 0 ? tf.zeros([G, rows / G, H]) : upload(tf, K.f32(pH + o - nh * 4, nh), [G, rows / G, H]);
+          readInto(tf, linearInfer(tf, hT, whh, bhh), K.f32(pGh, rows * H3));
+        });
+      }
       // Step t's rows of block a start at input-gate row (a T + t) B.
       K.k.gatesForward(N, B, H, pGI + t * B * H3 * 4, T * B * H3 * 4, pGh, t === 0 ? 0 : pH + o - nh * 4, pH + o, pR + o, pZ + o, pN + o, pGhn + o);
     }
@@ -392,9 +472,13 @@ export class GRUCell {
     const nh = rows * H;
     const TH = T * nh;
     const K = gateKernel();
-    const [pR, pZ, pN, pGhn, pH, pDHs, pDGI, pDGIT, pDGHT, pHPrev, pDgh, pDh, pBack, pBih, pBhh] = K.layout(
-      TH, TH, TH, TH, TH, n * H, n * H3, n * H3, n * H3, n * H, rows * H3, nh, nh, -G * H3, -G * H3,
+    const inKernel = kernelMatmul(tf, this.gates);
+    const wN = inKernel ? G * H3 * H : 0;
+    const [pR, pZ, pN, pGhn, pH, pDHs, pDGI, pDGIT, pDGHT, pHPrev, pDgh, pDh, pBack, pBih, pBhh, pWT] = K.layout(
+      TH, TH, TH, TH, TH, n * H, n * H3, n * H3, n * H3, n * H, rows * H3, nh, nh, -G * H3, -G * H3, wN,
     );
+    if (inKernel) readInto(tf, whhT, K.f32(pWT, wN));
+    const R = rows / G;
     K.f32(pR, TH).set(tr.r.subarray(0, TH));
     K.f32(pZ, TH).set(tr.z.subarray(0, TH));
     K.f32(pN, TH).set(tr.n.subarray(0, TH));
@@ -411,9 +495,12 @@ export class GRUCell {
         pDh, t === T - 1 ? 0 : pBack, pDHs, pR + o, pZ + o, pN + o, pGhn + o, t > 0 ? pH + o - nh * 4 : 0,
         pDGI, pDGIT, pDGHT, pHPrev, pDgh, pBih, pBhh,
       );
-      if (t > 0) {
+      if (t > 0 && inKernel) {
+        // dL/dh_{t-1}'s recurrent part, dG_hh W_hh^T, per group (W_hh^T [G][3H][H] at pWT).
+        for (let g = 0; g < G; g++) K.k.matmul(R, H3, H, pDgh + g * R * H3 * 4, pWT + g * H3 * H * 4, 0, pBack + g * R * H * 4, 0);
+      } else if (t > 0) {
         tf.tidy(() => {
-          const d = upload(tf, K.f32(pDgh, rows * H3), [G, rows / G, H3]);
+          const d = upload(tf, K.f32(pDgh, rows * H3), [G, R, H3]);
           readInto(tf, groupMatMul(tf, d, whhT), K.f32(pBack, nh));
         });
       }
@@ -470,7 +557,7 @@ export class GRUCell {
 
       // ---- forward (or reuse the rollout's trace) ----
       let tr = trace;
-      if (!tr && this.gates === 'f32-simd') {
+      if (!tr && this.gates !== 'f64-js') {
         tr = own!;
         this.sequenceForwardSimd(eIn, wih, bih, whh, bhh, N, T, B, tr);
         tr.steps = T;
@@ -511,7 +598,7 @@ export class GRUCell {
       // kernels (the same bytes: a transpose only moves values).
       const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
         const [eS, wihS, whhS] = saved;
-        if (this.gates === 'f32-simd') {
+        if (this.gates !== 'f64-js') {
           const whhTs = transposeLast(tf, whhS);
           const out = this.sequenceBackwardSimd(dy, trFinal, eS, wihS, whhTs, N, T, B);
           whhTs.dispose();
@@ -620,5 +707,104 @@ export class GRUCell {
       return { value, gradFunc };
     });
     return op(e, this.weightIh, this.biasIh, this.weightHh, this.biasHh);
+  }
+}
+
+/** A layer as the kernel sees it: weight [G, in, out], bias flat [G * out]. */
+export interface KernelLinear {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly inDim: number;
+  readonly outDim: number;
+}
+
+/**
+ * One acting step of input layer -> GRU -> head for all rows as one pass through the wasm
+ * kernel: four matmuls per group and the gates, no tfjs kernel, upload or read-back. On wasm
+ * the same bits as the tfjs path (linearInfer's _FusedMatMul with relu, stepRows, the head's
+ * _FusedMatMul): the kernel's matmul sums in XNNPACK's order (test/nn/gru-simd.test.ts).
+ *
+ * The weights (about 60k floats at H = 64) are copied into the kernel's memory only when they
+ * changed: the optimiser and checkpoint loads `assign`, which gives a variable a new dataId,
+ * and the copy is kept only while no other caller has laid out the kernel's memory since this
+ * step's previous call (GateKernel.layouts).
+ */
+export class ActorStepKernel {
+  private stamp = -1;
+  private keys: object[] = [];
+  private sizes = '';
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly cell: GRUCell,
+  ) {}
+
+  /**
+   * x [G][R][in] (rows in the cell's order), hPrev/hNext [rows][H] on the CPU; records step t
+   * into `trace` when given. Returns the logits [rows][A] (a fresh array).
+   */
+  run(x: Float32Array | Tensor, input: KernelLinear, relu: boolean, head: KernelLinear, hPrev: Float32Array, hNext: Float32Array, trace?: GruTrace, t = 0): Float32Array {
+    const tf = this.tf;
+    const cell = this.cell;
+    const G = cell.groups;
+    const H = cell.hiddenSize;
+    const H3 = 3 * H;
+    const O = input.inDim;
+    const A = head.outDim;
+    const rows = hPrev.length / H;
+    const R = rows / G;
+    const nh = rows * H;
+    const xn = x instanceof Float32Array ? x.length : x.size;
+    if (xn !== rows * O) throw new Error(`ActorStepKernel: x has ${xn} values, expected ${rows} rows x ${O}`);
+    if (input.outDim !== cell.inputSize || head.inDim !== H || hNext.length !== nh || !Number.isInteger(R)) {
+      throw new Error(`ActorStepKernel: layer sizes ${O}->${input.outDim}, GRU ${cell.inputSize}->${H}, head ${head.inDim}->${A}, ${rows} rows for ${G} groups do not fit`);
+    }
+    if (trace && (trace.rows !== rows || trace.hidden !== H || t >= trace.maxSteps)) {
+      throw new Error(`ActorStepKernel: trace is for ${trace.rows} rows x ${trace.maxSteps} steps, got ${rows} rows at t=${t}`);
+    }
+    const K = gateKernel();
+    const wIn = G * O * H;
+    const wG = G * H * H3;
+    const wHd = G * H * A;
+    const sizes = `${rows},${O},${H},${A},${G}`;
+    const [pWin, pBin, pWih, pBih, pWhh, pBhh, pWhd, pBhd, pX, pE, pGi, pGh, pHp, pHo, pR, pZ, pN, pGhn, pL] = K.layout(
+      wIn, G * H, wG, G * H3, wG, G * H3, wHd, G * A,
+      rows * O, nh, rows * H3, rows * H3, nh, nh, nh, nh, nh, nh, rows * A,
+    );
+    const ts = [input.weight, input.bias, cell.weightIh, cell.biasIh, cell.weightHh, cell.biasHh, head.weight, head.bias];
+    const keys = ts.map((w) => w.dataId as object);
+    const fresh = this.stamp === K.layouts - 1 && this.sizes === sizes && keys.every((k, i) => k === this.keys[i]);
+    if (!fresh) {
+      const ptrs = [pWin, pBin, pWih, pBih, pWhh, pBhh, pWhd, pBhd];
+      ts.forEach((w, i) => readInto(tf, w, K.f32(ptrs[i], w.size)));
+      this.keys = keys;
+      this.sizes = sizes;
+    }
+    this.stamp = K.layouts;
+    if (x instanceof Float32Array) K.f32(pX, rows * O).set(x);
+    else readInto(tf, x, K.f32(pX, rows * O));
+    K.f32(pHp, nh).set(hPrev);
+    const k = K.k;
+    for (let g = 0; g < G; g++) {
+      const e = pE + g * R * H * 4;
+      k.matmul(R, O, H, pX + g * R * O * 4, pWin + g * O * H * 4, pBin + g * H * 4, e, relu ? 1 : 0);
+      k.matmul(R, H, H3, e, pWih + g * H * H3 * 4, pBih + g * H3 * 4, pGi + g * R * H3 * 4, 0);
+      k.matmul(R, H, H3, pHp + g * R * H * 4, pWhh + g * H * H3 * 4, pBhh + g * H3 * 4, pGh + g * R * H3 * 4, 0);
+    }
+    k.gatesForward(1, rows, H, pGi, 0, pGh, pHp, pHo, trace ? pR : 0, pZ, pN, pGhn);
+    for (let g = 0; g < G; g++) {
+      k.matmul(R, H, A, pHo + g * R * H * 4, pWhd + g * H * A * 4, pBhd + g * A * 4, pL + g * R * A * 4, 0);
+    }
+    hNext.set(K.f32(pHo, nh));
+    if (trace) {
+      const off = t * nh;
+      trace.r.set(K.f32(pR, nh), off);
+      trace.z.set(K.f32(pZ, nh), off);
+      trace.n.set(K.f32(pN, nh), off);
+      trace.ghn.set(K.f32(pGhn, nh), off);
+      trace.h.set(hNext, off);
+      trace.steps = Math.max(trace.steps, t + 1);
+    }
+    return K.f32(pL, rows * A).slice();
   }
 }

@@ -6,7 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GRUCell, GruTrace, gateRows } from '../../src-shared/nn/gru';
+import type { EnvSpec } from '../../src-shared/envs/types';
+import { RecurrentActor } from '../../src-shared/algos/recurrent-actor';
+import { GRUCell, GruTrace, gateRows, kernelMatmul, type GruGates } from '../../src-shared/nn/gru';
 import { gateKernel, gateRowsSimd } from '../../src-shared/nn/gru-simd';
 import { ParamSet } from '../../src-shared/nn/params';
 import { resolve } from '../../src-shared/config/schema';
@@ -92,7 +94,7 @@ describe('float32 SIMD GRU gate kernel', () => {
   });
 
   /** Value and every gradient of sum(w * sequence(e)), from the rollout trace when given. */
-  function run(gates: 'f32-simd' | 'f64-js', G: number, N: number, T: number, B: number, I: number, H: number, useTrace: boolean): Float32Array[] {
+  function run(gates: GruGates, G: number, N: number, T: number, B: number, I: number, H: number, useTrace: boolean): Float32Array[] {
     const params = new ParamSet(tf);
     const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, groups: G, gates }, new Rng(41));
     const rng = new Rng(42);
@@ -123,6 +125,8 @@ describe('float32 SIMD GRU gate kernel', () => {
       return r;
     });
     params.dispose();
+    // The rollout's activations too (what the R-pass and the update read).
+    if (trace) out.push(trace.r.slice(), trace.z.slice(), trace.n.slice(), trace.ghn.slice(), trace.h.slice());
     return out;
   }
 
@@ -146,6 +150,93 @@ describe('float32 SIMD GRU gate kernel', () => {
     console.log(`f32-simd vs f64-js, G=${G}: max relative difference ${worst.toExponential(2)}`);
   });
 
+  it.each([
+    [1, 64, true],
+    [1, 64, false],
+    [2, 64, true],
+    [2, 6, false],
+    [3, 5, true],
+  ])('hidden-side matmuls in the kernel give the bits of the tfjs matmuls (f32-simd vs f32-simd-tfjs-matmul), groups=%i, H=%i, trace=%s', (G, H, useTrace) => {
+    const [N, T, B, I] = [G === 3 ? 3 : 4, 12, 3, 7];
+    // Otherwise both runs would take the tfjs matmuls and this test could not fail.
+    expect(kernelMatmul(tf, 'f32-simd')).toBe(true);
+    expect(kernelMatmul(tf, 'f32-simd-tfjs-matmul')).toBe(false);
+    const inTfjs = run('f32-simd-tfjs-matmul', G, N, T, B, I, H, useTrace);
+    const inKernel = run('f32-simd', G, N, T, B, I, H, useTrace);
+    expect(inKernel.length).toBe(inTfjs.length);
+    for (let i = 0; i < inTfjs.length; i++) expect(inKernel[i], `output ${i}`).toEqual(inTfjs[i]);
+  });
+
+  it.each([
+    [64, 64, 192, true, false],
+    [64, 64, 192, true, true],
+    [64, 192, 64, false, false],
+    [9, 13, 15, true, true],
+    [5, 3, 2, false, true],
+    [130, 64, 7, true, false],
+  ])('matmul %i x %i x %i (bias %s, relu %s): the same bits as tfjs-wasm', (M, K, N, bias, relu) => {
+    const rng = new Rng(M * 1000 + K * 10 + N);
+    const a = Float32Array.from({ length: M * K }, () => rng.normal());
+    const w = Float32Array.from({ length: K * N }, () => rng.normal() * 0.3);
+    const b = Float32Array.from({ length: N }, () => rng.normal());
+    // Exact zeros and negative zeros, where relu's and the sum's signs of zero show.
+    a[0] = 0;
+    w[1] = -0;
+    const want = tf.tidy(() => {
+      const x = tf.tensor3d(a, [1, M, K]);
+      const y = tf.tensor3d(w, [1, K, N]);
+      if (!bias) return (relu ? tf.relu(tf.matMul(x, y)) : tf.matMul(x, y)).dataSync() as Float32Array;
+      const attrs = { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear', leakyreluAlpha: 0.2 };
+      return (tf.engine().runKernel('_FusedMatMul', { a: x, b: y, bias: tf.tensor1d(b) }, attrs as never) as tf.Tensor).dataSync() as Float32Array;
+    });
+    const Kk = gateKernel();
+    const [pa, pw, pb, po] = Kk.layout(M * K, K * N, N, M * N);
+    Kk.f32(pa, M * K).set(a);
+    Kk.f32(pw, K * N).set(w);
+    Kk.f32(pb, N).set(b);
+    Kk.k.matmul(M, K, N, pa, pw, bias ? pb : 0, po, relu ? 1 : 0);
+    expect(Kk.f32(po, M * N)).toEqual(Float32Array.from(want));
+  });
+
+  it.each([
+    [1, 'relu'],
+    [2, 'relu'],
+    [1, 'linear'],
+  ] as const)('the actor step in the kernel gives the bits of the tfjs layers, groups=%i, %s', (G, activation) => {
+    const spec = { obsSize: 11, numActions: 5 } as EnvSpec;
+    const [rows, H, T] = [12, 64, 6];
+    const make = (gruGates: GruGates) => new RecurrentActor(tf, spec, { hiddenDim: H, activation, gruGates }, G, new Rng(77));
+    const ref = make('f32-simd-tfjs-matmul');
+    const ker = make('f32-simd');
+    expect(ker.gru.actorStep(activation)).not.toBeNull();
+    expect(ref.gru.actorStep(activation)).toBeNull();
+    const rng = new Rng(78);
+    const run = (actor: RecurrentActor, x: Float32Array[], step: (t: number) => void) => {
+      const trace = new GruTrace(T, rows, H);
+      let [hp, hn] = [new Float32Array(rows * H), new Float32Array(rows * H)];
+      const logits: Float32Array[] = [];
+      for (let t = 0; t < T; t++) {
+        step(t);
+        logits.push(t % 2 ? actor.stepLogits(x[t], hp, hn, trace, t) : tf.tidy(() => actor.stepLogits(tf.tensor3d(x[t], [G, rows / G, 11]), hp, hn, trace, t)));
+        [hp, hn] = [hn, hp];
+      }
+      return [...logits, trace.r, trace.z, trace.n, trace.ghn, trace.h];
+    };
+    const xs = Array.from({ length: T }, () => Float32Array.from({ length: rows * 11 }, () => rng.normal()));
+    // Between steps: new weights (the cached copy must be replaced) and another user of the
+    // kernel's memory (the cached copy must not be trusted after it).
+    const perturb = (actor: RecurrentActor) => (t: number) => {
+      if (t === 2) actor.head.bias.assign(tf.add(actor.head.bias, 0.5));
+      if (t === 3) actor.gru.weightHh.assign(tf.mul(actor.gru.weightHh, 1.1));
+      if (t === 4) gateKernel().layout(1 << 16).forEach((p) => gateKernel().f32(p, 1 << 16).fill(7));
+    };
+    const a = run(ref, xs, perturb(ref));
+    const b = run(ker, xs, perturb(ker));
+    for (let i = 0; i < a.length; i++) expect(b[i], `output ${i}`).toEqual(a[i]);
+    ref.params.dispose();
+    ker.params.dispose();
+  });
+
   it('same inputs give the same bits (deterministic)', () => {
     const a = run('f32-simd', 2, 2, 9, 3, 5, 8, true);
     const b = run('f32-simd', 2, 2, 9, 3, 5, 8, true);
@@ -154,12 +245,12 @@ describe('float32 SIMD GRU gate kernel', () => {
 
   it('an unknown gates value is an error naming the allowed values', () => {
     const params = new ParamSet(tf);
-    expect(() => new GRUCell(tf, params, 'g', { inputSize: 2, hiddenSize: 4, gates: 'f16' as never }, new Rng(1))).toThrow(/gates must be one of f32-simd, f64-js/);
+    expect(() => new GRUCell(tf, params, 'g', { inputSize: 2, hiddenSize: 4, gates: 'f16' as never }, new Rng(1))).toThrow(/gates must be one of f32-simd, f64-js, f32-simd-tfjs-matmul/);
     params.dispose();
     for (const id of ['pg', 'coma']) {
       const schema = getAlgo(id)!.schema;
       expect(resolve('algo', schema, {}).gruGates).toBe('f32-simd');
-      expect(() => resolve('algo', schema, { gruGates: 'f16' })).toThrow(/gruGates[\s\S]*one of f32-simd, f64-js/);
+      expect(() => resolve('algo', schema, { gruGates: 'f16' })).toThrow(/gruGates[\s\S]*one of f32-simd, f64-js, f32-simd-tfjs-matmul/);
     }
   });
 });

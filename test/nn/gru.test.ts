@@ -245,6 +245,26 @@ describe('GRUCell', () => {
     params.dispose();
   });
 
+  it.each(['f64-js', 'f32-simd'] as const)('alternating row counts keep one own trace per count, with the same results, gates=%s', (gates) => {
+    const [N, T, I, H] = [2, 5, 3, 4];
+    const params = new ParamSet(tf);
+    const cell = new GRUCell(tf, params, 'g', { inputSize: I, hiddenSize: H, gates }, new Rng(33));
+    const rng = new Rng(34);
+    const inputs = (B: number) => [N * T * B * I, N * T * B * H].map((n) => Float32Array.from({ length: n }, () => rng.normal()));
+    const [e2, w2] = inputs(2);
+    const [e3, w3] = inputs(3);
+    const traces = () => [...(cell as unknown as { ownTraces: Map<number, GruTrace> }).ownTraces.values()];
+    const first2 = seqGrads(cell, params, e2, w2, N, T, 2);
+    const tr2 = traces()[0];
+    const first3 = seqGrads(cell, params, e3, w3, N, T, 3);
+    expect(seqGrads(cell, params, e2, w2, N, T, 2)).toEqual(first2);
+    expect(seqGrads(cell, params, e3, w3, N, T, 3)).toEqual(first3);
+    // Reused, not reallocated per call (F2A2's mental cells alternate two row counts).
+    expect(traces().length).toBe(2);
+    expect(traces()[0]).toBe(tr2);
+    params.dispose();
+  });
+
   it('LayerNorm normalises the output, not the state', () => {
     const params = new ParamSet(tf);
     const cell = new GRUCell(tf, params, 'g', { inputSize: 2, hiddenSize: 4, layerNorm: true }, new Rng(2));

@@ -278,3 +278,125 @@ export function gatesBackward(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Matmul: out[i][j] = bias[j] + sum_k a[i][k] w[k][j] (bias = 0: none), row-major, w [K][N].
+// Each output is accumulated from its bias (or +0) in ascending k, every product rounded to
+// float32 and then added: the order of XNNPACK's wasm SIMD GEMM (what tfjs-wasm's MatMul and
+// _FusedMatMul run), so the results are the same bits as the tfjs matmuls they replace
+// (test/nn/gru-simd.test.ts checks this). Register-blocked 4 rows x 8 columns (eight f32x4
+// accumulators, one splat of a per row and two loads of w per k); then 4-column and one-lane
+// column tails, and single rows for M % 4. relu != 0: max(0, .) as XNNPACK's clamp
+// (pmax(0, x): +0 for -0 and NaN).
+
+// @ts-ignore: decorator
+@inline function fin(v: v128, relu: bool): v128 {
+  return relu ? f32x4.pmax(f32x4.splat(0), v) : v;
+}
+
+// @ts-ignore: decorator
+@inline function rows4(a0: usize, Kb: usize, w: usize, Nb: usize, bias: usize, o0: usize, N8: usize, N4: usize, relu: bool): void {
+  const a1 = a0 + Kb;
+  const a2 = a1 + Kb;
+  const a3 = a2 + Kb;
+  const o1 = o0 + Nb;
+  const o2 = o1 + Nb;
+  const o3 = o2 + Nb;
+  let j: usize = 0;
+  for (; j < N8; j += 32) {
+    const b0 = bias !== 0 ? v128.load(bias + j) : f32x4.splat(0);
+    const b1 = bias !== 0 ? v128.load(bias + j + 16) : f32x4.splat(0);
+    let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+    let wp = w + j;
+    for (let k: usize = 0; k < Kb; k += 4) {
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp + 16);
+      const x0 = v128.load32_splat(a0 + k);
+      const x1 = v128.load32_splat(a1 + k);
+      const x2 = v128.load32_splat(a2 + k);
+      const x3 = v128.load32_splat(a3 + k);
+      c00 = f32x4.add(c00, f32x4.mul(x0, w0));
+      c01 = f32x4.add(c01, f32x4.mul(x0, w1));
+      c10 = f32x4.add(c10, f32x4.mul(x1, w0));
+      c11 = f32x4.add(c11, f32x4.mul(x1, w1));
+      c20 = f32x4.add(c20, f32x4.mul(x2, w0));
+      c21 = f32x4.add(c21, f32x4.mul(x2, w1));
+      c30 = f32x4.add(c30, f32x4.mul(x3, w0));
+      c31 = f32x4.add(c31, f32x4.mul(x3, w1));
+      wp += Nb;
+    }
+    v128.store(o0 + j, fin(c00, relu));
+    v128.store(o0 + j + 16, fin(c01, relu));
+    v128.store(o1 + j, fin(c10, relu));
+    v128.store(o1 + j + 16, fin(c11, relu));
+    v128.store(o2 + j, fin(c20, relu));
+    v128.store(o2 + j + 16, fin(c21, relu));
+    v128.store(o3 + j, fin(c30, relu));
+    v128.store(o3 + j + 16, fin(c31, relu));
+  }
+  for (; j < N4; j += 16) {
+    const b0 = bias !== 0 ? v128.load(bias + j) : f32x4.splat(0);
+    let c0 = b0, c1 = b0, c2 = b0, c3 = b0;
+    let wp = w + j;
+    for (let k: usize = 0; k < Kb; k += 4) {
+      const w0 = v128.load(wp);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a0 + k), w0));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(a1 + k), w0));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(a2 + k), w0));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(a3 + k), w0));
+      wp += Nb;
+    }
+    v128.store(o0 + j, fin(c0, relu));
+    v128.store(o1 + j, fin(c1, relu));
+    v128.store(o2 + j, fin(c2, relu));
+    v128.store(o3 + j, fin(c3, relu));
+  }
+  for (; j < Nb; j += 4) {
+    rowTail(a0, Kb, w, Nb, bias, o0, j, relu);
+    rowTail(a1, Kb, w, Nb, bias, o1, j, relu);
+    rowTail(a2, Kb, w, Nb, bias, o2, j, relu);
+    rowTail(a3, Kb, w, Nb, bias, o3, j, relu);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function rowTail(a0: usize, Kb: usize, w: usize, Nb: usize, bias: usize, o0: usize, j: usize, relu: bool): void {
+  let c: f32 = bias !== 0 ? load<f32>(bias + j) : 0;
+  let wp = w + j;
+  for (let k: usize = 0; k < Kb; k += 4) {
+    c = c + load<f32>(a0 + k) * load<f32>(wp);
+    wp += Nb;
+  }
+  store<f32>(o0 + j, f32x4.extract_lane(fin(f32x4.splat(c), relu), 0));
+}
+
+// @ts-ignore: decorator
+@inline function row1(a0: usize, Kb: usize, w: usize, Nb: usize, bias: usize, o0: usize, N4: usize, relu: bool): void {
+  let j: usize = 0;
+  for (; j < N4; j += 16) {
+    let c0 = bias !== 0 ? v128.load(bias + j) : f32x4.splat(0);
+    let wp = w + j;
+    for (let k: usize = 0; k < Kb; k += 4) {
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(a0 + k), v128.load(wp)));
+      wp += Nb;
+    }
+    v128.store(o0 + j, fin(c0, relu));
+  }
+  for (; j < Nb; j += 4) rowTail(a0, Kb, w, Nb, bias, o0, j, relu);
+}
+
+/** out [M][N] = a [M][K] @ w [K][N] (+ bias [N] when bias != 0), then max(0, .) when relu != 0. */
+export function matmul(M: i32, K: i32, N: i32, a: usize, w: usize, bias: usize, out: usize, relu: i32): void {
+  const Kb = <usize>K << 2;
+  const Nb = <usize>N << 2;
+  const N8 = <usize>(N & ~7) << 2;
+  const N4 = <usize>(N & ~3) << 2;
+  let i = 0;
+  if (relu !== 0) {
+    for (; i + 4 <= M; i += 4) rows4(a + <usize>i * Kb, Kb, w, Nb, bias, out + <usize>i * Nb, N8, N4, true);
+    for (; i < M; i++) row1(a + <usize>i * Kb, Kb, w, Nb, bias, out + <usize>i * Nb, N4, true);
+  } else {
+    for (; i + 4 <= M; i += 4) rows4(a + <usize>i * Kb, Kb, w, Nb, bias, out + <usize>i * Nb, N8, N4, false);
+    for (; i < M; i++) row1(a + <usize>i * Kb, Kb, w, Nb, bias, out + <usize>i * Nb, N4, false);
+  }
+}
