@@ -92,7 +92,7 @@ export const moaNaturalSchema = {
   moaNaturalBatch: { type: 'int', default: 1600, min: 1, max: 1_000_000, doc: 'Replay positions per natural-net MOA step (paper G: 1600).', when: FULL },
   moaGruHidden: { type: 'int', default: 64, min: 1, max: 4096, doc: 'Units of each layer of the 2-layer character and mental GRUs (paper G: 64).', when: FULL },
   moaNaturalHidden: { type: 'int', default: 128, min: 1, max: 4096, doc: 'Units of each of the two LeakyReLU layers of the natural prediction net (paper G: 128).', when: FULL },
-  moaGruGates: { type: 'enum', default: 'f32-simd', values: [...GRU_GATES], doc: "Kernel of the character and mental GRUs' gate math (as the actors' gruGates: forward gates and BPTT gate derivatives; the matmuls are tfjs's either way). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps); f64-js: float64 JS loops with Math.exp, the reference (the only kernel before this option). Same mathematics; results differ by float rounding only.", when: FULL },
+  moaGruGates: { type: 'enum', default: 'f32-simd', values: [...GRU_GATES], doc: "Kernel of the character and mental GRUs' gate math (as the actors' gruGates: forward gates and BPTT gate derivatives). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps), on wasm/cpu with the per-step hidden matmuls in the same kernel (nn/gru.ts); f32-simd-tfjs-matmul: the same gates with every matmul in tfjs (same bits on wasm); f64-js: float64 JS loops with Math.exp and tfjs matmuls, the reference (the only kernel before this option). Same mathematics; results differ by float rounding only.", when: FULL },
 } as const satisfies Schema;
 
 export interface MoaNaturalConfig {
@@ -222,24 +222,6 @@ export function collectCharacter(env: VecEnv, lay: JointLayout, M: number, L: nu
   return { data, envSteps };
 }
 
-/**
- * A second GRUCell over the variables of `cell` (registered in `params` under `name`), with its
- * own workspace and forward trace. A cell keeps one trace, sized for the last row count it ran:
- * the mental cells run at 2K rows (the RL update's predictions) and at moaNaturalBatch rows (the
- * MOA step) in every iteration, so one cell would reallocate both traces (~84 MB per observer
- * and layer at the paper's sizes) twice per iteration; the prediction pass runs on the twin
- * instead. Its constructor's initial draw goes to a throwaway Rng and is discarded: the
- * variables are the original's, and the run's Rng stream is untouched.
- */
-function twinCell(tf: Tf, params: ParamSet, name: string, cell: GRUCell): GRUCell {
-  const view = { add: (n: string) => params.get(n) } as unknown as ParamSet;
-  const twin = new GRUCell(tf, view, name, { inputSize: cell.inputSize, hiddenSize: cell.hiddenSize, groups: cell.groups, gates: cell.gates }, new Rng(0));
-  if (twin.weightIh !== cell.weightIh || twin.weightHh !== cell.weightHh || twin.biasIh !== cell.biasIh || twin.biasHh !== cell.biasHh) {
-    throw new Error(`twinCell ${name}: the twin does not share the cell's variables`);
-  }
-  return twin;
-}
-
 /** Identity whose gradient is zero: the learned gate's CE sees the nets' outputs as constants. */
 function detach(tf: Tf, x: Tensor): Tensor {
   const op = tf.customGrad((...args: unknown[]) => {
@@ -258,8 +240,6 @@ interface Observer {
   readonly cache: ParamSet;
   readonly char: [GRUCell, GRUCell];
   readonly mental: [GRUCell, GRUCell];
-  /** The mental cells' twins for the prediction pass (same variables, own workspace; see mentalFor). */
-  readonly mentalPredict: [GRUCell, GRUCell];
   readonly natural: Mlp;
   readonly gate: Linear | null;
   /** [G, 1, outDim] 1 on each pair's real actions. */
@@ -305,7 +285,6 @@ export class NaturalMoa {
       const cell = (name: string, inp: number) => new GRUCell(tf, params, name, { inputSize: inp, hiddenSize: H, groups: G, gates: cfg.moaGruGates }, rng);
       const char: [GRUCell, GRUCell] = [cell('char/0', this.stepW), cell('char/1', H)];
       const mental: [GRUCell, GRUCell] = [cell('mental/0', this.stepW), cell('mental/1', H)];
-      const mentalPredict: [GRUCell, GRUCell] = [twinCell(tf, params, 'mental/0', mental[0]), twinCell(tf, params, 'mental/1', mental[1])];
       const K = cfg.moaNaturalHidden;
       const natural = new Mlp(tf, params, 'natural', [this.inDim + 2 * H, K, K, this.outDim], 'leaky-relu', G, rng);
       const gate = cfg.moaCombine === 'learnedGate' ? new Linear(tf, params, 'gate', this.inDim, 1, G, rng) : null;
@@ -314,7 +293,7 @@ export class NaturalMoa {
       const m = new Float32Array(G * this.outDim);
       targets.forEach((j, k) => m.fill(1, k * this.outDim, k * this.outDim + lay.codecs[j].dim));
       const outMask = tf.tensor3d(m, [G, 1, this.outDim]);
-      this.observers.push({ targets, params, opt: new Adam(tf, params, { lr: cfg.moaLr }), cache, char, mental, mentalPredict, natural, gate, outMask });
+      this.observers.push({ targets, params, opt: new Adam(tf, params, { lr: cfg.moaLr }), cache, char, mental, natural, gate, outMask });
     }
     this.charSeed = deriveSeed(runSeed, CHAR_STREAM);
     this.charData = this.collect();
@@ -505,7 +484,7 @@ export class NaturalMoa {
       slots.set(chain.subarray(1, T + 1), (K + k) * T);
     }
     const e = this.stackWindows(i, this.windowFeatures(buf, slots, 2 * K, T, this.observers[i].targets), T, 2 * K);
-    const both = this.gruFinal(this.observers[i].mentalPredict, e, T, 2 * K);
+    const both = this.gruFinal(this.observers[i].mental, e, T, 2 * K);
     e.dispose();
     const G = both.shape[0] as number;
     const now = tf.slice(both, [0, 0, 0], [G, K, this.H]);
