@@ -67,7 +67,8 @@
 import type { Schema } from '../config/schema';
 import type { VecEnv } from '../envs/types';
 import { GRU_GATES, GRUCell, type GruGates } from '../nn/gru';
-import { Linear, Mlp } from '../nn/mlp';
+import { copyMatMul } from '../nn/attention-critic-copies';
+import { applyActivation, groupedLinear, Linear, Mlp } from '../nn/mlp';
 import { Adam } from '../nn/optim';
 import { ParamSet } from '../nn/params';
 import type { Tensor, Tf } from '../nn/tf';
@@ -91,7 +92,7 @@ export const moaNaturalSchema = {
   moaNaturalBatch: { type: 'int', default: 1600, min: 1, max: 1_000_000, doc: 'Replay positions per natural-net MOA step (paper G: 1600).', when: FULL },
   moaGruHidden: { type: 'int', default: 64, min: 1, max: 4096, doc: 'Units of each layer of the 2-layer character and mental GRUs (paper G: 64).', when: FULL },
   moaNaturalHidden: { type: 'int', default: 128, min: 1, max: 4096, doc: 'Units of each of the two LeakyReLU layers of the natural prediction net (paper G: 128).', when: FULL },
-  moaGruGates: { type: 'enum', default: 'f32-simd', values: [...GRU_GATES], doc: "Kernel of the character and mental GRUs' gate math (as the actors' gruGates: forward gates and BPTT gate derivatives; the matmuls are tfjs's either way). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps); f64-js: float64 JS loops with Math.exp, the reference (the only kernel before this option). Same mathematics; results differ by float rounding only.", when: FULL },
+  moaGruGates: { type: 'enum', default: 'f32-simd', values: [...GRU_GATES], doc: "Kernel of the character and mental GRUs' gate math (as the actors' gruGates: forward gates and BPTT gate derivatives). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps), on wasm/cpu with the per-step hidden matmuls in the same kernel (nn/gru.ts); f32-simd-tfjs-matmul: the same gates with every matmul in tfjs (same bits on wasm); f64-js: float64 JS loops with Math.exp and tfjs matmuls, the reference (the only kernel before this option). Same mathematics; results differ by float rounding only.", when: FULL },
 } as const satisfies Schema;
 
 export interface MoaNaturalConfig {
@@ -416,15 +417,33 @@ export class NaturalMoa {
     if (!input) e.dispose();
   }
 
-  /** Masked natural logits [G, R, outDim] from x [G, R, inDim], e_char [G, 1, H], e_mental [G, R, H]. */
+  /**
+   * Masked natural logits [G, R, outDim] from x [G, R, inDim], e_char [G, 1, H], e_mental [G, R, H].
+   * The first layer's input is [x, e_char, e_mental] (spec §3.1); e_char is one row per pair, so
+   * its share e_char W_c is computed once per pair and added to every row's x W_x + e_mental W_m
+   * instead of multiplying a broadcast [G, R, H] block row by row (a third of that layer's
+   * arithmetic, forward and backward, at the paper's H = 64). The same sum in another order:
+   * float rounding only (test/algos/f2a2-moa-natural.test.ts checks it against the plain
+   * concatenated layer).
+   */
   private naturalLogits(i: number, x: Tensor, eChar: Tensor, eMental: Tensor): Tensor {
     const tf = this.tf;
     const ob = this.observers[i];
     return tf.tidy(() => {
-      const [G, R] = x.shape as number[];
-      const c = tf.add(tf.zeros([G, R, this.H]), eChar);
-      const y = ob.natural.forward(tf.concat([x, c, eMental], 2));
-      return tf.add(y, tf.mul(tf.sub(1, ob.outMask), MASKED_LOGIT));
+      const [l0, ...rest] = ob.natural.layers;
+      const G = l0.groups;
+      const D = this.inDim;
+      const H = this.H;
+      const W = l0.weight;
+      const out = l0.outDim;
+      const wXM = tf.concat([tf.slice(W, [0, 0, 0], [G, D, out]), tf.slice(W, [0, D + H, 0], [G, H, out])], 1);
+      const wC = tf.slice(W, [0, D, 0], [G, H, out]);
+      const pre = tf.add(groupedLinear(tf, tf.concat([x, eMental], 2), wXM, l0.bias), copyMatMul(tf, eChar, wC));
+      let h = applyActivation(tf, pre, ob.natural.activation);
+      rest.forEach((layer, k) => {
+        h = layer.forward(h, k + 1 < rest.length ? ob.natural.activation : 'linear');
+      });
+      return tf.add(h, tf.mul(tf.sub(1, ob.outMask), MASKED_LOGIT));
     });
   }
 

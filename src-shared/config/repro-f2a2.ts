@@ -27,6 +27,18 @@
  * 4 heads of 16 dims; the schema needs a multiple of attendHeads); its temperature, clips and
  * regularisers stay the paper's, so the small run exercises the same update as the paper's,
  * only smaller.
+ *
+ * No budget between `small` and `paper` is defined, because none that learns was found that
+ * fits ~30 min of wall per run on the shared 2-core machine (issue 11, wt-11s, 2026-12-03):
+ * F2A2-SAC on Rover-Tower (the cheapest task per episode) at SMALL_ALGO's settings, 4 copies
+ * (4 episodes per round, ~5 s of CPU per round at full MOA, ~40-50 s of wall at load 15-35),
+ * `cairn train` for 39 rounds x 2 seeds and, with the impromptu MOA, 56 rounds x 1 seed:
+ * mean_return per 10 rounds stayed at the random start (-17..0, against single rounds of
+ * -45..+90 from 4 episodes each), on_goal_share at 0.1 throughout: no rise within 160-220
+ * episodes. The MAAC code's default length is 50,000 episodes; how many of them the first
+ * clear rise needs was not measured. At ~5 s of CPU per 4 episodes each 1,000 episodes cost
+ * ~21 min of CPU per run, and a table is 14 runs x 2 seeds: e.g. 5,000 episodes would be
+ * ~1.7 h of CPU per run, ~50 h per table, beyond a session here.
  */
 import type { Budget, ReferenceTable, Repro, ReproVariant } from './repro';
 import type { PartialExperiment } from './experiment';

@@ -347,6 +347,36 @@ describe('F2A2 full MOA (character, mental, natural nets)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('the mental cells alternate the prediction pass (2K rows) and the MOA step without reallocating their traces; predictions follow every step', async () => {
+    const { trainer } = make({ updateEvery: 4 });
+    await trainer.round();
+    const moa = trainer.moaNatural as NaturalMoa;
+    const buf = trainer.replay();
+    const i = 2;
+    const ob = moa.observers[i];
+    const index = Int32Array.from({ length: 4 }, (_, k) => (3 * k + 1) % buf.count);
+    const read = () => {
+      const { now, next } = moa.mentalFor(i, buf, index);
+      const out = [Array.from(now.dataSync()), Array.from(next.dataSync())];
+      now.dispose();
+      next.dispose();
+      return out;
+    };
+    const traces = () => ob.mental.map((c) => [...(c as unknown as { ownTraces: Map<number, unknown> }).ownTraces.entries()]);
+    const before = read();
+    moa.step(buf, trainer.moaBank!, new Rng(4));
+    const held = traces();
+    // One trace per row count (nn/gru.ts takeTrace): at least the prediction's and the step's.
+    held.forEach((t) => expect(t.length).toBeGreaterThanOrEqual(2));
+    const after = read();
+    moa.step(buf, trainer.moaBank!, new Rng(5));
+    expect(traces()).toEqual(held);
+    traces().forEach((t, l) => t.forEach(([rows, tr], k) => expect(tr, `mental/${l} rows ${rows}`).toBe(held[l][k][1])));
+    expect(after).not.toEqual(before);
+    expect(read()).not.toEqual(after);
+    trainer.dispose();
+  });
+
   it('impromptu-only keeps no natural nets, no replay column, no extra checkpoint state', async () => {
     const { trainer } = make({ moaModel: 'impromptu', updateEvery: 4 });
     expect(trainer.moaNatural).toBeNull();
