@@ -19,6 +19,7 @@ import { checkpointDir } from '../db/paths';
 import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
 import { chooseResumePoint, type ResumePoint } from './resume-point';
 import { HEARTBEAT_MS, runnerAlive, selfIdentity, type RunnerIdentity } from './liveness';
+import { decideUpdateThreads, loadAverage, threadsLogLine } from './update-threads';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 
@@ -45,6 +46,10 @@ export interface RunnerOptions {
    * keeps its working database on node-local disk and its checkpoints on the shared one.
    */
   checkpointBase?: string;
+  /** Cores the `updateThreads: auto` choice counts (default os.availableParallelism(); tests set it). */
+  cores?: number;
+  /** The load average it reads (default os.loadavg()[0], none on Windows; tests set it). */
+  loadAverage?: () => number | undefined;
 }
 
 interface Active {
@@ -63,10 +68,18 @@ interface Active {
   flushTimer?: NodeJS.Timeout;
   writing: Promise<void>;
   exited: Promise<void>;
+  /**
+   * A PPO learner's critic helper (algo.updateThreads): `auto` runs follow this runner's
+   * decisions (update-threads.ts), fixed ones count as a busy core in them. `told`: the worker
+   * has the current choice (a new run gets it in its start message).
+   */
+  threads?: { auto: boolean; current: 1 | 2; told: boolean };
 }
 
 const FLUSH_MS = 250;
 const FLUSH_POINTS = 20_000;
+/** How often `updateThreads: auto` is reconsidered for a changed load (runs starting and ending: at once). */
+const THREADS_PLAN_MS = 30_000;
 
 export class Runner extends EventEmitter {
   readonly maxParallel: number;
@@ -84,6 +97,11 @@ export class Runner extends EventEmitter {
   private closed = false;
   private readonly self: RunnerIdentity = selfIdentity();
   private lastBeat = 0;
+  /** Runs taken off the queue and not yet in `active`. */
+  private readonly starting = new Set<number>();
+  private readonly cores: number;
+  private readonly loadAverage: () => number | undefined;
+  private lastThreadsPlan = 0;
 
   constructor(opts: RunnerOptions) {
     super();
@@ -93,6 +111,8 @@ export class Runner extends EventEmitter {
     this.workerFile = opts.workerFile ?? process.env.CAIRN_WORKER ?? fileURLToPath(new URL('./worker.ts', import.meta.url));
     this.workerEnv = opts.workerEnv ?? {};
     this.checkpointBase = opts.checkpointBase;
+    this.cores = Math.max(1, opts.cores ?? os.availableParallelism());
+    this.loadAverage = opts.loadAverage ?? (() => loadAverage(os.loadavg(), process.platform));
     this.poller = setInterval(() => void this.pollStops(), opts.pollMs ?? 500);
     this.poller.unref();
   }
@@ -207,6 +227,7 @@ export class Runner extends EventEmitter {
     while (!this.closed && this.active.size + this.launching < this.maxParallel && this.queue.length > 0) {
       const next = this.queue.shift()!;
       this.launching++;
+      this.starting.add(next.runId);
       try {
         await this.launch(next.runId, next.resumeFrom);
       } catch (err) {
@@ -218,6 +239,7 @@ export class Runner extends EventEmitter {
         this.emitEvent({ type: 'status', runId: next.runId, status: 'failed', error: String(err) });
       } finally {
         this.launching--;
+        this.starting.delete(next.runId);
       }
     }
     this.notify();
@@ -277,8 +299,17 @@ export class Runner extends EventEmitter {
       const o = await this.store.getRun(oid);
       opponent = o ? { runId: oid, found: true, config: o.config, checkpoint: (await this.store.latestCheckpoint(oid))?.path ?? null } : { runId: oid, found: false };
     }
+    const ut = (run.config.algo as Record<string, unknown>).updateThreads;
+    if (ut !== undefined) {
+      const auto = ut === 'auto';
+      a.threads = { auto, current: auto ? 1 : Number(ut) === 2 ? 2 : 1, told: !auto };
+      if (!auto) this.write(a, () => this.log(runId, 'info', threadsLogLine(a.threads!.current, `algo.updateThreads = ${ut}`)));
+    }
+    // Also reconsiders the other runs: one more run here may take a helper's core.
+    this.planThreads();
     const start: StartMessage = {
       type: 'start',
+      updateThreads: a.threads?.auto ? a.threads.current : undefined,
       opponent,
       runId,
       config: run.config,
@@ -288,6 +319,44 @@ export class Runner extends EventEmitter {
       resumeFrom,
     };
     child.send(start);
+    if (a.threads) a.threads.told = true;
+  }
+
+  /** Runs training at once here: live, starting, and queued ones that start as soon as a slot is free. */
+  private liveRuns(): number {
+    let starting = 0;
+    for (const id of this.starting) if (!this.active.has(id)) starting++;
+    return Math.min(this.maxParallel, this.active.size + starting + this.queue.length);
+  }
+
+  /**
+   * `algo.updateThreads: auto`: (re)decide each such run's helper, earliest-launched first (a
+   * run that has a helper is not outbid by a newer one), and tell the workers whose choice
+   * changed; the choice and its reasons go to the run's log.
+   */
+  private planThreads(): void {
+    this.lastThreadsPlan = Date.now();
+    const runs = [...this.active.values()].filter((a) => a.threads && !a.final);
+    if (!runs.some((a) => a.threads!.auto)) return;
+    const load = this.loadAverage();
+    const liveRuns = this.liveRuns();
+    for (const a of runs) {
+      const t = a.threads!;
+      if (!t.auto) continue;
+      const otherHelpers = runs.filter((b) => b !== a && b.threads!.current === 2).length;
+      const c = decideUpdateThreads({ cores: this.cores, liveRuns, otherHelpers, load, current: t.current });
+      if (t.told && c.threads === t.current) continue;
+      const first = !t.told;
+      t.current = c.threads;
+      const line = threadsLogLine(c.threads, c.why) + (first ? '' : ', from the next round');
+      this.write(a, () => this.log(a.runId, 'info', line));
+      if (first) continue; // the start message carries it
+      try {
+        if (a.child.connected) a.child.send({ type: 'threads', updateThreads: c.threads });
+      } catch {
+        // The worker is exiting: nothing left to tell it.
+      }
+    }
   }
 
   private onMessage(a: Active, m: WorkerMessage): void {
@@ -403,6 +472,8 @@ export class Runner extends EventEmitter {
     }
     // Only now is the run no longer busy: idle() must not resolve before its end is recorded.
     this.active.delete(a.runId);
+    // Its core (and helper) are free: a remaining run may take a helper.
+    if (a.threads) this.planThreads();
     this.emitEvent({ type: 'status', runId: a.runId, status, error });
     void this.pump();
   }
@@ -440,6 +511,7 @@ export class Runner extends EventEmitter {
 
   private async pollStops(): Promise<void> {
     const now = Date.now();
+    if (now - this.lastThreadsPlan >= THREADS_PLAN_MS) this.planThreads();
     if (now - this.lastBeat >= HEARTBEAT_MS) {
       this.lastBeat = now;
       for (const id of [...this.active.keys(), ...this.queue.map((q) => q.runId)]) {
