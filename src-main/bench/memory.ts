@@ -16,6 +16,8 @@ export interface RssSample {
   round: number;
   rssMb: number;
   heapMb: number;
+  /** V8 heap committed (used plus free pages it keeps). */
+  heapTotalMb: number;
   externalMb: number;
   tensors: number;
   /** Seconds since the first sample, and this process's CPU seconds (all its threads). */
@@ -31,6 +33,8 @@ export interface RssReport {
   label?: string;
   rounds: number;
   samples: RssSample[];
+  /** Samples taken after a full GC (`node --expose-gc`). */
+  gc: boolean;
   /** RSS change from the middle sample to the last, MB. */
   secondHalfGrowthMb: number;
   /** Live tensors at the last sample minus at the first. */
@@ -71,12 +75,16 @@ export async function rssOverRounds(o: {
   // so a helper's are asked of it (between rounds it has nothing queued).
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  // Under `node --expose-gc` each sample follows a full collection, so garbage not yet
+  // collected does not pass for growth (and growth that remains is live or native).
+  const gc = (globalThis as { gc?: () => void }).gc;
   const sample = async (round: number) => {
+    gc?.();
     const m = process.memoryUsage();
     const cpu = process.cpuUsage(cpu0);
     const helpers = liveCriticThreads();
     const helper = helpers.length > 0 ? await helpers[0].memory() : undefined;
-    samples.push({ round, rssMb: mb(m.rss), heapMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), tensors: tf.memory().numTensors, wallS: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6, helper });
+    samples.push({ round, rssMb: mb(m.rss), heapMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external + m.arrayBuffers), tensors: tf.memory().numTensors, wallS: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6, helper });
   };
   try {
     await sample(0);
@@ -85,7 +93,7 @@ export async function rssOverRounds(o: {
       if (r % o.every === 0 || r === o.rounds) {
         await sample(r);
         const s = samples[samples.length - 1];
-        o.log?.(`rss: ${o.preset} round ${r} (${s.wallS.toFixed(0)} s, cpu ${s.cpuS.toFixed(0)} s): ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)}, ext ${s.externalMb.toFixed(1)}, tensors ${s.tensors}${s.helper ? ` (helper external ${s.helper.externalMb.toFixed(1)} MB)` : ''}`);
+        o.log?.(`rss: ${o.preset} round ${r} (${s.wallS.toFixed(0)} s, cpu ${s.cpuS.toFixed(0)} s): ${s.rssMb.toFixed(1)} MB, heap ${s.heapMb.toFixed(1)} of ${s.heapTotalMb.toFixed(1)}, ext ${s.externalMb.toFixed(1)}, tensors ${s.tensors}${s.helper ? ` (helper external ${s.helper.externalMb.toFixed(1)} MB)` : ''}`);
       }
     }
   } finally {
@@ -93,12 +101,12 @@ export async function rssOverRounds(o: {
   }
   const mid = samples[Math.floor(samples.length / 2)];
   const last = samples[samples.length - 1];
-  return { preset: o.preset, label: o.label, rounds: o.rounds, samples, secondHalfGrowthMb: last.rssMb - mid.rssMb, tensorGrowth: last.tensors - samples[1 < samples.length ? 1 : 0].tensors };
+  return { preset: o.preset, label: o.label, gc: gc !== undefined, rounds: o.rounds, samples, secondHalfGrowthMb: last.rssMb - mid.rssMb, tensorGrowth: last.tensors - samples[1 < samples.length ? 1 : 0].tensors };
 }
 
 export function formatRss(r: RssReport): string {
   const withHelper = r.samples.some((s) => s.helper);
-  const lines = [`\n${r.preset}${r.label ? ` (${r.label})` : ''}: ${r.rounds} rounds; RSS growth over the second half ${r.secondHalfGrowthMb.toFixed(1)} MB; live tensors ${r.tensorGrowth >= 0 ? '+' : ''}${r.tensorGrowth} after round 1`];
+  const lines = [`\n${r.preset}${r.label ? ` (${r.label})` : ''}: ${r.rounds} rounds${r.gc ? ' (samples after a full GC)' : ''}; RSS growth over the second half ${r.secondHalfGrowthMb.toFixed(1)} MB; live tensors ${r.tensorGrowth >= 0 ? '+' : ''}${r.tensorGrowth} after round 1`];
   const helperHead = withHelper ? ` ${'helper heap'.padStart(11)} ${'helper ext'.padStart(10)} ${'h.tensors'.padStart(9)}` : '';
   lines.push(`${'round'.padStart(6)} ${'rss MB'.padStart(8)} ${'heap MB'.padStart(8)} ${'ext MB'.padStart(8)} ${'tensors'.padStart(8)}${helperHead}`);
   for (const s of r.samples) {

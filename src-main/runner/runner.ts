@@ -19,7 +19,7 @@ import { checkpointDir } from '../db/paths';
 import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
 import { chooseResumePoint, type ResumePoint } from './resume-point';
 import { HEARTBEAT_MS, runnerAlive, selfIdentity, type RunnerIdentity } from './liveness';
-import { decideUpdateThreads, loadAverage, threadsLogLine } from './update-threads';
+import { decideUpdateThreads, loadAverage, ownLoadOf, threadsLogLine } from './update-threads';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 
@@ -73,7 +73,9 @@ interface Active {
    * decisions (update-threads.ts), fixed ones count as a busy core in them. `told`: the worker
    * has the current choice (a new run gets it in its start message).
    */
-  threads?: { auto: boolean; current: 1 | 2; told: boolean };
+  threads?: { auto: boolean; current: 1 | 2; told: boolean; since: number };
+  /** When its worker started (ms): its share of the load average grows from then. */
+  startedMs: number;
 }
 
 const FLUSH_MS = 250;
@@ -268,6 +270,7 @@ export class Runner extends EventEmitter {
       envSteps: run.envSteps,
       writing: Promise.resolve(),
       exited: new Promise((r) => (onExit = r)),
+      startedMs: Date.now(),
     };
     this.active.set(runId, a);
     child.stderr?.on('data', (d: Buffer) => {
@@ -302,7 +305,7 @@ export class Runner extends EventEmitter {
     const ut = (run.config.algo as Record<string, unknown>).updateThreads;
     if (ut !== undefined) {
       const auto = ut === 'auto';
-      a.threads = { auto, current: auto ? 1 : Number(ut) === 2 ? 2 : 1, told: !auto };
+      a.threads = { auto, current: auto ? 1 : Number(ut) === 2 ? 2 : 1, told: !auto, since: Date.now() };
       if (!auto) this.write(a, () => this.log(runId, 'info', threadsLogLine(a.threads!.current, `algo.updateThreads = ${ut}`)));
     }
     // Also reconsiders the other runs: one more run here may take a helper's core.
@@ -340,13 +343,17 @@ export class Runner extends EventEmitter {
     if (!runs.some((a) => a.threads!.auto)) return;
     const load = this.loadAverage();
     const liveRuns = this.liveRuns();
+    const now = Date.now();
     for (const a of runs) {
       const t = a.threads!;
       if (!t.auto) continue;
       const otherHelpers = runs.filter((b) => b !== a && b.threads!.current === 2).length;
-      const c = decideUpdateThreads({ cores: this.cores, liveRuns, otherHelpers, load, current: t.current });
+      const ages = [...this.active.values()].map((b) => (now - b.startedMs) / 1000);
+      for (const b of runs) if (b.threads!.current === 2) ages.push((now - b.threads!.since) / 1000);
+      const c = decideUpdateThreads({ cores: this.cores, liveRuns, otherHelpers, load, ownLoad: ownLoadOf(ages), current: t.current });
       if (t.told && c.threads === t.current) continue;
       const first = !t.told;
+      if (c.threads !== t.current) t.since = now;
       t.current = c.threads;
       const line = threadsLogLine(c.threads, c.why) + (first ? '' : ', from the next round');
       this.write(a, () => this.log(a.runId, 'info', line));

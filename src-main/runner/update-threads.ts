@@ -11,12 +11,16 @@
  * - its own runs: the ones it runs at once (live plus queued ones about to start, capped by
  *   its concurrency), each taking a core, and the helpers it has already granted,
  * - everything else on the machine, from the 1-minute load average minus what its own runs
- *   account for (other programs, another Cairn process, other users). The load average lags
- *   by about a minute, so right after a start this share is underestimated and corrected at
- *   the next decision; where the OS has none (Windows reports 0) it is left out.
- * A run gets a helper when at least one core is spare after all that. A run that has one keeps
- * it until less than half a core is spare: the load average wanders by a few tenths, and a
- * helper switched on and off every decision would cost a thread start each time.
+ *   account for (other programs, another Cairn process, other users). The average follows a
+ *   new process with a one-minute time constant, so a run started t seconds ago is counted as
+ *   1 - exp(-t / 60) of a busy thread (`ownLoadOf`), not as a whole one: otherwise a load of 1
+ *   from someone else, seen as a run starts, would pass for the run itself. Where the OS has
+ *   no load average (Windows reports 0) it is left out.
+ * A run gets a helper when at least 3/4 of a core is spare after all that, and keeps it while
+ * 0.4 is. The actor's and the critic's sides of the update are of similar size, so a helper
+ * on a core it gets a share x of takes max(A, C / x) against A + C on one thread: it pays down
+ * to x of about 0.5; the margin above that covers the load average's wander (a few tenths), and
+ * the gap between on and off keeps a helper from being started and stopped every decision.
  */
 
 export interface UpdateThreadsInput {
@@ -28,6 +32,8 @@ export interface UpdateThreadsInput {
   otherHelpers: number;
   /** 1-minute load average; undefined where the OS gives none. */
   load?: number;
+  /** What this host's runs and helpers account for in `load` (ownLoadOf); default: each a whole thread. */
+  ownLoad?: number;
   /** The run's present choice (a new run: 1). */
   current: 1 | 2;
 }
@@ -40,17 +46,31 @@ export interface UpdateThreadsChoice {
   why: string;
 }
 
+/** Spare cores at which a run takes a helper, and down to which it keeps one. */
+export const TAKE_AT = 0.75;
+export const KEEP_AT = 0.4;
+
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export function decideUpdateThreads(i: UpdateThreadsInput): UpdateThreadsChoice {
-  const own = i.liveRuns + i.otherHelpers + (i.current === 2 ? 1 : 0);
+  const own = i.ownLoad ?? i.liveRuns + i.otherHelpers + (i.current === 2 ? 1 : 0);
   const elsewhere = i.load === undefined ? 0 : Math.max(0, i.load - own);
   const spare = i.cores - i.liveRuns - i.otherHelpers - elsewhere;
-  const threads = spare >= (i.current === 2 ? 0.5 : 1) ? 2 : 1;
+  const threads = spare >= (i.current === 2 ? KEEP_AT : TAKE_AT) ? 2 : 1;
   const load = i.load === undefined ? 'no load average' : `load ${i.load.toFixed(1)}, ${elsewhere.toFixed(1)} of it from other processes`;
   const helpers = i.otherHelpers > 0 ? `, ${plural(i.otherHelpers, 'helper')} of other runs` : '';
   const why = `auto: ${plural(i.cores, 'core')}, ${plural(i.liveRuns, 'run')} here${helpers}, ${load}: ${spare.toFixed(1)} spare`;
   return { threads, spare, why };
+}
+
+/**
+ * This host's share of the 1-minute load average: each busy thread (a run's worker, a helper)
+ * started `ageS` seconds ago, as Linux's average has taken it in so far (time constant 60 s).
+ */
+export function ownLoadOf(threadAgesS: readonly number[]): number {
+  let s = 0;
+  for (const t of threadAgesS) s += 1 - Math.exp(-Math.max(0, t) / 60);
+  return s;
 }
 
 /** The log line a run gets when its choice is made or changes. */
