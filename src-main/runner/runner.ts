@@ -479,8 +479,8 @@ export class Runner extends EventEmitter {
     }
     // Only now is the run no longer busy: idle() must not resolve before its end is recorded.
     this.active.delete(a.runId);
-    // Its core (and helper) are free: a remaining run may take a helper.
-    if (a.threads) this.planThreads();
+    // Its core (and any helper) are free: a remaining run may take a helper.
+    this.planThreads();
     this.emitEvent({ type: 'status', runId: a.runId, status, error });
     void this.pump();
   }
