@@ -16,7 +16,7 @@ import type { Replay } from '../../src-shared/envs/types';
 import type { BackendChoice } from '../backend/select';
 import type { Store } from '../db/store';
 import { checkpointDir } from '../db/paths';
-import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
+import type { EpisodeOut, MetricOut, ParentMessage, StartMessage, WorkerMessage } from './protocol';
 import { chooseResumePoint, type ResumePoint } from './resume-point';
 import { HEARTBEAT_MS, runnerAlive, selfIdentity, type RunnerIdentity } from './liveness';
 import { decideUpdateThreads, loadAverage, ownLoadOf, threadsLogLine } from './update-threads';
@@ -180,7 +180,7 @@ export class Runner extends EventEmitter {
     }
     const a = this.active.get(runId);
     if (a) {
-      a.child.send({ type: 'stop' });
+      this.tell(a, { type: 'stop' });
       this.write(a, () => this.log(runId, 'info', 'stop requested: stopping after the current round'));
       return;
     }
@@ -202,7 +202,7 @@ export class Runner extends EventEmitter {
     for (const q of this.queue.splice(0)) {
       await this.store.updateRun(q.runId, { status: 'stopped', endedAt: Date.now() });
     }
-    for (const a of this.active.values()) a.child.send({ type: 'stop' });
+    for (const a of this.active.values()) this.tell(a, { type: 'stop' });
     await Promise.all([...this.active.values()].map((a) => a.exited));
     this.close();
   }
@@ -325,6 +325,18 @@ export class Runner extends EventEmitter {
     if (a.threads) a.threads.told = true;
   }
 
+  /**
+   * A message to a run's worker that may be exiting (done, or stopped right after its
+   * checkpoint): a send on its closed channel would otherwise emit an unhandled 'error' on
+   * the child and bring this process down. Nothing is lost: a worker that is gone needs no
+   * stop, and its run's end is recorded by the exit handler.
+   */
+  private tell(a: Active, msg: ParentMessage): void {
+    if (!a.child.connected) return;
+    // With a callback, a channel closed between the check and the send reports to it instead.
+    a.child.send(msg, () => undefined);
+  }
+
   /** Runs training at once here: live, starting, and queued ones that start as soon as a slot is free. */
   private liveRuns(): number {
     let starting = 0;
@@ -358,11 +370,7 @@ export class Runner extends EventEmitter {
       const line = threadsLogLine(c.threads, c.why) + (first ? '' : ', from the next round');
       this.write(a, () => this.log(a.runId, 'info', line));
       if (first) continue; // the start message carries it
-      try {
-        if (a.child.connected) a.child.send({ type: 'threads', updateThreads: c.threads });
-      } catch {
-        // The worker is exiting: nothing left to tell it.
-      }
+      this.tell(a, { type: 'threads', updateThreads: c.threads });
     }
   }
 
@@ -537,7 +545,7 @@ export class Runner extends EventEmitter {
     for (const a of this.active.values()) {
       try {
         const run = await this.store.getRun(a.runId);
-        if (run?.stopRequested) a.child.send({ type: 'stop' });
+        if (run?.stopRequested) this.tell(a, { type: 'stop' });
       } catch {
         // A busy database this tick is retried on the next one.
       }
