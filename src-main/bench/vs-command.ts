@@ -17,6 +17,9 @@ export const VS_FLAGS = {
   'ab-threads': { type: 'boolean' },
   'ab-moa': { type: 'boolean' },
   rounds: { type: 'string' },
+  every: { type: 'string' },
+  envs: { type: 'string' },
+  'episode-limit': { type: 'string' },
 } as const;
 
 export const VS_HELP =
@@ -29,7 +32,7 @@ export const VS_HELP =
   '--ab-ppo: IPPO and MAPPO with the per-step reference network and the batched one (same bits), alternating --reps times; CPU-time env-steps/s and kernels per round.\n' +
   '--ab-threads: IPPO and MAPPO at algo.updateThreads 1 and 2 (same bits), alternating --reps times; wall and CPU ms per round.\n' +
   '--ab-moa: F2A2 with the full MOA (character, mental, natural nets) vs the impromptu net alone, CPU ms per round, alternating --reps times.\n' +
-  '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10.\n';
+  '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10 (--every K to choose), --envs B copies (32), --episode-limit T (default: the preset value); under node --expose-gc each sample follows a full GC; with a PPO helper thread, its own heap, wasm memory and tensors too.\n';
 
 /** These flags, checked (`cairn bench` calls it before measuring anything, whichever mode). */
 export function checkVsFlags(values: Record<string, unknown>): { seconds: number; labels: string[] | undefined } {
@@ -39,6 +42,9 @@ export function checkVsFlags(values: Record<string, unknown>): { seconds: number
     if (!VS_ROWS.some((r) => r.label === l)) throw new UsageError(`--learners: expected some of ${VS_ROWS.map((r) => r.label).join(', ')}, got ${JSON.stringify(l)}`);
   }
   intFlag('rounds', values.rounds as string | undefined, 300, 1);
+  intFlag('every', values.every as string | undefined, 1, 1);
+  intFlag('envs', values.envs as string | undefined, 32, 1, 4096);
+  intFlag('episode-limit', values['episode-limit'] as string | undefined, 1, 1, 100_000);
   intFlag('reps', values.reps as string | undefined, 3, 1, 100);
   return { seconds, labels };
 }
@@ -48,7 +54,11 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
   if (values.rss) {
     const rounds = intFlag('rounds', values.rounds as string | undefined, 300, 1);
     for (const row of VS_ROWS.filter((r) => !labels || labels.includes(r.label))) {
-      const r = await rssOverRounds({ preset: row.preset, rounds, every: Math.max(1, Math.floor(rounds / 10)), numEnvs: 32, log });
+      const every = values.every === undefined ? Math.max(1, Math.floor(rounds / 10)) : intFlag('every', values.every as string, 1, 1);
+      const r = await rssOverRounds({ preset: row.preset, label: row.label, algo: row.algo, rounds, every, numEnvs: intFlag('envs', values.envs as string | undefined, 32, 1, 4096),
+        episodeLimit: values['episode-limit'] === undefined ? undefined : intFlag('episode-limit', values['episode-limit'] as string, 1, 1, 100_000),
+        log,
+      });
       process.stdout.write(formatRss(r));
       if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
     }

@@ -19,12 +19,22 @@ import type { CriticJob, CriticResult, CriticSpec, CriticState, PpoCriticThread 
 export type HostMessage =
   | { kind: 'begin'; state: CriticState }
   | { kind: 'step'; id: number; job: CriticJob }
-  | { kind: 'end'; id: number };
+  | { kind: 'end'; id: number }
+  | { kind: 'memory'; id: number };
+
+/** The helper's own isolate: what the process's memoryUsage() in the host thread cannot see. */
+export interface HelperMemory {
+  heapMb: number;
+  /** External and ArrayBuffer memory of the helper's isolate (its wasm heap is in here). */
+  externalMb: number;
+  tensors: number;
+}
 
 type WorkerMessage =
   | { kind: 'ready' }
   | { kind: 'step'; id: number; value: number; norms: number[] }
   | { kind: 'end'; id: number; state: CriticState }
+  | ({ kind: 'memory'; id: number } & HelperMemory)
   | { kind: 'error'; message: string };
 
 interface Pending {
@@ -62,6 +72,13 @@ function detach(job: CriticJob): { job: CriticJob; transfer: ArrayBuffer[] } {
   };
 }
 
+/** Helpers alive in this process (the bench's --rss reads their memory). */
+const live = new Set<PpoCriticThreadHost>();
+
+export function liveCriticThreads(): readonly PpoCriticThreadHost[] {
+  return [...live];
+}
+
 export class PpoCriticThreadHost implements PpoCriticThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -72,6 +89,7 @@ export class PpoCriticThreadHost implements PpoCriticThread {
   constructor(backend: string, spec: CriticSpec) {
     this.worker = spawn({ backend, spec });
     this.worker.unref();
+    live.add(this);
     this.worker.on('message', (msg: WorkerMessage) => {
       if (msg.kind === 'ready') return;
       if (msg.kind === 'error') return this.fail(new Error(`ppo critic thread failed: ${msg.message.split('\n')[0]}`));
@@ -79,6 +97,10 @@ export class PpoCriticThreadHost implements PpoCriticThread {
       if (!p) return;
       this.pending.delete(msg.id);
       if (this.pending.size === 0) this.worker.unref();
+      if (msg.kind === 'memory') {
+        const { kind: _k, id: _i, ...mem } = msg;
+        return p.resolve(mem as never);
+      }
       p.resolve((msg.kind === 'step' ? { value: msg.value, norms: msg.norms } : msg.state) as never);
     });
     this.worker.on('error', (err) => this.fail(new Error(`ppo critic thread failed: ${err.message.split('\n')[0]}`)));
@@ -126,9 +148,15 @@ export class PpoCriticThreadHost implements PpoCriticThread {
     return this.call<CriticState>({ kind: 'end', id: this.nextId++ });
   }
 
+  /** The helper isolate's heap, external (wasm) memory and live tensors, queued after pending steps. */
+  memory(): Promise<HelperMemory> {
+    return this.call<HelperMemory>({ kind: 'memory', id: this.nextId++ });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    live.delete(this);
     this.fail(new Error('ppo critic thread: closed'));
     void this.worker.terminate();
   }

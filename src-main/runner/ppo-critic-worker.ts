@@ -35,6 +35,10 @@ async function main(): Promise<void> {
         port.postMessage({ kind: 'step', id: msg.id, value: r.value, norms: r.norms });
       } else if (msg.kind === 'end') {
         port.postMessage({ kind: 'end', id: msg.id, state: { params: net.params.toRecords(), opt: opt.getState() } });
+      } else if (msg.kind === 'memory') {
+        const m = process.memoryUsage();
+        const mb = (b: number) => b / (1 << 20);
+        port.postMessage({ kind: 'memory', id: msg.id, heapMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), tensors: tf.memory().numTensors });
       }
     } catch (e) {
       port.postMessage({ kind: 'error', message: (e as Error).stack ?? String(e) });

@@ -19,9 +19,14 @@ export interface StartMessage {
    * checks it and fails the run with a clear message when it does not fit).
    */
   opponent?: { runId: number; found: false } | { runId: number; found: true; config: ExperimentConfig; checkpoint: string | null };
+  /**
+   * With algo.updateThreads = auto: the host's choice for this run (runner/update-threads.ts),
+   * a runtime hint that never enters the config; later changes come as `threads` messages.
+   */
+  updateThreads?: 1 | 2;
 }
 
-export type ParentMessage = StartMessage | { type: 'stop' };
+export type ParentMessage = StartMessage | { type: 'stop' } | { type: 'threads'; updateThreads: 1 | 2 };
 
 export interface EpisodeOut {
   idx: number;

@@ -16,9 +16,10 @@ import type { Replay } from '../../src-shared/envs/types';
 import type { BackendChoice } from '../backend/select';
 import type { Store } from '../db/store';
 import { checkpointDir } from '../db/paths';
-import type { EpisodeOut, MetricOut, StartMessage, WorkerMessage } from './protocol';
+import type { EpisodeOut, MetricOut, ParentMessage, StartMessage, WorkerMessage } from './protocol';
 import { chooseResumePoint, type ResumePoint } from './resume-point';
 import { HEARTBEAT_MS, runnerAlive, selfIdentity, type RunnerIdentity } from './liveness';
+import { decideUpdateThreads, loadAverage, ownLoadOf, threadsLogLine } from './update-threads';
 
 export type RunStatus = 'queued' | 'running' | 'stopped' | 'done' | 'failed';
 
@@ -45,6 +46,10 @@ export interface RunnerOptions {
    * keeps its working database on node-local disk and its checkpoints on the shared one.
    */
   checkpointBase?: string;
+  /** Cores the `updateThreads: auto` choice counts (default os.availableParallelism(); tests set it). */
+  cores?: number;
+  /** The load average it reads (default os.loadavg()[0], none on Windows; tests set it). */
+  loadAverage?: () => number | undefined;
 }
 
 interface Active {
@@ -63,10 +68,20 @@ interface Active {
   flushTimer?: NodeJS.Timeout;
   writing: Promise<void>;
   exited: Promise<void>;
+  /**
+   * A PPO learner's critic helper (algo.updateThreads): `auto` runs follow this runner's
+   * decisions (update-threads.ts), fixed ones count as a busy core in them. `told`: the worker
+   * has the current choice (a new run gets it in its start message).
+   */
+  threads?: { auto: boolean; current: 1 | 2; told: boolean; since: number };
+  /** When its worker started (ms): its share of the load average grows from then. */
+  startedMs: number;
 }
 
 const FLUSH_MS = 250;
 const FLUSH_POINTS = 20_000;
+/** How often `updateThreads: auto` is reconsidered for a changed load (runs starting and ending: at once). */
+const THREADS_PLAN_MS = 30_000;
 
 export class Runner extends EventEmitter {
   readonly maxParallel: number;
@@ -84,6 +99,11 @@ export class Runner extends EventEmitter {
   private closed = false;
   private readonly self: RunnerIdentity = selfIdentity();
   private lastBeat = 0;
+  /** Runs taken off the queue and not yet in `active`. */
+  private readonly starting = new Set<number>();
+  private readonly cores: number;
+  private readonly loadAverage: () => number | undefined;
+  private lastThreadsPlan = 0;
 
   constructor(opts: RunnerOptions) {
     super();
@@ -93,6 +113,8 @@ export class Runner extends EventEmitter {
     this.workerFile = opts.workerFile ?? process.env.CAIRN_WORKER ?? fileURLToPath(new URL('./worker.ts', import.meta.url));
     this.workerEnv = opts.workerEnv ?? {};
     this.checkpointBase = opts.checkpointBase;
+    this.cores = Math.max(1, opts.cores ?? os.availableParallelism());
+    this.loadAverage = opts.loadAverage ?? (() => loadAverage(os.loadavg(), process.platform));
     this.poller = setInterval(() => void this.pollStops(), opts.pollMs ?? 500);
     this.poller.unref();
   }
@@ -158,7 +180,7 @@ export class Runner extends EventEmitter {
     }
     const a = this.active.get(runId);
     if (a) {
-      a.child.send({ type: 'stop' });
+      this.tell(a, { type: 'stop' });
       this.write(a, () => this.log(runId, 'info', 'stop requested: stopping after the current round'));
       return;
     }
@@ -180,7 +202,7 @@ export class Runner extends EventEmitter {
     for (const q of this.queue.splice(0)) {
       await this.store.updateRun(q.runId, { status: 'stopped', endedAt: Date.now() });
     }
-    for (const a of this.active.values()) a.child.send({ type: 'stop' });
+    for (const a of this.active.values()) this.tell(a, { type: 'stop' });
     await Promise.all([...this.active.values()].map((a) => a.exited));
     this.close();
   }
@@ -207,6 +229,7 @@ export class Runner extends EventEmitter {
     while (!this.closed && this.active.size + this.launching < this.maxParallel && this.queue.length > 0) {
       const next = this.queue.shift()!;
       this.launching++;
+      this.starting.add(next.runId);
       try {
         await this.launch(next.runId, next.resumeFrom);
       } catch (err) {
@@ -218,6 +241,7 @@ export class Runner extends EventEmitter {
         this.emitEvent({ type: 'status', runId: next.runId, status: 'failed', error: String(err) });
       } finally {
         this.launching--;
+        this.starting.delete(next.runId);
       }
     }
     this.notify();
@@ -246,6 +270,7 @@ export class Runner extends EventEmitter {
       envSteps: run.envSteps,
       writing: Promise.resolve(),
       exited: new Promise((r) => (onExit = r)),
+      startedMs: Date.now(),
     };
     this.active.set(runId, a);
     child.stderr?.on('data', (d: Buffer) => {
@@ -277,8 +302,17 @@ export class Runner extends EventEmitter {
       const o = await this.store.getRun(oid);
       opponent = o ? { runId: oid, found: true, config: o.config, checkpoint: (await this.store.latestCheckpoint(oid))?.path ?? null } : { runId: oid, found: false };
     }
+    const ut = (run.config.algo as Record<string, unknown>).updateThreads;
+    if (ut !== undefined) {
+      const auto = ut === 'auto';
+      a.threads = { auto, current: auto ? 1 : Number(ut) === 2 ? 2 : 1, told: !auto, since: Date.now() };
+      if (!auto) this.write(a, () => this.log(runId, 'info', threadsLogLine(a.threads!.current, `algo.updateThreads = ${ut}`)));
+    }
+    // Also reconsiders the other runs: one more run here may take a helper's core.
+    this.planThreads();
     const start: StartMessage = {
       type: 'start',
+      updateThreads: a.threads?.auto ? a.threads.current : undefined,
       opponent,
       runId,
       config: run.config,
@@ -288,6 +322,56 @@ export class Runner extends EventEmitter {
       resumeFrom,
     };
     child.send(start);
+    if (a.threads) a.threads.told = true;
+  }
+
+  /**
+   * A message to a run's worker that may be exiting (done, or stopped right after its
+   * checkpoint): a send on its closed channel would otherwise emit an unhandled 'error' on
+   * the child and bring this process down. Nothing is lost: a worker that is gone needs no
+   * stop, and its run's end is recorded by the exit handler.
+   */
+  private tell(a: Active, msg: ParentMessage): void {
+    if (!a.child.connected) return;
+    // With a callback, a channel closed between the check and the send reports to it instead.
+    a.child.send(msg, () => undefined);
+  }
+
+  /** Runs training at once here: live, starting, and queued ones that start as soon as a slot is free. */
+  private liveRuns(): number {
+    let starting = 0;
+    for (const id of this.starting) if (!this.active.has(id)) starting++;
+    return Math.min(this.maxParallel, this.active.size + starting + this.queue.length);
+  }
+
+  /**
+   * `algo.updateThreads: auto`: (re)decide each such run's helper, earliest-launched first (a
+   * run that has a helper is not outbid by a newer one), and tell the workers whose choice
+   * changed; the choice and its reasons go to the run's log.
+   */
+  private planThreads(): void {
+    this.lastThreadsPlan = Date.now();
+    const runs = [...this.active.values()].filter((a) => a.threads && !a.final);
+    if (!runs.some((a) => a.threads!.auto)) return;
+    const load = this.loadAverage();
+    const liveRuns = this.liveRuns();
+    const now = Date.now();
+    for (const a of runs) {
+      const t = a.threads!;
+      if (!t.auto) continue;
+      const otherHelpers = runs.filter((b) => b !== a && b.threads!.current === 2).length;
+      const ages = [...this.active.values()].map((b) => (now - b.startedMs) / 1000);
+      for (const b of runs) if (b.threads!.current === 2) ages.push((now - b.threads!.since) / 1000);
+      const c = decideUpdateThreads({ cores: this.cores, liveRuns, otherHelpers, load, ownLoad: ownLoadOf(ages), current: t.current });
+      if (t.told && c.threads === t.current) continue;
+      const first = !t.told;
+      if (c.threads !== t.current) t.since = now;
+      t.current = c.threads;
+      const line = threadsLogLine(c.threads, c.why) + (first ? '' : ', from the next round');
+      this.write(a, () => this.log(a.runId, 'info', line));
+      if (first) continue; // the start message carries it
+      this.tell(a, { type: 'threads', updateThreads: c.threads });
+    }
   }
 
   private onMessage(a: Active, m: WorkerMessage): void {
@@ -403,6 +487,8 @@ export class Runner extends EventEmitter {
     }
     // Only now is the run no longer busy: idle() must not resolve before its end is recorded.
     this.active.delete(a.runId);
+    // Its core (and any helper) are free: a remaining run may take a helper.
+    this.planThreads();
     this.emitEvent({ type: 'status', runId: a.runId, status, error });
     void this.pump();
   }
@@ -440,6 +526,7 @@ export class Runner extends EventEmitter {
 
   private async pollStops(): Promise<void> {
     const now = Date.now();
+    if (now - this.lastThreadsPlan >= THREADS_PLAN_MS) this.planThreads();
     if (now - this.lastBeat >= HEARTBEAT_MS) {
       this.lastBeat = now;
       for (const id of [...this.active.keys(), ...this.queue.map((q) => q.runId)]) {
@@ -458,7 +545,7 @@ export class Runner extends EventEmitter {
     for (const a of this.active.values()) {
       try {
         const run = await this.store.getRun(a.runId);
-        if (run?.stopRequested) a.child.send({ type: 'stop' });
+        if (run?.stopRequested) this.tell(a, { type: 'stop' });
       } catch {
         // A busy database this tick is retried on the next one.
       }

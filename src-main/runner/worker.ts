@@ -17,6 +17,7 @@ import { Rng } from '../../src-shared/rng';
 import type { EnvSpec, EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
 import { FrozenOpponentEnv, OPPONENT_STREAM, opponentSideSpec } from '../../src-shared/envs/frozen-opponent';
 import { metricByRole } from '../../src-shared/metrics';
+import { setPpoAutoThreads } from '../../src-shared/algos/ppo-threads-hint';
 import { initBackend } from '../backend/select';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import type { EpisodeOut, ParentMessage, StartMessage, WorkerMessage } from './protocol';
@@ -225,7 +226,13 @@ process.on('message', (raw: unknown) => {
     stopRequested = true;
     return;
   }
+  if (msg.type === 'threads') {
+    // Read by the trainer at its next update (an 'auto' PPO run; other learners ignore it).
+    setPpoAutoThreads(msg.updateThreads);
+    return;
+  }
   if (msg.type === 'start') {
+    setPpoAutoThreads(msg.updateThreads ?? 1);
     run(msg)
       .then(() => process.exit(0))
       .catch(async (err: unknown) => {

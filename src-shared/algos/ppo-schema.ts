@@ -31,13 +31,13 @@ export const ppoCommonSchema = {
       'joint-with-last-action = joint only when the last action is observed (released code, last_action_obs quirk), else own.',
   },
   updateThreads: {
-    type: 'int',
-    default: 1,
-    min: 1,
-    max: 2,
+    type: 'enum',
+    default: 'auto',
+    values: ['auto', '1', '2'],
     doc:
       "Threads for the PPO update: 2 runs the critic's steps on a helper thread beside the actor's (same results, " +
-      'bit for bit); pays only when a core is free, i.e. not when several runs already fill the cores.',
+      'bit for bit); pays only when a core is free. auto: the host (CLI, app) decides per run, between rounds, from ' +
+      "its cores, its live runs and the load average, and logs the choice; 1 where nothing decides (tests, bench).",
   },
 } as const satisfies Schema;
 

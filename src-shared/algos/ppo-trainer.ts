@@ -53,10 +53,11 @@
  *            per-step network, with bit-identical results (parameter gradients are summed
  *            step by step in the tape's order; see `PpoNet.sequence`, docs/performance.md).
  *   threads  `updateThreads: 2` runs each minibatch's critic step on a helper thread
- *            (algos/ppo-critic-step.ts) while this thread runs the actor's; same bits. Default 1:
- *            the launcher already runs one process per seed up to the core count, and at 2 a
- *            loaded 2-core machine measured no gain (docs/performance.md, "MAPPO and IPPO on two
- *            threads").
+ *            (algos/ppo-critic-step.ts) while this thread runs the actor's; same bits. It pays
+ *            only on a free core (1.6x on an idle 2-core machine, ~15% worse on a loaded one), so
+ *            the default 'auto' takes the host's per-run hint (algos/ppo-threads-hint.ts: the
+ *            runner weighs cores, its live runs and the load average), 1 without a host
+ *            (docs/performance.md, "MAPPO and IPPO on two threads").
  *
  *   loss  actor  -sum w min(r A, clip(r, 1 - 0.2, 1 + 0.2) A) - 1e-4 sum w H(pi)
  *         critic 1 * sum w max(huber_10(R - V), huber_10(R - V_clip)),
@@ -90,6 +91,7 @@ import {
   normaliseAdvantages,
 } from '../nn/ppo';
 import { criticStep, ppoCriticThreadFactory, type CriticJob, type CriticResult, type PpoCriticThread } from './ppo-critic-step';
+import { ppoAutoThreads } from './ppo-threads-hint';
 import type { Tensor, Tf } from '../nn/tf';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
@@ -302,11 +304,18 @@ export class PpoTrainer implements Trainer {
 
   /** The helper thread for the critic's steps, or null for one thread. */
   private criticThread(): PpoCriticThread | null {
-    if (this.cfg.updateThreads === 1) return null;
+    const auto = this.cfg.updateThreads === 'auto';
+    // Asked at every update: under 'auto' the host's hint can change between rounds. The thread
+    // holds no state between updates (`end` brought it back), so closing it here is safe.
+    if ((auto ? ppoAutoThreads() : Number(this.cfg.updateThreads)) === 1) {
+      this.closeThread();
+      return null;
+    }
     if (this.thread) return this.thread;
     const factory = ppoCriticThreadFactory();
     if (!factory) {
-      throw new Error(`${this.variant.id}: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app's run worker, the bench); use 1 here`);
+      if (auto) return null;
+      throw new Error(`${this.variant.id}: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app's run worker, the bench); use 1 or auto here`);
     }
     const c = this.critic;
     this.thread = factory({

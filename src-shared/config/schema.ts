@@ -140,6 +140,9 @@ export function coerceField(path: string, spec: FieldSpec, raw: unknown): FieldV
       throw new ConfigError(path, allowed, raw);
     }
     case 'enum': {
+      // An enum of numerals (algo.updateThreads: auto, 1, 2) also takes the number, as configs
+      // written when the field was an integer hold it.
+      if (typeof raw === 'number' && spec.values.includes(String(raw))) return String(raw);
       if (typeof raw !== 'string' || !spec.values.includes(raw)) throw new ConfigError(path, allowed, raw);
       return raw;
     }

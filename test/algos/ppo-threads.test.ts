@@ -1,14 +1,16 @@
 /**
  * `updateThreads: 2` (the critic's steps on a helper thread, src-main/runner/ppo-critic-thread.ts)
- * gives the same bits as one thread: episodes, every statistic, and the parameters and Adam
+ * and 'auto' (the host's hint, which may change between rounds) give the same bits as one thread: episodes, every statistic, and the parameters and Adam
  * state of both networks after several rounds; a helper that dies fails the round with a clear
  * error; the thread ends with the trainer.
  */
 import { getPreset } from '../../src-shared/config/presets';
+import { resolve } from '../../src-shared/config/schema';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ippoEntry } from '../../src-shared/algos/ippo';
 import { mappoEntry } from '../../src-shared/algos/mappo';
 import { ppoCriticThreadFactory, setPpoCriticThreadFactory, type PpoCriticThreadFactory } from '../../src-shared/algos/ppo-critic-step';
+import { setPpoAutoThreads } from '../../src-shared/algos/ppo-threads-hint';
 import type { AlgoEntry } from '../../src-shared/algos/types';
 import { PpoCriticThreadHost } from '../../src-main/runner/ppo-critic-thread';
 import { build, episodeSummary, setupTf } from './helpers';
@@ -17,11 +19,13 @@ const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFl
 /** The released code's MAPPO values: the manitokan-mappo-released-code preset's algo part. */
 const { id: _mappoId, ...MAPPO_RELEASED } = getPreset('manitokan-mappo-released-code')!.config.algo!;
 
-async function trace(entry: AlgoEntry, algo: Record<string, unknown>, rounds: number): Promise<string> {
+/** `hints[r]`: the host's 'auto' hint before round r (a host that changes its mind between rounds). */
+async function trace(entry: AlgoEntry, algo: Record<string, unknown>, rounds: number, hints?: (1 | 2)[]): Promise<string> {
   const { trainer } = build(entry, { numEnvs: 3, env: ENV, algo, seed: 7 });
   const out: unknown[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
+      if (hints) setPpoAutoThreads(hints[r]);
       const res = await trainer.round();
       out.push(episodeSummary(res.episodes), res.stats);
     }
@@ -42,7 +46,10 @@ describe('PPO update on two threads', () => {
     await setupTf();
     saved = ppoCriticThreadFactory();
   });
-  afterEach(() => setPpoCriticThreadFactory(saved));
+  afterEach(() => {
+    setPpoCriticThreadFactory(saved);
+    setPpoAutoThreads(1);
+  });
 
   const cases: [string, AlgoEntry, Record<string, unknown>][] = [
     ['mappo paper', mappoEntry, { epochs: 2 }],
@@ -56,6 +63,37 @@ describe('PPO update on two threads', () => {
       expect(two).toBe(one);
     }, 240_000);
   }
+
+  it("auto follows the host's hint between rounds (helper on, off, on): same bits as one thread, a helper started per stretch", async () => {
+    const hosts: PpoCriticThreadHost[] = [];
+    setPpoCriticThreadFactory((spec) => {
+      const h = saved!(spec) as PpoCriticThreadHost;
+      hosts.push(h);
+      return h;
+    });
+    const one = await trace(mappoEntry, { epochs: 2, updateThreads: 1 }, 3);
+    expect(hosts).toHaveLength(0);
+    const auto = await trace(mappoEntry, { epochs: 2, updateThreads: 'auto' }, 3, [2, 1, 2]);
+    expect(auto).toBe(one);
+    // Round 1 started a helper, round 2 closed it (it was closed before the second was made),
+    // round 3 started another; dispose closed that one.
+    expect(hosts).toHaveLength(2);
+    const ended = await Promise.all(hosts.map((h) => h.memory().then(() => 'open', (e: Error) => e.message)));
+    expect(ended).toEqual(['ppo critic thread: closed', 'ppo critic thread: closed']);
+  }, 240_000);
+
+  it('auto without a hint (tests, the bench) or without a host that starts threads runs on one thread', async () => {
+    let made = 0;
+    setPpoCriticThreadFactory((spec) => {
+      made++;
+      return saved!(spec);
+    });
+    const one = await trace(ippoEntry, { epochs: 1, updateThreads: 1 }, 1);
+    expect(await trace(ippoEntry, { epochs: 1 }, 1)).toBe(one); // 'auto' is the default
+    expect(made).toBe(0);
+    setPpoCriticThreadFactory(null);
+    expect(await trace(ippoEntry, { epochs: 1, updateThreads: 'auto' }, 1, [2])).toBe(one);
+  }, 240_000);
 
   it('a helper that dies fails the round with an error naming it', async () => {
     let host: PpoCriticThreadHost | null = null;
@@ -78,7 +116,15 @@ describe('PPO update on two threads', () => {
     trainer.dispose();
   }, 60_000);
 
-  it('updateThreads outside 1..2 is refused naming the field', () => {
-    expect(() => build(mappoEntry, { numEnvs: 2, env: ENV, algo: { updateThreads: 3 } })).toThrow(/updateThreads/);
+  it('updateThreads other than auto, 1, 2 is refused naming the field and the three values', () => {
+    for (const bad of [3, 0, '3', 'two', true]) {
+      expect(() => build(mappoEntry, { numEnvs: 2, env: ENV, algo: { updateThreads: bad } })).toThrow(/algo\.updateThreads: expected one of auto, 1, 2/);
+    }
+  });
+
+  it('1 and 2 given as numbers (configs written when the field was an integer) still resolve', () => {
+    expect(resolve('algo', mappoEntry.schema, { updateThreads: 2 }).updateThreads).toBe('2');
+    expect(resolve('algo', mappoEntry.schema, { updateThreads: '1' }).updateThreads).toBe('1');
+    expect(resolve('algo', mappoEntry.schema, {}).updateThreads).toBe('auto');
   });
 });
