@@ -23,7 +23,7 @@
  *   paper's budget, but the old small stage 1 made ~500 updates in all, so its target network
  *   stayed the random initial one and Q learned only the immediate reward, where every attack
  *   at an empty cell costs 0.1 and nothing is ever worth walking to. Small: a copy every 100
- *   updates (30 in the run);
+ *   updates (the measured run had made 6 when the first kills came, round 10; 12 by round 31);
  * - battles long enough to meet: the armies start 8 cells apart (spec's gap 3 each side of the
  *   centre) and a view reaches 6, so random play at 12 vs 12 lands ~10 hits on an enemy in a
  *   100-step battle and ~50 in 300 steps (~100 in 550); 300 steps (the paper's are 550);
@@ -33,10 +33,11 @@
  *   1.3 times), a replay of 60,000 agent transitions (~600 MB, the checkpoint's size too).
  * F2A2-ISAC at `small`: 40 rounds of 100-step battles (against an opponent that fights, the
  * battle is decided by then: red's army is mostly dead), one update iteration (4 copies x 128
- * rows, ~18 IQL updates of arithmetic) per 10 K stored red transitions (10 a round), a replay
- * of 20,000.
- * At small, 12 vs 12 stage 1 takes ~35 min wall on a loaded 2-core machine (load ~20, ~8 CPU
- * min); larger armies cost the env steps and acting on top (64 vs 64 about 2-3x per round).
+ * rows, ~18 IQL updates of arithmetic) per 10 K stored red transitions (at most 10 a round;
+ * ~3 measured, red dying early), a replay of 20,000.
+ * At small, 12 vs 12 stage 1 takes ~30 min wall on the shared 2-core machine at load 15-28
+ * (31 rounds: 23 min wall, 4 min 13 s CPU) and stage 2 ~25 min (30 rounds at load 23-36);
+ * larger armies add acting and env steps (64 vs 64 about 2-3x per round).
  *
  * One army size alone (a repro runs every size): the same two stages with `cairn train`, e.g.
  * for 12 vs 12 (commands and figures in docs/design.md, F2A2 section):
