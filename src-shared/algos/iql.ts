@@ -27,6 +27,9 @@
  *   a killed agent's transition is terminal                          Cairn: it leaves the battle
  *                                                                    (`VecEnv.agentAlive`); a time-limit
  *                                                                    cut bootstraps
+ * Short budgets: a run must make many more updates than `targetUpdateSteps`, or the target
+ * stays the random initial network and Q learns only the immediate reward (on the battle:
+ * never attack, never approach; envs/battle-presets.ts header, docs/design.md F2A2 section).
  * Memory: a stored transition holds two observation rows (1217 floats each at 13x13x7), about
  * 10 KB; the buffer grows by doubling, so a run fills only what it collects (the full 5e5 would
  * be about 4.9 GB, and the checkpoint, which keeps the replay for an exact resume, as large).

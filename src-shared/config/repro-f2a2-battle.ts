@@ -11,21 +11,39 @@
  *   frozen checkpoint of that seed's stage-1 run (blue, epsilon 0.05). Its convergence rows for
  *   the F2A2-ISAC variants answer Fig. 7b (does the time grow with the number of agents?); the
  *   curves of red_return per variant are Fig. 7a.
+ * The opponent is trained by self-play and then frozen, as the paper does ("fixed to IQL after
+ * 2000 self-play training rounds", spec §4.5); it is not trained alongside F2A2-ISAC.
  *
- * F2A2-ISAC at `small`: the same 50-step battles and 12 rounds, an update iteration (4 copies x
- * 128 rows) every 2048 stored agent transitions, a replay of 20,000 over the copies.
- *
- * Budgets: `paper` = 10 seeds x 2000 rounds of one battle, rounds capped at 550 steps;
- * `small` = 1 seed x 12 rounds of 50-step battles, epsilon annealed over 6 episodes and one
- * update per 1024 agent transitions (so 256 vs 256 does ~25 updates a round) and a replay of
- * 20,000 agent transitions (~200 MB, also the checkpoint's size, instead of growing to GBs): a pipeline check
- * that finishes in minutes per army size on an idle machine, not a convergence measurement.
+ * Budgets: `paper` = 10 seeds x 2000 rounds of one battle, rounds capped at 550 steps, the
+ * presets' settings (IQL: target copy every 1000 updates, one update per 128 agent
+ * transitions). `small` = 1 seed x 40 rounds of 300-step battles. What a small stage 1 needs
+ * to give an opponent that fights (measured at 12 vs 12, docs/design.md F2A2 section; before,
+ * a 64 vs 64 run at 40 x 100 steps learned to stand still, one kill in 40 battles):
+ * - target copies that happen: the spec's copy every 1000 updates is ~200 copies in the
+ *   paper's budget, but the old small stage 1 made ~500 updates in all, so its target network
+ *   stayed the random initial one and Q learned only the immediate reward, where every attack
+ *   at an empty cell costs 0.1 and nothing is ever worth walking to. Small: a copy every 100
+ *   updates (the measured run had made 6 when the first kills came, round 10; 12 by round 31);
+ * - battles long enough to meet: the armies start 8 cells apart (spec's gap 3 each side of the
+ *   centre) and a view reaches 6, so random play at 12 vs 12 lands ~10 hits on an enemy in a
+ *   100-step battle and ~50 in 300 steps (~100 in 550); 300 steps (the paper's are 550);
+ * - epsilon annealed over the first half (spec §4.5), 20 of 40 rounds, and one update per
+ *   8 K stored agent transitions (a quarter of an update per env step at any army size, so
+ *   every size does the same ~75 updates a round; 96 at 12 vs 12 = each transition drawn about
+ *   1.3 times), a replay of 60,000 agent transitions (~600 MB, the checkpoint's size too).
+ * F2A2-ISAC at `small`: 40 rounds of 100-step battles (against an opponent that fights, the
+ * battle is decided by then: red's army is mostly dead), one update iteration (4 copies x 128
+ * rows, ~18 IQL updates of arithmetic) per 10 K stored red transitions (at most 10 a round;
+ * ~3 measured, red dying early), a replay of 20,000.
+ * At small, 12 vs 12 stage 1 takes ~30 min wall on the shared 2-core machine at load 15-28
+ * (31 rounds: 23 min wall, 4 min 13 s CPU) and stage 2 ~25 min (30 rounds at load 23-36);
+ * larger armies add acting and env steps (64 vs 64 about 2-3x per round).
  *
  * One army size alone (a repro runs every size): the same two stages with `cairn train`, e.g.
- * for 64 vs 64 (the issue's "battle run of 64 vs 64 end to end with reports"; its measured run
- * is in docs/design.md, F2A2 section):
- *   cairn train --preset battle-iql-selfplay-64 --rounds R --set env.episodeLimit=L ...
- *   cairn train --preset battle-f2a2-isac-64 --set train.opponentRun=<that run> --rounds R ...
+ * for 12 vs 12 (commands and figures in docs/design.md, F2A2 section):
+ *   cairn train --preset battle-iql-selfplay-12 --rounds 40 --set env.episodeLimit=300 \
+ *     --set algo.epsilonEpisodes=20 --set algo.trainEvery=96 --set algo.targetUpdateSteps=100 ...
+ *   cairn train --preset battle-f2a2-isac-12 --set train.opponentRun=<that run> --rounds R ...
  *   cairn export <run> --format html|pdf --out FILE
  */
 import type { Budget, Repro, ReproVariant } from './repro';
@@ -33,19 +51,28 @@ import { BATTLE_ARMY_SIZES } from '../envs/battle-presets';
 import { F2A2_BATTLE_SIZES } from '../algos/f2a2-presets';
 
 const PAPER: Budget = { episodes: 2000, seeds: 10, numEnvs: 1 };
-const SMALL: Budget = { episodes: 12, seeds: 1, numEnvs: 1 };
-const SMALL_OVERRIDES = { env: { episodeLimit: 50 }, algo: { epsilonEpisodes: 6, trainEvery: 1024, warmup: 1024, bufferSize: 20_000 } };
+export const SMALL_ROUNDS = 40;
+const SMALL: Budget = { episodes: SMALL_ROUNDS, seeds: 1, numEnvs: 1 };
+export const SMALL_STEPS = 300;
+/** Stage 1 at `small` for army size k (see the header). */
+export const smallIql = (k: number) => ({
+  env: { episodeLimit: SMALL_STEPS },
+  algo: { epsilonEpisodes: SMALL_ROUNDS / 2, trainEvery: 8 * k, targetUpdateSteps: 100, warmup: 1280, bufferSize: 60_000 },
+});
 
 const iqlLabel = (k: number) => `IQL ${k} vs ${k}`;
 
 function variants(): ReproVariant[] {
-  return BATTLE_ARMY_SIZES.map((k) => ({ label: iqlLabel(k), preset: `battle-iql-selfplay-${k}`, budgetOverrides: { small: SMALL_OVERRIDES } }));
+  return BATTLE_ARMY_SIZES.map((k) => ({ label: iqlLabel(k), preset: `battle-iql-selfplay-${k}`, budgetOverrides: { small: smallIql(k) } }));
 }
 
-const SMALL_ISAC = { env: { episodeLimit: 50 }, algo: { trainEvery: 2048, warmup: 1024, bufferSize: 20_000 } };
+/** A battle against a stage-1 opponent that fights is decided in about 100 steps. */
+export const SMALL_ISAC_STEPS = 100;
+/** Stage 2 at `small` for army size k (see the header). */
+export const smallIsac = (k: number) => ({ env: { episodeLimit: SMALL_ISAC_STEPS }, algo: { trainEvery: 10 * k, warmup: 1280, bufferSize: 20_000 } });
 
 function isacVariants(): ReproVariant[] {
-  return F2A2_BATTLE_SIZES.map((k) => ({ label: `F2A2-ISAC ${k} vs ${k}`, preset: `battle-f2a2-isac-${k}`, opponentFrom: iqlLabel(k), budgetOverrides: { small: SMALL_ISAC } }));
+  return F2A2_BATTLE_SIZES.map((k) => ({ label: `F2A2-ISAC ${k} vs ${k}`, preset: `battle-f2a2-isac-${k}`, opponentFrom: iqlLabel(k), budgetOverrides: { small: smallIsac(k) } }));
 }
 
 const KEYS = ['red_return', 'blue_return', 'red_win', 'red_kills', 'blue_kills', 'episode_length'];

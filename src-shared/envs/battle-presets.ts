@@ -7,6 +7,15 @@
  * copy per round, as geek-ai's train_battle.py plays one battle per round; rounds capped at
  * geek-ai's ~550 steps (environments.md §7.2).
  *
+ * Shorter runs (`--rounds`, the repros' `small` budget) must scale three settings with the
+ * budget, or IQL learns to stand still (measured, docs/design.md F2A2 section): the target copy
+ * every 1000 updates has to happen (a run of 500 updates keeps the random initial target, so Q
+ * learns only the immediate reward, in which every attack at an empty cell costs 0.1 and
+ * nothing is worth walking to); battles long enough for armies 8 cells apart to meet (~10
+ * random hits per 100 steps at 12 vs 12, ~50 per 300); epsilon over half the rounds. The
+ * 12 vs 12 run that fights: `--rounds 40 --set env.episodeLimit=300 algo.epsilonEpisodes=20
+ * algo.trainEvery=96 algo.targetUpdateSteps=100` (config/repro-f2a2-battle.ts `smallIql`).
+ *
  * The frozen-opponent presets need the run id of a finished self-play run:
  * `cairn train --preset battle-iql-vs-frozen-64 --set train.opponentRun=<id>`. F2A2-ISAC, the
  * paper's learner against that opponent, has its presets in algos/f2a2-presets.ts.

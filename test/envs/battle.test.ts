@@ -159,6 +159,30 @@ describe('battle step rules', () => {
     }
   });
 
+  it('at reset the front lines are 8 cells apart: no view holds an enemy, only the minimap shows the other army', () => {
+    // Why an IQL that never walks to the enemy only ever sees misses (docs/design.md, F2A2):
+    // geek-ai's gap of 3 cells either side of the centre line, views of radius 6.
+    for (const K of [12, 64]) {
+      const env = battleEntry.create({ armySize: K }, { numEnvs: 1 }) as BattleVecEnv;
+      const O = env.spec.obsSize;
+      const C = 7;
+      let gap = Infinity;
+      for (let i = 0; i < K; i++) for (let j = K; j < 2 * K; j++) gap = Math.min(gap, env.unit(0, j)!.x - env.unit(0, i)!.x);
+      expect(gap, `K ${K}`).toBe(8);
+      let enemyInView = 0;
+      let enemyOnMinimap = 0;
+      for (let i = 0; i < 2 * K; i++) {
+        for (let k = 0; k < 169; k++) {
+          enemyInView += env.obs[i * O + k * C + 4];
+          enemyOnMinimap += env.obs[i * O + k * C + 6];
+        }
+      }
+      expect(enemyInView, `K ${K}`).toBe(0);
+      // Each agent's enemy minimap sums to 1 (the enemy army's density).
+      expect(enemyOnMinimap, `K ${K}`).toBeCloseTo(2 * K, 3);
+    }
+  });
+
   it('no minimap: 5 channels and no position features', () => {
     const s = battleEntry.spec({ armySize: 3, minimap: false });
     expect(s.obsSize).toBe(13 * 13 * 5 + 10 + 22);
