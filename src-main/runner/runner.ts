@@ -332,9 +332,7 @@ export class Runner extends EventEmitter {
    * stop, and its run's end is recorded by the exit handler.
    */
   private tell(a: Active, msg: ParentMessage): void {
-    if (!a.child.connected) return;
-    // With a callback, a channel closed between the check and the send reports to it instead.
-    a.child.send(msg, () => undefined);
+    sendToWorker(a.child, msg);
   }
 
   /** Runs training at once here: live, starting, and queued ones that start as soon as a slot is free. */
@@ -551,6 +549,16 @@ export class Runner extends EventEmitter {
       }
     }
   }
+}
+
+/**
+ * Send unless the channel has closed (see Runner.tell); with a callback, a channel closed
+ * between the check and the send reports to it instead of emitting 'error'. Returns whether
+ * the message was handed to the channel.
+ */
+export function sendToWorker(child: ChildProcess, msg: ParentMessage): boolean {
+  if (!child.connected) return false;
+  return child.send(msg, () => undefined);
 }
 
 export class RunnerError extends Error {
