@@ -133,6 +133,17 @@ export class GruTrace {
     this.ghn = new Float32Array(size);
     this.h = new Float32Array(size);
   }
+
+  /** Step t's activations, each `rows * hidden` long, from a kernel's output views. */
+  recordStep(t: number, r: Float32Array, z: Float32Array, n: Float32Array, ghn: Float32Array, h: Float32Array): void {
+    const off = t * this.rows * this.hidden;
+    this.r.set(r, off);
+    this.z.set(z, off);
+    this.n.set(n, off);
+    this.ghn.set(ghn, off);
+    this.h.set(h, off);
+    this.steps = Math.max(this.steps, t + 1);
+  }
 }
 
 /**
@@ -411,15 +422,7 @@ export class GRUCell {
     }
     K.k.gatesForward(1, rows, H, pGi, 0, pGh, pHp, pHo, trace ? pR : 0, pZ, pN, pGhn);
     hNext.set(K.f32(pHo, nh));
-    if (trace) {
-      const off = t * nh;
-      trace.r.set(K.f32(pR, nh), off);
-      trace.z.set(K.f32(pZ, nh), off);
-      trace.n.set(K.f32(pN, nh), off);
-      trace.ghn.set(K.f32(pGhn, nh), off);
-      trace.h.set(hNext, off);
-      trace.steps = Math.max(trace.steps, t + 1);
-    }
+    if (trace) trace.recordStep(t, K.f32(pR, nh), K.f32(pZ, nh), K.f32(pN, nh), K.f32(pGhn, nh), hNext);
     return upload(tf, hNext, [G, rows / G, H]);
   }
 
@@ -849,15 +852,7 @@ export class ActorStepKernel {
       k.matmul(R, H, A, pHo + g * R * H * 4, pWhd + g * H * A * 4, pBhd + g * A * 4, pL + g * R * A * 4, 0);
     }
     hNext.set(K.f32(pHo, nh));
-    if (trace) {
-      const off = t * nh;
-      trace.r.set(K.f32(pR, nh), off);
-      trace.z.set(K.f32(pZ, nh), off);
-      trace.n.set(K.f32(pN, nh), off);
-      trace.ghn.set(K.f32(pGhn, nh), off);
-      trace.h.set(hNext, off);
-      trace.steps = Math.max(trace.steps, t + 1);
-    }
+    if (trace) trace.recordStep(t, K.f32(pR, nh), K.f32(pZ, nh), K.f32(pN, nh), K.f32(pGhn, nh), hNext);
     return K.f32(pL, rows * A).slice();
   }
 }
