@@ -101,15 +101,27 @@ describe('the runner decides auto per run and changes it between rounds', () => 
     // 2 cores and an idle machine, whatever this one is: the decision, not the host, is tested.
     const runner = new Runner({ store, maxParallel: 2, backend: 'wasm', cores: 2, loadAverage: () => 0 });
     const short = await createRun(store, [...SMALL, 'train.episodes=1'], 1);
-    const long = await createRun(store, [...SMALL, 'train.episodes=8'], 2);
+    // The long run is stopped once it has switched, however the two workers' start-ups fall on
+    // a loaded machine: a fixed length could end before the short one does.
+    const long = await createRun(store, [...SMALL, 'train.episodes=400'], 2);
     runner.enqueue(short);
     runner.enqueue(long);
+    const deadline = Date.now() + 400_000;
+    const tick = () => new Promise((r) => setTimeout(r, 200));
+    while ((await threadLines(store, long)).length < 2 && Date.now() < deadline) await tick();
+    // A few rounds on the helper thread before stopping, so the comparison covers both sides.
+    const switchedAt = (await store.getRun(long))!.episodesDone;
+    while ((await store.getRun(long))!.episodesDone < switchedAt + 3 && Date.now() < deadline) await tick();
+    await runner.stop(long);
     await runner.idle();
-    const ref = await createRun(store, [...SMALL, 'train.episodes=8', 'algo.updateThreads=1'], 2);
+    const rounds = (await store.getRun(long))!.episodesDone;
+    const ref = await createRun(store, [...SMALL, `train.episodes=${rounds}`, 'algo.updateThreads=1'], 2);
     runner.enqueue(ref);
     await runner.idle();
     runner.close();
-    for (const id of [short, long, ref]) expect((await store.getRun(id))!.status, String(id)).toBe('done');
+    expect((await store.getRun(short))!.status).toBe('done');
+    expect((await store.getRun(long))!.status).toBe('stopped');
+    expect((await store.getRun(ref))!.status).toBe('done');
     expect(await threadLines(store, short)).toEqual(['critic on a helper thread: no (auto: 2 cores, 2 runs here, load 0.0, 0.0 of it from other processes: 0.0 spare)']);
     const lines = await threadLines(store, long);
     expect(lines[0]).toBe('critic on a helper thread: no (auto: 2 cores, 2 runs here, load 0.0, 0.0 of it from other processes: 0.0 spare)');
