@@ -83,10 +83,13 @@ async function createRun(store: Store, sets: string[], seed: number): Promise<nu
 const threadLines = async (store: Store, id: number) =>
   (await store.runLog(id)).map((l) => l.message).filter((m) => m.startsWith('critic on a helper thread'));
 
-/** Every metric series of a run but the timing ones, and its episodes. */
+/**
+ * Every metric series of a run but the timing ones, and its episodes. Not whether an episode
+ * kept its replay: a stopped run keeps its last round's, a finished one need not.
+ */
 async function results(store: Store, id: number): Promise<string> {
   const run = (await store.getRun(id))!;
-  const out: unknown[] = [(await store.listEpisodes(id, {})).map(({ runId: _r, ...e }) => e)];
+  const out: unknown[] = [(await store.listEpisodes(id, {})).map(({ runId: _r, hasReplay: _h, ...e }) => e)];
   for (const key of ['losses/policy', 'losses/value', 'charts/approx_kl', 'charts/grad_norm_critic', 'charts/value_mean']) {
     out.push(key, Array.from((await store.metricSeries(id, key)).value));
   }
