@@ -76,9 +76,16 @@ export class RecurrentActor {
     return logits;
   }
 
-  /** Training forward over [N][T][B] rows from a zero state: logits [G, N*T*B/G, A]. */
+  /**
+   * Training forward over [N][T][B] rows from a zero state: logits [G, N*T*B/G, A]. With the
+   * rollout's trace and gruGates 'f32-simd' on wasm/cpu the whole pass, forward and backward,
+   * runs in the wasm kernel (nn/gru.ts ActorSequenceKernel; on wasm the same bits).
+   */
   sequenceLogits(x: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
     const tf = this.tf;
+    const act = this.opts.activation;
+    const kernel = trace && actorKernelPaths.sequence ? this.gru.actorSequence(act) : null;
+    if (kernel) return kernel.logits(x, this.input, act === 'relu', this.head, N, T, B, trace!);
     return tf.tidy(() => {
       const e = this.input.forward(x, this.opts.activation, false);
       return this.head.forward(this.gru.sequence(e, N, T, B, trace));
@@ -92,6 +99,13 @@ export class RecurrentActor {
     return w as unknown as ActorWeights;
   }
 }
+
+/**
+ * Which passes of a 'f32-simd' actor run as one wasm-kernel pass where they can. Not a
+ * setting: the same bits as the tfjs layers on wasm; switched off only by tests and the bench to
+ * compare the two in one process.
+ */
+export const actorKernelPaths = { sequence: true };
 
 /** The actor's parameter tensors by stable name; any tensors of the right shapes will do. */
 export interface ActorWeights {

@@ -62,6 +62,8 @@ export class GateKernel {
   private f64v = new Float64Array(0);
   /** Calls of `layout` so far: a caller whose region was laid out by the latest call knows its contents are intact. */
   layouts = 0;
+  /** The byte offset just past the latest layout's last array. */
+  top = 64;
 
   constructor() {
     const mod = new WA.Module(decodeBase64(GRU_GATES_WASM));
@@ -74,13 +76,22 @@ export class GateKernel {
    * are not kept.
    */
   layout(...counts: number[]): number[] {
+    return this.layoutFrom(64, ...counts);
+  }
+
+  /**
+   * `layout` from byte offset `start` (a caller's `top`): the arrays of a callee that must not
+   * overwrite the caller's, laid out just before. Counts as a new layout.
+   */
+  layoutFrom(start: number, ...counts: number[]): number[] {
     this.layouts++;
     const ptrs: number[] = [];
-    let p = 64;
+    let p = Math.ceil(start / 16) * 16;
     for (const c of counts) {
       ptrs.push(p);
       p += Math.ceil((c < 0 ? -c * 8 : c * 4) / 16) * 16;
     }
+    this.top = p;
     const mem = this.k.memory;
     if (mem.buffer.byteLength < p) mem.grow(Math.ceil((p - mem.buffer.byteLength) / 65536));
     if (this.buf !== mem.buffer) {

@@ -387,6 +387,17 @@ export class GRUCell {
   }
   private actorKernel: ActorStepKernel | undefined;
 
+  /**
+   * The on-policy training pass of the same network over a whole sequence in the wasm kernel
+   * (`ActorSequenceKernel`), or null where `actorStep` is null: then the caller composes its
+   * tfjs layers with `sequence`.
+   */
+  actorSequence(inputAct: string): ActorSequenceKernel | null {
+    if (!kernelMatmul(this.tf, this.gates) || (inputAct !== 'relu' && inputAct !== 'linear')) return null;
+    return (this.actorSeqKernel ??= new ActorSequenceKernel(this.tf, this));
+  }
+  private actorSeqKernel: ActorSequenceKernel | undefined;
+
   /** [G][r][c] -> [G][c][r] into the cell's buffer `name`. */
   private transposeGroups(src: Float32Array, r: number, c: number, name: string): Float32Array {
     const out = this.scratch(name, src.length);
@@ -489,6 +500,57 @@ export class GRUCell {
   private sequenceBackwardSimd(dy: Tensor, tr: GruTrace, eS: Tensor, wihS: Tensor, whhT: Tensor, N: number, T: number, B: number, inputGrad: boolean): Tensor[] {
     const tf = this.tf;
     const G = this.groups;
+    const H3 = 3 * this.hiddenSize;
+    const I = this.inputSize;
+    const n = N * T * B;
+    const m = n / G;
+    const K = gateKernel();
+    const o = this.bpttSimd(tr, wihS, whhT, N, T, B, inputGrad, null, (pDHs, pE) => {
+      readInto(tf, dy, K.f32(pDHs, n * this.hiddenSize));
+      if (pE) readInto(tf, eS, K.f32(pE, n * I));
+    });
+    if (o.inKernel) {
+      return tf.tidy(() => [
+        inputGrad ? upload(tf, K.f32(o.pDX, n * I), [G, m, I]) : tf.zeros([G, m, I]),
+        upload(tf, o.dWih!, [G, I, H3]),
+        tf.tensor1d(Float32Array.from(o.dBih)),
+        upload(tf, o.dWhh!, [G, this.hiddenSize, H3]),
+        tf.tensor1d(Float32Array.from(o.dBhh)),
+      ]);
+    }
+    const { pDGI, pDGIT, pDGHT, pHPrev } = o;
+    const H = this.hiddenSize;
+    return tf.tidy(() => [
+      inputGrad ? groupMatMul(tf, upload(tf, K.f32(pDGI, n * H3), [G, m, H3]), transposeLast(tf, wihS)) : tf.zeros([G, m, I]),
+      transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGIT, n * H3), [G, H3, m]), eS)),
+      tf.tensor1d(Float32Array.from(o.dBih)),
+      transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGHT, n * H3), [G, H3, m]), upload(tf, K.f32(pHPrev, n * H), [G, m, H]))),
+      tf.tensor1d(Float32Array.from(o.dBhh)),
+    ]);
+  }
+
+  /**
+   * The BPTT core of `sequenceBackwardSimd` in the kernel's memory. `io`: the caller's own
+   * arrays there (dL/dh of every step [G][m][H] at io.dHs, the input e [G][m][in] at io.e) and
+   * where this call may start laying out its own (io.base); the caller laid them out with the
+   * same `layout` call that returned io.base. Without `io` this lays out from the start and
+   * `fill(pDHs, pE)` writes dL/dh and, when the matmuls run in the kernel (pE != 0), e.
+   * With the matmuls in the kernel it returns dX at pDX ([G][m][in], when inputGrad) and the
+   * weight gradients as [G][in][3H], [G][H][3H]; otherwise the operands of the tfjs matmuls.
+   */
+  bpttSimd(
+    tr: GruTrace,
+    wihS: Tensor,
+    whhT: Tensor,
+    N: number,
+    T: number,
+    B: number,
+    inputGrad: boolean,
+    io: { base: number; dHs: number; e: number } | null,
+    fill: (pDHs: number, pE: number) => void,
+  ): BpttOut {
+    const tf = this.tf;
+    const G = this.groups;
     const H = this.hiddenSize;
     const H3 = 3 * H;
     const rows = N * B;
@@ -498,14 +560,19 @@ export class GRUCell {
     const TH = T * nh;
     const K = gateKernel();
     const inKernel = kernelMatmul(tf, this.gates);
+    if (io && !inKernel) throw new Error('GRUCell.bpttSimd: caller arrays need the kernel matmuls (gates f32-simd on wasm/cpu)');
     const wN = inKernel ? G * H3 * H : 0;
     const I = this.inputSize;
     // In the kernel also the three matmuls over all rows at the end (their operands are already
     // in its memory; tfjs would take ~20 MB of uploads): e, W_ih^T and the outputs laid out too.
-    const [pR, pZ, pN, pGhn, pH, pDHs, pDGI, pDGIT, pDGHT, pHPrev, pDgh, pDh, pBack, pBih, pBhh, pWT, pE, pWihT, pDX, pDWih, pDWhh] = K.layout(
-      TH, TH, TH, TH, TH, n * H, n * H3, n * H3, n * H3, n * H, rows * H3, nh, nh, -G * H3, -G * H3, wN,
-      inKernel ? n * I : 0, inKernel ? G * H3 * I : 0, inKernel ? n * I : 0, inKernel ? G * H3 * I : 0, inKernel ? G * H3 * H : 0,
-    );
+    const counts = [
+      TH, TH, TH, TH, TH, io ? 0 : n * H, n * H3, n * H3, n * H3, n * H, rows * H3, nh, nh, -G * H3, -G * H3, wN,
+      inKernel && !io ? n * I : 0, inKernel ? G * H3 * I : 0, inKernel ? n * I : 0, inKernel ? G * H3 * I : 0, inKernel ? G * H3 * H : 0,
+    ];
+    const ptrs = io ? K.layoutFrom(io.base, ...counts) : K.layout(...counts);
+    const [pR, pZ, pN, pGhn, pH, , pDGI, pDGIT, pDGHT, pHPrev, pDgh, pDh, pBack, pBih, pBhh, pWT, , pWihT, pDX, pDWih, pDWhh] = ptrs;
+    const pDHs = io ? io.dHs : ptrs[5];
+    const pE = io ? io.e : inKernel ? ptrs[16] : 0;
     if (inKernel) readInto(tf, whhT, K.f32(pWT, wN));
     const R = rows / G;
     K.f32(pR, TH).set(tr.r.subarray(0, TH));
@@ -513,7 +580,7 @@ export class GRUCell {
     K.f32(pN, TH).set(tr.n.subarray(0, TH));
     K.f32(pGhn, TH).set(tr.ghn.subarray(0, TH));
     K.f32(pH, TH).set(tr.h.subarray(0, TH));
-    readInto(tf, dy, K.f32(pDHs, n * H));
+    if (!io) fill(pDHs, pE);
     K.f32(pDh, nh).fill(0);
     const dBih = K.f64(pBih, G * H3).fill(0);
     const dBhh = K.f64(pBhh, G * H3).fill(0);
@@ -535,37 +602,22 @@ export class GRUCell {
       }
     }
     for (let g = 0; g < G; g++) for (let c = 0; c < 2 * H; c++) dBhh[g * H3 + c] = dBih[g * H3 + c];
-    if (inKernel) {
-      // The products the tfjs path below computes, in the same summation order (so the same
-      // bits on wasm): dX = dG_ih W_ih^T; dW^T = dG^T X, transposed here rather than by a kernel.
-      readInto(tf, eS, K.f32(pE, n * I));
-      if (inputGrad) {
-        tf.tidy(() => {
-          readInto(tf, transposeLast(tf, wihS), K.f32(pWihT, G * H3 * I));
-        });
-      }
-      for (let g = 0; g < G; g++) {
-        if (inputGrad) K.k.matmul(m, H3, I, pDGI + g * m * H3 * 4, pWihT + g * H3 * I * 4, 0, pDX + g * m * I * 4, 0);
-        K.k.matmul(H3, m, I, pDGIT + g * H3 * m * 4, pE + g * m * I * 4, 0, pDWih + g * H3 * I * 4, 0);
-        K.k.matmul(H3, m, H, pDGHT + g * H3 * m * 4, pHPrev + g * m * H * 4, 0, pDWhh + g * H3 * H * 4, 0);
-      }
-      const dWih = this.transposeGroups(K.f32(pDWih, G * H3 * I), H3, I, 'dWih');
-      const dWhh = this.transposeGroups(K.f32(pDWhh, G * H3 * H), H3, H, 'dWhh');
-      return tf.tidy(() => [
-        inputGrad ? upload(tf, K.f32(pDX, n * I), [G, m, I]) : tf.zeros([G, m, I]),
-        upload(tf, dWih, [G, I, H3]),
-        tf.tensor1d(Float32Array.from(dBih)),
-        upload(tf, dWhh, [G, H, H3]),
-        tf.tensor1d(Float32Array.from(dBhh)),
-      ]);
+    if (!inKernel) return { inKernel, pDX: 0, pDGI, pDGIT, pDGHT, pHPrev, dWih: null, dWhh: null, dBih, dBhh };
+    // The products the tfjs path computes, in the same summation order (so the same bits on
+    // wasm): dX = dG_ih W_ih^T; dW^T = dG^T X, transposed here rather than by a kernel.
+    if (inputGrad) {
+      tf.tidy(() => {
+        readInto(tf, transposeLast(tf, wihS), K.f32(pWihT, G * H3 * I));
+      });
     }
-    return tf.tidy(() => [
-      inputGrad ? groupMatMul(tf, upload(tf, K.f32(pDGI, n * H3), [G, m, H3]), transposeLast(tf, wihS)) : tf.zeros([G, m, I]),
-      transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGIT, n * H3), [G, H3, m]), eS)),
-      tf.tensor1d(Float32Array.from(dBih)),
-      transposeLast(tf, groupMatMul(tf, upload(tf, K.f32(pDGHT, n * H3), [G, H3, m]), upload(tf, K.f32(pHPrev, n * H), [G, m, H]))),
-      tf.tensor1d(Float32Array.from(dBhh)),
-    ]);
+    for (let g = 0; g < G; g++) {
+      if (inputGrad) K.k.matmul(m, H3, I, pDGI + g * m * H3 * 4, pWihT + g * H3 * I * 4, 0, pDX + g * m * I * 4, 0);
+      K.k.matmul(H3, m, I, pDGIT + g * H3 * m * 4, pE + g * m * I * 4, 0, pDWih + g * H3 * I * 4, 0);
+      K.k.matmul(H3, m, H, pDGHT + g * H3 * m * 4, pHPrev + g * m * H * 4, 0, pDWhh + g * H3 * H * 4, 0);
+    }
+    const dWih = this.transposeGroups(K.f32(pDWih, G * H3 * I), H3, I, 'dWih');
+    const dWhh = this.transposeGroups(K.f32(pDWhh, G * H3 * H), H3, H, 'dWhh');
+    return { inKernel, pDX, pDGI, pDGIT, pDGHT, pHPrev, dWih, dWhh, dBih, dBhh };
   }
 
   /**
@@ -766,6 +818,23 @@ export class GRUCell {
   }
 }
 
+/** What `GRUCell.bpttSimd` leaves: pointers into the kernel's memory and the gradients. */
+export interface BpttOut {
+  inKernel: boolean;
+  /** dL/de [G][m][in] (kernel matmuls and inputGrad only). */
+  pDX: number;
+  pDGI: number;
+  pDGIT: number;
+  pDGHT: number;
+  pHPrev: number;
+  /** [G][in][3H] and [G][H][3H] in the cell's scratch (kernel matmuls only). */
+  dWih: Float32Array | null;
+  dWhh: Float32Array | null;
+  /** Views of the kernel's memory (valid until its next layout). */
+  dBih: Float64Array;
+  dBhh: Float64Array;
+}
+
 /** A layer as the kernel sees it: weight [G, in, out], bias flat [G * out]. */
 export interface KernelLinear {
   readonly weight: Tensor;
@@ -855,4 +924,200 @@ export class ActorStepKernel {
     if (trace) trace.recordStep(t, K.f32(pR, nh), K.f32(pZ, nh), K.f32(pN, nh), K.f32(pGhn, nh), hNext);
     return K.f32(pL, rows * A).slice();
   }
+}
+
+/**
+ * The training forward and backward of input layer -> GRU -> head over a whole [N][T][B]
+ * sequence, given the rollout's trace, as ONE differentiable op whose matmuls all run in the
+ * wasm kernel (the on-policy update of PG and COMA; `GRUCell.actorSequence`). It replaces
+ * groupedLinear (input) -> `sequence` -> groupedLinear (head), whose input and head layers ran
+ * in tfjs over all rows (two _FusedMatMuls forward; four matmuls, three Transposes, a Step, two
+ * Sums and ~100 reshapes and copies backward, with every operand uploaded).
+ *
+ * Same bits on wasm as that composition: every product is the same kernel matmul in XNNPACK's
+ * summation order with the operands of the tfjs path (weight gradients as (dZ^T X)^T, the
+ * transpose moving values only, so the long-K side is the rows and the packed operand X), the
+ * relu derivative multiplies by step(e) as tfjs does (so -0 stays -0), and the bias gradients
+ * are float32 sums from row 0, as tfjs-wasm's Sum (test/nn/gru-simd.test.ts checks values and
+ * all nine gradients against the tfjs path).
+ */
+export class ActorSequenceKernel {
+  constructor(
+    private readonly tf: Tf,
+    private readonly cell: GRUCell,
+  ) {}
+
+  /** Reusable JS buffers (grown on demand). */
+  private readonly work = new Map<string, Float32Array>();
+  private scratch(name: string, n: number): Float32Array {
+    let a = this.work.get(name);
+    if (!a || a.length < n) {
+      a = new Float32Array(n);
+      this.work.set(name, a);
+    }
+    return a.subarray(0, n);
+  }
+
+  /**
+   * Logits [G, N*T*B/G, A] of the rows x [G, N*T*B/G, in] ([N][T][B] layout), whose GRU
+   * activations `trace` recorded (steps 0..T-1 of N*B rows, with the current weights and these
+   * inputs: `GRUCell.sequence`'s contract). x is data: its gradient is zeros.
+   */
+  logits(x: Tensor, input: KernelLinear, relu: boolean, head: KernelLinear, N: number, T: number, B: number, trace: GruTrace): Tensor {
+    const tf = this.tf;
+    const cell = this.cell;
+    const G = cell.groups;
+    const H = cell.hiddenSize;
+    const O = input.inDim;
+    const A = head.outDim;
+    const n = N * T * B;
+    const m = n / G;
+    const rows = N * B;
+    const xs = x.shape as number[];
+    if (N % G !== 0 || x.rank !== 3 || xs[0] !== G || xs[1] !== m || xs[2] !== O) {
+      throw new Error(`ActorSequenceKernel: input shape [${x.shape}] does not match [${G}, ${m}, ${O}] (N=${N} must be a multiple of groups=${G})`);
+    }
+    if (input.outDim !== cell.inputSize || head.inDim !== H) {
+      throw new Error(`ActorSequenceKernel: layer sizes ${O}->${input.outDim}, GRU ${cell.inputSize}->${H}, head ${head.inDim}->${A} do not fit`);
+    }
+    if (trace.rows !== rows || trace.hidden !== H || trace.steps < T) {
+      throw new Error(`ActorSequenceKernel: trace has ${trace.steps} steps of ${trace.rows} rows, need ${T} steps of ${rows}`);
+    }
+    const K = gateKernel();
+    const nh = n * H;
+    // One layout for the forward's arrays and the backward's own (the BPTT lays out after them).
+    const counts = [n * O, G * O * H, G * H, nh, nh, G * H * A, G * A, n * A, n * A, n * A, G * A * H, G * A * H, nh, nh, G * H * O];
+    let stamp = -1;
+    let ptrs: number[] = [];
+    /** x, the two layers' weights, e = act(x W_in + b_in) and the GRU outputs h into the kernel's memory. */
+    const stage = (xT: Tensor, wIn: Tensor, bIn: Tensor, wHd: Tensor, bHd: Tensor): void => {
+      ptrs = K.layout(...counts);
+      stamp = K.layouts;
+      const [pX, pWin, pBin, pE, pHs, pWhd, pBhd] = ptrs;
+      readInto(tf, xT, K.f32(pX, n * O));
+      readInto(tf, wIn, K.f32(pWin, G * O * H));
+      readInto(tf, bIn, K.f32(pBin, G * H));
+      readInto(tf, wHd, K.f32(pWhd, G * H * A));
+      readInto(tf, bHd, K.f32(pBhd, G * A));
+      // G > 1 with relu: tf.fused.matMul, which groupedLinear runs per group then, un-fuses the
+      // activation while a tape records: relu(x W + b), the bias added after the sum (not
+      // first, as in the fused kernel) and rounded once more; the same here.
+      const split = G > 1 && relu;
+      for (let g = 0; g < G; g++) {
+        K.k.matmul(m, O, H, pX + g * m * O * 4, pWin + g * O * H * 4, split ? 0 : pBin + g * H * 4, pE + g * m * H * 4, relu && !split ? 1 : 0);
+      }
+      if (split) {
+        const e = K.f32(pE, nh);
+        const b = K.f32(pBin, G * H);
+        for (let g = 0; g < G; g++) {
+          for (let k = g * m; k < (g + 1) * m; k++) {
+            for (let j = 0; j < H; j++) {
+              const v = Math.fround(e[k * H + j] + b[g * H + j]);
+              e[k * H + j] = v < 0 ? 0 : v;
+            }
+          }
+        }
+      }
+      // The trace is time-major [t][N][B][H]; the rows here are [N][T][B].
+      const hs = K.f32(pHs, nh);
+      for (let a = 0; a < N; a++) {
+        for (let t = 0; t < T; t++) {
+          const src = (t * rows + a * B) * H;
+          hs.set(trace.h.subarray(src, src + B * H), (a * T + t) * B * H);
+        }
+      }
+    };
+
+    const op = tf.customGrad((...args: unknown[]) => {
+      const [xIn, wIn, bIn, wih, , whh, , wHd, bHd] = args as Tensor[];
+      stage(xIn, wIn, bIn, wHd, bHd);
+      const [, , , , pHs, pWhd, pBhd, pL] = ptrs;
+      for (let g = 0; g < G; g++) {
+        K.k.matmul(m, H, A, pHs + g * m * H * 4, pWhd + g * H * A * 4, pBhd + g * A * 4, pL + g * m * A * 4, 0);
+      }
+      const value = upload(tf, K.f32(pL, n * A), [G, m, A]);
+
+      const gradFunc = (dy: Tensor): Tensor[] => {
+        // Another caller may have laid out the kernel's memory since the forward: stage again.
+        if (stamp !== K.layouts) stage(xIn, wIn, bIn, wHd, bHd);
+        const [pX, , , pE, pHs2, , , , pDL, pDLT, pWhdT, pDWhdT, pDHs, pDZT, pDWinT] = ptrs;
+        const top = K.top;
+        // ---- head: dW^T = dL^T H, db = column sums of dL, dL/dh = dL W^T
+        const dL = readInto(tf, dy, K.f32(pDL, n * A));
+        const dLT = K.f32(pDLT, n * A);
+        const dBhd = this.scratch('dBhd', G * A).fill(0);
+        for (let g = 0; g < G; g++) {
+          for (let k = 0; k < m; k++) {
+            const s = (g * m + k) * A;
+            for (let a = 0; a < A; a++) {
+              const v = dL[s + a];
+              dLT[(g * A + a) * m + k] = v;
+              dBhd[g * A + a] += v;
+            }
+          }
+        }
+        transposeInto(K.f32(ptrs[5], G * H * A), G, H, A, K.f32(pWhdT, G * A * H));
+        for (let g = 0; g < G; g++) {
+          K.k.matmul(A, m, H, pDLT + g * A * m * 4, pHs2 + g * m * H * 4, 0, pDWhdT + g * A * H * 4, 0);
+          K.k.matmul(m, A, H, pDL + g * m * A * 4, pWhdT + g * A * H * 4, 0, pDHs + g * m * H * 4, 0);
+        }
+        const dWhd = transposeInto(K.f32(pDWhdT, G * A * H), G, A, H, this.scratch('dWhd', G * H * A));
+        // ---- GRU: the BPTT over the trace, dL/de left at o.pDX
+        const whhT = transposeLast(tf, whh);
+        const o = cell.bpttSimd(trace, wih, whhT, N, T, B, true, { base: top, dHs: pDHs, e: pE }, () => {});
+        whhT.dispose();
+        // ---- input layer: dz = dL/de * step(e) (tfjs's relu derivative: a product, so -0
+        // stays -0), written transposed for dW^T = dz^T X; db = column sums of dz
+        const dE = K.f32(o.pDX, nh);
+        const e = K.f32(pE, nh);
+        const dZT = K.f32(pDZT, nh);
+        const dBin = this.scratch('dBin', G * H).fill(0);
+        const KB = 16;
+        for (let g = 0; g < G; g++) {
+          const gb = g * m * H;
+          for (let k0 = 0; k0 < m; k0 += KB) {
+            const k1 = Math.min(m, k0 + KB);
+            for (let j = 0; j < H; j++) {
+              const d = gb + j * m;
+              for (let k = k0; k < k1; k++) {
+                const i = gb + k * H + j;
+                dZT[d + k] = relu ? dE[i] * (e[i] > 0 ? 1 : 0) : dE[i];
+              }
+            }
+          }
+          // Row order for the sums (row 0 first), as the Sum kernel adds.
+          for (let k = 0; k < m; k++) {
+            const s = gb + k * H;
+            for (let j = 0; j < H; j++) dBin[g * H + j] += relu ? dE[s + j] * (e[s + j] > 0 ? 1 : 0) : dE[s + j];
+          }
+        }
+        for (let g = 0; g < G; g++) {
+          K.k.matmul(H, m, O, pDZT + g * H * m * 4, pX + g * m * O * 4, 0, pDWinT + g * H * O * 4, 0);
+        }
+        const dWin = transposeInto(K.f32(pDWinT, G * H * O), G, H, O, this.scratch('dWin', G * O * H));
+        return tf.tidy(() => [
+          tf.zeros([G, m, O]),
+          upload(tf, dWin, [G, O, H]),
+          upload(tf, dBin, [G * H]),
+          upload(tf, o.dWih!, [G, H, 3 * H]),
+          tf.tensor1d(Float32Array.from(o.dBih)),
+          upload(tf, o.dWhh!, [G, H, 3 * H]),
+          tf.tensor1d(Float32Array.from(o.dBhh)),
+          upload(tf, dWhd, [G, H, A]),
+          upload(tf, dBhd, [G * A]),
+        ]);
+      };
+      return { value, gradFunc };
+    });
+    return op(x, input.weight, input.bias, cell.weightIh, cell.biasIh, cell.weightHh, cell.biasHh, head.weight, head.bias);
+  }
+}
+
+/** [G][r][c] -> [G][c][r] into `out` (returned). */
+function transposeInto(src: Float32Array, G: number, r: number, c: number, out: Float32Array): Float32Array {
+  for (let g = 0; g < G; g++) {
+    const o = g * r * c;
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[o + j * r + i] = src[o + i * c + j];
+  }
+  return out;
 }

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnvSpec } from '../../src-shared/envs/types';
-import { RecurrentActor } from '../../src-shared/algos/recurrent-actor';
+import { RecurrentActor, actorKernelPaths } from '../../src-shared/algos/recurrent-actor';
+import { maskedLogProbs } from '../../src-shared/nn/categorical';
 import { GRUCell, GruTrace, gateRows, kernelMatmul, type GruGates } from '../../src-shared/nn/gru';
 import { gateKernel, gateRowsSimd } from '../../src-shared/nn/gru-simd';
 import { ParamSet } from '../../src-shared/nn/params';
@@ -241,6 +242,68 @@ describe('float32 SIMD GRU gate kernel', () => {
     for (let i = 0; i < a.length; i++) expect(b[i], `output ${i}`).toEqual(a[i]);
     ref.params.dispose();
     ker.params.dispose();
+  });
+
+  it.each([
+    [1, 'relu', 'f32-simd-tfjs-matmul', 0],
+    [1, 'relu', 'f32-simd', 0],
+    [2, 'relu', 'f32-simd-tfjs-matmul', 0],
+    [1, 'linear', 'f32-simd-tfjs-matmul', 0],
+    [1, 'relu', 'f32-simd-tfjs-matmul', 0.3],
+    [3, 'relu', 'f32-simd', 0],
+  ] as const)('the training pass in the kernel gives the bits of the tfjs layers (logits, loss, all 8 gradients), groups=%i, %s, against %s, eps %f', (G, activation, refGates, eps) => {
+    const spec = { obsSize: 11, numActions: 5 } as EnvSpec;
+    const [N, T, B, H, O, A] = [G === 3 ? 3 : 2, 9, 5, 64, 11, 5];
+    const rows = N * B;
+    const m = (N * T * B) / G;
+    const rng = new Rng(91 + G);
+    const xs = Array.from({ length: T }, () => Float32Array.from({ length: rows * O }, () => rng.normal()));
+    // [N][T][B] rows for the update (what timeToGroup makes of the rollout's [T][N][B]).
+    const X = new Float32Array(N * T * B * O);
+    for (let t = 0; t < T; t++) for (let r = 0; r < rows; r++) X.set(xs[t].subarray(r * O, (r + 1) * O), ((Math.floor(r / B) * T + t) * B + (r % B)) * O);
+    // Loss weights with zeros and a masked action, as PG's coefficients and availability.
+    const C = Float32Array.from({ length: G * m * A }, (_, i) => (i % 3 === 0 ? 0 : rng.normal()));
+    const avail = Float32Array.from({ length: G * m * A }, (_, i) => (i % 7 === 3 ? 0 : 1));
+    const run = (gates: GruGates, fused: boolean) => {
+      actorKernelPaths.sequence = fused;
+      try {
+        const actor = new RecurrentActor(tf, spec, { hiddenDim: H, activation, gruGates: gates }, G, new Rng(5));
+        const trace = new GruTrace(T + 2, rows, H);
+        let [hp, hn] = [new Float32Array(rows * H), new Float32Array(rows * H)];
+        for (let t = 0; t < T; t++) {
+          actor.stepLogits(xs[t], hp, hn, trace, t);
+          [hp, hn] = [hn, hp];
+        }
+        const out: Float32Array[] = [];
+        const { value, grads } = tf.tidy(() => {
+          const Xt = tf.tensor3d(X, [G, m, O]);
+          const Ct = tf.tensor3d(C, [G, m, A]);
+          const At = tf.tensor3d(avail, [G, m, A]);
+          return actor.params.grads(() => {
+            const logits = actor.sequenceLogits(Xt, N, T, B, trace);
+            out.push(logits.dataSync() as Float32Array);
+            // Another user of the kernel's memory between forward and backward.
+            gateKernel().layout(1 << 16).forEach((p) => gateKernel().f32(p, 1 << 16).fill(7));
+            return tf.neg(tf.sum(tf.mul(Ct, maskedLogProbs(tf, logits, At, eps)))) as never;
+          }) as never;
+        }) as { value: number; grads: Record<string, tf.Tensor> };
+        out.push(Float32Array.of(value));
+        for (const name of actor.params.names()) {
+          out.push(grads[name].dataSync() as Float32Array);
+          grads[name].dispose();
+        }
+        actor.params.dispose();
+        return out;
+      } finally {
+        actorKernelPaths.sequence = true;
+      }
+    };
+    const ker = run('f32-simd', true);
+    const ref = run(refGates, false);
+    // The fused pass ran (a fallback to the reference would make this test unable to fail).
+    expect(new RecurrentActor(tf, spec, { hiddenDim: H, activation, gruGates: 'f32-simd' }, G, new Rng(5)).gru.actorSequence(activation)).not.toBeNull();
+    expect(ker.length).toBe(10);
+    for (let i = 0; i < ref.length; i++) expect(ker[i], `output ${i}`).toEqual(ref[i]);
   });
 
   it('same inputs give the same bits (deterministic)', () => {
