@@ -45,6 +45,11 @@ export interface GateKernelExports {
    * same bits as tfjs-wasm's MatMul / _FusedMatMul (XNNPACK's summation order).
    */
   matmul(M: number, K: number, N: number, a: number, w: number, bias: number, out: number, relu: number): void;
+  /**
+   * dz = x * step(mask) (mask = 0: x) over [m][C]: dz^T [C][m] to dst, float32 column sums (row 0
+   * first) added to sums [C].
+   */
+  columnsT(m: number, C: number, x: number, mask: number, dst: number, sums: number): void;
 }
 
 function decodeBase64(s: string): Uint8Array {

@@ -986,7 +986,7 @@ export class ActorSequenceKernel {
     const K = gateKernel();
     const nh = n * H;
     // One layout for the forward's arrays and the backward's own (the BPTT lays out after them).
-    const counts = [n * O, G * O * H, G * H, nh, nh, G * H * A, G * A, n * A, n * A, n * A, G * A * H, G * A * H, nh, nh, G * H * O];
+    const counts = [n * O, G * O * H, G * H, nh, nh, G * H * A, G * A, n * A, n * A, n * A, G * A * H, G * A * H, nh, nh, G * H * O, G * A, G * H];
     let stamp = -1;
     let ptrs: number[] = [];
     /** x, the two layers' weights, e = act(x W_in + b_in) and the GRU outputs h into the kernel's memory. */
@@ -1040,22 +1040,12 @@ export class ActorSequenceKernel {
       const gradFunc = (dy: Tensor): Tensor[] => {
         // Another caller may have laid out the kernel's memory since the forward: stage again.
         if (stamp !== K.layouts) stage(xIn, wIn, bIn, wHd, bHd);
-        const [pX, , , pE, pHs2, , , , pDL, pDLT, pWhdT, pDWhdT, pDHs, pDZT, pDWinT] = ptrs;
+        const [pX, , , pE, pHs2, , , , pDL, pDLT, pWhdT, pDWhdT, pDHs, pDZT, pDWinT, pBhd, pBin] = ptrs;
         const top = K.top;
         // ---- head: dW^T = dL^T H, db = column sums of dL, dL/dh = dL W^T
-        const dL = readInto(tf, dy, K.f32(pDL, n * A));
-        const dLT = K.f32(pDLT, n * A);
-        const dBhd = this.scratch('dBhd', G * A).fill(0);
-        for (let g = 0; g < G; g++) {
-          for (let k = 0; k < m; k++) {
-            const s = (g * m + k) * A;
-            for (let a = 0; a < A; a++) {
-              const v = dL[s + a];
-              dLT[(g * A + a) * m + k] = v;
-              dBhd[g * A + a] += v;
-            }
-          }
-        }
+        readInto(tf, dy, K.f32(pDL, n * A));
+        K.f32(pBhd, G * A).fill(0);
+        for (let g = 0; g < G; g++) K.k.columnsT(m, A, pDL + g * m * A * 4, 0, pDLT + g * A * m * 4, pBhd + g * A * 4);
         transposeInto(K.f32(ptrs[5], G * H * A), G, H, A, K.f32(pWhdT, G * A * H));
         for (let g = 0; g < G; g++) {
           K.k.matmul(A, m, H, pDLT + g * A * m * 4, pHs2 + g * m * H * 4, 0, pDWhdT + g * A * H * 4, 0);
@@ -1068,33 +1058,17 @@ export class ActorSequenceKernel {
         whhT.dispose();
         // ---- input layer: dz = dL/de * step(e) (tfjs's relu derivative: a product, so -0
         // stays -0), written transposed for dW^T = dz^T X; db = column sums of dz
-        const dE = K.f32(o.pDX, nh);
-        const e = K.f32(pE, nh);
-        const dZT = K.f32(pDZT, nh);
-        const dBin = this.scratch('dBin', G * H).fill(0);
-        const KB = 16;
+        K.f32(pBin, G * H).fill(0);
         for (let g = 0; g < G; g++) {
-          const gb = g * m * H;
-          for (let k0 = 0; k0 < m; k0 += KB) {
-            const k1 = Math.min(m, k0 + KB);
-            for (let j = 0; j < H; j++) {
-              const d = gb + j * m;
-              for (let k = k0; k < k1; k++) {
-                const i = gb + k * H + j;
-                dZT[d + k] = relu ? dE[i] * (e[i] > 0 ? 1 : 0) : dE[i];
-              }
-            }
-          }
-          // Row order for the sums (row 0 first), as the Sum kernel adds.
-          for (let k = 0; k < m; k++) {
-            const s = gb + k * H;
-            for (let j = 0; j < H; j++) dBin[g * H + j] += relu ? dE[s + j] * (e[s + j] > 0 ? 1 : 0) : dE[s + j];
-          }
+          K.k.columnsT(m, H, o.pDX + g * m * H * 4, relu ? pE + g * m * H * 4 : 0, pDZT + g * H * m * 4, pBin + g * H * 4);
         }
         for (let g = 0; g < G; g++) {
           K.k.matmul(H, m, O, pDZT + g * H * m * 4, pX + g * m * O * 4, 0, pDWinT + g * H * O * 4, 0);
         }
         const dWin = transposeInto(K.f32(pDWinT, G * H * O), G, H, O, this.scratch('dWin', G * O * H));
+        // Views taken now: the BPTT's layout may have grown the memory (detaching older views).
+        const dBin = K.f32(pBin, G * H);
+        const dBhd = K.f32(pBhd, G * A);
         return tf.tidy(() => [
           tf.zeros([G, m, O]),
           upload(tf, dWin, [G, O, H]),
