@@ -42,7 +42,8 @@ export function perAgentRows(tf: Tf, src: Float32Array, N: number, R: number, F:
  * One optimiser step of the critics on per-agent rows X[a] [1, R, E], targets and masks
  * [1, R, 1]: loss sum(m (V - target)^2) / count, gradients clipped to global norm `clip`
  * (0 = none). Returns the loss, the pre-clip gradient norm and the pre-update values V
- * [N * R] (the round's baseline).
+ * [N * R] (the round's baseline). `kernel`: each MLP's forward and backward in the wasm kernel
+ * where it can run (Mlp.forwardKernel; on wasm the same bits as the tfjs layers).
  */
 export function fitCritics(
   tf: Tf,
@@ -54,12 +55,13 @@ export function fitCritics(
   Mt: Tensor[],
   count: number,
   clip: number,
+  kernel = false,
 ): { loss: number; norm: number; values: Float32Array } {
   const held: Tensor[] = [];
   const { value, grads } = params.grads(() => {
     let loss: Tensor = tf.scalar(0);
     for (let a = 0; a < critics.length; a++) {
-      const v = critics[a].forward(X[a], false);
+      const v = (kernel ? critics[a].forwardKernel(X[a]) : null) ?? critics[a].forward(X[a], false);
       held.push(tf.keep(v)); // the pre-update values are this step's baseline
       loss = tf.add(loss, tf.sum(tf.mul(Mt[a], tf.square(tf.sub(v, Gt[a])))));
     }

@@ -116,7 +116,7 @@ import { maskedLogProbs, maskedProbs, sampleIndex, entropy, entropyFromLogProbs 
 import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
 import { registerSecondOrderGradients } from '../nn/hvp';
-import { GruTrace } from '../nn/gru';
+import { GruTrace, kernelMatmul } from '../nn/gru';
 import type { Mlp } from '../nn/mlp';
 import { RMSprop } from '../nn/optim';
 import { ParamSet } from '../nn/params';
@@ -138,7 +138,7 @@ import { gruGatesSchema } from './recurrent-actor';
  * actor and critics are MLP/GRU on the flat row.
  */
 const PG_NEEDS: EnvNeeds = { actions: 'discrete' };
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, timeToGroup } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, kernelPaths, epsilonSchema, targetCopySchema, actorInput, epsilonAt, groupToTime, timeToGroup } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -330,6 +330,12 @@ class PgTrainer implements Trainer {
   // Counters (checkpointed).
   private tEnv = 0;
   private updates = 0;
+
+  /** The critics' training passes in the wasm kernel (Mlp.forwardKernel): with the actor's matmuls. */
+  private get criticKernel(): boolean {
+    return kernelPaths.critics && kernelMatmul(this.tf, this.cfg.gruGates);
+  }
+
   private criticSteps = 0;
   private readonly target: TargetSchedule;
 
@@ -520,7 +526,7 @@ class PgTrainer implements Trainer {
     let steps = 0;
     /** One critic step on per-agent rows X[a] [1, R, E], targets and masks [1, R, 1]; returns V [N * R]. */
     const criticStep = (X: Tensor[], Gt: Tensor[], Mt: Tensor[], count: number): Float32Array => {
-      const fit = fitCritics(tf, this.criticParams, this.critics, this.criticOpt, X, Gt, Mt, count, cfg.criticGradClip);
+      const fit = fitCritics(tf, this.criticParams, this.critics, this.criticOpt, X, Gt, Mt, count, cfg.criticGradClip, this.criticKernel);
       criticNorm += fit.norm;
       criticLoss += fit.loss;
       steps++;
@@ -676,7 +682,7 @@ class PgTrainer implements Trainer {
       const X = perAgentRows(tf, timeToGroup(this.cobs, T, N, B, E, this.stage), N, R, E);
       const Gt = perAgentRows(tf, timeToGroup(Gc, T, N, B, 1, new Float32Array(T * M)), N, R, 1);
       const Mt = perAgentRows(tf, timeToGroup(masks, T, N, B, 1, new Float32Array(T * M)), N, R, 1);
-      const fit = fitCritics(tf, this.collParams!, this.collCritics!, this.collOpt!, X, Gt, Mt, count, cfg.criticGradClip);
+      const fit = fitCritics(tf, this.collParams!, this.collCritics!, this.collOpt!, X, Gt, Mt, count, cfg.criticGradClip, this.criticKernel);
       groupToTime(fit.values, T, N, B, out);
       loss = fit.loss;
     });

@@ -84,7 +84,7 @@ export class RecurrentActor {
   sequenceLogits(x: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
     const tf = this.tf;
     const act = this.opts.activation;
-    const kernel = trace && actorKernelPaths.sequence ? this.gru.actorSequence(act) : null;
+    const kernel = trace && kernelPaths.actorSequence ? this.gru.actorSequence(act) : null;
     if (kernel) return kernel.logits(x, this.input, act === 'relu', this.head, N, T, B, trace!);
     return tf.tidy(() => {
       const e = this.input.forward(x, this.opts.activation, false);
@@ -101,11 +101,12 @@ export class RecurrentActor {
 }
 
 /**
- * Which passes of a 'f32-simd' actor run as one wasm-kernel pass where they can. Not a
- * setting: the same bits as the tfjs layers on wasm; switched off only by tests and the bench to
- * compare the two in one process.
+ * Which training passes run as one wasm-kernel op where they can (gruGates 'f32-simd' on
+ * wasm/cpu): the actor's (`sequenceLogits` with a trace, nn/gru.ts ActorSequenceKernel) and PG's
+ * critics' (Mlp.forwardKernel). Not a setting: on wasm the same bits as the tfjs layers; switched
+ * off only by tests and scratch A/B runs to compare the two in one process.
  */
-export const actorKernelPaths = { sequence: true };
+export const kernelPaths = { actorSequence: true, critics: true };
 
 /** The actor's parameter tensors by stable name; any tensors of the right shapes will do. */
 export interface ActorWeights {

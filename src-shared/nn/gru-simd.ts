@@ -47,9 +47,9 @@ export interface GateKernelExports {
   matmul(M: number, K: number, N: number, a: number, w: number, bias: number, out: number, relu: number): void;
   /**
    * dz = x * step(mask) (mask = 0: x) over [m][C]: dz^T [C][m] to dst, float32 column sums (row 0
-   * first) added to sums [C].
+   * first) added to sums [C]; out != 0: dz [m][C] there too.
    */
-  columnsT(m: number, C: number, x: number, mask: number, dst: number, sums: number): void;
+  columnsT(m: number, C: number, x: number, mask: number, dst: number, sums: number, out: number): void;
 }
 
 function decodeBase64(s: string): Uint8Array {

@@ -1029,15 +1029,17 @@ export class ActorSequenceKernel {
     };
 
     const op = tf.customGrad((...args: unknown[]) => {
-      const [xIn, wIn, bIn, wih, , whh, , wHd, bHd] = args as Tensor[];
-      stage(xIn, wIn, bIn, wHd, bHd);
+      const [xIn0, wIn0, bIn0, wih0, , whh0, , wHd0, bHd0] = args as Tensor[];
+      (args[9] as (t: Tensor[]) => void)([xIn0, wIn0, bIn0, wih0, whh0, wHd0, bHd0]);
+      stage(xIn0, wIn0, bIn0, wHd0, bHd0);
       const [, , , , pHs, pWhd, pBhd, pL] = ptrs;
       for (let g = 0; g < G; g++) {
         K.k.matmul(m, H, A, pHs + g * m * H * 4, pWhd + g * H * A * 4, pBhd + g * A * 4, pL + g * m * A * 4, 0);
       }
       const value = upload(tf, K.f32(pL, n * A), [G, m, A]);
 
-      const gradFunc = (dy: Tensor): Tensor[] => {
+      const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
+        const [xIn, wIn, bIn, wih, whh, wHd, bHd] = saved;
         // Another caller may have laid out the kernel's memory since the forward: stage again.
         if (stamp !== K.layouts) stage(xIn, wIn, bIn, wHd, bHd);
         const [pX, , , pE, pHs2, , , , pDL, pDLT, pWhdT, pDWhdT, pDHs, pDZT, pDWinT, pBhd, pBin] = ptrs;
@@ -1045,7 +1047,7 @@ export class ActorSequenceKernel {
         // ---- head: dW^T = dL^T H, db = column sums of dL, dL/dh = dL W^T
         readInto(tf, dy, K.f32(pDL, n * A));
         K.f32(pBhd, G * A).fill(0);
-        for (let g = 0; g < G; g++) K.k.columnsT(m, A, pDL + g * m * A * 4, 0, pDLT + g * A * m * 4, pBhd + g * A * 4);
+        for (let g = 0; g < G; g++) K.k.columnsT(m, A, pDL + g * m * A * 4, 0, pDLT + g * A * m * 4, pBhd + g * A * 4, 0);
         transposeInto(K.f32(ptrs[5], G * H * A), G, H, A, K.f32(pWhdT, G * A * H));
         for (let g = 0; g < G; g++) {
           K.k.matmul(A, m, H, pDLT + g * A * m * 4, pHs2 + g * m * H * 4, 0, pDWhdT + g * A * H * 4, 0);
@@ -1060,7 +1062,7 @@ export class ActorSequenceKernel {
         // stays -0), written transposed for dW^T = dz^T X; db = column sums of dz
         K.f32(pBin, G * H).fill(0);
         for (let g = 0; g < G; g++) {
-          K.k.columnsT(m, H, o.pDX + g * m * H * 4, relu ? pE + g * m * H * 4 : 0, pDZT + g * H * m * 4, pBin + g * H * 4);
+          K.k.columnsT(m, H, o.pDX + g * m * H * 4, relu ? pE + g * m * H * 4 : 0, pDZT + g * H * m * 4, pBin + g * H * 4, 0);
         }
         for (let g = 0; g < G; g++) {
           K.k.matmul(H, m, O, pDZT + g * H * m * 4, pX + g * m * O * 4, 0, pDWinT + g * H * O * 4, 0);

@@ -15,7 +15,9 @@
  */
 import type { Rng } from '../rng';
 import { defaultBound, uniform } from './init';
+import { gateKernel } from './gru-simd';
 import type { ParamSet } from './params';
+import { readInto, upload } from './tensor-io';
 import type { Tensor, Tf, Variable } from './tf';
 
 export type Activation = 'relu' | 'gelu' | 'tanh' | 'linear' | 'leaky-relu';
@@ -224,6 +226,22 @@ export class Mlp {
     });
   }
 
+  /**
+   * `forward(x, false)` (x data) of a G = 1 relu/linear MLP as one op whose matmuls, forward
+   * and backward, run in the float32 SIMD wasm kernel (nn/wasm/gru-gates.as.ts `matmul`, XNNPACK's
+   * summation order; `columnsT` for the relu derivative, the transposed operand of dW^T = dz^T x
+   * and the bias sums): on wasm the same bits as `forward`, without its ~30 tfjs kernels,
+   * Transposes and uploads per layer. Null where it cannot run (other backends than wasm/cpu,
+   * groups > 1, another activation): use `forward`.
+   */
+  forwardKernel(x: Tensor): Tensor | null {
+    const tf = this.tf;
+    const b = tf.getBackend();
+    if ((b !== 'wasm' && b !== 'cpu') || this.groups !== 1 || (this.activation !== 'relu' && this.activation !== 'linear')) return null;
+    return (this.kernel ??= new MlpKernel(tf, this)).forward(x);
+  }
+  private kernel: MlpKernel | undefined;
+
   /** x [G, R, in] -> [G, R, out]. `inputGrad = false` when x is data. */
   forward(x: Tensor, inputGrad = true): Tensor {
     return this.tf.tidy(() => {
@@ -233,5 +251,109 @@ export class Mlp {
       });
       return h;
     });
+  }
+}
+
+/** Mlp.forwardKernel's op (see there). Keeps the hidden activations between forward and backward. */
+class MlpKernel {
+  private readonly saved: Float32Array[] = [];
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly mlp: Mlp,
+  ) {}
+
+  forward(x: Tensor): Tensor {
+    const tf = this.tf;
+    const mlp = this.mlp;
+    const sz = mlp.sizes;
+    const L = sz.length - 1;
+    const xs = x.shape as number[];
+    if (x.rank !== 3 || xs[0] !== 1 || xs[2] !== sz[0]) throw new Error(`Mlp.forwardKernel: input shape [${x.shape}] does not match [1, R, ${sz[0]}]`);
+    const R = xs[1];
+    const relu = mlp.activation === 'relu';
+    const K = gateKernel();
+    const wide = Math.max(...sz);
+    // x, then per layer W, b, y; then the backward's: two dL/dy buffers, dz, dz^T, per layer
+    // W^T, dW^T, db.
+    const counts = [R * sz[0]];
+    for (let i = 0; i < L; i++) counts.push(sz[i] * sz[i + 1], sz[i + 1], R * sz[i + 1]);
+    counts.push(R * wide, R * wide, R * wide, R * wide);
+    for (let i = 0; i < L; i++) counts.push(sz[i] * sz[i + 1], sz[i] * sz[i + 1], sz[i + 1]);
+    let ptrs: number[] = [];
+    let stamp = -1;
+    const pW = (i: number) => ptrs[1 + 3 * i];
+    const pB = (i: number) => ptrs[2 + 3 * i];
+    const pY = (i: number) => ptrs[3 + 3 * i];
+    const pIn = (i: number) => (i === 0 ? ptrs[0] : pY(i - 1));
+    const bw = 1 + 3 * L;
+    const stage = (xT: Tensor, ws: Tensor[]): void => {
+      ptrs = K.layout(...counts);
+      stamp = K.layouts;
+      readInto(tf, xT, K.f32(ptrs[0], R * sz[0]));
+      for (let i = 0; i < L; i++) {
+        readInto(tf, ws[2 * i], K.f32(pW(i), sz[i] * sz[i + 1]));
+        readInto(tf, ws[2 * i + 1], K.f32(pB(i), sz[i + 1]));
+      }
+    };
+    const op = tf.customGrad((...args: unknown[]) => {
+      const ts = args.slice(0, 1 + 2 * L) as Tensor[];
+      (args[1 + 2 * L] as (t: Tensor[]) => void)(ts);
+      stage(ts[0], ts.slice(1));
+      for (let i = 0; i < L; i++) {
+        K.k.matmul(R, sz[i], sz[i + 1], pIn(i), pW(i), pB(i), pY(i), relu && i < L - 1 ? 1 : 0);
+      }
+      // Hidden activations kept outside the kernel's memory: other ops lay it out before the
+      // backward runs (the other critics' forwards, at least).
+      for (let i = 0; i < L - 1; i++) {
+        const n = R * sz[i + 1];
+        if (!this.saved[i] || this.saved[i].length < n) this.saved[i] = new Float32Array(n);
+        this.saved[i].set(K.f32(pY(i), n));
+      }
+      const value = upload(tf, K.f32(pY(L - 1), R * sz[L]), [1, R, sz[L]]);
+      const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
+        const [xIn, ...ws] = saved;
+        if (stamp !== K.layouts) {
+          stage(xIn, ws);
+          for (let i = 0; i < L - 1; i++) K.f32(pY(i), R * sz[i + 1]).set(this.saved[i].subarray(0, R * sz[i + 1]));
+        }
+        const [pD0, pD1, pDZ, pDZT] = ptrs.slice(bw, bw + 4);
+        const pWT = (i: number) => ptrs[bw + 4 + 3 * i];
+        const pDWT = (i: number) => ptrs[bw + 5 + 3 * i];
+        const pDB = (i: number) => ptrs[bw + 6 + 3 * i];
+        readInto(tf, dy, K.f32(pD0, R * sz[L]));
+        let cur = pD0;
+        let next = pD1;
+        for (let i = L - 1; i >= 0; i--) {
+          const [n, o] = [sz[i], sz[i + 1]];
+          K.f32(pDB(i), o).fill(0);
+          // dz = dL/dy * step(y) for relu layers (groupedLinear's derivative), dz^T, db.
+          K.k.columnsT(R, o, cur, relu && i < L - 1 ? pY(i) : 0, pDZT, pDB(i), i > 0 ? pDZ : 0);
+          K.k.matmul(o, R, n, pDZT, pIn(i), 0, pDWT(i), 0);
+          if (i > 0) {
+            const w = K.f32(pW(i), n * o);
+            const wt = K.f32(pWT(i), n * o);
+            for (let r = 0; r < n; r++) for (let c = 0; c < o; c++) wt[c * n + r] = w[r * o + c];
+            K.k.matmul(R, o, n, pDZ, pWT(i), 0, next, 0);
+            [cur, next] = [next, cur];
+          }
+        }
+        return tf.tidy(() => {
+          const grads: Tensor[] = [tf.zerosLike(xIn)];
+          for (let i = 0; i < L; i++) {
+            const [n, o] = [sz[i], sz[i + 1]];
+            const dwt = K.f32(pDWT(i), n * o);
+            const dw = new Float32Array(n * o);
+            for (let r = 0; r < o; r++) for (let c = 0; c < n; c++) dw[c * o + r] = dwt[r * n + c];
+            grads.push(tf.tensor3d(dw, [1, n, o]), upload(tf, K.f32(pDB(i), o), [o]));
+          }
+          return grads;
+        });
+      };
+      return { value, gradFunc };
+    });
+    const params: Tensor[] = [];
+    for (const layer of mlp.layers) params.push(layer.weight, layer.bias);
+    return op(x, ...params);
   }
 }

@@ -7,11 +7,12 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnvSpec } from '../../src-shared/envs/types';
-import { RecurrentActor, actorKernelPaths } from '../../src-shared/algos/recurrent-actor';
+import { RecurrentActor, kernelPaths } from '../../src-shared/algos/recurrent-actor';
 import { maskedLogProbs } from '../../src-shared/nn/categorical';
 import { GRUCell, GruTrace, gateRows, kernelMatmul, type GruGates } from '../../src-shared/nn/gru';
 import { gateKernel, gateRowsSimd } from '../../src-shared/nn/gru-simd';
 import { ParamSet } from '../../src-shared/nn/params';
+import { Mlp } from '../../src-shared/nn/mlp';
 import { resolve } from '../../src-shared/config/schema';
 import { getAlgo } from '../../src-shared/registry';
 import { Rng } from '../../src-shared/rng';
@@ -265,7 +266,7 @@ describe('float32 SIMD GRU gate kernel', () => {
     const C = Float32Array.from({ length: G * m * A }, (_, i) => (i % 3 === 0 ? 0 : rng.normal()));
     const avail = Float32Array.from({ length: G * m * A }, (_, i) => (i % 7 === 3 ? 0 : 1));
     const run = (gates: GruGates, fused: boolean) => {
-      actorKernelPaths.sequence = fused;
+      kernelPaths.actorSequence = fused;
       try {
         const actor = new RecurrentActor(tf, spec, { hiddenDim: H, activation, gruGates: gates }, G, new Rng(5));
         const trace = new GruTrace(T + 2, rows, H);
@@ -295,7 +296,7 @@ describe('float32 SIMD GRU gate kernel', () => {
         actor.params.dispose();
         return out;
       } finally {
-        actorKernelPaths.sequence = true;
+        kernelPaths.actorSequence = true;
       }
     };
     const ker = run('f32-simd', true);
@@ -304,6 +305,44 @@ describe('float32 SIMD GRU gate kernel', () => {
     expect(new RecurrentActor(tf, spec, { hiddenDim: H, activation, gruGates: 'f32-simd' }, G, new Rng(5)).gru.actorSequence(activation)).not.toBeNull();
     expect(ker.length).toBe(10);
     for (let i = 0; i < ref.length; i++) expect(ker[i], `output ${i}`).toEqual(ref[i]);
+  });
+
+  it.each([
+    ['relu', [7, 64, 64, 1]],
+    ['relu', [5, 9, 6, 3]],
+    ['linear', [7, 64, 64, 1]],
+  ] as const)("PG's critic step in the kernel gives the bits of the tfjs layers (values, loss, all gradients), %s, sizes %j", (activation, sizes) => {
+    const R = 53;
+    const rng = new Rng(313);
+    const X = [0, 1].map(() => Float32Array.from({ length: R * sizes[0] }, () => rng.normal()));
+    const Gt = [0, 1].map(() => Float32Array.from({ length: R * sizes[3] }, () => rng.normal()));
+    const Mt = [0, 1].map(() => Float32Array.from({ length: R * sizes[3] }, (_, i) => (i % 5 === 0 ? 0 : 1)));
+    const run = (kernel: boolean) => {
+      const params = new ParamSet(tf);
+      const init = new Rng(314);
+      const critics = [0, 1].map((a) => new Mlp(tf, params, `critic/${a}`, [...sizes], activation, 1, init));
+      const out: Float32Array[] = [];
+      const { value, grads } = params.grads(() => {
+        let loss: tf.Tensor = tf.scalar(0);
+        for (let a = 0; a < 2; a++) {
+          const x = tf.tensor3d(X[a], [1, R, sizes[0]]);
+          const v = kernel ? critics[a].forwardKernel(x)! : critics[a].forward(x, false);
+          out.push(v.dataSync() as Float32Array);
+          loss = tf.add(loss, tf.sum(tf.mul(tf.tensor3d(Mt[a], [1, R, sizes[3]]), tf.square(tf.sub(v, tf.tensor3d(Gt[a], [1, R, sizes[3]]))))));
+        }
+        // Another user of the kernel's memory before the backward.
+        gateKernel().layout(1 << 16).forEach((p) => gateKernel().f32(p, 1 << 16).fill(7));
+        return tf.div(loss, 40) as never;
+      });
+      out.push(Float32Array.of(value));
+      for (const name of params.names()) out.push(grads[name].dataSync() as Float32Array);
+      params.dispose();
+      return out;
+    };
+    const a = run(false);
+    const b = run(true);
+    expect(b.length).toBe(3 + 2 * 2 * 3);
+    for (let i = 0; i < a.length; i++) expect(b[i], `output ${i}`).toEqual(a[i]);
   });
 
   it('same inputs give the same bits (deterministic)', () => {

@@ -417,8 +417,9 @@ export function matmul(M: i32, K: i32, N: i32, a: usize, w: usize, bias: usize, 
  * writes dz^T [C][m] to dst (the weight gradient's operand) and adds the column sums of dz to
  * sums [C] in float32, row 0 first (tfjs-wasm's Sum over the rows). step(v) = v > 0 ? 1 : 0 and
  * the product x * step keeps tfjs's relu derivative bits (a -0 where x < 0 and v <= 0).
+ * out != 0: dz itself [m][C] there too (may be x).
  */
-export function columnsT(m: i32, C: i32, x: usize, mask: usize, dst: usize, sums: usize): void {
+export function columnsT(m: i32, C: i32, x: usize, mask: usize, dst: usize, sums: usize, out: usize): void {
   const C4 = C & ~3;
   const one = f32x4.splat(1.0);
   const zero = f32x4.splat(0.0);
@@ -433,6 +434,7 @@ export function columnsT(m: i32, C: i32, x: usize, mask: usize, dst: usize, sums
       const jb = <usize>j << 2;
       let v = v128.load(xr + jb);
       if (mask) v = f32x4.mul(v, v128.and(f32x4.gt(v128.load(mr + jb), zero), one));
+      if (out) v128.store(out + <usize>k * rowB + jb, v);
       v128.store(sums + jb, f32x4.add(v128.load(sums + jb), v));
       const d = dk + <usize>j * colB;
       f32.store(d, f32x4.extract_lane(v, 0));
@@ -444,6 +446,7 @@ export function columnsT(m: i32, C: i32, x: usize, mask: usize, dst: usize, sums
       const jb = <usize>j << 2;
       let v = f32.load(xr + jb);
       if (mask) v = v * (f32.load(mr + jb) > 0 ? <f32>1.0 : <f32>0.0);
+      if (out) f32.store(out + <usize>k * rowB + jb, v);
       f32.store(sums + jb, f32.load(sums + jb) + v);
       f32.store(dk + <usize>j * colB, v);
     }
