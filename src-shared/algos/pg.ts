@@ -96,7 +96,9 @@
  *
  * Speed (tiny networks are dispatch-bound, and the wasm backend is what runs here): see the
  * headers of nn/gru.ts (fused BPTT reusing the rollout's activations) and nn/mlp.ts (plain
- * matmuls only, direct kernel calls when acting). The hvp correction works on the sequences
+ * matmuls only, direct kernel calls when acting). With gruGates f32-simd on wasm/cpu the actor's
+ * update (nn/gru.ts ActorSequenceKernel) and the critics' steps (Mlp.forwardKernel) run their
+ * matmuls in the SIMD wasm kernel, one op each (same bits on wasm; docs/performance.md). The hvp correction works on the sequences
  * that have S steps, up to the last such step. `hvpMethod` says how (issue 15):
  *   r-pass (default)  Pearlmutter's R-operator written out by hand (nn/policy-rop.ts): the
  *                     mean score g by an exact first-order BPTT on those sequences, then

@@ -210,7 +210,8 @@ export { targetCopySchema } from './core/target';
 /**
  * Which kernel runs the actor GRU's gate math (nn/gru.ts GRU_GATES). Not a paper setting: a
  * numerical one. f32-simd is the default because it is faster (docs/performance.md, "The GRU
- * gates as a float32 SIMD wasm kernel" and "The GRU's matmuls in the wasm kernel"); results
+ * gates as a float32 SIMD wasm kernel", "The GRU's matmuls in the wasm kernel" and "PG's
+ * actor and critic training passes in the wasm kernel"); results
  * differ from f64-js by float32 rounding only, and equal f32-simd-tfjs-matmul's on wasm.
  */
 export const gruGatesSchema = {
@@ -218,7 +219,7 @@ export const gruGatesSchema = {
     type: 'enum',
     default: 'f32-simd',
     values: [...GRU_GATES],
-    doc: "Kernel of the actor GRU's gate math (forward gates and BPTT gate derivatives). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps), and on the wasm/cpu backends also the whole acting step, the GRU's per-step matmuls and the BPTT's matmuls (XNNPACK's summation order: on wasm the same bits as f32-simd-tfjs-matmul); f32-simd-tfjs-matmul: the same gates with every matmul in tfjs; f64-js: float64 JS loops with Math.exp, the reference. Same mathematics; results differ by float rounding only.",
+    doc: "Kernel of the actor GRU's gate math (forward gates and BPTT gate derivatives). f32-simd: hand-written float32 SIMD wasm (nn/wasm/gru-gates.as.ts; polynomial exp/tanh within ~1 float32 eps), and on the wasm/cpu backends also the whole acting step, the whole training pass of the actor (input layer, GRU, head, forward and backward) and PG's critic steps (XNNPACK's summation order: on wasm the same bits as f32-simd-tfjs-matmul); f32-simd-tfjs-matmul: the same gates with every matmul in tfjs; f64-js: float64 JS loops with Math.exp, the reference. Same mathematics; results differ by float rounding only.",
   },
 } as const satisfies Schema;
 

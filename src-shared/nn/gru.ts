@@ -84,9 +84,10 @@ export interface GruOptions {
  *   dG_hh W_hh^T per step (nn/wasm/gru-gates.as.ts `matmul`, XNNPACK's summation order: on
  *   wasm the same bits as the tfjs matmuls it replaces, with no kernel dispatch, upload or
  *   read-back per step). On other backends (tfjs-node, -gpu) those matmuls stay tfjs's.
+ *   With the rollout's trace, a recurrent actor's whole training pass (input layer, GRU, head;
+ *   forward and backward) is one kernel op too (`actorSequence`, ActorSequenceKernel).
  * - 'f32-simd-tfjs-matmul': the same gate kernel with every matmul in tfjs (the path before the
  *   matmuls moved into the kernel; on wasm the same bits as 'f32-simd', kept to check that).
- * The input-side and weight-gradient matmuls over all steps are tfjs's in every mode.
  */
 export const GRU_GATES = ['f32-simd', 'f64-js', 'f32-simd-tfjs-matmul'] as const;
 export type GruGates = (typeof GRU_GATES)[number];
