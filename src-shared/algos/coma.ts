@@ -123,6 +123,7 @@ import { counter, loadLearner, saveLearner, type LearnerParts } from './core/che
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
 import { ComaCriticWork, comaCriticPath } from './coma-critic';
+import { comaActorLoss, comaActorLossClosedForm, type ActorLossWork } from './coma-actor-loss';
 import {
   comaCriticThreadFactory,
   comaCriticUpdate,
@@ -210,6 +211,14 @@ export const comaSchema = {
   // most recent timesteps (bufferSize = batchSize = 1024 / episode length).
   updatesPerRound: { type: 'int', default: 1, min: 1, max: 10_000, doc: 'Critic-actor updates per round, each on its own draw from the buffer (Manitokan paper and code: 1; F2A2 on MPE: 4 per 100 env steps).' },
   optimizer: { type: 'enum', default: 'rmsprop', values: ['rmsprop', 'adam'], doc: 'Optimiser of actor and critic (Manitokan paper and code: RMSprop; F2A2 appendix G on MPE: Adam).' },
+  actorLoss: {
+    type: 'enum',
+    default: 'closed-form',
+    values: ['closed-form', 'taped'],
+    doc:
+      "The actor's loss: closed-form = the masked (epsilon-floored) log-softmax, baseline, advantage and the loss's gradient w.r.t. the logits in one CPU pass " +
+      '(coma-actor-loss.ts); taped = the same mathematics as tfjs ops on the tape (the path before issue 15; other float rounding).',
+  },
   updateThreads: {
     type: 'enum',
     default: 'auto',
@@ -233,73 +242,8 @@ function parseConfig(values: Values): ComaConfig {
 export { buildCriticInputs, criticInputSize, type CriticLayout };
 export { comaCriticTargets } from './coma-critic-step';
 
-/**
- * The counterfactual baseline and advantage per row (rows where mask = 0 get zeros):
- *   baseline = sum_u pi(u) Q(u),  qTaken = Q(u_taken),  adv = qTaken - baseline.
- * q and pi are [rows][A]; actions and mask [rows].
- */
-export function counterfactualAdvantage(
-  q: ArrayLike<number>,
-  pi: ArrayLike<number>,
-  actions: ArrayLike<number>,
-  mask: ArrayLike<number>,
-  rows: number,
-  A: number,
-  baseline: Float32Array,
-  qTaken: Float32Array,
-  adv: Float32Array,
-): void {
-  for (let r = 0; r < rows; r++) {
-    if (!mask[r]) {
-      baseline[r] = 0;
-      qTaken[r] = 0;
-      adv[r] = 0;
-      continue;
-    }
-    let s = 0;
-    for (let u = 0; u < A; u++) s += pi[r * A + u] * q[r * A + u];
-    const qt = q[r * A + actions[r]];
-    baseline[r] = s;
-    qTaken[r] = qt;
-    adv[r] = qt - s;
-  }
-}
+export { comaActorLoss, comaActorLossClosedForm, counterfactualAdvantage, type ActorLossWork } from './coma-actor-loss';
 
-/** CPU workspaces of `comaActorLoss` (at least rows * A, resp. rows, values). */
-export interface ActorLossWork {
-  pi: Float32Array;
-  coef: Float32Array;
-  baseline: Float32Array;
-  qTaken: Float32Array;
-  adv: Float32Array;
-}
-
-/**
- * COMA's actor loss for log-probabilities `logp` [1, rows, A] (from maskedLogProbs: the
- * behaviour distribution, unavailable actions at MASKED_LOGP):
- *   loss = -sum_r m_r A_r log pi_r(u_r) / count,  A_r = Q_r(u_r) - sum_u pi_r(u) Q_r(u),
- * with A read back and held constant (no gradient through the baseline or Q). q [rows][A],
- * actions and mask [rows]. Fills `work` (pi, baseline, qTaken, adv) as a side effect.
- */
-export function comaActorLoss(
-  tf: Tf,
-  logp: Tensor,
-  q: ArrayLike<number>,
-  actions: ArrayLike<number>,
-  mask: ArrayLike<number>,
-  count: number,
-  work: ActorLossWork,
-): Tensor {
-  const [, rows, A] = logp.shape as number[];
-  const lp = logp.dataSync() as Float32Array;
-  const pi = work.pi.subarray(0, rows * A);
-  for (let i = 0; i < rows * A; i++) pi[i] = Math.exp(lp[i]);
-  counterfactualAdvantage(q, pi, actions, mask, rows, A, work.baseline, work.qTaken, work.adv);
-  const coef = work.coef.subarray(0, rows * A);
-  coef.fill(0);
-  for (let r = 0; r < rows; r++) if (mask[r]) coef[r * A + actions[r]] = work.adv[r] / count;
-  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.tensor3d(coef, [1, rows, A]), logp))));
-}
 
 // ================================================================= networks
 
@@ -640,14 +584,17 @@ class ComaTrainer implements Trainer {
     };
     const { value: actorLoss, grads: actorGrads } = tf.tidy(() => {
       const X = tf.tensor3d(xsG, [1, R, O]);
-      const avail = tf.tensor3d(availG, [1, R, A]);
+      const closed = cfg.actorLoss === 'closed-form';
+      const avail = closed ? null : tf.tensor3d(availG, [1, R, A]);
       const res = this.actor.params.grads(() => {
-        const logp = maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, trace), avail, eps);
+        const logits = this.actor.sequenceLogits(X, N, T, B, trace);
+        const logp = closed ? null : maskedLogProbs(tf, logits, avail!, eps);
         // The critic's Q: the helper's forward ran beside the actor's (waits only if it has not
         // finished yet).
         const qG = timeToGroup<Float32Array>(call ? call.q() : this.qPre, T, N, B, A, this.stageQ);
         // pi, baseline and advantage on the CPU from the very log-probs being differentiated.
-        return comaActorLoss(tf, logp, qG, actsG, masksG, valid, work) as never;
+        if (logp) return comaActorLoss(tf, logp, qG, actsG, masksG, valid, work) as never;
+        return comaActorLossClosedForm(tf, logits, availG, eps, qG, actsG, masksG, valid, work) as never;
       });
       return res as never; // tidy keeps tensors found in the returned object (the gradients)
     }) as { value: number; grads: Record<string, Tensor> };
