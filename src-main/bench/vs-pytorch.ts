@@ -69,6 +69,8 @@ export const VS_ROWS: readonly VsRow[] = [
   // acting step moved into the wasm kernel; same bits on wasm), for before/after in one run.
   { label: 'pg-tfjs-matmul', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5, algo: { gruGates: 'f32-simd-tfjs-matmul' } },
   { label: 'coma-tfjs-matmul', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { gruGates: 'f32-simd-tfjs-matmul' } },
+  // COMA's actor loss on the tape (the path before its one-pass closed form; other float rounding).
+  { label: 'coma-taped-actor-loss', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { actorLoss: 'taped' } },
 ];
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/torch_learners.py');
