@@ -102,7 +102,7 @@ export class ComaCriticThreadHost implements ComaCriticThread {
     // A round that fails at q() never awaits `done`; its rejection is the same failure.
     done.catch(() => undefined);
     const rows = d.job.batch.T * layout.numAgents * d.job.batch.B * layout.numActions;
-    return { q: () => this.waitQ(seq, rows), done };
+    return { q: () => this.waitQ(seq, rows), tryQ: () => (Atomics.load(this.sync, SYNC_SEQ) === seq ? this.q.subarray(0, rows) : null), done };
   }
 
   private waitQ(seq: number, n: number): Float32Array {

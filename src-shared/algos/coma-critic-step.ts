@@ -298,6 +298,8 @@ export interface ComaCriticCall {
    * before the critic's backward). Valid until the next update. Throws if the helper failed.
    */
   q(): Float32Array;
+  /** The same Q if the helper has it already, else null (does not wait). */
+  tryQ(): Float32Array | null;
   /** The update's result and the critic's state after it. */
   readonly done: Promise<{ result: ComaCriticResult; state: ComaCriticState }>;
 }

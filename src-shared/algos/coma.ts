@@ -122,7 +122,7 @@ import { EpisodeBatch, EpisodeBuffer } from './core/episode-buffer';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
-import { ComaCriticWork, comaCriticPath } from './coma-critic';
+import { ComaCriticWork, comaCriticPath, disposePass, explicitCriticApplies, forwardRows } from './coma-critic';
 import { comaActorLoss, comaActorLossClosedForm, type ActorLossWork } from './coma-actor-loss';
 import {
   comaCriticThreadFactory,
@@ -533,6 +533,27 @@ class ComaTrainer implements Trainer {
     return this.thread;
   }
 
+  /**
+   * The pre-update Q of a batch whose critic update runs on the helper: the helper's, if it has
+   * published it; if not (its core is busy: the machine is loaded), this thread's own forward
+   * over the same rows with the same (pre-update) parameters, on the tape-free batch path where
+   * that forward is the very one the helper runs (coma-critic.ts forwardRows: a row's Q does
+   * not depend on the rows beside it), so the bits are the same whichever thread computed them;
+   * otherwise (per-step updates, the taped critic) it waits for the helper.
+   */
+  private helperQ(call: ComaCriticCall, d: EpisodeBatch): Float32Array {
+    const ready = call.tryQ();
+    if (ready) return ready;
+    if (this.cfg.criticUpdate !== 'batch' || !explicitCriticApplies(this.critic)) return call.q();
+    const { tf, F, A } = this;
+    const R = d.T * this.N * d.B;
+    const feats = this.feats.subarray(0, (d.T + 1) * this.N * d.B * F);
+    buildCriticInputs(this.layout, d.T + 1, d.B, d.cobs, d.states, d.acts, feats);
+    const fw = forwardRows(tf, this.critic, feats, F, 0, R, this.criticWork);
+    disposePass(fw.pass);
+    return fw.q.subarray(0, R * A);
+  }
+
   private closeThread(): void {
     this.thread?.close();
     this.thread = null;
@@ -591,7 +612,7 @@ class ComaTrainer implements Trainer {
         const logp = closed ? null : maskedLogProbs(tf, logits, avail!, eps);
         // The critic's Q: the helper's forward ran beside the actor's (waits only if it has not
         // finished yet).
-        const qG = timeToGroup<Float32Array>(call ? call.q() : this.qPre, T, N, B, A, this.stageQ);
+        const qG = timeToGroup<Float32Array>(call ? this.helperQ(call, d) : this.qPre, T, N, B, A, this.stageQ);
         // pi, baseline and advantage on the CPU from the very log-probs being differentiated.
         if (logp) return comaActorLoss(tf, logp, qG, actsG, masksG, valid, work) as never;
         return comaActorLossClosedForm(tf, logits, availG, eps, qG, actsG, masksG, valid, work) as never;

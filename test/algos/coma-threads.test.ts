@@ -67,6 +67,21 @@ describe('COMA update on two threads', () => {
     }, 240_000);
   }
 
+  it("a helper that has no Q yet when the actor needs it: the trainer's own forward (batch, tape-free) or a wait (per-step, taped), same bits", async () => {
+    let asked = 0;
+    for (const algo of [{}, { criticUpdate: 'per-step-reverse', activation: 'gelu' }]) {
+      setComaCriticThreadFactory(saved);
+      const one = await trace({ ...algo, updateThreads: 1 }, 3);
+      setComaCriticThreadFactory((spec) => {
+        const h = saved!(spec);
+        return { update: (state, job) => ({ ...h.update(state, job), tryQ: () => (asked++, null) }), close: () => h.close() };
+      });
+      const before = asked;
+      expect(await trace({ ...algo, updateThreads: 2 }, 3)).toBe(one);
+      expect(asked - before, JSON.stringify(algo)).toBe(3);
+    }
+  }, 240_000);
+
   it("auto follows the host's hint between rounds (helper on, off, on): same bits as one thread, a helper per stretch", async () => {
     const hosts: ComaCriticThreadHost[] = [];
     setComaCriticThreadFactory((spec) => {
@@ -105,7 +120,7 @@ describe('COMA update on two threads', () => {
     }
   }, 120_000);
 
-  it('a helper that fails in its update fails the round waiting for Q with its message, not a hang', async () => {
+  it('a helper that fails in its update fails the round with its message, not a hang (also while the actor waits for its Q)', async () => {
     setComaCriticThreadFactory((spec) => {
       const h = saved!(spec);
       return {
@@ -114,11 +129,15 @@ describe('COMA update on two threads', () => {
         close: () => h.close(),
       };
     });
-    const { trainer } = build(comaEntry, { numEnvs: 2, env: ENV, algo: { updateThreads: 2 }, seed: 1 });
-    try {
-      await expect(trainer.round()).rejects.toThrow(/coma critic thread failed: params: checkpoint tensor "critic\/0\/weight" has shape \[1\]/);
-    } finally {
-      trainer.dispose();
+    // Batch: the trainer computes Q itself and fails at the end of the update; per-step: it
+    // waits for the helper's Q and fails there.
+    for (const algo of [{}, { criticUpdate: 'per-step-reverse' }]) {
+      const { trainer } = build(comaEntry, { numEnvs: 2, env: ENV, algo: { ...algo, updateThreads: 2 }, seed: 1 });
+      try {
+        await expect(trainer.round()).rejects.toThrow(/coma critic thread failed: (Error: )?params: checkpoint tensor "critic\/0\/weight" has shape \[1\]/);
+      } finally {
+        trainer.dispose();
+      }
     }
   }, 120_000);
 
