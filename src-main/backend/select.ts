@@ -16,6 +16,8 @@ import { registerWasmKernels } from './wasm-kernels';
 import { wasmThreadsChoice, withThreadedWasm } from './wasm-threads';
 import { setPpoCriticThreadFactory } from '../../src-shared/algos/ppo-critic-step';
 import { PpoCriticThreadHost } from '../runner/ppo-critic-thread';
+import { setComaCriticThreadFactory } from '../../src-shared/algos/coma-critic-step';
+import { ComaCriticThreadHost } from '../runner/coma-critic-thread';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -100,6 +102,8 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       if (name === 'wasm' && process.env.CAIRN_WASM_KERNELS !== 'stock') registerWasmKernels();
       // PPO's `updateThreads: 2` helper starts its own copy of this same backend.
       setPpoCriticThreadFactory((spec) => new PpoCriticThreadHost(name, spec));
+      // COMA's likewise (its critic's update beside the actor's).
+      setComaCriticThreadFactory((spec) => new ComaCriticThreadHost(name, spec));
       return name === 'wasm' ? { name, skipped, threads } : { name, skipped };
     }
     skipped.push(`${name}: not available on this machine`);

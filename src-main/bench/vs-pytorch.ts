@@ -54,6 +54,7 @@ export const VS_ROWS: readonly VsRow[] = [
   // The same learners with the critic's steps on a helper thread (algo.updateThreads 2; same bits).
   { label: 'ippo-2t', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1, algo: { updateThreads: 2 } },
   { label: 'mappo-2t', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1, algo: { updateThreads: 2 } },
+  { label: 'coma-2t', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { updateThreads: 2 } },
   { label: 'pg-self-correction', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true },
   // The taped double backprop the R-pass replaced (nn/hvp.ts), for before/after in one run.
   { label: 'pg-self-correction-taped', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true, algo: { hvpMethod: 'taped' } },
@@ -68,6 +69,8 @@ export const VS_ROWS: readonly VsRow[] = [
   // acting step moved into the wasm kernel; same bits on wasm), for before/after in one run.
   { label: 'pg-tfjs-matmul', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5, algo: { gruGates: 'f32-simd-tfjs-matmul' } },
   { label: 'coma-tfjs-matmul', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { gruGates: 'f32-simd-tfjs-matmul' } },
+  // COMA's actor loss on the tape (the path before its one-pass closed form; other float rounding).
+  { label: 'coma-taped-actor-loss', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { actorLoss: 'taped' } },
 ];
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/torch_learners.py');

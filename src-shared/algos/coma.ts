@@ -115,7 +115,6 @@ import { GruTrace } from '../nn/gru';
 import { Mlp } from '../nn/mlp';
 import { Adam, RMSprop, type Optimizer } from '../nn/optim';
 import { ParamSet } from '../nn/params';
-import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, Tf } from '../nn/tf';
 import type { Rng } from '../rng';
 import { LockstepRollout } from './core/rollout';
@@ -123,7 +122,18 @@ import { EpisodeBatch, EpisodeBuffer } from './core/episode-buffer';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
-import { ComaCriticWork, disposePass, explicitCriticApplies, explicitCriticGrads, forwardRows } from './coma-critic';
+import { ComaCriticWork, comaCriticPath, disposePass, explicitCriticApplies, forwardRows } from './coma-critic';
+import { comaActorLoss, comaActorLossClosedForm, type ActorLossWork } from './coma-actor-loss';
+import {
+  comaCriticThreadFactory,
+  comaCriticUpdate,
+  comaValidMasks,
+  type ComaCriticCall,
+  type ComaCriticResult,
+  type ComaCriticSettings,
+  type ComaCriticThread,
+} from './coma-critic-step';
+import { ppoAutoThreads } from './ppo-threads-hint';
 import { buildCriticInputs, criticInputSize, type CriticLayout } from './coma-critic-input';
 import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, timeToGroup } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
@@ -201,6 +211,23 @@ export const comaSchema = {
   // most recent timesteps (bufferSize = batchSize = 1024 / episode length).
   updatesPerRound: { type: 'int', default: 1, min: 1, max: 10_000, doc: 'Critic-actor updates per round, each on its own draw from the buffer (Manitokan paper and code: 1; F2A2 on MPE: 4 per 100 env steps).' },
   optimizer: { type: 'enum', default: 'rmsprop', values: ['rmsprop', 'adam'], doc: 'Optimiser of actor and critic (Manitokan paper and code: RMSprop; F2A2 appendix G on MPE: Adam).' },
+  actorLoss: {
+    type: 'enum',
+    default: 'closed-form',
+    values: ['closed-form', 'taped'],
+    doc:
+      "The actor's loss: closed-form = the masked (epsilon-floored) log-softmax, baseline, advantage and the loss's gradient w.r.t. the logits in one CPU pass " +
+      '(coma-actor-loss.ts); taped = the same mathematics as tfjs ops on the tape (the path before issue 15; other float rounding).',
+  },
+  updateThreads: {
+    type: 'enum',
+    default: 'auto',
+    values: ['auto', '1', '2'],
+    doc:
+      "Threads for the update: 2 runs the critic's update (targets, forward, backward, optimiser step) on a helper thread beside the actor's " +
+      '(same results, bit for bit); pays only when a core is free. auto: the host (CLI, app) decides per run, between rounds, from ' +
+      "its cores, its live runs and the load average, and logs the choice; 1 where nothing decides (tests, bench).",
+  },
 } as const satisfies Schema;
 
 /** The resolved hyperparameters, typed from the schema. */
@@ -213,115 +240,10 @@ function parseConfig(values: Values): ComaConfig {
 // ================================================================= pure pieces (exported for tests)
 
 export { buildCriticInputs, criticInputSize, type CriticLayout };
+export { comaCriticTargets } from './coma-critic-step';
 
-/**
- * The counterfactual baseline and advantage per row (rows where mask = 0 get zeros):
- *   baseline = sum_u pi(u) Q(u),  qTaken = Q(u_taken),  adv = qTaken - baseline.
- * q and pi are [rows][A]; actions and mask [rows].
- */
-export function counterfactualAdvantage(
-  q: ArrayLike<number>,
-  pi: ArrayLike<number>,
-  actions: ArrayLike<number>,
-  mask: ArrayLike<number>,
-  rows: number,
-  A: number,
-  baseline: Float32Array,
-  qTaken: Float32Array,
-  adv: Float32Array,
-): void {
-  for (let r = 0; r < rows; r++) {
-    if (!mask[r]) {
-      baseline[r] = 0;
-      qTaken[r] = 0;
-      adv[r] = 0;
-      continue;
-    }
-    let s = 0;
-    for (let u = 0; u < A; u++) s += pi[r * A + u] * q[r * A + u];
-    const qt = q[r * A + actions[r]];
-    baseline[r] = s;
-    qTaken[r] = qt;
-    adv[r] = qt - s;
-  }
-}
+export { comaActorLoss, comaActorLossClosedForm, counterfactualAdvantage, type ActorLossWork } from './coma-actor-loss';
 
-/** CPU workspaces of `comaActorLoss` (at least rows * A, resp. rows, values). */
-export interface ActorLossWork {
-  pi: Float32Array;
-  coef: Float32Array;
-  baseline: Float32Array;
-  qTaken: Float32Array;
-  adv: Float32Array;
-}
-
-/**
- * COMA's actor loss for log-probabilities `logp` [1, rows, A] (from maskedLogProbs: the
- * behaviour distribution, unavailable actions at MASKED_LOGP):
- *   loss = -sum_r m_r A_r log pi_r(u_r) / count,  A_r = Q_r(u_r) - sum_u pi_r(u) Q_r(u),
- * with A read back and held constant (no gradient through the baseline or Q). q [rows][A],
- * actions and mask [rows]. Fills `work` (pi, baseline, qTaken, adv) as a side effect.
- */
-export function comaActorLoss(
-  tf: Tf,
-  logp: Tensor,
-  q: ArrayLike<number>,
-  actions: ArrayLike<number>,
-  mask: ArrayLike<number>,
-  count: number,
-  work: ActorLossWork,
-): Tensor {
-  const [, rows, A] = logp.shape as number[];
-  const lp = logp.dataSync() as Float32Array;
-  const pi = work.pi.subarray(0, rows * A);
-  for (let i = 0; i < rows * A; i++) pi[i] = Math.exp(lp[i]);
-  counterfactualAdvantage(q, pi, actions, mask, rows, A, work.baseline, work.qTaken, work.adv);
-  const coef = work.coef.subarray(0, rows * A);
-  coef.fill(0);
-  for (let r = 0; r < rows; r++) if (mask[r]) coef[r * A + actions[r]] = work.adv[r] / count;
-  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.tensor3d(coef, [1, rows, A]), logp))));
-}
-
-/**
- * The critic's TD(lambda) targets for one batch, time-major [t][agent][copy] (M = N * B columns).
- * `values` [T+1][N][B] holds the target critic's Q of the action at each slot (slot T: the action
- * sampled at the final observation). Copy b's steps 0..endStep[b] are valid; endTrunc[b] = 1
- * when it ended by the time limit.
- *   standard        tdLambdaTargets with terminated = 1 on a true termination's last step only
- *   terminated-sum  PyMARL's build_td_lambda_targets fed the released code's sticky flags
- *                   (terminated = 1 from the ending step on, time limit included).
- * Returns the targets and the masks [T][N][B].
- */
-export function comaCriticTargets(
-  bootstrap: 'standard' | 'terminated-sum',
-  rewards: Float32Array,
-  values: Float32Array,
-  endStep: Int32Array,
-  endTrunc: Uint8Array,
-  T: number,
-  N: number,
-  B: number,
-  gamma: number,
-  lambda: number,
-): { targets: Float32Array; masks: Float32Array } {
-  const M = N * B;
-  const masks = new Float32Array(T * M);
-  const terminated = new Float32Array(T * M);
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t <= Math.min(endStep[b], T - 1); t++) for (let a = 0; a < N; a++) masks[t * M + a * B + b] = 1;
-  }
-  if (bootstrap === 'standard') {
-    for (let b = 0; b < B; b++) {
-      if (endTrunc[b] || endStep[b] >= T) continue;
-      for (let a = 0; a < N; a++) terminated[endStep[b] * M + a * B + b] = 1;
-    }
-    return { targets: tdLambdaTargets(rewards, terminated, masks, values, T, M, gamma, lambda), masks };
-  }
-  for (let b = 0; b < B; b++) {
-    for (let t = Math.max(endStep[b], 0); t < T; t++) for (let a = 0; a < N; a++) terminated[t * M + a * B + b] = 1;
-  }
-  return { targets: tdLambdaTargetsPymarl(rewards, terminated, masks, values, T, M, gamma, lambda), masks };
-}
 
 // ================================================================= networks
 
@@ -345,6 +267,8 @@ class ComaTrainer implements Trainer {
   private readonly F: number;
   private readonly H: number;
   private readonly layout: CriticLayout;
+  /** The most copies in one batch (the rollout's, or the sample's). */
+  private readonly maxB: number;
 
   private readonly actor: RecurrentActor;
   private readonly criticParams: ParamSet;
@@ -376,6 +300,9 @@ class ComaTrainer implements Trainer {
   private readonly pi: Float32Array;
   private readonly coef: Float32Array;
   private readonly criticWork: ComaCriticWork;
+  private readonly masks: Float32Array; //    valid agent-steps [L][N][maxB]
+  /** The critic's helper thread (updateThreads 2 or auto's hint), started at the first update. */
+  private thread: ComaCriticThread | null = null;
   /**
    * The target's parameters equal the critic's (copied, no critic step since): then its Q is
    * the critic's and one forward serves both. Not checkpointed: false after a load, which only
@@ -433,6 +360,7 @@ class ComaTrainer implements Trainer {
     const maxSample = Math.min(cfg.batchSize, cfg.bufferSize);
     this.sampled = this.buffer ? new EpisodeBatch(L, maxSample, N, O, E, A, S) : null;
     const maxB = Math.max(B, this.sampled ? maxSample : 0);
+    this.maxB = maxB;
     const rows = N * B;
     this.rollout = new LockstepRollout(ctx.env, ctx.seed, L);
     this.valid = this.rollout.valid;
@@ -453,6 +381,7 @@ class ComaTrainer implements Trainer {
     this.pi = new Float32Array(R * A);
     this.coef = new Float32Array(R * A);
     this.criticWork = new ComaCriticWork((L + 1) * N * maxB, A);
+    this.masks = new Float32Array(R);
   }
 
   async round(): Promise<RoundResult> {
@@ -568,124 +497,105 @@ class ComaTrainer implements Trainer {
         data = this.sampled;
         trace = undefined; // other weights or other episodes: the sequence op recomputes
       }
-      stats = this.update(data, trace, eps);
+      stats = await this.update(data, trace, eps);
     }
     stats['charts/entropy'] = entCount > 0 ? entSum / entCount : 0;
     stats['charts/epsilon'] = eps;
     return { episodes, envSteps, stats };
   }
 
-  /** Critic, actor and target updates on one batch; returns the update statistics. */
-  private update(d: EpisodeBatch, trace: GruTrace | undefined, eps: number): Record<string, number> {
-    const { tf, cfg, N, A, O, F } = this;
-    const { T, B } = d;
-    const M = N * B;
-    const R = T * M;
+  /** The helper thread for the critic's update, or null for one thread (as PpoTrainer's). */
+  private criticThread(): ComaCriticThread | null {
+    const auto = this.cfg.updateThreads === 'auto';
+    // Asked at every update: under 'auto' the host's hint can change between rounds. The thread
+    // holds no state between updates, so closing it here is safe.
+    if ((auto ? ppoAutoThreads() : Number(this.cfg.updateThreads)) === 1) {
+      this.closeThread();
+      return null;
+    }
+    if (this.thread) return this.thread;
+    const factory = comaCriticThreadFactory();
+    if (!factory) {
+      if (auto) return null;
+      throw new Error('coma: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app\'s run worker, the bench); use 1 or auto here');
+    }
+    const { cfg, N, L, maxB } = this;
+    this.thread = factory({
+      sizes: this.critic.sizes,
+      activation: cfg.activation,
+      optimizer: cfg.optimizer,
+      lr: cfg.criticLr,
+      rmspropAlpha: cfg.rmspropAlpha,
+      rmspropEps: cfg.rmspropEps,
+      maxRows: L * N * maxB,
+      maxSlots: (L + 1) * N * maxB,
+    });
+    return this.thread;
+  }
 
-    // ---------------------------------------------------------------- targets
-    const feats = this.feats.subarray(0, (T + 1) * M * F);
-    buildCriticInputs(this.layout, T + 1, B, d.cobs, d.states, d.acts, feats);
-    const values = new Float32Array((T + 1) * M);
-    // When the target is the critic's copy and no critic step came since, one forward over the
-    // T + 1 slots gives the bootstrap values, the baseline's Q and the backward's activations
-    // (coma-critic.ts); batch mode only (the per-step loop changes the critic between steps).
-    const explicit = explicitCriticApplies(this.critic);
-    const shared = explicit && this.targetInSync && cfg.criticUpdate === 'batch' ? forwardRows(tf, this.critic, feats, F, 0, R, this.criticWork, M) : null;
-    if (shared) {
-      for (let i = 0; i < (T + 1) * M; i++) values[i] = shared.q[i * A + d.acts[i]];
-    } else {
-      tf.tidy(() => {
-        const q = this.target.infer(tf.tensor3d(feats, [1, (T + 1) * M, F])).dataSync() as Float32Array;
-        for (let i = 0; i < (T + 1) * M; i++) values[i] = q[i * A + d.acts[i]];
-      });
-    }
-    const rewards = Float32Array.from(d.rews.subarray(0, R));
-    if (cfg.reward === 'team') {
-      for (let t = 0; t < T; t++) {
-        for (let b = 0; b < B; b++) {
-          let sum = 0;
-          for (let a = 0; a < N; a++) sum += d.rews[t * M + a * B + b];
-          for (let a = 0; a < N; a++) rewards[t * M + a * B + b] = sum;
-        }
-      }
-    }
-    const { targets, masks } = comaCriticTargets(cfg.criticBootstrap, rewards, values, d.endStep, d.endTrunc, T, N, B, cfg.gamma, cfg.tdLambda);
+  /**
+   * The pre-update Q of a batch whose critic update runs on the helper: the helper's, if it has
+   * published it; if not (its core is busy: the machine is loaded), this thread's own forward
+   * over the same rows with the same (pre-update) parameters, on the tape-free batch path where
+   * that forward is the very one the helper runs (coma-critic.ts forwardRows: a row's Q does
+   * not depend on the rows beside it), so the bits are the same whichever thread computed them;
+   * otherwise (per-step updates, the taped critic) it waits for the helper.
+   */
+  private helperQ(call: ComaCriticCall, d: EpisodeBatch): Float32Array {
+    const ready = call.tryQ();
+    if (ready) return ready;
+    if (this.cfg.criticUpdate !== 'batch' || !explicitCriticApplies(this.critic)) return call.q();
+    const { tf, F, A } = this;
+    const R = d.T * this.N * d.B;
+    const feats = this.feats.subarray(0, (d.T + 1) * this.N * d.B * F);
+    buildCriticInputs(this.layout, d.T + 1, d.B, d.cobs, d.states, d.acts, feats);
+    const fw = forwardRows(tf, this.critic, feats, F, 0, R, this.criticWork);
+    disposePass(fw.pass);
+    return fw.q.subarray(0, R * A);
+  }
+
+  private closeThread(): void {
+    this.thread?.close();
+    this.thread = null;
+  }
+
+  /** Critic, actor and target updates on one batch; returns the update statistics. */
+  private async update(d: EpisodeBatch, trace: GruTrace | undefined, eps: number): Promise<Record<string, number>> {
+    const { tf, cfg, N, A, O } = this;
+    const { T, B } = d;
+    const R = T * N * B;
 
     // ---------------------------------------------------------------- critic update
-    const qPre = this.qPre.subarray(0, R * A);
-    let criticLoss = 0;
-    let criticNorm = 0;
-    let steps = 0;
-    /**
-     * One critic step on rows [r0, r0 + n) of the time-major batch: loss = sum of
-     * W (Q - y)^2 with W = m one-hot(u) / count. Records the pre-update Q of those rows.
-     */
-    const criticStep = (r0: number, n: number, count: number) => {
-      if (explicit) {
-        const fw = shared ?? forwardRows(tf, this.critic, feats, F, r0, n, this.criticWork);
-        qPre.set(fw.q.subarray(0, n * A), r0 * A);
-        const { value, grads } = explicitCriticGrads(tf, this.critic, this.criticParams, 'critic', fw.pass, r0, n, targets, masks, d.acts, count, this.criticWork);
-        if (!shared) disposePass(fw.pass);
-        criticNorm += clipByGlobalNorm(tf, grads, cfg.criticGradClip);
-        this.criticOpt.step(grads);
-        for (const g of Object.values(grads)) g.dispose();
-        criticLoss += value;
-        steps++;
-        return;
-      }
-      const w = new Float32Array(n * A);
-      for (let i = 0; i < n; i++) if (masks[r0 + i]) w[i * A + d.acts[r0 + i]] = 1 / count;
-      let held: Tensor | null = null;
-      const { value, grads } = tf.tidy(() => {
-        const X = tf.tensor3d(feats.subarray(r0 * F, (r0 + n) * F), [1, n, F]);
-        const W = tf.tensor3d(w, [1, n, A]);
-        const Y = tf.tensor3d(targets.subarray(r0, r0 + n), [1, n, 1]);
-        return this.criticParams.grads(() => {
-          const q = this.critic.forward(X, false);
-          held = tf.keep(q); // the pre-update values feed the actor's baseline
-          return tf.sum(tf.mul(W, tf.square(tf.sub(q, Y)))) as never;
-        }) as never;
-      }) as { value: number; grads: Record<string, Tensor> };
-      const q = held as unknown as Tensor;
-      qPre.set(q.dataSync() as Float32Array, r0 * A);
-      q.dispose();
-      criticNorm += clipByGlobalNorm(tf, grads, cfg.criticGradClip);
-      this.criticOpt.step(grads);
-      for (const g of Object.values(grads)) g.dispose();
-      criticLoss += value;
-      steps++;
+    // Its targets, steps and the pre-update Q the actor's baseline reads (coma-critic-step.ts):
+    // here, or on the helper thread while the actor's update runs below.
+    const settings: ComaCriticSettings = {
+      layout: this.layout,
+      bootstrap: cfg.criticBootstrap,
+      reward: cfg.reward,
+      gamma: cfg.gamma,
+      lambda: cfg.tdLambda,
+      criticUpdate: cfg.criticUpdate,
+      criticGradClip: cfg.criticGradClip,
     };
-    if (cfg.criticUpdate === 'batch') {
-      let count = 0;
-      for (let i = 0; i < R; i++) count += masks[i];
-      if (count > 0) criticStep(0, R, count);
+    const thread = this.criticThread();
+    let call: ComaCriticCall | null = null;
+    let critic: ComaCriticResult | null = null;
+    if (thread) {
+      const state = { critic: this.criticParams.toRecords(), target: this.targetParams.toRecords(), opt: this.criticOpt.getState() };
+      call = thread.update(state, { settings, batch: d, targetInSync: this.targetInSync, reference: comaCriticPath.reference });
     } else {
-      qPre.fill(0);
-      for (let t = T - 1; t >= 0; t--) {
-        let count = 0;
-        for (let i = 0; i < M; i++) count += masks[t * M + i];
-        if (count === 0) continue;
-        criticStep(t * M, M, count);
-      }
+      const nets = { critic: this.critic, params: this.criticParams, target: this.target, opt: this.criticOpt };
+      critic = comaCriticUpdate(tf, nets, settings, d, this.targetInSync, { feats: this.feats, qPre: this.qPre, work: this.criticWork });
     }
-    if (shared) disposePass(shared.pass);
-    this.criticSteps += steps;
-    if (steps > 0) this.targetInSync = false;
-    this.targetSchedule.countSteps(steps);
+    const masks = comaValidMasks(d.endStep, T, N, B, this.masks);
     let valid = 0;
-    let targetSum = 0;
-    for (let i = 0; i < R; i++) {
-      if (!masks[i]) continue;
-      valid++;
-      targetSum += targets[i];
-    }
+    for (let i = 0; i < R; i++) valid += masks[i];
 
     // ---------------------------------------------------------------- actor update
     const xsG = timeToGroup(d.xs, T, N, B, O, this.stage);
     const availG = timeToGroup(d.avail, T, N, B, A, this.stageA);
-    const qG = timeToGroup(qPre, T, N, B, A, this.stageQ);
     const actsG = timeToGroup(d.acts, T, N, B, 1, this.stageI);
-    const masksG = timeToGroup(masks, T, N, B, 1, this.stageM);
+    const masksG = timeToGroup<Float32Array>(masks, T, N, B, 1, this.stageM);
     const work: ActorLossWork = {
       pi: this.pi,
       coef: this.coef,
@@ -695,11 +605,17 @@ class ComaTrainer implements Trainer {
     };
     const { value: actorLoss, grads: actorGrads } = tf.tidy(() => {
       const X = tf.tensor3d(xsG, [1, R, O]);
-      const avail = tf.tensor3d(availG, [1, R, A]);
+      const closed = cfg.actorLoss === 'closed-form';
+      const avail = closed ? null : tf.tensor3d(availG, [1, R, A]);
       const res = this.actor.params.grads(() => {
-        const logp = maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, trace), avail, eps);
+        const logits = this.actor.sequenceLogits(X, N, T, B, trace);
+        const logp = closed ? null : maskedLogProbs(tf, logits, avail!, eps);
+        // The critic's Q: the helper's forward ran beside the actor's (waits only if it has not
+        // finished yet).
+        const qG = timeToGroup<Float32Array>(call ? this.helperQ(call, d) : this.qPre, T, N, B, A, this.stageQ);
         // pi, baseline and advantage on the CPU from the very log-probs being differentiated.
-        return comaActorLoss(tf, logp, qG, actsG, masksG, valid, work) as never;
+        if (logp) return comaActorLoss(tf, logp, qG, actsG, masksG, valid, work) as never;
+        return comaActorLossClosedForm(tf, logits, availG, eps, qG, actsG, masksG, valid, work) as never;
       });
       return res as never; // tidy keeps tensors found in the returned object (the gradients)
     }) as { value: number; grads: Record<string, Tensor> };
@@ -720,6 +636,18 @@ class ComaTrainer implements Trainer {
       for (let u = 0; u < A; u++) m = Math.max(m, work.pi[r * A + u]);
       piMax += m;
     }
+
+    // ---------------------------------------------------------------- critic's state back
+    if (call) {
+      const back = await call.done;
+      this.criticParams.loadRecords(back.state.critic);
+      this.criticOpt.setState(back.state.opt);
+      critic = back.result;
+    }
+    const { loss: criticLoss, norm: criticNorm, steps, targetSum } = critic!;
+    this.criticSteps += steps;
+    if (steps > 0) this.targetInSync = false;
+    this.targetSchedule.countSteps(steps);
 
     // ---------------------------------------------------------------- target critic
     if (this.targetSchedule.endRound()) this.targetInSync = true;
@@ -775,6 +703,7 @@ class ComaTrainer implements Trainer {
   }
 
   dispose(): void {
+    this.closeThread();
     this.actorOpt.dispose();
     this.criticOpt.dispose();
     this.actor.params.dispose();

@@ -12,7 +12,9 @@
  * reference the R-pass of issue 15 replaced as the default; same mathematics, other float
  * rounding); their `-r-pass` twins were recorded with the R-pass. Likewise every PG/COMA fixture
  * recorded before the `gruGates` option replays with `gruGates: f64-js` (the float64 JS gate
- * loops it was recorded with); the `-f32-simd` twins pin the SIMD kernel, the default since. Regenerate only when a change is MEANT to alter results (and say so in the commit):
+ * loops it was recorded with); the `-f32-simd` twins pin the SIMD kernel, the default since. COMA
+ * fixtures recorded before `actorLoss` replay with `actorLoss: taped`; the `-closed-form` twins pin
+ * the one-pass loss, the default since (issue 15). Regenerate only when a change is MEANT to alter results (and say so in the commit):
  *   CAIRN_GOLDEN_WRITE=1 npx vitest run test/algos/golden.test.ts
  */
 import fs from 'node:fs';
@@ -103,6 +105,17 @@ const CASES: Case[] = [
   },
   { name: 'coma-history-f32-simd', preset: 'manitokan-coma-history', seed: 10, rounds: 3, numEnvs: 4, set: { env: SHORT, algo: { ...FAST_LR, batchSize: 4, gruGates: 'f32-simd' } } },
   { name: 'coma-history', preset: 'manitokan-coma-history', seed: 10, rounds: 3, numEnvs: 4, set: { env: SHORT, algo: { ...FAST_LR, batchSize: 4 } } },
+  // The closed-form actor loss (the default since issue 15), twins of the two fixtures above and
+  // below that ran the taped one: the paper's path, and the released code's epsilon floor.
+  { name: 'coma-history-f32-simd-closed-form', preset: 'manitokan-coma-history', seed: 10, rounds: 3, numEnvs: 4, set: { env: SHORT, algo: { ...FAST_LR, batchSize: 4 } } },
+  {
+    name: 'coma-history-released-code-closed-form',
+    preset: 'manitokan-coma-history-released-code',
+    seed: 11,
+    rounds: 3,
+    numEnvs: 4,
+    set: { env: SHORT, algo: { ...FAST_LR, batchSize: 6, hiddenDim: 32, criticHiddenDim: 32, targetUpdateCriticSteps: 40 } },
+  },
   {
     name: 'coma-history-released-code',
     preset: 'manitokan-coma-history-released-code',
@@ -172,6 +185,8 @@ async function play(env: Record<string, unknown>, algo: Record<string, unknown>,
   const envConfig = resolve('env', envEntry.schema, envRest);
   // Fixtures recorded before `gruGates` existed ran the float64 JS gates (now 'f64-js').
   if ('gruGates' in algoEntry.schema && !('gruGates' in algoRest)) algoRest.gruGates = 'f64-js';
+  // COMA fixtures recorded before `actorLoss` existed ran the taped actor loss (now 'taped').
+  if ('actorLoss' in algoEntry.schema && !('actorLoss' in algoRest)) algoRest.actorLoss = 'taped';
   const config = resolve('algo', algoEntry.schema, algoRest);
   const vec = envEntry.create(envConfig, { numEnvs, autoReset: false });
   const trainer = algoEntry.createTrainer({ tf, env: vec, envConfig, config, seed, rng: new Rng(seed, ALGO_STREAM) });

@@ -1,0 +1,88 @@
+/**
+ * COMA's critic thread (src-shared/algos/coma-critic-step.ts; started by coma-critic-thread.ts).
+ * It starts its own tfjs instance on the run's backend, single-threaded (the point is one more
+ * core, not a pool inside it), builds replicas of the critic, its target and its optimiser, and
+ * runs each `update`: load the state, the critic's update with Q published to the shared buffer
+ * as soon as the forward has it, the state back. Any error is written to the shared failure
+ * flag (a trainer may be waiting on Q), reported, and ends the thread: the run fails.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendChoice } from '../backend/select';
+import { comaCriticUpdate, type ComaCriticSpec } from '../../src-shared/algos/coma-critic-step';
+import { ComaCriticWork, comaCriticPath } from '../../src-shared/algos/coma-critic';
+import { Mlp } from '../../src-shared/nn/mlp';
+import { Adam, RMSprop, type Optimizer } from '../../src-shared/nn/optim';
+import { ParamSet } from '../../src-shared/nn/params';
+import { Rng } from '../../src-shared/rng';
+import { ERROR_BYTES, SYNC_ERROR_LEN, SYNC_FAILED, SYNC_SEQ, type ComaHostMessage, type ComaShared } from './coma-critic-thread';
+import { helperMemory } from './helper-thread';
+
+const port = parentPort!;
+const { backend, spec, shared } = workerData as { backend: BackendChoice; spec: ComaCriticSpec; shared: ComaShared };
+const sync = new Int32Array(shared.sync);
+
+function failed(e: unknown): void {
+  const text = String((e as Error)?.message ?? e).split('\n')[0];
+  const bytes = new TextEncoder().encode(text).subarray(0, ERROR_BYTES);
+  new Uint8Array(shared.error).set(bytes);
+  Atomics.store(sync, SYNC_ERROR_LEN, bytes.length);
+  Atomics.store(sync, SYNC_FAILED, 1);
+  Atomics.notify(sync, SYNC_SEQ);
+  port.postMessage({ kind: 'error', message: (e as Error)?.stack ?? String(e) });
+}
+
+async function main(): Promise<void> {
+  // A pool per helper would oversubscribe the cores the helper is there to use.
+  process.env.CAIRN_WASM_THREADS = '1';
+  const info = await initBackend(backend);
+  if (info.name !== backend) throw new Error(`backend ${backend} asked, ${info.name} started`);
+  // The initial values are overwritten by every update's state; the Rng only fills them.
+  const rng = new Rng(0);
+  const sizes = [...spec.sizes];
+  const params = new ParamSet(tf);
+  const critic = new Mlp(tf, params, 'critic', sizes, spec.activation, 1, rng);
+  const targetParams = new ParamSet(tf, false);
+  const target = new Mlp(tf, targetParams, 'critic', sizes, spec.activation, 1, rng);
+  const opt: Optimizer =
+    spec.optimizer === 'adam' ? new Adam(tf, params, { lr: spec.lr }) : new RMSprop(tf, params, { lr: spec.lr, alpha: spec.rmspropAlpha, eps: spec.rmspropEps });
+  const A = sizes[sizes.length - 1];
+  const F = sizes[0];
+  const buf = {
+    feats: new Float32Array(spec.maxSlots * F),
+    qPre: new Float32Array(shared.q, 0, spec.maxRows * A),
+    work: new ComaCriticWork(spec.maxSlots, A),
+  };
+  port.on('message', (msg: ComaHostMessage) => {
+    try {
+      if (msg.kind === 'update') {
+        params.loadRecords(msg.state.critic);
+        targetParams.loadRecords(msg.state.target);
+        opt.setState(msg.state.opt);
+        const saved = comaCriticPath.reference;
+        comaCriticPath.reference = msg.job.reference;
+        try {
+          const result = comaCriticUpdate(tf, { critic, params, target, opt }, msg.job.settings, msg.job.batch, msg.job.targetInSync, buf, () => {
+            Atomics.store(sync, SYNC_SEQ, msg.seq);
+            Atomics.notify(sync, SYNC_SEQ);
+          });
+          port.postMessage({ kind: 'update', id: msg.id, result, state: { critic: params.toRecords(), target: {}, opt: opt.getState() } });
+        } finally {
+          comaCriticPath.reference = saved;
+        }
+      } else if (msg.kind === 'memory') {
+        port.postMessage({ kind: 'memory', id: msg.id, ...helperMemory(tf.memory().numTensors) });
+      }
+    } catch (e) {
+      failed(e);
+      port.close();
+      process.exit(1);
+    }
+  });
+  port.postMessage({ kind: 'ready' });
+}
+
+main().catch((e) => {
+  failed(e);
+  process.exit(1);
+});
