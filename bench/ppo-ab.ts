@@ -6,6 +6,11 @@
  * (test/algos/ppo-sequence.test.ts), so only speed differs. Reported: process CPU ms per round
  * (steadier than wall time on a shared machine), wall ms, kernel calls per round, medians and
  * the per-repetition B/A ratios of CPU time.
+ *
+ * `--kernel` as the first argument compares instead PpoNet's GRU layer per group on tfjs's
+ * matmuls (A: `ppoKernel.matmul = false`, the path before issue 15i) with all groups at once
+ * on the wasm kernel's matmuls (B, the default; nn/ppo-kernel.ts); same bits too:
+ * `node --import tsx bench/ppo-ab.ts --kernel [reps] [preset ...]`.
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,6 +18,7 @@ import { initBackend } from '../src-main/backend/select';
 import { resolve } from '../src-shared/config/schema';
 import { getPreset } from '../src-shared/config/presets';
 import { ppoStaging } from '../src-shared/nn/ppo-gru';
+import { ppoKernel } from '../src-shared/nn/ppo-kernel';
 import { getAlgo, getEnv } from '../src-shared/registry';
 import { Rng } from '../src-shared/rng';
 
@@ -20,10 +26,17 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   await initBackend('wasm');
-  const [repsArg, ...named] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const kernel = argv[0] === '--kernel';
+  const [repsArg, ...named] = kernel ? argv.slice(1) : argv;
+  // A: the path before (legacy staging, or the GRU layer per group on tfjs); B: the default.
+  const setA = (a: boolean): void => {
+    if (kernel) ppoKernel.matmul = !a;
+    else ppoStaging.legacy = a;
+  };
   const reps = Number(repsArg) || 3;
   const presets = named.length > 0 ? named : ['manitokan-mappo-history', 'manitokan-ippo-history'];
-  console.log(`ppo-ab: ${reps} reps, 32 copies, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`ppo-ab${kernel ? ' --kernel' : ''}: ${reps} reps, 32 copies, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
   const orig = engine.runKernel.bind(engine);
   let calls = 0;
@@ -47,7 +60,7 @@ async function main(): Promise<void> {
       await trainer.round();
       for (let r = 0; r < reps; r++) {
         for (const legacy of [true, false]) {
-          ppoStaging.legacy = legacy;
+          setA(legacy);
           calls = 0;
           const c0 = process.cpuUsage();
           const t0 = performance.now();
@@ -60,7 +73,7 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      ppoStaging.legacy = false;
+      setA(false);
       trainer.dispose();
     }
     const per = side.B.cpu.map((b, i) => (side.A.cpu[i] / b).toFixed(2)).join(' ');

@@ -454,10 +454,14 @@ function recurrenceBackward(
   const dc1 = tf.mul(dNormed, invS);
   const dInv = tf.reshape(tf.sum(tf.mul(dNormed, cS), [2]), [1, rows, 1]);
   const dVar = tf.mul(dInv, tf.mul(tf.mul(tf.square(invS), invS), -0.5));
-  const dSq = tf.div(tf.mul(dVar, tf.ones([1, rows, H], 'float32')), H);
+  // The registered gradients of the two means broadcast [1, rows, 1] over H columns by a
+  // multiply with ones, then divide by H; the same values per element come from dividing the
+  // [1, rows, 1] column and letting the next op broadcast it (x * 1 is exact): no ones tensor
+  // (tfjs fills it in JS) and two [rows, H] kernels fewer. Same bits.
+  const dSq = tf.div(dVar, H);
   const dc = tf.add(dc1, tf.mul(dSq, tf.mul(cS, 2)));
   const dMu = tf.reshape(tf.sum(tf.neg(dc), [2]), [1, rows, 1]);
-  const dMean = tf.div(tf.mul(dMu, tf.ones([1, rows, H], 'float32')), H);
+  const dMean = tf.div(dMu, H);
   const dcs = L === 1 ? [dc] : tf.split(dc, L, 1);
   const dMeans = L === 1 ? [dMean] : tf.split(dMean, L, 1);
   // ---- GRU backward, last step first.

@@ -8,6 +8,7 @@ import { concatDiff } from './conv';
 import { GRUCell } from './gru';
 import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruLayer, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
 import { Linear, groupedLinear, type Activation } from './mlp';
+import { lnGruLayerGroups, ppoKernelOn } from './ppo-kernel';
 import { ParamSet } from './params';
 import { assignConstant, assignOrthogonal } from './ppo';
 import type { Tensor, Tf } from './tf';
@@ -134,8 +135,12 @@ export class PpoNet {
     const { P, K, E } = this.shape;
     const { C, hidden: H, activation: act } = this;
     const rows = L * S;
+    // On the wasm kernel the GRU layer runs once over all groups (lnGruLayerGroups): the
+    // feed-forward layers run per group first, the head per group after.
+    const batched = this.gru !== null && !ppoStaging.legacy && ppoKernelOn(tf);
     return tf.tidy(() => {
       const outs: Tensor[] = [];
+      const xs: Tensor[] = [];
       const pieces = new GroupPieces(tf, this.groups);
       for (let g = 0; g < this.groups; g++) {
         const conv = this.groupLayer(this.conv, g, pieces);
@@ -152,6 +157,10 @@ export class PpoNet {
         let f = tf.reshape(blockLinear(tf, p, conv.w, conv.b, act, false, L, pT), [1, rows, P * C]);
         if (E > 0) f = concatDiff(tf, [f, tf.tensor3d(extras.subarray(q0 * E, (q0 + rows) * E), [1, rows, E])], 2);
         const x = blockLinear(tf, blockLinear(tf, f, fc1.w, fc1.b, act, true, L), fc2.w, fc2.b, act, true, L);
+        if (batched) {
+          xs.push(x);
+          continue;
+        }
         const cell = this.gru;
         if (!cell) {
           // The MLP variant: the head reads fc2's output; no recurrent part.
@@ -168,6 +177,14 @@ export class PpoNet {
           y = lnGruSequence(tf, xr, xz, xn, wh, bh, ln.gain, ln.bias, h0t, L);
         } else y = lnGruLayer(tf, x, wi, bi, wh, bh, ln.gain, ln.bias, h0t, L);
         outs.push(blockLinear(tf, y, head.w, head.b, 'linear', true, L));
+      }
+      if (batched) {
+        const yAll = lnGruLayerGroups(tf, xs, this.gru!, h0, L, S);
+        const ys = this.groups === 1 ? [yAll] : tf.split(yAll, this.groups, 0);
+        for (let g = 0; g < this.groups; g++) {
+          const head = this.groupLayer(this.head, g, pieces);
+          outs.push(blockLinear(tf, ys[g], head.w, head.b, 'linear', true, L));
+        }
       }
       return this.groups === 1 ? outs[0] : concatDiff(tf, outs, 0);
     });

@@ -5,9 +5,10 @@
  * Covers one and several groups (MAPPO's shared nets, IPPO's per-agent nets), the critic's real
  * convolution (P > 1), no extras (E = 0), chunks of one step, and the released code's GELU.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PpoNet } from '../../src-shared/nn/ppo-net';
 import { ppoStaging } from '../../src-shared/nn/ppo-gru';
+import { ppoKernel } from '../../src-shared/nn/ppo-kernel';
 import type { Activation } from '../../src-shared/nn/mlp';
 import { Rng } from '../../src-shared/rng';
 import { setupTf, tf } from './helpers';
@@ -47,8 +48,19 @@ function run(net: PpoNet, reference: boolean | 'legacy', p: Float32Array, e: Flo
   }
 }
 
-describe('PpoNet.sequence equals the per-step reference bit for bit', () => {
+// Both GRU-layer paths of PpoNet.sequence: all groups at once with the wasm kernel's matmuls
+// (lnGruLayerGroups, the default on wasm) and per group with tfjs's (lnGruLayer).
+describe.each([
+  ['groups at once, kernel matmuls', true],
+  ['per group, tfjs matmuls', false],
+])('PpoNet.sequence equals the per-step reference bit for bit (%s)', (_path, kernel) => {
   beforeAll(setupTf);
+  beforeEach(() => {
+    ppoKernel.matmul = kernel;
+  });
+  afterEach(() => {
+    ppoKernel.matmul = true;
+  });
 
   it.each([
     // name, P, K, E, groups, L, S, activation

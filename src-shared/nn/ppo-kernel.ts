@@ -1,0 +1,282 @@
+/**
+ * PpoNet's GRU layer over all its G parameter groups at once (lnGruLayerGroups), with the
+ * layer's matmuls in the float32 SIMD wasm kernel of nn/wasm/gru-gates.as.ts (`matmul`, loaded by
+ * nn/gru-simd.ts) instead of tfjs-wasm's MatMul / _FusedMatMul: the same bits as lnGruLayer per
+ * group (nn/ppo-gru.ts), with fewer tfjs kernels (issue 15, wt-15i).
+ *
+ * Why: IPPO's networks have one group per agent, and tfjs-wasm runs a matmul with a batch of
+ * G > 1 through its generic loop (slow, and summing in other blocks), so every per-step op of
+ * the recurrence ran once per group. The gate arithmetic and the LayerNorm are row-wise, so they
+ * can run once over all groups' rows if the per-group matmuls write side by side into one
+ * tensor: the kernel does exactly that (its output is a pointer), and a [G, S, H] upload of its
+ * memory is one copy. So per chunk step the ~40 elementwise kernels run once instead of G times,
+ * the hidden state is gathered without concats, and the weights' gradients come out whole
+ * ([G, ...], no per-group pieces, splits or concats on the tape). In process-CPU terms the
+ * kernel's matmul is about as fast as XNNPACK's here (~18 GFLOP/s each in a layer benchmark on
+ * the loaded machine), so what is saved is tfjs's per-kernel cost, packing, transposes and
+ * concats as kernels: IPPO 81k -> 57k kernel calls per round, MAPPO 36.5k -> 31k
+ * (docs/performance.md, "issue-15i").
+ *
+ * Same bits: the kernel sums every output from its bias (or 0) in ascending k with separate
+ * float32 multiply and add, as XNNPACK's GEMM does (test/nn/gru-simd.test.ts checks that
+ * against tfjs bit for bit; long K is blocked, the partial sums round-trip through float32
+ * memory, which is exact). Every product keeps its operands and its order:
+ * - forward: x W_ij + b_ij and h W_hj + b_hj per gate and group, as the _FusedMatMul calls did;
+ * - the state's gradient: dz_j W_hj^T per gate, added by the same tfjs Add kernels as before;
+ * - weight gradients per step block k: dW = x_k^T dz_k (the products x[r, i] dz[r, j] summed
+ *   over the block's rows from row 0, as dz_k^T x_k was; a * b = b * a exactly), the blocks
+ *   added last first into float32 (AddN's order); the bias gradients as a last row of ones in
+ *   x_k^T (sum of 1 * dz from 0 in row order: the stock Sum's order and bytes), the blocks
+ *   added last first (the leading-axis Sum's order);
+ * - the input gradient: dX_j W_ij^T per gate, added (dx_n + dx_z) + dx_r in float32 (a double
+ *   sum of two float32 values rounded to float32 is the float32 sum).
+ * Checked by test/algos/ppo-sequence.test.ts (against the per-step reference, G = 1 and 2, and
+ * at MAPPO's and IPPO's sizes against the legacy staging byte for byte, both ways of the
+ * switch) and the golden series.
+ *
+ * Only on the wasm backend, where those are tfjs's bits; elsewhere (cpu, tfjs-node, webgl)
+ * PpoNet runs lnGruLayer per group. `ppoKernel.matmul = false` does that on wasm too (the path
+ * before; bench A/B and checks).
+ *
+ * The kernel's memory is shared by every user in the process and laid out per call
+ * (gru-simd.ts): the forward and the backward each lay out what they need when they start and
+ * use it only until they return (no other kernel user runs in between).
+ */
+import { gateKernel } from './gru-simd';
+import type { GRUCell } from './gru';
+import { blockSums } from './ppo-gru';
+import { readInto, upload } from './tensor-io';
+import type { Tensor, Tf } from './tf';
+
+/** Bench and check switch: false = lnGruLayer per group with tfjs's matmuls (the path before; same bits). */
+export const ppoKernel = { matmul: true };
+
+/** Whether PpoNet's GRU layer runs as lnGruLayerGroups here (the same bits only on wasm). */
+export function ppoKernelOn(tf: Tf): boolean {
+  return ppoKernel.matmul && tf.getBackend() === 'wasm';
+}
+
+/** w [rows][cols] (row-major) transposed into dst [cols][rows]. */
+function transposeInto(w: Float32Array, rows: number, cols: number, dst: Float32Array): void {
+  for (let i = 0; i < rows; i++) {
+    const s = i * cols;
+    for (let j = 0, d = i; j < cols; j++, d += rows) dst[d] = w[s + j];
+  }
+}
+
+/**
+ * Sum of t [G, L*S, n] over each group's rows, as [G * n]: per group, each block of S rows
+ * summed from row 0 (float32) and the block sums added last block first, i.e. blockSums per
+ * group (G = 1: blockSums itself).
+ */
+function groupBlockSums(tf: Tf, t: Tensor, G: number, L: number): Tensor {
+  const n = t.shape[2] as number;
+  if (G === 1) return blockSums(tf, t, L);
+  const S = (t.shape[1] as number) / L;
+  if (L === 1) return tf.reshape(tf.sum(t, 1), [G * n]);
+  const perBlock = tf.sum(tf.reshape(t, [G, L, S, n]), 2);
+  return tf.reshape(tf.sum(tf.reverse(perBlock, 1), 1), [G * n]);
+}
+
+/**
+ * The GRU layer of PpoNet over ALL its G groups at once (IPPO: one per agent): xs[g] [1, L*S,
+ * in] -> the LayerNorm outputs [G, L*S, H] (rows [group][step][sequence]), from the cell's
+ * whole variables (no per-group pieces). Values and gradients are lnGruLayer's per group, bit
+ * for bit: every matmul stays per group (in the kernel, written side by side into one buffer),
+ * and the gate arithmetic and LayerNorm, which are row-wise, run once over the G groups' rows
+ * ([G, S, H] per step) instead of once per group: half of IPPO's per-step kernels.
+ */
+export function lnGruLayerGroups(tf: Tf, xs: readonly Tensor[], cell: GRUCell, h0: Float32Array, L: number, S: number): Tensor {
+  const G = xs.length;
+  const H = cell.hiddenSize;
+  const inDim = cell.inputSize;
+  const rows = L * S;
+  const n = S * H;
+  const gn = G * n;
+  if (G !== cell.groups || !cell.lnWeight || !cell.lnBias || h0.length !== gn || xs.some((x) => x.rank !== 3 || x.shape[0] !== 1 || x.shape[1] !== rows || x.shape[2] !== inDim)) {
+    throw new Error(`lnGruLayerGroups: ${G} inputs [${xs[0]?.shape}] and h0 of ${h0.length} values do not match ${cell.groups} groups of ${L} x ${S} rows, in ${inDim}, H ${H} (LayerNorm needed)`);
+  }
+  const wBytes = (g: number, j: number, d: number) => ((g * 3 + j) * d * H) << 2;
+  /** w [G][d][3H] (row-major) into dst as [G][3][d][H]; `transpose`: [G][3][H][d] (W_j^T). */
+  const stageW = (w: Float32Array, d: number, dst: Float32Array, transpose: boolean): void => {
+    for (let g = 0; g < G; g++) {
+      for (let j = 0; j < 3; j++) {
+        const o = (g * 3 + j) * d * H;
+        for (let i = 0; i < d; i++) {
+          const s = g * d * 3 * H + i * 3 * H + j * H;
+          if (transpose) for (let c = 0; c < H; c++) dst[o + c * d + i] = w[s + c];
+          else dst.set(w.subarray(s, s + H), o + i * H);
+        }
+      }
+    }
+  };
+  const op = tf.customGrad((...args: unknown[]) => {
+    const xsA = args.slice(0, G) as Tensor[];
+    const [wiV, biV, whV, bhV, lnwV, lnbV] = args.slice(G, G + 6) as Tensor[];
+    const save = args[G + 6] as (ts: Tensor[]) => void;
+    const K = gateKernel();
+    const [pWi, pBi, pWh, pBh, pX, pPre, pHb, pOut, pAll] = K.layout(G * 3 * inDim * H, G * 3 * H, G * 3 * H * H, G * 3 * H, G * rows * inDim, 3 * L * gn, gn, 3 * gn, G * rows * H);
+    stageW(wiV.dataSync() as Float32Array, inDim, K.f32(pWi, G * 3 * inDim * H), false);
+    stageW(whV.dataSync() as Float32Array, H, K.f32(pWh, G * 3 * H * H), false);
+    K.f32(pBi, G * 3 * H).set(biV.dataSync() as Float32Array);
+    K.f32(pBh, G * 3 * H).set(bhV.dataSync() as Float32Array);
+    for (let g = 0; g < G; g++) readInto(tf, xsA[g], K.f32(pX + ((g * rows * inDim) << 2), rows * inDim));
+    // Input side of the gates, per (gate, step) as [G, S, H]: group g's block of step k.
+    const pre: Tensor[][] = [[], [], []];
+    for (let j = 0; j < 3; j++) {
+      for (let k = 0; k < L; k++) {
+        const o = pPre + (((j * L + k) * gn) << 2);
+        for (let g = 0; g < G; g++) K.k.matmul(S, inDim, H, pX + ((g * rows + k * S) * inDim << 2), pWi + wBytes(g, j, inDim), pBi + ((g * 3 + j) * H << 2), o + ((g * n) << 2), 0);
+        pre[j].push(upload(tf, K.f32(o, gn), [G, S, H]));
+      }
+    }
+    const hb = K.f32(pHb, gn);
+    const all = K.f32(pAll, G * rows * H);
+    const h0t = upload(tf, h0, [G, S, H]);
+    let h = h0t;
+    const kept: Tensor[] = []; // per step: r, z, hidden side of n, s = sigmoid(2a), d = h - n
+    for (let k = 0; k < L; k++) {
+      if (k === 0) hb.set(h0);
+      else readInto(tf, h, hb);
+      const gh = [0, 1, 2].map((j) => {
+        for (let g = 0; g < G; g++) K.k.matmul(S, H, H, pHb + ((g * n) << 2), pWh + wBytes(g, j, H), pBh + ((g * 3 + j) * H << 2), pOut + ((j * gn + g * n) << 2), 0);
+        return upload(tf, K.f32(pOut + ((j * gn) << 2), gn), [G, S, H]);
+      });
+      // The ops of recurrenceForward (nn/ppo-gru.ts), on all groups' rows.
+      const r = tf.sigmoid(tf.add(pre[0][k], gh[0]));
+      const z = tf.sigmoid(tf.add(pre[1][k], gh[1]));
+      const hn = gh[2];
+      const sg = tf.sigmoid(tf.mul(tf.add(pre[2][k], tf.mul(r, hn)), 2));
+      const nt = tf.sub(tf.mul(sg, 2), 1);
+      const d = tf.sub(h, nt);
+      h = tf.add(nt, tf.mul(z, d));
+      kept.push(r, z, hn, sg, d);
+      readInto(tf, h, hb);
+      for (let g = 0; g < G; g++) all.set(hb.subarray(g * n, (g + 1) * n), (g * L + k) * n);
+    }
+    const hAll = upload(tf, all, [G, rows, H]);
+    const gainR = tf.reshape(lnwV, [G, 1, H]);
+    const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
+    const normed = tf.mul(centred, inv);
+    const y = tf.add(tf.mul(normed, gainR), tf.reshape(lnbV, [G, 1, H]));
+    save([...xsA, wiV, whV, gainR, hAll, centred, inv, normed, ...kept]);
+    const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
+      tf.tidy(() => {
+        const xsS = saved.slice(0, G);
+        const [wiS, whS, gainS, hAllS, cS, invS, nS] = saved.slice(G, G + 7);
+        const st = saved.slice(G + 7);
+        const inW = Math.max(inDim, H);
+        const [pWiT, pWhT, pA, pR, pXb, pAllb, pDc, pDz, pT, pP, pDx] = K.layout(
+          G * 3 * H * inDim, G * 3 * H * H, gn, 3 * gn, G * rows * inDim, G * rows * H, 2 * G * rows * H, 4 * L * gn, (inW + 1) * S, (inW + 1) * H, 3 * rows * inDim,
+        );
+        stageW(wiS.dataSync() as Float32Array, inDim, K.f32(pWiT, G * 3 * H * inDim), true);
+        stageW(whS.dataSync() as Float32Array, H, K.f32(pWhT, G * 3 * H * H), true);
+        // ---- LayerNorm backward over all rows (the ops of recurrenceBackward).
+        const dNormed = tf.mul(dy, gainS);
+        const dGain = groupBlockSums(tf, tf.mul(dy, nS), G, L);
+        const dBias = groupBlockSums(tf, dy, G, L);
+        const dc1 = tf.mul(dNormed, invS);
+        const dInv = tf.reshape(tf.sum(tf.mul(dNormed, cS), [2]), [G, rows, 1]);
+        const dVar = tf.mul(dInv, tf.mul(tf.mul(tf.square(invS), invS), -0.5));
+        const dSq = tf.div(dVar, H);
+        const dc = tf.add(dc1, tf.mul(dSq, tf.mul(cS, 2)));
+        const dMu = tf.reshape(tf.sum(tf.neg(dc), [2]), [G, rows, 1]);
+        const dMean = tf.div(dMu, H); // [G, rows, 1], broadcast by the Add that reads it
+        // Per step pieces of dc [G, S, H] and dMean [G, S, 1] (group g's block k of each).
+        const dcv = readInto(tf, dc, K.f32(pDc, G * rows * H));
+        const dmv = readInto(tf, dMean, K.f32(pDc + ((G * rows * H) << 2), G * rows));
+        const stepOf = (v: Float32Array, k: number, w: number): Tensor => {
+          const a = K.f32(pA, G * S * w);
+          for (let g = 0; g < G; g++) a.set(v.subarray((g * L + k) * S * w, (g * L + k + 1) * S * w), g * S * w);
+          return upload(tf, a, [G, S, w]);
+        };
+        const mm = (a: Tensor, j: number): Tensor => {
+          readInto(tf, a, K.f32(pA, gn));
+          for (let g = 0; g < G; g++) K.k.matmul(S, H, H, pA + ((g * n) << 2), pWhT + wBytes(g, j, H), 0, pR + ((j * gn + g * n) << 2), 0);
+          return upload(tf, K.f32(pR + ((j * gn) << 2), gn), [G, S, H]);
+        };
+        const dzAt = (gate: number, k: number, g: number) => pDz + (((gate * L + k) * gn + g * n) << 2);
+        let carry: Tensor | null = null;
+        for (let k = L - 1; k >= 0; k--) {
+          const [r, z, hn, sg, d] = st.slice(5 * k, 5 * k + 5);
+          const dck = stepOf(dcv, k, H);
+          const dmk = stepOf(dmv, k, 1);
+          const dh: Tensor = tf.add(carry === null ? dck : tf.add(carry, dck), dmk);
+          const dz = tf.mul(dh, d);
+          const dd: Tensor = tf.mul(dh, z);
+          const dn = tf.add(dh, tf.neg(dd));
+          const da = tf.mul(tf.mul(tf.mul(dn, 2), tf.mul(sg, tf.sub(1, sg))), 2);
+          const dr = tf.mul(da, hn);
+          const dhn = tf.mul(da, r);
+          const dpz = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
+          const dpr = tf.mul(dr, tf.mul(r, tf.sub(1, r)));
+          [dpr, dpz, da, dhn].forEach((t, gate) => readInto(tf, t, K.f32(dzAt(gate, k, 0), gn)));
+          carry = k > 0 ? tf.add(tf.add(tf.add(dd, mm(dhn, 2)), mm(dpz, 1)), mm(dpr, 0)) : null;
+        }
+        // ---- weight and bias gradients per group, per step block, blocks added last first.
+        const X = K.f32(pXb, G * rows * inDim);
+        for (let g = 0; g < G; g++) readInto(tf, xsS[g], X.subarray(g * rows * inDim, (g + 1) * rows * inDim));
+        const hp = readInto(tf, hAllS, K.f32(pAllb, G * rows * H));
+        // h_{k-1} of group g's block k: h0 for k = 0, else the forward's h_{k-1}.
+        const T = K.f32(pT, (inW + 1) * S);
+        const P = K.f32(pP, (inW + 1) * H);
+        const accX = Array.from({ length: G * 3 }, () => new Float32Array((inDim + 1) * H));
+        const accH = Array.from({ length: G * 3 }, () => new Float32Array((H + 1) * H));
+        const blockGrads = (src: Float32Array, d: number, g: number, k: number, gates: number[], acc: Float32Array[]): void => {
+          transposeInto(src, S, d, T);
+          T.fill(1, d * S, (d + 1) * S);
+          const m = (d + 1) * H;
+          for (let j = 0; j < 3; j++) {
+            K.k.matmul(d + 1, S, H, pT, dzAt(gates[j], k, g), 0, pP, 0);
+            const a = acc[g * 3 + j];
+            if (k === L - 1) a.set(P.subarray(0, m));
+            else for (let i = 0; i < m; i++) a[i] += P[i];
+          }
+        };
+        for (let g = 0; g < G; g++) {
+          for (let k = L - 1; k >= 0; k--) {
+            blockGrads(X.subarray((g * rows + k * S) * inDim, (g * rows + (k + 1) * S) * inDim), inDim, g, k, [0, 1, 2], accX);
+            const hPrev = k === 0 ? h0.subarray(g * n, (g + 1) * n) : hp.subarray((g * L + k - 1) * n, (g * L + k) * n);
+            blockGrads(hPrev, H, g, k, [0, 1, 3], accH);
+          }
+        }
+        // ---- input gradients per group: (dX_n W_n^T + dX_z W_z^T) + dX_r W_r^T.
+        const m = rows * inDim;
+        const dxv = K.f32(pDx, 3 * m);
+        const dxs: Tensor[] = [];
+        for (let g = 0; g < G; g++) {
+          for (let j = 0; j < 3; j++) {
+            for (let k = 0; k < L; k++) K.k.matmul(S, H, inDim, dzAt(j, k, g), pWiT + wBytes(g, j, inDim), 0, pDx + ((j * m + k * S * inDim) << 2), 0);
+          }
+          for (let i = 0; i < m; i++) dxv[i] = Math.fround(dxv[2 * m + i] + dxv[m + i]) + dxv[i];
+          dxs.push(upload(tf, dxv.subarray(0, m), [1, rows, inDim]));
+        }
+        const dWi = new Float32Array(G * inDim * 3 * H);
+        const dBi = new Float32Array(G * 3 * H);
+        const dWh = new Float32Array(G * H * 3 * H);
+        const dBh = new Float32Array(G * 3 * H);
+        for (let g = 0; g < G; g++) {
+          for (let j = 0; j < 3; j++) {
+            const ax = accX[g * 3 + j];
+            const ah = accH[g * 3 + j];
+            for (let i = 0; i < inDim; i++) dWi.set(ax.subarray(i * H, (i + 1) * H), g * inDim * 3 * H + i * 3 * H + j * H);
+            for (let i = 0; i < H; i++) dWh.set(ah.subarray(i * H, (i + 1) * H), g * H * 3 * H + i * 3 * H + j * H);
+            dBi.set(ax.subarray(inDim * H), (g * 3 + j) * H);
+            dBh.set(ah.subarray(H * H), (g * 3 + j) * H);
+          }
+        }
+        return [
+          ...dxs,
+          upload(tf, dWi, [G, inDim, 3 * H]),
+          upload(tf, dBi, [G * 3 * H]),
+          upload(tf, dWh, [G, H, 3 * H]),
+          upload(tf, dBh, [G * 3 * H]),
+          dGain,
+          dBias,
+        ];
+      });
+    return { value: y, gradFunc };
+  });
+  return op(...xs, cell.weightIh, cell.biasIh, cell.weightHh, cell.biasHh, cell.lnWeight, cell.lnBias);
+}
