@@ -312,7 +312,7 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
      * -a1 rho Q1(a) - a1 Q1(a^) + a2 (Q1(a) - y)^2 + a2 rhobar (Q1(a^) - y)^2; Q2: the a2 terms;
      * w/o JOINT: a2 (Q_c(a) - y)^2; each the mean over the copy's rows plus its attention-logit penalty.
      */
-    sacCopyLosses(x: SacInputs, c: number): Tensor {
+    sacCopyLosses(x: SacInputs, c: number, seen?: (qBuf: Tensor, qHat: Tensor) => void): Tensor {
       const tf = this.tf;
       const { alpha1: a1, alpha2: a2, joint } = this.f;
       return tf.tidy(() => {
@@ -320,6 +320,7 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
         let l = tf.mul(tf.square(tf.sub(fa.q, x.y)), a2);
         if (joint) {
           const qh = this.sacQ(c, x, x.aHat, x.ownHat).q;
+          seen?.(fa.q, qh);
           l = tf.add(l, tf.mul(tf.mul(tf.square(tf.sub(qh, x.y)), x.rhoBar), a2));
           if (c === 0) l = tf.sub(l, tf.mul(tf.add(tf.mul(x.rho, fa.q), qh), a1));
         }
@@ -370,17 +371,28 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
       });
     }
 
-    /** One step of critic c over all copies; returns each copy's loss. */
-    private criticStep(x: SacInputs, c: number): Float32Array {
+    /**
+     * One step of critic c over all copies; returns each copy's loss. With `diag` (critic 1, joint
+     * objective) the step's own forwards at a and a^, taken before the step as the diagnostics'
+     * were, also give the diagnostics (sacDiagnostics without its two extra passes; same values).
+     */
+    private criticStep(x: SacInputs, c: number, diag = false): Float32Array {
       const tf = this.tf;
       const q = this.sq[c];
       let per = new Float32Array(0);
+      let dv: Tensor | null = null;
+      // The two dropped passes moved the BatchNorm running estimates: move them the same way.
+      if (diag) for (const a of [x.aBuf, x.aHat]) q.updateStats(x.obs, a, x.ownObs);
       const { grads } = q.params.grads((() =>
         tf.tidy(() => {
-          const l = this.sacCopyLosses(x, c);
+          const l = this.sacCopyLosses(x, c, diag ? (qBuf, qHat) => (dv = tf.keep(this.diagValues(x, qBuf, qHat))) : undefined);
           per = Float32Array.from(l.dataSync() as Float32Array);
           return tf.sum(l);
         })) as never);
+      if (diag) {
+        if (!dv) throw new Error('f2a2 sac: the fused diagnostics need the joint objective');
+        this.recordDiagnostics(dv);
+      }
       clipPerCopy(tf, grads, this.sac.criticGradClip);
       addWeightDecay(tf, grads, q.params, this.sac.criticWeightDecay);
       this.sqOpts[c].step(grads);
@@ -388,18 +400,28 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
       return per;
     }
 
-    private sacDiagnostics(x: SacInputs): void {
+    /** [4, N]: per copy mean(Q1(a) - y), the actor coefficient mean(a1 - 2 a2 rhobar (Q1(a^) - y)), mean rho, mean rhobar. */
+    private diagValues(x: SacInputs, qBuf: Tensor, qHat: Tensor): Tensor {
       const tf = this.tf;
       const { alpha1: a1, alpha2: a2 } = this.f;
-      const vals = tf.tidy(() => {
-        const d = tf.mean(tf.sub(this.sacQ(0, x, x.aBuf, x.ownBuf).q, x.y), [1, 2]);
-        const dh = tf.sub(this.sacQ(0, x, x.aHat, x.ownHat).q, x.y);
+      return tf.tidy(() => {
+        const d = tf.mean(tf.sub(qBuf, x.y), [1, 2]);
+        const dh = tf.sub(qHat, x.y);
         return tf.stack([d, tf.mean(tf.sub(a1, tf.mul(tf.mul(dh, x.rhoBar), 2 * a2)), [1, 2]), tf.mean(x.rho, [1, 2]), tf.mean(x.rhoBar, [1, 2])]);
       });
+    }
+
+    private recordDiagnostics(vals: Tensor): void {
       const v = vals.dataSync();
       vals.dispose();
       const N = this.N;
       for (let i = 0; i < N; i++) ['f2a2/delta', 'f2a2/coef', 'f2a2/rho', 'f2a2/rhobar'].forEach((k, m) => this.stats.add(k, v[m * N + i]));
+    }
+
+    /** The diagnostics from their own two passes of critic 1 (w/o JOINT, whose critic step has no a^ pass). */
+    private sacDiagnostics(x: SacInputs): void {
+      const tf = this.tf;
+      this.recordDiagnostics(tf.tidy(() => this.diagValues(x, this.sacQ(0, x, x.aBuf, x.ownBuf).q, this.sacQ(0, x, x.aHat, x.ownHat).q)));
     }
 
     /**
@@ -411,9 +433,11 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
       const tau = this.f.tau;
       const batches = Array.from({ length: N }, () => this.sampleBatch(0));
       const x = this.prepareSac(batches);
-      this.sacDiagnostics(x);
+      // Joint objective: critic 1's step computes the diagnostics from its own passes.
+      const fused = this.f.joint;
+      if (!fused) this.sacDiagnostics(x);
       for (let c = 0; c < this.sq.length; c++) {
-        const per = this.criticStep(x, c);
+        const per = this.criticStep(x, c, fused && c === 0);
         for (let i = 0; i < N; i++) this.stats.add(c === 0 ? `losses/critic_${i}` : `losses/critic2_${i}`, per[i]);
       }
       const coefs = this.actorCoefs(x, batches);

@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AttentionCritic } from '../../src-shared/nn/attention-critic';
-import { AttentionCriticCopies, clipPerCopy } from '../../src-shared/nn/attention-critic-copies';
+import { AttentionCriticCopies, clipPerCopy, copyMatMul } from '../../src-shared/nn/attention-critic-copies';
 import { clipByGlobalNorm } from '../../src-shared/nn/clip';
 import { ParamSet } from '../../src-shared/nn/params';
 import type { Tensor } from '../../src-shared/nn/tf';
@@ -135,5 +135,46 @@ describe('AttentionCriticCopies', () => {
       expect(maxAbsDiff(tf.slice(grads.a, [c, 0, 0], [1, -1, -1]), one.a)).toBeLessThan(1e-6);
       expect(maxAbsDiff(tf.slice(grads.b, [c, 0, 0], [1, -1, -1]), one.b)).toBeLessThan(1e-7);
     }
+  });
+  it('copyMatMul is bit for bit the per-copy 2D matmuls, values and gradients', () => {
+    const rng = new Rng(11);
+    const [C, R, I, O] = [3, 37, 19, 23];
+    const a = tf.tensor3d(Float32Array.from({ length: C * R * I }, () => rng.normal()), [C, R, I]);
+    const b = tf.variable(tf.tensor3d(Float32Array.from({ length: C * I * O }, () => rng.normal()), [C, I, O]));
+    const w = tf.tensor3d(Float32Array.from({ length: C * R * O }, () => rng.normal()), [C, R, O]);
+    // The form copyMatMul had before (2D reshapes around each copy's matmul): the reference.
+    const perCopy = (x: Tensor, y: Tensor) =>
+      tf.concat([...Array(C).keys()].map((c) => tf.reshape(tf.matMul(tf.reshape(tf.slice(x, [c, 0, 0], [1, R, I]), [R, I]), tf.reshape(tf.slice(y, [c, 0, 0], [1, I, O]), [I, O])), [1, R, O])), 0);
+    const got = tf.variableGrads(() => tf.sum(tf.mul(copyMatMul(tf, a, b), w)), [b]);
+    const want = tf.variableGrads(() => tf.sum(tf.mul(perCopy(a, b), w)), [b]);
+    expect(Array.from(copyMatMul(tf, a, b).dataSync())).toEqual(Array.from(perCopy(a, b).dataSync()));
+    expect(Array.from(got.grads[b.name].dataSync())).toEqual(Array.from(want.grads[b.name].dataSync()));
+    // Not trivially equal: the product is not symmetric in the copies.
+    expect(maxAbsDiff(tf.slice(copyMatMul(tf, a, b), [0, 0, 0], [1, -1, -1]), tf.slice(copyMatMul(tf, a, b), [1, 0, 0], [1, -1, -1]))).toBeGreaterThan(0.1);
+    tf.dispose([a, b, w, got.value, want.value, ...Object.values(got.grads), ...Object.values(want.grads)]);
+  });
+
+  it('updateStats moves the BatchNorm running estimates exactly as a training forward does', () => {
+    const mk = () => new AttentionCritic(tf, new ParamSet(tf, true), new ParamSet(tf, false), 'q', { obsSizes: OBS, actSizes: ACT }, new Rng(3), { hidden: 8, heads: 2, attendReg: 0.1 });
+    const fa = mk();
+    const fb = mk();
+    const one = new AttentionCriticCopies(tf, 'q', fa, true);
+    const two = new AttentionCriticCopies(tf, 'q', fb, true);
+    const rng = new Rng(12);
+    const xs = [stacked(Array.from({ length: N }, () => batch(rng))), stacked(Array.from({ length: N }, () => batch(rng)))];
+    for (const x of xs) {
+      const f = one.forward(x.obs, x.act, x.ownObs, x.ownAct);
+      tf.dispose([f.allQ, f.q, f.reg]);
+      two.updateStats(x.obs, x.act, x.ownObs);
+    }
+    const names = one.stats.names();
+    expect(names.length).toBe(2 * N + 2);
+    for (const k of names) {
+      expect(Array.from(two.stats.get(k).dataSync()), k).toEqual(Array.from(one.stats.get(k).dataSync()));
+      // Moved from the initial estimates (0 means, 1 variances).
+      expect(Array.from(one.stats.get(k).dataSync()).some((v) => v !== 0 && v !== 1), k).toBe(true);
+    }
+    one.disposeConstants();
+    two.disposeConstants();
   });
 });
