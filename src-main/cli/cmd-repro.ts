@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { getRepro, listRepros } from '../../src-shared/config/repro';
+import { budgetNames, budgetVariants, getRepro, listRepros, reproBudget } from '../../src-shared/config/repro';
 import { ConfigError } from '../../src-shared/config/schema';
 import { reproSweep } from '../../src-shared/config/sweep-repro';
 import { finishLocalSweep, launchSweepLocal, planSweep } from '../service/sweep';
@@ -40,7 +40,7 @@ async function reproConvergence(store: Store, key: string, runs: readonly { id: 
 }
 
 export const REPRO_HELP = `Usage: cairn repro --list
-       cairn repro NAME [--budget paper|small] [--seeds K] [--rounds N] [--envs B] [options]
+       cairn repro NAME [--budget paper|small|medium] [--seeds K] [--rounds N] [--envs B] [options]
 
 Reproduce a figure or table of one of the papers (\`--list\` names them: hidden gifts, ALITA,
 DRIMA, F2A2): launch every variant over the same seeds as one experiment, then write its report
@@ -48,7 +48,9 @@ DRIMA, F2A2): launch every variant over the same seeds as one experiment, then w
 
 Options:
   --list               list the reproductions with their variants and budgets
-  --budget B           paper (the paper's seeds and rounds; default) or small (minutes)
+  --budget B           paper (the paper's seeds and rounds; default), small (minutes) or,
+                       where a reproduction has one, medium (hours: a measured budget between
+                       the two; f2a2-fig7's reaches a convergence point at 12 and 64 per side)
   --seeds K            override the number of seeds (seeds 1..K, or S..S+K-1 with --seed)
   --seed S             first seed (default 1)
   --rounds N           override the rounds per run (--episodes N is accepted as well)
@@ -88,9 +90,14 @@ export async function repro(argv: string[]): Promise<void> {
     for (const r of listRepros()) {
       const p = r.budgets.paper;
       const s = r.budgets.small;
+      const m = r.budgets.medium;
       process.stdout.write(`${r.name.padEnd(6)} ${r.figure}: ${r.title}\n`);
       process.stdout.write(`       variants: ${r.variants.map((v) => v.label).join(', ')}\n`);
-      process.stdout.write(`       paper: ${p.seeds} seeds x ${p.episodes} rounds x ${p.numEnvs} envs; small: ${s.seeds} x ${s.episodes} x ${s.numEnvs}\n`);
+      process.stdout.write(
+        `       paper: ${p.seeds} seeds x ${p.episodes} rounds x ${p.numEnvs} envs; small: ${s.seeds} x ${s.episodes} x ${s.numEnvs}` +
+          (m ? `; medium: ${m.seeds} x ${m.episodes} x ${m.numEnvs}${m.variants ? ` (${m.variants.join(', ')})` : ''}` : '') +
+          '\n',
+      );
     }
     return;
   }
@@ -99,11 +106,12 @@ export async function repro(argv: string[]): Promise<void> {
   if (!name) throw new UsageError(`NAME: required; one of ${all} (or --list)`);
   const rep = getRepro(name);
   if (!rep) throw new ConfigError('NAME', `one of ${all}`, name);
-  const budgetName = values.budget ?? 'paper';
-  if (budgetName !== 'paper' && budgetName !== 'small') {
-    throw new UsageError(`--budget: expected one of paper, small, got ${JSON.stringify(budgetName)}`);
+  const offered = budgetNames(rep);
+  if (!(offered as string[]).includes(values.budget ?? 'paper')) {
+    throw new UsageError(`--budget: ${rep.name} offers ${offered.join(', ')}; got ${JSON.stringify(values.budget)}`);
   }
-  const budget = rep.budgets[budgetName];
+  const { name: budgetName, budget } = reproBudget(rep, values.budget ?? 'paper');
+  const atBudget = budgetVariants(rep, budget);
   const k = intFlag('seeds', values.seeds, budget.seeds, 1, SEEDS_MAX);
   const first = intFlag('seed', values.seed, SEED_DEFAULT_FIRST, 0, SEED_MAX_VALUE - k + 1);
   if (values.rounds !== undefined && values.episodes !== undefined) {
@@ -124,24 +132,25 @@ export async function repro(argv: string[]): Promise<void> {
       // One runner per stage: runToCompletion closes its runner once idle.
       const runner = makeRunner(store, values);
       const progress = new Progress();
-      const plan = planSweep(reproSweep({ ...rep, variants }, budgetName, { episodes, numEnvs, seeds: stageSeeds.length }, stageSeeds));
+      const roundsGiven = values.rounds !== undefined || values.episodes !== undefined;
+      const plan = planSweep(reproSweep({ ...rep, variants }, budgetName, { episodes, numEnvs, seeds: stageSeeds.length }, stageSeeds, roundsGiven));
       const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
       const runs = plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label }));
       launched.experimentIds.push(rec.experimentId);
       launched.runs.push(...runs);
       await addToProgress(store, progress, runs.map((r) => r.id));
       process.stderr.write(
-        `cairn: experiment ${rec.experimentId}: ${variants.length} variants x ${stageSeeds.length} seeds = ${runs.length} runs, ${episodes} rounds of ${numEnvs} envs each, in ${store.file}\n`,
+        `cairn: experiment ${rec.experimentId}: ${variants.length} variants x ${stageSeeds.length} seeds = ${runs.length} runs, ${[...new Set(plan.cells.map((c) => c.overrides.train?.episodes ?? episodes))].join('/')} rounds of ${numEnvs} envs each, in ${store.file}\n`,
       );
       await runToCompletion(runner, progress);
       await finishLocalSweep(store, rec);
     };
     await stage(
-      rep.variants.filter((v) => !v.opponentFrom),
+      atBudget.filter((v) => !v.opponentFrom),
       seeds,
     );
     // Variants against a frozen first-stage run: per seed, each gets that seed's run as opponent.
-    const second = rep.variants.filter((v) => v.opponentFrom);
+    const second = atBudget.filter((v) => v.opponentFrom);
     for (const seed of second.length > 0 ? seeds : []) {
       const withOpponent = second.map((v) => {
         const opp = launched.runs.find((r) => r.variant === v.opponentFrom && r.seed === seed);

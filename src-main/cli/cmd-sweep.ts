@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getRepro, listRepros } from '../../src-shared/config/repro';
+import { budgetNames, budgetVariants, getRepro, listRepros, reproBudget } from '../../src-shared/config/repro';
 import { ConfigError } from '../../src-shared/config/schema';
 import { countCells, countRuns, parseAxisArg, type SweepSpec } from '../../src-shared/config/sweep';
 import { reproSweep } from '../../src-shared/config/sweep-repro';
@@ -26,7 +26,7 @@ import { Progress } from './progress';
 
 export const SWEEP_HELP = `Usage: cairn sweep FILE.json [options]
        cairn sweep --preset P --axis KEY=V1,V2 [--axis ...] --seeds K [options]
-       cairn sweep --repro NAME [--budget paper|small] [options]
+       cairn sweep --repro NAME [--budget paper|small|medium] [options]
        cairn sweep list | status ID|DIR | collect ID|DIR [--wait] | cancel ID
 
 A sweep is one experiment: a base preset, axes over any config fields, and seeds; every
@@ -123,12 +123,13 @@ export async function sweep(argv: string[]): Promise<void> {
   } else if (values.repro) {
     const rep = getRepro(values.repro);
     if (!rep) throw new ConfigError('--repro', `one of ${listRepros().map((r) => r.name).join(', ')}`, values.repro);
-    const budgetName = values.budget ?? 'paper';
-    if (budgetName !== 'paper' && budgetName !== 'small') throw new UsageError(`--budget: expected one of paper, small, got ${JSON.stringify(budgetName)}`);
-    const b = rep.budgets[budgetName];
+    const offered = budgetNames(rep);
+    if (!(offered as string[]).includes(values.budget ?? 'paper')) throw new UsageError(`--budget: ${rep.name} offers ${offered.join(', ')}; got ${JSON.stringify(values.budget)}`);
+    const { name: budgetName, budget: b } = reproBudget(rep, values.budget ?? 'paper');
     const k = intFlag('seeds', values.seeds, b.seeds, 1, 1000);
     const first = intFlag('seed', values.seed, 1, 0, 2 ** 31 - 1);
-    spec = reproSweep(rep, budgetName, b, Array.from({ length: k }, (_, i) => first + i));
+    // A sweep has one stage: variants against a first-stage run (opponentFrom) need `cairn repro`.
+    spec = reproSweep({ ...rep, variants: budgetVariants(rep, b) }, budgetName, b, Array.from({ length: k }, (_, i) => first + i));
     experimentPreset = `repro:${rep.name}`;
   } else {
     if (!values.preset) throw new UsageError('--preset: required (or give FILE.json or --repro NAME); see `cairn presets`');

@@ -51,7 +51,7 @@ import { ConfigError, typedValues, type Schema, type Values } from '../config/sc
 import { learnerAgents } from '../envs/spaces';
 import type { EnvSpec, VecEnv } from '../envs/types';
 import { maskedLogProbs } from '../nn/categorical';
-import { ConvTrunk, trunkProblems, trunkShape } from '../nn/conv-trunk';
+import { ConvTrunk, imagePatchRows, trunkProblems, trunkShape } from '../nn/conv-trunk';
 import { gumbelNoise } from '../nn/gumbel';
 import { registerOffPolicyGradients } from '../nn/gradients-offpolicy';
 import { Adam } from '../nn/optim';
@@ -203,9 +203,15 @@ export interface IsacBatch {
   readonly y: Tensor; //    [G, K]
   readonly rho: Tensor; //  [G, K]
   readonly rhoBar: Tensor; // [G, K]
+  /** x's first-convolution patches, shared by every network that reads x (null: reference path). */
+  readonly p1: Tensor | null;
+  /** Masked log pi(.|x) of the actor as sampled (null: reference path). */
+  readonly logp: Tensor | null;
 }
 
 const REPLAY = (g: number) => `replay${g}/`;
+/** Pixels in a 3x3 convolution's patch. */
+const K_PATCH = 9;
 
 export class F2a2IsacTrainer implements Trainer {
   readonly cfg: IsacConfig;
@@ -226,6 +232,12 @@ export class F2a2IsacTrainer implements Trainer {
   readonly sharedP: number;
   private readonly fire: Uint8Array;
   iters = 0;
+  /**
+   * The update as first written (each network builds its own first patches in the graph; the
+   * actor runs again for the coefficients): same bits, kept for the A/B bench
+   * (bench/isac-iteration.ts) and the test that the fast path matches it bit for bit.
+   */
+  reference = false;
   private sinceUpdate = 0;
   private readonly prevObs: Float32Array;
   private readonly prevAlive: Uint8Array;
@@ -397,27 +409,40 @@ export class F2a2IsacTrainer implements Trainer {
     const act = tf.tensor3d(buf.act, [G, K, A]);
     const mask = tf.tensor3d(buf.mask, [G, K, A]);
     const gather = (q: Tensor, a: Tensor) => tf.sum(tf.mul(q, a), -1);
+    // The three target networks read the same next rows, and every network of the iteration
+    // the same rows x: their first patches are built once each, on the CPU (conv-trunk.ts).
+    const ref = this.reference;
+    const shape = this.nets.actor.shape;
+    const patchesOf = (rows: Float32Array): Tensor | undefined => (ref ? undefined : tf.tensor3d(imagePatchRows(rows, G * K, shape), [G, K * (shape.w - 2) * (shape.h - 2), K_PATCH * shape.c]));
+    const p1 = patchesOf(buf.obs) ?? null;
     const y = tf.tidy(() => {
       const nx = tf.tensor3d(buf.next, [G, K, O]);
       const nm = tf.tensor3d(buf.nextMask, [G, K, A]);
-      const logp = logProbs(tf, this.targets.actor.run(nx, false), nm);
+      const pn = patchesOf(buf.next);
+      const logp = logProbs(tf, this.targets.actor.run(nx, false, pn, ref), nm);
       const an = this.sample(logp);
-      const qn = tf.minimum(gather(this.targets.q[0].run(nx, false), an), gather(this.targets.q[1].run(nx, false), an));
+      const qn = tf.minimum(gather(this.targets.q[0].run(nx, false, pn, ref), an), gather(this.targets.q[1].run(nx, false, pn, ref), an));
       return maacSoftTarget(tf, tf.tensor2d(buf.rew, [G, K]), tf.tensor2d(buf.term, [G, K]), qn, gather(logp, an), cfg.gamma, cfg.temperature, cfg.maacTargetForm);
     });
-    const { aHat, rho, rhoBar } = tf.tidy(() => {
-      const logp = logProbs(tf, this.nets.actor.run(x, false), mask);
+    const { aHat, rho, rhoBar, logp } = tf.tidy(() => {
+      const logp = logProbs(tf, this.nets.actor.run(x, false, p1 ?? undefined, ref), mask);
       const pi = tf.exp(logp);
       const aHat = this.sample(logp);
       const pi0 = tf.tensor3d(buf.pi0, [G, K, A]);
       const at = (p: Tensor, a: Tensor) => tf.maximum(gather(p, a), 1e-8);
-      return { aHat, rho: tf.minimum(tf.div(at(pi, act), at(pi0, act)), cfg.epsIS), rhoBar: tf.minimum(tf.div(at(pi0, aHat), at(pi, aHat)), cfg.epsIS) };
+      return { aHat, rho: tf.minimum(tf.div(at(pi, act), at(pi0, act)), cfg.epsIS), rhoBar: tf.minimum(tf.div(at(pi0, aHat), at(pi, aHat)), cfg.epsIS), logp };
     });
-    return { G, K, x, act, aHat, mask, y, rho, rhoBar };
+    if (ref) logp.dispose();
+    return { G, K, x, act, aHat, mask, y, rho, rhoBar, p1, logp: ref ? null : logp };
   }
 
   disposeBatch(b: IsacBatch): void {
-    this.tf.dispose([b.x, b.act, b.aHat, b.mask, b.y, b.rho, b.rhoBar]);
+    this.tf.dispose([b.x, b.act, b.aHat, b.mask, b.y, b.rho, b.rhoBar, ...(b.p1 ? [b.p1] : []), ...(b.logp ? [b.logp] : [])]);
+  }
+
+  /** A network of this trainer on the batch's rows (its cached first patches unless reference). */
+  private runOn(net: ConvTrunk, b: IsacBatch, train: boolean): Tensor {
+    return net.run(b.x, train, b.p1 ?? undefined, this.reference);
   }
 
   /** Summed over copies of each copy's mean: critic c's surrogate (Q1 with the a1 terms). */
@@ -425,7 +450,7 @@ export class F2a2IsacTrainer implements Trainer {
     const tf = this.tf;
     const { alpha1: a1, alpha2: a2, joint } = this.cfg;
     return tf.tidy(() => {
-      const q = this.nets.q[c].run(b.x, true);
+      const q = this.runOn(this.nets.q[c], b, true);
       const qa = tf.sum(tf.mul(q, b.act), -1);
       let l = tf.mul(tf.square(tf.sub(qa, b.y)), a2);
       if (joint) {
@@ -442,13 +467,14 @@ export class F2a2IsacTrainer implements Trainer {
     const tf = this.tf;
     const { alpha1: a1, alpha2: a2, joint, temperature: alpha } = this.cfg;
     return tf.tidy(() => {
-      const logp = logProbs(tf, this.nets.actor.run(b.x, false), b.mask);
-      const q1 = this.nets.q[0].run(b.x, false);
+      // The actor has not stepped since prepare(): its log-probabilities there are these.
+      const logp = b.logp ?? logProbs(tf, this.runOn(this.nets.actor, b, false), b.mask);
+      const q1 = this.runOn(this.nets.q[0], b, false);
       const base = this.cfg.baseline === 'local' ? tf.sum(tf.mul(q1, tf.exp(logp)), -1) : tf.zeros([b.G, b.K]);
       const adv = (a: Tensor) => tf.sub(tf.sub(tf.sum(tf.mul(q1, a), -1), tf.mul(tf.sum(tf.mul(logp, a), -1), alpha)), base);
       let cHat = tf.mul(adv(b.aHat), -a1);
       if (!joint) return [tf.zerosLike(cHat), cHat] as [Tensor, Tensor];
-      const q2 = this.nets.q[1].run(b.x, false);
+      const q2 = this.runOn(this.nets.q[1], b, false);
       const sq = tf.add(tf.square(tf.sub(tf.sum(tf.mul(q1, b.aHat), -1), b.y)), tf.square(tf.sub(tf.sum(tf.mul(q2, b.aHat), -1), b.y)));
       cHat = tf.add(cHat, tf.mul(tf.mul(sq, b.rhoBar), a2));
       return [tf.mul(tf.mul(adv(b.act), b.rho), -a1), cHat] as [Tensor, Tensor];
@@ -458,7 +484,7 @@ export class F2a2IsacTrainer implements Trainer {
   actorLoss(b: IsacBatch, coefs: readonly [Tensor, Tensor]): Tensor {
     const tf = this.tf;
     return tf.tidy(() => {
-      const logits = this.nets.actor.run(b.x, true);
+      const logits = this.runOn(this.nets.actor, b, true);
       const logp = logProbs(tf, logits, b.mask);
       const l = tf.add(tf.mul(tf.sum(tf.mul(logp, b.act), -1), coefs[0]), tf.mul(tf.sum(tf.mul(logp, b.aHat), -1), coefs[1]));
       const reg = tf.mul(tf.mean(tf.square(logits), [1, 2]), this.cfg.actorLogitReg);
@@ -479,8 +505,10 @@ export class F2a2IsacTrainer implements Trainer {
     const tf = this.tf;
     const cfg = this.cfg;
     const b = this.prepare();
+    // Q1's values before its step: a separate inference pass, because the training forward's
+    // bias is added outside the fused matmul while the tape records (last-bit differences).
     const diag = tf.tidy(() => {
-      const q1 = this.nets.q[0].run(b.x, false);
+      const q1 = this.runOn(this.nets.q[0], b, false);
       const d = tf.sub(tf.sum(tf.mul(q1, b.act), -1), b.y);
       const dh = tf.sub(tf.sum(tf.mul(q1, b.aHat), -1), b.y);
       return tf.stack([tf.mean(d), tf.mean(tf.sub(cfg.alpha1, tf.mul(tf.mul(dh, b.rhoBar), 2 * cfg.alpha2))), tf.mean(b.rho), tf.mean(b.rhoBar)]);

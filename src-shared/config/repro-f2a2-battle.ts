@@ -39,6 +39,16 @@
  * (31 rounds: 23 min wall, 4 min 13 s CPU) and stage 2 ~25 min (30 rounds at load 23-36);
  * larger armies add acting and env steps (64 vs 64 about 2-3x per round).
  *
+ * `medium` (f2a2-fig7 only) = the two army sizes the issue asks for, 12 and 64 per side, 1 seed,
+ * stage 1 exactly as at `small` (both sizes' kill curves converged there, rounds 28 and 30),
+ * stage 2 for 60 rounds instead of 40 at `small`'s battles and cadence (100 steps, one update
+ * iteration per 10 K stored red transitions: at most 10 a round, so up to 600 iterations).
+ * Why 60: the 30-round `small`-style stage 2 at 12 vs 12 made 92 iterations and was still
+ * rising (-1.18 -> -0.56, no kills, the policy moving only after ~50 iterations); a few hundred
+ * iterations are what a plateau needs, and an iteration costs ~3.4 CPU-s (5 min 13 s for
+ * 92 at 12 vs 12), so 60 rounds are ~15-30 CPU-min per size: a 2-3 hour run on the shared
+ * 2 cores, stage 1's two sizes in parallel, then stage 2's two.
+ *
  * One army size alone (a repro runs every size): the same two stages with `cairn train`, e.g.
  * for 12 vs 12 (commands and figures in docs/design.md, F2A2 section):
  *   cairn train --preset battle-iql-selfplay-12 --rounds 40 --set env.episodeLimit=300 \
@@ -63,7 +73,7 @@ export const smallIql = (k: number) => ({
 const iqlLabel = (k: number) => `IQL ${k} vs ${k}`;
 
 function variants(): ReproVariant[] {
-  return BATTLE_ARMY_SIZES.map((k) => ({ label: iqlLabel(k), preset: `battle-iql-selfplay-${k}`, budgetOverrides: { small: smallIql(k) } }));
+  return BATTLE_ARMY_SIZES.map((k) => ({ label: iqlLabel(k), preset: `battle-iql-selfplay-${k}`, budgetOverrides: { small: smallIql(k), medium: smallIql(k) } }));
 }
 
 /** A battle against a stage-1 opponent that fights is decided in about 100 steps. */
@@ -71,9 +81,25 @@ export const SMALL_ISAC_STEPS = 100;
 /** Stage 2 at `small` for army size k (see the header). */
 export const smallIsac = (k: number) => ({ env: { episodeLimit: SMALL_ISAC_STEPS }, algo: { trainEvery: 10 * k, warmup: 1280, bufferSize: 20_000 } });
 
+/** Stage 2's rounds at `medium` (see the header). */
+export const MEDIUM_ISAC_ROUNDS = 60;
+/** Stage 2 at `medium` for army size k: `small`'s battles and cadence, for more rounds. */
+export const mediumIsac = (k: number) => ({ ...smallIsac(k), train: { episodes: MEDIUM_ISAC_ROUNDS } });
+
+const isacLabel = (k: number) => `F2A2-ISAC ${k} vs ${k}`;
+
 function isacVariants(): ReproVariant[] {
-  return F2A2_BATTLE_SIZES.map((k) => ({ label: `F2A2-ISAC ${k} vs ${k}`, preset: `battle-f2a2-isac-${k}`, opponentFrom: iqlLabel(k), budgetOverrides: { small: smallIsac(k) } }));
+  return F2A2_BATTLE_SIZES.map((k) => ({
+    label: isacLabel(k),
+    preset: `battle-f2a2-isac-${k}`,
+    opponentFrom: iqlLabel(k),
+    budgetOverrides: { small: smallIsac(k), medium: mediumIsac(k) },
+  }));
 }
+
+/** The army sizes run at `medium`: the smallest and the issue's 64 per side. */
+export const MEDIUM_SIZES = [12, 64];
+const MEDIUM: Budget = { episodes: SMALL_ROUNDS, seeds: 1, numEnvs: 1, variants: MEDIUM_SIZES.flatMap((k) => [iqlLabel(k), isacLabel(k)]) };
 
 const KEYS = ['red_return', 'blue_return', 'red_win', 'red_kills', 'blue_kills', 'episode_length'];
 
@@ -97,7 +123,7 @@ export const f2a2BattleRepros: Repro[] = [
       "Stage 1: the IQL opponent by self-play per army size (spec §4.5). Stage 2: F2A2-ISAC (red) per army size against that seed's frozen stage-1 checkpoint (blue). Paper (Fig. 7): the reward curves have a similar shape across army sizes and the time to convergence does not grow much with the number of agents; the report prints that time (spec §6.4: first epoch where the 10-point moving average reaches 95% of the final plateau) per variant.",
     variants: [...variants(), ...isacVariants()],
     keys: KEYS,
-    budgets: { paper: PAPER, small: SMALL },
+    budgets: { paper: PAPER, small: SMALL, medium: MEDIUM },
     convergence: { key: 'red_return' },
   },
 ];

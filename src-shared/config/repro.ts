@@ -25,8 +25,11 @@ export interface ReproVariant {
   label: string;
   preset: string;
   overrides?: PartialExperiment;
-  /** Extra overrides at one budget only (e.g. a cheaper estimator schedule at `small`). */
-  budgetOverrides?: { paper?: PartialExperiment; small?: PartialExperiment };
+  /**
+   * Extra overrides at one budget only (e.g. a cheaper estimator schedule at `small`). A
+   * `train.episodes` here sets this variant's rounds at that budget (unless `--rounds` is given).
+   */
+  budgetOverrides?: { [B in BudgetName]?: PartialExperiment };
   /**
    * Label of another variant of the same reproduction whose run (same seed) is this variant's
    * frozen opponent (`train.opponentRun`): such variants run in a second stage, after the
@@ -39,7 +42,13 @@ export interface Budget {
   episodes: number;
   seeds: number;
   numEnvs: number;
+  /** Labels of the variants run at this budget (default: all of them). */
+  variants?: string[];
 }
+
+/** `medium` is optional: a budget between the quick look and the paper's, where one was measured. */
+export type BudgetName = 'paper' | 'small' | 'medium';
+export const BUDGET_NAMES: readonly BudgetName[] = ['paper', 'small', 'medium'];
 
 export interface Repro {
   name: string;
@@ -49,7 +58,7 @@ export interface Repro {
   variants: ReproVariant[];
   /** Metrics charted in the report, in order. */
   keys: string[];
-  budgets: { paper: Budget; small: Budget };
+  budgets: { paper: Budget; small: Budget; medium?: Budget };
   /**
    * Optional verdict per run for the report and the CLI: what the run ended at (from its env
    * config and its summary, the last 10% of rounds) and whether that is the figure's target.
@@ -278,4 +287,26 @@ export function listRepros(): readonly Repro[] {
 
 export function getRepro(name: string): Repro | undefined {
   return REPROS.find((r) => r.name === name);
+}
+
+/** The budgets a reproduction offers, in BUDGET_NAMES order (`medium` only where it has one). */
+export function budgetNames(rep: Repro): BudgetName[] {
+  return BUDGET_NAMES.filter((b) => rep.budgets[b] !== undefined);
+}
+
+/**
+ * Budget `name` of `rep`, or an error naming `--budget` and the budgets that reproduction has.
+ */
+export function reproBudget(rep: Repro, name: string): { name: BudgetName; budget: Budget } {
+  const offered = budgetNames(rep);
+  const b = offered.find((x) => x === name);
+  if (!b) throw new Error(`--budget: ${rep.name} offers ${offered.join(', ')}; got ${JSON.stringify(name)}`);
+  return { name: b, budget: rep.budgets[b]! };
+}
+
+/** The variants run at a budget (`Budget.variants`; all when it names none). */
+export function budgetVariants(rep: Repro, b: Budget): ReproVariant[] {
+  if (!b.variants) return rep.variants;
+  for (const l of b.variants) if (!rep.variants.some((v) => v.label === l)) throw new Error(`repro ${rep.name}: budget names variant "${l}", which it does not have`);
+  return rep.variants.filter((v) => b.variants!.includes(v.label));
 }

@@ -64,6 +64,37 @@ function patches(tf: Tf, x: Tensor, w: number, h: number): Tensor {
   return concatDiff(tf, parts, 3);
 }
 
+/**
+ * The first convolution's patches of observation rows, on the CPU: rows [n, rowSize] (the image
+ * first, as [w][h][c]) -> [n * w1 * h1, 9c], the same values in the same places as
+ * `patches(reshape(rows[:, :w*h*c], [n, w, h, c]))` reshaped to rows (patch row (i, j) of
+ * sample m holds, for kx, ky in 0..2, the c values of pixel (i + kx, j + ky)). A copy, so the
+ * matmul that reads it sees the same bits as with the in-graph patches; 9 Slices of a 4D tensor
+ * and a Concat along its 7 channels are the costliest kernels of a battle update on wasm.
+ */
+export function imagePatchRows(rows: Float32Array, n: number, shape: TrunkShape, out?: Float32Array): Float32Array {
+  const { w, h, c, rowSize } = shape;
+  const w1 = w - K + 1;
+  const h1 = h - K + 1;
+  const pc = K * K * c;
+  const o = out ?? new Float32Array(n * w1 * h1 * pc);
+  let d = 0;
+  for (let m = 0; m < n; m++) {
+    const base = m * rowSize;
+    for (let i = 0; i < w1; i++) {
+      for (let j = 0; j < h1; j++) {
+        for (let kx = 0; kx < K; kx++) {
+          for (let ky = 0; ky < K; ky++) {
+            const src = base + ((i + kx) * h + (j + ky)) * c;
+            for (let ch = 0; ch < c; ch++) o[d++] = rows[src + ch];
+          }
+        }
+      }
+    }
+  }
+  return o;
+}
+
 export class ConvTrunk {
   readonly conv1: Linear;
   readonly conv2: Linear;
@@ -95,10 +126,34 @@ export class ConvTrunk {
   }
 
   /**
-   * x [G, R, rowSize] (data) -> [G, R, outputs]. `train` = false uses the inference kernels
-   * (acting, targets: no gradient); true records the custom-gradient ops.
+   * The first convolution's patches of x [G, R, rowSize] (data): [G, R * w1 * h1, 9c]. Built on
+   * the CPU from a read-back of x (`imagePatchRows`) unless `graphPatches` (the in-graph
+   * reference: 9 Slices + a Concat; same values). Pass the result to `run` to reuse it across
+   * networks that read the same rows.
    */
-  run(x: Tensor, train: boolean): Tensor {
+  firstPatches(x: Tensor, graphPatches = false): Tensor {
+    const tf = this.tf;
+    const { w, h, c } = this.shape;
+    const G = x.shape[0] as number;
+    const R = x.shape[1] as number;
+    const w1 = w - K + 1;
+    const h1 = h - K + 1;
+    if (graphPatches) {
+      return tf.tidy(() => {
+        const img = tf.reshape(tf.slice(x, [0, 0, 0], [G, R, w * h * c]), [G * R, w, h, c]);
+        return tf.reshape(patches(tf, img, w, h), [G, R * w1 * h1, K * K * c]);
+      });
+    }
+    return tf.tensor3d(imagePatchRows(x.dataSync() as Float32Array, G * R, this.shape), [G, R * w1 * h1, K * K * c]);
+  }
+
+  /**
+   * x [G, R, rowSize] (data) -> [G, R, outputs]. `train` = false uses the inference kernels
+   * (acting, targets: no gradient); true records the custom-gradient ops. `p1` = x's first
+   * patches (`firstPatches`), when the caller already has them; x is data, so they need no
+   * gradient.
+   */
+  run(x: Tensor, train: boolean, p1?: Tensor, graphPatches = false): Tensor {
     const tf = this.tf;
     const { w, h, c, extra } = this.shape;
     const G = this.groups;
@@ -106,10 +161,9 @@ export class ConvTrunk {
     const F = this.filters;
     const lin = (l: Linear, v: Tensor, act: 'relu' | 'linear', inputGrad = true) => (train ? l.forward(v, act, inputGrad) : l.infer(v, act));
     return tf.tidy(() => {
-      const img = tf.reshape(tf.slice(x, [0, 0, 0], [G, R, w * h * c]), [G * R, w, h, c]);
       const w1 = w - K + 1;
       const h1 = h - K + 1;
-      const p1 = tf.reshape(patches(tf, img, w, h), [G, R * w1 * h1, K * K * c]);
+      if (p1 === undefined) p1 = this.firstPatches(x, graphPatches);
       const c1 = tf.reshape(lin(this.conv1, p1, 'relu', false), [G * R, w1, h1, F]);
       const p2 = tf.reshape(patches(tf, c1, w1, h1), [G, R * this.w2 * this.h2, K * K * F]);
       let f = tf.reshape(lin(this.conv2, p2, 'relu'), [G, R, this.w2 * this.h2 * F]);

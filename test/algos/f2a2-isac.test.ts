@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolve, type Values } from '../../src-shared/config/schema';
 import { clipPerCopy, f2a2IsacEntry, f2a2IsacSchema, F2a2IsacTrainer } from '../../src-shared/algos/f2a2-isac';
 import { PrimalDualConsensus } from '../../src-shared/algos/consensus/primal-dual';
+import { imagePatchRows } from '../../src-shared/nn/conv-trunk';
 import { battleEntry } from '../../src-shared/envs/battle';
 import type { Tensor } from '../../src-shared/nn/tf';
 import { Rng } from '../../src-shared/rng';
@@ -173,5 +174,34 @@ describe('F2A2-ISAC', () => {
     expect(() => make({ copies: 5 })).toThrow(/algo\.copies/);
     expect(() => make({ baseline: 'global' })).toThrow(/algo\.baseline/);
     expect(f2a2IsacEntry.accepts(battleEntry.spec(resolve('env', battleEntry.schema, {}))).length).toBe(0);
+  });
+
+  it('the update with shared CPU-built patches and reused forwards gives the reference bits', async () => {
+    // The reference builds every network's first patches in the graph and runs the actor and Q1
+    // again for the coefficients and diagnostics; the fast path must change no bit of anything.
+    const algo = { trainEvery: 4, copies: 2, filters: 3, hiddenDim: 5 };
+    const fast = make(algo, 3, 3);
+    const ref = make(algo, 3, 3);
+    ref.reference = true;
+    for (let k = 0; k < 2; k++) {
+      const rf = await fast.round();
+      const rr = await ref.round();
+      expect(rf.stats['charts/update_iters']).toBeGreaterThan(0);
+      expect(rf.stats).toEqual(rr.stats);
+      expect(episodeSummary(rf.episodes)).toBe(episodeSummary(rr.episodes));
+    }
+    for (const [k, set] of fast.nets.all().entries()) {
+      for (const name of set.names()) expect(Array.from(set.get(name).dataSync()), name).toEqual(Array.from(ref.nets.all()[k].get(name).dataSync()));
+    }
+    // The CPU patches are the in-graph ones, value for value.
+    const b = fast.prepare();
+    const inGraph = fast.nets.actor.firstPatches(b.x, true);
+    expect(Array.from(b.p1!.dataSync())).toEqual(Array.from(inGraph.dataSync()));
+    expect(b.p1!.shape).toEqual(inGraph.shape);
+    expect(imagePatchRows(b.x.dataSync() as Float32Array, b.G * b.K, fast.nets.actor.shape).length).toBe(b.p1!.size);
+    inGraph.dispose();
+    fast.disposeBatch(b);
+    fast.dispose();
+    ref.dispose();
   });
 });

@@ -42,6 +42,13 @@ describe('cairn repro', () => {
     expect(r.stderr).toMatch(/NAME: expected one of fig2, fig4/);
   });
 
+  it('a budget the reproduction does not offer exits 2 naming the ones it does', async () => {
+    const r = await cli(['repro', 'fig9', '--budget', 'medium', '--db', path.join(dir, 'x.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--budget: fig9 offers paper, small; got "medium"/);
+    expect((await cli(['repro', '--help'])).stdout).toMatch(/--budget B\s+paper .*small .*medium/s);
+  });
+
   it('runs every variant x seed as one experiment and writes the report beside the database', async () => {
     const db = path.join(dir, 'repro.db');
     const r = await cli(['repro', 'fig14', '--budget', 'small', '--episodes', '4', '--seeds', '2', '--envs', '2', '--db', db, '--json']);

@@ -6,10 +6,12 @@
  * all against a copy every 1000) kept the random initial target for the whole run.
  */
 import { describe, expect, it } from 'vitest';
-import { getRepro } from '../../src-shared/config/repro';
+import { budgetVariants, getRepro, reproBudget } from '../../src-shared/config/repro';
+import { reproSweep } from '../../src-shared/config/sweep-repro';
+import { planSweep } from '../../src-main/service/sweep';
 import { getPreset } from '../../src-shared/config/presets';
 import { resolveExperiment } from '../../src-shared/config/experiment';
-import { SMALL_ROUNDS } from '../../src-shared/config/repro-f2a2-battle';
+import { MEDIUM_ISAC_ROUNDS, SMALL_ROUNDS, smallIql, smallIsac } from '../../src-shared/config/repro-f2a2-battle';
 
 function smallConfigs(name: string) {
   const rep = getRepro(name)!;
@@ -59,5 +61,26 @@ describe('F2A2 Fig. 7 reproductions', () => {
       // At least one update iteration per round at the step cap, with every red agent alive.
       expect(Number(cfg.env.episodeLimit) * Number(cfg.env.armySize), v.label).toBeGreaterThanOrEqual(Number(cfg.algo.trainEvery));
     }
+  });
+
+  it('medium runs 12 and 64 per side: stage 1 as at small, stage 2 for its own rounds unless --rounds is given', () => {
+    const rep = getRepro('f2a2-fig7')!;
+    const { budget } = reproBudget(rep, 'medium');
+    const vs = budgetVariants(rep, budget);
+    expect(vs.map((v) => v.label).sort()).toEqual(['F2A2-ISAC 12 vs 12', 'F2A2-ISAC 64 vs 64', 'IQL 12 vs 12', 'IQL 64 vs 64']);
+    const plan = planSweep(reproSweep({ ...rep, variants: vs.map((v) => (v.opponentFrom ? { ...v, overrides: { train: { opponentRun: 1 } } } : v)) }, 'medium', budget, [1]));
+    for (const c of plan.cells) {
+      const k = Number(c.config.env.armySize);
+      const stage2 = c.label.startsWith('F2A2-ISAC');
+      expect(c.config.train.episodes, c.label).toBe(stage2 ? MEDIUM_ISAC_ROUNDS : SMALL_ROUNDS);
+      expect(c.config.algo, c.label).toMatchObject((stage2 ? smallIsac(k) : smallIql(k)).algo);
+      expect(c.config.env.episodeLimit, c.label).toBe((stage2 ? smallIsac(k) : smallIql(k)).env.episodeLimit);
+    }
+    expect(MEDIUM_ISAC_ROUNDS).toBeGreaterThan(SMALL_ROUNDS);
+    // --rounds wins over a variant's rounds at a budget, as over the budget's own.
+    const given = planSweep(reproSweep({ ...rep, variants: vs.filter((v) => !v.opponentFrom) }, 'medium', { ...budget, episodes: 3 }, [1], true));
+    for (const c of given.cells) expect(c.config.train.episodes).toBe(3);
+    expect(() => reproBudget(getRepro('fig9')!, 'medium')).toThrow(/--budget: fig9 offers paper, small; got "medium"/);
+    expect(() => budgetVariants(rep, { ...budget, variants: ['IQL 13 vs 13'] })).toThrow(/budget names variant "IQL 13 vs 13"/);
   });
 });
