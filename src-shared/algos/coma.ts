@@ -49,6 +49,9 @@
  *            loss = -sum m A log pi(u_taken) / sum m over valid agent-steps.
  *   target   hard copy every `targetUpdate` rounds, or every `targetUpdateCriticSteps` critic
  *            steps (checked once per round, after the actor step, as the released code does).
+ *   threads  `updateThreads: 2` (or `auto`'s hint) runs the critic's part of the update on a
+ *            helper thread beside the actor's (coma-critic-step.ts; same bits); the actor's loss
+ *            is one CPU pass with its closed-form gradient (`actorLoss`, coma-actor-loss.ts).
  *
  * Paper (Table 4) vs released code (sfw3r43gegya/Manitokan @ 99ffe1e, coma.yaml, coma_learner.py,
  * modules/critics/coma.py), and Cairn's defaults. The `manitokan-coma*-released-code` presets
