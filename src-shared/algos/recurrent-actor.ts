@@ -103,7 +103,7 @@ export class RecurrentActor {
 
 /**
  * Which training passes run as one wasm-kernel op where they can (gruGates 'f32-simd' on
- * wasm/cpu): the actor's (`sequenceLogits` with a trace, nn/gru.ts ActorSequenceKernel) and PG's
+ * wasm/cpu): the actor's (`sequenceLogits`, nn/gru.ts ActorSequenceKernel) and PG's
  * critics' (Mlp.forwardKernel). Not a setting: on wasm the same bits as the tfjs layers; switched
  * off only by tests and scratch A/B runs to compare the two in one process.
  */

@@ -84,8 +84,8 @@ export interface GruOptions {
  *   dG_hh W_hh^T per step (nn/wasm/gru-gates.as.ts `matmul`, XNNPACK's summation order: on
  *   wasm the same bits as the tfjs matmuls it replaces, with no kernel dispatch, upload or
  *   read-back per step). On other backends (tfjs-node, -gpu) those matmuls stay tfjs's.
- *   With the rollout's trace, a recurrent actor's whole training pass (input layer, GRU, head;
- *   forward and backward) is one kernel op too (`actorSequence`, ActorSequenceKernel).
+ *   A recurrent actor's whole training pass (input layer, GRU, head; forward and backward) is
+ *   one kernel op too (`actorSequence`, ActorSequenceKernel).
  * - 'f32-simd-tfjs-matmul': the same gate kernel with every matmul in tfjs (the path before the
  *   matmuls moved into the kernel; on wasm the same bits as 'f32-simd', kept to check that).
  */
@@ -945,8 +945,8 @@ export class ActorStepKernel {
 
 /**
  * The training forward and backward of input layer -> GRU -> head over a whole [N][T][B]
- * sequence, given the rollout's trace, as ONE differentiable op whose matmuls all run in the
- * wasm kernel (the on-policy update of PG and COMA; `GRUCell.actorSequence`). It replaces
+ * sequence, reusing the rollout's trace when given one, as ONE differentiable op whose matmuls
+ * all run in the wasm kernel (the updates of PG and COMA; `GRUCell.actorSequence`). It replaces
  * groupedLinear (input) -> `sequence` -> groupedLinear (head), whose input and head layers ran
  * in tfjs over all rows (two _FusedMatMuls forward; four matmuls, three Transposes, a Step, two
  * Sums and ~100 reshapes and copies backward, with every operand uploaded).
@@ -989,9 +989,10 @@ export class ActorSequenceKernel {
   }
 
   /**
-   * Logits [G, N*T*B/G, A] of the rows x [G, N*T*B/G, in] ([N][T][B] layout), whose GRU
-   * activations `trace` recorded (steps 0..T-1 of N*B rows, with the current weights and these
-   * inputs: `GRUCell.sequence`'s contract). x is data: its gradient is zeros.
+   * Logits [G, N*T*B/G, A] of the rows x [G, N*T*B/G, in] ([N][T][B] layout). `traceIn`: their
+   * GRU activations as the rollout recorded them (steps 0..T-1 of N*B rows, with the current
+   * weights and these inputs: `GRUCell.sequence`'s contract); without it the GRU's forward runs
+   * here. x is data: its gradient is zeros.
    */
   logits(x: Tensor, input: KernelLinear, relu: boolean, head: KernelLinear, N: number, T: number, B: number, traceIn?: GruTrace): Tensor {
     const tf = this.tf;
