@@ -77,15 +77,16 @@ export class RecurrentActor {
   }
 
   /**
-   * Training forward over [N][T][B] rows from a zero state: logits [G, N*T*B/G, A]. With the
-   * rollout's trace and gruGates 'f32-simd' on wasm/cpu the whole pass, forward and backward,
-   * runs in the wasm kernel (nn/gru.ts ActorSequenceKernel; on wasm the same bits).
+   * Training forward over [N][T][B] rows from a zero state: logits [G, N*T*B/G, A]; `trace`:
+   * the rollout's activations for these inputs and weights (GRUCell.sequence). With gruGates
+   * 'f32-simd' on wasm/cpu the whole pass, forward and backward, runs in the wasm kernel
+   * (nn/gru.ts ActorSequenceKernel; on wasm the same bits).
    */
   sequenceLogits(x: Tensor, N: number, T: number, B: number, trace?: GruTrace): Tensor {
     const tf = this.tf;
     const act = this.opts.activation;
-    const kernel = trace && kernelPaths.actorSequence ? this.gru.actorSequence(act) : null;
-    if (kernel) return kernel.logits(x, this.input, act === 'relu', this.head, N, T, B, trace!);
+    const kernel = kernelPaths.actorSequence ? this.gru.actorSequence(act) : null;
+    if (kernel) return kernel.logits(x, this.input, act === 'relu', this.head, N, T, B, trace);
     return tf.tidy(() => {
       const e = this.input.forward(x, this.opts.activation, false);
       return this.head.forward(this.gru.sequence(e, N, T, B, trace));
@@ -102,7 +103,7 @@ export class RecurrentActor {
 
 /**
  * Which training passes run as one wasm-kernel op where they can (gruGates 'f32-simd' on
- * wasm/cpu): the actor's (`sequenceLogits` with a trace, nn/gru.ts ActorSequenceKernel) and PG's
+ * wasm/cpu): the actor's (`sequenceLogits`, nn/gru.ts ActorSequenceKernel) and PG's
  * critics' (Mlp.forwardKernel). Not a setting: on wasm the same bits as the tfjs layers; switched
  * off only by tests and scratch A/B runs to compare the two in one process.
  */

@@ -84,8 +84,8 @@ export interface GruOptions {
  *   dG_hh W_hh^T per step (nn/wasm/gru-gates.as.ts `matmul`, XNNPACK's summation order: on
  *   wasm the same bits as the tfjs matmuls it replaces, with no kernel dispatch, upload or
  *   read-back per step). On other backends (tfjs-node, -gpu) those matmuls stay tfjs's.
- *   With the rollout's trace, a recurrent actor's whole training pass (input layer, GRU, head;
- *   forward and backward) is one kernel op too (`actorSequence`, ActorSequenceKernel).
+ *   A recurrent actor's whole training pass (input layer, GRU, head; forward and backward) is
+ *   one kernel op too (`actorSequence`, ActorSequenceKernel).
  * - 'f32-simd-tfjs-matmul': the same gate kernel with every matmul in tfjs (the path before the
  *   matmuls moved into the kernel; on wasm the same bits as 'f32-simd', kept to check that).
  */
@@ -445,6 +445,20 @@ export class GRUCell {
    */
   private sequenceForwardSimd(eIn: Tensor, wih: Tensor, bih: Tensor, whh: Tensor, bhh: Tensor, N: number, T: number, B: number, tr: GruTrace): void {
     const tf = this.tf;
+    this.forwardSimd(whh, bhh, N, T, B, tr, null, (pGI) => {
+      tf.tidy(() => {
+        readInto(tf, linearInfer(tf, eIn, wih, bih), gateKernel().f32(pGI, N * T * B * 3 * this.hiddenSize));
+      });
+    });
+  }
+
+  /**
+   * The core of `sequenceForwardSimd`: the input-side gates [N][T][B][3H] (biases included) at
+   * io.gi, laid out by the caller before io.base (kernel matmuls only), or written by `fill`
+   * into this call's own layout.
+   */
+  forwardSimd(whh: Tensor, bhh: Tensor, N: number, T: number, B: number, tr: GruTrace, io: { base: number; gi: number } | null, fill: (pGI: number) => void): void {
+    const tf = this.tf;
     const G = this.groups;
     const H = this.hiddenSize;
     const H3 = 3 * H;
@@ -453,11 +467,13 @@ export class GRUCell {
     const TH = T * nh;
     const K = gateKernel();
     const inKernel = kernelMatmul(tf, this.gates);
+    if (io && !inKernel) throw new Error('GRUCell.forwardSimd: caller arrays need the kernel matmuls (gates f32-simd on wasm/cpu)');
     const wN = inKernel ? G * H * H3 : 0;
-    const [pGI, pGh, pR, pZ, pN, pGhn, pH, pW, pB, pZero] = K.layout(N * T * B * H3, rows * H3, TH, TH, TH, TH, TH, wN, inKernel ? G * H3 : 0, inKernel ? nh : 0);
-    tf.tidy(() => {
-      readInto(tf, linearInfer(tf, eIn, wih, bih), K.f32(pGI, N * T * B * H3));
-    });
+    const counts = [io ? 0 : N * T * B * H3, rows * H3, TH, TH, TH, TH, TH, wN, inKernel ? G * H3 : 0, inKernel ? nh : 0];
+    const ptrs = io ? K.layoutFrom(io.base, ...counts) : K.layout(...counts);
+    const [, pGh, pR, pZ, pN, pGhn, pH, pW, pB, pZero] = ptrs;
+    const pGI = io ? io.gi : ptrs[0];
+    if (!io) fill(pGI);
     if (inKernel) {
       readInto(tf, whh, K.f32(pW, wN));
       readInto(tf, bhh, K.f32(pB, G * H3));
@@ -929,8 +945,8 @@ export class ActorStepKernel {
 
 /**
  * The training forward and backward of input layer -> GRU -> head over a whole [N][T][B]
- * sequence, given the rollout's trace, as ONE differentiable op whose matmuls all run in the
- * wasm kernel (the on-policy update of PG and COMA; `GRUCell.actorSequence`). It replaces
+ * sequence, reusing the rollout's trace when given one, as ONE differentiable op whose matmuls
+ * all run in the wasm kernel (the updates of PG and COMA; `GRUCell.actorSequence`). It replaces
  * groupedLinear (input) -> `sequence` -> groupedLinear (head), whose input and head layers ran
  * in tfjs over all rows (two _FusedMatMuls forward; four matmuls, three Transposes, a Step, two
  * Sums and ~100 reshapes and copies backward, with every operand uploaded).
@@ -950,6 +966,19 @@ export class ActorSequenceKernel {
 
   /** Reusable JS buffers (grown on demand). */
   private readonly work = new Map<string, Float32Array>();
+  /** The forward trace of calls without one (reused), and whether a taped call still needs it. */
+  private ownTrace: GruTrace | null = null;
+  private held = false;
+
+  private takeTrace(T: number, rows: number, reserve: boolean): GruTrace {
+    const H = this.cell.hiddenSize;
+    let tr = this.ownTrace;
+    if (tr && this.held) return new GruTrace(T, rows, H);
+    if (!tr || tr.maxSteps < T || tr.rows !== rows) tr = this.ownTrace = new GruTrace(T, rows, H);
+    tr.steps = 0;
+    this.held = reserve;
+    return tr;
+  }
   private scratch(name: string, n: number): Float32Array {
     let a = this.work.get(name);
     if (!a || a.length < n) {
@@ -960,11 +989,12 @@ export class ActorSequenceKernel {
   }
 
   /**
-   * Logits [G, N*T*B/G, A] of the rows x [G, N*T*B/G, in] ([N][T][B] layout), whose GRU
-   * activations `trace` recorded (steps 0..T-1 of N*B rows, with the current weights and these
-   * inputs: `GRUCell.sequence`'s contract). x is data: its gradient is zeros.
+   * Logits [G, N*T*B/G, A] of the rows x [G, N*T*B/G, in] ([N][T][B] layout). `traceIn`: their
+   * GRU activations as the rollout recorded them (steps 0..T-1 of N*B rows, with the current
+   * weights and these inputs: `GRUCell.sequence`'s contract); without it the GRU's forward runs
+   * here. x is data: its gradient is zeros.
    */
-  logits(x: Tensor, input: KernelLinear, relu: boolean, head: KernelLinear, N: number, T: number, B: number, trace: GruTrace): Tensor {
+  logits(x: Tensor, input: KernelLinear, relu: boolean, head: KernelLinear, N: number, T: number, B: number, traceIn?: GruTrace): Tensor {
     const tf = this.tf;
     const cell = this.cell;
     const G = cell.groups;
@@ -981,20 +1011,29 @@ export class ActorSequenceKernel {
     if (input.outDim !== cell.inputSize || head.inDim !== H) {
       throw new Error(`ActorSequenceKernel: layer sizes ${O}->${input.outDim}, GRU ${cell.inputSize}->${H}, head ${head.inDim}->${A} do not fit`);
     }
-    if (trace.rows !== rows || trace.hidden !== H || trace.steps < T) {
-      throw new Error(`ActorSequenceKernel: trace has ${trace.steps} steps of ${trace.rows} rows, need ${T} steps of ${rows}`);
+    if (traceIn && (traceIn.rows !== rows || traceIn.hidden !== H || traceIn.steps < T)) {
+      throw new Error(`ActorSequenceKernel: trace has ${traceIn.steps} steps of ${traceIn.rows} rows, need ${T} steps of ${rows}`);
     }
+    // No trace (other weights or episodes than the rollout's): the GRU's forward runs here too,
+    // into this op's own trace, held until the gradient has used it (as GRUCell.sequence does).
+    const taped = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+    const own = traceIn ? null : this.takeTrace(T, rows, taped);
+    const trace = traceIn ?? own!;
+    const H3 = 3 * H;
     const K = gateKernel();
     const nh = n * H;
     // One layout for the forward's arrays and the backward's own (the BPTT lays out after them).
     const counts = [n * O, G * O * H, G * H, nh, nh, G * H * A, G * A, n * A, n * A, n * A, G * A * H, G * A * H, nh, nh, G * H * O, G * A, G * H];
+    // Without a trace also W_ih, b_ih and the input-side gates of all steps.
+    if (own) counts.push(G * H * H3, G * H3, n * H3);
+    let ready = !own;
     let stamp = -1;
     let ptrs: number[] = [];
     /** x, the two layers' weights, e = act(x W_in + b_in) and the GRU outputs h into the kernel's memory. */
     const stage = (xT: Tensor, wIn: Tensor, bIn: Tensor, wHd: Tensor, bHd: Tensor): void => {
       ptrs = K.layout(...counts);
       stamp = K.layouts;
-      const [pX, pWin, pBin, pE, pHs, pWhd, pBhd] = ptrs;
+      const [pX, pWin, pBin, pE, , pWhd, pBhd] = ptrs;
       readInto(tf, xT, K.f32(pX, n * O));
       readInto(tf, wIn, K.f32(pWin, G * O * H));
       readInto(tf, bIn, K.f32(pBin, G * H));
@@ -1019,8 +1058,11 @@ export class ActorSequenceKernel {
           }
         }
       }
-      // The trace is time-major [t][N][B][H]; the rows here are [N][T][B].
-      const hs = K.f32(pHs, nh);
+      if (ready) copyHs();
+    };
+    /** The trace is time-major [t][N][B][H]; the rows here are [N][T][B]. */
+    const copyHs = (): void => {
+      const hs = K.f32(ptrs[4], nh);
       for (let a = 0; a < N; a++) {
         for (let t = 0; t < T; t++) {
           const src = (t * rows + a * B) * H;
@@ -1033,6 +1075,23 @@ export class ActorSequenceKernel {
       const [xIn0, wIn0, bIn0, wih0, , whh0, , wHd0, bHd0] = args as Tensor[];
       (args[9] as (t: Tensor[]) => void)([xIn0, wIn0, bIn0, wih0, whh0, wHd0, bHd0]);
       stage(xIn0, wIn0, bIn0, wHd0, bHd0);
+      if (own) {
+        // The products `sequence`'s forward computes (input-side gates as linearInfer's fused
+        // matmul, bias first), then its per-step loop, on the kernel's memory.
+        const [pWih, pBih, pGI] = ptrs.slice(17, 20);
+        readInto(tf, wih0, K.f32(pWih, G * H * H3));
+        readInto(tf, args[4] as Tensor, K.f32(pBih, G * H3));
+        const pE = ptrs[3];
+        for (let g = 0; g < G; g++) {
+          K.k.matmul(m, H, H3, pE + g * m * H * 4, pWih + g * H * H3 * 4, pBih + g * H3 * 4, pGI + g * m * H3 * 4, 0);
+        }
+        cell.forwardSimd(whh0, args[6] as Tensor, N, T, B, own, { base: K.top, gi: pGI }, () => {});
+        own.steps = T;
+        // forwardSimd laid out after this op's arrays: they are intact.
+        stamp = K.layouts;
+        ready = true;
+        copyHs();
+      }
       const [, , , , pHs, pWhd, pBhd, pL] = ptrs;
       for (let g = 0; g < G; g++) {
         K.k.matmul(m, H, A, pHs + g * m * H * 4, pWhd + g * H * A * 4, pBhd + g * A * 4, pL + g * m * A * 4, 0);
@@ -1069,6 +1128,7 @@ export class ActorSequenceKernel {
           K.k.matmul(H, m, O, pDZT + g * H * m * 4, pX + g * m * O * 4, 0, pDWinT + g * H * O * 4, 0);
         }
         const dWin = transposeInto(K.f32(pDWinT, G * H * O), G, H, O, this.scratch('dWin', G * O * H));
+        if (own && own === this.ownTrace) this.held = false;
         // Views taken now: the BPTT's layout may have grown the memory (detaching older views).
         const dBin = K.f32(pBin, G * H);
         const dBhd = K.f32(pBhd, G * A);

@@ -246,13 +246,17 @@ describe('float32 SIMD GRU gate kernel', () => {
   });
 
   it.each([
-    [1, 'relu', 'f32-simd-tfjs-matmul', 0],
-    [1, 'relu', 'f32-simd', 0],
-    [2, 'relu', 'f32-simd-tfjs-matmul', 0],
-    [1, 'linear', 'f32-simd-tfjs-matmul', 0],
-    [1, 'relu', 'f32-simd-tfjs-matmul', 0.3],
-    [3, 'relu', 'f32-simd', 0],
-  ] as const)('the training pass in the kernel gives the bits of the tfjs layers (logits, loss, all 8 gradients), groups=%i, %s, against %s, eps %f', (G, activation, refGates, eps) => {
+    [1, 'relu', 'f32-simd-tfjs-matmul', 0, true],
+    [1, 'relu', 'f32-simd', 0, true],
+    [2, 'relu', 'f32-simd-tfjs-matmul', 0, true],
+    [1, 'linear', 'f32-simd-tfjs-matmul', 0, true],
+    [1, 'relu', 'f32-simd-tfjs-matmul', 0.3, true],
+    [3, 'relu', 'f32-simd', 0, true],
+    // Without the rollout's trace (COMA's replayed episodes): the GRU's forward in the op too.
+    [1, 'relu', 'f32-simd-tfjs-matmul', 0, false],
+    [2, 'relu', 'f32-simd', 0, false],
+    [1, 'linear', 'f32-simd', 0.3, false],
+  ] as const)('the training pass in the kernel gives the bits of the tfjs layers (logits, loss, all 8 gradients), groups=%i, %s, against %s, eps %f, trace %s', (G, activation, refGates, eps, useTrace) => {
     const spec = { obsSize: 11, numActions: 5 } as EnvSpec;
     const [N, T, B, H, O, A] = [G === 3 ? 3 : 2, 9, 5, 64, 11, 5];
     const rows = N * B;
@@ -281,7 +285,7 @@ describe('float32 SIMD GRU gate kernel', () => {
           const Ct = tf.tensor3d(C, [G, m, A]);
           const At = tf.tensor3d(avail, [G, m, A]);
           return actor.params.grads(() => {
-            const logits = actor.sequenceLogits(Xt, N, T, B, trace);
+            const logits = actor.sequenceLogits(Xt, N, T, B, useTrace ? trace : undefined);
             out.push(logits.dataSync() as Float32Array);
             // Another user of the kernel's memory between forward and backward.
             gateKernel().layout(1 << 16).forEach((p) => gateKernel().f32(p, 1 << 16).fill(7));
