@@ -50,7 +50,8 @@
  * size. Measured wall time (wt-11b2, load 15-21 on the shared 2 cores, the two workers of a
  * stage sharing one scheduler group at ~0.15-0.2 core each): stage 1 at 12 vs 12 44 min, at
  * 64 vs 64 ~3.8 min a round in rounds 1-12 (~2 h 30 min for 40); stage 2 at 12 vs 12 ~1.7
- * min a round once alone (~10 iterations a round). On an idle machine divide by ~5.
+ * min a round once alone (~10 iterations a round, ~2.6 CPU-s each with acting and env).
+ * What medium reached there: docs/design.md, "F2A2 Fig. 7 at 12 and 64 per side".
  *
  * One army size alone (a repro runs every size): the same two stages with `cairn train`, e.g.
  * for 12 vs 12 (commands and figures in docs/design.md, F2A2 section):
