@@ -45,9 +45,13 @@
  * iteration per 10 K stored red transitions: at most 10 a round, so up to 600 iterations).
  * Why 60: the 30-round `small`-style stage 2 at 12 vs 12 made 92 iterations and was still
  * rising (-1.18 -> -0.56, no kills, the policy moving only after ~50 iterations); a few hundred
- * iterations are what a plateau needs, and an iteration costs ~3.4 CPU-s (5 min 13 s for
- * 92 at 12 vs 12), so 60 rounds are ~15-30 CPU-min per size: a 2-3 hour run on the shared
- * 2 cores, stage 1's two sizes in parallel, then stage 2's two.
+ * iterations are what a plateau needs. An iteration costs ~2.3 CPU-s since wt-11b2 (3.3
+ * before; bench/isac-iteration.ts), whatever the army size, so 60 rounds are ~25 CPU-min per
+ * size. Measured wall time (wt-11b2, load 15-21 on the shared 2 cores, the two workers of a
+ * stage sharing one scheduler group at ~0.15-0.2 core each): stage 1 at 12 vs 12 44 min, at
+ * 64 vs 64 ~3.8 min a round in rounds 1-12 (~2 h 30 min for 40); stage 2 at 12 vs 12 ~1.7
+ * min a round once alone (~10 iterations a round, ~2.6 CPU-s each with acting and env).
+ * What medium reached there: docs/design.md, "F2A2 Fig. 7 at 12 and 64 per side".
  *
  * One army size alone (a repro runs every size): the same two stages with `cairn train`, e.g.
  * for 12 vs 12 (commands and figures in docs/design.md, F2A2 section):
