@@ -577,9 +577,12 @@ export class F2a2Trainer extends MaddpgTrainer {
     const as = lay.codecs.map((c, j) => tf.slice(Aj, [0, lay.actOff[j]], [R, c.dim]));
     this.stats.add('moa/loss', bank.step(os, as) / bank.pairs.length);
     const acc = tf.tidy(() => {
-      const lg = bank.logits(os);
-      const hit = bank.pairs.map(([, j], p) => tf.mean(tf.cast(tf.equal(tf.argMax(tf.squeeze(tf.slice(lg, [p, 0, 0], [1, R, bank.outDim]), [0]), -1), tf.argMax(as[j], -1)), 'float32')));
-      return tf.mean(tf.stack(hit));
+      // All pairs at once ([P, R] hits, each pair's mean over its rows, then over pairs): the
+      // same argmaxes and exact 0/1 sums as one pair at a time, in 7 kernels instead of 7 per pair.
+      const pred = tf.argMax(bank.logits(os), -1);
+      const target = as.map((a) => tf.argMax(a, -1));
+      const want = tf.stack(bank.pairs.map(([, j]) => target[j]));
+      return tf.mean(tf.mean(tf.cast(tf.equal(pred, want), 'float32'), 1));
     });
     this.stats.add('moa/accuracy', acc.dataSync()[0]);
     for (const t of [O, Aj, acc, ...os, ...as]) t.dispose();

@@ -28,17 +28,18 @@
  * regularisers stay the paper's, so the small run exercises the same update as the paper's,
  * only smaller.
  *
- * No budget between `small` and `paper` is defined, because none that learns was found that
- * fits ~30 min of wall per run on the shared 2-core machine (issue 11, wt-11s, 2026-12-03):
- * F2A2-SAC on Rover-Tower (the cheapest task per episode) at SMALL_ALGO's settings, 4 copies
- * (4 episodes per round, ~5 s of CPU per round at full MOA, ~40-50 s of wall at load 15-35),
- * `cairn train` for 39 rounds x 2 seeds and, with the impromptu MOA, 56 rounds x 1 seed:
- * mean_return per 10 rounds stayed at the random start (-17..0, against single rounds of
- * -45..+90 from 4 episodes each), on_goal_share at 0.1 throughout: no rise within 160-220
- * episodes. The MAAC code's default length is 50,000 episodes; how many of them the first
- * clear rise needs was not measured. At ~5 s of CPU per 4 episodes each 1,000 episodes cost
- * ~21 min of CPU per run, and a table is 14 runs x 2 seeds: e.g. 5,000 episodes would be
- * ~1.7 h of CPU per run, ~50 h per table, beyond a session here.
+ * No budget between `small` and `paper` is defined, because none that learns has been found
+ * (issue 11; docs/design.md "F2A2-SAC and MAAC: a learning budget on Rover-Tower"). wt-11s:
+ * F2A2-SAC at SMALL_ALGO's settings, 4 copies, 39 rounds x 2 seeds (full MOA) and 56 rounds
+ * (impromptu): mean_return at the random start (-17..0 per 10 rounds; random -8.1, on_goal_share
+ * 0.106). wt-11l, 12 copies: MAAC at its paper preset (verified against spec §4.3 and the MAAC
+ * code) flat at the random start through 624 episodes; F2A2-SAC (impromptu MOA, batch 128,
+ * alpha1 = alpha2 = 1) did not stay there but collapsed below it within ~110 update iterations
+ * (MOA accuracy 0.24 -> 0.95, on_goal_share down to 0.03): the a2 (delta^2) score term dominates
+ * its actor at standardised rewards, so the spec's alpha2/alpha1 sweep (§1.12) must come before
+ * any budget. Cost now (worker CPU, 12 episodes a round): MAAC ~24 min per 1,000 episodes,
+ * F2A2-SAC (impromptu, batch 128) ~49 min; a table is 14 runs x seeds, so e.g. 2,000 episodes x
+ * 2 seeds is ~100 h of CPU per table, beyond a session on the shared machine.
  */
 import type { Budget, ReferenceTable, Repro, ReproVariant } from './repro';
 import type { PartialExperiment } from './experiment';
