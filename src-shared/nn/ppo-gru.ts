@@ -474,14 +474,7 @@ function recurrenceBackward(
   for (let k = L - 1; k >= 0; k--) {
     const [r, z, hn, sg, d] = st.slice(5 * k, 5 * k + 5);
     const dh: Tensor = tf.add(carry === null ? dcs[k] : tf.add(carry, dcs[k]), dMeans[k]);
-    const dz = tf.mul(dh, d);
-    const dd: Tensor = tf.mul(dh, z);
-    const dn = tf.add(dh, tf.neg(dd));
-    const da = tf.mul(tf.mul(tf.mul(dn, 2), tf.mul(sg, tf.sub(1, sg))), 2);
-    const dr = tf.mul(da, hn);
-    const dhn = tf.mul(da, r);
-    const dpz = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
-    const dpr = tf.mul(dr, tf.mul(r, tf.sub(1, r)));
+    const { dd, da, dhn, dpz, dpr } = lnGruGateGrads(tf, dh, r, z, hn, sg, d);
     dxr[k] = dpr;
     dxz[k] = dpz;
     dxn[k] = da;
@@ -540,4 +533,23 @@ export function gruChunks(tf: Tf, cell: GRUCell, e: Tensor, h0: Float32Array, L:
     }
     return G === 1 ? outs[0] : concatDiff(tf, outs, 0);
   });
+}
+
+/**
+ * One step's gate derivatives of the LayerNorm GRU from the state gradient dh, with the
+ * registered gradients' own ops in their order (so the per-group and all-groups paths,
+ * nn/ppo-kernel.ts, keep the taped reference's bits): dd flows to the previous state directly,
+ * da / dhn / dpz / dpr are the candidate's, the reset-scaled hidden's and the two gates'
+ * pre-activation gradients.
+ */
+export function lnGruGateGrads(tf: Tf, dh: Tensor, r: Tensor, z: Tensor, hn: Tensor, sg: Tensor, d: Tensor) {
+  const dz = tf.mul(dh, d);
+  const dd: Tensor = tf.mul(dh, z);
+  const dn = tf.add(dh, tf.neg(dd));
+  const da = tf.mul(tf.mul(tf.mul(dn, 2), tf.mul(sg, tf.sub(1, sg))), 2);
+  const dr = tf.mul(da, hn);
+  const dhn = tf.mul(da, r);
+  const dpz = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
+  const dpr = tf.mul(dr, tf.mul(r, tf.sub(1, r)));
+  return { dd, da, dhn, dpz, dpr };
 }

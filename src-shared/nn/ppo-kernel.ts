@@ -44,7 +44,7 @@
  */
 import { gateKernel } from './gru-simd';
 import type { GRUCell } from './gru';
-import { blockSums } from './ppo-gru';
+import { blockSums, lnGruGateGrads } from './ppo-gru';
 import { readInto, upload } from './tensor-io';
 import type { Tensor, Tf } from './tf';
 
@@ -203,14 +203,7 @@ export function lnGruLayerGroups(tf: Tf, xs: readonly Tensor[], cell: GRUCell, h
           const dck = stepOf(dcv, k, H);
           const dmk = stepOf(dmv, k, 1);
           const dh: Tensor = tf.add(carry === null ? dck : tf.add(carry, dck), dmk);
-          const dz = tf.mul(dh, d);
-          const dd: Tensor = tf.mul(dh, z);
-          const dn = tf.add(dh, tf.neg(dd));
-          const da = tf.mul(tf.mul(tf.mul(dn, 2), tf.mul(sg, tf.sub(1, sg))), 2);
-          const dr = tf.mul(da, hn);
-          const dhn = tf.mul(da, r);
-          const dpz = tf.mul(dz, tf.mul(z, tf.sub(1, z)));
-          const dpr = tf.mul(dr, tf.mul(r, tf.sub(1, r)));
+          const { dd, da, dhn, dpz, dpr } = lnGruGateGrads(tf, dh, r, z, hn, sg, d);
           [dpr, dpz, da, dhn].forEach((t, gate) => readInto(tf, t, K.f32(dzAt(gate, k, 0), gn)));
           carry = k > 0 ? tf.add(tf.add(tf.add(dd, mm(dhn, 2)), mm(dpz, 1)), mm(dpr, 0)) : null;
         }
