@@ -5,65 +5,33 @@
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src-main/backend/select';
-import { resolve } from '../src-shared/config/schema';
-import { getPreset } from '../src-shared/config/presets';
-import { getAlgo, getEnv } from '../src-shared/registry';
-import { Rng } from '../src-shared/rng';
-
-function parse(v: string): unknown {
-  if (v === 'true' || v === 'false') return v === 'true';
-  return Number.isFinite(Number(v)) ? Number(v) : v;
-}
+import { KernelCounter, presetTrainer } from './preset-trainer';
 
 async function main(): Promise<void> {
   await initBackend('wasm');
   const [roundsArg, spec] = process.argv.slice(2);
   const rounds = Number(roundsArg) || 1;
-  const [name, over = ''] = spec.split(':');
-  const p = getPreset(name)!;
-  const envEntry = getEnv(String(p.config.env?.id))!;
-  const algo = getAlgo(String(p.config.algo?.id))!;
-  const { id: _e, ...envRaw } = p.config.env ?? {};
-  const { id: _a, ...algoRaw } = p.config.algo ?? {};
-  const extra: Record<string, unknown> = {};
-  let numEnvs = 4;
-  for (const kv of over.split(',').filter(Boolean)) {
-    const [k, v] = kv.split('=');
-    if (k === 'numEnvs') numEnvs = Number(v);
-    else extra[k] = parse(v);
-  }
-  const envConfig = resolve('env', envEntry.schema, envRaw);
-  const config = resolve('algo', algo.schema, { ...algoRaw, ...extra });
-  const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
-  const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
-  const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
-  const orig = engine.runKernel.bind(engine);
-  let counts = new Map<string, number>();
+  const trainer = presetTrainer(spec);
   const stackFor = new Set((process.env.STACKS ?? '').split(',').filter(Boolean));
   let sites = new Map<string, number>();
-  engine.runKernel = (...a: unknown[]) => {
-    const k = String(a[0]);
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-    if (stackFor.has(k)) {
-      const fr = (new Error().stack ?? '').split('\n').filter((l) => l.includes('src-shared')).slice(0, 2).map((l) => l.trim().replace(/^at /, '').replace(/\(.*src-shared\//, '(')).join(' < ');
-      const key = `${k} ${fr}`;
-      sites.set(key, (sites.get(key) ?? 0) + 1);
-    }
-    return orig(...a);
-  };
+  const counter = new KernelCounter((k) => {
+    if (!stackFor.has(k)) return;
+    const fr = (new Error().stack ?? '').split('\n').filter((l) => l.includes('src-shared')).slice(0, 2).map((l) => l.trim().replace(/^at /, '').replace(/\(.*src-shared\//, '(')).join(' < ');
+    const key = `${k} ${fr}`;
+    sites.set(key, (sites.get(key) ?? 0) + 1);
+  });
   let last = '';
   const allStats: unknown[] = [];
   for (let r = 0; r <= rounds; r++) {
-    counts = new Map();
+    counter.reset();
     sites = new Map();
     const c0 = process.cpuUsage();
     const res = await trainer.round();
     const c = process.cpuUsage(c0);
     allStats.push(res.stats);
-    const total = [...counts.values()].reduce((s, x) => s + x, 0);
-    last = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${k} ${v}`).join(', ');
+    const total = counter.total;
+    last = [...counter.byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(`round ${r}: cpu ms ${((c.user + c.system) / 1000).toFixed(0)} kernels ${total} iters ${res.stats['charts/update_iters']} mean_return ${res.stats.mean_return?.toFixed?.(2)}`);
   }
   console.log(last);
@@ -82,6 +50,7 @@ async function main(): Promise<void> {
   hc.update(JSON.stringify(ck.extra));
   console.log(`digest stats ${statsDigest} checkpoint ${hc.digest('hex').slice(0, 16)} (${Object.keys(ck.tensors).length} tensors)`);
   console.log(`load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  counter.restore();
   trainer.dispose();
 }
 

@@ -7,19 +7,10 @@
  * Overrides after ':' are algo fields (numbers, booleans or strings), `numEnvs=` the copies.
  */
 import os from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src-main/backend/select';
-import { resolve } from '../src-shared/config/schema';
-import { getPreset } from '../src-shared/config/presets';
-import { getAlgo, getEnv } from '../src-shared/registry';
-import { Rng } from '../src-shared/rng';
+import { KernelCounter, presetTrainer } from './preset-trainer';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function parse(v: string): unknown {
-  if (v === 'true' || v === 'false') return v === 'true';
-  return Number.isFinite(Number(v)) ? Number(v) : v;
-}
 
 async function main(): Promise<void> {
   await initBackend('wasm');
@@ -27,39 +18,16 @@ async function main(): Promise<void> {
   const rounds = Number(roundsArg) || 3;
   console.log(`f2a2-speed: ${rounds} rounds each, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   for (const spec of specs) {
-    const [name, over = ''] = spec.split(':');
-    const p = getPreset(name);
-    if (!p) throw new Error(`preset ${name} is not defined`);
-    const envEntry = getEnv(String(p.config.env?.id))!;
-    const algo = getAlgo(String(p.config.algo?.id))!;
-    const { id: _e, ...envRaw } = p.config.env ?? {};
-    const { id: _a, ...algoRaw } = p.config.algo ?? {};
-    const extra: Record<string, unknown> = {};
-    let numEnvs = 4;
-    for (const kv of over.split(',').filter(Boolean)) {
-      const [k, v] = kv.split('=');
-      if (k === 'numEnvs') numEnvs = Number(v);
-      else extra[k] = parse(v);
-    }
-    const envConfig = resolve('env', envEntry.schema, envRaw);
-    const config = resolve('algo', algo.schema, { ...algoRaw, ...extra });
-    const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
-    const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
+    const trainer = presetTrainer(spec);
     const cpu: number[] = [];
     const steps: number[] = [];
     const calls: number[] = [];
     const iters: number[] = [];
     let lastIters = 0;
-    const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
-    const orig = engine.runKernel.bind(engine);
-    let n = 0;
-    engine.runKernel = (...a: unknown[]) => {
-      n++;
-      return orig(...a);
-    };
+    const counter = new KernelCounter();
     try {
       for (let r = 0; r <= rounds; r++) {
-        n = 0;
+        counter.reset();
         const c0 = process.cpuUsage();
         const res = await trainer.round();
         const c = process.cpuUsage(c0);
@@ -67,13 +35,13 @@ async function main(): Promise<void> {
         if (r > 0) {
           cpu.push((c.user + c.system) / 1000);
           steps.push(res.envSteps ?? 0);
-          calls.push(n);
+          calls.push(counter.total);
           iters.push(it - lastIters);
         }
         lastIters = it;
       }
     } finally {
-      engine.runKernel = orig;
+      counter.restore();
       trainer.dispose();
     }
     const sps = (steps.reduce((a, b) => a + b, 0) * 1000) / cpu.reduce((a, b) => a + b, 0);
