@@ -15,31 +15,16 @@ import { comaEntry } from '../../src-shared/algos/coma';
 import { comaCriticThreadFactory, setComaCriticThreadFactory, type ComaCriticThreadFactory } from '../../src-shared/algos/coma-critic-step';
 import { setPpoAutoThreads } from '../../src-shared/algos/ppo-threads-hint';
 import { ComaCriticThreadHost } from '../../src-main/runner/coma-critic-thread';
-import { build, episodeSummary, setupTf } from './helpers';
+import { build, runTrace, setupTf } from './helpers';
 
 const ENV = { episodeLimit: 25, obsLastAction: true };
 /** Every released-code value: what the `-released-code` presets switch on. */
 const { id: _comaId, ...RELEASED } = getPreset('manitokan-coma-released-code')!.config.algo!;
 
 /** `hints[r]`: the host's 'auto' hint before round r. */
-async function trace(algo: Record<string, unknown>, rounds: number, hints?: (1 | 2)[]): Promise<string> {
-  const { trainer } = build(comaEntry, { numEnvs: 3, env: ENV, algo: { batchSize: 4, bufferSize: 8, ...algo }, seed: 7 });
-  const out: unknown[] = [];
-  try {
-    for (let r = 0; r < rounds; r++) {
-      if (hints) setPpoAutoThreads(hints[r]);
-      const res = await trainer.round();
-      out.push(episodeSummary(res.episodes), res.stats);
-    }
-    const ck = await trainer.save();
-    const tensors = Object.entries(ck.tensors)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')]);
-    out.push(tensors, ck.extra);
-  } finally {
-    trainer.dispose();
-  }
-  return JSON.stringify(out);
+function trace(algo: Record<string, unknown>, rounds: number, hints?: (1 | 2)[]): Promise<string> {
+  const opts = { numEnvs: 3, env: ENV, algo: { batchSize: 4, bufferSize: 8, ...algo }, seed: 7 };
+  return runTrace(comaEntry, opts, rounds, hints && ((r) => setPpoAutoThreads(hints[r])));
 }
 
 describe('COMA update on two threads', () => {

@@ -37,6 +37,36 @@ export function episodeSummary(eps: EpisodeRecord[]): string {
   return JSON.stringify(eps.map((e) => [e.envIndex, e.metrics]));
 }
 
+/**
+ * Everything a run's bits depend on, as one string to compare two runs of the same (config,
+ * seed): each round's episodes and statistics, then the checkpoint's tensors (bytes) and extra
+ * state. `beforeRound(r)` runs before round r (e.g. to change a host hint between rounds).
+ */
+export async function runTrace(
+  entry: AlgoEntry,
+  opts: Parameters<typeof build>[1],
+  rounds: number,
+  beforeRound?: (r: number) => void,
+): Promise<string> {
+  const { trainer } = build(entry, opts);
+  const out: unknown[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      beforeRound?.(r);
+      const res = await trainer.round();
+      out.push(episodeSummary(res.episodes), res.stats);
+    }
+    const ck = await trainer.save();
+    const tensors = Object.entries(ck.tensors)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')]);
+    out.push(tensors, ck.extra);
+  } finally {
+    trainer.dispose();
+  }
+  return JSON.stringify(out);
+}
+
 export function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }

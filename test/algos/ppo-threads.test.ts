@@ -13,31 +13,15 @@ import { ppoCriticThreadFactory, setPpoCriticThreadFactory, type PpoCriticThread
 import { setPpoAutoThreads } from '../../src-shared/algos/ppo-threads-hint';
 import type { AlgoEntry } from '../../src-shared/algos/types';
 import { PpoCriticThreadHost } from '../../src-main/runner/ppo-critic-thread';
-import { build, episodeSummary, setupTf } from './helpers';
+import { build, runTrace, setupTf } from './helpers';
 
 const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFlag: true };
 /** The released code's MAPPO values: the manitokan-mappo-released-code preset's algo part. */
 const { id: _mappoId, ...MAPPO_RELEASED } = getPreset('manitokan-mappo-released-code')!.config.algo!;
 
 /** `hints[r]`: the host's 'auto' hint before round r (a host that changes its mind between rounds). */
-async function trace(entry: AlgoEntry, algo: Record<string, unknown>, rounds: number, hints?: (1 | 2)[]): Promise<string> {
-  const { trainer } = build(entry, { numEnvs: 3, env: ENV, algo, seed: 7 });
-  const out: unknown[] = [];
-  try {
-    for (let r = 0; r < rounds; r++) {
-      if (hints) setPpoAutoThreads(hints[r]);
-      const res = await trainer.round();
-      out.push(episodeSummary(res.episodes), res.stats);
-    }
-    const ck = await trainer.save();
-    const tensors = Object.entries(ck.tensors)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')]);
-    out.push(tensors, ck.extra);
-  } finally {
-    trainer.dispose();
-  }
-  return JSON.stringify(out);
+function trace(entry: AlgoEntry, algo: Record<string, unknown>, rounds: number, hints?: (1 | 2)[]): Promise<string> {
+  return runTrace(entry, { numEnvs: 3, env: ENV, algo, seed: 7 }, rounds, hints && ((r) => setPpoAutoThreads(hints[r])));
 }
 
 describe('PPO update on two threads', () => {
