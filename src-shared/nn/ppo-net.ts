@@ -8,7 +8,7 @@ import { concatDiff } from './conv';
 import { GRUCell } from './gru';
 import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruLayer, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
 import { Linear, groupedLinear, type Activation } from './mlp';
-import { lnGruLayerGroups, ppoKernelOn } from './ppo-kernel';
+import { lnGruLayerGroups, ppoHeadGroups, ppoKernel, ppoKernelOn, ppoTrunkGroups } from './ppo-kernel';
 import { ParamSet } from './params';
 import { assignConstant, assignOrthogonal } from './ppo';
 import type { Tensor, Tf } from './tf';
@@ -138,6 +138,16 @@ export class PpoNet {
     // On the wasm kernel the GRU layer runs once over all groups (lnGruLayerGroups): the
     // feed-forward layers run per group first, the head per group after.
     const batched = this.gru !== null && !ppoStaging.legacy && ppoKernelOn(tf);
+    // And the feed-forward layers too, as one op each over all groups (relu only: the other
+    // activations run per group).
+    if (batched && ppoKernel.layers && act === 'relu') {
+      return tf.tidy(() => {
+        const trunk = { G: this.groups, P, K, E, C, H };
+        const x = ppoTrunkGroups(tf, trunk, { convW: this.conv.weight, convB: this.conv.bias, fc1W: this.fc1.weight, fc1B: this.fc1.bias, fc2W: this.fc2.weight, fc2B: this.fc2.bias }, patches, extras, L, S);
+        const y = lnGruLayerGroups(tf, x, this.gru!, h0, L, S);
+        return ppoHeadGroups(tf, y, this.head.weight, this.head.bias, L, S);
+      });
+    }
     return tf.tidy(() => {
       const outs: Tensor[] = [];
       const xs: Tensor[] = [];

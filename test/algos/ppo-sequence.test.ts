@@ -50,16 +50,21 @@ function run(net: PpoNet, reference: boolean | 'legacy', p: Float32Array, e: Flo
 
 // Both GRU-layer paths of PpoNet.sequence: all groups at once with the wasm kernel's matmuls
 // (lnGruLayerGroups, the default on wasm) and per group with tfjs's (lnGruLayer).
+// Since issue-15f also the feed-forward layers over all groups as one op each (ppoTrunkGroups,
+// ppoHeadGroups; the default on wasm for relu) or per group on tfjs (blockLinear).
 describe.each([
-  ['groups at once, kernel matmuls', true],
-  ['per group, tfjs matmuls', false],
-])('PpoNet.sequence equals the per-step reference bit for bit (%s)', (_path, kernel) => {
+  ['groups at once, kernel matmuls, layers too', true, true],
+  ['groups at once, kernel matmuls, layers per group', true, false],
+  ['per group, tfjs matmuls', false, false],
+])('PpoNet.sequence equals the per-step reference bit for bit (%s)', (_path, kernel, layers) => {
   beforeAll(setupTf);
   beforeEach(() => {
     ppoKernel.matmul = kernel;
+    ppoKernel.layers = layers;
   });
   afterEach(() => {
     ppoKernel.matmul = true;
+    ppoKernel.layers = true;
   });
 
   it.each([
