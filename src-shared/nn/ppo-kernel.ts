@@ -178,8 +178,9 @@ export function lnGruLayerGroups(tf: Tf, xIn: readonly Tensor[] | Tensor, cell: 
         const [wiS, whS, gainS, hAllS, cS, invS, nS] = saved.slice(nx, nx + 7);
         const st = saved.slice(nx + 7);
         const inW = Math.max(inDim, H);
-        const [pWiT, pWhT, pA, pR, pXb, pAllb, pDc, pDz, pT, pP, pDx] = K.layout(
-          G * 3 * H * inDim, G * 3 * H * H, gn, 3 * gn, G * rows * inDim, G * rows * H, 2 * G * rows * H, 4 * L * gn, (inW + 1) * S, (inW + 1) * H, 3 * rows * inDim,
+        const [pWiT, pWhT, pA, pR, pXb, pAllb, pDc, pDz, pT, pP, pDx, pAX, pAH, pB4, pS4, pH0, pDxAll] = K.layout(
+          G * 3 * H * inDim, G * 3 * H * H, gn, 3 * gn, G * rows * inDim, G * rows * H, 2 * G * rows * H, 4 * L * gn, 4 * H * S, inW * H, 3 * rows * inDim,
+          G * 3 * H * inDim, G * 3 * H * H, G * 4 * H, 4 * H, gn, stacked ? G * rows * inDim : 0,
         );
         stageW(wiS.dataSync() as Float32Array, inDim, K.f32(pWiT, G * 3 * H * inDim), true);
         stageW(whS.dataSync() as Float32Array, H, K.f32(pWhT, G * 3 * H * H), true);
@@ -222,56 +223,66 @@ export function lnGruLayerGroups(tf: Tf, xIn: readonly Tensor[] | Tensor, cell: 
         const X = K.f32(pXb, G * rows * inDim);
         if (stacked) readInto(tf, xsS[0], X);
         else for (let g = 0; g < G; g++) readInto(tf, xsS[g], X.subarray(g * rows * inDim, (g + 1) * rows * inDim));
-        const hp = readInto(tf, hAllS, K.f32(pAllb, G * rows * H));
-        // h_{k-1} of group g's block k: h0 for k = 0, else the forward's h_{k-1}.
-        const T = K.f32(pT, (inW + 1) * S);
-        const P = K.f32(pP, (inW + 1) * H);
-        const accX = Array.from({ length: G * 3 }, () => new Float32Array((inDim + 1) * H));
-        const accH = Array.from({ length: G * 3 }, () => new Float32Array((H + 1) * H));
-        const blockGrads = (src: Float32Array, d: number, g: number, k: number, gates: number[], acc: Float32Array[]): void => {
-          transposeInto(src, S, d, T);
-          T.fill(1, d * S, (d + 1) * S);
-          const m = (d + 1) * H;
-          for (let j = 0; j < 3; j++) {
-            K.k.matmul(d + 1, S, H, pT, dzAt(gates[j], k, g), 0, pP, 0);
-            const a = acc[g * 3 + j];
-            if (k === L - 1) a.set(P.subarray(0, m));
-            else for (let i = 0; i < m; i++) a[i] += P[i];
-          }
-        };
+        // h_{k-1} of the blocks k > 0 (the forward's states), h0 of the blocks k = 0.
+        readInto(tf, hAllS, K.f32(pAllb, G * rows * H));
+        K.f32(pH0, gn).set(h0);
+        // Per group and step block k (last first): dz^T of the four gate gradients (r, z, a, hn)
+        // with their column sums (columnsT: float32, row 0 first, the stock Sum's order), then
+        // dW^T = dz_k^T v_k with v_k = x_k (input side, gates r z a) or h_{k-1} (hidden side, r z
+        // hn; h0 for k = 0), read in place: the products x[r, i] dz[r, j] over the block's rows
+        // from row 0, as x_k^T dz_k (a * b = b * a exactly). The blocks are added last first in
+        // float32 (addF32: AddN's order); the last block's results go straight to the sums.
+        const prodB = pP;
         for (let g = 0; g < G; g++) {
           for (let k = L - 1; k >= 0; k--) {
-            blockGrads(X.subarray((g * rows + k * S) * inDim, (g * rows + (k + 1) * S) * inDim), inDim, g, k, [0, 1, 2], accX);
-            const hPrev = k === 0 ? h0.subarray(g * n, (g + 1) * n) : hp.subarray((g * L + k - 1) * n, (g * L + k) * n);
-            blockGrads(hPrev, H, g, k, [0, 1, 3], accH);
+            const last = k === L - 1;
+            for (let q = 0; q < 4; q++) {
+              const acc = pB4 + (((g * 4 + q) * H) << 2);
+              const sums = last ? acc : pS4 + ((q * H) << 2);
+              K.f32(sums, H).fill(0);
+              K.k.columnsT(S, H, dzAt(q, k, g), 0, pT + ((q * H * S) << 2), sums, 0);
+              if (!last) K.k.addF32(H, acc, acc, sums);
+            }
+            const xk = pXb + (((g * rows + k * S) * inDim) << 2);
+            const hk = k === 0 ? pH0 + ((g * n) << 2) : pAllb + (((g * L + k - 1) * n) << 2);
+            for (let j = 0; j < 3; j++) {
+              const ax = pAX + (((g * 3 + j) * H * inDim) << 2);
+              K.k.matmul(H, S, inDim, pT + ((j * H * S) << 2), xk, 0, last ? ax : prodB, 0);
+              if (!last) K.k.addF32(H * inDim, ax, ax, prodB);
+              const ah = pAH + (((g * 3 + j) * H * H) << 2);
+              K.k.matmul(H, S, H, pT + (((j === 2 ? 3 : j) * H * S) << 2), hk, 0, last ? ah : prodB, 0);
+              if (!last) K.k.addF32(H * H, ah, ah, prodB);
+            }
           }
         }
-        // ---- input gradients per group: (dX_n W_n^T + dX_z W_z^T) + dX_r W_r^T.
+        // ---- input gradients per group: (dX_n W_n^T + dX_z W_z^T) + dX_r W_r^T, in float32.
         const m = rows * inDim;
-        const dxv = K.f32(pDx, 3 * m);
         const dxs: Tensor[] = [];
-        const dxAll = stacked ? new Float32Array(G * m) : dxv;
         for (let g = 0; g < G; g++) {
           for (let j = 0; j < 3; j++) {
             for (let k = 0; k < L; k++) K.k.matmul(S, H, inDim, dzAt(j, k, g), pWiT + wBytes(g, j, inDim), 0, pDx + ((j * m + k * S * inDim) << 2), 0);
           }
-          const to = stacked ? dxAll.subarray(g * m, (g + 1) * m) : dxv;
-          for (let i = 0; i < m; i++) to[i] = Math.fround(dxv[2 * m + i] + dxv[m + i]) + dxv[i];
-          if (!stacked) dxs.push(upload(tf, dxv.subarray(0, m), [1, rows, inDim]));
+          K.k.addF32(m, pDx + ((2 * m) << 2), pDx + ((2 * m) << 2), pDx + (m << 2));
+          K.k.addF32(m, stacked ? pDxAll + ((g * m) << 2) : pDx, pDx + ((2 * m) << 2), pDx);
+          if (!stacked) dxs.push(upload(tf, K.f32(pDx, m), [1, rows, inDim]));
         }
-        if (stacked) dxs.push(upload(tf, dxAll, [G, rows, inDim]));
+        if (stacked) dxs.push(upload(tf, K.f32(pDxAll, G * m), [G, rows, inDim]));
         const dWi = new Float32Array(G * inDim * 3 * H);
         const dBi = new Float32Array(G * 3 * H);
         const dWh = new Float32Array(G * H * 3 * H);
         const dBh = new Float32Array(G * 3 * H);
+        const AX = K.f32(pAX, G * 3 * H * inDim);
+        const AH = K.f32(pAH, G * 3 * H * H);
+        const B4 = K.f32(pB4, G * 4 * H);
         for (let g = 0; g < G; g++) {
           for (let j = 0; j < 3; j++) {
-            const ax = accX[g * 3 + j];
-            const ah = accH[g * 3 + j];
-            for (let i = 0; i < inDim; i++) dWi.set(ax.subarray(i * H, (i + 1) * H), g * inDim * 3 * H + i * 3 * H + j * H);
-            for (let i = 0; i < H; i++) dWh.set(ah.subarray(i * H, (i + 1) * H), g * H * 3 * H + i * 3 * H + j * H);
-            dBi.set(ax.subarray(inDim * H), (g * 3 + j) * H);
-            dBh.set(ah.subarray(H * H), (g * 3 + j) * H);
+            // dW^T [H][d] of gate j into the variable's [d][3H] rows.
+            const ox = (g * 3 + j) * H * inDim;
+            for (let c = 0; c < H; c++) for (let i = 0; i < inDim; i++) dWi[g * inDim * 3 * H + i * 3 * H + j * H + c] = AX[ox + c * inDim + i];
+            const oh = (g * 3 + j) * H * H;
+            for (let c = 0; c < H; c++) for (let i = 0; i < H; i++) dWh[g * H * 3 * H + i * 3 * H + j * H + c] = AH[oh + c * H + i];
+            dBi.set(B4.subarray((g * 4 + j) * H, (g * 4 + j + 1) * H), (g * 3 + j) * H);
+            dBh.set(B4.subarray((g * 4 + (j === 2 ? 3 : j)) * H, (g * 4 + (j === 2 ? 3 : j) + 1) * H), (g * 3 + j) * H);
           }
         }
         return [
@@ -311,6 +322,9 @@ interface DenseBack {
   dzT: number;
   prod: number;
   sums: number;
+  /** the results: dW^T [G][out][inDim] and db [G][out] (float32 sums of the blocks, last first) */
+  accW: number;
+  accB: number;
 }
 
 /**
@@ -322,36 +336,33 @@ interface DenseBack {
  * first in float32 (AddN's and the leading-axis Sum's order); the input gradient dz W^T over all
  * rows at once (row-wise). Why dz^T on the left: columnsT writes it while it applies the relu
  * mask, and x_k is then read in place as the matmul's right operand (no transpose of x: the JS
- * block transposes of issue-15i's GRU path). Returns dW^T [G][out][inDim] and db [G][out].
+ * block transposes of issue-15i's GRU path); the blocks are added by the kernel's addF32.
+ * Returns views of dW^T [G][out][inDim] and db [G][out] at accW / accB.
  */
 function denseBackward(K: ReturnType<typeof gateKernel>, d: DenseBack): { dWT: Float32Array; db: Float32Array } {
   const { G, L, R, inDim, out } = d;
   const rows = L * R;
   const m = out * inDim;
-  const dWT = new Float32Array(G * m);
-  const db = new Float32Array(G * out);
   for (let g = 0; g < G; g++) {
-    const aw = dWT.subarray(g * m, (g + 1) * m);
-    const ab = db.subarray(g * out, (g + 1) * out);
+    const aw = d.accW + ((g * m) << 2);
+    const ab = d.accB + ((g * out) << 2);
     for (let k = L - 1; k >= 0; k--) {
       const base = g * rows + k * R;
-      const sums = K.f32(d.sums, out);
-      sums.fill(0);
+      const last = k === L - 1;
+      // The last block's product and sums go straight to the accumulators, the others are added.
+      const sums = last ? ab : d.sums;
+      K.f32(sums, out).fill(0);
       const dyk = d.dy + ((base * out) << 2);
-      K.k.columnsT(R, out, dyk, d.mask === 0 ? 0 : d.mask + ((base * out) << 2), d.dzT, d.sums, dyk);
-      K.k.matmul(out, R, inDim, d.dzT, d.x + ((base * inDim) << 2), 0, d.prod, 0);
-      const p = K.f32(d.prod, m);
-      if (k === L - 1) {
-        aw.set(p);
-        ab.set(sums);
-      } else {
-        for (let i = 0; i < m; i++) aw[i] += p[i];
-        for (let i = 0; i < out; i++) ab[i] += sums[i];
+      K.k.columnsT(R, out, dyk, d.mask === 0 ? 0 : d.mask + ((base * out) << 2), d.dzT, sums, dyk);
+      K.k.matmul(out, R, inDim, d.dzT, d.x + ((base * inDim) << 2), 0, last ? aw : d.prod, 0);
+      if (!last) {
+        K.k.addF32(m, aw, aw, d.prod);
+        K.k.addF32(out, ab, ab, d.sums);
       }
     }
     if (d.wT !== 0) K.k.matmul(rows, out, d.dxCols, d.dy + ((g * rows * out) << 2), d.wT + ((g * out * d.dxCols) << 2), 0, d.dx + ((g * rows * d.dxCols) << 2), 0);
   }
-  return { dWT, db };
+  return { dWT: K.f32(d.accW, G * m), db: K.f32(d.accB, G * out) };
 }
 
 /** dW^T [G][out][in] as the variable's layout [G][in][out]. */
@@ -462,9 +473,9 @@ export function ppoTrunkGroups(tf: Tf, s: TrunkShape, w: TrunkParams, patches: F
         const fS = E > 0 ? rest[0] : cS;
         const y1S = rest[E > 0 ? 1 : 0];
         const mx = Math.max(KK, F, H);
-        const [qP, qC, qF, qY1, qY2, qW1T, qW2T, qDy, qD1, qD0, qDzT, qProd, qSums] = Kn.layout(
+        const [qP, qC, qF, qY1, qY2, qW1T, qW2T, qDy, qD1, qD0, qDzT, qProd, qSums, qA2, qB2, qA1, qB1, qA0, qB0] = Kn.layout(
           G * rows * P * KK, G * rows * pc, E > 0 ? G * rows * F : 0, G * rows * H, G * rows * H, G * H * pc, G * H * H, G * rows * H, G * rows * H, G * rows * pc,
-          Math.max(H * S, C * S * P), mx * H, Math.max(H, C),
+          Math.max(H * S, C * S * P), mx * H, Math.max(H, C), G * H * H, G * H, G * H * F, G * H, G * C * KK, G * C,
         );
         readInto(tf, pS, Kn.f32(qP, G * rows * P * KK));
         readInto(tf, cS, Kn.f32(qC, G * rows * pc));
@@ -473,11 +484,11 @@ export function ppoTrunkGroups(tf: Tf, s: TrunkShape, w: TrunkParams, patches: F
         readInto(tf, yS, Kn.f32(qY2, G * rows * H));
         readInto(tf, dy, Kn.f32(qDy, G * rows * H));
         stageGroupWeightsT(tf, Kn, f2W, G, H, H, qW2T);
-        const fc2 = denseBackward(Kn, { G, L, R: S, inDim: H, out: H, x: qY1, dy: qDy, mask: qY2, wT: qW2T, dxCols: H, dx: qD1, dzT: qDzT, prod: qProd, sums: qSums });
+        const fc2 = denseBackward(Kn, { G, L, R: S, inDim: H, out: H, x: qY1, dy: qDy, mask: qY2, wT: qW2T, dxCols: H, dx: qD1, dzT: qDzT, prod: qProd, sums: qSums, accW: qA2, accB: qB2 });
         // fc1's W^T for the conv's columns only (the extras are data).
         stageGroupWeightsT(tf, Kn, f1W, G, F, H, qW1T, pc);
-        const fc1 = denseBackward(Kn, { G, L, R: S, inDim: F, out: H, x: E > 0 ? qF : qC, dy: qD1, mask: qY1, wT: qW1T, dxCols: pc, dx: qD0, dzT: qDzT, prod: qProd, sums: qSums });
-        const conv = denseBackward(Kn, { G, L, R: S * P, inDim: KK, out: C, x: qP, dy: qD0, mask: qC, wT: 0, dxCols: 0, dx: 0, dzT: qDzT, prod: qProd, sums: qSums });
+        const fc1 = denseBackward(Kn, { G, L, R: S, inDim: F, out: H, x: E > 0 ? qF : qC, dy: qD1, mask: qY1, wT: qW1T, dxCols: pc, dx: qD0, dzT: qDzT, prod: qProd, sums: qSums, accW: qA1, accB: qB1 });
+        const conv = denseBackward(Kn, { G, L, R: S * P, inDim: KK, out: C, x: qP, dy: qD0, mask: qC, wT: 0, dxCols: 0, dx: 0, dzT: qDzT, prod: qProd, sums: qSums, accW: qA0, accB: qB0 });
         return [
           upload(tf, untransposeGroups(conv.dWT, G, C, KK), [G, KK, C]),
           upload(tf, conv.db, [G * C]),
@@ -517,11 +528,11 @@ export function ppoHeadGroups(tf: Tf, x: Tensor, w: Tensor, b: Tensor, L: number
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
       tf.tidy(() => {
         const [xS, wS] = saved;
-        const [qX, qWT, qDy, qDx, qDzT, qProd, qSums] = Kn.layout(G * rows * H, G * out * H, G * rows * out, G * rows * H, out * S, out * H, out);
+        const [qX, qWT, qDy, qDx, qDzT, qProd, qSums, qA, qB] = Kn.layout(G * rows * H, G * out * H, G * rows * out, G * rows * H, out * S, out * H, out, G * out * H, G * out);
         readInto(tf, xS, Kn.f32(qX, G * rows * H));
         readInto(tf, dy, Kn.f32(qDy, G * rows * out));
         stageGroupWeightsT(tf, Kn, wS, G, H, out, qWT);
-        const r = denseBackward(Kn, { G, L, R: S, inDim: H, out, x: qX, dy: qDy, mask: 0, wT: qWT, dxCols: H, dx: qDx, dzT: qDzT, prod: qProd, sums: qSums });
+        const r = denseBackward(Kn, { G, L, R: S, inDim: H, out, x: qX, dy: qDy, mask: 0, wT: qWT, dxCols: H, dx: qDx, dzT: qDzT, prod: qProd, sums: qSums, accW: qA, accB: qB });
         return [upload(tf, Kn.f32(qDx, G * rows * H), [G, rows, H]), upload(tf, untransposeGroups(r.dWT, G, out, H), [G, H, out]), upload(tf, r.db, [G * out])];
       });
     return { value: y, gradFunc };
