@@ -539,3 +539,58 @@ export function ppoHeadGroups(tf: Tf, x: Tensor, w: Tensor, b: Tensor, L: number
   });
   return op(x, w, b);
 }
+
+/**
+ * The rollout's side of ppoTrunkGroups (no gradient): patches [G, R*P, K] and extras [G, R, E]
+ * (tensors, as PpoNet.step gets them) -> fc2's output [G, R, H], every matmul in the kernel per
+ * group: the values of PpoNet's `features` (linearInfer: one fused matmul per group, relu) bit
+ * for bit, with one upload instead of ~10 tfjs kernels per group (unstack, matmul, stack,
+ * reshape, concat).
+ */
+export function ppoTrunkInfer(tf: Tf, s: TrunkShape, w: TrunkParams, patches: Tensor, extras: Tensor | null, R: number): Tensor {
+  const { G, P, K: KK, E, C, H } = s;
+  const F = P * C + E;
+  const pc = P * C;
+  if (patches.size !== G * R * P * KK || (E > 0 ? extras?.size !== G * R * E : extras !== null)) {
+    throw new Error(`ppoTrunkInfer: patches [${patches.shape}] / extras [${extras?.shape}] do not match ${G} groups x ${R} rows x (${P} x ${KK}, ${E})`);
+  }
+  const Kn = gateKernel();
+  const [pP, pE, pWc, pBc, pW1, pB1, pW2, pB2, pC, pF, pY1, pY2] = Kn.layout(G * R * P * KK, G * R * E, G * KK * C, G * C, G * F * H, G * H, G * H * H, G * H, G * R * pc, G * R * F, G * R * H, G * R * H);
+  readInto(tf, patches, Kn.f32(pP, G * R * P * KK));
+  stageGroupWeights(tf, Kn, w.convW, G, KK, C, pWc);
+  stageGroupWeights(tf, Kn, w.fc1W, G, F, H, pW1);
+  stageGroupWeights(tf, Kn, w.fc2W, G, H, H, pW2);
+  readInto(tf, w.convB, Kn.f32(pBc, G * C));
+  readInto(tf, w.fc1B, Kn.f32(pB1, G * H));
+  readInto(tf, w.fc2B, Kn.f32(pB2, G * H));
+  for (let g = 0; g < G; g++) Kn.k.matmul(R * P, KK, C, pP + ((g * R * P * KK) << 2), pWc + ((g * KK * C) << 2), pBc + ((g * C) << 2), pC + ((g * R * pc) << 2), 1);
+  let pIn = pC;
+  if (E > 0) {
+    pIn = pF;
+    const ev = readInto(tf, extras!, Kn.f32(pE, G * R * E));
+    const f = Kn.f32(pF, G * R * F);
+    const c = Kn.f32(pC, G * R * pc);
+    for (let q = 0; q < G * R; q++) {
+      f.set(c.subarray(q * pc, (q + 1) * pc), q * F);
+      f.set(ev.subarray(q * E, (q + 1) * E), q * F + pc);
+    }
+  }
+  for (let g = 0; g < G; g++) {
+    Kn.k.matmul(R, F, H, pIn + ((g * R * F) << 2), pW1 + ((g * F * H) << 2), pB1 + ((g * H) << 2), pY1 + ((g * R * H) << 2), 1);
+    Kn.k.matmul(R, H, H, pY1 + ((g * R * H) << 2), pW2 + ((g * H * H) << 2), pB2 + ((g * H) << 2), pY2 + ((g * R * H) << 2), 1);
+  }
+  return upload(tf, Kn.f32(pY2, G * R * H), [G, R, H]);
+}
+
+/** The rollout's head (no gradient): y [G, R, H] -> y W_g + b_g as [G * R * out] on the CPU (a fresh array), per group in the kernel: linearInfer's values bit for bit. */
+export function ppoHeadInfer(tf: Tf, y: Tensor, w: Tensor, b: Tensor): Float32Array {
+  const [G, R, H] = y.shape as number[];
+  const out = w.shape[2] as number;
+  const Kn = gateKernel();
+  const [pX, pW, pB, pY] = Kn.layout(G * R * H, G * H * out, G * out, G * R * out);
+  readInto(tf, y, Kn.f32(pX, G * R * H));
+  stageGroupWeights(tf, Kn, w, G, H, out, pW);
+  readInto(tf, b, Kn.f32(pB, G * out));
+  for (let g = 0; g < G; g++) Kn.k.matmul(R, H, out, pX + ((g * R * H) << 2), pW + ((g * H * out) << 2), pB + ((g * out) << 2), pY + ((g * R * out) << 2), 0);
+  return Kn.f32(pY, G * R * out).slice();
+}
