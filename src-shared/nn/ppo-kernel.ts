@@ -23,13 +23,18 @@
  * memory, which is exact). Every product keeps its operands and its order:
  * - forward: x W_ij + b_ij and h W_hj + b_hj per gate and group, as the _FusedMatMul calls did;
  * - the state's gradient: dz_j W_hj^T per gate, added by the same tfjs Add kernels as before;
- * - weight gradients per step block k: dW = x_k^T dz_k (the products x[r, i] dz[r, j] summed
- *   over the block's rows from row 0, as dz_k^T x_k was; a * b = b * a exactly), the blocks
- *   added last first into float32 (AddN's order); the bias gradients as a last row of ones in
- *   x_k^T (sum of 1 * dz from 0 in row order: the stock Sum's order and bytes), the blocks
- *   added last first (the leading-axis Sum's order);
- * - the input gradient: dX_j W_ij^T per gate, added (dx_n + dx_z) + dx_r in float32 (a double
- *   sum of two float32 values rounded to float32 is the float32 sum).
+ * - weight gradients per step block k: dW^T = dz_k^T x_k (the products x[r, i] dz[r, j] summed
+ *   over the block's rows from row 0, as the tape's x_k^T dz_k; a * b = b * a exactly), with
+ *   dz_k^T written by the kernel's columnsT and x_k / h_{k-1} read in place (issue-15f; before,
+ *   x_k was transposed in JS with a row of ones), the blocks added last first in float32
+ *   (addF32: AddN's order); the bias gradients as columnsT's column sums (float32 from 0 in row
+ *   order: the stock Sum's order and bytes), the blocks added last first (the leading-axis
+ *   Sum's order);
+ * - the input gradient: dX_j W_ij^T per gate, added (dx_n + dx_z) + dx_r in float32 (addF32).
+ *
+ * Since issue-15f the feed-forward layers around it run the same way (ppoTrunkGroups: conv,
+ * fc1, fc2; ppoHeadGroups: the head; and their rollout forms ppoTrunkInfer / ppoHeadInfer), so
+ * PpoNet.sequence on wasm is three ops for all groups: trunk, GRU layer, head.
  * Checked by test/algos/ppo-sequence.test.ts (against the per-step reference, G = 1 and 2, and
  * at MAPPO's and IPPO's sizes against the legacy staging byte for byte, both ways of the
  * switch) and the golden series.
