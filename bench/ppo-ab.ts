@@ -11,6 +11,10 @@
  * matmuls (A: `ppoKernel.matmul = false`, the path before issue 15i) with all groups at once
  * on the wasm kernel's matmuls (B, the default; nn/ppo-kernel.ts); same bits too:
  * `node --import tsx bench/ppo-ab.ts --kernel [reps] [preset ...]`.
+ *
+ * `--layers` compares PpoNet's feed-forward layers (conv, fc1, fc2, head) per group on tfjs
+ * (A: `ppoKernel.layers = false`, the path before issue-15f) with all groups as one op each
+ * on the wasm kernel (B, the default; ppoTrunkGroups / ppoHeadGroups); same bits.
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -28,15 +32,17 @@ async function main(): Promise<void> {
   await initBackend('wasm');
   const argv = process.argv.slice(2);
   const kernel = argv[0] === '--kernel';
-  const [repsArg, ...named] = kernel ? argv.slice(1) : argv;
-  // A: the path before (legacy staging, or the GRU layer per group on tfjs); B: the default.
+  const layers = argv[0] === '--layers';
+  const [repsArg, ...named] = kernel || layers ? argv.slice(1) : argv;
+  // A: the path before (legacy staging, the GRU layer or the feed-forward layers per group on tfjs); B: the default.
   const setA = (a: boolean): void => {
     if (kernel) ppoKernel.matmul = !a;
+    else if (layers) ppoKernel.layers = !a;
     else ppoStaging.legacy = a;
   };
   const reps = Number(repsArg) || 3;
   const presets = named.length > 0 ? named : ['manitokan-mappo-history', 'manitokan-ippo-history'];
-  console.log(`ppo-ab${kernel ? ' --kernel' : ''}: ${reps} reps, 32 copies, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`ppo-ab${kernel ? ' --kernel' : layers ? ' --layers' : ''}: ${reps} reps, 32 copies, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
   const orig = engine.runKernel.bind(engine);
   let calls = 0;

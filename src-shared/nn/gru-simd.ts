@@ -50,6 +50,8 @@ export interface GateKernelExports {
    * first) added to sums [C]; out != 0: dz [m][C] there too.
    */
   columnsT(m: number, C: number, x: number, mask: number, dst: number, sums: number, out: number): void;
+  /** dst = a + b over n float32 values (dst may be a or b). */
+  addF32(n: number, dst: number, a: number, b: number): void;
 }
 
 function decodeBase64(s: string): Uint8Array {

@@ -8,7 +8,7 @@ import { concatDiff } from './conv';
 import { GRUCell } from './gru';
 import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruLayer, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
 import { Linear, groupedLinear, type Activation } from './mlp';
-import { lnGruLayerGroups, ppoKernelOn } from './ppo-kernel';
+import { lnGruLayerGroups, ppoHeadGroups, ppoHeadInfer, ppoKernel, ppoKernelOn, ppoTrunkGroups, ppoTrunkInfer, type TrunkParams, type TrunkShape } from './ppo-kernel';
 import { ParamSet } from './params';
 import { assignConstant, assignOrthogonal } from './ppo';
 import type { Tensor, Tf } from './tf';
@@ -96,12 +96,30 @@ export class PpoNet {
   step(patches: Tensor, extras: Tensor | null, R: number, hPrev: Float32Array, hNext: Float32Array): Float32Array {
     const tf = this.tf;
     let out!: Float32Array;
+    if (this.gru && this.activation === 'relu' && ppoKernel.layers && ppoKernelOn(tf)) {
+      // The trunk and head in the wasm kernel (nn/ppo-kernel.ts; the same bits), the GRU step
+      // and its LayerNorm as before.
+      const gru = this.gru;
+      tf.tidy(() => {
+        const x = ppoTrunkInfer(tf, this.trunkShape(), this.trunkParams(), patches, extras, R);
+        out = ppoHeadInfer(tf, gru.output(gru.stepRows(x, hPrev, hNext)), this.head.weight, this.head.bias);
+      });
+      return out;
+    }
     tf.tidy(() => {
       const x = this.features(patches, extras, R);
       const y = this.gru ? this.gru.output(this.gru.stepRows(x, hPrev, hNext)) : x;
       out = this.head.infer(y).dataSync() as Float32Array;
     });
     return out;
+  }
+
+  private trunkShape(): TrunkShape {
+    return { G: this.groups, ...this.shape, C: this.C, H: this.hidden };
+  }
+
+  private trunkParams(): TrunkParams {
+    return { convW: this.conv.weight, convB: this.conv.bias, fc1W: this.fc1.weight, fc1B: this.fc1.bias, fc2W: this.fc2.weight, fc2B: this.fc2.bias };
   }
 
   private scratchBuf = new Float32Array(0);
@@ -138,6 +156,15 @@ export class PpoNet {
     // On the wasm kernel the GRU layer runs once over all groups (lnGruLayerGroups): the
     // feed-forward layers run per group first, the head per group after.
     const batched = this.gru !== null && !ppoStaging.legacy && ppoKernelOn(tf);
+    // And the feed-forward layers too, as one op each over all groups (relu only: the other
+    // activations run per group).
+    if (batched && ppoKernel.layers && act === 'relu') {
+      return tf.tidy(() => {
+        const x = ppoTrunkGroups(tf, this.trunkShape(), this.trunkParams(), patches, extras, L, S);
+        const y = lnGruLayerGroups(tf, x, this.gru!, h0, L, S);
+        return ppoHeadGroups(tf, y, this.head.weight, this.head.bias, L, S);
+      });
+    }
     return tf.tidy(() => {
       const outs: Tensor[] = [];
       const xs: Tensor[] = [];

@@ -50,16 +50,21 @@ function run(net: PpoNet, reference: boolean | 'legacy', p: Float32Array, e: Flo
 
 // Both GRU-layer paths of PpoNet.sequence: all groups at once with the wasm kernel's matmuls
 // (lnGruLayerGroups, the default on wasm) and per group with tfjs's (lnGruLayer).
+// Since issue-15f also the feed-forward layers over all groups as one op each (ppoTrunkGroups,
+// ppoHeadGroups; the default on wasm for relu) or per group on tfjs (blockLinear).
 describe.each([
-  ['groups at once, kernel matmuls', true],
-  ['per group, tfjs matmuls', false],
-])('PpoNet.sequence equals the per-step reference bit for bit (%s)', (_path, kernel) => {
+  ['groups at once, kernel matmuls, layers too', true, true],
+  ['groups at once, kernel matmuls, layers per group', true, false],
+  ['per group, tfjs matmuls', false, false],
+])('PpoNet.sequence equals the per-step reference bit for bit (%s)', (_path, kernel, layers) => {
   beforeAll(setupTf);
   beforeEach(() => {
     ppoKernel.matmul = kernel;
+    ppoKernel.layers = layers;
   });
   afterEach(() => {
     ppoKernel.matmul = true;
+    ppoKernel.layers = true;
   });
 
   it.each([
@@ -117,6 +122,46 @@ describe.each([
       expect(g.some((v) => v !== 0), `${k} has a gradient`).toBe(true);
       expect(Buffer.from(got.grads[k].buffer).equals(Buffer.from(g.buffer)), k).toBe(true);
     }
+    net.params.dispose();
+  });
+});
+
+// The rollout step with the trunk and head in the wasm kernel (ppoTrunkInfer / ppoHeadInfer,
+// issue-15f) against the per-group tfjs step (linearInfer): the same outputs and next states.
+describe('PpoNet.step: kernel trunk and head equal the tfjs step bit for bit', () => {
+  beforeAll(setupTf);
+  afterEach(() => {
+    ppoKernel.layers = true;
+  });
+  it.each([
+    // name, P, K, E, groups, rows per group
+    ['shared actor', 1, 75, 6, 1, 64],
+    ['per-agent actors', 1, 75, 6, 2, 32],
+    ['state critic (convolution)', 16, 27, 6, 1, 32],
+    ['no extras, per agent', 4, 9, 0, 2, 7],
+  ] as const)('%s', (_name, P, K, E, G, R) => {
+    const H = 64;
+    const A = 5;
+    const rng = new Rng(29, P + K + G);
+    const net = new PpoNet(tf, { P, K, E }, G, H, A, 'relu', 0.5, rng);
+    // Biases away from their zero init, so that the bias adds are exercised.
+    for (const b of [net.conv.bias, net.fc1.bias, net.fc2.bias, net.head.bias]) b.assign(tf.tensor1d(Float32Array.from({ length: b.size }, () => rng.normal() * 0.1)));
+    const p = tf.tensor3d(Float32Array.from({ length: G * R * P * K }, () => rng.int(5) * 0.25), [G, R * P, K]);
+    const e = E > 0 ? tf.tensor3d(Float32Array.from({ length: G * R * E }, () => rng.int(2)), [G, R, E]) : null;
+    const h0 = Float32Array.from({ length: G * R * H }, () => rng.normal() * 0.5);
+    const stepWith = (layers: boolean) => {
+      ppoKernel.layers = layers;
+      const hNext = new Float32Array(G * R * H);
+      const out = net.step(p, e, R, h0, hNext);
+      return { out, hNext };
+    };
+    const ref = stepWith(false);
+    const got = stepWith(true);
+    expect(ref.out.some((v) => v !== 0)).toBe(true);
+    expect(Buffer.from(got.out.buffer).equals(Buffer.from(ref.out.buffer))).toBe(true);
+    expect(Buffer.from(got.hNext.buffer).equals(Buffer.from(ref.hNext.buffer))).toBe(true);
+    p.dispose();
+    e?.dispose();
     net.params.dispose();
   });
 });

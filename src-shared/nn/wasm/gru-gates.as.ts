@@ -452,3 +452,21 @@ export function columnsT(m: i32, C: i32, x: usize, mask: usize, dst: usize, sums
     }
   }
 }
+
+/**
+ * dst[i] = a[i] + b[i] over n float32 values (IEEE float32 additions, so the bits of
+ * Math.fround(a + b) and of tfjs's Add); dst may be a or b. For summing block products and
+ * gradient contributions in a fixed order inside the kernel's memory (nn/ppo-kernel.ts).
+ */
+export function addF32(n: i32, dst: usize, a: usize, b: usize): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    f32.store(dst + o, f32.load(a + o) + f32.load(b + o));
+  }
+}
