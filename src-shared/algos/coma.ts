@@ -52,6 +52,8 @@
  *   threads  `updateThreads: 2` (or `auto`'s hint) runs the critic's part of the update on a
  *            helper thread beside the actor's (coma-critic-step.ts; same bits); the actor's loss
  *            is one CPU pass with its closed-form gradient (`actorLoss`, coma-actor-loss.ts).
+ *            `actorHelperShare` (an option: other float rounding) also gives the helper the actor's
+ *            gradient over the last episodes of a sampled batch (coma-actor-part.ts).
  *
  * Paper (Table 4) vs released code (sfw3r43gegya/Manitokan @ 99ffe1e, coma.yaml, coma_learner.py,
  * modules/critics/coma.py), and Cairn's defaults. The `manitokan-coma*-released-code` presets
@@ -230,7 +232,8 @@ export const comaSchema = {
     max: 0.9,
     doc:
       "With updateThreads 2 and a sampled batch (bufferSize > 0): the share of the batch's episodes whose actor gradient the critic's helper computes after its critic update " +
-      "(the trainer's thread takes the rest; the two gradients are added). Speed only: the same gradient, other float rounding than one thread (docs/performance.md, issue-15c3); " +
+      "(the trainer's thread takes the rest; the two gradients are added). Speed only, and only when a core is free (~0.3 balances the two threads at the paper's sizes): " +
+      'the same gradient, other float rounding than one thread (docs/performance.md, issue-15c3); ' +
       '0 = off (the paper path, bit for bit). Needs updateThreads 2 (under auto the results would depend on the host).',
   },
   updateThreads: {
