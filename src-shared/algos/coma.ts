@@ -230,6 +230,7 @@ export const comaSchema = {
     default: 0,
     min: 0,
     max: 0.9,
+    when: { field: 'updateThreads', is: ['2'] },
     doc:
       "With updateThreads 2 and a sampled batch (bufferSize > 0): the share of the batch's episodes whose actor gradient the critic's helper computes after its critic update " +
       "(the trainer's thread takes the rest; the two gradients are added). Speed only, and only when a core is free (~0.3 balances the two threads at the paper's sizes): " +
