@@ -12,6 +12,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type {
+  ComaActorPartResult,
   ComaCriticCall,
   ComaCriticJob,
   ComaCriticResult,
@@ -38,7 +39,7 @@ export type ComaHostMessage =
   | { kind: 'update'; id: number; seq: number; state: ComaCriticState; job: ComaCriticJob }
   | { kind: 'memory'; id: number };
 
-export type ComaWorkerAnswer = { kind: 'update'; id: number; result: ComaCriticResult; state: ComaCriticState };
+export type ComaWorkerAnswer = { kind: 'update'; id: number; result: ComaCriticResult; state: ComaCriticState; actor?: ComaActorPartResult };
 
 /**
  * How long `q()` waits for the helper's forward before giving up. It only runs out if the
@@ -81,7 +82,7 @@ export class ComaCriticThreadHost implements ComaCriticThread {
     this.error = new Uint8Array(shared.error);
     this.helper = new HelperThread<ComaHostMessage>('coma critic thread', 'coma-critic-worker', { backend, spec, shared }, (msg) => {
       const m = msg as ComaWorkerAnswer;
-      return { result: m.result, state: m.state };
+      return { result: m.result, state: m.state, actor: m.actor };
     });
   }
 
@@ -98,7 +99,13 @@ export class ComaCriticThreadHost implements ComaCriticThread {
     for (const r of Object.values(state.critic)) transfer.push(r.data.buffer as ArrayBuffer);
     for (const r of Object.values(state.target)) transfer.push(r.data.buffer as ArrayBuffer);
     for (const r of Object.values(state.opt.tensors)) transfer.push(r.data.buffer as ArrayBuffer);
-    const done = this.helper.call<{ result: ComaCriticResult; state: ComaCriticState }>({ kind: 'update', id: this.helper.id(), seq, state, job: d.job }, transfer);
+    // The actor's part (actorHelperShare): fresh arrays made for the helper, moved too.
+    const a = job.actor;
+    if (a) {
+      for (const r of Object.values(a.params)) transfer.push(r.data.buffer as ArrayBuffer);
+      for (const v of [a.rows.x, a.rows.avail, a.rows.acts, a.rows.masks]) transfer.push(v.buffer as ArrayBuffer);
+    }
+    const done = this.helper.call<{ result: ComaCriticResult; state: ComaCriticState; actor?: ComaActorPartResult }>({ kind: 'update', id: this.helper.id(), seq, state, job: d.job }, transfer);
     // A round that fails at q() never awaits `done`; its rejection is the same failure.
     done.catch(() => undefined);
     const rows = d.job.batch.T * layout.numAgents * d.job.batch.B * layout.numActions;

@@ -11,6 +11,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../backend/select';
 import { comaCriticUpdate, type ComaCriticSpec } from '../../src-shared/algos/coma-critic-step';
 import { ComaCriticWork, comaCriticPath } from '../../src-shared/algos/coma-critic';
+import { comaActorPart } from '../../src-shared/algos/coma-actor-part';
+import { RecurrentActor } from '../../src-shared/algos/recurrent-actor';
+import type { EnvSpec } from '../../src-shared/envs/types';
+import { registerGradients } from '../../src-shared/nn/gradients';
 import { Mlp } from '../../src-shared/nn/mlp';
 import { Adam, RMSprop, type Optimizer } from '../../src-shared/nn/optim';
 import { ParamSet } from '../../src-shared/nn/params';
@@ -48,6 +52,14 @@ async function main(): Promise<void> {
     spec.optimizer === 'adam' ? new Adam(tf, params, { lr: spec.lr }) : new RMSprop(tf, params, { lr: spec.lr, alpha: spec.rmspropAlpha, eps: spec.rmspropEps });
   const A = sizes[sizes.length - 1];
   const F = sizes[0];
+  // The actor's replica for a split update (actorHelperShare); its values come with each job.
+  let actor: RecurrentActor | null = null;
+  if (spec.actor) {
+    registerGradients(tf);
+    const a = spec.actor;
+    const envSpec = { obsSize: a.obsSize, numActions: a.numActions } as EnvSpec;
+    actor = new RecurrentActor(tf, envSpec, { hiddenDim: a.hiddenDim, activation: a.activation, gruGates: a.gruGates }, 1, rng);
+  }
   const buf = {
     feats: new Float32Array(spec.maxSlots * F),
     qPre: new Float32Array(shared.q, 0, spec.maxRows * A),
@@ -66,7 +78,13 @@ async function main(): Promise<void> {
             Atomics.store(sync, SYNC_SEQ, msg.seq);
             Atomics.notify(sync, SYNC_SEQ);
           });
-          port.postMessage({ kind: 'update', id: msg.id, result, state: { critic: params.toRecords(), target: {}, opt: opt.getState() } });
+          const job = msg.job.actor;
+          if (job && !actor) throw new Error('coma critic thread: an actor part was sent, but the thread was started without the actor\'s sizes');
+          // After the critic's update: its Q (buf.qPre) is complete, and the trainer needs this
+          // part only after its own.
+          const part = job ? comaActorPart(tf, actor!, job, buf.qPre, msg.job.batch.B) : undefined;
+          const transfer = part ? Object.values(part.grads).map((r) => r.data.buffer as ArrayBuffer) : [];
+          port.postMessage({ kind: 'update', id: msg.id, result, state: { critic: params.toRecords(), target: {}, opt: opt.getState() }, actor: part }, transfer);
         } finally {
           comaCriticPath.reference = saved;
         }

@@ -20,6 +20,7 @@
  * (`setComaCriticThreadFactory`, done by initBackend).
  */
 import { clipByGlobalNorm } from '../nn/clip';
+import type { GruGates } from '../nn/gru';
 import type { Activation, Mlp } from '../nn/mlp';
 import type { Optimizer, OptimizerState } from '../nn/optim';
 import type { ParamSet } from '../nn/params';
@@ -27,6 +28,7 @@ import { tdLambdaTargets, tdLambdaTargetsPymarl } from '../nn/returns';
 import type { Tensor, TensorRecord, Tf } from '../nn/tf';
 import { ComaCriticWork, disposePass, explicitCriticApplies, explicitCriticGrads, forwardRows } from './coma-critic';
 import { buildCriticInputs, criticInputSize, type CriticLayout } from './coma-critic-input';
+import type { ComaActorRows, ComaActorSettings, ComaActorSums } from './coma-actor-part';
 
 /** Valid agent-steps [T][N][B] of a batch: copy b's steps 0..endStep[b] (capped at T - 1). */
 export function comaValidMasks(endStep: Int32Array, T: number, N: number, B: number, out: Float32Array = new Float32Array(T * N * B)): Float32Array {
@@ -274,6 +276,35 @@ export interface ComaCriticSpec {
   /** The most rows of one batch, T * N * B (sizes the shared Q buffer) and its input slots (T + 1) N B. */
   readonly maxRows: number;
   readonly maxSlots: number;
+  /** The actor's sizes, when the helper may take a part of the actor's update (actorHelperShare > 0). */
+  readonly actor?: ComaActorSpec;
+}
+
+/** What the helper needs to build a replica of the actor (RecurrentActor, G = 1). */
+export interface ComaActorSpec {
+  readonly obsSize: number;
+  readonly numActions: number;
+  readonly hiddenDim: number;
+  readonly activation: Activation;
+  readonly gruGates: GruGates;
+}
+
+/**
+ * The helper's part of the actor's update (coma-actor-part.ts): the batch's copies b0..B-1,
+ * their rows group-major, the actor's parameters before the update.
+ */
+export interface ComaActorJob {
+  readonly b0: number;
+  readonly params: Record<string, TensorRecord>;
+  readonly settings: ComaActorSettings;
+  readonly rows: ComaActorRows;
+}
+
+/** The helper's part's loss, gradients (by parameter name) and statistics' sums. */
+export interface ComaActorPartResult {
+  readonly loss: number;
+  readonly grads: Record<string, TensorRecord>;
+  readonly sums: ComaActorSums;
 }
 
 /** The critic's learning state: handed over before an update, handed back after it. */
@@ -289,6 +320,8 @@ export interface ComaCriticJob {
   readonly targetInSync: boolean;
   /** comaCriticPath.reference (the taped step), a switch the helper cannot see otherwise. */
   readonly reference: boolean;
+  /** The helper's part of the actor's update, run after the critic's (actorHelperShare). */
+  readonly actor?: ComaActorJob;
 }
 
 /** One update under way on the helper. */
@@ -301,7 +334,7 @@ export interface ComaCriticCall {
   /** The same Q if the helper has it already, else null (does not wait). */
   tryQ(): Float32Array | null;
   /** The update's result and the critic's state after it. */
-  readonly done: Promise<{ result: ComaCriticResult; state: ComaCriticState }>;
+  readonly done: Promise<{ result: ComaCriticResult; state: ComaCriticState; actor?: ComaActorPartResult }>;
 }
 
 export interface ComaCriticThread {

@@ -52,6 +52,8 @@
  *   threads  `updateThreads: 2` (or `auto`'s hint) runs the critic's part of the update on a
  *            helper thread beside the actor's (coma-critic-step.ts; same bits); the actor's loss
  *            is one CPU pass with its closed-form gradient (`actorLoss`, coma-actor-loss.ts).
+ *            `actorHelperShare` (an option: other float rounding) also gives the helper the actor's
+ *            gradient over the last episodes of a sampled batch (coma-actor-part.ts).
  *
  * Paper (Table 4) vs released code (sfw3r43gegya/Manitokan @ 99ffe1e, coma.yaml, coma_learner.py,
  * modules/critics/coma.py), and Cairn's defaults. The `manitokan-coma*-released-code` presets
@@ -111,7 +113,7 @@
  */
 import { type Schema, type Values, typedValues } from '../config/schema';
 import type { EnvSpec } from '../envs/types';
-import { entropy, maskedLogProbs, maskedProbs, sampleIndex } from '../nn/categorical';
+import { entropy, maskedProbs, sampleIndex } from '../nn/categorical';
 import { clipByGlobalNorm } from '../nn/clip';
 import { registerGradients } from '../nn/gradients';
 import { GruTrace } from '../nn/gru';
@@ -126,11 +128,12 @@ import { counter, loadLearner, saveLearner, type LearnerParts } from './core/che
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
 import { ComaCriticWork, comaCriticPath, disposePass, explicitCriticApplies, forwardRows } from './coma-critic';
-import { comaActorLoss, comaActorLossClosedForm, type ActorLossWork } from './coma-actor-loss';
+import { actorLossWork, comaActorGrads, comaActorSums, type ComaActorRows } from './coma-actor-part';
 import {
   comaCriticThreadFactory,
   comaCriticUpdate,
   comaValidMasks,
+  type ComaActorJob,
   type ComaCriticCall,
   type ComaCriticResult,
   type ComaCriticSettings,
@@ -138,7 +141,7 @@ import {
 } from './coma-critic-step';
 import { ppoAutoThreads } from './ppo-threads-hint';
 import { buildCriticInputs, criticInputSize, type CriticLayout } from './coma-critic-input';
-import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, timeToGroup } from './recurrent-actor';
+import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, timeToGroupRange } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
 
 // ================================================================= config
@@ -222,6 +225,18 @@ export const comaSchema = {
       "The actor's loss: closed-form = the masked (epsilon-floored) log-softmax, baseline, advantage and the loss's gradient w.r.t. the logits in one CPU pass " +
       '(coma-actor-loss.ts); taped = the same mathematics as tfjs ops on the tape (the path before issue 15; other float rounding).',
   },
+  actorHelperShare: {
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 0.9,
+    when: { field: 'updateThreads', is: ['2'] },
+    doc:
+      "With updateThreads 2 and a sampled batch (bufferSize > 0): the share of the batch's episodes whose actor gradient the critic's helper computes after its critic update " +
+      "(the trainer's thread takes the rest; the two gradients are added). Speed only, and only when a core is free (~0.3 balances the two threads at the paper's sizes): " +
+      'the same gradient, other float rounding than one thread (docs/performance.md, issue-15c3); ' +
+      '0 = off (the paper path, bit for bit). Needs updateThreads 2 (under auto the results would depend on the host).',
+  },
   updateThreads: {
     type: 'enum',
     default: 'auto',
@@ -237,7 +252,14 @@ export const comaSchema = {
 type ComaConfig = Values<typeof comaSchema>;
 
 function parseConfig(values: Values): ComaConfig {
-  return typedValues('algo', comaSchema, values);
+  const cfg = typedValues('algo', comaSchema, values);
+  if (cfg.actorHelperShare > 0 && cfg.updateThreads !== '2') {
+    throw new Error(
+      `algo.actorHelperShare = ${cfg.actorHelperShare} needs algo.updateThreads = 2 (got '${cfg.updateThreads}'): the split changes float rounding, ` +
+        'so it runs only where the helper always runs; set actorHelperShare to 0 or updateThreads to 2',
+    );
+  }
+  return cfg;
 }
 
 // ================================================================= pure pieces (exported for tests)
@@ -429,7 +451,9 @@ class ComaTrainer implements Trainer {
           }
           if (S > 0) d.states.set(env.state.subarray(b * S, (b + 1) * S), (t * B + b) * S);
         }
-        const logits = this.actor.stepLogits(x, this.hA, this.hB, this.trace, t);
+        // The trace serves only an on-policy update (a sampled batch recomputes its forward):
+        // with a buffer, recording it would copy five [rows][H] arrays per step for nothing.
+        const logits = this.actor.stepLogits(x, this.hA, this.hB, this.buffer ? undefined : this.trace, t);
         [this.hA, this.hB] = [this.hB, this.hA];
         for (let a = 0; a < N; a++) {
           for (let b = 0; b < B; b++) {
@@ -532,6 +556,7 @@ class ComaTrainer implements Trainer {
       rmspropEps: cfg.rmspropEps,
       maxRows: L * N * maxB,
       maxSlots: (L + 1) * N * maxB,
+      actor: cfg.actorHelperShare > 0 ? { obsSize: this.O, numActions: this.A, hiddenDim: cfg.hiddenDim, activation: cfg.activation, gruGates: cfg.gruGates } : undefined,
     });
     return this.thread;
   }
@@ -581,68 +606,89 @@ class ComaTrainer implements Trainer {
       criticGradClip: cfg.criticGradClip,
     };
     const thread = this.criticThread();
+    const masks = comaValidMasks(d.endStep, T, N, B, this.masks);
+    let valid = 0;
+    for (let i = 0; i < R; i++) valid += masks[i];
+    // actorHelperShare: the last copies' actor part on the helper too (sampled batches only:
+    // an on-policy batch reuses the rollout's trace, which lives on this thread).
+    const hb = thread && !trace ? Math.min(B - 1, Math.round(cfg.actorHelperShare * B)) : 0;
+    const split = hb > 0 ? { b0: B - hb } : null;
     let call: ComaCriticCall | null = null;
     let critic: ComaCriticResult | null = null;
     if (thread) {
       const state = { critic: this.criticParams.toRecords(), target: this.targetParams.toRecords(), opt: this.criticOpt.getState() };
-      call = thread.update(state, { settings, batch: d, targetInSync: this.targetInSync, reference: comaCriticPath.reference });
+      let actor: ComaActorJob | undefined;
+      if (split) {
+        const { b0 } = split;
+        const n = T * N * hb;
+        actor = {
+          b0,
+          params: this.actor.params.toRecords(),
+          settings: { eps, count: valid, closedForm: cfg.actorLoss === 'closed-form' },
+          rows: {
+            N,
+            T,
+            B: hb,
+            x: timeToGroupRange(d.xs, T, N, B, O, b0, B, new Float32Array(n * O)),
+            avail: timeToGroupRange(d.avail, T, N, B, A, b0, B, new Float32Array(n * A)),
+            acts: timeToGroupRange(d.acts, T, N, B, 1, b0, B, new Int32Array(n)),
+            masks: timeToGroupRange<Float32Array>(masks, T, N, B, 1, b0, B, new Float32Array(n)),
+          },
+        };
+      }
+      call = thread.update(state, { settings, batch: d, targetInSync: this.targetInSync, reference: comaCriticPath.reference, actor });
     } else {
       const nets = { critic: this.critic, params: this.criticParams, target: this.target, opt: this.criticOpt };
       critic = comaCriticUpdate(tf, nets, settings, d, this.targetInSync, { feats: this.feats, qPre: this.qPre, work: this.criticWork });
     }
-    const masks = comaValidMasks(d.endStep, T, N, B, this.masks);
-    let valid = 0;
-    for (let i = 0; i < R; i++) valid += masks[i];
 
     // ---------------------------------------------------------------- actor update
-    const xsG = timeToGroup(d.xs, T, N, B, O, this.stage);
-    const availG = timeToGroup(d.avail, T, N, B, A, this.stageA);
-    const actsG = timeToGroup(d.acts, T, N, B, 1, this.stageI);
-    const masksG = timeToGroup<Float32Array>(masks, T, N, B, 1, this.stageM);
-    const work: ActorLossWork = {
-      pi: this.pi,
-      coef: this.coef,
-      baseline: new Float32Array(R),
-      qTaken: new Float32Array(R),
-      adv: new Float32Array(R),
+    // With a split (actorHelperShare, a sampled batch, the helper running), this thread takes
+    // copies 0..Bm-1 and the helper the rest (coma-actor-part.ts); else this thread all of them.
+    const Bm = split ? split.b0 : B;
+    const Rm = T * N * Bm;
+    const rows: ComaActorRows = {
+      N,
+      T,
+      B: Bm,
+      x: timeToGroupRange(d.xs, T, N, B, O, 0, Bm, this.stage),
+      avail: timeToGroupRange(d.avail, T, N, B, A, 0, Bm, this.stageA),
+      acts: timeToGroupRange(d.acts, T, N, B, 1, 0, Bm, this.stageI),
+      masks: timeToGroupRange<Float32Array>(masks, T, N, B, 1, 0, Bm, this.stageM),
     };
-    const { value: actorLoss, grads: actorGrads } = tf.tidy(() => {
-      const X = tf.tensor3d(xsG, [1, R, O]);
-      const closed = cfg.actorLoss === 'closed-form';
-      const avail = closed ? null : tf.tensor3d(availG, [1, R, A]);
-      const res = this.actor.params.grads(() => {
-        const logits = this.actor.sequenceLogits(X, N, T, B, trace);
-        const logp = closed ? null : maskedLogProbs(tf, logits, avail!, eps);
-        // The critic's Q: the helper's forward ran beside the actor's (waits only if it has not
-        // finished yet).
-        const qG = timeToGroup<Float32Array>(call ? this.helperQ(call, d) : this.qPre, T, N, B, A, this.stageQ);
-        // pi, baseline and advantage on the CPU from the very log-probs being differentiated.
-        if (logp) return comaActorLoss(tf, logp, qG, actsG, masksG, valid, work) as never;
-        return comaActorLossClosedForm(tf, logits, availG, eps, qG, actsG, masksG, valid, work) as never;
-      });
-      return res as never; // tidy keeps tensors found in the returned object (the gradients)
-    }) as { value: number; grads: Record<string, Tensor> };
+    const work = actorLossWork(Rm, A, this.pi, this.coef);
+    const actorSettings = { eps, count: valid, closedForm: cfg.actorLoss === 'closed-form' };
+    // The critic's Q: the helper's forward ran beside the actor's (waits only if it has not
+    // finished yet).
+    const qOf = () => timeToGroupRange<Float32Array>(call ? this.helperQ(call, d) : this.qPre, T, N, B, A, 0, Bm, this.stageQ);
+    let { value: actorLoss, grads: actorGrads } = comaActorGrads(tf, this.actor, rows, actorSettings, qOf, work, trace);
+    const sums = comaActorSums(work, rows.masks, Rm, A);
+    let back: Awaited<ComaCriticCall['done']> | null = null;
+    if (split) {
+      // The helper's part: its gradient added to this thread's, its sums to these.
+      back = await call!.done;
+      const part = back.actor!;
+      actorLoss += part.loss;
+      const summed: Record<string, Tensor> = {};
+      for (const [name, g] of Object.entries(actorGrads)) {
+        summed[name] = tf.tidy(() => tf.add(g, tf.tensor(part.grads[name].data, part.grads[name].shape)));
+        g.dispose();
+      }
+      actorGrads = summed;
+      sums.bSum += part.sums.bSum;
+      sums.qSum += part.sums.qSum;
+      sums.aSum += part.sums.aSum;
+      sums.piMax += part.sums.piMax;
+    }
     const actorNorm = clipByGlobalNorm(tf, actorGrads, cfg.actorGradClip);
     this.actorOpt.step(actorGrads);
     for (const g of Object.values(actorGrads)) g.dispose();
     this.updates++;
-    let bSum = 0;
-    let qSum = 0;
-    let aSum = 0;
-    let piMax = 0;
-    for (let r = 0; r < R; r++) {
-      bSum += work.baseline[r];
-      qSum += work.qTaken[r];
-      aSum += work.adv[r];
-      if (!masksG[r]) continue;
-      let m = 0;
-      for (let u = 0; u < A; u++) m = Math.max(m, work.pi[r * A + u]);
-      piMax += m;
-    }
+    const { bSum, qSum, aSum, piMax } = sums;
 
     // ---------------------------------------------------------------- critic's state back
     if (call) {
-      const back = await call.done;
+      back ??= await call.done;
       this.criticParams.loadRecords(back.state.critic);
       this.criticOpt.setState(back.state.opt);
       critic = back.result;

@@ -247,6 +247,21 @@ export function timeToGroup<A extends Float32Array | Int32Array>(src: A, T: numb
   return out.subarray(0, N * T * blk) as A;
 }
 
+/**
+ * Copies b0..b1-1 of [T][N][B][F] (time-major) -> [N][T][b1-b0][F] (the GRU sequence layout of
+ * those copies alone): one part of a batch split by episodes (COMA's `actorHelperShare`).
+ */
+export function timeToGroupRange<A extends Float32Array | Int32Array>(src: A, T: number, N: number, B: number, F: number, b0: number, b1: number, out: A): A {
+  const n = b1 - b0;
+  for (let a = 0; a < N; a++) {
+    for (let t = 0; t < T; t++) {
+      const s = ((t * N + a) * B + b0) * F;
+      out.set(src.subarray(s, s + n * F), (a * T + t) * n * F);
+    }
+  }
+  return out.subarray(0, N * T * n * F) as A;
+}
+
 /** [N][T][B] -> [T][N][B] (F = 1). */
 export function groupToTime(src: ArrayLike<number>, T: number, N: number, B: number, out: Float32Array): Float32Array {
   for (let a = 0; a < N; a++) {
