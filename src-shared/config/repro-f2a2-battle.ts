@@ -52,7 +52,10 @@
  * stage sharing one scheduler group at ~0.15-0.2 core each): stage 1 at 12 vs 12 44 min, at
  * 64 vs 64 ~3.8 min a round in rounds 1-12 (~2 h 30 min for 40); stage 2 at 12 vs 12 ~1.7
  * min a round once alone (~10 iterations a round, ~2.6 CPU-s each with acting and env).
- * What medium reached there: docs/design.md, "F2A2 Fig. 7 at 12 and 64 per side".
+ * What medium reached there: docs/design.md, "F2A2 Fig. 7 at 12 and 64 per side" (F2A2-ISAC
+ * as red, no contact) and "F2A2 Fig. 7b: a stage 2 where the armies engage" (as blue, issue-11b3:
+ * 12 vs 12 converges by the spec's metric at round 38 of 60, 129 iterations, to a blue that
+ * stops attacking and kills nobody; 64 vs 64 ~11 min a round at load 15-20, not run through).
  *
  * Why F2A2-ISAC plays blue, against the frozen net driving red (issue-11b3). The spec gives
  * the opponent's behaviour only as "fixed to IQL ... acts greedily (epsilon 0.05)" and says
