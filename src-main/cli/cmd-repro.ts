@@ -26,17 +26,21 @@ async function reproTable(store: Store, table: ReferenceTable, runs: readonly { 
   return fillReferenceTable(table, rows);
 }
 
-/** Per variant (in launch order), the time to convergence of each finished run's `key` curve. */
-async function reproConvergence(store: Store, key: string, runs: readonly { id: number; variant: string }[]): Promise<ConvergenceRow[]> {
+/**
+ * Per variant (in launch order), the time to convergence of each finished run's curve: the
+ * variant's own `convergenceKey` where it has one (then named next to its label), else `key`.
+ */
+async function reproConvergence(store: Store, key: string, variants: readonly ReproVariant[], runs: readonly { id: number; variant: string }[]): Promise<ConvergenceRow[]> {
   const out = new Map<string, Convergence[]>();
+  const keyOf = (label: string) => variants.find((v) => v.label === label)?.convergenceKey ?? key;
   for (const r of runs) {
     if (!out.has(r.variant)) out.set(r.variant, []);
     const row = await store.getRun(r.id);
     if (row?.status !== 'done') continue;
-    const c = convergenceTime(await store.metricSeries(r.id, key));
+    const c = convergenceTime(await store.metricSeries(r.id, keyOf(r.variant)));
     if (c) out.get(r.variant)!.push(c);
   }
-  return [...out].map(([variant, cs]) => ({ variant, runs: cs }));
+  return [...out].map(([variant, cs]) => ({ variant: keyOf(variant) === key ? variant : `${variant} (${keyOf(variant)})`, runs: cs }));
 }
 
 export const REPRO_HELP = `Usage: cairn repro --list
@@ -57,6 +61,10 @@ Options:
   --envs B             override the parallel environments per run
   --parallel P         runs at once (default: number of cores)
   --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu
+  --stage1 E           reproductions with a second stage (f2a2-fig7): take the first stage's
+                       runs from experiment E of this reproduction in the same database
+                       (per variant and seed; their latest checkpoints) instead of
+                       training them again, and run the second stage only
   --db PATH            database file
   --no-report          do not write the report
   --json               last stdout line: {"experimentId","report","runs":[...]}
@@ -76,6 +84,7 @@ export async function repro(argv: string[]): Promise<void> {
       parallel: { type: 'string' },
       backend: { type: 'string' },
       db: { type: 'string' },
+      stage1: { type: 'string' },
       'no-report': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -145,20 +154,36 @@ export async function repro(argv: string[]): Promise<void> {
       await runToCompletion(runner, progress);
       await finishLocalSweep(store, rec);
     };
-    await stage(
-      atBudget.filter((v) => !v.opponentFrom),
-      seeds,
-    );
     // Variants against a frozen first-stage run: per seed, each gets that seed's run as opponent.
+    let stage1: number | null = null;
     const second = atBudget.filter((v) => v.opponentFrom);
+    if (values.stage1 === undefined) {
+      await stage(
+        atBudget.filter((v) => !v.opponentFrom),
+        seeds,
+      );
+    } else {
+      const id = intFlag('stage1', values.stage1, 0, 1);
+      if (second.length === 0) throw new UsageError(`--stage1: ${rep.name} has no second stage (no variant plays a frozen first-stage run)`);
+      const exp = await store.getExperiment(id);
+      if (!exp || exp.preset !== `repro:${rep.name}`) throw new UsageError(`--stage1: experiment ${id} is not a run of repro ${rep.name} in ${store.file}`);
+      const { rows } = await store.listRuns({ experimentId: id });
+      const labels = new Set(second.map((v) => v.opponentFrom!));
+      for (const r of rows) if (r.variant && labels.has(r.variant) && seeds.includes(r.seed)) launched.runs.push({ id: r.id, seed: r.seed, variant: r.variant });
+      stage1 = id;
+      process.stderr.write(`cairn: first stage from experiment ${id}: runs ${launched.runs.map((r) => `${r.id} (${r.variant}, seed ${r.seed})`).join(', ') || 'none'}\n`);
+    }
     for (const seed of second.length > 0 ? seeds : []) {
       const withOpponent = second.map((v) => {
         const opp = launched.runs.find((r) => r.variant === v.opponentFrom && r.seed === seed);
+        if (!opp && values.stage1 !== undefined) throw new UsageError(`--stage1: experiment ${values.stage1} has no run of "${v.opponentFrom}" with seed ${seed} (the opponent of "${v.label}")`);
         if (!opp) throw new Error(`repro ${rep.name}: variant "${v.label}" names opponentFrom "${v.opponentFrom}", which is not a first-stage variant`);
         return { ...v, overrides: { ...v.overrides, train: { ...v.overrides?.train, opponent: 'frozen', opponentRun: opp.id } } };
       });
       await stage(withOpponent, [seed]);
     }
+    // The report is named after this invocation's own first experiment and covers the reused one too.
+    if (stage1 !== null) launched.experimentIds.push(stage1);
     launched.experimentId = launched.experimentIds[0];
     let report: string | null = null;
     // Reproductions that judge their runs (equilibrium reached, target met) say so per seed.
@@ -182,7 +207,7 @@ export async function repro(argv: string[]): Promise<void> {
       report = path.join(dir, `repro-${rep.name}-experiment-${launched.experimentId}.html`);
       let html = withOutcomeSection(Buffer.from(file.base64, 'base64').toString('utf8'), outcomeHtml(rep, outcome));
       if (rep.reference) html = withReferenceSection(html, referenceTableHtml(await reproTable(store, rep.reference, launched.runs)));
-      if (rep.convergence) html = withReferenceSection(html, convergenceHtml(rep.convergence.key, await reproConvergence(store, rep.convergence.key, launched.runs)));
+      if (rep.convergence) html = withReferenceSection(html, convergenceHtml(rep.convergence.key, await reproConvergence(store, rep.convergence.key, rep.variants, launched.runs)));
       fs.writeFileSync(report, html);
       process.stderr.write(`cairn: report written to ${report}\n`);
     }
@@ -199,7 +224,7 @@ export async function repro(argv: string[]): Promise<void> {
     }
     for (const line of outcomeLines(outcome)) process.stderr.write(`cairn: ${line}\n`);
     if (rep.reference && !values.json) process.stdout.write('\n' + referenceTableText(await reproTable(store, rep.reference, launched.runs)));
-    if (rep.convergence && !values.json) process.stdout.write('\n' + convergenceText(rep.convergence.key, await reproConvergence(store, rep.convergence.key, launched.runs)));
+    if (rep.convergence && !values.json) process.stdout.write('\n' + convergenceText(rep.convergence.key, await reproConvergence(store, rep.convergence.key, rep.variants, launched.runs)));
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await store.close();

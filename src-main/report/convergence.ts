@@ -75,10 +75,11 @@ function summary(r: ConvergenceRow): { epoch: number | null; seconds: number | n
 
 export function convergenceText(key: string, rows: readonly ConvergenceRow[]): string {
   const lines = [`Time to convergence (${key}: first round where the ${CONVERGENCE_WINDOW}-point moving average is ${CONVERGENCE_FRACTION * 100}% of the way to the last-10% plateau; mean over seeds)`];
-  lines.push(`${'variant'.padEnd(24)} ${'rounds'.padStart(8)} ${'seconds'.padStart(9)} ${'plateau'.padStart(9)} seeds`);
+  const w = Math.max(24, ...rows.map((r) => r.variant.length));
+  lines.push(`${'variant'.padEnd(w)} ${'rounds'.padStart(8)} ${'seconds'.padStart(9)} ${'plateau'.padStart(9)} seeds`);
   for (const r of rows) {
     const s = summary(r);
-    lines.push(`${r.variant.padEnd(24)} ${fmtNum(s.epoch).padStart(8)} ${fmtNum(s.seconds).padStart(9)} ${fmtNum(s.plateau).padStart(9)} ${s.n}`);
+    lines.push(`${r.variant.padEnd(w)} ${fmtNum(s.epoch).padStart(8)} ${fmtNum(s.seconds).padStart(9)} ${fmtNum(s.plateau).padStart(9)} ${s.n}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -7,10 +7,11 @@
  * - `f2a2-fig7-opponent`: stage 1 of the figure's set-up alone, the IQL opponent trained by
  *   self-play at each army size (spec §4.5: 2000 self-play episodes), with its own convergence;
  * - `f2a2-fig7`: the figure. Stage 1 as above, then stage 2 (`opponentFrom`, cmd-repro runs it
- *   when stage 1 has ended): per army size and seed, F2A2-ISAC (red, f2a2-isac.ts) against the
- *   frozen checkpoint of that seed's stage-1 run (blue, epsilon 0.05). Its convergence rows for
- *   the F2A2-ISAC variants answer Fig. 7b (does the time grow with the number of agents?); the
- *   curves of red_return per variant are Fig. 7a.
+ *   when stage 1 has ended, or from an earlier experiment's stage 1 with `--stage1 E`): per army
+ *   size and seed, F2A2-ISAC (blue, f2a2-isac.ts) against the frozen checkpoint of that seed's
+ *   stage-1 run driving red (epsilon 0.05). Its convergence rows for the F2A2-ISAC variants
+ *   (on blue_return, the learner's) answer Fig. 7b (does the time grow with the number of
+ *   agents?); the curves of blue_return per F2A2-ISAC variant are Fig. 7a.
  * The opponent is trained by self-play and then frozen, as the paper does ("fixed to IQL after
  * 2000 self-play training rounds", spec §4.5); it is not trained alongside F2A2-ISAC.
  *
@@ -51,13 +52,39 @@
  * stage sharing one scheduler group at ~0.15-0.2 core each): stage 1 at 12 vs 12 44 min, at
  * 64 vs 64 ~3.8 min a round in rounds 1-12 (~2 h 30 min for 40); stage 2 at 12 vs 12 ~1.7
  * min a round once alone (~10 iterations a round, ~2.6 CPU-s each with acting and env).
- * What medium reached there: docs/design.md, "F2A2 Fig. 7 at 12 and 64 per side".
+ * What medium reached there: docs/design.md, "F2A2 Fig. 7 at 12 and 64 per side" (F2A2-ISAC
+ * as red, no contact) and "F2A2 Fig. 7b: a stage 2 where the armies engage" (as blue, issue-11b3:
+ * 12 vs 12 converges by the spec's metric at round 38 of 60, 129 iterations, to a blue that
+ * stops attacking and kills nobody; 64 vs 64 ~11 min a round at load 15-20, not run through).
+ *
+ * Why F2A2-ISAC plays blue, against the frozen net driving red (issue-11b3). The spec gives
+ * the opponent's behaviour only as "fixed to IQL ... acts greedily (epsilon 0.05)" and says
+ * nothing of sides; MAgent's two armies are symmetric except that our moves are processed red
+ * first (spec §7.3, group order), so red takes contested cells and wins self-play. The one
+ * shared IQL net (position features x/width are not mirrored) then plays two roles, measured
+ * on the 12 vs 12 stage-1 checkpoint (40 rounds, 3 battles each, 300 steps): driving blue
+ * against a red that stays put, it retreats to the far wall (blue's mean x 25 -> 28 of a
+ * 24-cell map plus border; no contact in 300 steps, epsilon 0.05 or 0.3); against a red that
+ * walks right without attacking it kills all 12 in ~40 steps; against uniformly random red it
+ * kills 6 a battle, first contact at step 56-185. Driving red against a blue that stays put,
+ * it advances, meets blue at step 5 and kills all 12 in ~55 steps. So with F2A2-ISAC as red
+ * the frozen blue waits at its wall and only punishes an approach, and not attacking and
+ * keeping away is a local optimum: -0.005 a step, the -0.50 a battle plateau of wt-11b2's
+ * medium run (no contact in rounds 12-26, then drift). With F2A2-ISAC as blue, every battle
+ * is a fight from step 5: the learning signal (hits +0.1 net, kills +5, -0.1 per miss) comes
+ * in every battle. Directions measured and not taken: 300-step battles with F2A2-ISAC red
+ * (random red reaches the waiting blue in every battle, but only by chance, late, and is
+ * killed 6 of 12 with no kill: the reward for approaching is the price of being hit), and a
+ * higher frozen epsilon (0.3 changes nothing above). The frozen net playing red is the army
+ * of the self-play winner, i.e. the stronger of the two roles the paper's "IQL after 2000
+ * self-play rounds" could mean. Stage-2 battles stay at 100 steps: a fight is over in ~40-55.
  *
  * One army size alone (a repro runs every size): the same two stages with `cairn train`, e.g.
  * for 12 vs 12 (commands and figures in docs/design.md, F2A2 section):
  *   cairn train --preset battle-iql-selfplay-12 --rounds 40 --set env.episodeLimit=300 \
  *     --set algo.epsilonEpisodes=20 --set algo.trainEvery=96 --set algo.targetUpdateSteps=100 ...
- *   cairn train --preset battle-f2a2-isac-12 --set train.opponentRun=<that run> --rounds R ...
+ *   cairn train --preset battle-f2a2-isac-12 --set train.opponentRun=<that run> \
+ *     --set train.opponentTeam=0 --rounds R ...
  *   cairn export <run> --format html|pdf --out FILE
  */
 import type { Budget, Repro, ReproVariant } from './repro';
@@ -97,6 +124,9 @@ function isacVariants(): ReproVariant[] {
     label: isacLabel(k),
     preset: `battle-f2a2-isac-${k}`,
     opponentFrom: iqlLabel(k),
+    // The frozen stage-1 net drives red, F2A2-ISAC learns blue (see the header).
+    overrides: { train: { opponentTeam: 0 } },
+    convergenceKey: 'blue_return',
     budgetOverrides: { small: smallIsac(k), medium: mediumIsac(k) },
   }));
 }
@@ -124,7 +154,7 @@ export const f2a2BattleRepros: Repro[] = [
     figure: 'F2A2 Fig. 7',
     title: 'Battle at 12 to 256 agents per side: F2A2-ISAC against the frozen IQL opponent, reward curves and time to convergence',
     description:
-      "Stage 1: the IQL opponent by self-play per army size (spec §4.5). Stage 2: F2A2-ISAC (red) per army size against that seed's frozen stage-1 checkpoint (blue). Paper (Fig. 7): the reward curves have a similar shape across army sizes and the time to convergence does not grow much with the number of agents; the report prints that time (spec §6.4: first epoch where the 10-point moving average reaches 95% of the final plateau) per variant.",
+      "Stage 1: the IQL opponent by self-play per army size (spec §4.5). Stage 2: F2A2-ISAC (blue) per army size against that seed's frozen stage-1 checkpoint driving red, the army that advances (red moves first and wins self-play; driving blue the same net waits at its wall). Paper (Fig. 7): the reward curves have a similar shape across army sizes and the time to convergence does not grow much with the number of agents; the report prints that time (spec §6.4: first epoch where the 10-point moving average reaches 95% of the final plateau) per variant, on blue_return for F2A2-ISAC.",
     variants: [...variants(), ...isacVariants()],
     keys: KEYS,
     budgets: { paper: PAPER, small: SMALL, medium: MEDIUM },

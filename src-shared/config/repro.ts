@@ -36,6 +36,12 @@ export interface ReproVariant {
    * first stage's runs end (F2A2 Fig. 7: F2A2-ISAC against the IQL trained by self-play).
    */
   opponentFrom?: string;
+  /**
+   * The metric whose time to convergence the report prints for this variant, when it is not
+   * the reproduction's `convergence.key` (F2A2 Fig. 7: F2A2-ISAC plays blue, its curve is
+   * blue_return).
+   */
+  convergenceKey?: string;
 }
 
 export interface Budget {

@@ -49,6 +49,17 @@ describe('cairn repro', () => {
     expect((await cli(['repro', '--help'])).stdout).toMatch(/--budget B\s+paper .*small .*medium/s);
   });
 
+  it('--stage1 exits 2 when the experiment is not one of this reproduction or the reproduction has one stage', async () => {
+    const db = path.join(dir, 'stage1.db');
+    const none = await cli(['repro', 'f2a2-fig7', '--budget', 'medium', '--stage1', '7', '--db', db]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--stage1: experiment 7 is not a run of repro f2a2-fig7 in /);
+    const single = await cli(['repro', 'fig14', '--stage1', '1', '--db', db]);
+    expect(single.code).toBe(2);
+    expect(single.stderr).toMatch(/--stage1: fig14 has no second stage/);
+    expect((await cli(['repro', '--help'])).stdout).toMatch(/--stage1 E\s+reproductions with a second stage/);
+  });
+
   it('runs every variant x seed as one experiment and writes the report beside the database', async () => {
     const db = path.join(dir, 'repro.db');
     const r = await cli(['repro', 'fig14', '--budget', 'small', '--episodes', '4', '--seeds', '2', '--envs', '2', '--db', db, '--json']);

@@ -23,7 +23,7 @@ function smallConfigs(name: string) {
     const cfg = resolveExperiment({
       env: { ...p!.config.env, ...extra?.env },
       algo: { ...p!.config.algo, ...extra?.algo },
-      train: { ...p!.config.train, episodes: rep.budgets.small.episodes, ...(v.opponentFrom ? { opponentRun: 1 } : {}) },
+      train: { ...p!.config.train, ...v.overrides?.train, episodes: rep.budgets.small.episodes, ...(v.opponentFrom ? { opponentRun: 1 } : {}) },
     });
     return { v, cfg };
   });
@@ -57,6 +57,11 @@ describe('F2A2 Fig. 7 reproductions', () => {
       expect(opp, v.label).toBeDefined();
       expect(cfg.algo.id).toBe('f2a2-isac');
       expect(cfg.train.opponent).toBe('frozen');
+      // The frozen stage-1 net drives red (it advances there; driving blue it waits at its wall),
+      // F2A2-ISAC learns blue, and Fig. 7b's convergence is on the learner's curve.
+      expect(cfg.train.opponentTeam, v.label).toBe(0);
+      expect(v.convergenceKey, v.label).toBe('blue_return');
+      expect(getRepro('f2a2-fig7')!.keys).toContain(v.convergenceKey);
       expect(cfg.env.armySize, v.label).toBe(opp!.env.armySize);
       // At least one update iteration per round at the step cap, with every red agent alive.
       expect(Number(cfg.env.episodeLimit) * Number(cfg.env.armySize), v.label).toBeGreaterThanOrEqual(Number(cfg.algo.trainEvery));

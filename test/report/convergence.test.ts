@@ -42,4 +42,12 @@ describe('time to convergence (F2A2 spec §6.4)', () => {
     expect(text).toMatch(/IQL 12 vs 12 +40 +78 +10 2/);
     expect(text).toMatch(/IQL 256 vs 256 .* 0$/m);
   });
+
+  it('keeps the columns aligned when a label is longer than the default width', () => {
+    const c = convergenceTime(series([...Array(30).fill(0), ...Array(70).fill(10)]))!;
+    const lines = convergenceText('red_return', [{ variant: 'IQL 12 vs 12', runs: [c] }, { variant: 'F2A2-ISAC 12 vs 12 (blue_return)', runs: [c] }]).trimEnd().split('\n').slice(1);
+    // Every row's "rounds" column ends where the header's does.
+    const end = lines[0].indexOf('rounds') + 'rounds'.length;
+    for (const l of lines.slice(1)) expect(l.slice(0, end), l).toMatch(/ 40$/);
+  });
 });
