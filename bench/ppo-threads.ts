@@ -2,7 +2,7 @@
  * IPPO and MAPPO on two threads: where each thread's time goes in a round, and an A/B of the
  * trainer's options on ONE trainer (same bits on both sides, so only speed differs).
  *
- *   node --import tsx bench/ppo-threads.ts [--helper-rollout] [--one] [rounds] [preset ...]   the timeline
+ *   node --import tsx bench/ppo-threads.ts [--no-helper-rollout] [--one] [rounds] [preset ...]   the timeline
  *   node --import tsx bench/ppo-threads.ts --ab SWITCH [reps] [preset ...]  A (switch off) B (on)
  *
  * Timeline: every phase mark of the trainer (ppoTrace in algos/ppo-trainer.ts) summed over the
@@ -99,6 +99,7 @@ async function ab(sw: string, reps: number, presets: string[]): Promise<void> {
   if (!(sw in ppoThreadOptions)) throw new Error(`--ab: unknown switch ${sw}; one of ${Object.keys(ppoThreadOptions).join(', ')}`);
   const key = sw as keyof typeof ppoThreadOptions;
   console.log(`ppo-threads --ab ${sw}: ${reps} reps, 32 copies, updateThreads 2, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const initial = ppoThreadOptions[key];
   for (const name of presets) {
     const trainer = trainerFor(name, { updateThreads: 2 });
     const side = { A: { cpu: [] as number[], main: [] as number[], wall: [] as number[] }, B: { cpu: [] as number[], main: [] as number[], wall: [] as number[] } };
@@ -119,7 +120,7 @@ async function ab(sw: string, reps: number, presets: string[]): Promise<void> {
         }
       }
     } finally {
-      ppoThreadOptions[key] = false as never;
+      ppoThreadOptions[key] = initial;
       trainer.dispose();
     }
     const per = side.B.wall.map((b, i) => (side.A.wall[i] / b).toFixed(2)).join(' ');
@@ -138,9 +139,9 @@ async function main(): Promise<void> {
     await ab(sw, Number(repsArg) || 3, named.length > 0 ? named : ['manitokan-ippo-history', 'manitokan-mappo-history']);
     return;
   }
-  // `--helper-rollout`: the timeline with the critic's rollout and staging on the helper.
-  if (argv[0] === '--helper-rollout') {
-    ppoThreadOptions.helperRollout = true;
+  // `--no-helper-rollout`: the timeline with the critic's rollout and staging on the trainer's thread (the path before).
+  if (argv[0] === '--no-helper-rollout') {
+    ppoThreadOptions.helperRollout = false;
     argv.shift();
   }
   const oneThread = argv[0] === '--one';

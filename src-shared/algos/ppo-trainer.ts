@@ -194,8 +194,16 @@ export interface PpoHooks {
  */
 export const ppoTrace: { mark: ((phase: string) => void) | null } = { mark: null };
 
-/** What the helper thread carries besides the critic's update steps (bench A/B switches; same bits either way). */
-export const ppoThreadOptions: { helperRollout: boolean } = { helperRollout: false };
+/**
+ * What the helper thread carries besides the critic's update steps (same bits either way).
+ * `helperRollout` (default): the critic's rollout forward (each step's rows posted as the
+ * rollout writes them; values and chunk-start states come back before the returns) and the
+ * staging of its minibatch inputs from the rollout it then holds, so only units and targets
+ * cross threads per minibatch. Off: the helper gets staged input rows (~8 MB per MAPPO
+ * minibatch) and this thread runs the critic's rollout (the path before; an A/B switch for
+ * bench/ppo-threads.ts --ab helperRollout; docs/performance.md, "issue-15t").
+ */
+export const ppoThreadOptions: { helperRollout: boolean } = { helperRollout: true };
 
 /** Shared trainer of IPPO and MAPPO. */
 export class PpoTrainer implements Trainer {
