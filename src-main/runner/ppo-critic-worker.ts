@@ -2,8 +2,11 @@
  * The PPO critic's helper thread (src-shared/algos/ppo-critic-step.ts; started by
  * ppo-critic-thread.ts). It starts its own tfjs instance on the run's backend, single-threaded
  * (the point is one more core, not a pool inside it), builds a replica of the critic and runs
- * the queued messages in order: begin (load parameters and Adam state), step (one minibatch),
- * end (send the state back). Any error is reported and ends the thread: the run fails.
+ * the queued messages in order: begin (load parameters and Adam state), rollout-step (the
+ * critic's forward on one rollout step's rows, kept with its values in a CriticRolloutStore),
+ * rollout-done (the values and chunk-start states back), step (one staged minibatch) or
+ * staged-step (one minibatch staged here from the held rollout), end (send the state back).
+ * Any error is reported and ends the thread: the run fails.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';

@@ -10,7 +10,11 @@
  * critic and its Adam state, runs the actor's step meanwhile, and takes the critic's parameters
  * and optimiser state back at the end of the update. Both threads run the same code
  * (`criticStep`) on the same backend with the same kernels, so the bits are the same as on one
- * thread (checked by test/algos/ppo-threads.test.ts).
+ * thread (checked by test/algos/ppo-threads.test.ts). By default the helper also carries the
+ * critic's rollout forward and the staging of its minibatches (`CriticRolloutStore`, below):
+ * the critic's inputs of a rollout cross threads once, as they are written, instead of as
+ * staged minibatch rows (~8 MB per MAPPO minibatch), and the trainer's thread, the critical
+ * path, loses the critic's forward of every rollout step (docs/performance.md, "issue-15t").
  *
  * src-shared cannot start threads (no Node modules here): the host process registers a factory
  * (`setPpoCriticThreadFactory`; src-main/runner/ppo-critic-thread.ts, done by initBackend).

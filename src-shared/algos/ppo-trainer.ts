@@ -52,8 +52,11 @@
  *            is one op with a hand-written backward (nn/ppo-gru.ts): ~3x fewer kernels than a
  *            per-step network, with bit-identical results (parameter gradients are summed
  *            step by step in the tape's order; see `PpoNet.sequence`, docs/performance.md).
- *   threads  `updateThreads: 2` runs each minibatch's critic step on a helper thread
- *            (algos/ppo-critic-step.ts) while this thread runs the actor's; same bits. It pays
+ *   threads  `updateThreads: 2` runs the critic's side on a helper thread (algos/ppo-critic-step.ts):
+ *            its rollout forward beside the actor's (each step's rows posted as written; the
+ *            values come back before the returns), the staging of its minibatches from the
+ *            rollout it holds, and its minibatch steps while this thread runs the actor's;
+ *            same bits (`ppoThreadOptions.helperRollout` off: only the steps). It pays
  *            only on a free core (1.6x on an idle 2-core machine, ~15% worse on a loaded one), so
  *            the default 'auto' takes the host's per-run hint (algos/ppo-threads-hint.ts: the
  *            runner weighs cores, its live runs and the load average), 1 without a host
