@@ -102,13 +102,14 @@ async function ab(sw: string, reps: number, presets: string[]): Promise<void> {
   const initial = ppoThreadOptions[key];
   for (const name of presets) {
     const trainer = trainerFor(name, { updateThreads: 2 });
-    const side = { A: { cpu: [] as number[], main: [] as number[], wall: [] as number[] }, B: { cpu: [] as number[], main: [] as number[], wall: [] as number[] } };
+    const mk = () => ({ cpu: [] as number[], main: [] as number[], helper: [] as number[], other: [] as number[], wall: [] as number[] });
+    const side = { A: mk(), B: mk() };
     try {
       await trainer.round();
       for (let r = 0; r < reps; r++) {
         for (const on of [false, true]) {
           ppoThreadOptions[key] = on as never;
-          const m0 = threadCpu().get(process.pid)!.ms;
+          const th0 = threadCpu();
           const c0 = process.cpuUsage();
           const t0 = performance.now();
           await trainer.round();
@@ -116,7 +117,14 @@ async function ab(sw: string, reps: number, presets: string[]): Promise<void> {
           const s = on ? side.B : side.A;
           s.wall.push(performance.now() - t0);
           s.cpu.push((c.user + c.system) / 1000);
-          s.main.push(threadCpu().get(process.pid)!.ms - m0);
+          // The helper: the busiest thread besides the main one (V8's own threads use less).
+          const d = [...threadCpu()].map(([tid, v]) => [tid, v.ms - (th0.get(tid)?.ms ?? 0)] as const);
+          const main = d.find(([tid]) => tid === process.pid)![1];
+          const others = d.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms);
+          const helper = Math.max(0, ...others);
+          s.main.push(main);
+          s.helper.push(helper);
+          s.other.push(others.reduce((a, b) => a + b, 0) - helper);
         }
       }
     } finally {
@@ -126,7 +134,8 @@ async function ab(sw: string, reps: number, presets: string[]): Promise<void> {
     const per = side.B.wall.map((b, i) => (side.A.wall[i] / b).toFixed(2)).join(' ');
     console.log(
       `${name}: wall A ${median(side.A.wall).toFixed(0)} B ${median(side.B.wall).toFixed(0)} ms/round, A/B ${(median(side.A.wall) / median(side.B.wall)).toFixed(2)}x (per rep ${per}); ` +
-        `process cpu A ${median(side.A.cpu).toFixed(0)} B ${median(side.B.cpu).toFixed(0)}; trainer's thread cpu A ${median(side.A.main).toFixed(0)} B ${median(side.B.main).toFixed(0)}; load ${os.loadavg()[0].toFixed(1)}`,
+        `process cpu A ${median(side.A.cpu).toFixed(0)} B ${median(side.B.cpu).toFixed(0)}; trainer's thread cpu A ${median(side.A.main).toFixed(0)} B ${median(side.B.main).toFixed(0)}; ` +
+        `helper cpu A ${median(side.A.helper).toFixed(0)} B ${median(side.B.helper).toFixed(0)}; other threads A ${median(side.A.other).toFixed(0)} B ${median(side.B.other).toFixed(0)}; load ${os.loadavg()[0].toFixed(1)}`,
     );
   }
 }
