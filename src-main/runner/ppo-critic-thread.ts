@@ -11,7 +11,15 @@
  * keeps a process alive; `close` terminates it.
  */
 import type { Worker } from 'node:worker_threads';
-import type { CriticJob, CriticResult, CriticSpec, CriticState, PpoCriticThread } from '../../src-shared/algos/ppo-critic-step';
+import type {
+  CriticJob,
+  CriticResult,
+  CriticRolloutResult,
+  CriticSpec,
+  CriticState,
+  PpoCriticThread,
+  StagedCriticJob,
+} from '../../src-shared/algos/ppo-critic-step';
 import { HelperThread, liveHelperThreads, type HelperMemory } from './helper-thread';
 
 export type { HelperMemory } from './helper-thread';
@@ -20,9 +28,15 @@ export type HostMessage =
   | { kind: 'begin'; state: CriticState }
   | { kind: 'step'; id: number; job: CriticJob }
   | { kind: 'end'; id: number }
+  | { kind: 'rollout-step'; t: number; patches: Float32Array; extras: Float32Array; chunkStart: boolean }
+  | { kind: 'rollout-done'; id: number }
+  | { kind: 'staged-step'; id: number; job: StagedCriticJob }
   | { kind: 'memory'; id: number };
 
-type Answer = { kind: 'step'; id: number; value: number; norms: number[] } | { kind: 'end'; id: number; state: CriticState };
+type Answer =
+  | { kind: 'step'; id: number; value: number; norms: number[] }
+  | { kind: 'end'; id: number; state: CriticState }
+  | { kind: 'rollout-done'; id: number; result: CriticRolloutResult };
 
 /** Copies of the job's arrays (the trainer reuses its staging buffers), moved, not cloned again. */
 function detach(job: CriticJob): { job: CriticJob; transfer: ArrayBuffer[] } {
@@ -49,7 +63,7 @@ export class PpoCriticThreadHost implements PpoCriticThread {
   constructor(backend: string, spec: CriticSpec) {
     this.helper = new HelperThread<HostMessage>('ppo critic thread', 'ppo-critic-worker', { backend, spec }, (msg) => {
       const m = msg as Answer;
-      return m.kind === 'step' ? { value: m.value, norms: m.norms } : m.state;
+      return m.kind === 'step' ? { value: m.value, norms: m.norms } : m.kind === 'end' ? m.state : m.result;
     });
   }
 
@@ -68,6 +82,26 @@ export class PpoCriticThreadHost implements PpoCriticThread {
   step(job: CriticJob): Promise<CriticResult> {
     const d = detach(job);
     return this.helper.call<CriticResult>({ kind: 'step', id: this.helper.id(), job: d.job }, d.transfer);
+  }
+
+  rolloutStep(t: number, patches: Float32Array, extras: Float32Array, chunkStart: boolean): void {
+    const p = patches.slice();
+    const e = extras.slice();
+    this.helper.post({ kind: 'rollout-step', t, patches: p, extras: e, chunkStart }, [p.buffer as ArrayBuffer, e.buffer as ArrayBuffer]);
+  }
+
+  rolloutDone(): Promise<CriticRolloutResult> {
+    return this.helper.call<CriticRolloutResult>({ kind: 'rollout-done', id: this.helper.id() });
+  }
+
+  stagedStep(job: StagedCriticJob): Promise<CriticResult> {
+    // Copies: the trainer reuses its buffers (the units are a view of its shuffled order).
+    const units = job.units.slice();
+    const valid = job.valid.slice();
+    const cTgt = job.cTgt.slice();
+    const cW = job.cW.slice();
+    const transfer = [units, valid, cTgt, cW].map((a) => a.buffer as ArrayBuffer);
+    return this.helper.call<CriticResult>({ kind: 'staged-step', id: this.helper.id(), job: { ...job, units, valid, cTgt, cW } }, transfer);
   }
 
   end(): Promise<CriticState> {

@@ -52,8 +52,11 @@
  *            is one op with a hand-written backward (nn/ppo-gru.ts): ~3x fewer kernels than a
  *            per-step network, with bit-identical results (parameter gradients are summed
  *            step by step in the tape's order; see `PpoNet.sequence`, docs/performance.md).
- *   threads  `updateThreads: 2` runs each minibatch's critic step on a helper thread
- *            (algos/ppo-critic-step.ts) while this thread runs the actor's; same bits. It pays
+ *   threads  `updateThreads: 2` runs the critic's side on a helper thread (algos/ppo-critic-step.ts):
+ *            its rollout forward beside the actor's (each step's rows posted as written; the
+ *            values come back before the returns), the staging of its minibatches from the
+ *            rollout it holds, and its minibatch steps while this thread runs the actor's;
+ *            same bits (`ppoThreadOptions.helperRollout` off: only the steps). It pays
  *            only on a free core (1.6x on an idle 2-core machine, ~15% worse on a loaded one), so
  *            the default 'auto' takes the host's per-run hint (algos/ppo-threads-hint.ts: the
  *            runner weighs cores, its live runs and the load average), 1 without a host
@@ -90,7 +93,7 @@ import {
   gae,
   normaliseAdvantages,
 } from '../nn/ppo';
-import { criticStep, ppoCriticThreadFactory, type CriticJob, type CriticResult, type PpoCriticThread } from './ppo-critic-step';
+import { CriticRolloutStore, criticStep, ppoCriticThreadFactory, type CriticJob, type CriticResult, type PpoCriticThread } from './ppo-critic-step';
 import { ppoAutoThreads } from './ppo-threads-hint';
 import type { Tensor, Tf } from '../nn/tf';
 import { LockstepRollout } from './core/rollout';
@@ -187,6 +190,24 @@ export interface PpoHooks {
 
 // ================================================================= trainer
 
+/**
+ * Where a round's time goes on the trainer's thread: when set (the bench's `--threads-profile`
+ * harness, bench/ppo-threads.ts), called with a phase name as each phase ends. Unset it costs a
+ * null check per phase.
+ */
+export const ppoTrace: { mark: ((phase: string) => void) | null } = { mark: null };
+
+/**
+ * What the helper thread carries besides the critic's update steps (same bits either way).
+ * `helperRollout` (default): the critic's rollout forward (each step's rows posted as the
+ * rollout writes them; values and chunk-start states come back before the returns) and the
+ * staging of its minibatch inputs from the rollout it then holds, so only units and targets
+ * cross threads per minibatch. Off: the helper gets staged input rows (~8 MB per MAPPO
+ * minibatch) and this thread runs the critic's rollout (the path before; an A/B switch for
+ * bench/ppo-threads.ts --ab helperRollout; docs/performance.md, "issue-15t").
+ */
+export const ppoThreadOptions: { helperRollout: boolean } = { helperRollout: true };
+
 /** Shared trainer of IPPO and MAPPO. */
 export class PpoTrainer implements Trainer {
   private readonly tf: Tf;
@@ -211,23 +232,19 @@ export class PpoTrainer implements Trainer {
   // Rollout storage, time-major, sized for the episode limit.
   private readonly aPatch: Float32Array; // [L][rowsA][P*K]
   private readonly aExtra: Float32Array; // [L][rowsA][E]
-  private readonly cPatch: Float32Array; // [L+1][rowsC][P*K]
-  private readonly cExtra: Float32Array; // [L+1][rowsC][E]
+  /** The critic's rollout inputs, values and chunk-start states (the helper keeps its own copy when it carries the rollout). */
+  private readonly cs: CriticRolloutStore;
   private readonly avail: Uint8Array; //   [L][rowsA][A]
   private readonly acts: Int32Array; //    [L][rowsA]
   private readonly oldLogp: Float32Array; // [L][rowsA]
-  private readonly vals: Float32Array; //  [L+1][rowsC] critic outputs (normalised if valueNorm)
   private readonly rews: Float32Array; //  [L][N][B]
   private readonly rollout: LockstepRollout;
   private readonly valid: Uint8Array; //   [L][B] (the rollout's)
   private readonly endStep: Int32Array;
   private readonly endTrunc: Uint8Array;
   private readonly hAStore: Float32Array; // [chunks][rowsA][H] actor state at chunk starts
-  private readonly hCStore: Float32Array; // [chunks][rowsC][H]
   private hA: Float32Array;
   private hA2: Float32Array;
-  private hC: Float32Array;
-  private hC2: Float32Array;
   private readonly probs: Float64Array;
   private readonly units: Int32Array;
   private readonly stage: Record<string, Float32Array> = {};
@@ -280,12 +297,10 @@ export class PpoTrainer implements Trainer {
     const { rowsA, rowsC } = sd;
     this.aPatch = new Float32Array(L * rowsA * this.shA.P * this.shA.K);
     this.aExtra = new Float32Array(L * rowsA * this.shA.E);
-    this.cPatch = new Float32Array((L + 1) * rowsC * this.shC.P * this.shC.K);
-    this.cExtra = new Float32Array((L + 1) * rowsC * this.shC.E);
+    this.cs = new CriticRolloutStore(this.shC, sd.GC, H, { rowsC, L, CL: this.CL, B, K: this.K });
     this.avail = new Uint8Array(L * rowsA * A);
     this.acts = new Int32Array(L * rowsA);
     this.oldLogp = new Float32Array(L * rowsA);
-    this.vals = new Float32Array((L + 1) * rowsC * this.K);
     this.pi = this.hooks ? new Float32Array(L * rowsA * A) : null;
     this.rews = new Float32Array(L * N * B);
     this.rollout = new LockstepRollout(ctx.env, ctx.seed, L);
@@ -293,11 +308,8 @@ export class PpoTrainer implements Trainer {
     this.endStep = this.rollout.endStep;
     this.endTrunc = this.rollout.endTrunc;
     this.hAStore = new Float32Array(chunks * rowsA * H);
-    this.hCStore = new Float32Array(chunks * rowsC * H);
     this.hA = new Float32Array(rowsA * H);
     this.hA2 = new Float32Array(rowsA * H);
-    this.hC = new Float32Array(rowsC * H);
-    this.hC2 = new Float32Array(rowsC * H);
     this.probs = new Float64Array(A);
     this.units = new Int32Array(chunks * B);
   }
@@ -327,6 +339,7 @@ export class PpoTrainer implements Trainer {
       recurrent: c.recurrent,
       lr: this.cfg.criticLr,
       eps: this.cfg.adamEps,
+      rollout: this.cs.dims,
     });
     return this.thread;
   }
@@ -366,25 +379,10 @@ export class PpoTrainer implements Trainer {
       for (let a = 0; a < agents; a++) {
         for (let b = 0; b < B; b++) {
           const r = t * sd.rowsC + a * B + b;
-          writeRow(env, lay, sd.criticSrc, false, scale, a, b, this.cPatch, r * shC.P * shC.K, this.cExtra, r * shC.E);
+          writeRow(env, lay, sd.criticSrc, false, scale, a, b, this.cs.cPatch, r * shC.P * shC.K, this.cs.cExtra, r * shC.E);
         }
       }
     }
-  }
-
-  /** Critic step on slot t's rows; writes the outputs to vals[t]. */
-  private criticStep(t: number): void {
-    const { tf, sd, shC } = this;
-    const G = sd.GC;
-    const R = sd.rowsC / G;
-    const pk = shC.P * shC.K;
-    const p = tf.tensor3d(this.cPatch.subarray(t * sd.rowsC * pk, (t + 1) * sd.rowsC * pk), [G, R * shC.P, shC.K]);
-    const e = shC.E > 0 ? tf.tensor3d(this.cExtra.subarray(t * sd.rowsC * shC.E, (t + 1) * sd.rowsC * shC.E), [G, R, shC.E]) : null;
-    const v = this.critic.step(p, e, R, this.hC, this.hC2);
-    p.dispose();
-    e?.dispose();
-    [this.hC, this.hC2] = [this.hC2, this.hC];
-    this.vals.set(v, t * sd.rowsC * this.K);
   }
 
   async round(): Promise<RoundResult> {
@@ -397,18 +395,27 @@ export class PpoTrainer implements Trainer {
     // ---------------------------------------------------------------- rollout
     const ro = this.rollout;
     const live = this.valid;
+    // The helper (if any) is chosen once per round: when it carries the critic's rollout it
+    // gets the critic's state now and keeps it through the update.
+    const thread = this.criticThread();
+    const helperRollout = thread !== null && ppoThreadOptions.helperRollout;
+    if (thread) thread.begin({ params: this.critic.params.toRecords(), opt: this.criticOpt.getState() });
+    const cs = this.cs;
+    const pkC = cs.pk;
+    const EC = cs.E;
+    // Slot t's critic rows to the helper, which runs the critic's forward beside the actor's.
+    const postCritic = (t: number, chunkStart: boolean) =>
+      thread!.rolloutStep(t, cs.cPatch.subarray(t * rowsC * pkC, (t + 1) * rowsC * pkC), cs.cExtra.subarray(t * rowsC * EC, (t + 1) * rowsC * EC), chunkStart);
     ro.begin();
     this.hA.fill(0);
-    this.hC.fill(0);
+    cs.reset();
     const pkA = shA.P * shA.K;
     const { T, envSteps, episodes } = ro.run({
       act: (t) => {
+        ppoTrace.mark?.('ro-env');
         this.writeInputs(t, true, true);
-        if (t % CL === 0) {
-          const c = t / CL;
-          this.hAStore.set(this.hA, c * rowsA * H);
-          this.hCStore.set(this.hC, c * rowsC * H);
-        }
+        if (t % CL === 0) this.hAStore.set(this.hA, (t / CL) * rowsA * H);
+        if (helperRollout) postCritic(t, t % CL === 0);
         const R = rowsA / GA;
         const xp = tf.tensor3d(this.aPatch.subarray(t * rowsA * pkA, (t + 1) * rowsA * pkA), [GA, R * shA.P, shA.K]);
         const xe = shA.E > 0 ? tf.tensor3d(this.aExtra.subarray(t * rowsA * shA.E, (t + 1) * rowsA * shA.E), [GA, R, shA.E]) : null;
@@ -416,7 +423,11 @@ export class PpoTrainer implements Trainer {
         xp.dispose();
         xe?.dispose();
         [this.hA, this.hA2] = [this.hA2, this.hA];
-        this.criticStep(t);
+        ppoTrace.mark?.('ro-actor');
+        if (!helperRollout) {
+          cs.step(tf, this.critic, t, t % CL === 0);
+          ppoTrace.mark?.('ro-critic');
+        }
         for (let a = 0; a < N; a++) {
           for (let b = 0; b < B; b++) {
             const r = a * B + b;
@@ -440,20 +451,35 @@ export class PpoTrainer implements Trainer {
           }
         }
         this.hooks?.beforeStep?.(t, ro.actions);
+        ppoTrace.mark?.('ro-sample');
       },
       observe: (t) => {
         for (let b = 0; b < B; b++) for (let a = 0; a < N; a++) this.rews[t * N * B + a * B + b] = env.rewards[b * N + a];
         this.hooks?.afterStep?.(t);
       },
     });
+    ppoTrace.mark?.('rollout');
     const K = this.K;
     let anyTrunc = false;
     for (let b = 0; b < B; b++) if (this.endTrunc[b]) anyTrunc = true;
     // Bootstrap values V(final observation) for copies cut by the time limit (all at step T-1).
-    this.vals.fill(0, T * rowsC * K, (T + 1) * rowsC * K);
+    cs.vals.fill(0, T * rowsC * K, (T + 1) * rowsC * K);
     if (anyTrunc) {
       this.writeInputs(T, false, true);
-      this.criticStep(T);
+      if (helperRollout) postCritic(T, false);
+      else cs.step(tf, this.critic, T, false);
+    }
+    if (helperRollout) {
+      let r;
+      try {
+        r = await thread!.rolloutDone();
+      } catch (e) {
+        this.closeThread();
+        throw e;
+      }
+      cs.vals.set(r.vals.subarray(0, (anyTrunc ? T + 1 : T) * rowsC * K));
+      cs.hCStore.set(r.hCStore);
+      ppoTrace.mark?.('ro-wait');
     }
 
     // ---------------------------------------------------------------- returns
@@ -471,7 +497,7 @@ export class PpoTrainer implements Trainer {
           const row = sd.rowsC === M ? col : b;
           const g = sd.GC === 1 ? 0 : a;
           for (let h = 0; h < K; h++) {
-            const raw = this.vals[(t * rowsC + row) * K + h];
+            const raw = cs.vals[(t * rowsC + row) * K + h];
             heads[h][t * M + col] = cfg.valueNorm ? this.valueNorms[g].denormalise(raw) : raw;
           }
           if (t < T) masks[t * M + col] = this.valid[t * B + b];
@@ -500,6 +526,7 @@ export class PpoTrainer implements Trainer {
       else normaliseAdvantages(advantages, masks, T, M);
     }
 
+    ppoTrace.mark?.('returns');
     // ---------------------------------------------------------------- update
     // Units = (chunk, copy) pairs whose first step is valid (valid steps form a prefix).
     let U = 0;
@@ -509,8 +536,6 @@ export class PpoTrainer implements Trainer {
     const acc = { policy: 0, value: 0, entropy: 0, kl: 0, clipFrac: 0, gradA: 0, gradC: 0, n: 0 };
     // With a helper thread the critic's steps run there while this thread runs the actor's;
     // its results are summed below in minibatch order, as on one thread.
-    const thread = this.criticThread();
-    if (thread) thread.begin({ params: this.critic.params.toRecords(), opt: this.criticOpt.getState() });
     const critic: (CriticResult | Promise<CriticResult>)[] = [];
     try {
       for (let epoch = 0; epoch < cfg.epochs; epoch++) {
@@ -519,15 +544,17 @@ export class PpoTrainer implements Trainer {
         let start = 0;
         for (let m = 0; m < k; m++) {
           const size = Math.floor(U / k) + (m < U % k ? 1 : 0);
-          critic.push(this.minibatch(order.subarray(start, start + size), T, advantages, returnsByHead, acc, thread));
+          critic.push(this.minibatch(order.subarray(start, start + size), T, advantages, returnsByHead, acc, thread, helperRollout));
           start += size;
         }
       }
       const results = await Promise.all(critic);
+      ppoTrace.mark?.('wait');
       if (thread) {
         const st = await thread.end();
         this.critic.params.loadRecords(st.params);
         this.criticOpt.setState(st.opt);
+        ppoTrace.mark?.('state');
       }
       const GC = sd.GC;
       for (const r of results) {
@@ -572,6 +599,7 @@ export class PpoTrainer implements Trainer {
     retByHead: readonly Float32Array[],
     acc: { policy: number; value: number; entropy: number; kl: number; clipFrac: number; gradA: number; gradC: number; n: number },
     thread: PpoCriticThread | null,
+    helperRollout: boolean,
   ): CriticResult | Promise<CriticResult> {
     const { tf, cfg, N, B, A, H, sd, shA, shC } = this;
     const CL = this.CL;
@@ -586,11 +614,12 @@ export class PpoTrainer implements Trainer {
     // Targets per critic row: N for MAPPO's shared V (one head), K for the heads of an independent critic.
     const J = K > 1 ? K : sd.J;
     const nC = GC * CL * SC;
-    const pkC = shC.P * shC.K;
-    const cP = this.buf('cP', nC * pkC);
-    const cE = this.buf('cE', nC * shC.E);
-    const cH = this.buf('cH', GC * SC * H);
-    const cOld = this.buf('cOld', nC * K);
+    // The inputs (patches, extras, chunk-start states, rollout values) are staged by whichever
+    // thread runs the step: here, or on a helper that holds the rollout (CriticRolloutStore).
+    const inputs = helperRollout
+      ? null
+      : { cP: this.buf('cP', nC * this.cs.pk), cE: this.buf('cE', nC * shC.E), cH: this.buf('cH', GC * SC * H), cOld: this.buf('cOld', nC * K) };
+    if (inputs) this.cs.stage(units, T, this.valid, inputs);
     const cTgt = this.buf('cTgt', nC * J);
     const cW = this.buf('cW', nC * J);
     const cCount = new Float64Array(GC);
@@ -599,17 +628,11 @@ export class PpoTrainer implements Trainer {
         const unit = units[s];
         const c = Math.floor(unit / B);
         const b = unit % B;
-        const r = GC === 1 ? b : g * B + b; // critic row
         const t0 = c * CL;
-        cH.set(this.hCStore.subarray((c * sd.rowsC + r) * H, (c * sd.rowsC + r + 1) * H), (g * SC + s) * H);
         for (let k = 0; k < CL; k++) {
           const q = (g * CL + k) * SC + s;
           const t = t0 + k;
           if (t >= T || !this.valid[t * B + b]) continue;
-          const i = t * sd.rowsC + r;
-          cP.set(this.cPatch.subarray(i * pkC, (i + 1) * pkC), q * pkC);
-          if (shC.E > 0) cE.set(this.cExtra.subarray(i * shC.E, (i + 1) * shC.E), q * shC.E);
-          for (let h = 0; h < K; h++) cOld[q * K + h] = this.vals[i * K + h];
           for (let j = 0; j < J; j++) {
             const agent = K > 1 || J === 1 ? g : j;
             cTgt[q * J + j] = retByHead[K > 1 ? j : 0][t * M + agent * B + b];
@@ -634,15 +657,18 @@ export class PpoTrainer implements Trainer {
       for (let q = g * CL * SC * J; q < (g + 1) * CL * SC * J; q++) cW[q] = denom > 0 ? cW[q] / denom : 0;
     }
     // Handed over before the actor's step, so the helper computes while this thread does.
-    const job: CriticJob = {
-      cP, cE, cH, cOld, cTgt, cW, CL, SC, GC, K, J,
+    const common = {
+      cTgt, cW, CL, SC, GC, K, J,
       clip: cfg.valueClip ? cfg.clip : 0,
       huberDelta: cfg.huberDelta,
       valueCoef: cfg.valueCoef,
       gradClip: cfg.criticGradClip,
       reference: ppoSequencePath.reference,
     };
-    const criticRes = thread ? thread.step(job) : null;
+    const job: CriticJob | null = inputs ? { ...inputs, ...common } : null;
+    ppoTrace.mark?.('stage-critic');
+    const criticRes = !thread ? null : job ? thread.step(job) : thread.stagedStep({ ...common, units, T, valid: this.valid.subarray(0, T * B) });
+    ppoTrace.mark?.('post');
 
     // ---- actor batch
     const GA = sd.GA;
@@ -693,6 +719,7 @@ export class PpoTrainer implements Trainer {
     }
     // Stats are means over all valid rows whatever the loss weighting.
     const statScale = indep ? 1 / GA : 1;
+    ppoTrace.mark?.('stage-actor');
 
     let side!: Float32Array;
     const actorRes = tf.tidy(() => {
@@ -731,7 +758,11 @@ export class PpoTrainer implements Trainer {
     acc.clipFrac += side[3] * statScale;
     acc.gradA += normsA.reduce((s, v) => s + v, 0) / GA;
     acc.n++;
-    return criticRes ?? criticStep(tf, this.critic, this.criticOpt, job);
+    ppoTrace.mark?.('actor');
+    if (criticRes) return criticRes;
+    const r = criticStep(tf, this.critic, this.criticOpt, job!);
+    ppoTrace.mark?.('critic');
+    return r;
   }
 
   /** What the checkpoint helpers save and restore for every trainer. */

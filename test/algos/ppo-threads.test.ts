@@ -13,6 +13,7 @@ import { ppoCriticThreadFactory, setPpoCriticThreadFactory, type PpoCriticThread
 import { setPpoAutoThreads } from '../../src-shared/algos/ppo-threads-hint';
 import type { AlgoEntry } from '../../src-shared/algos/types';
 import { PpoCriticThreadHost } from '../../src-main/runner/ppo-critic-thread';
+import { ppoThreadOptions } from '../../src-shared/algos/ppo-trainer';
 import { build, runTrace, setupTf } from './helpers';
 
 const ENV = { episodeLimit: 20, obsLastAction: true, obsDoorFlag: true, obsKeyFlag: true };
@@ -30,9 +31,11 @@ describe('PPO update on two threads', () => {
     await setupTf();
     saved = ppoCriticThreadFactory();
   });
+  const defaultHelperRollout = ppoThreadOptions.helperRollout;
   afterEach(() => {
     setPpoCriticThreadFactory(saved);
     setPpoAutoThreads(1);
+    ppoThreadOptions.helperRollout = defaultHelperRollout;
   });
 
   const cases: [string, AlgoEntry, Record<string, unknown>][] = [
@@ -41,12 +44,33 @@ describe('PPO update on two threads', () => {
     ['ippo', ippoEntry, { epochs: 2, minibatches: 2 }],
   ];
   for (const [name, entry, algo] of cases) {
-    it(`${name}: same episodes, stats, parameters and optimiser state as one thread`, async () => {
+    it(`${name}: same episodes, stats, parameters and optimiser state as one thread (the helper with and without the critic's rollout)`, async () => {
       const one = await trace(entry, { ...algo, updateThreads: 1 }, 3);
-      const two = await trace(entry, { ...algo, updateThreads: 2 }, 3);
-      expect(two).toBe(one);
+      for (const helperRollout of [false, true]) {
+        ppoThreadOptions.helperRollout = helperRollout;
+        const two = await trace(entry, { ...algo, updateThreads: 2 }, 3);
+        expect(two, `helperRollout ${helperRollout}`).toBe(one);
+      }
     }, 240_000);
   }
+
+  it("the helper's rollout values are the trainer's: a helper whose first value is one float off fails the comparison", async () => {
+    // Guards the test above against passing because the helper's values were never used.
+    ppoThreadOptions.helperRollout = true;
+    const one = await trace(mappoEntry, { epochs: 1, updateThreads: 1 }, 1);
+    setPpoCriticThreadFactory((spec) => {
+      const h = saved!(spec);
+      const done = h.rolloutDone.bind(h);
+      h.rolloutDone = async () => {
+        const r = await done();
+        const v = new Float32Array(r.vals);
+        v[0] = v[0] + Math.max(Math.abs(v[0]) * 2 ** -23, 2 ** -126); // the next float up
+        return { vals: v, hCStore: r.hCStore };
+      };
+      return h;
+    });
+    expect(await trace(mappoEntry, { epochs: 1, updateThreads: 2 }, 1)).not.toBe(one);
+  }, 120_000);
 
   it("auto follows the host's hint between rounds (helper on, off, on): same bits as one thread, a helper started per stretch", async () => {
     const hosts: PpoCriticThreadHost[] = [];
