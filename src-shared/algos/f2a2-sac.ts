@@ -37,6 +37,8 @@
  *   shareEncoders    false (only the attention extractors)      spec §1.7 DESIGN CHOICE; true = MAAC's
  *                                                               shared modules in phi_sh
  *   maacTargetForm   'paper' (entropy inside gamma (1 - d))      paper; 'code' = MAAC's released form
+ *   a2Baseline       'none' (Prop 6's a2 rhobar l(a^) d^2)        'counterfactual': minus its pi-mean over
+ *                                                               the own actions (not in the paper, issue-11a)
  *   attendHeads      4 (of hiddenDim / 4 = 32 dims)              MAAC code
  * Choices where both are silent: every copy of both critics starts from one common draw (spec
  * §2.2); the target's own next action is a sample of the target policy (MAAC code), the
@@ -81,6 +83,13 @@ export const f2a2SacSchema = {
   attendReg: { type: 'float', default: 1e-3, min: 0, doc: 'Weight of the mean squared attention logits in the critic loss (MAAC: 1e-3).', when: SAC },
   criticWeightDecay: { type: 'float', default: 1e-3, min: 0, max: 1, doc: "L2 weight decay of each critic copy's Adam (MAAC: 1e-3).", when: SAC },
   criticGradClip: { type: 'float', default: 10, min: 0, doc: "Global-norm clip of each critic copy's gradient (MAAC: 10 per agent; 0 = none).", when: SAC },
+  a2Baseline: {
+    type: 'enum',
+    default: 'none',
+    values: ['none', 'counterfactual'],
+    doc: "The actor's a2 score term weights l(a^) by rhobar (d1^2 + d2^2) (Prop 6, 'none'); 'counterfactual' subtracts sum_b pi(b) (d1_b^2 + d2_b^2) over the own actions b (not in the paper: removes the push of pi away from the behaviour policy, docs/design.md 'issue-11a').",
+    when: SAC,
+  },
   maacTargetForm: {
     type: 'enum',
     default: 'paper',
@@ -351,8 +360,18 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
         const hatQ1 = this.sacQ(0, x, x.aHat, x.ownHat);
         let cHat = tf.mul(adv(hatQ1, x.ownHatRows), -a1);
         if (!joint) return [tf.zerosLike(cHat), cHat] as [Tensor, Tensor];
+        // 'counterfactual': the squared errors at every own action b (the others' actions fixed),
+        // their pi-mean subtracted. With rhobar truncated the subtraction changes the expected
+        // step: it removes the part that pushes pi away from pi0 (docs/design.md, issue-11a).
+        const cf = this.sac.a2Baseline === 'counterfactual';
         let sq = tf.square(tf.sub(hatQ1.q, x.y));
-        for (let c = 1; c < this.sq.length; c++) sq = tf.add(sq, tf.square(tf.sub(this.sacQ(c, x, x.aHat, x.ownHat).q, x.y)));
+        let sqAll = cf ? tf.square(tf.sub(hatQ1.allQ, x.y)) : null;
+        for (let c = 1; c < this.sq.length; c++) {
+          const f = this.sacQ(c, x, x.aHat, x.ownHat);
+          sq = tf.add(sq, tf.square(tf.sub(f.q, x.y)));
+          if (sqAll) sqAll = tf.add(sqAll, tf.square(tf.sub(f.allQ, x.y)));
+        }
+        if (sqAll) sq = tf.sub(sq, tf.sum(tf.mul(sqAll, pi), 2, true));
         cHat = tf.add(cHat, tf.mul(tf.mul(sq, x.rhoBar), a2));
         return [tf.mul(tf.mul(adv(this.sacQ(0, x, x.aBuf, x.ownBuf), x.ownBufRows), x.rho), -a1), cHat] as [Tensor, Tensor];
       });

@@ -37,7 +37,14 @@
  * alpha1 = alpha2 = 1) did not stay there but collapsed below it within ~110 update iterations
  * (MOA accuracy 0.24 -> 0.95, on_goal_share down to 0.03): the a2 (delta^2) score term dominates
  * its actor at standardised rewards, so the spec's alpha2/alpha1 sweep (§1.12) must come before
- * any budget. Cost now (worker CPU, 12 episodes a round): MAAC ~24 min per 1,000 episodes,
+ * any budget. issue-11a ran it (same settings, alpha1 = 1; docs/design.md "F2A2-SAC: why alpha1 =
+ * alpha2 = 1 collapses"): every ratio collapses, 0.1 first (mean_return -28.3 in rounds 5-8), 1
+ * in rounds 9-16 (-30.6, -56.0), 10 in rounds 9-14 (-18.2, -42.5), all below random with the
+ * MOA's accuracy -> 0.8-0.98 (deterministic policies); two feedback loops of the joint objective
+ * (the a2 score term pushes pi away from pi0; critic 1's a1 terms bias Q1 upwards more where pi
+ * rose) explain it. w/o JOINT at the same settings stays near random through 696 episodes. So the default stays alpha1 = alpha2 = 1 (none learns, the
+ * spec's value) and no `medium` budget is defined: at this length the F2A2-SAC columns would
+ * measure the collapse. Cost now (worker CPU, 12 episodes a round): MAAC ~24 min per 1,000 episodes,
  * F2A2-SAC (impromptu, batch 128) ~49 min; a table is 14 runs x seeds, so e.g. 2,000 episodes x
  * 2 seeds is ~100 h of CPU per table, beyond a session on the shared machine.
  */

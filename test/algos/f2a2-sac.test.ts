@@ -101,11 +101,12 @@ describe('F2A2-SAC', () => {
     t.dispose();
   });
 
-  it("actor gradients match finite differences and Prop 6's score-function form with the counterfactual baseline", async () => {
+  // a2Baseline 'none' is Prop 6; 'counterfactual' subtracts from the a2 weight its pi-mean over the own actions.
+  it.each(['none', 'counterfactual'] as const)("actor gradients match finite differences and Prop 6's score-function form with the counterfactual baseline (a2Baseline %s)", async (a2Baseline) => {
     const a1 = 0.7;
     const a2 = 1.3;
     const alpha = 0.3;
-    const t = make({ alpha1: a1, alpha2: a2, temperature: alpha, actorLogitReg: 0 });
+    const t = make({ alpha1: a1, alpha2: a2, temperature: alpha, actorLogitReg: 0, a2Baseline });
     await t.round();
     // One update so that pi differs from pi0 (rho, rhobar != 1).
     t.iteration();
@@ -126,14 +127,22 @@ describe('F2A2-SAC', () => {
     const pi = tf.exp(logp);
     const piA = pi.arraySync() as number[][];
     const qAt = (act: Tensor[], own: Tensor) => rowOf(t.sacQ(0, x, act, own).q);
-    const adv = (acts: Tensor[], ownStack: Tensor, ownRows: Tensor): number[] => {
+    const y = rowOf(x.y);
+    // sum_b pi(b) (d1_b^2 + d2_b^2), both critics evaluated at each own action b (a2Baseline 'counterfactual').
+    const sqBase = new Float64Array(K);
+    const adv = (acts: Tensor[], ownStack: Tensor, ownRows: Tensor, hat = false): number[] => {
       const q = qAt(acts, ownStack);
       const base = new Float64Array(K);
       for (let a = 0; a < D; a++) {
         // Every copy's agent-i slot and own action set to a; only copy i's Q is read.
         const oh = tf.tidy(() => tf.tile(tf.reshape(tf.cast(tf.oneHot(tf.fill([K], a, 'int32'), D), 'float32'), [1, K, D]), [N, 1, 1]));
-        const qa = qAt(acts.map((v, j) => (j === i ? oh : v)), oh);
-        for (let k = 0; k < K; k++) base[k] += piA[k][a] * qa[k];
+        const acted = acts.map((v, j) => (j === i ? oh : v));
+        const qa = qAt(acted, oh);
+        const q2a = hat ? rowOf(t.sacQ(1, x, acted, oh).q) : null;
+        for (let k = 0; k < K; k++) {
+          base[k] += piA[k][a] * qa[k];
+          if (q2a) sqBase[k] += piA[k][a] * ((qa[k] - y[k]) ** 2 + (q2a[k] - y[k]) ** 2);
+        }
         oh.dispose();
       }
       const own = ownRows.arraySync() as number[][];
@@ -141,15 +150,16 @@ describe('F2A2-SAC', () => {
       return Array.from({ length: K }, (_, k) => q[k] - alpha * lp[k][own[k].indexOf(1)] - base[k]);
     };
     const Abuf = adv(x.aBuf, x.ownBuf, x.ownBufRows[i]);
-    const Ahat = adv(x.aHat, x.ownHat, x.ownHatRows[i]);
+    const Ahat = adv(x.aHat, x.ownHat, x.ownHatRows[i], true);
     const qh1 = qAt(x.aHat, x.ownHat);
     const qh2 = rowOf(t.sacQ(1, x, x.aHat, x.ownHat).q);
-    const y = rowOf(x.y);
+    const sub = a2Baseline === 'counterfactual' ? sqBase : new Float64Array(K);
+    expect(sqBase.every((v) => v > 0)).toBe(true);
     const rho = rowOf(x.rho);
     const rb = rowOf(x.rhoBar);
-    // Reward form of Prop 6's psi-gradient: descend -a1 rho l(a) A - a1 l(a^) A^ + a2 rhobar l(a^) (d1^2 + d2^2).
+    // Reward form of Prop 6's psi-gradient: descend -a1 rho l(a) A - a1 l(a^) A^ + a2 rhobar l(a^) (d1^2 + d2^2 [- sqBase]).
     const cBuf = tf.tensor2d(Abuf.map((v, k) => (-a1 * rho[k] * v) / K), [K, 1]);
-    const cHat = tf.tensor2d(Ahat.map((v, k) => (-a1 * v + a2 * rb[k] * ((qh1[k] - y[k]) ** 2 + (qh2[k] - y[k]) ** 2)) / K), [K, 1]);
+    const cHat = tf.tensor2d(Ahat.map((v, k) => (-a1 * v + a2 * rb[k] * ((qh1[k] - y[k]) ** 2 + (qh2[k] - y[k]) ** 2 - sub[k])) / K), [K, 1]);
     const closed = grads(set, () =>
       tf.tidy(() => {
         const lp = tf.logSoftmax(t.actorNet(i).forward(b.obs[i]));
