@@ -19,12 +19,9 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src-main/backend/select';
-import { resolve } from '../src-shared/config/schema';
-import { getPreset } from '../src-shared/config/presets';
+import { trainerFromPreset } from './preset-trainer';
 import { ppoStaging } from '../src-shared/nn/ppo-gru';
 import { ppoKernel } from '../src-shared/nn/ppo-kernel';
-import { getAlgo, getEnv } from '../src-shared/registry';
-import { Rng } from '../src-shared/rng';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -51,16 +48,7 @@ async function main(): Promise<void> {
     return orig(...a);
   };
   for (const name of presets) {
-    const p = getPreset(name);
-    if (!p) throw new Error(`preset ${name} is not defined`);
-    const envEntry = getEnv(String(p.config.env?.id))!;
-    const algo = getAlgo(String(p.config.algo?.id))!;
-    const { id: _e, ...envRaw } = p.config.env ?? {};
-    const { id: _a, ...algoRaw } = p.config.algo ?? {};
-    const envConfig = resolve('env', envEntry.schema, envRaw);
-    const config = resolve('algo', algo.schema, algoRaw);
-    const env = envEntry.create(envConfig, { numEnvs: 32, autoReset: false });
-    const trainer = algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
+    const trainer = trainerFromPreset(name, {}, 32);
     const side = { A: { cpu: [] as number[], wall: [] as number[], calls: [] as number[] }, B: { cpu: [] as number[], wall: [] as number[], calls: [] as number[] } };
     try {
       await trainer.round();

@@ -14,13 +14,9 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src-main/backend/select';
-import { resolve } from '../src-shared/config/schema';
-import { getPreset } from '../src-shared/config/presets';
+import { trainerFromPreset } from './preset-trainer';
 import { ppoTrace, ppoThreadOptions } from '../src-shared/algos/ppo-trainer';
-import { getAlgo, getEnv } from '../src-shared/registry';
-import { Rng } from '../src-shared/rng';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TICK_MS = 10; // USER_HZ 100
@@ -42,18 +38,7 @@ function threadCpu(): Map<number, { name: string; ms: number }> {
   return m;
 }
 
-function trainerFor(name: string, over: Record<string, unknown>) {
-  const p = getPreset(name);
-  if (!p) throw new Error(`preset ${name} is not defined`);
-  const envEntry = getEnv(String(p.config.env?.id))!;
-  const algo = getAlgo(String(p.config.algo?.id))!;
-  const { id: _e, ...envRaw } = p.config.env ?? {};
-  const { id: _a, ...algoRaw } = p.config.algo ?? {};
-  const envConfig = resolve('env', envEntry.schema, envRaw);
-  const config = resolve('algo', algo.schema, { ...algoRaw, ...over });
-  const env = envEntry.create(envConfig, { numEnvs: 32, autoReset: false });
-  return algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
-}
+const trainerFor = (name: string, over: Record<string, unknown>) => trainerFromPreset(name, over, 32);
 
 async function timeline(rounds: number, presets: string[], threads: number): Promise<void> {
   for (const name of presets) {

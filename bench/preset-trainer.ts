@@ -1,5 +1,5 @@
 /**
- * What the F2A2 bench scripts share: a trainer built from `preset[:k=v,...]` (overrides are algo
+ * What the bench scripts share: a trainer built from `preset[:k=v,...]` (overrides are algo
  * fields, `numEnvs=` the env copies; seed 1), and a counter of the engine's kernel calls.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,14 +14,23 @@ function parse(v: string): unknown {
   return Number.isFinite(Number(v)) ? Number(v) : v;
 }
 
-export function presetTrainer(spec: string): Trainer {
-  const [name, over = ''] = spec.split(':');
+/** A trainer for preset `name` with algo fields `over` on `numEnvs` env copies (seed 1). */
+export function trainerFromPreset(name: string, over: Record<string, unknown> = {}, numEnvs = 4): Trainer {
   const p = getPreset(name);
   if (!p) throw new Error(`preset ${name} is not defined`);
   const envEntry = getEnv(String(p.config.env?.id))!;
   const algo = getAlgo(String(p.config.algo?.id))!;
   const { id: _e, ...envRaw } = p.config.env ?? {};
   const { id: _a, ...algoRaw } = p.config.algo ?? {};
+  const envConfig = resolve('env', envEntry.schema, envRaw);
+  const config = resolve('algo', algo.schema, { ...algoRaw, ...over });
+  const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
+  return algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
+}
+
+/** `preset[:k=v,...]`: overrides are algo fields, `numEnvs=` the copies (default 4). */
+export function presetTrainer(spec: string): Trainer {
+  const [name, over = ''] = spec.split(':');
   const extra: Record<string, unknown> = {};
   let numEnvs = 4;
   for (const kv of over.split(',').filter(Boolean)) {
@@ -29,10 +38,7 @@ export function presetTrainer(spec: string): Trainer {
     if (k === 'numEnvs') numEnvs = Number(v);
     else extra[k] = parse(v);
   }
-  const envConfig = resolve('env', envEntry.schema, envRaw);
-  const config = resolve('algo', algo.schema, { ...algoRaw, ...extra });
-  const env = envEntry.create(envConfig, { numEnvs, autoReset: false });
-  return algo.createTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
+  return trainerFromPreset(name, extra, numEnvs);
 }
 
 /**
