@@ -411,6 +411,56 @@ export interface TrunkParams {
   fc2B: Tensor;
 }
 
+/** Where the trunk's forward finds its operands in the kernel's memory (byte offsets). */
+interface TrunkPtrs {
+  pP: number;
+  pWc: number;
+  pBc: number;
+  pW1: number;
+  pB1: number;
+  pW2: number;
+  pB2: number;
+  pC: number;
+  pF: number;
+  pY1: number;
+  pY2: number;
+}
+
+/**
+ * The trunk's forward in the kernel, shared by the update's op and the rollout's: stages the
+ * weights, then per group conv (relu) over `rows` staged patch rows at p.pP, each row's P*C conv
+ * outputs followed by its E extras (concatDiff's layout), fc1 and fc2 (relu); fc2's output is
+ * left at p.pY2, the conv's at p.pC and fc1's at p.pY1 (the backward reads them).
+ */
+function trunkForward(tf: Tf, Kn: ReturnType<typeof gateKernel>, s: TrunkShape, w: TrunkParams, rows: number, p: TrunkPtrs, extras: Float32Array): void {
+  const { G, P, K: KK, E, C, H } = s;
+  const F = P * C + E;
+  const pc = P * C;
+  stageGroupWeights(tf, Kn, w.convW, G, KK, C, p.pWc);
+  stageGroupWeights(tf, Kn, w.fc1W, G, F, H, p.pW1);
+  stageGroupWeights(tf, Kn, w.fc2W, G, H, H, p.pW2);
+  readInto(tf, w.convB, Kn.f32(p.pBc, G * C));
+  readInto(tf, w.fc1B, Kn.f32(p.pB1, G * H));
+  readInto(tf, w.fc2B, Kn.f32(p.pB2, G * H));
+  for (let g = 0; g < G; g++) {
+    Kn.k.matmul(rows * P, KK, C, p.pP + ((g * rows * P * KK) << 2), p.pWc + ((g * KK * C) << 2), p.pBc + ((g * C) << 2), p.pC + ((g * rows * pc) << 2), 1);
+  }
+  let pIn = p.pC;
+  if (E > 0) {
+    pIn = p.pF;
+    const f = Kn.f32(p.pF, G * rows * F);
+    const c = Kn.f32(p.pC, G * rows * pc);
+    for (let q = 0; q < G * rows; q++) {
+      f.set(c.subarray(q * pc, (q + 1) * pc), q * F);
+      f.set(extras.subarray(q * E, (q + 1) * E), q * F + pc);
+    }
+  }
+  for (let g = 0; g < G; g++) {
+    Kn.k.matmul(rows, F, H, pIn + ((g * rows * F) << 2), p.pW1 + ((g * F * H) << 2), p.pB1 + ((g * H) << 2), p.pY1 + ((g * rows * H) << 2), 1);
+    Kn.k.matmul(rows, H, H, p.pY1 + ((g * rows * H) << 2), p.pW2 + ((g * H * H) << 2), p.pB2 + ((g * H) << 2), p.pY2 + ((g * rows * H) << 2), 1);
+  }
+}
+
 /**
  * PpoNet's trunk over ALL G groups as one op (relu only): patches [G][L*S][P*K] and extras
  * [G][L*S][E] (data, CPU, rows [group][step][sequence]) -> fc2's output [G, L*S, H]. Per group
@@ -438,31 +488,8 @@ export function ppoTrunkGroups(tf: Tf, s: TrunkShape, w: TrunkParams, patches: F
       G * rows * P * KK, G * KK * C, G * C, G * F * H, G * H, G * H * H, G * H, G * rows * P * C, E > 0 ? G * rows * F : 0, G * rows * H, G * rows * H,
     );
     Kn.f32(pP, G * rows * P * KK).set(patches.subarray(0, G * rows * P * KK));
-    stageGroupWeights(tf, Kn, convW, G, KK, C, pWc);
-    stageGroupWeights(tf, Kn, fc1W, G, F, H, pW1);
-    stageGroupWeights(tf, Kn, fc2W, G, H, H, pW2);
-    readInto(tf, convB, Kn.f32(pBc, G * C));
-    readInto(tf, fc1B, Kn.f32(pB1, G * H));
-    readInto(tf, fc2B, Kn.f32(pB2, G * H));
+    trunkForward(tf, Kn, s, { convW, convB, fc1W, fc1B, fc2W, fc2B }, rows, { pP, pWc, pBc, pW1, pB1, pW2, pB2, pC, pF, pY1, pY2 }, extras);
     const pc = P * C;
-    for (let g = 0; g < G; g++) {
-      Kn.k.matmul(rows * P, KK, C, pP + ((g * rows * P * KK) << 2), pWc + ((g * KK * C) << 2), pBc + ((g * C) << 2), pC + ((g * rows * pc) << 2), 1);
-    }
-    // fc1's input: each row's P*C conv outputs, then its E extras (concatDiff's layout).
-    let pIn = pC;
-    if (E > 0) {
-      pIn = pF;
-      const f = Kn.f32(pF, G * rows * F);
-      const c = Kn.f32(pC, G * rows * pc);
-      for (let q = 0; q < G * rows; q++) {
-        f.set(c.subarray(q * pc, (q + 1) * pc), q * F);
-        f.set(extras.subarray(q * E, (q + 1) * E), q * F + pc);
-      }
-    }
-    for (let g = 0; g < G; g++) {
-      Kn.k.matmul(rows, F, H, pIn + ((g * rows * F) << 2), pW1 + ((g * F * H) << 2), pB1 + ((g * H) << 2), pY1 + ((g * rows * H) << 2), 1);
-      Kn.k.matmul(rows, H, H, pY1 + ((g * rows * H) << 2), pW2 + ((g * H * H) << 2), pB2 + ((g * H) << 2), pY2 + ((g * rows * H) << 2), 1);
-    }
     const y = upload(tf, Kn.f32(pY2, G * rows * H), [G, rows, H]);
     // What the backward reads (the kernel's memory is laid out anew by the next user).
     const keep = [
@@ -562,28 +589,8 @@ export function ppoTrunkInfer(tf: Tf, s: TrunkShape, w: TrunkParams, patches: Te
   const Kn = gateKernel();
   const [pP, pE, pWc, pBc, pW1, pB1, pW2, pB2, pC, pF, pY1, pY2] = Kn.layout(G * R * P * KK, G * R * E, G * KK * C, G * C, G * F * H, G * H, G * H * H, G * H, G * R * pc, G * R * F, G * R * H, G * R * H);
   readInto(tf, patches, Kn.f32(pP, G * R * P * KK));
-  stageGroupWeights(tf, Kn, w.convW, G, KK, C, pWc);
-  stageGroupWeights(tf, Kn, w.fc1W, G, F, H, pW1);
-  stageGroupWeights(tf, Kn, w.fc2W, G, H, H, pW2);
-  readInto(tf, w.convB, Kn.f32(pBc, G * C));
-  readInto(tf, w.fc1B, Kn.f32(pB1, G * H));
-  readInto(tf, w.fc2B, Kn.f32(pB2, G * H));
-  for (let g = 0; g < G; g++) Kn.k.matmul(R * P, KK, C, pP + ((g * R * P * KK) << 2), pWc + ((g * KK * C) << 2), pBc + ((g * C) << 2), pC + ((g * R * pc) << 2), 1);
-  let pIn = pC;
-  if (E > 0) {
-    pIn = pF;
-    const ev = readInto(tf, extras!, Kn.f32(pE, G * R * E));
-    const f = Kn.f32(pF, G * R * F);
-    const c = Kn.f32(pC, G * R * pc);
-    for (let q = 0; q < G * R; q++) {
-      f.set(c.subarray(q * pc, (q + 1) * pc), q * F);
-      f.set(ev.subarray(q * E, (q + 1) * E), q * F + pc);
-    }
-  }
-  for (let g = 0; g < G; g++) {
-    Kn.k.matmul(R, F, H, pIn + ((g * R * F) << 2), pW1 + ((g * F * H) << 2), pB1 + ((g * H) << 2), pY1 + ((g * R * H) << 2), 1);
-    Kn.k.matmul(R, H, H, pY1 + ((g * R * H) << 2), pW2 + ((g * H * H) << 2), pB2 + ((g * H) << 2), pY2 + ((g * R * H) << 2), 1);
-  }
+  const ev = E > 0 ? readInto(tf, extras!, Kn.f32(pE, G * R * E)) : new Float32Array(0);
+  trunkForward(tf, Kn, s, w, R, { pP, pWc, pBc, pW1, pB1, pW2, pB2, pC, pF, pY1, pY2 }, ev);
   return upload(tf, Kn.f32(pY2, G * R * H), [G, R, H]);
 }
 
