@@ -53,6 +53,7 @@
  * the same ones the rollout computed. test/nn/gru.test.ts checks values and all gradients
  * against the tape through `step`.
  */
+import { ScratchBuffers } from './scratch';
 import type { Rng } from '../rng';
 import { uniform } from './init';
 import { gateKernel, gateRowsSimd } from './gru-simd';
@@ -208,7 +209,7 @@ export class GRUCell {
   readonly lnWeight: Variable | null = null;
   readonly lnBias: Variable | null = null;
   /** Reusable CPU buffers for `sequence` (grown on demand). */
-  private readonly work = new Map<string, Float32Array>();
+  private readonly work = new ScratchBuffers();
   /**
    * The forward traces of `sequence` calls given none, one per row count (reused; see
    * takeTrace): a cell that alternates between two batch sizes (F2A2's mental cells: training
@@ -251,15 +252,6 @@ export class GRUCell {
     }
   }
 
-  /** A reusable buffer of at least n floats (contents undefined). */
-  private scratch(name: string, n: number): Float32Array {
-    let a = this.work.get(name);
-    if (!a || a.length < n) {
-      a = new Float32Array(n);
-      this.work.set(name, a);
-    }
-    return a.subarray(0, n);
-  }
 
   /**
    * The cell's own trace for a forward of T steps x rows (grown on demand). `reserve`: hold it
@@ -346,8 +338,8 @@ export class GRUCell {
     // also sum in another order.
     const H3 = 3 * H;
     if (this.gates !== 'f64-js') return this.stepRowsSimd(e, hPrev, hNext, rows, trace, t);
-    const gi = this.scratch('stepGi', rows * H3);
-    const gh = this.scratch('stepGh', rows * H3);
+    const gi = this.work.get('stepGi', rows * H3);
+    const gh = this.work.get('stepGh', rows * H3);
     tf.tidy(() => {
       readInto(tf, linearInfer(tf, e, this.weightIh, this.biasIh), gi);
       const hT = tf.tensor3d(hPrev, [G, rows / G, H]);
@@ -401,7 +393,7 @@ export class GRUCell {
 
   /** [G][r][c] -> [G][c][r] into the cell's buffer `name`. */
   private transposeGroups(src: Float32Array, r: number, c: number, name: string): Float32Array {
-    const out = this.scratch(name, src.length);
+    const out = this.work.get(name, src.length);
     for (let g = 0; g < src.length / (r * c); g++) {
       const o = g * r * c;
       for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[o + j * r + i] = src[o + i * c + j];
@@ -688,8 +680,8 @@ export class GRUCell {
         tr.steps = T;
       } else if (!tr) {
         tr = own!;
-        const GI = this.scratch('GI', N * T * B * H3);
-        const gh = this.scratch('stepGh', rows * H3);
+        const GI = this.work.get('GI', N * T * B * H3);
+        const gh = this.work.get('stepGh', rows * H3);
         tf.tidy(() => {
           readInto(tf, linearInfer(tf, eIn, wih, bih), GI);
         });
@@ -706,7 +698,7 @@ export class GRUCell {
         }
         tr.steps = T;
       }
-      const hs = this.scratch('hs', N * T * B * H);
+      const hs = this.work.get('hs', N * T * B * H);
       for (let a = 0; a < N; a++) {
         for (let t = 0; t < T; t++) {
           const src = (t * rows + a * B) * H;
@@ -732,17 +724,17 @@ export class GRUCell {
         }
         const n = N * T * B;
         const m = n / G; // rows per group
-        const dHs = readInto(tf, dy, this.scratch('dHs', n * H));
-        const dGI = this.scratch('dGI', n * H3); // [N][T][B][3H], fully written below
+        const dHs = readInto(tf, dy, this.work.get('dHs', n * H));
+        const dGI = this.work.get('dGI', n * H3); // [N][T][B][3H], fully written below
         // dG^T per group, [G][3H][m], for the weight gradients; written in the loop (its B
         // consecutive rows per block keep the strided stores within a few cache lines).
-        const dGIT = this.scratch('dGIT', n * H3);
-        const dGHT = this.scratch('dGHT', n * H3);
-        const hPrev = this.scratch('hPrev', n * H); // h_{t-1} in [N][T][B] order
-        const dghStep = this.scratch('dghStep', rows * H3);
-        const back = this.scratch('back', rows * H);
-        let dh = this.scratch('dhA', rows * H).fill(0);
-        let dhNext = this.scratch('dhB', rows * H);
+        const dGIT = this.work.get('dGIT', n * H3);
+        const dGHT = this.work.get('dGHT', n * H3);
+        const hPrev = this.work.get('hPrev', n * H); // h_{t-1} in [N][T][B] order
+        const dghStep = this.work.get('dghStep', rows * H3);
+        const back = this.work.get('back', rows * H);
+        let dh = this.work.get('dhA', rows * H).fill(0);
+        let dhNext = this.work.get('dhB', rows * H);
         const { r: R, z: Z, n: Nn, ghn: GHN, h: Hs } = trFinal;
         const whhT = transposeLast(tf, whhS); // [G, 3H, H]
         // Bias gradients are column sums of dGI / dGH: accumulated here, because a ones-row
@@ -965,7 +957,7 @@ export class ActorSequenceKernel {
   ) {}
 
   /** Reusable JS buffers (grown on demand). */
-  private readonly work = new Map<string, Float32Array>();
+  private readonly work = new ScratchBuffers();
   /** The forward trace of calls without one (reused), and whether a taped call still needs it. */
   private ownTrace: GruTrace | null = null;
   private held = false;
@@ -978,14 +970,6 @@ export class ActorSequenceKernel {
     tr.steps = 0;
     this.held = reserve;
     return tr;
-  }
-  private scratch(name: string, n: number): Float32Array {
-    let a = this.work.get(name);
-    if (!a || a.length < n) {
-      a = new Float32Array(n);
-      this.work.set(name, a);
-    }
-    return a.subarray(0, n);
   }
 
   /**
@@ -1113,7 +1097,7 @@ export class ActorSequenceKernel {
           K.k.matmul(A, m, H, pDLT + g * A * m * 4, pHs2 + g * m * H * 4, 0, pDWhdT + g * A * H * 4, 0);
           K.k.matmul(m, A, H, pDL + g * m * A * 4, pWhdT + g * A * H * 4, 0, pDHs + g * m * H * 4, 0);
         }
-        const dWhd = transposeInto(K.f32(pDWhdT, G * A * H), G, A, H, this.scratch('dWhd', G * H * A));
+        const dWhd = transposeInto(K.f32(pDWhdT, G * A * H), G, A, H, this.work.get('dWhd', G * H * A));
         // ---- GRU: the BPTT over the trace, dL/de left at o.pDX
         const whhT = transposeLast(tf, whh);
         const o = cell.bpttSimd(trace, wih, whhT, N, T, B, true, { base: top, dHs: pDHs, e: pE }, () => {});
@@ -1127,7 +1111,7 @@ export class ActorSequenceKernel {
         for (let g = 0; g < G; g++) {
           K.k.matmul(H, m, O, pDZT + g * H * m * 4, pX + g * m * O * 4, 0, pDWinT + g * H * O * 4, 0);
         }
-        const dWin = transposeInto(K.f32(pDWinT, G * H * O), G, H, O, this.scratch('dWin', G * O * H));
+        const dWin = transposeInto(K.f32(pDWinT, G * H * O), G, H, O, this.work.get('dWin', G * O * H));
         if (own && own === this.ownTrace) this.held = false;
         // Views taken now: the BPTT's layout may have grown the memory (detaching older views).
         const dBin = K.f32(pBin, G * H);

@@ -46,6 +46,7 @@
  * to float32 rounding, not bit for bit. test/nn/policy-rop.test.ts checks gradient and H v
  * against the tape (nn/hvp.ts) and against central differences of the fused gradient.
  */
+import { ScratchBuffers } from './scratch';
 import { GruTrace, gateRowsFor, type GruGates } from './gru';
 import type { Activation } from './mlp';
 import type { Tensor, Tf } from './tf';
@@ -108,7 +109,7 @@ function erf(x: number): number {
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export class RecurrentPolicyRop {
-  private readonly work = new Map<string, Float32Array>();
+  private readonly work = new ScratchBuffers();
   /** Matrices built from the current weights (disposed by the next setBatch / dispose). */
   private held: Tensor[] = [];
   private G = 0;
@@ -141,15 +142,6 @@ export class RecurrentPolicyRop {
     readonly gates: GruGates = 'f64-js',
   ) {}
 
-  /** A reusable buffer of at least n floats (contents undefined). */
-  private scratch(name: string, n: number): Float32Array {
-    let a = this.work.get(name);
-    if (!a || a.length < n) {
-      a = new Float32Array(n);
-      this.work.set(name, a);
-    }
-    return a.subarray(0, n);
-  }
 
   /** Per-group 2D matrices [rows, cols] from `make(g)` (fresh arrays: tensors may alias them). */
   private mats2d(rows: number, cols: number, make: (g: number) => Float32Array, keep: Tensor[]): Tensor[] {
@@ -175,8 +167,8 @@ export class RecurrentPolicyRop {
     const { G, R, T, n } = this;
     if (G === 1) return this.mm(a, 0, n, K, bs[0], out, 0);
     const m = T * R;
-    const ga = this.scratch('mm.a', m * K);
-    const go = this.scratch('mm.o', m * N);
+    const ga = this.work.get('mm.a', m * K);
+    const go = this.work.get('mm.o', m * N);
     for (let g = 0; g < G; g++) {
       for (let t = 0; t < T; t++) ga.set(a.subarray((t * G + g) * R * K, ((t * G + g) * R + R) * K), t * R * K);
       this.mm(ga, 0, m, K, bs[g], go, 0);
@@ -212,8 +204,8 @@ export class RecurrentPolicyRop {
     const m = T * R;
     const K = parts.length * m;
     const out = new Float32Array(G * I * C);
-    const Lt = this.scratch('wg.L', I * K);
-    const Dg = this.scratch('wg.D', K * C);
+    const Lt = this.work.get('wg.L', I * K);
+    const Dg = this.work.get('wg.D', K * C);
     for (let g = 0; g < G; g++) {
       parts.forEach((p, pi) => {
         for (let t = 0; t < T; t++) {
@@ -293,12 +285,12 @@ export class RecurrentPolicyRop {
     };
 
     // Input layer and activation with its first two derivatives.
-    const pre = this.scratch('f.pre', n * H);
+    const pre = this.work.get('f.pre', n * H);
     this.mmRows(batch.x, O, w1, H, pre);
     this.addBias(pre, this.GR, H, w['input/bias']);
-    const e = (this.e = this.scratch('f.e', n * H));
-    const d1 = (this.d1 = this.scratch('f.d1', n * H));
-    const d2 = (this.d2 = this.activation === 'gelu' || this.activation === 'tanh' ? this.scratch('f.d2', n * H) : null);
+    const e = (this.e = this.work.get('f.e', n * H));
+    const d1 = (this.d1 = this.work.get('f.d1', n * H));
+    const d2 = (this.d2 = this.activation === 'gelu' || this.activation === 'tanh' ? this.work.get('f.d2', n * H) : null);
     for (let k = 0; k < n * H; k++) {
       const p = pre[k];
       switch (this.activation) {
@@ -356,10 +348,10 @@ export class RecurrentPolicyRop {
     } else {
       const wih = this.mats2d(H, H3, (g) => blk(w['gru/weight_ih'], g, H, H3).slice(), keep);
       const whh = this.mats2d(H, H3, (g) => blk(w['gru/weight_hh'], g, H, H3).slice(), keep);
-      const GI = this.scratch('f.gi', n * H3);
+      const GI = this.work.get('f.gi', n * H3);
       this.mmRows(e, H, wih, H3, GI);
       this.addBias(GI, GR, H3, w['gru/bias_ih']);
-      const gh = this.scratch('f.gh', GR * H3);
+      const gh = this.work.get('f.gh', GR * H3);
       for (let t = 0; t < T; t++) {
         if (t === 0) gh.fill(0);
         else this.mmStep(fw.h, (t - 1) * GR * H, H, whh, H3, gh);
@@ -371,7 +363,7 @@ export class RecurrentPolicyRop {
     fw.steps = T;
 
     const w2 = this.mats2d(H, A, (g) => blk(w['head/weight'], g, H, A).slice(), keep);
-    const logits = (this.logits = this.scratch('f.logits', n * A));
+    const logits = (this.logits = this.work.get('f.logits', n * A));
     this.mmRows(fw.h.subarray(0, n * H), H, w2, A, logits);
     this.addBias(logits, GR, A, w['head/bias']);
   }
@@ -392,14 +384,14 @@ export class RecurrentPolicyRop {
     const { n, GR, H, A, T, O } = this;
     const H3 = 3 * H;
     const mats = this.mats!;
-    const dl = this.scratch('s.dl', n * A);
+    const dl = this.work.get('s.dl', n * A);
     const value = this.scoreRows(wt, dl, A, 0, null, null);
-    const dHs = this.scratch('s.dH', n * H);
+    const dHs = this.work.get('s.dH', n * H);
     this.mmRows(dl, A, mats.w2T, H, dHs);
-    const dGI = this.scratch('s.GIc', n * H3);
-    const dGH = this.scratch('s.GHc', n * H3);
-    const dh = this.scratch('g.dh', GR * H).fill(0);
-    const back = this.scratch('g.back', GR * H);
+    const dGI = this.work.get('s.GIc', n * H3);
+    const dGH = this.work.get('s.GHc', n * H3);
+    const dh = this.work.get('g.dh', GR * H).fill(0);
+    const back = this.work.get('g.back', GR * H);
     const { r: Rg, z: Zg, n: Ng, ghn: GHN, h: Hs } = this.fw!;
     for (let t = T - 1; t >= 0; t--) {
       for (let i = 0; i < GR; i++) {
@@ -429,7 +421,7 @@ export class RecurrentPolicyRop {
         for (let k = 0; k < GR * H; k++) dh[k] += back[k];
       }
     }
-    const dpre = this.scratch('s.dpre', n * H);
+    const dpre = this.work.get('s.dpre', n * H);
     this.mmRows(dGI, H3, mats.wihT, H, dpre);
     for (let k = 0; k < n * H; k++) dpre[k] *= this.d1[k];
     const hs = this.fw!.h;
@@ -486,25 +478,25 @@ export class RecurrentPolicyRop {
       }, keep);
 
       // ---- R{forward}
-      const Rpre = this.scratch('r.pre', n * H);
+      const Rpre = this.work.get('r.pre', n * H);
       this.mmRows(this.x, O, v1m, H, Rpre);
       this.addBias(Rpre, GR, H, v['input/bias']);
-      const ReE = this.scratch('r.ReE', n * H2); // [R{e} | e]
+      const ReE = this.work.get('r.ReE', n * H2); // [R{e} | e]
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < H; j++) ReE[i * H2 + j] = this.d1[i * H + j] * Rpre[i * H + j];
         ReE.set(this.e.subarray(i * H, (i + 1) * H), i * H2 + H);
       }
-      const RGI = this.scratch('r.gi', n * H3);
+      const RGI = this.work.get('r.gi', n * H3);
       this.mmRows(ReE, H2, ihStack, H3, RGI);
       this.addBias(RGI, GR, H3, v['gru/bias_ih']);
       const fw = this.fw!;
       const { r: Rg, z: Zg, n: Ng, ghn: GHN, h: Hs } = fw;
-      const Rr = this.scratch('r.r', n * H);
-      const Rz = this.scratch('r.z', n * H);
-      const Rn = this.scratch('r.n', n * H);
-      const Rghn = this.scratch('r.ghn', n * H);
-      const RhH = this.scratch('r.RhH', n * H2); // [R{h} | h], the next step's and the head's input
-      const Rgh = this.scratch('r.gh', GR * H3);
+      const Rr = this.work.get('r.r', n * H);
+      const Rz = this.work.get('r.z', n * H);
+      const Rn = this.work.get('r.n', n * H);
+      const Rghn = this.work.get('r.ghn', n * H);
+      const RhH = this.work.get('r.RhH', n * H2); // [R{h} | h], the next step's and the head's input
+      const Rgh = this.work.get('r.gh', GR * H3);
       for (let t = 0; t < T; t++) {
         if (t === 0) Rgh.fill(0);
         else this.mmStep(RhH, (t - 1) * GR * H2, H2, hhStack, H3, Rgh);
@@ -533,22 +525,22 @@ export class RecurrentPolicyRop {
           RhH.set(Hs.subarray(row * H, (row + 1) * H), row * H2 + H);
         }
       }
-      const Rl = this.scratch('r.l', n * A);
+      const Rl = this.work.get('r.l', n * A);
       this.mmRows(RhH, H2, headStack, A, Rl);
       this.addBias(Rl, GR, A, v['head/bias']);
 
       // ---- log-softmax: [dl | R{dl}] per row, and R{J} = sum dl R{l}
-      const dlR = this.scratch('s.dl', n * 2 * A);
+      const dlR = this.work.get('s.dl', n * 2 * A);
       const value = this.scoreRows(wt, dlR, 2 * A, 0, Rl, A);
-      const dH = this.scratch('s.dH', n * H2); // [dh | R{dh}] from the head
+      const dH = this.work.get('s.dH', n * H2); // [dh | R{dh}] from the head
       this.mmRows(dlR, 2 * A, headBack, H2, dH);
 
       // ---- R{backward}: first-order BPTT and its R together, backwards in time
-      const GHc = this.scratch('s.GHc', n * H6); // [dgh | R{dgh}]
-      const GIc = this.scratch('s.GIc', n * H6); // [R{dgi} | dgi]
-      const dh = this.scratch('r.dh', GR * H).fill(0);
-      const Rdh = this.scratch('r.Rdh', GR * H).fill(0);
-      const back = this.scratch('r.back', GR * H2);
+      const GHc = this.work.get('s.GHc', n * H6); // [dgh | R{dgh}]
+      const GIc = this.work.get('s.GIc', n * H6); // [R{dgi} | dgi]
+      const dh = this.work.get('r.dh', GR * H).fill(0);
+      const Rdh = this.work.get('r.Rdh', GR * H).fill(0);
+      const back = this.work.get('r.back', GR * H2);
       for (let t = T - 1; t >= 0; t--) {
         for (let i = 0; i < GR; i++) {
           const row = t * GR + i;
@@ -606,9 +598,9 @@ export class RecurrentPolicyRop {
 
       // ---- input layer: R{dpre} = R{de} act'(pre) + de act''(pre) R{pre}
       const deW = d2 ? H2 : H;
-      const Rde = this.scratch('r.de', n * deW);
+      const Rde = this.work.get('r.de', n * deW);
       this.mmRows(GIc, H6, ihBack, deW, Rde);
-      const Rdpre = this.scratch('s.dpre', n * H);
+      const Rdpre = this.work.get('s.dpre', n * H);
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < H; j++) {
           const k = i * H + j;
