@@ -15,15 +15,23 @@ export interface StartMessage {
   /** Checkpoint file to resume from, if any. */
   resumeFrom?: string;
   /**
-   * With train.opponent = frozen: what the runner found for train.opponentRun (the worker
-   * checks it and fails the run with a clear message when it does not fit).
+   * With train.opponent = frozen: what the runner found for train.opponentRun, with all of that
+   * run's checkpoints (oldest first) at launch. The worker picks the one of train.opponentRound
+   * (0: the last), or the round its resume checkpoint recorded, and fails the run with a clear
+   * message when it is missing or does not fit.
    */
-  opponent?: { runId: number; found: false } | { runId: number; found: true; config: ExperimentConfig; checkpoint: string | null };
+  opponent?: { runId: number; found: false } | { runId: number; found: true; config: ExperimentConfig; checkpoints: OpponentCheckpoint[] };
   /**
    * With algo.updateThreads = auto: the host's choice for this run (runner/update-threads.ts),
    * a runtime hint that never enters the config; later changes come as `threads` messages.
    */
   updateThreads?: 1 | 2;
+}
+
+/** One checkpoint of the frozen opponent's run, as the database lists it. */
+export interface OpponentCheckpoint {
+  round: number;
+  path: string;
 }
 
 export type ParentMessage = StartMessage | { type: 'stop' } | { type: 'threads'; updateThreads: 1 | 2 };
@@ -62,4 +70,6 @@ export type WorkerMessage =
   | { type: 'checkpoint'; round: number; envSteps: number; path: string; bytes: number }
   | { type: 'done'; round: number; envSteps: number }
   | { type: 'stopped'; round: number; envSteps: number }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string }
+  /** A line for the run's log (what the worker chose, e.g. the frozen opponent's checkpoint). */
+  | { type: 'log'; level: 'info' | 'warn'; message: string };

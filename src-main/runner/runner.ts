@@ -300,7 +300,9 @@ export class Runner extends EventEmitter {
     if (run.config.train.opponent === 'frozen') {
       const oid = Number(run.config.train.opponentRun);
       const o = await this.store.getRun(oid);
-      opponent = o ? { runId: oid, found: true, config: o.config, checkpoint: (await this.store.latestCheckpoint(oid))?.path ?? null } : { runId: oid, found: false };
+      // All of them: the worker picks train.opponentRound's, or the one a resume pinned.
+      const checkpoints = o ? (await this.store.listCheckpoints(oid)).map((c) => ({ round: c.episode, path: c.path })) : [];
+      opponent = o ? { runId: oid, found: true, config: o.config, checkpoints } : { runId: oid, found: false };
     }
     const ut = (run.config.algo as Record<string, unknown>).updateThreads;
     if (ut !== undefined) {
@@ -415,6 +417,9 @@ export class Runner extends EventEmitter {
       case 'done':
       case 'stopped':
         a.final = m.type;
+        break;
+      case 'log':
+        this.write(a, () => this.log(a.runId, m.level, m.message));
         break;
       case 'error':
         a.error = m.message;

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getAlgo, getEnv } from '../../src-shared/registry';
 import { Rng } from '../../src-shared/rng';
 import type { EnvSpec, EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
-import { FrozenOpponentEnv, OPPONENT_STREAM, opponentSideSpec } from '../../src-shared/envs/frozen-opponent';
+import { chooseOpponentCheckpoint, FrozenOpponentEnv, OPPONENT_STREAM, opponentSideSpec } from '../../src-shared/envs/frozen-opponent';
 import { metricByRole } from '../../src-shared/metrics';
 import { setPpoAutoThreads } from '../../src-shared/algos/ppo-threads-hint';
 import { initBackend } from '../backend/select';
@@ -81,18 +81,28 @@ function episodeRowMaker(spec: EnvSpec): (ep: EpisodeRecord, idx: number, round:
   };
 }
 
+/** What a checkpoint of a frozen-opponent run records of the opponent it played (resume pins it). */
+interface PlayedOpponent {
+  run: number;
+  round: number;
+}
+
 /**
- * train.opponent = frozen: the opponent team acts from the latest checkpoint of
- * train.opponentRun (src-shared/envs/frozen-opponent.ts). Everything that can be wrong with
- * that run fails this run here, before training, with a message naming train.opponentRun.
+ * train.opponent = frozen: the opponent team acts from a checkpoint of train.opponentRun, the
+ * one of train.opponentRound or its latest (src-shared/envs/frozen-opponent.ts); a resumed run
+ * plays the round its checkpoint recorded (`played`). Everything that can be wrong with that
+ * run fails this run here, before training, with a message naming the field.
  */
-function withOpponent(env: VecEnv, msg: StartMessage): VecEnv {
+async function withOpponent(env: VecEnv, msg: StartMessage, played: PlayedOpponent | undefined): Promise<{ env: VecEnv; opponent?: PlayedOpponent }> {
   const train = msg.config.train;
-  if (train.opponent !== 'frozen') return env;
+  if (train.opponent !== 'frozen') return { env };
   const o = msg.opponent;
   const field = `train.opponentRun = ${train.opponentRun}`;
   if (!o || !o.found) throw new Error(`${field}: no such run in this database`);
-  if (!o.checkpoint) throw new Error(`${field}: that run has no checkpoint yet (it saves one every train.checkpointEvery rounds and at its end)`);
+  // Runs stored before train.opponentRound existed lack the key: they played the latest.
+  const asked = Number(train.opponentRound ?? 0);
+  const pinned = played && played.run === o.runId && Number.isInteger(played.round) && played.round > 0 ? played.round : undefined;
+  const chosen = chooseOpponentCheckpoint(o.runId, o.checkpoints, asked, pinned);
   const oc = o.config;
   if (oc.env.id !== msg.config.env.id) throw new Error(`${field}: that run trained on env ${oc.env.id}, this one is on ${msg.config.env.id}`);
   const oEntry = getEnv(oc.env.id);
@@ -105,17 +115,24 @@ function withOpponent(env: VecEnv, msg: StartMessage): VecEnv {
   if (theirs.obsSize !== ours.obsSize || theirs.numActions !== ours.numActions) {
     throw new Error(`${field}: that run's observations/actions (${theirs.obsSize}/${theirs.numActions} per agent) differ from this env's (${ours.obsSize}/${ours.numActions}); change env settings to match (e.g. env.minimap)`);
   }
-  const ckpt = readCheckpointFile(o.checkpoint);
-  if (ckpt.extra.algo !== oc.algo.id) throw new Error(`${field}: checkpoint ${o.checkpoint} was written by ${String(ckpt.extra.algo)}, not by that run's learner ${oc.algo.id}`);
+  let ckpt;
+  try {
+    ckpt = readCheckpointFile(chosen.path);
+  } catch (e) {
+    throw new Error(`${field}, round ${chosen.round}: ${(e as Error).message}`);
+  }
+  if (ckpt.extra.algo !== oc.algo.id) throw new Error(`${field}: checkpoint ${chosen.path} was written by ${String(ckpt.extra.algo)}, not by that run's learner ${oc.algo.id}`);
   const team = Number(train.opponentTeam);
   const rng = new Rng(msg.seed, OPPONENT_STREAM);
   let policy;
   try {
     policy = oAlgo.createPolicy({ tf, spec: opponentSideSpec(ours, team), numEnvs: env.numEnvs, config: oAlgoConfig, rng, checkpoint: ckpt });
   } catch (e) {
-    throw new Error(`${field}: the ${oc.algo.id} checkpoint ${o.checkpoint} does not fit team ${ours.teams[team].name} of this env: ${(e as Error).message}`);
+    throw new Error(`${field}: the ${oc.algo.id} checkpoint ${chosen.path} does not fit team ${ours.teams[team].name} of this env: ${(e as Error).message}`);
   }
-  return new FrozenOpponentEnv(env, team, policy, rng);
+  const why = pinned !== undefined ? 'the round this run played before its resume' : chosen.latest && asked === 0 ? 'its latest' : 'train.opponentRound';
+  await send({ type: 'log', level: 'info', message: `frozen opponent: run ${o.runId}, round ${chosen.round} (${why}), checkpoint ${chosen.path}` });
+  return { env: new FrozenOpponentEnv(env, team, policy, rng), opponent: { run: o.runId, round: chosen.round } };
 }
 
 async function run(msg: StartMessage): Promise<void> {
@@ -135,9 +152,13 @@ async function run(msg: StartMessage): Promise<void> {
   const checkpointEvery = Number(cfg.train.checkpointEvery);
   const replayEvery = Number(cfg.train.replayEvery);
 
+  // Read first: a frozen opponent's round is pinned by what the checkpoint recorded.
+  let resumed = msg.resumeFrom ? readCheckpointFile(msg.resumeFrom) : undefined;
+  const played = (resumed?.extra.cairn as { opponent?: PlayedOpponent } | undefined)?.opponent;
+  const frozen = await withOpponent(envEntry.create(envConfig, { numEnvs, autoReset: false }), msg, played);
   // DRIMA's reward interaction (train.interaction) sits between the env and the learner, so
   // the learner reads reshaped rewards without knowing; its trackers ride in the env state.
-  const env = withRewardInteraction(withOpponent(envEntry.create(envConfig, { numEnvs, autoReset: false }), msg), cfg.train);
+  const env = withRewardInteraction(frozen.env, cfg.train);
   const metricKeys = env.spec.metricKeys;
   const episodeRow = episodeRowMaker(env.spec);
   const trainer = algoEntry.createTrainer({
@@ -152,11 +173,12 @@ async function run(msg: StartMessage): Promise<void> {
   let round = 0;
   let envSteps = 0;
   let episodeIdx = 0;
-  if (msg.resumeFrom) {
-    const ckpt = readCheckpointFile(msg.resumeFrom);
-    trainer.load(ckpt);
-    const c = ckpt.extra.cairn as { round: number; envSteps: number; episodeIdx: number };
+  if (resumed) {
+    trainer.load(resumed);
+    const c = resumed.extra.cairn as { round: number; envSteps: number; episodeIdx: number };
     ({ round, envSteps, episodeIdx } = c);
+    // Not kept for the whole run: a checkpoint may hold a replay buffer of hundreds of MB.
+    resumed = undefined;
   }
   await send({ type: 'started', backend: info.name, metricKeys: [...metricKeys], metricSpecs: [...env.spec.metrics], round, envSteps });
 
@@ -166,7 +188,7 @@ async function run(msg: StartMessage): Promise<void> {
     const file = path.join(msg.checkpointDir, `round-${String(round).padStart(8, '0')}.ckpt`);
     const bytes = writeCheckpointFile(file, {
       tensors: ckpt.tensors,
-      extra: { ...ckpt.extra, cairn: { round, envSteps, episodeIdx } },
+      extra: { ...ckpt.extra, cairn: { round, envSteps, episodeIdx, ...(frozen.opponent ? { opponent: frozen.opponent } : {}) } },
     });
     lastSaved = round;
     await send({ type: 'checkpoint', round, envSteps, path: file, bytes });

@@ -38,10 +38,32 @@ export const trainSchema = {
     type: 'enum',
     default: 'self-play',
     values: ['self-play', 'frozen'],
-    doc: "Who drives the opponent team (train.opponentTeam): the learner itself (self-play), or the latest checkpoint of run train.opponentRun, frozen (F2A2 §4.5: IQL fixed after self-play, acting with epsilon 0.05).",
+    doc: "Who drives the opponent team (train.opponentTeam): the learner itself (self-play), or a checkpoint of run train.opponentRun (its latest, or the one of train.opponentRound), frozen (F2A2 §4.5: IQL fixed after self-play, acting with epsilon 0.05).",
   },
-  opponentRun: { type: 'int', default: 0, min: 0, max: 2_147_483_647, doc: 'With opponent = frozen: the run whose latest checkpoint (at launch) drives the opponent team; its env must be the same env with the same observation and action sizes.' },
-  opponentTeam: { type: 'int', default: 1, min: 0, max: 1000, doc: 'With opponent = frozen: index of the frozen team in the env (battle: 1 = blue); the learner trains the others.' },
+  opponentRun: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 2_147_483_647,
+    doc: 'With opponent = frozen: the run whose checkpoint (train.opponentRound; by default its latest at launch) drives the opponent team; its env must be the same env with the same observation and action sizes.',
+    when: { field: 'opponent', is: 'frozen' },
+  },
+  opponentRound: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 10_000_000,
+    doc: "With opponent = frozen: the round of train.opponentRun whose checkpoint plays (e.g. an earlier, weaker opponent); 0 = that run's latest checkpoint at launch. The round must be one the run kept a checkpoint of; a resumed run keeps the round it started against.",
+    when: { field: 'opponent', is: 'frozen' },
+  },
+  opponentTeam: {
+    type: 'int',
+    default: 1,
+    min: 0,
+    max: 1000,
+    doc: 'With opponent = frozen: index of the frozen team in the env (battle: 1 = blue); the learner trains the others.',
+    when: { field: 'opponent', is: 'frozen' },
+  },
 } as const satisfies Schema;
 
 export interface ExperimentConfig {
@@ -78,6 +100,10 @@ export function resolveExperiment(raw: PartialExperiment): ExperimentConfig {
   let spec = env.spec(envValues);
   const opp = opponentTeamProblem(spec, train);
   if (opp) throw opp;
+  // A round with no frozen opponent to pick it for is a mistake to name, not to ignore.
+  if (train.opponent !== 'frozen' && Number(train.opponentRound) !== 0) {
+    throw new ConfigError('train.opponentRound', '0 unless train.opponent = frozen (it picks the checkpoint round of the frozen opponent run)', train.opponentRound);
+  }
   if (train.opponent === 'frozen') {
     if (Number(train.opponentRun) < 1) throw new ConfigError('train.opponentRun', 'the id of a run with a checkpoint (train.opponent = frozen)', train.opponentRun);
     spec = learnerSideSpec(spec, Number(train.opponentTeam));

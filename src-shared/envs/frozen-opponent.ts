@@ -16,6 +16,11 @@
  * and a policy built per agent sees the agents it must drive). `act(greedy = false)` is what a
  * policy does outside evaluation: DQN and IQL act epsilon-greedily with their final epsilon
  * (0.05 by default), stochastic policies sample.
+ *
+ * Which checkpoint plays (`chooseOpponentCheckpoint`): the one saved at round
+ * train.opponentRound of the opponent run, or its latest at launch when that is 0. A resumed
+ * run plays the round its own checkpoint recorded, never a newer latest: the rounds before and
+ * after the resume are then against the same net.
  */
 import type { Values } from '../config/schema';
 import { ConfigError } from '../config/schema';
@@ -107,4 +112,51 @@ export class FrozenOpponentEnv extends VecEnvWrapper {
     this.inner.setState(st.inner);
     this.rng.setState(st.opponentRng);
   }
+}
+
+/** One checkpoint of the opponent run: the round it was saved at and its file. */
+export interface OpponentCheckpointRef {
+  round: number;
+  path: string;
+}
+
+/** Rounds for a message: all of a short list, the ends of a long one. */
+function roundList(rounds: readonly number[]): string {
+  if (rounds.length <= 12) return rounds.join(', ');
+  return `${rounds.slice(0, 6).join(', ')}, ..., ${rounds.slice(-6).join(', ')} (${rounds.length} in all)`;
+}
+
+/**
+ * The checkpoint of run `runId` that drives the frozen team: the one of round `asked`
+ * (train.opponentRound; 0 = the latest in `checkpoints`, listed oldest first), or of round
+ * `pinned` when the run is resumed from a checkpoint that recorded the round it played.
+ * @throws Error naming the field when the run has no checkpoint at that round, listing the
+ *   rounds it has (checkpoints are saved every train.checkpointEvery rounds and at the end,
+ *   and a round may be gone: a resume drops the opponent run's checkpoints it passed over).
+ */
+export function chooseOpponentCheckpoint(
+  runId: number,
+  checkpoints: readonly OpponentCheckpointRef[],
+  asked: number,
+  pinned?: number,
+): OpponentCheckpointRef & { latest: boolean } {
+  const want = pinned ?? asked;
+  const have = checkpoints.map((c) => c.round);
+  const rounds = [...new Set(have)].sort((a, b) => a - b);
+  const kept = rounds.length ? `its checkpoints are at rounds ${roundList(rounds)}` : 'it has no checkpoint yet';
+  if (want === 0) {
+    const last = checkpoints[checkpoints.length - 1];
+    if (!last) throw new Error(`train.opponentRun = ${runId}: that run has no checkpoint yet (it saves one every train.checkpointEvery rounds and at its end)`);
+    return { ...last, latest: true };
+  }
+  // The last of equal rounds: the file the run wrote most recently for that round.
+  const hit = checkpoints.filter((c) => c.round === want).pop();
+  if (hit) return { ...hit, latest: hit === checkpoints[checkpoints.length - 1] };
+  if (pinned !== undefined) {
+    throw new Error(
+      `train.opponentRound: this run played against round ${pinned} of run ${runId} before it was resumed, and run ${runId} no longer has that checkpoint; ${kept}. ` +
+        'A resumed run keeps its opponent; start a new run to play another round.',
+    );
+  }
+  throw new Error(`train.opponentRound = ${asked}: run ${runId} has no checkpoint at round ${asked}; ${kept} (0 plays the latest)`);
 }
