@@ -7,6 +7,7 @@ import { finishLocalSweep, launchSweepLocal, planSweep } from '../service/sweep'
 import { parse, intFlag } from './args';
 import { addToProgress, makeRunner, openStore, runnerFlags, runSuccessKey, runToCompletion, runsJson } from './common';
 import { trainSchema } from '../../src-shared/config/experiment';
+import { chooseOpponentCheckpoint, roundList } from '../../src-shared/envs/frozen-opponent';
 import { SEED_DEFAULT_FIRST, SEED_MAX_VALUE, SEEDS_MAX, seedRange } from '../../src-shared/config/limits';
 import { Progress } from './progress';
 import { UsageError } from './errors';
@@ -65,6 +66,10 @@ Options:
                        runs from experiment E of this reproduction in the same database
                        (per variant and seed; their latest checkpoints) instead of
                        training them again, and run the second stage only
+  --opponent-round N   reproductions with a second stage: the first-stage runs' checkpoint
+                       of round N plays the frozen opponent instead of their latest
+                       (train.opponentRound; e.g. an earlier, weaker opponent). The round
+                       must be one they keep: every train.checkpointEvery rounds, and the last
   --db PATH            database file
   --no-report          do not write the report
   --json               last stdout line: {"experimentId","report","runs":[...]}
@@ -85,6 +90,7 @@ export async function repro(argv: string[]): Promise<void> {
       backend: { type: 'string' },
       db: { type: 'string' },
       stage1: { type: 'string' },
+      'opponent-round': { type: 'string' },
       'no-report': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -131,18 +137,25 @@ export async function repro(argv: string[]): Promise<void> {
     values.episodes !== undefined ? intFlag('episodes', values.episodes, 0, ep.min, ep.max) : intFlag('rounds', values.rounds, budget.episodes, ep.min, ep.max);
   const numEnvs = intFlag('envs', values.envs, budget.numEnvs, trainSchema.numEnvs.min, trainSchema.numEnvs.max);
   const seeds = seedRange(first, k);
+  const or = trainSchema.opponentRound;
+  const opponentRound = values['opponent-round'] === undefined ? undefined : intFlag('opponent-round', values['opponent-round'], 0, or.min, or.max);
+  if (opponentRound !== undefined && !atBudget.some((v) => v.opponentFrom)) {
+    throw new UsageError(`--opponent-round: ${rep.name} has no second stage (no variant plays a frozen first-stage run)`);
+  }
   runnerFlags(values);
 
   const store = await openStore(values.db);
   try {
     const launched = { experimentId: 0, experimentIds: [] as number[], runs: [] as { id: number; seed: number; variant: string }[] };
     // A reproduction is a named sweep: one variants axis over the given seeds, run to the end.
+    const roundsGiven = values.rounds !== undefined || values.episodes !== undefined;
+    const planOf = (variants: ReproVariant[], stageSeeds: number[]) =>
+      planSweep(reproSweep({ ...rep, variants }, budgetName, { episodes, numEnvs, seeds: stageSeeds.length }, stageSeeds, roundsGiven));
     const stage = async (variants: ReproVariant[], stageSeeds: number[]): Promise<void> => {
       // One runner per stage: runToCompletion closes its runner once idle.
       const runner = makeRunner(store, values);
       const progress = new Progress();
-      const roundsGiven = values.rounds !== undefined || values.episodes !== undefined;
-      const plan = planSweep(reproSweep({ ...rep, variants }, budgetName, { episodes, numEnvs, seeds: stageSeeds.length }, stageSeeds, roundsGiven));
+      const plan = planOf(variants, stageSeeds);
       const rec = await launchSweepLocal(store, runner, plan, { experimentPreset: `repro:${rep.name}` });
       const runs = plan.runs.map((r, i) => ({ id: rec.runIds[i], seed: r.seed, variant: plan.cells[r.cell].label }));
       launched.experimentIds.push(rec.experimentId);
@@ -158,10 +171,22 @@ export async function repro(argv: string[]): Promise<void> {
     let stage1: number | null = null;
     const second = atBudget.filter((v) => v.opponentFrom);
     if (values.stage1 === undefined) {
-      await stage(
-        atBudget.filter((v) => !v.opponentFrom),
-        seeds,
-      );
+      const firstStage = atBudget.filter((v) => !v.opponentFrom);
+      // Hours of first stage must not end in a second stage that cannot start: the rounds a
+      // run keeps in its normal course are its checkpointEvery multiples and its last.
+      if (opponentRound) {
+        const opponents = new Set(second.map((v) => v.opponentFrom));
+        for (const cell of planOf(firstStage, seeds).cells) {
+          if (!opponents.has(cell.label)) continue;
+          const every = Number(cell.config.train.checkpointEvery);
+          const total = Number(cell.config.train.episodes);
+          const kept = [...Array.from({ length: Math.floor(total / every) }, (_, i) => (i + 1) * every).filter((r) => r !== total), total];
+          if (!kept.includes(opponentRound)) {
+            throw new UsageError(`--opponent-round: the first-stage runs of "${cell.label}" will keep checkpoints at rounds ${roundList(kept)} (every train.checkpointEvery = ${every} and the last); got ${opponentRound}`);
+          }
+        }
+      }
+      await stage(firstStage, seeds);
     } else {
       const id = intFlag('stage1', values.stage1, 0, 1);
       if (second.length === 0) throw new UsageError(`--stage1: ${rep.name} has no second stage (no variant plays a frozen first-stage run)`);
@@ -173,13 +198,29 @@ export async function repro(argv: string[]): Promise<void> {
       stage1 = id;
       process.stderr.write(`cairn: first stage from experiment ${id}: runs ${launched.runs.map((r) => `${r.id} (${r.variant}, seed ${r.seed})`).join(', ') || 'none'}\n`);
     }
+    const opponentOf = (v: ReproVariant, seed: number) => {
+      const opp = launched.runs.find((r) => r.variant === v.opponentFrom && r.seed === seed);
+      if (!opp && values.stage1 !== undefined) throw new UsageError(`--stage1: experiment ${values.stage1} has no run of "${v.opponentFrom}" with seed ${seed} (the opponent of "${v.label}")`);
+      if (!opp) throw new Error(`repro ${rep.name}: variant "${v.label}" names opponentFrom "${v.opponentFrom}", which is not a first-stage variant`);
+      return opp.id;
+    };
+    if (opponentRound && values.stage1 !== undefined) {
+      // A reused first stage may lack the round (another checkpointEvery, a file deleted):
+      // said before any second-stage run starts, not as one failed run after another.
+      for (const seed of seeds) {
+        for (const v of second) {
+          const id = opponentOf(v, seed);
+          try {
+            chooseOpponentCheckpoint(id, (await store.listCheckpoints(id)).map((c) => ({ round: c.episode, path: c.path })), opponentRound);
+          } catch (e) {
+            throw new UsageError(`--opponent-round: ${(e as Error).message}`);
+          }
+        }
+      }
+    }
+    const round = opponentRound === undefined ? {} : { opponentRound };
     for (const seed of second.length > 0 ? seeds : []) {
-      const withOpponent = second.map((v) => {
-        const opp = launched.runs.find((r) => r.variant === v.opponentFrom && r.seed === seed);
-        if (!opp && values.stage1 !== undefined) throw new UsageError(`--stage1: experiment ${values.stage1} has no run of "${v.opponentFrom}" with seed ${seed} (the opponent of "${v.label}")`);
-        if (!opp) throw new Error(`repro ${rep.name}: variant "${v.label}" names opponentFrom "${v.opponentFrom}", which is not a first-stage variant`);
-        return { ...v, overrides: { ...v.overrides, train: { ...v.overrides?.train, opponent: 'frozen', opponentRun: opp.id } } };
-      });
+      const withOpponent = second.map((v) => ({ ...v, overrides: { ...v.overrides, train: { ...v.overrides?.train, opponent: 'frozen', opponentRun: opponentOf(v, seed), ...round } } }));
       await stage(withOpponent, [seed]);
     }
     // The report is named after this invocation's own first experiment and covers the reused one too.

@@ -121,7 +121,7 @@ export interface OpponentCheckpointRef {
 }
 
 /** Rounds for a message: all of a short list, the ends of a long one. */
-function roundList(rounds: readonly number[]): string {
+export function roundList(rounds: readonly number[]): string {
   if (rounds.length <= 12) return rounds.join(', ');
   return `${rounds.slice(0, 6).join(', ')}, ..., ${rounds.slice(-6).join(', ')} (${rounds.length} in all)`;
 }

@@ -60,6 +60,22 @@ describe('cairn repro', () => {
     expect((await cli(['repro', '--help'])).stdout).toMatch(/--stage1 E\s+reproductions with a second stage/);
   });
 
+  it('--opponent-round exits 2, before launching anything, without a second stage or when the first stage will not keep that round', async () => {
+    const db = path.join(dir, 'opponent-round.db');
+    const single = await cli(['repro', 'fig14', '--opponent-round', '5', '--db', db]);
+    expect(single.code).toBe(2);
+    expect(single.stderr).toMatch(/--opponent-round: fig14 has no second stage/);
+    const bad = await cli(['repro', 'f2a2-fig7', '--budget', 'small', '--opponent-round', '-1', '--db', db]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--opponent-round: expected an integer in \[0, /);
+    // small: 40 first-stage rounds with a checkpoint every 100, so only the last is kept.
+    const early = await cli(['repro', 'f2a2-fig7', '--budget', 'small', '--opponent-round', '7', '--db', db]);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/--opponent-round: the first-stage runs of "IQL 12 vs 12" will keep checkpoints at rounds 40 \(every train\.checkpointEvery = 100 and the last\); got 7/);
+    expect(early.stderr).not.toMatch(/experiment \d+:/);
+    expect((await cli(['repro', '--help'])).stdout).toMatch(/--opponent-round N\s+reproductions with a second stage/);
+  });
+
   it('runs every variant x seed as one experiment and writes the report beside the database', async () => {
     const db = path.join(dir, 'repro.db');
     const r = await cli(['repro', 'fig14', '--budget', 'small', '--episodes', '4', '--seeds', '2', '--envs', '2', '--db', db, '--json']);
