@@ -86,6 +86,10 @@
  *   cairn train --preset battle-f2a2-isac-12 --set train.opponentRun=<that run> \
  *     --set train.opponentTeam=0 --rounds R ...
  *   cairn export <run> --format html|pdf --out FILE
+ * An earlier, weaker opponent (issue 11): `--set train.opponentRound=N` plays the stage-1
+ * checkpoint of round N instead of the latest (a round the run kept: every
+ * train.checkpointEvery and its last); `cairn repro f2a2-fig7 --opponent-round N` does the same
+ * for every second-stage run (with `--stage1 E` to reuse a first stage that kept round N).
  */
 import type { Budget, Repro, ReproVariant } from './repro';
 import { BATTLE_ARMY_SIZES } from '../envs/battle-presets';

@@ -17,8 +17,10 @@
  * algo.trainEvery=96 algo.targetUpdateSteps=100` (config/repro-f2a2-battle.ts `smallIql`).
  *
  * The frozen-opponent presets need the run id of a finished self-play run:
- * `cairn train --preset battle-iql-vs-frozen-64 --set train.opponentRun=<id>`. F2A2-ISAC, the
- * paper's learner against that opponent, has its presets in algos/f2a2-presets.ts.
+ * `cairn train --preset battle-iql-vs-frozen-64 --set train.opponentRun=<id>`; its latest
+ * checkpoint plays, or the one of an earlier round with `--set train.opponentRound=N` (a
+ * weaker opponent). F2A2-ISAC, the paper's learner against that opponent, has its presets in
+ * algos/f2a2-presets.ts.
  */
 import type { Preset } from '../config/presets';
 
