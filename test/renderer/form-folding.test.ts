@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
 /**
  * The new-experiment form folds fields that do nothing under the current choices (their
- * schema's `when`), keeping their values and errors, and shows an estimated run time from this
- * machine's bench figures of that learner on that env, or says there are none.
+ * schema's `when`; the train section's frozen-opponent fields too), keeping their values and
+ * errors, and shows an estimated run time from this machine's bench figures of that learner
+ * on that env, or says there are none.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
@@ -89,6 +90,20 @@ describe('form: folding and run-time estimate', () => {
     await w.find('[data-field="algo.correction"] select').setValue('self');
     expect(w.find('[data-testid="fold-algo"]').exists()).toBe(false);
     expect(w.find('[data-field="algo.psiDamping"]').attributes('data-folded')).toBeUndefined();
+    w.unmount();
+  });
+
+  it('folds the frozen-opponent fields under self-play and shows train.opponentRound with its doc once opponent = frozen', async () => {
+    const w = mount(NewExperimentView, { attachTo: document.body });
+    await flushPromises();
+    expect(w.find('[data-field="train.opponentRound"]').exists()).toBe(false);
+    expect(w.find('[data-testid="fold-train"]').text()).toContain('3 hidden');
+    await w.find('[data-field="train.opponent"] select').setValue('frozen');
+    const round = w.find('[data-field="train.opponentRound"]');
+    expect(round.attributes('data-folded')).toBeUndefined();
+    expect(round.text()).toContain("0 = that run's latest checkpoint at launch");
+    expect(w.find('[data-field="train.opponentRun"]').exists()).toBe(true);
+    expect(w.find('[data-testid="fold-train"]').exists()).toBe(false);
     w.unmount();
   });
 
