@@ -64,7 +64,8 @@ Options:
   --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu
   --stage1 E           reproductions with a second stage (f2a2-fig7): take the first stage's
                        runs from experiment E of this reproduction in the same database
-                       (per variant and seed; their latest checkpoints) instead of
+                       (per variant and seed; their latest checkpoints, or those of
+                       --opponent-round) instead of
                        training them again, and run the second stage only
   --opponent-round N   reproductions with a second stage: the first-stage runs' checkpoint
                        of round N plays the frozen opponent instead of their latest
