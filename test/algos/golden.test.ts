@@ -187,6 +187,8 @@ async function play(env: Record<string, unknown>, algo: Record<string, unknown>,
   if ('gruGates' in algoEntry.schema && !('gruGates' in algoRest)) algoRest.gruGates = 'f64-js';
   // COMA fixtures recorded before `actorLoss` existed ran the taped actor loss (now 'taped').
   if ('actorLoss' in algoEntry.schema && !('actorLoss' in algoRest)) algoRest.actorLoss = 'taped';
+  // COMA fixtures recorded before the split actor update became the default ran one pass (share 0).
+  if ('actorHelperShare' in algoEntry.schema && !('actorHelperShare' in algoRest)) algoRest.actorHelperShare = 0;
   const config = resolve('algo', algoEntry.schema, algoRest);
   const vec = envEntry.create(envConfig, { numEnvs, autoReset: false });
   const trainer = algoEntry.createTrainer({ tf, env: vec, envConfig, config, seed, rng: new Rng(seed, ALGO_STREAM) });
