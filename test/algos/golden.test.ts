@@ -14,7 +14,9 @@
  * recorded before the `gruGates` option replays with `gruGates: f64-js` (the float64 JS gate
  * loops it was recorded with); the `-f32-simd` twins pin the SIMD kernel, the default since. COMA
  * fixtures recorded before `actorLoss` replay with `actorLoss: taped`; the `-closed-form` twins pin
- * the one-pass loss, the default since (issue 15). Regenerate only when a change is MEANT to alter results (and say so in the commit):
+ * the one-pass loss, the default since (issue 15). COMA fixtures recorded before the split actor
+ * update (`actorHelperShare`, default 0.3 since issue 15c) replay with share 0, the one pass; the
+ * `-split` twins pin the split. Regenerate only when a change is MEANT to alter results (and say so in the commit):
  *   CAIRN_GOLDEN_WRITE=1 npx vitest run test/algos/golden.test.ts
  */
 import fs from 'node:fs';
@@ -118,6 +120,17 @@ const CASES: Case[] = [
   },
   {
     name: 'coma-history-released-code',
+    preset: 'manitokan-coma-history-released-code',
+    seed: 11,
+    rounds: 3,
+    numEnvs: 4,
+    set: { env: SHORT, algo: { ...FAST_LR, batchSize: 6, hiddenDim: 32, criticHiddenDim: 32, targetUpdateCriticSteps: 40 } },
+  },
+  // The split actor update (actorHelperShare 0.3, the default since issue 15c; the same bits on
+  // any thread count), twins of the two closed-form fixtures above, which replay with share 0.
+  { name: 'coma-history-closed-form-split', preset: 'manitokan-coma-history', seed: 10, rounds: 3, numEnvs: 4, set: { env: SHORT, algo: { ...FAST_LR, batchSize: 4 } } },
+  {
+    name: 'coma-history-released-code-closed-form-split',
     preset: 'manitokan-coma-history-released-code',
     seed: 11,
     rounds: 3,
