@@ -231,6 +231,11 @@ class OwnTraces {
   release(tr: GruTrace): void {
     this.held.delete(tr);
   }
+
+  /** The traces kept, oldest row count first (what the tests check for reuse). */
+  kept(): GruTrace[] {
+    return [...this.byRows.values()];
+  }
 }
 
 export class GRUCell {
