@@ -324,7 +324,7 @@ describe('float32 SIMD GRU gate kernel', () => {
         const Xt = tf.tensor3d(X, [1, N * T * B, O]);
         return actor.params.grads(() => tf.sum(tf.square(actor.sequenceLogits(Xt, N, T, B))) as never) as never;
       }) as { value: number; grads: Record<string, tf.Tensor> };
-      const out = [Float32Array.of(value)];
+      const out: Float32Array[] = [Float32Array.of(value)];
       for (const name of actor.params.names()) {
         out.push(grads[name].dataSync() as Float32Array);
         grads[name].dispose();
