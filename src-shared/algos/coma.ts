@@ -52,8 +52,14 @@
  *   threads  `updateThreads: 2` (or `auto`'s hint) runs the critic's part of the update on a
  *            helper thread beside the actor's (coma-critic-step.ts; same bits); the actor's loss
  *            is one CPU pass with its closed-form gradient (`actorLoss`, coma-actor-loss.ts).
- *            `actorHelperShare` (an option: other float rounding) also gives the helper the actor's
- *            gradient over the last episodes of a sampled batch (coma-actor-part.ts).
+ *            The actor's gradient of a batch the rollout's trace does not serve (a sampled
+ *            one; on-policy, an extra update's) is computed in two parts by episodes
+ *            (`actorHelperShare`, default 0.3: the last 30% are part 2; coma-actor-part.ts) and
+ *            added; part 2 runs on the helper after its critic update when the helper runs, else
+ *            here after part 1, with the same code, so 1, 2 and auto threads give the same bits.
+ *            The split is the one-pass gradient to float rounding (golden series: within 1.4e-7
+ *            relative); `actorHelperShare: 0` is the one pass, the reference path (the paper
+ *            path as it was before issue 15c, bit for bit).
  *
  * Paper (Table 4) vs released code (sfw3r43gegya/Manitokan @ 99ffe1e, coma.yaml, coma_learner.py,
  * modules/critics/coma.py), and Cairn's defaults. The `manitokan-coma*-released-code` presets
@@ -85,6 +91,8 @@
  *                                                             each recording that step's Q
  *   env episodeLimit           150                            300
  *   env showOtherAgents        true                           false
+ *   actorHelperShare           0.3 (Cairn's: speed, the       0.3 (not a code value: the
+ *                              split above; 0 = one pass)     presets follow the default)
  *
  * Where the paper is silent, Cairn chose:
  * - centralised critic inputs as listed above; the previous joint action, which Foerster et al.
@@ -547,7 +555,8 @@ class ComaTrainer implements Trainer {
       rmspropEps: cfg.rmspropEps,
       maxRows: L * N * maxB,
       maxSlots: (L + 1) * N * maxB,
-      actor: cfg.actorHelperShare > 0 ? { obsSize: this.O, numActions: this.A, hiddenDim: cfg.hiddenDim, activation: cfg.activation, gruGates: cfg.gruGates } : undefined,
+      // The actor's replica only where a batch can split (comaActorSplit: no rollout trace).
+      actor: cfg.actorHelperShare > 0 && (cfg.bufferSize > 0 || cfg.updatesPerRound > 1) ? { obsSize: this.O, numActions: this.A, hiddenDim: cfg.hiddenDim, activation: cfg.activation, gruGates: cfg.gruGates } : undefined,
     });
     return this.thread;
   }
