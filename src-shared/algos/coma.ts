@@ -240,7 +240,8 @@ export const comaSchema = {
     min: 0,
     max: 0.9,
     doc:
-      "For a sampled batch (bufferSize > 0): the share of its episodes whose actor gradient is computed as a second part, added to the first part's " +
+      "For a batch the rollout's trace does not serve (a sampled one, bufferSize > 0; on-policy, updatesPerRound's second and later): the share of its episodes " +
+      "whose actor gradient is computed as a second part, added to the first part's " +
       "(coma-actor-part.ts). The critic's helper computes that part after its critic update when it runs (updateThreads 2 or auto's choice), else this thread " +
       'does, with the same code: the same bits on 1, 2 and auto threads. Pays on two threads (~0.3 balances them at the paper\'s sizes), costs nothing on one. ' +
       'The same gradient as one pass, other float rounding (docs/performance.md, issue-15c); 0 = one pass, the reference path (bit for bit the one before the split).',
