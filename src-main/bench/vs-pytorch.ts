@@ -55,8 +55,9 @@ export const VS_ROWS: readonly VsRow[] = [
   { label: 'ippo-2t', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1, algo: { updateThreads: 2 } },
   { label: 'mappo-2t', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1, algo: { updateThreads: 2 } },
   { label: 'coma-2t', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { updateThreads: 2 } },
-  // COMA with 30% of the sampled episodes' actor gradient on the helper too (other rounding: an option).
-  { label: 'coma-2t-split', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { updateThreads: 2, actorHelperShare: 0.3 } },
+  // COMA's actor update in one pass over the batch (actorHelperShare 0: the path before the split
+  // became the default, the rows above; other float rounding), with the critic on the helper.
+  { label: 'coma-2t-one-pass', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { updateThreads: 2, actorHelperShare: 0 } },
   { label: 'pg-self-correction', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true },
   // The taped double backprop the R-pass replaced (nn/hvp.ts), for before/after in one run.
   { label: 'pg-self-correction-taped', preset: 'manitokan-pg-history-self-correction', torchAlgo: null, target: null, vsPg: true, algo: { hvpMethod: 'taped' } },

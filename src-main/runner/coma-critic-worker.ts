@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../backend/select';
 import { comaCriticUpdate, type ComaCriticSpec } from '../../src-shared/algos/coma-critic-step';
 import { ComaCriticWork, comaCriticPath } from '../../src-shared/algos/coma-critic';
-import { comaActorPart } from '../../src-shared/algos/coma-actor-part';
+import { actorLossWork, comaActorPart, type ComaActorPartBuffers } from '../../src-shared/algos/coma-actor-part';
 import { RecurrentActor } from '../../src-shared/algos/recurrent-actor';
 import type { EnvSpec } from '../../src-shared/envs/types';
 import { registerGradients } from '../../src-shared/nn/gradients';
@@ -54,11 +54,14 @@ async function main(): Promise<void> {
   const F = sizes[0];
   // The actor's replica for a split update (actorHelperShare); its values come with each job.
   let actor: RecurrentActor | null = null;
+  let partBuf: ComaActorPartBuffers | undefined;
   if (spec.actor) {
     registerGradients(tf);
     const a = spec.actor;
     const envSpec = { obsSize: a.obsSize, numActions: a.numActions } as EnvSpec;
     actor = new RecurrentActor(tf, envSpec, { hiddenDim: a.hiddenDim, activation: a.activation, gruGates: a.gruGates }, 1, rng);
+    // Sized for a whole batch: a part is smaller, and nothing is allocated per update.
+    partBuf = { q: new Float32Array(spec.maxRows * a.numActions), work: actorLossWork(spec.maxRows, a.numActions) };
   }
   const buf = {
     feats: new Float32Array(spec.maxSlots * F),
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
           if (job && !actor) throw new Error('coma critic thread: an actor part was sent, but the thread was started without the actor\'s sizes');
           // After the critic's update: its Q (buf.qPre) is complete, and the trainer needs this
           // part only after its own.
-          const part = job ? comaActorPart(tf, actor!, job, buf.qPre, msg.job.batch.B) : undefined;
+          const part = job ? comaActorPart(tf, actor!, job, buf.qPre, msg.job.batch.B, partBuf) : undefined;
           const transfer = part ? Object.values(part.grads).map((r) => r.data.buffer as ArrayBuffer) : [];
           port.postMessage({ kind: 'update', id: msg.id, result, state: { critic: params.toRecords(), target: {}, opt: opt.getState() }, actor: part }, transfer);
         } finally {

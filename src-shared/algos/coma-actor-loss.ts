@@ -65,6 +65,8 @@ export interface ActorLossWork {
   baseline: Float32Array;
   qTaken: Float32Array;
   adv: Float32Array;
+  /** The closed form's float64 row statistics (4 * rows); allocated per call when absent or short. */
+  rowStats?: Float64Array;
 }
 
 /**
@@ -120,10 +122,12 @@ export function comaActorLossClosedForm(
     const pi = work.pi.subarray(0, rows * A);
     const grad = work.coef.subarray(0, rows * A);
     // Row statistics kept for the gradient: log pi of the taken action is all the loss needs.
-    const logPiTaken = new Float64Array(rows);
-    const sTaken = new Float64Array(rows); // eps > 0: s_u / p_u
-    const sAv = new Float64Array(rows); //    eps > 0: S, and 1 / Z below
-    const invZ = new Float64Array(rows);
+    // Every row writes its own before any reads it, so reused buffers need no clearing.
+    const st = work.rowStats && work.rowStats.length >= 4 * rows ? work.rowStats : new Float64Array(4 * rows);
+    const logPiTaken = st.subarray(0, rows);
+    const sTaken = st.subarray(rows, 2 * rows); // eps > 0: s_u / p_u
+    const sAv = st.subarray(2 * rows, 3 * rows); // eps > 0: S, and 1 / Z below
+    const invZ = st.subarray(3 * rows, 4 * rows);
     for (let r = 0; r < rows; r++) {
       const o = r * A;
       const u = actions[r];

@@ -52,8 +52,14 @@
  *   threads  `updateThreads: 2` (or `auto`'s hint) runs the critic's part of the update on a
  *            helper thread beside the actor's (coma-critic-step.ts; same bits); the actor's loss
  *            is one CPU pass with its closed-form gradient (`actorLoss`, coma-actor-loss.ts).
- *            `actorHelperShare` (an option: other float rounding) also gives the helper the actor's
- *            gradient over the last episodes of a sampled batch (coma-actor-part.ts).
+ *            The actor's gradient of a batch the rollout's trace does not serve (a sampled
+ *            one; on-policy, an extra update's) is computed in two parts by episodes
+ *            (`actorHelperShare`, default 0.3: the last 30% are part 2; coma-actor-part.ts) and
+ *            added; part 2 runs on the helper after its critic update when the helper runs, else
+ *            here after part 1, with the same code, so 1, 2 and auto threads give the same bits.
+ *            The split is the one-pass gradient to float rounding (golden series: within 1.4e-7
+ *            relative); `actorHelperShare: 0` is the one pass, the reference path (the paper
+ *            path as it was before issue 15c, bit for bit).
  *
  * Paper (Table 4) vs released code (sfw3r43gegya/Manitokan @ 99ffe1e, coma.yaml, coma_learner.py,
  * modules/critics/coma.py), and Cairn's defaults. The `manitokan-coma*-released-code` presets
@@ -85,6 +91,8 @@
  *                                                             each recording that step's Q
  *   env episodeLimit           150                            300
  *   env showOtherAgents        true                           false
+ *   actorHelperShare           0.3 (Cairn's: speed, the       0.3 (not a code value: the
+ *                              split above; 0 = one pass)     presets follow the default)
  *
  * Where the paper is silent, Cairn chose:
  * - centralised critic inputs as listed above; the previous joint action, which Foerster et al.
@@ -128,7 +136,8 @@ import { counter, loadLearner, saveLearner, type LearnerParts } from './core/che
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
 import { ComaCriticWork, comaCriticPath, disposePass, explicitCriticApplies, forwardRows } from './coma-critic';
-import { actorLossWork, comaActorGrads, comaActorSums, type ComaActorRows } from './coma-actor-part';
+import { actorLossWork, comaActorGrads, comaActorPartGrads, comaActorRowsOf, comaActorSplit, comaActorSums, type ComaActorSums } from './coma-actor-part';
+import type { ActorLossWork } from './coma-actor-loss';
 import {
   comaCriticThreadFactory,
   comaCriticUpdate,
@@ -227,15 +236,15 @@ export const comaSchema = {
   },
   actorHelperShare: {
     type: 'float',
-    default: 0,
+    default: 0.3,
     min: 0,
     max: 0.9,
-    when: { field: 'updateThreads', is: ['2'] },
     doc:
-      "With updateThreads 2 and a sampled batch (bufferSize > 0): the share of the batch's episodes whose actor gradient the critic's helper computes after its critic update " +
-      "(the trainer's thread takes the rest; the two gradients are added). Speed only, and only when a core is free (~0.3 balances the two threads at the paper's sizes): " +
-      'the same gradient, other float rounding than one thread (docs/performance.md, issue-15c3); ' +
-      '0 = off (the paper path, bit for bit). Needs updateThreads 2 (under auto the results would depend on the host).',
+      "For a batch the rollout's trace does not serve (a sampled one, bufferSize > 0; on-policy, updatesPerRound's second and later): the share of its episodes " +
+      "whose actor gradient is computed as a second part, added to the first part's " +
+      "(coma-actor-part.ts). The critic's helper computes that part after its critic update when it runs (updateThreads 2 or auto's choice), else this thread " +
+      'does, with the same code: the same bits on 1, 2 and auto threads. Pays on two threads (~0.3 balances them at the paper\'s sizes), costs nothing on one. ' +
+      'The same gradient as one pass, other float rounding (docs/performance.md, issue-15c); 0 = one pass, the reference path (bit for bit the one before the split).',
   },
   updateThreads: {
     type: 'enum',
@@ -252,14 +261,7 @@ export const comaSchema = {
 type ComaConfig = Values<typeof comaSchema>;
 
 function parseConfig(values: Values): ComaConfig {
-  const cfg = typedValues('algo', comaSchema, values);
-  if (cfg.actorHelperShare > 0 && cfg.updateThreads !== '2') {
-    throw new Error(
-      `algo.actorHelperShare = ${cfg.actorHelperShare} needs algo.updateThreads = 2 (got '${cfg.updateThreads}'): the split changes float rounding, ` +
-        'so it runs only where the helper always runs; set actorHelperShare to 0 or updateThreads to 2',
-    );
-  }
-  return cfg;
+  return typedValues('algo', comaSchema, values);
 }
 
 // ================================================================= pure pieces (exported for tests)
@@ -322,8 +324,7 @@ class ComaTrainer implements Trainer {
   private readonly stageQ: Float32Array; //   group-major Q
   private readonly stageI: Int32Array; //     group-major actions
   private readonly stageM: Float32Array; //   group-major masks
-  private readonly pi: Float32Array;
-  private readonly coef: Float32Array;
+  private readonly actorWork: ActorLossWork; // the actor loss's CPU pass, both parts of a split
   private readonly criticWork: ComaCriticWork;
   private readonly masks: Float32Array; //    valid agent-steps [L][N][maxB]
   /** The critic's helper thread (updateThreads 2 or auto's hint), started at the first update. */
@@ -403,8 +404,7 @@ class ComaTrainer implements Trainer {
     this.stageQ = new Float32Array(R * A);
     this.stageI = new Int32Array(R);
     this.stageM = new Float32Array(R);
-    this.pi = new Float32Array(R * A);
-    this.coef = new Float32Array(R * A);
+    this.actorWork = actorLossWork(R, A);
     this.criticWork = new ComaCriticWork((L + 1) * N * maxB, A);
     this.masks = new Float32Array(R);
   }
@@ -556,7 +556,8 @@ class ComaTrainer implements Trainer {
       rmspropEps: cfg.rmspropEps,
       maxRows: L * N * maxB,
       maxSlots: (L + 1) * N * maxB,
-      actor: cfg.actorHelperShare > 0 ? { obsSize: this.O, numActions: this.A, hiddenDim: cfg.hiddenDim, activation: cfg.activation, gruGates: cfg.gruGates } : undefined,
+      // The actor's replica only where a batch can split (comaActorSplit: no rollout trace).
+      actor: cfg.actorHelperShare > 0 && (cfg.bufferSize > 0 || cfg.updatesPerRound > 1) ? { obsSize: this.O, numActions: this.A, hiddenDim: cfg.hiddenDim, activation: cfg.activation, gruGates: cfg.gruGates } : undefined,
     });
     return this.thread;
   }
@@ -609,10 +610,11 @@ class ComaTrainer implements Trainer {
     const masks = comaValidMasks(d.endStep, T, N, B, this.masks);
     let valid = 0;
     for (let i = 0; i < R; i++) valid += masks[i];
-    // actorHelperShare: the last copies' actor part on the helper too (sampled batches only:
-    // an on-policy batch reuses the rollout's trace, which lives on this thread).
-    const hb = thread && !trace ? Math.min(B - 1, Math.round(cfg.actorHelperShare * B)) : 0;
-    const split = hb > 0 ? { b0: B - hb } : null;
+    // actorHelperShare: a batch the rollout's trace does not serve splits by copies into two
+    // parts, whatever the threads (coma-actor-part.ts); part 2 goes to the helper when it runs.
+    const split = comaActorSplit(cfg.actorHelperShare, B, trace !== undefined);
+    const dims = { T, N, B, O, A };
+    const actorSettings = { eps, count: valid, closedForm: cfg.actorLoss === 'closed-form' };
     let call: ComaCriticCall | null = null;
     let critic: ComaCriticResult | null = null;
     if (thread) {
@@ -620,21 +622,10 @@ class ComaTrainer implements Trainer {
       let actor: ComaActorJob | undefined;
       if (split) {
         const { b0 } = split;
-        const n = T * N * hb;
-        actor = {
-          b0,
-          params: this.actor.params.toRecords(),
-          settings: { eps, count: valid, closedForm: cfg.actorLoss === 'closed-form' },
-          rows: {
-            N,
-            T,
-            B: hb,
-            x: timeToGroupRange(d.xs, T, N, B, O, b0, B, new Float32Array(n * O)),
-            avail: timeToGroupRange(d.avail, T, N, B, A, b0, B, new Float32Array(n * A)),
-            acts: timeToGroupRange(d.acts, T, N, B, 1, b0, B, new Int32Array(n)),
-            masks: timeToGroupRange<Float32Array>(masks, T, N, B, 1, b0, B, new Float32Array(n)),
-          },
-        };
+        const n = T * N * (B - b0);
+        // Fresh arrays: they are moved to the helper.
+        const out = { x: new Float32Array(n * O), avail: new Float32Array(n * A), acts: new Int32Array(n), masks: new Float32Array(n) };
+        actor = { b0, params: this.actor.params.toRecords(), settings: actorSettings, rows: comaActorRowsOf(d, masks, dims, b0, B, out) };
       }
       call = thread.update(state, { settings, batch: d, targetInSync: this.targetInSync, reference: comaCriticPath.reference, actor });
     } else {
@@ -643,21 +634,12 @@ class ComaTrainer implements Trainer {
     }
 
     // ---------------------------------------------------------------- actor update
-    // With a split (actorHelperShare, a sampled batch, the helper running), this thread takes
-    // copies 0..Bm-1 and the helper the rest (coma-actor-part.ts); else this thread all of them.
+    // Part 1 (copies 0..Bm-1; all of them without a split) on this thread.
     const Bm = split ? split.b0 : B;
     const Rm = T * N * Bm;
-    const rows: ComaActorRows = {
-      N,
-      T,
-      B: Bm,
-      x: timeToGroupRange(d.xs, T, N, B, O, 0, Bm, this.stage),
-      avail: timeToGroupRange(d.avail, T, N, B, A, 0, Bm, this.stageA),
-      acts: timeToGroupRange(d.acts, T, N, B, 1, 0, Bm, this.stageI),
-      masks: timeToGroupRange<Float32Array>(masks, T, N, B, 1, 0, Bm, this.stageM),
-    };
-    const work = actorLossWork(Rm, A, this.pi, this.coef);
-    const actorSettings = { eps, count: valid, closedForm: cfg.actorLoss === 'closed-form' };
+    const stage = { x: this.stage, avail: this.stageA, acts: this.stageI, masks: this.stageM };
+    const rows = comaActorRowsOf(d, masks, dims, 0, Bm, stage);
+    const work = this.actorWork;
     // The critic's Q: the helper's forward ran beside the actor's (waits only if it has not
     // finished yet).
     const qOf = () => timeToGroupRange<Float32Array>(call ? this.helperQ(call, d) : this.qPre, T, N, B, A, 0, Bm, this.stageQ);
@@ -665,14 +647,31 @@ class ComaTrainer implements Trainer {
     const sums = comaActorSums(work, rows.masks, Rm, A);
     let back: Awaited<ComaCriticCall['done']> | null = null;
     if (split) {
-      // The helper's part: its gradient added to this thread's, its sums to these.
-      back = await call!.done;
-      const part = back.actor!;
-      actorLoss += part.loss;
+      // Part 2: the helper's answer, or the same function here on the rows after part 1's
+      // (part 1's workspace is free again: its sums are taken). Added in the same order either
+      // way: loss, gradients and sums of part 1, plus part 2's.
+      let part: { value: number; grads: Record<string, Tensor>; sums: ComaActorSums };
+      if (call) {
+        back = await call.done;
+        const p = back.actor!;
+        part = { value: p.loss, grads: {}, sums: p.sums };
+        for (const [name, r] of Object.entries(p.grads)) part.grads[name] = tf.tensor(r.data, r.shape);
+      } else {
+        const rest = {
+          x: this.stage.subarray(Rm * O),
+          avail: this.stageA.subarray(Rm * A),
+          acts: this.stageI.subarray(Rm),
+          masks: this.stageM.subarray(Rm),
+        };
+        const rows2 = comaActorRowsOf(d, masks, dims, split.b0, B, rest);
+        part = comaActorPartGrads(tf, this.actor, rows2, actorSettings, () => this.qPre, split.b0, B, { q: this.stageQ.subarray(Rm * A), work });
+      }
+      actorLoss += part.value;
       const summed: Record<string, Tensor> = {};
       for (const [name, g] of Object.entries(actorGrads)) {
-        summed[name] = tf.tidy(() => tf.add(g, tf.tensor(part.grads[name].data, part.grads[name].shape)));
+        summed[name] = tf.add(g, part.grads[name]);
         g.dispose();
+        part.grads[name].dispose();
       }
       actorGrads = summed;
       sums.bSum += part.sums.bSum;

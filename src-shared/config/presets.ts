@@ -105,6 +105,9 @@ const COMA: Family = {
     criticUpdate: 'per-step-reverse',
     targetUpdateCriticSteps: 200,
     actorGradClip: 10,
+    // No actorHelperShare (nor actorLoss, gruGates): how Cairn rounds the same gradient is not a
+    // value of the released code, so these presets follow Cairn's default (the split, 0.3) like
+    // the paper's; their golden series pin both (test/algos/golden.test.ts).
   },
 };
 

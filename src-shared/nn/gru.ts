@@ -193,8 +193,50 @@ export function gateRows(
   }
 }
 
-/** Row counts a cell keeps an own forward trace for (see GRUCell.takeTrace). */
+/** Row counts an op keeps an own forward trace for (see OwnTraces). */
 const OWN_TRACES = 3;
+
+/**
+ * The forward traces an op records into when its caller gives none, one per row count, reused
+ * across calls: an op called alternately with two batch sizes (F2A2's mental cells: training
+ * and prediction rows; COMA's actor update split into two parts of a batch) keeps a trace for
+ * each instead of reallocating tens of MB per call. `take(..., reserve)` holds the trace until
+ * `release` (a taped call's gradient still needs it); while held, callers get a fresh one.
+ */
+class OwnTraces {
+  private readonly byRows = new Map<number, GruTrace>();
+  private readonly held = new Set<GruTrace>();
+
+  take(T: number, rows: number, hidden: number, reserve: boolean): GruTrace {
+    let tr = this.byRows.get(rows);
+    if (tr && this.held.has(tr)) return new GruTrace(T, rows, hidden);
+    if (!tr || tr.maxSteps < T || tr.hidden !== hidden) {
+      tr = new GruTrace(T, rows, hidden);
+      // A few row counts at most; beyond that drop the oldest trace not held by a tape.
+      if (!this.byRows.has(rows) && this.byRows.size >= OWN_TRACES) {
+        for (const [k, v] of this.byRows) {
+          if (!this.held.has(v)) {
+            this.byRows.delete(k);
+            break;
+          }
+        }
+      }
+      this.byRows.set(rows, tr);
+    }
+    tr.steps = 0;
+    if (reserve) this.held.add(tr);
+    return tr;
+  }
+
+  release(tr: GruTrace): void {
+    this.held.delete(tr);
+  }
+
+  /** The traces kept, oldest row count first (what the tests check for reuse). */
+  kept(): GruTrace[] {
+    return [...this.byRows.values()];
+  }
+}
 
 export class GRUCell {
   readonly inputSize: number;
@@ -210,13 +252,8 @@ export class GRUCell {
   readonly lnBias: Variable | null = null;
   /** Reusable CPU buffers for `sequence` (grown on demand). */
   private readonly work = new ScratchBuffers();
-  /**
-   * The forward traces of `sequence` calls given none, one per row count (reused; see
-   * takeTrace): a cell that alternates between two batch sizes (F2A2's mental cells: training
-   * and prediction rows) keeps one trace for each instead of reallocating tens of MB per call.
-   */
-  private readonly ownTraces = new Map<number, GruTrace>();
-  private readonly heldTraces = new Set<GruTrace>();
+  /** The forward traces of `sequence` calls given none (OwnTraces: one per row count). */
+  private readonly ownTraces = new OwnTraces();
 
   /** Parameters: `${name}/weight_ih|weight_hh|bias_ih|bias_hh` (+ `ln_weight|ln_bias`). */
   constructor(
@@ -252,36 +289,6 @@ export class GRUCell {
     }
   }
 
-
-  /**
-   * The cell's own trace for a forward of T steps x rows (grown on demand). `reserve`: hold it
-   * until `releaseTrace`; while held, callers get a fresh trace instead.
-   */
-  private takeTrace(T: number, rows: number, reserve: boolean): GruTrace {
-    const H = this.hiddenSize;
-    let tr = this.ownTraces.get(rows);
-    if (tr && this.heldTraces.has(tr)) return new GruTrace(T, rows, H);
-    if (!tr || tr.maxSteps < T) {
-      tr = new GruTrace(T, rows, H);
-      // A few row counts at most; beyond that drop the oldest trace not held by a tape.
-      if (!this.ownTraces.has(rows) && this.ownTraces.size >= OWN_TRACES) {
-        for (const [k, v] of this.ownTraces) {
-          if (!this.heldTraces.has(v)) {
-            this.ownTraces.delete(k);
-            break;
-          }
-        }
-      }
-      this.ownTraces.set(rows, tr);
-    }
-    tr.steps = 0;
-    if (reserve) this.heldTraces.add(tr);
-    return tr;
-  }
-
-  private releaseTrace(tr: GruTrace): void {
-    this.heldTraces.delete(tr);
-  }
 
   /** Reference step in tfjs ops: x [G, R, in], h [G, R, H] -> h' [G, R, H]. Differentiable. */
   step(x: Tensor, h: Tensor): Tensor {
@@ -665,7 +672,7 @@ export class GRUCell {
     // it stays reserved until the gradient has used it (a second call before then gets a
     // fresh one), and is not reserved at all when no tape records this call.
     const taped = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
-    const own = trace ? null : this.takeTrace(T, rows, taped);
+    const own = trace ? null : this.ownTraces.take(T, rows, H, taped);
 
     const op = tf.customGrad((...args: unknown[]) => {
       const [eIn, wih, bih, whh, bhh] = args as Tensor[];
@@ -719,7 +726,7 @@ export class GRUCell {
           const whhTs = transposeLast(tf, whhS);
           const out = this.sequenceBackwardSimd(dy, trFinal, eS, wihS, whhTs, N, T, B, inputGrad);
           whhTs.dispose();
-          if (own) this.releaseTrace(own);
+          if (own) this.ownTraces.release(own);
           return out;
         }
         const n = N * T * B;
@@ -818,7 +825,7 @@ export class GRUCell {
           ];
         });
         whhT.dispose();
-        if (own) this.releaseTrace(own);
+        if (own) this.ownTraces.release(own);
         return grads;
       };
       return { value, gradFunc };
@@ -958,19 +965,12 @@ export class ActorSequenceKernel {
 
   /** Reusable JS buffers (grown on demand). */
   private readonly work = new ScratchBuffers();
-  /** The forward trace of calls without one (reused), and whether a taped call still needs it. */
-  private ownTrace: GruTrace | null = null;
-  private held = false;
-
-  private takeTrace(T: number, rows: number, reserve: boolean): GruTrace {
-    const H = this.cell.hiddenSize;
-    let tr = this.ownTrace;
-    if (tr && this.held) return new GruTrace(T, rows, H);
-    if (!tr || tr.maxSteps < T || tr.rows !== rows) tr = this.ownTrace = new GruTrace(T, rows, H);
-    tr.steps = 0;
-    this.held = reserve;
-    return tr;
-  }
+  /**
+   * The forward traces of calls without one, one per row count (OwnTraces): COMA's split update
+   * calls this op with two row counts per round, which with a single trace reallocated it at
+   * every call (2.5-5% of a one-thread update, docs/performance.md issue-15c).
+   */
+  private readonly traces = new OwnTraces();
 
   /**
    * Logits [G, N*T*B/G, A] of the rows x [G, N*T*B/G, in] ([N][T][B] layout). `traceIn`: their
@@ -1001,7 +1001,7 @@ export class ActorSequenceKernel {
     // No trace (other weights or episodes than the rollout's): the GRU's forward runs here too,
     // into this op's own trace, held until the gradient has used it (as GRUCell.sequence does).
     const taped = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
-    const own = traceIn ? null : this.takeTrace(T, rows, taped);
+    const own = traceIn ? null : this.traces.take(T, rows, H, taped);
     const trace = traceIn ?? own!;
     const H3 = 3 * H;
     const K = gateKernel();
@@ -1112,7 +1112,7 @@ export class ActorSequenceKernel {
           K.k.matmul(H, m, O, pDZT + g * H * m * 4, pX + g * m * O * 4, 0, pDWinT + g * H * O * 4, 0);
         }
         const dWin = transposeInto(K.f32(pDWinT, G * H * O), G, H, O, this.work.get('dWin', G * O * H));
-        if (own && own === this.ownTrace) this.held = false;
+        if (own) this.traces.release(own);
         // Views taken now: the BPTT's layout may have grown the memory (detaching older views).
         const dBin = K.f32(pBin, G * H);
         const dBhd = K.f32(pBhd, G * A);

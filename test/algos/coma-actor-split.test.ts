@@ -1,19 +1,22 @@
 /**
- * COMA's `actorHelperShare` (coma-actor-part.ts): the actor's gradient of a sampled batch split
- * by episodes between the trainer's thread and the critic's helper, the two parts added. The
- * same gradient as one pass to float rounding (a part's own pieces, its Q rows and the loss's
- * divisor are the whole batch's), deterministic across runs, refused without updateThreads 2.
+ * COMA's `actorHelperShare` (coma-actor-part.ts; default 0.3): the actor's gradient of a sampled
+ * batch split by episodes into two parts, part 2 on the critic's helper when it runs, else on the
+ * trainer's thread after part 1, the two added. The same gradient as one pass to float rounding
+ * (a part's own pieces, its Q rows and the loss's divisor are the whole batch's); the same bits
+ * on one thread, two threads and auto whichever way the host's hint goes; share 0 is the one
+ * pass, bit for bit, and an on-policy batch (the rollout's trace) is never split.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { comaEntry } from '../../src-shared/algos/coma';
-import { actorLossWork, comaActorGrads, comaActorPart, comaActorSums } from '../../src-shared/algos/coma-actor-part';
+import { actorLossWork, comaActorGrads, comaActorPart, comaActorSplit, comaActorSums } from '../../src-shared/algos/coma-actor-part';
+import { setPpoAutoThreads } from '../../src-shared/algos/ppo-threads-hint';
 import { comaCriticThreadFactory, setComaCriticThreadFactory, type ComaCriticThreadFactory } from '../../src-shared/algos/coma-critic-step';
 import { RecurrentActor, timeToGroupRange } from '../../src-shared/algos/recurrent-actor';
 import { resolve } from '../../src-shared/config/schema';
 import type { EnvSpec } from '../../src-shared/envs/types';
 import { Rng } from '../../src-shared/rng';
 import type { Tensor } from '../../src-shared/nn/tf';
-import { build, episodeSummary, setupTf, tf } from './helpers';
+import { build, episodeSummary, runTrace, setupTf, tf } from './helpers';
 
 const ENV = { episodeLimit: 25, obsLastAction: true };
 
@@ -50,7 +53,10 @@ describe('COMA actorHelperShare: the actor update split between the two threads'
     await setupTf();
     saved = comaCriticThreadFactory();
   });
-  afterEach(() => setComaCriticThreadFactory(saved));
+  afterEach(() => {
+    setComaCriticThreadFactory(saved);
+    setPpoAutoThreads(1);
+  });
 
   it('two parts (the second as the helper runs it) add up to the whole batch: loss, every gradient, the sums', () => {
     const spec = { obsSize: 7, numActions: 4 } as EnvSpec;
@@ -123,45 +129,85 @@ describe('COMA actorHelperShare: the actor update split between the two threads'
     replica.params.dispose();
   });
 
-  it('trainer: the helper takes a part (its answer carries it), results equal one thread to float rounding and repeat bit for bit', async () => {
-    let parts = 0;
+  /** Counts the actor parts the helper computed (its answers carry them). */
+  function countingHelper(): { parts: number } {
+    const seen = { parts: 0 };
     setComaCriticThreadFactory((spec) => {
       const h = saved!(spec);
       return {
         update: (state, job) => {
           const call = h.update(state, job);
-          return { ...call, done: call.done.then((d) => (d.actor && parts++, d)) };
+          return { ...call, done: call.done.then((d) => (d.actor && seen.parts++, d)) };
         },
         close: () => h.close(),
       };
     });
-    const one = await run({ updateThreads: 1 }, 3);
-    const split = await run({ updateThreads: 2, actorHelperShare: 0.5 }, 3);
-    const again = await run({ updateThreads: 2, actorHelperShare: 0.5 }, 3);
-    expect(parts).toBe(6);
-    expect(JSON.stringify(again)).toBe(JSON.stringify(split));
-    expect(split.episodes).toEqual(one.episodes);
+    return seen;
+  }
+
+  const trace = (algo: Record<string, unknown>, rounds: number, hints?: (1 | 2)[]) =>
+    runTrace(comaEntry, { numEnvs: 4, env: ENV, algo: { batchSize: 4, bufferSize: 8, ...algo }, seed: 7 }, rounds, hints && ((r) => setPpoAutoThreads(hints[r])));
+
+  for (const [name, algo] of [
+    ['default share (0.3), closed-form loss', {}],
+    ['share 0.5, taped loss, epsilon floor, two updates per round', { actorHelperShare: 0.5, actorLoss: 'taped', epsilonStart: 0.3, epsilonFinish: 0.05, epsilonAnnealSteps: 50, updatesPerRound: 2 }],
+  ] as [string, Record<string, unknown>][]) {
+    it(`${name}: one thread, two threads (part 2 on the helper) and auto (hint 2, 1, 2) give the same bits`, async () => {
+      const seen = countingHelper();
+      const one = await trace({ ...algo, updateThreads: 1 }, 3);
+      expect(seen.parts).toBe(0);
+      const two = await trace({ ...algo, updateThreads: 2 }, 3);
+      const upr = Number(algo.updatesPerRound ?? 1);
+      expect(seen.parts).toBe(3 * upr);
+      expect(two).toBe(one);
+      const auto = await trace({ ...algo, updateThreads: 'auto' }, 3, [2, 1, 2]);
+      expect(seen.parts).toBe(5 * upr);
+      expect(auto).toBe(one);
+    }, 240_000);
+  }
+
+  it('the split is the one pass to float rounding (not its bits); share 0 sends no part and is the one pass on either thread count', async () => {
+    const seen = countingHelper();
+    const whole = await run({ actorHelperShare: 0, updateThreads: 1 }, 3);
+    expect(JSON.stringify(await run({ actorHelperShare: 0, updateThreads: 2 }, 3))).toBe(JSON.stringify(whole));
+    expect(seen.parts).toBe(0);
+    const split = await run({ updateThreads: 1 }, 3);
+    expect(split.episodes).toEqual(whole.episodes);
     for (let r = 0; r < 3; r++) {
-      for (const [k, v] of Object.entries(one.stats[r])) {
+      for (const [k, v] of Object.entries(whole.stats[r])) {
         expect(Math.abs(split.stats[r][k] - v), `round ${r}: ${k}`).toBeLessThanOrEqual(1e-4 * Math.max(1e-2, Math.abs(v)));
       }
     }
-    for (const [k, v] of Object.entries(one.ck)) {
+    for (const [k, v] of Object.entries(whole.ck)) {
       if (!k.startsWith('actor/') && !k.startsWith('critic/')) continue;
       expect(relDiff(split.ck[k], v), k).toBeLessThan(1e-3);
     }
-    // Not bit-identical to one thread: the option is about rounding, and the test would not see
-    // a part dropped if the two agreed anyway.
-    expect(JSON.stringify(split.stats)).not.toBe(JSON.stringify(one.stats));
+    // Not bit-identical: the test would not see part 2 dropped if the two agreed anyway.
+    expect(JSON.stringify(split.stats)).not.toBe(JSON.stringify(whole.stats));
   }, 240_000);
 
-  it('actorHelperShare without updateThreads 2 is refused naming both fields; out of range is refused', () => {
-    for (const updateThreads of ['auto', 1]) {
-      expect(() => build(comaEntry, { numEnvs: 2, env: ENV, algo: { actorHelperShare: 0.3, updateThreads } })).toThrow(
-        /algo\.actorHelperShare = 0\.3 needs algo\.updateThreads = 2/,
-      );
+  it('on-policy (bufferSize 0: the rollout trace serves the batch) never splits: the share changes nothing', async () => {
+    const seen = countingHelper();
+    const base = { bufferSize: 0, updateThreads: 2 };
+    expect(await trace({ ...base, actorHelperShare: 0.5 }, 2)).toBe(await trace({ ...base, actorHelperShare: 0 }, 2));
+    expect(seen.parts).toBe(0);
+  }, 240_000);
+
+  it('comaActorSplit: part 2 is round(share * B) copies, at least one in each part, none with a trace', () => {
+    expect(comaActorSplit(0.3, 32, false)).toEqual({ b0: 22 });
+    expect(comaActorSplit(0.3, 4, false)).toEqual({ b0: 3 });
+    expect(comaActorSplit(0.9, 4, false)).toEqual({ b0: 1 });
+    expect(comaActorSplit(0.3, 1, false)).toBeNull();
+    expect(comaActorSplit(0.1, 4, false)).toBeNull();
+    expect(comaActorSplit(0, 32, false)).toBeNull();
+    expect(comaActorSplit(0.3, 32, true)).toBeNull();
+  });
+
+  it('actorHelperShare: default 0.3 on any thread count; out of range refused naming the field and the bounds', () => {
+    expect(resolve('algo', comaEntry.schema, {}).actorHelperShare).toBe(0.3);
+    for (const updateThreads of ['auto', 1, 2]) {
+      expect(() => build(comaEntry, { numEnvs: 2, env: ENV, algo: { actorHelperShare: 0.5, updateThreads } }).trainer.dispose()).not.toThrow();
     }
-    expect(() => resolve('algo', comaEntry.schema, { actorHelperShare: 0.95 })).toThrow(/algo\.actorHelperShare/);
-    expect(resolve('algo', comaEntry.schema, {}).actorHelperShare).toBe(0);
+    for (const bad of [0.95, -0.1, 'x']) expect(() => resolve('algo', comaEntry.schema, { actorHelperShare: bad })).toThrow(/algo\.actorHelperShare/);
   });
 });

@@ -14,7 +14,9 @@
  * recorded before the `gruGates` option replays with `gruGates: f64-js` (the float64 JS gate
  * loops it was recorded with); the `-f32-simd` twins pin the SIMD kernel, the default since. COMA
  * fixtures recorded before `actorLoss` replay with `actorLoss: taped`; the `-closed-form` twins pin
- * the one-pass loss, the default since (issue 15). Regenerate only when a change is MEANT to alter results (and say so in the commit):
+ * the one-pass loss, the default since (issue 15). COMA fixtures recorded before the split actor
+ * update (`actorHelperShare`, default 0.3 since issue 15c) replay with share 0, the one pass; the
+ * `-split` twins pin the split. Regenerate only when a change is MEANT to alter results (and say so in the commit):
  *   CAIRN_GOLDEN_WRITE=1 npx vitest run test/algos/golden.test.ts
  */
 import fs from 'node:fs';
@@ -124,6 +126,17 @@ const CASES: Case[] = [
     numEnvs: 4,
     set: { env: SHORT, algo: { ...FAST_LR, batchSize: 6, hiddenDim: 32, criticHiddenDim: 32, targetUpdateCriticSteps: 40 } },
   },
+  // The split actor update (actorHelperShare 0.3, the default since issue 15c; the same bits on
+  // any thread count), twins of the two closed-form fixtures above, which replay with share 0.
+  { name: 'coma-history-closed-form-split', preset: 'manitokan-coma-history', seed: 10, rounds: 3, numEnvs: 4, set: { env: SHORT, algo: { ...FAST_LR, batchSize: 4 } } },
+  {
+    name: 'coma-history-released-code-closed-form-split',
+    preset: 'manitokan-coma-history-released-code',
+    seed: 11,
+    rounds: 3,
+    numEnvs: 4,
+    set: { env: SHORT, algo: { ...FAST_LR, batchSize: 6, hiddenDim: 32, criticHiddenDim: 32, targetUpdateCriticSteps: 40 } },
+  },
   { name: 'ippo-history', preset: 'manitokan-ippo-history', seed: 12, rounds: 2, numEnvs: 3, set: { env: SHORT, algo: { ...FAST_LR, epochs: 1, minibatches: 2 } } },
   {
     name: 'ippo-history-released-code',
@@ -187,6 +200,8 @@ async function play(env: Record<string, unknown>, algo: Record<string, unknown>,
   if ('gruGates' in algoEntry.schema && !('gruGates' in algoRest)) algoRest.gruGates = 'f64-js';
   // COMA fixtures recorded before `actorLoss` existed ran the taped actor loss (now 'taped').
   if ('actorLoss' in algoEntry.schema && !('actorLoss' in algoRest)) algoRest.actorLoss = 'taped';
+  // COMA fixtures recorded before the split actor update became the default ran one pass (share 0).
+  if ('actorHelperShare' in algoEntry.schema && !('actorHelperShare' in algoRest)) algoRest.actorHelperShare = 0;
   const config = resolve('algo', algoEntry.schema, algoRest);
   const vec = envEntry.create(envConfig, { numEnvs, autoReset: false });
   const trainer = algoEntry.createTrainer({ tf, env: vec, envConfig, config, seed, rng: new Rng(seed, ALGO_STREAM) });

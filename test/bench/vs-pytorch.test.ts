@@ -68,6 +68,14 @@ describe('PyTorch detection', () => {
       const base = VS_ROWS.find((x) => x.label === row.label.replace(/-2t$/, ''));
       expect([base?.preset, base?.torchAlgo], row.label).toEqual([row.preset, row.torchAlgo]);
     }
+    // The one-pass rows differ from their split rows only in actorHelperShare 0.
+    const onePass = VS_ROWS.filter((x) => x.label.endsWith('-one-pass'));
+    expect(onePass.map((x) => x.label)).toContain('coma-2t-one-pass');
+    for (const row of onePass) {
+      const base = VS_ROWS.find((x) => x.label === row.label.replace(/-one-pass$/, ''));
+      expect(row.algo, row.label).toEqual({ ...base?.algo, actorHelperShare: 0 });
+      expect([base?.preset, base?.torchAlgo], row.label).toEqual([row.preset, row.torchAlgo]);
+    }
     // The reference rows differ from their R-pass rows only in hvpMethod.
     for (const row of VS_ROWS.filter((x) => x.label.endsWith('-taped'))) {
       expect(row.algo, row.label).toEqual({ hvpMethod: 'taped' });

@@ -311,6 +311,38 @@ describe('float32 SIMD GRU gate kernel', () => {
     for (let i = 0; i < ref.length; i++) expect(ker[i], `output ${i}`).toEqual(ref[i]);
   });
 
+  it("the actor's training op keeps one own trace per row count: alternating two batch sizes (COMA's split update) reuses both, same bits", () => {
+    const spec = { obsSize: 6, numActions: 4 } as EnvSpec;
+    const [N, T, H, O] = [2, 7, 16, 6];
+    const actor = new RecurrentActor(tf, spec, { hiddenDim: H, activation: 'relu', gruGates: 'f32-simd' }, 1, new Rng(41));
+    const kernel = actor.gru.actorSequence('relu')!;
+    expect(kernel).not.toBeNull();
+    const rng = new Rng(42);
+    const xOf = (B: number) => Float32Array.from({ length: N * T * B * O }, () => rng.normal());
+    const pass = (X: Float32Array, B: number): Float32Array[] => {
+      const { value, grads } = tf.tidy(() => {
+        const Xt = tf.tensor3d(X, [1, N * T * B, O]);
+        return actor.params.grads(() => tf.sum(tf.square(actor.sequenceLogits(Xt, N, T, B))) as never) as never;
+      }) as { value: number; grads: Record<string, tf.Tensor> };
+      const out: Float32Array[] = [Float32Array.of(value)];
+      for (const name of actor.params.names()) {
+        out.push(grads[name].dataSync() as Float32Array);
+        grads[name].dispose();
+      }
+      return out;
+    };
+    const kept = () => (kernel as unknown as { traces: { kept(): GruTrace[] } }).traces.kept();
+    const [x3, x2] = [xOf(3), xOf(2)];
+    const first3 = pass(x3, 3);
+    const tr3 = kept()[0];
+    const first2 = pass(x2, 2);
+    expect(pass(x3, 3)).toEqual(first3);
+    expect(pass(x2, 2)).toEqual(first2);
+    expect(kept().map((t) => t.rows)).toEqual([N * 3, N * 2]);
+    expect(kept()[0]).toBe(tr3);
+    actor.params.dispose();
+  });
+
   it.each([
     ['relu', [7, 64, 64, 1]],
     ['relu', [5, 9, 6, 3]],

@@ -253,7 +253,7 @@ describe('GRUCell', () => {
     const inputs = (B: number) => [N * T * B * I, N * T * B * H].map((n) => Float32Array.from({ length: n }, () => rng.normal()));
     const [e2, w2] = inputs(2);
     const [e3, w3] = inputs(3);
-    const traces = () => [...(cell as unknown as { ownTraces: Map<number, GruTrace> }).ownTraces.values()];
+    const traces = (): GruTrace[] => (cell as unknown as { ownTraces: { kept(): GruTrace[] } }).ownTraces.kept();
     const first2 = seqGrads(cell, params, e2, w2, N, T, 2);
     const tr2 = traces()[0];
     const first3 = seqGrads(cell, params, e3, w3, N, T, 3);
