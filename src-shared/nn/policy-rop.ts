@@ -48,6 +48,7 @@
  */
 import { ScratchBuffers } from './scratch';
 import { GruTrace, gateRowsFor, type GruGates } from './gru';
+import { gateKernel, type GateKernel } from './gru-simd';
 import type { Activation } from './mlp';
 import type { Tensor, Tf } from './tf';
 
@@ -84,6 +85,23 @@ export interface PolicyBatch {
    * not recomputed; a trace from other weights or inputs gives silently wrong products.
    */
   trace?: { trace: GruTrace; cols: number[][] };
+}
+
+/**
+ * Bench and check switch: `matmul` false = every matmul through tfjs (tf.matMul on tensors
+ * uploaded per call), the path before issue-15r; true = through the wasm kernel's `matmul` when
+ * the backend is wasm (the same bits: see the header). Other backends always take tfjs's.
+ */
+export const policyRopKernel = { matmul: true };
+
+/** The right operand [rows, cols] of a matmul: CPU data, a tensor made only on the tfjs path. */
+interface Mat {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+  t: Tensor | null;
+  /** Where the tensor goes when made (disposed with the matrices of its call). */
+  keep: Tensor[];
 }
 
 interface WPart {
@@ -130,7 +148,16 @@ export class RecurrentPolicyRop {
   private d1: Float32Array = new Float32Array(0);
   private d2: Float32Array | null = null;
   private logits: Float32Array = new Float32Array(0);
-  private mats: { whhT: Tensor[]; wihT: Tensor[]; w2T: Tensor[] } | null = null;
+  private mats: { whhT: Mat[]; wihT: Mat[]; w2T: Mat[] } | null = null;
+  /** The wasm kernel when the matmuls run in it (set by setBatch), else null: tfjs's. */
+  private kn: GateKernel | null = null;
+  /**
+   * Right operands staged in the kernel's memory from byte 64 to kTop, valid while the
+   * kernel's layout count is still kAt (any other user's layout overwrites them).
+   */
+  private kStaged = new Map<Mat, number>();
+  private kTop = 64;
+  private kAt = -1;
 
   /**
    * `gates`: the kernel of the GRU cell this R-pass differentiates (GRUCell's `gates`), used
@@ -144,40 +171,93 @@ export class RecurrentPolicyRop {
 
 
   /** Per-group 2D matrices [rows, cols] from `make(g)` (fresh arrays: tensors may alias them). */
-  private mats2d(rows: number, cols: number, make: (g: number) => Float32Array, keep: Tensor[]): Tensor[] {
-    return Array.from({ length: this.G }, (_, g) => {
-      const t = this.tf.tensor2d(make(g), [rows, cols]);
-      keep.push(t);
-      return t;
-    });
+  private mats2d(rows: number, cols: number, make: (g: number) => Float32Array, keep: Tensor[]): Mat[] {
+    return Array.from({ length: this.G }, (_, g) => ({ data: make(g), rows, cols, t: null, keep }));
+  }
+
+  private tensorOf(b: Mat): Tensor {
+    if (!b.t) {
+      b.t = this.tf.tensor2d(b.data, [b.rows, b.cols]);
+      b.keep.push(b.t);
+    }
+    return b.t;
+  }
+
+  /** Byte offset of b in the kernel's memory, copied there on first use since the last foreign layout. */
+  private staged(kn: GateKernel, b: Mat): number {
+    if (this.kAt !== kn.layouts) {
+      this.kStaged.clear();
+      this.kTop = 64;
+    }
+    let p = this.kStaged.get(b);
+    if (p === undefined) {
+      [p] = kn.layoutFrom(this.kTop, b.data.length);
+      kn.f32(p, b.data.length).set(b.data);
+      this.kTop = kn.top;
+      this.kAt = kn.layouts;
+      this.kStaged.set(b, p);
+    }
+    return p;
+  }
+
+  /**
+   * Room for one product's operands [M, K] and [M, N] in the kernel's memory just past the
+   * staged matrices (which stay valid: the layout is ours).
+   */
+  private kernelOperands(kn: GateKernel, M: number, K: number, N: number): [number, number] {
+    const [pa, py] = kn.layoutFrom(this.kTop, M * K, M * N);
+    this.kAt = kn.layouts;
+    return [pa, py];
   }
 
   /** out[outOff..] = a[aOff..] (M x K) @ b (K x N): one kernel call. */
-  private mm(a: Float32Array, aOff: number, M: number, K: number, b: Tensor, out: Float32Array, outOff: number): void {
+  private mm(a: Float32Array, aOff: number, M: number, K: number, b: Mat, out: Float32Array, outOff: number): void {
+    const kn = this.kn;
+    if (kn) {
+      const pb = this.staged(kn, b);
+      const [pa, py] = this.kernelOperands(kn, M, K, b.cols);
+      kn.f32(pa, M * K).set(a.subarray(aOff, aOff + M * K));
+      kn.k.matmul(M, K, b.cols, pa, pb, 0, py, 0);
+      out.set(kn.f32(py, M * b.cols), outOff);
+      return;
+    }
     const tf = this.tf;
     const at = tf.tensor2d(a.subarray(aOff, aOff + M * K), [M, K]);
-    const y = tf.matMul(at, b);
+    const y = tf.matMul(at, this.tensorOf(b));
     out.set(y.dataSync() as Float32Array, outOff);
     at.dispose();
     y.dispose();
   }
 
   /** out [n][N] = a [n][K] @ bs[g] row by row (each row with its group's matrix). */
-  private mmRows(a: Float32Array, K: number, bs: Tensor[], N: number, out: Float32Array): void {
+  private mmRows(a: Float32Array, K: number, bs: Mat[], N: number, out: Float32Array): void {
     const { G, R, T, n } = this;
     if (G === 1) return this.mm(a, 0, n, K, bs[0], out, 0);
     const m = T * R;
-    const ga = this.work.get('mm.a', m * K);
-    const go = this.work.get('mm.o', m * N);
+    const kn = this.kn;
     for (let g = 0; g < G; g++) {
-      for (let t = 0; t < T; t++) ga.set(a.subarray((t * G + g) * R * K, ((t * G + g) * R + R) * K), t * R * K);
-      this.mm(ga, 0, m, K, bs[g], go, 0);
+      // The kernel path gathers the group's rows straight into the kernel's memory.
+      let ga: Float32Array;
+      let go: Float32Array;
+      if (kn) {
+        const pb = this.staged(kn, bs[g]);
+        const [pa, py] = this.kernelOperands(kn, m, K, N);
+        ga = kn.f32(pa, m * K);
+        go = kn.f32(py, m * N);
+        for (let t = 0; t < T; t++) ga.set(a.subarray((t * G + g) * R * K, ((t * G + g) * R + R) * K), t * R * K);
+        kn.k.matmul(m, K, N, pa, pb, 0, py, 0);
+      } else {
+        ga = this.work.get('mm.a', m * K);
+        go = this.work.get('mm.o', m * N);
+        for (let t = 0; t < T; t++) ga.set(a.subarray((t * G + g) * R * K, ((t * G + g) * R + R) * K), t * R * K);
+        this.mm(ga, 0, m, K, bs[g], go, 0);
+      }
       for (let t = 0; t < T; t++) out.set(go.subarray(t * R * N, (t + 1) * R * N), (t * G + g) * R * N);
     }
   }
 
   /** One step's rows: out [GR][N] = a [GR][K] (at aOff) @ bs[g] per group. */
-  private mmStep(a: Float32Array, aOff: number, K: number, bs: Tensor[], N: number, out: Float32Array): void {
+  private mmStep(a: Float32Array, aOff: number, K: number, bs: Mat[], N: number, out: Float32Array): void {
     const R = this.R;
     for (let g = 0; g < this.G; g++) this.mm(a, aOff + g * R * K, R, K, bs[g], out, g * R * N);
   }
@@ -204,8 +284,17 @@ export class RecurrentPolicyRop {
     const m = T * R;
     const K = parts.length * m;
     const out = new Float32Array(G * I * C);
-    const Lt = this.work.get('wg.L', I * K);
-    const Dg = this.work.get('wg.D', K * C);
+    // On the kernel path both operands are built in its memory (no staged matrix is needed).
+    const kn = this.kn;
+    let pL = 0;
+    let pD = 0;
+    let pO = 0;
+    if (kn) {
+      [pL, pD, pO] = kn.layoutFrom(this.kTop, I * K, K * C, I * C);
+      this.kAt = kn.layouts;
+    }
+    const Lt = kn ? kn.f32(pL, I * K) : this.work.get('wg.L', I * K);
+    const Dg = kn ? kn.f32(pD, K * C) : this.work.get('wg.D', K * C);
     for (let g = 0; g < G; g++) {
       parts.forEach((p, pi) => {
         for (let t = 0; t < T; t++) {
@@ -223,6 +312,11 @@ export class RecurrentPolicyRop {
           }
         }
       });
+      if (kn) {
+        kn.k.matmul(I, K, C, pL, pD, 0, pO, 0);
+        out.set(kn.f32(pO, I * C), g * I * C);
+        continue;
+      }
       const a = tf.tensor2d(Lt, [I, K]);
       const b = tf.tensor2d(Dg, [K, C]);
       const y = tf.matMul(a, b);
@@ -251,6 +345,8 @@ export class RecurrentPolicyRop {
     for (const t of this.held) t.dispose();
     this.held = [];
     this.mats = null;
+    this.kStaged.clear();
+    this.kAt = -1;
   }
 
   /**
@@ -259,6 +355,7 @@ export class RecurrentPolicyRop {
    */
   setBatch(weights: PolicyTensors, batch: PolicyBatch): void {
     this.disposeHeld();
+    this.kn = policyRopKernel.matmul && this.tf.getBackend() === 'wasm' ? gateKernel() : null;
     const ws = weights['gru/weight_hh'].shape as number[];
     const G = ws[0];
     const H = ws[1];
@@ -645,6 +742,9 @@ export class RecurrentPolicyRop {
       return { value, hvp: out };
     } finally {
       for (const t of keep) t.dispose();
+      // This call's matrices are dropped: start the staging afresh (else it would only grow).
+      this.kStaged.clear();
+      this.kAt = -1;
     }
   }
 
