@@ -1,0 +1,103 @@
+/**
+ * PG with self-correction, the R-pass's matmuls on tfjs (A: `policyRopKernel.matmul = false`, the
+ * path before issue-15r) against the wasm kernel's `matmul` (B, the default; nn/policy-rop.ts),
+ * alternating A B / B A on ONE trainer, with a plain PG round of a second trainer in every
+ * repetition for the ratio to PG (issue 15's target: <= 2x):
+ *   node --import tsx bench/rop-ab.ts [reps] [self-correction preset] [pg preset]
+ * Both paths give the same bits (test/nn/policy-rop.test.ts), so only speed differs. Reported
+ * per round (medians): process CPU ms, CPU ms per env step (episodes differ in length from round
+ * to round), CPU ms inside the R-pass (setBatch + gradient + hvp; also per agent-step the
+ * correction covered, which varies from round to round too), kernel calls, and the
+ * per-repetition ratios.
+ */
+import os from 'node:os';
+import { initBackend } from '../src-main/backend/select';
+import { KernelCounter, trainerFromPreset } from './preset-trainer';
+import { RecurrentPolicyRop, policyRopKernel } from '../src-shared/nn/policy-rop';
+import type { Trainer } from '../src-shared/algos/types';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+
+/** CPU ms spent in the R-pass's public methods since the last read (outermost calls only). */
+let ropMs = 0;
+let depth = 0;
+for (const name of ['setBatch', 'gradient', 'hvp'] as const) {
+  const proto = RecurrentPolicyRop.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const orig = proto[name];
+  proto[name] = function (this: unknown, ...a: unknown[]) {
+    const c0 = depth++ === 0 ? process.cpuUsage() : null;
+    try {
+      return orig.apply(this, a);
+    } finally {
+      depth--;
+      if (c0) ropMs += cpuMs(process.cpuUsage(c0));
+    }
+  };
+}
+
+interface Side {
+  cpu: number[];
+  perStep: number[];
+  rop: number[];
+  /** R-pass CPU ms per agent-step the correction covered (its cost grows with them). */
+  ropPerStep: number[];
+  calls: number[];
+}
+const side = (): Side => ({ cpu: [], perStep: [], rop: [], ropPerStep: [], calls: [] });
+
+async function timed(trainer: Trainer, counter: KernelCounter, s: Side): Promise<void> {
+  counter.reset();
+  ropMs = 0;
+  const c0 = process.cpuUsage();
+  const res = await trainer.round();
+  const c = cpuMs(process.cpuUsage(c0));
+  s.cpu.push(c);
+  s.perStep.push(c / res.envSteps);
+  s.rop.push(ropMs);
+  s.ropPerStep.push(ropMs / Math.max(1, res.stats['charts/correction_steps'] ?? 0));
+  s.calls.push(counter.total);
+}
+
+async function main(): Promise<void> {
+  await initBackend('wasm');
+  const [repsArg, scName = 'manitokan-pg-history-self-correction', pgName = 'manitokan-pg-history'] = process.argv.slice(2);
+  const reps = Number(repsArg) || 5;
+  console.log(`rop-ab: ${reps} reps, 32 copies, ${scName} vs ${pgName}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const sc = trainerFromPreset(scName, {}, 32);
+  const pg = trainerFromPreset(pgName, {}, 32);
+  const counter = new KernelCounter();
+  const A = side();
+  const B = side();
+  const P = side();
+  try {
+    await pg.round();
+    await sc.round();
+    for (let r = 0; r < reps; r++) {
+      await timed(pg, counter, P);
+      for (const tfjs of r % 2 === 0 ? [true, false] : [false, true]) {
+        policyRopKernel.matmul = !tfjs;
+        await timed(sc, counter, tfjs ? A : B);
+      }
+    }
+  } finally {
+    policyRopKernel.matmul = true;
+    counter.restore();
+    sc.dispose();
+    pg.dispose();
+  }
+  const f = (x: number, d = 0) => x.toFixed(d);
+  const per = (a: number[], b: number[]) => a.map((x, i) => (x / b[i]).toFixed(2)).join(' ');
+  for (const [label, s] of [['pg', P], ['A tfjs', A], ['B kernel', B]] as const) {
+    console.log(
+      `${label.padEnd(9)} cpu ms/round ${f(median(s.cpu)).padStart(5)}  cpu ms/env-step ${f(median(s.perStep), 3)}  r-pass cpu ms ${f(median(s.rop)).padStart(4)} (${f(median(s.ropPerStep), 3)}/corr. step)  kernels/round ${median(s.calls)}`,
+    );
+  }
+  console.log(`A/B cpu per round ${(median(A.cpu) / median(B.cpu)).toFixed(2)}x (per rep ${per(A.cpu, B.cpu)}); r-pass per correction step A/B ${(median(A.ropPerStep) / median(B.ropPerStep)).toFixed(2)}x (per rep ${per(A.ropPerStep, B.ropPerStep)})`);
+  console.log(`vs PG, cpu per env step: A ${(median(A.perStep) / median(P.perStep)).toFixed(2)}x (per rep ${per(A.perStep, P.perStep)}); B ${(median(B.perStep) / median(P.perStep)).toFixed(2)}x (per rep ${per(B.perStep, P.perStep)}); load ${os.loadavg()[0].toFixed(1)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
