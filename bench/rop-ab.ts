@@ -9,6 +9,13 @@
  * to round), CPU ms inside the R-pass (setBatch + gradient + hvp; also per agent-step the
  * correction covered, which varies from round to round too), kernel calls, and the
  * per-repetition ratios.
+ *
+ * `--replay` instead times the R-pass alone on ONE real batch, without the round's noise: runs
+ * self-correction rounds until one covers at least [min steps] agent-steps (default 1000), keeps
+ * that round's last setBatch / gradient / hvp arguments, and replays the three calls A B / B A:
+ *   node --import tsx bench/rop-ab.ts --replay [reps] [min steps] [preset]
+ * (the weights have moved on by the round's update, so the products are not the round's; the
+ * sizes and the work are).
  */
 import os from 'node:os';
 import { initBackend } from '../src-main/backend/select';
@@ -22,10 +29,15 @@ const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 /** CPU ms spent in the R-pass's public methods since the last read (outermost calls only). */
 let ropMs = 0;
 let depth = 0;
-for (const name of ['setBatch', 'gradient', 'hvp'] as const) {
-  const proto = RecurrentPolicyRop.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const orig = proto[name];
+const ROP_METHODS = ['setBatch', 'gradient', 'hvp'] as const;
+/** The latest call of each method: its R-pass and arguments (for --replay). */
+const last = new Map<string, { self: unknown; args: unknown[] }>();
+const proto = RecurrentPolicyRop.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+const origMethods = new Map(ROP_METHODS.map((m) => [m, proto[m]]));
+for (const name of ROP_METHODS) {
+  const orig = origMethods.get(name)!;
   proto[name] = function (this: unknown, ...a: unknown[]) {
+    last.set(name, { self: this, args: a });
     const c0 = depth++ === 0 ? process.cpuUsage() : null;
     try {
       return orig.apply(this, a);
@@ -59,8 +71,45 @@ async function timed(trainer: Trainer, counter: KernelCounter, s: Side): Promise
   s.calls.push(counter.total);
 }
 
+async function replay(argv: string[]): Promise<void> {
+  const [repsArg, minArg, scName = 'manitokan-pg-history-self-correction'] = argv;
+  const reps = Number(repsArg) || 10;
+  const minSteps = Number(minArg) || 1000;
+  const sc = trainerFromPreset(scName, {}, 32);
+  const counter = new KernelCounter();
+  try {
+    let steps = 0;
+    for (let r = 0; r < 30 && steps < minSteps; r++) steps = (await sc.round()).stats['charts/correction_steps'] ?? 0;
+    if (!last.has('hvp')) throw new Error(`rop-ab --replay: no self-correction product in 30 rounds of ${scName}`);
+    const calls = ROP_METHODS.map((m) => last.get(m)!);
+    const batch = calls[0].args[1] as { T: number; R: number; x: Float32Array };
+    console.log(`rop-ab --replay: ${reps} reps of one R-pass (setBatch + gradient + hvp) of ${scName}, ${steps} correction steps, T=${batch.T} R=${batch.R}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    const t = { A: [] as number[], B: [] as number[] };
+    const k = { A: 0, B: 0 };
+    for (let r = 0; r < reps + 1; r++) {
+      for (const tfjs of r % 2 === 0 ? [true, false] : [false, true]) {
+        policyRopKernel.matmul = !tfjs;
+        counter.reset();
+        const c0 = process.cpuUsage();
+        for (const [i, m] of ROP_METHODS.entries()) origMethods.get(m)!.apply(calls[i].self, calls[i].args);
+        const c = cpuMs(process.cpuUsage(c0));
+        // The first repetition warms both paths up (tensor shapes, staging buffers).
+        if (r > 0) t[tfjs ? 'A' : 'B'].push(c);
+        k[tfjs ? 'A' : 'B'] = counter.total;
+      }
+    }
+    const per = t.A.map((a, i) => (a / t.B[i]).toFixed(2)).join(' ');
+    console.log(`cpu ms per R-pass: A tfjs ${median(t.A).toFixed(1)} B kernel ${median(t.B).toFixed(1)}, A/B ${(median(t.A) / median(t.B)).toFixed(2)}x (per rep ${per}); kernels A ${k.A} B ${k.B}; load ${os.loadavg()[0].toFixed(1)}`);
+  } finally {
+    policyRopKernel.matmul = true;
+    counter.restore();
+    sc.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   await initBackend('wasm');
+  if (process.argv[2] === '--replay') return replay(process.argv.slice(3));
   const [repsArg, scName = 'manitokan-pg-history-self-correction', pgName = 'manitokan-pg-history'] = process.argv.slice(2);
   const reps = Number(repsArg) || 5;
   console.log(`rop-ab: ${reps} reps, 32 copies, ${scName} vs ${pgName}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
