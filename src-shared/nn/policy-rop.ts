@@ -1,6 +1,6 @@
 /**
  * Exact Hessian-vector products through the recurrent policy by Pearlmutter's R-operator
- * (forward-over-reverse), on CPU buffers with a few matmuls per step in tfjs.
+ * (forward-over-reverse), on CPU buffers with a few matmuls per step.
  *
  * The policy is the one of algos/recurrent-actor.ts: Linear(obs -> H) -> act -> GRUCell(H)
  * (nn/gru.ts, PyTorch gates) -> Linear(H -> A) -> masked log-softmax (nn/categorical.ts, with
@@ -29,7 +29,8 @@
  *                and their R by the product rule (see `hvp`).
  *   weights      R{dW} = R{X}^T dY + X^T R{dY}: one matmul per weight over all rows, the two
  *                products stacked along K; biases are column sums of R{dY}.
- * So a product costs ~3 kernel calls per step plus ~12 per call, instead of ~35k.
+ * So a product costs ~3 matmuls per step plus ~12 per call (tfjs kernel calls; on wasm, calls of
+ * the wasm kernel, below), instead of ~35k tfjs kernel calls.
  *
  * Layout: rows are time-major over all groups, row (t, g, r) = (t G + g) R + r for R
  * sequences per group, each from a zero state: the layout of GruTrace with G R rows per
@@ -41,6 +42,17 @@
  * With the epsilon floor, p = (1-eps) s + eps/A (s the unmasked softmax), Z = sum_c m_c p_c:
  *   u_c = m_c (w_c / p_c - W / Z),  U = sum_c s_c u_c,  dJ/dl_b = (1-eps) s_b (u_b - U),
  * and R of each factor by the product rule.
+ *
+ * Where the matmuls run (issue-15r): on the wasm backend in the hand-written wasm kernel's
+ * `matmul` (nn/wasm/gru-gates.as.ts through nn/gru-simd.ts's one instance), which sums each
+ * product in XNNPACK's order, so the results are tfjs-wasm's to the bit (test/nn/policy-rop.test.ts
+ * compares every output of both paths). Each call's right operands (the weight matrices built
+ * from the current weights and v) are copied into the kernel's memory once and stay there while
+ * no other kernel user lays it out (`staged`); the left operands are copied in per product, and
+ * the weight gradients' transposed operands are built there directly. That drops the R-pass's
+ * ~460 tfjs kernel calls per round (each an upload, a matmul and a read-back) to none. On other
+ * backends (cpu, tfjs-node) the matmuls stay tf.matMul; `policyRopKernel.matmul = false` takes
+ * that path on wasm too (bench/rop-ab.ts A/B).
  *
  * Arithmetic runs in float64 on float32 buffers; the tape runs in float32, so the two agree
  * to float32 rounding, not bit for bit. test/nn/policy-rop.test.ts checks gradient and H v
