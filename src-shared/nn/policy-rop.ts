@@ -49,7 +49,8 @@
  * compares every output of both paths). Each call's right operands (the weight matrices built
  * from the current weights and v) are copied into the kernel's memory once and stay there while
  * no other kernel user lays it out (`staged`); the left operands are copied in per product, and
- * the weight gradients' transposed operands are built there directly. That drops the R-pass's
+ * the weight gradients' operands are built there directly, X's rows as they are (`matmulAT`
+ * reads them transposed, so no CPU transpose; the same bits again). That drops the R-pass's
  * ~460 tfjs kernel calls per round (each an upload, a matmul and a read-back) to none. On other
  * backends (cpu, tfjs-node) the matmuls stay tf.matMul; `policyRopKernel.matmul = false` takes
  * that path on wasm too (bench/rop-ab.ts A/B).
@@ -288,8 +289,9 @@ export class RecurrentPolicyRop {
 
   /**
    * sum_rows X_rows^T D_rows per group, the parts' products added (stacked along K): one
-   * matmul per group, [in, K] @ [K, out], the transpose made on the CPU (wasm's transposed
-   * matmuls take a slow generic loop). Returns [G][in][out].
+   * matmul per group, [in, K] @ [K, out]. On tfjs the transpose is made on the CPU (wasm's
+   * transposed matmuls take a slow generic loop); in the kernel X's rows are copied as they
+   * are, [K, in], and `matmulAT` reads them transposed (the same bits). Returns [G][in][out].
    */
   private wgrad(parts: WPart[], I: number, C: number): Float32Array {
     const { G, R, T, GR, tf } = this;
@@ -313,7 +315,13 @@ export class RecurrentPolicyRop {
           for (let r = 0; r < R; r++) {
             const k = pi * m + t * R + r;
             const row = (t * G + g) * R + r;
-            if (p.shift && t === 0) {
+            if (kn) {
+              if (p.shift && t === 0) Lt.fill(0, k * I, (k + 1) * I);
+              else {
+                const xb = (p.shift ? row - GR : row) * p.xw + p.xo;
+                Lt.set(p.X.subarray(xb, xb + I), k * I);
+              }
+            } else if (p.shift && t === 0) {
               for (let i = 0; i < I; i++) Lt[i * K + k] = 0;
             } else {
               const xb = (p.shift ? row - GR : row) * p.xw + p.xo;
@@ -325,7 +333,7 @@ export class RecurrentPolicyRop {
         }
       });
       if (kn) {
-        kn.k.matmul(I, K, C, pL, pD, 0, pO, 0);
+        kn.k.matmulAT(I, K, C, pL, pD, pO);
         out.set(kn.f32(pO, I * C), g * I * C);
         continue;
       }
