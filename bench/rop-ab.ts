@@ -1,14 +1,16 @@
 /**
  * PG with self-correction, the R-pass's matmuls on tfjs (A: `policyRopKernel.matmul = false`, the
  * path before issue-15r) against the wasm kernel's `matmul` (B, the default; nn/policy-rop.ts),
- * alternating A B / B A on ONE trainer, with a plain PG round of a second trainer in every
- * repetition for the ratio to PG (issue 15's target: <= 2x):
+ * on two twin trainers (same preset and seed: since both paths give the same bits, they play
+ * the same rounds, so round r costs A and B the same work; checked on the rounds' statistics),
+ * A B / B A alternating, with a plain PG round of a third trainer in every repetition for the
+ * ratio to PG (issue 15's target: <= 2x):
  *   node --import tsx bench/rop-ab.ts [reps] [self-correction preset] [pg preset]
  * Both paths give the same bits (test/nn/policy-rop.test.ts), so only speed differs. Reported
  * per round (medians): process CPU ms, CPU ms per env step (episodes differ in length from round
  * to round), CPU ms inside the R-pass (setBatch + gradient + hvp; also per agent-step the
- * correction covered, which varies from round to round too), kernel calls, and the
- * per-repetition ratios.
+ * correction covered, which varies from round to round too), kernel calls, and the medians of
+ * the per-repetition ratios.
  *
  * `--replay` instead times the R-pass alone on ONE real batch, without the round's noise: runs
  * self-correction rounds until one covers at least [min steps] agent-steps (default 1000), keeps
@@ -58,7 +60,7 @@ interface Side {
 }
 const side = (): Side => ({ cpu: [], perStep: [], rop: [], ropPerStep: [], calls: [] });
 
-async function timed(trainer: Trainer, counter: KernelCounter, s: Side): Promise<void> {
+async function timed(trainer: Trainer, counter: KernelCounter, s: Side): Promise<string> {
   counter.reset();
   ropMs = 0;
   const c0 = process.cpuUsage();
@@ -69,6 +71,7 @@ async function timed(trainer: Trainer, counter: KernelCounter, s: Side): Promise
   s.rop.push(ropMs);
   s.ropPerStep.push(ropMs / Math.max(1, res.stats['charts/correction_steps'] ?? 0));
   s.calls.push(counter.total);
+  return JSON.stringify(res.stats);
 }
 
 async function replay(argv: string[]): Promise<void> {
@@ -113,37 +116,47 @@ async function main(): Promise<void> {
   const [repsArg, scName = 'manitokan-pg-history-self-correction', pgName = 'manitokan-pg-history'] = process.argv.slice(2);
   const reps = Number(repsArg) || 5;
   console.log(`rop-ab: ${reps} reps, 32 copies, ${scName} vs ${pgName}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  const sc = trainerFromPreset(scName, {}, 32);
+  const scA = trainerFromPreset(scName, {}, 32);
+  const scB = trainerFromPreset(scName, {}, 32);
   const pg = trainerFromPreset(pgName, {}, 32);
   const counter = new KernelCounter();
   const A = side();
   const B = side();
   const P = side();
+  let differ = 0;
   try {
     await pg.round();
-    await sc.round();
+    policyRopKernel.matmul = false;
+    await scA.round();
+    policyRopKernel.matmul = true;
+    await scB.round();
     for (let r = 0; r < reps; r++) {
       await timed(pg, counter, P);
+      const stats: string[] = [];
       for (const tfjs of r % 2 === 0 ? [true, false] : [false, true]) {
         policyRopKernel.matmul = !tfjs;
-        await timed(sc, counter, tfjs ? A : B);
+        stats.push(await timed(tfjs ? scA : scB, counter, tfjs ? A : B));
       }
+      if (stats[0] !== stats[1]) differ++;
     }
   } finally {
     policyRopKernel.matmul = true;
     counter.restore();
-    sc.dispose();
+    scA.dispose();
+    scB.dispose();
     pg.dispose();
   }
+  console.log(differ === 0 ? `the twins' round statistics agreed in all ${reps} rounds` : `WARNING: the twins' round statistics differed in ${differ} of ${reps} rounds (not the same bits?)`);
   const f = (x: number, d = 0) => x.toFixed(d);
   const per = (a: number[], b: number[]) => a.map((x, i) => (x / b[i]).toFixed(2)).join(' ');
+  const mr = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i])).toFixed(2);
   for (const [label, s] of [['pg', P], ['A tfjs', A], ['B kernel', B]] as const) {
     console.log(
       `${label.padEnd(9)} cpu ms/round ${f(median(s.cpu)).padStart(5)}  cpu ms/env-step ${f(median(s.perStep), 3)}  r-pass cpu ms ${f(median(s.rop)).padStart(4)} (${f(median(s.ropPerStep), 3)}/corr. step)  kernels/round ${median(s.calls)}`,
     );
   }
-  console.log(`A/B cpu per round ${(median(A.cpu) / median(B.cpu)).toFixed(2)}x (per rep ${per(A.cpu, B.cpu)}); r-pass per correction step A/B ${(median(A.ropPerStep) / median(B.ropPerStep)).toFixed(2)}x (per rep ${per(A.ropPerStep, B.ropPerStep)})`);
-  console.log(`vs PG, cpu per env step: A ${(median(A.perStep) / median(P.perStep)).toFixed(2)}x (per rep ${per(A.perStep, P.perStep)}); B ${(median(B.perStep) / median(P.perStep)).toFixed(2)}x (per rep ${per(B.perStep, P.perStep)}); load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(`A/B cpu per round ${mr(A.cpu, B.cpu)}x (per rep ${per(A.cpu, B.cpu)}); r-pass A/B ${mr(A.rop, B.rop)}x (per rep ${per(A.rop, B.rop)})`);
+  console.log(`vs PG, cpu per env step: A ${mr(A.perStep, P.perStep)}x (per rep ${per(A.perStep, P.perStep)}); B ${mr(B.perStep, P.perStep)}x (per rep ${per(B.perStep, P.perStep)}); load ${os.loadavg()[0].toFixed(1)}`);
 }
 
 main().catch((e) => {
