@@ -52,6 +52,8 @@ export interface GateKernelExports {
   columnsT(m: number, C: number, x: number, mask: number, dst: number, sums: number, out: number): void;
   /** dst = a + b over n float32 values (dst may be a or b). */
   addF32(n: number, dst: number, a: number, b: number): void;
+  /** out [M][N] = a^T @ w for a stored [K][M], w [K][N]: `matmul`'s bits on a's transpose. */
+  matmulAT(M: number, K: number, N: number, a: number, w: number, out: number): void;
 }
 
 function decodeBase64(s: string): Uint8Array {

@@ -1,6 +1,6 @@
 /**
  * Exact Hessian-vector products through the recurrent policy by Pearlmutter's R-operator
- * (forward-over-reverse), on CPU buffers with a few matmuls per step in tfjs.
+ * (forward-over-reverse), on CPU buffers with a few matmuls per step.
  *
  * The policy is the one of algos/recurrent-actor.ts: Linear(obs -> H) -> act -> GRUCell(H)
  * (nn/gru.ts, PyTorch gates) -> Linear(H -> A) -> masked log-softmax (nn/categorical.ts, with
@@ -29,7 +29,8 @@
  *                and their R by the product rule (see `hvp`).
  *   weights      R{dW} = R{X}^T dY + X^T R{dY}: one matmul per weight over all rows, the two
  *                products stacked along K; biases are column sums of R{dY}.
- * So a product costs ~3 kernel calls per step plus ~12 per call, instead of ~35k.
+ * So a product costs ~3 matmuls per step plus ~12 per call (tfjs kernel calls; on wasm, calls of
+ * the wasm kernel, below), instead of ~35k tfjs kernel calls.
  *
  * Layout: rows are time-major over all groups, row (t, g, r) = (t G + g) R + r for R
  * sequences per group, each from a zero state: the layout of GruTrace with G R rows per
@@ -42,12 +43,25 @@
  *   u_c = m_c (w_c / p_c - W / Z),  U = sum_c s_c u_c,  dJ/dl_b = (1-eps) s_b (u_b - U),
  * and R of each factor by the product rule.
  *
+ * Where the matmuls run (issue-15r): on the wasm backend in the hand-written wasm kernel's
+ * `matmul` (nn/wasm/gru-gates.as.ts through nn/gru-simd.ts's one instance), which sums each
+ * product in XNNPACK's order, so the results are tfjs-wasm's to the bit (test/nn/policy-rop.test.ts
+ * compares every output of both paths). Each call's right operands (the weight matrices built
+ * from the current weights and v) are copied into the kernel's memory once and stay there while
+ * no other kernel user lays it out (`staged`); the left operands are copied in per product, and
+ * the weight gradients' operands are built there directly, X's rows as they are (`matmulAT`
+ * reads them transposed, so no CPU transpose; the same bits again). That drops the R-pass's
+ * ~460 tfjs kernel calls per round (each an upload, a matmul and a read-back) to none. On other
+ * backends (cpu, tfjs-node) the matmuls stay tf.matMul; `policyRopKernel.matmul = false` takes
+ * that path on wasm too (bench/rop-ab.ts A/B).
+ *
  * Arithmetic runs in float64 on float32 buffers; the tape runs in float32, so the two agree
  * to float32 rounding, not bit for bit. test/nn/policy-rop.test.ts checks gradient and H v
  * against the tape (nn/hvp.ts) and against central differences of the fused gradient.
  */
 import { ScratchBuffers } from './scratch';
 import { GruTrace, gateRowsFor, type GruGates } from './gru';
+import { gateKernel, type GateKernel } from './gru-simd';
 import type { Activation } from './mlp';
 import type { Tensor, Tf } from './tf';
 
@@ -84,6 +98,23 @@ export interface PolicyBatch {
    * not recomputed; a trace from other weights or inputs gives silently wrong products.
    */
   trace?: { trace: GruTrace; cols: number[][] };
+}
+
+/**
+ * Bench and check switch: `matmul` false = every matmul through tfjs (tf.matMul on tensors
+ * uploaded per call), the path before issue-15r; true = through the wasm kernel's `matmul` when
+ * the backend is wasm (the same bits: see the header). Other backends always take tfjs's.
+ */
+export const policyRopKernel = { matmul: true };
+
+/** The right operand [rows, cols] of a matmul: CPU data, a tensor made only on the tfjs path. */
+interface Mat {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+  t: Tensor | null;
+  /** Where the tensor goes when made (disposed with the matrices of its call). */
+  keep: Tensor[];
 }
 
 interface WPart {
@@ -130,7 +161,16 @@ export class RecurrentPolicyRop {
   private d1: Float32Array = new Float32Array(0);
   private d2: Float32Array | null = null;
   private logits: Float32Array = new Float32Array(0);
-  private mats: { whhT: Tensor[]; wihT: Tensor[]; w2T: Tensor[] } | null = null;
+  private mats: { whhT: Mat[]; wihT: Mat[]; w2T: Mat[] } | null = null;
+  /** The wasm kernel when the matmuls run in it (set by setBatch), else null: tfjs's. */
+  private kn: GateKernel | null = null;
+  /**
+   * Right operands staged in the kernel's memory from byte 64 to kTop, valid while the
+   * kernel's layout count is still kAt (any other user's layout overwrites them).
+   */
+  private kStaged = new Map<Mat, number>();
+  private kTop = 64;
+  private kAt = -1;
 
   /**
    * `gates`: the kernel of the GRU cell this R-pass differentiates (GRUCell's `gates`), used
@@ -144,40 +184,93 @@ export class RecurrentPolicyRop {
 
 
   /** Per-group 2D matrices [rows, cols] from `make(g)` (fresh arrays: tensors may alias them). */
-  private mats2d(rows: number, cols: number, make: (g: number) => Float32Array, keep: Tensor[]): Tensor[] {
-    return Array.from({ length: this.G }, (_, g) => {
-      const t = this.tf.tensor2d(make(g), [rows, cols]);
-      keep.push(t);
-      return t;
-    });
+  private mats2d(rows: number, cols: number, make: (g: number) => Float32Array, keep: Tensor[]): Mat[] {
+    return Array.from({ length: this.G }, (_, g) => ({ data: make(g), rows, cols, t: null, keep }));
+  }
+
+  private tensorOf(b: Mat): Tensor {
+    if (!b.t) {
+      b.t = this.tf.tensor2d(b.data, [b.rows, b.cols]);
+      b.keep.push(b.t);
+    }
+    return b.t;
+  }
+
+  /** Byte offset of b in the kernel's memory, copied there on first use since the last foreign layout. */
+  private staged(kn: GateKernel, b: Mat): number {
+    if (this.kAt !== kn.layouts) {
+      this.kStaged.clear();
+      this.kTop = 64;
+    }
+    let p = this.kStaged.get(b);
+    if (p === undefined) {
+      [p] = kn.layoutFrom(this.kTop, b.data.length);
+      kn.f32(p, b.data.length).set(b.data);
+      this.kTop = kn.top;
+      this.kAt = kn.layouts;
+      this.kStaged.set(b, p);
+    }
+    return p;
+  }
+
+  /**
+   * Room for one product's operands [M, K] and [M, N] in the kernel's memory just past the
+   * staged matrices (which stay valid: the layout is ours).
+   */
+  private kernelOperands(kn: GateKernel, M: number, K: number, N: number): [number, number] {
+    const [pa, py] = kn.layoutFrom(this.kTop, M * K, M * N);
+    this.kAt = kn.layouts;
+    return [pa, py];
   }
 
   /** out[outOff..] = a[aOff..] (M x K) @ b (K x N): one kernel call. */
-  private mm(a: Float32Array, aOff: number, M: number, K: number, b: Tensor, out: Float32Array, outOff: number): void {
+  private mm(a: Float32Array, aOff: number, M: number, K: number, b: Mat, out: Float32Array, outOff: number): void {
+    const kn = this.kn;
+    if (kn) {
+      const pb = this.staged(kn, b);
+      const [pa, py] = this.kernelOperands(kn, M, K, b.cols);
+      kn.f32(pa, M * K).set(a.subarray(aOff, aOff + M * K));
+      kn.k.matmul(M, K, b.cols, pa, pb, 0, py, 0);
+      out.set(kn.f32(py, M * b.cols), outOff);
+      return;
+    }
     const tf = this.tf;
     const at = tf.tensor2d(a.subarray(aOff, aOff + M * K), [M, K]);
-    const y = tf.matMul(at, b);
+    const y = tf.matMul(at, this.tensorOf(b));
     out.set(y.dataSync() as Float32Array, outOff);
     at.dispose();
     y.dispose();
   }
 
   /** out [n][N] = a [n][K] @ bs[g] row by row (each row with its group's matrix). */
-  private mmRows(a: Float32Array, K: number, bs: Tensor[], N: number, out: Float32Array): void {
+  private mmRows(a: Float32Array, K: number, bs: Mat[], N: number, out: Float32Array): void {
     const { G, R, T, n } = this;
     if (G === 1) return this.mm(a, 0, n, K, bs[0], out, 0);
     const m = T * R;
-    const ga = this.work.get('mm.a', m * K);
-    const go = this.work.get('mm.o', m * N);
+    const kn = this.kn;
     for (let g = 0; g < G; g++) {
-      for (let t = 0; t < T; t++) ga.set(a.subarray((t * G + g) * R * K, ((t * G + g) * R + R) * K), t * R * K);
-      this.mm(ga, 0, m, K, bs[g], go, 0);
+      // The kernel path gathers the group's rows straight into the kernel's memory.
+      let ga: Float32Array;
+      let go: Float32Array;
+      if (kn) {
+        const pb = this.staged(kn, bs[g]);
+        const [pa, py] = this.kernelOperands(kn, m, K, N);
+        ga = kn.f32(pa, m * K);
+        go = kn.f32(py, m * N);
+        for (let t = 0; t < T; t++) ga.set(a.subarray((t * G + g) * R * K, ((t * G + g) * R + R) * K), t * R * K);
+        kn.k.matmul(m, K, N, pa, pb, 0, py, 0);
+      } else {
+        ga = this.work.get('mm.a', m * K);
+        go = this.work.get('mm.o', m * N);
+        for (let t = 0; t < T; t++) ga.set(a.subarray((t * G + g) * R * K, ((t * G + g) * R + R) * K), t * R * K);
+        this.mm(ga, 0, m, K, bs[g], go, 0);
+      }
       for (let t = 0; t < T; t++) out.set(go.subarray(t * R * N, (t + 1) * R * N), (t * G + g) * R * N);
     }
   }
 
   /** One step's rows: out [GR][N] = a [GR][K] (at aOff) @ bs[g] per group. */
-  private mmStep(a: Float32Array, aOff: number, K: number, bs: Tensor[], N: number, out: Float32Array): void {
+  private mmStep(a: Float32Array, aOff: number, K: number, bs: Mat[], N: number, out: Float32Array): void {
     const R = this.R;
     for (let g = 0; g < this.G; g++) this.mm(a, aOff + g * R * K, R, K, bs[g], out, g * R * N);
   }
@@ -196,23 +289,39 @@ export class RecurrentPolicyRop {
 
   /**
    * sum_rows X_rows^T D_rows per group, the parts' products added (stacked along K): one
-   * matmul per group, [in, K] @ [K, out], the transpose made on the CPU (wasm's transposed
-   * matmuls take a slow generic loop). Returns [G][in][out].
+   * matmul per group, [in, K] @ [K, out]. On tfjs the transpose is made on the CPU (wasm's
+   * transposed matmuls take a slow generic loop); in the kernel X's rows are copied as they
+   * are, [K, in], and `matmulAT` reads them transposed (the same bits). Returns [G][in][out].
    */
   private wgrad(parts: WPart[], I: number, C: number): Float32Array {
     const { G, R, T, GR, tf } = this;
     const m = T * R;
     const K = parts.length * m;
     const out = new Float32Array(G * I * C);
-    const Lt = this.work.get('wg.L', I * K);
-    const Dg = this.work.get('wg.D', K * C);
+    // On the kernel path both operands are built in its memory (no staged matrix is needed).
+    const kn = this.kn;
+    let pL = 0;
+    let pD = 0;
+    let pO = 0;
+    if (kn) {
+      [pL, pD, pO] = kn.layoutFrom(this.kTop, I * K, K * C, I * C);
+      this.kAt = kn.layouts;
+    }
+    const Lt = kn ? kn.f32(pL, I * K) : this.work.get('wg.L', I * K);
+    const Dg = kn ? kn.f32(pD, K * C) : this.work.get('wg.D', K * C);
     for (let g = 0; g < G; g++) {
       parts.forEach((p, pi) => {
         for (let t = 0; t < T; t++) {
           for (let r = 0; r < R; r++) {
             const k = pi * m + t * R + r;
             const row = (t * G + g) * R + r;
-            if (p.shift && t === 0) {
+            if (kn) {
+              if (p.shift && t === 0) Lt.fill(0, k * I, (k + 1) * I);
+              else {
+                const xb = (p.shift ? row - GR : row) * p.xw + p.xo;
+                Lt.set(p.X.subarray(xb, xb + I), k * I);
+              }
+            } else if (p.shift && t === 0) {
               for (let i = 0; i < I; i++) Lt[i * K + k] = 0;
             } else {
               const xb = (p.shift ? row - GR : row) * p.xw + p.xo;
@@ -223,6 +332,11 @@ export class RecurrentPolicyRop {
           }
         }
       });
+      if (kn) {
+        kn.k.matmulAT(I, K, C, pL, pD, pO);
+        out.set(kn.f32(pO, I * C), g * I * C);
+        continue;
+      }
       const a = tf.tensor2d(Lt, [I, K]);
       const b = tf.tensor2d(Dg, [K, C]);
       const y = tf.matMul(a, b);
@@ -251,6 +365,8 @@ export class RecurrentPolicyRop {
     for (const t of this.held) t.dispose();
     this.held = [];
     this.mats = null;
+    this.kStaged.clear();
+    this.kAt = -1;
   }
 
   /**
@@ -259,6 +375,7 @@ export class RecurrentPolicyRop {
    */
   setBatch(weights: PolicyTensors, batch: PolicyBatch): void {
     this.disposeHeld();
+    this.kn = policyRopKernel.matmul && this.tf.getBackend() === 'wasm' ? gateKernel() : null;
     const ws = weights['gru/weight_hh'].shape as number[];
     const G = ws[0];
     const H = ws[1];
@@ -645,6 +762,9 @@ export class RecurrentPolicyRop {
       return { value, hvp: out };
     } finally {
       for (const t of keep) t.dispose();
+      // This call's matrices are dropped: start the staging afresh (else it would only grow).
+      this.kStaged.clear();
+      this.kAt = -1;
     }
   }
 

@@ -207,6 +207,33 @@ describe('float32 SIMD GRU gate kernel', () => {
   });
 
   it.each([
+    [64, 64, 192],
+    [11, 360, 64],
+    [64, 3000, 192],
+    [37, 600, 3],
+    [5, 2, 13],
+  ])('matmulAT %i x %i x %i (a stored transposed): the same bits as tfjs-wasm on the transpose', (M, K, N) => {
+    const rng = new Rng(M * 7 + K * 3 + N);
+    const aT = Float32Array.from({ length: K * M }, () => rng.normal());
+    const w = Float32Array.from({ length: K * N }, () => rng.normal() * 0.3);
+    // Exact zeros and negative zeros (whole zero rows: the R-pass's shifted first step).
+    aT.fill(0, 0, M);
+    aT.fill(-0, M, 2 * M);
+    w[1] = -0;
+    const a = new Float32Array(M * K);
+    for (let k = 0; k < K; k++) for (let i = 0; i < M; i++) a[i * K + k] = aT[k * M + i];
+    const want = tf.tidy(() => tf.matMul(tf.tensor2d(a, [M, K]), tf.tensor2d(w, [K, N])).dataSync() as Float32Array);
+    const Kk = gateKernel();
+    const [pa, pw, po] = Kk.layout(K * M, K * N, M * N);
+    Kk.f32(po, M * N).fill(Number.NaN);
+    Kk.f32(pa, K * M).set(aT);
+    Kk.f32(pw, K * N).set(w);
+    Kk.k.matmulAT(M, K, N, pa, pw, po);
+    const got = Kk.f32(po, M * N);
+    expect(Array.from(new Uint32Array(got.buffer, got.byteOffset, got.length))).toEqual(Array.from(new Uint32Array(Float32Array.from(want).buffer)));
+  });
+
+  it.each([
     [1, 'relu'],
     [2, 'relu'],
     [1, 'linear'],

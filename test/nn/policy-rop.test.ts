@@ -3,7 +3,7 @@
  * the taped double backprop (nn/hvp.ts over algos/recurrent-actor.ts `tapeLogits`) and central
  * differences of the fused first-order gradient (GRUCell.sequence's BPTT). Tiny networks, so
  * the tape is cheap; every activation, both distribution forms (eps 0 / floor) and grouped
- * (per-agent) weights.
+ * (per-agent) weights. And the wasm kernel's matmuls against tfjs's, bit for bit.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RecurrentActor, tapeLogits } from '../../src-shared/algos/recurrent-actor';
@@ -12,7 +12,7 @@ import { maskedLogProbs } from '../../src-shared/nn/categorical';
 import { GruTrace, type GruGates } from '../../src-shared/nn/gru';
 import { hessianVectorProduct, registerSecondOrderGradients, secondOrderOps } from '../../src-shared/nn/hvp';
 import type { Activation } from '../../src-shared/nn/mlp';
-import { POLICY_PARAM_NAMES, RecurrentPolicyRop, type PolicyArrays, type PolicyTensors } from '../../src-shared/nn/policy-rop';
+import { POLICY_PARAM_NAMES, RecurrentPolicyRop, policyRopKernel, type PolicyArrays, type PolicyTensors } from '../../src-shared/nn/policy-rop';
 import { Rng } from '../../src-shared/rng';
 import { setupTf, tf } from './tf-setup';
 
@@ -255,5 +255,55 @@ describe('R-pass Hessian-vector product through the recurrent policy', () => {
     ).toThrow(/x and avail must hold 15 rows/);
     rop.dispose();
     s.actor.params.dispose();
+  });
+
+  // Sizes past the kernel's K block (256: 6H = 384 at H = 64; the weight products' 2 T R = 360)
+  // and widths off its 8- and 4-column tiles (H = 37, A = 3); with f32-simd gates and no trace
+  // the forward's gate calls lay out the kernel's memory between the matmuls (re-staging).
+  const BITS: [string, number, number, number, number, Activation, GruGates][] = [
+    ['G = 1, H = 64, T = 30, R = 6, relu', 1, 64, 30, 6, 'relu', 'f64-js'],
+    ['G = 2, H = 37, T = 9, R = 5, gelu', 2, 37, 9, 5, 'gelu', 'f64-js'],
+    ['G = 2, H = 64, T = 30, R = 6, tanh, f32-simd gates', 2, 64, 30, 6, 'tanh', 'f32-simd'],
+  ];
+  it.each(BITS)('the wasm kernel matmuls give tfjs-wasm\'s bits: %s', (_name, G, H, T, R, act, gates) => {
+    const O = 11;
+    const A = 3;
+    const rng = new Rng(40 + G, H);
+    const actor = new RecurrentActor(tf, { obsSize: O, numActions: A } as EnvSpec, { hiddenDim: H, activation: act, gruGates: gates }, G, rng);
+    const n = T * G * R;
+    const x = rand(rng, n * O, -1.5, 1.5);
+    const avail = new Float32Array(n * A).fill(1);
+    for (let i = 0; i < n; i += 3) avail[i * A + 1] = 0;
+    const w = rand(rng, n * A).map((v, i) => (Math.floor(i / A) % 4 === 1 ? 0 : v * avail[i]));
+    const v = asRecord(actor.params.variables().map((p) => rand(rng, p.size)));
+    let matMuls = 0;
+    const counting = { ...tf, matMul: (...a: Parameters<typeof tf.matMul>) => (matMuls++, tf.matMul(...a)) } as unknown as typeof tf;
+    const run = (kernel: boolean, eps: number) => {
+      policyRopKernel.matmul = kernel;
+      matMuls = 0;
+      try {
+        const rop = new RecurrentPolicyRop(counting, act, gates);
+        rop.setBatch(actor.weights() as unknown as PolicyTensors, { T, R, x, avail, eps });
+        const g = rop.gradient(w);
+        const h = rop.hvp(w, v);
+        const h2 = rop.hvp(w, v);
+        rop.dispose();
+        return { g: asList(g.grads), h: asList(h.hvp), h2: asList(h2.hvp), values: [g.value, h.value, h2.value], matMuls };
+      } finally {
+        policyRopKernel.matmul = true;
+      }
+    };
+    const bits = (xs: Float32Array[]) => xs.map((a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)));
+    for (const eps of [0, 0.1]) {
+      const k = run(true, eps);
+      const r = run(false, eps);
+      expect(k.matMuls, 'the kernel path calls no tfjs matmul').toBe(0);
+      expect(r.matMuls).toBeGreaterThan(2 * T);
+      expect(bits(k.g)).toEqual(bits(r.g));
+      expect(bits(k.h)).toEqual(bits(r.h));
+      expect(bits(k.h2), 'a second product on the same batch').toEqual(bits(k.h));
+      expect(k.values).toEqual(r.values);
+    }
+    actor.params.dispose();
   });
 });

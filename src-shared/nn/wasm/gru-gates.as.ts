@@ -470,3 +470,112 @@ export function addF32(n: i32, dst: usize, a: usize, b: usize): void {
     f32.store(dst + o, f32.load(a + o) + f32.load(b + o));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Matmul with the left operand stored transposed (issue-15r): out [M][N] = a^T w for a stored
+// [K][M], w [K][N]. Each output accumulated from +0 in ascending k, every product rounded to
+// float32 and then added, in K blocks of KB with the partial sums kept in `out` as `matmul`
+// does: so the same bits as `matmul` on the transposed copy of a (and as tfjs-wasm's MatMul of
+// it). For the R-pass's weight gradients X^T dY (nn/policy-rop.ts), whose X rows can then be
+// copied in as they are instead of transposed on the CPU. Tiles of 4 output rows (4 adjacent
+// columns of a, one splat each) x 8 columns, tails as `matmul`'s.
+
+// @ts-ignore: decorator
+@inline function tileT4x8(a0: usize, lda: usize, kn: i32, w: usize, Nb: usize, o0: usize, first: bool): void {
+  const o1 = o0 + Nb;
+  const o2 = o1 + Nb;
+  const o3 = o2 + Nb;
+  let c00 = init4(0, o0, first), c01 = init4(0, o0 + 16, first);
+  let c10 = init4(0, o1, first), c11 = init4(0, o1 + 16, first);
+  let c20 = init4(0, o2, first), c21 = init4(0, o2 + 16, first);
+  let c30 = init4(0, o3, first), c31 = init4(0, o3 + 16, first);
+  let ap = a0;
+  let wp = w;
+  for (let k = 0; k < kn; k++) {
+    const w0 = v128.load(wp);
+    const w1 = v128.load(wp + 16);
+    const x0 = v128.load32_splat(ap);
+    const x1 = v128.load32_splat(ap + 4);
+    const x2 = v128.load32_splat(ap + 8);
+    const x3 = v128.load32_splat(ap + 12);
+    c00 = f32x4.add(c00, f32x4.mul(x0, w0));
+    c01 = f32x4.add(c01, f32x4.mul(x0, w1));
+    c10 = f32x4.add(c10, f32x4.mul(x1, w0));
+    c11 = f32x4.add(c11, f32x4.mul(x1, w1));
+    c20 = f32x4.add(c20, f32x4.mul(x2, w0));
+    c21 = f32x4.add(c21, f32x4.mul(x2, w1));
+    c30 = f32x4.add(c30, f32x4.mul(x3, w0));
+    c31 = f32x4.add(c31, f32x4.mul(x3, w1));
+    ap += lda;
+    wp += Nb;
+  }
+  v128.store(o0, c00);
+  v128.store(o0 + 16, c01);
+  v128.store(o1, c10);
+  v128.store(o1 + 16, c11);
+  v128.store(o2, c20);
+  v128.store(o2 + 16, c21);
+  v128.store(o3, c30);
+  v128.store(o3 + 16, c31);
+}
+
+// @ts-ignore: decorator
+@inline function tileT1x4(a0: usize, lda: usize, kn: i32, w: usize, Nb: usize, o0: usize, first: bool): void {
+  let c0 = init4(0, o0, first);
+  let ap = a0;
+  let wp = w;
+  for (let k = 0; k < kn; k++) {
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap), v128.load(wp)));
+    ap += lda;
+    wp += Nb;
+  }
+  v128.store(o0, c0);
+}
+
+// @ts-ignore: decorator
+@inline function tileT1x1(a0: usize, lda: usize, kn: i32, w: usize, Nb: usize, o0: usize, first: bool): void {
+  let c: f32 = first ? 0 : load<f32>(o0);
+  let ap = a0;
+  let wp = w;
+  for (let k = 0; k < kn; k++) {
+    c = c + load<f32>(ap) * load<f32>(wp);
+    ap += lda;
+    wp += Nb;
+  }
+  store<f32>(o0, c);
+}
+
+// @ts-ignore: decorator
+@inline function blockT(M: i32, a: usize, lda: usize, kn: i32, w: usize, Nb: usize, N8: usize, N4: usize, out: usize, first: bool): void {
+  const M4 = M & ~3;
+  let j: usize = 0;
+  for (; j < N8; j += 32) {
+    let i = 0;
+    for (; i < M4; i += 4) tileT4x8(a + (<usize>i << 2), lda, kn, w + j, Nb, out + <usize>i * Nb + j, first);
+    for (; i < M; i++) {
+      tileT1x4(a + (<usize>i << 2), lda, kn, w + j, Nb, out + <usize>i * Nb + j, first);
+      tileT1x4(a + (<usize>i << 2), lda, kn, w + j + 16, Nb, out + <usize>i * Nb + j + 16, first);
+    }
+  }
+  for (; j < N4; j += 16) {
+    for (let i = 0; i < M; i++) tileT1x4(a + (<usize>i << 2), lda, kn, w + j, Nb, out + <usize>i * Nb + j, first);
+  }
+  for (; j < Nb; j += 4) {
+    for (let i = 0; i < M; i++) tileT1x1(a + (<usize>i << 2), lda, kn, w + j, Nb, out + <usize>i * Nb + j, first);
+  }
+}
+
+/** out [M][N] = a^T @ w for a stored [K][M] and w [K][N]: `matmul`'s bits on a's transpose (no bias, no relu). */
+export function matmulAT(M: i32, K: i32, N: i32, a: usize, w: usize, out: usize): void {
+  const lda = <usize>M << 2;
+  const Nb = <usize>N << 2;
+  const N8 = <usize>(N & ~7) << 2;
+  const N4 = <usize>(N & ~3) << 2;
+  for (let k0 = 0; k0 === 0 || k0 < K; k0 += KB) {
+    const kn = min(KB, K - k0);
+    const ak = a + <usize>k0 * lda;
+    const wk = w + <usize>k0 * Nb;
+    if (k0 === 0) blockT(M, ak, lda, kn, wk, Nb, N8, N4, out, true);
+    else blockT(M, ak, lda, kn, wk, Nb, N8, N4, out, false);
+  }
+}
