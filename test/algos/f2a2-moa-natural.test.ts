@@ -362,16 +362,16 @@ describe('F2A2 full MOA (character, mental, natural nets)', () => {
       next.dispose();
       return out;
     };
-    const traces = () => ob.mental.map((c) => [...(c as unknown as { ownTraces: Map<number, unknown> }).ownTraces.entries()]);
+    const traces = () => ob.mental.map((c) => (c as unknown as { ownTraces: { kept(): unknown[] } }).ownTraces.kept());
     const before = read();
     moa.step(buf, trainer.moaBank!, new Rng(4));
     const held = traces();
-    // One trace per row count (nn/gru.ts takeTrace): at least the prediction's and the step's.
+    // One trace per row count (nn/gru.ts OwnTraces): at least the prediction's and the step's.
     held.forEach((t) => expect(t.length).toBeGreaterThanOrEqual(2));
     const after = read();
     moa.step(buf, trainer.moaBank!, new Rng(5));
     expect(traces()).toEqual(held);
-    traces().forEach((t, l) => t.forEach(([rows, tr], k) => expect(tr, `mental/${l} rows ${rows}`).toBe(held[l][k][1])));
+    traces().forEach((t, l) => t.forEach((tr, k) => expect(tr, `mental/${l} trace ${k}`).toBe(held[l][k])));
     expect(after).not.toEqual(before);
     expect(read()).not.toEqual(after);
     trainer.dispose();
