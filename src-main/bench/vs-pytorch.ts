@@ -52,6 +52,7 @@ export const VS_ROWS: readonly VsRow[] = [
   { label: 'ippo', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1 },
   { label: 'mappo', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1 },
   // The same learners with the critic's steps on a helper thread (algo.updateThreads 2; same bits).
+  { label: 'pg-2t', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5, algo: { updateThreads: 2 } },
   { label: 'ippo-2t', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1, algo: { updateThreads: 2 } },
   { label: 'mappo-2t', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1, algo: { updateThreads: 2 } },
   { label: 'coma-2t', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { updateThreads: 2 } },
