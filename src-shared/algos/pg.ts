@@ -23,6 +23,14 @@
  *            activations are reused because weights and inputs are the same).
  *   target   hard copy every `targetUpdate` rounds, or every `targetUpdateCriticSteps` critic
  *            steps (checked once per round, after the actor step, as the released code does).
+ *   threads  `updateThreads: 2` (or `auto`'s hint from the host; one thread in tests and the
+ *            bench's plain rows) runs the critics' step(s) on a helper thread beside the actor's
+ *            update (pg-critic-step.ts; same bits): the actor reads the PRE-update V, which the
+ *            helper publishes after its forward, so only the actor's forward waits on it and
+ *            the critics' backward and RMSprop step overlap the actor's BPTT. The targets (the
+ *            target critics' values) stay on this thread. With a correction term on, the round
+ *            stays on one thread whatever the setting: the correction reads V (and trains the
+ *            collective critics) before the actor's update, so nothing would overlap.
  *
  * Paper text vs released code (sfw3r43gegya/Manitokan @ 99ffe1e), and Cairn's defaults. The
  * `manitokan-pg*-released-code` presets switch every code value on together (the correction
