@@ -1,7 +1,7 @@
 /**
  * "The helper's part of update `seq` is in the shared buffer": a signal a trainer can wait on
- * synchronously, in the middle of a taped forward, where a message cannot arrive. PG's critic
- * thread (pg-critic-thread.ts) waits on its V through it.
+ * synchronously, in the middle of a taped forward, where a message cannot arrive. COMA's critic
+ * thread (coma-critic-thread.ts) waits on its Q through it, PG's (pg-critic-thread.ts) on its V.
  *
  * The helper writes its data, then the update's sequence number, and notifies; on an error it
  * writes the message's first line and a failure flag first, so the waiting trainer fails with
