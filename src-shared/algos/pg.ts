@@ -572,6 +572,7 @@ class PgTrainer implements Trainer {
     // ---------------------------------------------------------------- correction baseline
     // The baseline b of the correction's (G_c - b): see `correctionBaseline` and the header.
     const collStats: Record<string, number> = {};
+    // Read only with a correction term, which keeps the round on one thread (V is known here).
     let corrBaseline = cfg.correction !== 'none' ? baselineOf() : this.baseline;
     if (cfg.correction !== 'none' && cfg.correctionBaseline !== 'full-critic') {
       corrBaseline = new Float32Array(T * M);
