@@ -6,6 +6,7 @@
  *            src-main/report/report-worker.ts -> out/main/report-worker.js (the report thread)
  *            src-main/runner/ppo-critic-worker.ts -> out/main/ppo-critic-worker.js (PPO's updateThreads 2)
  *            src-main/runner/coma-critic-worker.ts -> out/main/coma-critic-worker.js (COMA's updateThreads 2)
+ *            src-main/runner/pg-critic-worker.ts -> out/main/pg-critic-worker.js (PG's updateThreads 2)
  *   preload  src-main/hosts/electron/preload.ts -> out/preload/index.cjs (CommonJS: sandboxed
  *            preloads cannot be ES modules)
  *   renderer src-renderer/index.html -> out/renderer (also what `cairn serve` serves)
@@ -30,6 +31,7 @@ export default defineConfig({
           'report-worker': resolve(root, 'src-main/report/report-worker.ts'),
           'ppo-critic-worker': resolve(root, 'src-main/runner/ppo-critic-worker.ts'),
           'coma-critic-worker': resolve(root, 'src-main/runner/coma-critic-worker.ts'),
+          'pg-critic-worker': resolve(root, 'src-main/runner/pg-critic-worker.ts'),
         },
         external: ['sqlite3', /^@tensorflow\//],
       },

@@ -17,7 +17,9 @@ import { wasmThreadsChoice, withThreadedWasm } from './wasm-threads';
 import { setPpoCriticThreadFactory } from '../../src-shared/algos/ppo-critic-step';
 import { PpoCriticThreadHost } from '../runner/ppo-critic-thread';
 import { setComaCriticThreadFactory } from '../../src-shared/algos/coma-critic-step';
+import { setPgCriticThreadFactory } from '../../src-shared/algos/pg-critic-step';
 import { ComaCriticThreadHost } from '../runner/coma-critic-thread';
+import { PgCriticThreadHost } from '../runner/pg-critic-thread';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -104,6 +106,8 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       setPpoCriticThreadFactory((spec) => new PpoCriticThreadHost(name, spec));
       // COMA's likewise (its critic's update beside the actor's).
       setComaCriticThreadFactory((spec) => new ComaCriticThreadHost(name, spec));
+      // PG's likewise (its critics' step beside the actor's update).
+      setPgCriticThreadFactory((spec) => new PgCriticThreadHost(name, spec));
       return name === 'wasm' ? { name, skipped, threads } : { name, skipped };
     }
     skipped.push(`${name}: not available on this machine`);

@@ -15,6 +15,7 @@
  * and update kernels, JS, GC, kernel calls per round, and the costliest kernels.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +53,7 @@ export const VS_ROWS: readonly VsRow[] = [
   { label: 'ippo', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1 },
   { label: 'mappo', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1 },
   // The same learners with the critic's steps on a helper thread (algo.updateThreads 2; same bits).
+  { label: 'pg-2t', preset: 'manitokan-pg-history', torchAlgo: 'pg', target: 1.5, algo: { updateThreads: 2 } },
   { label: 'ippo-2t', preset: 'manitokan-ippo-history', torchAlgo: 'ippo', target: 1, algo: { updateThreads: 2 } },
   { label: 'mappo-2t', preset: 'manitokan-mappo-history', torchAlgo: 'mappo', target: 1, algo: { updateThreads: 2 } },
   { label: 'coma-2t', preset: 'manitokan-coma-history', torchAlgo: 'coma', target: 1.5, algo: { updateThreads: 2 } },
@@ -146,6 +148,22 @@ function makeLearner(preset: string, over: Record<string, unknown> = {}): Learne
 }
 
 /**
+ * CPU ms this process's main thread has used (Linux: /proc/self/task/<pid>/stat, in clock ticks
+ * of 10 ms), or null elsewhere. Node 20 has no per-thread CPU clock, and process.cpuUsage()
+ * counts a helper thread's work too: what a helper takes off the trainer's thread shows here.
+ */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis (the command may contain spaces): utime, stime are 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Rounds for at least `seconds` (and at least `minRounds`) under a probe that exists only for
  * this segment (probes wrap the shared engine, so two alive at once would both count).
  */
@@ -154,7 +172,7 @@ async function measure(
   seconds: number,
   minRounds: number,
   timed: boolean,
-): Promise<{ sps: number; cpuSps: number; profile: RoundProfile; correctionSteps: number; cpuMsPerRound: number }> {
+): Promise<{ sps: number; cpuSps: number; profile: RoundProfile; correctionSteps: number; cpuMsPerRound: number; mainCpuMsPerRound: number | null }> {
   const probe = new RoundProbe(l.env, timed);
   try {
     let steps = 0;
@@ -164,6 +182,7 @@ async function measure(
     // Process CPU time as well as wall time: with other work on the cores, a segment's wall
     // time includes waiting for a core, its CPU time much less so.
     const c0 = process.cpuUsage();
+    const m0 = mainThreadCpuMs();
     const t0 = performance.now();
     while (rounds < minRounds || performance.now() - t0 < seconds * 1000) {
       steps += await probe.round(async () => {
@@ -175,6 +194,7 @@ async function measure(
     }
     const dt = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
+    const m1 = mainThreadCpuMs();
     await probe.flushGc();
     // CPU time of this process (all threads: wasm runs on this one, GC helpers on others).
     return {
@@ -183,6 +203,7 @@ async function measure(
       profile: probe.summary(),
       correctionSteps: corr / rounds,
       cpuMsPerRound: (cpu.user + cpu.system) / 1000 / rounds,
+      mainCpuMsPerRound: m0 === null || m1 === null ? null : (m1 - m0) / rounds,
     };
   } finally {
     probe.restore();
@@ -449,21 +470,27 @@ export async function abPpoSequence(o: { seconds: number; reps: number; labels?:
   return out.join('\n') + '\n';
 }
 
+/** The learners `--ab-threads` compares (those whose critic can run on a helper thread). */
+const AB_THREAD_ROWS = ['ippo', 'mappo', 'pg'];
+
 /**
- * `--ab-threads`: IPPO and MAPPO at algo.updateThreads 1 (A) and 2 (B; the critic's steps on a
- * helper thread, same bits), two trainers, alternating A B A B ... after one warm-up round
+ * `--ab-threads`: IPPO, MAPPO and PG at algo.updateThreads 1 (A) and 2 (B; the critic's steps
+ * on a helper thread, same bits), two trainers, alternating A B A B ... after one warm-up round
  * each. Wall ms per round is what the helper can save (it overlaps the two updates); process
- * CPU ms per round (all threads) is what it costs.
+ * CPU ms per round (all threads) is what it costs; the main thread's CPU ms per round (Linux)
+ * is what it takes off the trainer's thread, whatever the load.
  */
 export async function abPpoThreads(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
-  const rows = VS_ROWS.filter((r) => (r.label === 'ippo' || r.label === 'mappo') && (!o.labels || o.labels.includes(r.label)));
-  const out: string[] = [`\nPPO update on one thread (A) vs the critic on a helper thread (B), alternating ${o.reps} times (load ${os.loadavg()[0].toFixed(1)} at start)`];
-  out.push(`${'learner'.padEnd(10)} ${'A wall ms'.padStart(10)} ${'B wall ms'.padStart(10)} ${'A/B wall'.padStart(9)}  ${'per rep'.padEnd(16)} ${'A cpu ms'.padStart(10)} ${'B cpu ms'.padStart(10)} ${'B/A cpu'.padStart(8)}`);
+  const rows = VS_ROWS.filter((r) => AB_THREAD_ROWS.includes(r.label) && (!o.labels || o.labels.includes(r.label)));
+  const out: string[] = [`\nUpdate on one thread (A) vs the critic on a helper thread (B), alternating ${o.reps} times (load ${os.loadavg()[0].toFixed(1)} at start)`];
+  out.push(
+    `${'learner'.padEnd(10)} ${'A wall ms'.padStart(10)} ${'B wall ms'.padStart(10)} ${'A/B wall'.padStart(9)}  ${'per rep'.padEnd(16)} ${'A cpu ms'.padStart(10)} ${'B cpu ms'.padStart(10)} ${'B/A cpu'.padStart(8)} ${'A main ms'.padStart(10)} ${'B main ms'.padStart(10)} ${'B/A main'.padStart(9)}`,
+  );
   for (const row of rows) {
     const la = makeLearner(row.preset, { updateThreads: 1 });
     const lb = makeLearner(row.preset, { updateThreads: 2 });
-    const a = { ms: [] as number[], cpu: [] as number[] };
-    const b = { ms: [] as number[], cpu: [] as number[] };
+    const a = { ms: [] as number[], cpu: [] as number[], main: [] as number[] };
+    const b = { ms: [] as number[], cpu: [] as number[], main: [] as number[] };
     try {
       await la.trainer.round();
       await lb.trainer.round();
@@ -473,6 +500,7 @@ export async function abPpoThreads(o: { seconds: number; reps: number; labels?: 
           const m = await measure(l, o.seconds, 1, false);
           side.ms.push(m.profile.roundMs);
           side.cpu.push(m.cpuMsPerRound);
+          if (m.mainCpuMsPerRound !== null) side.main.push(m.mainCpuMsPerRound);
         }
       }
     } finally {
@@ -480,8 +508,11 @@ export async function abPpoThreads(o: { seconds: number; reps: number; labels?: 
       lb.trainer.dispose();
     }
     const per = a.ms.map((x, i) => (x / b.ms[i]).toFixed(2)).join(' ');
+    const main = a.main.length > 0 && b.main.length > 0
+      ? ` ${median(a.main).toFixed(0).padStart(10)} ${median(b.main).toFixed(0).padStart(10)} ${(median(b.main) / median(a.main)).toFixed(2).padStart(8)}x`
+      : `${'-'.padStart(11)}${'-'.padStart(11)}${'-'.padStart(10)}`;
     out.push(
-      `${row.label.padEnd(10)} ${median(a.ms).toFixed(0).padStart(10)} ${median(b.ms).toFixed(0).padStart(10)} ${(median(a.ms) / median(b.ms)).toFixed(2).padStart(8)}x  ${per.padEnd(16)} ${median(a.cpu).toFixed(0).padStart(10)} ${median(b.cpu).toFixed(0).padStart(10)} ${(median(b.cpu) / median(a.cpu)).toFixed(2).padStart(7)}x`,
+      `${row.label.padEnd(10)} ${median(a.ms).toFixed(0).padStart(10)} ${median(b.ms).toFixed(0).padStart(10)} ${(median(a.ms) / median(b.ms)).toFixed(2).padStart(8)}x  ${per.padEnd(16)} ${median(a.cpu).toFixed(0).padStart(10)} ${median(b.cpu).toFixed(0).padStart(10)} ${(median(b.cpu) / median(a.cpu)).toFixed(2).padStart(7)}x${main}`,
     );
   }
   return out.join('\n') + '\n';

@@ -5,10 +5,8 @@
  * critic thread).
  *
  * The pre-update Q goes through a SharedArrayBuffer: the actor's loss needs it in the middle of
- * its taped forward (a synchronous function), so `q()` waits with Atomics.wait (allowed on a
- * Node main thread) instead of a message. The helper writes Q, then the update's sequence
- * number, and notifies; on an error it writes a failure flag and the message's first line
- * first, so the waiting trainer fails with it instead of waiting for an answer that cannot come.
+ * its taped forward (a synchronous function), so `q()` waits on helper-signal.ts's signal
+ * (shared with PG's critic thread) instead of a message.
  */
 import type { Worker } from 'node:worker_threads';
 import type {
@@ -21,31 +19,19 @@ import type {
   ComaCriticThread,
 } from '../../src-shared/algos/coma-critic-step';
 import { HelperThread, type HelperMemory } from './helper-thread';
+import { SignalWaiter, signalShared, type SignalShared } from './helper-signal';
 
-/** The shared memory of one helper: Q, and the control words (see SYNC_*). */
+/** The shared memory of one helper: Q float32 [maxRows * A], and the signal's words. */
 export interface ComaShared {
-  q: SharedArrayBuffer; //     float32 [maxRows * A]
-  sync: SharedArrayBuffer; //  int32 [SYNC_WORDS]
-  error: SharedArrayBuffer; // utf-8 bytes of the failure's first line
+  q: SharedArrayBuffer;
+  signal: SignalShared;
 }
-/** sync[SYNC_SEQ]: the last update whose Q is in; sync[SYNC_FAILED]: 1 once the helper failed; sync[SYNC_ERROR_LEN]: bytes in `error`. */
-export const SYNC_SEQ = 0;
-export const SYNC_FAILED = 1;
-export const SYNC_ERROR_LEN = 2;
-const SYNC_WORDS = 4;
-export const ERROR_BYTES = 1024;
 
 export type ComaHostMessage =
   | { kind: 'update'; id: number; seq: number; state: ComaCriticState; job: ComaCriticJob }
   | { kind: 'memory'; id: number };
 
 export type ComaWorkerAnswer = { kind: 'update'; id: number; result: ComaCriticResult; state: ComaCriticState; actor?: ComaActorPartResult };
-
-/**
- * How long `q()` waits for the helper's forward before giving up. It only runs out if the
- * helper died without a word (an error writes the failure flag): a forward takes milliseconds.
- */
-const Q_DEADLINE_MS = 600_000;
 
 /** Copies of the batch's arrays in use (the trainer reuses its batch buffers), to be moved, not cloned. */
 function detach(job: ComaCriticJob, N: number, E: number, S: number): { job: ComaCriticJob; transfer: ArrayBuffer[] } {
@@ -66,24 +52,18 @@ function detach(job: ComaCriticJob, N: number, E: number, S: number): { job: Com
 export class ComaCriticThreadHost implements ComaCriticThread {
   private readonly helper: HelperThread<ComaHostMessage>;
   private readonly q: Float32Array;
-  private readonly sync: Int32Array;
-  private readonly error: Uint8Array;
+  private readonly signal: SignalWaiter;
   private seq = 0;
 
   constructor(backend: string, spec: ComaCriticSpec) {
     const A = spec.sizes[spec.sizes.length - 1];
-    const shared: ComaShared = {
-      q: new SharedArrayBuffer(spec.maxRows * A * 4),
-      sync: new SharedArrayBuffer(SYNC_WORDS * 4),
-      error: new SharedArrayBuffer(ERROR_BYTES),
-    };
+    const shared: ComaShared = { q: new SharedArrayBuffer(spec.maxRows * A * 4), signal: signalShared() };
     this.q = new Float32Array(shared.q);
-    this.sync = new Int32Array(shared.sync);
-    this.error = new Uint8Array(shared.error);
     this.helper = new HelperThread<ComaHostMessage>('coma critic thread', 'coma-critic-worker', { backend, spec, shared }, (msg) => {
       const m = msg as ComaWorkerAnswer;
       return { result: m.result, state: m.state, actor: m.actor };
     });
+    this.signal = new SignalWaiter('coma critic thread', shared.signal, this.helper as HelperThread);
   }
 
   /** The underlying thread (tests end it to check that a crash fails the round). */
@@ -109,25 +89,14 @@ export class ComaCriticThreadHost implements ComaCriticThread {
     // A round that fails at q() never awaits `done`; its rejection is the same failure.
     done.catch(() => undefined);
     const rows = d.job.batch.T * layout.numAgents * d.job.batch.B * layout.numActions;
-    return { q: () => this.waitQ(seq, rows), tryQ: () => (Atomics.load(this.sync, SYNC_SEQ) === seq ? this.q.subarray(0, rows) : null), done };
-  }
-
-  private waitQ(seq: number, n: number): Float32Array {
-    const t0 = Date.now();
-    for (;;) {
-      const f = this.helper.failure;
-      if (f) throw f;
-      if (Atomics.load(this.sync, SYNC_FAILED) !== 0) {
-        const len = Atomics.load(this.sync, SYNC_ERROR_LEN);
-        // TextDecoder refuses views of shared memory: copy the bytes out first.
-        const msg = new TextDecoder().decode(this.error.slice(0, len));
-        throw new Error(`coma critic thread failed: ${msg}`);
-      }
-      const at = Atomics.load(this.sync, SYNC_SEQ);
-      if (at === seq) return this.q.subarray(0, n);
-      if (Date.now() - t0 > Q_DEADLINE_MS) throw new Error(`coma critic thread: no Q from the helper after ${Q_DEADLINE_MS / 1000} s`);
-      Atomics.wait(this.sync, SYNC_SEQ, at, 1000);
-    }
+    return {
+      q: () => {
+        this.signal.wait(seq);
+        return this.q.subarray(0, rows);
+      },
+      tryQ: () => (this.signal.ready(seq) ? this.q.subarray(0, rows) : null),
+      done,
+    };
   }
 
   /** The helper isolate's heap, external (wasm) memory and live tensors, queued after pending calls. */

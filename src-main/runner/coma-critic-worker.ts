@@ -19,20 +19,15 @@ import { Mlp } from '../../src-shared/nn/mlp';
 import { Adam, RMSprop, type Optimizer } from '../../src-shared/nn/optim';
 import { ParamSet } from '../../src-shared/nn/params';
 import { Rng } from '../../src-shared/rng';
-import { ERROR_BYTES, SYNC_ERROR_LEN, SYNC_FAILED, SYNC_SEQ, type ComaHostMessage, type ComaShared } from './coma-critic-thread';
+import type { ComaHostMessage, ComaShared } from './coma-critic-thread';
+import { signalDone, signalFailed } from './helper-signal';
 import { helperMemory } from './helper-thread';
 
 const port = parentPort!;
 const { backend, spec, shared } = workerData as { backend: BackendChoice; spec: ComaCriticSpec; shared: ComaShared };
-const sync = new Int32Array(shared.sync);
 
 function failed(e: unknown): void {
-  const text = String((e as Error)?.message ?? e).split('\n')[0];
-  const bytes = new TextEncoder().encode(text).subarray(0, ERROR_BYTES);
-  new Uint8Array(shared.error).set(bytes);
-  Atomics.store(sync, SYNC_ERROR_LEN, bytes.length);
-  Atomics.store(sync, SYNC_FAILED, 1);
-  Atomics.notify(sync, SYNC_SEQ);
+  signalFailed(shared.signal, e);
   port.postMessage({ kind: 'error', message: (e as Error)?.stack ?? String(e) });
 }
 
@@ -77,10 +72,7 @@ async function main(): Promise<void> {
         const saved = comaCriticPath.reference;
         comaCriticPath.reference = msg.job.reference;
         try {
-          const result = comaCriticUpdate(tf, { critic, params, target, opt }, msg.job.settings, msg.job.batch, msg.job.targetInSync, buf, () => {
-            Atomics.store(sync, SYNC_SEQ, msg.seq);
-            Atomics.notify(sync, SYNC_SEQ);
-          });
+          const result = comaCriticUpdate(tf, { critic, params, target, opt }, msg.job.settings, msg.job.batch, msg.job.targetInSync, buf, () => signalDone(shared.signal, msg.seq));
           const job = msg.job.actor;
           if (job && !actor) throw new Error('coma critic thread: an actor part was sent, but the thread was started without the actor\'s sizes');
           // After the critic's update: its Q (buf.qPre) is complete, and the trainer needs this

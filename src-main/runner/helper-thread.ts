@@ -2,8 +2,9 @@
  * A learner's helper thread (`algo.updateThreads: 2`), the part every such helper shares: one
  * `worker_threads` Worker running `<name>.ts` of this folder (built: `<name>.js` beside the
  * bundled host in out/main; from source: through tsx, as the report thread does), calls queued
- * in order and answered by id, failure and exit. PPO's critic (ppo-critic-thread.ts) and COMA's
- * (coma-critic-thread.ts) are built on it; each says what its messages mean.
+ * in order and answered by id, failure and exit. PPO's critic (ppo-critic-thread.ts), COMA's
+ * (coma-critic-thread.ts) and PG's (pg-critic-thread.ts) are built on it; each says what its
+ * messages mean.
  *
  * Failure: an error or exit of the helper rejects every pending call and every later one with
  * "<label> failed: ..." (or "<label> exited with code N"), so the round, and with it the run,

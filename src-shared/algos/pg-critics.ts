@@ -43,7 +43,9 @@ export function perAgentRows(tf: Tf, src: Float32Array, N: number, R: number, F:
  * [1, R, 1]: loss sum(m (V - target)^2) / count, gradients clipped to global norm `clip`
  * (0 = none). Returns the loss, the pre-clip gradient norm and the pre-update values V
  * [N * R] (the round's baseline). `kernel`: each MLP's forward and backward in the wasm kernel
- * where it can run (Mlp.forwardKernel; on wasm the same bits as the tfjs layers).
+ * where it can run (Mlp.forwardKernel; on wasm the same bits as the tfjs layers). `onValues`
+ * gets V as soon as the forward has it, before the backward and the optimiser step (the
+ * critic's helper thread publishes it there to the actor's loss waiting on it, pg-critic-step.ts).
  */
 export function fitCritics(
   tf: Tf,
@@ -56,22 +58,19 @@ export function fitCritics(
   count: number,
   clip: number,
   kernel = false,
+  onValues?: (values: Float32Array) => void,
 ): { loss: number; norm: number; values: Float32Array } {
-  const held: Tensor[] = [];
+  const R = (X[0].shape as number[])[1];
+  const values = new Float32Array(critics.length * R);
   const { value, grads } = params.grads(() => {
     let loss: Tensor = tf.scalar(0);
     for (let a = 0; a < critics.length; a++) {
       const v = (kernel ? critics[a].forwardKernel(X[a]) : null) ?? critics[a].forward(X[a], false);
-      held.push(tf.keep(v)); // the pre-update values are this step's baseline
+      values.set(v.dataSync() as Float32Array, a * R); // the pre-update values are this step's baseline
       loss = tf.add(loss, tf.sum(tf.mul(Mt[a], tf.square(tf.sub(v, Gt[a])))));
     }
+    onValues?.(values);
     return tf.div(loss, count) as never;
-  });
-  const R = (X[0].shape as number[])[1];
-  const values = new Float32Array(critics.length * R);
-  held.forEach((t, a) => {
-    values.set(t.dataSync() as Float32Array, a * R);
-    t.dispose();
   });
   const norm = clipByGlobalNorm(tf, grads, clip);
   opt.step(grads);

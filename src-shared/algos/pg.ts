@@ -23,6 +23,14 @@
  *            activations are reused because weights and inputs are the same).
  *   target   hard copy every `targetUpdate` rounds, or every `targetUpdateCriticSteps` critic
  *            steps (checked once per round, after the actor step, as the released code does).
+ *   threads  `updateThreads: 2` (or `auto`'s hint from the host; one thread in tests and the
+ *            bench's plain rows) runs the critics' step(s) on a helper thread beside the actor's
+ *            update (pg-critic-step.ts; same bits): the actor reads the PRE-update V, which the
+ *            helper publishes after its forward, so only the actor's forward waits on it and
+ *            the critics' backward and RMSprop step overlap the actor's BPTT. The targets (the
+ *            target critics' values) stay on this thread. With a correction term on, the round
+ *            stays on one thread whatever the setting: the correction reads V (and trains the
+ *            collective critics) before the actor's update, so nothing would overlap.
  *
  * Paper text vs released code (sfw3r43gegya/Manitokan @ 99ffe1e), and Cairn's defaults. The
  * `manitokan-pg*-released-code` presets switch every code value on together (the correction
@@ -129,6 +137,8 @@ import { LockstepRollout } from './core/rollout';
 import { collectiveSplit, entropyPenalty, injectRewards, releasedRewardSplit } from './pg-correction';
 import { PgCorrection, addCorrection, type CorrectionPart } from './pg-correction-grads';
 import { criticTargets, fitCritics, makeCritics, perAgentRows } from './pg-critics';
+import { pgCriticThreadFactory, pgCriticUpdate, type PgCriticCall, type PgCriticResult, type PgCriticSettings, type PgCriticThread } from './pg-critic-step';
+import { ppoAutoThreads } from './ppo-threads-hint';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
@@ -261,6 +271,15 @@ export const pgSchema = {
     doc: "bonus: entropy-regularised PG, the policy loss gets - alpha * mean H(pi(.|o_t)) over valid steps (raises the entropy where the agents go); released-penalty: the released code's r <- r - alpha H (H detached, before the critic targets and the returns), which penalises entropy.",
     when: { field: 'maxEntropy', is: true },
   },
+  updateThreads: {
+    type: 'enum',
+    default: 'auto',
+    values: ['auto', '1', '2'],
+    doc:
+      "Threads for the update: 2 runs the critics' step (forward, backward, optimiser step) on a helper thread beside the actor's update " +
+      '(same results, bit for bit); pays only when a core is free. One thread whenever a correction term is on (it reads the baseline before the actor\'s update). ' +
+      'auto: the host (CLI, app) decides per run, between rounds, from its cores, its live runs and the load average, and logs the choice; 1 where nothing decides (tests, bench).',
+  },
 } as const satisfies Schema;
 
 /** The resolved hyperparameters, typed from the schema. */
@@ -340,6 +359,9 @@ class PgTrainer implements Trainer {
 
   private criticSteps = 0;
   private readonly target: TargetSchedule;
+  /** The critics' helper thread (updateThreads 2 or auto's hint), started at the first update. */
+  private thread: PgCriticThread | null = null;
+  private readonly baseline: Float32Array; //  pre-update V [L][N][B]
 
   constructor(private readonly ctx: TrainContext) {
     const tf = ctx.tf;
@@ -405,6 +427,7 @@ class PgTrainer implements Trainer {
     this.hB = new Float32Array(rows * H);
     this.probs = new Float64Array(A);
     this.stage = new Float32Array((L + 1) * rows * Math.max(this.obsSize, this.envObs, A));
+    this.baseline = new Float32Array(L * rows);
     const { obsSize, actor, trace, xs, avail, acts, rews, pTaken, endStep, endTrunc } = this;
     this.correction = new PgCorrection({ tf, cfg, N, B, A, obsSize, actor, trace, xs, avail, acts, rews, pTaken, endStep, endTrunc });
   }
@@ -522,50 +545,35 @@ class PgTrainer implements Trainer {
     const returns = discountedReturns(rewards, masks, T, M, cfg.gamma);
 
     // ---------------------------------------------------------------- critic update
-    const baseline = new Float32Array(T * M);
-    let criticLoss = 0;
-    let criticNorm = 0;
-    let steps = 0;
-    /** One critic step on per-agent rows X[a] [1, R, E], targets and masks [1, R, 1]; returns V [N * R]. */
-    const criticStep = (X: Tensor[], Gt: Tensor[], Mt: Tensor[], count: number): Float32Array => {
-      const fit = fitCritics(tf, this.criticParams, this.critics, this.criticOpt, X, Gt, Mt, count, cfg.criticGradClip, this.criticKernel);
-      criticNorm += fit.norm;
-      criticLoss += fit.loss;
-      steps++;
-      return fit.values;
-    };
-    const perAgent = (src: Float32Array, R: number, F: number): Tensor[] => perAgentRows(tf, src, N, R, F);
-    if (cfg.criticUpdate === 'batch') {
-      let count = 0;
-      for (let i = 0; i < T * M; i++) count += masks[i];
-      tf.tidy(() => {
-        const R = T * B;
-        const X = perAgent(timeToGroup(this.cobs, T, N, B, E, this.stage), R, E);
-        const Gt = perAgent(timeToGroup(targets, T, N, B, 1, new Float32Array(T * M)), R, 1);
-        const Mt = perAgent(timeToGroup(masks, T, N, B, 1, new Float32Array(T * M)), R, 1);
-        groupToTime(criticStep(X, Gt, Mt, count), T, N, B, baseline);
-      });
+    // Its step(s) and the pre-update V the actor's baseline reads (pg-critic-step.ts): here, or
+    // on the helper thread while the actor's update runs below (not with a correction term: it
+    // reads the baseline before the actor's update).
+    const settings: PgCriticSettings = { criticUpdate: cfg.criticUpdate, criticGradClip: cfg.criticGradClip, kernel: this.criticKernel };
+    const batch = { T, N, B, E, cobs, targets, masks };
+    const thread = this.criticThread(cfg.correction !== 'none');
+    let call: PgCriticCall | null = null;
+    let critic: PgCriticResult | null = null;
+    let baseline: Float32Array | null = null;
+    if (thread) {
+      call = thread.update({ critic: this.criticParams.toRecords(), opt: this.criticOpt.getState() }, { settings, batch });
     } else {
-      for (let t = T - 1; t >= 0; t--) {
-        let count = 0;
-        for (let i = 0; i < M; i++) count += masks[t * M + i];
-        if (count === 0) continue;
-        tf.tidy(() => {
-          // Time-major slices are already [N][B][.] for one step.
-          const X = perAgent(this.cobs.subarray(t * M * E, (t + 1) * M * E), B, E);
-          const Gt = perAgent(targets.subarray(t * M, (t + 1) * M), B, 1);
-          const Mt = perAgent(masks.subarray(t * M, (t + 1) * M), B, 1);
-          baseline.set(criticStep(X, Gt, Mt, count), t * M);
-        });
-      }
+      critic = pgCriticUpdate(tf, { params: this.criticParams, critics: this.critics, opt: this.criticOpt }, settings, batch, this.stage, this.baseline);
+      baseline = this.baseline.subarray(0, T * M);
     }
-    this.criticSteps += steps;
-    this.target.countSteps(steps);
+    /** V: the helper's once its forward is done (waits only if it is not yet), or this thread's. */
+    const baselineOf = (): Float32Array => {
+      if (!baseline) {
+        this.baseline.set(call!.values());
+        baseline = this.baseline.subarray(0, T * M);
+      }
+      return baseline;
+    };
 
     // ---------------------------------------------------------------- correction baseline
     // The baseline b of the correction's (G_c - b): see `correctionBaseline` and the header.
     const collStats: Record<string, number> = {};
-    let corrBaseline = baseline;
+    // Read only with a correction term, which keeps the round on one thread (V is known here).
+    let corrBaseline = cfg.correction !== 'none' ? baselineOf() : this.baseline;
     if (cfg.correction !== 'none' && cfg.correctionBaseline !== 'full-critic') {
       corrBaseline = new Float32Array(T * M);
       if (this.collCritics) {
@@ -586,38 +594,46 @@ class PgTrainer implements Trainer {
 
     // ---------------------------------------------------------------- actor update
     let valid = 0;
+    for (let i = 0; i < T * M; i++) valid += masks[i] ? 1 : 0;
     let vSum = 0;
     let advSum = 0;
-    for (let i = 0; i < T * M; i++) {
-      if (!masks[i]) continue;
-      valid++;
-      vSum += baseline[i];
-      advSum += returns[i] - baseline[i];
-    }
-    // Loss = -sum(c * log pi) with c = onehot(action) * m * A / sum(m), built on the CPU.
-    const coef = new Float32Array(T * M * A);
-    for (let t = 0; t < T; t++) {
-      for (let a = 0; a < N; a++) {
-        for (let b = 0; b < B; b++) {
-          const i = t * M + a * B + b;
-          if (!masks[i]) continue;
-          const g = (a * T + t) * B + b; // group-major row
-          coef[g * A + this.acts[i]] = (returns[i] - baseline[i]) / valid;
+    /**
+     * Loss = -sum(c * log pi) with c = onehot(action) * m * A / sum(m), built on the CPU once V
+     * is known: called inside the tape after the actor's forward, so that a helper's forward
+     * runs beside this thread's.
+     */
+    const coefOf = (): Float32Array => {
+      const v = baselineOf();
+      for (let i = 0; i < T * M; i++) {
+        if (!masks[i]) continue;
+        vSum += v[i];
+        advSum += returns[i] - v[i];
+      }
+      const coef = new Float32Array(T * M * A);
+      for (let t = 0; t < T; t++) {
+        for (let a = 0; a < N; a++) {
+          for (let b = 0; b < B; b++) {
+            const i = t * M + a * B + b;
+            if (!masks[i]) continue;
+            const g = (a * T + t) * B + b; // group-major row
+            coef[g * A + this.acts[i]] = (returns[i] - v[i]) / valid;
+          }
         }
       }
-    }
+      return coef;
+    };
     const rowsAll = (N * T * B) / G;
     const entropyBonus = cfg.maxEntropy && cfg.maxEntropySign === 'bonus' && cfg.entropyCoef > 0;
     const X = tf.tensor3d(timeToGroup(this.xs, T, N, B, O, this.stage), [G, rowsAll, O]);
     const avail = tf.tensor3d(timeToGroup(this.avail, T, N, B, A, new Float32Array(T * M * A)), [G, rowsAll, A]);
     const { value: actorLoss, grads: actorGrads } = tf.tidy(() => {
-      const C = tf.tensor3d(coef, [G, rowsAll, A]);
       // Max-entropy bonus: - alpha sum(m H(pi(.|o_t))) / sum(m), the entropy's direct gradient.
       const entW = entropyBonus
         ? tf.tensor2d(timeToGroup(masks, T, N, B, 1, new Float32Array(T * M)).map((m) => (m * cfg.entropyCoef) / valid), [G, rowsAll])
         : null;
       const res = this.actor.params.grads(() => {
         const logp = maskedLogProbs(tf, this.actor.sequenceLogits(X, N, T, B, this.trace), avail, eps);
+        const C = tf.tensor3d(coefOf(), [G, rowsAll, A]);
         const pg = tf.neg(tf.sum(tf.mul(C, logp)));
         if (!entW) return pg as never;
         return tf.sub(pg, tf.sum(tf.mul(entW, entropyFromLogProbs(tf, logp, avail)))) as never;
@@ -633,7 +649,7 @@ class PgTrainer implements Trainer {
         if (h) parts.push(h);
       }
       if (releasedCollective || releasedIndividual) {
-        parts.push(this.correction.released(X, avail, T, masks, baseline, corrBaseline, split!, releasedCollective, releasedIndividual, eps, valid));
+        parts.push(this.correction.released(X, avail, T, masks, baselineOf(), corrBaseline, split!, releasedCollective, releasedIndividual, eps, valid));
       }
       corrStats = addCorrection(tf, actorGrads, parts);
     }
@@ -643,6 +659,17 @@ class PgTrainer implements Trainer {
     this.actorOpt.step(actorGrads);
     for (const g of Object.values(actorGrads)) g.dispose();
     this.updates++;
+
+    // ---------------------------------------------------------------- critics' state back
+    if (call) {
+      const back = await call.done;
+      this.criticParams.loadRecords(back.state.critic);
+      this.criticOpt.setState(back.state.opt);
+      critic = back.result;
+    }
+    const { loss: criticLoss, norm: criticNorm, steps } = critic!;
+    this.criticSteps += steps;
+    this.target.countSteps(steps);
 
     // ---------------------------------------------------------------- target critic
     this.target.endRound();
@@ -664,6 +691,42 @@ class PgTrainer implements Trainer {
         ...collStats,
       },
     };
+  }
+
+  /**
+   * The helper thread for the critics' step, or null for one thread (as COMA's). `single`: the
+   * round needs one thread whatever the setting (a correction term reads V before the actor).
+   */
+  private criticThread(single: boolean): PgCriticThread | null {
+    const auto = this.cfg.updateThreads === 'auto';
+    // Asked every round: under 'auto' the host's hint can change between rounds. The thread
+    // holds no state between rounds, so closing it here is safe.
+    if (single || (auto ? ppoAutoThreads() : Number(this.cfg.updateThreads)) === 1) {
+      this.closeThread();
+      return null;
+    }
+    if (this.thread) return this.thread;
+    const factory = pgCriticThreadFactory();
+    if (!factory) {
+      if (auto) return null;
+      throw new Error("pg: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app's run worker, the bench); use 1 or auto here");
+    }
+    const { cfg, N, B, L } = this;
+    this.thread = factory({
+      numAgents: N,
+      sizes: this.critics[0].sizes,
+      activation: cfg.activation,
+      lr: cfg.criticLr,
+      rmspropAlpha: cfg.rmspropAlpha,
+      rmspropEps: cfg.rmspropEps,
+      maxRows: L * N * B,
+    });
+    return this.thread;
+  }
+
+  private closeThread(): void {
+    this.thread?.close();
+    this.thread = null;
   }
 
   /**
@@ -725,6 +788,7 @@ class PgTrainer implements Trainer {
   }
 
   dispose(): void {
+    this.closeThread();
     this.actorOpt.dispose();
     this.criticOpt.dispose();
     this.collOpt?.dispose();

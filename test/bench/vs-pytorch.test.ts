@@ -63,6 +63,7 @@ describe('PyTorch detection', () => {
     expect(sc.cpuMsPerStep[0]).toBeGreaterThan(0);
     expect(r.stdout).toMatch(/pg-self-correction +\S+ +- +- +[\d.]+x PG \([\d.]+; cpu [\d.]+x; \d+ corr\. steps\) +(met|below) <=2x/);
     // The -2t rows differ from their one-thread rows only in updateThreads.
+    expect(VS_ROWS.filter((x) => x.label.endsWith('-2t')).map((x) => x.label)).toEqual(['pg-2t', 'ippo-2t', 'mappo-2t', 'coma-2t']);
     for (const row of VS_ROWS.filter((x) => x.label.endsWith('-2t'))) {
       expect(row.algo, row.label).toEqual({ updateThreads: 2 });
       const base = VS_ROWS.find((x) => x.label === row.label.replace(/-2t$/, ''));

@@ -47,7 +47,7 @@ afterAll(() => {
 describe('electron build', () => {
   it('builds main, worker, preload and renderer', () => {
     if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stderr.slice(-3000)}\n${build.stdout.slice(-2000)}`);
-    for (const f of ['main/index.js', 'main/worker.js', 'main/report-worker.js', 'main/ppo-critic-worker.js', 'main/coma-critic-worker.js', 'preload/index.cjs', 'renderer/index.html']) {
+    for (const f of ['main/index.js', 'main/worker.js', 'main/report-worker.js', 'main/ppo-critic-worker.js', 'main/coma-critic-worker.js', 'main/pg-critic-worker.js', 'preload/index.cjs', 'renderer/index.html']) {
       expect(fs.existsSync(path.join(OUT, f)), f).toBe(true);
     }
     const main = fs.readFileSync(path.join(OUT, 'main/index.js'), 'utf8');
