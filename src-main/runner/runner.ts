@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Replay } from '../../src-shared/envs/types';
+import { getAlgo } from '../../src-shared/registry';
 import type { BackendChoice } from '../backend/select';
 import type { Store } from '../db/store';
 import { checkpointDir } from '../db/paths';
@@ -304,8 +305,9 @@ export class Runner extends EventEmitter {
       const checkpoints = o ? (await this.store.listCheckpoints(oid)).map((c) => ({ round: c.episode, path: c.path })) : [];
       opponent = o ? { runId: oid, found: true, config: o.config, checkpoints } : { runId: oid, found: false };
     }
-    const ut = (run.config.algo as Record<string, unknown>).updateThreads;
-    if (ut !== undefined) {
+    const algoValues = run.config.algo as Record<string, unknown>;
+    const ut = algoValues.updateThreads;
+    if (ut !== undefined && (getAlgo(String(run.config.algo.id))?.usesHelperThread?.(algoValues) ?? true)) {
       const auto = ut === 'auto';
       a.threads = { auto, current: auto ? 1 : Number(ut) === 2 ? 2 : 1, told: !auto, since: Date.now() };
       if (!auto) this.write(a, () => this.log(runId, 'info', threadsLogLine(a.threads!.current, `algo.updateThreads = ${ut}`)));

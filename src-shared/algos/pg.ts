@@ -807,6 +807,8 @@ export const pgEntry: AlgoEntry = {
   title: 'PG: independent REINFORCE with per-agent baselines (Malenfant & Richards 2025, Table 3)',
   schema: pgSchema,
   accepts: (spec) => envProblems(PG_NEEDS, spec),
+  // A correction term keeps the round on one thread (criticThread): no helper to plan.
+  usesHelperThread: (config) => (config.correction ?? pgSchema.correction.default) === 'none',
   createTrainer: (ctx: TrainContext) => new PgTrainer(ctx),
   createPolicy: (ctx: PolicyContext) => {
     const cfg = parseConfig(ctx.config);

@@ -96,6 +96,12 @@ export interface AlgoEntry {
    * the registry-driven contract test to cover as well: name and the fields they set.
    */
   readonly variants?: readonly { readonly name: string; readonly config: Readonly<Record<string, unknown>> }[];
+  /**
+   * For a learner with `algo.updateThreads`: false when this config's updates never use the
+   * helper thread whatever the setting (PG with a correction term), so the host neither plans
+   * a core for it nor logs one. Absent = the field is the whole story.
+   */
+  usesHelperThread?(config: Readonly<Record<string, unknown>>): boolean;
   createTrainer(ctx: TrainContext): Trainer;
   createPolicy(ctx: PolicyContext): Policy;
 }

@@ -65,8 +65,7 @@ describe('decideUpdateThreads', () => {
 const dir = tmpDir('cairn-threads-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function createRun(store: Store, sets: string[], seed: number): Promise<number> {
-  const preset = 'manitokan-mappo-history';
+async function createRun(store: Store, sets: string[], seed: number, preset = 'manitokan-mappo-history'): Promise<number> {
   const config = buildConfig({ preset, sets });
   const { id: envId, ...envValues } = config.env;
   return store.createRun({
@@ -137,4 +136,20 @@ describe('the runner decides auto per run and changes it between rounds', () => 
     expect(a).toBe(await results(store, ref));
     expect(a).toContain('losses/value');
   }, 600_000);
+
+  it("a run whose config never uses the helper (PG with a correction term) is not planned one, nor logged as having one", async () => {
+    const store = await Store.open(path.join(dir, 'pg-correction.db'));
+    const runner = new Runner({ store, maxParallel: 1, backend: 'wasm', cores: 2, loadAverage: () => 0 });
+    const TINY = ['train.numEnvs=2', 'env.episodeLimit=20', 'train.episodes=1'];
+    const plain = await createRun(store, TINY, 1, 'manitokan-pg-history');
+    const corrected = await createRun(store, [...TINY, 'algo.correction=self'], 1, 'manitokan-pg-history');
+    runner.enqueue(plain);
+    runner.enqueue(corrected);
+    await runner.idle();
+    runner.close();
+    expect((await store.getRun(plain))!.status).toBe('done');
+    expect((await store.getRun(corrected))!.status).toBe('done');
+    expect(await threadLines(store, plain)).toEqual(['critic on a helper thread: yes (auto: 2 cores, 1 run here, load 0.0, 0.0 of it from other processes: 1.0 spare)']);
+    expect(await threadLines(store, corrected)).toEqual([]);
+  }, 300_000);
 });
