@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendChoice } from '../backend/select';
+import type { BackendChoice } from '../backend/select';
 import { comaCriticUpdate, type ComaCriticSpec } from '../../src-shared/algos/coma-critic-step';
 import { ComaCriticWork, comaCriticPath } from '../../src-shared/algos/coma-critic';
 import { actorLossWork, comaActorPart, type ComaActorPartBuffers } from '../../src-shared/algos/coma-actor-part';
@@ -21,50 +21,42 @@ import { ParamSet } from '../../src-shared/nn/params';
 import { Rng } from '../../src-shared/rng';
 import type { ComaHostMessage, ComaShared } from './coma-critic-thread';
 import { signalDone, signalFailed } from './helper-signal';
-import { helperMemory } from './helper-thread';
+import { serveHelper } from './helper-worker';
 
 const port = parentPort!;
 const { backend, spec, shared } = workerData as { backend: BackendChoice; spec: ComaCriticSpec; shared: ComaShared };
 
-function failed(e: unknown): void {
-  signalFailed(shared.signal, e);
-  port.postMessage({ kind: 'error', message: (e as Error)?.stack ?? String(e) });
-}
-
-async function main(): Promise<void> {
-  // A pool per helper would oversubscribe the cores the helper is there to use.
-  process.env.CAIRN_WASM_THREADS = '1';
-  const info = await initBackend(backend);
-  if (info.name !== backend) throw new Error(`backend ${backend} asked, ${info.name} started`);
-  // The initial values are overwritten by every update's state; the Rng only fills them.
-  const rng = new Rng(0);
-  const sizes = [...spec.sizes];
-  const params = new ParamSet(tf);
-  const critic = new Mlp(tf, params, 'critic', sizes, spec.activation, 1, rng);
-  const targetParams = new ParamSet(tf, false);
-  const target = new Mlp(tf, targetParams, 'critic', sizes, spec.activation, 1, rng);
-  const opt: Optimizer =
-    spec.optimizer === 'adam' ? new Adam(tf, params, { lr: spec.lr }) : new RMSprop(tf, params, { lr: spec.lr, alpha: spec.rmspropAlpha, eps: spec.rmspropEps });
-  const A = sizes[sizes.length - 1];
-  const F = sizes[0];
-  // The actor's replica for a split update (actorHelperShare); its values come with each job.
-  let actor: RecurrentActor | null = null;
-  let partBuf: ComaActorPartBuffers | undefined;
-  if (spec.actor) {
-    registerGradients(tf);
-    const a = spec.actor;
-    const envSpec = { obsSize: a.obsSize, numActions: a.numActions } as EnvSpec;
-    actor = new RecurrentActor(tf, envSpec, { hiddenDim: a.hiddenDim, activation: a.activation, gruGates: a.gruGates }, 1, rng);
-    // Sized for a whole batch: a part is smaller, and nothing is allocated per update.
-    partBuf = { q: new Float32Array(spec.maxRows * a.numActions), work: actorLossWork(spec.maxRows, a.numActions) };
-  }
-  const buf = {
-    feats: new Float32Array(spec.maxSlots * F),
-    qPre: new Float32Array(shared.q, 0, spec.maxRows * A),
-    work: new ComaCriticWork(spec.maxSlots, A),
-  };
-  port.on('message', (msg: ComaHostMessage) => {
-    try {
+serveHelper<ComaHostMessage>(
+  backend,
+  () => {
+    // The initial values are overwritten by every update's state; the Rng only fills them.
+    const rng = new Rng(0);
+    const sizes = [...spec.sizes];
+    const params = new ParamSet(tf);
+    const critic = new Mlp(tf, params, 'critic', sizes, spec.activation, 1, rng);
+    const targetParams = new ParamSet(tf, false);
+    const target = new Mlp(tf, targetParams, 'critic', sizes, spec.activation, 1, rng);
+    const opt: Optimizer =
+      spec.optimizer === 'adam' ? new Adam(tf, params, { lr: spec.lr }) : new RMSprop(tf, params, { lr: spec.lr, alpha: spec.rmspropAlpha, eps: spec.rmspropEps });
+    const A = sizes[sizes.length - 1];
+    const F = sizes[0];
+    // The actor's replica for a split update (actorHelperShare); its values come with each job.
+    let actor: RecurrentActor | null = null;
+    let partBuf: ComaActorPartBuffers | undefined;
+    if (spec.actor) {
+      registerGradients(tf);
+      const a = spec.actor;
+      const envSpec = { obsSize: a.obsSize, numActions: a.numActions } as EnvSpec;
+      actor = new RecurrentActor(tf, envSpec, { hiddenDim: a.hiddenDim, activation: a.activation, gruGates: a.gruGates }, 1, rng);
+      // Sized for a whole batch: a part is smaller, and nothing is allocated per update.
+      partBuf = { q: new Float32Array(spec.maxRows * a.numActions), work: actorLossWork(spec.maxRows, a.numActions) };
+    }
+    const buf = {
+      feats: new Float32Array(spec.maxSlots * F),
+      qPre: new Float32Array(shared.q, 0, spec.maxRows * A),
+      work: new ComaCriticWork(spec.maxSlots, A),
+    };
+    return (msg) => {
       if (msg.kind === 'update') {
         params.loadRecords(msg.state.critic);
         targetParams.loadRecords(msg.state.target);
@@ -83,19 +75,8 @@ async function main(): Promise<void> {
         } finally {
           comaCriticPath.reference = saved;
         }
-      } else if (msg.kind === 'memory') {
-        port.postMessage({ kind: 'memory', id: msg.id, ...helperMemory(tf.memory().numTensors) });
       }
-    } catch (e) {
-      failed(e);
-      port.close();
-      process.exit(1);
-    }
-  });
-  port.postMessage({ kind: 'ready' });
-}
-
-main().catch((e) => {
-  failed(e);
-  process.exit(1);
-});
+    };
+  },
+  (e) => signalFailed(shared.signal, e),
+);

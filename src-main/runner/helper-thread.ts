@@ -4,7 +4,8 @@
  * bundled host in out/main; from source: through tsx, as the report thread does), calls queued
  * in order and answered by id, failure and exit. PPO's critic (ppo-critic-thread.ts), COMA's
  * (coma-critic-thread.ts) and PG's (pg-critic-thread.ts) are built on it; each says what its
- * messages mean.
+ * messages mean. Their workers share the other end (helper-worker.ts: backend start, message
+ * loop, `memory`, failure).
  *
  * Failure: an error or exit of the helper rejects every pending call and every later one with
  * "<label> failed: ..." (or "<label> exited with code N"), so the round, and with it the run,

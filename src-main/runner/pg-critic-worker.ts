@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendChoice } from '../backend/select';
+import type { BackendChoice } from '../backend/select';
 import { pgCriticUpdate, type PgCriticSpec } from '../../src-shared/algos/pg-critic-step';
 import { makeCritics } from '../../src-shared/algos/pg-critics';
 import type { EnvSpec } from '../../src-shared/envs/types';
@@ -16,31 +16,23 @@ import { RMSprop } from '../../src-shared/nn/optim';
 import { ParamSet } from '../../src-shared/nn/params';
 import { Rng } from '../../src-shared/rng';
 import { signalDone, signalFailed } from './helper-signal';
-import { helperMemory } from './helper-thread';
+import { serveHelper } from './helper-worker';
 import type { PgHostMessage, PgShared } from './pg-critic-thread';
 
 const port = parentPort!;
 const { backend, spec, shared } = workerData as { backend: BackendChoice; spec: PgCriticSpec; shared: PgShared };
 
-function failed(e: unknown): void {
-  signalFailed(shared.signal, e);
-  port.postMessage({ kind: 'error', message: (e as Error)?.stack ?? String(e) });
-}
-
-async function main(): Promise<void> {
-  // A pool per helper would oversubscribe the cores the helper is there to use.
-  process.env.CAIRN_WASM_THREADS = '1';
-  const info = await initBackend(backend);
-  if (info.name !== backend) throw new Error(`backend ${backend} asked, ${info.name} started`);
-  const [envObsSize, H] = spec.sizes;
-  const params = new ParamSet(tf);
-  // The initial values are overwritten by every update's state; the Rng only fills them.
-  const critics = makeCritics(tf, params, { numAgents: spec.numAgents, envObsSize } as EnvSpec, { criticHiddenDim: H, activation: spec.activation }, new Rng(0));
-  const opt = new RMSprop(tf, params, { lr: spec.lr, alpha: spec.rmspropAlpha, eps: spec.rmspropEps });
-  const values = new Float32Array(shared.values, 0, spec.maxRows);
-  let stage = new Float32Array(0);
-  port.on('message', (msg: PgHostMessage) => {
-    try {
+serveHelper<PgHostMessage>(
+  backend,
+  () => {
+    const [envObsSize, H] = spec.sizes;
+    const params = new ParamSet(tf);
+    // The initial values are overwritten by every update's state; the Rng only fills them.
+    const critics = makeCritics(tf, params, { numAgents: spec.numAgents, envObsSize } as EnvSpec, { criticHiddenDim: H, activation: spec.activation }, new Rng(0));
+    const opt = new RMSprop(tf, params, { lr: spec.lr, alpha: spec.rmspropAlpha, eps: spec.rmspropEps });
+    const values = new Float32Array(shared.values, 0, spec.maxRows);
+    let stage = new Float32Array(0);
+    return (msg) => {
       if (msg.kind === 'update') {
         params.loadRecords(msg.state.critic);
         opt.setState(msg.state.opt);
@@ -49,19 +41,8 @@ async function main(): Promise<void> {
         if (stage.length < need) stage = new Float32Array(need);
         const result = pgCriticUpdate(tf, { params, critics, opt }, msg.job.settings, d, stage, values, () => signalDone(shared.signal, msg.seq));
         port.postMessage({ kind: 'update', id: msg.id, result, state: { critic: params.toRecords(), opt: opt.getState() } });
-      } else if (msg.kind === 'memory') {
-        port.postMessage({ kind: 'memory', id: msg.id, ...helperMemory(tf.memory().numTensors) });
       }
-    } catch (e) {
-      failed(e);
-      port.close();
-      process.exit(1);
-    }
-  });
-  port.postMessage({ kind: 'ready' });
-}
-
-main().catch((e) => {
-  failed(e);
-  process.exit(1);
-});
+    };
+  },
+  (e) => signalFailed(shared.signal, e),
+);

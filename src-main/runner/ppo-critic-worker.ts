@@ -10,21 +10,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendChoice } from '../backend/select';
+import type { BackendChoice } from '../backend/select';
 import { CriticRolloutStore, criticStep, type CriticSpec, type CriticJob } from '../../src-shared/algos/ppo-critic-step';
 import { Adam } from '../../src-shared/nn/optim';
 import { PpoNet } from '../../src-shared/nn/ppo-net';
 import { Rng } from '../../src-shared/rng';
 import type { HostMessage } from './ppo-critic-thread';
+import { serveHelper } from './helper-worker';
 
 const port = parentPort!;
 const { backend, spec } = workerData as { backend: BackendChoice; spec: CriticSpec };
 
-async function main(): Promise<void> {
-  // A pool per helper would oversubscribe the cores the helper is there to use.
-  process.env.CAIRN_WASM_THREADS = '1';
-  const info = await initBackend(backend);
-  if (info.name !== backend) throw new Error(`backend ${backend} asked, ${info.name} started`);
+serveHelper<HostMessage>(backend, () => {
   // The initial values are overwritten by every `begin`; the Rng only fills them.
   const net = new PpoNet(tf, spec.shape, spec.groups, spec.hidden, spec.outputs, spec.activation, 1, new Rng(0), spec.recurrent);
   const opt = new Adam(tf, net.params, { lr: spec.lr, eps: spec.eps });
@@ -37,46 +34,30 @@ async function main(): Promise<void> {
     v.fill(0);
     return v;
   };
-  port.on('message', (msg: HostMessage) => {
-    try {
-      if (msg.kind === 'begin') {
-        net.params.loadRecords(msg.state.params);
-        opt.setState(msg.state.opt);
-      } else if (msg.kind === 'step') {
-        const r = criticStep(tf, net, opt, msg.job as CriticJob);
-        port.postMessage({ kind: 'step', id: msg.id, value: r.value, norms: r.norms });
-      } else if (msg.kind === 'rollout-step') {
-        const { rowsC } = spec.rollout;
-        if (msg.t === 0) store.reset();
-        store.cPatch.set(msg.patches, msg.t * rowsC * store.pk);
-        store.cExtra.set(msg.extras, msg.t * rowsC * store.E);
-        store.step(tf, net, msg.t, msg.chunkStart);
-      } else if (msg.kind === 'rollout-done') {
-        port.postMessage({ kind: 'rollout-done', id: msg.id, result: { vals: store.vals.slice(), hCStore: store.hCStore.slice() } });
-      } else if (msg.kind === 'staged-step') {
-        const j = msg.job;
-        const nC = j.GC * j.CL * j.SC;
-        const inputs = { cP: buf('cP', nC * store.pk), cE: buf('cE', nC * store.E), cH: buf('cH', j.GC * j.SC * store.H), cOld: buf('cOld', nC * j.K) };
-        store.stage(j.units, j.T, j.valid, inputs);
-        const r = criticStep(tf, net, opt, { ...j, ...inputs });
-        port.postMessage({ kind: 'step', id: msg.id, value: r.value, norms: r.norms });
-      } else if (msg.kind === 'end') {
-        port.postMessage({ kind: 'end', id: msg.id, state: { params: net.params.toRecords(), opt: opt.getState() } });
-      } else if (msg.kind === 'memory') {
-        const m = process.memoryUsage();
-        const mb = (b: number) => b / (1 << 20);
-        port.postMessage({ kind: 'memory', id: msg.id, heapMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), tensors: tf.memory().numTensors });
-      }
-    } catch (e) {
-      port.postMessage({ kind: 'error', message: (e as Error).stack ?? String(e) });
-      port.close();
-      process.exit(1);
+  return (msg) => {
+    if (msg.kind === 'begin') {
+      net.params.loadRecords(msg.state.params);
+      opt.setState(msg.state.opt);
+    } else if (msg.kind === 'step') {
+      const r = criticStep(tf, net, opt, msg.job as CriticJob);
+      port.postMessage({ kind: 'step', id: msg.id, value: r.value, norms: r.norms });
+    } else if (msg.kind === 'rollout-step') {
+      const { rowsC } = spec.rollout;
+      if (msg.t === 0) store.reset();
+      store.cPatch.set(msg.patches, msg.t * rowsC * store.pk);
+      store.cExtra.set(msg.extras, msg.t * rowsC * store.E);
+      store.step(tf, net, msg.t, msg.chunkStart);
+    } else if (msg.kind === 'rollout-done') {
+      port.postMessage({ kind: 'rollout-done', id: msg.id, result: { vals: store.vals.slice(), hCStore: store.hCStore.slice() } });
+    } else if (msg.kind === 'staged-step') {
+      const j = msg.job;
+      const nC = j.GC * j.CL * j.SC;
+      const inputs = { cP: buf('cP', nC * store.pk), cE: buf('cE', nC * store.E), cH: buf('cH', j.GC * j.SC * store.H), cOld: buf('cOld', nC * j.K) };
+      store.stage(j.units, j.T, j.valid, inputs);
+      const r = criticStep(tf, net, opt, { ...j, ...inputs });
+      port.postMessage({ kind: 'step', id: msg.id, value: r.value, norms: r.norms });
+    } else if (msg.kind === 'end') {
+      port.postMessage({ kind: 'end', id: msg.id, state: { params: net.params.toRecords(), opt: opt.getState() } });
     }
-  });
-  port.postMessage({ kind: 'ready' });
-}
-
-main().catch((e) => {
-  port.postMessage({ kind: 'error', message: (e as Error).stack ?? String(e) });
-  process.exit(1);
+  };
 });
