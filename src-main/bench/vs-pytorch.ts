@@ -83,15 +83,31 @@ const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..
 /** One thread everywhere: the comparison is per core. */
 const THREAD_ENV = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
-export type TorchStatus = { ok: true; python: string; version: string } | { ok: false; python: string; reason: string };
+/**
+ * One float32 product of the learners' typical shape ([4800, 64] x [64, 192]: a round's rows by
+ * a GRU's three gates), on one thread, in GFLOP/s: what sets the ratios apart from host to host
+ * (OpenBLAS picks AVX-512 kernels where the CPU has them; wasm SIMD is 128 bits on every host).
+ */
+export const GEMM_SHAPE = [4800, 64, 192] as const;
 
-function runPython(python: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
+export type TorchStatus =
+  | { ok: true; python: string; version: string; gemm?: { gflops: number; blasCore: string | null } }
+  | { ok: false; python: string; reason: string };
+
+/** The host line's facts: the CPU, whether it has AVX-512, and each side's GEMM speed. */
+export interface HostFacts {
+  cpu: string;
+  avx512: boolean;
+  cairnGflops: number;
+}
+
+function runPython(python: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
   return new Promise((done) => {
     let stdout = '';
     let stderr = '';
     let child;
     try {
-      child = spawn(python, args, { env: { ...process.env, ...THREAD_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(python, args, { env: { ...process.env, ...THREAD_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       return done({ code: null, stdout, stderr, error: error as Error });
     }
@@ -102,15 +118,69 @@ function runPython(python: string, args: string[]): Promise<{ code: number | nul
   });
 }
 
+/**
+ * Prints torch's version, then the GEMM_SHAPE product's GFLOP/s on one thread (best of 5 runs
+ * of ~0.1 s: the host's peak, as the wasm side's is taken).
+ */
+const TORCH_PROBE = `import torch, time
+print(torch.__version__)
+torch.set_num_threads(1)
+m, k, n = ${GEMM_SHAPE.join(', ')}
+a = torch.randn(m, k); w = torch.randn(k, n)
+for _ in range(3): a @ w
+best = float('inf')
+for _ in range(5):
+    t = time.perf_counter()
+    for _ in range(50): a @ w
+    best = min(best, (time.perf_counter() - t) / 50)
+print(2 * m * k * n / best / 1e9)`;
+
 /** Is PyTorch importable by `python`? Never throws: a missing PyTorch is a status. */
 export async function probeTorch(python: string): Promise<TorchStatus> {
-  const r = await runPython(python, ['-c', 'import torch; print(torch.__version__)']);
+  // OPENBLAS_VERBOSE=2: OpenBLAS names the kernel set it picked ("Core: SkylakeX") on stderr.
+  const r = await runPython(python, ['-c', TORCH_PROBE], { OPENBLAS_VERBOSE: '2' });
   if (r.error) return { ok: false, python, reason: `${python} could not be started (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` };
   if (r.code !== 0) {
     const last = r.stderr.trim().split('\n').pop() ?? '';
     return { ok: false, python, reason: `${python} cannot import torch (${last || `exit ${r.code}`})` };
   }
-  return { ok: true, python, version: r.stdout.trim() };
+  const [version, gflops] = r.stdout.trim().split('\n');
+  const core = /Core: (\S+)/.exec(r.stderr);
+  const g = Number(gflops);
+  return { ok: true, python, version: version.trim(), ...(Number.isFinite(g) && g > 0 ? { gemm: { gflops: g, blasCore: core ? core[1] : null } } : {}) };
+}
+
+/** The same product on this process's tfjs backend (the one the learners run on), in GFLOP/s. */
+export function cairnGemmGflops(): number {
+  const [m, k, n] = GEMM_SHAPE;
+  const a = tf.randomNormal([m, k]);
+  const w = tf.randomNormal([k, n]);
+  try {
+    for (let i = 0; i < 3; i++) tf.matMul(a, w).dataSync();
+    let best = Infinity;
+    for (let rep = 0; rep < 5; rep++) {
+      const t = performance.now();
+      for (let i = 0; i < 20; i++) tf.matMul(a, w).dispose();
+      tf.matMul(a, w).dataSync(); // waits for the queue on async backends
+      best = Math.min(best, (performance.now() - t) / 21 / 1e3);
+    }
+    return (2 * m * k * n) / best / 1e9;
+  } finally {
+    a.dispose();
+    w.dispose();
+  }
+}
+
+/** The CPU's model name and AVX-512 flag (Linux /proc/cpuinfo; elsewhere os.cpus() and unknown). */
+export function hostFacts(cairnGflops: number): HostFacts {
+  let flags = '';
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    flags = /^flags\s*:(.*)$/m.exec(info)?.[1] ?? '';
+  } catch {
+    // Not Linux: no flags to read.
+  }
+  return { cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU', avx512: /\bavx512f\b/.test(flags), cairnGflops };
 }
 
 interface Learner {
@@ -261,6 +331,7 @@ export interface VsResult {
 
 export interface VsReport {
   torch: TorchStatus;
+  host: HostFacts;
   backend: string;
   load: [number, number];
   results: VsResult[];
@@ -301,6 +372,7 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
   if (!torch.ok) o.log(`PyTorch missing: ${torch.reason}. Cairn's side only (Debian: apt-get install python3-torch).`);
   const rows = VS_ROWS.filter((r) => !o.labels || o.labels.includes(r.label));
   const load0 = os.loadavg()[0];
+  const host = hostFacts(cairnGemmGflops());
   const results: VsResult[] = [];
   const learners = new Map<string, Learner>();
   try {
@@ -335,10 +407,18 @@ export async function benchVsPytorch(o: VsOptions): Promise<VsReport> {
   } finally {
     for (const l of learners.values()) l.trainer.dispose();
   }
-  return { torch, backend: o.backend, load: [load0, os.loadavg()[0]], results };
+  return { torch, host, backend: o.backend, load: [load0, os.loadavg()[0]], results };
 }
 
 const fmt = (n: number) => (!Number.isFinite(n) ? '-' : n >= 1e3 ? `${(n / 1e3).toFixed(2)}k` : n.toFixed(0));
+
+/** Why the ratios differ between hosts: each side's speed on the same product, one thread. */
+export function hostLine(r: Pick<VsReport, 'host' | 'torch' | 'backend'>): string {
+  const [m, k, n] = GEMM_SHAPE;
+  const g = r.torch.ok ? r.torch.gemm : undefined;
+  const torch = g ? `, PyTorch ${g.gflops.toFixed(0)} GFLOP/s${g.blasCore ? ` (OpenBLAS ${g.blasCore} kernels)` : ''}: ${(g.gflops / r.host.cairnGflops).toFixed(1)}x Cairn's` : '';
+  return `host: ${r.host.cpu}, AVX-512 ${r.host.avx512 ? 'yes' : 'no'}; float32 [${m}, ${k}] x [${k}, ${n}] on one thread: Cairn (${r.backend}) ${r.host.cairnGflops.toFixed(0)} GFLOP/s${torch}`;
+}
 
 export function formatVsPytorch(r: VsReport): string {
   const lines: string[] = [];
@@ -346,6 +426,7 @@ export function formatVsPytorch(r: VsReport): string {
     `\nCairn vs PyTorch, env-steps/s (backend ${r.backend}, ${r.backend === 'wasm' && wasmThreadsChoice() > 1 ? `Cairn ${wasmThreadsChoice()} threads (CAIRN_WASM_THREADS), PyTorch one` : 'one thread each'}, ${os.cpus().length} cores, load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)})`,
   );
   lines.push(r.torch.ok ? `PyTorch ${r.torch.version} (${r.torch.python})` : `PyTorch missing: ${r.torch.reason}; PyTorch columns left empty`);
+  lines.push(hostLine(r));
   lines.push(`${'learner'.padEnd(26)} ${'cairn'.padStart(8)} ${'pytorch'.padStart(8)} ${'ratio'.padStart(6)}  ${'per rep'.padEnd(46)} ${'target'.padEnd(8)} ${'ms/round'.padStart(8)} ${'kernels/round'.padStart(13)}  ${'cpu ratio (per rep)'}`);
   const pg = r.results.find((x) => x.label === 'pg');
   for (const x of r.results) {

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getEnv } from '../../src-shared/registry';
 import { resolve } from '../../src-shared/config/schema';
 import { RoundProbe } from '../../src-main/bench/round-probe';
-import { VS_ROWS, findTorch, probeTorch } from '../../src-main/bench/vs-pytorch';
+import { VS_ROWS, findTorch, hostLine, probeTorch } from '../../src-main/bench/vs-pytorch';
 import { ROOT, cli, tmpDir } from '../helpers/cli';
 import { setupTf, tf } from '../nn/tf-setup';
 
@@ -50,6 +50,10 @@ describe('PyTorch detection', () => {
     expect(pg.cairn[0]).toBeGreaterThan(0);
     expect(pg.callsPerRound).toBeGreaterThan(0);
     expect(pg.lockSteps).toBeGreaterThan(0);
+    // The host line: Cairn's own GEMM speed, and no PyTorch figure without PyTorch.
+    expect(report.host.cairnGflops).toBeGreaterThan(0);
+    expect(typeof report.host.avx512).toBe('boolean');
+    expect(r.stdout).toMatch(/\nhost: .+, AVX-512 (yes|no); float32 \[4800, 64\] x \[64, 192\] on one thread: Cairn \(wasm\) \d+ GFLOP\/s\n/);
   });
 
   it('times the second-order PG rows against PG, with the correction steps they covered', async () => {
@@ -132,6 +136,16 @@ describe('PyTorch twins', async () => {
   // Only where python3-torch is installed (the bench itself reports its absence, tested above).
   // Unique: the -2t rows (updateThreads 2) share their one-thread row's twin.
   const algos = [...new Set(VS_ROWS.filter((r) => r.torchAlgo).map((r) => r.torchAlgo!))];
+  it.skipIf(!torch.ok)("the probe times PyTorch's GEMM on one thread and names OpenBLAS's kernels", () => {
+    expect(torch.ok && torch.gemm?.gflops).toBeGreaterThan(0);
+    const line = hostLine({ torch, backend: 'wasm', host: { cpu: 'X', avx512: true, cairnGflops: 10 } });
+    const g = torch.ok ? torch.gemm! : null;
+    expect(line).toContain(`Cairn (wasm) 10 GFLOP/s, PyTorch ${g!.gflops.toFixed(0)} GFLOP/s`);
+    expect(line).toContain(`: ${(g!.gflops / 10).toFixed(1)}x Cairn's`);
+    // Debian's torch links OpenBLAS, which names its kernel set under OPENBLAS_VERBOSE=2.
+    if (g!.blasCore) expect(line).toContain(`(OpenBLAS ${g!.blasCore} kernels)`);
+  });
+
   it.skipIf(!torch.ok)(`${algos.join(', ')} each run a round and report env-steps/s`, () => {
     // One interpreter for all (importing torch is most of the time).
     const r = spawnSync(torch.python, [path.join(ROOT, 'bench/torch_learners.py'), `--algo=${algos.join(',')}`, '--envs=4', '--steps=20', '--seconds=0'], {
