@@ -148,7 +148,7 @@ import {
   type ComaCriticSettings,
   type ComaCriticThread,
 } from './coma-critic-step';
-import { ppoAutoThreads } from './ppo-threads-hint';
+import { updateThreadsNow } from './ppo-threads-hint';
 import { buildCriticInputs, criticInputSize, type CriticLayout } from './coma-critic-input';
 import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, timeToGroupRange } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
@@ -533,21 +533,14 @@ class ComaTrainer implements Trainer {
 
   /** The helper thread for the critic's update, or null for one thread (as PpoTrainer's). */
   private criticThread(): ComaCriticThread | null {
-    const auto = this.cfg.updateThreads === 'auto';
-    // Asked at every update: under 'auto' the host's hint can change between rounds. The thread
-    // holds no state between updates, so closing it here is safe.
-    if ((auto ? ppoAutoThreads() : Number(this.cfg.updateThreads)) === 1) {
+    const factory = comaCriticThreadFactory();
+    if (updateThreadsNow('coma', this.cfg.updateThreads, factory !== null) === 1) {
       this.closeThread();
       return null;
     }
     if (this.thread) return this.thread;
-    const factory = comaCriticThreadFactory();
-    if (!factory) {
-      if (auto) return null;
-      throw new Error('coma: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app\'s run worker, the bench); use 1 or auto here');
-    }
     const { cfg, N, L, maxB } = this;
-    this.thread = factory({
+    this.thread = factory!({
       sizes: this.critic.sizes,
       activation: cfg.activation,
       optimizer: cfg.optimizer,

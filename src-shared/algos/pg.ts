@@ -138,7 +138,7 @@ import { collectiveSplit, entropyPenalty, injectRewards, releasedRewardSplit } f
 import { PgCorrection, addCorrection, type CorrectionPart } from './pg-correction-grads';
 import { criticTargets, fitCritics, makeCritics, perAgentRows } from './pg-critics';
 import { pgCriticThreadFactory, pgCriticUpdate, type PgCriticCall, type PgCriticResult, type PgCriticSettings, type PgCriticThread } from './pg-critic-step';
-import { ppoAutoThreads } from './ppo-threads-hint';
+import { updateThreadsNow } from './ppo-threads-hint';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
@@ -698,21 +698,14 @@ class PgTrainer implements Trainer {
    * round needs one thread whatever the setting (a correction term reads V before the actor).
    */
   private criticThread(single: boolean): PgCriticThread | null {
-    const auto = this.cfg.updateThreads === 'auto';
-    // Asked every round: under 'auto' the host's hint can change between rounds. The thread
-    // holds no state between rounds, so closing it here is safe.
-    if (single || (auto ? ppoAutoThreads() : Number(this.cfg.updateThreads)) === 1) {
+    const factory = pgCriticThreadFactory();
+    if (single || updateThreadsNow('pg', this.cfg.updateThreads, factory !== null) === 1) {
       this.closeThread();
       return null;
     }
     if (this.thread) return this.thread;
-    const factory = pgCriticThreadFactory();
-    if (!factory) {
-      if (auto) return null;
-      throw new Error("pg: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app's run worker, the bench); use 1 or auto here");
-    }
     const { cfg, N, B, L } = this;
-    this.thread = factory({
+    this.thread = factory!({
       numAgents: N,
       sizes: this.critics[0].sizes,
       activation: cfg.activation,

@@ -17,3 +17,18 @@ export function setPpoAutoThreads(threads: 1 | 2): void {
 export function ppoAutoThreads(): 1 | 2 {
   return hint;
 }
+
+/**
+ * The threads a learner's update uses this round: `setting` is its `algo.updateThreads`
+ * ('auto' | '1' | '2'), `hostCanStart` whether a helper factory is registered in this process.
+ * Asked at every update (under 'auto' the hint can change between rounds; the helpers hold no
+ * state between updates, so closing one on a 1 is safe). 'auto' without a host is 1; '2'
+ * without one is an error naming the field, since its run would silently use one thread.
+ */
+export function updateThreadsNow(learner: string, setting: string, hostCanStart: boolean): 1 | 2 {
+  const auto = setting === 'auto';
+  if ((auto ? hint : Number(setting)) === 1) return 1;
+  if (hostCanStart) return 2;
+  if (auto) return 1;
+  throw new Error(`${learner}: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app's run worker, the bench); use 1 or auto here`);
+}

@@ -94,7 +94,7 @@ import {
   normaliseAdvantages,
 } from '../nn/ppo';
 import { CriticRolloutStore, criticStep, ppoCriticThreadFactory, type CriticJob, type CriticResult, type PpoCriticThread } from './ppo-critic-step';
-import { ppoAutoThreads } from './ppo-threads-hint';
+import { updateThreadsNow } from './ppo-threads-hint';
 import type { Tensor, Tf } from '../nn/tf';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
@@ -316,21 +316,15 @@ export class PpoTrainer implements Trainer {
 
   /** The helper thread for the critic's steps, or null for one thread. */
   private criticThread(): PpoCriticThread | null {
-    const auto = this.cfg.updateThreads === 'auto';
-    // Asked at every update: under 'auto' the host's hint can change between rounds. The thread
-    // holds no state between updates (`end` brought it back), so closing it here is safe.
-    if ((auto ? ppoAutoThreads() : Number(this.cfg.updateThreads)) === 1) {
+    // Asked at every update (`end` brought the helper's state back, so closing it is safe).
+    const factory = ppoCriticThreadFactory();
+    if (updateThreadsNow(this.variant.id, this.cfg.updateThreads, factory !== null) === 1) {
       this.closeThread();
       return null;
     }
     if (this.thread) return this.thread;
-    const factory = ppoCriticThreadFactory();
-    if (!factory) {
-      if (auto) return null;
-      throw new Error(`${this.variant.id}: algo.updateThreads = 2 needs a host that can start threads (the CLI, the app's run worker, the bench); use 1 or auto here`);
-    }
     const c = this.critic;
-    this.thread = factory({
+    this.thread = factory!({
       shape: this.shC,
       groups: c.groups,
       hidden: c.hidden,
