@@ -272,7 +272,8 @@ describe('http host: events over the WebSocket', () => {
     const all = await open();
     const one = await open();
     const none = await open();
-    const r = await call('launch', [{ preset: 'manitokan-random', overrides: { train: { episodes: 300, numEnvs: 2 } }, seeds: [1, 2] }]);
+    // Long enough that well over 5 live frames of each run arrive after the fence, even on a fast host.
+    const r = await call('launch', [{ preset: 'manitokan-random', overrides: { train: { episodes: 1500, numEnvs: 2 } }, seeds: [1, 2] }]);
     const runIds = JSON.parse(r.body).result.runIds as number[];
     one.ws.send(JSON.stringify({ type: 'watch-live', runIds: [runIds[0]] }));
     none.ws.send(JSON.stringify({ type: 'watch-live', runIds: [] }));
