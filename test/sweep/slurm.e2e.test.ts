@@ -171,6 +171,11 @@ describe('cairn sweep on Slurm', () => {
     for (let i = 0; i < 50; i++) {
       const st = execFileSync('squeue', ['-h', '-r', '-j', `${jobId}_0`, '-o', '%T %r'], { env: slurmEnv, encoding: 'utf8' }).trim();
       if (st.startsWith('PENDING')) {
+        // Not within the requeue's second: slurmd revoked the job's credential when it killed
+        // it and refuses a launch credential of the same job id issued in the same second
+        // ("Killing non-startable batch JobId=1: Job credential revoked"), which an idle, fast
+        // machine reaches.
+        await new Promise((r) => setTimeout(r, 1500));
         execFileSync('scontrol', ['update', `JobId=${jobId}_0`, 'StartTime=now'], { env: slurmEnv });
         break;
       }
