@@ -148,7 +148,7 @@ import {
   type ComaCriticSettings,
   type ComaCriticThread,
 } from './coma-critic-step';
-import { updateThreadsNow } from './ppo-threads-hint';
+import { UpdateHelper } from './ppo-threads-hint';
 import { buildCriticInputs, criticInputSize, type CriticLayout } from './coma-critic-input';
 import { RecurrentActor, RecurrentActorPolicy, epsilonSchema, gruGatesSchema, targetCopySchema, actorInput, epsilonAt, timeToGroupRange } from './recurrent-actor';
 import type { AlgoEntry, Checkpoint, PolicyContext, RoundResult, Trainer, TrainContext } from './types';
@@ -328,7 +328,7 @@ class ComaTrainer implements Trainer {
   private readonly criticWork: ComaCriticWork;
   private readonly masks: Float32Array; //    valid agent-steps [L][N][maxB]
   /** The critic's helper thread (updateThreads 2 or auto's hint), started at the first update. */
-  private thread: ComaCriticThread | null = null;
+  private readonly helper = new UpdateHelper<ComaCriticThread>('coma');
   /**
    * The target's parameters equal the critic's (copied, no critic step since): then its Q is
    * the critic's and one forward serves both. Not checkpointed: false after a load, which only
@@ -533,14 +533,8 @@ class ComaTrainer implements Trainer {
 
   /** The helper thread for the critic's update, or null for one thread (as PpoTrainer's). */
   private criticThread(): ComaCriticThread | null {
-    const factory = comaCriticThreadFactory();
-    if (updateThreadsNow('coma', this.cfg.updateThreads, factory !== null) === 1) {
-      this.closeThread();
-      return null;
-    }
-    if (this.thread) return this.thread;
     const { cfg, N, L, maxB } = this;
-    this.thread = factory!({
+    return this.helper.now(cfg.updateThreads, comaCriticThreadFactory(), () => ({
       sizes: this.critic.sizes,
       activation: cfg.activation,
       optimizer: cfg.optimizer,
@@ -551,8 +545,7 @@ class ComaTrainer implements Trainer {
       maxSlots: (L + 1) * N * maxB,
       // The actor's replica only where a batch can split (comaActorSplit: no rollout trace).
       actor: cfg.actorHelperShare > 0 && (cfg.bufferSize > 0 || cfg.updatesPerRound > 1) ? { obsSize: this.O, numActions: this.A, hiddenDim: cfg.hiddenDim, activation: cfg.activation, gruGates: cfg.gruGates } : undefined,
-    });
-    return this.thread;
+    }));
   }
 
   /**
@@ -576,10 +569,6 @@ class ComaTrainer implements Trainer {
     return fw.q.subarray(0, R * A);
   }
 
-  private closeThread(): void {
-    this.thread?.close();
-    this.thread = null;
-  }
 
   /** Critic, actor and target updates on one batch; returns the update statistics. */
   private async update(d: EpisodeBatch, trace: GruTrace | undefined, eps: number): Promise<Record<string, number>> {
@@ -744,7 +733,7 @@ class ComaTrainer implements Trainer {
   }
 
   dispose(): void {
-    this.closeThread();
+    this.helper.close();
     this.actorOpt.dispose();
     this.criticOpt.dispose();
     this.actor.params.dispose();

@@ -138,7 +138,7 @@ import { collectiveSplit, entropyPenalty, injectRewards, releasedRewardSplit } f
 import { PgCorrection, addCorrection, type CorrectionPart } from './pg-correction-grads';
 import { criticTargets, fitCritics, makeCritics, perAgentRows } from './pg-critics';
 import { pgCriticThreadFactory, pgCriticUpdate, type PgCriticCall, type PgCriticResult, type PgCriticSettings, type PgCriticThread } from './pg-critic-step';
-import { updateThreadsNow } from './ppo-threads-hint';
+import { UpdateHelper } from './ppo-threads-hint';
 import { counter, loadLearner, saveLearner, type LearnerParts } from './core/checkpoint';
 import { TargetSchedule, hardCopyRule } from './core/target';
 import { envProblems, type EnvNeeds } from './core/compat';
@@ -360,7 +360,7 @@ class PgTrainer implements Trainer {
   private criticSteps = 0;
   private readonly target: TargetSchedule;
   /** The critics' helper thread (updateThreads 2 or auto's hint), started at the first update. */
-  private thread: PgCriticThread | null = null;
+  private readonly helper = new UpdateHelper<PgCriticThread>('pg');
   private readonly baseline: Float32Array; //  pre-update V [L][N][B]
 
   constructor(private readonly ctx: TrainContext) {
@@ -698,28 +698,13 @@ class PgTrainer implements Trainer {
    * round needs one thread whatever the setting (a correction term reads V before the actor).
    */
   private criticThread(single: boolean): PgCriticThread | null {
-    const factory = pgCriticThreadFactory();
-    if (single || updateThreadsNow('pg', this.cfg.updateThreads, factory !== null) === 1) {
-      this.closeThread();
-      return null;
-    }
-    if (this.thread) return this.thread;
     const { cfg, N, B, L } = this;
-    this.thread = factory!({
-      numAgents: N,
-      sizes: this.critics[0].sizes,
-      activation: cfg.activation,
-      lr: cfg.criticLr,
-      rmspropAlpha: cfg.rmspropAlpha,
-      rmspropEps: cfg.rmspropEps,
-      maxRows: L * N * B,
-    });
-    return this.thread;
-  }
-
-  private closeThread(): void {
-    this.thread?.close();
-    this.thread = null;
+    return this.helper.now(
+      cfg.updateThreads,
+      pgCriticThreadFactory(),
+      () => ({ numAgents: N, sizes: this.critics[0].sizes, activation: cfg.activation, lr: cfg.criticLr, rmspropAlpha: cfg.rmspropAlpha, rmspropEps: cfg.rmspropEps, maxRows: L * N * B }),
+      single,
+    );
   }
 
   /**
@@ -781,7 +766,7 @@ class PgTrainer implements Trainer {
   }
 
   dispose(): void {
-    this.closeThread();
+    this.helper.close();
     this.actorOpt.dispose();
     this.criticOpt.dispose();
     this.collOpt?.dispose();

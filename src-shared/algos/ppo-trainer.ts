@@ -94,7 +94,7 @@ import {
   normaliseAdvantages,
 } from '../nn/ppo';
 import { CriticRolloutStore, criticStep, ppoCriticThreadFactory, type CriticJob, type CriticResult, type PpoCriticThread } from './ppo-critic-step';
-import { updateThreadsNow } from './ppo-threads-hint';
+import { UpdateHelper } from './ppo-threads-hint';
 import type { Tensor, Tf } from '../nn/tf';
 import { LockstepRollout } from './core/rollout';
 import { loadLearner, saveLearner, counter, type LearnerParts } from './core/checkpoint';
@@ -252,7 +252,7 @@ export class PpoTrainer implements Trainer {
   // Counters (checkpointed).
   private updates = 0;
   /** The critic's helper thread (updateThreads 2), started at the first update. */
-  private thread: PpoCriticThread | null = null;
+  private readonly helper: UpdateHelper<PpoCriticThread>;
 
   /** The learner's additions (none for IPPO/MAPPO), the number of value heads and the policy's probabilities per step. */
   private readonly hooks: PpoHooks | null;
@@ -268,6 +268,7 @@ export class PpoTrainer implements Trainer {
     registerGradients(tf);
     const cfg = parseConfig(variant, ctx.config);
     this.cfg = cfg;
+    this.helper = new UpdateHelper(variant.id);
     const spec = ctx.env.spec;
     this.lay = envLayout(spec, variant.inputs);
     this.N = spec.numAgents;
@@ -317,14 +318,8 @@ export class PpoTrainer implements Trainer {
   /** The helper thread for the critic's steps, or null for one thread. */
   private criticThread(): PpoCriticThread | null {
     // Asked at every update (`end` brought the helper's state back, so closing it is safe).
-    const factory = ppoCriticThreadFactory();
-    if (updateThreadsNow(this.variant.id, this.cfg.updateThreads, factory !== null) === 1) {
-      this.closeThread();
-      return null;
-    }
-    if (this.thread) return this.thread;
     const c = this.critic;
-    this.thread = factory!({
+    return this.helper.now(this.cfg.updateThreads, ppoCriticThreadFactory(), () => ({
       shape: this.shC,
       groups: c.groups,
       hidden: c.hidden,
@@ -334,13 +329,7 @@ export class PpoTrainer implements Trainer {
       lr: this.cfg.criticLr,
       eps: this.cfg.adamEps,
       rollout: this.cs.dims,
-    });
-    return this.thread;
-  }
-
-  private closeThread(): void {
-    this.thread?.close();
-    this.thread = null;
+    }));
   }
 
   /** A reusable staging buffer of n floats, zero-filled. */
@@ -468,7 +457,7 @@ export class PpoTrainer implements Trainer {
       try {
         r = await thread!.rolloutDone();
       } catch (e) {
-        this.closeThread();
+        this.helper.close();
         throw e;
       }
       cs.vals.set(r.vals.subarray(0, (anyTrunc ? T + 1 : T) * rowsC * K));
@@ -557,7 +546,7 @@ export class PpoTrainer implements Trainer {
       }
     } catch (e) {
       // A failed helper leaves the critic half-updated: the run cannot go on.
-      this.closeThread();
+      this.helper.close();
       Promise.allSettled(critic).catch(() => {});
       throw e;
     }
@@ -792,7 +781,7 @@ export class PpoTrainer implements Trainer {
   }
 
   dispose(): void {
-    this.closeThread();
+    this.helper.close();
     this.actorOpt.dispose();
     this.criticOpt.dispose();
     this.actor.params.dispose();
