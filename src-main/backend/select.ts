@@ -1,10 +1,12 @@
 /**
- * Picks the TensorFlow.js backend for a worker: tfjs-node-gpu > tfjs-node > wasm > cpu.
+ * Picks the TensorFlow.js backend for a worker: tfjs-node-gpu > tfjs-node > wasm-blas > wasm > cpu.
  *
  * The native packages are optional dependencies: their install scripts download libtensorflow,
  * which fails where the network does not allow it, and npm then leaves them out. So every
  * candidate is probed by actually loading it; the first that loads and initialises wins.
- * Override with `--backend` or `CAIRN_BACKEND` (auto | tensorflow-gpu | tensorflow | wasm | cpu).
+ * Override with `--backend` or `CAIRN_BACKEND` (auto | tensorflow-gpu | tensorflow | wasm-blas | wasm | cpu).
+ * `wasm-blas` is the wasm backend with its matrix products on the machine's CBLAS library
+ * (blas.ts): chosen when Cairn's native addon was built and a CBLAS library opens.
  * The wasm backend's thread count: CAIRN_WASM_THREADS (wasm-threads.ts; default 1, the
  * single-threaded SIMD build).
  */
@@ -13,6 +15,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from '../../src-shared/nn/gradients';
 import { registerWasmKernels } from './wasm-kernels';
+import { loadBlas, type Blas } from './blas';
+import { registerBlasKernels, restoreStockBlasKernels } from './blas-kernels';
+import { setKernelGemm } from '../../src-shared/nn/gru-simd';
 import { wasmThreadsChoice, withThreadedWasm } from './wasm-threads';
 import { setPpoCriticThreadFactory } from '../../src-shared/algos/ppo-critic-step';
 import { PpoCriticThreadHost } from '../runner/ppo-critic-thread';
@@ -21,19 +26,21 @@ import { setPgCriticThreadFactory } from '../../src-shared/algos/pg-critic-step'
 import { ComaCriticThreadHost } from '../runner/coma-critic-thread';
 import { PgCriticThreadHost } from '../runner/pg-critic-thread';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm-blas', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 // Not named `require`: electron-vite's ESM shim declares its own `require` in bundled chunks.
 const nodeRequire = createRequire(import.meta.url);
 
 export interface BackendInfo {
-  /** What we record on the run: tensorflow-gpu | tensorflow | wasm | cpu. */
+  /** What we record on the run: tensorflow-gpu | tensorflow | wasm-blas | wasm | cpu. */
   name: Exclude<BackendChoice, 'auto'>;
   /** Why others were skipped (shown in logs). */
   skipped: string[];
   /** wasm only: XNNPACK's thread count (1 = the single-threaded SIMD build). */
   threads?: number;
+  /** wasm-blas only: the CBLAS library ("OpenBLAS 0.3.21 (SkylakeX) from libopenblas.so.0"). */
+  blas?: string;
 }
 
 async function tryNative(pkg: string): Promise<boolean> {
@@ -81,17 +88,27 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     throw new Error(`backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(choice)}`);
   }
   const order: Exclude<BackendChoice, 'auto'>[] =
-    choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+    choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm-blas', 'wasm', 'cpu'] : [choice];
   const skipped: string[] = [];
   // Read before anything loads: a bad value is an error even when a native backend wins.
   const threads = wasmThreadsChoice();
+  let blas: Blas | null = null;
   for (const name of order) {
+    if (name === 'wasm-blas') {
+      try {
+        blas = loadBlas();
+      } catch (e) {
+        skipped.push(`wasm-blas: ${(e as Error).message}`);
+        if (choice === 'wasm-blas') break;
+        continue;
+      }
+    }
     const ok =
       name === 'tensorflow-gpu'
         ? await tryNative('@tensorflow/tfjs-node-gpu')
         : name === 'tensorflow'
           ? await tryNative('@tensorflow/tfjs-node')
-          : name === 'wasm'
+          : name === 'wasm' || name === 'wasm-blas'
             ? await tryWasm(threads)
             : await tryCpu();
     if (ok) {
@@ -101,13 +118,23 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       registerGradients(tf);
       // Copy-free Slice/SplitV/Unpack/Identity and one-pass leading-axis sums, bit-identical to
       // the stock kernels; CAIRN_WASM_KERNELS=stock keeps the stock ones (A/B measurements).
-      if (name === 'wasm' && process.env.CAIRN_WASM_KERNELS !== 'stock') registerWasmKernels();
+      const wasm = name === 'wasm' || name === 'wasm-blas';
+      if (wasm && process.env.CAIRN_WASM_KERNELS !== 'stock') registerWasmKernels();
+      // The products on CBLAS for wasm-blas, on XNNPACK and the kernel's own loops for wasm.
+      if (name === 'wasm-blas' && blas) {
+        registerBlasKernels(blas.addon);
+        setKernelGemm(blas.addon.gemm.bind(blas.addon));
+      } else if (name === 'wasm') {
+        restoreStockBlasKernels();
+        setKernelGemm(null);
+      }
       // PPO's `updateThreads: 2` helper starts its own copy of this same backend.
       setPpoCriticThreadFactory((spec) => new PpoCriticThreadHost(name, spec));
       // COMA's likewise (its critic's update beside the actor's).
       setComaCriticThreadFactory((spec) => new ComaCriticThreadHost(name, spec));
       // PG's likewise (its critics' step beside the actor's update).
       setPgCriticThreadFactory((spec) => new PgCriticThreadHost(name, spec));
+      if (name === 'wasm-blas') return { name, skipped, threads, blas: blas?.describe };
       return name === 'wasm' ? { name, skipped, threads } : { name, skipped };
     }
     skipped.push(`${name}: not available on this machine`);

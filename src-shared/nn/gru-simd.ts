@@ -63,9 +63,33 @@ function decodeBase64(s: string): Uint8Array {
   return out;
 }
 
+/**
+ * A float32 product on a wasm memory (the `wasm-blas` backend's CBLAS, src-main/backend/blas.ts):
+ * c [M][N] = op(a) @ op(b) (+ bias [N], then max(0, .) when relu), offsets in bytes, `batch`
+ * products with byte strides (0 broadcasts). Handed in by the host so src-shared loads nothing native.
+ */
+export type MemoryGemm = (
+  memory: ArrayBuffer, batch: number, M: number, N: number, K: number,
+  a: number, strideA: number, transA: number, b: number, strideB: number, transB: number,
+  c: number, bias: number, relu: number,
+) => void;
+
+let hostGemm: MemoryGemm | null = null;
+
+/**
+ * Route the kernel's `matmul` and `matmulAT` through `gemm` (null: back to the kernel's own
+ * SIMD loops, whose bits match tfjs-wasm's XNNPACK). Applies to the instance already made too.
+ */
+export function setKernelGemm(gemm: MemoryGemm | null): void {
+  hostGemm = gemm;
+  instance?.useGemm(gemm);
+}
+
 /** The kernels' memory, laid out per call. */
 export class GateKernel {
-  readonly k: GateKernelExports;
+  /** The kernel's exports, with matmul and matmulAT on the host's gemm when one is set. */
+  k: GateKernelExports;
+  private readonly raw: GateKernelExports;
   private buf: ArrayBuffer | null = null;
   private f32v = new Float32Array(0);
   private f64v = new Float64Array(0);
@@ -76,7 +100,24 @@ export class GateKernel {
 
   constructor() {
     const mod = new WA.Module(decodeBase64(GRU_GATES_WASM));
-    this.k = new WA.Instance(mod, {}).exports as unknown as GateKernelExports;
+    this.raw = new WA.Instance(mod, {}).exports as unknown as GateKernelExports;
+    this.k = this.raw;
+    this.useGemm(hostGemm);
+  }
+
+  useGemm(gemm: MemoryGemm | null): void {
+    if (!gemm) {
+      this.k = this.raw;
+      return;
+    }
+    const mem = this.raw.memory;
+    // A plain object over the exports (which are frozen), so the hot call sites stay `K.k.matmul(...)`.
+    this.k = Object.assign(Object.create(null) as GateKernelExports, this.raw, {
+      matmul: (M: number, K: number, N: number, a: number, w: number, bias: number, out: number, relu: number) =>
+        gemm(mem.buffer, 1, M, N, K, a, 0, 0, w, 0, 0, out, bias, relu),
+      matmulAT: (M: number, K: number, N: number, a: number, w: number, out: number) =>
+        gemm(mem.buffer, 1, M, N, K, a, 0, 1, w, 0, 0, out, 0, 0),
+    });
   }
 
   /**
