@@ -50,11 +50,15 @@ export function addonPath(): string {
 
 let loaded: Blas | null = null;
 
-/** Opens the addon and a CBLAS library (once per thread); throws saying what is missing. */
+/** The addon on a CBLAS library, opened once per thread; throws saying what is missing. */
 export function loadBlas(): Blas {
-  if (loaded) return loaded;
-  const choice = process.env.CAIRN_BLAS;
-  if (choice === 'off') throw new Error('CAIRN_BLAS=off');
+  if (process.env.CAIRN_BLAS === 'off') throw new Error('CAIRN_BLAS=off');
+  loaded ??= openBlas(process.env.CAIRN_BLAS);
+  return loaded;
+}
+
+/** Open the addon and `choice` (a library path or name; default: the platform's list). */
+export function openBlas(choice?: string): Blas {
   const file = addonPath();
   if (!fs.existsSync(file)) throw new Error(`the native BLAS addon is not built (${file}): run npm run build:native`);
   const addon = nodeRequire(file) as BlasAddon;
@@ -63,8 +67,7 @@ export function loadBlas(): Blas {
     try {
       const got = addon.open(lib);
       const name = got.config ? got.config.split(' ').slice(0, 2).join(' ') : path.basename(lib);
-      loaded = { addon, describe: `${name}${got.core ? ` (${got.core})` : ''} from ${lib}` };
-      return loaded;
+      return { addon, describe: `${name}${got.core ? ` (${got.core})` : ''} from ${lib}` };
     } catch (e) {
       tried.push(`${lib}: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -28,7 +28,7 @@ Options:
   --seed S             seed (default 1)
   --envs B             parallel copies (default 32)
   --greedy             argmax over legal actions instead of sampling
-  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu
+  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm-blas | wasm | cpu
   --db PATH            database (for run:ID)
   --json               print one JSON object
 `;

@@ -61,7 +61,7 @@ Options:
   --rounds N           override the rounds per run (--episodes N is accepted as well)
   --envs B             override the parallel environments per run
   --parallel P         runs at once (default: number of cores)
-  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu
+  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm-blas | wasm | cpu
   --stage1 E           reproductions with a second stage (f2a2-fig7): take the first stage's
                        runs from experiment E of this reproduction in the same database
                        (per variant and seed; their latest checkpoints, or those of

@@ -31,7 +31,7 @@ Options:
                    can read the access token and take over the server
   --db PATH        database file (or CAIRN_DB; default in your data folder)
   --parallel N     runs trained at once (default: number of cores)
-  --backend NAME   auto | tensorflow-gpu | tensorflow | wasm | cpu (or CAIRN_BACKEND)
+  --backend NAME   auto | tensorflow-gpu | tensorflow | wasm-blas | wasm | cpu (or CAIRN_BACKEND)
   --open           open a browser even when stdout is not a terminal
   --no-open        do not open a browser (it is only opened on an interactive terminal);
                    the browser is given a private redirect file, never the token itself

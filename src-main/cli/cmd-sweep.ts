@@ -47,7 +47,7 @@ Options:
   --repro NAME         a paper's figure or table (\`cairn repro --list\`) as the sweep
   --dry-run            print the cells and the number of runs, launch nothing
   --executor E         local (the worker pool; default) or slurm (a job array)
-  --parallel P         local: runs at once      --backend NAME   TensorFlow.js backend
+  --parallel P         local: runs at once      --backend NAME   backend (or CAIRN_BACKEND)
   --db PATH            database file            --json           machine-readable last line
 Slurm (--executor slurm):
   --dir DIR            the sweep folder on the cluster's shared filesystem (absolute, empty)
@@ -107,6 +107,9 @@ export async function sweep(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(SWEEP_HELP);
   const executor = values.executor ?? 'local';
   if (executor !== 'local' && executor !== 'slurm') throw new UsageError(`--executor: expected one of local, slurm, got ${JSON.stringify(executor)}`);
+  // The submitter's choice (flag, else CAIRN_BACKEND) goes to the cluster's tasks too, so a sweep
+  // run there gives the runs it gives here; the tasks' own environment is not the submitter's.
+  values.backend ??= process.env.CAIRN_BACKEND;
   if (values.backend !== undefined) {
     try {
       backendChoice(values.backend);

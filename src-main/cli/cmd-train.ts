@@ -28,7 +28,7 @@ Options:
   --set key=value      override any field: env.*, algo.*, train.* (repeatable)
   --name NAME          experiment name (default: the preset name)
   --parallel P         runs at once (default: number of cores)
-  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm | cpu (or CAIRN_BACKEND)
+  --backend NAME       auto | tensorflow-gpu | tensorflow | wasm-blas | wasm | cpu (or CAIRN_BACKEND)
   --db PATH            database file (or CAIRN_DB; default in your data folder)
   --json               last stdout line: {"runs":[{"id","seed","status","summary"}]}
 `;

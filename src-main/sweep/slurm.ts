@@ -54,7 +54,7 @@ export function jobScript(dir: string, tasks: number, name: string, o: SlurmOpti
     if (!d.startsWith('--') || /[\n\r]/.test(d)) throw new ConfigError('--sbatch', 'a directive such as --qos=short', d);
     lines.push(`#SBATCH ${d}`);
   }
-  const backend = checkOpt('--backend', o.backend, 'auto | tensorflow-gpu | tensorflow | wasm | cpu');
+  const backend = checkOpt('--backend', o.backend, 'auto | tensorflow-gpu | tensorflow | wasm-blas | wasm | cpu');
   // `cairn` may be a command line ("node /opt/cairn/bin/cairn.mjs"): word-split on purpose.
   const cairn = o.cairn ?? 'cairn';
   if (/[\n\r;&|`$<>]/.test(cairn)) throw new ConfigError('--cairn', 'a command such as cairn or "node /path/bin/cairn.mjs"', cairn);

@@ -39,7 +39,7 @@ describe('bad input exits 2 with one line naming the field', () => {
     ['bad section', ['train', '--preset', 'manitokan-random', '--set', 'foo=1'], /--set foo: a key starting with env\., algo\. or train\./],
     ['bad episodes', ['train', '--preset', 'manitokan-random', '--episodes', '0'], /--episodes: expected an integer in \[1,/],
     ['unknown flag', ['train', '--preset', 'manitokan-random', '--frob'], /Unknown option '--frob'/],
-    ['bad backend', ['train', '--preset', 'manitokan-random', '--backend', 'tpu'], /backend: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu/],
+    ['bad backend', ['train', '--preset', 'manitokan-random', '--backend', 'tpu'], /backend: expected one of auto, tensorflow-gpu, tensorflow, wasm-blas, wasm, cpu/],
     ['unknown env', ['eval', '--env', 'atari', '--episodes', '5'], /--env: expected one of manitokan/],
     ['bad policy', ['eval', '--policy', 'greedy-bot', '--episodes', '5'], /--policy: expected random or run:ID/],
     ['missing database (read commands never create one)', ['show', '999'], /read-only: the file does not exist/],
