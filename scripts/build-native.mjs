@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src-main', 'backend', 'native', 'cairn-blas.c');
-export const ADDON = path.join(ROOT, 'node_modules', '.cache', 'cairn-native', 'cairn-blas.node');
+// $CAIRN_BLAS_ADDON: another place (what src-main/backend/blas.ts then loads from, too).
+export const ADDON = process.env.CAIRN_BLAS_ADDON || path.join(ROOT, 'node_modules', '.cache', 'cairn-native', 'cairn-blas.node');
 const strict = process.argv.includes('--strict');
 
 function skip(why) {
