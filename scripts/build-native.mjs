@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds Cairn's native BLAS addon (src-main/backend/native/cairn-blas.c) into
+// Builds Cairn's native BLAS addon (src-main/backend/native/cairn-blas.c, with the GRU gate
+// kernels of cairn-gates.c) into
 // node_modules/.cache/cairn-native/cairn-blas.node: run by `npm install` (postinstall) and by
 // `npm run build:native`. It needs only a C compiler ($CC, else cc) and Node's C headers; the
 // BLAS library itself is opened at run time. Where either is missing the build is skipped with
@@ -13,7 +14,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SRC = path.join(ROOT, 'src-main', 'backend', 'native', 'cairn-blas.c');
+const SRC = ['cairn-blas.c', 'cairn-gates.c'].map((f) => path.join(ROOT, 'src-main', 'backend', 'native', f));
 // $CAIRN_BLAS_ADDON: another place (what src-main/backend/blas.ts then loads from, too).
 export const ADDON = process.env.CAIRN_BLAS_ADDON || path.join(ROOT, 'node_modules', '.cache', 'cairn-native', 'cairn-blas.node');
 const strict = process.argv.includes('--strict');
@@ -45,7 +46,9 @@ if (process.platform === 'win32') skip('Windows: build it with node-gyp and MSVC
 const include = headerDir();
 if (!include) skip("no node_api.h found (Node's C headers)");
 const cc = process.env.CC || 'cc';
-const args = ['-O2', '-std=c99', '-Wall', '-shared', '-fPIC', '-I', include, SRC, '-o', ADDON + '.tmp'];
+// -ffp-contract=off: no fused multiply-adds, so the gate kernels keep the wasm kernel's bits
+// (cairn-gates.c); -fvisibility=hidden: only N-API's entry points are exported.
+const args = ['-O3', '-ffp-contract=off', '-fvisibility=hidden', '-std=c99', '-Wall', '-shared', '-fPIC', '-I', include, ...SRC, '-o', ADDON + '.tmp'];
 if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
 else args.push('-ldl');
 fs.mkdirSync(path.dirname(ADDON), { recursive: true });

@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import type { MemoryGatesBackward, MemoryGatesForward } from '../../src-shared/nn/gru-simd';
 
 const nodeRequire = createRequire(import.meta.url);
 
@@ -27,6 +28,12 @@ export interface BlasAddon {
     a: number, strideA: number, transA: number, b: number, strideB: number, transB: number,
     c: number, bias: number, relu: number,
   ): void;
+  /**
+   * The gate kernel's gatesForward / gatesBackward in C (native/cairn-gates.c), on its memory,
+   * bit-identical. Absent from an addon built before them (a stale build): then the wasm ones run.
+   */
+  gatesForward?: MemoryGatesForward;
+  gatesBackward?: MemoryGatesBackward;
 }
 
 export interface Blas {

@@ -17,7 +17,7 @@ import { registerGradients } from '../../src-shared/nn/gradients';
 import { registerWasmKernels } from './wasm-kernels';
 import { loadBlas, type Blas } from './blas';
 import { registerBlasKernels, restoreStockBlasKernels } from './blas-kernels';
-import { setKernelGemm } from '../../src-shared/nn/gru-simd';
+import { setKernelGemm, setKernelNative } from '../../src-shared/nn/gru-simd';
 import { wasmThreadsChoice, withThreadedWasm } from './wasm-threads';
 import { setPpoCriticThreadFactory } from '../../src-shared/algos/ppo-critic-step';
 import { PpoCriticThreadHost } from '../runner/ppo-critic-thread';
@@ -123,7 +123,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       // The products on CBLAS for wasm-blas, on XNNPACK and the kernel's own loops for wasm.
       if (name === 'wasm-blas' && blas) {
         registerBlasKernels(blas.addon);
-        setKernelGemm(blas.addon.gemm.bind(blas.addon));
+        setKernelNative({ gemm: blas.addon.gemm.bind(blas.addon), ...(process.env.CAIRN_NATIVE_GATES === 'off' ? {} : { gatesForward: blas.addon.gatesForward, gatesBackward: blas.addon.gatesBackward }) });
       } else if (name === 'wasm') {
         restoreStockBlasKernels();
         setKernelGemm(null);

@@ -74,20 +74,53 @@ export type MemoryGemm = (
   c: number, bias: number, relu: number,
 ) => void;
 
-let hostGemm: MemoryGemm | null = null;
+/**
+ * `gatesForward` of the kernel on a memory (the wasm-blas addon's C port, cairn-gates.c): the
+ * same arguments after the memory's ArrayBuffer, the same bits.
+ */
+export type MemoryGatesForward = (
+  memory: ArrayBuffer, nBlocks: number, B: number, H: number, gi: number, giStride: number, gh: number, hp: number,
+  ho: number, r: number, z: number, n: number, ghn: number,
+) => void;
+
+/** `gatesBackward` of the kernel on a memory, likewise. */
+export type MemoryGatesBackward = (
+  memory: ArrayBuffer, N: number, B: number, T: number, t: number, H: number, m: number,
+  dh: number, back: number, dHs: number, r: number, z: number, n: number, ghn: number, hp: number,
+  dGI: number, dGIT: number, dGHT: number, hPrev: number, dgh: number, dBih: number, dBhh: number,
+) => void;
 
 /**
- * Route the kernel's `matmul` and `matmulAT` through `gemm` (null: back to the kernel's own
- * SIMD loops, whose bits match tfjs-wasm's XNNPACK). Applies to the instance already made too.
+ * Native replacements the host hands in for some of the kernel's exports (src-main/backend/
+ * select.ts under wasm-blas). gemm replaces matmul and matmulAT (other float rounding); the gate
+ * functions, when given, replace gatesForward / gatesBackward with the same bits.
  */
+export interface KernelNative {
+  gemm: MemoryGemm;
+  gatesForward?: MemoryGatesForward;
+  gatesBackward?: MemoryGatesBackward;
+}
+
+let hostNative: KernelNative | null = null;
+
+/**
+ * Route the kernel's exports through the host's native functions (null: back to the kernel's
+ * own SIMD loops, whose matmul bits match tfjs-wasm's XNNPACK). Applies to the instance already
+ * made too.
+ */
+export function setKernelNative(native: KernelNative | null): void {
+  hostNative = native;
+  instance?.useNative(native);
+}
+
+/** `setKernelNative` with the products only. */
 export function setKernelGemm(gemm: MemoryGemm | null): void {
-  hostGemm = gemm;
-  instance?.useGemm(gemm);
+  setKernelNative(gemm ? { gemm } : null);
 }
 
 /** The kernels' memory, laid out per call. */
 export class GateKernel {
-  /** The kernel's exports, with matmul and matmulAT on the host's gemm when one is set. */
+  /** The kernel's exports, with the host's native functions in place of some (setKernelNative). */
   k: GateKernelExports;
   private readonly raw: GateKernelExports;
   private buf: ArrayBuffer | null = null;
@@ -102,22 +135,32 @@ export class GateKernel {
     const mod = new WA.Module(decodeBase64(GRU_GATES_WASM));
     this.raw = new WA.Instance(mod, {}).exports as unknown as GateKernelExports;
     this.k = this.raw;
-    this.useGemm(hostGemm);
+    this.useNative(hostNative);
   }
 
-  useGemm(gemm: MemoryGemm | null): void {
-    if (!gemm) {
+  useNative(native: KernelNative | null): void {
+    if (!native) {
       this.k = this.raw;
       return;
     }
     const mem = this.raw.memory;
+    const { gemm, gatesForward: fwd, gatesBackward: bwd } = native;
     // A plain object over the exports (which are frozen), so the hot call sites stay `K.k.matmul(...)`.
+    // The buffer is read at each call: growing the memory replaces it.
     this.k = Object.assign(Object.create(null) as GateKernelExports, this.raw, {
       matmul: (M: number, K: number, N: number, a: number, w: number, bias: number, out: number, relu: number) =>
         gemm(mem.buffer, 1, M, N, K, a, 0, 0, w, 0, 0, out, bias, relu),
       matmulAT: (M: number, K: number, N: number, a: number, w: number, out: number) =>
         gemm(mem.buffer, 1, M, N, K, a, 0, 1, w, 0, 0, out, 0, 0),
     });
+    if (fwd) {
+      this.k.gatesForward = (nBlocks, B, H, gi, giStride, gh, hp, ho, r, z, n, ghn) =>
+        fwd(mem.buffer, nBlocks, B, H, gi, giStride, gh, hp, ho, r, z, n, ghn);
+    }
+    if (bwd) {
+      this.k.gatesBackward = (N, B, T, t, H, m, dh, back, dHs, r, z, n, ghn, hp, dGI, dGIT, dGHT, hPrev, dgh, dBih, dBhh) =>
+        bwd(mem.buffer, N, B, T, t, H, m, dh, back, dHs, r, z, n, ghn, hp, dGI, dGIT, dGHT, hPrev, dgh, dBih, dBhh);
+    }
   }
 
   /**

@@ -18,8 +18,7 @@
  * Every call checks its offsets against the buffer: a bad call throws instead of corrupting
  * memory, so a bug fails its run, not the process.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "cairn-native.h"
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +31,7 @@ typedef void (*sgemm_fn)(int order, int ta, int tb, int M, int N, int K, float a
 static sgemm_fn sgemm = NULL;
 static char lib_path[1024];
 
-static napi_value throw_error(napi_env env, const char *msg) {
+napi_value throw_error(napi_env env, const char *msg) {
   napi_throw_error(env, "CAIRN_BLAS", msg);
   return NULL;
 }
@@ -78,7 +77,7 @@ static napi_value open_lib(napi_env env, napi_callback_info info) {
 }
 
 /* The buffer's bytes and length; NULL (with a thrown error) when detached or not an ArrayBuffer. */
-static char *buffer_of(napi_env env, napi_value v, size_t *len) {
+char *buffer_of(napi_env env, napi_value v, size_t *len) {
   void *data = NULL;
   if (napi_get_arraybuffer_info(env, v, &data, len) != napi_ok || !data) {
     throw_error(env, "the memory must be an attached ArrayBuffer");
@@ -87,7 +86,7 @@ static char *buffer_of(napi_env env, napi_value v, size_t *len) {
   return (char *)data;
 }
 
-static int ints(napi_env env, napi_value *argv, size_t argc, size_t want, int64_t *v) {
+int ints(napi_env env, napi_value *argv, size_t argc, size_t want, int64_t *v) {
   if (argc < want) return 0;
   for (size_t i = 0; i < want; i++)
     if (napi_get_value_int64(env, argv[i], &v[i]) != napi_ok) return 0;
@@ -160,5 +159,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "open", f);
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, gemm, NULL, &f);
   napi_set_named_property(env, exports, "gemm", f);
+  cairn_gates_init(env, exports);
   return exports;
 }
