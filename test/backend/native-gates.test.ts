@@ -2,9 +2,10 @@
  * The wasm-blas addon's C gate kernels (src-main/backend/native/cairn-gates.c) against the wasm
  * kernel's exports (src-shared/nn/wasm/gru-gates.as.ts): the same inputs in the same memory must
  * leave the same bytes everywhere (outputs, traces, dh, the transposed dGIT/dGHT, the float64
- * bias sums), for H a multiple of 4 and not, across the C code's 128-unit chunks, odd B, several
- * blocks and groups, the first (hp = 0) and last (back = 0) steps and r = 0 (no trace). Bad
- * arguments throw, naming the argument, and write nothing. And a GRUCell's forward and BPTT give
+ * bias sums), for H a multiple of 4 and not, across the C code's 128-unit chunks and 16-row
+ * tiles, odd B, several blocks and groups (also groups that split a block's rows), the first
+ * (hp = 0) and last (back = 0) steps and r = 0 (no trace). Bad arguments throw, naming the
+ * argument, and write nothing. And a GRUCell's forward and BPTT give
  * the same bits with the C kernels as with the wasm ones. Where the addon or a CBLAS library is
  * missing the tests skip saying so, except under CI, which builds both (as blas.test.ts).
  */
@@ -109,22 +110,24 @@ maybe('native gate kernels (wasm-blas addon)', () => {
   });
 
   it.each([
-    // N, B, T, t, H, G
-    [2, 3, 4, 3, 8, 2], // last step: back = 0
-    [3, 5, 3, 0, 7, 3], // first step: hp = 0
-    [1, 1, 2, 1, 130, 1],
-    [4, 3, 5, 2, 12, 2],
-    [6, 1, 3, 1, 5, 3],
-    [2, 7, 2, 0, 257, 1],
-  ])('gatesBackward: N %i, B %i, T %i, step %i, H %i, %i groups: the same bytes', (N, B, T, t, H, G) => {
+    // N, B, T, t, H, m (rows per group; the sequence's N T B rows in ceil(N T B / m) groups)
+    [2, 3, 4, 3, 8, 12], // last step: back = 0; 2 groups
+    [3, 5, 3, 0, 7, 15], // first step: hp = 0; 3 groups
+    [1, 1, 2, 1, 130, 2],
+    [4, 3, 5, 2, 12, 30],
+    [6, 1, 3, 1, 5, 6],
+    [2, 7, 2, 0, 257, 28],
+    [2, 37, 3, 1, 9, 222], // blocks of more than one 16-row tile
+    [3, 21, 2, 1, 6, 8], // m not a multiple of B: a block's rows straddle groups
+  ])('gatesBackward: N %i, B %i, T %i, step %i, H %i, m %i: the same bytes', (N, B, T, t, H, m) => {
     const K = gateKernel();
     const H3 = 3 * H;
     const rows = N * B;
     const n = N * T * B;
-    const m = n / G;
+    const G = Math.ceil(n / m);
     const nh = rows * H;
     const [pDh, pBack, pDHs, pR, pZ, pN, pGhn, pHp, pDGI, pDGIT, pDGHT, pHPrev, pDgh, pBih, pBhh] = K.layout(
-      nh, nh, n * H, nh, nh, nh, nh, nh, n * H3, n * H3, n * H3, n * H, rows * H3, -G * H3, -G * H3,
+      nh, nh, n * H, nh, nh, nh, nh, nh, n * H3, G * H3 * m, G * H3 * m, n * H, rows * H3, -G * H3, -G * H3,
     );
     const rng = new Rng(200 + H, 4);
     for (const p of [pDh, pBack, pGhn, pHp]) fill(K.f32(p, nh), rng, 1, false);
@@ -132,7 +135,8 @@ maybe('native gate kernels (wasm-blas addon)', () => {
     // Activations in their ranges: r, z in (0, 1), n in (-1, 1).
     for (const p of [pR, pZ]) K.f32(p, nh).forEach((_, i, a) => (a[i] = rng.float()));
     K.f32(pN, nh).forEach((_, i, a) => (a[i] = rng.float() * 2 - 1));
-    for (const p of [pDGI, pDGIT, pDGHT]) fill(K.f32(p, n * H3), rng, 1, false);
+    fill(K.f32(pDGI, n * H3), rng, 1, false);
+    for (const p of [pDGIT, pDGHT]) fill(K.f32(p, G * H3 * m), rng, 1, false);
     fill(K.f32(pHPrev, n * H), rng, 1, false);
     fill(K.f32(pDgh, rows * H3), rng, 1, false);
     // Bias sums already holding earlier steps' contributions.

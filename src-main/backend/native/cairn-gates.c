@@ -154,10 +154,6 @@ CLONES static void forward_row(int64_t H, const char *gi, const char *gh, const 
   }
 }
 
-static inline void put(char *p, float v) {
-  memcpy(p, &v, 4);
-}
-
 /* acc[j] += (double)v[j] over n float64 values at an address of any alignment. */
 static void add_f64(char *acc, const float *v, int n) {
   double d[CH];
@@ -166,62 +162,83 @@ static void add_f64(char *acc, const float *v, int n) {
   memcpy(acc, d, (size_t)n * 8);
 }
 
+/* Rows per tile of gatesBackward's transposed writes: 16 columns of dGIT / dGHT are one 64-byte cache line. */
+enum { RT = 16 };
+
 /*
- * One row of gatesBackward. Per-row arrays as gatesBackward's; gt / ght: dGIT / dGHT at this row's
- * column of unit 0 (stride `sm` bytes per unit, `gm` bytes per gate); bih / bhh: this row's
- * group's float64 sums [3H].
+ * R consecutive rows of gatesBackward, all in one group and consecutive in the sequence (so
+ * their columns of dGIT / dGHT are adjacent). Pointers are the first row's: per-row arrays as
+ * gatesBackward's, rows H (or 3H for dgi, dgh) floats apart; gt / ght: dGIT / dGHT at the first
+ * row's column of unit 0 (`sm` bytes per unit, `gm` bytes per gate); bih / bhh: the group's
+ * float64 sums [3H].
+ *
+ * The wasm kernel writes dGIT / dGHT one float at a time, m floats apart: a cache line per
+ * store. Here a tile of up to RT rows x CH units is gathered transposed and each unit's RT
+ * columns go out as one contiguous run. The bias sums still take the rows in order, so every
+ * sum sees the same additions in the same order.
  */
-CLONES static void backward_row(int64_t H, char *dh, const char *back, const char *up, const char *tr, const char *tz, const char *tn, const char *tghn,
-                                const char *hp, char *dgi, char *dgh, char *hprev, char *gt, char *ght, size_t sm, size_t gm, char *bih, char *bhh) {
+CLONES static void backward_rows(int R, int64_t H, char *dh, const char *back, const char *up, const char *tr, const char *tz, const char *tn,
+                                 const char *tghn, const char *hp, char *dgi, char *dgh, char *hprev, char *gt, char *ght, size_t sm, size_t gm,
+                                 char *bih, char *bhh) {
   float dhv[CH], bk[CH], upv[CH], zv[CH], rv[CH], nv[CH], gn[CH], hv[CH];
   float dr[CH], dz[CH], dn[CH], dnr[CH], dhz[CH];
+  float tile[4][CH][RT];
   const size_t Hb = (size_t)H * 4, Hd = (size_t)H * 8;
   for (int64_t u0 = 0; u0 < H; u0 += CH) {
     const int len = (int)(H - u0 < CH ? H - u0 : CH);
-    const size_t o = (size_t)u0 * 4, nb = (size_t)len * 4;
-    memcpy(dhv, dh + o, nb);
-    if (back) memcpy(bk, back + o, nb);
-    else memset(bk, 0, nb);
-    memcpy(upv, up + o, nb);
-    memcpy(zv, tz + o, nb);
-    memcpy(rv, tr + o, nb);
-    memcpy(nv, tn + o, nb);
-    memcpy(gn, tghn + o, nb);
-    if (hp) memcpy(hv, hp + o, nb);
-    else memset(hv, 0, nb);
-    for (int j = 0; j < len; j++) {
-      /* The wasm kernel's order of operations, product by product. */
-      const float d = (dhv[j] + bk[j]) + upv[j];
-      const float omz = 1.0f - zv[j];
-      const float dnj = (d * omz) * (1.0f - nv[j] * nv[j]);
-      dz[j] = ((d * (hv[j] - nv[j])) * zv[j]) * omz;
-      dr[j] = ((dnj * gn[j]) * rv[j]) * (1.0f - rv[j]);
-      dnr[j] = dnj * rv[j];
-      dhz[j] = d * zv[j];
-      dn[j] = dnj;
+    const size_t nb = (size_t)len * 4, od = (size_t)u0 * 8;
+    for (int row = 0; row < R; row++) {
+      const size_t o = (size_t)row * Hb + (size_t)u0 * 4, o3 = (size_t)row * 3 * Hb + (size_t)u0 * 4;
+      memcpy(dhv, dh + o, nb);
+      if (back) memcpy(bk, back + o, nb);
+      else memset(bk, 0, nb);
+      memcpy(upv, up + o, nb);
+      memcpy(zv, tz + o, nb);
+      memcpy(rv, tr + o, nb);
+      memcpy(nv, tn + o, nb);
+      memcpy(gn, tghn + o, nb);
+      if (hp) memcpy(hv, hp + o, nb);
+      else memset(hv, 0, nb);
+      for (int j = 0; j < len; j++) {
+        /* The wasm kernel's order of operations, product by product. */
+        const float d = (dhv[j] + bk[j]) + upv[j];
+        const float omz = 1.0f - zv[j];
+        const float dnj = (d * omz) * (1.0f - nv[j] * nv[j]);
+        dz[j] = ((d * (hv[j] - nv[j])) * zv[j]) * omz;
+        dr[j] = ((dnj * gn[j]) * rv[j]) * (1.0f - rv[j]);
+        dnr[j] = dnj * rv[j];
+        dhz[j] = d * zv[j];
+        dn[j] = dnj;
+      }
+      memcpy(dgi + o3, dr, nb);
+      memcpy(dgi + o3 + Hb, dz, nb);
+      memcpy(dgi + o3 + 2 * Hb, dn, nb);
+      memcpy(dgh + o3, dr, nb);
+      memcpy(dgh + o3 + Hb, dz, nb);
+      memcpy(dgh + o3 + 2 * Hb, dnr, nb);
+      memcpy(dh + o, dhz, nb);
+      memcpy(hprev + o, hv, nb);
+      for (int j = 0; j < len; j++) {
+        tile[0][j][row] = dr[j];
+        tile[1][j][row] = dz[j];
+        tile[2][j][row] = dn[j];
+        tile[3][j][row] = dnr[j];
+      }
+      add_f64(bih + od, dr, len);
+      add_f64(bih + Hd + od, dz, len);
+      add_f64(bih + 2 * Hd + od, dn, len);
+      add_f64(bhh + 2 * Hd + od, dnr, len);
     }
-    memcpy(dgi + o, dr, nb);
-    memcpy(dgi + Hb + o, dz, nb);
-    memcpy(dgi + 2 * Hb + o, dn, nb);
-    memcpy(dgh + o, dr, nb);
-    memcpy(dgh + Hb + o, dz, nb);
-    memcpy(dgh + 2 * Hb + o, dnr, nb);
-    memcpy(dh + o, dhz, nb);
-    memcpy(hprev + o, hv, nb);
+    const size_t rb = (size_t)R * 4;
     for (int j = 0; j < len; j++) {
       const size_t p = (size_t)(u0 + j) * sm;
-      put(gt + p, dr[j]);
-      put(gt + p + gm, dz[j]);
-      put(gt + p + 2 * gm, dn[j]);
-      put(ght + p, dr[j]);
-      put(ght + p + gm, dz[j]);
-      put(ght + p + 2 * gm, dnr[j]);
+      memcpy(gt + p, tile[0][j], rb);
+      memcpy(gt + p + gm, tile[1][j], rb);
+      memcpy(gt + p + 2 * gm, tile[2][j], rb);
+      memcpy(ght + p, tile[0][j], rb);
+      memcpy(ght + p + gm, tile[1][j], rb);
+      memcpy(ght + p + 2 * gm, tile[3][j], rb);
     }
-    const size_t od = (size_t)u0 * 8;
-    add_f64(bih + od, dr, len);
-    add_f64(bih + Hd + od, dz, len);
-    add_f64(bih + 2 * Hd + od, dn, len);
-    add_f64(bhh + 2 * Hd + od, dnr, len);
   }
 }
 
@@ -314,15 +331,19 @@ static napi_value gates_backward(napi_env env, napi_callback_info info) {
   if (!inside(dBhh, (gMax + 1) * 3 * H * 8, len)) return throw_error(env, "gatesBackward: dBhh lies outside the memory");
   const size_t hb = (size_t)H * 4, h3b = 3 * hb, sm = (size_t)m * 4, gm = (size_t)H * sm;
   for (int64_t a = 0; a < N; a++) {
-    for (int64_t k = 0; k < B; k++) {
+    for (int64_t k = 0; k < B;) {
       const size_t i = (size_t)(a * B + k), rowH = i * hb;
       const size_t s = (size_t)((a * T + t) * B + k);
       const size_t g = s / (size_t)m;
+      /* Rows k.. of this block up to RT, not past the group's last row. */
+      int64_t R = B - k < RT ? B - k : RT;
+      if ((int64_t)((g + 1) * (size_t)m - s) < R) R = (int64_t)((g + 1) * (size_t)m - s);
       const size_t colm = (g * 3 * (size_t)H * (size_t)m + (s - g * (size_t)m)) * 4;
       const size_t bo = g * 3 * (size_t)H * 8;
-      backward_row(H, base + dh + rowH, back ? base + back + rowH : NULL, base + dHs + s * hb, base + r + rowH, base + z + rowH, base + n + rowH,
-                   base + ghn + rowH, hp ? base + hp + rowH : NULL, base + dGI + s * h3b, base + dgh + i * h3b, base + hPrev + s * hb, base + dGIT + colm,
-                   base + dGHT + colm, sm, gm, base + dBih + bo, base + dBhh + bo);
+      backward_rows((int)R, H, base + dh + rowH, back ? base + back + rowH : NULL, base + dHs + s * hb, base + r + rowH, base + z + rowH, base + n + rowH,
+                    base + ghn + rowH, hp ? base + hp + rowH : NULL, base + dGI + s * h3b, base + dgh + i * h3b, base + hPrev + s * hb, base + dGIT + colm,
+                    base + dGHT + colm, sm, gm, base + dBih + bo, base + dBhh + bo);
+      k += R;
     }
   }
   return NULL;
