@@ -2,7 +2,7 @@
  * The wasm-blas addon's C gate kernels (src-main/backend/native/cairn-gates.c) against the wasm
  * kernel's exports (src-shared/nn/wasm/gru-gates.as.ts): the same inputs in the same memory must
  * leave the same bytes everywhere (outputs, traces, dh, the transposed dGIT/dGHT, the float64
- * bias sums), for H a multiple of 4 and not, across the C code's 128-unit chunks and 16-row
+ * bias sums), for H a multiple of 4 and not, across the C code's 128-unit chunks and 32-row
  * tiles, odd B, several blocks and groups (also groups that split a block's rows), the first
  * (hp = 0) and last (back = 0) steps and r = 0 (no trace). Bad arguments throw, naming the
  * argument, and write nothing. And a GRUCell's forward and BPTT give
@@ -117,7 +117,7 @@ maybe('native gate kernels (wasm-blas addon)', () => {
     [4, 3, 5, 2, 12, 30],
     [6, 1, 3, 1, 5, 6],
     [2, 7, 2, 0, 257, 28],
-    [2, 37, 3, 1, 9, 222], // blocks of more than one 16-row tile
+    [2, 77, 3, 1, 9, 462], // blocks of more than one 32-row tile
     [3, 21, 2, 1, 6, 8], // m not a multiple of B: a block's rows straddle groups
   ])('gatesBackward: N %i, B %i, T %i, step %i, H %i, m %i: the same bytes', (N, B, T, t, H, m) => {
     const K = gateKernel();
