@@ -119,6 +119,9 @@ maybe('native gate kernels (wasm-blas addon)', () => {
     [2, 7, 2, 0, 257, 28],
     [2, 77, 3, 1, 9, 462], // blocks of more than one 32-row tile
     [3, 21, 2, 1, 6, 8], // m not a multiple of B: a block's rows straddle groups
+    // dGIT + dGHT of 4 MiB and more: written with non-temporal stores (x86-64), aligned runs and not.
+    [2, 32, 60, 17, 64, 3840],
+    [2, 21, 90, 89, 50, 1261],
   ])('gatesBackward: N %i, B %i, T %i, step %i, H %i, m %i: the same bytes', (N, B, T, t, H, m) => {
     const K = gateKernel();
     const H3 = 3 * H;
