@@ -173,18 +173,29 @@ enum { RT = 32 };
  * dGIT + dGHT of at least this many bytes are written with non-temporal stores: they are read
  * only by the weight-gradient products after the last step, long after, and at this size would
  * not stay in L2 anyway; streaming them saves the read of each line before it is written and
- * keeps the step's working set in cache (PG's 15 MB: backward sequence 6.4 -> 5.1 ms CPU,
- * bench PG ratio ~ +10%).
+ * keeps the step's working set in cache (PG's 15 MB: backward sequence 6.4 -> 4.5-4.7 ms CPU,
+ * bench PG CPU ratio 1.40 -> 1.64-1.77 beside it). Only whole lines: see put_run.
  */
 #define STREAM_BYTES ((wide)4 << 20)
 
-/* dst[0..R) = src[0..R) (same bits either way), non-temporal where 16-byte aligned when `stream`. */
+/*
+ * dst[0..R) = src[0..R) (same bits either way); when `stream`, the whole 64-byte lines of the run
+ * with non-temporal stores and the partial lines at its ends with plain ones: a partial line
+ * stored non-temporally costs a read-modify-write in memory (COMA's runs of 22 columns: 3x
+ * slower than plain stores), and its other part is written by the next step anyway.
+ */
 static inline void put_run(char *dst, const float *src, int R, int stream) {
 #ifdef STREAM_STORES
   if (stream) {
     int q = 0;
-    for (; q < R && ((uintptr_t)(dst + 4 * q) & 15); q++) memcpy(dst + 4 * q, src + q, 4);
-    for (; q + 4 <= R; q += 4) _mm_stream_ps((float *)(dst + 4 * q), _mm_loadu_ps(src + q));
+    for (; q < R && ((uintptr_t)(dst + 4 * q) & 63); q++) memcpy(dst + 4 * q, src + q, 4);
+    for (; q + 16 <= R; q += 16) {
+      float *d = (float *)(dst + 4 * q);
+      _mm_stream_ps(d, _mm_loadu_ps(src + q));
+      _mm_stream_ps(d + 4, _mm_loadu_ps(src + q + 4));
+      _mm_stream_ps(d + 8, _mm_loadu_ps(src + q + 8));
+      _mm_stream_ps(d + 12, _mm_loadu_ps(src + q + 12));
+    }
     if (q < R) memcpy(dst + 4 * q, src + q, (size_t)(R - q) * 4);
     return;
   }
