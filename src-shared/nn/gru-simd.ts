@@ -13,6 +13,10 @@
  * workers and vitest; a browser's main thread refuses synchronous compiles above 4 KB, and the
  * learners never run there.
  *
+ * Under the wasm-blas backend the host hands in native functions on this memory
+ * (`setKernelNative`): CBLAS for matmul / matmulAT, and C ports of gatesForward / gatesBackward
+ * (src-main/backend/native/cairn-gates.c) that write the same bits as the wasm exports.
+ *
  * How to add another kernel: write src-shared/nn/wasm/<name>.as.ts (AssemblyScript, `v128` /
  * `f32x4`, pointers as byte offsets), add it to KERNELS in scripts/build-wasm.mjs, run `npm run
  * build:wasm`, and load it the way `gateKernel` does; test it against the float64 JS reference

@@ -17,6 +17,8 @@
  * NAPI_MODULE_INIT makes it context-aware, so worker threads (the update helpers) load it too.
  * Every call checks its offsets against the buffer: a bad call throws instead of corrupting
  * memory, so a bug fails its run, not the process.
+ *
+ * The same addon carries the GRU gate kernels in C (cairn-gates.c, registered below).
  */
 #include "cairn-native.h"
 #include <dlfcn.h>
