@@ -120,11 +120,12 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       // the stock kernels; CAIRN_WASM_KERNELS=stock keeps the stock ones (A/B measurements).
       const wasm = name === 'wasm' || name === 'wasm-blas';
       if (wasm && process.env.CAIRN_WASM_KERNELS !== 'stock') registerWasmKernels();
-      // The products on CBLAS for wasm-blas, on XNNPACK and the kernel's own loops for wasm.
+      // The products on CBLAS for wasm-blas; on XNNPACK and the kernel's own loops otherwise
+      // (also when an earlier init in this process chose wasm-blas).
       if (name === 'wasm-blas' && blas) {
         registerBlasKernels(blas.addon);
         setKernelNative({ gemm: blas.addon.gemm.bind(blas.addon), ...(process.env.CAIRN_NATIVE_GATES === 'off' ? {} : { gatesForward: blas.addon.gatesForward, gatesBackward: blas.addon.gatesBackward }) });
-      } else if (name === 'wasm') {
+      } else {
         restoreStockBlasKernels();
         setKernelGemm(null);
       }

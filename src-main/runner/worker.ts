@@ -137,6 +137,9 @@ async function withOpponent(env: VecEnv, msg: StartMessage, played: PlayedOppone
 
 async function run(msg: StartMessage): Promise<void> {
   const info = await initBackend(msg.backend);
+  // Which library did the products says which numbers this run reproduces (the backend name
+  // alone does not: another machine's wasm-blas may open another BLAS).
+  if (info.blas) await send({ type: 'log', level: 'info', message: `backend wasm-blas: ${info.blas}` });
   const cfg = msg.config;
   // A researcher's env: load the module the run recorded (the launcher only records modules
   // the user chose through the CLI flag or the native file dialog).

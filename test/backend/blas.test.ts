@@ -7,6 +7,7 @@
  * missing library fails.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { addonPath, loadBlas, openBlas, type Blas } from '../../src-main/backend/blas';
@@ -14,6 +15,11 @@ import { initBackend } from '../../src-main/backend/select';
 import { BLAS_KERNELS } from '../../src-main/backend/blas-kernels';
 import { gateKernel } from '../../src-shared/nn/gru-simd';
 import { Rng } from '../../src-shared/rng';
+import { Store } from '../../src-main/db/store';
+import { Runner } from '../../src-main/runner/runner';
+import { buildConfig } from '../../src-main/service/launch';
+import { getEnv } from '../../src-shared/registry';
+import { tmpDir } from '../helpers/cli';
 
 let blas: Blas | null = null;
 let why = '';
@@ -182,4 +188,51 @@ describe('choosing wasm-blas', () => {
     // libc opens but is not a BLAS.
     if (process.platform === 'linux') expect(() => openBlas('libc.so.6')).toThrow(/libc\.so\.6: the library has no cblas_sgemm/);
   });
+});
+
+maybe('runs on wasm-blas (real worker processes, a real SQLite file)', () => {
+  const dir = tmpDir('cairn-blas-');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function runs(store: Store, preset: string, backends: ('wasm' | 'wasm-blas')[], seed: number): Promise<number[]> {
+    const config = buildConfig({ preset, sets: ['train.episodes=4', 'train.numEnvs=4', 'env.episodeLimit=50'] });
+    const { id: envId, ...envValues } = config.env;
+    const metricKeys = [...getEnv(envId)!.spec(envValues).metricKeys];
+    const ids: number[] = [];
+    for (const backend of backends) {
+      const id = await store.createRun({ name: `${preset} ${backend}`, preset, config, seed, episodesTotal: 4, host: 'test', metricKeys });
+      const runner = new Runner({ store, maxParallel: 1, backend });
+      runner.enqueue(id);
+      await runner.idle();
+      runner.close();
+      ids.push(id);
+    }
+    return ids;
+  }
+  const series = async (store: Store, id: number, key: string) => Array.from((await store.metricSeries(id, key)).value);
+
+  for (const preset of ['manitokan-pg-history', 'manitokan-coma-history']) {
+    it(`${preset}: the same (config, seed) repeats on wasm-blas, differs from wasm by rounding only, and the run says which BLAS`, async () => {
+      const store = await Store.open(path.join(dir, `${preset}.db`));
+      const [a, b, w] = await runs(store, preset, ['wasm-blas', 'wasm-blas', 'wasm'], 7);
+      for (const id of [a, b]) {
+        const run = (await store.getRun(id))!;
+        expect(run.status, run.error ?? '').toBe('done');
+        expect(run.backend).toBe('wasm-blas');
+        expect((await store.runLog(id)).map((l) => l.message)).toContain(`backend wasm-blas: ${blas!.describe}`);
+      }
+      expect((await store.getRun(w))!.backend).toBe('wasm');
+      const keys = (await store.metricKeys(a)).filter((k) => k !== 'charts/env_steps_per_s');
+      expect(keys.length).toBeGreaterThan(5);
+      for (const key of keys) expect(await series(store, b, key), key).toEqual(await series(store, a, key));
+      // The products really ran on CBLAS in the worker: the losses move in the last bits ...
+      const loss = keys.find((k) => k.startsWith('losses/'))!;
+      const la = await series(store, a, loss);
+      const lw = await series(store, w, loss);
+      expect(la).not.toEqual(lw);
+      // ... and by rounding only in the first update.
+      expect(Math.abs(la[0] - lw[0])).toBeLessThan(1e-4 * (1 + Math.abs(lw[0])));
+      await store.close();
+    });
+  }
 });
