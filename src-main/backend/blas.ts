@@ -74,11 +74,29 @@ export function openBlas(choice?: string): Blas {
     try {
       const got = addon.open(lib);
       const name = got.config ? got.config.split(' ').slice(0, 2).join(' ') : path.basename(lib);
-      return { addon, describe: `${name}${got.core ? ` (${got.core})` : ''} from ${lib}` };
+      return { addon, describe: `${name}${got.core ? ` (${got.core})` : ''} from ${lib}${staleness(file, addon)}` };
     } catch (e) {
       tried.push(`${lib}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   const hint = process.platform === 'linux' ? '; on Debian/Ubuntu: apt-get install libopenblas0-pthread' : '';
   throw new Error(`no CBLAS library could be opened (${tried.join('; ') || 'none known on this platform'})${hint}`);
+}
+
+/**
+ * What a log line adds when the addon lags its sources (a `git pull` without `npm install`):
+ * it still works, with whatever it has; the run's log says so and how to fix it.
+ */
+function staleness(file: string, addon: BlasAddon): string {
+  const notes: string[] = [];
+  if (!addon.gatesForward || !addon.gatesBackward) notes.push('gate kernels: wasm, this addon predates the C ones');
+  // The sources sit beside this module in a checkout; a bundled app has none to compare.
+  const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'native');
+  try {
+    const built = fs.statSync(file).mtimeMs;
+    if (fs.readdirSync(dir).some((f) => /\.[ch]$/.test(f) && fs.statSync(path.join(dir, f)).mtimeMs > built)) notes.push('older than its sources');
+  } catch {
+    /* no sources here */
+  }
+  return notes.length ? `; stale build (${notes.join('; ')}): run npm run build:native` : '';
 }
