@@ -27,6 +27,13 @@ import type { GRUCell } from './gru';
 import { readInto, upload } from './tensor-io';
 import type { Tensor, Tf } from './tf';
 
+/** The kernel's gatesBackwardRows (appended to gru-gates.as.ts by issue-15q; gru-simd.ts's export list is another helper's). */
+type GatesBackwardRows = (
+  N: number, B: number, T: number, t: number, H: number,
+  dh: number, back: number, dHs: number, r: number, z: number, n: number, ghn: number, hp: number,
+  dGI: number, dGH: number, hPrev: number,
+) => void;
+
 /**
  * lnGruLayerGroups' contract (xs: G tensors [1, L*S, in] or one [G, L*S, in]; h0 [G][S][H];
  * returns the LayerNorm outputs [G, L*S, H]) with the host gemm `gemm`. The caller checked
@@ -98,38 +105,36 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
         const dc = tf.add(tf.mul(dNormed, invS), tf.mul(tf.div(dVar, H), tf.mul(cS, 2)));
         const dHsT = tf.add(dc, tf.div(tf.sum(tf.neg(dc), 2, true), H));
         const Kb = gateKernel();
-        const [qR, qZ, qN, qGhn, qH, qH0, qDHs, qDGI, qDGIT, qDGHT, qHPrev, qDgh, qDh, qBack, qBih, qBhh, qWh, qX, qWi, qDX, qDWi, qDWh] = Kb.layout(
-          ...traceCounts, gn, G * rows * H, G * rows * H3, G * rows * H3, G * rows * H3, G * rows * H, gn * 3, gn, gn, -G * H3, -G * H3,
+        const [qR, qZ, qN, qGhn, qH, qH0, qDHs, qDGI, qDGH, qHPrev, qDh, qBack, qOnes, qDBi, qDBh, qWh, qX, qWi, qDX, qDWi, qDWh] = Kb.layout(
+          ...traceCounts, gn, G * rows * H, G * rows * H3, G * rows * H3, G * rows * H, gn, gn, rows, G * H3, G * H3,
           G * H * H3, G * rows * I, G * I * H3, G * rows * I, G * I * H3, G * H * H3,
         );
         const memB = Kb.k.memory.buffer;
+        const k = Kb.k as typeof Kb.k & { gatesBackwardRows: GatesBackwardRows };
         Kb.f32(qR, trace.length).set(trace);
         Kb.f32(qH0, gn).set(h0);
         readInto(tf, dHsT, Kb.f32(qDHs, G * rows * H));
         readInto(tf, whS, Kb.f32(qWh, G * H * H3));
         Kb.f32(qDh, gn).fill(0);
-        const dBih = Kb.f64(qBih, G * H3).fill(0);
-        const dBhh = Kb.f64(qBhh, G * H3).fill(0);
+        Kb.f32(qOnes, rows).fill(1);
         for (let t = L - 1; t >= 0; t--) {
           const o = (t * gn) << 2;
-          Kb.k.gatesBackward(
-            G, S, L, t, H, rows,
-            qDh, t === L - 1 ? 0 : qBack, qDHs, qR + o, qZ + o, qN + o, qGhn + o, t > 0 ? qH + o - (gn << 2) : qH0,
-            qDGI, qDGIT, qDGHT, qHPrev, qDgh, qBih, qBhh,
-          );
-          // dL/dh_{t-1}'s recurrent part dG_hh W_hh^T (W_hh [H][3H] read transposed in place).
-          if (t > 0) for (let g = 0; g < G; g++) gemm(memB, 1, S, H, H3, qDgh + ((g * S * H3) << 2), 0, 0, qWh + ((g * H * H3) << 2), 0, 1, qBack + ((g * n) << 2), 0, 0);
+          k.gatesBackwardRows(G, S, L, t, H, qDh, t === L - 1 ? 0 : qBack, qDHs, qR + o, qZ + o, qN + o, qGhn + o, t > 0 ? qH + o - (gn << 2) : qH0, qDGI, qDGH, qHPrev);
+          // dL/dh_{t-1}'s recurrent part dG_hh W_hh^T (step t's rows of each group; W_hh [H][3H] read transposed in place).
+          if (t > 0) for (let g = 0; g < G; g++) gemm(memB, 1, S, H, H3, qDGH + (((g * L + t) * S * H3) << 2), 0, 0, qWh + ((g * H * H3) << 2), 0, 1, qBack + ((g * n) << 2), 0, 0);
         }
-        // The hidden side's r and z bias gradients are the input side's (the kernel sums only its n part).
-        for (let g = 0; g < G; g++) for (let c = 0; c < 2 * H; c++) dBhh[g * H3 + c] = dBih[g * H3 + c];
         readX(Kb, xsS, qX);
         readInto(tf, wiS, Kb.f32(qWi, G * I * H3));
         for (let g = 0; g < G; g++) {
           const dgi = qDGI + ((g * rows * H3) << 2);
-          // dW_ih = X^T dG_ih, dW_hh = H_prev^T dG_hh (dG_hh stored transposed), dX = dG_ih W_ih^T: in the variables' layouts, no copies.
+          const dgh = qDGH + ((g * rows * H3) << 2);
+          // dW_ih = X^T dG_ih, dW_hh = H_prev^T dG_hh, dX = dG_ih W_ih^T in the variables' layouts
+          // (transposed operands read in place); the biases' gradients as column sums (1^T dG).
           gemm(memB, 1, I, H3, rows, qX + ((g * rows * I) << 2), 0, 1, dgi, 0, 0, qDWi + ((g * I * H3) << 2), 0, 0);
-          gemm(memB, 1, H, H3, rows, qHPrev + ((g * rows * H) << 2), 0, 1, qDGHT + ((g * H3 * rows) << 2), 0, 1, qDWh + ((g * H * H3) << 2), 0, 0);
+          gemm(memB, 1, H, H3, rows, qHPrev + ((g * rows * H) << 2), 0, 1, dgh, 0, 0, qDWh + ((g * H * H3) << 2), 0, 0);
           gemm(memB, 1, rows, I, H3, dgi, 0, 0, qWi + ((g * I * H3) << 2), 0, 1, qDX + ((g * rows * I) << 2), 0, 0);
+          gemm(memB, 1, 1, H3, rows, qOnes, 0, 0, dgi, 0, 0, qDBi + ((g * H3) << 2), 0, 0);
+          gemm(memB, 1, 1, H3, rows, qOnes, 0, 0, dgh, 0, 0, qDBh + ((g * H3) << 2), 0, 0);
         }
         const dxs = stacked
           ? [upload(tf, Kb.f32(qDX, G * rows * I), [G, rows, I])]
@@ -137,9 +142,9 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
         return [
           ...dxs,
           upload(tf, Kb.f32(qDWi, G * I * H3), [G, I, H3]),
-          tf.tensor1d(Float32Array.from(dBih)),
+          upload(tf, Kb.f32(qDBi, G * H3), [G * H3]),
           upload(tf, Kb.f32(qDWh, G * H * H3), [G, H, H3]),
-          tf.tensor1d(Float32Array.from(dBhh)),
+          upload(tf, Kb.f32(qDBh, G * H3), [G * H3]),
           dGain,
           dBias,
         ];
