@@ -35,6 +35,26 @@ type GatesBackwardRows = (
 ) => void;
 
 /**
+ * Reused trace buffers per cell (megabytes at IPPO's sizes, one per forward until its backward
+ * ran): a fresh array per call cost its zeroing and the GC. A forward whose backward never runs
+ * (no tape) leaves its buffer to the GC.
+ */
+const traces = new WeakMap<GRUCell, Float32Array[]>();
+
+function takeTrace(cell: GRUCell, n: number): Float32Array {
+  const free = traces.get(cell);
+  const i = free ? free.findIndex((b) => b.length === n) : -1;
+  return i >= 0 ? free!.splice(i, 1)[0] : new Float32Array(n);
+}
+
+function giveTrace(cell: GRUCell, b: Float32Array): void {
+  const free = traces.get(cell) ?? [];
+  // A few at most: shapes change rarely, and a sweep of sizes should not pin memory.
+  if (free.length < 4) free.push(b);
+  traces.set(cell, free);
+}
+
+/**
  * lnGruLayerGroups' contract (xs: G tensors [1, L*S, in] or one [G, L*S, in]; h0 [G][S][H];
  * returns the LayerNorm outputs [G, L*S, H]) with the host gemm `gemm`. The caller checked
  * the shapes.
@@ -84,7 +104,8 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
     const hs = K.f32(pH, TH);
     const all = K.f32(pAll, G * rows * H);
     for (let t = 0; t < L; t++) for (let g = 0; g < G; g++) all.set(hs.subarray((t * G + g) * n, (t * G + g + 1) * n), (g * L + t) * n);
-    const trace = K.f32(pR, pX / 4 - pR / 4).slice();
+    const trace = takeTrace(cell, pX / 4 - pR / 4);
+    trace.set(K.f32(pR, trace.length));
     const hAll = upload(tf, all, [G, rows, H]);
     const gainR = tf.reshape(lnwV, [G, 1, H]);
     const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
@@ -112,6 +133,7 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
         const memB = Kb.k.memory.buffer;
         const k = Kb.k as typeof Kb.k & { gatesBackwardRows: GatesBackwardRows };
         Kb.f32(qR, trace.length).set(trace);
+        giveTrace(cell, trace);
         Kb.f32(qH0, gn).set(h0);
         readInto(tf, dHsT, Kb.f32(qDHs, G * rows * H));
         readInto(tf, whS, Kb.f32(qWh, G * H * H3));
