@@ -15,6 +15,9 @@ import { PpoNet } from '../../src-shared/nn/ppo-net';
 import { ppoKernel } from '../../src-shared/nn/ppo-kernel';
 import type { Tf } from '../../src-shared/nn/tf';
 import { Rng } from '../../src-shared/rng';
+import { ippoEntry } from '../../src-shared/algos/ippo';
+import { mappoEntry } from '../../src-shared/algos/mappo';
+import { runTrace } from '../algos/helpers';
 
 let why = '';
 try {
@@ -129,6 +132,32 @@ maybe('PpoNet GRU layer on the host gemm (wasm-blas)', () => {
     expect(Buffer.from(b.value.buffer).equals(Buffer.from(a.value.buffer))).toBe(true);
     for (const [k, g] of Object.entries(a.grads)) expect(Buffer.from(b.grads[k].buffer).equals(Buffer.from(g.buffer)), k).toBe(true);
     net.params.dispose();
+  });
+});
+
+// A whole trainer on wasm-blas: (config, seed) gives the same run again, and the host path is
+// what ran (the switch off gives another run: other rounding).
+maybe('IPPO and MAPPO on wasm-blas', () => {
+  beforeAll(async () => {
+    await initBackend('wasm-blas');
+  });
+  afterAll(async () => {
+    await initBackend('wasm');
+  });
+  const cfg = { numEnvs: 3, env: { episodeLimit: 12 }, algo: { epochs: 2 }, seed: 5 };
+  it.each([
+    ['ippo', ippoEntry],
+    ['mappo', mappoEntry],
+  ] as const)('%s: two rounds twice give the same episodes, stats and weights', async (_n, entry) => {
+    const a = await runTrace(entry, cfg, 2);
+    const b = await runTrace(entry, cfg, 2);
+    expect(b).toBe(a);
+    ppoKernel.hostGates = false;
+    try {
+      expect(await runTrace(entry, cfg, 2)).not.toBe(a);
+    } finally {
+      ppoKernel.hostGates = true;
+    }
   });
 });
 
