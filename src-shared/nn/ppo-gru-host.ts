@@ -175,3 +175,40 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
   });
   return op(...xs, cell.weightIh, cell.biasIh, cell.weightHh, cell.biasHh, cell.lnWeight!, cell.lnBias!);
 }
+
+/**
+ * One rollout step of the GRU on the host gemm and the gate kernel (PpoNet.step on wasm-blas):
+ * x [G, R, in] and h_{t-1} [G][R][H] -> h_t into hNext and as [G, R, H]. Instead of
+ * GRUCell.stepRows, whose PPO cells run the float64 JS gates ('f64-js', the wasm bits) with two
+ * tfjs matmuls per step: here the gate formulas are the kernel's, as lnGruLayerHost's forward
+ * uses them in the update, so the update's first epoch recomputes the rollout's states with the
+ * same gate arithmetic.
+ */
+export function gruStepHost(tf: Tf, gemm: MemoryGemm, cell: GRUCell, x: Tensor, hPrev: Float32Array, hNext: Float32Array): Tensor {
+  const G = cell.groups;
+  const H = cell.hiddenSize;
+  const H3 = 3 * H;
+  const I = cell.inputSize;
+  const R = x.shape[1] as number;
+  const rows = G * R;
+  const nh = rows * H;
+  if (x.rank !== 3 || x.shape[0] !== G || x.shape[2] !== I || hPrev.length !== nh || hNext.length !== nh) {
+    throw new Error(`gruStepHost: x [${x.shape}] and hidden buffers of ${hPrev.length} / ${hNext.length} values do not match [${G}, R, ${I}] with ${H} units`);
+  }
+  const K = gateKernel();
+  const [pX, pWi, pBi, pWh, pBh, pGi, pGh, pHp, pHo] = K.layout(rows * I, G * I * H3, G * H3, G * H * H3, G * H3, rows * H3, rows * H3, nh, nh);
+  readInto(tf, x, K.f32(pX, rows * I));
+  readInto(tf, cell.weightIh, K.f32(pWi, G * I * H3));
+  readInto(tf, cell.biasIh, K.f32(pBi, G * H3));
+  readInto(tf, cell.weightHh, K.f32(pWh, G * H * H3));
+  readInto(tf, cell.biasHh, K.f32(pBh, G * H3));
+  K.f32(pHp, nh).set(hPrev);
+  const mem = K.k.memory.buffer;
+  for (let g = 0; g < G; g++) {
+    gemm(mem, 1, R, H3, I, pX + ((g * R * I) << 2), 0, 0, pWi + ((g * I * H3) << 2), 0, 0, pGi + ((g * R * H3) << 2), pBi + ((g * H3) << 2), 0);
+    gemm(mem, 1, R, H3, H, pHp + ((g * R * H) << 2), 0, 0, pWh + ((g * H * H3) << 2), 0, 0, pGh + ((g * R * H3) << 2), pBh + ((g * H3) << 2), 0);
+  }
+  K.k.gatesForward(1, rows, H, pGi, 0, pGh, pHp, pHo, 0, 0, 0, 0);
+  hNext.set(K.f32(pHo, nh));
+  return upload(tf, hNext, [G, R, H]);
+}

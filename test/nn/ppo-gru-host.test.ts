@@ -135,6 +135,47 @@ maybe('PpoNet GRU layer on the host gemm (wasm-blas)', () => {
   });
 });
 
+/** PpoNet.step's outputs and next states for R rows per group. */
+function stepRun(net: PpoNet, host: boolean, G: number, R: number, P: number, K: number, E: number, seed: number): { out: Float32Array; h: Float32Array } {
+  const rng = new Rng(seed, 9);
+  const H = 8;
+  const hPrev = Float32Array.from({ length: G * R * H }, () => rng.normal() * 0.5);
+  const hNext = new Float32Array(G * R * H);
+  ppoKernel.hostGates = host;
+  try {
+    const out = tf.tidy(() => {
+      const p = tf.tensor(Float32Array.from({ length: G * R * P * K }, () => rng.int(4) * 0.5), [G, R * P, K]);
+      const e = E > 0 ? tf.tensor(Float32Array.from({ length: G * R * E }, () => rng.int(2)), [G, R, E]) : null;
+      return net.step(p as never, e as never, R, hPrev, hNext);
+    });
+    return { out, h: hNext.slice() };
+  } finally {
+    ppoKernel.hostGates = true;
+  }
+}
+
+maybe('PpoNet.step on the host gemm (wasm-blas)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm-blas');
+  });
+  afterAll(async () => {
+    await initBackend('wasm');
+  });
+  it.each([
+    ['per-agent actors', 1, 12, 5, 2, 6],
+    ['state critic (convolution)', 4, 9, 0, 1, 5],
+  ] as const)('%s: GRUCell.stepRows within 2e-4', (_n, P, K, E, G, R) => {
+    const { net } = setup(P, K, E, G, 1, R);
+    const ref = stepRun(net, false, G, R, P, K, E, 3);
+    const got = stepRun(net, true, G, R, P, K, E, 3);
+    expect(relDiff(got.h, ref.h)).toBeLessThan(2e-4);
+    expect(relDiff(got.out, ref.out)).toBeLessThan(2e-4);
+    // Not vacuous: the paths differ (float64 JS gates vs the kernel's float32 ones).
+    expect(Buffer.from(got.h.buffer).equals(Buffer.from(ref.h.buffer))).toBe(false);
+    net.params.dispose();
+  });
+});
+
 // A whole trainer on wasm-blas: (config, seed) gives the same run again, and the host path is
 // what ran (the switch off gives another run: other rounding).
 maybe('IPPO and MAPPO on wasm-blas', () => {
@@ -174,6 +215,10 @@ describe('PpoNet GRU layer on plain wasm: the host path is never taken', () => {
     expect(on.kernels).toBe(off.kernels);
     expect(Buffer.from(on.value.buffer).equals(Buffer.from(off.value.buffer))).toBe(true);
     for (const [k, g] of Object.entries(off.grads)) expect(Buffer.from(on.grads[k].buffer).equals(Buffer.from(g.buffer)), k).toBe(true);
+    const a = stepRun(net, false, 2, 6, 1, 12, 5, 4);
+    const b = stepRun(net, true, 2, 6, 1, 12, 5, 4);
+    expect(Buffer.from(b.h.buffer).equals(Buffer.from(a.h.buffer))).toBe(true);
+    expect(Buffer.from(b.out.buffer).equals(Buffer.from(a.out.buffer))).toBe(true);
     net.params.dispose();
   });
 });
