@@ -518,12 +518,12 @@ export async function abWasmKernels(o: { seconds: number; reps: number; labels?:
  * give the same bits (test/algos/ppo-sequence.test.ts), so only speed differs. Reports env
  * steps per second of process CPU time (steadier than wall time on a loaded machine), wall
  * ms per lock-step step, and kernel calls per round.
- * `host: true` (`--ab-ppo-host`, wasm-blas): A = the GRU layer as lnGruLayerGroups, B = on the
- * host gemm and gate kernel (lnGruLayerHost, ppoKernel.hostGates; other rounding), same rows.
+ * `host: true` (`--ab-ppo-host`, wasm-blas): A = the GRU as on wasm (lnGruLayerGroups, stepRows), B = on the
+ * host gemm and gate kernel (lnGruLayerHost, gruStepHost; ppoKernel.hostGates; other rounding), same rows.
  */
 export async function abPpoSequence(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void; host?: boolean }): Promise<string> {
   const rows = VS_ROWS.filter((r) => (r.label === 'ippo' || r.label === 'mappo') && (!o.labels || o.labels.includes(r.label)));
-  const what = o.host ? 'GRU layer lnGruLayerGroups (A) vs on the host gemm (B)' : 'per-step reference (A) vs batched (B)';
+  const what = o.host ? 'GRU as on wasm (A) vs on the host gemm and gate kernel (B, update and rollout step)' : 'per-step reference (A) vs batched (B)';
   // A is `reference` true: the per-step network, or the GRU layer off the host gemm.
   const setA = (a: boolean): void => {
     if (o.host) ppoKernel.hostGates = !a;
