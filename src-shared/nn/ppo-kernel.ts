@@ -42,6 +42,9 @@
  * Only on the wasm backend, where those are tfjs's bits; elsewhere (cpu, tfjs-node, webgl)
  * PpoNet runs lnGruLayer per group. `ppoKernel.matmul = false` does that on wasm too (the path
  * before; bench A/B and checks).
+ * On wasm-blas (a host gemm set: kernelHostGemm) lnGruLayerGroups hands the layer to
+ * lnGruLayerHost (nn/ppo-gru-host.ts: the gate kernel's fused gates and whole-operand gemms,
+ * other rounding) unless `ppoKernel.hostGates` is false; on wasm it never does (issue-15q).
  *
  * The kernel's memory is shared by every user in the process and laid out per call
  * (gru-simd.ts): the forward and the backward each lay out what they need when they start and
