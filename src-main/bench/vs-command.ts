@@ -14,6 +14,7 @@ export const VS_FLAGS = {
   rss: { type: 'boolean' },
   'ab-kernels': { type: 'boolean' },
   'ab-ppo': { type: 'boolean' },
+  'ab-ppo-host': { type: 'boolean' },
   'ab-threads': { type: 'boolean' },
   'ab-moa': { type: 'boolean' },
   rounds: { type: 'string' },
@@ -30,6 +31,7 @@ export const VS_HELP =
   '--profile: where each learner\'s round goes (env, rollout and update kernels and JS, GC, kernel calls).\n' +
   '--ab-kernels: wasm only, each learner with the stock kernels and with Cairn\'s overrides, alternating --reps times.\n' +
   '--ab-ppo: IPPO and MAPPO with the per-step reference network and the batched one (same bits), alternating --reps times; CPU-time env-steps/s and kernels per round.\n' +
+  '--ab-ppo-host: wasm-blas only, IPPO and MAPPO with the GRU (update and rollout step) as on wasm and on the host gemm and gate kernel (other rounding), alternating --reps times.\n' +
   '--ab-threads: IPPO, MAPPO and PG at algo.updateThreads 1 and 2 (same bits), alternating --reps times; wall, CPU and main-thread CPU ms per round.\n' +
   '--ab-moa: F2A2 with the full MOA (character, mental, natural nets) vs the impromptu net alone, CPU ms per round, alternating --reps times.\n' +
   '--rss: memory of a long run, per learner: --rounds N (300) rounds, RSS / heap / live tensors sampled every N/10 (--every K to choose), --envs B copies (32), --episode-limit T (default: the preset value); under node --expose-gc each sample follows a full GC; with a PPO helper thread, its own heap, wasm memory and tensors too.\n';
@@ -70,6 +72,11 @@ export async function benchVsCommand(values: Record<string, unknown>, backend: s
   }
   if (values['ab-threads']) {
     process.stdout.write(await abPpoThreads({ seconds, reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), labels, log }));
+    return;
+  }
+  if (values['ab-ppo-host']) {
+    if (backend !== 'wasm-blas') throw new UsageError(`--ab-ppo-host: compares paths of the wasm-blas backend, but the backend is ${backend} (use --backend wasm-blas)`);
+    process.stdout.write(await abPpoSequence({ seconds, reps: intFlag('reps', values.reps as string | undefined, 3, 1, 100), labels, log, host: true }));
     return;
   }
   if (values['ab-ppo']) {

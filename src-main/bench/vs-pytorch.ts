@@ -30,6 +30,7 @@ import { RoundProbe, type RoundProfile } from './round-probe';
 import { registerWasmKernels, restoreStockWasmKernels } from '../backend/wasm-kernels';
 import { wasmThreadsChoice } from '../backend/wasm-threads';
 import { ppoSequencePath } from '../../src-shared/nn/ppo-net';
+import { ppoKernel } from '../../src-shared/nn/ppo-kernel';
 
 /** One row: a Cairn preset, and the PyTorch program's learner (null: Cairn only). */
 export interface VsRow {
@@ -517,10 +518,18 @@ export async function abWasmKernels(o: { seconds: number; reps: number; labels?:
  * give the same bits (test/algos/ppo-sequence.test.ts), so only speed differs. Reports env
  * steps per second of process CPU time (steadier than wall time on a loaded machine), wall
  * ms per lock-step step, and kernel calls per round.
+ * `host: true` (`--ab-ppo-host`, wasm-blas): A = the GRU as on wasm (lnGruLayerGroups, stepRows), B = on the
+ * host gemm and gate kernel (lnGruLayerHost, gruStepHost; ppoKernel.hostGates; other rounding), same rows.
  */
-export async function abPpoSequence(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void }): Promise<string> {
+export async function abPpoSequence(o: { seconds: number; reps: number; labels?: string[]; log: (s: string) => void; host?: boolean }): Promise<string> {
   const rows = VS_ROWS.filter((r) => (r.label === 'ippo' || r.label === 'mappo') && (!o.labels || o.labels.includes(r.label)));
-  const out: string[] = [`\nPPO update, per-step reference (A) vs batched (B), alternating ${o.reps} times (load ${os.loadavg()[0].toFixed(1)} at start)`];
+  const what = o.host ? 'GRU as on wasm (A) vs on the host gemm and gate kernel (B, update and rollout step)' : 'per-step reference (A) vs batched (B)';
+  // A is `reference` true: the per-step network, or the GRU layer off the host gemm.
+  const setA = (a: boolean): void => {
+    if (o.host) ppoKernel.hostGates = !a;
+    else ppoSequencePath.reference = a;
+  };
+  const out: string[] = [`\nPPO update, ${what}, alternating ${o.reps} times (load ${os.loadavg()[0].toFixed(1)} at start)`];
   out.push(`${'learner'.padEnd(10)} ${'A cpu sps'.padStart(10)} ${'B cpu sps'.padStart(10)} ${'B/A cpu'.padStart(8)}  ${'per rep'.padEnd(16)} ${'A ms/step'.padStart(10)} ${'B ms/step'.padStart(10)} ${'A kernels'.padStart(10)} ${'B kernels'.padStart(10)}`);
   for (const row of rows) {
     const l = makeLearner(row.preset);
@@ -530,8 +539,8 @@ export async function abPpoSequence(o: { seconds: number; reps: number; labels?:
       await l.trainer.round();
       for (let rep = 0; rep < o.reps; rep++) {
         for (const reference of [true, false]) {
-          o.log(`ab-ppo: ${row.label} rep ${rep + 1} ${reference ? 'reference' : 'batched'} ...`);
-          ppoSequencePath.reference = reference;
+          o.log(`ab-ppo: ${row.label} rep ${rep + 1} ${reference ? 'A' : 'B'} ...`);
+          setA(reference);
           const m = await measure(l, o.seconds, 1, false);
           const side = reference ? a : b;
           side.cpu.push(m.cpuSps);
@@ -541,6 +550,7 @@ export async function abPpoSequence(o: { seconds: number; reps: number; labels?:
       }
     } finally {
       ppoSequencePath.reference = false;
+      ppoKernel.hostGates = true;
       l.trainer.dispose();
     }
     const per = b.cpu.map((x, i) => (x / a.cpu[i]).toFixed(2)).join(' ');

@@ -53,7 +53,7 @@ export async function bench(argv: string[]): Promise<void> {
   checkVsFlags(values);
   const log = (s: string) => process.stderr.write(s + '\n');
   const backend = (await initBackend(backendChoice(values.backend))).name;
-  if (values['vs-pytorch'] || values.profile || values.rss || values['ab-kernels'] || values['ab-ppo'] || values['ab-threads'] || values['ab-moa']) return benchVsCommand(values, backend, log);
+  if (values['vs-pytorch'] || values.profile || values.rss || values['ab-kernels'] || values['ab-ppo'] || values['ab-ppo-host'] || values['ab-threads'] || values['ab-moa']) return benchVsCommand(values, backend, log);
 
   const envs = benchEnvs(secs, log);
   const agentSteps = benchAgentSteps(secs, log);

@@ -261,3 +261,12 @@ export function gateRowsSimd(
     tr.ghn.set(K.f32(pGhn, nh), trOff);
   }
 }
+
+/**
+ * The host's gemm `setKernelNative` (or `setKernelGemm`) installed (the `wasm-blas` backend), or null (plain wasm: the
+ * kernel's own loops). Paths that sum in another order than tfjs-wasm's run only when this is
+ * set, so `wasm` keeps its bits (issue-15q: nn/ppo-gru-host.ts).
+ */
+export function kernelHostGemm(): MemoryGemm | null {
+  return hostNative?.gemm ?? null;
+}

@@ -42,12 +42,16 @@
  * Only on the wasm backend, where those are tfjs's bits; elsewhere (cpu, tfjs-node, webgl)
  * PpoNet runs lnGruLayer per group. `ppoKernel.matmul = false` does that on wasm too (the path
  * before; bench A/B and checks).
+ * On wasm-blas (a host gemm set: kernelHostGemm) lnGruLayerGroups hands the layer to
+ * lnGruLayerHost (nn/ppo-gru-host.ts: the gate kernel's fused gates and whole-operand gemms,
+ * other rounding) unless `ppoKernel.hostGates` is false; on wasm it never does (issue-15q).
  *
  * The kernel's memory is shared by every user in the process and laid out per call
  * (gru-simd.ts): the forward and the backward each lay out what they need when they start and
  * use it only until they return (no other kernel user runs in between).
  */
-import { gateKernel } from './gru-simd';
+import { gateKernel, kernelHostGemm } from './gru-simd';
+import { lnGruLayerHost } from './ppo-gru-host';
 import type { GRUCell } from './gru';
 import { blockSums, lnGruGateGrads } from './ppo-gru';
 import { readInto, upload } from './tensor-io';
@@ -57,9 +61,10 @@ import type { Tensor, Tf } from './tf';
  * Bench and check switches (same bits either way): `matmul` false = lnGruLayer per group with
  * tfjs's matmuls (the path before issue-15i); `layers` false = the feed-forward layers (conv,
  * fc1, fc2, head) per group on tfjs (blockLinear, the path before issue-15f), the GRU layer
- * still all groups at once.
+ * still all groups at once. `hostGates` (wasm-blas only, other rounding): false = the GRU layer
+ * as lnGruLayerGroups' per-step tfjs ops there too, true = lnGruLayerHost (nn/ppo-gru-host.ts).
  */
-export const ppoKernel = { matmul: true, layers: true };
+export const ppoKernel = { matmul: true, layers: true, hostGates: true };
 
 /** Whether PpoNet's GRU layer runs as lnGruLayerGroups here (the same bits only on wasm). */
 export function ppoKernelOn(tf: Tf): boolean {
@@ -110,6 +115,10 @@ export function lnGruLayerGroups(tf: Tf, xIn: readonly Tensor[] | Tensor, cell: 
   if (G !== cell.groups || !cell.lnWeight || !cell.lnBias || h0.length !== gn || xs.some((x) => x.rank !== 3 || x.shape[0] !== (stacked ? G : 1) || x.shape[1] !== rows || x.shape[2] !== inDim)) {
     throw new Error(`lnGruLayerGroups: ${G} inputs [${xs[0]?.shape}] and h0 of ${h0.length} values do not match ${cell.groups} groups of ${L} x ${S} rows, in ${inDim}, H ${H} (LayerNorm needed)`);
   }
+  // On wasm-blas (a host gemm set) the whole recurrence in the gate kernel and BLAS: other
+  // rounding, so never on wasm, whose bits the goldens pin.
+  const hostGemm = kernelHostGemm();
+  if (hostGemm && ppoKernel.hostGates) return lnGruLayerHost(tf, hostGemm, xIn, cell, h0, L, S);
   const wBytes = (g: number, j: number, d: number) => ((g * 3 + j) * d * H) << 2;
   /** w [G][d][3H] (row-major) into dst as [G][3][d][H]; `transpose`: [G][3][H][d] (W_j^T). */
   const stageW = (w: Float32Array, d: number, dst: Float32Array, transpose: boolean): void => {

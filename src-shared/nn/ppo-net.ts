@@ -3,11 +3,15 @@
  * LayerNorm GRU -> head in G parameter groups, with its batched training forward and the
  * per-step reference it is checked against. Moved out of algos/ppo-trainer.ts so the trainer
  * reads as the PPO update; the reasons for each kernel choice are at the functions.
+ * On wasm-blas (a host gemm set) the GRU runs on it and the gate kernel in the update
+ * (lnGruLayerHost) and in the rollout step (gruStepHost): nn/ppo-gru-host.ts, issue-15q.
  */
 import { concatDiff } from './conv';
 import { GRUCell } from './gru';
 import { blockLinear, gateStep, gateWeights, GroupPieces, layerNormWeights, layerNormLast, lnGruLayer, lnGruSequence, ppoStaging, uploadTransposedBlocks } from './ppo-gru';
 import { Linear, groupedLinear, type Activation } from './mlp';
+import { kernelHostGemm } from './gru-simd';
+import { gruStepHost } from './ppo-gru-host';
 import { lnGruLayerGroups, ppoHeadGroups, ppoHeadInfer, ppoKernel, ppoKernelOn, ppoTrunkGroups, ppoTrunkInfer, type TrunkParams, type TrunkShape } from './ppo-kernel';
 import { ParamSet } from './params';
 import { assignConstant, assignOrthogonal } from './ppo';
@@ -93,6 +97,12 @@ export class PpoNet {
    * One rollout step for R rows per group (not differentiable): reads hPrev, writes hNext
    * ([G * R, H] on the CPU). Returns the head outputs [G * R, outputs], read back once.
    */
+  /** The GRU's rollout step: on wasm-blas the host gemm and gate kernel (gruStepHost, other rounding), elsewhere GRUCell.stepRows. */
+  private gruStep(x: Tensor, hPrev: Float32Array, hNext: Float32Array): Tensor {
+    const gemm = kernelHostGemm();
+    return gemm && ppoKernel.hostGates ? gruStepHost(this.tf, gemm, this.gru!, x, hPrev, hNext) : this.gru!.stepRows(x, hPrev, hNext);
+  }
+
   step(patches: Tensor, extras: Tensor | null, R: number, hPrev: Float32Array, hNext: Float32Array): Float32Array {
     const tf = this.tf;
     let out!: Float32Array;
@@ -102,13 +112,13 @@ export class PpoNet {
       const gru = this.gru;
       tf.tidy(() => {
         const x = ppoTrunkInfer(tf, this.trunkShape(), this.trunkParams(), patches, extras, R);
-        out = ppoHeadInfer(tf, gru.output(gru.stepRows(x, hPrev, hNext)), this.head.weight, this.head.bias);
+        out = ppoHeadInfer(tf, gru.output(this.gruStep(x, hPrev, hNext)), this.head.weight, this.head.bias);
       });
       return out;
     }
     tf.tidy(() => {
       const x = this.features(patches, extras, R);
-      const y = this.gru ? this.gru.output(this.gru.stepRows(x, hPrev, hNext)) : x;
+      const y = this.gru ? this.gru.output(this.gruStep(x, hPrev, hNext)) : x;
       out = this.head.infer(y).dataSync() as Float32Array;
     });
     return out;

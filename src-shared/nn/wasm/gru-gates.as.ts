@@ -579,3 +579,96 @@ export function matmulAT(M: i32, K: i32, N: i32, a: usize, w: usize, out: usize)
     else blockT(M, ak, lda, kn, wk, Nb, N8, N4, out, false);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// gatesBackwardRows (issue-15q): gatesBackward's derivatives of one step with every output in
+// row order, for callers whose products run on a host BLAS (nn/ppo-gru-host.ts on wasm-blas):
+// the weight gradients there read dG_ih and dG_hh as gemm operands in place (transA over all
+// rows) and the bias gradients are their column sums, so none of gatesBackward's transposed
+// scatter (two strided stores per gate and unit) or float64 bias sums is needed: that scatter
+// was most of its time at IPPO's sizes. The same formulas as back4, lane for lane.
+
+// @ts-ignore: decorator
+@inline function backRows4(
+  o: usize, Hb: usize, dh: usize, back: usize, dHs: usize, r: usize, z: usize, n: usize, ghn: usize,
+  hp: usize, hPrev: usize, dGI: usize, dGH: usize, tail: bool,
+): void {
+  let dhv: v128, bk: v128, up: v128, zv: v128, rv: v128, nv: v128, gn: v128, hv: v128;
+  if (tail) {
+    dhv = f32x4.splat(load<f32>(dh + o));
+    bk = back !== 0 ? f32x4.splat(load<f32>(back + o)) : f32x4.splat(0);
+    up = f32x4.splat(load<f32>(dHs + o));
+    zv = f32x4.splat(load<f32>(z + o));
+    rv = f32x4.splat(load<f32>(r + o));
+    nv = f32x4.splat(load<f32>(n + o));
+    gn = f32x4.splat(load<f32>(ghn + o));
+    hv = hp !== 0 ? f32x4.splat(load<f32>(hp + o)) : f32x4.splat(0);
+  } else {
+    dhv = v128.load(dh + o);
+    bk = back !== 0 ? v128.load(back + o) : f32x4.splat(0);
+    up = v128.load(dHs + o);
+    zv = v128.load(z + o);
+    rv = v128.load(r + o);
+    nv = v128.load(n + o);
+    gn = v128.load(ghn + o);
+    hv = hp !== 0 ? v128.load(hp + o) : f32x4.splat(0);
+  }
+  const one = f32x4.splat(1.0);
+  const d = f32x4.add(f32x4.add(dhv, bk), up);
+  const omz = f32x4.sub(one, zv);
+  const dn = f32x4.mul(f32x4.mul(d, omz), f32x4.sub(one, f32x4.mul(nv, nv)));
+  const dz = f32x4.mul(f32x4.mul(f32x4.mul(d, f32x4.sub(hv, nv)), zv), omz);
+  const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, gn), rv), f32x4.sub(one, rv));
+  const dnr = f32x4.mul(dn, rv);
+  const dhz = f32x4.mul(d, zv);
+  if (tail) {
+    store<f32>(dGI + o, f32x4.extract_lane(dr, 0));
+    store<f32>(dGI + Hb + o, f32x4.extract_lane(dz, 0));
+    store<f32>(dGI + 2 * Hb + o, f32x4.extract_lane(dn, 0));
+    store<f32>(dGH + o, f32x4.extract_lane(dr, 0));
+    store<f32>(dGH + Hb + o, f32x4.extract_lane(dz, 0));
+    store<f32>(dGH + 2 * Hb + o, f32x4.extract_lane(dnr, 0));
+    store<f32>(dh + o, f32x4.extract_lane(dhz, 0));
+    store<f32>(hPrev + o, f32x4.extract_lane(hv, 0));
+  } else {
+    v128.store(dGI + o, dr);
+    v128.store(dGI + Hb + o, dz);
+    v128.store(dGI + 2 * Hb + o, dn);
+    v128.store(dGH + o, dr);
+    v128.store(dGH + Hb + o, dz);
+    v128.store(dGH + 2 * Hb + o, dnr);
+    v128.store(dh + o, dhz);
+    v128.store(hPrev + o, hv);
+  }
+}
+
+/**
+ * Step t of the BPTT for N * B rows ([N][B] order), as gatesBackward but with dGI, dGH (the
+ * hidden side: r, z, n * r) [N][T][B][3H] and hPrev [N][T][B][H] all in row order and no
+ * transposes or bias sums. dh, back, r, z, n, ghn, hp are per-step [rows][H]; dHs [N][T][B][H].
+ * back = 0: no recurrent term (last step); hp = 0: h_{t-1} = 0. Writes dh := (dh + back + dHs) * z.
+ */
+export function gatesBackwardRows(
+  N: i32, B: i32, T: i32, t: i32, H: i32,
+  dh: usize, back: usize, dHs: usize, r: usize, z: usize, n: usize, ghn: usize, hp: usize,
+  dGI: usize, dGH: usize, hPrev: usize,
+): void {
+  const Hb = <usize>H << 2;
+  const H3b = <usize>3 * Hb;
+  const H4 = <usize>(H & ~3) << 2;
+  for (let a = 0; a < N; a++) {
+    for (let k = 0; k < B; k++) {
+      const i = <usize>(a * B + k);
+      const s = <usize>((a * T + t) * B + k);
+      const rowH = i * Hb;
+      const bk: usize = back === 0 ? 0 : back + rowH;
+      const hpr: usize = hp === 0 ? 0 : hp + rowH;
+      for (let o: usize = 0; o < H4; o += 16) {
+        backRows4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb, dGI + s * H3b, dGH + s * H3b, false);
+      }
+      for (let o: usize = H4; o < Hb; o += 4) {
+        backRows4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb, dGI + s * H3b, dGH + s * H3b, true);
+      }
+    }
+  }
+}
