@@ -178,7 +178,7 @@ export function gatesForward(
 @inline function back4(
   o: usize, Hb: usize, dh: usize, back: usize, dHs: usize, r: usize, z: usize, n: usize, ghn: usize,
   hp: usize, hPrev: usize, dGI: usize, dGIT: usize, dGHT: usize, colm: usize, strideM: usize,
-  dgh: usize, bih: usize, bhh: usize, tail: bool,
+  dgh: usize, bih: usize, bhh: usize, tail: bool, rows: bool = false,
 ): void {
   let dhv: v128, bk: v128, up: v128, zv: v128, rv: v128, nv: v128, gn: v128, hv: v128;
   if (tail) {
@@ -221,6 +221,8 @@ export function gatesForward(
     store<f32>(dgh + 2 * Hb + o, f32x4.extract_lane(dnr, 0));
     store<f32>(dh + o, f32x4.extract_lane(dhz, 0));
     store<f32>(hPrev + o, f32x4.extract_lane(hv, 0));
+    // rows: the caller reads dGI and dgh (then whole-sequence) in row order (gatesBackwardRows).
+    if (rows) return;
     scatter(unit, f32x4.extract_lane(dr, 0), f32x4.extract_lane(dz, 0), f32x4.extract_lane(dn, 0), f32x4.extract_lane(dnr, 0), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
   } else {
     v128.store(dGI + o, dr);
@@ -231,6 +233,7 @@ export function gatesForward(
     v128.store(dgh + 2 * Hb + o, dnr);
     v128.store(dh + o, dhz);
     v128.store(hPrev + o, hv);
+    if (rows) return;
     scatter(unit, f32x4.extract_lane(dr, 0), f32x4.extract_lane(dz, 0), f32x4.extract_lane(dn, 0), f32x4.extract_lane(dnr, 0), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
     scatter(unit + 1, f32x4.extract_lane(dr, 1), f32x4.extract_lane(dz, 1), f32x4.extract_lane(dn, 1), f32x4.extract_lane(dnr, 1), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
     scatter(unit + 2, f32x4.extract_lane(dr, 2), f32x4.extract_lane(dz, 2), f32x4.extract_lane(dn, 2), f32x4.extract_lane(dnr, 2), colm, dGIT, dGHT, strideM, gapM, bih, bhh, gapB);
@@ -586,61 +589,7 @@ export function matmulAT(M: i32, K: i32, N: i32, a: usize, w: usize, out: usize)
 // the weight gradients there read dG_ih and dG_hh as gemm operands in place (transA over all
 // rows) and the bias gradients are their column sums, so none of gatesBackward's transposed
 // scatter (two strided stores per gate and unit) or float64 bias sums is needed: that scatter
-// was most of its time at IPPO's sizes. The same formulas as back4, lane for lane.
-
-// @ts-ignore: decorator
-@inline function backRows4(
-  o: usize, Hb: usize, dh: usize, back: usize, dHs: usize, r: usize, z: usize, n: usize, ghn: usize,
-  hp: usize, hPrev: usize, dGI: usize, dGH: usize, tail: bool,
-): void {
-  let dhv: v128, bk: v128, up: v128, zv: v128, rv: v128, nv: v128, gn: v128, hv: v128;
-  if (tail) {
-    dhv = f32x4.splat(load<f32>(dh + o));
-    bk = back !== 0 ? f32x4.splat(load<f32>(back + o)) : f32x4.splat(0);
-    up = f32x4.splat(load<f32>(dHs + o));
-    zv = f32x4.splat(load<f32>(z + o));
-    rv = f32x4.splat(load<f32>(r + o));
-    nv = f32x4.splat(load<f32>(n + o));
-    gn = f32x4.splat(load<f32>(ghn + o));
-    hv = hp !== 0 ? f32x4.splat(load<f32>(hp + o)) : f32x4.splat(0);
-  } else {
-    dhv = v128.load(dh + o);
-    bk = back !== 0 ? v128.load(back + o) : f32x4.splat(0);
-    up = v128.load(dHs + o);
-    zv = v128.load(z + o);
-    rv = v128.load(r + o);
-    nv = v128.load(n + o);
-    gn = v128.load(ghn + o);
-    hv = hp !== 0 ? v128.load(hp + o) : f32x4.splat(0);
-  }
-  const one = f32x4.splat(1.0);
-  const d = f32x4.add(f32x4.add(dhv, bk), up);
-  const omz = f32x4.sub(one, zv);
-  const dn = f32x4.mul(f32x4.mul(d, omz), f32x4.sub(one, f32x4.mul(nv, nv)));
-  const dz = f32x4.mul(f32x4.mul(f32x4.mul(d, f32x4.sub(hv, nv)), zv), omz);
-  const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, gn), rv), f32x4.sub(one, rv));
-  const dnr = f32x4.mul(dn, rv);
-  const dhz = f32x4.mul(d, zv);
-  if (tail) {
-    store<f32>(dGI + o, f32x4.extract_lane(dr, 0));
-    store<f32>(dGI + Hb + o, f32x4.extract_lane(dz, 0));
-    store<f32>(dGI + 2 * Hb + o, f32x4.extract_lane(dn, 0));
-    store<f32>(dGH + o, f32x4.extract_lane(dr, 0));
-    store<f32>(dGH + Hb + o, f32x4.extract_lane(dz, 0));
-    store<f32>(dGH + 2 * Hb + o, f32x4.extract_lane(dnr, 0));
-    store<f32>(dh + o, f32x4.extract_lane(dhz, 0));
-    store<f32>(hPrev + o, f32x4.extract_lane(hv, 0));
-  } else {
-    v128.store(dGI + o, dr);
-    v128.store(dGI + Hb + o, dz);
-    v128.store(dGI + 2 * Hb + o, dn);
-    v128.store(dGH + o, dr);
-    v128.store(dGH + Hb + o, dz);
-    v128.store(dGH + 2 * Hb + o, dnr);
-    v128.store(dh + o, dhz);
-    v128.store(hPrev + o, hv);
-  }
-}
+// was most of its time at IPPO's sizes. It is back4 with `rows` set: the same formulas, lane for lane.
 
 /**
  * Step t of the BPTT for N * B rows ([N][B] order), as gatesBackward but with dGI, dGH (the
@@ -664,10 +613,10 @@ export function gatesBackwardRows(
       const bk: usize = back === 0 ? 0 : back + rowH;
       const hpr: usize = hp === 0 ? 0 : hp + rowH;
       for (let o: usize = 0; o < H4; o += 16) {
-        backRows4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb, dGI + s * H3b, dGH + s * H3b, false);
+        back4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb, dGI + s * H3b, 0, 0, 0, 0, dGH + s * H3b, 0, 0, false, true);
       }
       for (let o: usize = H4; o < Hb; o += 4) {
-        backRows4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb, dGI + s * H3b, dGH + s * H3b, true);
+        back4(o, Hb, dh + rowH, bk, dHs + s * Hb, r + rowH, z + rowH, n + rowH, ghn + rowH, hpr, hPrev + s * Hb, dGI + s * H3b, 0, 0, 0, 0, dGH + s * H3b, 0, 0, true, true);
       }
     }
   }
