@@ -8,19 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BlasAddon } from './blas';
+import type { KernelArgs as WasmKernelArgs, TensorInfo } from './wasm-kernels';
 
-interface TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown>; backend: WasmBackend };
+// tfjs hands the kernels optional inputs too (bias, prelu weights).
+type KernelArgs = Omit<WasmKernelArgs, 'inputs'> & { inputs: Record<string, TensorInfo | undefined> };
 type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 const stock = new Map<string, KernelFunc>();

@@ -16,20 +16,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-interface TensorInfo {
+/** What tfjs hands a kernel and gets back (the wasm backend's view). */
+export interface TensorInfo {
   dataId: object;
   shape: number[];
   dtype: string;
 }
 
-interface WasmBackend {
+export interface WasmBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   incRef(dataId: object): void;
 }
 
-type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: WasmBackend };
-type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: WasmBackend };
+export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 const VIEWABLE = new Set(['float32', 'int32', 'bool']);
 

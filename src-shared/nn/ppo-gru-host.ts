@@ -55,6 +55,14 @@ function giveTrace(cell: GRUCell, b: Float32Array): void {
 }
 
 /**
+ * A LayerNorm-GRU layer op's arguments as its callers pass them to tf.customGrad: the nx inputs,
+ * the six layer parameters (w_ih, b_ih, w_hh, b_hh, LayerNorm weight and bias), then tfjs's save.
+ */
+export function layerOpArgs(args: unknown[], nx: number): { xs: Tensor[]; params: Tensor[]; save: (ts: Tensor[]) => void } {
+  return { xs: args.slice(0, nx) as Tensor[], params: args.slice(nx, nx + 6) as Tensor[], save: args[nx + 6] as (ts: Tensor[]) => void };
+}
+
+/**
  * lnGruLayerGroups' contract (xs: G tensors [1, L*S, in] or one [G, L*S, in]; h0 [G][S][H];
  * returns the LayerNorm outputs [G, L*S, H]) with the host gemm `gemm`. The caller checked
  * the shapes.
@@ -78,9 +86,7 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
   };
   const op = tf.customGrad((...args: unknown[]) => {
     const nx = xs.length;
-    const xsA = args.slice(0, nx) as Tensor[];
-    const [wiV, biV, whV, bhV, lnwV, lnbV] = args.slice(nx, nx + 6) as Tensor[];
-    const save = args[nx + 6] as (ts: Tensor[]) => void;
+    const { xs: xsA, params: [wiV, biV, whV, bhV, lnwV, lnbV], save } = layerOpArgs(args, nx);
     const K = gateKernel();
     const [pR, pZ, pN, pGhn, pH, pX, pWi, pBi, pWh, pBh, pGI, pGh, pH0, pAll] = K.layout(
       ...traceCounts, G * rows * I, G * I * H3, G * H3, G * H * H3, G * H3, G * rows * H3, gn * 3, gn, G * rows * H,

@@ -51,7 +51,7 @@
  * use it only until they return (no other kernel user runs in between).
  */
 import { gateKernel, kernelHostGemm } from './gru-simd';
-import { lnGruLayerHost } from './ppo-gru-host';
+import { layerOpArgs, lnGruLayerHost } from './ppo-gru-host';
 import type { GRUCell } from './gru';
 import { blockSums, lnGruGateGrads } from './ppo-gru';
 import { readInto, upload } from './tensor-io';
@@ -135,9 +135,7 @@ export function lnGruLayerGroups(tf: Tf, xIn: readonly Tensor[] | Tensor, cell: 
   };
   const op = tf.customGrad((...args: unknown[]) => {
     const nx = xs.length;
-    const xsA = args.slice(0, nx) as Tensor[];
-    const [wiV, biV, whV, bhV, lnwV, lnbV] = args.slice(nx, nx + 6) as Tensor[];
-    const save = args[nx + 6] as (ts: Tensor[]) => void;
+    const { xs: xsA, params: [wiV, biV, whV, bhV, lnwV, lnbV], save } = layerOpArgs(args, nx);
     const K = gateKernel();
     const [pWi, pBi, pWh, pBh, pX, pPre, pHb, pOut, pAll] = K.layout(G * 3 * inDim * H, G * 3 * H, G * 3 * H * H, G * 3 * H, G * rows * inDim, 3 * L * gn, gn, 3 * gn, G * rows * H);
     stageW(wiV.dataSync() as Float32Array, inDim, K.f32(pWi, G * 3 * inDim * H), false);

@@ -4,6 +4,7 @@ import type { AlgoEntry, Trainer } from '../../src-shared/algos/types';
 import type { EpisodeRecord, VecEnv } from '../../src-shared/envs/types';
 import { manitokanEntry } from '../../src-shared/envs/manitokan';
 import { Rng } from '../../src-shared/rng';
+import type { PpoNet } from '../../src-shared/nn/ppo-net';
 import { tf } from '../nn/tf-setup';
 
 export { setupTf, tf } from '../nn/tf-setup';
@@ -78,4 +79,42 @@ export function doorsPerEpisode(eps: EpisodeRecord[], N = 2): number[] {
     for (let i = 0; i < N; i++) s += e.metrics[`door_opened_${i}`] ?? 0;
     return s;
   });
+}
+
+export interface SequenceRun {
+  value: Float32Array;
+  grads: Record<string, Float32Array>;
+  kernels: number;
+}
+
+/**
+ * Value, every parameter gradient and the tfjs kernel count of PpoNet.sequence (or, with
+ * `reference`, sequenceReference) under a loss that weights each output differently by w.
+ */
+export function sequenceRun(
+  net: PpoNet, p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array, reference = false,
+): SequenceRun {
+  const eng = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
+  const orig = eng.runKernel;
+  let kernels = 0;
+  eng.runKernel = function (this: unknown, ...a: unknown[]) {
+    kernels++;
+    return orig.apply(this, a);
+  };
+  let value!: Float32Array;
+  try {
+    const res = net.params.grads(() => {
+      const out = reference ? net.sequenceReference(p, e, h0, L, S) : net.sequence(p, e, h0, L, S);
+      value = tf.keep(out).dataSync() as Float32Array;
+      return tf.sum(tf.mul(tf.tanh(out), tf.tensor(w, out.shape))) as never;
+    });
+    const grads: Record<string, Float32Array> = {};
+    for (const [k, g] of Object.entries(res.grads)) {
+      grads[k] = g.dataSync() as Float32Array;
+      g.dispose();
+    }
+    return { value, grads, kernels };
+  } finally {
+    eng.runKernel = orig;
+  }
 }

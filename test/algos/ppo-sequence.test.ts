@@ -11,39 +11,14 @@ import { ppoStaging } from '../../src-shared/nn/ppo-gru';
 import { ppoKernel } from '../../src-shared/nn/ppo-kernel';
 import type { Activation } from '../../src-shared/nn/mlp';
 import { Rng } from '../../src-shared/rng';
-import { setupTf, tf } from './helpers';
+import { sequenceRun, setupTf, tf, type SequenceRun } from './helpers';
 
-interface Run {
-  value: Float32Array;
-  grads: Record<string, Float32Array>;
-  kernels: number;
-}
-
-/** Value and parameter gradients of a loss that weights every output differently. */
-function run(net: PpoNet, reference: boolean | 'legacy', p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array): Run {
-  const eng = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
-  const orig = eng.runKernel;
-  let kernels = 0;
-  eng.runKernel = function (this: unknown, ...a: unknown[]) {
-    kernels++;
-    return orig.apply(this, a);
-  };
-  let value!: Float32Array;
+/** Value and parameter gradients; 'legacy': sequence() with the staging it replaced. */
+function run(net: PpoNet, reference: boolean | 'legacy', p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array): SequenceRun {
   ppoStaging.legacy = reference === 'legacy';
   try {
-    const res = net.params.grads(() => {
-      const out = reference === true ? net.sequenceReference(p, e, h0, L, S) : net.sequence(p, e, h0, L, S);
-      value = tf.keep(out).dataSync() as Float32Array;
-      return tf.sum(tf.mul(tf.tanh(out), tf.tensor(w, out.shape))) as never;
-    });
-    const grads: Record<string, Float32Array> = {};
-    for (const [k, g] of Object.entries(res.grads)) {
-      grads[k] = g.dataSync() as Float32Array;
-      g.dispose();
-    }
-    return { value, grads, kernels };
+    return sequenceRun(net, p, e, h0, L, S, w, reference === true);
   } finally {
-    eng.runKernel = orig;
     ppoStaging.legacy = false;
   }
 }

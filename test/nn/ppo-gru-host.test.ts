@@ -17,7 +17,7 @@ import type { Tf } from '../../src-shared/nn/tf';
 import { Rng } from '../../src-shared/rng';
 import { ippoEntry } from '../../src-shared/algos/ippo';
 import { mappoEntry } from '../../src-shared/algos/mappo';
-import { runTrace } from '../algos/helpers';
+import { runTrace, sequenceRun, type SequenceRun } from '../algos/helpers';
 
 let why = '';
 try {
@@ -29,36 +29,12 @@ if (why && process.env.CI) throw new Error(`CI installs a compiler and OpenBLAS,
 if (why) console.warn(`test/nn/ppo-gru-host.test.ts skipped: ${why}`);
 const maybe = why ? describe.skip : describe;
 
-interface Run {
-  value: Float32Array;
-  grads: Record<string, Float32Array>;
-  kernels: number;
-}
-
-function run(net: PpoNet, host: boolean, p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array): Run {
-  const eng = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
-  const orig = eng.runKernel;
-  let kernels = 0;
-  eng.runKernel = function (this: unknown, ...a: unknown[]) {
-    kernels++;
-    return orig.apply(this, a);
-  };
+/** Value and parameter gradients with the host GRU layer on or off. */
+function run(net: PpoNet, host: boolean, p: Float32Array, e: Float32Array, h0: Float32Array, L: number, S: number, w: Float32Array): SequenceRun {
   ppoKernel.hostGates = host;
-  let value!: Float32Array;
   try {
-    const res = net.params.grads(() => {
-      const out = net.sequence(p, e, h0, L, S);
-      value = tf.keep(out).dataSync() as Float32Array;
-      return tf.sum(tf.mul(tf.tanh(out), tf.tensor(w, out.shape))) as never;
-    });
-    const grads: Record<string, Float32Array> = {};
-    for (const [k, g] of Object.entries(res.grads)) {
-      grads[k] = g.dataSync() as Float32Array;
-      g.dispose();
-    }
-    return { value, grads, kernels };
+    return sequenceRun(net, p, e, h0, L, S, w);
   } finally {
-    eng.runKernel = orig;
     ppoKernel.hostGates = true;
   }
 }
