@@ -55,6 +55,18 @@ function giveTrace(cell: GRUCell, b: Float32Array): void {
 }
 
 /**
+ * The layer's LayerNorm over the states hAll [G][rows][H] (per group's gain and bias), with the
+ * intermediates its backward keeps; the op order is the reference's, so the bits are too.
+ */
+export function layerNormOut(tf: Tf, hAll: Tensor, lnw: Tensor, lnb: Tensor, G: number, H: number) {
+  const gainR = tf.reshape(lnw, [G, 1, H]);
+  const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
+  const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
+  const normed = tf.mul(centred, inv);
+  return { gainR, centred, inv, normed, y: tf.add(tf.mul(normed, gainR), tf.reshape(lnb, [G, 1, H])) };
+}
+
+/**
  * A LayerNorm-GRU layer op's arguments as its callers pass them to tf.customGrad: the nx inputs,
  * the six layer parameters (w_ih, b_ih, w_hh, b_hh, LayerNorm weight and bias), then tfjs's save.
  */
@@ -113,11 +125,7 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
     const trace = takeTrace(cell, pX / 4 - pR / 4);
     trace.set(K.f32(pR, trace.length));
     const hAll = upload(tf, all, [G, rows, H]);
-    const gainR = tf.reshape(lnwV, [G, 1, H]);
-    const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
-    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
-    const normed = tf.mul(centred, inv);
-    const y = tf.add(tf.mul(normed, gainR), tf.reshape(lnbV, [G, 1, H]));
+    const { gainR, centred, inv, normed, y } = layerNormOut(tf, hAll, lnwV, lnbV, G, H);
     save([...xsA, wiV, whV, gainR, centred, inv, normed]);
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
       tf.tidy(() => {

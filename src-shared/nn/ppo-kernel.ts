@@ -51,7 +51,7 @@
  * use it only until they return (no other kernel user runs in between).
  */
 import { gateKernel, kernelHostGemm } from './gru-simd';
-import { layerOpArgs, lnGruLayerHost } from './ppo-gru-host';
+import { layerNormOut, layerOpArgs, lnGruLayerHost } from './ppo-gru-host';
 import type { GRUCell } from './gru';
 import { blockSums, lnGruGateGrads } from './ppo-gru';
 import { readInto, upload } from './tensor-io';
@@ -178,11 +178,7 @@ export function lnGruLayerGroups(tf: Tf, xIn: readonly Tensor[] | Tensor, cell: 
       for (let g = 0; g < G; g++) all.set(hb.subarray(g * n, (g + 1) * n), (g * L + k) * n);
     }
     const hAll = upload(tf, all, [G, rows, H]);
-    const gainR = tf.reshape(lnwV, [G, 1, H]);
-    const centred = tf.sub(hAll, tf.mean(hAll, -1, true));
-    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5));
-    const normed = tf.mul(centred, inv);
-    const y = tf.add(tf.mul(normed, gainR), tf.reshape(lnbV, [G, 1, H]));
+    const { gainR, centred, inv, normed, y } = layerNormOut(tf, hAll, lnwV, lnbV, G, H);
     save([...xsA, wiV, whV, gainR, hAll, centred, inv, normed, ...kept]);
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] =>
       tf.tidy(() => {
