@@ -64,6 +64,7 @@ export function numFlag(name: string, raw: string | undefined, def: number, min:
 export function runIdArg(raw: string | undefined): number {
   if (raw === undefined) throw new UsageError('ID: expected a run id (see `cairn runs`)');
   const v = parseDecimal(raw);
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`ID: expected a positive integer run id, got ${JSON.stringify(raw)}`);
+  // Above 2^53 a decimal no longer names one integer (1e40 would come back as "run 1e+40").
+  if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`ID: expected a positive integer run id, got ${JSON.stringify(raw)}`);
   return v;
 }

@@ -58,7 +58,7 @@ export async function evalCmd(argv: string[]): Promise<void> {
   let checkpoint = null;
   if (policyArg.startsWith('run:')) {
     const id = parseDecimal(policyArg.slice(4));
-    if (!Number.isInteger(id) || id < 1) throw new UsageError(`--policy: expected random or run:ID, got ${JSON.stringify(policyArg)}`);
+    if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`--policy: expected random or run:ID, got ${JSON.stringify(policyArg)}`);
     const store = await openStore(values.db, true);
     try {
       const run = await store.getRun(id);

@@ -24,6 +24,8 @@ const CASES: [string[], string][] = [
   [['train', '--preset', 'manitokan-random', '--seed', '', '--db', NEW_DB], 'cairn: --seed: expected an integer'],
   [['train', '--preset', 'manitokan-random', '--rounds', '0x10', '--db', NEW_DB], 'cairn: --rounds: expected an integer'],
   [['show', '0x10', '--db', NEW_DB], 'cairn: ID: expected a positive integer run id, got "0x10"'],
+  // Past 2^53 the id was rounded and the message named another number ("run 1e+40 does not exist").
+  [['stop', '9999999999999999999999999999999999999999', '--db', NEW_DB], 'cairn: ID: expected a positive integer run id, got "9999999999999999999999999999999999999999"'],
   [['eval', '--policy', 'run:0x10', '--db', NEW_DB], 'cairn: --policy: expected random or run:ID, got "run:0x10"'],
   // SQLite's "no database file name given", naming no flag.
   [['runs', '--db', ''], 'cairn: --db: expected a database file path, got ""'],
