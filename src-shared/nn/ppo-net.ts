@@ -93,16 +93,16 @@ export class PpoNet {
     });
   }
 
-  /**
-   * One rollout step for R rows per group (not differentiable): reads hPrev, writes hNext
-   * ([G * R, H] on the CPU). Returns the head outputs [G * R, outputs], read back once.
-   */
   /** The GRU's rollout step: on wasm-blas the host gemm and gate kernel (gruStepHost, other rounding), elsewhere GRUCell.stepRows. */
   private gruStep(x: Tensor, hPrev: Float32Array, hNext: Float32Array): Tensor {
     const gemm = kernelHostGemm();
     return gemm && ppoKernel.hostGates ? gruStepHost(this.tf, gemm, this.gru!, x, hPrev, hNext) : this.gru!.stepRows(x, hPrev, hNext);
   }
 
+  /**
+   * One rollout step for R rows per group (not differentiable): reads hPrev, writes hNext
+   * ([G * R, H] on the CPU). Returns the head outputs [G * R, outputs], read back once.
+   */
   step(patches: Tensor, extras: Tensor | null, R: number, hPrev: Float32Array, hNext: Float32Array): Float32Array {
     const tf = this.tf;
     let out!: Float32Array;
