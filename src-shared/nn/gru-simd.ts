@@ -58,6 +58,15 @@ export interface GateKernelExports {
   addF32(n: number, dst: number, a: number, b: number): void;
   /** out [M][N] = a^T @ w for a stored [K][M], w [K][N]: `matmul`'s bits on a's transpose. */
   matmulAT(M: number, K: number, N: number, a: number, w: number, out: number): void;
+  /**
+   * gatesBackward's step with dGI, dGH [N][T][B][3H] and hPrev in row order, no transposes and
+   * no bias sums (for products on a host BLAS: nn/ppo-gru-host.ts).
+   */
+  gatesBackwardRows(
+    N: number, B: number, T: number, t: number, H: number,
+    dh: number, back: number, dHs: number, r: number, z: number, n: number, ghn: number, hp: number,
+    dGI: number, dGH: number, hPrev: number,
+  ): void;
 }
 
 function decodeBase64(s: string): Uint8Array {

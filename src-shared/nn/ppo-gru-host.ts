@@ -27,13 +27,6 @@ import type { GRUCell } from './gru';
 import { readInto, upload } from './tensor-io';
 import type { Tensor, Tf } from './tf';
 
-/** The kernel's gatesBackwardRows (appended to gru-gates.as.ts by issue-15q; gru-simd.ts's export list is another helper's). */
-type GatesBackwardRows = (
-  N: number, B: number, T: number, t: number, H: number,
-  dh: number, back: number, dHs: number, r: number, z: number, n: number, ghn: number, hp: number,
-  dGI: number, dGH: number, hPrev: number,
-) => void;
-
 /**
  * Reused trace buffers per cell (megabytes at IPPO's sizes, one per forward until its backward
  * ran): a fresh array per call cost its zeroing and the GC. A forward whose backward never runs
@@ -145,7 +138,7 @@ export function lnGruLayerHost(tf: Tf, gemm: MemoryGemm, xIn: readonly Tensor[] 
           G * H * H3, G * rows * I, G * I * H3, G * rows * I, G * I * H3, G * H * H3,
         );
         const memB = Kb.k.memory.buffer;
-        const k = Kb.k as typeof Kb.k & { gatesBackwardRows: GatesBackwardRows };
+        const k = Kb.k;
         Kb.f32(qR, trace.length).set(trace);
         giveTrace(cell, trace);
         Kb.f32(qH0, gn).set(h0);
