@@ -7,16 +7,17 @@
  * Overrides after ':' are algo fields (numbers, booleans or strings), `numEnvs=` the copies.
  */
 import os from 'node:os';
-import { initBackend } from '../src-main/backend/select';
+import { backendChoice, initBackend } from '../src-main/backend/select';
 import { KernelCounter, presetTrainer } from './preset-trainer';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
-  await initBackend('wasm');
+  // wasm unless CAIRN_BACKEND says otherwise: the figures in docs/ before wasm-blas were taken on wasm.
+  const backend = await initBackend(process.env.CAIRN_BACKEND ? backendChoice() : 'wasm');
   const [roundsArg, ...specs] = process.argv.slice(2);
   const rounds = Number(roundsArg) || 3;
-  console.log(`f2a2-speed: ${rounds} rounds each, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`f2a2-speed (${backend.name}${backend.blas ? `, ${backend.blas}` : ''}): ${rounds} rounds each, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   for (const spec of specs) {
     const trainer = presetTrainer(spec);
     const cpu: number[] = [];

@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src-main/backend/select';
+import { backendChoice, initBackend } from '../src-main/backend/select';
 import { resolve } from '../src-shared/config/schema';
 import { f2a2IsacSchema, F2a2IsacTrainer } from '../src-shared/algos/f2a2-isac';
 import { battleEntry } from '../src-shared/envs/battle';
@@ -17,7 +17,8 @@ import { Rng } from '../src-shared/rng';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
-  await initBackend('wasm');
+  // wasm unless CAIRN_BACKEND says otherwise: the figures in docs/ before wasm-blas were taken on wasm.
+  const backend = await initBackend(process.env.CAIRN_BACKEND ? backendChoice() : 'wasm');
   const k = Number(process.argv[2] ?? 64);
   const iters = Number(process.argv[3] ?? 5);
   const ab = process.argv[4] === 'ab';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const config = resolve('algo', f2a2IsacSchema, { warmup: 1_000_000, bufferSize: 20_000, trainEvery: 1_000_000 });
   const t = new F2a2IsacTrainer({ tf, env, envConfig, config, seed: 1, rng: new Rng(1, 5) });
   await t.round();
-  console.log(`isac-iteration: ${k} vs ${k}, replay ${t.buffers.map((b) => b.count).join('/')}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`isac-iteration (${backend.name}): ${k} vs ${k}, replay ${t.buffers.map((b) => b.count).join('/')}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const engine = tf.engine() as unknown as { runKernel: (name: string, ...a: unknown[]) => unknown };
   const orig = engine.runKernel.bind(engine);
   const byKernel = new Map<string, number>();
