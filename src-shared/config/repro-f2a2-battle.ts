@@ -56,6 +56,9 @@
  * as red, no contact) and "F2A2 Fig. 7b: a stage 2 where the armies engage" (as blue, issue-11b3:
  * 12 vs 12 converges by the spec's metric at round 38 of 60, 129 iterations, to a blue that
  * stops attacking and kills nobody; 64 vs 64 ~11 min a round at load 15-20, not run through).
+ * On wasm-blas the whole medium run takes ~41 min (docs/design.md, "F2A2 Fig. 7 `medium` on
+ * wasm-blas"): F2A2-ISAC's 64 vs 64 return stays flat over 583 iterations, and the report's
+ * convergence table marks it flat instead of printing a time.
  *
  * Why F2A2-ISAC plays blue, against the frozen net driving red (issue-11b3). The spec gives
  * the opponent's behaviour only as "fixed to IQL ... acts greedily (epsilon 0.05)" and says
