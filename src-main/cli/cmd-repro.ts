@@ -12,9 +12,10 @@ import { SEED_DEFAULT_FIRST, SEED_MAX_VALUE, SEEDS_MAX, seedRange } from '../../
 import { Progress } from './progress';
 import { UsageError } from './errors';
 import { outcomeHtml, outcomeLines, outcomeRows, withOutcomeSection } from '../report/repro-outcome';
-import type { ReferenceTable, ReproVariant } from '../../src-shared/config/repro';
+import type { ReferenceTable, Repro, ReproVariant } from '../../src-shared/config/repro';
 import type { Store } from '../db/store';
 import { convergenceHtml, convergenceText, convergenceTime, type Convergence, type ConvergenceRow } from '../report/convergence';
+import { COMM_KEYS, commPoint, communicationHtml, communicationText, type CommGroup, type CommPoint } from '../report/communication';
 import { fillReferenceTable, referenceTableHtml, referenceTableText, withReferenceSection, type FilledTable } from '../report/reference-table';
 
 /** The reproduction's paper table filled from its runs (their stored summaries). */
@@ -42,6 +43,22 @@ async function reproConvergence(store: Store, key: string, variants: readonly Re
     if (c) out.get(r.variant)!.push(c);
   }
   return [...out].map(([variant, cs]) => ({ variant: keyOf(variant) === key ? variant : `${variant} (${keyOf(variant)})`, runs: cs }));
+}
+
+/** Per group of `rep.communication`, each variant's finished runs' last cumulative scalars sent. */
+async function reproCommunication(store: Store, groups: NonNullable<Repro['communication']>['groups'], runs: readonly { id: number; variant: string }[]): Promise<CommGroup[]> {
+  const points = new Map<string, CommPoint[]>();
+  for (const r of runs) {
+    if (!points.has(r.variant)) points.set(r.variant, []);
+    if ((await store.getRun(r.id))?.status !== 'done') continue;
+    const keys = new Set(await store.metricKeys(r.id));
+    const key = COMM_KEYS.find((k) => keys.has(k));
+    const p = key ? commPoint(await store.metricSeries(r.id, key)) : null;
+    if (p) points.get(r.variant)!.push(p);
+  }
+  const row = (variant: string) => ({ variant, runs: points.get(variant) ?? [] });
+  // Only variants this budget ran (a budget may leave some out).
+  return groups.filter((g) => points.has(g.baseline)).map((g) => ({ baseline: row(g.baseline), rows: g.variants.filter((v) => points.has(v)).map(row) }));
 }
 
 export const REPRO_HELP = `Usage: cairn repro --list
@@ -250,6 +267,7 @@ export async function repro(argv: string[]): Promise<void> {
       let html = withOutcomeSection(Buffer.from(file.base64, 'base64').toString('utf8'), outcomeHtml(rep, outcome));
       if (rep.reference) html = withReferenceSection(html, referenceTableHtml(await reproTable(store, rep.reference, launched.runs)));
       if (rep.convergence) html = withReferenceSection(html, convergenceHtml(rep.convergence.key, await reproConvergence(store, rep.convergence.key, rep.variants, launched.runs)));
+      if (rep.communication) html = withReferenceSection(html, communicationHtml(await reproCommunication(store, rep.communication.groups, launched.runs)));
       fs.writeFileSync(report, html);
       process.stderr.write(`cairn: report written to ${report}\n`);
     }
@@ -267,6 +285,7 @@ export async function repro(argv: string[]): Promise<void> {
     for (const line of outcomeLines(outcome)) process.stderr.write(`cairn: ${line}\n`);
     if (rep.reference && !values.json) process.stdout.write('\n' + referenceTableText(await reproTable(store, rep.reference, launched.runs)));
     if (rep.convergence && !values.json) process.stdout.write('\n' + convergenceText(rep.convergence.key, await reproConvergence(store, rep.convergence.key, rep.variants, launched.runs)));
+    if (rep.communication && !values.json) process.stdout.write('\n' + communicationText(await reproCommunication(store, rep.communication.groups, launched.runs)));
     if (out.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await store.close();

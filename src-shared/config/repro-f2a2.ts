@@ -219,6 +219,11 @@ function fig5(): Repro {
       if (v) variants.push(v);
     }
   }
+  // §6.6: the decentralised learners' transmissions against MA-AC's, per task (where it is built).
+  const labels = new Set(variants.map((v) => v.label));
+  const groups = f2a2Tasks()
+    .filter((t) => labels.has(`${t.key} MA-AC`))
+    .map((t) => ({ baseline: `${t.key} MA-AC`, variants: variants.filter((v) => v.label.startsWith(`${t.key} F2A2`)).map((v) => v.label) }));
   return {
     name: 'f2a2-fig5',
     figure: 'F2A2 Fig. 5',
@@ -228,6 +233,7 @@ function fig5(): Repro {
     variants,
     keys: KEYS,
     budgets: { paper: PAPER_FIG, small: SMALL },
+    ...(groups.length ? { communication: { groups } } : {}),
   };
 }
 

@@ -74,6 +74,11 @@ export interface Repro {
   reference?: ReferenceTable;
   /** Print the time to convergence of this metric's curve per variant (F2A2 Fig. 7b). */
   convergence?: { key: string };
+  /**
+   * Print the communication cost (F2A2 §6.6): per group, each variant's cumulative scalars sent
+   * per env step and its ratio to the group's `baseline` variant (labels of this reproduction).
+   */
+  communication?: { groups: { baseline: string; variants: string[] }[] };
 }
 
 /**

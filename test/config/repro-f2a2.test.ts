@@ -96,4 +96,18 @@ describe('F2A2 reproductions', () => {
     }
     expect(getRepro('f2a2-fig5')!.variants.map((v) => v.label)).toEqual(expect.arrayContaining(['ctc F2A2-DDPG', 'ctc F2A2-TD3', 'rt F2A2-DDPG', 'rt MADDPG']));
   });
+
+  it('Fig. 5 prints the communication cost of every F2A2 variant against MA-AC, per task (spec §6.6)', () => {
+    const r = getRepro('f2a2-fig5')!;
+    const labels = new Set(r.variants.map((v) => v.label));
+    const groups = r.communication!.groups;
+    expect(groups.map((g) => g.baseline)).toEqual(['ctc MA-AC', 'rt MA-AC']);
+    for (const g of groups) {
+      const task = g.baseline.split(' ')[0];
+      expect(g.variants).toEqual(expect.arrayContaining([`${task} F2A2-DDPG`, `${task} F2A2-TD3`, `${task} F2A2-SAC`, `${task} F2A2-COMA`]));
+      // Only the decentralised learners, only this task's, and every one a variant that runs.
+      for (const v of [g.baseline, ...g.variants]) expect(labels.has(v), v).toBe(true);
+      expect(g.variants.every((v) => v.startsWith(`${task} F2A2`))).toBe(true);
+    }
+  });
 });
