@@ -3,10 +3,12 @@
  * tenth of the transmissions of MA-AC"). Every learner that communicates reports cumulative
  * scalars sent: F2A2's instantiations `consensus/scalars` (messages x shared parameters), MA-AC
  * `comm/total_scalars` (its critic consensus plus the joint-action messages of every env step).
- * The ratio "at equal env steps" is the ratio of scalars per env step at each run's last point:
- * both counters grow linearly with the update iterations once warm-up is over, and both
- * learners run the paper's 4 iterations per 100 env steps after the same 1024-transition
- * warm-up, so the per-step rates compare runs of any length. Mean over seeds.
+ * The spec's ratio is taken at equal env steps. A reproduction runs every variant for the same
+ * rounds of the same copies, so each run's last point is at the same env steps, and the table
+ * divides scalars per env step there (mean over seeds). Per step rather than totals so that a
+ * seed that stopped early still counts: after warm-up both counters grow linearly (the paper's
+ * 4 update iterations per 100 env steps, after the same 1024 stored transitions), though a short
+ * run's rate is lowered by the warm-up it spent sending nothing.
  */
 import type { MetricSeries } from '../db/types';
 import { escapeXml } from './svg';
