@@ -39,6 +39,9 @@
  *   maacTargetForm   'paper' (entropy inside gamma (1 - d))      paper; 'code' = MAAC's released form
  *   a2Baseline       'none' (Prop 6's a2 rhobar l(a^) d^2)        'counterfactual': minus its pi-mean over
  *                                                               the own actions (not in the paper, issue-11a)
+ *   jointTerms       'both' (Prop 6's critic and actor steps)    'critic' / 'actor': keep only the a1 terms
+ *                                                               in the critic step / only the a2 term in
+ *                                                               the actor step (a diagnostic, issue-11s)
  *   attendHeads      4 (of hiddenDim / 4 = 32 dims)              MAAC code
  * Choices where both are silent: every copy of both critics starts from one common draw (spec
  * §2.2); the target's own next action is a sample of the target policy (MAAC code), the
@@ -89,6 +92,13 @@ export const f2a2SacSchema = {
     values: ['none', 'counterfactual'],
     doc: "The actor's a2 score term weights l(a^) by rhobar (d1^2 + d2^2) (Prop 6, 'none'); 'counterfactual' subtracts sum_b pi(b) (d1_b^2 + d2_b^2) over the own actions b (not in the paper: removes the push of pi away from the behaviour policy, docs/design.md 'issue-11a').",
     when: SAC,
+  },
+  jointTerms: {
+    type: 'enum',
+    default: 'both',
+    values: ['both', 'critic', 'actor'],
+    doc: "Which cross terms of the joint objective are kept: 'both' (Prop 6); 'critic' keeps the a1 actor terms in critic 1's step and drops the actor's a2 rhobar l(a^) d^2 term; 'actor' keeps that term and gives both critics a TD-only step. A diagnostic ablation, not in the paper (docs/design.md 'issue-11s').",
+    when: [SAC, { field: 'joint', is: true }],
   },
   maacTargetForm: {
     type: 'enum',
@@ -330,8 +340,11 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
         if (joint) {
           const qh = this.sacQ(c, x, x.aHat, x.ownHat).q;
           seen?.(fa.q, qh);
-          l = tf.add(l, tf.mul(tf.mul(tf.square(tf.sub(qh, x.y)), x.rhoBar), a2));
-          if (c === 0) l = tf.sub(l, tf.mul(tf.add(tf.mul(x.rho, fa.q), qh), a1));
+          // 'actor' keeps the pass at a^ for the diagnostics but steps on the TD error alone.
+          if (this.sac.jointTerms !== 'actor') {
+            l = tf.add(l, tf.mul(tf.mul(tf.square(tf.sub(qh, x.y)), x.rhoBar), a2));
+            if (c === 0) l = tf.sub(l, tf.mul(tf.add(tf.mul(x.rho, fa.q), qh), a1));
+          }
         }
         return tf.add(tf.mean(l, [1, 2]), fa.reg);
       });
@@ -363,6 +376,8 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
         // 'counterfactual': the squared errors at every own action b (the others' actions fixed),
         // their pi-mean subtracted. With rhobar truncated the subtraction changes the expected
         // step: it removes the part that pushes pi away from pi0 (docs/design.md, issue-11a).
+        const cBuf = (): Tensor => tf.mul(tf.mul(adv(this.sacQ(0, x, x.aBuf, x.ownBuf), x.ownBufRows), x.rho), -a1);
+        if (this.sac.jointTerms === 'critic') return [cBuf(), cHat] as [Tensor, Tensor];
         const cf = this.sac.a2Baseline === 'counterfactual';
         let sq = tf.square(tf.sub(hatQ1.q, x.y));
         let sqAll = cf ? tf.square(tf.sub(hatQ1.allQ, x.y)) : null;
@@ -373,7 +388,7 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
         }
         if (sqAll) sq = tf.sub(sq, tf.sum(tf.mul(sqAll, pi), 2, true));
         cHat = tf.add(cHat, tf.mul(tf.mul(sq, x.rhoBar), a2));
-        return [tf.mul(tf.mul(adv(this.sacQ(0, x, x.aBuf, x.ownBuf), x.ownBufRows), x.rho), -a1), cHat] as [Tensor, Tensor];
+        return [cBuf(), cHat] as [Tensor, Tensor];
       });
     }
 

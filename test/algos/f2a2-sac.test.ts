@@ -192,6 +192,53 @@ describe('F2A2-SAC', () => {
     t.dispose();
   });
 
+  // jointTerms splits the joint objective's two cross terms (a diagnostic, docs/design.md issue-11s).
+  it("jointTerms 'critic' drops only the actor's a2 term, 'actor' only the critic's a1 and resampled terms", async () => {
+    const a1 = 0.5;
+    const a2 = 2;
+    const t = make({ alpha1: a1, alpha2: a2, attendReg: 0 });
+    await t.round();
+    t.iteration();
+    const bs = t.batches();
+    const x = t.prepareSac(bs);
+    const cfg = t.sac as { jointTerms: string };
+    const read = (terms: string) => {
+      cfg.jointTerms = terms;
+      const crit = [0, 1].map((c) => Array.from(tf.tidy(() => t.sacCopyLosses(x, c).dataSync() as Float32Array)));
+      const coefs = t.actorCoefs(x, bs);
+      const [cBuf, cHat] = coefs.map((v) => Array.from(v.dataSync() as Float32Array));
+      tf.dispose(coefs);
+      return { crit, cBuf, cHat };
+    };
+    const both = read('both');
+    const critic = read('critic');
+    const actor = read('actor');
+    cfg.jointTerms = 'both';
+    const td = [0, 1].map((c) => Array.from(tf.tidy(() => tf.mul(tf.mean(tf.square(tf.sub(t.sacQ(c, x, x.aBuf, x.ownBuf).q, x.y)), [1, 2]), a2).dataSync() as Float32Array)));
+    // 'critic': the critic steps of Prop 6, the actor's buffer term, and -a1 A^ alone on l(a^).
+    const close = (got: number[], want: number[]) => got.forEach((v, k) => expect(v).toBeCloseTo(want[k], 5));
+    [0, 1].forEach((c) => close(critic.crit[c], both.crit[c]));
+    close(critic.cBuf, both.cBuf);
+    const noJoint = (() => {
+      (t.f as { joint: boolean }).joint = false;
+      const coefs = t.actorCoefs(x, bs);
+      const v = Array.from(coefs[1].dataSync() as Float32Array);
+      tf.dispose(coefs);
+      (t.f as { joint: boolean }).joint = true;
+      return v;
+    })();
+    close(critic.cHat, noJoint);
+    expect(Math.max(...critic.cHat.map((v, k) => Math.abs(v - both.cHat[k])))).toBeGreaterThan(1e-3);
+    // 'actor': TD-only critic steps, Prop 6's actor coefficients.
+    [0, 1].forEach((c) => close(actor.crit[c], td[c]));
+    expect(Math.max(...both.crit[0].map((v, k) => Math.abs(v - td[0][k])))).toBeGreaterThan(1e-3);
+    close(actor.cBuf, both.cBuf);
+    close(actor.cHat, both.cHat);
+    t.disposeSac(x);
+    for (const b of bs) t.drop(b);
+    t.dispose();
+  });
+
   it('consensus exchanges only the attention extractors of both critics (shareEncoders adds the (o, a) encoders)', () => {
     for (const shareEncoders of [false, true]) {
       const t = make({ shareEncoders, beta: 0.5, consensusEta: 1 }, { agents: 4 });
