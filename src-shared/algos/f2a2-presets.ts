@@ -64,6 +64,30 @@ export function f2a2Presets(): Preset[] {
 }
 
 /**
+ * F2A2-SAC on Cooperative Navigation (`spread`, N = 3, 25-step episodes), next to the baselines'
+ * `spread-*` presets (f2a2-baseline-presets.ts). Not a task of the paper's Fig. 5 or tables;
+ * Fig. 8 names no task, and this is where F2A2's ablations separate within a session: MAAC and
+ * F2A2-SAC w/o JOINT leave the random start in ~20 rounds here, where on Rover-Tower MAAC is
+ * still flat after 624 episodes (docs/design.md "issue-11s"). The reproduction `f2a2-fig8-cn`
+ * runs it.
+ */
+export const F2A2_NAVIGATION = { env: { id: 'spread', numAgents: 3, episodeLimit: 25 }, name: 'spread-f2a2-sac' } as const;
+
+export function f2a2NavigationPresets(): Preset[] {
+  if (getEnv('spread') === undefined) return [];
+  const sac = F2A2_INSTANTIATIONS.find((x) => x.name === 'sac')!;
+  return [
+    {
+      name: F2A2_NAVIGATION.name,
+      title: 'Cooperative Navigation (N = 3), F2A2-SAC',
+      description: `Cooperative Navigation (3 agents cover 3 landmarks) with ${sac.label}: per-agent MAAC policies, per-agent copies of the two attention critics (their attention extractors shared by consensus) trained on the joint objective (alpha1 = alpha2 = 1), importance ratios truncated at 1, MOA models of the others, primal-dual consensus over the complete graph at every update iteration; appendix G settings, 50,000 episodes. Metric: return_total.`,
+      paper: `F2A2 Fig. 8 (task not named by the paper); ${sac.paper}`,
+      config: { env: { ...F2A2_NAVIGATION.env }, algo: { id: 'f2a2', instantiation: 'sac', ...sac.algo }, train: { ...F2A2_TRAIN } },
+    },
+  ];
+}
+
+/**
  * F2A2-COMA (the separate learner `f2a2-coma`, algos/f2a2-coma.ts): `<env>-f2a2-coma`, with its
  * schema's appendix-G defaults (the most recent 1024 steps per update, 4 iterations per 100 env
  * steps, bounded softmax 0.5 -> 0.01 over 50k steps). Appendix G gives the 12 rollouts for every

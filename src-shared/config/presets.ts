@@ -25,7 +25,7 @@ import { safPresets } from '../algos/saf-presets';
 import { maacEnvPresets } from '../envs/maac-envs-presets';
 import { f2a2BaselinePresets } from '../algos/f2a2-baseline-presets';
 import { explorationPresets } from '../algos/exploration-presets';
-import { f2a2BattlePresets, f2a2ComaPresets, f2a2Presets } from '../algos/f2a2-presets';
+import { f2a2BattlePresets, f2a2ComaPresets, f2a2NavigationPresets, f2a2Presets } from '../algos/f2a2-presets';
 import { battlePresets } from '../envs/battle-presets';
 
 export interface Preset {
@@ -360,6 +360,7 @@ const PRESETS: Preset[] = [
   ...f2a2BaselinePresets,
   ...f2a2Presets(),
   ...f2a2ComaPresets(),
+  ...f2a2NavigationPresets(),
   ...f2a2BattlePresets(),
   ...battlePresets,
 ];

@@ -110,4 +110,36 @@ describe('F2A2 reproductions', () => {
       expect(g.variants.every((v) => v.startsWith(`${task} F2A2`))).toBe(true);
     }
   });
+
+  it('Fig. 8 on Cooperative Navigation varies one knob per F2A2 line, and its medium budget cuts F2A2 and MAAC alike', () => {
+    const r = getRepro('f2a2-fig8-cn')!;
+    expect(r.budgets.medium).toEqual({ episodes: 90, seeds: 3, numEnvs: 12 });
+    const at = (budget: 'small' | 'medium') =>
+      r.variants.map((v) => {
+        const p = getPreset(v.preset)!;
+        expect(p, v.preset).toBeDefined();
+        return { label: v.label, cfg: resolveExperiment({ env: { ...p.config.env }, algo: { ...p.config.algo, ...v.overrides?.algo, ...v.budgetOverrides?.[budget]?.algo }, train: { ...p.config.train } }) };
+      });
+    const medium = at('medium');
+    expect(medium.map((v) => [v.label, v.cfg.algo.id, v.cfg.algo.joint, v.cfg.algo.moa, v.cfg.algo.jointTerms])).toEqual([
+      ['F2A2', 'f2a2', true, 'on', 'both'],
+      ['F2A2 w/o JOINT', 'f2a2', false, 'on', 'both'],
+      ['F2A2 w/o MOA', 'f2a2', true, 'off', 'both'],
+      ['F2A2 joint critic only', 'f2a2', true, 'on', 'critic'],
+      ['F2A2 joint actor only', 'f2a2', true, 'on', 'actor'],
+      ['MAAC', 'maac', undefined, undefined, undefined],
+    ]);
+    // One task for every line: the paper's N = 3 navigation, and the same minibatch for F2A2 and MAAC.
+    for (const v of medium) {
+      expect(v.cfg.env).toMatchObject({ id: 'spread', numAgents: 3, episodeLimit: 25 });
+      expect(v.cfg.algo.batchSize).toBe(128);
+    }
+    for (const v of medium.filter((x) => x.cfg.algo.id === 'f2a2')) expect(v.cfg.algo).toMatchObject({ instantiation: 'sac', moaModel: 'impromptu', temperature: 0.01, alpha1: 1, alpha2: 1 });
+    // The paper budget runs the preset as it is (appendix G sizes, full MOA).
+    const sac = resolveExperiment(getPreset('spread-f2a2-sac')!.config);
+    expect(sac.algo).toMatchObject({ instantiation: 'sac', batchSize: 1024, moaModel: 'full', jointTerms: 'both' });
+    for (const v of at('small')) expect(v.cfg.algo.batchSize).toBe(128);
+    expect(r.reference!.rows[0].cells.map((c) => c!.variant)).toEqual(r.variants.map((v) => v.label));
+    expect(r.convergence).toEqual({ key: 'return_total' });
+  });
 });
