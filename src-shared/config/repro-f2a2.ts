@@ -28,8 +28,8 @@
  * regularisers stay the paper's, so the small run exercises the same update as the paper's,
  * only smaller.
  *
- * No budget between `small` and `paper` is defined, because none that learns has been found
- * (issue 11; docs/design.md "F2A2-SAC and MAAC: a learning budget on Rover-Tower"). wt-11s:
+ * No budget between `small` and `paper` is defined for CTC and RT, because none that learns has
+ * been found there (`f2a2-fig8-cn` below has one, on Cooperative Navigation) (issue 11; docs/design.md "F2A2-SAC and MAAC: a learning budget on Rover-Tower"). wt-11s:
  * F2A2-SAC at SMALL_ALGO's settings, 4 copies, 39 rounds x 2 seeds (full MOA) and 56 rounds
  * (impromptu): mean_return at the random start (-17..0 per 10 rounds; random -8.1, on_goal_share
  * 0.106). wt-11l, 12 copies: MAAC at its paper preset (verified against spec §4.3 and the MAAC
