@@ -67,8 +67,8 @@ export function f2a2Presets(): Preset[] {
  * F2A2-SAC on Cooperative Navigation (`spread`, N = 3, 25-step episodes), next to the baselines'
  * `spread-*` presets (f2a2-baseline-presets.ts). Not a task of the paper's Fig. 5 or tables;
  * Fig. 8 names no task, and this is where F2A2's ablations separate within a session: MAAC and
- * F2A2-SAC w/o JOINT leave the random start in ~20 rounds here, where on Rover-Tower MAAC is
- * still flat after 624 episodes (docs/design.md "issue-11s"). The reproduction `f2a2-fig8-cn`
+ * F2A2-SAC w/o JOINT rise from the random start within ~40 rounds of 12 episodes here, where on
+ * Rover-Tower MAAC is still flat after 624 episodes (docs/design.md "issue-11s"). The reproduction `f2a2-fig8-cn`
  * runs it.
  */
 export const F2A2_NAVIGATION = { env: { id: 'spread', numAgents: 3, episodeLimit: 25 }, name: 'spread-f2a2-sac' } as const;

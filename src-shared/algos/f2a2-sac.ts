@@ -97,7 +97,7 @@ export const f2a2SacSchema = {
     type: 'enum',
     default: 'both',
     values: ['both', 'critic', 'actor'],
-    doc: "Which cross terms of the joint objective are kept: 'both' (Prop 6); 'critic' keeps the a1 actor terms in critic 1's step and drops the actor's a2 rhobar l(a^) d^2 term; 'actor' keeps that term and gives both critics a TD-only step. A diagnostic ablation, not in the paper (docs/design.md 'issue-11s').",
+    doc: "Which half of the joint objective is kept: 'both' (Prop 6); 'critic' keeps Prop 6's critic steps (critic 1's a1 actor terms, both critics' rhobar-weighted error at a^) and drops the actor's a2 rhobar l(a^) d^2 term; 'actor' keeps that actor term and steps both critics on (Q(a) - y)^2 alone. A diagnostic ablation, not in the paper (docs/design.md 'issue-11s').",
     when: [SAC, { field: 'joint', is: true }],
   },
   maacTargetForm: {

@@ -29,7 +29,8 @@
  * only smaller.
  *
  * No budget between `small` and `paper` is defined for CTC and RT, because none that learns has
- * been found there (`f2a2-fig8-cn` below has one, on Cooperative Navigation) (issue 11; docs/design.md "F2A2-SAC and MAAC: a learning budget on Rover-Tower"). wt-11s:
+ * been found there (`f2a2-fig8-cn` below has one, on Cooperative Navigation) (issue 11;
+ * docs/design.md "F2A2-SAC and MAAC: a learning budget on Rover-Tower"). wt-11s:
  * F2A2-SAC at SMALL_ALGO's settings, 4 copies, 39 rounds x 2 seeds (full MOA) and 56 rounds
  * (impromptu): mean_return at the random start (-17..0 per 10 rounds; random -8.1, on_goal_share
  * 0.106). wt-11l, 12 copies: MAAC at its paper preset (verified against spec §4.3 and the MAAC
@@ -266,7 +267,7 @@ function fig8(): Repro {
  * objective falls below the random start while w/o JOINT rises (docs/design.md "issue-11s").
  * `medium` = 3 seeds x 90 rounds of 12 copies (1,080 episodes, ~1,000 update iterations) with
  * the impromptu MOA and 128-step minibatches (MAAC the same minibatch): ~4 min of CPU per F2A2
- * run, ~30 min of wall for the 18 runs on two cores. The paper budget is Fig. 8's (10 seeds,
+ * run, 34 min of wall for the 18 runs on two idle cores (measured 4 December). The paper budget is Fig. 8's (10 seeds,
  * 50,000 episodes, appendix G settings).
  */
 const CN_KEYS = ['return_total', 'landmark_distance', 'occupied_landmarks', 'f2a2/delta', 'f2a2/coef', 'moa/accuracy', 'consensus/residual'];
