@@ -337,11 +337,12 @@ export function sacTrainerClass(Base: typeof F2a2Trainer) {
       return tf.tidy(() => {
         const fa = this.sacQ(c, x, x.aBuf, x.ownBuf);
         let l = tf.mul(tf.square(tf.sub(fa.q, x.y)), a2);
-        if (joint) {
+        // 'actor' steps on the TD error alone; it runs the pass at a^ only for the diagnostics.
+        const full = joint && this.sac.jointTerms !== 'actor';
+        if (full || (joint && seen)) {
           const qh = this.sacQ(c, x, x.aHat, x.ownHat).q;
           seen?.(fa.q, qh);
-          // 'actor' keeps the pass at a^ for the diagnostics but steps on the TD error alone.
-          if (this.sac.jointTerms !== 'actor') {
+          if (full) {
             l = tf.add(l, tf.mul(tf.mul(tf.square(tf.sub(qh, x.y)), x.rhoBar), a2));
             if (c === 0) l = tf.sub(l, tf.mul(tf.add(tf.mul(x.rho, fa.q), qh), a1));
           }
